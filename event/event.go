@@ -1,0 +1,303 @@
+package event
+
+import (
+	"math/bits"
+	"strconv"
+)
+
+// Source says where an event entered edr.
+type Source uint8
+
+const (
+	SourceUnknown Source = iota
+	SourceETW
+	SourceEVTX
+	SourceJSON
+	SourceSynthetic
+)
+
+var sourceNames = [...]string{"unknown", "etw", "evtx", "json", "synthetic"}
+
+func (s Source) String() string {
+	if int(s) < len(sourceNames) {
+		return sourceNames[s]
+	}
+	return "unknown"
+}
+
+// ParseSource is the inverse of Source.String.
+func ParseSource(s string) (Source, bool) {
+	for i, n := range sourceNames {
+		if n == s {
+			return Source(i), true
+		}
+	}
+	return SourceUnknown, false
+}
+
+// Flags mark events that need explaining downstream.
+type Flags uint8
+
+const (
+	// FlagNoChannel marks an imported event whose source named no channel; it
+	// is kept (with an empty Channel) rather than dropped.
+	FlagNoChannel Flags = 1 << iota
+	// FlagNoTemplate marks an EVTX record stored without a template instance
+	// whose values were recovered positionally.
+	FlagNoTemplate
+)
+
+// KV is one field the schema does not name, kept verbatim.
+type KV struct {
+	Key   string
+	Value string
+}
+
+// Event is one normalized event: a header plus schema fields addressed by
+// FieldID, plus the generic key/value part. The zero value is an empty event
+// ready for use. Events are reused in batches: Reset clears one in O(1).
+//
+// An Event holds slices; copying an Event value aliases them. Use Clone to
+// keep an event beyond the batch it came from.
+type Event struct {
+	Time     int64  // event time, UTC nanoseconds since the Unix epoch
+	Host     string // partition host (the event's Computer unless overridden)
+	Channel  string // canonical channel name
+	Provider string // provider name (Sigma's Provider_Name)
+	EventID  uint16
+	RecordID uint64 // the source's record number (EventRecordID), 0 when none
+	Seq      uint64 // edr's ingest sequence, monotonic per writer
+	Source   Source
+	Flags    Flags
+
+	set   [fieldWords]uint64
+	vals  []string
+	extra []KV
+}
+
+// Reset empties the event, keeping its storage.
+func (e *Event) Reset() {
+	vals, extra := e.vals, e.extra[:0]
+	*e = Event{}
+	e.vals, e.extra = vals, extra
+}
+
+// Has reports whether a field is present (virtual fields always are).
+func (e *Event) Has(id FieldID) bool {
+	if id < numVirtual {
+		return true
+	}
+	return e.set[id>>6]&(1<<(id&63)) != 0
+}
+
+// Get returns a field's value and whether it is present. A present field may
+// be empty; an absent one returns ("", false).
+func (e *Event) Get(id FieldID) (string, bool) {
+	if id < numVirtual {
+		return e.virtual(id), true
+	}
+	if e.set[id>>6]&(1<<(id&63)) == 0 {
+		return "", false
+	}
+	return e.vals[id], true
+}
+
+// Value returns a field's value, "" when absent.
+func (e *Event) Value(id FieldID) string {
+	v, _ := e.Get(id)
+	return v
+}
+
+func (e *Event) virtual(id FieldID) string {
+	switch id {
+	case FieldEventID:
+		return Itoa(uint64(e.EventID))
+	case FieldChannel:
+		return e.Channel
+	case FieldProviderName:
+		return e.Provider
+	default:
+		return Itoa(e.RecordID)
+	}
+}
+
+// Set stores a field value (present, possibly empty). Setting a virtual field
+// updates the header; an unparsable EventID/EventRecordID is ignored and
+// reported as false.
+func (e *Event) Set(id FieldID, v string) bool {
+	if id < numVirtual {
+		return e.setVirtual(id, v)
+	}
+	if e.vals == nil {
+		e.vals = make([]string, len(sch.fieldTable))
+	}
+	e.set[id>>6] |= 1 << (id & 63)
+	e.vals[id] = v
+	return true
+}
+
+func (e *Event) setVirtual(id FieldID, v string) bool {
+	switch id {
+	case FieldEventID:
+		n, err := strconv.ParseUint(v, 10, 16)
+		if err != nil {
+			return false
+		}
+		e.EventID = uint16(n)
+	case FieldChannel:
+		e.Channel = v
+	case FieldProviderName:
+		e.Provider = v
+	default:
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return false
+		}
+		e.RecordID = n
+	}
+	return true
+}
+
+// Del makes a field absent.
+func (e *Event) Del(id FieldID) {
+	if id >= numVirtual {
+		e.set[id>>6] &^= 1 << (id & 63)
+	}
+}
+
+// Len is the number of present (non-virtual) schema fields.
+func (e *Event) Len() int {
+	n := 0
+	for _, w := range e.set {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
+
+// Range calls fn for every present schema field in FieldID order (virtual
+// header fields are not included) until fn returns false.
+func (e *Event) Range(fn func(id FieldID, v string) bool) {
+	for wi, w := range e.set {
+		for w != 0 {
+			b := bits.TrailingZeros64(w)
+			w &^= 1 << b
+			id := FieldID(wi*64 + b)
+			if !fn(id, e.vals[id]) {
+				return
+			}
+		}
+	}
+}
+
+// Extra returns the fields the schema does not name, in arrival order. The
+// slice is owned by the event.
+func (e *Event) Extra() []KV { return e.extra }
+
+// AddExtra appends a field the schema does not name.
+func (e *Event) AddExtra(key, value string) { e.extra = append(e.extra, KV{key, value}) }
+
+// SetByName stores a field by name: schema names go to their FieldID,
+// others to the key/value part (replacing an earlier value of that key).
+// Names of virtual header fields (EventID, Channel, …) always go to the
+// key/value part, since data fields must not overwrite the header.
+func (e *Event) SetByName(name, value string) {
+	if id, ok := sch.fieldByName[name]; ok && id >= numVirtual {
+		e.Set(id, value)
+		return
+	}
+	for i := range e.extra {
+		if e.extra[i].Key == name {
+			e.extra[i].Value = value
+			return
+		}
+	}
+	e.AddExtra(name, value)
+}
+
+// Lookup returns a field by name: the schema field of that name, else the
+// first key/value entry of that name.
+func (e *Event) Lookup(name string) (string, bool) {
+	if id, ok := sch.fieldByName[name]; ok {
+		if v, ok := e.Get(id); ok || id < numVirtual {
+			return v, ok
+		}
+	}
+	return e.LookupExtra(name)
+}
+
+// LookupExtra searches only the key/value part.
+func (e *Event) LookupExtra(name string) (string, bool) {
+	for _, kv := range e.extra {
+		if kv.Key == name {
+			return kv.Value, true
+		}
+	}
+	return "", false
+}
+
+// Def returns the schema definition of this event's type, or nil.
+func (e *Event) Def() *Def { return Lookup(e.Channel, e.EventID) }
+
+// Clone returns a deep copy that does not alias e's storage.
+func (e *Event) Clone() *Event {
+	c := *e
+	if e.vals != nil {
+		c.vals = append([]string(nil), e.vals...)
+	}
+	c.extra = append([]KV(nil), e.extra...)
+	return &c
+}
+
+// CopyFrom makes e an exact copy of src, reusing e's storage.
+func (e *Event) CopyFrom(src *Event) {
+	vals, extra := e.vals, e.extra
+	*e = *src
+	if src.vals != nil {
+		if vals == nil {
+			vals = make([]string, len(sch.fieldTable))
+		}
+		copy(vals, src.vals)
+	}
+	e.vals = vals
+	e.extra = append(extra[:0], src.extra...)
+}
+
+// Equal reports whether two events carry the same header, fields and
+// key/value part.
+func Equal(a, b *Event) bool {
+	if a.Time != b.Time || a.Host != b.Host || a.Channel != b.Channel || a.Provider != b.Provider ||
+		a.EventID != b.EventID || a.RecordID != b.RecordID || a.Seq != b.Seq ||
+		a.Source != b.Source || a.Flags != b.Flags || a.set != b.set || len(a.extra) != len(b.extra) {
+		return false
+	}
+	eq := true
+	a.Range(func(id FieldID, v string) bool {
+		eq = b.vals[id] == v
+		return eq
+	})
+	if !eq {
+		return false
+	}
+	for i := range a.extra {
+		if a.extra[i] != b.extra[i] {
+			return false
+		}
+	}
+	return true
+}
+
+var smallInts = func() []string {
+	s := make([]string, 10000)
+	for i := range s {
+		s[i] = strconv.Itoa(i)
+	}
+	return s
+}()
+
+// Itoa renders a decimal without allocating for values below 10000.
+func Itoa(n uint64) string {
+	if n < uint64(len(smallInts)) {
+		return smallInts[n]
+	}
+	return strconv.FormatUint(n, 10)
+}
