@@ -98,13 +98,13 @@ func (a *Alert) AppendJSON(dst []byte) []byte {
 // Object builds the alert's ECS document.
 func (a *Alert) Object() *ecs.Object {
 	o := &ecs.Object{}
-	for _, k := range topLevel[3:] {
-		o.Obj(k)
-	}
 	ev, r := a.Event, a.Hit.Rule
 	o.Set("@timestamp", formatTimestamp(ev.Time))
 	o.Set("ecs.version", ECSVersion)
 	o.Set("message", r.Name)
+	for _, k := range topLevel[3:] {
+		o.Obj(k)
+	}
 	a.setEvent(o)
 	a.setRule(o)
 	m := mapper{o: o, ev: ev}
