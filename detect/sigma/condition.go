@@ -122,7 +122,7 @@ func parseCondition(src string, names []string) (*condNode, error) {
 }
 
 func (p *condParser) peek() condToken { return p.toks[p.pos] }
-func (p *condParser) next() condToken  { t := p.toks[p.pos]; p.pos++; return t }
+func (p *condParser) next() condToken { t := p.toks[p.pos]; p.pos++; return t }
 
 func (p *condParser) expr() (*condNode, error) {
 	left, err := p.and()

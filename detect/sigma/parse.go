@@ -83,9 +83,9 @@ type rawDoc struct {
 	path    string
 	index   int // 1-based document number within the file
 	ruleset string
-	line  int
-	kind  docKind
-	meta  docMeta
+	line    int
+	kind    docKind
+	meta    docMeta
 
 	// rule
 	searches   []namedSearch

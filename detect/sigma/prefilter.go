@@ -8,4 +8,4 @@ func buildPrefilter(entries []entry) *prefilter { return nil }
 type candidates struct{}
 
 func (p *prefilter) scan(c *evalCtx) *candidates { return nil }
-func (c *candidates) has(i int) bool           { return true }
+func (c *candidates) has(i int) bool             { return true }
