@@ -37,8 +37,8 @@ var (
 	ErrTooLarge = errors.New("artifact: file over the per-file size cap")
 	// ErrFull: storing the file would pass Options.MaxTotalBytes.
 	ErrFull = errors.New("artifact: store over its total size cap")
-	// ErrNotFound: no entry for the digest.
-	ErrNotFound = errors.New("artifact: not in the store")
+	// ErrNotFound: no entry for the digest (it wraps fs.ErrNotExist).
+	ErrNotFound = fmt.Errorf("artifact: not in the store: %w", fs.ErrNotExist)
 	// ErrCorrupt: an entry does not decompress to data of its digest.
 	ErrCorrupt = errors.New("artifact: corrupt entry")
 )
@@ -161,10 +161,15 @@ func (s *Store) Has(sha256hex string) bool {
 	return err == nil
 }
 
-// Put stores data once. It returns the digests and whether this call
-// wrote the entry (false: it was already there). Caps are checked before
-// anything is written.
-func (s *Store) Put(data []byte) (Digests, bool, error) {
+// Put stores data once. It returns the SHA-256 (lower-case hex) and
+// whether this call wrote the entry (false: it was already there). Caps are
+// checked before anything is written.
+func (s *Store) Put(data []byte) (string, bool, error) {
+	d, wrote, err := s.put(data)
+	return d.SHA256, wrote, err
+}
+
+func (s *Store) put(data []byte) (Digests, bool, error) {
 	d := Sum(data)
 	if s.opts.MaxFileBytes > 0 && int64(len(data)) > s.opts.MaxFileBytes {
 		s.refuse()
