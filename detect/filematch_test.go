@@ -7,6 +7,7 @@ import (
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
 	"github.com/edr-lab/edr/detect/filescan"
+	"github.com/edr-lab/edr/detect/ioc"
 	"github.com/edr-lab/edr/detect/yara"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/recording/artifact"
@@ -55,4 +56,29 @@ func TestFileMatcherYARAOnReplayFromArtifactStore(t *testing.T) {
 	assert.Equal(t, uint64(1), fm.Outcome[filescan.Scanned])
 	assert.Equal(t, uint64(1), fm.Outcome[filescan.Missing])
 	assert.Equal(t, []detect.EngineCount{{Name: "files", Hits: 1}}, eng.Stats().HitsByEngine)
+}
+
+func TestLiveFileResultsEmittedWithContext(t *testing.T) {
+	fm := detect.NewFileMatcher(filescan.New(filescan.Options{}), detect.SeverityHigh)
+	sink := detecttest.NewSink(t)
+	eng, err := detect.New(detect.Options{Sink: sink})
+	require.NoError(t, err)
+	start := detecttest.Sysmon(1, t0, "WS1", "ProcessGuid", "{00000000-0000-0000-0000-0000000000bb}", "ProcessId", "77",
+		"Image", `C:\Users\bob\eicar.exe`, "CommandLine", "eicar.exe", "ParentImage", `C:\Windows\explorer.exe`)
+	require.NoError(t, eng.Process(start))
+	// The background check filled Hashes and found an EICAR hash and a YARA rule.
+	r := filescan.Result{Path: `C:\Users\bob\eicar.exe`, Field: "Image", Outcome: filescan.Scanned, Filled: true,
+		IOC:  []ioc.Hit{{Kind: ioc.KindMD5, Indicator: "44d88612fea8a8f36de82e1278abb02f", Field: "Hashes", Value: "44d88612fea8a8f36de82e1278abb02f", Comment: "EICAR"}},
+		YARA: []yara.Match{{Rule: "EICAR_Test", Namespace: "default"}}}
+	checked := start.Clone()
+	checked.Set(event.FHashes, "MD5=44D88612FEA8A8F36DE82E1278ABB02F")
+	require.NoError(t, eng.Emit(checked, fm.Hits(r, nil)))
+	assert.Equal(t, []string{"IOC match: md5", "EICAR_Test"}, sink.Rules())
+	assert.Equal(t, detect.SeverityHigh, sink.Alerts[0].Severity)
+	assert.Equal(t, detect.SeverityCritical, sink.Alerts[1].Severity)
+	assert.Contains(t, string(sink.Lines[1]), `"parent":{"executable":"C:\\Windows\\explorer.exe"`)
+	// Without Filled, the event carried the hashes and the IOC matcher has
+	// already reported them: only YARA remains.
+	r.Filled = false
+	assert.Len(t, fm.Hits(r, nil), 1)
 }
