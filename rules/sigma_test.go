@@ -149,6 +149,10 @@ func TestShippedRulesStayQuietOnBenignEvents(t *testing.T) {
 	for _, ev := range []*event.Event{
 		detecttest.Sysmon(1, base, "WS1", "Image", `C:\Windows\System32\notepad.exe`, "CommandLine", `notepad.exe C:\notes.txt`, "ParentImage", `C:\Windows\explorer.exe`),
 		detecttest.Sysmon(1, base, "WS1", "Image", `C:\Users\bob\AppData\Roaming\Microsoft\Teams\current\Teams.exe`),
+		detecttest.Event(event.ChannelSystem, 7045, base, "WS1", "ServiceName", "MpKslDrv",
+			"ImagePath", `C:\ProgramData\Microsoft\Windows Defender\Definition Updates\{121EBFC8-03AA-4D92-9D85-7370FCA78BC8}\MpKslDrv.sys`),
+		detecttest.Event(event.ChannelSecurity, 4697, base, "WS1", "ServiceName", "MpKslDrv",
+			"ServiceFileName", `C:\ProgramData\Microsoft\Windows Defender\Definition Updates\{121EBFC8-03AA-4D92-9D85-7370FCA78BC8}\MpKslDrv.sys`),
 		detecttest.Sysmon(10, base, "WS1", "SourceImage", `C:\Windows\System32\svchost.exe`, "TargetImage", `C:\Windows\system32\lsass.exe`,
 			"GrantedAccess", "0x1410", "CallTrace", `C:\Windows\SYSTEM32\ntdll.dll+9d4c4|C:\Windows\System32\lsasrv.dll+1a0b`),
 		detecttest.Sysmon(10, base, "WS1", "SourceImage", `C:\Windows\System32\svchost.exe`, "TargetImage", `C:\Windows\system32\lsass.exe`, "GrantedAccess", "0x1010"),
