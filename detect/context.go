@@ -1,0 +1,66 @@
+package detect
+
+import "github.com/edr-lab/edr/event"
+
+// setContext adds what the process table and DNS cache know and the event
+// does not carry: command line, parent, user, PE and hashes of the acting
+// process; destination.domain of a connection. This is the process context
+// that is attached to alerts only, never to every event.
+func (a *Alert) setContext(m *mapper) {
+	if p := a.Proc; p != nil {
+		m.fillProcess("process", procFields{p.GUID, p.PID, p.Image, p.CommandLine, p.Start})
+		m.setIfAbsent("process.working_directory", p.CurrentDirectory)
+		if !m.o.Has("process.pe") {
+			m.setPE("process.pe", p.OriginalFileName, p.Company, p.Description, p.FileVersion, p.Product)
+		}
+		if !m.o.Has("process.hash") {
+			m.setHashes("process", p.Hashes)
+		}
+		if !m.o.Has("user.name") && p.User != "" {
+			m.setUser("user", p.User)
+		}
+	}
+	if par := a.Parent; par != nil {
+		m.fillProcess("process.parent", procFields{par.GUID, par.PID, par.Image, par.CommandLine, par.Start})
+		m.setIfAbsent("process.parent.user.name", par.User)
+	}
+	if p := a.Proc; p != nil {
+		// The child's creation event recorded its parent even when the
+		// parent itself is not in the table.
+		m.fillProcess("process.parent", procFields{p.ParentGUID, p.ParentPID, p.ParentImage, p.ParentCommand, 0})
+		m.setIfAbsent("process.parent.user.name", p.ParentUser)
+	}
+	if a.DestName != "" && m.ev.Has(event.FDestinationIp) && !m.o.Has("destination.domain") {
+		m.o.Set("destination.domain", a.DestName)
+		m.hosts = appendUnique(m.hosts, a.DestName)
+	}
+}
+
+type procFields struct {
+	guid, pid, image, commandLine string
+	start                         int64
+}
+
+// fillProcess sets the <p>.* identity fields the event did not set.
+func (m *mapper) fillProcess(p string, f procFields) {
+	m.setIfAbsent(p+".entity_id", f.guid)
+	if !m.o.Has(p + ".pid") {
+		m.setPID(p+".pid", f.pid)
+	}
+	if !m.o.Has(p + ".executable") {
+		m.setExecutable(p, f.image)
+	}
+	if !m.o.Has(p + ".command_line") {
+		m.setCommandLine(p, f.commandLine)
+	}
+	if f.start != 0 {
+		m.setIfAbsent(p+".start", formatTimestamp(f.start))
+	}
+}
+
+func (m *mapper) setIfAbsent(path, v string) {
+	if v == "" || v == "-" || m.o.Has(path) {
+		return
+	}
+	m.o.Set(path, v)
+}

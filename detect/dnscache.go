@@ -1,0 +1,89 @@
+package detect
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/edr-lab/edr/event"
+)
+
+// DNSCache maps IP addresses back to the names DNS answers resolved to them,
+// per host, so network alerts carry destination.domain even when the event
+// has no DestinationHostname. Entries expire TTL after the answer in event
+// time; the cache is LRU-bounded.
+type DNSCache struct {
+	entries *lru[dnsKey, dnsEntry]
+	ttl     int64
+
+	Evicted uint64
+}
+
+type dnsKey struct {
+	host string
+	ip   netip.Addr
+}
+
+type dnsEntry struct {
+	name string
+	at   int64
+}
+
+// NewDNSCache makes a cache of at most max entries with a TTL in
+// nanoseconds of event time.
+func NewDNSCache(max int, ttl int64) *DNSCache {
+	c := &DNSCache{ttl: ttl}
+	c.entries = newLRU[dnsKey, dnsEntry](max, func(dnsKey, dnsEntry) { c.Evicted++ })
+	return c
+}
+
+// Len is the number of addresses held.
+func (c *DNSCache) Len() int { return c.entries.Len() }
+
+// Observe learns the answers of a DNS query event (Sysmon 22, DNS-Client
+// 3008/3020).
+func (c *DNSCache) Observe(ev *event.Event) {
+	switch {
+	case ev.Channel == event.ChannelSysmon && ev.EventID == 22:
+	case ev.Channel == event.ChannelDNSClient && (ev.EventID == 3008 || ev.EventID == 3020):
+	default:
+		return
+	}
+	name := strings.TrimSuffix(ev.Value(event.FQueryName), ".")
+	if name == "" {
+		return
+	}
+	for _, ip := range ParseQueryResults(ev.Value(event.FQueryResults)) {
+		c.entries.Put(dnsKey{ev.Host, ip}, dnsEntry{name, ev.Time})
+	}
+}
+
+// Lookup returns the last name resolved to ip on host, if the answer is not
+// older than the TTL at event time at.
+func (c *DNSCache) Lookup(host, ip string, at int64) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ""
+	}
+	e, ok := c.entries.Get(dnsKey{host, addr.Unmap()})
+	if !ok || at-e.at > c.ttl || e.at > at {
+		return ""
+	}
+	return e.name
+}
+
+// ParseQueryResults extracts the addresses of a Sysmon QueryResults value
+// ("type:  5 cname;::ffff:1.2.3.4;2001:db8::1;"); IPv4-mapped addresses are
+// unmapped, non-address records skipped.
+func ParseQueryResults(s string) []netip.Addr {
+	var out []netip.Addr
+	for _, part := range strings.Split(s, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" || strings.HasPrefix(part, "type:") {
+			continue
+		}
+		if a, err := netip.ParseAddr(part); err == nil {
+			out = append(out, a.Unmap())
+		}
+	}
+	return out
+}

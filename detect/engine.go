@@ -1,0 +1,369 @@
+// Package detect is edr's detection core: one Engine that takes ordered
+// events, runs every rule engine (Sigma, IOC, YARA on process images) and
+// emits ECS alerts, with the state alerts need (process table, DNS answers)
+// driven by event time only. The same Engine serves live capture, replay,
+// `edr test` and `edr bench`; nothing in it reads the wall clock, the live
+// OS or map iteration order, so a replay reproduces the live verdicts.
+package detect
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/edr-lab/edr/event"
+)
+
+// AlertSink receives every alert the engine emits, synchronously and in
+// emission order. It must not retain a or a.Event after returning (the
+// event belongs to a reused batch); encode what it needs during the call.
+// An error stops the engine's caller: alerts are never dropped silently.
+type AlertSink interface {
+	Alert(a *Alert) error
+}
+
+// FileScanner inspects the executable of a process-start event (YARA, hash
+// IOCs) and appends a Hit per matching rule. The engine calls it
+// synchronously, so replay (which reads the recording's artifact store)
+// gives the same verdicts on every run.
+type FileScanner interface {
+	ScanProcess(ev *event.Event, out []Hit) []Hit
+}
+
+// Options configure an Engine. Zero values select the defaults.
+type Options struct {
+	Matchers   []Matcher   // rule engines, run in this order on every event
+	Files      FileScanner // optional process-image scanner
+	Sink       AlertSink   // required
+	MatchDebug MatchDebug
+	Replayed   bool // alerts are marked edr.replayed
+
+	MaxProcesses  int           // process table bound (default 65536)
+	ProcessTTL    time.Duration // how long exited processes are kept, event time (default 10m)
+	MaxDNS        int           // DNS cache bound (default 20000)
+	DNSTTL        time.Duration // DNS answer lifetime, event time (default 15m)
+	AncestorDepth int           // ancestors beyond the parent in alerts (default 4)
+
+	// Clock, when set, times the stages for `edr bench`. Live and replay
+	// leave it nil: the detection core never reads the clock on its own.
+	Clock func() time.Time
+}
+
+// Engine runs rule engines over ordered events and emits alerts. It is not
+// safe for concurrent use: events must arrive in (time, host, seq) order
+// from one goroutine.
+type Engine struct {
+	opts  Options
+	procs *ProcessTable
+	dns   *DNSCache
+
+	enrich []enrichField // enrichment fields some rule reads
+	filled []event.FieldID
+	hits   []Hit
+
+	lastTime int64 // event time of the last event, for Flush
+	lastHost string
+
+	stats    Stats
+	perRule  map[*Rule]uint64
+	ruleList []*Rule // first-seen order, for deterministic reporting
+}
+
+// Stats are the engine's counters. Stage times are zero unless
+// Options.Clock is set.
+type Stats struct {
+	Events         uint64
+	Alerts         uint64
+	AlertsBySev    map[Severity]uint64
+	HitsByEngine   []EngineCount
+	EnrichedEvents uint64 // events that got enrichment fields for evaluation
+	Processes      int    // process table size
+	ProcEvicted    uint64
+	ProcExpired    uint64
+	DNSEntries     int
+	DNSEvicted     uint64
+	StageNanos     map[string]int64 // "state", "enrich", "<matcher name>", "files", "alerts"
+}
+
+// EngineCount counts the hits of one matcher.
+type EngineCount struct {
+	Name string
+	Hits uint64
+}
+
+// RuleCount is the number of alerts of one rule.
+type RuleCount struct {
+	Rule  *Rule
+	Count uint64
+}
+
+// New builds an engine.
+func New(opts Options) (*Engine, error) {
+	if opts.Sink == nil {
+		return nil, errors.New("detect: no alert sink")
+	}
+	if opts.MaxProcesses <= 0 {
+		opts.MaxProcesses = 65536
+	}
+	if opts.ProcessTTL <= 0 {
+		opts.ProcessTTL = 10 * time.Minute
+	}
+	if opts.MaxDNS <= 0 {
+		opts.MaxDNS = 20000
+	}
+	if opts.DNSTTL <= 0 {
+		opts.DNSTTL = 15 * time.Minute
+	}
+	if opts.AncestorDepth <= 0 {
+		opts.AncestorDepth = 4
+	}
+	e := &Engine{
+		opts:    opts,
+		procs:   NewProcessTable(opts.MaxProcesses, int64(opts.ProcessTTL)),
+		dns:     NewDNSCache(opts.MaxDNS, int64(opts.DNSTTL)),
+		perRule: map[*Rule]uint64{},
+	}
+	e.stats.AlertsBySev = map[Severity]uint64{}
+	e.stats.StageNanos = map[string]int64{}
+	for _, m := range opts.Matchers {
+		e.stats.HitsByEngine = append(e.stats.HitsByEngine, EngineCount{Name: m.Name()})
+	}
+	if opts.Files != nil {
+		e.stats.HitsByEngine = append(e.stats.HitsByEngine, EngineCount{Name: "files"})
+	}
+	e.enrich = neededEnrichment(opts.Matchers)
+	return e, nil
+}
+
+// Processes exposes the process table (read-only use: tests, bench).
+func (e *Engine) Processes() *ProcessTable { return e.procs }
+
+// ProcessBatch runs Process over a batch in order.
+func (e *Engine) ProcessBatch(evs []event.Event) error {
+	for i := range evs {
+		if err := e.Process(&evs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Process runs every rule engine on one event and emits an alert for every
+// hit. The event is read, temporarily extended with enrichment fields while
+// the rules run, and restored before Process returns.
+func (e *Engine) Process(ev *event.Event) error {
+	e.stats.Events++
+	e.lastTime, e.lastHost = ev.Time, ev.Host
+	t := e.tick()
+	e.procs.Observe(ev)
+	e.dns.Observe(ev)
+	t = e.lap("state", t)
+
+	e.fillEnrichment(ev)
+	t = e.lap("enrich", t)
+
+	e.hits = e.hits[:0]
+	for i, m := range e.opts.Matchers {
+		n := len(e.hits)
+		e.hits = m.Match(ev, e.hits)
+		e.ownHits(i, n)
+		t = e.lap(m.Name(), t)
+	}
+	if e.opts.Files != nil && isProcessStart(ev) {
+		n := len(e.hits)
+		e.hits = e.opts.Files.ScanProcess(ev, e.hits)
+		e.ownHits(len(e.opts.Matchers), n)
+		t = e.lap("files", t)
+	}
+	e.restoreEnrichment(ev)
+
+	var err error
+	for i := range e.hits {
+		if err = e.emit(ev, &e.hits[i]); err != nil {
+			break
+		}
+	}
+	e.lap("alerts", t)
+	return err
+}
+
+// Emit reports hits found outside Process for ev — live, the results of
+// the background file checks (FileMatcher.Hits on a filescan.Worker
+// result), which arrive after their process-start event. The alerts get
+// the same context as Process gives. Call it from the goroutine that calls
+// Process; the engine does not retain ev.
+func (e *Engine) Emit(ev *event.Event, hits []Hit) error {
+	for i := range hits {
+		if err := e.emit(ev, &hits[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Flush ends the stream: matchers that hold windows open (Sigma
+// correlations with an upper bound) decide them. Their alerts carry the
+// time and host of the last event processed, and no event data.
+func (e *Engine) Flush() error {
+	for i, m := range e.opts.Matchers {
+		f, ok := m.(Flusher)
+		if !ok {
+			continue
+		}
+		e.hits = f.Flush(e.hits[:0])
+		e.ownHits(i, 0)
+		end := &event.Event{Time: e.lastTime, Host: e.lastHost}
+		for j := range e.hits {
+			if err := e.emit(end, &e.hits[j]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ownHits counts the hits a matcher (or the file scanner) appended.
+func (e *Engine) ownHits(owner, from int) {
+	e.stats.HitsByEngine[owner].Hits += uint64(len(e.hits) - from)
+}
+
+func (e *Engine) tick() time.Time {
+	if e.opts.Clock == nil {
+		return time.Time{}
+	}
+	return e.opts.Clock()
+}
+
+func (e *Engine) lap(stage string, since time.Time) time.Time {
+	if e.opts.Clock == nil {
+		return since
+	}
+	now := e.opts.Clock()
+	e.stats.StageNanos[stage] += int64(now.Sub(since))
+	return now
+}
+
+func isProcessStart(ev *event.Event) bool {
+	return ev.Channel == event.ChannelSysmon && ev.EventID == 1 ||
+		ev.Channel == event.ChannelSecurity && ev.EventID == 4688
+}
+
+// emit attaches context to a hit and hands the alert to the sink.
+func (e *Engine) emit(ev *event.Event, h *Hit) error {
+	if h.Rule == nil {
+		return fmt.Errorf("detect: hit without rule on event %s/%d seq %d", ev.Channel, ev.EventID, ev.Seq)
+	}
+	sev := h.severity()
+	if sev == SeverityNone {
+		sev = SeverityMedium
+	}
+	a := Alert{Event: ev, Hit: h, Severity: sev, Replayed: e.opts.Replayed, MatchDebug: e.opts.MatchDebug}
+	e.attachContext(&a)
+	e.stats.Alerts++
+	e.stats.AlertsBySev[sev]++
+	if _, seen := e.perRule[h.Rule]; !seen {
+		e.ruleList = append(e.ruleList, h.Rule)
+	}
+	e.perRule[h.Rule]++
+	if err := e.opts.Sink.Alert(&a); err != nil {
+		return fmt.Errorf("alert %q on %s event %d seq %d: %w", h.Rule.Name, ev.Host, ev.EventID, ev.Seq, err)
+	}
+	return nil
+}
+
+// attachContext looks the acting (and target) process up in the table.
+func (e *Engine) attachContext(a *Alert) {
+	ev := a.Event
+	guid, pid := actorIDs(ev)
+	a.Proc = e.procs.Find(ev.Host, guid, pid, ev.Time)
+	if a.Proc != nil {
+		a.Parent = e.procs.Parent(a.Proc)
+		seen := map[*Process]bool{a.Proc: true}
+		for p := a.Parent; p != nil && len(a.Ancestors) < e.opts.AncestorDepth; {
+			seen[p] = true
+			p = e.procs.Parent(p)
+			if p == nil || seen[p] {
+				break
+			}
+			a.Ancestors = append(a.Ancestors, p)
+		}
+	}
+	if tg, tp := targetIDs(ev); tg != "" || tp != "" {
+		a.Target = e.procs.Find(ev.Host, tg, tp, ev.Time)
+		a.TargetPar = e.procs.Parent(a.Target)
+	}
+	if ip := ev.Value(event.FDestinationIp); ip != "" {
+		if h := ev.Value(event.FDestinationHost); h == "" || h == "-" {
+			a.DestName = e.dns.Lookup(ev.Host, ip, ev.Time)
+		}
+	}
+}
+
+// actorIDs returns the GUID and decimal PID of the process that acted.
+func actorIDs(ev *event.Event) (guid, pid string) {
+	switch {
+	case ev.Channel == event.ChannelSysmon && (ev.EventID == 8 || ev.EventID == 10):
+		guid = ev.Value(fSourceProcessGuid)
+		if guid == "" {
+			guid = ev.Value(fSourceProcessGUID)
+		}
+		return guid, ev.Value(fSourceProcessId)
+	case ev.Channel == event.ChannelSecurity && ev.EventID == 4688:
+		return "", hexToDec(ev.Value(fNewProcessId))
+	case ev.Channel == event.ChannelSecurity:
+		return "", hexToDec(ev.Value(fProcessIdSec))
+	}
+	return ev.Value(event.FProcessGuid), ev.Value(event.FProcessId)
+}
+
+func targetIDs(ev *event.Event) (guid, pid string) {
+	if ev.Channel != event.ChannelSysmon || (ev.EventID != 8 && ev.EventID != 10) {
+		return "", ""
+	}
+	guid = ev.Value(fTargetProcessGuid)
+	if guid == "" {
+		guid = ev.Value(fTargetProcessGUID)
+	}
+	return guid, ev.Value(fTargetProcessId)
+}
+
+// Stats returns a snapshot of the counters.
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.AlertsBySev = make(map[Severity]uint64, len(e.stats.AlertsBySev))
+	for k, v := range e.stats.AlertsBySev {
+		s.AlertsBySev[k] = v
+	}
+	s.StageNanos = make(map[string]int64, len(e.stats.StageNanos))
+	for k, v := range e.stats.StageNanos {
+		s.StageNanos[k] = v
+	}
+	s.HitsByEngine = append([]EngineCount(nil), e.stats.HitsByEngine...)
+	s.Processes, s.ProcEvicted, s.ProcExpired = e.procs.Len(), e.procs.Evicted, e.procs.Expired
+	s.DNSEntries, s.DNSEvicted = e.dns.Len(), e.dns.Evicted
+	return s
+}
+
+// RuleCounts returns the alerts per rule, most frequent first, ties by
+// engine, name and id, so reports are deterministic.
+func (e *Engine) RuleCounts() []RuleCount {
+	out := make([]RuleCount, 0, len(e.ruleList))
+	for _, r := range e.ruleList {
+		out = append(out, RuleCount{r, e.perRule[r]})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		if a.Rule.Engine != b.Rule.Engine {
+			return a.Rule.Engine < b.Rule.Engine
+		}
+		if a.Rule.Name != b.Rule.Name {
+			return a.Rule.Name < b.Rule.Name
+		}
+		return a.Rule.ID < b.Rule.ID
+	})
+	return out
+}

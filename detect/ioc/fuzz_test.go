@@ -1,0 +1,65 @@
+package ioc
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/edr-lab/edr/event"
+	"github.com/stretchr/testify/require"
+)
+
+// FuzzParseList feeds arbitrary text to every list parser: it must never
+// panic, and every content line must end up as exactly one indicator or one
+// reported error (nothing silently dropped). The loaded set is then matched
+// against the fuzz text itself as every kind of field value.
+func FuzzParseList(f *testing.F) {
+	seeds := []string{
+		eicarMD5 + ";eicar\n# c\n\n// c\n" + eicarSHA256 + "\n",
+		"10.0.0.0/8;x\n::ffff:1.2.3.4\n2001:db8::/129\nfe80::1%1\n1.2.3.4/0\n",
+		"*.evil.example\n.x\nEVIL.example.\nbad domain\n*.\n",
+		`\\AppData\\Roaming\\[^\\]{1,64}\.exe$` + "\n(unclosed\n(?i)k\u212Aelvin\n\\\\a;80;(?i)fp\n",
+		"\ufeffa;b;c\r\n;\n#\n",
+	}
+	for _, s := range seeds {
+		for f8 := uint8(0); f8 <= uint8(fmtLokiC2); f8++ {
+			f.Add(s, f8)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data string, f8 uint8) {
+		fm := format(f8 % (uint8(fmtLokiC2) + 1))
+		b := newBuilder(Options{})
+		b.parse("fuzz.txt", data, fm)
+		s, errs := b.finish()
+		require.Equal(t, contentLines(data), s.Len()+len(errs), "every content line is loaded or reported")
+		require.Equal(t, len(errs), s.Stats().Errors)
+		for _, e := range errs {
+			require.True(t, strings.HasPrefix(e.Error(), "fuzz.txt:"), e.Error())
+		}
+		ev := &event.Event{Channel: event.ChannelSysmon, EventID: 22}
+		ev.SetByName("QueryName", data)
+		ev.SetByName("QueryResults", data)
+		ev.SetByName("Hashes", data)
+		ev.SetByName("DestinationIp", data)
+		ev.SetByName("Image", data)
+		_ = s.Match(ev, nil)
+		for i := range s.ind {
+			_ = s.MatchPath(s.ind[i].value, "Image", nil)
+			_ = s.MatchDomain(s.ind[i].value, "QueryName", nil)
+			_ = s.MatchAddr(s.ind[i].value, "DestinationIp", nil)
+			_ = s.MatchHashes(s.ind[i].value, "Hashes", nil)
+		}
+	})
+}
+
+// contentLines counts the lines splitLine does not skip, independently.
+func contentLines(data string) int {
+	data = strings.TrimPrefix(data, "\ufeff")
+	n := 0
+	for _, l := range strings.Split(data, "\n") {
+		l = strings.TrimSpace(l)
+		if l != "" && !strings.HasPrefix(l, "#") && !strings.HasPrefix(l, "//") {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,260 @@
+package ioc
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Load reads the configured indicator files. A malformed line is reported
+// as a *LineError (file and line) and skipped; a missing or unreadable file
+// is reported and the other files still load. The returned Set is never
+// nil and is safe for concurrent use.
+func Load(paths Paths, opts Options) (*Set, []error) {
+	b := newBuilder(opts)
+	b.addFile(paths.Hashes, fmtHashes)
+	b.addFile(paths.IPs, fmtIPs)
+	b.addFile(paths.Domains, fmtDomains)
+	b.addFile(paths.PathsRegex, fmtPaths)
+	for _, p := range paths.Loki {
+		f, ok := lokiFormat(p)
+		if !ok {
+			b.errs = append(b.errs, fmt.Errorf("ioc: %s: LOKI list kind unknown: the file name must contain \"hash\", \"filename\" or \"c2\"", p))
+			continue
+		}
+		b.addFile(p, f)
+	}
+	return b.finish()
+}
+
+// lokiFormat decides a LOKI list's kind from its file name, as LOKI does.
+func lokiFormat(path string) (format, bool) {
+	name := strings.ToLower(filepath.Base(path))
+	switch {
+	case strings.Contains(name, "hash"):
+		return fmtLokiHash, true
+	case strings.Contains(name, "filename"):
+		return fmtLokiFilename, true
+	case strings.Contains(name, "c2"):
+		return fmtLokiC2, true
+	}
+	return 0, false
+}
+
+// builder accumulates indicators; finish freezes them into a Set.
+type builder struct {
+	opts Options
+	set  *Set
+	errs []error
+	pats []pathPattern
+}
+
+func newBuilder(opts Options) *builder {
+	return &builder{opts: opts, set: &Set{
+		hashes:  newHashSet(),
+		ips:     newIPSet(),
+		domains: newDomainSet(),
+	}}
+}
+
+func (b *builder) addFile(path string, f format) {
+	if path == "" {
+		return
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.errs = append(b.errs, fmt.Errorf("ioc: %w", err))
+		return
+	}
+	b.parse(path, string(data), f)
+}
+
+// parse adds every line of one file. Values are substrings of data, so a
+// large list costs one copy of the file, not one string per line.
+func (b *builder) parse(file, data string, f format) {
+	data = strings.TrimPrefix(data, "\ufeff")
+	section := ""
+	for lineNo := 1; data != ""; lineNo++ {
+		var line string
+		if i := strings.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			line, data = data, ""
+		}
+		value, comment, isComment, skip := splitLine(line)
+		if isComment && comment != "" {
+			section = comment
+		}
+		if skip {
+			continue
+		}
+		src := Source{File: file, Line: lineNo}
+		if err := b.add(f, strings.TrimSpace(line), value, comment, section, src); err != nil {
+			b.errs = append(b.errs, &LineError{File: file, Line: lineNo, Text: strings.TrimSpace(line), Err: err})
+			b.set.stats.Errors++
+		}
+	}
+}
+
+func (b *builder) add(f format, line, value, comment, section string, src Source) error {
+	if value == "" {
+		return errEmptyValue
+	}
+	switch f {
+	case fmtHashes, fmtLokiHash:
+		return b.addHash(value, comment, src)
+	case fmtIPs:
+		return b.addIP(value, comment, src)
+	case fmtDomains:
+		return b.addDomain(value, comment, src)
+	case fmtPaths:
+		return b.addPath(value, comment, "", true, src)
+	case fmtLokiFilename:
+		return b.addLokiFilename(line, section, src)
+	case fmtLokiC2:
+		return b.addLokiC2(value, comment, section, src)
+	}
+	return errors.New("unknown list format")
+}
+
+func (b *builder) push(k Kind, value, comment string, src Source) int32 {
+	b.set.ind = append(b.set.ind, indicator{kind: k, value: value, comment: comment, src: src, next: -1})
+	return int32(len(b.set.ind) - 1)
+}
+
+// chain appends idx to the duplicate chain starting at head, keeping load
+// order, so that every line of a duplicated indicator is reported.
+func (b *builder) chain(head, idx int32) {
+	for b.set.ind[head].next >= 0 {
+		head = b.set.ind[head].next
+	}
+	b.set.ind[head].next = idx
+	b.set.stats.Duplicates++
+}
+
+func (b *builder) addHash(value, comment string, src Source) error {
+	var sum [32]byte
+	k, norm, err := parseHash(value, &sum)
+	if err != nil {
+		return err
+	}
+	idx := b.push(k, norm, comment, src)
+	if head, dup := b.set.hashes.insert(k, &sum, idx); dup {
+		b.chain(head, idx)
+	}
+	switch k {
+	case KindMD5:
+		b.set.stats.MD5++
+	case KindSHA1:
+		b.set.stats.SHA1++
+	default:
+		b.set.stats.SHA256++
+	}
+	return nil
+}
+
+func (b *builder) addIP(value, comment string, src Source) error {
+	p, exact, err := parseIPIndicator(value)
+	if err != nil {
+		return err
+	}
+	b.insertIP(p, exact, value, comment, src)
+	return nil
+}
+
+func (b *builder) insertIP(p netip.Prefix, exact bool, value, comment string, src Source) {
+	idx := b.push(KindIP, value, comment, src)
+	if head, dup := b.set.ips.insert(p, exact, idx); dup {
+		b.chain(head, idx)
+	}
+	if exact {
+		b.set.stats.IPs++
+	} else {
+		b.set.stats.CIDRs++
+	}
+}
+
+func (b *builder) addDomain(value, comment string, src Source) error {
+	d, suffix, err := parseDomain(value)
+	if err != nil {
+		return err
+	}
+	b.insertDomain(d, suffix, value, comment, src)
+	return nil
+}
+
+func (b *builder) insertDomain(d string, suffix bool, value, comment string, src Source) {
+	idx := b.push(KindDomain, strings.ToLower(value), comment, src)
+	if head, dup := b.set.domains.insert(d, suffix, idx); dup {
+		b.chain(head, idx)
+	}
+	if suffix {
+		b.set.stats.Suffixes++
+	} else {
+		b.set.stats.Domains++
+	}
+}
+
+func (b *builder) addPath(expr, comment, fp string, foldCase bool, src Source) error {
+	re, err := compilePath(expr, foldCase)
+	if err != nil {
+		return err
+	}
+	pat := pathPattern{re: re, expr: expr, foldCase: foldCase}
+	if fp != "" {
+		if pat.exclude, err = compilePath(fp, false); err != nil {
+			return fmt.Errorf("false-positive regex: %w", err)
+		}
+	}
+	pat.ind = b.push(KindPath, expr, comment, src)
+	b.pats = append(b.pats, pat)
+	b.set.stats.Regexes++
+	return nil
+}
+
+// addLokiFilename adds "REGEX;SCORE[;FP-REGEX]"; indicators scored below
+// Options.LokiMinScore are left out (not an error).
+func (b *builder) addLokiFilename(line, section string, src Source) error {
+	expr, score, fp, err := lokiFilename(line)
+	if err != nil {
+		return err
+	}
+	if expr == "" {
+		return errEmptyValue
+	}
+	if score < b.opts.LokiMinScore {
+		b.set.stats.BelowScore++
+		return nil
+	}
+	comment := "score " + strconv.Itoa(score)
+	if section != "" {
+		comment = section + " (" + comment + ")"
+	}
+	return b.addPath(expr, comment, strings.TrimSpace(fp), false, src)
+}
+
+// addLokiC2 adds a C2 server: an address, a range or a domain.
+func (b *builder) addLokiC2(value, score, section string, src Source) error {
+	comment := section
+	if score != "" {
+		if _, err := strconv.Atoi(score); err != nil {
+			return errScore
+		}
+		comment = strings.TrimSpace(section + " (score " + score + ")")
+	}
+	if p, exact, err := parseIPIndicator(value); err == nil {
+		b.insertIP(p, exact, value, comment, src)
+		return nil
+	}
+	return b.addDomain(value, comment, src)
+}
+
+func (b *builder) finish() (*Set, []error) {
+	b.set.paths = buildPathSet(b.pats)
+	b.set.stats.RegexesNoLiteral = len(b.set.paths.always)
+	return b.set, b.errs
+}

@@ -1,0 +1,99 @@
+package detect
+
+// lru is a bounded map that evicts the least recently used entry. Its order
+// depends only on the sequence of calls, never on map iteration or time, so
+// the engine's state evolves identically on every replay.
+type lru[K comparable, V any] struct {
+	max   int
+	items map[K]*lruNode[K, V]
+	head  lruNode[K, V] // sentinel: head.next is the most recent
+	evict func(K, V)    // called for entries pushed out by the bound
+}
+
+type lruNode[K comparable, V any] struct {
+	key        K
+	val        V
+	prev, next *lruNode[K, V]
+}
+
+func newLRU[K comparable, V any](max int, evict func(K, V)) *lru[K, V] {
+	if max < 1 {
+		max = 1
+	}
+	l := &lru[K, V]{max: max, items: make(map[K]*lruNode[K, V]), evict: evict}
+	l.head.next, l.head.prev = &l.head, &l.head
+	return l
+}
+
+func (l *lru[K, V]) Len() int { return len(l.items) }
+
+// Get returns the value and marks it most recently used.
+func (l *lru[K, V]) Get(k K) (V, bool) {
+	n, ok := l.items[k]
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	l.moveFront(n)
+	return n.val, true
+}
+
+// Peek returns the value without touching its recency.
+func (l *lru[K, V]) Peek(k K) (V, bool) {
+	n, ok := l.items[k]
+	if !ok {
+		var zero V
+		return zero, false
+	}
+	return n.val, true
+}
+
+// Put stores a value as most recently used and reports how many entries the
+// bound evicted.
+func (l *lru[K, V]) Put(k K, v V) int {
+	if n, ok := l.items[k]; ok {
+		n.val = v
+		l.moveFront(n)
+		return 0
+	}
+	n := &lruNode[K, V]{key: k, val: v}
+	l.items[k] = n
+	l.link(n)
+	evicted := 0
+	for len(l.items) > l.max {
+		old := l.head.prev
+		l.remove(old)
+		if l.evict != nil {
+			l.evict(old.key, old.val)
+		}
+		evicted++
+	}
+	return evicted
+}
+
+// Delete removes a key.
+func (l *lru[K, V]) Delete(k K) {
+	if n, ok := l.items[k]; ok {
+		l.remove(n)
+	}
+}
+
+func (l *lru[K, V]) remove(n *lruNode[K, V]) {
+	n.prev.next, n.next.prev = n.next, n.prev
+	n.prev, n.next = nil, nil
+	delete(l.items, n.key)
+}
+
+func (l *lru[K, V]) link(n *lruNode[K, V]) {
+	n.prev, n.next = &l.head, l.head.next
+	l.head.next.prev = n
+	l.head.next = n
+}
+
+func (l *lru[K, V]) moveFront(n *lruNode[K, V]) {
+	if l.head.next == n {
+		return
+	}
+	n.prev.next, n.next.prev = n.next, n.prev
+	l.link(n)
+}

@@ -1,0 +1,295 @@
+package detect
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/edr-lab/edr/event"
+)
+
+// Process is what the engine knows about one process, learned from its
+// creation event (or, partially, from a child's Parent* fields). Values are
+// the event's renderings.
+type Process struct {
+	Host             string
+	GUID             string // ProcessGuid, "" when the source has none (Security 4688)
+	PID              string // decimal
+	Start            int64  // event time of the creation event (0 when partial)
+	End              int64  // event time of the termination event, 0 while running
+	Image            string
+	CommandLine      string
+	CurrentDirectory string
+	User             string
+	IntegrityLevel   string
+	Hashes           string
+	OriginalFileName string
+	Company          string
+	Description      string
+	Product          string
+	FileVersion      string
+	ParentGUID       string
+	ParentPID        string
+	ParentImage      string
+	ParentCommand    string
+	ParentUser       string
+	Partial          bool // learned from a child's Parent* fields only
+}
+
+type procKey struct{ host, guid string }
+type pidKey struct{ host, pid string }
+
+// ProcessTable tracks processes by ProcessGuid (or PID + start time when the
+// source has no GUID) with their parent chain. It is bounded: an LRU bound
+// on entries, and exited processes are forgotten TTL after their exit in
+// event time. It never reads the clock.
+type ProcessTable struct {
+	byGUID *lru[procKey, *Process]
+	byPID  map[pidKey]*Process // the most recently started process of a PID
+	exits  []exitMark          // FIFO of exits in event-time order
+	ttl    int64
+	now    int64
+
+	Evicted uint64 // entries pushed out by the size bound
+	Expired uint64 // exited entries forgotten after the TTL
+}
+
+type exitMark struct {
+	key procKey
+	at  int64
+}
+
+// NewProcessTable makes a table of at most max entries that forgets exited
+// processes ttl nanoseconds (event time) after their exit.
+func NewProcessTable(max int, ttl int64) *ProcessTable {
+	t := &ProcessTable{byPID: map[pidKey]*Process{}, ttl: ttl}
+	t.byGUID = newLRU[procKey, *Process](max, func(_ procKey, p *Process) {
+		t.Evicted++
+		t.dropPID(p)
+	})
+	return t
+}
+
+// Len is the number of processes held.
+func (t *ProcessTable) Len() int { return t.byGUID.Len() }
+
+func (t *ProcessTable) dropPID(p *Process) {
+	k := pidKey{p.Host, p.PID}
+	if t.byPID[k] == p {
+		delete(t.byPID, k)
+	}
+}
+
+// key identifies a process: its GUID, else PID + start time.
+func (p *Process) key() procKey {
+	if p.GUID != "" {
+		return procKey{p.Host, p.GUID}
+	}
+	return procKey{p.Host, "pid:" + p.PID + "@" + strconv.FormatInt(p.Start, 10)}
+}
+
+// Observe updates the table from one event (in event-time order): process
+// creations add entries, terminations mark them exited.
+func (t *ProcessTable) Observe(ev *event.Event) {
+	if ev.Time > t.now {
+		t.now = ev.Time
+		t.expire()
+	}
+	switch {
+	case ev.Channel == event.ChannelSysmon && ev.EventID == 1:
+		t.startSysmon(ev)
+	case ev.Channel == event.ChannelSysmon && ev.EventID == 5:
+		t.exit(ev.Host, ev.Value(event.FProcessGuid), ev.Value(event.FProcessId), ev.Time)
+	case ev.Channel == event.ChannelSecurity && ev.EventID == 4688:
+		t.start4688(ev)
+	case ev.Channel == event.ChannelSecurity && ev.EventID == 4689:
+		t.exit(ev.Host, "", hexToDec(ev.Value(fProcessIdSec)), ev.Time)
+	}
+}
+
+var (
+	fCompany         = event.MustField("Company")
+	fDescription     = event.MustField("Description")
+	fProduct         = event.MustField("Product")
+	fFileVersion     = event.MustField("FileVersion")
+	fNewProcessId    = event.MustField("NewProcessId")
+	fNewProcessName  = event.MustField("NewProcessName")
+	fParentProcName  = event.MustField("ParentProcessName")
+	fProcessIdSec    = event.MustField("ProcessId")
+	fSubjectUserName = event.MustField("SubjectUserName")
+	fSubjectDomain   = event.MustField("SubjectDomainName")
+	fTargetUserName  = event.MustField("TargetUserName")
+	fTargetDomain    = event.MustField("TargetDomainName")
+)
+
+func (t *ProcessTable) startSysmon(ev *event.Event) {
+	p := &Process{
+		Host:             ev.Host,
+		GUID:             ev.Value(event.FProcessGuid),
+		PID:              ev.Value(event.FProcessId),
+		Start:            ev.Time,
+		Image:            ev.Value(event.FImage),
+		CommandLine:      ev.Value(event.FCommandLine),
+		CurrentDirectory: ev.Value(event.FCurrentDirectory),
+		User:             ev.Value(event.FUser),
+		IntegrityLevel:   ev.Value(event.FIntegrityLevel),
+		Hashes:           ev.Value(event.FHashes),
+		OriginalFileName: ev.Value(event.FOriginalFileName),
+		Company:          ev.Value(fCompany),
+		Description:      ev.Value(fDescription),
+		Product:          ev.Value(fProduct),
+		FileVersion:      ev.Value(fFileVersion),
+		ParentGUID:       ev.Value(event.FParentProcessGuid),
+		ParentPID:        ev.Value(event.FParentProcessId),
+		ParentImage:      ev.Value(event.FParentImage),
+		ParentCommand:    ev.Value(event.FParentCommandLine),
+		ParentUser:       ev.Value(event.FParentUser),
+	}
+	t.learnParent(p)
+	t.add(p)
+}
+
+// start4688 records a Security 4688 process creation (no GUIDs; PIDs hex).
+func (t *ProcessTable) start4688(ev *event.Event) {
+	p := &Process{
+		Host:        ev.Host,
+		PID:         hexToDec(ev.Value(fNewProcessId)),
+		Start:       ev.Time,
+		Image:       ev.Value(fNewProcessName),
+		CommandLine: ev.Value(event.FCommandLine),
+		ParentPID:   hexToDec(ev.Value(fProcessIdSec)),
+		ParentImage: ev.Value(fParentProcName),
+	}
+	if u := ev.Value(fTargetUserName); u != "" && u != "-" {
+		p.User = joinUser(ev.Value(fTargetDomain), u)
+	} else if u := ev.Value(fSubjectUserName); u != "" {
+		p.User = joinUser(ev.Value(fSubjectDomain), u)
+	}
+	if parent := t.byPID[pidKey{p.Host, p.ParentPID}]; parent != nil && parent.End == 0 {
+		p.ParentGUID = parent.GUID
+		p.ParentCommand = parent.CommandLine
+		p.ParentUser = parent.User
+	}
+	t.add(p)
+}
+
+func joinUser(domain, name string) string {
+	if domain == "" || domain == "-" {
+		return name
+	}
+	return domain + `\` + name
+}
+
+// learnParent adds a partial entry for a parent the table has not seen
+// start (it started before the recording), so grandchildren still find
+// their grandparent's image and command line.
+func (t *ProcessTable) learnParent(child *Process) {
+	if child.ParentGUID == "" || child.ParentImage == "" {
+		return
+	}
+	k := procKey{child.Host, child.ParentGUID}
+	if _, ok := t.byGUID.Peek(k); ok {
+		return
+	}
+	t.add(&Process{
+		Host: child.Host, GUID: child.ParentGUID, PID: child.ParentPID,
+		Image: child.ParentImage, CommandLine: child.ParentCommand, User: child.ParentUser,
+		Partial: true,
+	})
+}
+
+func (t *ProcessTable) add(p *Process) {
+	t.byGUID.Put(p.key(), p)
+	k := pidKey{p.Host, p.PID}
+	if old := t.byPID[k]; old == nil || old.Start <= p.Start {
+		t.byPID[k] = p
+	}
+}
+
+func (t *ProcessTable) exit(host, guid, pid string, at int64) {
+	var p *Process
+	if guid != "" {
+		p, _ = t.byGUID.Peek(procKey{host, guid})
+	}
+	if p == nil && pid != "" {
+		p = t.byPID[pidKey{host, pid}]
+	}
+	if p == nil || p.End != 0 {
+		return
+	}
+	p.End = at
+	t.exits = append(t.exits, exitMark{p.key(), at})
+}
+
+// expire forgets processes that exited more than ttl ago (event time).
+func (t *ProcessTable) expire() {
+	n := 0
+	for ; n < len(t.exits) && t.exits[n].at+t.ttl < t.now; n++ {
+		m := t.exits[n]
+		if p, ok := t.byGUID.Peek(m.key); ok && p.End == m.at {
+			t.byGUID.Delete(m.key)
+			t.dropPID(p)
+			t.Expired++
+		}
+	}
+	if n > 0 {
+		t.exits = append(t.exits[:0], t.exits[n:]...)
+	}
+}
+
+// ByGUID returns the process of a ProcessGuid on a host.
+func (t *ProcessTable) ByGUID(host, guid string) *Process {
+	if guid == "" {
+		return nil
+	}
+	p, _ := t.byGUID.Get(procKey{host, guid})
+	return p
+}
+
+// ByPID returns the process that held a PID at event time at: the most
+// recent start not after at. A process that exited before at is not
+// returned (its PID may have been reused by one the table never saw).
+func (t *ProcessTable) ByPID(host, pid string, at int64) *Process {
+	p := t.byPID[pidKey{host, pid}]
+	if p == nil || p.Start > at || (p.End != 0 && p.End < at) {
+		return nil
+	}
+	t.byGUID.Get(p.key())
+	return p
+}
+
+// Find returns a process by GUID, else by PID at time at.
+func (t *ProcessTable) Find(host, guid, pid string, at int64) *Process {
+	if p := t.ByGUID(host, guid); p != nil {
+		return p
+	}
+	if pid == "" {
+		return nil
+	}
+	return t.ByPID(host, pid, at)
+}
+
+// Parent returns the parent of p if the table knows it.
+func (t *ProcessTable) Parent(p *Process) *Process {
+	if p == nil {
+		return nil
+	}
+	if p.ParentGUID != "" {
+		return t.ByGUID(p.Host, p.ParentGUID)
+	}
+	if p.ParentPID != "" && p.Start != 0 {
+		return t.ByPID(p.Host, p.ParentPID, p.Start)
+	}
+	return nil
+}
+
+// hexToDec turns Security's "0x1a2c" PIDs into Sysmon's decimal form.
+func hexToDec(s string) string {
+	if !strings.HasPrefix(s, "0x") && !strings.HasPrefix(s, "0X") {
+		return s
+	}
+	n, err := strconv.ParseUint(s[2:], 16, 64)
+	if err != nil {
+		return s
+	}
+	return strconv.FormatUint(n, 10)
+}

@@ -1,0 +1,654 @@
+package sigma
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+
+	sigmago "github.com/bradleyjkemp/sigma-go"
+	"github.com/edr-lab/edr/event"
+)
+
+// Compilation turns sigma-go's search AST into matchers once per rule:
+// field names resolved to event.FieldIDs, value modifiers applied in the
+// order written (sigma-rules-specification.md, "Value Modifiers"), needles
+// folded, regexes compiled, numbers typed.
+
+type fieldKind uint8
+
+const (
+	fkSchema  fieldKind = iota // event.FieldID
+	fkExtra                    // a name the schema lacks: Event.Extra() lookup
+	fkKeyword                  // field-less keyword search
+)
+
+type fieldRef struct {
+	kind  fieldKind
+	id    event.FieldID
+	extra int32 // index into the ruleset's extra-name table
+	name  string
+}
+
+type testKind uint8
+
+const (
+	tPattern testKind = iota
+	tRegex
+	tCIDR
+	tNumCmp
+	tNumEq
+	tFieldRef
+)
+
+// test is one value of a field matcher.
+type test struct {
+	kind   testKind
+	pat    pattern        // tPattern; tNumEq fallback (string form); tFieldRef shape
+	re     *regexp.Regexp // tRegex
+	prefix netip.Prefix   // tCIDR
+	cmp    string         // tNumCmp: gt gte lt lte
+	num    float64        // tNumCmp, tNumEq
+	ref    fieldRef       // tFieldRef
+	src    string
+}
+
+// matcher is one `field|modifiers: values` entry.
+type matcher struct {
+	field  fieldRef
+	groups [][]test // values; with all, every group must match, else one test of the single group
+	all    bool
+	neq    bool // the field is present and none of the values match
+	exists int8 // -1 no exists modifier, else the wanted presence (0/1)
+	null   bool // null is one of the values: matches an absent field
+	cased  bool
+	src    string // "Field|mod|mod", for match_debug
+}
+
+// resolver maps rule field names to fieldRefs for one ruleset.
+type resolver struct {
+	extraIdx   map[string]int32
+	extraNames []string
+}
+
+// resolve: exact schema name, then names with spaces stripped (Defender's
+// "Threat Name"), then case-insensitive; anything else is looked up in the
+// event's key/value part by name.
+func (r *resolver) resolve(name string) fieldRef {
+	if id, ok := event.FieldByName(name); ok {
+		return fieldRef{kind: fkSchema, id: id, name: name}
+	}
+	norm := event.NormalizeName(name)
+	if id, ok := event.FieldByName(norm); ok {
+		return fieldRef{kind: fkSchema, id: id, name: name}
+	}
+	if id, ok := event.FieldByNameFold(norm); ok {
+		return fieldRef{kind: fkSchema, id: id, name: name}
+	}
+	idx, ok := r.extraIdx[norm]
+	if !ok {
+		idx = int32(len(r.extraNames))
+		r.extraIdx[norm] = idx
+		r.extraNames = append(r.extraNames, norm)
+	}
+	return fieldRef{kind: fkExtra, extra: idx, name: norm}
+}
+
+// compileCtx carries what compiling a matcher needs from the ruleset.
+type compileCtx struct {
+	res          *resolver
+	placeholders map[string][]string
+}
+
+type modSet struct {
+	wildcard string   // contains / startswith / endswith
+	steps    []string // transformations and wildcard adders, in order
+	typ      string   // re, cidr, gt, gte, lt, lte, exists, fieldref
+	reFlags  string
+	all      bool
+	cased    bool
+	neq      bool
+}
+
+var transformMods = map[string]bool{"base64": true, "base64offset": true, "wide": true, "utf16le": true, "utf16be": true, "utf16": true, "windash": true, "expand": true}
+
+func parseModifiers(mods []string) (modSet, error) {
+	var m modSet
+	for i, mod := range mods {
+		switch mod {
+		case "contains", "startswith", "endswith":
+			if m.wildcard != "" {
+				return m, fmt.Errorf("modifiers %s and %s exclude each other", m.wildcard, mod)
+			}
+			m.wildcard = mod
+			m.steps = append(m.steps, mod)
+		case "all":
+			m.all = true
+		case "cased":
+			m.cased = true
+		case "neq":
+			m.neq = true
+		case "re", "cidr", "gt", "gte", "lt", "lte", "exists", "fieldref":
+			if m.typ != "" {
+				return m, fmt.Errorf("modifiers %s and %s exclude each other", m.typ, mod)
+			}
+			m.typ = mod
+		case "i", "m", "s":
+			if m.typ != "re" || i == 0 {
+				return m, fmt.Errorf("regex flag %q must follow re", mod)
+			}
+			m.reFlags += mod
+		case "minute", "hour", "day", "week", "month", "year":
+			return m, fmt.Errorf("time modifier %s is unsupported", mod)
+		default:
+			if !transformMods[mod] {
+				return m, fmt.Errorf("unknown modifier %q", mod)
+			}
+			m.steps = append(m.steps, mod)
+		}
+	}
+	switch m.typ {
+	case "re", "cidr", "gt", "gte", "lt", "lte", "exists":
+		if len(m.steps) > 0 {
+			return m, fmt.Errorf("modifier %s cannot be combined with %s", m.typ, strings.Join(m.steps, "|"))
+		}
+		if m.cased && m.typ != "re" {
+			return m, fmt.Errorf("modifier cased cannot be combined with %s", m.typ)
+		}
+	case "fieldref":
+		for _, s := range m.steps {
+			if transformMods[s] {
+				return m, fmt.Errorf("modifier fieldref cannot be combined with %s", s)
+			}
+		}
+	}
+	if m.neq && (m.typ == "exists" || m.typ == "gt" || m.typ == "gte" || m.typ == "lt" || m.typ == "lte") {
+		return m, fmt.Errorf("modifier neq cannot be combined with %s", m.typ)
+	}
+	return m, nil
+}
+
+// compileMatcher compiles one field matcher of a search.
+func (cc *compileCtx) compileMatcher(fm sigmago.FieldMatcher) (*matcher, error) {
+	mods, err := parseModifiers(fm.Modifiers)
+	src := fm.Field
+	if len(fm.Modifiers) > 0 {
+		src += "|" + strings.Join(fm.Modifiers, "|")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", src, err)
+	}
+	m := &matcher{all: mods.all, neq: mods.neq, cased: mods.cased, exists: -1, src: src}
+	if fm.Field == "" {
+		m.field = fieldRef{kind: fkKeyword, name: "keywords"}
+		if mods.typ != "" && mods.typ != "re" {
+			return nil, fmt.Errorf("%s: modifier %s needs a field", src, mods.typ)
+		}
+	} else {
+		m.field = cc.res.resolve(fm.Field)
+	}
+	if len(fm.Values) == 0 {
+		return nil, fmt.Errorf("%s: no values", src)
+	}
+	if mods.typ == "exists" {
+		return m, m.compileExists(fm.Values)
+	}
+	for _, v := range fm.Values {
+		if v == nil {
+			if mods.typ != "" || len(mods.steps) > 0 || mods.neq {
+				return nil, fmt.Errorf("%s: null cannot take modifiers", src)
+			}
+			m.null = true
+			continue
+		}
+		tests, err := cc.compileValue(v, mods, m.field.kind == fkKeyword)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", src, err)
+		}
+		if m.all {
+			m.groups = append(m.groups, tests)
+		} else if len(m.groups) == 0 {
+			m.groups = [][]test{tests}
+		} else {
+			m.groups[0] = append(m.groups[0], tests...)
+		}
+	}
+	if m.all && m.null {
+		return nil, fmt.Errorf("%s: null cannot be combined with all", src)
+	}
+	return m, nil
+}
+
+func (m *matcher) compileExists(values []interface{}) error {
+	if len(values) != 1 {
+		return fmt.Errorf("%s: exists takes one boolean", m.src)
+	}
+	switch v := values[0].(type) {
+	case bool:
+		m.exists = b2i(v)
+	case string:
+		switch strings.ToLower(v) {
+		case "true":
+			m.exists = 1
+		case "false":
+			m.exists = 0
+		default:
+			return fmt.Errorf("%s: exists takes true or false, not %q", m.src, v)
+		}
+	default:
+		return fmt.Errorf("%s: exists takes true or false, not %v", m.src, v)
+	}
+	return nil
+}
+
+func b2i(b bool) int8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// scalarString renders a YAML scalar as Sigma compares it.
+func scalarString(v interface{}) (string, bool, error) {
+	switch x := v.(type) {
+	case string:
+		return x, false, nil
+	case bool:
+		if x {
+			return "true", false, nil
+		}
+		return "false", false, nil
+	case int:
+		return strconv.Itoa(x), true, nil
+	case int64:
+		return strconv.FormatInt(x, 10), true, nil
+	case uint64:
+		return strconv.FormatUint(x, 10), true, nil
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), true, nil
+	}
+	return "", false, fmt.Errorf("value %v of type %T is not a scalar", v, v)
+}
+
+func (cc *compileCtx) compileValue(v interface{}, mods modSet, keyword bool) ([]test, error) {
+	s, numeric, err := scalarString(v)
+	if err != nil {
+		return nil, err
+	}
+	switch mods.typ {
+	case "re":
+		flags := mods.reFlags
+		expr := s
+		if flags != "" {
+			expr = "(?" + flags + ")" + s
+		}
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			return nil, fmt.Errorf("regex %q: %w", s, err)
+		}
+		return []test{{kind: tRegex, re: re, src: s}}, nil
+	case "cidr":
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil {
+				return nil, fmt.Errorf("cidr %q: %w", s, err)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		return []test{{kind: tCIDR, prefix: p.Masked(), src: s}}, nil
+	case "gt", "gte", "lt", "lte":
+		f, ok := parseNum(s)
+		if !ok {
+			return nil, fmt.Errorf("%s needs a number, not %q", mods.typ, s)
+		}
+		return []test{{kind: tNumCmp, cmp: mods.typ, num: f, src: s}}, nil
+	case "fieldref":
+		ref := cc.res.resolve(s)
+		shape := patExact
+		switch mods.wildcard {
+		case "contains":
+			shape = patContains
+		case "startswith":
+			shape = patPrefix
+		case "endswith":
+			shape = patSuffix
+		}
+		return []test{{kind: tFieldRef, ref: ref, pat: pattern{kind: shape, cased: mods.cased}, src: s}}, nil
+	}
+	// plain strings: escapes, then modifiers in order
+	vals := []sstr{parseSigmaString(s)}
+	if numeric {
+		vals = []sstr{literal(s)}
+	}
+	if keyword && mods.wildcard == "" {
+		// keywords are searched anywhere in the message fields
+		// (sigma-rules-specification.md, "Keywords search").
+		mods.steps = append(mods.steps, "contains")
+	}
+	for _, step := range mods.steps {
+		if vals, err = cc.applyStep(step, vals); err != nil {
+			return nil, err
+		}
+	}
+	tests := make([]test, 0, len(vals))
+	for _, sv := range vals {
+		tests = append(tests, test{kind: tPattern, pat: compilePattern(sv, mods.cased), src: sv.String()})
+	}
+	if numeric && len(mods.steps) == 0 && !mods.cased {
+		f, _ := parseNum(s)
+		tests[0].kind, tests[0].num = tNumEq, f
+	}
+	return tests, nil
+}
+
+const maxExpansion = 1024
+
+func (cc *compileCtx) applyStep(step string, vals []sstr) ([]sstr, error) {
+	out := make([]sstr, 0, len(vals))
+	for _, v := range vals {
+		switch step {
+		case "contains":
+			if !v.startsWithStar() {
+				v = v.prepend(piece{wild: '*'})
+			}
+			if !v.endsWithStar() {
+				v = v.add(piece{wild: '*'})
+			}
+			out = append(out, v)
+		case "startswith":
+			if !v.endsWithStar() {
+				v = v.add(piece{wild: '*'})
+			}
+			out = append(out, v)
+		case "endswith":
+			if !v.startsWithStar() {
+				v = v.prepend(piece{wild: '*'})
+			}
+			out = append(out, v)
+		case "wide", "utf16le":
+			out = append(out, v.mapLiterals(func(s string) string { return utf16Bytes(s, false, false) }))
+		case "utf16be":
+			out = append(out, v.mapLiterals(func(s string) string { return utf16Bytes(s, true, false) }))
+		case "utf16":
+			if v.hasWildcards() {
+				return nil, errors.New("utf16 (with byte order mark) of a value with wildcards")
+			}
+			out = append(out, literal(utf16Bytes(v.text(), false, true)))
+		case "base64":
+			if v.hasWildcards() {
+				return nil, errors.New("base64 of a value with wildcards")
+			}
+			out = append(out, literal(base64.StdEncoding.EncodeToString([]byte(v.text()))))
+		case "base64offset":
+			if v.hasWildcards() {
+				return nil, errors.New("base64offset of a value with wildcards")
+			}
+			for _, s := range base64Offsets(v.text()) {
+				out = append(out, literal(s))
+			}
+		case "windash":
+			exp := windash(v)
+			if len(out)+len(exp) > maxExpansion {
+				return nil, fmt.Errorf("windash expands to more than %d values", maxExpansion)
+			}
+			out = append(out, exp...)
+		case "expand":
+			exp, err := cc.expand(v)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, exp...)
+		}
+		if len(out) > maxExpansion {
+			return nil, fmt.Errorf("%s expands to more than %d values", step, maxExpansion)
+		}
+	}
+	return out, nil
+}
+
+func utf16Bytes(s string, bigEndian, bom bool) string {
+	units := utf16.Encode([]rune(s))
+	b := make([]byte, 0, 2*len(units)+2)
+	if bom {
+		if bigEndian {
+			b = append(b, 0xFE, 0xFF)
+		} else {
+			b = append(b, 0xFF, 0xFE)
+		}
+	}
+	for _, u := range units {
+		if bigEndian {
+			b = append(b, byte(u>>8), byte(u))
+		} else {
+			b = append(b, byte(u), byte(u>>8))
+		}
+	}
+	return string(b)
+}
+
+// base64Offsets returns the three encodings of s at byte offsets 0, 1 and
+// 2 within a longer base64 text, trimmed to the characters that do not
+// depend on the surrounding bytes (sigma-appendix-modifiers.md, base64offset).
+func base64Offsets(s string) []string {
+	start := [3]int{0, 2, 3}
+	endTrim := [3]int{0, 3, 2} // indexed by (len+shift) % 3
+	out := make([]string, 0, 3)
+	for i := 0; i < 3; i++ {
+		// the i shift bytes only influence the characters trimmed below
+		enc := base64.StdEncoding.EncodeToString([]byte(strings.Repeat(" ", i) + s))
+		end := len(enc) - endTrim[(len(s)+i)%3]
+		if start[i] >= end {
+			continue
+		}
+		out = append(out, enc[start[i]:end])
+	}
+	return out
+}
+
+var dashes = []string{"-", "/", "\u2013", "\u2014", "\u2015"}
+
+// windash replaces every dash-like character (-, /, en dash, em dash,
+// horizontal bar) by each of the five, in every combination
+// (sigma-appendix-modifiers.md, windash).
+func windash(v sstr) []sstr {
+	out := []sstr{{}}
+	for _, p := range v {
+		if p.wild != 0 {
+			for i := range out {
+				out[i] = append(out[i], p)
+			}
+			continue
+		}
+		parts := splitDashes(p.lit)
+		for _, part := range parts {
+			if !isDash(part) {
+				for i := range out {
+					out[i] = append(out[i], piece{lit: part})
+				}
+				continue
+			}
+			next := make([]sstr, 0, len(out)*len(dashes))
+			for _, o := range out {
+				for _, d := range dashes {
+					next = append(next, append(append(sstr{}, o...), piece{lit: d}))
+				}
+			}
+			out = next
+			if len(out) > maxExpansion {
+				return out
+			}
+		}
+	}
+	return out
+}
+
+func isDash(s string) bool {
+	for _, d := range dashes {
+		if s == d {
+			return true
+		}
+	}
+	return false
+}
+
+func splitDashes(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); {
+		matched := ""
+		for _, d := range dashes {
+			if strings.HasPrefix(s[i:], d) {
+				matched = d
+				break
+			}
+		}
+		if matched == "" {
+			i++
+			continue
+		}
+		if start < i {
+			out = append(out, s[start:i])
+		}
+		out = append(out, matched)
+		i += len(matched)
+		start = i
+	}
+	if start < len(s) {
+		out = append(out, s[start:])
+	}
+	return out
+}
+
+// expand replaces %name% placeholders with every configured value; `\%`
+// is a plain percent sign (sigma-rules-specification.md, "Placeholders").
+func (cc *compileCtx) expand(v sstr) ([]sstr, error) {
+	out := []sstr{{}}
+	for _, p := range v {
+		if p.wild != 0 {
+			for i := range out {
+				out[i] = append(out[i], p)
+			}
+			continue
+		}
+		s := p.lit
+		var lit strings.Builder
+		for i := 0; i < len(s); i++ {
+			switch {
+			case s[i] == '\\' && i+1 < len(s) && s[i+1] == '%':
+				lit.WriteByte('%')
+				i++
+			case s[i] == '%':
+				j := strings.IndexByte(s[i+1:], '%')
+				if j < 0 {
+					lit.WriteByte('%')
+					continue
+				}
+				name := s[i+1 : i+1+j]
+				repl, ok := cc.placeholders[name]
+				if !ok {
+					return nil, fmt.Errorf("placeholder %%%s%% is not defined (Options.Placeholders)", name)
+				}
+				pre := lit.String()
+				lit.Reset()
+				next := make([]sstr, 0, len(out)*len(repl))
+				for _, o := range out {
+					for _, r := range repl {
+						n := append(append(sstr{}, o...), piece{lit: pre})
+						n = append(n, parseSigmaString(r)...)
+						next = append(next, n)
+					}
+				}
+				if len(next) > maxExpansion {
+					return nil, fmt.Errorf("placeholders expand to more than %d values", maxExpansion)
+				}
+				out = next
+				i += j + 1
+			default:
+				lit.WriteByte(s[i])
+			}
+		}
+		if lit.Len() > 0 {
+			for i := range out {
+				out[i] = append(out[i], piece{lit: lit.String()})
+			}
+		}
+	}
+	return out, nil
+}
+
+// parseNum reads a decimal integer, a 0x hex integer or a decimal float
+// without allocating (strconv allocates its error on failure, and numeric
+// tests run on every candidate event).
+func parseNum(s string) (float64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	neg := false
+	i := 0
+	if s[0] == '-' || s[0] == '+' {
+		neg = s[0] == '-'
+		i = 1
+	}
+	if i == len(s) {
+		return 0, false
+	}
+	var n uint64
+	if len(s) > i+2 && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X') {
+		for _, c := range []byte(s[i+2:]) {
+			var d byte
+			switch {
+			case '0' <= c && c <= '9':
+				d = c - '0'
+			case 'a' <= c && c <= 'f':
+				d = c - 'a' + 10
+			case 'A' <= c && c <= 'F':
+				d = c - 'A' + 10
+			default:
+				return 0, false
+			}
+			if n > math.MaxUint64>>4 {
+				return 0, false
+			}
+			n = n<<4 | uint64(d)
+		}
+		return sign(float64(n), neg), true
+	}
+	for j := i; j < len(s); j++ {
+		c := s[j]
+		if c < '0' || c > '9' {
+			if c == '.' || c == 'e' || c == 'E' {
+				return parseFloat(s)
+			}
+			return 0, false
+		}
+		if n > (math.MaxUint64-9)/10 {
+			return parseFloat(s)
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return sign(float64(n), neg), true
+}
+
+func parseFloat(s string) (float64, bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+') {
+			return 0, false
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
+}
+
+func sign(f float64, neg bool) float64 {
+	if neg {
+		return -f
+	}
+	return f
+}

@@ -1,0 +1,483 @@
+package sigma
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/edr-lab/edr/event"
+)
+
+// Correlation rules (sigma-correlation-rules-specification.md) in event
+// time. Windows and counts follow these semantics:
+//
+//   - A correlation counts the events of the rules it references per group
+//     (the group-by values; a missing field groups as "").
+//   - Conditions with only lower bounds (gt, gte) fire as soon as the
+//     events within the last `timespan` before the current event satisfy
+//     them (a sliding window); the group is then cleared, so the next alert
+//     needs a fresh set of events.
+//   - Conditions with an upper bound (lt, lte, eq, neq, or a range) can only
+//     be decided when a window is over: the window starts at the group's
+//     first event and is decided when an event later than start+timespan
+//     arrives (for any group of the same correlation) or at Flush.
+//   - temporal fires when every referenced rule (or the condition's count of
+//     distinct rules) matched within timespan; temporal_ordered when they
+//     matched in the listed order within timespan.
+//   - State is bounded: groups older than timespan are dropped, and at most
+//     MaxCorrelationGroups groups are kept per correlation (oldest dropped).
+
+type correlation struct {
+	rule        *Rule
+	typ         string
+	refs        []*Rule
+	span        int64 // ns
+	cond        corrCond
+	groupBy     []string
+	groupFields [][]fieldRef // [ref][group-by field]
+	valueFields [][]fieldRef // value_count: [ref][field]
+	parents     []*correlation
+	index       int
+}
+
+type corrCond struct {
+	set      [6]bool // gt gte lt lte eq neq
+	val      [6]int64
+	monotone bool // only gt/gte: decidable as counts grow
+	given    bool
+}
+
+var condOps = [6]string{"gt", "gte", "lt", "lte", "eq", "neq"}
+
+func (c *corrCond) holds(n int64) bool {
+	for i, set := range c.set {
+		if !set {
+			continue
+		}
+		v := c.val[i]
+		ok := [6]bool{n > v, n >= v, n < v, n <= v, n == v, n != v}[i]
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (rs *Ruleset) compileCorrelation(d *rawDoc, byRef map[string]*Rule) (*Rule, error) {
+	cs := d.corr
+	r := newRule(d)
+	r.Correlation = cs.Type
+	c := &correlation{rule: r, typ: cs.Type, groupBy: cs.GroupBy}
+	switch cs.Type {
+	case "event_count", "value_count", "temporal", "temporal_ordered":
+	case "value_sum", "value_avg", "value_percentile":
+		return nil, &LoadError{Construct: "correlation type", Err: fmt.Errorf("%s is unsupported (edr implements event_count, value_count, temporal, temporal_ordered)", cs.Type)}
+	default:
+		return nil, &LoadError{Construct: "correlation type", Err: fmt.Errorf("unknown type %q", cs.Type)}
+	}
+	if d.meta.Title == "" {
+		return nil, &LoadError{Construct: "title", Err: errors.New("correlation has no title")}
+	}
+	span, err := parseTimespan(cs.Timespan)
+	if err != nil {
+		return nil, &LoadError{Construct: "timespan", Err: err}
+	}
+	c.span = span
+	if len(cs.Rules) == 0 {
+		return nil, &LoadError{Construct: "correlation rules", Err: errors.New("no rules referenced")}
+	}
+	for _, ref := range cs.Rules {
+		target, ok := byRef[ref]
+		if !ok {
+			return nil, &LoadError{Construct: "correlation rules", Err: fmt.Errorf("no rule has id or name %q (referenced rules must load before the correlation)", ref)}
+		}
+		c.refs = append(c.refs, target)
+		if target.Unsupported != "" && r.Unsupported == "" {
+			r.Unsupported = fmt.Sprintf("referenced rule %s: %s", ref, target.Unsupported)
+		}
+	}
+	valueField, err := c.parseCondition(cs)
+	if err != nil {
+		return nil, err
+	}
+	for _, ref := range c.refs {
+		var gf []fieldRef
+		for _, g := range cs.GroupBy {
+			gf = append(gf, rs.res.resolve(aliasFor(cs.Aliases, g, ref)))
+		}
+		c.groupFields = append(c.groupFields, gf)
+		var vf []fieldRef
+		for _, v := range valueField {
+			vf = append(vf, rs.res.resolve(aliasFor(cs.Aliases, v, ref)))
+		}
+		c.valueFields = append(c.valueFields, vf)
+	}
+	for _, ref := range c.refs {
+		if ref.corr == nil {
+			ref.corrRefs = append(ref.corrRefs, c)
+		} else {
+			ref.corr.parents = append(ref.corr.parents, c)
+		}
+		ref.referenced = true
+		ref.generate = ref.generate || cs.Generate
+	}
+	r.corr = c
+	return r, nil
+}
+
+func aliasFor(aliases map[string]map[string]string, field string, ref *Rule) string {
+	if m, ok := aliases[field]; ok {
+		if f, ok := m[ref.Name]; ok && ref.Name != "" {
+			return f
+		}
+		if f, ok := m[ref.ID]; ok && ref.ID != "" {
+			return f
+		}
+	}
+	return field
+}
+
+func (c *correlation) parseCondition(cs *corrSpec) ([]string, error) {
+	var fields []string
+	for k, n := range cs.Condition {
+		if k == "field" {
+			var l strList
+			if err := n.Decode(&l); err != nil {
+				return nil, &LoadError{Construct: "correlation condition", Err: err}
+			}
+			fields = l
+			continue
+		}
+		i := indexOf(condOps[:], k)
+		if i < 0 {
+			return nil, &LoadError{Construct: "correlation condition", Err: fmt.Errorf("unknown operator %q", k)}
+		}
+		v, err := strconv.ParseInt(n.Value, 10, 64)
+		if err != nil {
+			return nil, &LoadError{Construct: "correlation condition", Err: fmt.Errorf("%s: %q is not an integer", k, n.Value)}
+		}
+		c.cond.set[i], c.cond.val[i], c.cond.given = true, v, true
+	}
+	c.cond.monotone = c.cond.given && !c.cond.set[2] && !c.cond.set[3] && !c.cond.set[4] && !c.cond.set[5]
+	switch c.typ {
+	case "event_count", "value_count":
+		if !c.cond.given {
+			return nil, &LoadError{Construct: "correlation condition", Err: fmt.Errorf("%s needs a condition", c.typ)}
+		}
+		if c.typ == "value_count" && len(fields) == 0 {
+			return nil, &LoadError{Construct: "correlation condition", Err: errors.New("value_count needs condition.field")}
+		}
+	case "temporal", "temporal_ordered":
+		if !c.cond.given {
+			c.cond = corrCond{given: true, monotone: true}
+			c.cond.set[1], c.cond.val[1] = true, int64(len(cs.Rules))
+		}
+		if !c.cond.monotone {
+			return nil, &LoadError{Construct: "correlation condition", Err: fmt.Errorf("%s supports only gt/gte conditions (counts of rules)", c.typ)}
+		}
+		if len(fields) > 0 {
+			return nil, &LoadError{Construct: "correlation condition", Err: fmt.Errorf("%s takes no field", c.typ)}
+		}
+	}
+	return fields, nil
+}
+
+func parseTimespan(s string) (int64, error) {
+	if len(s) < 2 {
+		return 0, fmt.Errorf("timespan %q: want a number and one of s, m, h, d", s)
+	}
+	n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("timespan %q: want a positive number and one of s, m, h, d", s)
+	}
+	unit := map[byte]int64{'s': 1e9, 'm': 60e9, 'h': 3600e9, 'd': 86400e9}[s[len(s)-1]]
+	if unit == 0 {
+		return 0, fmt.Errorf("timespan %q: unit must be s, m, h or d", s)
+	}
+	return n * unit, nil
+}
+
+// finishCorrelations numbers correlations, rejects cycles and decides which
+// referenced rules stay standalone.
+func (rs *Ruleset) finishCorrelations() {
+	for _, r := range rs.rules {
+		if r.corr != nil {
+			r.corr.index = len(rs.corrs)
+			rs.corrs = append(rs.corrs, r.corr)
+		}
+	}
+	// A rule referenced by correlations is reported on its own only if one
+	// of them says generate: true. Referenced rules are loaded before their
+	// correlations, so chains cannot be cyclic.
+	for _, r := range rs.rules {
+		r.Standalone = !r.referenced || r.generate
+	}
+}
+
+// corrState is one clone's correlation state.
+type corrState struct {
+	rs       *Ruleset
+	per      []*corrGroups
+	maxGroup int
+}
+
+type corrGroups struct {
+	groups  map[string]*corrGroup
+	order   []string // creation order, for bounded eviction (lazy)
+	minOpen int64    // earliest window start among non-monotone groups
+	feeds   int
+}
+
+// expire drops groups with no event within timespan (they can no longer
+// contribute to a sliding window).
+func (cs *corrState) expire(c *correlation, st *corrGroups, t int64) {
+	for k, g := range st.groups {
+		if g.last < t-c.span {
+			delete(st.groups, k)
+		}
+	}
+	cs.compact(st)
+}
+
+type corrGroup struct {
+	start  int64            // window start (non-monotone) / first event
+	last   int64            // latest event
+	times  []int64          // event_count (monotone): event times in the window
+	count  int64            // event_count (non-monotone)
+	values map[string]int64 // value_count: value → latest time
+	seen   []int64          // temporal: per ref latest time (0: none); ordered: chain start per step
+	has    []bool
+}
+
+func newCorrState(rs *Ruleset) *corrState {
+	max := rs.opts.MaxCorrelationGroups
+	if max <= 0 {
+		max = 100000
+	}
+	cs := &corrState{rs: rs, maxGroup: max}
+	for range rs.corrs {
+		cs.per = append(cs.per, &corrGroups{groups: map[string]*corrGroup{}})
+	}
+	return cs
+}
+
+// feed passes a matched rule's event to the correlations it references and
+// appends the correlation matches that fire.
+func (cs *corrState) feed(c *correlation, refIdx int, ev *event.Event, ctx *evalCtx, out []Match) []Match {
+	st := cs.per[c.index]
+	t := ev.Time
+	if !c.cond.monotone {
+		out = cs.closeWindows(c, st, t, out)
+	} else if st.feeds++; st.feeds%4096 == 0 {
+		cs.expire(c, st, t)
+	}
+	key := groupKey(c.groupFields[refIdx], ctx)
+	g := st.groups[key]
+	if g == nil {
+		if len(st.groups) >= cs.maxGroup {
+			cs.evictOldest(st)
+		}
+		g = &corrGroup{start: t}
+		st.groups[key] = g
+		st.order = append(st.order, key)
+		if !c.cond.monotone && (len(st.groups) == 1 || t < st.minOpen) {
+			st.minOpen = t
+		}
+	}
+	g.last = t
+	fired, n := false, int64(0)
+	switch c.typ {
+	case "event_count":
+		if c.cond.monotone {
+			g.times = append(dropBefore(g.times, t-c.span), t)
+			n = int64(len(g.times))
+			fired = c.cond.holds(n)
+		} else {
+			g.count++
+		}
+	case "value_count":
+		if g.values == nil {
+			g.values = map[string]int64{}
+		}
+		g.values[groupKey(c.valueFields[refIdx], ctx)] = t
+		if c.cond.monotone {
+			for v, vt := range g.values {
+				if vt < t-c.span {
+					delete(g.values, v)
+				}
+			}
+			n = int64(len(g.values))
+			fired = c.cond.holds(n)
+		}
+	case "temporal":
+		if g.seen == nil {
+			g.seen, g.has = make([]int64, len(c.refs)), make([]bool, len(c.refs))
+		}
+		g.seen[refIdx], g.has[refIdx] = t, true
+		for i := range g.seen {
+			if g.has[i] && g.seen[i] >= t-c.span {
+				n++
+			}
+		}
+		fired = c.cond.holds(n)
+	case "temporal_ordered":
+		if g.seen == nil {
+			g.seen, g.has = make([]int64, len(c.refs)), make([]bool, len(c.refs))
+		}
+		if refIdx == 0 {
+			g.seen[0], g.has[0] = t, true
+		} else if g.has[refIdx-1] && g.seen[refIdx-1] >= t-c.span {
+			if !g.has[refIdx] || g.seen[refIdx-1] > g.seen[refIdx] {
+				g.seen[refIdx], g.has[refIdx] = g.seen[refIdx-1], true
+			}
+		}
+		for i := range g.has {
+			if g.has[i] && g.seen[i] >= t-c.span {
+				n = int64(i + 1)
+			} else {
+				break
+			}
+		}
+		fired = c.cond.holds(n)
+	}
+	if !fired {
+		return out
+	}
+	delete(st.groups, key)
+	return cs.fire(c, key, n, ev, ctx, out)
+}
+
+// fire reports a correlation match and feeds correlations chained on it.
+func (cs *corrState) fire(c *correlation, key string, n int64, ev *event.Event, ctx *evalCtx, out []Match) []Match {
+	if c.rule.Standalone {
+		out = append(out, Match{Rule: c.rule, Correlation: true, Group: key, Count: int(n)})
+	}
+	for _, p := range c.parents {
+		for i, ref := range p.refs {
+			if ref == c.rule {
+				out = cs.feed(p, i, ev, ctx, out)
+			}
+		}
+	}
+	return out
+}
+
+// closeWindows decides the non-monotone windows that ended before t.
+func (cs *corrState) closeWindows(c *correlation, st *corrGroups, t int64, out []Match) []Match {
+	if len(st.groups) == 0 || t <= st.minOpen+c.span {
+		return out
+	}
+	var due []string
+	st.minOpen = t
+	for k, g := range st.groups {
+		if t > g.start+c.span {
+			due = append(due, k)
+		} else if g.start < st.minOpen {
+			st.minOpen = g.start
+		}
+	}
+	sort.Strings(due) // map order must not leak into alert order
+	for _, k := range due {
+		g := st.groups[k]
+		delete(st.groups, k)
+		if n := windowCount(c, g); c.cond.holds(n) {
+			out = cs.fireClosed(c, k, n, out)
+		}
+	}
+	cs.compact(st)
+	return out
+}
+
+// fireClosed reports a window decided after the fact: there is no current
+// event of that group, so chained correlations are not fed.
+func (cs *corrState) fireClosed(c *correlation, key string, n int64, out []Match) []Match {
+	if c.rule.Standalone {
+		out = append(out, Match{Rule: c.rule, Correlation: true, Group: key, Count: int(n)})
+	}
+	return out
+}
+
+func windowCount(c *correlation, g *corrGroup) int64 {
+	if c.typ == "value_count" {
+		return int64(len(g.values))
+	}
+	return g.count
+}
+
+// flush decides every open window (end of a replay).
+func (cs *corrState) flush(out []Match) []Match {
+	for _, c := range cs.rs.corrs {
+		st := cs.per[c.index]
+		if c.cond.monotone {
+			continue
+		}
+		keys := make([]string, 0, len(st.groups))
+		for k := range st.groups {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if n := windowCount(c, st.groups[k]); c.cond.holds(n) {
+				out = cs.fireClosed(c, k, n, out)
+			}
+			delete(st.groups, k)
+		}
+		st.order = st.order[:0]
+	}
+	return out
+}
+
+func (cs *corrState) evictOldest(st *corrGroups) {
+	for len(st.order) > 0 {
+		k := st.order[0]
+		st.order = st.order[1:]
+		if _, ok := st.groups[k]; ok {
+			delete(st.groups, k)
+			return
+		}
+	}
+}
+
+// compact drops keys of deleted groups from the eviction queue.
+func (cs *corrState) compact(st *corrGroups) {
+	if len(st.order) < 2*len(st.groups)+64 {
+		return
+	}
+	out := st.order[:0]
+	for _, k := range st.order {
+		if _, ok := st.groups[k]; ok {
+			out = append(out, k)
+		}
+	}
+	st.order = out
+}
+
+func dropBefore(ts []int64, min int64) []int64 {
+	i := 0
+	for i < len(ts) && ts[i] < min {
+		i++
+	}
+	if i == 0 {
+		return ts
+	}
+	return append(ts[:0], ts[i:]...)
+}
+
+// groupKey joins field values with the unit separator (allocates; only on
+// correlation paths, after a rule matched).
+func groupKey(fields []fieldRef, ctx *evalCtx) string {
+	if len(fields) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for i := range fields {
+		if i > 0 {
+			b.WriteByte(0x1f)
+		}
+		v, _ := ctx.raw(&fields[i])
+		b.WriteString(v)
+	}
+	return b.String()
+}

@@ -1,0 +1,350 @@
+package sigma
+
+import (
+	"net/netip"
+	"strings"
+	"unsafe"
+
+	"github.com/edr-lab/edr/event"
+)
+
+// evalCtx holds the per-event scratch of one Ruleset clone: folded field
+// values (computed at most once per event), generation-stamped so that a new
+// event invalidates them in O(1) without clearing.
+type evalCtx struct {
+	ev  *event.Event
+	gen uint32
+
+	fgen []uint32 // per FieldID: generation of fval
+	fval []string // folded schema values
+
+	xgen  []uint32 // per extra-name index
+	xraw  []string
+	xok   []bool
+	xfgen []uint32
+	xfval []string
+
+	slab []byte // backing store of folded strings; reset per event
+
+	memo []int8 // per search of the rule being evaluated: 0 unknown, 1 false, 2 true
+}
+
+func newEvalCtx(nExtra int) *evalCtx {
+	n := event.NumFields()
+	return &evalCtx{
+		fgen: make([]uint32, n), fval: make([]string, n),
+		xgen: make([]uint32, nExtra), xraw: make([]string, nExtra), xok: make([]bool, nExtra),
+		xfgen: make([]uint32, nExtra), xfval: make([]string, nExtra),
+		slab: make([]byte, 0, 4096),
+	}
+}
+
+func (c *evalCtx) reset(ev *event.Event) {
+	c.ev = ev
+	c.gen++
+	if c.gen == 0 { // wrapped: stale stamps could collide
+		clear(c.fgen)
+		clear(c.xgen)
+		clear(c.xfgen)
+		c.gen = 1
+	}
+	c.slab = c.slab[:0]
+}
+
+// raw returns a field's value as rendered and whether it is present.
+func (c *evalCtx) raw(f *fieldRef) (string, bool) {
+	if f.kind == fkSchema {
+		return c.ev.Get(f.id)
+	}
+	i := f.extra
+	if c.xgen[i] != c.gen {
+		c.xgen[i] = c.gen
+		c.xraw[i], c.xok[i] = lookupExtra(c.ev, f.name)
+	}
+	return c.xraw[i], c.xok[i]
+}
+
+// lookupExtra finds a key/value field by exact name, then ignoring case.
+func lookupExtra(ev *event.Event, name string) (string, bool) {
+	kvs := ev.Extra()
+	for i := range kvs {
+		if kvs[i].Key == name {
+			return kvs[i].Value, true
+		}
+	}
+	for i := range kvs {
+		if strings.EqualFold(kvs[i].Key, name) {
+			return kvs[i].Value, true
+		}
+	}
+	return "", false
+}
+
+// foldValue folds s into the slab. The returned string aliases the slab and
+// is valid until the next event.
+func (c *evalCtx) foldValue(s string) string {
+	if !needsFold(s) {
+		return s
+	}
+	start := len(c.slab)
+	c.slab = appendFold(c.slab, s)
+	b := c.slab[start:]
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// folded returns a present field's folded value.
+func (c *evalCtx) folded(f *fieldRef, raw string) string {
+	if f.kind == fkSchema {
+		if c.fgen[f.id] != c.gen {
+			c.fgen[f.id] = c.gen
+			c.fval[f.id] = c.foldValue(raw)
+		}
+		return c.fval[f.id]
+	}
+	i := f.extra
+	if c.xfgen[i] != c.gen {
+		c.xfgen[i] = c.gen
+		c.xfval[i] = c.foldValue(raw)
+	}
+	return c.xfval[i]
+}
+
+func (c *evalCtx) foldedID(id event.FieldID, raw string) string {
+	if c.fgen[id] != c.gen {
+		c.fgen[id] = c.gen
+		c.fval[id] = c.foldValue(raw)
+	}
+	return c.fval[id]
+}
+
+// evalConds evaluates a condition list (OR) over a rule's searches.
+func (c *evalCtx) evalConds(conds []*condNode, searches []*search) bool {
+	if cap(c.memo) < len(searches) {
+		c.memo = make([]int8, len(searches))
+	}
+	c.memo = c.memo[:len(searches)]
+	clear(c.memo)
+	for _, n := range conds {
+		if c.evalNode(n, searches) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *evalCtx) evalNode(n *condNode, searches []*search) bool {
+	switch n.op {
+	case opSearch:
+		switch c.memo[n.search] {
+		case 1:
+			return false
+		case 2:
+			return true
+		}
+		r := c.evalSearch(searches[n.search])
+		c.memo[n.search] = 1 + b2i8(r)
+		return r
+	case opNot:
+		return !c.evalNode(n.kids[0], searches)
+	case opAnd:
+		for _, k := range n.kids {
+			if !c.evalNode(k, searches) {
+				return false
+			}
+		}
+		return true
+	case opOr:
+		for _, k := range n.kids {
+			if c.evalNode(k, searches) {
+				return true
+			}
+		}
+		return false
+	default: // opOf
+		hit, left := 0, len(n.kids)
+		for _, k := range n.kids {
+			left--
+			if c.evalNode(k, searches) {
+				hit++
+				if hit >= n.n {
+					return true
+				}
+			}
+			if hit+left < n.n {
+				return false
+			}
+		}
+		return false
+	}
+}
+
+func b2i8(b bool) int8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (c *evalCtx) evalSearch(s *search) bool {
+	for _, alt := range s.alts {
+		ok := true
+		for _, m := range alt {
+			if !c.evalMatcher(m) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *evalCtx) evalMatcher(m *matcher) bool {
+	if m.field.kind == fkKeyword {
+		return c.evalKeyword(m)
+	}
+	raw, ok := c.raw(&m.field)
+	if m.exists >= 0 {
+		return ok == (m.exists == 1)
+	}
+	if !ok {
+		return m.null
+	}
+	if len(m.groups) == 0 {
+		return false // only null was asked for
+	}
+	if m.all {
+		for _, g := range m.groups {
+			if !c.anyTest(m, g, raw) {
+				return false
+			}
+		}
+		return true
+	}
+	r := c.anyTest(m, m.groups[0], raw)
+	if m.neq {
+		return !r
+	}
+	return r
+}
+
+func (c *evalCtx) anyTest(m *matcher, tests []test, raw string) bool {
+	for i := range tests {
+		if c.test(m, &tests[i], raw) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *evalCtx) test(m *matcher, t *test, raw string) bool {
+	switch t.kind {
+	case tPattern:
+		if t.pat.cased {
+			return t.pat.match(raw)
+		}
+		return t.pat.match(c.folded(&m.field, raw))
+	case tNumEq:
+		if f, ok := parseNum(raw); ok {
+			return f == t.num
+		}
+		return t.pat.match(c.folded(&m.field, raw))
+	case tRegex:
+		return t.re.MatchString(raw)
+	case tCIDR:
+		a, err := netip.ParseAddr(raw)
+		return err == nil && t.prefix.Contains(a.Unmap())
+	case tNumCmp:
+		f, ok := parseNum(raw)
+		if !ok {
+			return false
+		}
+		switch t.cmp {
+		case "gt":
+			return f > t.num
+		case "gte":
+			return f >= t.num
+		case "lt":
+			return f < t.num
+		default:
+			return f <= t.num
+		}
+	default: // tFieldRef
+		other, ok := c.raw(&t.ref)
+		if !ok {
+			return false
+		}
+		a, b := raw, other
+		if !t.pat.cased {
+			a, b = c.folded(&m.field, raw), c.folded(&t.ref, other)
+		}
+		switch t.pat.kind {
+		case patContains:
+			return strings.Contains(a, b)
+		case patPrefix:
+			return strings.HasPrefix(a, b)
+		case patSuffix:
+			return strings.HasSuffix(a, b)
+		default:
+			return a == b
+		}
+	}
+}
+
+// Keyword searches look at every present field of the event: the schema
+// fields (not the header's EventID/Channel/Provider_Name/EventRecordID) and
+// the key/value part. That is edr's "message": a Windows event has no
+// single message field. With all, each value may match in a different field.
+func (c *evalCtx) evalKeyword(m *matcher) bool {
+	if m.all {
+		for _, g := range m.groups {
+			if !c.keywordGroup(m, g) {
+				return false
+			}
+		}
+		return true
+	}
+	if len(m.groups) == 0 {
+		return false
+	}
+	return c.keywordGroup(m, m.groups[0])
+}
+
+func (c *evalCtx) keywordGroup(m *matcher, g []test) bool {
+	found := false
+	c.ev.Range(func(id event.FieldID, v string) bool {
+		for i := range g {
+			if c.keywordTest(&g[i], v, func() string { return c.foldedID(id, v) }) {
+				found = true
+				return false
+			}
+		}
+		return true
+	})
+	if found {
+		return true
+	}
+	for _, kv := range c.ev.Extra() {
+		for i := range g {
+			if c.keywordTest(&g[i], kv.Value, func() string { return c.foldValue(kv.Value) }) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (c *evalCtx) keywordTest(t *test, raw string, folded func() string) bool {
+	switch t.kind {
+	case tRegex:
+		return t.re.MatchString(raw)
+	case tPattern, tNumEq:
+		if t.pat.cased {
+			return t.pat.match(raw)
+		}
+		return t.pat.match(folded())
+	}
+	return false
+}

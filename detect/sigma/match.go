@@ -1,0 +1,80 @@
+package sigma
+
+import (
+	"github.com/edr-lab/edr/event"
+)
+
+// Match appends to out every rule that matches ev, in a stable order: the
+// single-event rules in load order, then correlation rules in the order
+// they fired. Correlation state advances in event time (ev.Time). Match
+// does not retain ev. It allocates nothing unless a rule matches (and,
+// for correlations, a group is created) or Options.Debug is set.
+func (rs *Ruleset) Match(ev *event.Event, out []Match) []Match {
+	b := rs.router.bucketFor(ev)
+	if b == nil || len(b.entries) == 0 {
+		return out
+	}
+	c := rs.ctx
+	c.reset(ev)
+	var cand *candidates
+	if b.pf != nil {
+		cand = b.pf.scan(c)
+	}
+	for i := range b.entries {
+		e := &b.entries[i]
+		if cand != nil && !cand.has(i) {
+			continue
+		}
+		if !rs.matchEntry(c, e) {
+			continue
+		}
+		r := e.rule
+		if r.Standalone {
+			m := Match{Rule: r}
+			if rs.opts.Debug {
+				m.Fields = explain(c, r)
+			}
+			out = append(out, m)
+		}
+		for _, corr := range r.corrRefs {
+			for j, ref := range corr.refs {
+				if ref == r {
+					out = rs.cstate.feed(corr, j, ev, c, out)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (rs *Ruleset) matchEntry(c *evalCtx, e *entry) bool {
+	for _, g := range e.guard {
+		if !c.evalMatcher(g) {
+			return false
+		}
+	}
+	r := e.rule
+	if !c.evalConds(r.conds, r.searches) {
+		return false
+	}
+	for _, f := range r.filters {
+		if c.evalConds(f.conds, f.searches) {
+			return false
+		}
+	}
+	return true
+}
+
+// Flush decides correlation windows still open (conditions with an upper
+// bound, such as lt or eq, can only be decided when their window ends) and
+// appends the matches; call it at the end of a replay.
+func (rs *Ruleset) Flush(out []Match) []Match { return rs.cstate.flush(out) }
+
+// Clone returns a Ruleset sharing the compiled rules, with its own scratch
+// and empty correlation state, for use from another goroutine.
+func (rs *Ruleset) Clone() *Ruleset {
+	c := *rs
+	c.ctx = newEvalCtx(len(rs.res.extraNames))
+	c.cstate = newCorrState(&c)
+	return &c
+}

@@ -1,0 +1,265 @@
+package sigma
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// sstr is a Sigma string value after escape processing: literal text and
+// the wildcards '*' (any run of characters) and '?' (exactly one character).
+type sstr []piece
+
+type piece struct {
+	lit  string
+	wild byte // 0 for a literal piece, '*' or '?' for a wildcard
+}
+
+// parseSigmaString applies the escape rules of the Sigma specification
+// (sigma-rules-specification.md, "Escape Character"): '\' escapes '*', '?'
+// and '\'; a backslash before any other character is a plain backslash.
+func parseSigmaString(s string) sstr {
+	var out sstr
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			out = append(out, piece{lit: b.String()})
+			b.Reset()
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s) && (s[i+1] == '*' || s[i+1] == '?' || s[i+1] == '\\'):
+			b.WriteByte(s[i+1])
+			i++
+		case c == '*' || c == '?':
+			flush()
+			out = append(out, piece{wild: c})
+		default:
+			b.WriteByte(c)
+		}
+	}
+	flush()
+	return out
+}
+
+func literal(s string) sstr {
+	if s == "" {
+		return sstr{}
+	}
+	return sstr{{lit: s}}
+}
+
+func (v sstr) hasWildcards() bool {
+	for _, p := range v {
+		if p.wild != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// text joins the literal pieces (callers check hasWildcards first).
+func (v sstr) text() string {
+	if len(v) == 1 {
+		return v[0].lit
+	}
+	var b strings.Builder
+	for _, p := range v {
+		b.WriteString(p.lit)
+	}
+	return b.String()
+}
+
+// String renders the value back in Sigma syntax (for debug output).
+func (v sstr) String() string {
+	var b strings.Builder
+	for _, p := range v {
+		if p.wild != 0 {
+			b.WriteByte(p.wild)
+			continue
+		}
+		for i := 0; i < len(p.lit); i++ {
+			if c := p.lit[i]; c == '*' || c == '?' || c == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(p.lit[i])
+		}
+	}
+	return b.String()
+}
+
+func (v sstr) startsWithStar() bool { return len(v) > 0 && v[0].wild == '*' }
+func (v sstr) endsWithStar() bool   { return len(v) > 0 && v[len(v)-1].wild == '*' }
+
+func (v sstr) prepend(p piece) sstr { return append(sstr{p}, v...) }
+func (v sstr) add(p piece) sstr     { return append(append(sstr{}, v...), p) }
+
+// mapLiterals rewrites every literal piece, keeping wildcards.
+func (v sstr) mapLiterals(fn func(string) string) sstr {
+	out := make(sstr, 0, len(v))
+	for _, p := range v {
+		if p.wild == 0 {
+			p.lit = fn(p.lit)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// patKind is the shape of a compiled string pattern; most Sigma values are
+// exact, prefix, suffix or contains, which map to single string operations.
+type patKind uint8
+
+const (
+	patExact patKind = iota
+	patPrefix
+	patSuffix
+	patContains
+	patAny // '*' alone: any value of a present field
+	patGlob
+)
+
+// pattern is a compiled string value: literal text already folded (unless
+// cased) and a matcher shape.
+type pattern struct {
+	kind  patKind
+	cased bool
+	lit   string   // exact / prefix / suffix / contains
+	glob  []gtoken // patGlob
+	src   string   // the value as written, for match_debug
+}
+
+type gtoken struct {
+	lit  string
+	wild byte
+}
+
+// compilePattern turns a Sigma string into a matcher, folding literals
+// unless cased.
+func compilePattern(v sstr, cased bool) pattern {
+	// merge adjacent literals and collapse runs of '*'
+	var toks []gtoken
+	for _, p := range v {
+		if p.wild == 0 {
+			if p.lit == "" {
+				continue
+			}
+			lit := p.lit
+			if !cased {
+				lit = fold(lit)
+			}
+			if n := len(toks); n > 0 && toks[n-1].wild == 0 {
+				toks[n-1].lit += lit
+				continue
+			}
+			toks = append(toks, gtoken{lit: lit})
+			continue
+		}
+		if n := len(toks); p.wild == '*' && n > 0 && toks[n-1].wild == '*' {
+			continue
+		}
+		toks = append(toks, gtoken{wild: p.wild})
+	}
+	pt := pattern{cased: cased, src: v.String()}
+	star := func(t gtoken) bool { return t.wild == '*' }
+	lit := func(t gtoken) bool { return t.wild == 0 }
+	switch n := len(toks); {
+	case n == 0:
+		pt.kind, pt.lit = patExact, ""
+	case n == 1 && lit(toks[0]):
+		pt.kind, pt.lit = patExact, toks[0].lit
+	case n == 1 && star(toks[0]):
+		pt.kind = patAny
+	case n == 2 && star(toks[0]) && lit(toks[1]):
+		pt.kind, pt.lit = patSuffix, toks[1].lit
+	case n == 2 && lit(toks[0]) && star(toks[1]):
+		pt.kind, pt.lit = patPrefix, toks[0].lit
+	case n == 3 && star(toks[0]) && lit(toks[1]) && star(toks[2]):
+		pt.kind, pt.lit = patContains, toks[1].lit
+	default:
+		pt.kind, pt.glob = patGlob, toks
+	}
+	return pt
+}
+
+// match tests a value already folded (or raw when the pattern is cased).
+func (p *pattern) match(s string) bool {
+	switch p.kind {
+	case patExact:
+		return s == p.lit
+	case patPrefix:
+		return strings.HasPrefix(s, p.lit)
+	case patSuffix:
+		return strings.HasSuffix(s, p.lit)
+	case patContains:
+		return strings.Contains(s, p.lit)
+	case patAny:
+		return true
+	default:
+		return globMatch(p.glob, s)
+	}
+}
+
+// globMatch matches '*' / '?' token lists; it backtracks only to the last
+// '*', so it runs in O(len(s) * len(toks)) at worst.
+func globMatch(toks []gtoken, s string) bool {
+	ti, si := 0, 0
+	starT, starS := -1, 0
+	for {
+		if ti < len(toks) {
+			t := toks[ti]
+			switch t.wild {
+			case '*':
+				starT, starS = ti, si
+				ti++
+				continue
+			case '?':
+				if si < len(s) {
+					_, n := utf8.DecodeRuneInString(s[si:])
+					si += n
+					ti++
+					continue
+				}
+			default:
+				if strings.HasPrefix(s[si:], t.lit) {
+					// a literal directly after '*' can jump to its next occurrence
+					si += len(t.lit)
+					ti++
+					continue
+				}
+			}
+		} else if si == len(s) {
+			return true
+		}
+		if starT < 0 || starS >= len(s) {
+			return false
+		}
+		// retry from the last '*', consuming one more character
+		_, n := utf8.DecodeRuneInString(s[starS:])
+		starS += n
+		ti, si = starT+1, starS
+	}
+}
+
+// literals returns the literal runs of the pattern (folded as compiled);
+// the prefilter picks needles from them.
+func (p *pattern) literals() []string {
+	switch p.kind {
+	case patAny:
+		return nil
+	case patGlob:
+		var out []string
+		for _, t := range p.glob {
+			if t.wild == 0 {
+				out = append(out, t.lit)
+			}
+		}
+		return out
+	default:
+		if p.lit == "" {
+			return nil
+		}
+		return []string{p.lit}
+	}
+}

@@ -1,0 +1,241 @@
+package sigma
+
+import (
+	"sort"
+
+	"github.com/edr-lab/edr/event"
+)
+
+// router finds the rules an event can meet: by channel, then EventID.
+type router struct {
+	channels map[string]*chanRoute
+	anyChan  *chanRoute // rules of `product: windows` without category/service
+}
+
+type chanRoute struct {
+	byEID map[uint16]*bucket
+	other *bucket // EventIDs no rule names
+}
+
+// bucket is the rules of one (channel, EventID), in load order, with the
+// prefilter built over exactly those rules.
+type bucket struct {
+	entries []entry
+	pf      *prefilter
+}
+
+type entry struct {
+	rule  *Rule
+	guard []*matcher // thor.yml conditions beyond EventID (EventType)
+}
+
+type placement struct {
+	rule    *Rule
+	channel string // "" = every channel
+	eids    []uint16
+	guard   []*matcher
+}
+
+func buildRouter(rs *Ruleset, rt *routeTable) *router {
+	var places []placement
+	cc := &compileCtx{res: rs.res}
+	for _, r := range rs.rules {
+		if r.Unsupported != "" || r.Correlation != "" {
+			continue
+		}
+		targets, _ := rt.targets(r.Logsource, rs.opts.SecurityAudit)
+		for _, t := range targets {
+			eids := intersectIDs(t.eids, r.eventIDs)
+			if eids != nil && len(eids) == 0 {
+				continue // the detection's EventIDs never occur on this logsource
+			}
+			var guard []*matcher
+			for _, k := range sortedKeys(t.guard) {
+				guard = append(guard, guardMatcher(cc, k, t.guard[k]))
+			}
+			if t.channels == nil {
+				places = append(places, placement{rule: r, eids: eids, guard: guard})
+				continue
+			}
+			for _, ch := range t.channels {
+				places = append(places, placement{rule: r, channel: event.CanonicalChannel(ch), eids: eids, guard: guard})
+			}
+		}
+	}
+	rtr := &router{channels: map[string]*chanRoute{}}
+	// first pass: the buckets. Every-channel placements (channel "") name
+	// EventIDs on every channel.
+	eidSets := map[string]map[uint16]bool{}
+	for _, p := range places {
+		if eidSets[p.channel] == nil {
+			eidSets[p.channel] = map[uint16]bool{}
+		}
+	}
+	for _, p := range places {
+		for ch, set := range eidSets {
+			if p.channel == "" || p.channel == ch {
+				for _, id := range p.eids {
+					set[id] = true
+				}
+			}
+		}
+	}
+	for ch, ids := range eidSets {
+		cr := &chanRoute{byEID: map[uint16]*bucket{}, other: &bucket{}}
+		for id := range ids {
+			cr.byEID[id] = &bucket{}
+		}
+		if ch == "" {
+			rtr.anyChan = cr
+		} else {
+			rtr.channels[ch] = cr
+		}
+	}
+	// second pass: rules into buckets, in rule order
+	for _, p := range places {
+		var targets []*chanRoute
+		if p.channel == "" {
+			for _, ch := range sortedChans(rtr.channels) {
+				targets = append(targets, rtr.channels[ch])
+			}
+			targets = append(targets, rtr.anyChan)
+		} else {
+			targets = []*chanRoute{rtr.channels[p.channel]}
+		}
+		for _, cr := range targets {
+			e := entry{rule: p.rule, guard: p.guard}
+			if p.eids == nil {
+				cr.other.entries = append(cr.other.entries, e)
+				for _, b := range cr.byEID {
+					b.entries = append(b.entries, e)
+				}
+				continue
+			}
+			for _, id := range p.eids {
+				cr.byEID[id].entries = append(cr.byEID[id].entries, e)
+			}
+		}
+	}
+	all := []*chanRoute{rtr.anyChan}
+	for _, cr := range rtr.channels {
+		all = append(all, cr)
+	}
+	for _, cr := range all {
+		if cr == nil {
+			continue
+		}
+		for _, b := range append([]*bucket{cr.other}, mapValues(cr.byEID)...) {
+			sort.SliceStable(b.entries, func(i, j int) bool { return b.entries[i].rule.index < b.entries[j].rule.index })
+			b.entries = dedupEntries(b.entries)
+			if !rs.opts.NoPrefilter {
+				b.pf = buildPrefilter(b.entries)
+			}
+		}
+	}
+	return rtr
+}
+
+func guardMatcher(cc *compileCtx, field, value string) *matcher {
+	return &matcher{field: cc.res.resolve(field), exists: -1, src: field,
+		groups: [][]test{{{kind: tPattern, pat: compilePattern(literal(value), false), src: value}}}}
+}
+
+func dedupEntries(es []entry) []entry {
+	out := es[:0]
+	for i, e := range es {
+		if i > 0 && e.rule == es[i-1].rule {
+			// two targets of one rule (registry_delete: DeleteKey or DeleteValue)
+			prev := &out[len(out)-1]
+			if len(prev.guard) > 0 && len(e.guard) > 0 {
+				prev.guard = append(prev.guard[:len(prev.guard):len(prev.guard)], e.guard...)
+				prev.anyGuard()
+			} else {
+				prev.guard = nil
+			}
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func (e *entry) anyGuard() {
+	// several alternative guards on one field: merge into one matcher whose
+	// values are OR-ed
+	if len(e.guard) < 2 {
+		return
+	}
+	m := *e.guard[0]
+	m.groups = [][]test{nil}
+	for _, g := range e.guard {
+		if g.field != m.field {
+			return // guards on different fields: keep (AND) — thor.yml has none
+		}
+		m.groups[0] = append(m.groups[0], g.groups[0]...)
+	}
+	e.guard = []*matcher{&m}
+}
+
+func sortedChans(m map[string]*chanRoute) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func mapValues(m map[uint16]*bucket) []*bucket {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, int(k))
+	}
+	sort.Ints(keys)
+	out := make([]*bucket, len(keys))
+	for i, k := range keys {
+		out[i] = m[uint16(k)]
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func intersectIDs(a, b []uint16) []uint16 {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	out := []uint16{}
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
+}
+
+// bucketFor returns the rules an event can meet.
+func (r *router) bucketFor(ev *event.Event) *bucket {
+	cr := r.channels[ev.Channel]
+	if cr == nil {
+		cr = r.anyChan
+		if cr == nil {
+			return nil
+		}
+	}
+	if b := cr.byEID[ev.EventID]; b != nil {
+		return b
+	}
+	return cr.other
+}

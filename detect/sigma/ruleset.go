@@ -1,0 +1,505 @@
+package sigma
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/edr-lab/edr/event"
+)
+
+// Options configure Load.
+type Options struct {
+	// Ruleset names the rule set in alerts (rule.ruleset); empty: the base
+	// name of the path argument a rule was found under.
+	Ruleset string
+	// Placeholders are the values of %name% placeholders for the expand
+	// modifier (see LoadPlaceholders). A rule naming an undefined
+	// placeholder fails to load, as the specification requires.
+	Placeholders map[string][]string
+	// SecurityAudit also routes process_creation rules onto Security 4688,
+	// registry_* rules onto Security 4657 and network_connection rules onto
+	// Security 5156, reading the Sysmon field names from the audit event's
+	// fields (as Hayabusa does). Off by default.
+	SecurityAudit bool
+	// Debug fills Match.Fields (allocates per match).
+	Debug bool
+	// NoPrefilter evaluates every routed rule on every event (for tests and
+	// benchmarks of the prefilter).
+	NoPrefilter bool
+	// MaxCorrelationGroups bounds the state of each correlation rule (groups
+	// held at once); 0 means 100000. The oldest group is dropped first.
+	MaxCorrelationGroups int
+}
+
+// Ruleset is a compiled set of Sigma rules.
+//
+// Concurrency: a Ruleset is not safe for concurrent use, because Match uses
+// per-Ruleset scratch and correlation state. Use Clone to get an
+// independent matcher per goroutine: clones share the immutable compiled
+// rules and each has its own scratch and its own correlation state (so
+// correlations only see the events given to that clone).
+type Ruleset struct {
+	opts         Options
+	rules        []*Rule
+	res          *resolver
+	fieldsUsed   []event.FieldID
+	fieldUsedSet []bool
+	router       *router
+	corrs        []*correlation
+
+	ctx    *evalCtx
+	cstate *corrState
+}
+
+// Load reads Sigma rules from files and directories (recursively, *.yml and
+// *.yaml, in lexical order) and compiles them. Rules that fail are reported
+// as LoadErrors naming file, rule and construct; the others load. It never
+// panics on bad rules.
+func Load(paths []string, opts Options) (*Ruleset, []*LoadError) {
+	rs := &Ruleset{opts: opts, res: &resolver{extraIdx: map[string]int32{}}}
+	var docs []*rawDoc
+	var errs []*LoadError
+	for _, p := range paths {
+		files, err := ruleFiles(p)
+		if err != nil {
+			errs = append(errs, &LoadError{Path: p, Construct: "path", Err: err})
+			continue
+		}
+		set := opts.Ruleset
+		if set == "" {
+			set = filepath.Base(filepath.Clean(p))
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				errs = append(errs, &LoadError{Path: f, Construct: "read", Err: err})
+				continue
+			}
+			ds, es := parseFile(f, data)
+			for _, d := range ds {
+				d.ruleset = set
+			}
+			docs = append(docs, ds...)
+			errs = append(errs, es...)
+		}
+	}
+	errs = append(errs, rs.build(docs)...)
+	return rs, errs
+}
+
+// LoadBytes compiles rules from memory (one YAML file's content); name is
+// used as the path in errors and metadata.
+func LoadBytes(name string, data []byte, opts Options) (*Ruleset, []*LoadError) {
+	rs := &Ruleset{opts: opts, res: &resolver{extraIdx: map[string]int32{}}}
+	docs, errs := parseFile(name, data)
+	for _, d := range docs {
+		d.ruleset = opts.Ruleset
+	}
+	errs = append(errs, rs.build(docs)...)
+	return rs, errs
+}
+
+func ruleFiles(p string) ([]string, error) {
+	st, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !st.IsDir() {
+		return []string{p}, nil
+	}
+	var out []string
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && (strings.HasSuffix(path, ".yml") || strings.HasSuffix(path, ".yaml")) {
+			out = append(out, path)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+// build compiles parsed documents: rules first, then filters and
+// correlations (which refer to rules by id or name), then routing.
+func (rs *Ruleset) build(docs []*rawDoc) []*LoadError {
+	var errs []*LoadError
+	routes, err := loadRoutes()
+	if err != nil {
+		return []*LoadError{{Path: "thor.yml", Construct: "logsource table", Err: err}}
+	}
+	cc := &compileCtx{res: rs.res, placeholders: rs.opts.Placeholders}
+	byRef := map[string]*Rule{}
+	var filters, corrs []*rawDoc
+	for _, d := range docs {
+		switch d.kind {
+		case kindFilter:
+			filters = append(filters, d)
+			continue
+		case kindCorrelation:
+			corrs = append(corrs, d)
+			continue
+		}
+		r, err := rs.compileRule(cc, d)
+		if err != nil {
+			errs = append(errs, docError(d, err))
+			continue
+		}
+		if _, reason := routes.targets(r.Logsource, rs.opts.SecurityAudit); reason != "" {
+			r.Unsupported = reason
+		}
+		rs.addRule(r, byRef)
+	}
+	for _, d := range corrs {
+		r, err := rs.compileCorrelation(d, byRef)
+		if err != nil {
+			errs = append(errs, docError(d, err))
+			continue
+		}
+		rs.addRule(r, byRef)
+	}
+	for _, d := range filters {
+		if err := rs.compileFilter(cc, d, byRef); err != nil {
+			errs = append(errs, docError(d, err))
+		}
+	}
+	rs.finishCorrelations()
+	rs.collectFields()
+	rs.router = buildRouter(rs, routes)
+	rs.ctx = newEvalCtx(len(rs.res.extraNames))
+	rs.cstate = newCorrState(rs)
+	return errs
+}
+
+func docError(d *rawDoc, err error) *LoadError {
+	le := asLoadError(err)
+	le.Path, le.Doc = d.path, d.index
+	le.RuleID, le.Title = d.meta.ID, d.meta.Title
+	if le.Line == 0 {
+		le.Line = d.line
+	}
+	return le
+}
+
+func (rs *Ruleset) addRule(r *Rule, byRef map[string]*Rule) {
+	r.index = len(rs.rules)
+	rs.rules = append(rs.rules, r)
+	if r.ID != "" {
+		byRef[r.ID] = r
+	}
+	if r.Name != "" {
+		byRef[r.Name] = r
+	}
+}
+
+func newRule(d *rawDoc) *Rule {
+	m := d.meta
+	return &Rule{
+		ID: m.ID, Name: m.Name, Title: m.Title, Description: m.Description, Status: m.Status,
+		Level: m.Level, Author: m.Author, License: m.License, Date: m.Date, Modified: m.Modified,
+		Tags: m.Tags, References: m.References, FalsePositives: m.FalsePositives, Fields: m.Fields,
+		Logsource: Logsource{Product: m.Logsource.Product, Category: m.Logsource.Category,
+			Service: m.Logsource.Service, Definition: m.Logsource.Definition},
+		Path: d.path, Doc: d.index, Ruleset: d.ruleset, RegressionTestsPath: m.RegressionTestsPath,
+		Conditions: d.conditions, Standalone: true,
+	}
+}
+
+func (rs *Ruleset) compileRule(cc *compileCtx, d *rawDoc) (*Rule, error) {
+	if d.meta.Title == "" {
+		return nil, &LoadError{Construct: "title", Err: errors.New("rule has no title")}
+	}
+	if d.meta.Taxonomy != "" && d.meta.Taxonomy != "sigma" {
+		return nil, &LoadError{Construct: "taxonomy", Err: fmt.Errorf("taxonomy %q is unsupported (edr reads the sigma taxonomy)", d.meta.Taxonomy)}
+	}
+	r := newRule(d)
+	names, searches, conds, err := compileDetection(cc, d, rs.fieldMapFor(r.Logsource))
+	if err != nil {
+		return nil, err
+	}
+	r.searchNames, r.searches, r.conds = names, searches, conds
+	r.eventIDs = requiredEventIDs(conds, searches)
+	return r, nil
+}
+
+// fieldMapFor returns thor.yml's field renames for a logsource whose events
+// use other names than the Sigma taxonomy (antivirus → Defender).
+func (rs *Ruleset) fieldMapFor(ls Logsource) map[string]string {
+	routes, _ := loadRoutes()
+	if routes == nil || ls.Category == "" {
+		return nil
+	}
+	for _, t := range routes.categories[ls.Category] {
+		if t.fieldMap != nil && !(len(t.eids) == 1 && t.eids[0] == 4688) {
+			return t.fieldMap
+		}
+	}
+	return nil
+}
+
+// compileDetection compiles the searches and conditions of a rule or filter.
+func compileDetection(cc *compileCtx, d *rawDoc, fieldMap map[string]string) ([]string, []*search, []*condNode, error) {
+	names := make([]string, len(d.searches))
+	searches := make([]*search, len(d.searches))
+	for i, ns := range d.searches {
+		names[i] = ns.name
+		s := &search{name: ns.name}
+		if ns.search.Keywords != nil {
+			m, err := cc.compileKeywords(ns.search.Keywords)
+			if err != nil {
+				return nil, nil, nil, &LoadError{Line: ns.line, Construct: "search " + ns.name, Err: err}
+			}
+			s.alts = [][]*matcher{{m}}
+		}
+		for _, em := range ns.search.EventMatchers {
+			var alt []*matcher
+			for _, fm := range em {
+				if to, ok := fieldMap[fm.Field]; ok {
+					fm.Field = to
+				}
+				m, err := cc.compileMatcher(fm)
+				if err != nil {
+					line, _ := fm.Position()
+					return nil, nil, nil, &LoadError{Line: line + 1, Construct: "search " + ns.name, Err: err}
+				}
+				alt = append(alt, m)
+			}
+			if len(alt) == 0 {
+				return nil, nil, nil, &LoadError{Line: ns.line, Construct: "search " + ns.name, Err: errors.New("empty map")}
+			}
+			s.alts = append(s.alts, alt)
+		}
+		if len(s.alts) == 0 {
+			return nil, nil, nil, &LoadError{Line: ns.line, Construct: "search " + ns.name, Err: errors.New("empty search")}
+		}
+		searches[i] = s
+	}
+	conds := make([]*condNode, 0, len(d.conditions))
+	for _, c := range d.conditions {
+		n, err := parseCondition(c, names)
+		if err != nil {
+			return nil, nil, nil, &LoadError{Line: d.condLine, Construct: fmt.Sprintf("condition %q", c), Err: err}
+		}
+		conds = append(conds, n)
+	}
+	return names, searches, conds, nil
+}
+
+func (cc *compileCtx) compileKeywords(kw []string) (*matcher, error) {
+	m := &matcher{field: fieldRef{kind: fkKeyword, name: "keywords"}, exists: -1, src: "keywords"}
+	for _, k := range kw {
+		tests, err := cc.compileValue(k, modSet{}, true)
+		if err != nil {
+			return nil, err
+		}
+		if len(m.groups) == 0 {
+			m.groups = [][]test{nil}
+		}
+		m.groups[0] = append(m.groups[0], tests...)
+	}
+	return m, nil
+}
+
+// requiredEventIDs returns the EventIDs a rule can match at all (nil: no
+// restriction), read from EventID equality matchers that the condition
+// requires. Routing uses it so that a Security rule for 4688 is never
+// evaluated on a 4624.
+func requiredEventIDs(conds []*condNode, searches []*search) []uint16 {
+	var out []uint16
+	for _, c := range conds {
+		ids, ok := nodeEventIDs(c, searches)
+		if !ok {
+			return nil
+		}
+		out = append(out, ids...)
+	}
+	return dedupIDs(out)
+}
+
+// nodeEventIDs: ok=false means "any EventID".
+func nodeEventIDs(n *condNode, searches []*search) ([]uint16, bool) {
+	switch n.op {
+	case opSearch:
+		return searchEventIDs(searches[n.search])
+	case opAnd:
+		var best []uint16
+		found := false
+		for _, k := range n.kids {
+			if ids, ok := nodeEventIDs(k, searches); ok && (!found || len(ids) < len(best)) {
+				best, found = ids, true
+			}
+		}
+		return best, found
+	case opOr:
+		var all []uint16
+		for _, k := range n.kids {
+			ids, ok := nodeEventIDs(k, searches)
+			if !ok {
+				return nil, false
+			}
+			all = append(all, ids...)
+		}
+		return all, true
+	case opOf:
+		if n.n == len(n.kids) { // all of: like and
+			return nodeEventIDs(&condNode{op: opAnd, kids: n.kids}, searches)
+		}
+		return nodeEventIDs(&condNode{op: opOr, kids: n.kids}, searches)
+	}
+	return nil, false
+}
+
+func searchEventIDs(s *search) ([]uint16, bool) {
+	var all []uint16
+	for _, alt := range s.alts {
+		found := false
+		for _, m := range alt {
+			if ids, ok := matcherEventIDs(m); ok {
+				all, found = append(all, ids...), true
+				break
+			}
+		}
+		if !found {
+			return nil, false
+		}
+	}
+	return all, true
+}
+
+func matcherEventIDs(m *matcher) ([]uint16, bool) {
+	if m.field.kind != fkSchema || m.field.id != event.FieldEventID || m.neq || m.null || m.exists >= 0 || len(m.groups) == 0 {
+		return nil, false
+	}
+	var ids []uint16
+	for _, t := range m.groups[0] {
+		var n float64
+		switch {
+		case t.kind == tNumEq:
+			n = t.num
+		case t.kind == tPattern && t.pat.kind == patExact:
+			f, ok := parseNum(t.pat.lit)
+			if !ok || strings.ContainsAny(t.pat.lit, "xX.-+eE") {
+				return nil, false
+			}
+			n = f
+		default:
+			return nil, false
+		}
+		if n < 0 || n > 65535 || n != float64(uint16(n)) {
+			continue // can never equal a uint16 EventID
+		}
+		ids = append(ids, uint16(n))
+	}
+	if m.all && len(m.groups) > 1 {
+		return nil, false
+	}
+	return ids, true
+}
+
+func dedupIDs(ids []uint16) []uint16 {
+	if ids == nil {
+		return nil
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	out := ids[:0]
+	for i, id := range ids {
+		if i == 0 || id != ids[i-1] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// collectFields records every schema field the rules read.
+func (rs *Ruleset) collectFields() {
+	rs.fieldUsedSet = make([]bool, event.NumFields())
+	mark := func(f fieldRef) {
+		if f.kind == fkSchema {
+			rs.fieldUsedSet[f.id] = true
+		}
+	}
+	var visit func(searches []*search)
+	visit = func(searches []*search) {
+		for _, s := range searches {
+			for _, alt := range s.alts {
+				for _, m := range alt {
+					mark(m.field)
+					for _, g := range m.groups {
+						for _, t := range g {
+							if t.kind == tFieldRef {
+								mark(t.ref)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, r := range rs.rules {
+		visit(r.searches)
+		for _, f := range r.filters {
+			visit(f.searches)
+		}
+		if r.corr != nil {
+			for _, g := range r.corr.groupFields {
+				for _, f := range g {
+					mark(f)
+				}
+			}
+			for _, f := range r.corr.valueFields {
+				for _, ff := range f {
+					mark(ff)
+				}
+			}
+		}
+	}
+	rs.fieldsUsed = nil
+	for id, used := range rs.fieldUsedSet {
+		if used && !event.FieldID(id).Virtual() {
+			rs.fieldsUsed = append(rs.fieldsUsed, event.FieldID(id))
+		}
+	}
+}
+
+// compileFilter attaches a Sigma filter to the rules it names
+// (sigma-filters-specification.md): each rule then matches only when its
+// own condition holds and the filter's does not.
+func (rs *Ruleset) compileFilter(cc *compileCtx, d *rawDoc, byRef map[string]*Rule) error {
+	ls := Logsource{Product: d.meta.Logsource.Product, Category: d.meta.Logsource.Category, Service: d.meta.Logsource.Service}
+	names, searches, conds, err := compileDetection(cc, d, rs.fieldMapFor(ls))
+	if err != nil {
+		return err
+	}
+	fp := &filterProg{id: d.meta.ID, title: d.meta.Title, searchNames: names, searches: searches, conds: conds}
+	var targets []*Rule
+	for _, ref := range d.filterRules {
+		r, ok := byRef[ref]
+		if !ok {
+			return &LoadError{Construct: "filter rules", Err: fmt.Errorf("no loaded rule has id or name %q", ref)}
+		}
+		if r.Correlation != "" {
+			return &LoadError{Construct: "filter rules", Err: fmt.Errorf("%q is a correlation rule; filters apply to detection rules", ref)}
+		}
+		if !logsourceCovers(ls, r.Logsource) {
+			return &LoadError{Construct: "filter logsource", Err: fmt.Errorf("filter logsource %+v does not cover rule %s (%+v)", ls, ref, r.Logsource)}
+		}
+		targets = append(targets, r)
+	}
+	for _, r := range targets {
+		r.filters = append(r.filters, fp)
+	}
+	return nil
+}
+
+// logsourceCovers: every attribute the filter sets equals the rule's.
+func logsourceCovers(f, r Logsource) bool {
+	return (f.Product == "" || f.Product == r.Product) &&
+		(f.Category == "" || f.Category == r.Category) &&
+		(f.Service == "" || f.Service == r.Service)
+}

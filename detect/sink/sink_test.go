@@ -1,0 +1,162 @@
+package sink
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var testRule = &detect.Rule{Engine: detect.EngineSigma, ID: "r1", Name: "Rule One", Severity: detect.SeverityHigh}
+
+func alertAt(t time.Time, seq uint64) *detect.Alert {
+	ev := detecttest.Sysmon(1, t.UnixNano(), "H1", "Image", `C:\x.exe`)
+	ev.Seq = seq
+	return &detect.Alert{Event: ev, Hit: &detect.Hit{Rule: testRule}, Severity: detect.SeverityHigh}
+}
+
+func TestFileWriterDailyFilesFromEventTime(t *testing.T) {
+	dir := t.TempDir()
+	w, err := NewFileWriter(dir, "alerts.json", WriterOptions{Queue: 2})
+	require.NoError(t, err)
+	d1 := time.Date(2024, 5, 20, 23, 59, 59, 0, time.UTC)
+	for i := 0; i < 5; i++ {
+		require.NoError(t, w.Alert(alertAt(d1, uint64(i+1))))
+	}
+	require.NoError(t, w.Alert(alertAt(d1.Add(2*time.Second), 6)))
+	require.NoError(t, w.Close())
+	s := w.Stats()
+	assert.Equal(t, WriterStats{Queued: 6, Written: 6, Bytes: s.Bytes}, s)
+	a, err := os.ReadFile(filepath.Join(dir, "alerts.json.2024-05-20"))
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(dir, "alerts.json.2024-05-21"))
+	require.NoError(t, err)
+	assert.Equal(t, 5, strings.Count(string(a), "\n"))
+	assert.Equal(t, 1, strings.Count(string(b), "\n"))
+	assert.EqualValues(t, s.Bytes, len(a)+len(b))
+	assert.Error(t, w.Alert(alertAt(d1, 7)), "closed writer refuses alerts")
+}
+
+// blockingWriter holds every write until released.
+type blockingWriter struct {
+	mu      sync.Mutex
+	release chan struct{}
+	buf     bytes.Buffer
+	fail    error
+}
+
+func (b *blockingWriter) Write(p []byte) (int, error) {
+	<-b.release
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fail != nil {
+		return 0, b.fail
+	}
+	return b.buf.Write(p)
+}
+
+func TestBlockPolicyAppliesBackpressureAndLosesNothing(t *testing.T) {
+	bw := &blockingWriter{release: make(chan struct{})}
+	close(bw.release)
+	w := NewStreamWriter(bw, WriterOptions{Queue: 1})
+	const n = 500
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < n; i++ {
+			assert.NoError(t, w.Alert(alertAt(time.Unix(1700000000, 0), uint64(i+1))))
+		}
+	}()
+	wg.Wait()
+	require.NoError(t, w.Close())
+	assert.Equal(t, n, strings.Count(bw.buf.String(), "\n"))
+	assert.Equal(t, uint64(n), w.Stats().Written)
+	assert.Zero(t, w.Stats().Dropped)
+}
+
+// gateDest blocks every write until released and signals when the first
+// write has started, so the queue state is deterministic.
+type gateDest struct {
+	started chan struct{}
+	release chan struct{}
+	once    sync.Once
+	lines   int
+}
+
+func (g *gateDest) WriteDay(string, []byte) error {
+	g.once.Do(func() { close(g.started) })
+	<-g.release
+	g.lines++
+	return nil
+}
+func (g *gateDest) Flush() error { return nil }
+func (g *gateDest) Close() error { return nil }
+
+func TestDropPolicyCountsAndReportsDrops(t *testing.T) {
+	g := &gateDest{started: make(chan struct{}), release: make(chan struct{})}
+	var logs bytes.Buffer
+	w := newWriter(g, WriterOptions{Queue: 2, Policy: Drop, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, w.Alert(alertAt(time.Unix(1700000000, 0), 1)))
+	<-g.started // the writer holds alert 1; the queue has room for 2 more
+	for i := 1; i < 10; i++ {
+		require.NoError(t, w.Alert(alertAt(time.Unix(1700000000, 0), uint64(i+1))))
+	}
+	close(g.release)
+	err := w.Close()
+	s := w.Stats()
+	assert.Equal(t, WriterStats{Queued: 3, Written: 3, Dropped: 7, Bytes: s.Bytes}, s)
+	assert.Equal(t, 3, g.lines)
+	require.Error(t, err, "Close reports drops")
+	assert.Contains(t, err.Error(), "7 alerts dropped")
+	assert.Contains(t, logs.String(), "alert queue full")
+}
+
+func TestWriteErrorIsReturnedNotSwallowed(t *testing.T) {
+	bw := &blockingWriter{release: make(chan struct{}), fail: errors.New("disk full")}
+	close(bw.release)
+	w := NewStreamWriter(bw, WriterOptions{Queue: 1})
+	require.NoError(t, w.Alert(alertAt(time.Unix(1700000000, 0), 1)))
+	err := w.Close()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "disk full")
+	assert.Equal(t, uint64(1), w.Stats().Failed)
+}
+
+func TestDailyFileAndLogger(t *testing.T) {
+	dir := t.TempDir()
+	var console bytes.Buffer
+	log, closer, err := NewLogger(LogOptions{Level: "debug", Directory: dir, Filename: "edr.log", ConsoleOutput: true, Console: &console})
+	require.NoError(t, err)
+	log.Debug("hello", "k", 1)
+	require.NoError(t, closer.Close())
+	files, err := filepath.Glob(filepath.Join(dir, "edr.log.*"))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	data, err := os.ReadFile(files[0])
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"msg":"hello"`)
+	assert.Contains(t, console.String(), "msg=hello")
+	_, _, err = NewLogger(LogOptions{Level: "loud"})
+	assert.Error(t, err)
+	lvl, err := ParseLevel("trace")
+	require.NoError(t, err)
+	assert.Less(t, lvl, slog.LevelDebug)
+}
+
+func TestMemoryAndMulti(t *testing.T) {
+	var a, b Memory
+	require.NoError(t, Multi{&a, &b}.Alert(alertAt(time.Unix(1700000000, 0), 1)))
+	assert.Len(t, a.Lines, 1)
+	assert.Equal(t, a.Lines, b.Lines)
+}

@@ -1,0 +1,244 @@
+package sink
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/edr-lab/edr/detect"
+)
+
+// Policy says what the alert writer does when its queue is full.
+type Policy uint8
+
+const (
+	// Block makes the engine wait for the writer (backpressure): no alert
+	// is ever dropped. The default, and the only policy replay uses.
+	Block Policy = iota
+	// Drop discards the alert and counts it in Stats().Dropped (and logs
+	// the first drop and every 1000th), for live capture where stalling
+	// the event source would lose more than it saves. Never silent.
+	Drop
+)
+
+// ParsePolicy parses "block" or "drop".
+func ParsePolicy(s string) (Policy, error) {
+	switch s {
+	case "", "block":
+		return Block, nil
+	case "drop":
+		return Drop, nil
+	}
+	return Block, fmt.Errorf("unknown alert queue policy %q (want block or drop)", s)
+}
+
+// dest is where encoded lines go: daily files or a stream.
+type dest interface {
+	WriteDay(day string, p []byte) error
+	Flush() error
+	Close() error
+}
+
+// WriterOptions configure a Writer.
+type WriterOptions struct {
+	Queue  int    // queued alerts (default 1024)
+	Policy Policy // Block or Drop
+	Logger *slog.Logger
+}
+
+// WriterStats are the writer's counters; edr reports them.
+type WriterStats struct {
+	Queued  uint64 // alerts accepted
+	Written uint64 // alerts written to the destination
+	Dropped uint64 // alerts discarded because the queue was full (Drop policy)
+	Failed  uint64 // alerts lost to a write error (the error is also returned)
+	Bytes   uint64
+}
+
+// Writer is the alert sink that encodes each alert as one ECS JSON line and
+// writes it from a background goroutine. The alert's day (for daily files)
+// is its event time's UTC day, so replay output is deterministic.
+type Writer struct {
+	dst   dest
+	opts  WriterOptions
+	ch    chan line
+	done  chan struct{}
+	buf   []byte
+	stats struct {
+		queued, written, dropped, failed, bytes atomic.Uint64
+	}
+	errMu  sync.Mutex
+	err    error
+	closed bool
+}
+
+type line struct {
+	day  string
+	data []byte
+}
+
+// NewFileWriter writes alerts to <dir>/<name>.YYYY-MM-DD.
+func NewFileWriter(dir, name string, opts WriterOptions) (*Writer, error) {
+	d, err := NewDailyFile(dir, name, false)
+	if err != nil {
+		return nil, err
+	}
+	return newWriter(d, opts), nil
+}
+
+// NewStreamWriter writes alerts to w (stdout, a single file); Close does not
+// close w.
+func NewStreamWriter(w io.Writer, opts WriterOptions) *Writer {
+	return newWriter(&stream{w: bufio.NewWriterSize(w, 64<<10)}, opts)
+}
+
+func newWriter(d dest, opts WriterOptions) *Writer {
+	if opts.Queue <= 0 {
+		opts.Queue = 1024
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	w := &Writer{dst: d, opts: opts, ch: make(chan line, opts.Queue), done: make(chan struct{})}
+	go w.run()
+	return w
+}
+
+// Alert encodes a and queues it. With the Block policy it waits for room;
+// with Drop it counts the alert as dropped when the queue is full. It
+// returns the writer's first write error, if any.
+// Alert must not be called concurrently with Close.
+func (w *Writer) Alert(a *detect.Alert) error {
+	w.errMu.Lock()
+	closed, err := w.closed, w.err
+	w.errMu.Unlock()
+	if closed {
+		return errors.New("alert writer closed")
+	}
+	if err != nil {
+		return err
+	}
+	day := Day(time.Unix(0, a.Event.Time))
+	data := a.AppendJSON(nil)
+	if w.opts.Policy == Drop {
+		select {
+		case w.ch <- line{day, data}:
+			w.stats.queued.Add(1)
+		default:
+			n := w.stats.dropped.Add(1)
+			if n == 1 || n%1000 == 0 {
+				w.opts.Logger.Warn("alert queue full: alert dropped", "rule", a.Hit.Rule.Name, "dropped_total", n)
+			}
+		}
+		return nil
+	}
+	w.ch <- line{day, data}
+	w.stats.queued.Add(1)
+	return nil
+}
+
+func (w *Writer) run() {
+	defer close(w.done)
+	for l := range w.ch {
+		if err := w.dst.WriteDay(l.day, l.data); err != nil {
+			w.fail(err)
+			continue
+		}
+		w.stats.written.Add(1)
+		w.stats.bytes.Add(uint64(len(l.data)))
+		if len(w.ch) == 0 { // idle: make what we have visible
+			if err := w.dst.Flush(); err != nil {
+				w.fail(err)
+			}
+		}
+	}
+}
+
+func (w *Writer) fail(err error) {
+	w.stats.failed.Add(1)
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
+	if w.err == nil {
+		w.err = err
+		w.opts.Logger.Error("alert write failed", "err", err)
+	}
+}
+
+// Err returns the first write error.
+func (w *Writer) Err() error {
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
+	return w.err
+}
+
+// Close drains the queue, flushes and closes the destination. It returns
+// the first error met, and an error when alerts were dropped or lost, so
+// no caller can miss them.
+func (w *Writer) Close() error {
+	w.errMu.Lock()
+	if w.closed {
+		w.errMu.Unlock()
+		return nil
+	}
+	w.closed = true
+	w.errMu.Unlock()
+	close(w.ch)
+	<-w.done
+	err := errors.Join(w.Err(), w.dst.Close())
+	s := w.Stats()
+	if s.Dropped > 0 || s.Failed > 0 {
+		err = errors.Join(err, fmt.Errorf("alert writer: %d alerts dropped (queue full), %d lost to write errors", s.Dropped, s.Failed))
+	}
+	return err
+}
+
+// Stats returns the counters.
+func (w *Writer) Stats() WriterStats {
+	return WriterStats{
+		Queued: w.stats.queued.Load(), Written: w.stats.written.Load(), Dropped: w.stats.dropped.Load(),
+		Failed: w.stats.failed.Load(), Bytes: w.stats.bytes.Load(),
+	}
+}
+
+type stream struct{ w *bufio.Writer }
+
+func (s *stream) WriteDay(_ string, p []byte) error {
+	_, err := s.w.Write(p)
+	return err
+}
+func (s *stream) Flush() error { return s.w.Flush() }
+func (s *stream) Close() error { return s.w.Flush() }
+
+// Memory collects encoded alerts (tests, `edr test`).
+type Memory struct {
+	mu    sync.Mutex
+	Lines [][]byte
+}
+
+// Alert implements detect.AlertSink.
+func (m *Memory) Alert(a *detect.Alert) error {
+	b := a.AppendJSON(nil)
+	m.mu.Lock()
+	m.Lines = append(m.Lines, b)
+	m.mu.Unlock()
+	return nil
+}
+
+// Multi sends every alert to each sink in order, stopping at the first
+// error.
+type Multi []detect.AlertSink
+
+// Alert implements detect.AlertSink.
+func (m Multi) Alert(a *detect.Alert) error {
+	for _, s := range m {
+		if err := s.Alert(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}

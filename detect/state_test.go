@@ -1,0 +1,129 @@
+package detect
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/edr-lab/edr/event"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func ev(ch string, id uint16, t int64, host string, kv ...string) *event.Event {
+	e := &event.Event{Time: t, Host: host, Channel: ch, EventID: id}
+	for i := 0; i+1 < len(kv); i += 2 {
+		e.SetByName(kv[i], kv[i+1])
+	}
+	return e
+}
+
+const sec = int64(time.Second)
+
+func TestProcessTableExitTTLAndPIDReuse(t *testing.T) {
+	pt := NewProcessTable(100, 60*sec)
+	pt.Observe(ev(event.ChannelSysmon, 1, 10*sec, "H", "ProcessGuid", "{a}", "ProcessId", "42", "Image", `C:\a.exe`))
+	require.NotNil(t, pt.ByPID("H", "42", 11*sec))
+	assert.Nil(t, pt.ByPID("H", "42", 9*sec), "not started yet")
+	assert.Nil(t, pt.ByPID("OTHER", "42", 11*sec), "hosts are separate")
+	pt.Observe(ev(event.ChannelSysmon, 5, 20*sec, "H", "ProcessGuid", "{a}", "ProcessId", "42"))
+	assert.NotNil(t, pt.ByGUID("H", "{a}"), "kept after exit for late events")
+	assert.Nil(t, pt.ByPID("H", "42", 21*sec), "an exited process does not own its PID any more")
+	// PID reuse: a new process with the same PID.
+	pt.Observe(ev(event.ChannelSysmon, 1, 30*sec, "H", "ProcessGuid", "{b}", "ProcessId", "42", "Image", `C:\b.exe`))
+	assert.Equal(t, `C:\b.exe`, pt.ByPID("H", "42", 31*sec).Image)
+	assert.Equal(t, `C:\a.exe`, pt.ByGUID("H", "{a}").Image)
+	// Event time passes the TTL: {a} is forgotten, {b} is running and kept.
+	pt.Observe(ev(event.ChannelSysmon, 3, 81*sec, "H"))
+	assert.Nil(t, pt.ByGUID("H", "{a}"))
+	assert.NotNil(t, pt.ByGUID("H", "{b}"))
+	assert.Equal(t, uint64(1), pt.Expired)
+}
+
+func TestProcessTableBoundAndSecurity4688(t *testing.T) {
+	pt := NewProcessTable(3, 60*sec)
+	for i, g := range []string{"{1}", "{2}", "{3}", "{4}"} {
+		pt.Observe(ev(event.ChannelSysmon, 1, int64(i+1)*sec, "H", "ProcessGuid", g, "ProcessId", event.Itoa(uint64(100+i)), "Image", `C:\x.exe`))
+	}
+	assert.Equal(t, 3, pt.Len())
+	assert.Equal(t, uint64(1), pt.Evicted)
+	assert.Nil(t, pt.ByGUID("H", "{1}"), "least recently used goes first")
+	assert.Nil(t, pt.ByPID("H", "100", 10*sec), "its PID index entry goes with it")
+
+	sp := NewProcessTable(10, 60*sec)
+	sp.Observe(ev(event.ChannelSecurity, 4688, 1*sec, "DC", "NewProcessId", "0x1f4", "NewProcessName", `C:\Windows\System32\cmd.exe`, "ProcessId", "0x4", "CommandLine", "cmd", "SubjectUserName", "bob", "SubjectDomainName", "CORP"))
+	sp.Observe(ev(event.ChannelSecurity, 4688, 2*sec, "DC", "NewProcessId", "0x258", "NewProcessName", `C:\Windows\System32\whoami.exe`, "ProcessId", "0x1f4", "CommandLine", "whoami", "TargetUserName", "-", "SubjectUserName", "bob", "SubjectDomainName", "CORP"))
+	child := sp.ByPID("DC", "600", 3*sec)
+	require.NotNil(t, child)
+	assert.Equal(t, `CORP\bob`, child.User)
+	parent := sp.Parent(child)
+	require.NotNil(t, parent)
+	assert.Equal(t, "cmd", parent.CommandLine)
+	sp.Observe(ev(event.ChannelSecurity, 4689, 4*sec, "DC", "ProcessId", "0x258"))
+	assert.Nil(t, sp.ByPID("DC", "600", 5*sec))
+}
+
+func TestDNSCache(t *testing.T) {
+	assert.Equal(t, []netip.Addr{netip.MustParseAddr("1.2.3.4"), netip.MustParseAddr("2001:db8::1")},
+		ParseQueryResults("type:  5 x.example;::ffff:1.2.3.4;2001:db8::1;garbage;"))
+	c := NewDNSCache(2, 60*sec)
+	c.Observe(ev(event.ChannelSysmon, 22, 10*sec, "H", "QueryName", "a.example.", "QueryResults", "::ffff:1.2.3.4;"))
+	c.Observe(ev(event.ChannelDNSClient, 3008, 11*sec, "H", "QueryName", "b.example", "QueryResults", "5.6.7.8;"))
+	assert.Equal(t, "a.example", c.Lookup("H", "::ffff:1.2.3.4", 20*sec), "mapped and plain forms are one address")
+	assert.Equal(t, "b.example", c.Lookup("H", "5.6.7.8", 20*sec))
+	assert.Equal(t, "", c.Lookup("H", "5.6.7.8", 72*sec), "expired in event time")
+	assert.Equal(t, "", c.Lookup("H", "5.6.7.8", 5*sec), "answer not seen yet at that time")
+	c.Observe(ev(event.ChannelSysmon, 22, 12*sec, "H", "QueryName", "c.example", "QueryResults", "9.9.9.9;"))
+	assert.Equal(t, 2, c.Len())
+	assert.Equal(t, uint64(1), c.Evicted)
+}
+
+func TestSplitCommandLine(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{`whoami /all`, []string{"whoami", "/all"}},
+		{`"C:\Program Files\a b\x.exe" -k "two words" x`, []string{`C:\Program Files\a b\x.exe`, "-k", "two words", "x"}},
+		{`C:\x.exe a\\\"b c\\"d e" f\g`, []string{`C:\x.exe`, `a\"b`, `c\d e`, `f\g`}},
+		{`x.exe "a""b" ""`, []string{"x.exe", `a"b`, ""}},
+		{"   ", nil},
+		{`"C:\x.exe`, []string{`C:\x.exe`}},
+	} {
+		assert.Equal(t, c.want, SplitCommandLine(c.in), c.in)
+	}
+}
+
+func FuzzSplitCommandLine(f *testing.F) {
+	f.Add(`"C:\a b\x.exe" a\\\"b "c d"`)
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, a := range SplitCommandLine(s) {
+			if len(a) > len(s) {
+				t.Fatalf("argument longer than the command line: %q from %q", a, s)
+			}
+		}
+	})
+}
+
+func TestRegistryMapping(t *testing.T) {
+	h, k := registryHive(`\REGISTRY\MACHINE\SOFTWARE\x`)
+	assert.Equal(t, "HKLM", h)
+	assert.Equal(t, `SOFTWARE\x`, k)
+	typ, d := registryData("QWORD (0x00000001-0x00000002)")
+	assert.Equal(t, "REG_QWORD", typ)
+	assert.Equal(t, "4294967298", d)
+	typ, d = registryData("DWORD (0x000000ff)")
+	assert.Equal(t, "REG_DWORD", typ)
+	assert.Equal(t, "255", d)
+	typ, _ = registryData("Binary Data")
+	assert.Equal(t, "REG_BINARY", typ)
+}
+
+func TestThreatTags(t *testing.T) {
+	th := parseThreat([]string{"attack.privilege_escalation", "attack.privilege-escalation", "attack.t1055", "attack.t1055.012", "attack.t1055", "attack.s0002", "attack.tx123", "car.2016-03-001", "cve.2021-44228", "attack.reconnaissance"})
+	assert.Equal(t, []string{"TA0004", "TA0043"}, th.tacticIDs)
+	assert.Equal(t, []string{"T1055"}, th.techIDs)
+	assert.Equal(t, []string{"T1055.012"}, th.subIDs)
+	assert.Equal(t, []string{"S0002"}, th.software)
+	assert.Equal(t, []string{"CVE-2021-44228"}, th.cves)
+}

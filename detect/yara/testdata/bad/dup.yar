@@ -1,0 +1,5 @@
+rule ExampleMarkerString
+{
+    condition:
+        true
+}

@@ -1,0 +1,6 @@
+import "nosuchmodule"
+rule UsesMissingModule
+{
+    condition:
+        nosuchmodule.x == 1
+}

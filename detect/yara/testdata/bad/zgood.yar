@@ -1,0 +1,7 @@
+rule AlsoCompiles
+{
+    strings:
+        $a = "also-compiles"
+    condition:
+        $a
+}
