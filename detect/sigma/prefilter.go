@@ -109,12 +109,12 @@ func (pf *prefilter) scan(c *evalCtx) *candidates {
 // of both cases share a class, so ASCII text is scanned raw; text with
 // non-ASCII bytes is folded first.
 type acAutomaton struct {
-	class   [256]uint8
-	nc      int
+	class    [256]uint8
+	nc       int
 	trans    []int32  // state*nc + class → state
 	firstOut int32    // states >= firstOut have output
 	outOff   []uint32 // (state-firstOut) → range in outRule
-	outRule []int32  // entries to mark
+	outRule  []int32  // entries to mark
 }
 
 func (a *acAutomaton) scan(c *evalCtx, ref *fieldRef, raw string, bits []uint64) {
