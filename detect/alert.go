@@ -98,13 +98,13 @@ func (a *Alert) AppendJSON(dst []byte) []byte {
 // Object builds the alert's ECS document.
 func (a *Alert) Object() *ecs.Object {
 	o := &ecs.Object{}
-	for _, k := range topLevel[3:] {
-		o.Obj(k)
-	}
 	ev, r := a.Event, a.Hit.Rule
 	o.Set("@timestamp", formatTimestamp(ev.Time))
 	o.Set("ecs.version", ECSVersion)
 	o.Set("message", r.Name)
+	for _, k := range topLevel[3:] {
+		o.Obj(k)
+	}
 	a.setEvent(o)
 	a.setRule(o)
 	m := mapper{o: o, ev: ev}
@@ -130,7 +130,9 @@ func (a *Alert) setEvent(o *ecs.Object) {
 	o.Set("event.category", cat.category)
 	o.Set("event.type", cat.types)
 	o.Set("event.action", cat.action)
-	o.Set("event.code", strconv.Itoa(int(ev.EventID)))
+	if ev.Channel != "" || ev.EventID != 0 {
+		o.Set("event.code", strconv.Itoa(int(ev.EventID)))
+	}
 	o.Set("event.provider", ev.Provider)
 	o.Set("event.module", "edr")
 	o.Set("event.dataset", "edr.alerts")
@@ -225,7 +227,11 @@ func (a *Alert) setSigma(o *ecs.Object) {
 	o.Set("sigma.falsepositives", r.FalsePositives)
 	o.Set("sigma.references", r.References)
 	if a.Hit.Correlation {
-		o.Set("sigma.correlation", true)
+		o.Set("sigma.correlation.type", r.Correlation)
+		if a.Hit.Group != "" {
+			o.Set("sigma.correlation.group", strings.Split(a.Hit.Group, "\x1f"))
+		}
+		o.Set("sigma.correlation.count", a.Hit.Count)
 	}
 	if a.MatchDebug == MatchDebugOff {
 		return
@@ -242,6 +248,12 @@ func (a *Alert) setSigma(o *ecs.Object) {
 		m.Set("field", f.Field)
 		m.Set("modifier", f.Modifier)
 		m.Set("pattern", truncate(f.Pattern, maxMatchValue))
+		if f.Absent {
+			m.Set("absent", true)
+		}
+		if f.Negative {
+			m.Set("negative", true)
+		}
 		if a.MatchDebug == MatchDebugFull {
 			m.Set("value", truncate(f.Value, maxMatchValue))
 		}

@@ -62,6 +62,9 @@ type Engine struct {
 	filled []event.FieldID
 	hits   []Hit
 
+	lastTime int64 // event time of the last event, for Flush
+	lastHost string
+
 	stats    Stats
 	perRule  map[*Rule]uint64
 	ruleList []*Rule // first-seen order, for deterministic reporting
@@ -151,6 +154,7 @@ func (e *Engine) ProcessBatch(evs []event.Event) error {
 // the rules run, and restored before Process returns.
 func (e *Engine) Process(ev *event.Event) error {
 	e.stats.Events++
+	e.lastTime, e.lastHost = ev.Time, ev.Host
 	t := e.tick()
 	e.procs.Observe(ev)
 	e.dns.Observe(ev)
@@ -182,6 +186,41 @@ func (e *Engine) Process(ev *event.Event) error {
 	}
 	e.lap("alerts", t)
 	return err
+}
+
+// Emit reports hits found outside Process for ev — live, the results of
+// the background file checks (FileMatcher.Hits on a filescan.Worker
+// result), which arrive after their process-start event. The alerts get
+// the same context as Process gives. Call it from the goroutine that calls
+// Process; the engine does not retain ev.
+func (e *Engine) Emit(ev *event.Event, hits []Hit) error {
+	for i := range hits {
+		if err := e.emit(ev, &hits[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Flush ends the stream: matchers that hold windows open (Sigma
+// correlations with an upper bound) decide them. Their alerts carry the
+// time and host of the last event processed, and no event data.
+func (e *Engine) Flush() error {
+	for i, m := range e.opts.Matchers {
+		f, ok := m.(Flusher)
+		if !ok {
+			continue
+		}
+		e.hits = f.Flush(e.hits[:0])
+		e.ownHits(i, 0)
+		end := &event.Event{Time: e.lastTime, Host: e.lastHost}
+		for j := range e.hits {
+			if err := e.emit(end, &e.hits[j]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ownHits counts the hits a matcher (or the file scanner) appended.

@@ -95,6 +95,7 @@ func TestEngineEmitsEveryMatchingRuleWithContext(t *testing.T) {
 		require.NoError(t, eng.Process(ev))
 	}
 	require.Equal(t, []string{"Whoami Execution", "Whoami All"}, sink.Rules(), "every matching rule is reported, in matcher order")
+	assert.True(t, strings.HasPrefix(string(sink.Lines[1]), `{"@timestamp":"2023-11-14T22:13:22.000Z","ecs":{"version":"9.4.0"},"message":"Whoami All","event":{"kind":"alert"`), "%s", sink.Lines[1])
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal(sink.Lines[1], &doc))
 	get := func(path string) any {

@@ -7,6 +7,8 @@ type Hit struct {
 	Rule        *Rule
 	Severity    Severity // overrides Rule.Severity when set (YARA critical, IOC default)
 	Correlation bool     // a Sigma correlation rule fired on this event
+	Group       string   // correlation group-by values ("\x1f"-joined)
+	Count       int      // correlation count (events, values or rules)
 	Fields      []MatchedField
 	Indicator   *Indicator // IOC details
 	YARA        *YARAMatch // YARA details
@@ -27,6 +29,8 @@ type MatchedField struct {
 	Modifier  string // e.g. "contains|all"
 	Pattern   string // the rule's value (summary and full)
 	Value     string // the event's value (full only)
+	Absent    bool   // matched because the field is absent (null / exists: false)
+	Negative  bool   // matched because none of the values did (a negated item)
 }
 
 // Indicator describes an atomic IOC hit; alerts carry it as an ECS
@@ -62,6 +66,12 @@ type YARAString struct {
 type Matcher interface {
 	Name() string
 	Match(ev *event.Event, out []Hit) []Hit
+}
+
+// Flusher is implemented by matchers that hold windows open (Sigma
+// correlations): Flush decides them at the end of a stream.
+type Flusher interface {
+	Flush(out []Hit) []Hit
 }
 
 // FieldUser is implemented by matchers that can tell which event fields

@@ -85,6 +85,7 @@ type Rule struct {
 	FalsePositives []string
 	Condition      string
 	Path           string
+	Correlation    string // correlation type (event_count, …) of correlation rules
 
 	threat threatInfo
 }

@@ -1,0 +1,100 @@
+package detect
+
+import (
+	"strings"
+
+	"github.com/edr-lab/edr/detect/sigma"
+	"github.com/edr-lab/edr/event"
+)
+
+// SigmaMatcher adapts a compiled Sigma ruleset to the engine. Every
+// matching rule is reported, in the ruleset's stable order; correlation
+// rules report the event that completed them.
+type SigmaMatcher struct {
+	rs    *sigma.Ruleset
+	rules map[*sigma.Rule]*Rule
+	buf   []sigma.Match
+}
+
+// NewSigmaMatcher wraps a ruleset (not safe for concurrent use; give each
+// engine its own, e.g. rs.Clone()).
+func NewSigmaMatcher(rs *sigma.Ruleset) *SigmaMatcher {
+	m := &SigmaMatcher{rs: rs, rules: map[*sigma.Rule]*Rule{}}
+	for _, r := range rs.Rules() {
+		m.rules[r] = SigmaRule(r)
+	}
+	return m
+}
+
+// SigmaRule converts a Sigma rule's metadata into alert metadata.
+func SigmaRule(r *sigma.Rule) *Rule {
+	sev, err := ParseSeverity(r.Level)
+	if err != nil {
+		sev = SeverityNone // the engine alerts such rules at medium
+	}
+	version := r.Modified
+	if version == "" {
+		version = r.Date
+	}
+	category := r.Logsource.Category
+	if category == "" {
+		category = r.Logsource.Service
+	}
+	out := &Rule{
+		Engine: EngineSigma, ID: r.ID, Name: r.Title, Description: r.Description,
+		Authors: SplitAuthors(r.Author), References: r.References, License: r.License,
+		Ruleset: r.Ruleset, Version: version, Category: category, Tags: r.Tags, Severity: sev,
+		Level: r.Level, Status: r.Status, Product: r.Logsource.Product, Service: r.Logsource.Service,
+		FalsePositives: r.FalsePositives, Condition: strings.Join(r.Conditions, " | "), Path: r.Path,
+		Correlation: r.Correlation,
+	}
+	if out.Name == "" {
+		out.Name = r.Name
+	}
+	if out.ID == "" {
+		out.ID = r.Name
+	}
+	out.Prepare()
+	return out
+}
+
+// Name implements Matcher.
+func (m *SigmaMatcher) Name() string { return EngineSigma }
+
+// Ruleset returns the wrapped ruleset.
+func (m *SigmaMatcher) Ruleset() *sigma.Ruleset { return m.rs }
+
+// UsesField implements FieldUser.
+func (m *SigmaMatcher) UsesField(id event.FieldID) bool { return m.rs.References(id) }
+
+// Match implements Matcher.
+func (m *SigmaMatcher) Match(ev *event.Event, out []Hit) []Hit {
+	m.buf = m.rs.Match(ev, m.buf[:0])
+	return m.hits(out)
+}
+
+// Flush implements Flusher: correlation windows still open at the end of a
+// replay are decided.
+func (m *SigmaMatcher) Flush(out []Hit) []Hit {
+	m.buf = m.rs.Flush(m.buf[:0])
+	return m.hits(out)
+}
+
+func (m *SigmaMatcher) hits(out []Hit) []Hit {
+	for i := range m.buf {
+		sm := &m.buf[i]
+		r := m.rules[sm.Rule]
+		if r == nil { // not listed by Rules(): convert once
+			r = SigmaRule(sm.Rule)
+			m.rules[sm.Rule] = r
+		}
+		h := Hit{Rule: r, Correlation: sm.Correlation, Group: sm.Group, Count: sm.Count}
+		for _, f := range sm.Fields {
+			field, mods, _ := strings.Cut(f.Field, "|")
+			h.Fields = append(h.Fields, MatchedField{Selection: f.Search, Field: field, Modifier: mods,
+				Pattern: f.Pattern, Value: f.Value, Absent: f.Absent, Negative: f.Negative})
+		}
+		out = append(out, h)
+	}
+	return out
+}
