@@ -122,7 +122,7 @@ type indicator struct {
 	value   string
 	comment string
 	line    uint32
-	next    int32 // next indicator with the same key (duplicates), -1 if none
+	next    int32  // next indicator with the same key (duplicates), -1 if none
 	file    uint16 // index into Set.files
 	kind    Kind
 }
