@@ -55,11 +55,15 @@ type test struct {
 	cmp    string         // tNumCmp: gt gte lt lte
 	num    float64        // tNumCmp, tNumEq
 	ref    fieldRef       // tFieldRef
+	guard  []string       // tRegex: folded literals of which a match contains one
 	src    string
 }
 
 // matcher is one `field|modifiers: values` entry.
 type matcher struct {
+	// anyAC answers the plain contains values of groups[0] in one scan
+	// (large OR lists); those tests are then skipped one by one
+	anyAC  *acAutomaton
 	field  fieldRef
 	groups [][]test // values; with all, every group must match, else one test of the single group
 	all    bool
@@ -68,6 +72,9 @@ type matcher struct {
 	null   bool // null is one of the values: matches an absent field
 	cased  bool
 	src    string // "Field|mod|mod", for match_debug
+	// acTests are all values of groups[0] when anyAC holds some of them
+	// (for match_debug)
+	acTests []test
 }
 
 // resolver maps rule field names to fieldRefs for one ruleset.
@@ -221,7 +228,51 @@ func (cc *compileCtx) compileMatcher(fm sigmago.FieldMatcher) (*matcher, error) 
 	if m.all && m.null {
 		return nil, fmt.Errorf("%s: null cannot be combined with all", src)
 	}
+	m.buildAnyAC()
 	return m, nil
+}
+
+// minAnyAC is the number of plain contains values from which one
+// automaton scan beats a strings.Contains per value.
+const minAnyAC = 6
+
+func (m *matcher) buildAnyAC() {
+	if m.all || len(m.groups) != 1 || m.field.kind == fkKeyword {
+		return
+	}
+	var lits []int
+	for i, t := range m.groups[0] {
+		if t.kind == tPattern && t.pat.kind == patContains && !t.pat.cased {
+			lits = append(lits, i)
+		}
+	}
+	if len(lits) < minAnyAC {
+		return
+	}
+	b := newACBuilder()
+	b.exact = true
+	var rest []test
+	for i, t := range m.groups[0] {
+		if indexOfInt(lits, i) >= 0 {
+			b.add(t.pat.lit, 0)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	if m.anyAC = b.build(); m.anyAC == nil {
+		return
+	}
+	m.acTests = m.groups[0]
+	m.groups[0] = rest
+}
+
+func indexOfInt(list []int, x int) int {
+	for i, v := range list {
+		if v == x {
+			return i
+		}
+	}
+	return -1
 }
 
 func (m *matcher) compileExists(values []interface{}) error {
@@ -291,7 +342,11 @@ func (cc *compileCtx) compileValue(v interface{}, mods modSet, keyword bool) ([]
 		if err != nil {
 			return nil, fmt.Errorf("regex %q: %w", s, err)
 		}
-		return []test{{kind: tRegex, re: re, src: s}}, nil
+		t := test{kind: tRegex, re: re, src: s}
+		if lits, ok := testNeedles(&t); ok {
+			t.guard = lits
+		}
+		return []test{t}, nil
 	case "cidr":
 		p, err := netip.ParsePrefix(s)
 		if err != nil {

@@ -1,0 +1,222 @@
+package recording
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edr-lab/edr/event"
+	"github.com/klauspost/compress/zstd"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+	"github.com/stretchr/testify/require"
+)
+
+// Benchmarks over the generated mix (mixGen, until corpus/synth is on
+// main). Throughput is reported as ev/s metrics; b.N counts events for the
+// write benchmark and passes over a fixed recording for the read ones.
+//
+//	go test -run XXX -bench . -benchtime 3x -count 5 ./recording
+//
+// BENCH_EVENTS sets the size of the read recording (default 1,000,000).
+
+const benchHosts = 4
+
+func benchEvents() int {
+	if s := os.Getenv("BENCH_EVENTS"); s != "" {
+		var n int
+		for _, c := range s {
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	return 1_000_000
+}
+
+// mixRing pre-generates events so that generation is not timed.
+func mixRing(n int) []event.Event {
+	g := newMixGen(42, benchHosts, t0)
+	evs := make([]event.Event, n)
+	for i := range evs {
+		g.next(&evs[i])
+	}
+	return evs
+}
+
+func BenchmarkWrite(b *testing.B) {
+	ring := mixRing(1 << 16)
+	span := ring[len(ring)-1].Time - ring[0].Time + 1
+	dir := b.TempDir()
+	w, err := OpenWriter(dir, WriterOptions{Source: event.SourceSynthetic})
+	require.NoError(b, err)
+	b.ResetTimer()
+	start := time.Now()
+	var e event.Event
+	for i := 0; i < b.N; i++ {
+		src := &ring[i%len(ring)]
+		e.CopyFrom(src)
+		e.Time += int64(i/len(ring)) * span
+		if err := w.Write(&e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	require.NoError(b, w.Close())
+	el := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/el.Seconds(), "ev/s")
+	s, err := Inspect(dir)
+	require.NoError(b, err)
+	b.ReportMetric(s.BytesPerEvent, "B/ev")
+}
+
+var benchRec struct {
+	once sync.Once
+	dir  string
+	n    int64
+	err  error
+}
+
+// benchRecording writes the read benchmarks' recording once per process.
+func benchRecording(b *testing.B) (string, int64) {
+	benchRec.once.Do(func() {
+		dir, err := os.MkdirTemp("", "edr-bench-rec-")
+		if err != nil {
+			benchRec.err = err
+			return
+		}
+		benchRec.dir = dir
+		w, err := OpenWriter(dir, WriterOptions{Source: event.SourceSynthetic})
+		if err != nil {
+			benchRec.err = err
+			return
+		}
+		g := newMixGen(42, benchHosts, t0)
+		var e event.Event
+		n := benchEvents()
+		for i := 0; i < n; i++ {
+			g.next(&e)
+			if err := w.Write(&e); err != nil {
+				benchRec.err = err
+				return
+			}
+		}
+		benchRec.err = w.Close()
+		benchRec.n = int64(n)
+	})
+	require.NoError(b, benchRec.err)
+	return benchRec.dir, benchRec.n
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchRec.dir != "" {
+		os.RemoveAll(benchRec.dir)
+	}
+	os.Exit(code)
+}
+
+var sink func(*event.Event)
+
+func noop(*event.Event) {}
+
+func init() { sink = noop }
+
+func benchRead(b *testing.B, opts ReaderOptions) {
+	dir, n := benchRecording(b)
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		r, err := OpenReader(dir, opts)
+		require.NoError(b, err)
+		var got int64
+		require.NoError(b, r.Run(func(batch []event.Event) error {
+			for j := range batch {
+				sink(&batch[j])
+			}
+			got += int64(len(batch))
+			return nil
+		}))
+		if got != n {
+			b.Fatalf("read %d events, want %d", got, n)
+		}
+	}
+	el := time.Since(start)
+	b.ReportMetric(float64(n)*float64(b.N)/el.Seconds(), "ev/s")
+}
+
+func BenchmarkRead(b *testing.B) {
+	for _, p := range []int{1, 2} {
+		b.Run("par="+string(rune('0'+p)), func(b *testing.B) { benchRead(b, ReaderOptions{Parallelism: p}) })
+	}
+}
+
+func BenchmarkReadProjection(b *testing.B) {
+	benchRead(b, ReaderOptions{Parallelism: 2, Fields: []event.FieldID{event.FImage, event.FCommandLine}})
+}
+
+// BenchmarkZstdFloor decompresses every page of the recording (the same
+// bytes the reader decompresses), one goroutine, and reports the equivalent
+// ev/s: the floor any zstd-based reader pays. Read ev/s divided by this is
+// the reader's efficiency ratio.
+func BenchmarkZstdFloor(b *testing.B) {
+	dir, n := benchRecording(b)
+	pages := segmentPages(b, dir)
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
+	require.NoError(b, err)
+	var buf []byte
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		for _, p := range pages {
+			buf, err = dec.DecodeAll(p, buf[:0])
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	el := time.Since(start)
+	b.ReportMetric(float64(n)*float64(b.N)/el.Seconds(), "ev/s")
+}
+
+// segmentPages extracts the compressed page bodies of every segment.
+func segmentPages(b *testing.B, dir string) [][]byte {
+	paths, err := listSegments(dir)
+	require.NoError(b, err)
+	var out [][]byte
+	for _, p := range paths {
+		raw, err := os.ReadFile(p)
+		require.NoError(b, err)
+		s, err := openSegFile(p)
+		require.NoError(b, err)
+		for _, rg := range s.pf.Metadata().RowGroups {
+			for _, cc := range rg.Columns {
+				md := cc.MetaData
+				off := md.DataPageOffset
+				if md.DictionaryPageOffset > 0 {
+					off = md.DictionaryPageOffset
+				}
+				r := bytes.NewReader(raw[off : off+md.TotalCompressedSize])
+				for r.Len() > 0 {
+					var h format.PageHeader
+					require.NoError(b, thrift.NewDecoder(new(thrift.CompactProtocol).NewReader(r)).Decode(&h))
+					body := make([]byte, h.CompressedPageSize)
+					_, err := io.ReadFull(r, body)
+					require.NoError(b, err)
+					out = append(out, body)
+				}
+			}
+		}
+		s.close()
+	}
+	return out
+}
+
+var _ = binary.LittleEndian
+var _ = filepath.Join
+var _ = runtime.GOMAXPROCS

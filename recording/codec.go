@@ -1,0 +1,197 @@
+package recording
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/edr-lab/edr/event"
+)
+
+// WAL entry kinds.
+const (
+	walHeader byte = 1 + iota // JSON walHeaderDoc; first entry of every WAL
+	walEvent                  // binary event (appendEvent)
+	walSource                 // JSON SourceInfo
+	walState                  // opaque segment-start state snapshot
+	walLoss                   // JSON map name → count to add
+)
+
+// walHeaderDoc identifies the segment a WAL belongs to and carries the field
+// name table: events in the WAL address fields by this build's FieldIDs, and
+// recovery maps them back through the names (a newer build may number them
+// differently).
+type walHeaderDoc struct {
+	SchemaVersion int      `json:"schema_version"`
+	Host          string   `json:"host"`
+	Date          string   `json:"date"`
+	FirstTime     int64    `json:"first_time"`
+	FirstSeq      uint64   `json:"first_seq"`
+	Producer      string   `json:"producer,omitempty"`
+	Source        string   `json:"source,omitempty"`
+	Fields        []string `json:"fields"`
+}
+
+func fieldNames() []string {
+	fs := event.Fields()
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// appendEvent encodes an event compactly: header, present fields by ID,
+// then the key/value part.
+func appendEvent(b []byte, e *event.Event) []byte {
+	b = binary.AppendVarint(b, e.Time)
+	b = binary.AppendUvarint(b, e.Seq)
+	b = binary.AppendUvarint(b, e.RecordID)
+	b = binary.AppendUvarint(b, uint64(e.EventID))
+	b = append(b, byte(e.Source), byte(e.Flags))
+	b = appendString(b, e.Host)
+	b = appendString(b, e.Channel)
+	b = appendString(b, e.Provider)
+	b = binary.AppendUvarint(b, uint64(e.Len()))
+	e.Range(func(id event.FieldID, v string) bool {
+		b = binary.AppendUvarint(b, uint64(id))
+		b = appendString(b, v)
+		return true
+	})
+	extra := e.Extra()
+	b = binary.AppendUvarint(b, uint64(len(extra)))
+	for _, kv := range extra {
+		b = appendString(b, kv.Key)
+		b = appendString(b, kv.Value)
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+var errShortEvent = errors.New("truncated event entry")
+
+// eventDecoder decodes WAL event entries written by a build whose field
+// name table was names.
+type eventDecoder struct {
+	ids []event.FieldID // WAL field index → this build's FieldID; absent names go to Extra
+	ok  []bool
+	nm  []string
+}
+
+func newEventDecoder(names []string) *eventDecoder {
+	d := &eventDecoder{ids: make([]event.FieldID, len(names)), ok: make([]bool, len(names)), nm: names}
+	for i, n := range names {
+		if id, ok := event.FieldByName(n); ok && !id.Virtual() {
+			d.ids[i], d.ok[i] = id, true
+		}
+	}
+	return d
+}
+
+func (d *eventDecoder) decode(b []byte, e *event.Event) error {
+	e.Reset()
+	r := byteReader{b: b}
+	e.Time = r.varint()
+	e.Seq = r.uvarint()
+	e.RecordID = r.uvarint()
+	eid := r.uvarint()
+	if eid > 0xffff {
+		return fmt.Errorf("event id %d out of range", eid)
+	}
+	e.EventID = uint16(eid)
+	e.Source = event.Source(r.byte())
+	e.Flags = event.Flags(r.byte())
+	e.Host = r.string()
+	e.Channel = r.string()
+	e.Provider = r.string()
+	n := r.uvarint()
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		idx := r.uvarint()
+		v := r.string()
+		if r.err != nil {
+			break
+		}
+		switch {
+		case idx < uint64(len(d.ids)) && d.ok[idx]:
+			e.Set(d.ids[idx], v)
+		case idx < uint64(len(d.nm)):
+			e.AddExtra(d.nm[idx], v)
+		default:
+			return fmt.Errorf("field index %d outside the WAL's table of %d", idx, len(d.nm))
+		}
+	}
+	n = r.uvarint()
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		k := r.string()
+		v := r.string()
+		if r.err == nil {
+			e.AddExtra(k, v)
+		}
+	}
+	if r.err != nil {
+		return r.err
+	}
+	if len(r.b) != 0 {
+		return fmt.Errorf("%d trailing bytes after event", len(r.b))
+	}
+	return nil
+}
+
+type byteReader struct {
+	b   []byte
+	err error
+}
+
+func (r *byteReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errShortEvent
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *byteReader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errShortEvent
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *byteReader) byte() byte {
+	if r.err != nil || len(r.b) == 0 {
+		r.err = errShortEvent
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *byteReader) string() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errShortEvent
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}

@@ -1,0 +1,31 @@
+// Package recording is edr's on-disk format: a directory of Hive-partitioned
+// Parquet segments, host=<name>/date=<yyyy-mm-dd>/<first-time>-<seq>.parquet,
+// that DuckDB, Spark or pandas read as one table.
+//
+// # Columns
+//
+// Header columns Time (TIMESTAMP(NANOS), UTC), Host, Channel, Provider,
+// EventID, RecordID, Seq, Source, Flags; one optional UTF-8 column per
+// schema field (event.Fields(), virtual fields excepted) named as the field;
+// and Extra, the event's key/value part as LIST<STRUCT<Key, Value>> in
+// arrival order. An absent field is NULL and a present empty one is "", so
+// the distinction survives both edr's reader and SQL engines. Strings are
+// dictionary-encoded, Time/RecordID/Seq delta-encoded, pages zstd.
+//
+// Segments are written by a purpose-built encoder (pqwrite.go) and read by
+// a page-level column decoder (decode.go) on top of parquet-go's page API;
+// see pqwrite.go for why parquet-go's GenericWriter is not used.
+//
+// # Durability
+//
+// Every open segment (one per host and UTC day) has a write-ahead log under
+// .wal/ (package wal) flushed every WriterOptions.FlushInterval; a crash loses
+// at most that much, and OpenWriter turns leftover logs into segments. A
+// finished segment is renamed into its partition and never rewritten.
+//
+// # Determinism
+//
+// No wall-clock value reaches segment bytes or names, and segment boundaries
+// depend only on the events, so the same input gives a byte-identical
+// recording.
+package recording

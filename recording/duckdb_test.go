@@ -1,0 +1,164 @@
+package recording
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/edr-lab/edr/event"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// duckdbScript finds scripts/duckdb/query.js and its installed module, or
+// skips: CI installs them (npm ci in .ci/run).
+func duckdbScript(t *testing.T) (node, script string) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not found: the DuckDB interop test needs node and scripts/duckdb (npm ci --prefix scripts/duckdb)")
+	}
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(t, parent, dir, "module root not found")
+		dir = parent
+	}
+	script = filepath.Join(dir, "scripts", "duckdb", "query.js")
+	if _, err := os.Stat(filepath.Join(dir, "scripts", "duckdb", "node_modules", "@duckdb", "node-api")); err != nil {
+		t.Skipf("@duckdb/node-api not installed in scripts/duckdb (run: npm ci --prefix %s): %v", filepath.Dir(script), err)
+	}
+	return node, script
+}
+
+// duckQuery runs queries and returns each one's rows.
+func duckQuery(t *testing.T, rec string, queries ...string) [][]map[string]any {
+	node, script := duckdbScript(t)
+	cmd := exec.Command(node, append([]string{script, rec}, queries...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "duckdb: %s", stderr.String())
+	var res [][]map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		var r struct {
+			Rows []map[string]any `json:"rows"`
+		}
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
+		res = append(res, r.Rows)
+	}
+	require.Len(t, res, len(queries))
+	return res
+}
+
+func num(t *testing.T, v any) int64 {
+	t.Helper()
+	switch x := v.(type) {
+	case float64:
+		return int64(x)
+	case string:
+		n, err := strconv.ParseInt(x, 10, 64)
+		require.NoError(t, err)
+		return n
+	}
+	t.Fatalf("not a number: %#v", v)
+	return 0
+}
+
+func TestDuckDBReadsRecording(t *testing.T) {
+	duckdbScript(t)
+	dir := t.TempDir()
+	g := newMixGen(3, 3, t0)
+	g.hosts[2] = "dc 01/ü%" // needs percent-encoding in the partition path
+	var in []*event.Event
+	for i := 0; i < 30000; i++ {
+		var e event.Event
+		g.next(&e)
+		in = append(in, e.Clone())
+	}
+	// Absent vs empty and the key/value part.
+	special := &event.Event{Time: t0 + 5, Host: g.hosts[0], Channel: event.ChannelSysmon, EventID: 1}
+	special.Set(event.FImage, "")
+	special.Set(event.FCommandLine, `C:\x.exe -special`)
+	special.AddExtra("k1", "v1")
+	special.AddExtra("k2", "")
+	in = append(in, special)
+	want := writeAll(t, dir, WriterOptions{RowGroupRows: 8000}, in)
+	sum, err := Inspect(dir)
+	require.NoError(t, err)
+
+	var encoded, withCmd int64
+	var emptyImage, absentImage int64
+	for _, e := range want {
+		if strings.Contains(e.Value(event.FCommandLine), "EncodedCommand") {
+			encoded++
+		}
+		if e.Has(event.FCommandLine) {
+			withCmd++
+		}
+		if v, ok := e.Get(event.FImage); !ok {
+			absentImage++
+		} else if v == "" {
+			emptyImage++
+		}
+	}
+	require.Positive(t, encoded)
+
+	res := duckQuery(t, dir,
+		"SELECT count(*) AS n FROM REC",
+		"SELECT host AS h, count(*) AS n FROM REC GROUP BY host ORDER BY host",
+		"SELECT Channel AS c, count(*) AS n FROM REC GROUP BY Channel",
+		"SELECT EventID AS id, count(*) AS n FROM REC GROUP BY EventID",
+		"SELECT count(*) AS n FROM REC WHERE CommandLine LIKE '%EncodedCommand%' AND Image IS NOT NULL",
+		"SELECT count(CommandLine) AS n FROM REC",
+		"SELECT count(*) FILTER (WHERE Image = '') AS empty, count(*) FILTER (WHERE Image IS NULL) AS absent FROM REC",
+		"SELECT Seq, Image, CommandLine, Extra FROM REC WHERE CommandLine = 'C:\\x.exe -special'",
+		"SELECT epoch_ns(min(Time)) AS lo, epoch_ns(max(Time)) AS hi FROM REC",
+		"SELECT typeof(Time) AS t FROM REC LIMIT 1",
+	)
+	assert.Equal(t, sum.Events, num(t, res[0][0]["n"]), "total")
+	hostCounts := map[string]int64{}
+	for _, e := range want {
+		hostCounts[e.Host]++
+	}
+	got := map[string]int64{}
+	for _, r := range res[1] {
+		got[fmt.Sprint(r["h"])] = num(t, r["n"])
+	}
+	assert.Equal(t, hostCounts, got, "hive host partition decodes to the real host names")
+	gotCh := map[string]int64{}
+	for _, r := range res[2] {
+		gotCh[fmt.Sprint(r["c"])] = num(t, r["n"])
+	}
+	assert.Equal(t, sum.ByChannel, gotCh)
+	gotID := map[string]int64{}
+	for _, r := range res[3] {
+		gotID[fmt.Sprint(num(t, r["id"]))] = num(t, r["n"])
+	}
+	assert.Equal(t, sum.ByEventID, gotID)
+	assert.Equal(t, encoded, num(t, res[4][0]["n"]), "query on Image/CommandLine")
+	assert.Equal(t, withCmd, num(t, res[5][0]["n"]))
+	assert.Equal(t, emptyImage, num(t, res[6][0]["empty"]), "present empty is '' in DuckDB")
+	assert.Equal(t, absentImage, num(t, res[6][0]["absent"]), "absent is NULL in DuckDB")
+	require.Len(t, res[7], 1)
+	row := res[7][0]
+	assert.Equal(t, "", row["Image"])
+	assert.Equal(t, want[len(want)-1].Seq, uint64(num(t, row["Seq"])))
+	assert.Equal(t, []any{map[string]any{"Key": "k1", "Value": "v1"}, map[string]any{"Key": "k2", "Value": ""}}, row["Extra"])
+	assert.Equal(t, sum.FirstNs, num(t, res[8][0]["lo"]))
+	assert.Equal(t, sum.LastNs, num(t, res[8][0]["hi"]))
+	assert.Equal(t, "TIMESTAMP_NS", res[9][0]["t"])
+}

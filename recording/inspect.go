@@ -1,0 +1,145 @@
+package recording
+
+import (
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Summary describes a recording from its segment footers (no data pages
+// are read). Its JSON form is what `edr inspect --json` prints.
+type Summary struct {
+	Dir           string   `json:"dir"`
+	Events        int64    `json:"events"`
+	Segments      int      `json:"segments"`
+	Bytes         int64    `json:"bytes"`
+	BytesPerEvent float64  `json:"bytes_per_event"`
+	Hosts         []string `json:"hosts"`
+	// First and Last are the event time span, RFC 3339 UTC ("" when empty);
+	// FirstNs and LastNs the same in ns since the epoch.
+	First   string `json:"first"`
+	Last    string `json:"last"`
+	FirstNs int64  `json:"first_ns"`
+	LastNs  int64  `json:"last_ns"`
+	// ByChannel counts events per channel; ByEventID per event ID (decimal
+	// key, all channels); Counts per channel and event ID.
+	ByChannel      map[string]int64 `json:"by_channel"`
+	ByEventID      map[string]int64 `json:"by_event_id"`
+	Counts         []Count          `json:"counts"`
+	SchemaVersions []int            `json:"schema_versions"`
+	Producers      []string         `json:"producers"`
+	// Loss sums the producers' loss counters over all segments.
+	Loss map[string]uint64 `json:"loss"`
+	// RecoveredSegments were rebuilt from a write-ahead log after a crash;
+	// RecoveryDroppedBytes is the torn WAL tail those recoveries dropped.
+	RecoveredSegments    int   `json:"recovered_segments"`
+	RecoveryDroppedBytes int64 `json:"recovery_dropped_bytes"`
+	// PendingWALs are write-ahead logs of segments still open (a writer is
+	// running, or crashed and the recording was not reopened since).
+	PendingWALs int          `json:"pending_wals"`
+	Sources     []SourceInfo `json:"sources"`
+	// CorruptSegments could not be read; Errors names them and why.
+	CorruptSegments int      `json:"corrupt_segments"`
+	Errors          []string `json:"errors"`
+}
+
+// Inspect summarizes a recording. Corrupt segments are counted and named,
+// not fatal.
+func Inspect(dir string) (*Summary, error) {
+	paths, err := listSegments(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Summary{Dir: dir, Hosts: []string{}, ByChannel: map[string]int64{}, ByEventID: map[string]int64{}, Counts: []Count{},
+		SchemaVersions: []int{}, Producers: []string{}, Loss: map[string]uint64{}, Sources: []SourceInfo{}, Errors: []string{}}
+	hosts, versions, producers := map[string]bool{}, map[int]bool{}, map[string]bool{}
+	counts := counter{}
+	sources := map[string]SourceInfo{}
+	first := true
+	for _, p := range paths {
+		seg, err := openSegFile(p)
+		if err != nil {
+			s.CorruptSegments++
+			s.Errors = append(s.Errors, err.Error())
+			continue
+		}
+		seg.close()
+		m := seg.meta
+		s.Segments++
+		s.Bytes += seg.size
+		s.Events += m.Events
+		hosts[m.Host] = true
+		versions[m.SchemaVersion] = true
+		if m.Producer != "" {
+			producers[m.Producer] = true
+		}
+		if m.Events > 0 {
+			if first || m.FirstTime < s.FirstNs {
+				s.FirstNs = m.FirstTime
+			}
+			if first || m.LastTime > s.LastNs {
+				s.LastNs = m.LastTime
+			}
+			first = false
+		}
+		for _, c := range m.Counts {
+			counts[countKey{c.Channel, c.EventID}] += c.Events
+		}
+		for k, v := range m.Loss {
+			s.Loss[k] += v
+		}
+		if m.Recovered {
+			s.RecoveredSegments++
+			s.RecoveryDroppedBytes += m.RecoveryDroppedBytes
+		}
+		for _, si := range m.Sources {
+			sources[si.ContentHash] = si
+		}
+	}
+	if list, err := readSourcesFile(dir); err == nil {
+		for _, si := range list {
+			sources[si.ContentHash] = si
+		}
+	} else {
+		s.Errors = append(s.Errors, err.Error())
+	}
+	filepath.WalkDir(filepath.Join(dir, walDir), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && isWAL(p) {
+			s.PendingWALs++
+		}
+		return nil
+	})
+	for h := range hosts {
+		s.Hosts = append(s.Hosts, h)
+	}
+	sort.Strings(s.Hosts)
+	for v := range versions {
+		s.SchemaVersions = append(s.SchemaVersions, v)
+	}
+	sort.Ints(s.SchemaVersions)
+	for p := range producers {
+		s.Producers = append(s.Producers, p)
+	}
+	sort.Strings(s.Producers)
+	s.Counts = counts.list()
+	sort.Slice(s.Counts, func(i, j int) bool {
+		a, b := s.Counts[i], s.Counts[j]
+		return a.Channel < b.Channel || a.Channel == b.Channel && a.EventID < b.EventID
+	})
+	for _, c := range s.Counts {
+		s.ByChannel[c.Channel] += c.Events
+		s.ByEventID[strconv.Itoa(int(c.EventID))] += c.Events
+	}
+	for _, si := range sources {
+		s.Sources = append(s.Sources, si)
+	}
+	sort.Slice(s.Sources, func(i, j int) bool { return s.Sources[i].ContentHash < s.Sources[j].ContentHash })
+	if s.Events > 0 {
+		s.BytesPerEvent = float64(s.Bytes) / float64(s.Events)
+		s.First = time.Unix(0, s.FirstNs).UTC().Format(time.RFC3339Nano)
+		s.Last = time.Unix(0, s.LastNs).UTC().Format(time.RFC3339Nano)
+	}
+	return s, nil
+}

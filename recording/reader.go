@@ -1,0 +1,536 @@
+package recording
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sort"
+
+	"github.com/edr-lab/edr/event"
+)
+
+// ReaderOptions select what a Reader delivers. The zero value reads
+// everything, tolerantly, with GOMAXPROCS decode goroutines.
+type ReaderOptions struct {
+	// From and To bound event time, From <= Time < To (ns UTC); 0 leaves a
+	// side open.
+	From, To int64
+	// Hosts keeps only these hosts (real names, as in Event.Host); nil: all.
+	Hosts []string
+	// Fields projects the schema fields to decode; nil decodes every field,
+	// the key/value part and columns this build does not know (into
+	// Extra). Header fields are always delivered.
+	Fields []event.FieldID
+	// Strict fails on the first corrupt segment instead of skipping it.
+	Strict bool
+	// Parallelism is the number of goroutines decoding segments ahead of
+	// the merge (default GOMAXPROCS; 1 decodes inline). The output does not
+	// depend on it.
+	Parallelism int
+	// BatchSize is the number of events per Run callback (default 1024).
+	BatchSize int
+}
+
+// ReadStats counts what a Reader did.
+type ReadStats struct {
+	Events          int64 // events delivered
+	Segments        int   // segments selected for reading
+	SegmentsRead    int   // segments read to the end
+	SegmentsSkipped int   // corrupt segments skipped (tolerant mode), wholly or from the point of corruption
+	Bytes           int64 // bytes of the selected segments
+	Errors          []error
+}
+
+// Reader reads a recording in (time, host, seq) order.
+type Reader struct {
+	dir   string
+	opts  ReaderOptions
+	segs  []segInfo
+	want  []bool
+	stats ReadStats
+	batch []event.Event
+}
+
+type segInfo struct {
+	path string
+	meta *SegmentMeta
+	size int64
+}
+
+// OpenReader lists the recording's segments and reads their footers,
+// keeping those that match the host filter and time range. In tolerant mode
+// a segment whose footer is corrupt is skipped and reported in Stats; in
+// strict mode it is an error.
+func OpenReader(dir string, opts ReaderOptions) (*Reader, error) {
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = runtime.GOMAXPROCS(0)
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 1024
+	}
+	r := &Reader{dir: dir, opts: opts}
+	if opts.Fields != nil {
+		r.want = make([]bool, event.NumFields())
+		for _, id := range opts.Fields {
+			if int(id) < len(r.want) {
+				r.want[id] = true
+			}
+		}
+	}
+	paths, err := listSegments(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range paths {
+		if h, ok := partitionHost(p); ok && opts.Hosts != nil && !slices.Contains(opts.Hosts, h) {
+			continue
+		}
+		s, err := openSegFile(p)
+		if err != nil {
+			if err := r.segmentFailed(err); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		s.close()
+		m := s.meta
+		if opts.Hosts != nil && !slices.Contains(opts.Hosts, m.Host) {
+			continue
+		}
+		if opts.To != 0 && m.FirstTime >= opts.To || opts.From != 0 && m.LastTime < opts.From || m.Events == 0 {
+			continue
+		}
+		r.segs = append(r.segs, segInfo{path: p, meta: m, size: s.size})
+		r.stats.Bytes += s.size
+	}
+	r.stats.Segments = len(r.segs)
+	sort.SliceStable(r.segs, func(i, j int) bool {
+		a, b := r.segs[i].meta, r.segs[j].meta
+		if a.FirstTime != b.FirstTime {
+			return a.FirstTime < b.FirstTime
+		}
+		if a.Host != b.Host {
+			return a.Host < b.Host
+		}
+		return a.FirstSeq < b.FirstSeq
+	})
+	return r, nil
+}
+
+// segmentFailed records a segment error: in strict mode it is returned.
+func (r *Reader) segmentFailed(err error) error {
+	if r.opts.Strict {
+		return err
+	}
+	r.stats.SegmentsSkipped++
+	r.stats.Errors = append(r.stats.Errors, err)
+	return nil
+}
+
+// Stats returns the counters so far (complete after Run).
+func (r *Reader) Stats() ReadStats { return r.stats }
+
+// Segments lists the paths of the selected segments in read order.
+func (r *Reader) Segments() []string {
+	out := make([]string, len(r.segs))
+	for i, s := range r.segs {
+		out[i] = s.path
+	}
+	return out
+}
+
+// Run calls fn with consecutive batches of events in (time, host, seq)
+// order. The batch and its events are reused after fn returns: Clone what
+// must outlive the call. An error from fn stops Run and is returned.
+func (r *Reader) Run(fn func(batch []event.Event) error) error {
+	if r.batch == nil {
+		r.batch = make([]event.Event, r.opts.BatchSize)
+	}
+	pool := newPool(r.opts.Parallelism)
+	defer pool.stop()
+	var h cursorHeap
+	defer func() {
+		for _, c := range h {
+			c.close()
+		}
+	}()
+	next := 0
+	n := 0
+	for {
+		for next < len(r.segs) && (len(h) == 0 || r.segs[next].meta.FirstTime <= h[0].t) {
+			c, err := r.startCursor(r.segs[next], pool)
+			next++
+			if err != nil {
+				if err := r.segmentFailed(err); err != nil {
+					return err
+				}
+				continue
+			}
+			if c.valid {
+				h.push(c)
+			} else {
+				c.close()
+				r.stats.SegmentsRead++
+			}
+		}
+		if len(h) == 0 {
+			break
+		}
+		c := h[0]
+		c.emit(&r.batch[n])
+		n++
+		if err := c.advance(); err != nil {
+			h.pop()
+			c.close()
+			if err := r.segmentFailed(err); err != nil {
+				return err
+			}
+		} else if !c.valid {
+			h.pop()
+			c.close()
+			r.stats.SegmentsRead++
+		} else {
+			h.fix()
+		}
+		if n == len(r.batch) {
+			r.stats.Events += int64(n)
+			if err := fn(r.batch[:n]); err != nil {
+				return err
+			}
+			n = 0
+		}
+	}
+	if n > 0 {
+		r.stats.Events += int64(n)
+		if err := fn(r.batch[:n]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cursor delivers one segment's rows in (time, seq) order.
+type cursor struct {
+	r     *Reader
+	pool  *pool
+	seg   *segFile
+	host  string
+	rgs   []int
+	rgi   int
+	dec   *rgDecoder
+	cur   *chunk
+	pos   int
+	spare *chunk
+	fut   chan decodeResult
+	done  bool // no more chunks after cur
+
+	// unsorted segments: every chunk, and the row order
+	all   []*chunk
+	order []rowRef
+	oi    int
+
+	valid bool
+	t     int64
+	seq   uint64
+}
+
+type rowRef struct {
+	t   int64
+	seq uint64
+	ch  int32
+	row int32
+}
+
+type decodeResult struct {
+	ch  *chunk
+	err error
+}
+
+func (r *Reader) startCursor(si segInfo, p *pool) (*cursor, error) {
+	s, err := openSegFile(si.path)
+	if err != nil {
+		return nil, err
+	}
+	c := &cursor{r: r, pool: p, seg: s, host: s.meta.Host}
+	for rg := range s.pf.RowGroups() {
+		if lo, hi, ok := s.timeRange(rg); ok && (r.opts.To != 0 && lo >= r.opts.To || r.opts.From != 0 && hi < r.opts.From) {
+			continue
+		}
+		c.rgs = append(c.rgs, rg)
+	}
+	if s.meta.Sorted {
+		err = c.startSorted()
+	} else {
+		err = c.startUnsorted()
+	}
+	if err != nil {
+		c.close()
+		return nil, &SegmentError{si.path, err}
+	}
+	return c, nil
+}
+
+func (c *cursor) close() {
+	if c.fut != nil {
+		<-c.fut // let the in-flight decode finish before closing its file
+		c.fut = nil
+	}
+	if c.dec != nil {
+		c.dec.close()
+		c.dec = nil
+	}
+	c.seg.close()
+}
+
+// decodeNext decodes the next chunk of the segment into ch; ch.n == 0 at
+// the end.
+func (c *cursor) decodeNext(ch *chunk) error {
+	for c.dec == nil || c.dec.remaining() == 0 {
+		if c.dec != nil {
+			c.dec.close()
+			c.dec = nil
+		}
+		if c.rgi == len(c.rgs) {
+			ch.n = 0
+			return nil
+		}
+		d, err := newRGDecoder(c.seg, c.rgs[c.rgi], c.r.want)
+		c.rgi++
+		if err != nil {
+			return err
+		}
+		c.dec = d
+	}
+	return c.dec.decode(ch)
+}
+
+func (c *cursor) prefetch() {
+	if c.pool.workers == 0 {
+		return
+	}
+	ch := c.spare
+	c.spare = nil
+	if ch == nil {
+		ch = new(chunk)
+	}
+	fut := make(chan decodeResult, 1)
+	c.fut = fut
+	c.pool.submit(func() {
+		err := c.decodeNext(ch)
+		fut <- decodeResult{ch, err}
+	})
+}
+
+// nextChunk makes the following chunk current.
+func (c *cursor) nextChunk() error {
+	old := c.cur
+	var res decodeResult
+	if c.fut != nil {
+		res = <-c.fut
+		c.fut = nil
+	} else {
+		ch := c.spare
+		if ch == nil {
+			ch = new(chunk)
+		}
+		res = decodeResult{ch, c.decodeNext(ch)}
+	}
+	c.cur, c.pos, c.spare = res.ch, 0, old
+	if res.err != nil {
+		return res.err
+	}
+	if c.cur.n == 0 {
+		c.done = true
+		return nil
+	}
+	c.prefetch()
+	return nil
+}
+
+func (c *cursor) startSorted() error {
+	if err := c.nextChunk(); err != nil {
+		return err
+	}
+	return c.settle()
+}
+
+// settle moves to the first row at or after the current position that is
+// inside the time range, loading chunks as needed, and sets the head key.
+func (c *cursor) settle() error {
+	from, to := c.r.opts.From, c.r.opts.To
+	for !c.done {
+		for ; c.pos < c.cur.n; c.pos++ {
+			t := c.cur.time[c.pos]
+			if to != 0 && t >= to {
+				c.valid = false // sorted: nothing later qualifies
+				return nil
+			}
+			if from == 0 || t >= from {
+				c.valid, c.t, c.seq = true, t, uint64(c.cur.seq[c.pos])
+				return nil
+			}
+		}
+		if err := c.nextChunk(); err != nil {
+			return err
+		}
+	}
+	c.valid = false
+	return nil
+}
+
+func (c *cursor) startUnsorted() error {
+	from, to := c.r.opts.From, c.r.opts.To
+	for {
+		ch := new(chunk)
+		if err := c.decodeNext(ch); err != nil {
+			return err
+		}
+		if ch.n == 0 {
+			break
+		}
+		ci := int32(len(c.all))
+		c.all = append(c.all, ch)
+		for i := 0; i < ch.n; i++ {
+			if t := ch.time[i]; (from == 0 || t >= from) && (to == 0 || t < to) {
+				c.order = append(c.order, rowRef{t: t, seq: uint64(ch.seq[i]), ch: ci, row: int32(i)})
+			}
+		}
+	}
+	sort.Slice(c.order, func(i, j int) bool {
+		a, b := c.order[i], c.order[j]
+		return a.t < b.t || a.t == b.t && a.seq < b.seq
+	})
+	c.done = true
+	return c.settleUnsorted()
+}
+
+func (c *cursor) settleUnsorted() error {
+	if c.oi >= len(c.order) {
+		c.valid = false
+		c.all = nil
+		return nil
+	}
+	o := c.order[c.oi]
+	c.valid, c.t, c.seq = true, o.t, o.seq
+	return nil
+}
+
+func (c *cursor) emit(e *event.Event) {
+	if c.order != nil {
+		o := c.order[c.oi]
+		c.all[o.ch].event(int(o.row), e, c.host)
+		return
+	}
+	c.cur.event(c.pos, e, c.host)
+}
+
+func (c *cursor) advance() error {
+	if c.order != nil {
+		c.oi++
+		return c.settleUnsorted()
+	}
+	c.pos++
+	if err := c.settle(); err != nil {
+		return &SegmentError{c.seg.path, err}
+	}
+	return nil
+}
+
+func (c *cursor) less(d *cursor) bool {
+	if c.t != d.t {
+		return c.t < d.t
+	}
+	if c.host != d.host {
+		return c.host < d.host
+	}
+	return c.seq < d.seq
+}
+
+// cursorHeap is a min-heap of cursors by head key.
+type cursorHeap []*cursor
+
+func (h *cursorHeap) push(c *cursor) {
+	*h = append(*h, c)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s[i].less(s[p]) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *cursorHeap) pop() {
+	s := *h
+	last := len(s) - 1
+	s[0] = s[last]
+	s[last] = nil
+	*h = s[:last]
+	h.fix()
+}
+
+// fix restores the heap after the head's key grew.
+func (h *cursorHeap) fix() {
+	s := *h
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= len(s) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(s) && s[r].less(s[l]) {
+			m = r
+		}
+		if !s[m].less(s[i]) {
+			return
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+}
+
+// pool runs decode tasks on a fixed set of goroutines.
+type pool struct {
+	workers int
+	tasks   chan func()
+	done    chan struct{}
+}
+
+func newPool(parallelism int) *pool {
+	p := &pool{}
+	if parallelism <= 1 {
+		return p
+	}
+	p.workers = parallelism
+	p.tasks = make(chan func(), 64)
+	p.done = make(chan struct{})
+	for i := 0; i < parallelism; i++ {
+		go func() {
+			for t := range p.tasks {
+				t()
+			}
+			p.done <- struct{}{}
+		}()
+	}
+	return p
+}
+
+func (p *pool) submit(t func()) {
+	p.tasks <- t
+}
+
+func (p *pool) stop() {
+	if p.workers == 0 {
+		return
+	}
+	close(p.tasks)
+	for i := 0; i < p.workers; i++ {
+		<-p.done
+	}
+}
+
+var _ = errors.New
+var _ = fmt.Sprint

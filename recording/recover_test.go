@@ -1,0 +1,94 @@
+package recording
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/edr-lab/edr/event"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// abandon simulates a crash in-process: the WAL is flushed (as the flush
+// timer would), then the writer stops without finishing its segments.
+func (w *Writer) abandon(t *testing.T) {
+	require.NoError(t, w.Flush())
+	w.mu.Lock()
+	w.closed = true
+	for _, s := range w.open {
+		s.wal.Close()
+		s.sw.f.Close()
+	}
+	w.mu.Unlock()
+	require.NoError(t, w.fl.stop())
+}
+
+func TestRecoveryTurnsWALIntoSegment(t *testing.T) {
+	dir := t.TempDir()
+	g := newMixGen(11, 2, t0)
+	var want []*event.Event
+	w, err := OpenWriter(dir, WriterOptions{RowGroupRows: 1000, MaxSegmentAge: 2e9, Snapshot: func(host string, ts int64) []byte { return []byte(host) }})
+	require.NoError(t, err)
+	for i := 0; i < 5000; i++ {
+		var e event.Event
+		g.next(&e)
+		require.NoError(t, w.Write(&e))
+		want = append(want, e.Clone())
+	}
+	require.NoError(t, w.AddSource(SourceInfo{ContentHash: "sha256:1", Path: "a"}))
+	w.AddLoss("lost", 2)
+	w.abandon(t)
+
+	sum, err := Inspect(dir)
+	require.NoError(t, err)
+	assert.Positive(t, sum.PendingWALs)
+
+	w, err = OpenWriter(dir, WriterOptions{})
+	require.NoError(t, err)
+	st := w.Stats()
+	assert.Equal(t, sum.PendingWALs, st.RecoveredSegments)
+	assert.Positive(t, st.RecoveredEvents)
+	assert.True(t, w.HasSource("sha256:1"))
+	assert.Equal(t, uint64(5001), w.NextSeq())
+	require.NoError(t, w.Close())
+
+	sortKey(want)
+	got, rs := readAll(t, dir, ReaderOptions{})
+	requireSame(t, want, got)
+	assert.Empty(t, rs.Errors)
+	sum, err = Inspect(dir)
+	require.NoError(t, err)
+	assert.Zero(t, sum.PendingWALs)
+	assert.Equal(t, st.RecoveredSegments, sum.RecoveredSegments)
+	assert.Equal(t, uint64(2), sum.Loss["lost"])
+	leftovers, _ := filepath.Glob(filepath.Join(dir, walDir, "*", "*", "*"))
+	assert.Empty(t, leftovers)
+}
+
+func TestRecoveryDropsTornTail(t *testing.T) {
+	dir := t.TempDir()
+	w, err := OpenWriter(dir, WriterOptions{})
+	require.NoError(t, err)
+	var want []*event.Event
+	for i := 0; i < 10; i++ {
+		e := &event.Event{Time: t0 + int64(i), Host: "h", Channel: "c"}
+		require.NoError(t, w.Write(e))
+		want = append(want, e.Clone())
+		require.NoError(t, w.Flush()) // one WAL record per event
+	}
+	w.abandon(t)
+	wals, _ := filepath.Glob(filepath.Join(dir, walDir, "*", "*", "*.wal"))
+	require.Len(t, wals, 1)
+	st, err := os.Stat(wals[0])
+	require.NoError(t, err)
+	require.NoError(t, os.Truncate(wals[0], st.Size()-3)) // tear the last record
+
+	w, err = OpenWriter(dir, WriterOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(9), w.Stats().RecoveredEvents)
+	assert.Positive(t, w.Stats().RecoveryDroppedBytes)
+	require.NoError(t, w.Close())
+	got, _ := readAll(t, dir, ReaderOptions{})
+	requireSame(t, want[:9], got)
+}

@@ -1,0 +1,355 @@
+package recording
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strconv"
+
+	"github.com/edr-lab/edr/event"
+	"github.com/parquet-go/parquet-go"
+)
+
+// ErrCorrupt wraps every error caused by the content of a segment file
+// (as opposed to I/O errors such as a missing file).
+var ErrCorrupt = errors.New("corrupt segment")
+
+// SegmentError names the segment a read error comes from.
+type SegmentError struct {
+	Path string
+	Err  error
+}
+
+func (e *SegmentError) Error() string { return fmt.Sprintf("segment %s: %v", e.Path, e.Err) }
+func (e *SegmentError) Unwrap() error { return e.Err }
+
+// guard turns a panic inside parquet-go (it panics on some malformed input)
+// into an error.
+func guard(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: parquet-go panicked: %v\n%s", ErrCorrupt, r, firstFrames(debug.Stack()))
+	}
+}
+
+func firstFrames(stack []byte) []byte {
+	const keep = 2048
+	if len(stack) > keep {
+		return stack[:keep]
+	}
+	return stack
+}
+
+// segFile is an open segment.
+type segFile struct {
+	path   string
+	f      *os.File
+	pf     *parquet.File
+	size   int64
+	meta   *SegmentMeta
+	layout *fileLayout
+}
+
+// openSegFile opens a segment and reads its footer. Never panics.
+func openSegFile(path string) (s *segFile, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &SegmentError{path, err}
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			err = &SegmentError{path, err}
+		}
+	}()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() == 0 {
+		return nil, fmt.Errorf("%w: empty file", ErrCorrupt)
+	}
+	s = &segFile{path: path, f: f, size: st.Size()}
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *segFile) open() (err error) {
+	defer guard(&err)
+	pf, err := parquet.OpenFile(s.f, s.size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	s.pf = pf
+	doc, ok := pf.Lookup(MetaSegment)
+	if !ok {
+		return fmt.Errorf("%w: no %s metadata (not an edr segment)", ErrCorrupt, MetaSegment)
+	}
+	if s.meta, err = parseMeta(doc); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if v, ok := pf.Lookup(MetaSchemaVersion); ok {
+		if n, err := strconv.Atoi(v); err != nil || n != s.meta.SchemaVersion {
+			return fmt.Errorf("%w: %s %q disagrees with the segment metadata", ErrCorrupt, MetaSchemaVersion, v)
+		}
+	}
+	if s.layout, err = layoutOf(pf.Schema()); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	var rows int64
+	for _, rg := range pf.RowGroups() {
+		rows += rg.NumRows()
+	}
+	if rows != s.meta.Events {
+		return fmt.Errorf("%w: %d rows but metadata says %d events", ErrCorrupt, rows, s.meta.Events)
+	}
+	return nil
+}
+
+func (s *segFile) close() {
+	if s.f != nil {
+		s.f.Close()
+		s.f = nil
+	}
+}
+
+// readSegmentMeta reads only a segment's metadata.
+func readSegmentMeta(path string) (*SegmentMeta, error) {
+	s, err := openSegFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	return s.meta, nil
+}
+
+// timeRange returns a row group's min and max Time from its statistics.
+func (s *segFile) timeRange(rg int) (lo, hi int64, ok bool) {
+	md := s.pf.Metadata()
+	if rg >= len(md.RowGroups) {
+		return 0, 0, false
+	}
+	cols := md.RowGroups[rg].Columns
+	leaf := s.layout.header[roleTime]
+	if leaf >= len(cols) {
+		return 0, 0, false
+	}
+	st := cols[leaf].MetaData.Statistics
+	mn, mx := st.MinValue, st.MaxValue
+	if len(mn) != 8 || len(mx) != 8 {
+		return 0, 0, false
+	}
+	return int64(binary.LittleEndian.Uint64(mn)), int64(binary.LittleEndian.Uint64(mx)), true
+}
+
+// allNull reports whether a column chunk holds only nulls, from metadata.
+func (s *segFile) allNull(rg, leaf int) bool {
+	md := s.pf.Metadata()
+	cols := md.RowGroups[rg].Columns
+	if leaf >= len(cols) {
+		return false
+	}
+	cm := cols[leaf].MetaData
+	return cm.Statistics.NullCount > 0 && cm.Statistics.NullCount == cm.NumValues
+}
+
+// rgDecoder decodes one row group chunk by chunk.
+type rgDecoder struct {
+	seg    *segFile
+	rg     int
+	rows   int
+	done   int
+	header [numHeaderRoles]*colReader
+	strs   []*colReader
+	exKey  *colReader
+	exVal  *colReader
+}
+
+// newRGDecoder prepares the readers of the needed columns; want[id] says
+// which schema fields to decode (nil: all, foreign and Extra included).
+func newRGDecoder(s *segFile, rg int, want []bool) (d *rgDecoder, err error) {
+	defer guard(&err)
+	g := s.pf.RowGroups()[rg]
+	d = &rgDecoder{seg: s, rg: rg, rows: int(g.NumRows())}
+	for role, leaf := range s.layout.header {
+		if leaf >= 0 {
+			d.header[role] = newColReader(g, colSpec{role: colRole(role), leaf: leaf})
+		}
+	}
+	for _, spec := range s.layout.strs {
+		if want != nil && (spec.role != roleField || !want[spec.id]) {
+			continue
+		}
+		if s.allNull(rg, spec.leaf) {
+			continue
+		}
+		d.strs = append(d.strs, newColReader(g, spec))
+	}
+	if want == nil && s.layout.extraKey >= 0 && !s.allNullExtra(rg) {
+		d.exKey = newColReader(g, colSpec{role: roleExtraKey, leaf: s.layout.extraKey, maxDef: s.layout.extraDef, maxRep: 1})
+		d.exVal = newColReader(g, colSpec{role: roleExtraValue, leaf: s.layout.extraVal, maxDef: s.layout.extraDef, maxRep: 1})
+	}
+	return d, nil
+}
+
+// allNullExtra: every row has an empty Extra list, so no value is defined.
+func (s *segFile) allNullExtra(rg int) bool {
+	cm := s.pf.Metadata().RowGroups[rg].Columns[s.layout.extraKey].MetaData
+	return cm.Statistics.NullCount == cm.NumValues && cm.NumValues > 0
+}
+
+func (d *rgDecoder) close() {
+	for _, c := range d.header {
+		if c != nil {
+			c.close()
+		}
+	}
+	for _, c := range d.strs {
+		c.close()
+	}
+	if d.exKey != nil {
+		d.exKey.close()
+		d.exVal.close()
+	}
+}
+
+// remaining is the number of rows not yet decoded.
+func (d *rgDecoder) remaining() int { return d.rows - d.done }
+
+// decode fills ch with the next rows (at most chunkRows).
+func (d *rgDecoder) decode(ch *chunk) (err error) {
+	defer guard(&err)
+	n := min(chunkRows, d.rows-d.done)
+	ch.n = n
+	h := &d.header
+	ch.time = grow(ch.time, n)
+	ch.seq = grow(ch.seq, n)
+	if err := h[roleTime].int64s(ch.time, n); err != nil {
+		return err
+	}
+	if err := h[roleSeq].int64s(ch.seq, n); err != nil {
+		return err
+	}
+	ch.recID = grow(ch.recID, n)
+	if err := optInt64(h[roleRecordID], ch.recID, n); err != nil {
+		return err
+	}
+	ch.eventID = grow(ch.eventID, n)
+	if err := optInt32(h[roleEventID], ch.eventID, n); err != nil {
+		return err
+	}
+	ch.flags = grow(ch.flags, n)
+	if err := optInt32(h[roleFlags], ch.flags, n); err != nil {
+		return err
+	}
+	for _, x := range []struct {
+		role colRole
+		dst  *strCol
+	}{{roleHost, &ch.host}, {roleChannel, &ch.channel}, {roleProvider, &ch.provider}, {roleSource, &ch.source}} {
+		if err := optStrings(h[x.role], x.dst, n); err != nil {
+			return err
+		}
+	}
+	if cap(ch.cols) < len(d.strs) {
+		ch.cols = make([]strCol, 0, len(d.strs))
+	}
+	ch.cols = ch.cols[:len(d.strs)]
+	k := 0
+	for _, c := range d.strs {
+		out := &ch.cols[k]
+		out.id, out.foreign = c.spec.id, ""
+		if c.spec.role == roleForeign {
+			out.foreign = c.spec.name
+		}
+		any, err := c.strings(out, n)
+		if err != nil {
+			return err
+		}
+		if any {
+			k++
+		}
+	}
+	ch.cols = ch.cols[:k]
+	ch.extraOff, ch.extra = ch.extraOff[:0], ch.extra[:0]
+	if d.exKey != nil {
+		if err := extras(d.exKey, d.exVal, d.seg.layout.extraDef, ch, n); err != nil {
+			return err
+		}
+	}
+	d.done += n
+	return nil
+}
+
+func optInt64(c *colReader, dst []int64, n int) error {
+	if c == nil {
+		clear(dst[:n])
+		return nil
+	}
+	return c.int64s(dst, n)
+}
+
+func optInt32(c *colReader, dst []int32, n int) error {
+	if c == nil {
+		clear(dst[:n])
+		return nil
+	}
+	return c.int32s(dst, n)
+}
+
+func optStrings(c *colReader, dst *strCol, n int) error {
+	if c == nil {
+		dst.idx = grow(dst.idx, n)
+		for i := range dst.idx {
+			dst.idx[i] = -1
+		}
+		return nil
+	}
+	_, err := c.strings(dst, n)
+	return err
+}
+
+// event materializes row r of the chunk into e.
+func (ch *chunk) event(r int, e *event.Event, host string) {
+	e.Reset()
+	e.Time = ch.time[r]
+	e.Seq = uint64(ch.seq[r])
+	e.RecordID = uint64(ch.recID[r])
+	e.EventID = uint16(ch.eventID[r])
+	e.Flags = event.Flags(ch.flags[r])
+	if v, ok := ch.host.value(r); ok {
+		e.Host = v
+	} else {
+		e.Host = host
+	}
+	e.Channel, _ = ch.channel.value(r)
+	e.Provider, _ = ch.provider.value(r)
+	if v, ok := ch.source.value(r); ok {
+		e.Source, _ = event.ParseSource(v)
+	}
+	for i := range ch.cols {
+		c := &ch.cols[i]
+		j := c.idx[r]
+		if j == -1 {
+			continue
+		}
+		var v string
+		if j >= 0 {
+			v = c.dict[j]
+		} else {
+			v = c.plain[-j-2]
+		}
+		if c.foreign != "" {
+			e.AddExtra(c.foreign, v)
+		} else {
+			e.Set(c.id, v)
+		}
+	}
+	if len(ch.extraOff) > 0 {
+		for _, kv := range ch.extra[ch.extraOff[r]:ch.extraOff[r+1]] {
+			e.AddExtra(kv.Key, kv.Value)
+		}
+	}
+}

@@ -1,0 +1,270 @@
+// Package wal is the write-ahead log of an open recording segment: a file of
+// length-prefixed, checksummed, zstd-framed records, each record a batch of
+// typed entries. A crash can tear the last record; Read stops at the first
+// record that is incomplete or fails its checksum and reports where, so the
+// caller recovers exactly the prefix that reached the file.
+//
+// File layout:
+//
+//	magic "EDRWAL1\n"
+//	record*: u32 LE payload length | u32 LE CRC-32C of payload | payload
+//	payload: one zstd frame; decompressed, a sequence of entries
+//	entry:   kind byte | uvarint body length | body
+package wal
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Magic starts every WAL file.
+const Magic = "EDRWAL1\n"
+
+// MaxRecord bounds one record (compressed and decompressed) so that a corrupt
+// length cannot make Read allocate without limit.
+const MaxRecord = 64 << 20
+
+const recordHeader = 8
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+var (
+	// ErrBadMagic means the file is not a WAL.
+	ErrBadMagic = errors.New("wal: bad magic")
+	// ErrTorn means the file ends inside a record or a record fails its
+	// checksum: the tail after the last good record is lost.
+	ErrTorn = errors.New("wal: torn or corrupt record")
+)
+
+var (
+	encOnce sync.Once
+	encoder *zstd.Encoder
+	decOnce sync.Once
+	decoder *zstd.Decoder
+)
+
+func enc() *zstd.Encoder {
+	encOnce.Do(func() {
+		encoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	})
+	return encoder
+}
+
+func dec() *zstd.Decoder {
+	decOnce.Do(func() {
+		decoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxRecord))
+	})
+	return decoder
+}
+
+// Batch accumulates entries for one record.
+type Batch struct {
+	buf []byte
+	n   int
+}
+
+// Append adds one entry.
+func (b *Batch) Append(kind byte, body []byte) {
+	b.buf = append(b.buf, kind)
+	b.buf = binary.AppendUvarint(b.buf, uint64(len(body)))
+	b.buf = append(b.buf, body...)
+	b.n++
+}
+
+// AppendFunc adds one entry whose body fn appends to dst; it avoids a copy
+// of the body.
+func (b *Batch) AppendFunc(kind byte, fn func(dst []byte) []byte) {
+	b.buf = append(b.buf, kind)
+	// Reserve a maximal uvarint, then move the body if the length is shorter.
+	at := len(b.buf)
+	b.buf = append(b.buf, 0, 0, 0, 0, 0)
+	b.buf = fn(b.buf)
+	n := len(b.buf) - at - 5
+	var lb [binary.MaxVarintLen64]byte
+	ln := binary.PutUvarint(lb[:], uint64(n))
+	copy(b.buf[at:], lb[:ln])
+	copy(b.buf[at+ln:], b.buf[at+5:])
+	b.buf = b.buf[:at+ln+n]
+	b.n++
+}
+
+// Len is the number of entries; Size the uncompressed bytes.
+func (b *Batch) Len() int  { return b.n }
+func (b *Batch) Size() int { return len(b.buf) }
+
+// Reset empties the batch.
+func (b *Batch) Reset() { b.buf, b.n = b.buf[:0], 0 }
+
+// Writer appends records to a WAL file.
+type Writer struct {
+	f     *os.File
+	fsync bool
+	out   []byte
+	size  int64
+}
+
+// Create makes a new WAL file (it must not exist).
+func Create(path string, fsync bool) (*Writer, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	w := &Writer{f: f, fsync: fsync}
+	if _, err := f.WriteString(Magic); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("wal %s: %w", path, err)
+	}
+	w.size = int64(len(Magic))
+	return w, nil
+}
+
+// Write compresses the batch into one record and writes it (one write
+// call), then fsyncs when the writer was created with fsync. An empty batch
+// writes nothing.
+func (w *Writer) Write(b *Batch) error {
+	if b.n == 0 {
+		return nil
+	}
+	if len(b.buf) > MaxRecord {
+		return fmt.Errorf("wal %s: record of %d bytes exceeds %d", w.f.Name(), len(b.buf), MaxRecord)
+	}
+	w.out = append(w.out[:0], make([]byte, recordHeader)...)
+	w.out = enc().EncodeAll(b.buf, w.out)
+	payload := w.out[recordHeader:]
+	binary.LittleEndian.PutUint32(w.out[0:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(w.out[4:], crc32.Checksum(payload, castagnoli))
+	if _, err := w.f.Write(w.out); err != nil {
+		return fmt.Errorf("wal %s: %w", w.f.Name(), err)
+	}
+	w.size += int64(len(w.out))
+	if w.fsync {
+		if err := w.f.Sync(); err != nil {
+			return fmt.Errorf("wal %s: fsync: %w", w.f.Name(), err)
+		}
+	}
+	return nil
+}
+
+// Size is the number of bytes written to the file so far.
+func (w *Writer) Size() int64 { return w.size }
+
+// Name is the file's path.
+func (w *Writer) Name() string { return w.f.Name() }
+
+// Close closes the file (it does not remove it).
+func (w *Writer) Close() error { return w.f.Close() }
+
+// Sync flushes the file to stable storage.
+func (w *Writer) Sync() error { return w.f.Sync() }
+
+// Result says how much of a WAL was read.
+type Result struct {
+	Records int   // good records
+	Entries int   // entries in good records
+	Good    int64 // bytes up to the end of the last good record
+	Size    int64 // bytes in the file
+	Tail    error // nil when the file ends exactly after a good record; else why the rest was dropped (wraps ErrTorn)
+}
+
+// Read calls fn for every entry of every good record, in order. The body
+// passed to fn is only valid during the call. A torn or corrupt tail is not
+// an error: Read stops there and reports it in Result.Tail. Errors returned
+// are ErrBadMagic, read errors, and errors from fn.
+func Read(r io.Reader, fn func(kind byte, body []byte) error) (Result, error) {
+	var res Result
+	br := bufio.NewReaderSize(r, 1<<16)
+	var magic [len(Magic)]byte
+	n, err := io.ReadFull(br, magic[:])
+	res.Size = int64(n)
+	if err != nil || string(magic[:]) != Magic {
+		if n == 0 && (err == io.EOF) {
+			return res, fmt.Errorf("%w: empty file", ErrBadMagic)
+		}
+		return res, ErrBadMagic
+	}
+	res.Good = int64(n)
+	var hdr [recordHeader]byte
+	var payload, plain []byte
+	for {
+		n, err := io.ReadFull(br, hdr[:])
+		res.Size += int64(n)
+		if err == io.EOF {
+			return res, nil
+		}
+		if err != nil {
+			return finishTail(res, br, fmt.Errorf("%w: record header cut at byte %d", ErrTorn, res.Good))
+		}
+		ln := binary.LittleEndian.Uint32(hdr[0:])
+		sum := binary.LittleEndian.Uint32(hdr[4:])
+		if ln == 0 || ln > MaxRecord {
+			return finishTail(res, br, fmt.Errorf("%w: record length %d at byte %d", ErrTorn, ln, res.Good))
+		}
+		if cap(payload) < int(ln) {
+			payload = make([]byte, ln)
+		}
+		payload = payload[:ln]
+		n, err = io.ReadFull(br, payload)
+		res.Size += int64(n)
+		if err != nil {
+			return finishTail(res, br, fmt.Errorf("%w: record at byte %d cut after %d of %d bytes", ErrTorn, res.Good, n, ln))
+		}
+		if crc32.Checksum(payload, castagnoli) != sum {
+			return finishTail(res, br, fmt.Errorf("%w: checksum mismatch in record at byte %d", ErrTorn, res.Good))
+		}
+		plain, err = dec().DecodeAll(payload, plain[:0])
+		if err != nil || len(plain) > MaxRecord {
+			return finishTail(res, br, fmt.Errorf("%w: record at byte %d does not decompress: %v", ErrTorn, res.Good, err))
+		}
+		entries, err := splitEntries(plain, fn)
+		if err != nil {
+			if errors.Is(err, ErrTorn) {
+				return finishTail(res, br, fmt.Errorf("record at byte %d: %w", res.Good, err))
+			}
+			return res, err
+		}
+		res.Records++
+		res.Entries += entries
+		res.Good += int64(recordHeader) + int64(ln)
+	}
+}
+
+// splitEntries validates the whole record before calling fn, so that a
+// record is delivered entirely or not at all.
+func splitEntries(plain []byte, fn func(kind byte, body []byte) error) (int, error) {
+	for pass := 0; pass < 2; pass++ {
+		n := 0
+		for p := plain; len(p) > 0; n++ {
+			kind := p[0]
+			ln, k := binary.Uvarint(p[1:])
+			if k <= 0 || ln > uint64(len(p)-1-k) {
+				return 0, fmt.Errorf("%w: entry %d malformed", ErrTorn, n)
+			}
+			body := p[1+k : 1+k+int(ln)]
+			p = p[1+k+int(ln):]
+			if pass == 1 {
+				if err := fn(kind, body); err != nil {
+					return n, err
+				}
+			}
+		}
+		if pass == 1 {
+			return n, nil
+		}
+	}
+	return 0, nil
+}
+
+func finishTail(res Result, br *bufio.Reader, tail error) (Result, error) {
+	rest, _ := io.Copy(io.Discard, br)
+	res.Size += rest
+	res.Tail = tail
+	return res, nil
+}

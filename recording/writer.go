@@ -1,0 +1,522 @@
+package recording
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/recording/wal"
+)
+
+// WriterOptions configure a Writer. The zero value is usable.
+type WriterOptions struct {
+	Source   event.Source // recorded in segment metadata
+	Producer string       // e.g. "edr generate 0.1"; recorded in metadata
+
+	// FlushInterval is how often buffered events are written to the
+	// write-ahead log (a crash loses at most about this much). Default
+	// 200 ms. Negative: every Write goes to the log before it returns.
+	FlushInterval time.Duration
+	// Fsync makes every WAL flush and segment close reach stable storage
+	// (not needed to survive a process crash, only a machine crash).
+	Fsync bool
+
+	// MaxSegmentBytes rotates a segment once its size reaches this
+	// (default 128 MiB). MaxSegmentAge rotates a segment once an event is
+	// this much later, in event time, than the segment's first event
+	// (default 1 h). Segments also never span a UTC day.
+	MaxSegmentBytes int64
+	MaxSegmentAge   time.Duration
+	// RowGroupRows is the Parquet row group size (default 131072).
+	RowGroupRows int
+	// MaxOpenSegments bounds the segments (one per host and day) open at
+	// once; the least recently written is closed beyond it (default 16).
+	MaxOpenSegments int
+
+	// Snapshot, when set, is called when a segment opens; its bytes are
+	// stored as the segment-start state (SegmentMeta.State).
+	Snapshot func(host string, firstTime int64) []byte
+
+	Logger *slog.Logger
+}
+
+func (o *WriterOptions) defaults() {
+	if o.FlushInterval == 0 {
+		o.FlushInterval = 200 * time.Millisecond
+	}
+	if o.MaxSegmentBytes <= 0 {
+		o.MaxSegmentBytes = 128 << 20
+	}
+	if o.MaxSegmentAge <= 0 {
+		o.MaxSegmentAge = time.Hour
+	}
+	if o.RowGroupRows <= 0 {
+		o.RowGroupRows = 131072
+	}
+	if o.MaxOpenSegments <= 0 {
+		o.MaxOpenSegments = 16
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// WriterStats counts what a Writer did, including crash recovery on open.
+type WriterStats struct {
+	Events               int64
+	SegmentsClosed       int
+	RecoveredSegments    int   // WALs turned into segments on open
+	RecoveredEvents      int64 // events in them
+	RecoveryDroppedBytes int64 // torn WAL tails dropped
+	RecoveryFailed       int   // WALs that could not be read at all (kept, renamed *.bad)
+	StaleWALs            int   // WALs whose segment was already finished
+}
+
+// Writer appends events to a recording. It is safe for concurrent use.
+// Only one Writer may have a recording open at a time.
+type Writer struct {
+	dir  string
+	opts WriterOptions
+
+	mu      sync.Mutex
+	open    map[segKey]*openSeg
+	tick    uint64
+	nextSeq uint64
+	last    *openSeg
+	sources map[string]SourceInfo
+	loss    map[string]uint64 // waiting for a segment
+	stats   WriterStats
+	err     error // sticky
+	closed  bool
+
+	fl *flusher
+}
+
+type segKey struct{ host, date string }
+
+type openSeg struct {
+	key     segKey
+	rel     string // partition-relative path of the final segment
+	wal     *wal.Writer
+	batch   wal.Batch
+	sw      *segWriter
+	lastUse uint64
+}
+
+// OpenWriter creates a recording or reopens one to append to it: Seq
+// continues after the largest in the recording, and a WAL left by a crash
+// becomes a segment first.
+func OpenWriter(dir string, opts WriterOptions) (*Writer, error) {
+	opts.defaults()
+	if err := os.MkdirAll(filepath.Join(dir, walDir), 0o755); err != nil {
+		return nil, fmt.Errorf("recording %s: %w", dir, err)
+	}
+	w := &Writer{dir: dir, opts: opts, open: map[segKey]*openSeg{}, sources: map[string]SourceInfo{}, loss: map[string]uint64{}, nextSeq: 1}
+	if err := w.recover(); err != nil {
+		return nil, err
+	}
+	if err := w.scan(); err != nil {
+		return nil, err
+	}
+	w.fl = newFlusher(opts.FlushInterval, w.flushTick)
+	return w, nil
+}
+
+// scan reads every segment footer for the largest Seq and the sources, and
+// the recording's sources file.
+func (w *Writer) scan() error {
+	paths, err := listSegments(w.dir)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		m, err := readSegmentMeta(p)
+		if err != nil {
+			// A corrupt segment cannot be appended to anyway; readers
+			// report it. Seq stays unique as long as later segments are fine.
+			w.opts.Logger.Warn("recording: unreadable segment", "segment", p, "err", err)
+			continue
+		}
+		if m.LastSeq >= w.nextSeq {
+			w.nextSeq = m.LastSeq + 1
+		}
+		for _, s := range m.Sources {
+			w.sources[s.ContentHash] = s
+		}
+	}
+	srcs, err := readSourcesFile(w.dir)
+	if err != nil {
+		return err
+	}
+	for _, s := range srcs {
+		w.sources[s.ContentHash] = s
+	}
+	return nil
+}
+
+// Write appends an event: it sets e.Seq and does not retain e.
+func (w *Writer) Write(e *event.Event) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usable(); err != nil {
+		return err
+	}
+	e.Seq = w.nextSeq
+	key := segKey{e.Host, dateOf(e.Time)}
+	s := w.open[key]
+	if s != nil && e.Time-s.sw.meta.FirstTime >= int64(w.opts.MaxSegmentAge) {
+		if err := w.closeSeg(s); err != nil {
+			return w.fail(err)
+		}
+		s = nil
+	}
+	if s == nil {
+		var err error
+		if s, err = w.openSeg(key, e); err != nil {
+			return w.fail(err)
+		}
+	}
+	w.nextSeq++
+	w.tick++
+	s.lastUse = w.tick
+	w.last = s
+	s.batch.AppendFunc(walEvent, func(b []byte) []byte { return appendEvent(b, e) })
+	if err := s.sw.add(e); err != nil {
+		return w.fail(err)
+	}
+	w.stats.Events++
+	if w.opts.FlushInterval < 0 {
+		if err := w.flushSeg(s); err != nil {
+			return w.fail(err)
+		}
+		if err := w.fl.wait(); err != nil {
+			return w.fail(err)
+		}
+	}
+	if s.sw.size() >= w.opts.MaxSegmentBytes {
+		if err := w.closeSeg(s); err != nil {
+			return w.fail(err)
+		}
+	}
+	return nil
+}
+
+func (w *Writer) usable() error {
+	if w.closed {
+		return errors.New("recording: writer closed")
+	}
+	return w.err
+}
+
+func (w *Writer) fail(err error) error {
+	if w.err == nil {
+		w.err = err
+	}
+	return err
+}
+
+func (w *Writer) openSeg(key segKey, first *event.Event) (*openSeg, error) {
+	if len(w.open) >= w.opts.MaxOpenSegments {
+		var lru *openSeg
+		for _, s := range w.open {
+			if lru == nil || s.lastUse < lru.lastUse {
+				lru = s
+			}
+		}
+		if err := w.closeSeg(lru); err != nil {
+			return nil, err
+		}
+	}
+	rel := filepath.Join(partitionDir(key.host, key.date), segmentName(first.Time, w.nextSeq))
+	tmp := filepath.Join(w.dir, walDir, rel)
+	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
+		return nil, err
+	}
+	meta := SegmentMeta{SchemaVersion: event.SchemaVersion, Producer: w.opts.Producer, Source: w.opts.Source.String(), Host: key.host, Date: key.date}
+	hdr := walHeaderDoc{SchemaVersion: event.SchemaVersion, Host: key.host, Date: key.date, FirstTime: first.Time, FirstSeq: w.nextSeq,
+		Producer: w.opts.Producer, Source: meta.Source, Fields: fieldNames()}
+	wl, err := wal.Create(tmp+".wal", w.opts.Fsync)
+	if err != nil {
+		return nil, fmt.Errorf("recording %s: %w", w.dir, err)
+	}
+	sw, err := newSegWriter(tmp+".tmp", w.opts.RowGroupRows, meta)
+	if err != nil {
+		wl.Close()
+		return nil, err
+	}
+	s := &openSeg{key: key, rel: rel, wal: wl, sw: sw}
+	hb, _ := json.Marshal(hdr)
+	s.batch.Append(walHeader, hb)
+	if w.opts.Snapshot != nil {
+		st := w.opts.Snapshot(key.host, first.Time)
+		sw.meta.State = st
+		s.batch.Append(walState, st)
+	}
+	if len(w.loss) > 0 {
+		w.addLoss(s, w.loss)
+		w.loss = map[string]uint64{}
+	}
+	w.open[key] = s
+	return s, nil
+}
+
+// flushSeg hands the segment's buffered WAL entries to the flusher.
+func (w *Writer) flushSeg(s *openSeg) error {
+	if s.batch.Len() == 0 {
+		return nil
+	}
+	return w.fl.write(s.wal, &s.batch)
+}
+
+// flushTick runs on the flusher's timer.
+func (w *Writer) flushTick() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed || w.err != nil {
+		return
+	}
+	for _, s := range w.sortedOpen() {
+		if err := w.flushSeg(s); err != nil {
+			w.fail(err)
+			return
+		}
+	}
+}
+
+// sortedOpen lists open segments in a fixed order (map order is random).
+func (w *Writer) sortedOpen() []*openSeg {
+	out := make([]*openSeg, 0, len(w.open))
+	for _, s := range w.open {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].rel < out[j].rel })
+	return out
+}
+
+// closeSeg finishes a segment: footer, fsync, rename into its partition,
+// then the WAL is removed. A crash before the rename leaves the WAL, which
+// recovery turns into the segment; a crash after it leaves a stale WAL that
+// recovery deletes.
+func (w *Writer) closeSeg(s *openSeg) error {
+	delete(w.open, s.key)
+	if w.last == s {
+		w.last = nil
+	}
+	if err := w.flushSeg(s); err != nil {
+		return err
+	}
+	if err := w.fl.wait(); err != nil {
+		return err
+	}
+	if err := s.sw.finish(w.opts.Fsync); err != nil {
+		s.wal.Close()
+		return err
+	}
+	final := filepath.Join(w.dir, s.rel)
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return err
+	}
+	if err := os.Rename(s.sw.path, final); err != nil {
+		return fmt.Errorf("segment %s: %w", final, err)
+	}
+	if w.opts.Fsync {
+		syncDir(filepath.Dir(final))
+	}
+	s.wal.Close()
+	if err := os.Remove(s.wal.Name()); err != nil {
+		return fmt.Errorf("recording %s: %w", w.dir, err)
+	}
+	w.stats.SegmentsClosed++
+	return nil
+}
+
+// Flush writes every buffered event to the WAL (and fsyncs it with Fsync).
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usable(); err != nil {
+		return err
+	}
+	for _, s := range w.sortedOpen() {
+		if err := w.flushSeg(s); err != nil {
+			return w.fail(err)
+		}
+	}
+	return w.fail2(w.fl.wait())
+}
+
+func (w *Writer) fail2(err error) error {
+	if err != nil {
+		return w.fail(err)
+	}
+	return nil
+}
+
+// Close finishes every open segment. The Writer is unusable afterwards.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	var errs []error
+	if w.err != nil {
+		errs = append(errs, w.err)
+	}
+	for _, s := range w.sortedOpen() {
+		if err := w.closeSeg(s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	w.closed = true
+	w.mu.Unlock()
+	errs = append(errs, w.fl.stop())
+	return errors.Join(errs...)
+}
+
+// Stats returns counters of what the writer did so far.
+func (w *Writer) Stats() WriterStats {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.stats
+}
+
+// NextSeq is the Seq the next event will get.
+func (w *Writer) NextSeq() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.nextSeq
+}
+
+// HasSource reports whether a source file with this content hash was added
+// to the recording (by this or an earlier writer).
+func (w *Writer) HasSource(contentHash string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, ok := w.sources[contentHash]
+	return ok
+}
+
+// AddSource records a source file. Call it after writing the file's events:
+// it first makes those events durable in the WAL, then records the source in
+// the recording's sources file and in the metadata of the open segments.
+func (w *Writer) AddSource(si SourceInfo) error {
+	if si.ContentHash == "" {
+		return errors.New("recording: AddSource needs a content hash")
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usable(); err != nil {
+		return err
+	}
+	body, _ := json.Marshal(si)
+	for _, s := range w.sortedOpen() {
+		s.sw.meta.Sources = append(s.sw.meta.Sources, si)
+		s.batch.Append(walSource, body)
+		if err := w.flushSeg(s); err != nil {
+			return w.fail(err)
+		}
+	}
+	if err := w.fl.wait(); err != nil {
+		return w.fail(err)
+	}
+	w.sources[si.ContentHash] = si
+	return w.fail2(writeSourcesFile(w.dir, w.sources, w.opts.Fsync))
+}
+
+// AddLoss adds to a named loss counter (events the producer lost before
+// they reached the writer). It is stored with the most recently written
+// segment, or the next one opened.
+func (w *Writer) AddLoss(name string, n uint64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last != nil {
+		w.addLoss(w.last, map[string]uint64{name: n})
+		return
+	}
+	w.loss[name] += n
+}
+
+func (w *Writer) addLoss(s *openSeg, m map[string]uint64) {
+	if s.sw.meta.Loss == nil {
+		s.sw.meta.Loss = map[string]uint64{}
+	}
+	for k, v := range m {
+		s.sw.meta.Loss[k] += v
+	}
+	b, _ := json.Marshal(m)
+	s.batch.Append(walLoss, b)
+}
+
+// sources file: every source added to the recording, sorted by hash. It is
+// not a segment (segments are never rewritten); it is replaced atomically.
+const sourcesFile = "sources.json"
+
+func writeSourcesFile(dir string, m map[string]SourceInfo, fsync bool) error {
+	list := make([]SourceInfo, 0, len(m))
+	for _, s := range m {
+		list = append(list, s)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].ContentHash < list[j].ContentHash })
+	b, err := json.MarshalIndent(list, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, walDir, sourcesFile+".tmp")
+	if err := writeFileSync(tmp, append(b, '\n'), fsync); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, sourcesFile))
+}
+
+func readSourcesFile(dir string) ([]SourceInfo, error) {
+	b, err := os.ReadFile(filepath.Join(dir, sourcesFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var list []SourceInfo
+	if err := json.Unmarshal(b, &list); err != nil {
+		return nil, fmt.Errorf("recording %s: %s: %w", dir, sourcesFile, err)
+	}
+	return list, nil
+}
+
+func writeFileSync(path string, b []byte, fsync bool) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if fsync {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// isWAL reports whether a path under .wal is a segment's log.
+func isWAL(p string) bool { return strings.HasSuffix(p, segmentExt+".wal") }
