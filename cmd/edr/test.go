@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/corpus/evtx"
+	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/detect/sigma/regress"
 	"github.com/edr-lab/edr/event"
 	"github.com/urfave/cli/v2"
