@@ -1,6 +1,10 @@
 package detect
 
-import "github.com/edr-lab/edr/event"
+import (
+	"strings"
+
+	"github.com/edr-lab/edr/event"
+)
 
 // setContext adds what the process table and DNS cache know and the event
 // does not carry: command line, parent, user, PE and hashes of the acting
@@ -8,20 +12,8 @@ import "github.com/edr-lab/edr/event"
 // that is attached to alerts only, never to every event.
 func (a *Alert) setContext(m *mapper) {
 	if p := a.Proc; p != nil {
-		m.setIfAbsent("process.entity_id", p.GUID)
-		if !m.o.Has("process.pid") {
-			m.setPID("process.pid", p.PID)
-		}
-		if !m.o.Has("process.executable") {
-			m.setExecutable("process", p.Image)
-		}
-		if !m.o.Has("process.command_line") {
-			m.setCommandLine("process", p.CommandLine)
-		}
+		m.fillProcess("process", procFields{p.GUID, p.PID, p.Image, p.CommandLine, p.Start})
 		m.setIfAbsent("process.working_directory", p.CurrentDirectory)
-		if p.Start != 0 {
-			m.o.Set("process.start", formatTimestamp(p.Start))
-		}
 		if !m.o.Has("process.pe") {
 			m.setPE("process.pe", p.OriginalFileName, p.Company, p.Description, p.FileVersion, p.Product)
 		}
@@ -31,25 +23,16 @@ func (a *Alert) setContext(m *mapper) {
 		if !m.o.Has("user.name") && p.User != "" {
 			m.setUser("user", p.User)
 		}
-		m.setParentFromChild(p)
 	}
 	if par := a.Parent; par != nil {
-		m.setIfAbsent("process.parent.entity_id", par.GUID)
-		if !m.o.Has("process.parent.pid") {
-			m.setPID("process.parent.pid", par.PID)
-		}
-		if !m.o.Has("process.parent.executable") {
-			m.setExecutable("process.parent", par.Image)
-		}
-		if !m.o.Has("process.parent.command_line") {
-			m.setCommandLine("process.parent", par.CommandLine)
-		}
-		if par.Start != 0 {
-			m.setIfAbsent("process.parent.start", formatTimestamp(par.Start))
-		}
-		if !m.o.Has("process.parent.user.name") && par.User != "" {
-			m.o.Set("process.parent.user.name", par.User)
-		}
+		m.fillProcess("process.parent", procFields{par.GUID, par.PID, par.Image, par.CommandLine, par.Start})
+		m.setParentUser(par.User)
+	}
+	if p := a.Proc; p != nil {
+		// The child's creation event recorded its parent even when the
+		// parent itself is not in the table.
+		m.fillProcess("process.parent", procFields{p.ParentGUID, p.ParentPID, p.ParentImage, p.ParentCommand, 0})
+		m.setParentUser(p.ParentUser)
 	}
 	if a.DestName != "" && m.ev.Has(event.FDestinationIp) && !m.o.Has("destination.domain") {
 		m.o.Set("destination.domain", a.DestName)
@@ -57,21 +40,25 @@ func (a *Alert) setContext(m *mapper) {
 	}
 }
 
-// setParentFromChild uses the Parent* fields the child's creation event
-// recorded when the parent itself is not in the table.
-func (m *mapper) setParentFromChild(p *Process) {
-	m.setIfAbsent("process.parent.entity_id", p.ParentGUID)
-	if !m.o.Has("process.parent.pid") {
-		m.setPID("process.parent.pid", p.ParentPID)
+type procFields struct {
+	guid, pid, image, commandLine string
+	start                         int64
+}
+
+// fillProcess sets the <p>.* identity fields the event did not set.
+func (m *mapper) fillProcess(p string, f procFields) {
+	m.setIfAbsent(p+".entity_id", f.guid)
+	if !m.o.Has(p + ".pid") {
+		m.setPID(p+".pid", f.pid)
 	}
-	if !m.o.Has("process.parent.executable") {
-		m.setExecutable("process.parent", p.ParentImage)
+	if !m.o.Has(p + ".executable") {
+		m.setExecutable(p, f.image)
 	}
-	if !m.o.Has("process.parent.command_line") {
-		m.setCommandLine("process.parent", p.ParentCommand)
+	if !m.o.Has(p + ".command_line") {
+		m.setCommandLine(p, f.commandLine)
 	}
-	if !m.o.Has("process.parent.user.name") && p.ParentUser != "" {
-		m.o.Set("process.parent.user.name", p.ParentUser)
+	if f.start != 0 {
+		m.setIfAbsent(p+".start", formatTimestamp(f.start))
 	}
 }
 
@@ -80,4 +67,16 @@ func (m *mapper) setIfAbsent(path, v string) {
 		return
 	}
 	m.o.Set(path, v)
+}
+
+// setParentUser sets process.parent.user.name (the account name without
+// its domain: ECS has no process.parent.user.domain) unless the event did.
+func (m *mapper) setParentUser(u string) {
+	if u == "" || u == "-" || m.o.Has("process.parent.user.name") {
+		return
+	}
+	if _, name, ok := strings.Cut(u, `\`); ok && !strings.Contains(name, `\`) {
+		u = name
+	}
+	m.o.Set("process.parent.user.name", u)
 }

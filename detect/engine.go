@@ -188,6 +188,20 @@ func (e *Engine) Process(ev *event.Event) error {
 	return err
 }
 
+// Emit reports hits found outside Process for ev — live, the results of
+// the background file checks (FileMatcher.Hits on a filescan.Worker
+// result), which arrive after their process-start event. The alerts get
+// the same context as Process gives. Call it from the goroutine that calls
+// Process; the engine does not retain ev.
+func (e *Engine) Emit(ev *event.Event, hits []Hit) error {
+	for i := range hits {
+		if err := e.emit(ev, &hits[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Flush ends the stream: matchers that hold windows open (Sigma
 // correlations with an upper bound) decide them. Their alerts carry the
 // time and host of the last event processed, and no event data.

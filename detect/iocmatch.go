@@ -52,21 +52,24 @@ func (m *IOCMatcher) UsesField(id event.FieldID) bool { return m.fields[id] }
 func (m *IOCMatcher) Match(ev *event.Event, out []Hit) []Hit {
 	m.buf = m.set.Match(ev, m.buf[:0])
 	for i := range m.buf {
-		h := &m.buf[i]
-		r := m.rules[h.Kind]
-		if r == nil {
-			continue
-		}
-		out = append(out, Hit{Rule: r, Severity: m.sev, Indicator: &Indicator{
-			Type:    indicatorType(h.Kind, h.Value),
-			Field:   h.Field,
-			Atomic:  h.Value,
-			Value:   h.Indicator,
-			Comment: h.Comment,
-			Source:  h.Source.String(),
-		}})
+		out = m.hit(&m.buf[i], out)
 	}
 	return out
+}
+
+func (m *IOCMatcher) hit(h *ioc.Hit, out []Hit) []Hit {
+	r := m.rules[h.Kind]
+	if r == nil {
+		return out
+	}
+	return append(out, Hit{Rule: r, Severity: m.sev, Indicator: &Indicator{
+		Type:    indicatorType(h.Kind, h.Value),
+		Field:   h.Field,
+		Atomic:  h.Value,
+		Value:   h.Indicator,
+		Comment: h.Comment,
+		Source:  h.Source.String(),
+	}})
 }
 
 // indicatorType names the ECS threat.indicator.type of a hit.

@@ -21,8 +21,8 @@ func TestShippedIOCListsLoadWithoutErrors(t *testing.T) {
 	assert.Equal(t, 1, st.MD5)
 	assert.Equal(t, 1, st.SHA1)
 	assert.Equal(t, 1, st.SHA256)
-	assert.Equal(t, 3, st.IPs+st.CIDRs)
-	assert.Equal(t, 3, st.Domains+st.Suffixes)
+	assert.Equal(t, 5, st.IPs+st.CIDRs)
+	assert.Equal(t, 5, st.Domains+st.Suffixes)
 	assert.Equal(t, 3, st.Regexes)
 
 	ev := &event.Event{Channel: event.ChannelSysmon, EventID: 1}

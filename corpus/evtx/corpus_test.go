@@ -23,11 +23,7 @@ import (
 // readAll returns clones of every event of a file.
 func readAll(t testing.TB, path string) ([]*event.Event, Stats) {
 	t.Helper()
-	var out []*event.Event
-	st, err := ReadFile(path, func(e *event.Event) error {
-		out = append(out, e.Clone())
-		return nil
-	})
+	out, st, err := ReadAll(path)
 	require.NoError(t, err, path)
 	return out, st
 }

@@ -97,6 +97,17 @@ func ReadFile(path string, fn func(*event.Event) error) (Stats, error) {
 	return ReadFileOptions(path, Options{}, fn)
 }
 
+// ReadAll reads a whole file into independent events (for small files:
+// tests, regression samples). Damaged records are in Stats as with ReadFile.
+func ReadAll(path string) ([]*event.Event, Stats, error) {
+	var out []*event.Event
+	st, err := ReadFile(path, func(e *event.Event) error {
+		out = append(out, e.Clone())
+		return nil
+	})
+	return out, st, err
+}
+
 // ReadFileOptions is ReadFile with options.
 func ReadFileOptions(path string, opts Options, fn func(*event.Event) error) (Stats, error) {
 	f, err := os.Open(path)

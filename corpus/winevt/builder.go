@@ -82,13 +82,16 @@ type Builder struct {
 	// Host overrides the partition host (default: the event's Computer).
 	Host string
 
-	e        *event.Event
-	data     []event.KV
-	unnamed  []string
-	timeSet  bool
-	fallback int64
-	qualSet  bool
-	err      string
+	e *event.Event
+	// the last channel spelling seen and its canonical form: most inputs
+	// repeat a handful of channels, CanonicalChannel folds case each time.
+	lastChannel, lastCanonical string
+	data                       []event.KV
+	unnamed                    []string
+	timeSet                    bool
+	fallback                   int64
+	qualSet                    bool
+	err                        string
 }
 
 // Reset starts a new event in e (which is Reset too).
@@ -166,7 +169,10 @@ func (b *Builder) System(key, v string) {
 	case KeyExecutionThread:
 		b.setEnv(fExecThreadID, event.UInt, v)
 	case KeyChannel:
-		e.Channel = event.CanonicalChannel(v)
+		if v != b.lastChannel {
+			b.lastChannel, b.lastCanonical = v, event.CanonicalChannel(v)
+		}
+		e.Channel = b.lastCanonical
 	case KeyComputer:
 		e.Set(event.FComputer, v)
 	case KeyUserID:
@@ -242,6 +248,11 @@ func (b *Builder) Data(name, v string) {
 	b.data = append(b.data, event.KV{Key: name, Value: v})
 }
 
+// Meta keeps a field of the source's own envelope (shipper metadata, a
+// rendered message) in the key/value part under its own name, never in a
+// schema field of the same name.
+func (b *Builder) Meta(name, v string) { b.setExtra(name, v) }
+
 // Unnamed adds the value of an unnamed <Data> element.
 func (b *Builder) Unnamed(v string) { b.unnamed = append(b.unnamed, v) }
 
@@ -281,7 +292,9 @@ func (b *Builder) Finish() {
 func (b *Builder) setData(def *event.Def, name, v string) {
 	name = event.NormalizeName(name)
 	id, ok := event.FieldByName(name)
-	if !ok && b.Foreign && def != nil {
+	if b.Foreign && def != nil && !(ok && def.Has(id)) {
+		// Exports re-spell names ("ProcessId" for 5156's ProcessID):
+		// prefer the spelling the event's definition uses.
 		for _, f := range def.Fields {
 			if strings.EqualFold(f.ID.Name(), name) {
 				id, ok = f.ID, true
@@ -300,6 +313,19 @@ func (b *Builder) setData(def *event.Def, name, v string) {
 	}
 	if b.Foreign {
 		v = b.number(v)
+	}
+	if ok && envelope[id] {
+		// A data field named like a header field keeps its name in the
+		// key/value part (the header column keeps the System value).
+		n := name
+		for i := 1; ; i++ {
+			if _, taken := b.e.LookupExtra(n); !taken {
+				break
+			}
+			n = name + "_" + strconv.Itoa(i)
+		}
+		b.e.AddExtra(n, v)
+		return
 	}
 	b.setExtra(name, v)
 }

@@ -4,6 +4,7 @@
 package detecttest
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/edr-lab/edr/detect"
@@ -49,7 +50,9 @@ func (s *Sink) Alert(a *detect.Alert) error {
 	line := a.AppendJSON(nil)
 	if s.v != nil {
 		if errs := s.v.ValidateLine(line); len(errs) > 0 {
-			s.t.Fatalf("alert is not valid ECS: %v\n%s", errs, line)
+			// Errorf, not Fatalf: sinks may run on other goroutines.
+			s.t.Errorf("alert is not valid ECS: %v\n%s", errs, line)
+			return fmt.Errorf("alert is not valid ECS: %v", errs)
 		}
 	}
 	s.Lines = append(s.Lines, line)

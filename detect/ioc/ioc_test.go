@@ -179,7 +179,7 @@ func TestPathRegexes(t *testing.T) {
 	p := writeLists(t, "", "", "",
 		`\\AppData\\Roaming\\[^\\]{1,64}\.exe$;roaming exe`+"\n"+
 			`\\Users\\Public\\`+"\n"+
-			`^[a-z]:\\[a-z0-9]{1,3}\.e[a-z]e$;no useful literal`+"\n"+
+			`^.:\\[a-z0-9]{1,3}\.[a-z]{3}$;no useful literal`+"\n"+
 			`(mimikatz|mimilib|mimidrv)\.(exe|dll|sys)`+"\n")
 	s, errs := Load(p, Options{})
 	require.Empty(t, errs)
@@ -250,14 +250,18 @@ func TestDuplicatesAllReported(t *testing.T) {
 
 func TestRequiredLiterals(t *testing.T) {
 	for expr, want := range map[string][]string{
-		`\\AppData\\Roaming\\[^\\]{1,64}\.exe$`: {`\appdata\roaming\`},
-		`\\[Pp]rogram[Dd]ata\\x`:                {`\programdata\x`},
-		`(mimikatz|mimilib)\.exe`:               {"mimi"}, // RE2 factors the common prefix out
-		`^[a-z]:\\[a-z0-9]{1,3}\.exe$`:          {".exe"},
-		`\\a`:                                   nil,
-		`(abc|d)x`:                              nil,
-		`(?:wmiexec)+`:                          {"wmiexec"},
-		`x*abc?`:                                nil, // "ab" only
+		`\\AppData\\Roaming\\[^\\]{1,64}\.exe$`:                {`\appdata\roaming\`},
+		`\\[Pp]rogram[Dd]ata\\x`:                               {`\programdata\x`},
+		`(mimikatz|mimilib)\.exe`:                              {"mimikatz.exe", "mimilib.exe"},
+		`[Cc]:\\(Recovery|Intel|Web)\\[^\\"]{1,16}\.(exe|dll)`: {`c:\intel\`, `c:\recovery\`, `c:\web\`},
+		`\\[0-3]\.(exe|dll)$`:                                  {`\0.dll`, `\0.exe`, `\1.dll`, `\1.exe`, `\2.dll`, `\2.exe`, `\3.dll`, `\3.exe`},
+		`abcédefg`:                                             {"defg"},
+		`^[a-z]:\\[a-z0-9]{1,3}\.exe$`:                         {".exe"},
+		`(a|b)+xyz`:                                            {"xyz"},
+		`\\a`:                                                  nil,
+		`(abc|d)x`:                                             nil,
+		`(?:wmiexec)+`:                                         {"wmiexec"},
+		`x*abc?`:                                               nil, // "ab" only
 	} {
 		assert.Equal(t, want, requiredLiterals(expr, true), expr)
 	}
@@ -296,4 +300,15 @@ func indicators(hits []Hit) []string {
 		out[i] = h.Indicator
 	}
 	return out
+}
+
+func TestLiteralGroupsAreAllRequired(t *testing.T) {
+	g := literalGroups(`[Cc]:\\[a-z0-9]{1,3}\.(exe|vbs)$`, false)
+	assert.Equal(t, [][]string{{".exe", ".vbs"}, {`c:\`}}, g)
+	// Each group gates the regex: ".exe" alone does not make it a candidate.
+	p := writeLists(t, "", "", "", `[Cc]:\\[a-z0-9]{1,3}\.(exe|vbs)$`+"\n")
+	s, errs := Load(p, Options{})
+	require.Empty(t, errs)
+	assert.Empty(t, s.paths.candidates(`D:\x.exe`, nil))
+	assert.NotEmpty(t, s.paths.candidates(`C:\x.exe`, nil))
 }

@@ -55,11 +55,15 @@ type test struct {
 	cmp    string         // tNumCmp: gt gte lt lte
 	num    float64        // tNumCmp, tNumEq
 	ref    fieldRef       // tFieldRef
+	guard  []string       // tRegex: folded literals of which a match contains one
 	src    string
 }
 
 // matcher is one `field|modifiers: values` entry.
 type matcher struct {
+	// anyAC answers the plain contains values of groups[0] in one scan
+	// (large OR lists); those tests are then skipped one by one
+	anyAC  *acAutomaton
 	field  fieldRef
 	groups [][]test // values; with all, every group must match, else one test of the single group
 	all    bool
@@ -68,6 +72,9 @@ type matcher struct {
 	null   bool // null is one of the values: matches an absent field
 	cased  bool
 	src    string // "Field|mod|mod", for match_debug
+	// acTests are all values of groups[0] when anyAC holds some of them
+	// (for match_debug)
+	acTests []test
 }
 
 // resolver maps rule field names to fieldRefs for one ruleset.
@@ -221,7 +228,51 @@ func (cc *compileCtx) compileMatcher(fm sigmago.FieldMatcher) (*matcher, error) 
 	if m.all && m.null {
 		return nil, fmt.Errorf("%s: null cannot be combined with all", src)
 	}
+	m.buildAnyAC()
 	return m, nil
+}
+
+// minAnyAC is the number of plain contains values from which one
+// automaton scan beats a strings.Contains per value.
+const minAnyAC = 6
+
+func (m *matcher) buildAnyAC() {
+	if m.all || len(m.groups) != 1 || m.field.kind == fkKeyword {
+		return
+	}
+	var lits []int
+	for i, t := range m.groups[0] {
+		if t.kind == tPattern && t.pat.kind == patContains && !t.pat.cased {
+			lits = append(lits, i)
+		}
+	}
+	if len(lits) < minAnyAC {
+		return
+	}
+	b := newACBuilder()
+	b.exact = true
+	var rest []test
+	for i, t := range m.groups[0] {
+		if indexOfInt(lits, i) >= 0 {
+			b.add(t.pat.lit, 0)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	if m.anyAC = b.build(); m.anyAC == nil {
+		return
+	}
+	m.acTests = m.groups[0]
+	m.groups[0] = rest
+}
+
+func indexOfInt(list []int, x int) int {
+	for i, v := range list {
+		if v == x {
+			return i
+		}
+	}
+	return -1
 }
 
 func (m *matcher) compileExists(values []interface{}) error {
@@ -291,7 +342,11 @@ func (cc *compileCtx) compileValue(v interface{}, mods modSet, keyword bool) ([]
 		if err != nil {
 			return nil, fmt.Errorf("regex %q: %w", s, err)
 		}
-		return []test{{kind: tRegex, re: re, src: s}}, nil
+		t := test{kind: tRegex, re: re, src: s}
+		if lits, ok := testNeedles(&t); ok {
+			t.guard = lits
+		}
+		return []test{t}, nil
 	case "cidr":
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
@@ -322,7 +377,7 @@ func (cc *compileCtx) compileValue(v interface{}, mods modSet, keyword bool) ([]
 		return []test{{kind: tFieldRef, ref: ref, pat: pattern{kind: shape, cased: mods.cased}, src: s}}, nil
 	}
 	// plain strings: escapes, then modifiers in order
-	vals := []sstr{parseSigmaString(s)}
+	vals := []sstr{parseSigmaStringExpand(s, hasStep(mods.steps, "expand"))}
 	if numeric {
 		vals = []sstr{literal(s)}
 	}
@@ -348,6 +403,15 @@ func (cc *compileCtx) compileValue(v interface{}, mods modSet, keyword bool) ([]
 }
 
 const maxExpansion = 1024
+
+func hasStep(steps []string, s string) bool {
+	for _, x := range steps {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
 
 func (cc *compileCtx) applyStep(step string, vals []sstr) ([]sstr, error) {
 	out := make([]sstr, 0, len(vals))
@@ -525,59 +589,31 @@ func splitDashes(s string) []string {
 	return out
 }
 
-// expand replaces %name% placeholders with every configured value; `\%`
-// is a plain percent sign (sigma-rules-specification.md, "Placeholders").
+// expand replaces %name% placeholder pieces with every configured value
+// (each read as a Sigma string, so it may hold wildcards).
 func (cc *compileCtx) expand(v sstr) ([]sstr, error) {
 	out := []sstr{{}}
 	for _, p := range v {
-		if p.wild != 0 {
+		if p.ph == "" {
 			for i := range out {
 				out[i] = append(out[i], p)
 			}
 			continue
 		}
-		s := p.lit
-		var lit strings.Builder
-		for i := 0; i < len(s); i++ {
-			switch {
-			case s[i] == '\\' && i+1 < len(s) && s[i+1] == '%':
-				lit.WriteByte('%')
-				i++
-			case s[i] == '%':
-				j := strings.IndexByte(s[i+1:], '%')
-				if j < 0 {
-					lit.WriteByte('%')
-					continue
-				}
-				name := s[i+1 : i+1+j]
-				repl, ok := cc.placeholders[name]
-				if !ok {
-					return nil, fmt.Errorf("placeholder %%%s%% is not defined (Options.Placeholders)", name)
-				}
-				pre := lit.String()
-				lit.Reset()
-				next := make([]sstr, 0, len(out)*len(repl))
-				for _, o := range out {
-					for _, r := range repl {
-						n := append(append(sstr{}, o...), piece{lit: pre})
-						n = append(n, parseSigmaString(r)...)
-						next = append(next, n)
-					}
-				}
-				if len(next) > maxExpansion {
-					return nil, fmt.Errorf("placeholders expand to more than %d values", maxExpansion)
-				}
-				out = next
-				i += j + 1
-			default:
-				lit.WriteByte(s[i])
+		repl, ok := cc.placeholders[p.ph]
+		if !ok {
+			return nil, fmt.Errorf("placeholder %%%s%% is not defined (Options.Placeholders)", p.ph)
+		}
+		next := make([]sstr, 0, len(out)*len(repl))
+		for _, o := range out {
+			for _, r := range repl {
+				next = append(next, append(append(sstr{}, o...), parseSigmaString(r)...))
 			}
 		}
-		if lit.Len() > 0 {
-			for i := range out {
-				out[i] = append(out[i], piece{lit: lit.String()})
-			}
+		if len(next) > maxExpansion {
+			return nil, fmt.Errorf("placeholders expand to more than %d values", maxExpansion)
 		}
+		out = next
 	}
 	return out, nil
 }

@@ -60,3 +60,12 @@ func TestSigmaHQCompileRate(t *testing.T) {
 		files, ok, 100*rate, len(failed), len(rs.Rules()), elapsed)
 	require.GreaterOrEqual(t, rate, 0.995)
 }
+
+// BenchmarkLoadSigmaHQ: parse and compile SigmaHQ's Windows, emerging
+// threats and threat hunting rules (one op = the whole set).
+func BenchmarkLoadSigmaHQ(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		loadSigmaHQ(b)
+	}
+}

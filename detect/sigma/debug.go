@@ -56,7 +56,11 @@ func describe(c *evalCtx, searchName string, m *matcher) MatchedField {
 		mf.Negative = true
 		return mf
 	}
-	for _, g := range m.groups {
+	groups := m.groups
+	if m.acTests != nil {
+		groups = append([][]test{m.acTests}, groups[1:]...)
+	}
+	for _, g := range groups {
 		for i := range g {
 			if c.test(m, &g[i], raw) {
 				mf.Pattern = g[i].src

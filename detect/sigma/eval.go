@@ -27,6 +27,8 @@ type evalCtx struct {
 	slab []byte // backing store of folded strings; reset per event
 
 	memo []int8 // per search of the rule being evaluated: 0 unknown, 1 false, 2 true
+
+	cand candidates // prefilter result for the current event
 }
 
 func newEvalCtx(nExtra int) *evalCtx {
@@ -223,7 +225,7 @@ func (c *evalCtx) evalMatcher(m *matcher) bool {
 		}
 		return true
 	}
-	r := c.anyTest(m, m.groups[0], raw)
+	r := (m.anyAC != nil && m.anyAC.any(c.folded(&m.field, raw))) || c.anyTest(m, m.groups[0], raw)
 	if m.neq {
 		return !r
 	}
@@ -252,6 +254,19 @@ func (c *evalCtx) test(m *matcher, t *test, raw string) bool {
 		}
 		return t.pat.match(c.folded(&m.field, raw))
 	case tRegex:
+		if len(t.guard) > 0 {
+			f := c.folded(&m.field, raw)
+			found := false
+			for _, g := range t.guard {
+				if strings.Contains(f, g) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
+		}
 		return t.re.MatchString(raw)
 	case tCIDR:
 		a, err := netip.ParseAddr(raw)

@@ -1,6 +1,8 @@
 package sigma
 
 import (
+	"math/bits"
+
 	"github.com/edr-lab/edr/event"
 )
 
@@ -20,11 +22,20 @@ func (rs *Ruleset) Match(ev *event.Event, out []Match) []Match {
 	if b.pf != nil {
 		cand = b.pf.scan(c)
 	}
-	for i := range b.entries {
-		e := &b.entries[i]
-		if cand != nil && !cand.has(i) {
-			continue
+	for i := 0; i < len(b.entries); i++ {
+		if cand != nil {
+			// jump to the next candidate
+			w := cand.bits[i>>6] >> (uint(i) & 63)
+			if w == 0 {
+				i |= 63
+				continue
+			}
+			i += bits.TrailingZeros64(w)
+			if i >= len(b.entries) {
+				break
+			}
 		}
+		e := &b.entries[i]
 		if !rs.matchEntry(c, e) {
 			continue
 		}

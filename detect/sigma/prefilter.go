@@ -1,11 +1,360 @@
 package sigma
 
-// prefilter is filled in below; nil means "evaluate every rule".
-type prefilter struct{}
+import (
+	"math/bits"
+	"sort"
+	"unicode/utf8"
 
-func buildPrefilter(entries []entry) *prefilter { return nil }
+	"github.com/edr-lab/edr/event"
+)
 
-type candidates struct{}
+// prefilter is a bucket's literal prefilter: per field, an Aho-Corasick
+// automaton over the needles the bucket's rules require; an event's
+// candidate rules are those whose needle occurs in its field plus the rules
+// without needles. Built once at load; scanning allocates nothing.
+type prefilter struct {
+	fields   []pfField
+	keyword  *acAutomaton // needles of keyword searches: scanned over every field
+	always   []uint64     // entries evaluated on every event
+	nEntries int
+}
 
-func (p *prefilter) scan(c *evalCtx) *candidates { return nil }
-func (c *candidates) has(i int) bool             { return true }
+type pfField struct {
+	ref fieldRef
+	ac  *acAutomaton
+}
+
+// candidates is a bitset of bucket entries, owned by the evalCtx.
+type candidates struct{ bits []uint64 }
+
+func (c *candidates) has(i int) bool { return c.bits[i>>6]&(1<<(i&63)) != 0 }
+
+func buildPrefilter(entries []entry) *prefilter {
+	pf := &prefilter{nEntries: len(entries), always: make([]uint64, (len(entries)+63)/64)}
+	type key struct {
+		kind  fieldKind
+		id    event.FieldID
+		extra int32
+	}
+	byField := map[key]*acBuilder{}
+	var order []key
+	refs := map[key]fieldRef{}
+	for i, e := range entries {
+		ns := ruleNeedles(e.rule.conds, e.rule.searches)
+		if ns.top {
+			pf.always[i>>6] |= 1 << (i & 63)
+			continue
+		}
+		for _, n := range ns.items {
+			k := key{n.field.kind, n.field.id, n.field.extra}
+			b := byField[k]
+			if b == nil {
+				b = newACBuilder()
+				byField[k] = b
+				order = append(order, k)
+				refs[k] = n.field
+			}
+			b.add(n.lit, int32(i))
+		}
+	}
+	for _, k := range order {
+		ac := byField[k].build()
+		if ac == nil { // cannot happen with class sharing; stay correct anyway
+			for i := range entries {
+				pf.always[i>>6] |= 1 << (i & 63)
+			}
+			continue
+		}
+		if k.kind == fkKeyword {
+			pf.keyword = ac
+			continue
+		}
+		pf.fields = append(pf.fields, pfField{ref: refs[k], ac: ac})
+	}
+	return pf
+}
+
+// scan marks the candidate entries for the current event.
+func (pf *prefilter) scan(c *evalCtx) *candidates {
+	cand := &c.cand
+	n := len(pf.always)
+	if cap(cand.bits) < n {
+		cand.bits = make([]uint64, n)
+	}
+	cand.bits = cand.bits[:n]
+	copy(cand.bits, pf.always)
+	for i := range pf.fields {
+		f := &pf.fields[i]
+		raw, ok := c.raw(&f.ref)
+		if !ok {
+			continue
+		}
+		f.ac.scan(c, &f.ref, raw, cand.bits)
+	}
+	if pf.keyword != nil {
+		ev := c.ev
+		ev.Range(func(id event.FieldID, v string) bool {
+			ref := fieldRef{kind: fkSchema, id: id}
+			pf.keyword.scan(c, &ref, v, cand.bits)
+			return true
+		})
+		for _, kv := range ev.Extra() {
+			pf.keyword.scanFolded(c.foldValue(kv.Value), cand.bits)
+		}
+	}
+	return cand
+}
+
+// acAutomaton is a dense Aho-Corasick DFA over byte classes. ASCII letters
+// of both cases share a class, so ASCII text is scanned raw; text with
+// non-ASCII bytes is folded first.
+type acAutomaton struct {
+	class    [256]uint8
+	nc       int
+	trans    []int32  // state*nc + class → state
+	firstOut int32    // states >= firstOut have output
+	outOff   []uint32 // (state-firstOut) → range in outRule
+	outRule  []int32  // entries to mark
+}
+
+func (a *acAutomaton) scan(c *evalCtx, ref *fieldRef, raw string, bits []uint64) {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] >= utf8.RuneSelf {
+			a.scanFolded(c.folded(ref, raw), bits)
+			return
+		}
+	}
+	a.scanFolded(raw, bits) // the class table folds ASCII case
+}
+
+func (a *acAutomaton) scanFolded(s string, bits []uint64) {
+	st := int32(0) // premultiplied by nc
+	trans, class, first := a.trans, &a.class, a.firstOut*int32(a.nc)
+	for i := 0; i < len(s); i++ {
+		st = trans[st+int32(class[s[i]])]
+		if st >= first {
+			o := (st - first) / int32(a.nc)
+			for _, e := range a.outRule[a.outOff[o]:a.outOff[o+1]] {
+				bits[e>>6] |= 1 << (uint(e) & 63)
+			}
+		}
+	}
+}
+
+// acBuilder collects needles for one automaton.
+type acBuilder struct {
+	needles map[string][]int32
+	order   []string
+	exact   bool // keep needles whole (matcher automata), no class sharing
+}
+
+func newACBuilder() *acBuilder { return &acBuilder{needles: map[string][]int32{}} }
+
+// Needles longer than maxNeedle are cut to their last maxNeedle bytes (any
+// substring of a required literal is required too); this bounds the
+// automaton for rules with hundreds of hashes. Cuts stay on UTF-8 rune
+// boundaries.
+const (
+	maxNeedle  = 20
+	maxClasses = 96
+)
+
+func (b *acBuilder) add(lit string, entry int32) {
+	if len(lit) > maxNeedle && !b.exact {
+		cut := len(lit) - maxNeedle
+		for cut < len(lit) && !utf8.RuneStart(lit[cut]) {
+			cut++
+		}
+		lit = lit[cut:]
+	}
+	if _, ok := b.needles[lit]; !ok {
+		b.order = append(b.order, lit)
+	}
+	rs := b.needles[lit]
+	if len(rs) == 0 || rs[len(rs)-1] != entry {
+		b.needles[lit] = append(rs, entry)
+	}
+}
+
+func (b *acBuilder) build() *acAutomaton {
+	a := &acAutomaton{}
+	// byte classes: every ASCII needle byte gets its own class; non-ASCII
+	// needle bytes get their own while the budget lasts, the rarest share
+	// one (a shared class can only add candidates, never lose one, and only
+	// for text with non-ASCII bytes). Bytes in no needle are class 0.
+	// Lower-case ASCII letters share the class of their folded form.
+	var freq [256]int
+	for _, n := range b.order {
+		for i := 0; i < len(n); i++ {
+			freq[n[i]]++
+		}
+	}
+	var ascii, high []int
+	for c := 0; c < 256; c++ {
+		switch {
+		case freq[c] == 0:
+		case c < utf8.RuneSelf:
+			ascii = append(ascii, c)
+		default:
+			high = append(high, c)
+		}
+	}
+	sort.SliceStable(high, func(i, j int) bool { return freq[high[i]] > freq[high[j]] })
+	nc := 1
+	for _, c := range ascii {
+		a.class[c] = uint8(nc)
+		nc++
+	}
+	shared := 0
+	for _, c := range high {
+		if nc < maxClasses-1 || b.exact {
+			a.class[c] = uint8(nc)
+			nc++
+			continue
+		}
+		if shared == 0 {
+			shared = nc
+			nc++
+		}
+		a.class[c] = uint8(shared)
+	}
+	if nc > 255 {
+		return nil // more than 254 distinct needle bytes
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		a.class[c] = a.class[c-'a'+'A']
+	}
+	a.nc = nc
+	// trie, directly in the dense table (-1: no edge yet)
+	maxStates := 1
+	for _, n := range b.order {
+		maxStates += len(n)
+	}
+	trans := make([]int32, nc, nc*maxStates)
+	for i := range trans {
+		trans[i] = -1
+	}
+	outs := make([][]int32, 1, maxStates)
+	for _, n := range b.order {
+		s := int32(0)
+		for i := 0; i < len(n); i++ {
+			c := int32(a.class[n[i]])
+			nx := trans[s*int32(nc)+c]
+			if nx < 0 {
+				nx = int32(len(outs))
+				outs = append(outs, nil)
+				for j := 0; j < nc; j++ {
+					trans = append(trans, -1)
+				}
+				trans[s*int32(nc)+c] = nx
+			}
+			s = nx
+		}
+		outs[s] = append(outs[s], b.needles[n]...)
+	}
+	// BFS: failure links turn the trie into a DFA; outputs merge along them
+	fail := make([]int32, len(outs))
+	queue := make([]int32, 0, len(outs))
+	for c := 0; c < nc; c++ {
+		if nx := trans[c]; nx > 0 {
+			queue = append(queue, nx)
+		} else {
+			trans[c] = 0
+		}
+	}
+	for qi := 0; qi < len(queue); qi++ {
+		s := queue[qi]
+		outs[s] = mergeEntries(outs[s], outs[fail[s]])
+		row, frow := trans[int(s)*nc:int(s+1)*nc], trans[int(fail[s])*nc:int(fail[s]+1)*nc]
+		for c := 0; c < nc; c++ {
+			if nx := row[c]; nx > 0 {
+				fail[nx] = frow[c]
+				queue = append(queue, nx)
+			} else {
+				row[c] = frow[c]
+			}
+		}
+	}
+	// renumber states: states without output first, in BFS order (the
+	// shallow states, where scanning spends its time, share cache lines),
+	// then the states with output, so the scan loop tests st >= firstOut
+	// instead of loading an output table per byte
+	n := len(outs)
+	order := make([]int32, 0, n)
+	for _, s := range append([]int32{0}, queue...) {
+		if len(outs[s]) == 0 {
+			order = append(order, s)
+		}
+	}
+	a.firstOut = int32(len(order))
+	for _, s := range queue {
+		if len(outs[s]) > 0 {
+			order = append(order, s)
+		}
+	}
+	newID := make([]int32, n)
+	for i, old := range order {
+		newID[old] = int32(i)
+	}
+	a.trans = make([]int32, n*nc)
+	for i, old := range order {
+		src := trans[int(old)*nc : int(old+1)*nc]
+		dst := a.trans[i*nc : (i+1)*nc]
+		for c, t := range src {
+			dst[c] = newID[t] * int32(nc) // premultiplied: the scan adds the class
+		}
+	}
+	out := order[a.firstOut:]
+	a.outOff = make([]uint32, len(out)+1)
+	for i, old := range out {
+		a.outOff[i+1] = a.outOff[i] + uint32(len(outs[old]))
+		a.outRule = append(a.outRule, outs[old]...)
+	}
+	return a
+}
+
+// any reports whether any needle occurs in s (folded, or ASCII raw).
+func (a *acAutomaton) any(s string) bool {
+	st := int32(0)
+	trans, class, first := a.trans, &a.class, a.firstOut*int32(a.nc)
+	for i := 0; i < len(s); i++ {
+		st = trans[st+int32(class[s[i]])]
+		if st >= first {
+			return true
+		}
+	}
+	return false
+}
+
+// mergeEntries returns the sorted union of two sorted entry lists.
+func mergeEntries(a, b []int32) []int32 {
+	if len(b) == 0 {
+		return a
+	}
+	out := make([]int32, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i] < b[j]):
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j] < a[i]:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i, j = i+1, j+1
+		}
+	}
+	return out
+}
+
+func popcount(bits []uint64) int {
+	n := 0
+	for _, w := range bits {
+		n += bits64(w)
+	}
+	return n
+}
+
+func bits64(w uint64) int { return bits.OnesCount64(w) }

@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"sort"
+	"strconv"
 
 	"github.com/edr-lab/edr/event"
 )
@@ -120,6 +121,7 @@ func buildRouter(rs *Ruleset, rt *routeTable) *router {
 	for _, cr := range rtr.channels {
 		all = append(all, cr)
 	}
+	built := map[string]*prefilter{} // buckets with the same rules share one prefilter
 	for _, cr := range all {
 		if cr == nil {
 			continue
@@ -127,12 +129,28 @@ func buildRouter(rs *Ruleset, rt *routeTable) *router {
 		for _, b := range append([]*bucket{cr.other}, mapValues(cr.byEID)...) {
 			sort.SliceStable(b.entries, func(i, j int) bool { return b.entries[i].rule.index < b.entries[j].rule.index })
 			b.entries = dedupEntries(b.entries)
-			if !rs.opts.NoPrefilter {
-				b.pf = buildPrefilter(b.entries)
+			if rs.opts.NoPrefilter || len(b.entries) == 0 {
+				continue
 			}
+			key := entriesKey(b.entries)
+			if pf, ok := built[key]; ok {
+				b.pf = pf
+				continue
+			}
+			b.pf = buildPrefilter(b.entries)
+			built[key] = b.pf
 		}
 	}
 	return rtr
+}
+
+func entriesKey(es []entry) string {
+	b := make([]byte, 0, 4*len(es))
+	for _, e := range es {
+		b = strconv.AppendInt(b, int64(e.rule.index), 36)
+		b = append(b, ',')
+	}
+	return string(b)
 }
 
 func guardMatcher(cc *compileCtx, field, value string) *matcher {

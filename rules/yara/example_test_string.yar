@@ -10,7 +10,6 @@ rule ExampleMarkerString
         description = "Example rule: matches files that contain the edr test marker string"
         author = "edr project"
         date = "2026-01-15"
-        reference = "rules/yara/README: the seed's yara_demo"
         severity = "critical"
     strings:
         $marker = "EDR_EXAMPLE_MARKER_STRING_7f3a9c" ascii wide

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/sink"
+	"github.com/edr-lab/edr/recording"
+	"github.com/edr-lab/edr/replay"
+	"github.com/edr-lab/edr/rules"
+	"github.com/urfave/cli/v2"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "replay",
+		Usage:     "run recordings through the detection engine; ECS NDJSON alerts (marked replayed), summary on stderr",
+		ArgsUsage: "REC…",
+		Description: "Reads the recordings in (time, host, seq) order, runs Sigma, IOC and YARA (on process images kept in\n" +
+			"the recordings' artifact stores) and writes one ECS alert per line. The output is byte-identical run to\n" +
+			"run and for any --parallel. Rules default to the config's paths, else rules/ beside the working\n" +
+			"directory, else the rules built into edr.\n" +
+			"Exit codes: 0 done, 1 error, 2 usage, 3 --strict and a rule or segment failed.",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "sigma", Usage: "Sigma rule file or directory (repeatable)"},
+			&cli.StringSliceFlag{Name: "yara", Usage: "YARA rule file or directory (repeatable)"},
+			&cli.StringFlag{Name: "ioc", Usage: "directory with hashes.txt, ips.txt, domains.txt, paths_regex.txt"},
+			&cli.StringFlag{Name: "config", Usage: "config file (TOML)"},
+			&cli.StringFlag{Name: "from", Usage: "replay events at or after this time (RFC 3339 or YYYY-MM-DD[ HH:MM:SS])"},
+			&cli.StringFlag{Name: "to", Usage: "replay events before this time"},
+			&cli.StringSliceFlag{Name: "host", Usage: "only this host (repeatable)"},
+			&cli.StringFlag{Name: "alerts", Value: "-", Usage: "write alerts to FILE, - for stdout"},
+			&cli.StringFlag{Name: "match-debug", Usage: "off, summary or full (default: the config's alerts.match_debug)"},
+			&cli.BoolFlag{Name: "strict", Usage: "fail on a corrupt segment or a rule that does not load"},
+			&cli.IntFlag{Name: "parallel", Usage: "segment decoders per recording (0: one per CPU)"},
+			&cli.BoolFlag{Name: "quiet", Usage: "no summary on stderr"},
+		},
+		Action: replayAction,
+	})
+}
+
+// replaySettings are the replay's inputs after config and flags.
+type replaySettings struct {
+	ruleOpts replay.RuleOptions
+	read     replay.ReadOptions
+	debug    detect.MatchDebug
+	cleanup  func()
+}
+
+func replayAction(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return exitf(2, "replay: no recording given (usage: edr replay [flags] REC…)")
+	}
+	set, err := replaySettingsFrom(c)
+	if err != nil {
+		return exitf(2, "replay: %v", err)
+	}
+	defer set.cleanup()
+	ruleSet, err := replay.LoadRules(set.ruleOpts)
+	if err != nil {
+		return exitf(1, "replay: %v", err)
+	}
+	defer ruleSet.Close()
+	if c.Bool("strict") && len(ruleSet.Errors) > 0 {
+		return exitf(3, "replay: --strict: %d rules did not load: %v", len(ruleSet.Errors), errors.Join(ruleSet.Errors...))
+	}
+	recs, err := replay.Open(c.Args().Slice(), set.read)
+	if err != nil {
+		return exitf(1, "replay: %v", err)
+	}
+	defer recs.Close()
+
+	out, closeOut, err := alertOutput(c.String("alerts"), c.App.Writer)
+	if err != nil {
+		return exitf(1, "replay: %v", err)
+	}
+	w := sink.NewStreamWriter(out, sink.WriterOptions{Queue: 4096})
+	opts := replay.Options{Rules: ruleSet, Sink: w, MatchDebug: set.debug}
+	if st := recs.Store(); st != nil {
+		opts.Store = st
+	}
+	start := time.Now() // for the summary's events/s only; never reaches alerts
+	sum, runErr := replay.Run(recs.Source(), opts)
+	closeErr := errors.Join(w.Close(), closeOut())
+	if sum != nil {
+		sum.Wall = time.Since(start)
+		recs.Fill(sum)
+		if !c.Bool("quiet") {
+			sum.Write(c.App.ErrWriter)
+			ws := w.Stats()
+			fmt.Fprintf(c.App.ErrWriter, "alert writer: %d written, %d dropped, %d failed\n", ws.Written, ws.Dropped, ws.Failed)
+		}
+	}
+	switch {
+	case runErr != nil:
+		if errors.Is(runErr, recording.ErrCorrupt) {
+			return exitf(3, "replay: %v", runErr)
+		}
+		return exitf(1, "replay: %v", runErr)
+	case closeErr != nil:
+		return exitf(1, "replay: writing alerts: %v", closeErr)
+	}
+	return nil
+}
+
+// replaySettingsFrom resolves rules, time range and match_debug from the
+// flags, the config and the defaults, in that precedence.
+func replaySettingsFrom(c *cli.Context) (*replaySettings, error) {
+	s := &replaySettings{cleanup: func() {}}
+	cfg, err := loadReplayConfig(c.String("config"))
+	if err != nil {
+		return nil, err
+	}
+	s.debug = cfg.matchDebug
+	if v := c.String("match-debug"); v != "" {
+		d, ok := detect.ParseMatchDebug(v)
+		if !ok {
+			return nil, fmt.Errorf("--match-debug %q: want off, summary or full", v)
+		}
+		s.debug = d
+	}
+	from, err := parseReplayTime(c.String("from"))
+	if err != nil {
+		return nil, fmt.Errorf("--from: %w", err)
+	}
+	to, err := parseReplayTime(c.String("to"))
+	if err != nil {
+		return nil, fmt.Errorf("--to: %w", err)
+	}
+	if from != 0 && to != 0 && to <= from {
+		return nil, fmt.Errorf("--to must be after --from")
+	}
+	s.read = replay.ReadOptions{From: from, To: to, Hosts: c.StringSlice("host"), Strict: c.Bool("strict"), Parallel: c.Int("parallel")}
+
+	sigmaPaths, yaraPaths, iocDir := c.StringSlice("sigma"), c.StringSlice("yara"), c.String("ioc")
+	explicit := len(sigmaPaths)+len(yaraPaths) > 0 || iocDir != ""
+	if !explicit {
+		sigmaPaths, yaraPaths, iocDir = cfg.sigmaPaths, cfg.yaraPaths, cfg.iocDir
+		if !allExist(append(append([]string{}, sigmaPaths...), yaraPaths...)) {
+			// rules/ is not beside the working directory: use the rules
+			// built into the binary.
+			dir, err := os.MkdirTemp("", "edr-rules-")
+			if err != nil {
+				return nil, err
+			}
+			s.cleanup = func() { os.RemoveAll(dir) }
+			if _, err := rules.Extract(dir); err != nil {
+				return nil, err
+			}
+			sigmaPaths, yaraPaths, iocDir = []string{filepath.Join(dir, "sigma")}, []string{filepath.Join(dir, "yara")}, filepath.Join(dir, "ioc")
+		}
+	}
+	s.ruleOpts = replay.RuleOptions{
+		SigmaPaths: sigmaPaths, YARAPaths: yaraPaths, MatchDebug: s.debug, SigmaRuleset: cfg.ruleset,
+		IOCSeverity: cfg.iocSeverity, HashAllowlist: cfg.hashAllowlist, YARAAllowlist: cfg.yaraAllowlist, MaxFileBytes: cfg.maxFileBytes,
+	}
+	if iocDir != "" {
+		s.ruleOpts.IOC = replay.IOCFiles(iocDir)
+	}
+	return s, nil
+}
+
+func allExist(paths []string) bool {
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return false
+		}
+	}
+	return len(paths) > 0
+}
+
+// parseReplayTime accepts RFC 3339 and a UTC date or date-time.
+func parseReplayTime(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t.UnixNano(), nil
+		}
+	}
+	return 0, fmt.Errorf("%q is not RFC 3339 or YYYY-MM-DD[ HH:MM:SS]", s)
+}
+
+// alertOutput opens the alert destination: stdout for "-", else a file.
+func alertOutput(name string, stdout io.Writer) (io.Writer, func() error, error) {
+	if name == "" || name == "-" {
+		return stdout, func() error { return nil }, nil
+	}
+	if dir := filepath.Dir(name); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, nil, err
+		}
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, f.Close, nil
+}
+
+// replayConfig is what replay takes from the config file (defaults: the
+// seed's).
+type replayConfig struct {
+	sigmaPaths, yaraPaths        []string
+	iocDir                       string
+	ruleset                      string
+	matchDebug                   detect.MatchDebug
+	iocSeverity                  detect.Severity
+	hashAllowlist, yaraAllowlist []string
+	maxFileBytes                 int64
+}
+
+func defaultReplayConfig() replayConfig {
+	shared := []string{`C:\Windows\`, `C:\Program Files\`, `C:\Program Files (x86)\`}
+	return replayConfig{
+		sigmaPaths: []string{"rules/sigma"}, yaraPaths: []string{"rules/yara"}, iocDir: "rules/ioc",
+		ruleset: "edr/rules", iocSeverity: detect.SeverityHigh,
+		hashAllowlist: shared, yaraAllowlist: shared, maxFileBytes: 50 << 20,
+	}
+}

@@ -1,0 +1,350 @@
+// Package synth is edr's seeded synthetic generator of Windows telemetry.
+//
+// A Generator simulates a small Windows domain: a domain controller, a
+// member server and workstations, each with a boot-time process tree,
+// logon sessions and the background activity a real host shows (network
+// connections, file writes, registry writes, image loads, DNS queries,
+// process starts, logons, PowerShell script blocks, task and service
+// installs), in Sysmon's and the Windows event log's exact renderings.
+// Attack scenarios (see Scenarios) are embedded at a low deterministic rate.
+//
+// The same Options always yield the same events: the generator reads no
+// clock, iterates no map and uses its own integer-only random source.
+package synth
+
+import (
+	"time"
+
+	"github.com/edr-lab/edr/event"
+)
+
+// Options configure a Generator. The zero value of a field means its default.
+type Options struct {
+	// Seed selects the world (hashes, addresses, names) and the event stream.
+	Seed int64
+	// Hosts is the number of simulated machines (default 4: dc01, srv01,
+	// ws03, ws04; with fewer than 4 hosts all are workstations).
+	Hosts int
+	// Start is the time of the first events (default 2026-01-05 08:00:00 UTC).
+	Start time.Time
+	// Events is how many events Next yields before returning false; 0 means
+	// unlimited.
+	Events int64
+	// MeanGap is the mean time between two events of one host (default 2ms,
+	// i.e. 500 events/s per host).
+	MeanGap time.Duration
+	// ScenarioEvery is the mean number of events between two attack
+	// scenarios started at random (default 50,000). In addition, when
+	// Events is at least MinEventsForAllScenarios, every scenario is
+	// started at least once. A negative value disables all scenarios
+	// (a purely benign stream).
+	ScenarioEvery int64
+}
+
+// DefaultStart is the default time of the first event.
+var DefaultStart = time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+
+func (o Options) withDefaults() Options {
+	if o.Hosts <= 0 {
+		o.Hosts = 4
+	}
+	if o.Start.IsZero() {
+		o.Start = DefaultStart
+	}
+	if o.MeanGap <= 0 {
+		o.MeanGap = 2 * time.Millisecond
+	}
+	if o.MeanGap < time.Microsecond {
+		o.MeanGap = time.Microsecond
+	}
+	if o.ScenarioEvery == 0 {
+		o.ScenarioEvery = 50_000
+	}
+	return o
+}
+
+// Generator produces events; it is not safe for concurrent use.
+type Generator struct {
+	opt       Options
+	r         rng
+	cat       *catalog
+	start     int64
+	gapTicks  int // MeanGap in 100 ns ticks
+	hosts     []*host
+	heap      []*host
+	n         int64
+	x         expander
+	utc       utcFormatter
+	domainSID string
+	hashPool  []string
+
+	forced     []forcedRun // scenarios placed so that each runs at least once
+	nextRandom int64       // event index of the next randomly placed scenario
+	lastScen   string
+	runs       []int // scenarios started, by index into Scenarios()
+}
+
+type forcedRun struct {
+	at   int64
+	scen int
+}
+
+// New returns a Generator for the options.
+func New(opt Options) *Generator {
+	opt = opt.withDefaults()
+	g := &Generator{opt: opt, r: newRNG(uint64(opt.Seed)), start: opt.Start.UnixNano()}
+	g.gapTicks = int(opt.MeanGap / 100)
+	g.cat = newCatalog(uint64(opt.Seed))
+	g.domainSID = "S-1-5-21-" + event.Itoa(1_000_000_000+uint64(g.r.intn(2_000_000_000))) + "-" +
+		event.Itoa(1_000_000_000+uint64(g.r.intn(2_000_000_000))) + "-" + event.Itoa(100_000_000+uint64(g.r.intn(900_000_000)))
+	g.runs = make([]int, len(scenarioDefs))
+	for i := 0; i < opt.Hosts; i++ {
+		h := g.newHost(i)
+		h.next = g.start + int64(h.r.intn(g.gapTicks))*100
+		h.now = h.next - 100
+		g.hosts = append(g.hosts, h)
+	}
+	g.heap = append(g.heap, g.hosts...)
+	for i := len(g.heap)/2 - 1; i >= 0; i-- {
+		g.down(i)
+	}
+	g.nextRandom = -1
+	g.planScenarios()
+	return g
+}
+
+// Next fills e (after resetting it) with the next event and reports whether
+// there was one. Events come in non-decreasing time order; each host's
+// events are strictly ordered by time and EventRecordID.
+func (g *Generator) Next(e *event.Event) bool {
+	if g.opt.Events > 0 && g.n >= g.opt.Events {
+		return false
+	}
+	g.maybeStartScenario()
+	h := g.heap[0]
+	e.Reset()
+	g.lastScen = ""
+	h.now = h.due()
+	if len(h.pending) > 0 && h.pending[0].at <= h.next {
+		s := h.pending[0]
+		copy(h.pending, h.pending[1:])
+		h.pending[len(h.pending)-1] = nil
+		h.pending = h.pending[:len(h.pending)-1]
+		g.runStep(h, e, s)
+	} else {
+		g.background(h, e)
+		h.next = h.now + g.gap(h)
+	}
+	g.down(0)
+	g.n++
+	return true
+}
+
+// Emitted is the number of events Next has produced.
+func (g *Generator) Emitted() int64 { return g.n }
+
+// Scenario names the attack scenario the last event belongs to, "" for
+// background activity.
+func (g *Generator) Scenario() string { return g.lastScen }
+
+// ScenarioRuns counts the scenarios started so far, by scenario name.
+func (g *Generator) ScenarioRuns() map[string]int {
+	out := make(map[string]int, len(scenarioDefs))
+	for i, n := range g.runs {
+		out[scenarioDefs[i].Name] = n
+	}
+	return out
+}
+
+// HostNames lists the simulated hosts (the Computer / partition host of
+// their events) in order.
+func (g *Generator) HostNames() []string {
+	out := make([]string, len(g.hosts))
+	for i, h := range g.hosts {
+		out[i] = h.fqdn
+	}
+	return out
+}
+
+// gap draws the time to a host's next background event: mostly short gaps
+// with occasional idle stretches, mean MeanGap, in 100 ns ticks.
+func (g *Generator) gap(h *host) int64 {
+	var t int
+	if h.r.chance(3, 4) {
+		t = h.r.intn(g.gapTicks)
+	} else {
+		t = h.r.intn(5 * g.gapTicks)
+	}
+	return int64(t+1) * 100
+}
+
+// due is when a host emits next: its next step or background event, but
+// always after its previous event (100 ns, the Windows clock tick), so
+// that a host's events are strictly ordered in time.
+func (h *host) due() int64 {
+	t := h.next
+	if len(h.pending) > 0 && h.pending[0].at < t {
+		t = h.pending[0].at
+	}
+	if t <= h.now {
+		t = h.now + 100
+	}
+	return t
+}
+
+func (g *Generator) less(a, b *host) bool {
+	da, db := a.due(), b.due()
+	return da < db || da == db && a.idx < b.idx
+}
+
+func (g *Generator) down(i int) {
+	n := len(g.heap)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && g.less(g.heap[r], g.heap[l]) {
+			m = r
+		}
+		if !g.less(g.heap[m], g.heap[i]) {
+			return
+		}
+		g.heap[i], g.heap[m] = g.heap[m], g.heap[i]
+		i = m
+	}
+}
+
+// The background mix, in 1/10,000 of events, as on real Sysmon hosts:
+// network ~40 %, file 20 %, registry 15 %, image load 10 %, DNS 8 %,
+// process creation 5 % (plus a Security 4688 for one in five), other 1 %.
+const (
+	kNet = iota
+	kFileCreate
+	kFileDelete
+	kFileDeleteLogged
+	kFileTime
+	kFileStream
+	kRegSet
+	kRegKey
+	kRegRename
+	kImageLoad
+	kDNS
+	kProcCreate
+	kProcTerminate
+	kProcAccess
+	kPipeCreate
+	kPipeConnect
+	kLogon
+	kLogoff
+	kPrivileges
+	kLogonFailure
+	kScriptBlock
+	kTask
+	kService
+	numKinds
+)
+
+var mixWeights = [numKinds]int{
+	kNet: 4000, kFileCreate: 1750, kFileDelete: 60, kFileDeleteLogged: 90, kFileTime: 60, kFileStream: 40,
+	kRegSet: 1300, kRegKey: 190, kRegRename: 10, kImageLoad: 1000, kDNS: 800, kProcCreate: 500,
+	kProcTerminate: 35, kProcAccess: 15, kPipeCreate: 8, kPipeConnect: 7, kLogon: 12, kLogoff: 9, kPrivileges: 4,
+	kLogonFailure: 2, kScriptBlock: 6, kTask: 1, kService: 1,
+}
+
+var mixPick = newAlias(mixWeights[:])
+
+func (g *Generator) background(h *host, e *event.Event) {
+	switch h.r.pick(&mixPick) {
+	case kNet:
+		g.network(h, e)
+	case kFileCreate:
+		g.fileCreate(h, e)
+	case kFileDelete:
+		g.fileDelete(h, e, 23)
+	case kFileDeleteLogged:
+		g.fileDelete(h, e, 26)
+	case kFileTime:
+		g.fileTime(h, e)
+	case kFileStream:
+		g.fileStream(h, e)
+	case kRegSet:
+		g.regSet(h, e)
+	case kRegKey:
+		g.regKey(h, e)
+	case kRegRename:
+		g.regRename(h, e)
+	case kImageLoad:
+		g.imageLoad(h, e)
+	case kDNS:
+		g.dns(h, e)
+	case kProcCreate:
+		g.processCreate(h, e)
+	case kProcTerminate:
+		g.processTerminate(h, e)
+	case kProcAccess:
+		g.processAccess(h, e)
+	case kPipeCreate:
+		g.pipe(h, e, 17)
+	case kPipeConnect:
+		g.pipe(h, e, 18)
+	case kLogon:
+		g.logon(h, e)
+	case kLogoff:
+		g.logoff(h, e)
+	case kPrivileges:
+		g.specialPrivileges(h, e)
+	case kLogonFailure:
+		g.logonFailure(h, e)
+	case kScriptBlock:
+		g.powershell(h, e)
+	case kTask:
+		g.benignTask(h, e)
+	case kService:
+		g.benignService(h, e)
+	}
+}
+
+// step is an event scheduled for a host at a given time: the Security
+// 4688 that follows a process start, or one event of a scenario.
+type step struct {
+	at   int64
+	kind uint8
+	p    *proc
+	fn   func(g *Generator, h *host, e *event.Event)
+	scen int // 1 + index into scenarioDefs, 0 for none
+}
+
+const (
+	stepFunc uint8 = iota
+	stepSecurity4688
+)
+
+// schedule inserts s into the host's pending steps, keeping them ordered by
+// time (and by insertion among equal times). A step never lies in the
+// host's past.
+func (h *host) schedule(s *step) {
+	if s.at < h.now {
+		s.at = h.now
+	}
+	i := len(h.pending)
+	for i > 0 && h.pending[i-1].at > s.at {
+		i--
+	}
+	h.pending = append(h.pending, nil)
+	copy(h.pending[i+1:], h.pending[i:])
+	h.pending[i] = s
+}
+
+func (g *Generator) runStep(h *host, e *event.Event, s *step) {
+	if s.scen > 0 {
+		g.lastScen = scenarioDefs[s.scen-1].Name
+	}
+	switch s.kind {
+	case stepSecurity4688:
+		g.processAudit(h, e, s.p)
+	default:
+		s.fn(g, h, e)
+	}
+}

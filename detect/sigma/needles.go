@@ -1,0 +1,285 @@
+package sigma
+
+import (
+	"regexp/syntax"
+	"strings"
+)
+
+// Needle extraction for the prefilter: for each rule, a set of (field,
+// folded literal) pairs of which at least one occurs in every event the
+// rule matches. "top" means no such set exists (the rule is always
+// evaluated). The rules: a matcher's values are OR-ed, so every value must
+// contribute a literal (the union); of AND-ed parts any one suffices (the
+// best is kept); not, null, exists, neq and numeric/CIDR/fieldref tests
+// give top.
+
+type needle struct {
+	field fieldRef // fkKeyword: any field
+	lit   string   // folded
+}
+
+type needleSet struct {
+	top   bool
+	items []needle
+}
+
+var topSet = needleSet{top: true}
+
+// score ranks sets for AND: a longer shortest needle means fewer false
+// candidates; fewer needles break ties.
+func (s needleSet) score() int {
+	if s.top || len(s.items) == 0 {
+		return -1 << 30
+	}
+	min := 1 << 30
+	for _, n := range s.items {
+		if l := len(n.lit); l < min {
+			min = l
+		}
+	}
+	if min > 12 {
+		min = 12 // beyond this length needles are all selective enough
+	}
+	return min*1000 - len(s.items)
+}
+
+func bestOf(sets []needleSet) needleSet {
+	best := topSet
+	for _, s := range sets {
+		if s.score() > best.score() {
+			best = s
+		}
+	}
+	return best
+}
+
+func unionOf(sets []needleSet) needleSet {
+	var out needleSet
+	for _, s := range sets {
+		if s.top {
+			return topSet
+		}
+		out.items = append(out.items, s.items...)
+	}
+	if len(out.items) == 0 {
+		return topSet
+	}
+	return out
+}
+
+func ruleNeedles(conds []*condNode, searches []*search) needleSet {
+	sets := make([]needleSet, len(conds))
+	for i, c := range conds {
+		sets[i] = nodeNeedles(c, searches)
+	}
+	return unionOf(sets)
+}
+
+func nodeNeedles(n *condNode, searches []*search) needleSet {
+	switch n.op {
+	case opSearch:
+		return searchNeedles(searches[n.search])
+	case opNot:
+		return topSet
+	case opAnd:
+		return bestOf(kidNeedles(n.kids, searches))
+	case opOr:
+		return unionOf(kidNeedles(n.kids, searches))
+	default: // opOf: at least one kid holds; all of: every kid holds
+		if n.n == len(n.kids) {
+			return bestOf(kidNeedles(n.kids, searches))
+		}
+		return unionOf(kidNeedles(n.kids, searches))
+	}
+}
+
+func kidNeedles(kids []*condNode, searches []*search) []needleSet {
+	out := make([]needleSet, len(kids))
+	for i, k := range kids {
+		out[i] = nodeNeedles(k, searches)
+	}
+	return out
+}
+
+func searchNeedles(s *search) needleSet {
+	alts := make([]needleSet, len(s.alts))
+	for i, alt := range s.alts {
+		ms := make([]needleSet, len(alt))
+		for j, m := range alt {
+			ms[j] = matcherNeedles(m)
+		}
+		alts[i] = bestOf(ms)
+	}
+	return unionOf(alts)
+}
+
+func matcherNeedles(m *matcher) needleSet {
+	if m.exists >= 0 || m.null || m.neq || len(m.groups) == 0 {
+		return topSet
+	}
+	groupSet := func(g []test) needleSet {
+		var out needleSet
+		for i := range g {
+			lits, ok := testNeedles(&g[i])
+			if !ok {
+				return topSet
+			}
+			for _, lit := range lits {
+				out.items = append(out.items, needle{field: m.field, lit: lit})
+			}
+		}
+		if len(out.items) == 0 {
+			return topSet
+		}
+		return out
+	}
+	if m.all {
+		sets := make([]needleSet, len(m.groups))
+		for i, g := range m.groups {
+			sets[i] = groupSet(g)
+		}
+		return bestOf(sets)
+	}
+	if m.acTests != nil {
+		return groupSet(m.acTests)
+	}
+	return groupSet(m.groups[0])
+}
+
+// testNeedles returns literals of which a value test requires one (folded).
+func testNeedles(t *test) ([]string, bool) {
+	switch t.kind {
+	case tPattern:
+		lits := t.pat.literals()
+		best := ""
+		for _, l := range lits {
+			l = longestDashFree(l)
+			if len(l) > len(best) {
+				best = l
+			}
+		}
+		if best == "" {
+			return nil, false
+		}
+		if t.pat.cased {
+			best = fold(best)
+		}
+		return []string{best}, true
+	case tRegex:
+		re, err := syntax.Parse(t.re.String(), syntax.Perl)
+		if err != nil {
+			return nil, false
+		}
+		s := regexNeedles(re.Simplify())
+		if s.top {
+			return nil, false
+		}
+		lits := make([]string, 0, len(s.items))
+		for _, n := range s.items {
+			if n.lit == "" {
+				return nil, false
+			}
+			lits = append(lits, n.lit)
+		}
+		return lits, true
+	}
+	return nil, false
+}
+
+// longestDashFree returns the longest run of s without dash-like
+// characters, so that the windash expansions of a value (which differ only
+// at dashes) share one needle.
+func longestDashFree(s string) string {
+	if !strings.ContainsAny(s, "-/\u2013\u2014\u2015") {
+		return s
+	}
+	best := ""
+	for _, part := range splitDashes(s) {
+		if !isDash(part) && len(part) > len(best) {
+			best = part
+		}
+	}
+	return best
+}
+
+// regexNeedles finds literals a regex match must contain.
+func regexNeedles(re *syntax.Regexp) needleSet {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return topSet
+		}
+		return needleSet{items: []needle{{lit: fold(string(re.Rune))}}}
+	case syntax.OpCapture:
+		return regexNeedles(re.Sub[0])
+	case syntax.OpPlus:
+		return regexNeedles(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return regexNeedles(re.Sub[0])
+		}
+		return topSet
+	case syntax.OpAlternate:
+		sets := make([]needleSet, len(re.Sub))
+		for i, s := range re.Sub {
+			sets[i] = regexNeedles(s)
+		}
+		return unionOf(sets)
+	case syntax.OpConcat:
+		// runs of literals and small character classes become sets of
+		// alternative literals (cross product, bounded)
+		var sets []needleSet
+		run := []string{""}
+		flush := func() {
+			if len(run) > 0 && run[0] != "" {
+				var ns needleSet
+				for _, r := range run {
+					ns.items = append(ns.items, needle{lit: fold(r)})
+				}
+				sets = append(sets, ns)
+			}
+			run = []string{""}
+		}
+		for _, sub := range re.Sub {
+			alts, ok := smallAlternatives(sub)
+			if !ok || len(run)*len(alts) > 16 {
+				flush()
+				if !ok {
+					sets = append(sets, regexNeedles(sub))
+					continue
+				}
+			}
+			next := make([]string, 0, len(run)*len(alts))
+			for _, r := range run {
+				for _, a := range alts {
+					next = append(next, r+a)
+				}
+			}
+			run = next
+		}
+		flush()
+		return bestOf(sets)
+	}
+	return topSet
+}
+
+// smallAlternatives returns the strings a literal or a small character
+// class (at most 4 runes) can match.
+func smallAlternatives(re *syntax.Regexp) ([]string, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return []string{string(re.Rune)}, len(re.Rune) > 0
+	case syntax.OpCharClass:
+		var out []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				if len(out) == 4 {
+					return nil, false
+				}
+				out = append(out, string(r))
+			}
+		}
+		return out, len(out) > 0
+	}
+	return nil, false
+}

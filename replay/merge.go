@@ -1,0 +1,184 @@
+// Package replay runs recordings through the detection engine
+// deterministically: events in (time, host, seq) order, one engine, alerts
+// marked as replayed, byte-identical output whatever the read parallelism.
+package replay
+
+import (
+	"container/heap"
+	"errors"
+	"sync"
+
+	"github.com/edr-lab/edr/event"
+)
+
+// Source delivers events in (time, host, seq) order, in batches the source
+// may reuse after fn returns.
+type Source interface {
+	Run(fn func(batch []event.Event) error) error
+}
+
+// Less is the replay order: event time, then host, then sequence.
+func Less(a, b *event.Event) bool {
+	if a.Time != b.Time {
+		return a.Time < b.Time
+	}
+	if a.Host != b.Host {
+		return a.Host < b.Host
+	}
+	return a.Seq < b.Seq
+}
+
+// Merge interleaves ordered sources into one ordered source. Ties (same
+// time, host and seq in two sources) go to the source listed first, so the
+// result does not depend on goroutine scheduling.
+func Merge(srcs ...Source) Source {
+	if len(srcs) == 1 {
+		return srcs[0]
+	}
+	return &merged{srcs: srcs}
+}
+
+type merged struct{ srcs []Source }
+
+// MergeBatch is the number of events per merged batch.
+const MergeBatch = 1024
+
+type feed struct {
+	idx   int
+	ch    chan []event.Event
+	cur   []event.Event
+	pos   int
+	freed chan []event.Event // batches handed back for reuse
+}
+
+type feedHeap []*feed
+
+func (h feedHeap) Len() int { return len(h) }
+func (h feedHeap) Less(i, j int) bool {
+	a, b := &h[i].cur[h[i].pos], &h[j].cur[h[j].pos]
+	if Less(a, b) {
+		return true
+	}
+	if Less(b, a) {
+		return false
+	}
+	return h[i].idx < h[j].idx
+}
+func (h feedHeap) Swap(i, j int)   { h[i], h[j] = h[j], h[i] }
+func (h *feedHeap) Push(x any)     { *h = append(*h, x.(*feed)) }
+func (h *feedHeap) Pop() any       { old := *h; x := old[len(old)-1]; *h = old[:len(old)-1]; return x }
+func (f *feed) head() *event.Event { return &f.cur[f.pos] }
+
+var errStopped = errors.New("replay: merge stopped")
+
+func (m *merged) Run(fn func([]event.Event) error) error {
+	done := make(chan struct{})
+	feeds := make([]*feed, len(m.srcs))
+	errs := make([]error, len(m.srcs))
+	var wg sync.WaitGroup
+	for i, src := range m.srcs {
+		f := &feed{idx: i, ch: make(chan []event.Event, 2), freed: make(chan []event.Event, 4)}
+		feeds[i] = f
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(f.ch)
+			errs[i] = src.Run(func(batch []event.Event) error {
+				var own []event.Event
+				select {
+				case own = <-f.freed:
+				default:
+				}
+				own = copyBatch(own, batch)
+				select {
+				case f.ch <- own:
+					return nil
+				case <-done:
+					return errStopped
+				}
+			})
+		}()
+	}
+	err := m.merge(feeds, fn)
+	close(done)
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	for _, e := range errs {
+		if e != nil && !errors.Is(e, errStopped) {
+			return e
+		}
+	}
+	return nil
+}
+
+// copyBatch copies batch into dst's storage (events deep-copied, since the
+// source reuses its batch).
+func copyBatch(dst, batch []event.Event) []event.Event {
+	if cap(dst) < len(batch) {
+		dst = append(dst[:cap(dst)], make([]event.Event, len(batch)-cap(dst))...)
+	}
+	dst = dst[:len(batch)]
+	for i := range batch {
+		dst[i].CopyFrom(&batch[i])
+	}
+	return dst
+}
+
+func (m *merged) merge(feeds []*feed, fn func([]event.Event) error) error {
+	h := &feedHeap{}
+	for _, f := range feeds {
+		if f.next() {
+			*h = append(*h, f)
+		}
+	}
+	heap.Init(h)
+	out := make([]event.Event, 0, MergeBatch)
+	for h.Len() > 0 {
+		f := (*h)[0]
+		if len(out) < cap(out) {
+			out = out[:len(out)+1] // keep the slot's storage
+		} else {
+			out = append(out, event.Event{})
+		}
+		out[len(out)-1].CopyFrom(f.head())
+		f.pos++
+		if f.pos == len(f.cur) && !f.next() {
+			heap.Pop(h)
+		} else {
+			heap.Fix(h, 0)
+		}
+		if len(out) == MergeBatch {
+			if err := fn(out); err != nil {
+				return err
+			}
+			out = out[:0]
+		}
+	}
+	if len(out) > 0 {
+		return fn(out)
+	}
+	return nil
+}
+
+// next advances to the feed's next non-empty batch.
+func (f *feed) next() bool {
+	for {
+		if f.cur != nil {
+			select {
+			case f.freed <- f.cur:
+			default:
+			}
+		}
+		b, ok := <-f.ch
+		if !ok {
+			f.cur = nil
+			return false
+		}
+		f.cur, f.pos = b, 0
+		if len(b) > 0 {
+			return true
+		}
+	}
+}

@@ -1,0 +1,102 @@
+package replay
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/sink"
+	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/recording"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// writeRecording records events (several hosts, several segments).
+func writeRecording(t *testing.T, dir string, evs ...[]*event.Event) {
+	t.Helper()
+	w, err := recording.OpenWriter(dir, recording.WriterOptions{Source: event.SourceSynthetic, Producer: "replay test", MaxSegmentAge: 200 * time.Millisecond})
+	require.NoError(t, err)
+	for _, list := range evs {
+		for _, ev := range list {
+			require.NoError(t, w.Write(ev))
+		}
+	}
+	require.NoError(t, w.Close())
+}
+
+func replayRecordings(t *testing.T, rules *Rules, ro ReadOptions, dirs ...string) ([]byte, *Summary) {
+	recs, err := Open(dirs, ro)
+	require.NoError(t, err)
+	defer recs.Close()
+	var out bytes.Buffer
+	w := sink.NewStreamWriter(&out, sink.WriterOptions{})
+	s, err := Run(recs.Source(), Options{Rules: rules, Sink: sink.Multi{w, detecttest.NewSink(t)}, MatchDebug: detect.MatchDebugSummary})
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	recs.Fill(s)
+	return out.Bytes(), s
+}
+
+func TestReplayRecordingsDeterministicForAnyParallelism(t *testing.T) {
+	rules := shippedRules(t)
+	dir1, dir2 := t.TempDir(), t.TempDir()
+	writeRecording(t, dir1, scenario("WS-A", 1, 800), scenario("WS-B", 2, 800))
+	writeRecording(t, dir2, scenario("WS-C", 3, 500))
+	ref, sum := replayRecordings(t, rules, ReadOptions{Parallel: 1}, dir1, dir2)
+	assert.Equal(t, uint64(2100), sum.Events)
+	assert.Greater(t, sum.Segments, 6, "several segments per host")
+	assert.Zero(t, sum.SegmentsSkipped)
+	for _, p := range []int{2, 4, 0} {
+		got, _ := replayRecordings(t, rules, ReadOptions{Parallel: p}, dir1, dir2)
+		assert.True(t, bytes.Equal(ref, got), "parallel %d differs", p)
+	}
+	// Host filter and time range.
+	_, s := replayRecordings(t, rules, ReadOptions{Hosts: []string{"WS-C"}}, dir1, dir2)
+	assert.Equal(t, uint64(500), s.Events)
+	evs := scenario("WS-A", 1, 800)
+	from, to := evs[100].Time, evs[200].Time
+	_, s = replayRecordings(t, rules, ReadOptions{Hosts: []string{"WS-A"}, From: from, To: to}, dir1)
+	var want uint64
+	for _, ev := range evs {
+		if ev.Time >= from && ev.Time < to {
+			want++
+		}
+	}
+	assert.Equal(t, want, s.Events)
+}
+
+func TestReplaySkipsCorruptSegmentUnlessStrict(t *testing.T) {
+	rules := shippedRules(t)
+	dir := t.TempDir()
+	writeRecording(t, dir, scenario("WS-A", 1, 800))
+	var segs []string
+	require.NoError(t, filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && filepath.Ext(p) == ".parquet" {
+			segs = append(segs, p)
+		}
+		return err
+	}))
+	require.Greater(t, len(segs), 1)
+	require.NoError(t, os.WriteFile(segs[0], []byte("PAR1 not really parquet PAR1"), 0o644))
+	_, s := replayRecordings(t, rules, ReadOptions{}, dir)
+	assert.Equal(t, 1, s.SegmentsSkipped)
+	assert.NotEmpty(t, s.ReadErrors)
+	assert.Less(t, s.Events, uint64(800))
+	var text bytes.Buffer
+	s.Write(&text)
+	assert.Contains(t, text.String(), "1 skipped")
+
+	_, err := Open([]string{dir}, ReadOptions{Strict: true})
+	if err == nil {
+		recs, _ := Open([]string{dir}, ReadOptions{Strict: true})
+		defer recs.Close()
+		_, err = Run(recs.Source(), Options{Rules: rules, Sink: &sink.Memory{}})
+	}
+	require.Error(t, err)
+	assert.ErrorIs(t, err, recording.ErrCorrupt)
+}
