@@ -183,4 +183,3 @@ func sortedKeys(m map[string]*derivedRow) []string {
 	sort.Strings(out)
 	return out
 }
-
