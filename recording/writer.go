@@ -103,6 +103,10 @@ type Writer struct {
 
 type segKey struct{ host, date string }
 
+// walBatchMax bounds a WAL record (uncompressed): at high rates a batch is
+// handed to the flusher before the interval is up.
+const walBatchMax = 1 << 20
+
 type openSeg struct {
 	key     segKey
 	rel     string // partition-relative path of the final segment
@@ -189,11 +193,18 @@ func (w *Writer) Write(e *event.Event) error {
 	w.tick++
 	s.lastUse = w.tick
 	w.last = s
-	s.batch.AppendFunc(walEvent, func(b []byte) []byte { return appendEvent(b, e) })
-	if err := s.sw.add(e); err != nil {
+	fv := s.sw.fv[:0]
+	s.batch.AppendFunc(walEvent, func(b []byte) []byte { return appendEventCollect(b, e, &fv) })
+	s.sw.fv = fv
+	if err := s.sw.addCollected(e); err != nil {
 		return w.fail(err)
 	}
 	w.stats.Events++
+	if s.batch.Size() >= walBatchMax {
+		if err := w.flushSeg(s); err != nil {
+			return w.fail(err)
+		}
+	}
 	if w.opts.FlushInterval < 0 {
 		if err := w.flushSeg(s); err != nil {
 			return w.fail(err)
