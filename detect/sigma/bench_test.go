@@ -10,8 +10,8 @@ import (
 
 	sigmago "github.com/bradleyjkemp/sigma-go"
 	"github.com/bradleyjkemp/sigma-go/evaluator"
-	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/corpus/synth"
+	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/detect/sigma/regress"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/internal/testutil"
