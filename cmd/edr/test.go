@@ -8,14 +8,28 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/edr-lab/edr/corpus/evtx"
 	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/detect/sigma/regress"
+	"github.com/edr-lab/edr/event"
 	"github.com/urfave/cli/v2"
 )
 
-// sigmaSampleReader reads a regression sample. It reads the evtx_dump JSON
-// beside each EVTX until the importer's EVTX reader is wired in.
-var sigmaSampleReader regress.EventReader = regress.JSONBeside
+// sigmaSampleReader reads a regression sample: the EVTX itself, with the
+// importer's reader (--from-json reads the evtx_dump JSON beside it).
+var sigmaSampleReader regress.EventReader = evtxSample
+
+func evtxSample(path string) ([]*event.Event, string, error) {
+	var evs []*event.Event
+	st, err := evtx.ReadFile(path, func(e *event.Event) error {
+		evs = append(evs, e.Clone())
+		return nil
+	})
+	if err == nil && st.Failed > 0 {
+		err = fmt.Errorf("%s: %d records could not be decoded (first: %s)", path, st.Failed, st.Failures[0])
+	}
+	return evs, "evtx", err
+}
 
 func init() {
 	register(&cli.Command{
@@ -25,6 +39,7 @@ func init() {
 			&cli.StringFlag{Name: "sigma-regression", Usage: "run SigmaHQ's regression tests of the SigmaHQ checkout `DIR`"},
 			&cli.StringFlag{Name: "regression-root", Usage: "`DIR` where regression_data paths resolve (default: the checkout)"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json or junit"},
+			&cli.BoolFlag{Name: "from-json", Usage: "read the evtx_dump JSON beside each sample instead of the EVTX"},
 		},
 		Action: func(c *cli.Context) error {
 			dir := c.String("sigma-regression")
@@ -35,12 +50,16 @@ func init() {
 			if format != "text" && format != "json" && format != "junit" {
 				return exitf(2, "test: --format must be text, json or junit, not %q", format)
 			}
-			return runSigmaRegression(c.App.Writer, dir, c.String("regression-root"), format)
+			read := sigmaSampleReader
+			if c.Bool("from-json") {
+				read = regress.JSONBeside
+			}
+			return runSigmaRegression(c.App.Writer, dir, c.String("regression-root"), format, read)
 		},
 	})
 }
 
-func runSigmaRegression(w io.Writer, dir, root, format string) error {
+func runSigmaRegression(w io.Writer, dir, root, format string, read regress.EventReader) error {
 	if root == "" {
 		root = dir
 	}
@@ -56,7 +75,7 @@ func runSigmaRegression(w io.Writer, dir, root, format string) error {
 	if len(tests) == 0 {
 		return exitf(2, "test: %s: %v", dir, regress.ErrNoTests)
 	}
-	results := regress.Run(rs, tests, sigmaSampleReader)
+	results := regress.Run(rs, tests, read)
 	failed, err := printRegression(w, dir, results, format)
 	if err != nil {
 		return exitf(2, "test: %v", err)

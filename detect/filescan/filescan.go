@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/edr-lab/edr/detect/allowlist"
 	"github.com/edr-lab/edr/detect/ioc"
 	"github.com/edr-lab/edr/detect/yara"
 	"github.com/edr-lab/edr/event"
@@ -36,8 +37,9 @@ type YARA interface {
 	ScanBytes(ctx context.Context, data []byte, ext yara.Externals) ([]yara.Match, error)
 }
 
-// Options configure a Scanner. Allowlists are the effective prefixes (see
-// Inherit); nil IOC, YARA or Store leave that part out.
+// Options configure a Scanner. Allowlists are the effective prefixes
+// (allowlist.Effective applies the seed's precedence); nil IOC, YARA or
+// Store leave that part out.
 type Options struct {
 	Opener        Opener // live file access; nil = OSOpener
 	Store         Store
@@ -94,8 +96,8 @@ type Result struct {
 // Store and YARA are (the package's own are).
 type Scanner struct {
 	opts      Options
-	hashAllow allowlist
-	yaraAllow allowlist
+	hashAllow *allowlist.Paths
+	yaraAllow *allowlist.Paths
 }
 
 // New builds a Scanner.
@@ -103,17 +105,7 @@ func New(opts Options) *Scanner {
 	if opts.Opener == nil {
 		opts.Opener = OSOpener{}
 	}
-	return &Scanner{opts: opts, hashAllow: newAllowlist(opts.HashAllowlist), yaraAllow: newAllowlist(opts.YARAAllowlist)}
-}
-
-// Inherit returns the module-specific allowlist when it is set, else the
-// shared one (the seed's precedence for hash_allowlist_paths and
-// yara_allowlist_paths over allowlist.paths).
-func Inherit(shared, specific []string) []string {
-	if len(specific) > 0 {
-		return specific
-	}
-	return shared
+	return &Scanner{opts: opts, hashAllow: allowlist.NewPaths(opts.HashAllowlist), yaraAllow: allowlist.NewPaths(opts.YARAAllowlist)}
 }
 
 var (
@@ -207,10 +199,10 @@ func (s *Scanner) prepare(ev *event.Event) (Result, bool) {
 		return Result{}, false
 	}
 	r := Result{Path: path, Field: field.Name()}
-	if s.opts.YARA == nil || s.yaraAllow.match(path) {
+	if s.opts.YARA == nil || s.yaraAllow.Match(cleanPath(path)) {
 		r.YARASkipped = true
 	}
-	if s.hashAllow.match(path) && r.YARASkipped {
+	if s.hashAllow.Match(cleanPath(path)) && r.YARASkipped {
 		r.Outcome = Allowlisted
 		return r, false
 	}
@@ -221,7 +213,7 @@ func (s *Scanner) prepare(ev *event.Event) (Result, bool) {
 func (s *Scanner) check(ctx context.Context, ev *event.Event, r *Result, data []byte) {
 	r.Outcome = Scanned
 	d := sum(data)
-	if !s.hashAllow.match(r.Path) {
+	if !s.hashAllow.Match(cleanPath(r.Path)) {
 		r.MD5, r.SHA1, r.SHA256 = d.md5, d.sha1, d.sha256
 		r.Hashes = event.FormatHashes(d.sha1, d.md5, d.sha256, "")
 		if s.opts.IOC != nil {
@@ -267,38 +259,6 @@ func (s *Scanner) read(path string) ([]byte, error) {
 		return nil, errTooLarge
 	}
 	return data, nil
-}
-
-// allowlist is a set of case-insensitive path prefixes, each ending in a
-// separator so that C:\Windows does not cover C:\WindowsApps-evil.
-type allowlist []string
-
-func newAllowlist(prefixes []string) allowlist {
-	var a allowlist
-	for _, p := range prefixes {
-		p = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(p), "/", `\`))
-		if p == "" {
-			continue
-		}
-		if !strings.HasSuffix(p, `\`) {
-			p += `\`
-		}
-		a = append(a, p)
-	}
-	return a
-}
-
-func (a allowlist) match(path string) bool {
-	if len(a) == 0 {
-		return false
-	}
-	p := strings.ToLower(strings.ReplaceAll(cleanPath(path), "/", `\`))
-	for _, prefix := range a {
-		if strings.HasPrefix(p, prefix) {
-			return true
-		}
-	}
-	return false
 }
 
 // cleanPath drops the NT prefixes ETW and some Sysmon events carry.

@@ -109,11 +109,11 @@ func (m *acMachine) next(s int32, c byte) int32 {
 }
 
 // scan runs v through the automaton, ASCII-folded (and with the Kelvin sign
-// and long s folded to k and s, as RE2's (?i) does), appending the pattern
-// ids of every literal found.
-func (m *acMachine) scan(v string, litPats [][]int32, cand []int32) []int32 {
+// and long s folded to k and s, as RE2's (?i) does), appending the id of
+// every distinct literal found.
+func (m *acMachine) scan(v string, found []int32) []int32 {
 	if len(m.out) <= 1 {
-		return cand
+		return found
 	}
 	s := int32(0)
 	for i := 0; i < len(v); i++ {
@@ -127,14 +127,20 @@ func (m *acMachine) scan(v string, litPats [][]int32, cand []int32) []int32 {
 			c, i = 's', i+1
 		}
 		s = m.next(s, c)
-		for o := s; o >= 0; o = m.dict[o] {
-			if lit := m.out[o]; lit >= 0 {
-				cand = append(cand, litPats[lit]...)
-			}
-			if o == 0 {
-				break
+		for o := s; o > 0; o = m.dict[o] {
+			if lit := m.out[o]; lit >= 0 && !contains(found, lit) {
+				found = append(found, lit)
 			}
 		}
 	}
-	return cand
+	return found
+}
+
+func contains(s []int32, x int32) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
 }

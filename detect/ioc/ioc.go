@@ -73,6 +73,10 @@ type Paths struct {
 type Options struct {
 	// LokiMinScore drops LOKI filename indicators scored below it (0 keeps all).
 	LokiMinScore int
+	// PathCache is the number of paths whose regex verdicts are remembered
+	// (0: 4096; negative: no cache). It saves time only: results are the
+	// same with or without it.
+	PathCache int
 }
 
 // LineError is a malformed indicator line; the line is skipped, the rest of
@@ -113,22 +117,25 @@ func (s Stats) Total() int {
 	return s.MD5 + s.SHA1 + s.SHA256 + s.IPs + s.CIDRs + s.Domains + s.Suffixes + s.Regexes
 }
 
-// indicator is one loaded line.
+// indicator is one loaded line (kept small: a million of them is common).
 type indicator struct {
-	kind    Kind
 	value   string
 	comment string
-	src     Source
-	next    int32 // next indicator with the same key (duplicates), -1 if none
+	line    uint32
+	next    int32  // next indicator with the same key (duplicates), -1 if none
+	file    uint16 // index into Set.files
+	kind    Kind
 }
 
 // Set is an immutable, loaded indicator set.
 type Set struct {
+	files   []string
 	ind     []indicator
 	hashes  hashSet
 	ips     ipSet
 	domains domainSet
 	paths   pathSet
+	cache   *pathCache
 	stats   Stats
 }
 
@@ -143,8 +150,14 @@ func (s *Set) Empty() bool { return s == nil || len(s.ind) == 0 }
 
 func (s *Set) hit(out []Hit, idx int32, field, value string) []Hit {
 	for ; idx >= 0; idx = s.ind[idx].next {
-		in := &s.ind[idx]
-		out = append(out, Hit{Kind: in.kind, Indicator: in.value, Field: field, Value: value, Comment: in.comment, Source: in.src})
+		out = s.hit1(out, idx, field, value)
 	}
 	return out
+}
+
+// hit1 appends the hit of one indicator.
+func (s *Set) hit1(out []Hit, idx int32, field, value string) []Hit {
+	in := &s.ind[idx]
+	return append(out, Hit{Kind: in.kind, Indicator: in.value, Field: field, Value: value, Comment: in.comment,
+		Source: Source{File: s.files[in.file], Line: int(in.line)}})
 }

@@ -2,9 +2,11 @@ package ioc
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/edr-lab/edr/event"
@@ -179,7 +181,7 @@ func TestPathRegexes(t *testing.T) {
 	p := writeLists(t, "", "", "",
 		`\\AppData\\Roaming\\[^\\]{1,64}\.exe$;roaming exe`+"\n"+
 			`\\Users\\Public\\`+"\n"+
-			`^[a-z]:\\[a-z0-9]{1,3}\.e[a-z]e$;no useful literal`+"\n"+
+			`^.:\\[a-z0-9]{1,3}\.[a-z]{3}$;no useful literal`+"\n"+
 			`(mimikatz|mimilib|mimidrv)\.(exe|dll|sys)`+"\n")
 	s, errs := Load(p, Options{})
 	require.Empty(t, errs)
@@ -211,7 +213,7 @@ func TestLokiLists(t *testing.T) {
 	files := []string{
 		write("filename-iocs.txt", "# Regin\n\\\\usbclass\\.sys;80\n\\\\low\\.exe;40\n(?i)\\\\procdump(64)?\\.exe;50;(?i)SysInternals\\\\\n\\\\nosemi\n"),
 		write("c2-iocs.txt", "# Op X\nevil.example\n10.0.0.1;65\n10.2.0.0/16\n"),
-		write("hash-iocs.txt", eicarMD5+";EICAR\n"),
+		write("hash-iocs.txt", eicarMD5+";EICAR\n# LOLDrivers\n"+eicarSHA1+";60;vuln.sys - driver\n"+eicarSHA256+"\n"),
 		write("other.txt", "x\n"),
 	}
 	s, errs := Load(Paths{Loki: files}, Options{LokiMinScore: 50})
@@ -250,14 +252,18 @@ func TestDuplicatesAllReported(t *testing.T) {
 
 func TestRequiredLiterals(t *testing.T) {
 	for expr, want := range map[string][]string{
-		`\\AppData\\Roaming\\[^\\]{1,64}\.exe$`: {`\appdata\roaming\`},
-		`\\[Pp]rogram[Dd]ata\\x`:                {`\programdata\x`},
-		`(mimikatz|mimilib)\.exe`:               {"mimi"}, // RE2 factors the common prefix out
-		`^[a-z]:\\[a-z0-9]{1,3}\.exe$`:          {".exe"},
-		`\\a`:                                   nil,
-		`(abc|d)x`:                              nil,
-		`(?:wmiexec)+`:                          {"wmiexec"},
-		`x*abc?`:                                nil, // "ab" only
+		`\\AppData\\Roaming\\[^\\]{1,64}\.exe$`:                {`\appdata\roaming\`},
+		`\\[Pp]rogram[Dd]ata\\x`:                               {`\programdata\x`},
+		`(mimikatz|mimilib)\.exe`:                              {"mimikatz.exe", "mimilib.exe"},
+		`[Cc]:\\(Recovery|Intel|Web)\\[^\\"]{1,16}\.(exe|dll)`: {`c:\intel\`, `c:\recovery\`, `c:\web\`},
+		`\\[0-3]\.(exe|dll)$`:                                  {`\0.dll`, `\0.exe`, `\1.dll`, `\1.exe`, `\2.dll`, `\2.exe`, `\3.dll`, `\3.exe`},
+		`abcédefg`:                                             {"defg"},
+		`^[a-z]:\\[a-z0-9]{1,3}\.exe$`:                         {".exe"},
+		`(a|b)+xyz`:                                            {"xyz"},
+		`\\a`:                                                  nil,
+		`(abc|d)x`:                                             nil,
+		`(?:wmiexec)+`:                                         {"wmiexec"},
+		`x*abc?`:                                               nil, // "ab" only
 	} {
 		assert.Equal(t, want, requiredLiterals(expr, true), expr)
 	}
@@ -296,4 +302,50 @@ func indicators(hits []Hit) []string {
 		out[i] = h.Indicator
 	}
 	return out
+}
+
+func TestLiteralGroupsAreAllRequired(t *testing.T) {
+	g := literalGroups(`[Cc]:\\[a-z0-9]{1,3}\.(exe|vbs)$`, false)
+	assert.Equal(t, [][]string{{".exe", ".vbs"}, {`c:\`}}, g)
+	// Each group gates the regex: ".exe" alone does not make it a candidate.
+	p := writeLists(t, "", "", "", `[Cc]:\\[a-z0-9]{1,3}\.(exe|vbs)$`+"\n")
+	s, errs := Load(p, Options{})
+	require.Empty(t, errs)
+	assert.Empty(t, s.paths.candidates(`D:\x.exe`, nil))
+	assert.NotEmpty(t, s.paths.candidates(`C:\x.exe`, nil))
+}
+
+// TestConcurrentMatch: one Set, many goroutines (the path cache is shared);
+// every goroutine sees exactly the single-threaded results.
+func TestConcurrentMatch(t *testing.T) {
+	p := writeLists(t, eicarMD5+"\n", "10.0.0.0/8\n", "evil.example\n", `\\Users\\Public\\`+"\n"+`\\AppData\\Roaming\\[^\\]+\.exe$`+"\n")
+	s, errs := Load(p, Options{PathCache: 8})
+	require.Empty(t, errs)
+	evs := benchEvents(512)
+	for i := 0; i < len(evs); i += 7 {
+		evs[i].Set(event.FTargetFilename, fmt.Sprintf(`C:\Users\Public\f%d.exe`, i%40))
+	}
+	want := make([][]Hit, len(evs))
+	ref, _ := Load(p, Options{PathCache: -1})
+	for i, ev := range evs {
+		want[i] = ref.Match(ev, nil)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			var out []Hit
+			for r := 0; r < 3; r++ {
+				for i := range evs {
+					j := (i + g*97) % len(evs)
+					out = s.Match(evs[j], out[:0])
+					if !assert.Equal(t, want[j], append([]Hit(nil), out...)) {
+						return
+					}
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
 }

@@ -1,11 +1,13 @@
 package ioc
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -65,17 +67,24 @@ func (b *builder) addFile(path string, f format) {
 	if path == "" {
 		return
 	}
+	if len(b.set.files) >= 1<<16 {
+		b.errs = append(b.errs, fmt.Errorf("ioc: %s: more than %d indicator files", path, 1<<16))
+		return
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		b.errs = append(b.errs, fmt.Errorf("ioc: %w", err))
 		return
 	}
+	b.set.ind = slices.Grow(b.set.ind, bytes.Count(data, []byte{'\n'})+1)
 	b.parse(path, string(data), f)
 }
 
 // parse adds every line of one file. Values are substrings of data, so a
 // large list costs one copy of the file, not one string per line.
 func (b *builder) parse(file, data string, f format) {
+	b.set.files = append(b.set.files, file)
+	fileIdx := uint16(len(b.set.files) - 1)
 	data = strings.TrimPrefix(data, "\ufeff")
 	section := ""
 	for lineNo := 1; data != ""; lineNo++ {
@@ -92,7 +101,7 @@ func (b *builder) parse(file, data string, f format) {
 		if skip {
 			continue
 		}
-		src := Source{File: file, Line: lineNo}
+		src := pos{file: fileIdx, line: uint32(lineNo)}
 		if err := b.add(f, strings.TrimSpace(line), value, comment, section, src); err != nil {
 			b.errs = append(b.errs, &LineError{File: file, Line: lineNo, Text: strings.TrimSpace(line), Err: err})
 			b.set.stats.Errors++
@@ -100,13 +109,15 @@ func (b *builder) parse(file, data string, f format) {
 	}
 }
 
-func (b *builder) add(f format, line, value, comment, section string, src Source) error {
+func (b *builder) add(f format, line, value, comment, section string, src pos) error {
 	if value == "" {
 		return errEmptyValue
 	}
 	switch f {
-	case fmtHashes, fmtLokiHash:
+	case fmtHashes:
 		return b.addHash(value, comment, src)
+	case fmtLokiHash:
+		return b.addHash(value, lokiComment(comment, section), src)
 	case fmtIPs:
 		return b.addIP(value, comment, src)
 	case fmtDomains:
@@ -121,8 +132,14 @@ func (b *builder) add(f format, line, value, comment, section string, src Source
 	return errors.New("unknown list format")
 }
 
-func (b *builder) push(k Kind, value, comment string, src Source) int32 {
-	b.set.ind = append(b.set.ind, indicator{kind: k, value: value, comment: comment, src: src, next: -1})
+// pos is where a line is: file index and line number.
+type pos struct {
+	file uint16
+	line uint32
+}
+
+func (b *builder) push(k Kind, value, comment string, src pos) int32 {
+	b.set.ind = append(b.set.ind, indicator{kind: k, value: value, comment: comment, file: src.file, line: src.line, next: -1})
 	return int32(len(b.set.ind) - 1)
 }
 
@@ -136,7 +153,7 @@ func (b *builder) chain(head, idx int32) {
 	b.set.stats.Duplicates++
 }
 
-func (b *builder) addHash(value, comment string, src Source) error {
+func (b *builder) addHash(value, comment string, src pos) error {
 	var sum [32]byte
 	k, norm, err := parseHash(value, &sum)
 	if err != nil {
@@ -157,7 +174,7 @@ func (b *builder) addHash(value, comment string, src Source) error {
 	return nil
 }
 
-func (b *builder) addIP(value, comment string, src Source) error {
+func (b *builder) addIP(value, comment string, src pos) error {
 	p, exact, err := parseIPIndicator(value)
 	if err != nil {
 		return err
@@ -166,7 +183,7 @@ func (b *builder) addIP(value, comment string, src Source) error {
 	return nil
 }
 
-func (b *builder) insertIP(p netip.Prefix, exact bool, value, comment string, src Source) {
+func (b *builder) insertIP(p netip.Prefix, exact bool, value, comment string, src pos) {
 	idx := b.push(KindIP, value, comment, src)
 	if head, dup := b.set.ips.insert(p, exact, idx); dup {
 		b.chain(head, idx)
@@ -178,7 +195,7 @@ func (b *builder) insertIP(p netip.Prefix, exact bool, value, comment string, sr
 	}
 }
 
-func (b *builder) addDomain(value, comment string, src Source) error {
+func (b *builder) addDomain(value, comment string, src pos) error {
 	d, suffix, err := parseDomain(value)
 	if err != nil {
 		return err
@@ -187,7 +204,7 @@ func (b *builder) addDomain(value, comment string, src Source) error {
 	return nil
 }
 
-func (b *builder) insertDomain(d string, suffix bool, value, comment string, src Source) {
+func (b *builder) insertDomain(d string, suffix bool, value, comment string, src pos) {
 	idx := b.push(KindDomain, strings.ToLower(value), comment, src)
 	if head, dup := b.set.domains.insert(d, suffix, idx); dup {
 		b.chain(head, idx)
@@ -199,7 +216,7 @@ func (b *builder) insertDomain(d string, suffix bool, value, comment string, src
 	}
 }
 
-func (b *builder) addPath(expr, comment, fp string, foldCase bool, src Source) error {
+func (b *builder) addPath(expr, comment, fp string, foldCase bool, src pos) error {
 	re, err := compilePath(expr, foldCase)
 	if err != nil {
 		return err
@@ -218,7 +235,7 @@ func (b *builder) addPath(expr, comment, fp string, foldCase bool, src Source) e
 
 // addLokiFilename adds "REGEX;SCORE[;FP-REGEX]"; indicators scored below
 // Options.LokiMinScore are left out (not an error).
-func (b *builder) addLokiFilename(line, section string, src Source) error {
+func (b *builder) addLokiFilename(line, section string, src pos) error {
 	expr, score, fp, err := lokiFilename(line)
 	if err != nil {
 		return err
@@ -237,8 +254,22 @@ func (b *builder) addLokiFilename(line, section string, src Source) error {
 	return b.addPath(expr, comment, strings.TrimSpace(fp), false, src)
 }
 
+// lokiComment turns LOKI's "SCORE;COMMENT" (newer lists) or "COMMENT"
+// into one comment, the section title standing in for a missing one.
+func lokiComment(comment, section string) string {
+	if score, rest, ok := strings.Cut(comment, ";"); ok {
+		if _, err := strconv.Atoi(strings.TrimSpace(score)); err == nil {
+			return strings.TrimSpace(rest) + " (score " + strings.TrimSpace(score) + ")"
+		}
+	}
+	if comment == "" {
+		return section
+	}
+	return comment
+}
+
 // addLokiC2 adds a C2 server: an address, a range or a domain.
-func (b *builder) addLokiC2(value, score, section string, src Source) error {
+func (b *builder) addLokiC2(value, score, section string, src pos) error {
 	comment := section
 	if score != "" {
 		if _, err := strconv.Atoi(score); err != nil {
@@ -255,6 +286,12 @@ func (b *builder) addLokiC2(value, score, section string, src Source) error {
 
 func (b *builder) finish() (*Set, []error) {
 	b.set.paths = buildPathSet(b.pats)
+	if n := b.opts.PathCache; n >= 0 && len(b.pats) > 0 {
+		if n == 0 {
+			n = 4096
+		}
+		b.set.cache = newPathCache(n)
+	}
 	b.set.stats.RegexesNoLiteral = len(b.set.paths.always)
 	return b.set, b.errs
 }

@@ -217,21 +217,44 @@ func (s *Set) MatchPath(v, field string, out []Hit) []Hit {
 		return out
 	}
 	var buf [maxCand]int32
-	cand := s.paths.candidates(v, buf[:0])
-	cand = sortDedup(cand)
-	for _, id := range cand {
-		if s.paths.confirm(id, v) {
-			out = s.hit(out, s.paths.pats[id].ind, field, v)
+	ids, ok := buf[:0], false
+	if s.cache != nil {
+		ids, ok = s.cache.get(v, ids)
+	}
+	if !ok {
+		ids = s.matchPathIDs(v, ids)
+		if s.cache != nil {
+			s.cache.put(v, ids)
 		}
+	}
+	for _, id := range ids {
+		out = s.hit(out, s.paths.pats[id].ind, field, v)
 	}
 	return out
 }
 
-// emit appends hits for candidate chain heads in load order.
+// matchPathIDs appends the sorted ids of the patterns that match v.
+func (s *Set) matchPathIDs(v string, ids []int32) []int32 {
+	var buf [maxCand]int32
+	cand := sortDedup(s.paths.candidates(v, buf[:0]))
+	for _, id := range cand {
+		if s.paths.confirm(id, v) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// emit appends hits for candidate chain heads, every indicator of the
+// chains in load order.
 func (s *Set) emit(cand []int32, field, v string, out []Hit) []Hit {
-	cand = sortDedup(cand)
-	for _, idx := range cand {
-		out = s.hit(out, idx, field, v)
+	for _, head := range cand {
+		for idx := s.ind[head].next; idx >= 0; idx = s.ind[idx].next {
+			cand = append(cand, idx)
+		}
+	}
+	for _, idx := range sortDedup(cand) {
+		out = s.hit1(out, idx, field, v)
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package ioc
 import (
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -19,20 +20,26 @@ import (
 // (a lone "\") occur in every path.
 const minLiteral = 3
 
-// maxAlternatives bounds the literal set of one regex.
-const maxAlternatives = 32
+// maxAlternatives bounds the literal set of one group; maxClass the
+// characters of a class expanded into literals.
+const (
+	maxAlternatives = 256
+	maxClass        = 36
+	maxGroups       = 4
+)
 
 type pathPattern struct {
 	re, exclude *regexp.Regexp
 	expr        string
 	foldCase    bool
 	ind         int32
+	also        [][]int32 // further literal groups (literal ids), each required
 }
 
 type pathSet struct {
 	pats     []pathPattern
 	ac       acMachine
-	litPats  [][]int32 // literal id → pattern ids
+	primary  [][]int32 // literal id → patterns whose primary group holds it
 	always   []int32   // patterns without a literal, in load order
 	alwaysRe *regexp.Regexp
 }
@@ -43,21 +50,33 @@ func buildPathSet(pats []pathPattern) pathSet {
 	ps := pathSet{pats: pats}
 	litID := map[string]int32{}
 	var lits []string
-	for i, pat := range pats {
-		set := requiredLiterals(pat.expr, pat.foldCase)
-		if set == nil {
+	id := func(l string) int32 {
+		i, ok := litID[l]
+		if !ok {
+			i = int32(len(lits))
+			litID[l] = i
+			lits = append(lits, l)
+			ps.primary = append(ps.primary, nil)
+		}
+		return i
+	}
+	for i := range pats {
+		groups := literalGroups(pats[i].expr, pats[i].foldCase)
+		if groups == nil {
 			ps.always = append(ps.always, int32(i))
 			continue
 		}
-		for _, l := range set {
-			id, ok := litID[l]
-			if !ok {
-				id = int32(len(lits))
-				litID[l] = id
-				lits = append(lits, l)
-				ps.litPats = append(ps.litPats, nil)
+		for _, l := range groups[0] {
+			lid := id(l)
+			ps.primary[lid] = append(ps.primary[lid], int32(i))
+		}
+		for _, g := range groups[1:] {
+			ids := make([]int32, len(g))
+			for j, l := range g {
+				ids[j] = id(l)
 			}
-			ps.litPats[id] = append(ps.litPats[id], int32(i))
+			slices.Sort(ids)
+			pats[i].also = append(pats[i].also, ids)
 		}
 	}
 	ps.ac = buildAC(lits)
@@ -72,14 +91,41 @@ func buildPathSet(pats []pathPattern) pathSet {
 	return ps
 }
 
-// candidates appends the ids of patterns that may match v (a superset),
-// unsorted and possibly repeated.
+// maxFound bounds the distinct literals recorded for one value on the
+// stack; more spill to the heap.
+const maxFound = 128
+
+// candidates appends the ids of patterns that may match v (a superset):
+// a literal of their primary group occurs in v, and so does a literal of
+// each further group. Unsorted, possibly repeated.
 func (p *pathSet) candidates(v string, cand []int32) []int32 {
-	cand = p.ac.scan(v, p.litPats, cand)
+	var buf [maxFound]int32
+	found := p.ac.scan(v, buf[:0])
+	for _, lit := range found {
+	pats:
+		for _, pid := range p.primary[lit] {
+			for _, g := range p.pats[pid].also {
+				if !anyIn(g, found) {
+					continue pats
+				}
+			}
+			cand = append(cand, pid)
+		}
+	}
 	if p.alwaysRe != nil && p.alwaysRe.MatchString(v) {
 		cand = append(cand, p.always...)
 	}
 	return cand
+}
+
+// anyIn reports whether a found literal is in the sorted group g.
+func anyIn(g, found []int32) bool {
+	for _, f := range found {
+		if _, ok := slices.BinarySearch(g, f); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // confirm reports whether pattern id really matches v.
@@ -88,10 +134,10 @@ func (p *pathSet) confirm(id int32, v string) bool {
 	return pat.re.MatchString(v) && (pat.exclude == nil || !pat.exclude.MatchString(v))
 }
 
-// requiredLiterals returns lower-case literals at least one of which occurs
-// in every string expr matches, or nil when there is no such set of useful
-// literals.
-func requiredLiterals(expr string, foldCase bool) []string {
+// literalGroups returns up to maxGroups sets of lower-case literals such
+// that every string expr matches contains a literal of each set, the best
+// prefilter first; nil when there is no useful set.
+func literalGroups(expr string, foldCase bool) [][]string {
 	flags := syntax.Perl
 	if foldCase {
 		flags |= syntax.FoldCase
@@ -100,11 +146,34 @@ func requiredLiterals(expr string, foldCase bool) []string {
 	if err != nil {
 		return nil
 	}
-	set := required(re.Simplify())
-	if set == nil || minLen(set) < minLiteral {
+	info := analyze(re.Simplify())
+	groups := info.req
+	if info.exact != nil {
+		groups = append(groups, info.exact)
+	}
+	var useful [][]string
+	for _, g := range groups {
+		if minLen(g) >= minLiteral {
+			useful = append(useful, dedup(g))
+		}
+	}
+	if len(useful) == 0 {
 		return nil
 	}
-	return set
+	sort.SliceStable(useful, func(i, j int) bool { return better(useful[i], useful[j]) })
+	if len(useful) > maxGroups {
+		useful = useful[:maxGroups]
+	}
+	return useful
+}
+
+// requiredLiterals is the primary group of literalGroups.
+func requiredLiterals(expr string, foldCase bool) []string {
+	g := literalGroups(expr, foldCase)
+	if g == nil {
+		return nil
+	}
+	return g[0]
 }
 
 func minLen(set []string) int {
@@ -120,143 +189,205 @@ func minLen(set []string) int {
 // better reports whether literal set a prefilters better than b: longer
 // shortest literal first, then fewer alternatives.
 func better(a, b []string) bool {
-	if b == nil {
-		return a != nil
-	}
-	if a == nil {
-		return false
-	}
 	if ma, mb := minLen(a), minLen(b); ma != mb {
 		return ma > mb
 	}
 	return len(a) < len(b)
 }
 
-func required(re *syntax.Regexp) []string {
+// litInfo is what the prefilter knows about a regex node.
+type litInfo struct {
+	exact []string   // all strings the node matches, when few; nil when unknown
+	req   [][]string // groups: every match contains a literal of each
+}
+
+func analyze(re *syntax.Regexp) litInfo {
 	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return litInfo{exact: []string{""}}
 	case syntax.OpLiteral:
-		return best(literalRuns(re.Rune))
+		return literalInfo(re.Rune)
 	case syntax.OpCharClass:
-		if c, ok := foldedChar(re); ok {
-			return []string{string(c)}
+		if cs, ok := classChars(re); ok {
+			return litInfo{exact: cs}
 		}
-	case syntax.OpCapture, syntax.OpPlus:
-		return required(re.Sub[0])
+	case syntax.OpCapture:
+		return analyze(re.Sub[0])
+	case syntax.OpPlus:
+		return litInfo{req: groupsOf(analyze(re.Sub[0]))}
 	case syntax.OpRepeat:
+		sub := analyze(re.Sub[0])
+		if re.Min == 1 && re.Max == 1 {
+			return sub
+		}
 		if re.Min >= 1 {
-			return required(re.Sub[0])
+			return litInfo{req: groupsOf(sub)}
 		}
 	case syntax.OpConcat:
-		return requiredConcat(re.Sub)
+		return concatInfo(re.Sub)
 	case syntax.OpAlternate:
-		var out []string
-		for _, sub := range re.Sub {
-			s := required(sub)
-			if s == nil || len(out)+len(s) > maxAlternatives {
-				return nil
-			}
-			out = append(out, s...)
-		}
-		return dedup(out)
+		return alternateInfo(re.Sub)
 	}
-	return nil
+	return litInfo{}
 }
 
-// requiredConcat merges adjacent literal pieces into runs and picks the
-// best of the runs and of the sub-expressions' own literal sets.
-func requiredConcat(subs []*syntax.Regexp) []string {
-	var bestSet []string
-	var run []rune
-	flush := func() {
-		if s := best(literalRuns(run)); better(s, bestSet) {
-			bestSet = s
-		}
-		run = run[:0]
+// groupsOf is every group a node guarantees, its exact set included.
+func groupsOf(in litInfo) [][]string {
+	if in.exact != nil {
+		return append(in.req, in.exact)
 	}
-	for _, sub := range subs {
-		if sub.Op == syntax.OpLiteral {
-			run = append(run, sub.Rune...)
-			continue
-		}
-		if c, ok := foldedChar(sub); ok && sub.Op == syntax.OpCharClass {
-			run = append(run, c)
-			continue
-		}
-		flush()
-		if s := required(sub); better(s, bestSet) {
-			bestSet = s
-		}
-	}
-	flush()
-	return bestSet
+	return in.req
 }
 
-// literalRuns lower-cases ASCII runes and cuts the literal at non-ASCII
-// runes (the automaton folds ASCII only).
-func literalRuns(rs []rune) []string {
-	var out []string
+// literalInfo: ASCII is lower-cased (the automaton folds ASCII); a
+// non-ASCII rune cuts the literal into separately required runs.
+func literalInfo(rs []rune) litInfo {
+	var runs [][]string
 	var b strings.Builder
+	ascii := true
 	for _, r := range rs {
 		if r >= 0x80 {
+			ascii = false
 			if b.Len() > 0 {
-				out = append(out, b.String())
+				runs = append(runs, []string{b.String()})
 				b.Reset()
 			}
 			continue
 		}
 		b.WriteByte(lower(byte(r)))
 	}
+	if ascii {
+		return litInfo{exact: []string{b.String()}}
+	}
 	if b.Len() > 0 {
-		out = append(out, b.String())
+		runs = append(runs, []string{b.String()})
+	}
+	return litInfo{req: runs}
+}
+
+// classChars expands a small class into its ASCII-folded characters (the
+// Kelvin sign and long s fold to k and s, as RE2's (?i) does).
+func classChars(re *syntax.Regexp) ([]string, bool) {
+	seen := map[byte]bool{}
+	var out []string
+	for i := 0; i < len(re.Rune); i += 2 {
+		if re.Rune[i+1]-re.Rune[i] > 2*maxClass {
+			return nil, false
+		}
+		for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+			var c byte
+			switch {
+			case r == 0x212A:
+				c = 'k'
+			case r == 0x17F:
+				c = 's'
+			case r >= 0x80:
+				return nil, false
+			default:
+				c = lower(byte(r))
+			}
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, string(c))
+			}
+		}
+	}
+	if len(out) == 0 || len(out) > maxClass {
+		return nil, false
+	}
+	return out, true
+}
+
+// concatInfo joins runs of exact children by cross product and keeps
+// every child's groups (all are required in a concatenation).
+func concatInfo(subs []*syntax.Regexp) litInfo {
+	var out litInfo
+	cur := []string{""}
+	allExact := true
+	flush := func() {
+		if cur != nil {
+			out.req = append(out.req, cur)
+		}
+	}
+	for _, sub := range subs {
+		in := analyze(sub)
+		out.req = append(out.req, in.req...)
+		if in.exact == nil {
+			allExact = false
+			flush()
+			cur = []string{""}
+			continue
+		}
+		if cur != nil && len(cur)*len(in.exact) <= maxAlternatives {
+			cur = product(cur, in.exact)
+			continue
+		}
+		allExact = false
+		flush()
+		cur = in.exact
+	}
+	if allExact {
+		out.exact = cur
+		return out
+	}
+	flush()
+	return out
+}
+
+func product(a, b []string) []string {
+	out := make([]string, 0, len(a)*len(b))
+	for _, x := range a {
+		for _, y := range b {
+			out = append(out, x+y)
+		}
 	}
 	return out
 }
 
-func best(runs []string) []string {
-	var out string
-	for _, r := range runs {
-		if len(r) > len(out) {
-			out = r
+// alternateInfo: exact when every branch is; otherwise one group made of
+// each branch's best group (a branch without one leaves nothing).
+func alternateInfo(subs []*syntax.Regexp) litInfo {
+	infos := make([]litInfo, len(subs))
+	allExact := true
+	var exact []string
+	for i, sub := range subs {
+		infos[i] = analyze(sub)
+		if infos[i].exact == nil {
+			allExact = false
 		}
+		exact = append(exact, infos[i].exact...)
 	}
-	if out == "" {
-		return nil
+	if allExact && len(exact) <= maxAlternatives {
+		return litInfo{exact: exact}
 	}
-	return []string{out}
+	var group []string
+	for _, in := range infos {
+		best := bestGroup(groupsOf(in))
+		if best == nil {
+			return litInfo{}
+		}
+		group = append(group, best...)
+	}
+	if len(group) > maxAlternatives {
+		return litInfo{}
+	}
+	return litInfo{req: [][]string{group}}
 }
 
-// foldedChar reports a character class that is one ASCII letter in either
-// case ([Pp]) or one ASCII character.
-func foldedChar(re *syntax.Regexp) (rune, bool) {
-	if re.Op != syntax.OpCharClass {
-		return 0, false
-	}
-	var c rune = -1
-	for i := 0; i < len(re.Rune); i += 2 {
-		if re.Rune[i+1]-re.Rune[i] > 64 {
-			return 0, false
-		}
-		for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
-			if r >= 0x80 && r != 0x212A && r != 0x17F { // Kelvin sign, long s: fold to k, s
-				return 0, false
-			}
-			l := rune(lower(byte(r)))
-			switch r {
-			case 0x212A:
-				l = 'k'
-			case 0x17F:
-				l = 's'
-			}
-			if c >= 0 && l != c {
-				return 0, false
-			}
-			c = l
+// bestGroup is the best of the groups that are useful on their own.
+func bestGroup(groups [][]string) []string {
+	var best []string
+	for _, g := range groups {
+		if minLen(g) >= minLiteral && (best == nil || better(g, best)) {
+			best = g
 		}
 	}
-	return c, c >= 0
+	return best
 }
 
 func dedup(s []string) []string {
+	s = append([]string(nil), s...)
 	sort.Strings(s)
 	out := s[:0]
 	for i, v := range s {

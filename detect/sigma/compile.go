@@ -377,7 +377,7 @@ func (cc *compileCtx) compileValue(v interface{}, mods modSet, keyword bool) ([]
 		return []test{{kind: tFieldRef, ref: ref, pat: pattern{kind: shape, cased: mods.cased}, src: s}}, nil
 	}
 	// plain strings: escapes, then modifiers in order
-	vals := []sstr{parseSigmaString(s)}
+	vals := []sstr{parseSigmaStringExpand(s, hasStep(mods.steps, "expand"))}
 	if numeric {
 		vals = []sstr{literal(s)}
 	}
@@ -403,6 +403,15 @@ func (cc *compileCtx) compileValue(v interface{}, mods modSet, keyword bool) ([]
 }
 
 const maxExpansion = 1024
+
+func hasStep(steps []string, s string) bool {
+	for _, x := range steps {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
 
 func (cc *compileCtx) applyStep(step string, vals []sstr) ([]sstr, error) {
 	out := make([]sstr, 0, len(vals))
@@ -580,59 +589,31 @@ func splitDashes(s string) []string {
 	return out
 }
 
-// expand replaces %name% placeholders with every configured value; `\%`
-// is a plain percent sign (sigma-rules-specification.md, "Placeholders").
+// expand replaces %name% placeholder pieces with every configured value
+// (each read as a Sigma string, so it may hold wildcards).
 func (cc *compileCtx) expand(v sstr) ([]sstr, error) {
 	out := []sstr{{}}
 	for _, p := range v {
-		if p.wild != 0 {
+		if p.ph == "" {
 			for i := range out {
 				out[i] = append(out[i], p)
 			}
 			continue
 		}
-		s := p.lit
-		var lit strings.Builder
-		for i := 0; i < len(s); i++ {
-			switch {
-			case s[i] == '\\' && i+1 < len(s) && s[i+1] == '%':
-				lit.WriteByte('%')
-				i++
-			case s[i] == '%':
-				j := strings.IndexByte(s[i+1:], '%')
-				if j < 0 {
-					lit.WriteByte('%')
-					continue
-				}
-				name := s[i+1 : i+1+j]
-				repl, ok := cc.placeholders[name]
-				if !ok {
-					return nil, fmt.Errorf("placeholder %%%s%% is not defined (Options.Placeholders)", name)
-				}
-				pre := lit.String()
-				lit.Reset()
-				next := make([]sstr, 0, len(out)*len(repl))
-				for _, o := range out {
-					for _, r := range repl {
-						n := append(append(sstr{}, o...), piece{lit: pre})
-						n = append(n, parseSigmaString(r)...)
-						next = append(next, n)
-					}
-				}
-				if len(next) > maxExpansion {
-					return nil, fmt.Errorf("placeholders expand to more than %d values", maxExpansion)
-				}
-				out = next
-				i += j + 1
-			default:
-				lit.WriteByte(s[i])
+		repl, ok := cc.placeholders[p.ph]
+		if !ok {
+			return nil, fmt.Errorf("placeholder %%%s%% is not defined (Options.Placeholders)", p.ph)
+		}
+		next := make([]sstr, 0, len(out)*len(repl))
+		for _, o := range out {
+			for _, r := range repl {
+				next = append(next, append(append(sstr{}, o...), parseSigmaString(r)...))
 			}
 		}
-		if lit.Len() > 0 {
-			for i := range out {
-				out[i] = append(out[i], piece{lit: lit.String()})
-			}
+		if len(next) > maxExpansion {
+			return nil, fmt.Errorf("placeholders expand to more than %d values", maxExpansion)
 		}
+		out = next
 	}
 	return out, nil
 }

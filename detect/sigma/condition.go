@@ -103,6 +103,9 @@ type condParser struct {
 
 // parseCondition parses one condition string against the search names.
 func parseCondition(src string, names []string) (*condNode, error) {
+	if i := strings.IndexByte(src, '|'); i >= 0 {
+		return nil, fmt.Errorf("aggregation %q (Sigma v1) is unsupported; write a v2 correlation rule", strings.TrimSpace(src[i:]))
+	}
 	toks, err := lexCondition(src)
 	if err != nil {
 		return nil, err

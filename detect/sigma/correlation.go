@@ -91,7 +91,7 @@ func (rs *Ruleset) compileCorrelation(d *rawDoc, byRef map[string]*Rule) (*Rule,
 	for _, ref := range cs.Rules {
 		target, ok := byRef[ref]
 		if !ok {
-			return nil, &LoadError{Construct: "correlation rules", Err: fmt.Errorf("no rule has id or name %q (referenced rules must load before the correlation)", ref)}
+			return nil, &LoadError{Construct: "correlation rules", Err: fmt.Errorf("no loaded rule has id or name %q", ref)}
 		}
 		c.refs = append(c.refs, target)
 		if target.Unsupported != "" && r.Unsupported == "" {
@@ -209,8 +209,8 @@ func (rs *Ruleset) finishCorrelations() {
 		}
 	}
 	// A rule referenced by correlations is reported on its own only if one
-	// of them says generate: true. Referenced rules are loaded before their
-	// correlations, so chains cannot be cyclic.
+	// of them says generate: true. Correlations compile after what they
+	// reference, so chains cannot be cyclic.
 	for _, r := range rs.rules {
 		r.Standalone = !r.referenced || r.generate
 	}

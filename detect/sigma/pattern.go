@@ -11,13 +11,19 @@ type sstr []piece
 
 type piece struct {
 	lit  string
-	wild byte // 0 for a literal piece, '*' or '?' for a wildcard
+	wild byte   // 0 for a literal piece, '*' or '?' for a wildcard
+	ph   string // placeholder name (expand modifier), lit and wild unused
 }
 
 // parseSigmaString applies the escape rules of the Sigma specification
 // (sigma-rules-specification.md, "Escape Character"): '\' escapes '*', '?'
 // and '\'; a backslash before any other character is a plain backslash.
-func parseSigmaString(s string) sstr {
+func parseSigmaString(s string) sstr { return parseSigmaStringExpand(s, false) }
+
+// parseSigmaStringExpand also reads %name% placeholders when the expand
+// modifier is present; then `\%` is a plain percent sign
+// (sigma-rules-specification.md, "Placeholders").
+func parseSigmaStringExpand(s string, expand bool) sstr {
 	var out sstr
 	var b strings.Builder
 	flush := func() {
@@ -35,6 +41,14 @@ func parseSigmaString(s string) sstr {
 		case c == '*' || c == '?':
 			flush()
 			out = append(out, piece{wild: c})
+		case expand && c == '\\' && i+1 < len(s) && s[i+1] == '%':
+			b.WriteByte('%')
+			i++
+		case expand && c == '%' && strings.IndexByte(s[i+1:], '%') > 0:
+			j := strings.IndexByte(s[i+1:], '%')
+			flush()
+			out = append(out, piece{ph: s[i+1 : i+1+j]})
+			i += j + 1
 		default:
 			b.WriteByte(c)
 		}
@@ -52,7 +66,7 @@ func literal(s string) sstr {
 
 func (v sstr) hasWildcards() bool {
 	for _, p := range v {
-		if p.wild != 0 {
+		if p.wild != 0 || p.ph != "" {
 			return true
 		}
 	}
@@ -79,6 +93,10 @@ func (v sstr) String() string {
 			b.WriteByte(p.wild)
 			continue
 		}
+		if p.ph != "" {
+			b.WriteString("%" + p.ph + "%")
+			continue
+		}
 		for i := 0; i < len(p.lit); i++ {
 			if c := p.lit[i]; c == '*' || c == '?' || c == '\\' {
 				b.WriteByte('\\')
@@ -99,7 +117,7 @@ func (v sstr) add(p piece) sstr     { return append(append(sstr{}, v...), p) }
 func (v sstr) mapLiterals(fn func(string) string) sstr {
 	out := make(sstr, 0, len(v))
 	for _, p := range v {
-		if p.wild == 0 {
+		if p.wild == 0 && p.ph == "" {
 			p.lit = fn(p.lit)
 		}
 		out = append(out, p)

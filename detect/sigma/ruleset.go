@@ -156,14 +156,7 @@ func (rs *Ruleset) build(docs []*rawDoc) []*LoadError {
 		}
 		rs.addRule(r, byRef)
 	}
-	for _, d := range corrs {
-		r, err := rs.compileCorrelation(d, byRef)
-		if err != nil {
-			errs = append(errs, docError(d, err))
-			continue
-		}
-		rs.addRule(r, byRef)
-	}
+	errs = append(errs, rs.compileCorrelations(corrs, byRef)...)
 	for _, d := range filters {
 		if err := rs.compileFilter(cc, d, byRef); err != nil {
 			errs = append(errs, docError(d, err))
@@ -175,6 +168,59 @@ func (rs *Ruleset) build(docs []*rawDoc) []*LoadError {
 	rs.ctx = newEvalCtx(len(rs.res.extraNames))
 	rs.cstate = newCorrState(rs)
 	return errs
+}
+
+// compileCorrelations compiles correlations in dependency order (a
+// correlation may come before the rules it names, as in the specification's
+// own example); what never resolves is an unknown reference or a cycle.
+func (rs *Ruleset) compileCorrelations(pending []*rawDoc, byRef map[string]*Rule) []*LoadError {
+	var errs []*LoadError
+	for len(pending) > 0 {
+		var next []*rawDoc
+		for _, d := range pending {
+			if !refsLoaded(d, byRef) {
+				next = append(next, d)
+				continue
+			}
+			r, err := rs.compileCorrelation(d, byRef)
+			if err != nil {
+				errs = append(errs, docError(d, err))
+				continue
+			}
+			rs.addRule(r, byRef)
+		}
+		if len(next) == len(pending) {
+			names := map[string]bool{}
+			for _, d := range next {
+				names[d.meta.ID], names[d.meta.Name] = true, true
+			}
+			for _, d := range next {
+				for _, ref := range d.corr.Rules {
+					if _, ok := byRef[ref]; ok {
+						continue
+					}
+					err := fmt.Errorf("no loaded rule has id or name %q", ref)
+					if names[ref] {
+						err = fmt.Errorf("correlation %q cannot be resolved (a cycle of correlations, or it failed to load)", ref)
+					}
+					errs = append(errs, docError(d, &LoadError{Construct: "correlation rules", Err: err}))
+					break
+				}
+			}
+			break
+		}
+		pending = next
+	}
+	return errs
+}
+
+func refsLoaded(d *rawDoc, byRef map[string]*Rule) bool {
+	for _, ref := range d.corr.Rules {
+		if _, ok := byRef[ref]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func docError(d *rawDoc, err error) *LoadError {

@@ -1,35 +1,80 @@
-package regress
+package regress_test
 
 import (
+	"bufio"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/edr-lab/edr/corpus/evtx"
 	"github.com/edr-lab/edr/detect/sigma"
+	"github.com/edr-lab/edr/detect/sigma/regress"
+	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/internal/testutil"
 	"github.com/stretchr/testify/require"
 )
 
-// TestSigmaHQRegressionJSON runs every SigmaHQ regression test in the shared
-// corpus from the JSON beside each EVTX: all must pass.
-func TestSigmaHQRegressionJSON(t *testing.T) {
+func evtxSample(path string) ([]*event.Event, string, error) {
+	var evs []*event.Event
+	st, err := evtx.ReadFile(path, func(e *event.Event) error {
+		evs = append(evs, e.Clone())
+		return nil
+	})
+	if err == nil && st.Failed > 0 {
+		err = fmt.Errorf("%s: %d records failed", path, st.Failed)
+	}
+	return evs, "evtx", err
+}
+
+// manifestIDs reads the rule ids of regression_manifest.tsv.
+func manifestIDs(t *testing.T, root string) map[string]bool {
+	f, err := os.Open(filepath.Join(root, "regression_manifest.tsv"))
+	require.NoError(t, err)
+	defer f.Close()
+	ids := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header
+	for sc.Scan() {
+		cols := strings.Split(sc.Text(), "\t")
+		require.GreaterOrEqual(t, len(cols), 2)
+		ids[cols[1]] = true
+	}
+	require.NoError(t, sc.Err())
+	return ids
+}
+
+// Every SigmaHQ regression test in the shared corpus passes, read from the
+// EVTX samples and from the JSON beside them; every test the manifest lists
+// is among the passes, and only tests whose regression data the trimmed
+// corpus lacks are skipped.
+func TestSigmaHQRegression(t *testing.T) {
 	root := testutil.Corpus(t, "sigma")
-	dirs, err := RuleDirs(root)
+	dirs, err := regress.RuleDirs(root)
 	require.NoError(t, err)
 	rs, errs := sigma.Load(dirs, sigma.Options{})
-	tests := Discover(rs, errs, root)
-	require.NotEmpty(t, tests)
-	results := Run(rs, tests, JSONBeside)
-	failed, passed := 0, 0
-	for _, r := range results {
-		if r.Pass {
-			passed++
-		}
-		if !r.Pass && !r.Skip {
-			failed++
-			rel, _ := filepath.Rel(root, r.RulePath)
-			t.Errorf("FAIL %s (%s): %s", rel, r.RuleID, r.Reason)
-		}
+	tests := regress.Discover(rs, errs, root)
+	want := manifestIDs(t, root)
+	for name, read := range map[string]regress.EventReader{"evtx": evtxSample, "json": regress.JSONBeside} {
+		t.Run(name, func(t *testing.T) {
+			passed := map[string]bool{}
+			for _, r := range regress.Run(rs, tests, read) {
+				rel, _ := filepath.Rel(root, r.RulePath)
+				switch {
+				case r.Pass:
+					require.Equal(t, name, r.Source)
+					passed[r.RuleID] = true
+				case r.Skip:
+					require.False(t, want[r.RuleID], "%s is in the manifest but was skipped: %s", rel, r.Reason)
+				default:
+					t.Errorf("FAIL %s (%s): %s", rel, r.RuleID, r.Reason)
+				}
+			}
+			for id := range want {
+				require.True(t, passed[id], "manifest test %s did not pass", id)
+			}
+			t.Logf("%d passed (manifest lists %d)", len(passed), len(want))
+		})
 	}
-	t.Logf("%d tests: %d passed, %d failed, %d skipped (regression data absent)", len(results), passed, failed, len(results)-passed-failed)
-	require.Positive(t, passed)
 }
