@@ -211,7 +211,7 @@ func TestLokiLists(t *testing.T) {
 	files := []string{
 		write("filename-iocs.txt", "# Regin\n\\\\usbclass\\.sys;80\n\\\\low\\.exe;40\n(?i)\\\\procdump(64)?\\.exe;50;(?i)SysInternals\\\\\n\\\\nosemi\n"),
 		write("c2-iocs.txt", "# Op X\nevil.example\n10.0.0.1;65\n10.2.0.0/16\n"),
-		write("hash-iocs.txt", eicarMD5+";EICAR\n"),
+		write("hash-iocs.txt", eicarMD5+";EICAR\n# LOLDrivers\n"+eicarSHA1+";60;vuln.sys - driver\n"+eicarSHA256+"\n"),
 		write("other.txt", "x\n"),
 	}
 	s, errs := Load(Paths{Loki: files}, Options{LokiMinScore: 50})
