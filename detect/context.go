@@ -1,6 +1,10 @@
 package detect
 
-import "github.com/edr-lab/edr/event"
+import (
+	"strings"
+
+	"github.com/edr-lab/edr/event"
+)
 
 // setContext adds what the process table and DNS cache know and the event
 // does not carry: command line, parent, user, PE and hashes of the acting
@@ -22,13 +26,13 @@ func (a *Alert) setContext(m *mapper) {
 	}
 	if par := a.Parent; par != nil {
 		m.fillProcess("process.parent", procFields{par.GUID, par.PID, par.Image, par.CommandLine, par.Start})
-		m.setIfAbsent("process.parent.user.name", par.User)
+		m.setParentUser(par.User)
 	}
 	if p := a.Proc; p != nil {
 		// The child's creation event recorded its parent even when the
 		// parent itself is not in the table.
 		m.fillProcess("process.parent", procFields{p.ParentGUID, p.ParentPID, p.ParentImage, p.ParentCommand, 0})
-		m.setIfAbsent("process.parent.user.name", p.ParentUser)
+		m.setParentUser(p.ParentUser)
 	}
 	if a.DestName != "" && m.ev.Has(event.FDestinationIp) && !m.o.Has("destination.domain") {
 		m.o.Set("destination.domain", a.DestName)
@@ -63,4 +67,16 @@ func (m *mapper) setIfAbsent(path, v string) {
 		return
 	}
 	m.o.Set(path, v)
+}
+
+// setParentUser sets process.parent.user.name (the account name without
+// its domain: ECS has no process.parent.user.domain) unless the event did.
+func (m *mapper) setParentUser(u string) {
+	if u == "" || u == "-" || m.o.Has("process.parent.user.name") {
+		return
+	}
+	if _, name, ok := strings.Cut(u, `\`); ok && !strings.Contains(name, `\`) {
+		u = name
+	}
+	m.o.Set("process.parent.user.name", u)
 }

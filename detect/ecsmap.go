@@ -260,9 +260,7 @@ func (m *mapper) process() {
 	m.setPID("process.parent.pid", m.val(event.FParentProcessId))
 	m.setExecutable("process.parent", m.val(event.FParentImage))
 	m.setCommandLine("process.parent", m.val(event.FParentCommandLine))
-	if u := m.val(event.FParentUser); u != "" {
-		m.o.Set("process.parent.user.name", u)
-	}
+	m.setParentUser(m.val(event.FParentUser))
 }
 
 func (m *mapper) setPID(path, v string) {

@@ -127,3 +127,19 @@ func TestThreatTags(t *testing.T) {
 	assert.Equal(t, []string{"S0002"}, th.software)
 	assert.Equal(t, []string{"CVE-2021-44228"}, th.cves)
 }
+
+func FuzzParseQueryResultsAndDetails(f *testing.F) {
+	f.Add("type:  5 x.example;::ffff:1.2.3.4;2001:db8::1;", "QWORD (0x00000001-0x00000002)")
+	f.Add(";;;type:", "DWORD (0x")
+	f.Fuzz(func(t *testing.T, results, details string) {
+		for _, a := range ParseQueryResults(results) {
+			if !a.IsValid() || a.Is4In6() {
+				t.Fatalf("bad address %v from %q", a, results)
+			}
+		}
+		typ, data := registryData(details)
+		if typ == "" || (typ == "REG_SZ" && data != details) {
+			t.Fatalf("registryData(%q) = %q, %q", details, typ, data)
+		}
+	})
+}

@@ -192,7 +192,7 @@ func segmentPages(b *testing.B, dir string) [][]byte {
 	for _, p := range paths {
 		raw, err := os.ReadFile(p)
 		require.NoError(b, err)
-		s, err := openSegFile(p)
+		s, err := openSegFile(p, footerOnly)
 		require.NoError(b, err)
 		for _, rg := range s.pf.Metadata().RowGroups {
 			for _, cc := range rg.Columns {

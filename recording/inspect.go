@@ -59,7 +59,7 @@ func Inspect(dir string) (*Summary, error) {
 	sources := map[string]SourceInfo{}
 	first := true
 	for _, p := range paths {
-		seg, err := openSegFile(p)
+		seg, err := openSegFile(p, footerOnly)
 		if err != nil {
 			s.CorruptSegments++
 			s.Errors = append(s.Errors, err.Error())

@@ -3,6 +3,7 @@ package recording
 import (
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"sort"
 
 	"github.com/edr-lab/edr/event"
@@ -14,7 +15,16 @@ const (
 	MetaSchemaVersion = "edr.schema_version"
 	// MetaSegment holds the SegmentMeta document (JSON).
 	MetaSegment = "edr.segment"
+	// MetaDataCRC is the CRC-32C (hex) of every byte before the footer.
+	MetaDataCRC = "edr.data_crc32c"
+	// MetaFooterCRC is "crc32c:" + the CRC-32C (hex) of the footer computed
+	// with these 8 hex digits set to "00000000". It is the last key.
+	MetaFooterCRC = "edr.footer_crc32c"
 )
+
+const footerCRCPrefix = "crc32c:"
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // SourceInfo describes one imported source file, for import idempotency:
 // an importer skips a file whose content hash the recording already has.

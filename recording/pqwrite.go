@@ -2,8 +2,11 @@ package recording
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math/bits"
 	"strings"
@@ -43,6 +46,7 @@ type pqEncoder struct {
 	idx       []int32
 	err       error
 	totalRows int64
+	crc       uint32 // CRC-32C of every byte before the footer
 }
 
 const (
@@ -115,6 +119,7 @@ func (e *pqEncoder) write(b []byte) {
 		return
 	}
 	n, err := e.out.Write(b)
+	e.crc = crc32.Update(e.crc, castagnoli, b[:n])
 	e.off += int64(n)
 	e.err = err
 }
@@ -445,6 +450,10 @@ func (e *pqEncoder) close(kv []format.KeyValue) error {
 	for i := range orders {
 		orders[i] = format.ColumnOrder{Value: &format.TypeDefinedOrder{}}
 	}
+	// Integrity: the data region's CRC, then the footer's own CRC, computed
+	// with its value zeroed and patched in (see verifyFooter).
+	kv = append(kv, format.KeyValue{Key: MetaDataCRC, Value: fmt.Sprintf("%08x", e.crc)},
+		format.KeyValue{Key: MetaFooterCRC, Value: footerCRCPrefix + "00000000"})
 	md := format.FileMetaData{Version: 1, Schema: segmentSchema, NumRows: e.totalRows, RowGroups: e.groups,
 		KeyValueMetadata: kv, CreatedBy: "edr recording (custom encoder, schema via parquet-go format)", ColumnOrders: orders}
 	if md.RowGroups == nil {
@@ -454,6 +463,11 @@ func (e *pqEncoder) close(kv []format.KeyValue) error {
 	if err != nil {
 		return err
 	}
+	at := bytes.LastIndex(b, []byte(footerCRCPrefix+"00000000"))
+	if at < 0 {
+		return errors.New("footer checksum slot not found")
+	}
+	copy(b[at+len(footerCRCPrefix):], fmt.Sprintf("%08x", crc32.Checksum(b, castagnoli)))
 	e.write(b)
 	e.write(binary.LittleEndian.AppendUint32(nil, uint32(len(b))))
 	e.write(pqMagic)

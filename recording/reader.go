@@ -50,6 +50,8 @@ type Reader struct {
 	want  []bool
 	stats ReadStats
 	batch []event.Event
+	// openMode is fullData; the decoder fuzz target lowers it.
+	openMode openMode
 }
 
 type segInfo struct {
@@ -69,7 +71,7 @@ func OpenReader(dir string, opts ReaderOptions) (*Reader, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 1024
 	}
-	r := &Reader{dir: dir, opts: opts}
+	r := &Reader{dir: dir, opts: opts, openMode: fullData}
 	if opts.Fields != nil {
 		r.want = make([]bool, event.NumFields())
 		for _, id := range opts.Fields {
@@ -86,7 +88,7 @@ func OpenReader(dir string, opts ReaderOptions) (*Reader, error) {
 		if h, ok := partitionHost(p); ok && opts.Hosts != nil && !slices.Contains(opts.Hosts, h) {
 			continue
 		}
-		s, err := openSegFile(p)
+		s, err := openSegFile(p, footerOnly)
 		if err != nil {
 			if err := r.segmentFailed(err); err != nil {
 				return nil, err
@@ -248,7 +250,7 @@ type decodeResult struct {
 }
 
 func (r *Reader) startCursor(si segInfo, p *pool) (*cursor, error) {
-	s, err := openSegFile(si.path)
+	s, err := openSegFile(si.path, r.openMode)
 	if err != nil {
 		return nil, err
 	}

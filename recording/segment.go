@@ -1,9 +1,12 @@
 package recording
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -51,8 +54,26 @@ type segFile struct {
 	layout *fileLayout
 }
 
-// openSegFile opens a segment and reads its footer. Never panics.
-func openSegFile(path string) (s *segFile, err error) {
+// openMode says how much of a segment openSegFile verifies and loads.
+type openMode uint8
+
+const (
+	// footerOnly verifies the footer checksum and reads only the footer
+	// (Inspect, OpenReader's selection).
+	footerOnly openMode = iota
+	// fullData also verifies the data checksum before any page is decoded;
+	// segments up to inMemoryMax are then decoded from memory.
+	fullData
+	// unverified skips both checksums (fuzzing the decoder itself).
+	unverified
+)
+
+const inMemoryMax = 256 << 20
+
+// openSegFile opens a segment and reads its footer. It never panics; every
+// error names the segment, and errors caused by the file's content wrap
+// ErrCorrupt.
+func openSegFile(path string, mode openMode) (s *segFile, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &SegmentError{path, err}
@@ -67,19 +88,128 @@ func openSegFile(path string) (s *segFile, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.Size() == 0 {
+	s = &segFile{path: path, f: f, size: st.Size()}
+	if s.size == 0 {
 		return nil, fmt.Errorf("%w: empty file", ErrCorrupt)
 	}
-	s = &segFile{path: path, f: f, size: st.Size()}
-	if err := s.open(); err != nil {
+	var src io.ReaderAt = f
+	if mode != unverified {
+		footer, err := readFooter(f, s.size)
+		if err != nil {
+			return nil, err
+		}
+		if err := verifyFooter(footer); err != nil {
+			return nil, err
+		}
+		if mode == fullData {
+			if src, err = verifyData(f, s.size, footer); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := s.open(src); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *segFile) open() (err error) {
+// readFooter returns the raw footer (thrift FileMetaData).
+func readFooter(f io.ReaderAt, size int64) ([]byte, error) {
+	if size < 12 {
+		return nil, fmt.Errorf("%w: %d bytes is too short for Parquet", ErrCorrupt, size)
+	}
+	var tail [8]byte
+	if _, err := f.ReadAt(tail[:], size-8); err != nil {
+		return nil, err
+	}
+	if string(tail[4:]) != "PAR1" {
+		return nil, fmt.Errorf("%w: no Parquet magic at the end (truncated?)", ErrCorrupt)
+	}
+	n := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if n > size-12 {
+		return nil, fmt.Errorf("%w: footer length %d exceeds the file (truncated?)", ErrCorrupt, n)
+	}
+	footer := make([]byte, n)
+	if _, err := f.ReadAt(footer, size-8-n); err != nil {
+		return nil, err
+	}
+	return footer, nil
+}
+
+// verifyFooter checks the footer checksum the writer patched into its last
+// key-value entry.
+func verifyFooter(footer []byte) error {
+	at := bytes.LastIndex(footer, []byte(footerCRCPrefix))
+	if at < 0 || at+len(footerCRCPrefix)+8 > len(footer) {
+		return fmt.Errorf("%w: footer has no %s", ErrCorrupt, MetaFooterCRC)
+	}
+	digits := at + len(footerCRCPrefix)
+	want, err := strconv.ParseUint(string(footer[digits:digits+8]), 16, 32)
+	if err != nil {
+		return fmt.Errorf("%w: bad footer checksum %q", ErrCorrupt, footer[digits:digits+8])
+	}
+	c := crc32.Update(0, castagnoli, footer[:digits])
+	c = crc32.Update(c, castagnoli, []byte("00000000"))
+	c = crc32.Update(c, castagnoli, footer[digits+8:])
+	if uint32(want) != c {
+		return fmt.Errorf("%w: footer checksum mismatch", ErrCorrupt)
+	}
+	return nil
+}
+
+// verifyData checks the CRC of the data region (everything before the
+// footer) against the footer's value, and returns where to read pages from:
+// the file, or the file's bytes in memory when it is small enough.
+func verifyData(f *os.File, size int64, footer []byte) (io.ReaderAt, error) {
+	want, err := footerValue(footer, MetaDataCRC)
+	if err != nil {
+		return nil, err
+	}
+	end := size - 8 - int64(len(footer))
+	var c uint32
+	var src io.ReaderAt = f
+	if size <= inMemoryMax {
+		raw := make([]byte, size)
+		if _, err := f.ReadAt(raw, 0); err != nil {
+			return nil, err
+		}
+		c = crc32.Checksum(raw[:end], castagnoli)
+		src = bytes.NewReader(raw)
+	} else {
+		h := crc32.New(castagnoli)
+		if _, err := io.Copy(h, io.NewSectionReader(f, 0, end)); err != nil {
+			return nil, err
+		}
+		c = h.Sum32()
+	}
+	if fmt.Sprintf("%08x", c) != want {
+		return nil, fmt.Errorf("%w: data checksum mismatch (bytes 0..%d)", ErrCorrupt, end)
+	}
+	return src, nil
+}
+
+// footerValue finds a key's value in the raw footer: the thrift compact
+// encoding of a KeyValue string is a length varint then the bytes.
+func footerValue(footer []byte, key string) (string, error) {
+	at := bytes.LastIndex(footer, []byte(key))
+	if at < 0 {
+		return "", fmt.Errorf("%w: footer has no %s", ErrCorrupt, key)
+	}
+	p := footer[at+len(key):]
+	// field header byte of Value, then its length
+	if len(p) < 2 {
+		return "", fmt.Errorf("%w: footer %s cut", ErrCorrupt, key)
+	}
+	n, k := binary.Uvarint(p[1:])
+	if k <= 0 || n > uint64(len(p)-1-k) {
+		return "", fmt.Errorf("%w: footer %s malformed", ErrCorrupt, key)
+	}
+	return string(p[1+k : 1+k+int(n)]), nil
+}
+
+func (s *segFile) open(src io.ReaderAt) (err error) {
 	defer guard(&err)
-	pf, err := parquet.OpenFile(s.f, s.size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	pf, err := parquet.OpenFile(src, s.size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
@@ -118,7 +248,7 @@ func (s *segFile) close() {
 
 // readSegmentMeta reads only a segment's metadata.
 func readSegmentMeta(path string) (*SegmentMeta, error) {
-	s, err := openSegFile(path)
+	s, err := openSegFile(path, footerOnly)
 	if err != nil {
 		return nil, err
 	}

@@ -87,3 +87,17 @@ func TestSharedSchemaLoads(t *testing.T) {
 }
 
 const exampleAlert = `{"@timestamp":"2024-05-20T15:31:00.456Z","ecs":{"version":"9.4.0"},"message":"Enumerate All Information With Whoami.EXE","event":{"kind":"alert","category":["process"],"type":["start"],"action":"Process creation","code":"1","provider":"Microsoft-Windows-Sysmon","module":"replaylab","dataset":"replaylab.alerts","severity":47,"risk_score":47},"rule":{"id":"c248c896-e412-4279-8c15-1c558067b6fa","uuid":"c248c896-e412-4279-8c15-1c558067b6fa","name":"Enumerate All Information With Whoami.EXE","description":"Detects the execution of \"whoami.exe\" with the \"/all\" flag","reference":"https://example.org/","author":["Florian Roth (Nextron Systems)"],"license":"DRL-1.1","ruleset":"sigmahq/rules","version":"2024-03-05","category":"process_creation"},"threat":{"framework":"MITRE ATT&CK","tactic":{"id":["TA0007"],"name":["Discovery"],"reference":["https://attack.mitre.org/tactics/TA0007/"]},"technique":{"id":["T1033"],"reference":["https://attack.mitre.org/techniques/T1033/"]}},"tags":["attack.discovery","attack.t1033","car.2016-03-001"],"host":{"name":"desktop-abc123","os":{"type":"windows","family":"windows"}},"process":{"entity_id":"{aabbccdd-1122-3344-5566-77889900aabb}","pid":6789,"executable":"C:\\Windows\\System32\\whoami.exe","name":"whoami.exe","command_line":"whoami /all","args":["whoami","/all"],"args_count":2,"pe":{"original_file_name":"whoami.exe"},"parent":{"entity_id":"{aabbccdd-1122-3344-5566-000000000001}","pid":5544,"executable":"C:\\Windows\\System32\\cmd.exe","name":"cmd.exe"}},"user":{"domain":"CORP","name":"jdoe"},"related":{"user":["jdoe"]},"winlog":{"channel":"Microsoft-Windows-Sysmon/Operational","provider_name":"Microsoft-Windows-Sysmon","event_id":"1","record_id":"90968","computer_name":"DESKTOP-ABC123","event_data":{"RuleName":"-","IntegrityLevel":"Medium","LogonId":"0x883f0","TerminalSessionId":"1"}},"sigma":{"level":"medium","status":"test","logsource":{"product":"windows","category":"process_creation"}}}`
+
+func FuzzValidateLine(f *testing.F) {
+	s, err := ecs.ParseSchema([]byte(miniSchema))
+	if err != nil {
+		f.Fatal(err)
+	}
+	v := &ecs.Validator{Schema: s, Custom: []string{"edr"}}
+	f.Add([]byte(`{"@timestamp":"2024-05-20T15:31:00.456Z","ecs":{"version":"9.4.0"},"process":{"pid":1}}`))
+	f.Add([]byte(`{"dns":{"answers":[{"data":"x"},3]},"labels":{"a":[1]}}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		_ = v.ValidateLine(line) // must not panic on any input
+	})
+}

@@ -2,9 +2,11 @@ package ioc
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/edr-lab/edr/event"
@@ -211,7 +213,7 @@ func TestLokiLists(t *testing.T) {
 	files := []string{
 		write("filename-iocs.txt", "# Regin\n\\\\usbclass\\.sys;80\n\\\\low\\.exe;40\n(?i)\\\\procdump(64)?\\.exe;50;(?i)SysInternals\\\\\n\\\\nosemi\n"),
 		write("c2-iocs.txt", "# Op X\nevil.example\n10.0.0.1;65\n10.2.0.0/16\n"),
-		write("hash-iocs.txt", eicarMD5+";EICAR\n"),
+		write("hash-iocs.txt", eicarMD5+";EICAR\n# LOLDrivers\n"+eicarSHA1+";60;vuln.sys - driver\n"+eicarSHA256+"\n"),
 		write("other.txt", "x\n"),
 	}
 	s, errs := Load(Paths{Loki: files}, Options{LokiMinScore: 50})
@@ -311,4 +313,39 @@ func TestLiteralGroupsAreAllRequired(t *testing.T) {
 	require.Empty(t, errs)
 	assert.Empty(t, s.paths.candidates(`D:\x.exe`, nil))
 	assert.NotEmpty(t, s.paths.candidates(`C:\x.exe`, nil))
+}
+
+// TestConcurrentMatch: one Set, many goroutines (the path cache is shared);
+// every goroutine sees exactly the single-threaded results.
+func TestConcurrentMatch(t *testing.T) {
+	p := writeLists(t, eicarMD5+"\n", "10.0.0.0/8\n", "evil.example\n", `\\Users\\Public\\`+"\n"+`\\AppData\\Roaming\\[^\\]+\.exe$`+"\n")
+	s, errs := Load(p, Options{PathCache: 8})
+	require.Empty(t, errs)
+	evs := benchEvents(512)
+	for i := 0; i < len(evs); i += 7 {
+		evs[i].Set(event.FTargetFilename, fmt.Sprintf(`C:\Users\Public\f%d.exe`, i%40))
+	}
+	want := make([][]Hit, len(evs))
+	ref, _ := Load(p, Options{PathCache: -1})
+	for i, ev := range evs {
+		want[i] = ref.Match(ev, nil)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			var out []Hit
+			for r := 0; r < 3; r++ {
+				for i := range evs {
+					j := (i + g*97) % len(evs)
+					out = s.Match(evs[j], out[:0])
+					if !assert.Equal(t, want[j], append([]Hit(nil), out...)) {
+						return
+					}
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
 }

@@ -114,8 +114,10 @@ func (b *builder) add(f format, line, value, comment, section string, src pos) e
 		return errEmptyValue
 	}
 	switch f {
-	case fmtHashes, fmtLokiHash:
+	case fmtHashes:
 		return b.addHash(value, comment, src)
+	case fmtLokiHash:
+		return b.addHash(value, lokiComment(comment, section), src)
 	case fmtIPs:
 		return b.addIP(value, comment, src)
 	case fmtDomains:
@@ -250,6 +252,20 @@ func (b *builder) addLokiFilename(line, section string, src pos) error {
 		comment = section + " (" + comment + ")"
 	}
 	return b.addPath(expr, comment, strings.TrimSpace(fp), false, src)
+}
+
+// lokiComment turns LOKI's "SCORE;COMMENT" (newer lists) or "COMMENT"
+// into one comment, the section title standing in for a missing one.
+func lokiComment(comment, section string) string {
+	if score, rest, ok := strings.Cut(comment, ";"); ok {
+		if _, err := strconv.Atoi(strings.TrimSpace(score)); err == nil {
+			return strings.TrimSpace(rest) + " (score " + strings.TrimSpace(score) + ")"
+		}
+	}
+	if comment == "" {
+		return section
+	}
+	return comment
 }
 
 // addLokiC2 adds a C2 server: an address, a range or a domain.

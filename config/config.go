@@ -1,0 +1,353 @@
+// Package config holds edr's configuration: the sections, keys and defaults
+// of the seed (Rustinel's config.toml) plus [recording], read from a TOML
+// file, then EDR__SECTION__KEY environment variables, then command-line
+// overrides; later sources win (flag > env > file > default).
+//
+// Every key is a tagged field of Config: `toml` names it, `doc` describes it
+// (config show and the example config.toml print it), `enum` lists its
+// allowed values, `min` bounds an integer, `inherit` names the key a list
+// copies until it is set explicitly (the seed's allowlist sharing). Adding a
+// key is adding a field; its default goes in Default.
+//
+// Unknown keys and wrong types are errors that name the key and, for files,
+// the file and line; for the environment, the variable.
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Config is the effective configuration.
+type Config struct {
+	Scanner   Scanner   `toml:"scanner" doc:"Detection engines: Sigma rules and YARA scans of executed images."`
+	Allowlist Allowlist `toml:"allowlist" doc:"Trusted path prefixes shared by response, IOC hashing and YARA unless a module sets its own list."`
+	Logging   Logging   `toml:"logging" doc:"Operational log (log/slog), written to daily files <directory>/<filename>.YYYY-MM-DD."`
+	Alerts    Alerts    `toml:"alerts" doc:"ECS NDJSON alerts, written to daily files <directory>/<filename>.YYYY-MM-DD."`
+	Response  Response  `toml:"response" doc:"Active response (live only; never acts during replay)."`
+	Network   Network   `toml:"network" doc:"Network connection aggregation (observational: it never hides an event from detection)."`
+	IOC       IOC       `toml:"ioc" doc:"Atomic indicators: hashes, IPs/CIDRs, domains, path regexes (one per line, optional ;comment)."`
+	Recording Recording `toml:"recording" doc:"Recordings: Hive-partitioned Parquet segments behind a write-ahead log."`
+
+	origins map[string]Origin
+}
+
+// Scanner configures Sigma and YARA.
+type Scanner struct {
+	SigmaEnabled       bool     `toml:"sigma_enabled" doc:"load and evaluate Sigma rules"`
+	SigmaRulesPath     string   `toml:"sigma_rules_path" doc:"directory of Sigma rules (.yml/.yaml, recursive)"`
+	YaraEnabled        bool     `toml:"yara_enabled" doc:"scan executed images with YARA"`
+	YaraRulesPath      string   `toml:"yara_rules_path" doc:"directory of YARA rules (.yar/.yara)"`
+	YaraAllowlistPaths []string `toml:"yara_allowlist_paths" inherit:"allowlist.paths" doc:"path prefixes never scanned (case-insensitive)"`
+}
+
+// Allowlist is the shared list of trusted path prefixes.
+type Allowlist struct {
+	Paths []string `toml:"paths" doc:"trusted path prefixes (case-insensitive)"`
+}
+
+// Logging configures the operational log.
+type Logging struct {
+	Level         string `toml:"level" enum:"trace|debug|info|warn|error" doc:"minimum level: trace, debug, info, warn or error"`
+	Filter        string `toml:"filter" doc:"per-component levels overriding level, e.g. \"info,engine=debug\" (empty: none)"`
+	Directory     string `toml:"directory" doc:"directory of the log files"`
+	Filename      string `toml:"filename" doc:"log file name; a .YYYY-MM-DD suffix is added per day"`
+	ConsoleOutput bool   `toml:"console_output" doc:"also log to stderr"`
+}
+
+// Alerts configures alert output.
+type Alerts struct {
+	Directory  string `toml:"directory" doc:"directory of the alert files"`
+	Filename   string `toml:"filename" doc:"alert file name; a .YYYY-MM-DD suffix is added per day"`
+	MatchDebug string `toml:"match_debug" enum:"off|summary|full" doc:"match details in alerts: off, summary (condition, matched fields) or full (plus values, YARA strings)"`
+}
+
+// Response configures active response.
+type Response struct {
+	Enabled           bool     `toml:"enabled" doc:"enable the active response engine"`
+	PreventionEnabled bool     `toml:"prevention_enabled" doc:"false: log the action only (dry run); true: terminate the process"`
+	MinSeverity       string   `toml:"min_severity" enum:"informational|low|medium|high|critical" doc:"lowest alert severity acted on (YARA matches count as critical)"`
+	ChannelCapacity   int      `toml:"channel_capacity" min:"1" doc:"queue of pending actions; overflow is counted, never silent"`
+	AllowlistImages   []string `toml:"allowlist_images" doc:"image base names or full paths never acted on"`
+	AllowlistPaths    []string `toml:"allowlist_paths" inherit:"allowlist.paths" doc:"path prefixes never acted on (case-insensitive)"`
+}
+
+// Network configures connection aggregation.
+type Network struct {
+	AggregationEnabled            bool `toml:"aggregation_enabled" doc:"track repeated connections per (image, destination, port, protocol)"`
+	AggregationMaxEntries         int  `toml:"aggregation_max_entries" min:"1" doc:"connection keys tracked at most"`
+	AggregationIntervalBufferSize int  `toml:"aggregation_interval_buffer_size" min:"1" doc:"intervals kept per key (beacon analysis)"`
+}
+
+// IOC configures atomic indicators.
+type IOC struct {
+	Enabled            bool     `toml:"enabled" doc:"enable atomic IOC detection"`
+	HashesPath         string   `toml:"hashes_path" doc:"MD5/SHA1/SHA256 hashes (told apart by length)"`
+	IPsPath            string   `toml:"ips_path" doc:"IP addresses and CIDR ranges"`
+	DomainsPath        string   `toml:"domains_path" doc:"domains; a *. or . prefix matches subdomains"`
+	PathsRegexPath     string   `toml:"paths_regex_path" doc:"case-insensitive regexes matched against file paths"`
+	DefaultSeverity    string   `toml:"default_severity" enum:"informational|low|medium|high|critical" doc:"severity of IOC alerts"`
+	MaxFileSizeMB      int      `toml:"max_file_size_mb" min:"0" doc:"files larger than this are not hashed (0: no limit)"`
+	HashAllowlistPaths []string `toml:"hash_allowlist_paths" inherit:"allowlist.paths" doc:"path prefixes never hashed (case-insensitive)"`
+}
+
+// Recording configures how live capture, import and generate write
+// recordings.
+type Recording struct {
+	Enabled         bool          `toml:"enabled" doc:"record live telemetry (edr live)"`
+	Directory       string        `toml:"directory" doc:"the recording directory"`
+	FlushInterval   time.Duration `toml:"flush_interval" min:"1" doc:"how often buffered events reach the write-ahead log; a crash loses at most this much"`
+	Fsync           bool          `toml:"fsync" doc:"fsync every flush and segment close (survives a machine crash, not only a process crash)"`
+	MaxSegmentMB    int           `toml:"max_segment_mb" min:"1" doc:"rotate a segment at this size"`
+	MaxSegmentAge   time.Duration `toml:"max_segment_age" min:"1" doc:"rotate a segment spanning this much event time (segments never span a UTC day)"`
+	RowGroupRows    int           `toml:"row_group_rows" min:"1024" doc:"Parquet rows per row group"`
+	MaxOpenSegments int           `toml:"max_open_segments" min:"1" doc:"segments (one per host and day) open at once"`
+}
+
+// DefaultAllowlist is the seed's shared allowlist.
+var DefaultAllowlist = []string{`C:\Windows\`, `C:\Program Files\`, `C:\Program Files (x86)\`}
+
+// Default returns the built-in defaults (the seed's values).
+func Default() *Config {
+	c := &Config{
+		Scanner: Scanner{SigmaEnabled: true, SigmaRulesPath: "rules/sigma", YaraEnabled: true, YaraRulesPath: "rules/yara",
+			YaraAllowlistPaths: []string{}},
+		Allowlist: Allowlist{Paths: append([]string(nil), DefaultAllowlist...)},
+		Logging:   Logging{Level: "info", Directory: "logs", Filename: "edr.log", ConsoleOutput: true},
+		Alerts:    Alerts{Directory: "logs", Filename: "alerts.json", MatchDebug: "off"},
+		Response: Response{MinSeverity: "critical", ChannelCapacity: 128, AllowlistImages: []string{},
+			AllowlistPaths: []string{}},
+		Network: Network{AggregationEnabled: true, AggregationMaxEntries: 20000, AggregationIntervalBufferSize: 50},
+		IOC: IOC{Enabled: true, HashesPath: "rules/ioc/hashes.txt", IPsPath: "rules/ioc/ips.txt", DomainsPath: "rules/ioc/domains.txt",
+			PathsRegexPath: "rules/ioc/paths_regex.txt", DefaultSeverity: "high", MaxFileSizeMB: 50, HashAllowlistPaths: []string{}},
+		Recording: Recording{Enabled: true, Directory: "recordings", FlushInterval: 200 * time.Millisecond, MaxSegmentMB: 128,
+			MaxSegmentAge: time.Hour, RowGroupRows: 131072, MaxOpenSegments: 16},
+		origins: map[string]Origin{},
+	}
+	c.resolve()
+	return c
+}
+
+// Source is where a value came from.
+type Source uint8
+
+const (
+	FromDefault Source = iota
+	FromFile
+	FromEnv
+	FromFlag
+	FromInherited // an inheriting list that copies its parent (e.g. allowlist.paths)
+)
+
+var sourceNames = [...]string{"default", "file", "env", "flag", "inherited"}
+
+func (s Source) String() string { return sourceNames[s] }
+
+// Origin is where a key's effective value came from: the source and, for
+// files "path:line", for the environment the variable, for flags the flag,
+// for inherited lists the key they copy.
+type Origin struct {
+	Source Source
+	Where  string
+}
+
+func (o Origin) String() string {
+	if o.Where == "" {
+		return o.Source.String()
+	}
+	return o.Source.String() + " " + o.Where
+}
+
+// Kind is a key's value type.
+type Kind uint8
+
+const (
+	KindBool Kind = iota
+	KindInt
+	KindString
+	KindStrings
+	KindDuration
+)
+
+var kindNames = [...]string{"a boolean", "an integer", "a string", "a list of strings", "a duration string such as \"200ms\""}
+
+// Key describes one configuration key.
+type Key struct {
+	Name    string // "section.key"
+	Section string
+	Field   string // key within the section
+	Kind    Kind
+	Doc     string
+	Enum    []string // allowed values, nil when free
+	Min     *int64   // lower bound for integers (and durations, in ns)
+	Inherit string   // the key whose value this list copies until set
+	index   []int    // reflect field path from Config
+}
+
+// SectionInfo describes a section.
+type SectionInfo struct {
+	Name string
+	Doc  string
+	Keys []*Key
+}
+
+var (
+	sections []SectionInfo
+	keyIndex = map[string]*Key{}
+)
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func init() {
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		sf := t.Field(i)
+		name := sf.Tag.Get("toml")
+		if name == "" {
+			continue
+		}
+		sec := SectionInfo{Name: name, Doc: sf.Tag.Get("doc")}
+		for j := 0; j < sf.Type.NumField(); j++ {
+			f := sf.Type.Field(j)
+			k := &Key{Section: name, Field: f.Tag.Get("toml"), Doc: f.Tag.Get("doc"), Inherit: f.Tag.Get("inherit"), index: []int{i, j}}
+			k.Name = name + "." + k.Field
+			switch {
+			case f.Type == durationType:
+				k.Kind = KindDuration
+			case f.Type.Kind() == reflect.Bool:
+				k.Kind = KindBool
+			case f.Type.Kind() == reflect.Int:
+				k.Kind = KindInt
+			case f.Type.Kind() == reflect.String:
+				k.Kind = KindString
+			case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.String:
+				k.Kind = KindStrings
+			default:
+				panic(fmt.Sprintf("config: %s has unsupported type %s", k.Name, f.Type))
+			}
+			if e := f.Tag.Get("enum"); e != "" {
+				k.Enum = strings.Split(e, "|")
+			}
+			if m := f.Tag.Get("min"); m != "" {
+				var v int64
+				if _, err := fmt.Sscan(m, &v); err != nil {
+					panic("config: bad min tag on " + k.Name)
+				}
+				k.Min = &v
+			}
+			sec.Keys = append(sec.Keys, k)
+			keyIndex[k.Name] = k
+		}
+		sections = append(sections, sec)
+	}
+	for _, k := range keyIndex {
+		if k.Inherit != "" && keyIndex[k.Inherit] == nil {
+			panic("config: " + k.Name + " inherits unknown key " + k.Inherit)
+		}
+	}
+}
+
+// Sections lists the sections and their keys in file order.
+func Sections() []SectionInfo { return sections }
+
+// LookupKey returns the key of that name ("section.key", case-insensitive).
+func LookupKey(name string) (*Key, bool) {
+	k, ok := keyIndex[strings.ToLower(name)]
+	return k, ok
+}
+
+func (c *Config) field(k *Key) reflect.Value {
+	return reflect.ValueOf(c).Elem().FieldByIndex(k.index)
+}
+
+// Value returns a key's effective value (bool, int, string, []string or
+// time.Duration).
+func (c *Config) Value(name string) (any, bool) {
+	k, ok := LookupKey(name)
+	if !ok {
+		return nil, false
+	}
+	return c.field(k).Interface(), true
+}
+
+// Origin says where a key's value came from.
+func (c *Config) Origin(name string) Origin {
+	k, ok := LookupKey(name)
+	if !ok {
+		return Origin{}
+	}
+	return c.origins[k.Name]
+}
+
+// set stores a typed value and its origin.
+func (c *Config) set(k *Key, v any, o Origin) {
+	f := c.field(k)
+	switch x := v.(type) {
+	case []string:
+		f.Set(reflect.ValueOf(append([]string{}, x...)))
+	default:
+		f.Set(reflect.ValueOf(v))
+	}
+	if c.origins == nil {
+		c.origins = map[string]Origin{}
+	}
+	c.origins[k.Name] = o
+}
+
+// resolve fills inheriting lists that were not set explicitly.
+func (c *Config) resolve() {
+	for _, sec := range sections {
+		for _, k := range sec.Keys {
+			if k.Inherit == "" {
+				continue
+			}
+			if o := c.origins[k.Name]; o.Source != FromDefault && o.Source != FromInherited {
+				continue
+			}
+			parent := keyIndex[k.Inherit]
+			c.set(k, c.field(parent).Interface(), Origin{Source: FromInherited, Where: parent.Name})
+		}
+	}
+}
+
+// Validate checks enumerations and bounds, naming the key and its origin.
+func (c *Config) Validate() error {
+	var errs []string
+	for _, sec := range sections {
+		for _, k := range sec.Keys {
+			if err := k.check(c.field(k).Interface()); err != nil {
+				errs = append(errs, fmt.Sprintf("%s (%s): %v", k.Name, c.origins[k.Name], err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// check validates one typed value against the key's enum and bound.
+func (k *Key) check(v any) error {
+	switch x := v.(type) {
+	case string:
+		if k.Enum != nil {
+			for _, e := range k.Enum {
+				if x == e {
+					return nil
+				}
+			}
+			return fmt.Errorf("%q is not one of %s", x, strings.Join(k.Enum, ", "))
+		}
+	case int:
+		if k.Min != nil && int64(x) < *k.Min {
+			return fmt.Errorf("%d is below the minimum %d", x, *k.Min)
+		}
+	case time.Duration:
+		if k.Min != nil && int64(x) < *k.Min {
+			return fmt.Errorf("%s must be positive", x)
+		}
+	}
+	return nil
+}
