@@ -662,7 +662,11 @@ func (g *Generator) imageLoad(h *host, e *event.Event) {
 	if p == nil || !p.alive || h.r.chance(1, 2) {
 		p = h.actor(actDLL)
 	}
-	m := g.cat.dlls[h.r.pick(&g.cat.dllPick)]
+	g.moduleLoad(h, e, p, g.cat.dlls[h.r.pick(&g.cat.dllPick)])
+}
+
+// moduleLoad renders Sysmon 7: p loads the signed module m.
+func (g *Generator) moduleLoad(h *host, e *event.Event, p *proc, m *module) {
 	g.sysmon(e, h, 7)
 	subjectProc(e, p)
 	e.Set(fImageLoaded, m.path)
