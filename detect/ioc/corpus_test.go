@@ -64,6 +64,7 @@ func TestSignatureBaseIOCsOnEVTX(t *testing.T) {
 	got := map[string]*derivedRow{}
 	extraFields := map[string]int{}
 	files, sysmonEvents := 0, 0
+	pathValues, distinctPaths := 0, map[string]bool{}
 	var hits []ioc.Hit
 	for _, d := range evtxCorpora {
 		root := filepath.Join(corpus, d)
@@ -84,6 +85,12 @@ func TestSignatureBaseIOCsOnEVTX(t *testing.T) {
 					return nil
 				}
 				sysmonEvents++
+				for _, f := range ioc.PathFields() {
+					if v, ok := ev.Get(f); ok && v != "" {
+						pathValues++
+						distinctPaths[v] = true
+					}
+				}
 				hits = set.Match(ev, hits[:0])
 				seen := map[string]bool{}
 				for _, h := range hits {
@@ -110,6 +117,7 @@ func TestSignatureBaseIOCsOnEVTX(t *testing.T) {
 	}
 	want := readDerivedIOC(t, derivedPath)
 	t.Logf("%d EVTX files, %d Sysmon events, %d distinct (kind, indicator, value) hits; derived lists %d", files, sysmonEvents, len(got), len(want))
+	t.Logf("path values: %d, distinct: %d (what the path cache can save)", pathValues, len(distinctPaths))
 	for k, n := range extraFields {
 		t.Logf("beyond the derived fields: %d hits of %s", n, k)
 	}

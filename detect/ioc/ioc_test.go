@@ -2,9 +2,11 @@ package ioc
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/edr-lab/edr/event"
@@ -311,4 +313,39 @@ func TestLiteralGroupsAreAllRequired(t *testing.T) {
 	require.Empty(t, errs)
 	assert.Empty(t, s.paths.candidates(`D:\x.exe`, nil))
 	assert.NotEmpty(t, s.paths.candidates(`C:\x.exe`, nil))
+}
+
+// TestConcurrentMatch: one Set, many goroutines (the path cache is shared);
+// every goroutine sees exactly the single-threaded results.
+func TestConcurrentMatch(t *testing.T) {
+	p := writeLists(t, eicarMD5+"\n", "10.0.0.0/8\n", "evil.example\n", `\\Users\\Public\\`+"\n"+`\\AppData\\Roaming\\[^\\]+\.exe$`+"\n")
+	s, errs := Load(p, Options{PathCache: 8})
+	require.Empty(t, errs)
+	evs := benchEvents(512)
+	for i := 0; i < len(evs); i += 7 {
+		evs[i].Set(event.FTargetFilename, fmt.Sprintf(`C:\Users\Public\f%d.exe`, i%40))
+	}
+	want := make([][]Hit, len(evs))
+	ref, _ := Load(p, Options{PathCache: -1})
+	for i, ev := range evs {
+		want[i] = ref.Match(ev, nil)
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			var out []Hit
+			for r := 0; r < 3; r++ {
+				for i := range evs {
+					j := (i + g*97) % len(evs)
+					out = s.Match(evs[j], out[:0])
+					if !assert.Equal(t, want[j], append([]Hit(nil), out...)) {
+						return
+					}
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
 }
