@@ -101,7 +101,10 @@ type Writer struct {
 	fl *flusher
 }
 
-type segKey struct{ host, date string }
+type segKey struct {
+	host string
+	day  int64 // UTC day number; formatted only when a segment opens
+}
 
 // walBatchMax bounds a WAL record (uncompressed): at high rates a batch is
 // handed to the flusher before the interval is up.
@@ -175,7 +178,7 @@ func (w *Writer) Write(e *event.Event) error {
 		return err
 	}
 	e.Seq = w.nextSeq
-	key := segKey{e.Host, dateOf(e.Time)}
+	key := segKey{e.Host, dayOf(e.Time)}
 	s := w.open[key]
 	if s != nil && e.Time-s.sw.meta.FirstTime >= int64(w.opts.MaxSegmentAge) {
 		if err := w.closeSeg(s); err != nil {
@@ -247,13 +250,14 @@ func (w *Writer) openSeg(key segKey, first *event.Event) (*openSeg, error) {
 			return nil, err
 		}
 	}
-	rel := filepath.Join(partitionDir(key.host, key.date), segmentName(first.Time, w.nextSeq))
+	date := dateOf(first.Time)
+	rel := filepath.Join(partitionDir(key.host, date), segmentName(first.Time, w.nextSeq))
 	tmp := filepath.Join(w.dir, walDir, rel)
 	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
 		return nil, err
 	}
-	meta := SegmentMeta{SchemaVersion: event.SchemaVersion, Producer: w.opts.Producer, Source: w.opts.Source.String(), Host: key.host, Date: key.date}
-	hdr := walHeaderDoc{SchemaVersion: event.SchemaVersion, Host: key.host, Date: key.date, FirstTime: first.Time, FirstSeq: w.nextSeq,
+	meta := SegmentMeta{SchemaVersion: event.SchemaVersion, Producer: w.opts.Producer, Source: w.opts.Source.String(), Host: key.host, Date: date}
+	hdr := walHeaderDoc{SchemaVersion: event.SchemaVersion, Host: key.host, Date: date, FirstTime: first.Time, FirstSeq: w.nextSeq,
 		Producer: w.opts.Producer, Source: meta.Source, Fields: fieldNames()}
 	wl, err := wal.Create(tmp+".wal", w.opts.Fsync)
 	if err != nil {
