@@ -233,6 +233,21 @@ func (d *doc) array(i int, n int32, depth int) (int, error) {
 func (d *doc) str(i int) (s, e int, esc bool, err error) {
 	b := d.buf
 	s = i + 1
+	// Most keys and values are short: a plain loop beats two IndexByte
+	// calls there.
+	for j := s; j < len(b) && j < s+32; j++ {
+		switch b[j] {
+		case '"':
+			return s, j, false, nil
+		case '\\':
+			return d.strSlow(s)
+		}
+	}
+	return d.strSlow(s)
+}
+
+func (d *doc) strSlow(s int) (_, e int, esc bool, err error) {
+	b := d.buf
 	j := s
 	for {
 		k := bytes.IndexByte(b[j:], '"')

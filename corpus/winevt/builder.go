@@ -61,8 +61,8 @@ var (
 
 	// envelope fields are filled from the System part only; a data field of
 	// the same name goes to the key/value part instead of overwriting them.
-	envelope = func() map[event.FieldID]bool {
-		m := map[event.FieldID]bool{}
+	envelope = func() []bool {
+		m := make([]bool, event.NumFields())
 		for _, id := range []event.FieldID{event.FComputer, event.FSecurityUserID, fProviderGuid, fEventVersion,
 			fLevel, fTask, fOpcode, fKeywords, fExecProcessID, fExecThreadID, fActivityID, fRelatedActivityID} {
 			m[id] = true
