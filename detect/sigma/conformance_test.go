@@ -286,4 +286,3 @@ func TestUnsupportedConstructs(t *testing.T) {
 		require.Contains(t, errs[0].Error(), "00000000-0000-4000-8000-000000000001")
 	}
 }
-
