@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/0xrawsec/golang-etw v1.6.2
 	github.com/BurntSushi/toml v1.6.0
+	github.com/Velocidex/ordereddict v0.0.0-20210502082334-cf5d9045c0d1
 	github.com/bradleyjkemp/sigma-go v0.6.6
 	github.com/hillu/go-yara/v4 v4.2.4
 	github.com/klauspost/compress v1.18.0
@@ -22,7 +23,6 @@ require (
 	github.com/BobuSumisu/aho-corasick v1.0.3 // indirect
 	github.com/PaesslerAG/gval v1.0.0 // indirect
 	github.com/PaesslerAG/jsonpath v0.1.1 // indirect
-	github.com/Velocidex/ordereddict v0.0.0-20210502082334-cf5d9045c0d1 // indirect
 	github.com/Velocidex/pkcs7 v0.0.0-20210524015001-8d1eee94a157 // indirect
 	github.com/alecthomas/participle v0.7.1 // indirect
 	github.com/andybalholm/brotli v1.1.1 // indirect

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/ioc"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/recording"
 	"github.com/edr-lab/edr/replay"
@@ -137,30 +138,41 @@ func replaySettingsFrom(c *cli.Context) (*replaySettings, error) {
 	}
 	s.read = replay.ReadOptions{From: from, To: to, Hosts: c.StringSlice("host"), Strict: c.Bool("strict"), Parallel: c.Int("parallel")}
 
-	sigmaPaths, yaraPaths, iocDir := c.StringSlice("sigma"), c.StringSlice("yara"), c.String("ioc")
-	explicit := len(sigmaPaths)+len(yaraPaths) > 0 || iocDir != ""
-	if !explicit {
-		sigmaPaths, yaraPaths, iocDir = cfg.sigmaPaths, cfg.yaraPaths, cfg.iocDir
-		if !allExist(append(append([]string{}, sigmaPaths...), yaraPaths...)) {
-			// rules/ is not beside the working directory: use the rules
-			// built into the binary.
-			dir, err := os.MkdirTemp("", "edr-rules-")
-			if err != nil {
-				return nil, err
-			}
-			s.cleanup = func() { os.RemoveAll(dir) }
-			if _, err := rules.Extract(dir); err != nil {
-				return nil, err
-			}
-			sigmaPaths, yaraPaths, iocDir = []string{filepath.Join(dir, "sigma")}, []string{filepath.Join(dir, "yara")}, filepath.Join(dir, "ioc")
-		}
-	}
 	s.ruleOpts = replay.RuleOptions{
-		SigmaPaths: sigmaPaths, YARAPaths: yaraPaths, MatchDebug: s.debug, SigmaRuleset: cfg.ruleset,
+		SigmaPaths: cfg.sigmaPaths, YARAPaths: cfg.yaraPaths, IOC: cfg.ioc, MatchDebug: s.debug, SigmaRuleset: cfg.ruleset,
 		IOCSeverity: cfg.iocSeverity, HashAllowlist: cfg.hashAllowlist, YARAAllowlist: cfg.yaraAllowlist, MaxFileBytes: cfg.maxFileBytes,
 	}
-	if iocDir != "" {
-		s.ruleOpts.IOC = replay.IOCFiles(iocDir)
+	sigmaPaths, yaraPaths, iocDir := c.StringSlice("sigma"), c.StringSlice("yara"), c.String("ioc")
+	if len(sigmaPaths)+len(yaraPaths) > 0 || iocDir != "" {
+		// Rules named on the command line replace the configured ones.
+		s.ruleOpts.SigmaPaths, s.ruleOpts.YARAPaths, s.ruleOpts.IOC = sigmaPaths, yaraPaths, ioc.Paths{}
+		if iocDir != "" {
+			s.ruleOpts.IOC = replay.IOCFiles(iocDir)
+		}
+		return s, nil
+	}
+	configured := append(append([]string{}, cfg.sigmaPaths...), cfg.yaraPaths...)
+	if cfg.rulesDefault && len(configured) > 0 && !allExist(configured) {
+		// The default rules/ is not beside the working directory: use the
+		// rules built into the binary.
+		dir, err := os.MkdirTemp("", "edr-rules-")
+		if err != nil {
+			return nil, err
+		}
+		s.cleanup = func() { os.RemoveAll(dir) }
+		if _, err := rules.Extract(dir); err != nil {
+			return nil, err
+		}
+		// Engines switched off in the config stay off.
+		if len(cfg.sigmaPaths) > 0 {
+			s.ruleOpts.SigmaPaths = []string{filepath.Join(dir, "sigma")}
+		}
+		if len(cfg.yaraPaths) > 0 {
+			s.ruleOpts.YARAPaths = []string{filepath.Join(dir, "yara")}
+		}
+		if cfg.ioc.Hashes != "" {
+			s.ruleOpts.IOC = replay.IOCFiles(filepath.Join(dir, "ioc"))
+		}
 	}
 	return s, nil
 }
@@ -171,7 +183,7 @@ func allExist(paths []string) bool {
 			return false
 		}
 	}
-	return len(paths) > 0
+	return true
 }
 
 // parseReplayTime accepts RFC 3339 and a UTC date or date-time.
@@ -202,25 +214,4 @@ func alertOutput(name string, stdout io.Writer) (io.Writer, func() error, error)
 		return nil, nil, err
 	}
 	return f, f.Close, nil
-}
-
-// replayConfig is what replay takes from the config file (defaults: the
-// seed's).
-type replayConfig struct {
-	sigmaPaths, yaraPaths        []string
-	iocDir                       string
-	ruleset                      string
-	matchDebug                   detect.MatchDebug
-	iocSeverity                  detect.Severity
-	hashAllowlist, yaraAllowlist []string
-	maxFileBytes                 int64
-}
-
-func defaultReplayConfig() replayConfig {
-	shared := []string{`C:\Windows\`, `C:\Program Files\`, `C:\Program Files (x86)\`}
-	return replayConfig{
-		sigmaPaths: []string{"rules/sigma"}, yaraPaths: []string{"rules/yara"}, iocDir: "rules/ioc",
-		ruleset: "edr/rules", iocSeverity: detect.SeverityHigh,
-		hashAllowlist: shared, yaraAllowlist: shared, maxFileBytes: 50 << 20,
-	}
 }

@@ -1,15 +1,65 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"os"
 
-// loadReplayConfig returns the seed's defaults. Reading a config file
-// (scanner.*_rules_path, ioc.*, alerts.match_debug, allowlists) is wired
-// once the config package (foundation) lands; until then --config is
-// refused rather than ignored.
+	"github.com/edr-lab/edr/config"
+	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/ioc"
+)
+
+// replayConfig is what replay takes from the configuration.
+type replayConfig struct {
+	sigmaPaths, yaraPaths        []string
+	ioc                          ioc.Paths
+	rulesDefault                 bool // every rule path is the built-in default
+	ruleset                      string
+	matchDebug                   detect.MatchDebug
+	iocSeverity                  detect.Severity
+	hashAllowlist, yaraAllowlist []string
+	maxFileBytes                 int64
+}
+
+// loadReplayConfig reads the configuration (the file given, else
+// config.toml in the working directory if present, then EDR__ variables)
+// and maps the keys replay uses: scanner.* (Sigma and YARA paths and
+// switches, YARA allowlist), ioc.* (files, switch, default severity, size
+// cap, hash allowlist; the allowlists already inherit allowlist.paths) and
+// alerts.match_debug.
 func loadReplayConfig(path string) (replayConfig, error) {
-	cfg := defaultReplayConfig()
-	if path != "" {
-		return cfg, fmt.Errorf("--config %s: config files are not supported by this build yet (the config package has not landed)", path)
+	if path == "" {
+		path = config.Find()
 	}
-	return cfg, nil
+	c, err := config.Load(path, os.Environ())
+	if err != nil {
+		return replayConfig{}, err
+	}
+	rc := replayConfig{ruleset: "edr/rules", hashAllowlist: c.IOC.HashAllowlistPaths, yaraAllowlist: c.Scanner.YaraAllowlistPaths,
+		maxFileBytes: int64(c.IOC.MaxFileSizeMB) << 20}
+	md, ok := detect.ParseMatchDebug(c.Alerts.MatchDebug)
+	if !ok {
+		return rc, fmt.Errorf("alerts.match_debug %q: want off, summary or full", c.Alerts.MatchDebug)
+	}
+	rc.matchDebug = md
+	if rc.iocSeverity, err = detect.ParseSeverity(c.IOC.DefaultSeverity); err != nil {
+		return rc, fmt.Errorf("ioc.default_severity: %w", err)
+	}
+	rc.rulesDefault = true
+	isDefault := func(key string) bool { return c.Origin(key).Source == config.FromDefault }
+	if c.Scanner.SigmaEnabled {
+		rc.sigmaPaths = []string{c.Scanner.SigmaRulesPath}
+		rc.rulesDefault = rc.rulesDefault && isDefault("scanner.sigma_rules_path")
+	}
+	if c.Scanner.YaraEnabled {
+		rc.yaraPaths = []string{c.Scanner.YaraRulesPath}
+		rc.rulesDefault = rc.rulesDefault && isDefault("scanner.yara_rules_path")
+	}
+	if c.IOC.Enabled {
+		rc.ioc = ioc.Paths{Hashes: c.IOC.HashesPath, IPs: c.IOC.IPsPath, Domains: c.IOC.DomainsPath, PathsRegex: c.IOC.PathsRegexPath}
+		for _, k := range []string{"ioc.hashes_path", "ioc.ips_path", "ioc.domains_path", "ioc.paths_regex_path"} {
+			rc.rulesDefault = rc.rulesDefault && isDefault(k)
+		}
+	}
+	return rc, nil
 }

@@ -169,6 +169,12 @@ func ZipMembers(zr *zip.Reader) []*zip.File {
 	return out
 }
 
+// ReadZip reads every JSON member of a zip archive (see ZipMembers), in
+// name order, as one source.
+func (d *Decoder) ReadZip(r io.ReaderAt, size int64, name string, fn func(*event.Event) error) (Stats, error) {
+	return d.readZip(r, size, name, fn)
+}
+
 func (d *Decoder) readZip(r io.ReaderAt, size int64, name string, fn func(*event.Event) error) (Stats, error) {
 	total := Stats{File: name}
 	zr, err := zip.NewReader(r, size)

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"hash/fnv"
+	"sort"
 	"strings"
 
 	"github.com/edr-lab/edr/event"
@@ -24,7 +25,7 @@ type image struct {
 	w                                                [numAct]int
 	short                                            bool // short-lived tool
 	system                                           bool // Microsoft Windows binary
-	fileClass                                        string
+	fileClass                                        int  // index into fileClasses
 	cmds                                             []string
 	spawnKey                                         string // key into spawnRules ("" = spawns nothing)
 }
@@ -83,6 +84,38 @@ func newCatalog(seed uint64) *catalog {
 	return c
 }
 
+// fileClass is a kind of writer with the paths it writes.
+type fileClass struct {
+	name      string
+	templates []string
+}
+
+// fileClasses are fileTemplates in name order (so that indexes, and pool
+// creation order, never depend on map iteration).
+var fileClasses = func() []fileClass {
+	names := make([]string, 0, len(fileTemplates))
+	for n := range fileTemplates {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]fileClass, len(names))
+	for i, n := range names {
+		out[i] = fileClass{n, fileTemplates[n]}
+	}
+	return out
+}()
+
+func fileClassIndex(name string) int {
+	for i, c := range fileClasses {
+		if c.name == name {
+			return i
+		}
+	}
+	panic("synth: unknown file class " + name)
+}
+
+var classDev, classSystem = fileClassIndex("dev"), fileClassIndex("system")
+
 func lines(s string) []string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
@@ -135,10 +168,11 @@ func (c *catalog) finishImage(im *image, flags string) {
 	if len(im.cmds) == 0 {
 		im.cmds = []string{`"{path}" `}
 	}
-	im.fileClass = fileClassOf[im.base]
-	if im.fileClass == "" {
-		im.fileClass = "system"
+	class := fileClassOf[im.base]
+	if class == "" {
+		class = "system"
 	}
+	im.fileClass = fileClassIndex(class)
 	if _, ok := spawnRules[im.base]; ok {
 		im.spawnKey = im.base
 	}
@@ -252,5 +286,5 @@ func appendInt(b []byte, v int) []byte {
 // expandSimple expands templates that need no host context (domains).
 func expandSimple(tpl string, r *rng) string {
 	var x expander
-	return x.expand(tpl, r, nil)
+	return string(x.appendExpand(nil, tpl, r, nil))
 }

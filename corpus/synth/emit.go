@@ -100,12 +100,13 @@ func subjectProc(e *event.Event, p *proc) {
 }
 
 // actor picks a live process likely to perform activity a (rejection
-// sampling on the image's weight for that activity).
+// sampling on the image's weight for that activity; scenario processes
+// have zero weights).
 func (h *host) actor(a int) *proc {
 	for i := 0; i < 24; i++ {
-		p := h.procs[h.r.intn(len(h.procs))]
-		if w := p.img.w[a]; w > 0 && !p.quiet && h.r.intn(10) < w {
-			return p
+		j := h.r.intn(len(h.procs))
+		if w := int(h.weights[j][a]); w > 0 && h.r.intn(10) < w {
+			return h.procs[j]
 		}
 	}
 	return h.svchosts[0]
@@ -119,25 +120,30 @@ const maxLive = 220
 // starter it is on a real host.
 func (h *host) spawner() *proc {
 	for i := 0; i < 64; i++ {
-		p := h.procs[h.r.intn(len(h.procs))]
-		if p.spawnKey == "" || p.quiet {
-			continue
-		}
-		w := spawnWeight[p.spawnKey]
-		if w == 0 {
-			w = 2
-		}
-		if h.r.intn(30) < w {
-			return p
+		j := h.r.intn(len(h.procs))
+		if w := int(h.weights[j][numAct]); w > 0 && h.r.intn(30) < w {
+			return h.procs[j]
 		}
 	}
 	return h.explorer
 }
 
+// spawnWeightOf is how often a starter of that spawn key starts children
+// (0: never).
+func spawnWeightOf(key string) int {
+	if key == "" {
+		return 0
+	}
+	if w, ok := spawnWeight[key]; ok {
+		return w
+	}
+	return 2
+}
+
 var spawnWeight = map[string]int{"explorer.exe": 30, "svchost.exe:DcomLaunch": 30, "svchost.exe:Schedule": 20, "services.exe": 6,
 	"chrome.exe": 4, "msedge.exe": 4, "firefox.exe": 4, "cmd.exe": 30, "powershell.exe": 20, "code.exe": 10, "net.exe": 30,
 	"git.exe": 6, "svchost.exe:WerSvc": 4, "svchost.exe:Appinfo": 4, "svchost.exe:wuauserv": 3, "svchost.exe:Winmgmt": 4,
-	"userinit.exe": 0, "msiexec.exe": 10, "trustedinstaller.exe": 10, "windowsterminal.exe": 10}
+	"msiexec.exe": 10, "trustedinstaller.exe": 10, "windowsterminal.exe": 10}
 
 // childAccount says whom a child of parent runs as.
 func (h *host) childAccount(parent *proc, im *image) *account {
@@ -184,8 +190,9 @@ func (g *Generator) processCreate(h *host, e *event.Event) {
 func (g *Generator) dynamicImage(h *host, name string) *image {
 	f := strings.Split(dynamicImages[name], "|")
 	im := &image{path: g.expandHost(h, f[0]), ofn: f[1], desc: f[2], product: g.expandHost(h, f[3]), company: g.expandHost(h, f[4]),
-		version: g.expandHost(h, f[5]), fileClass: "installer", short: true, cmds: []string{f[6]}}
+		version: g.expandHost(h, f[5]), short: true, cmds: []string{f[6]}}
 	im.base = strings.ToLower(im.path[strings.LastIndexByte(im.path, '\\')+1:])
+	im.fileClass = fileClassIndex("installer")
 	im.w[actFile], im.w[actReg], im.w[actDLL], im.w[actNet] = 10, 10, 2, 2
 	im.hashes = g.cat.hashesFor(im.path)
 	return im
@@ -268,13 +275,41 @@ func (g *Generator) processTerminate(h *host, e *event.Event) {
 
 // ---- network ----
 
-var portNames = map[int]string{80: "http", 443: "https", 53: "domain", 88: "kerberos", 135: "epmap", 389: "ldap",
-	445: "microsoft-ds", 636: "ldaps", 3268: "msft-gc", 5353: "mdns", 123: "ntp", 1433: "ms-sql-s", 3389: "ms-wbt-server",
-	137: "netbios-ns", 5355: "llmnr", 8080: "http-alt"}
-
+// portName is the service name Sysmon prints for well-known ports.
 func portName(p int) string {
-	if n, ok := portNames[p]; ok {
-		return n
+	switch p {
+	case 80:
+		return "http"
+	case 443:
+		return "https"
+	case 53:
+		return "domain"
+	case 88:
+		return "kerberos"
+	case 123:
+		return "ntp"
+	case 135:
+		return "epmap"
+	case 137:
+		return "netbios-ns"
+	case 389:
+		return "ldap"
+	case 445:
+		return "microsoft-ds"
+	case 636:
+		return "ldaps"
+	case 1433:
+		return "ms-sql-s"
+	case 3268:
+		return "msft-gc"
+	case 3389:
+		return "ms-wbt-server"
+	case 5353:
+		return "mdns"
+	case 5355:
+		return "llmnr"
+	case 8080:
+		return "http-alt"
 	}
 	return "-"
 }
@@ -362,16 +397,27 @@ func hostSuffix6(h *host) string {
 func (c *conn) render(g *Generator, e *event.Event) {
 	e.Set(fProtocol, c.proto)
 	e.Set(fInitiated, event.FormatBool(c.initiated))
-	e.Set(fSourceIsIpv6, event.FormatBool(strings.IndexByte(c.srcIP, ':') >= 0))
+	e.Set(fSourceIsIpv6, event.FormatBool(isIPv6(c.srcIP)))
 	e.Set(fSourceIp, c.srcIP)
 	e.Set(fSourceHostname, c.srcHost)
 	e.Set(fSourcePort, g.cat.ports[c.srcPort])
 	e.Set(fSourcePortName, portNameIfService(c.srcPort))
-	e.Set(fDestinationIsIpv6, event.FormatBool(strings.IndexByte(c.dstIP, ':') >= 0))
+	e.Set(fDestinationIsIpv6, event.FormatBool(isIPv6(c.dstIP)))
 	e.Set(fDestinationIp, c.dstIP)
 	e.Set(fDestinationHostname, c.dstHost)
 	e.Set(fDestinationPort, g.cat.ports[c.dstPort])
 	e.Set(fDestinationPortName, portName(c.dstPort))
+}
+
+// isIPv6 tells the families apart: IPv4 dotted quads start with a digit
+// and have a '.' within their first four bytes; IPv6 here never does.
+func isIPv6(ip string) bool {
+	for i := 0; i < len(ip) && i < 4; i++ {
+		if ip[i] == '.' {
+			return false
+		}
+	}
+	return true
 }
 
 func portNameIfService(p int) string {
@@ -423,10 +469,10 @@ func (g *Generator) dns(h *host, e *event.Event) {
 
 // filePath returns a path an image of class writes: mostly from a per-host
 // pool (files are written again and again), sometimes a fresh one.
-func (g *Generator) filePath(h *host, class string) string {
+func (g *Generator) filePath(h *host, class int) string {
+	tpls := fileClasses[class].templates
 	pool := h.filePool[class]
 	if pool == nil {
-		tpls := fileTemplates[class]
 		for i := 0; i < 48*len(tpls); i++ {
 			pool = append(pool, g.expandHost(h, tpls[i%len(tpls)]))
 		}
@@ -435,7 +481,6 @@ func (g *Generator) filePath(h *host, class string) string {
 	if h.r.chance(7, 10) {
 		return pool[h.r.intn(len(pool))]
 	}
-	tpls := fileTemplates[class]
 	return g.expandHost(h, tpls[h.r.intn(len(tpls))])
 }
 
@@ -617,7 +662,11 @@ func (g *Generator) imageLoad(h *host, e *event.Event) {
 	if p == nil || !p.alive || h.r.chance(1, 2) {
 		p = h.actor(actDLL)
 	}
-	m := g.cat.dlls[h.r.pick(&g.cat.dllPick)]
+	g.moduleLoad(h, e, p, g.cat.dlls[h.r.pick(&g.cat.dllPick)])
+}
+
+// moduleLoad renders Sysmon 7: p loads the signed module m.
+func (g *Generator) moduleLoad(h *host, e *event.Event, p *proc, m *module) {
 	g.sysmon(e, h, 7)
 	subjectProc(e, p)
 	e.Set(fImageLoaded, m.path)

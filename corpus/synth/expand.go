@@ -10,10 +10,18 @@ type expandCtx struct {
 // expander renders templates into a reused buffer (see templates.go for
 // the placeholders). Unknown placeholders are kept literally, so "{" in a
 // real value (a registry GUID) passes through.
-type expander struct{ buf []byte }
+type expander struct {
+	buf []byte
+	mem arena
+}
 
 func (x *expander) expand(tpl string, r *rng, ctx *expandCtx) string {
-	b := x.buf[:0]
+	x.buf = x.appendExpand(x.buf[:0], tpl, r, ctx)
+	return x.mem.string(x.buf)
+}
+
+// appendExpand appends the expansion of tpl to b.
+func (x *expander) appendExpand(b []byte, tpl string, r *rng, ctx *expandCtx) []byte {
 	for i := 0; i < len(tpl); i++ {
 		c := tpl[i]
 		if c != '{' {
@@ -36,8 +44,7 @@ func (x *expander) expand(tpl string, r *rng, ctx *expandCtx) string {
 		b = nb
 		i = j
 	}
-	x.buf = b
-	return string(b)
+	return b
 }
 
 func isNameChar(c byte) bool {
@@ -51,8 +58,7 @@ func (x *expander) placeholder(b []byte, name string, r *rng, ctx *expandCtx) ([
 	case "tld":
 		return append(b, tlds[r.intn(len(tlds))]...), true
 	case "doc":
-		var sub expander
-		return append(b, sub.expand(docNames[r.intn(len(docNames))], r, ctx)...), true
+		return x.appendExpand(b, docNames[r.intn(len(docNames))], r, ctx), true
 	case "exe":
 		return append(b, exeNames[r.intn(len(exeNames))]...), true
 	case "EXE":

@@ -16,6 +16,7 @@ const hexdigits = "0123456789abcdef"
 // rendering is reused while the millisecond does not change. It produces
 // exactly event.FormatUtcTime's output (a test checks).
 type utcFormatter struct {
+	mem    arena
 	day    int64 // days since the epoch of prefix
 	prefix string
 	lastMs int64
@@ -43,7 +44,7 @@ func (f *utcFormatter) format(ns int64) string {
 	b[17], b[18] = byte('0'+s/10), byte('0'+s%10)
 	b[19] = '.'
 	b[20], b[21], b[22] = byte('0'+milli/100), byte('0'+milli/10%10), byte('0'+milli%10)
-	f.lastMs, f.last = ms, string(b[:])
+	f.lastMs, f.last = ms, f.mem.string(b[:])
 	return f.last
 }
 

@@ -83,7 +83,8 @@ type host struct {
 	now       int64 // time of the last emitted event
 	records   [numChan]uint64
 	procs     []*proc
-	pidUsed   []bool // indexed by pid/4
+	weights   [][numAct + 1]uint8 // activity weights (and spawn weight) of procs[i], for cache-friendly sampling
+	pidUsed   []bool              // indexed by pid/4
 	guidSeq   uint64
 	pending   []*step
 	ctx       expandCtx
@@ -95,7 +96,7 @@ type host struct {
 	svchosts                                                  []*proc
 
 	images   map[string]*image // base name → the variant this host runs
-	filePool map[string][]string
+	filePool [][]string        // by file class index
 	regM     []string
 	regU     []string
 }
@@ -103,7 +104,7 @@ type host struct {
 var userNames = []string{"jdoe", "asmith", "bwilson", "cmartin", "dlee", "egarcia", "fnguyen", "gpatel", "hkim", "imorales"}
 
 func (g *Generator) newHost(idx int) *host {
-	h := &host{idx: idx, r: g.r.fork(), images: map[string]*image{}, filePool: map[string][]string{},
+	h := &host{idx: idx, r: g.r.fork(), images: map[string]*image{}, filePool: make([][]string, len(fileClasses)),
 		pidUsed: make([]bool, 16384)}
 	switch {
 	case g.opt.Hosts >= 4 && idx == 0:
@@ -215,7 +216,7 @@ func (g *Generator) newProc(h *host, im *image, parent *proc, acct *account, cmd
 	switch {
 	case acct == h.user || acct == h.userHigh:
 		p.cwd = acct.home + `\`
-		if im.fileClass == "dev" {
+		if im.fileClass == classDev {
 			p.cwd = acct.home + `\source\` + words[h.r.intn(len(words))] + `\`
 		}
 	default:
@@ -231,16 +232,26 @@ func (h *host) add(p *proc) {
 	p.alive = true
 	p.idx = len(h.procs)
 	h.procs = append(h.procs, p)
+	var w [numAct + 1]uint8
+	if !p.quiet {
+		for a := 0; a < numAct; a++ {
+			w[a] = uint8(p.img.w[a])
+		}
+		w[numAct] = uint8(spawnWeightOf(p.spawnKey))
+	}
+	h.weights = append(h.weights, w)
 }
 
 func (h *host) remove(p *proc) {
 	if !p.alive {
 		return
 	}
-	last := h.procs[len(h.procs)-1]
-	h.procs[p.idx] = last
+	n := len(h.procs) - 1
+	last := h.procs[n]
+	h.procs[p.idx], h.weights[p.idx] = last, h.weights[n]
 	last.idx = p.idx
-	h.procs = h.procs[:len(h.procs)-1]
+	h.procs[n] = nil
+	h.procs, h.weights = h.procs[:n], h.weights[:n]
 	p.alive = false
 	if p.pid != 4 {
 		h.pidUsed[p.pid/4] = false
@@ -261,7 +272,7 @@ func (g *Generator) boot(h *host) {
 		h.add(p)
 		return p
 	}
-	sys := &image{path: "System", base: "system", ofn: "-", desc: "-", product: "-", company: "-", version: "-", fileClass: "system",
+	sys := &image{path: "System", base: "system", ofn: "-", desc: "-", product: "-", company: "-", version: "-", fileClass: classSystem,
 		hashes: "-", cmds: []string{""}}
 	sys.w[actNet], sys.w[actFile] = 4, 2
 	h.images["system"] = sys
@@ -291,6 +302,7 @@ func (g *Generator) boot(h *host) {
 		p := start("svchost.exe", h.services, acct, `C:\Windows\system32\svchost.exe `+s.args)
 		if s.spawn != "" {
 			p.spawnKey = "svchost.exe:" + s.spawn
+			h.weights[p.idx][numAct] = uint8(spawnWeightOf(p.spawnKey))
 		}
 		h.svchosts = append(h.svchosts, p)
 	}

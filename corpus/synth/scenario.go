@@ -115,7 +115,7 @@ func (sc *scenarioRun) spawn(delay int64, path, ofn, desc string, parent *proc, 
 	im := h.images[strings.ToLower(path[strings.LastIndexByte(path, '\\')+1:])]
 	if im == nil || !strings.EqualFold(im.path, path) {
 		im = &image{path: path, base: strings.ToLower(path[strings.LastIndexByte(path, '\\')+1:]), ofn: ofn, desc: desc,
-			product: "-", company: "-", version: "-", fileClass: "system", cmds: []string{cmd}}
+			product: "-", company: "-", version: "-", fileClass: classSystem, cmds: []string{cmd}}
 		im.hashes = g.cat.hashesFor("scenario|" + path)
 	}
 	p := g.newProc(h, im, parent, acct, cmd, sc.at+delay)
@@ -256,20 +256,10 @@ func runLsassDump(g *Generator, h *host, sc *scenarioRun) {
 	cmd := `"C:\Windows\System32\rundll32.exe" C:\Windows\System32\comsvcs.dll, MiniDump ` + h.lsass.pidS + ` ` + dumpPath + ` full`
 	rd := sc.spawn(20*1000*ms, `C:\Windows\System32\rundll32.exe`, "RUNDLL32.EXE", "Windows host process (Rundll32)", ps, h.userHigh, cmd)
 	sc.then(2*ms, func(g *Generator, h *host, e *event.Event) { g.processAudit(h, e, rd) })
-	sc.then(15*ms, func(g *Generator, h *host, e *event.Event) {
-		g.sysmon(e, h, 7)
-		subjectProc(e, rd)
-		e.Set(fImageLoaded, `C:\Windows\System32\comsvcs.dll`)
-		e.Set(fFileVersion, winVersion("comsvcs.dll"))
-		e.Set(fDescription, "COM+ Services")
-		e.Set(fProduct, "Microsoft® Windows® Operating System")
-		e.Set(fCompany, "Microsoft Corporation")
-		e.Set(fOFN, "comsvcs.dll")
-		e.Set(fHashes, g.cat.hashesFor("comsvcs.dll"))
-		e.Set(fSigned, "true")
-		e.Set(fSignature, "Microsoft Windows")
-		e.Set(fSignatureStatus, "Valid")
-	})
+	comsvcs := &module{path: `C:\Windows\System32\comsvcs.dll`, ofn: "comsvcs.dll", desc: "COM+ Services",
+		product: "Microsoft® Windows® Operating System", company: "Microsoft Corporation", version: winVersion("comsvcs.dll"),
+		hashes: g.cat.hashesFor("comsvcs.dll"), signature: "Microsoft Windows"}
+	sc.then(15*ms, func(g *Generator, h *host, e *event.Event) { g.moduleLoad(h, e, rd, comsvcs) })
 	sc.then(30*ms, func(g *Generator, h *host, e *event.Event) {
 		g.sysmon(e, h, 10)
 		e.Set(fSourceProcessGUID, rd.guid)

@@ -216,94 +216,51 @@ func (g *Generator) down(i int) {
 	}
 }
 
+// emitter renders one background event of a host.
+type emitter func(g *Generator, h *host, e *event.Event)
+
 // The background mix, in 1/10,000 of events, as on real Sysmon hosts:
 // network ~40 %, file 20 %, registry 15 %, image load 10 %, DNS 8 %,
 // process creation 5 % (plus a Security 4688 for one in five), other 1 %.
-const (
-	kNet = iota
-	kFileCreate
-	kFileDelete
-	kFileDeleteLogged
-	kFileTime
-	kFileStream
-	kRegSet
-	kRegKey
-	kRegRename
-	kImageLoad
-	kDNS
-	kProcCreate
-	kProcTerminate
-	kProcAccess
-	kPipeCreate
-	kPipeConnect
-	kLogon
-	kLogoff
-	kPrivileges
-	kLogonFailure
-	kScriptBlock
-	kTask
-	kService
-	numKinds
-)
-
-var mixWeights = [numKinds]int{
-	kNet: 4000, kFileCreate: 1750, kFileDelete: 60, kFileDeleteLogged: 90, kFileTime: 60, kFileStream: 40,
-	kRegSet: 1300, kRegKey: 190, kRegRename: 10, kImageLoad: 1000, kDNS: 800, kProcCreate: 500,
-	kProcTerminate: 35, kProcAccess: 15, kPipeCreate: 8, kPipeConnect: 7, kLogon: 12, kLogoff: 9, kPrivileges: 4,
-	kLogonFailure: 2, kScriptBlock: 6, kTask: 1, kService: 1,
+var mix = []struct {
+	weight int
+	emit   emitter
+}{
+	{4000, (*Generator).network},
+	{1750, (*Generator).fileCreate},
+	{60, func(g *Generator, h *host, e *event.Event) { g.fileDelete(h, e, 23) }},
+	{90, func(g *Generator, h *host, e *event.Event) { g.fileDelete(h, e, 26) }},
+	{60, (*Generator).fileTime},
+	{40, (*Generator).fileStream},
+	{1300, (*Generator).regSet},
+	{190, (*Generator).regKey},
+	{10, (*Generator).regRename},
+	{1000, (*Generator).imageLoad},
+	{800, (*Generator).dns},
+	{500, (*Generator).processCreate},
+	{35, (*Generator).processTerminate},
+	{15, (*Generator).processAccess},
+	{8, func(g *Generator, h *host, e *event.Event) { g.pipe(h, e, 17) }},
+	{7, func(g *Generator, h *host, e *event.Event) { g.pipe(h, e, 18) }},
+	{12, (*Generator).logon},
+	{9, (*Generator).logoff},
+	{4, (*Generator).specialPrivileges},
+	{2, (*Generator).logonFailure},
+	{6, (*Generator).powershell},
+	{1, (*Generator).benignTask},
+	{1, (*Generator).benignService},
 }
 
-var mixPick = newAlias(mixWeights[:])
+var mixPick = func() alias {
+	w := make([]int, len(mix))
+	for i, m := range mix {
+		w[i] = m.weight
+	}
+	return newAlias(w)
+}()
 
 func (g *Generator) background(h *host, e *event.Event) {
-	switch h.r.pick(&mixPick) {
-	case kNet:
-		g.network(h, e)
-	case kFileCreate:
-		g.fileCreate(h, e)
-	case kFileDelete:
-		g.fileDelete(h, e, 23)
-	case kFileDeleteLogged:
-		g.fileDelete(h, e, 26)
-	case kFileTime:
-		g.fileTime(h, e)
-	case kFileStream:
-		g.fileStream(h, e)
-	case kRegSet:
-		g.regSet(h, e)
-	case kRegKey:
-		g.regKey(h, e)
-	case kRegRename:
-		g.regRename(h, e)
-	case kImageLoad:
-		g.imageLoad(h, e)
-	case kDNS:
-		g.dns(h, e)
-	case kProcCreate:
-		g.processCreate(h, e)
-	case kProcTerminate:
-		g.processTerminate(h, e)
-	case kProcAccess:
-		g.processAccess(h, e)
-	case kPipeCreate:
-		g.pipe(h, e, 17)
-	case kPipeConnect:
-		g.pipe(h, e, 18)
-	case kLogon:
-		g.logon(h, e)
-	case kLogoff:
-		g.logoff(h, e)
-	case kPrivileges:
-		g.specialPrivileges(h, e)
-	case kLogonFailure:
-		g.logonFailure(h, e)
-	case kScriptBlock:
-		g.powershell(h, e)
-	case kTask:
-		g.benignTask(h, e)
-	case kService:
-		g.benignService(h, e)
-	}
+	mix[h.r.pick(&mixPick)].emit(g, h, e)
 }
 
 // step is an event scheduled for a host at a given time: the Security

@@ -13,7 +13,9 @@ import (
 
 // Effective applies the seed's precedence: a module-specific list that is
 // explicitly set (even to an empty list) overrides the shared one;
-// otherwise the module inherits the shared list.
+// otherwise the module inherits the shared list. Configurations loaded by
+// package config are already resolved this way (its `inherit` keys); this
+// is for callers that hold the lists themselves.
 func Effective(shared, module []string, moduleSet bool) []string {
 	if moduleSet {
 		return module

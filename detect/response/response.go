@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/edr-lab/edr/config"
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/allowlist"
 	"github.com/edr-lab/edr/event"
@@ -324,4 +325,15 @@ func (r *Responder) Stats() Stats {
 		Protected: g(sProtected), Allowlisted: g(sAllow), Queued: g(sQueued), Overflow: g(sOverflow),
 		DryRun: g(sDryRun), Terminated: g(sTerminated), Gone: g(sGone), Mismatch: g(sMismatch), Failed: g(sFailed),
 	}
+}
+
+// FromConfig maps the [response] section (allowlist_paths already
+// inherits allowlist.paths there) to a responder Config.
+func FromConfig(c config.Response) (Config, error) {
+	sev, err := detect.ParseSeverity(c.MinSeverity)
+	if err != nil {
+		return Config{}, fmt.Errorf("response.min_severity: %w", err)
+	}
+	return Config{Enabled: c.Enabled, Prevention: c.PreventionEnabled, MinSeverity: sev, ChannelCapacity: c.ChannelCapacity,
+		AllowImages: c.AllowlistImages, AllowPaths: c.AllowlistPaths}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edr-lab/edr/config"
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
 	"github.com/edr-lab/edr/event"
@@ -159,4 +160,21 @@ func TestDefaultControllerOutsideWindows(t *testing.T) {
 	if _, err := c.Open(1); err != nil {
 		assert.ErrorIs(t, err, ErrUnsupported)
 	}
+}
+
+func TestFromConfigInheritsSharedAllowlist(t *testing.T) {
+	c, err := config.Parse("t.toml", []byte("[allowlist]\npaths = ['D:\\Trusted\\']\n[response]\nenabled = true\nmin_severity = \"high\"\n"))
+	require.NoError(t, err)
+	rc, err := FromConfig(c.Response)
+	require.NoError(t, err)
+	assert.True(t, rc.Enabled)
+	assert.False(t, rc.Prevention)
+	assert.Equal(t, detect.SeverityHigh, rc.MinSeverity)
+	assert.Equal(t, 128, rc.ChannelCapacity)
+	assert.Equal(t, []string{`D:\Trusted\`}, rc.AllowPaths, "response.allowlist_paths inherits allowlist.paths")
+	c, err = config.Parse("t.toml", []byte("[allowlist]\npaths = ['D:\\Trusted\\']\n[response]\nallowlist_paths = []\n"))
+	require.NoError(t, err)
+	rc, err = FromConfig(c.Response)
+	require.NoError(t, err)
+	assert.Empty(t, rc.AllowPaths, "an explicit module list overrides the shared one")
 }

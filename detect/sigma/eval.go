@@ -308,10 +308,24 @@ func (c *evalCtx) test(m *matcher, t *test, raw string) bool {
 	}
 }
 
-// Keyword searches look at every present field of the event: the schema
-// fields (not the header's EventID/Channel/Provider_Name/EventRecordID) and
-// the key/value part. That is edr's "message": a Windows event has no
-// single message field. With all, each value may match in a different field.
+// Keyword searches look at the event's text fields: every present schema
+// field whose type is text (String, and the IP, SID and Hashes renderings;
+// not numbers, GUIDs, times or booleans, and not the header's EventID,
+// Channel, Provider_Name, EventRecordID) and every key/value field. That is
+// edr's "message": a Windows event has no single message field. With all,
+// each value may match in a different field.
+var keywordFields = func() []bool {
+	kw := make([]bool, event.NumFields())
+	for _, f := range event.Fields() {
+		switch f.Type {
+		case event.String, event.IP, event.SID, event.Hashes:
+			kw[f.ID] = !f.Virtual
+		}
+	}
+	return kw
+}()
+
+func isKeywordField(id event.FieldID) bool { return keywordFields[id] }
 func (c *evalCtx) evalKeyword(m *matcher) bool {
 	if m.all {
 		for _, g := range m.groups {
@@ -330,6 +344,9 @@ func (c *evalCtx) evalKeyword(m *matcher) bool {
 func (c *evalCtx) keywordGroup(m *matcher, g []test) bool {
 	found := false
 	c.ev.Range(func(id event.FieldID, v string) bool {
+		if !isKeywordField(id) {
+			return true
+		}
 		for i := range g {
 			if c.keywordTest(&g[i], v, func() string { return c.foldedID(id, v) }) {
 				found = true

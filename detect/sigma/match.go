@@ -12,11 +12,19 @@ import (
 // does not retain ev. It allocates nothing unless a rule matches (and,
 // for correlations, a group is created) or Options.Debug is set.
 func (rs *Ruleset) Match(ev *event.Event, out []Match) []Match {
-	b := rs.router.bucketFor(ev)
-	if b == nil || len(b.entries) == 0 {
-		return out
+	if b := rs.router.bucketFor(ev); b != nil && len(b.entries) > 0 {
+		out = rs.matchBucket(rs.ctx, b, ev, out)
 	}
-	c := rs.ctx
+	if rs.router.views != nil {
+		if vb := rs.router.views[viewKey{ev.Channel, ev.EventID}]; vb != nil {
+			auditView(vb.kind, ev, rs.viewEv)
+			out = rs.matchBucket(rs.vctx, &vb.bucket, rs.viewEv, out)
+		}
+	}
+	return out
+}
+
+func (rs *Ruleset) matchBucket(c *evalCtx, b *bucket, ev *event.Event, out []Match) []Match {
 	c.reset(ev)
 	var cand *candidates
 	if b.pf != nil {
@@ -86,6 +94,8 @@ func (rs *Ruleset) Flush(out []Match) []Match { return rs.cstate.flush(out) }
 func (rs *Ruleset) Clone() *Ruleset {
 	c := *rs
 	c.ctx = newEvalCtx(len(rs.res.extraNames))
+	c.vctx = newEvalCtx(len(rs.res.extraNames))
+	c.viewEv = &event.Event{}
 	c.cstate = newCorrState(&c)
 	return &c
 }

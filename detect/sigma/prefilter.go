@@ -14,6 +14,7 @@ import (
 // without needles. Built once at load; scanning allocates nothing.
 type prefilter struct {
 	fields   []pfField
+	own      [8]uint64    // schema fields with their own automaton (which includes the keyword needles)
 	keyword  *acAutomaton // needles of keyword searches: scanned over every field
 	always   []uint64     // entries evaluated on every event
 	nEntries int
@@ -57,6 +58,25 @@ func buildPrefilter(entries []entry) *prefilter {
 			b.add(n.lit, int32(i))
 		}
 	}
+	// keyword needles are added to the automaton of every keyword field that
+	// has one, so each field is scanned once
+	var kw *acBuilder
+	for _, k := range order {
+		if k.kind == fkKeyword {
+			kw = byField[k]
+		}
+	}
+	if kw != nil {
+		for _, k := range order {
+			if k.kind == fkSchema && isKeywordField(k.id) || k.kind == fkExtra {
+				for _, lit := range kw.order {
+					for _, e := range kw.needles[lit] {
+						byField[k].add(lit, e)
+					}
+				}
+			}
+		}
+	}
 	for _, k := range order {
 		ac := byField[k].build()
 		if ac == nil { // cannot happen with class sharing; stay correct anyway
@@ -68,6 +88,9 @@ func buildPrefilter(entries []entry) *prefilter {
 		if k.kind == fkKeyword {
 			pf.keyword = ac
 			continue
+		}
+		if k.kind == fkSchema && kw != nil && isKeywordField(k.id) {
+			pf.own[k.id>>6] |= 1 << (k.id & 63)
 		}
 		pf.fields = append(pf.fields, pfField{ref: refs[k], ac: ac})
 	}
@@ -94,8 +117,10 @@ func (pf *prefilter) scan(c *evalCtx) *candidates {
 	if pf.keyword != nil {
 		ev := c.ev
 		ev.Range(func(id event.FieldID, v string) bool {
-			ref := fieldRef{kind: fkSchema, id: id}
-			pf.keyword.scan(c, &ref, v, cand.bits)
+			if isKeywordField(id) && pf.own[id>>6]&(1<<(id&63)) == 0 {
+				ref := fieldRef{kind: fkSchema, id: id}
+				pf.keyword.scan(c, &ref, v, cand.bits)
+			}
 			return true
 		})
 		for _, kv := range ev.Extra() {
@@ -111,7 +136,8 @@ func (pf *prefilter) scan(c *evalCtx) *candidates {
 type acAutomaton struct {
 	class    [256]uint8
 	nc       int
-	trans    []int32  // state*nc + class → state
+	trans    []int32  // state*nc + class → state*nc (premultiplied); nil when trans16 is used
+	trans16  []uint16 // the same, not premultiplied, for automata under 65536 states (half the cache footprint)
 	firstOut int32    // states >= firstOut have output
 	outOff   []uint32 // (state-firstOut) → range in outRule
 	outRule  []int32  // entries to mark
@@ -128,6 +154,10 @@ func (a *acAutomaton) scan(c *evalCtx, ref *fieldRef, raw string, bits []uint64)
 }
 
 func (a *acAutomaton) scanFolded(s string, bits []uint64) {
+	if a.trans16 != nil {
+		a.scan16(s, bits)
+		return
+	}
 	st := int32(0) // premultiplied by nc
 	trans, class, first := a.trans, &a.class, a.firstOut*int32(a.nc)
 	for i := 0; i < len(s); i++ {
@@ -296,12 +326,23 @@ func (b *acBuilder) build() *acAutomaton {
 	for i, old := range order {
 		newID[old] = int32(i)
 	}
-	a.trans = make([]int32, n*nc)
-	for i, old := range order {
-		src := trans[int(old)*nc : int(old+1)*nc]
-		dst := a.trans[i*nc : (i+1)*nc]
-		for c, t := range src {
-			dst[c] = newID[t] * int32(nc) // premultiplied: the scan adds the class
+	if n <= 1<<16 {
+		a.trans16 = make([]uint16, n*nc)
+		for i, old := range order {
+			src := trans[int(old)*nc : int(old+1)*nc]
+			dst := a.trans16[i*nc : (i+1)*nc]
+			for c, t := range src {
+				dst[c] = uint16(newID[t])
+			}
+		}
+	} else {
+		a.trans = make([]int32, n*nc)
+		for i, old := range order {
+			src := trans[int(old)*nc : int(old+1)*nc]
+			dst := a.trans[i*nc : (i+1)*nc]
+			for c, t := range src {
+				dst[c] = newID[t] * int32(nc) // premultiplied: the scan adds the class
+			}
 		}
 	}
 	out := order[a.firstOut:]
@@ -313,8 +354,33 @@ func (b *acBuilder) build() *acAutomaton {
 	return a
 }
 
+func (a *acAutomaton) scan16(s string, bits []uint64) {
+	st := uint32(0)
+	trans, class, first, nc := a.trans16, &a.class, uint32(a.firstOut), uint32(a.nc)
+	for i := 0; i < len(s); i++ {
+		st = uint32(trans[st*nc+uint32(class[s[i]])])
+		if st >= first {
+			o := st - first
+			for _, e := range a.outRule[a.outOff[o]:a.outOff[o+1]] {
+				bits[e>>6] |= 1 << (uint(e) & 63)
+			}
+		}
+	}
+}
+
 // any reports whether any needle occurs in s (folded, or ASCII raw).
 func (a *acAutomaton) any(s string) bool {
+	if a.trans16 != nil {
+		st := uint32(0)
+		trans, class, first, nc := a.trans16, &a.class, uint32(a.firstOut), uint32(a.nc)
+		for i := 0; i < len(s); i++ {
+			st = uint32(trans[st*nc+uint32(class[s[i]])])
+			if st >= first {
+				return true
+			}
+		}
+		return false
+	}
 	st := int32(0)
 	trans, class, first := a.trans, &a.class, a.firstOut*int32(a.nc)
 	for i := 0; i < len(s); i++ {

@@ -150,9 +150,10 @@ func eventIDs(v interface{}) ([]uint16, error) {
 }
 
 // targets returns where a logsource's events come from, or the reason it
-// cannot be routed. securityAudit adds Security 4688 for process_creation
-// (thor.yml's process_creation_2), which is off by default.
-func (rt *routeTable) targets(ls Logsource, securityAudit bool) ([]routeTarget, string) {
+// cannot be routed. thor.yml's Security 4688 variant of process_creation is
+// left out here: Options.SecurityAudit handles it (and 4657, 5156) through
+// audit views (audit.go).
+func (rt *routeTable) targets(ls Logsource) ([]routeTarget, string) {
 	if ls.Product != "" && ls.Product != "windows" {
 		return nil, fmt.Sprintf("product %q: edr reads Windows telemetry only", ls.Product)
 	}
@@ -164,7 +165,7 @@ func (rt *routeTable) targets(ls Logsource, securityAudit bool) ([]routeTarget, 
 		var out []routeTarget
 		for _, t := range ts {
 			if t.fieldMap != nil && len(t.eids) == 1 && t.eids[0] == 4688 && t.channels[0] == "Security" {
-				continue // the Security 4688 variant is an option (auditView)
+				continue // the Security 4688 variant is Options.SecurityAudit
 			}
 			out = append(out, t)
 		}

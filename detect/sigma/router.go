@@ -11,6 +11,18 @@ import (
 type router struct {
 	channels map[string]*chanRoute
 	anyChan  *chanRoute // rules of `product: windows` without category/service
+	views    map[viewKey]*viewBucket
+}
+
+type viewKey struct {
+	channel string
+	eid     uint16
+}
+
+// viewBucket holds the Sysmon-category rules run on an audit event's view.
+type viewBucket struct {
+	kind auditKind
+	bucket
 }
 
 type chanRoute struct {
@@ -44,7 +56,7 @@ func buildRouter(rs *Ruleset, rt *routeTable) *router {
 		if r.Unsupported != "" || r.Correlation != "" {
 			continue
 		}
-		targets, _ := rt.targets(r.Logsource, rs.opts.SecurityAudit)
+		targets, _ := rt.targets(r.Logsource)
 		for _, t := range targets {
 			eids := intersectIDs(t.eids, r.eventIDs)
 			if eids != nil && len(eids) == 0 {
@@ -120,6 +132,28 @@ func buildRouter(rs *Ruleset, rt *routeTable) *router {
 	all := []*chanRoute{rtr.anyChan}
 	for _, cr := range rtr.channels {
 		all = append(all, cr)
+	}
+	if rs.opts.SecurityAudit {
+		rtr.views = map[viewKey]*viewBucket{}
+		for _, r := range rs.rules {
+			if r.Unsupported != "" || r.Correlation != "" || (r.Logsource.Service != "" && r.Logsource.Service != "security") {
+				continue
+			}
+			kind, eid := auditTarget(r.Logsource.Category)
+			if kind == auditNone {
+				continue
+			}
+			k := viewKey{event.ChannelSecurity, eid}
+			if rtr.views[k] == nil {
+				rtr.views[k] = &viewBucket{kind: kind}
+			}
+			rtr.views[k].entries = append(rtr.views[k].entries, entry{rule: r})
+		}
+		for _, vb := range rtr.views {
+			if !rs.opts.NoPrefilter {
+				vb.pf = buildPrefilter(vb.entries)
+			}
+		}
 	}
 	built := map[string]*prefilter{} // buckets with the same rules share one prefilter
 	for _, cr := range all {

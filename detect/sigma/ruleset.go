@@ -21,10 +21,10 @@ type Options struct {
 	// modifier (see LoadPlaceholders). A rule naming an undefined
 	// placeholder fails to load, as the specification requires.
 	Placeholders map[string][]string
-	// SecurityAudit also routes process_creation rules onto Security 4688,
-	// registry_* rules onto Security 4657 and network_connection rules onto
-	// Security 5156, reading the Sysmon field names from the audit event's
-	// fields (as Hayabusa does). Off by default.
+	// SecurityAudit also runs process_creation rules on Security 4688,
+	// registry_set/registry_event rules on Security 4657 and
+	// network_connection rules on Security 5156, through a Sysmon-shaped
+	// view of the audit event (audit.go), as Hayabusa does. Off by default.
 	SecurityAudit bool
 	// Debug fills Match.Fields (allocates per match).
 	Debug bool
@@ -53,6 +53,8 @@ type Ruleset struct {
 	corrs        []*correlation
 
 	ctx    *evalCtx
+	vctx   *evalCtx     // for audit views (Options.SecurityAudit)
+	viewEv *event.Event // the current audit view
 	cstate *corrState
 }
 
@@ -151,7 +153,7 @@ func (rs *Ruleset) build(docs []*rawDoc) []*LoadError {
 			errs = append(errs, docError(d, err))
 			continue
 		}
-		if _, reason := routes.targets(r.Logsource, rs.opts.SecurityAudit); reason != "" {
+		if _, reason := routes.targets(r.Logsource); reason != "" {
 			r.Unsupported = reason
 		}
 		rs.addRule(r, byRef)
@@ -166,6 +168,8 @@ func (rs *Ruleset) build(docs []*rawDoc) []*LoadError {
 	rs.collectFields()
 	rs.router = buildRouter(rs, routes)
 	rs.ctx = newEvalCtx(len(rs.res.extraNames))
+	rs.vctx = newEvalCtx(len(rs.res.extraNames))
+	rs.viewEv = &event.Event{}
 	rs.cstate = newCorrState(rs)
 	return errs
 }

@@ -2,6 +2,7 @@ package sink
 
 import (
 	"fmt"
+	"github.com/edr-lab/edr/config"
 	"io"
 	"log/slog"
 	"strings"
@@ -14,6 +15,12 @@ type LogOptions struct {
 	Filename      string
 	ConsoleOutput bool
 	Console       io.Writer // where console output goes (stderr by default in cmd)
+}
+
+// LogOptionsFrom maps the [logging] section; console receives the console
+// output (stderr in edr).
+func LogOptionsFrom(c config.Logging, console io.Writer) LogOptions {
+	return LogOptions{Level: c.Level, Directory: c.Directory, Filename: c.Filename, ConsoleOutput: c.ConsoleOutput, Console: console}
 }
 
 // ParseLevel maps the seed's level names to slog levels (trace is below

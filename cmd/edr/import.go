@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/edr-lab/edr/corpus/importer"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "import",
+		Usage:     "import EVTX files and JSON exports (Sysmon, Winlogbeat/Elastic, evtx_dump, Mordor) into a recording",
+		ArgsUsage: "SRC…",
+		Description: "SRC is a file, a directory (read recursively, in name order) or - for JSON lines on stdin. EVTX\n" +
+			"files are decoded by edr's own BinXML decoder; JSON is one object per line, concatenated objects or\n" +
+			"an array, zipped archives are read member by member. Events land in host=<Computer> partitions\n" +
+			"unless --host is given. A file already in the recording (same SHA-256) is not imported again.\n" +
+			"Damaged records are counted and named; the import goes on.\n" +
+			"Exit codes: 0 everything imported, 3 some records or files failed, 1 nothing could be read or the\n" +
+			"recording could not be written, 2 usage.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "recording", Usage: "recording `DIR` to create or append to"},
+			&cli.StringFlag{Name: "host", Usage: "partition host for every event (default: each event's Computer)"},
+			&cli.StringFlag{Name: "format", Value: "auto", Usage: "auto, evtx, json or mordor"},
+			&cli.IntFlag{Name: "show-failures", Value: 10, Usage: "failures listed per file in the summary"},
+			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar even on a terminal"},
+		},
+		Action: importAction,
+	})
+}
+
+func importAction(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return exitf(2, "import: no source given (usage: edr import [--out REC] [--host NAME] [--format F] SRC…)")
+	}
+	format, err := importer.ParseFormat(c.String("format"))
+	if err != nil {
+		return exitf(2, "import: %v", err)
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
+	defer stop()
+	opts := importer.Options{
+		Out: c.String("out"), Host: c.String("host"), Format: format,
+		Producer: "edr import " + Version, Stdin: os.Stdin,
+	}
+	start := time.Now()
+	var bar *progressBar
+	if !c.Bool("no-progress") && isTerminal(os.Stdout) && isTerminal(os.Stderr) {
+		bar = &progressBar{w: os.Stderr, start: start, width: termWidth(os.Stderr)}
+		opts.Progress = bar.draw
+	}
+	sum, err := importer.Run(ctx, c.Args().Slice(), opts)
+	if bar != nil {
+		bar.clear()
+	}
+	if sum != nil {
+		printImportSummary(c.App.Writer, sum, time.Since(start), c.Int("show-failures"))
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return exitf(1, "import: interrupted; the events read so far are in %s (the interrupted file is not marked imported)", opts.Out)
+	case err != nil:
+		return exitf(1, "import: %v", err)
+	}
+	if code := sum.ExitCode(); code != 0 {
+		return exitf(code, "")
+	}
+	return nil
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+func termWidth(f *os.File) int {
+	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 20 {
+		return w
+	}
+	return 80
+}
+
+// progressBar draws one line: bar, percentage, files, records, MB/s, ETA.
+type progressBar struct {
+	w     io.Writer
+	start time.Time
+	width int
+	drawn bool
+}
+
+func (p *progressBar) draw(pr importer.Progress) {
+	if pr.Done {
+		return
+	}
+	el := time.Since(p.start).Seconds()
+	rate := 0.0
+	if el > 0 {
+		rate = float64(pr.BytesDone) / el / 1e6
+	}
+	frac, eta := 0.0, "?"
+	if pr.Bytes > 0 {
+		frac = min(float64(pr.BytesDone)/float64(pr.Bytes), 1)
+		if pr.BytesDone > 0 {
+			left := time.Duration(el * (1 - frac) / frac * float64(time.Second))
+			eta = left.Round(time.Second).String()
+		}
+	}
+	const barLen = 24
+	fill := int(frac * barLen)
+	line := fmt.Sprintf("[%s%s] %3.0f%%  files %d/%d  %d records  %.1f MB/s  ETA %s  %s",
+		strings.Repeat("=", fill), strings.Repeat(" ", barLen-fill), frac*100, pr.FilesDone, pr.Files,
+		pr.Records, rate, eta, filepath.Base(pr.File))
+	if len(line) > p.width-1 {
+		line = line[:p.width-1]
+	}
+	fmt.Fprintf(p.w, "\r%-*s", p.width-1, line)
+	p.drawn = true
+}
+
+func (p *progressBar) clear() {
+	if p.drawn {
+		fmt.Fprintf(p.w, "\r%*s\r", p.width-1, "")
+	}
+}
+
+func printImportSummary(w io.Writer, s *importer.Summary, took time.Duration, showFailures int) {
+	var imported, already, unreadable int
+	for _, f := range s.Files {
+		switch f.Status {
+		case importer.Imported:
+			imported++
+		case importer.AlreadyImported:
+			already++
+		default:
+			unreadable++
+		}
+	}
+	mbs := 0.0
+	if took > 0 {
+		mbs = float64(s.Bytes) / took.Seconds() / 1e6
+	}
+	fmt.Fprintf(w, "%d files: %d imported, %d already in the recording, %d unreadable; %d records imported, %d failed; %.1f MB in %s (%.1f MB/s)\n",
+		len(s.Files), imported, already, unreadable, s.Records, s.Failed, float64(s.Bytes)/1e6, took.Round(time.Millisecond), mbs)
+	if len(s.Skipped) > 0 {
+		fmt.Fprintf(w, "%d files in the directories hold no events and were skipped\n", len(s.Skipped))
+	}
+	if ch := s.Channels(); len(ch) > 0 {
+		fmt.Fprintln(w, "records per channel:")
+		for _, c := range ch {
+			name := c.Channel
+			if name == "" {
+				name = "(no channel: kept, flagged)"
+			}
+			fmt.Fprintf(w, "  %10d  %s\n", c.Events, name)
+		}
+	}
+	for _, f := range s.Files {
+		switch {
+		case f.Status == importer.Unreadable:
+			fmt.Fprintf(w, "unreadable: %s: %s\n", f.Path, f.Err)
+		case f.Failed > 0:
+			fmt.Fprintf(w, "%s: %d records failed\n", f.Path, f.Failed)
+		default:
+			continue
+		}
+		for i, fl := range f.Failures {
+			if i == showFailures {
+				fmt.Fprintf(w, "    … and %d more\n", len(f.Failures)-i)
+				break
+			}
+			fmt.Fprintf(w, "    %s\n", fl)
+		}
+	}
+}

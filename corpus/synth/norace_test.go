@@ -1,0 +1,5 @@
+//go:build !race
+
+package synth
+
+const raceScale = 1

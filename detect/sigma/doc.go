@@ -1,0 +1,26 @@
+// Package sigma is edr's Sigma engine: it loads Sigma rules (specification
+// v2.1: detection rules, correlation rules and filters, several per YAML
+// file), compiles each once and matches events against them.
+//
+// Load and compile: sigma-go v0.6.6 decodes the search identifiers; edr
+// parses conditions itself (N of, any of, patterns with digits, `them`
+// without _-prefixed identifiers), resolves field names to event.FieldIDs
+// (exact, spaces stripped, case-insensitive; unknown names are looked up in
+// Event.Extra()), applies value modifiers in the order written, folds
+// needles with Unicode simple case folding, compiles regexes and types
+// numbers. Anything it does not support is a LoadError naming the file,
+// rule and construct; nothing is silently ignored.
+//
+// Match: an event meets only the rules of its logsource (routing by
+// channel and EventID from SigmaHQ's tests/thor.yml, embedded, narrowed by
+// the EventIDs a rule's own detection requires). Within that set a literal
+// prefilter (one Aho-Corasick automaton per field over the literals each
+// rule requires) selects the rules that can match; only those are
+// evaluated. Every matching rule is reported, in load order; correlation
+// rules follow in the order they fire, in event time. The hot path
+// allocates nothing.
+//
+// Concurrency: a Ruleset is used by one goroutine at a time; Clone gives
+// each goroutine its own scratch and correlation state over the shared
+// compiled rules.
+package sigma
