@@ -2,7 +2,6 @@ package evtx
 
 import (
 	"bufio"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edr-lab/edr/corpus/internal/eventxml"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/internal/testutil"
 )
@@ -186,14 +186,6 @@ func snapshotSources(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-// xnode is a generic XML element.
-type xnode struct {
-	XMLName xml.Name
-	Attrs   []xml.Attr `xml:",any,attr"`
-	Text    string     `xml:",chardata"`
-	Kids    []xnode    `xml:",any"`
-}
-
 // flattenXMLSnapshot flattens event XML: System children as "<El>" and
 // "<El>_<Attr>", named Data by name, unnamed Data joined as Data, other
 // elements by their leaf names and "<El>_<Attr>", repeats suffixed _1, _2.
@@ -203,8 +195,8 @@ func flattenXMLSnapshot(t *testing.T, path string) map[string]string {
 	s := string(raw)
 	i := strings.Index(s, "<Event")
 	require.GreaterOrEqual(t, i, 0, path)
-	var root xnode
-	require.NoError(t, xml.Unmarshal([]byte(s[i:]), &root), path)
+	root, err := eventxml.Parse(s[i:])
+	require.NoError(t, err, path)
 	out := map[string]string{}
 	put := func(k, v string) {
 		for n, name := 0, k; ; n++ {
@@ -216,10 +208,10 @@ func flattenXMLSnapshot(t *testing.T, path string) map[string]string {
 		}
 	}
 	var unnamed []string
-	var generic func(n xnode)
-	generic = func(n xnode) {
+	var generic func(n eventxml.Node)
+	generic = func(n eventxml.Node) {
 		for _, a := range n.Attrs {
-			if a.Name.Local != "xmlns" && a.Name.Space != "xmlns" {
+			if !eventxml.IsNamespace(a) {
 				put(n.XMLName.Local+"_"+a.Name.Local, a.Value)
 			}
 		}
@@ -250,12 +242,7 @@ func flattenXMLSnapshot(t *testing.T, path string) map[string]string {
 			}
 		case "EventData":
 			for _, d := range part.Kids {
-				name := ""
-				for _, a := range d.Attrs {
-					if a.Name.Local == "Name" {
-						name = a.Value
-					}
-				}
+				name, _ := d.Attr("Name")
 				switch {
 				case d.XMLName.Local == "Data" && name != "":
 					put(name, snapText(d.Text))

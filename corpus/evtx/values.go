@@ -3,12 +3,11 @@ package evtx
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/edr-lab/edr/event"
 )
@@ -207,29 +206,7 @@ func utf16String(b []byte) string {
 	for n > 0 && b[2*n-2] == 0 && b[2*n-1] == 0 {
 		n--
 	}
-	ascii := true
-	for i := 0; i < n; i++ {
-		if b[2*i+1] != 0 || b[2*i] >= 0x80 {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		out := make([]byte, n)
-		for i := range out {
-			out[i] = b[2*i]
-		}
-		return string(out)
-	}
-	u := make([]uint16, n)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	buf := make([]byte, 0, n+n/2)
-	for _, r := range utf16.Decode(u) {
-		buf = utf8.AppendRune(buf, r)
-	}
-	return string(buf)
+	return decodeUTF16(b[:2*n])
 }
 
 // fileTimeEpochDelta is the number of seconds between 1601-01-01 and 1970-01-01.
@@ -258,31 +235,8 @@ func formatSystemTime(b []byte) (string, bool) {
 	if len(b) != 16 {
 		return hexUpper(b), false
 	}
-	f := func(i int) int { return int(binary.LittleEndian.Uint16(b[2*i:])) }
-	buf := make([]byte, 0, 28)
-	buf = pad(buf, f(0), 4)
-	buf = append(buf, '-')
-	buf = pad(buf, f(1), 2)
-	buf = append(buf, '-')
-	buf = pad(buf, f(3), 2)
-	buf = append(buf, 'T')
-	buf = pad(buf, f(4), 2)
-	buf = append(buf, ':')
-	buf = pad(buf, f(5), 2)
-	buf = append(buf, ':')
-	buf = pad(buf, f(6), 2)
-	buf = append(buf, '.')
-	buf = pad(buf, f(7), 3)
-	buf = append(buf, "0000Z"...)
-	return string(buf), true
-}
-
-func pad(buf []byte, v, width int) []byte {
-	s := strconv.Itoa(v)
-	for i := len(s); i < width; i++ {
-		buf = append(buf, '0')
-	}
-	return append(buf, s...)
+	f := func(i int) uint16 { return binary.LittleEndian.Uint16(b[2*i:]) }
+	return fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03d0000Z", f(0), f(1), f(3), f(4), f(5), f(6), f(7)), true
 }
 
 // formatSID renders a binary SID as "S-R-A-S1-S2…". An authority above

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	vx "www.velocidex.com/golang/evtx"
 
+	"github.com/edr-lab/edr/corpus/internal/eventxml"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/internal/testutil"
 )
@@ -549,18 +549,10 @@ func (p *printer) textToken() error {
 	return nil
 }
 
-// xmlNode is a generic element for encoding/xml.
-type xmlNode struct {
-	XMLName xml.Name
-	Attrs   []xml.Attr `xml:",any,attr"`
-	Text    string     `xml:",chardata"`
-	Kids    []xmlNode  `xml:",any"`
-}
-
 // flattenXML flattens event XML into the same keys as flattenVX.
 func flattenXML(t *testing.T, s string, out map[string]any) {
-	var root xmlNode
-	require.NoError(t, xml.Unmarshal([]byte(s), &root), s)
+	root, err := eventxml.Parse(s)
+	require.NoError(t, err, s)
 	var unnamed []string
 	for _, part := range root.Kids {
 		switch part.XMLName.Local {
@@ -575,12 +567,7 @@ func flattenXML(t *testing.T, s string, out map[string]any) {
 			}
 		case "EventData":
 			for _, d := range part.Kids {
-				name := ""
-				for _, a := range d.Attrs {
-					if a.Name.Local == "Name" {
-						name = a.Value
-					}
-				}
+				name, _ := d.Attr("Name")
 				if name == "" {
 					unnamed = append(unnamed, d.Text)
 				} else {
@@ -602,9 +589,9 @@ func flattenXML(t *testing.T, s string, out map[string]any) {
 	}
 }
 
-func leavesXML(n xmlNode, out map[string]any) {
+func leavesXML(n eventxml.Node, out map[string]any) {
 	for _, a := range n.Attrs {
-		if a.Name.Local != "xmlns" {
+		if !eventxml.IsNamespace(a) {
 			out[n.XMLName.Local+"|"+a.Name.Local] = a.Value
 		}
 	}
@@ -619,5 +606,3 @@ func leavesXML(n xmlNode, out map[string]any) {
 		out[n.XMLName.Local+"|"+k.XMLName.Local] = k.Text
 	}
 }
-
-var _ = filepath.Base

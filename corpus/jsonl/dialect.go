@@ -2,6 +2,7 @@ package jsonl
 
 import (
 	"bytes"
+	"hash/maphash"
 	"strings"
 	"time"
 
@@ -46,8 +47,8 @@ type mapper struct {
 	roles []role
 	def   *event.Def // of the event being mapped, once known (defOK)
 	defOK bool
-	keys  map[string]string
-	vals  map[string]string
+	keys  internCache
+	vals  internCache
 }
 
 // path returns the keys from the top level down to node n. With dots, keys
@@ -207,44 +208,59 @@ func (m *mapper) evtxDump() {
 func (m *mapper) beats() {
 	b, d := m.b, m.d
 	var stamp string
-	for pass := 0; pass < 2; pass++ {
-		for i := range d.leaves {
-			l := &d.leaves[i]
-			p := m.path(l.node, true)
-			if len(p) == 0 {
-				continue
-			}
-			if len(p) >= 2 && string(p[0]) == "winlog" {
-				p = p[1:]
-			} else if string(p[0]) == "@timestamp" {
-				stamp = d.text(l)
-				continue
-			} else if !beatsTop(p) {
-				if pass == 1 {
-					b.Meta(joinPath(p), d.text(l))
-				}
-				continue
-			}
-			sys, isSys := beatsSystem(p)
-			switch {
-			case isSys && pass == 0:
-				b.System(sys, d.text(l))
-			case isSys:
-			case pass == 0:
-			case len(p) >= 2 && (string(p[0]) == "event_data" || string(p[0]) == "user_data"):
-				if string(p[len(p)-1]) == "xml_name" && len(p) == 2 {
-					b.Meta(joinPath(p), d.text(l))
-				} else {
-					b.Data(string(p[len(p)-1]), d.text(l))
-				}
-			default:
-				b.Meta("winlog."+joinPath(p), d.text(l))
-			}
+	// One pass decides what each leaf is (paths are built once), a second
+	// sets the System part, a third the data: the event type decides how
+	// data fields resolve.
+	m.roles = m.roles[:0]
+	for i := range d.leaves {
+		l := &d.leaves[i]
+		r := role{}
+		p := m.path(l.node, true)
+		switch {
+		case len(p) == 0:
+			r.skip = true
+		case len(p) >= 2 && string(p[0]) == "winlog":
+			p = p[1:]
+			r.sys, r.isSys = beatsSystem(p)
+			r.name = m.beatsName(p, "winlog.")
+		case string(p[0]) == "@timestamp":
+			stamp, r.skip = d.text(l), true
+		case beatsTop(p):
+			r.sys, r.isSys = beatsSystem(p)
+			r.name = m.beatsName(p, "")
+		default:
+			r.meta, r.name = true, joinPath(p)
+		}
+		m.roles = append(m.roles, r)
+	}
+	for i := range m.roles {
+		if r := &m.roles[i]; r.isSys {
+			b.System(r.sys, m.value(&d.leaves[i]))
+		}
+	}
+	for i := range m.roles {
+		r := &m.roles[i]
+		switch {
+		case r.skip || r.isSys:
+		case r.meta:
+			b.Meta(r.name, m.value(&d.leaves[i]))
+		default:
+			b.Data(r.name, m.value(&d.leaves[i]))
 		}
 	}
 	if !b.HasTime() && stamp != "" {
 		b.System(winevt.KeyTimeCreated, stamp)
 	}
+}
+
+// beatsName names a non-System winlog leaf: event_data/user_data fields by
+// their own (leaf) name; anything else is Beats metadata, kept under its
+// dotted path (prefix is "winlog." when the leaf was under winlog).
+func (m *mapper) beatsName(p [][]byte, prefix string) string {
+	if len(p) >= 2 && (string(p[0]) == "event_data" || string(p[0]) == "user_data") && !(len(p) == 2 && string(p[1]) == "xml_name") {
+		return m.intern(p[len(p)-1])
+	}
+	return prefix + joinPath(p)
 }
 
 // beatsTop reports whether a top-level path is one of Winlogbeat 6.x's
@@ -290,10 +306,10 @@ func beatsSystem(p [][]byte) (string, bool) {
 			return winevt.KeyExecutionThread, true
 		}
 	case 2:
-		switch string(p[0]) + "." + string(p[1]) {
-		case "process.pid":
+		switch {
+		case string(p[0]) == "process" && string(p[1]) == "pid":
 			return winevt.KeyExecutionProcess, true
-		case "user.identifier":
+		case string(p[0]) == "user" && string(p[1]) == "identifier":
 			return winevt.KeyUserID, true
 		}
 	case 3:
@@ -451,6 +467,9 @@ type role struct {
 	isSys  bool
 	nested bool
 	procID bool
+	skip   bool
+	meta   bool   // beats: metadata, not event data
+	name   string // beats: the data or metadata name
 }
 
 func isSmallUint(b []byte) bool {
@@ -465,46 +484,45 @@ func isSmallUint(b []byte) bool {
 	return true
 }
 
-// maxIntern bounds the interning caches; short values (channels, hosts,
-// users, "-") repeat on almost every line.
-const (
-	maxIntern    = 1 << 16
-	maxInternLen = 64
-)
+// maxInternLen bounds the values worth interning: short values (users,
+// hosts, "-", integrity levels, states) repeat on almost every line.
+const maxInternLen = 64
 
 // name returns a node's key as an interned string.
-func (m *mapper) name(n *node) string {
-	kb := m.d.key(n)
-	if s, ok := m.keys[string(kb)]; ok {
-		return s
-	}
-	s := string(kb)
-	if m.keys == nil {
-		m.keys = map[string]string{}
-	}
-	if len(m.keys) < maxIntern {
-		m.keys[s] = s
-	}
-	return s
-}
+func (m *mapper) name(n *node) string { return m.keys.get(m.d.key(n)) }
+
+// intern returns b as a string, shared with earlier equal keys.
+func (m *mapper) intern(kb []byte) string { return m.keys.get(kb) }
 
 // value returns a leaf's value as a string, interning short ones.
 func (m *mapper) value(l *leaf) string {
 	if l.kind != kString || l.esc || l.val.e-l.val.s > maxInternLen {
 		return m.d.text(l)
 	}
-	raw := m.d.buf[l.val.s:l.val.e]
-	if s, ok := m.vals[string(raw)]; ok {
+	return m.vals.get(m.d.buf[l.val.s:l.val.e])
+}
+
+// internCache is a direct-mapped cache of strings by content: a hit
+// returns the string made earlier, a miss makes one and takes the slot.
+// Cheaper than a map (no probing, no growth) and bounded.
+type internCache struct {
+	seed  maphash.Seed
+	slots []string
+}
+
+const internSlots = 1 << 12
+
+func (c *internCache) get(b []byte) string {
+	if c.slots == nil {
+		c.seed = maphash.MakeSeed()
+		c.slots = make([]string, internSlots)
+	}
+	i := maphash.Bytes(c.seed, b) & (internSlots - 1)
+	if s := c.slots[i]; s == string(b) {
 		return s
 	}
-	s := string(raw)
-	if m.vals == nil {
-		m.vals = map[string]string{}
-	}
-	if len(m.vals) >= maxIntern {
-		clear(m.vals)
-	}
-	m.vals[s] = s
+	s := string(b)
+	c.slots[i] = s
 	return s
 }
 

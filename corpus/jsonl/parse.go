@@ -129,19 +129,28 @@ func (d *doc) object(i int, parent int32, depth int) (int, error) {
 		if i, err = d.value(skipWS(b, i+1), self, depth+1); err != nil {
 			return i, err
 		}
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return i, errIncomplete
-		}
-		switch b[i] {
-		case ',':
-			i = skipWS(b, i+1)
-		case '}':
-			return i + 1, nil
-		default:
-			return i, d.errAt(i, "expected ',' or '}'")
+		var done bool
+		if i, done, err = d.next(i, '}'); done || err != nil {
+			return i, err
 		}
 	}
+}
+
+// next moves past the separator after a member or element: ',' (more
+// follow) or the closing byte (done).
+func (d *doc) next(i int, closing byte) (int, bool, error) {
+	b := d.buf
+	i = skipWS(b, i)
+	if i >= len(b) {
+		return i, false, errIncomplete
+	}
+	switch b[i] {
+	case ',':
+		return skipWS(b, i+1), false, nil
+	case closing:
+		return i + 1, true, nil
+	}
+	return i, false, d.errAt(i, "expected ',' or '"+string(closing)+"'")
 }
 
 // value parses any value at i belonging to node n.
@@ -211,17 +220,9 @@ func (d *doc) array(i int, n int32, depth int) (int, error) {
 		if i, err = d.value(i, n, depth+1); err != nil {
 			return i, err
 		}
-		i = skipWS(b, i)
-		if i >= len(b) {
-			return i, errIncomplete
-		}
-		switch b[i] {
-		case ',':
-			i = skipWS(b, i+1)
-		case ']':
-			return i + 1, nil
-		default:
-			return i, d.errAt(i, "expected ',' or ']'")
+		var done bool
+		if i, done, err = d.next(i, ']'); done || err != nil {
+			return i, err
 		}
 	}
 }
@@ -233,6 +234,21 @@ func (d *doc) array(i int, n int32, depth int) (int, error) {
 func (d *doc) str(i int) (s, e int, esc bool, err error) {
 	b := d.buf
 	s = i + 1
+	// Most keys and values are short: a plain loop beats two IndexByte
+	// calls there.
+	for j := s; j < len(b) && j < s+32; j++ {
+		switch b[j] {
+		case '"':
+			return s, j, false, nil
+		case '\\':
+			return d.strSlow(s)
+		}
+	}
+	return d.strSlow(s)
+}
+
+func (d *doc) strSlow(s int) (_, e int, esc bool, err error) {
+	b := d.buf
 	j := s
 	for {
 		k := bytes.IndexByte(b[j:], '"')

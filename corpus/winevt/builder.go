@@ -61,8 +61,8 @@ var (
 
 	// envelope fields are filled from the System part only; a data field of
 	// the same name goes to the key/value part instead of overwriting them.
-	envelope = func() map[event.FieldID]bool {
-		m := map[event.FieldID]bool{}
+	envelope = func() []bool {
+		m := make([]bool, event.NumFields())
 		for _, id := range []event.FieldID{event.FComputer, event.FSecurityUserID, fProviderGuid, fEventVersion,
 			fLevel, fTask, fOpcode, fKeywords, fExecProcessID, fExecThreadID, fActivityID, fRelatedActivityID} {
 			m[id] = true
@@ -132,26 +132,18 @@ func (b *Builder) System(key, v string) {
 		return
 	}
 	e := b.e
+	if f, ok := envKeys[key]; ok {
+		b.setEnv(f.id, f.t, v)
+		return
+	}
 	switch key {
 	case KeyProviderName:
 		e.Provider = v
-	case KeyProviderGuid:
-		b.setEnv(fProviderGuid, event.GUID, v)
 	case KeyEventID:
 		b.setEventID(v)
 	case KeyQualifiers:
 		b.qualSet = true
 		b.setExtra(ExtraQualifiers, b.number(v))
-	case KeyVersion:
-		b.setEnv(fEventVersion, event.UInt, v)
-	case KeyLevel:
-		b.setEnv(fLevel, event.UInt, v)
-	case KeyTask:
-		b.setEnv(fTask, event.UInt, v)
-	case KeyOpcode:
-		b.setEnv(fOpcode, event.UInt, v)
-	case KeyKeywords:
-		b.setEnv(fKeywords, event.Hex, v)
 	case KeyTimeCreated:
 		b.setTimeString(v)
 	case KeyEventRecordID:
@@ -160,14 +152,6 @@ func (b *Builder) System(key, v string) {
 		} else {
 			b.setExtra(key, v)
 		}
-	case KeyActivityID:
-		b.setEnv(fActivityID, event.GUID, v)
-	case KeyRelatedActivity:
-		b.setEnv(fRelatedActivityID, event.GUID, v)
-	case KeyExecutionProcess:
-		b.setEnv(fExecProcessID, event.UInt, v)
-	case KeyExecutionThread:
-		b.setEnv(fExecThreadID, event.UInt, v)
 	case KeyChannel:
 		if v != b.lastChannel {
 			b.lastChannel, b.lastCanonical = v, event.CanonicalChannel(v)
@@ -180,6 +164,19 @@ func (b *Builder) System(key, v string) {
 	default:
 		b.setExtra(key, v)
 	}
+}
+
+// envKeys are the System keys stored in envelope fields, with the type
+// their foreign renderings are normalized by.
+var envKeys = map[string]struct {
+	id event.FieldID
+	t  event.Type
+}{
+	KeyProviderGuid: {fProviderGuid, event.GUID}, KeyVersion: {fEventVersion, event.UInt},
+	KeyLevel: {fLevel, event.UInt}, KeyTask: {fTask, event.UInt}, KeyOpcode: {fOpcode, event.UInt},
+	KeyKeywords: {fKeywords, event.Hex}, KeyActivityID: {fActivityID, event.GUID},
+	KeyRelatedActivity: {fRelatedActivityID, event.GUID}, KeyExecutionProcess: {fExecProcessID, event.UInt},
+	KeyExecutionThread: {fExecThreadID, event.UInt},
 }
 
 func (b *Builder) setEnv(id event.FieldID, t event.Type, v string) {
