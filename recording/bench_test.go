@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -74,7 +73,7 @@ func BenchmarkWrite(b *testing.B) {
 		events += s.Events
 	}
 	b.ReportMetric(float64(events)/wall.Seconds(), "ev/s")
-	b.ReportMetric(float64(events)/cpu.Seconds(), "ev/cpu-s")
+	reportCPU(b, float64(events), cpu)
 	b.ReportMetric(float64(bytes)/float64(events), "B/ev")
 }
 
@@ -152,17 +151,15 @@ func benchRead(b *testing.B, opts ReaderOptions) {
 	el := time.Since(start)
 	cpu := cpuTime() - cpu0
 	b.ReportMetric(float64(n)*float64(b.N)/el.Seconds(), "ev/s")
-	b.ReportMetric(float64(n)*float64(b.N)/cpu.Seconds(), "ev/cpu-s")
+	reportCPU(b, float64(n)*float64(b.N), cpu)
 }
 
-// cpuTime is the process's user+system CPU time (getrusage): on a shared
-// machine, events per CPU-second vary much less than events per second.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+// reportCPU reports events per CPU-second: on a shared machine it varies
+// much less than events per second.
+func reportCPU(b *testing.B, events float64, cpu time.Duration) {
+	if cpu > 0 {
+		b.ReportMetric(events/cpu.Seconds(), "ev/cpu-s")
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkRead(b *testing.B) {
