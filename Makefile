@@ -25,6 +25,7 @@ demo: build
 	rm -rf $(DEMO_DIR)
 	./bin/edr generate --out $(DEMO_DIR)/recording --events $(DEMO_EVENTS) --seed 1
 	./bin/edr inspect $(DEMO_DIR)/recording
+	./bin/edr replay --alerts $(DEMO_DIR)/alerts.json --print $(DEMO_DIR)/recording
 
 test: deps
 	$(GO) test -race -timeout 60m $(TEST_PKGS)

@@ -354,3 +354,63 @@ func parsePID(s string) (int64, bool) {
 	n, err := strconv.ParseInt(s, base, 64)
 	return n, err == nil && n >= 0
 }
+
+// AppendText appends a one-line human summary of the alert (console
+// output): time, host, severity, engine, rule, event and acting process.
+func (a *Alert) AppendText(dst []byte) []byte {
+	ev := a.Event
+	dst = append(dst, formatTimestamp(ev.Time)...)
+	dst = append(dst, ' ')
+	dst = append(dst, ev.Host...)
+	dst = append(dst, ' ')
+	dst = append(dst, a.Severity.String()...)
+	dst = append(dst, ' ')
+	dst = append(dst, a.Hit.Rule.Engine...)
+	dst = append(dst, ' ')
+	dst = appendQuoted(dst, a.Hit.Rule.Name)
+	if ev.Channel != "" {
+		dst = append(dst, " event="...)
+		dst = append(dst, ev.Channel...)
+		dst = append(dst, '/')
+		dst = strconv.AppendUint(dst, uint64(ev.EventID), 10)
+	}
+	_, pid := actorIDs(ev)
+	image := ev.Value(event.FImage)
+	if image == "" {
+		image = ev.Value(event.FSourceImage)
+	}
+	if p := a.Proc; p != nil {
+		if image == "" {
+			image = p.Image
+		}
+		if pid == "" {
+			pid = p.PID
+		}
+	}
+	if image != "" {
+		dst = append(dst, " process="...)
+		dst = appendQuoted(dst, image)
+	}
+	if pid != "" {
+		dst = append(dst, " pid="...)
+		dst = append(dst, pid...)
+	}
+	if a.Replayed {
+		dst = append(dst, " (replayed)"...)
+	}
+	return append(dst, '\n')
+}
+
+// appendQuoted quotes s for a console line without escaping backslashes
+// (Windows paths stay readable); control characters become spaces.
+func appendQuoted(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == 0x7f {
+			c = ' '
+		}
+		dst = append(dst, c)
+	}
+	return append(dst, '"')
+}

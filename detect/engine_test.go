@@ -336,3 +336,11 @@ func TestNewNeedsSink(t *testing.T) {
 	_, err := detect.New(detect.Options{})
 	assert.Error(t, err)
 }
+
+func TestAlertTextLine(t *testing.T) {
+	evs := processChain()
+	a := &detect.Alert{Event: evs[2], Hit: &detect.Hit{Rule: sigmaRule("11111111-1111-4111-8111-111111111111", "Whoami\nAll", "medium")},
+		Severity: detect.SeverityMedium, Replayed: true}
+	assert.Equal(t, `2023-11-14T22:13:22.000Z WS01 medium sigma "Whoami All" event=Microsoft-Windows-Sysmon/Operational/1 process="C:\Windows\System32\whoami.exe" pid=700 (replayed)`+"\n",
+		string(a.AppendText(nil)))
+}

@@ -39,6 +39,7 @@ func init() {
 			&cli.StringFlag{Name: "match-debug", Usage: "off, summary or full (default: the config's alerts.match_debug)"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail on a corrupt segment or a rule that does not load"},
 			&cli.IntFlag{Name: "parallel", Usage: "segment decoders per recording (0: one per CPU)"},
+			&cli.BoolFlag{Name: "print", Usage: "also print one human line per alert on stdout (use with --alerts FILE)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no summary on stderr"},
 		},
 		Action: replayAction,
@@ -81,13 +82,25 @@ func replayAction(c *cli.Context) error {
 		return exitf(1, "replay: %v", err)
 	}
 	w := sink.NewStreamWriter(out, sink.WriterOptions{Queue: 4096})
-	opts := replay.Options{Rules: ruleSet, Sink: w, MatchDebug: set.debug}
+	sinks := sink.Multi{w}
+	var text *sink.Writer
+	if c.Bool("print") {
+		if a := c.String("alerts"); a == "" || a == "-" {
+			return exitf(2, "replay: --print needs --alerts FILE (stdout carries the text lines)")
+		}
+		text = sink.NewStreamWriter(c.App.Writer, sink.WriterOptions{Queue: 4096, Text: true})
+		sinks = append(sinks, text)
+	}
+	opts := replay.Options{Rules: ruleSet, Sink: sinks, MatchDebug: set.debug}
 	if st := recs.Store(); st != nil {
 		opts.Store = st
 	}
 	start := time.Now() // for the summary's events/s only; never reaches alerts
 	sum, runErr := replay.Run(recs.Source(), opts)
 	closeErr := errors.Join(w.Close(), closeOut())
+	if text != nil {
+		closeErr = errors.Join(closeErr, text.Close())
+	}
 	if sum != nil {
 		sum.Wall = time.Since(start)
 		recs.Fill(sum)

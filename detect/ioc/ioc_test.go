@@ -212,7 +212,7 @@ func TestLokiLists(t *testing.T) {
 	}
 	files := []string{
 		write("filename-iocs.txt", "# Regin\n\\\\usbclass\\.sys;80\n\\\\low\\.exe;40\n(?i)\\\\procdump(64)?\\.exe;50;(?i)SysInternals\\\\\n\\\\nosemi\n"),
-		write("c2-iocs.txt", "# Op X\nevil.example\n10.0.0.1;65\n10.2.0.0/16\n"),
+		write("c2-iocs.txt", "# Op X\nevil.example\n10.0.0.1;65\n10.2.0.0/16\nc2.example;70;Op Y server\n"),
 		write("hash-iocs.txt", eicarMD5+";EICAR\n# LOLDrivers\n"+eicarSHA1+";60;vuln.sys - driver\n"+eicarSHA256+"\n"),
 		write("other.txt", "x\n"),
 	}
@@ -222,7 +222,7 @@ func TestLokiLists(t *testing.T) {
 	assert.Contains(t, errs[1].Error(), "other.txt")
 	st := s.Stats()
 	assert.Equal(t, 2, st.Regexes, "the score-40 line is below LokiMinScore")
-	assert.Equal(t, 1, st.Domains)
+	assert.Equal(t, 2, st.Domains)
 	assert.Equal(t, 1, st.IPs)
 	assert.Equal(t, 1, st.CIDRs)
 	assert.Equal(t, 1, st.MD5)
@@ -237,6 +237,9 @@ func TestLokiLists(t *testing.T) {
 	require.Len(t, hits, 2)
 	assert.Equal(t, "Op X (score 65)", hits[0].Comment)
 	assert.Equal(t, "Op X", hits[1].Comment)
+	hits = s.MatchDomain("c2.example", "QueryName", nil)
+	require.Len(t, hits, 1)
+	assert.Equal(t, "Op Y server (score 70)", hits[0].Comment)
 }
 
 func TestDuplicatesAllReported(t *testing.T) {

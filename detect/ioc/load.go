@@ -254,29 +254,27 @@ func (b *builder) addLokiFilename(line, section string, src pos) error {
 	return b.addPath(expr, comment, strings.TrimSpace(fp), false, src)
 }
 
-// lokiComment turns LOKI's "SCORE;COMMENT" (newer lists) or "COMMENT"
-// into one comment, the section title standing in for a missing one.
+// lokiComment reads what follows a LOKI value: "SCORE;COMMENT" (newer
+// lists), "SCORE", "COMMENT" or nothing; the section title stands in for a
+// missing comment.
 func lokiComment(comment, section string) string {
-	if score, rest, ok := strings.Cut(comment, ";"); ok {
-		if _, err := strconv.Atoi(strings.TrimSpace(score)); err == nil {
-			return strings.TrimSpace(rest) + " (score " + strings.TrimSpace(score) + ")"
-		}
+	score, rest, _ := strings.Cut(comment, ";")
+	if _, err := strconv.Atoi(strings.TrimSpace(score)); err != nil {
+		score, rest = "", comment
 	}
-	if comment == "" {
-		return section
+	text := strings.TrimSpace(rest)
+	if text == "" {
+		text = section
 	}
-	return comment
+	if score = strings.TrimSpace(score); score != "" {
+		text = strings.TrimSpace(text + " (score " + score + ")")
+	}
+	return text
 }
 
 // addLokiC2 adds a C2 server: an address, a range or a domain.
-func (b *builder) addLokiC2(value, score, section string, src pos) error {
-	comment := section
-	if score != "" {
-		if _, err := strconv.Atoi(score); err != nil {
-			return errScore
-		}
-		comment = strings.TrimSpace(section + " (score " + score + ")")
-	}
+func (b *builder) addLokiC2(value, comment, section string, src pos) error {
+	comment = lokiComment(comment, section)
 	if p, exact, err := parseIPIndicator(value); err == nil {
 		b.insertIP(p, exact, value, comment, src)
 		return nil

@@ -39,19 +39,10 @@ detection:
         Protocol: tcp
     condition: sel
 `
-	p4688 := &event.Event{Channel: event.ChannelSecurity, EventID: 4688}
-	for k, v := range map[string]string{"NewProcessName": `C:\Windows\System32\whoami.exe`, "ParentProcessName": `C:\Windows\System32\cmd.exe`,
-		"MandatoryLabel": "S-1-16-12288", "TargetUserName": "-", "SubjectUserName": "alice", "SubjectDomainName": "CORP", "NewProcessId": "0x1a2c"} {
-		p4688.SetByName(k, v)
-	}
-	r4657 := &event.Event{Channel: event.ChannelSecurity, EventID: 4657}
-	for k, v := range map[string]string{"ObjectName": `\REGISTRY\MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Run`, "ObjectValueName": "x", "NewValue": `C:\evil.exe`} {
-		r4657.SetByName(k, v)
-	}
-	n5156 := &event.Event{Channel: event.ChannelSecurity, EventID: 5156}
-	for k, v := range map[string]string{"DestPort": "3389", "Direction": "%%14593", "Protocol": "6", "Application": `\device\harddiskvolume2\windows\system32\mstsc.exe`} {
-		n5156.SetByName(k, v)
-	}
+	p4688 := secEvent(4688, 0, "NewProcessName", `C:\Windows\System32\whoami.exe`, "ParentProcessName", `C:\Windows\System32\cmd.exe`,
+		"MandatoryLabel", "S-1-16-12288", "TargetUserName", "-", "SubjectUserName", "alice", "SubjectDomainName", "CORP", "NewProcessId", "0x1a2c")
+	r4657 := secEvent(4657, 0, "ObjectName", `\REGISTRY\MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Run`, "ObjectValueName", "x", "NewValue", `C:\evil.exe`)
+	n5156 := secEvent(5156, 0, "DestPort", "3389", "Direction", "%%14593", "Protocol", "6", "Application", `\device\harddiskvolume2\windows\system32\mstsc.exe`)
 	off := mustLoad(t, yml, sigma.Options{})
 	on := mustLoad(t, yml, sigma.Options{SecurityAudit: true})
 	for i, ev := range []*event.Event{p4688, r4657, n5156} {

@@ -127,34 +127,23 @@ func parseCondition(src string, names []string) (*condNode, error) {
 func (p *condParser) peek() condToken { return p.toks[p.pos] }
 func (p *condParser) next() condToken { t := p.toks[p.pos]; p.pos++; return t }
 
-func (p *condParser) expr() (*condNode, error) {
-	left, err := p.and()
-	if err != nil {
-		return nil, err
-	}
-	for p.peek().kind == 'k' && p.peek().text == "or" {
-		p.next()
-		right, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		left = merge(opOr, left, right)
-	}
-	return left, nil
-}
+func (p *condParser) expr() (*condNode, error) { return p.binary(opOr, "or", p.and) }
 
-func (p *condParser) and() (*condNode, error) {
-	left, err := p.unary()
+func (p *condParser) and() (*condNode, error) { return p.binary(opAnd, "and", p.unary) }
+
+// binary parses operand { keyword operand } into a flat node.
+func (p *condParser) binary(op condOp, keyword string, operand func() (*condNode, error)) (*condNode, error) {
+	left, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.peek().kind == 'k' && p.peek().text == "and" {
+	for p.peek().kind == 'k' && p.peek().text == keyword {
 		p.next()
-		right, err := p.unary()
+		right, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		left = merge(opAnd, left, right)
+		left = merge(op, left, right)
 	}
 	return left, nil
 }

@@ -151,38 +151,20 @@ detection:
 }
 
 func corrRule(typ, cond, rules, extra string) string {
-	return `title: corr
+	yml := `title: corr
 id: d0000000-0000-4000-8000-000000000001
 correlation:
     type: ` + typ + `
     rules: [` + rules + `]
     group-by: [Computer]
     timespan: 5m
-` + extra + cond + `---
-title: a
-name: rule_a
-id: d0000000-0000-4000-8000-00000000000a
-logsource: {product: windows, service: security}
-detection:
-    selection: {EventID: 4688, CommandLine|contains: 'whoami'}
-    condition: selection
----
-title: b
-name: rule_b
-id: d0000000-0000-4000-8000-00000000000b
-logsource: {product: windows, service: security}
-detection:
-    selection: {EventID: 4688, CommandLine|contains: 'ipconfig'}
-    condition: selection
----
-title: c
-name: rule_c
-id: d0000000-0000-4000-8000-00000000000c
-logsource: {product: windows, service: security}
-detection:
-    selection: {EventID: 4688, CommandLine|contains: 'net view'}
-    condition: selection
-`
+` + extra + cond
+	for _, r := range [][2]string{{"a", "whoami"}, {"b", "ipconfig"}, {"c", "net view"}} {
+		yml += "---\ntitle: " + r[0] + "\nname: rule_" + r[0] + "\nid: d0000000-0000-4000-8000-00000000000" + r[0] +
+			"\nlogsource: {product: windows, service: security}\ndetection:\n    selection: {EventID: 4688, CommandLine|contains: '" + r[1] +
+			"'}\n    condition: selection\n"
+	}
+	return yml
 }
 
 const corrID = "d0000000-0000-4000-8000-000000000001"

@@ -7,18 +7,8 @@ import "strings"
 func explain(c *evalCtx, r *Rule) []MatchedField {
 	var out []MatchedField
 	for i, s := range r.searches {
-		if !c.evalSearch(s) {
-			continue
-		}
 		for _, alt := range s.alts {
-			ok := true
-			for _, m := range alt {
-				if !c.evalMatcher(m) {
-					ok = false
-					break
-				}
-			}
-			if !ok {
+			if !c.evalAlt(alt) {
 				continue
 			}
 			for _, m := range alt {

@@ -189,18 +189,21 @@ func b2i8(b bool) int8 {
 
 func (c *evalCtx) evalSearch(s *search) bool {
 	for _, alt := range s.alts {
-		ok := true
-		for _, m := range alt {
-			if !c.evalMatcher(m) {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if c.evalAlt(alt) {
 			return true
 		}
 	}
 	return false
+}
+
+// evalAlt evaluates one map of a search: all its matchers must hold.
+func (c *evalCtx) evalAlt(alt []*matcher) bool {
+	for _, m := range alt {
+		if !c.evalMatcher(m) {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *evalCtx) evalMatcher(m *matcher) bool {

@@ -197,30 +197,47 @@ func parseDoc(path string, index int, n *yaml.Node) (*rawDoc, error) {
 }
 
 func parseDetection(d *rawDoc, det *yaml.Node) error {
-	if det.Kind != yaml.MappingNode {
-		return &LoadError{Line: det.Line, Construct: "detection", Err: errors.New("not a mapping")}
+	return parseSearchMap(d, det, "detection", func(k, v *yaml.Node) error {
+		if k.Value == "timeframe" {
+			return &LoadError{Line: k.Line, Construct: "timeframe", Err: errors.New("Sigma v1 aggregation window is unsupported; write a v2 correlation rule")}
+		}
+		return errNotSpecial
+	})
+}
+
+var errNotSpecial = errors.New("not a special key")
+
+// parseSearchMap reads a detection-like mapping: `condition`, the keys
+// special handles (it returns errNotSpecial for the others), and search
+// identifiers.
+func parseSearchMap(d *rawDoc, n *yaml.Node, construct string, special func(k, v *yaml.Node) error) error {
+	if n.Kind != yaml.MappingNode {
+		return &LoadError{Line: n.Line, Construct: construct, Err: errors.New("not a mapping")}
 	}
-	for i := 0; i+1 < len(det.Content); i += 2 {
-		k, v := det.Content[i], det.Content[i+1]
-		switch k.Value {
-		case "condition":
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Value == "condition" {
 			conds, err := conditionStrings(v)
 			if err != nil {
 				return err
 			}
 			d.conditions, d.condLine = conds, v.Line
-		case "timeframe":
-			return &LoadError{Line: k.Line, Construct: "timeframe", Err: errors.New("Sigma v1 aggregation window is unsupported; write a v2 correlation rule")}
-		default:
-			s, err := decodeSearch(k, v)
+			continue
+		}
+		if err := special(k, v); err != errNotSpecial {
 			if err != nil {
 				return err
 			}
-			d.searches = append(d.searches, s)
+			continue
 		}
+		s, err := decodeSearch(k, v)
+		if err != nil {
+			return err
+		}
+		d.searches = append(d.searches, s)
 	}
 	if d.conditions == nil {
-		return &LoadError{Line: det.Line, Construct: "condition", Err: errors.New("detection has no condition")}
+		return &LoadError{Line: n.Line, Construct: construct + " condition", Err: fmt.Errorf("%s has no condition", construct)}
 	}
 	return nil
 }
@@ -256,39 +273,21 @@ func conditionStrings(v *yaml.Node) ([]string, error) {
 // parseFilter reads a Sigma filter document: `filter: {rules, condition,
 // <search identifiers>}` (sigma-filters-specification.md).
 func parseFilter(d *rawDoc, f *yaml.Node) error {
-	if f.Kind != yaml.MappingNode {
-		return &LoadError{Line: f.Line, Construct: "filter", Err: errors.New("not a mapping")}
-	}
-	for i := 0; i+1 < len(f.Content); i += 2 {
-		k, v := f.Content[i], f.Content[i+1]
-		switch k.Value {
-		case "rules":
-			var l strList
-			if err := v.Decode(&l); err != nil {
-				return &LoadError{Line: v.Line, Construct: "filter rules", Err: err}
-			}
-			d.filterRules = l
-		case "condition":
-			conds, err := conditionStrings(v)
-			if err != nil {
-				return err
-			}
-			d.conditions, d.condLine = conds, v.Line
-		default:
-			s, err := decodeSearch(k, v)
-			if err != nil {
-				return err
-			}
-			d.searches = append(d.searches, s)
+	err := parseSearchMap(d, f, "filter", func(k, v *yaml.Node) error {
+		if k.Value != "rules" {
+			return errNotSpecial
 		}
+		var l strList
+		if err := v.Decode(&l); err != nil {
+			return &LoadError{Line: v.Line, Construct: "filter rules", Err: err}
+		}
+		d.filterRules = l
+		return nil
+	})
+	if err == nil && len(d.filterRules) == 0 {
+		err = &LoadError{Line: f.Line, Construct: "filter rules", Err: errors.New("filter names no rules")}
 	}
-	switch {
-	case len(d.filterRules) == 0:
-		return &LoadError{Line: f.Line, Construct: "filter rules", Err: errors.New("filter names no rules")}
-	case d.conditions == nil:
-		return &LoadError{Line: f.Line, Construct: "filter condition", Err: errors.New("filter has no condition")}
-	}
-	return nil
+	return err
 }
 
 // LoadError is a rule that could not be loaded: the file, document, line,

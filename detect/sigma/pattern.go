@@ -85,10 +85,12 @@ func (v sstr) text() string {
 	return b.String()
 }
 
-// String renders the value back in Sigma syntax (for debug output).
+// String renders the value back in Sigma syntax (for debug output),
+// escaping as little as the specification allows: a backslash is doubled
+// only before a wildcard or another backslash.
 func (v sstr) String() string {
 	var b strings.Builder
-	for _, p := range v {
+	for i, p := range v {
 		if p.wild != 0 {
 			b.WriteByte(p.wild)
 			continue
@@ -97,11 +99,22 @@ func (v sstr) String() string {
 			b.WriteString("%" + p.ph + "%")
 			continue
 		}
-		for i := 0; i < len(p.lit); i++ {
-			if c := p.lit[i]; c == '*' || c == '?' || c == '\\' {
+		nextWild := i+1 < len(v) && v[i+1].wild != 0
+		for j := 0; j < len(p.lit); j++ {
+			c := p.lit[j]
+			switch {
+			case c == '*' || c == '?':
 				b.WriteByte('\\')
+			case c == '\\':
+				var next byte
+				if j+1 < len(p.lit) {
+					next = p.lit[j+1]
+				}
+				if next == '*' || next == '?' || next == '\\' || (j+1 == len(p.lit) && nextWild) {
+					b.WriteByte('\\')
+				}
 			}
-			b.WriteByte(p.lit[i])
+			b.WriteByte(c)
 		}
 	}
 	return b.String()

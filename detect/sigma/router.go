@@ -1,6 +1,8 @@
 package sigma
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -63,7 +65,7 @@ func buildRouter(rs *Ruleset, rt *routeTable) *router {
 				continue // the detection's EventIDs never occur on this logsource
 			}
 			var guard []*matcher
-			for _, k := range sortedKeys(t.guard) {
+			for _, k := range slices.Sorted(maps.Keys(t.guard)) {
 				guard = append(guard, guardMatcher(cc, k, t.guard[k]))
 			}
 			if t.channels == nil {
@@ -108,7 +110,7 @@ func buildRouter(rs *Ruleset, rt *routeTable) *router {
 	for _, p := range places {
 		var targets []*chanRoute
 		if p.channel == "" {
-			for _, ch := range sortedChans(rtr.channels) {
+			for _, ch := range slices.Sorted(maps.Keys(rtr.channels)) {
 				targets = append(targets, rtr.channels[ch])
 			}
 			targets = append(targets, rtr.anyChan)
@@ -228,34 +230,12 @@ func (e *entry) anyGuard() {
 	e.guard = []*matcher{&m}
 }
 
-func sortedChans(m map[string]*chanRoute) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
+// mapValues returns a bucket map's values in EventID order.
 func mapValues(m map[uint16]*bucket) []*bucket {
-	keys := make([]int, 0, len(m))
-	for k := range m {
-		keys = append(keys, int(k))
+	out := make([]*bucket, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, m[k])
 	}
-	sort.Ints(keys)
-	out := make([]*bucket, len(keys))
-	for i, k := range keys {
-		out[i] = m[uint16(k)]
-	}
-	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }
 

@@ -49,6 +49,9 @@ type WriterOptions struct {
 	Queue  int    // queued alerts (default 1024)
 	Policy Policy // Block or Drop
 	Logger *slog.Logger
+	// Text writes one human line per alert (Alert.AppendText) instead of
+	// ECS JSON: console output.
+	Text bool
 }
 
 // WriterStats are the writer's counters; edr reports them.
@@ -124,7 +127,12 @@ func (w *Writer) Alert(a *detect.Alert) error {
 		return err
 	}
 	day := Day(time.Unix(0, a.Event.Time))
-	data := a.AppendJSON(nil)
+	var data []byte
+	if w.opts.Text {
+		data = a.AppendText(nil)
+	} else {
+		data = a.AppendJSON(nil)
+	}
 	if w.opts.Policy == Drop {
 		select {
 		case w.ch <- line{day, data}:

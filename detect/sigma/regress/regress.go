@@ -49,6 +49,19 @@ type Result struct {
 // the EVTX; an EVTX reader can be plugged in instead.
 type EventReader func(evtxPath string) (events []*event.Event, source string, err error)
 
+// Collect turns a streaming reader (such as corpus/evtx's, which reuses its
+// event) into an EventReader that keeps copies of the events.
+func Collect(source string, read func(path string, fn func(*event.Event) error) error) EventReader {
+	return func(path string) ([]*event.Event, string, error) {
+		var evs []*event.Event
+		err := read(path, func(e *event.Event) error {
+			evs = append(evs, e.Clone())
+			return nil
+		})
+		return evs, source, err
+	}
+}
+
 // JSONBeside reads <sample>.json beside the EVTX file.
 func JSONBeside(evtxPath string) ([]*event.Event, string, error) {
 	p := strings.TrimSuffix(evtxPath, filepath.Ext(evtxPath)) + ".json"

@@ -16,17 +16,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func evtxSample(path string) ([]*event.Event, string, error) {
-	var evs []*event.Event
-	st, err := evtx.ReadFile(path, func(e *event.Event) error {
-		evs = append(evs, e.Clone())
-		return nil
-	})
+var evtxSample = regress.Collect("evtx", func(path string, fn func(*event.Event) error) error {
+	st, err := evtx.ReadFile(path, fn)
 	if err == nil && st.Failed > 0 {
 		err = fmt.Errorf("%s: %d records failed", path, st.Failed)
 	}
-	return evs, "evtx", err
-}
+	return err
+})
 
 // manifestIDs reads the rule ids of regression_manifest.tsv.
 func manifestIDs(t *testing.T, root string) map[string]bool {
