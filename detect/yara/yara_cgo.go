@@ -33,6 +33,9 @@ func (r *Rules) Files() []string { return r.files }
 // NumRules is the number of rules compiled.
 func (r *Rules) NumRules() int { return len(r.names) }
 
+// Names lists the rule identifiers in rule order.
+func (r *Rules) Names() []string { return r.names }
+
 // Warnings are libyara's compiler warnings ("file:line: text").
 func (r *Rules) Warnings() []string { return r.warnings }
 

@@ -19,6 +19,9 @@ func (r *Rules) Files() []string { return nil }
 // NumRules is 0: YARA is compiled out.
 func (r *Rules) NumRules() int { return 0 }
 
+// Names lists nothing: YARA is compiled out.
+func (r *Rules) Names() []string { return nil }
+
 // Warnings lists nothing: YARA is compiled out.
 func (r *Rules) Warnings() []string { return nil }
 

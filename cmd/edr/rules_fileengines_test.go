@@ -1,0 +1,53 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/edr-lab/edr/detect/yara"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRulesValidateYARAAndIOC(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, content string) {
+		p := filepath.Join(dir, rel)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	write("yara/good.yar", "rule Good { strings: $a = \"x\" condition: $a }\nrule Good2 { condition: filename == \"a\" }\n")
+	write("yara/bad.yar", "rule Bad {\n condition: nosuch\n}\n")
+	write("yara/zdup.yar", "rule Good { condition: true }\n")
+	write("ioc/hashes.txt", "44d88612fea8a8f36de82e1278abb02f;eicar\nnot-a-hash\n")
+	write("ioc/c2-iocs.txt", "evil.example\n10.0.0.0/8;60\n")
+	write("ioc/README.txt", "not a list\n")
+
+	out, code := edr(t, "rules", "validate", dir)
+	assert.Equal(t, 1, code, out)
+	assert.Regexp(t, `error +\S+hashes.txt:2 .*not an MD5`, out)
+	assert.Regexp(t, `compiled +\S+hashes.txt hashes.txt "1 indicators"`, out)
+	assert.Regexp(t, `compiled +\S+c2-iocs.txt c2-iocs.txt "2 indicators"`, out)
+	assert.NotContains(t, out, "README.txt")
+	if !yara.Available {
+		assert.Regexp(t, `unsupported +\S+good.yar`, out)
+		return
+	}
+	assert.Regexp(t, `compiled +\S+good.yar Good "Good"`, out)
+	assert.Regexp(t, `compiled +\S+good.yar Good2 "Good2"`, out)
+	assert.Regexp(t, `error +\S+bad.yar:2 .*nosuch`, out)
+	assert.Regexp(t, `error +\S+zdup.yar:1 .*with the other files: .*Good`, out)
+	assert.True(t, strings.HasSuffix(strings.TrimSpace(strings.Split(out, "edr:")[0]), "errors"), out)
+}
+
+func TestVersionReportsYARA(t *testing.T) {
+	out, code := edr(t, "version")
+	require.Equal(t, 0, code, out)
+	if yara.Available {
+		assert.Regexp(t, `(?m)^yara: libyara 4\.2\.\d+ \(go-yara v4\)$`, out)
+	} else {
+		assert.Contains(t, out, "yara: YARA compiled out")
+	}
+}
