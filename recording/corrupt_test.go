@@ -17,13 +17,7 @@ import (
 // other two.
 func corruptFixture(t *testing.T) (dir, victim string, others []*event.Event) {
 	dir = t.TempDir()
-	g := newMixGen(5, 3, t0)
-	var in []*event.Event
-	for i := 0; i < 3000; i++ {
-		var e event.Event
-		g.next(&e)
-		in = append(in, e.Clone())
-	}
+	in := synthEvents(5, 3, 3000, 0)
 	want := writeAll(t, dir, WriterOptions{RowGroupRows: 400}, in)
 	paths, err := listSegments(dir)
 	require.NoError(t, err)

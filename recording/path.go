@@ -43,6 +43,17 @@ func encodeHost(h string) string {
 // dateOf is the UTC partition date of an event time.
 func dateOf(ns int64) string { return time.Unix(0, ns).UTC().Format("2006-01-02") }
 
+const nsPerDay = 24 * 3600 * 1_000_000_000
+
+// dayOf is the UTC day number of an event time (floor division).
+func dayOf(ns int64) int64 {
+	d := ns / nsPerDay
+	if ns%nsPerDay < 0 {
+		d--
+	}
+	return d
+}
+
 // segmentName is "<first-time>-<first-seq>.parquet": fixed width so that
 // names sort by time, and derived from the first event only so that the same
 // input always yields the same names.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/bits"
 	"strings"
+	"unsafe"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go/encoding/delta"
@@ -73,43 +74,140 @@ type rgBuffer struct {
 	extraN   []int32      // entries per row
 	extraK   []string
 	extraV   []string
+	arena    strArena
 }
 
 // dictColumn is one string column: a dictionary, one index per value and,
 // for optional columns, the rows that have a value (ascending).
 type dictColumn struct {
+	arena *strArena
+	// plain: the column chunk gave up its dictionary (mostly distinct
+	// values); vals then holds every value and idx is unused.
+	plain bool
+	vals  []string
 	m     map[string]int32
+	last  string // the previous value and its index: runs are common
+	lastI int32
 	dict  []string
 	bytes int
 	idx   []int32
 	rows  []int32
 }
 
+// Adaptive encoding: after plainCheck values, a column chunk whose values
+// are more than 3/4 distinct is written PLAIN. Its dictionary would barely
+// shrink it, and the lookups in a large map (cache misses) dominated the
+// write cost for such columns (process GUIDs, file names, ports).
+const plainCheck = 4096
+
 func (c *dictColumn) add(v string) {
+	if c.plain {
+		c.vals = append(c.vals, c.arena.clone(v))
+		c.bytes += len(v)
+		return
+	}
+	if len(c.idx) == plainCheck && len(c.dict) > plainCheck*3/4 {
+		c.toPlain()
+		c.vals = append(c.vals, c.arena.clone(v))
+		c.bytes += len(v)
+		return
+	}
+	if len(c.idx) > 0 && v == c.last {
+		c.idx = append(c.idx, c.lastI)
+		return
+	}
 	i, ok := c.m[v]
 	if !ok {
 		if c.m == nil {
 			c.m = make(map[string]int32)
 		}
-		v = strings.Clone(v)
+		v = c.arena.clone(v)
 		i = int32(len(c.dict))
 		c.m[v] = i
 		c.dict = append(c.dict, v)
 		c.bytes += len(v)
 	}
+	c.last, c.lastI = c.dict[i], i
 	c.idx = append(c.idx, i)
 }
 
+func (c *dictColumn) toPlain() {
+	c.plain = true
+	for _, i := range c.idx {
+		c.vals = append(c.vals, c.dict[i])
+	}
+	clear(c.m)
+	c.dict, c.idx, c.last = c.dict[:0], c.idx[:0], ""
+}
+
+// count is the number of values.
+func (c *dictColumn) count() int {
+	if c.plain {
+		return len(c.vals)
+	}
+	return len(c.idx)
+}
+
 func (c *dictColumn) reset() {
+	clear(c.vals)
+	c.vals, c.plain = c.vals[:0], false
 	clear(c.m)
 	clear(c.dict) // drop string references
+	c.last = ""
 	c.dict, c.idx, c.rows, c.bytes = c.dict[:0], c.idx[:0], c.rows[:0], 0
+}
+
+// strArena holds the strings of one row group (dictionary entries, Extra)
+// in large chunks that are reused for the next row group, so that a new
+// dictionary value costs a copy but no allocation.
+type strArena struct {
+	chunks [][]byte
+	cur    int
+}
+
+const arenaChunk = 1 << 20
+
+func (a *strArena) clone(s string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	if len(s) > arenaChunk/4 {
+		return strings.Clone(s)
+	}
+	if a.cur == len(a.chunks) || len(a.chunks[a.cur])+len(s) > cap(a.chunks[a.cur]) {
+		if a.cur < len(a.chunks) && len(a.chunks[a.cur]) > 0 {
+			a.cur++
+		}
+		if a.cur == len(a.chunks) {
+			a.chunks = append(a.chunks, make([]byte, 0, arenaChunk))
+		}
+	}
+	c := a.chunks[a.cur]
+	at := len(c)
+	c = append(c, s...)
+	a.chunks[a.cur] = c
+	return unsafe.String(&c[at], len(s))
+}
+
+// reset makes the chunks reusable: the caller guarantees no string from
+// them is referenced any more (dictionaries and maps are cleared).
+func (a *strArena) reset() {
+	for i := range a.chunks {
+		a.chunks[i] = a.chunks[i][:0]
+	}
+	a.cur = 0
 }
 
 func newPQEncoder(w io.Writer, rgRows int) *pqEncoder {
 	z, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
 	e := &pqEncoder{out: bufio.NewWriterSize(w, 1<<20), rgRows: rgRows, zenc: z}
 	e.rg.fields = make([]dictColumn, len(dataFields))
+	for i := range e.rg.fields {
+		e.rg.fields[i].arena = &e.rg.arena
+	}
+	for _, c := range []*dictColumn{&e.rg.host, &e.rg.channel, &e.rg.provider, &e.rg.source} {
+		c.arena = &e.rg.arena
+	}
 	e.write(pqMagic)
 	return e
 }
@@ -154,8 +252,8 @@ func (e *pqEncoder) addRow(time int64, host, channel, provider string, eventID u
 	}
 	rg.extraN = append(rg.extraN, int32(len(extra)))
 	for _, kv := range extra {
-		rg.extraK = append(rg.extraK, strings.Clone(kv[0]))
-		rg.extraV = append(rg.extraV, strings.Clone(kv[1]))
+		rg.extraK = append(rg.extraK, rg.arena.clone(kv[0]))
+		rg.extraV = append(rg.extraV, rg.arena.clone(kv[1]))
 	}
 	rg.n++
 	e.totalRows++
@@ -226,6 +324,7 @@ func (e *pqEncoder) resetRowGroup() {
 	clear(rg.extraK)
 	clear(rg.extraV)
 	rg.extraN, rg.extraK, rg.extraV = rg.extraN[:0], rg.extraK[:0], rg.extraV[:0]
+	rg.arena.reset()
 }
 
 // writePage compresses body and writes header + body; it returns the
@@ -305,15 +404,19 @@ func (e *pqEncoder) int32Column(name string, vals []int32) format.ColumnChunk {
 // data pages, or PLAIN pages when the dictionary is too big.
 func (e *pqEncoder) dictColumnChunk(name string, c *dictColumn, optional bool) format.ColumnChunk {
 	n := e.rg.n
-	nulls := int64(n - len(c.idx))
-	plain := c.bytes > maxDictBytes
+	nv := c.count()
+	nulls := int64(n - nv)
+	if !c.plain && c.bytes > maxDictBytes {
+		c.toPlain()
+	}
+	plain := c.plain
 	encs := []format.Encoding{format.Plain, format.RLE, format.RLEDictionary}
-	if plain || len(c.idx) == 0 {
+	if plain || nv == 0 {
 		encs = []format.Encoding{format.Plain, format.RLE}
 	}
 	cc := chunkMeta([]string{name}, format.ByteArray, encs, n, format.Statistics{NullCount: nulls})
 	cc.FileOffset = e.off
-	if len(c.idx) > 0 && !plain {
+	if nv > 0 && !plain {
 		cc.MetaData.DictionaryPageOffset = e.off
 		body := e.page[:0]
 		for _, s := range c.dict {
@@ -327,7 +430,7 @@ func (e *pqEncoder) dictColumnChunk(name string, c *dictColumn, optional bool) f
 		cc.MetaData.TotalCompressedSize += z
 	}
 	cc.MetaData.DataPageOffset = e.off
-	if optional && len(c.idx) == 0 {
+	if optional && nv == 0 {
 		// All null: one page holding a single run of zero levels.
 		body := binary.LittleEndian.AppendUint32(e.page[:0], 0)
 		body = appendRLERun(body, n, 0)
@@ -353,8 +456,7 @@ func (e *pqEncoder) dictColumnChunk(name string, c *dictColumn, optional bool) f
 		enc := format.RLEDictionary
 		if plain {
 			enc = format.Plain
-			for _, i := range c.idx[vi:vj] {
-				s := c.dict[i]
+			for _, s := range c.vals[vi:vj] {
 				body = binary.LittleEndian.AppendUint32(body, uint32(len(s)))
 				body = append(body, s...)
 			}

@@ -26,14 +26,12 @@ func (w *Writer) abandon(t *testing.T) {
 
 func TestRecoveryTurnsWALIntoSegment(t *testing.T) {
 	dir := t.TempDir()
-	g := newMixGen(11, 2, t0)
+	in := synthEvents(11, 2, 5000, 0)
 	var want []*event.Event
 	w, err := OpenWriter(dir, WriterOptions{RowGroupRows: 1000, MaxSegmentAge: 2e9, Snapshot: func(host string, ts int64) []byte { return []byte(host) }})
 	require.NoError(t, err)
-	for i := 0; i < 5000; i++ {
-		var e event.Event
-		g.next(&e)
-		require.NoError(t, w.Write(&e))
+	for _, e := range in {
+		require.NoError(t, w.Write(e))
 		want = append(want, e.Clone())
 	}
 	require.NoError(t, w.AddSource(SourceInfo{ContentHash: "sha256:1", Path: "a"}))

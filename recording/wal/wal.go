@@ -9,7 +9,7 @@
 //	magic "EDRWAL1\n"
 //	record*: u32 LE payload length | u32 LE CRC-32C of payload | payload
 //	payload: one zstd frame; decompressed, a sequence of entries
-//	entry:   kind byte | uvarint body length | body
+//	entry:   kind byte | u32 LE body length | body
 package wal
 
 import (
@@ -71,28 +71,23 @@ type Batch struct {
 	n   int
 }
 
+const entryHeader = 5
+
 // Append adds one entry.
 func (b *Batch) Append(kind byte, body []byte) {
 	b.buf = append(b.buf, kind)
-	b.buf = binary.AppendUvarint(b.buf, uint64(len(body)))
+	b.buf = binary.LittleEndian.AppendUint32(b.buf, uint32(len(body)))
 	b.buf = append(b.buf, body...)
 	b.n++
 }
 
-// AppendFunc adds one entry whose body fn appends to dst; it avoids a copy
-// of the body.
+// AppendFunc adds one entry whose body fn appends to dst, without copying
+// the body.
 func (b *Batch) AppendFunc(kind byte, fn func(dst []byte) []byte) {
-	b.buf = append(b.buf, kind)
-	// Reserve a maximal uvarint, then move the body if the length is shorter.
 	at := len(b.buf)
-	b.buf = append(b.buf, 0, 0, 0, 0, 0)
+	b.buf = append(b.buf, kind, 0, 0, 0, 0)
 	b.buf = fn(b.buf)
-	n := len(b.buf) - at - 5
-	var lb [binary.MaxVarintLen64]byte
-	ln := binary.PutUvarint(lb[:], uint64(n))
-	copy(b.buf[at:], lb[:ln])
-	copy(b.buf[at+ln:], b.buf[at+5:])
-	b.buf = b.buf[:at+ln+n]
+	binary.LittleEndian.PutUint32(b.buf[at+1:], uint32(len(b.buf)-at-entryHeader))
 	b.n++
 }
 
@@ -242,13 +237,16 @@ func splitEntries(plain []byte, fn func(kind byte, body []byte) error) (int, err
 	for pass := 0; pass < 2; pass++ {
 		n := 0
 		for p := plain; len(p) > 0; n++ {
+			if len(p) < entryHeader {
+				return 0, fmt.Errorf("%w: entry %d cut", ErrTorn, n)
+			}
 			kind := p[0]
-			ln, k := binary.Uvarint(p[1:])
-			if k <= 0 || ln > uint64(len(p)-1-k) {
+			ln := binary.LittleEndian.Uint32(p[1:])
+			if uint64(ln) > uint64(len(p)-entryHeader) {
 				return 0, fmt.Errorf("%w: entry %d malformed", ErrTorn, n)
 			}
-			body := p[1+k : 1+k+int(ln)]
-			p = p[1+k+int(ln):]
+			body := p[entryHeader : entryHeader+int(ln)]
+			p = p[entryHeader+int(ln):]
 			if pass == 1 {
 				if err := fn(kind, body); err != nil {
 					return n, err
