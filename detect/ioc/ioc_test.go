@@ -352,3 +352,13 @@ func TestConcurrentMatch(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A run of exact pieces that grows past maxAlternatives is cut, and what
+// all of its strings end with is carried into the next run.
+func TestLiteralRunCarriesCommonSuffix(t *testing.T) {
+	g := literalGroups(`[C-Zc-z]:\\[a-z0-9]\.(exe|vbs)$`, false)
+	require.NotEmpty(t, g)
+	assert.Len(t, g[0], 72)
+	assert.Contains(t, g[0], `:\a.exe`)
+	assert.Contains(t, g[0], `:\9.vbs`)
+}
