@@ -41,7 +41,7 @@ type Indicator struct {
 	Atomic  string // the event value that matched
 	Value   string // the indicator as written (hash, CIDR, *.domain, regex)
 	Comment string // the ";comment" of the indicator line
-	Source  string // file:line of the indicator
+	Source  string // file base name:line of the indicator
 }
 
 // YARAMatch describes a YARA rule match on a file.

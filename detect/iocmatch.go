@@ -2,6 +2,8 @@ package detect
 
 import (
 	"net/netip"
+	"path/filepath"
+	"strconv"
 
 	"github.com/edr-lab/edr/detect/ioc"
 	"github.com/edr-lab/edr/event"
@@ -68,7 +70,10 @@ func (m *IOCMatcher) hit(h *ioc.Hit, out []Hit) []Hit {
 		Atomic:  h.Value,
 		Value:   h.Indicator,
 		Comment: h.Comment,
-		Source:  h.Source.String(),
+		// The file's base name, not its path: alerts must not depend on
+		// where the rules were unpacked (replay output is byte-identical
+		// across machines).
+		Source: filepath.Base(h.Source.File) + ":" + strconv.Itoa(h.Source.Line),
 	}})
 }
 

@@ -73,6 +73,9 @@ func replayAction(c *cli.Context) error {
 	}
 	recs, err := replay.Open(c.Args().Slice(), set.read)
 	if err != nil {
+		if errors.Is(err, recording.ErrCorrupt) {
+			return exitf(3, "replay: %v", err)
+		}
 		return exitf(1, "replay: %v", err)
 	}
 	defer recs.Close()
@@ -159,6 +162,7 @@ func replaySettingsFrom(c *cli.Context) (*replaySettings, error) {
 	if len(sigmaPaths)+len(yaraPaths) > 0 || iocDir != "" {
 		// Rules named on the command line replace the configured ones.
 		s.ruleOpts.SigmaPaths, s.ruleOpts.YARAPaths, s.ruleOpts.IOC = sigmaPaths, yaraPaths, ioc.Paths{}
+		s.ruleOpts.SigmaRuleset = "" // rule.ruleset: the base name of each --sigma path
 		if iocDir != "" {
 			s.ruleOpts.IOC = replay.IOCFiles(iocDir)
 		}

@@ -61,5 +61,8 @@ func loadReplayConfig(path string) (replayConfig, error) {
 			rc.rulesDefault = rc.rulesDefault && isDefault(k)
 		}
 	}
+	if !rc.rulesDefault {
+		rc.ruleset = "" // rule.ruleset: the base name of the configured path
+	}
 	return rc, nil
 }

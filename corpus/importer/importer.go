@@ -175,6 +175,12 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	}
 	wopts := opts.Writer
 	wopts.Source = sourceOf(inputs, opts.Format)
+	if wopts.MaxSegmentAge == 0 {
+		// Imported logs are sparse in time (a few events an hour over
+		// months): hour-long segments would make hundreds of tiny files.
+		// Segments still never span a UTC day.
+		wopts.MaxSegmentAge = 24 * time.Hour
+	}
 	wopts.Producer = opts.Producer
 	w, err := recording.OpenWriter(opts.Out, wopts)
 	if err != nil {

@@ -551,8 +551,13 @@ func (g *Generator) fileTime(h *host, e *event.Event) {
 	e.Set(fPreviousCreationUtcTime, g.utc.format(prev))
 }
 
+// fileStream is the Zone.Identifier stream a browser or mail client writes
+// next to a download (network-heavy processes stand in for them).
 func (g *Generator) fileStream(h *host, e *event.Event) {
-	p := h.actor(actFile)
+	p := h.actor(actNet)
+	if p.img.system {
+		p = h.explorer
+	}
 	g.sysmon(e, h, 15)
 	subjectProc(e, p)
 	doc := g.expandHost(h, `{home}\Downloads\{doc}.pdf`)

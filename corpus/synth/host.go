@@ -273,7 +273,7 @@ func (g *Generator) boot(h *host) {
 		return p
 	}
 	sys := &image{path: "System", base: "system", ofn: "-", desc: "-", product: "-", company: "-", version: "-", fileClass: classSystem,
-		hashes: "-", cmds: []string{""}}
+		hashes: "-", cmds: []string{""}, system: true}
 	sys.w[actNet], sys.w[actFile] = 4, 2
 	h.images["system"] = sys
 	h.sysProc = start("system", nil, h.system, "-")

@@ -181,7 +181,7 @@ var envKeys = map[string]struct {
 
 func (b *Builder) setEnv(id event.FieldID, t event.Type, v string) {
 	if b.Foreign {
-		v = event.Normalize(t, b.number(v))
+		v = normalize(t, b.number(v))
 	}
 	b.e.Set(id, v)
 }
@@ -301,7 +301,7 @@ func (b *Builder) setData(def *event.Def, name, v string) {
 	}
 	if ok && !id.Virtual() && !envelope[id] {
 		if b.Foreign && def != nil && def.Has(id) {
-			v = event.Normalize(def.TypeOf(id), b.number(v))
+			v = normalize(def.TypeOf(id), b.number(v))
 		} else if b.Foreign {
 			v = b.number(v)
 		}
@@ -392,4 +392,34 @@ func splitClassic(e *event.Event, def *event.Def, parts []string) {
 			}
 		}
 	}
+}
+
+// normalize is event.Normalize without the allocation for values already
+// in the Windows rendering (GUIDs of Sysmon exports mostly are).
+func normalize(t event.Type, v string) string {
+	if t == event.GUID && canonicalGUID(v) {
+		return v
+	}
+	return event.Normalize(t, v)
+}
+
+// canonicalGUID: "{8-4-4-4-12}" in lower-case hex.
+func canonicalGUID(s string) bool {
+	if len(s) != 38 || s[0] != '{' || s[37] != '}' {
+		return false
+	}
+	for i := 1; i < 37; i++ {
+		c := s[i]
+		switch i {
+		case 9, 14, 19, 24:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
 }

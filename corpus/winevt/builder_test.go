@@ -112,3 +112,15 @@ func TestParseTime(t *testing.T) {
 	_, err := ParseTime("yesterday")
 	assert.Error(t, err)
 }
+
+func TestNormalizeKeepsCanonicalGUIDs(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"{5770385f-c22a-43e0-bf4c-06f5698ffbd9}", "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"},
+		{"{5770385F-C22A-43E0-BF4C-06F5698FFBD9}", "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"},
+		{"5770385F-C22A-43E0-BF4C-06F5698FFBD9", "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}"},
+		{"{5770385f-c22a-43e0-bf4c_06f5698ffbd9}", "{5770385f-c22a-43e0-bf4c_06f5698ffbd9}"},
+	} {
+		assert.Equal(t, c.want, normalize(event.GUID, c.in), c.in)
+		assert.Equal(t, event.Normalize(event.GUID, c.in), normalize(event.GUID, c.in), c.in)
+	}
+}

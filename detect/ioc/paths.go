@@ -323,9 +323,11 @@ func concatInfo(subs []*syntax.Regexp) litInfo {
 			cur = product(cur, in.exact)
 			continue
 		}
+		// Too many alternatives: close the run, but carry what all of its
+		// strings end with into the next one ("c:\", "d:\" … carry ":\").
 		allExact = false
 		flush()
-		cur = in.exact
+		cur = product([]string{commonSuffix(cur)}, in.exact)
 	}
 	if allExact {
 		out.exact = cur
@@ -333,6 +335,20 @@ func concatInfo(subs []*syntax.Regexp) litInfo {
 	}
 	flush()
 	return out
+}
+
+// commonSuffix is the longest string every element of set ends with.
+func commonSuffix(set []string) string {
+	if len(set) == 0 {
+		return ""
+	}
+	suf := set[0]
+	for _, x := range set[1:] {
+		for !strings.HasSuffix(x, suf) {
+			suf = suf[1:]
+		}
+	}
+	return suf
 }
 
 func product(a, b []string) []string {

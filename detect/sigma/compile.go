@@ -213,7 +213,7 @@ func (cc *compileCtx) compileMatcher(fm sigmago.FieldMatcher) (*matcher, error) 
 			m.null = true
 			continue
 		}
-		tests, err := cc.compileValue(v, mods, m.field.kind == fkKeyword)
+		tests, err := cc.compileValue(v, mods, m.field.kind == fkKeyword, m.field.kind == fkSchema && decimalFields[m.field.id])
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", src, err)
 		}
@@ -326,7 +326,29 @@ func scalarString(v interface{}) (string, bool, error) {
 	return "", false, fmt.Errorf("value %v of type %T is not a scalar", v, v)
 }
 
-func (cc *compileCtx) compileValue(v interface{}, mods modSet, keyword bool) ([]test, error) {
+// decimalFields are the schema fields rendered as decimal integers in every
+// event type that has them (EventID, ProcessId of Sysmon is, ProcessId of
+// Security is hex, so the latter field is not).
+var decimalFields = func() []bool {
+	dec := make([]bool, event.NumFields())
+	for _, f := range event.Fields() {
+		dec[f.ID] = f.Type == event.UInt || f.Type == event.Int
+	}
+	for _, d := range event.Defs() {
+		for _, f := range d.Fields {
+			if f.Type != event.UInt && f.Type != event.Int {
+				dec[f.ID] = false
+			}
+		}
+	}
+	return dec
+}()
+
+// compileValue compiles one value. An integer compared with a field that
+// Windows renders in decimal is compared as its decimal text (so the
+// prefilter can use it); with other fields numbers compare as numbers
+// (0x10 equals 16).
+func (cc *compileCtx) compileValue(v interface{}, mods modSet, keyword, decimalField bool) ([]test, error) {
 	s, numeric, err := scalarString(v)
 	if err != nil {
 		return nil, err
@@ -397,7 +419,9 @@ func (cc *compileCtx) compileValue(v interface{}, mods modSet, keyword bool) ([]
 	}
 	if numeric && len(mods.steps) == 0 && !mods.cased {
 		f, _ := parseNum(s)
-		tests[0].kind, tests[0].num = tNumEq, f
+		if !decimalField || f != float64(int64(f)) || strings.ContainsAny(s, ".eE") {
+			tests[0].kind, tests[0].num = tNumEq, f
+		}
 	}
 	return tests, nil
 }

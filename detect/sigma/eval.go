@@ -312,9 +312,10 @@ func (c *evalCtx) test(m *matcher, t *test, raw string) bool {
 }
 
 // Keyword searches look at the event's text fields: every present schema
-// field whose type is text (String, and the IP, SID and Hashes renderings;
-// not numbers, GUIDs, times or booleans, and not the header's EventID,
-// Channel, Provider_Name, EventRecordID) and every key/value field. That is
+// data field whose type is text (String, and the IP, SID and Hashes
+// renderings; not numbers, GUIDs, times or booleans, and not the System
+// envelope: EventID, Channel, Provider_Name, EventRecordID, Computer,
+// Security_UserID) and every key/value field. That is
 // edr's "message": a Windows event has no single message field. With all,
 // each value may match in a different field.
 var keywordFields = func() []bool {
@@ -325,6 +326,8 @@ var keywordFields = func() []bool {
 			kw[f.ID] = !f.Virtual
 		}
 	}
+	// the System envelope is not message text
+	kw[event.FComputer], kw[event.FSecurityUserID] = false, false
 	return kw
 }()
 
