@@ -44,12 +44,6 @@ func fieldNames() []string {
 // appendEvent encodes an event compactly: header, present fields by ID,
 // then the key/value part.
 func appendEvent(b []byte, e *event.Event) []byte {
-	return appendEventCollect(b, e, nil)
-}
-
-// appendEventCollect is appendEvent that also collects the present fields
-// into *fv (when fv is not nil) in the same pass.
-func appendEventCollect(b []byte, e *event.Event, fv *[]fieldValue) []byte {
 	b = binary.AppendVarint(b, e.Time)
 	b = binary.AppendUvarint(b, e.Seq)
 	b = binary.AppendUvarint(b, e.RecordID)
@@ -62,9 +56,6 @@ func appendEventCollect(b []byte, e *event.Event, fv *[]fieldValue) []byte {
 	e.Range(func(id event.FieldID, v string) bool {
 		b = binary.AppendUvarint(b, uint64(id))
 		b = appendString(b, v)
-		if fv != nil {
-			*fv = append(*fv, fieldValue{fieldColumn[id], v})
-		}
 		return true
 	})
 	extra := e.Extra()

@@ -218,8 +218,9 @@ func TestLokiLists(t *testing.T) {
 	}
 	s, errs := Load(Paths{Loki: files}, Options{LokiMinScore: 50})
 	require.Len(t, errs, 2)
-	assert.Contains(t, errs[0].Error(), "filename-iocs.txt:5")
-	assert.Contains(t, errs[1].Error(), "other.txt")
+	// Files that cannot be read come first, then malformed lines in file order.
+	assert.Contains(t, errs[0].Error(), "other.txt")
+	assert.Contains(t, errs[1].Error(), "filename-iocs.txt:5")
 	st := s.Stats()
 	assert.Equal(t, 2, st.Regexes, "the score-40 line is below LokiMinScore")
 	assert.Equal(t, 2, st.Domains)

@@ -1,7 +1,6 @@
 package ioc
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -10,27 +9,83 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Load reads the configured indicator files. A malformed line is reported
 // as a *LineError (file and line) and skipped; a missing or unreadable file
-// is reported and the other files still load. The returned Set is never
+// is reported and the other files still load. File errors come first, then
+// line errors in file and line order. The returned Set is never
 // nil and is safe for concurrent use.
 func Load(paths Paths, opts Options) (*Set, []error) {
 	b := newBuilder(opts)
-	b.addFile(paths.Hashes, fmtHashes)
-	b.addFile(paths.IPs, fmtIPs)
-	b.addFile(paths.Domains, fmtDomains)
-	b.addFile(paths.PathsRegex, fmtPaths)
+	var in []input
+	add := func(path string, f format) {
+		if path == "" {
+			return
+		}
+		if len(in) >= 1<<16 {
+			b.errs = append(b.errs, fmt.Errorf("ioc: %s: more than %d indicator files", path, 1<<16))
+			return
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.errs = append(b.errs, fmt.Errorf("ioc: %w", err))
+			return
+		}
+		// data is never written again: the indicators are substrings of it,
+		// so a large list costs one buffer, not a copy of it.
+		in = append(in, input{path, unsafe.String(unsafe.SliceData(data), len(data)), f})
+	}
+	add(paths.Hashes, fmtHashes)
+	add(paths.IPs, fmtIPs)
+	add(paths.Domains, fmtDomains)
+	add(paths.PathsRegex, fmtPaths)
 	for _, p := range paths.Loki {
 		f, ok := lokiFormat(p)
 		if !ok {
 			b.errs = append(b.errs, fmt.Errorf("ioc: %s: LOKI list kind unknown: the file name must contain \"hash\", \"filename\" or \"c2\"", p))
 			continue
 		}
-		b.addFile(p, f)
+		add(p, f)
+	}
+	b.presize(in)
+	for _, x := range in {
+		b.parse(x.path, x.data, x.f)
 	}
 	return b.finish()
+}
+
+// input is one indicator file read into memory.
+type input struct {
+	path, data string
+	f          format
+}
+
+// presize sizes the indicator table and the hash sets from a quick count
+// of the lines, so that a million indicators load without regrowing them.
+func (b *builder) presize(in []input) {
+	lines := 0
+	var byLen [65]int
+	for _, x := range in {
+		lines += strings.Count(x.data, "\n") + 1
+		if x.f != fmtHashes && x.f != fmtLokiHash {
+			continue
+		}
+		for data := x.data; data != ""; {
+			line, rest, _ := strings.Cut(data, "\n")
+			data = rest
+			v, _, _ := strings.Cut(line, ";")
+			if n := len(strings.TrimSpace(v)); n < len(byLen) {
+				byLen[n]++
+			}
+		}
+	}
+	b.set.ind = slices.Grow(b.set.ind, lines)
+	if byLen[32]+byLen[40]+byLen[64] > 0 && b.set.hashes.len() == 0 {
+		b.set.hashes = hashSet{md5: make(map[[16]byte]int32, byLen[32]), sha1: make(map[[20]byte]int32, byLen[40]),
+			sha256: make(map[[32]byte]int32, byLen[64])}
+	}
 }
 
 // lokiFormat decides a LOKI list's kind from its file name, as LOKI does.
@@ -61,23 +116,6 @@ func newBuilder(opts Options) *builder {
 		ips:     newIPSet(),
 		domains: newDomainSet(),
 	}}
-}
-
-func (b *builder) addFile(path string, f format) {
-	if path == "" {
-		return
-	}
-	if len(b.set.files) >= 1<<16 {
-		b.errs = append(b.errs, fmt.Errorf("ioc: %s: more than %d indicator files", path, 1<<16))
-		return
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		b.errs = append(b.errs, fmt.Errorf("ioc: %w", err))
-		return
-	}
-	b.set.ind = slices.Grow(b.set.ind, bytes.Count(data, []byte{'\n'})+1)
-	b.parse(path, string(data), f)
 }
 
 // parse adds every line of one file. Values are substrings of data, so a

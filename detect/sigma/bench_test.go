@@ -15,6 +15,7 @@ import (
 	"github.com/edr-lab/edr/detect/sigma/regress"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/internal/testutil"
+	"gopkg.in/yaml.v3"
 )
 
 var benchDirs = []string{"rules/windows", "rules-emerging-threats", "rules-threat-hunting"}
@@ -217,4 +218,51 @@ func reportRates(b *testing.B, cpu0 time.Duration) {
 	if cpu := threadCPU() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "events/cpu-s")
 	}
+}
+
+// BenchmarkParseSigmaHQ: parsing the 3,020 SigmaHQ Windows/ET/TH rule files
+// (already in memory; one op = all of them) with sigma-go's ParseRule
+// (yaml.v3 plus its participle condition grammar), with yaml.v3 alone into a
+// node tree (what edr starts from), and edr's full Load (parse, compile,
+// routing, prefilter; reads the files too).
+func BenchmarkParseSigmaHQ(b *testing.B) {
+	root := testutil.Corpus(b, "sigma")
+	var files [][]byte
+	var paths []string
+	for _, d := range benchDirs {
+		p := filepath.Join(root, d)
+		paths = append(paths, p)
+		filepath.WalkDir(p, func(f string, de os.DirEntry, err error) error {
+			if err == nil && !de.IsDir() && strings.HasSuffix(f, ".yml") {
+				data, err := os.ReadFile(f)
+				files = append(files, data)
+				return err
+			}
+			return err
+		})
+	}
+	b.Logf("%d files", len(files))
+	b.Run("sigmago.ParseRule", func(b *testing.B) {
+		for b.Loop() {
+			for _, f := range files {
+				sigmago.ParseRule(f)
+			}
+		}
+	})
+	b.Run("yaml.v3-node", func(b *testing.B) {
+		for b.Loop() {
+			for _, f := range files {
+				var n yaml.Node
+				yaml.Unmarshal(f, &n)
+			}
+		}
+	})
+	b.Run("edr.Load", func(b *testing.B) {
+		b.ReportAllocs()
+		cpu0 := processCPU()
+		for b.Loop() {
+			sigma.Load(paths, sigma.Options{})
+		}
+		b.ReportMetric((processCPU()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	})
 }

@@ -53,3 +53,22 @@ func TestMatchDebug(t *testing.T) {
 		{Search: "sel", Field: "CommandLine|contains|windash", Pattern: "* /all*", Value: "whoami /ALL"},
 	}, ms[0].Fields)
 }
+
+// The prefilter only skips rules that cannot match: over the generated mix
+// and the SigmaHQ regression events, every SigmaHQ rule gives the same
+// matches with and without it.
+func TestPrefilterAgrees(t *testing.T) {
+	with := loadFullSigmaHQ(t, sigma.Options{})
+	without := loadFullSigmaHQ(t, sigma.Options{NoPrefilter: true})
+	evs := append(regressionEvents(t), synthEvents(20_000)...)
+	matched := 0
+	for i, ev := range evs {
+		a, b := ids(with.Match(ev, nil)), ids(without.Match(ev, nil))
+		require.Equal(t, b, a, "event %d (%s/%d)", i, ev.Channel, ev.EventID)
+		if a != "" {
+			matched++
+		}
+	}
+	t.Logf("%d events, %d with matches", len(evs), matched)
+	require.Positive(t, matched)
+}

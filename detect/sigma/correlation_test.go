@@ -141,13 +141,17 @@ detection:
         EventID: 4625
     condition: selection
 `
-	rs := mustLoad(t, yml, sigma.Options{})
-	// C "Generate": generate: true keeps the referenced rule stand-alone
-	base, count := "c0000000-0000-4000-8000-000000000002", "c0000000-0000-4000-8000-000000000001"
-	runSteps(t, rs, []step{
-		{secEvent(4625, 0, "User", "x"), []string{base}},
-		{secEvent(4625, time.Second, "User", "x"), []string{base, count}},
-	})
+	// C "Generate": generate: true keeps the referenced rule stand-alone;
+	// the JSON schema has it at the top level, pySigma inside correlation
+	topLevel := replaceOnce(replaceOnce(yml, "    generate: true\n", ""), "correlation:\n", "generate: true\ncorrelation:\n")
+	for _, y := range []string{yml, topLevel} {
+		rs := mustLoad(t, y, sigma.Options{})
+		base, count := "c0000000-0000-4000-8000-000000000002", "c0000000-0000-4000-8000-000000000001"
+		runSteps(t, rs, []step{
+			{secEvent(4625, 0, "User", "x"), []string{base}},
+			{secEvent(4625, time.Second, "User", "x"), []string{base, count}},
+		})
+	}
 }
 
 func corrRule(typ, cond, rules, extra string) string {
@@ -268,6 +272,7 @@ func TestCorrelationErrors(t *testing.T) {
 		{corrRule("event_count", "", "rule_a", ""), "needs a condition"},
 		{corrRule("event_count", "    condition:\n        gte: 2\n", "nosuchrule", ""), `"nosuchrule"`},
 		{replaceOnce(corrRule("event_count", "    condition:\n        gte: 2\n", "rule_a", ""), "5m", "5x"), "timespan"},
+		{replaceOnce(corrRule("event_count", "    condition:\n        gte: 2\n", "rule_a", ""), "group-by", "groupby"), `unknown key "groupby"`},
 	} {
 		_, errs := sigma.LoadBytes("c.yml", []byte(c.yml), sigma.Options{})
 		require.NotEmpty(t, errs)

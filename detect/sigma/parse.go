@@ -182,8 +182,18 @@ func parseDoc(path string, index int, n *yaml.Node) (*rawDoc, error) {
 	case corr != nil && det == nil && filt == nil:
 		d.kind = kindCorrelation
 		d.corr = &corrSpec{}
+		if err := knownKeys(corr, "correlation", "type", "rules", "aliases", "group-by", "timespan", "condition", "generate"); err != nil {
+			return d, err
+		}
 		if err := corr.Decode(d.corr); err != nil {
 			return d, &LoadError{Line: corr.Line, Construct: "correlation", Err: err}
+		}
+		// generate is a top-level attribute in the v2.1 schema; pySigma also
+		// reads it inside correlation
+		if g := mapGet(n, "generate"); g != nil {
+			if err := g.Decode(&d.corr.Generate); err != nil {
+				return d, &LoadError{Line: g.Line, Construct: "generate", Err: err}
+			}
 		}
 		return d, nil
 	case filt != nil && det == nil && corr == nil:
@@ -194,6 +204,20 @@ func parseDoc(path string, index int, n *yaml.Node) (*rawDoc, error) {
 	default:
 		return d, &LoadError{Line: n.Line, Construct: "document", Err: errors.New("more than one of detection, correlation and filter")}
 	}
+}
+
+// knownKeys rejects keys a section does not define (a misspelt group-by
+// must not be ignored silently).
+func knownKeys(n *yaml.Node, section string, keys ...string) error {
+	if n.Kind != yaml.MappingNode {
+		return &LoadError{Line: n.Line, Construct: section, Err: errors.New("not a mapping")}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; indexOf(keys, k.Value) < 0 {
+			return &LoadError{Line: k.Line, Construct: section, Err: fmt.Errorf("unknown key %q (want one of %s)", k.Value, strings.Join(keys, ", "))}
+		}
+	}
+	return nil
 }
 
 func parseDetection(d *rawDoc, det *yaml.Node) error {

@@ -3,6 +3,7 @@ package sigma
 import (
 	"math/bits"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/edr-lab/edr/event"
@@ -136,6 +137,7 @@ func (pf *prefilter) scan(c *evalCtx) *candidates {
 type acAutomaton struct {
 	class    [256]uint8
 	nc       int
+	full     []string // exact automata: the whole needles, by output id
 	trans    []int32  // state*nc + class → state*nc (premultiplied); nil when trans16 is used
 	trans16  []uint16 // the same, not premultiplied, for automata under 65536 states (half the cache footprint)
 	firstOut int32    // states >= firstOut have output
@@ -175,7 +177,10 @@ func (a *acAutomaton) scanFolded(s string, bits []uint64) {
 type acBuilder struct {
 	needles map[string][]int32
 	order   []string
-	exact   bool // keep needles whole (matcher automata), no class sharing
+	// exact builds a matcher automaton (any): no class sharing, and needles
+	// cut to maxNeedle are verified in full at each hit (full[entry])
+	exact bool
+	full  []string
 }
 
 func newACBuilder() *acBuilder { return &acBuilder{needles: map[string][]int32{}} }
@@ -194,7 +199,11 @@ const (
 var maxNeedle, maxClasses = maxNeedleDefault, maxClassesDefault
 
 func (b *acBuilder) add(lit string, entry int32) {
-	if len(lit) > maxNeedle && !b.exact {
+	if b.exact {
+		entry = int32(len(b.full))
+		b.full = append(b.full, lit)
+	}
+	if len(lit) > maxNeedle {
 		cut := len(lit) - maxNeedle
 		for cut < len(lit) && !utf8.RuneStart(lit[cut]) {
 			cut++
@@ -211,7 +220,7 @@ func (b *acBuilder) add(lit string, entry int32) {
 }
 
 func (b *acBuilder) build() *acAutomaton {
-	a := &acAutomaton{}
+	a := &acAutomaton{full: b.full}
 	// byte classes: every ASCII needle byte gets its own class; non-ASCII
 	// needle bytes get their own while the budget lasts, the rarest share
 	// one (a shared class can only add candidates, never lose one, and only
@@ -259,63 +268,72 @@ func (b *acBuilder) build() *acAutomaton {
 		a.class[c] = a.class[c-'a'+'A']
 	}
 	a.nc = nc
-	// trie, directly in the dense table (-1: no edge yet)
+	// trie with sparse edges (first child / next sibling): most nodes have
+	// one child, and the dense table is allocated once, at its final size
 	maxStates := 1
 	for _, n := range b.order {
 		maxStates += len(n)
 	}
-	trans := make([]int32, nc, nc*maxStates)
-	for i := range trans {
-		trans[i] = -1
-	}
+	first := make([]int32, 1, maxStates) // first child, -1 none
+	next := make([]int32, 1, maxStates)  // next sibling, -1 none
+	cls := make([]uint8, 1, maxStates)   // class of the edge into the node
 	outs := make([][]int32, 1, maxStates)
+	first[0], next[0] = -1, -1
+	child := func(s int32, c uint8) int32 {
+		for k := first[s]; k >= 0; k = next[k] {
+			if cls[k] == c {
+				return k
+			}
+		}
+		return -1
+	}
 	for _, n := range b.order {
 		s := int32(0)
 		for i := 0; i < len(n); i++ {
-			c := int32(a.class[n[i]])
-			nx := trans[s*int32(nc)+c]
+			c := a.class[n[i]]
+			nx := child(s, c)
 			if nx < 0 {
-				nx = int32(len(outs))
-				outs = append(outs, nil)
-				for j := 0; j < nc; j++ {
-					trans = append(trans, -1)
-				}
-				trans[s*int32(nc)+c] = nx
+				nx = int32(len(cls))
+				first, next, cls, outs = append(first, -1), append(next, first[s]), append(cls, c), append(outs, nil)
+				first[s] = nx
 			}
 			s = nx
 		}
 		outs[s] = append(outs[s], b.needles[n]...)
 	}
-	// BFS: failure links turn the trie into a DFA; outputs merge along them
-	fail := make([]int32, len(outs))
-	queue := make([]int32, 0, len(outs))
-	for c := 0; c < nc; c++ {
-		if nx := trans[c]; nx > 0 {
-			queue = append(queue, nx)
-		} else {
-			trans[c] = 0
-		}
-	}
+	// BFS: failure links; outputs merge along them
+	n := len(cls)
+	fail := make([]int32, n)
+	queue := make([]int32, 1, n)
 	for qi := 0; qi < len(queue); qi++ {
 		s := queue[qi]
-		outs[s] = mergeEntries(outs[s], outs[fail[s]])
-		row, frow := trans[int(s)*nc:int(s+1)*nc], trans[int(fail[s])*nc:int(fail[s]+1)*nc]
-		for c := 0; c < nc; c++ {
-			if nx := row[c]; nx > 0 {
-				fail[nx] = frow[c]
-				queue = append(queue, nx)
-			} else {
-				row[c] = frow[c]
+		if s != 0 {
+			outs[s] = mergeEntries(outs[s], outs[fail[s]])
+		}
+		for k := first[s]; k >= 0; k = next[k] {
+			queue = append(queue, k)
+			if s == 0 {
+				continue
+			}
+			f := fail[s]
+			for {
+				if t := child(f, cls[k]); t >= 0 {
+					fail[k] = t
+					break
+				}
+				if f == 0 {
+					break
+				}
+				f = fail[f]
 			}
 		}
 	}
-	// renumber states: states without output first, in BFS order (the
+	// number the states: those without output first, in BFS order (the
 	// shallow states, where scanning spends its time, share cache lines),
-	// then the states with output, so the scan loop tests st >= firstOut
-	// instead of loading an output table per byte
-	n := len(outs)
+	// then those with output, so the scan loop tests st >= firstOut instead
+	// of loading an output table per byte
 	order := make([]int32, 0, n)
-	for _, s := range append([]int32{0}, queue...) {
+	for _, s := range queue {
 		if len(outs[s]) == 0 {
 			order = append(order, s)
 		}
@@ -330,22 +348,30 @@ func (b *acBuilder) build() *acAutomaton {
 	for i, old := range order {
 		newID[old] = int32(i)
 	}
+	// dense rows in BFS order: a missing edge goes where the fail state's
+	// row (already filled) goes
 	if n <= 1<<16 {
 		a.trans16 = make([]uint16, n*nc)
-		for i, old := range order {
-			src := trans[int(old)*nc : int(old+1)*nc]
-			dst := a.trans16[i*nc : (i+1)*nc]
-			for c, t := range src {
-				dst[c] = uint16(newID[t])
+		for _, s := range queue {
+			row := a.trans16[int(newID[s])*nc : int(newID[s]+1)*nc]
+			if s != 0 {
+				f := int(newID[fail[s]])
+				copy(row, a.trans16[f*nc:(f+1)*nc])
+			}
+			for k := first[s]; k >= 0; k = next[k] {
+				row[cls[k]] = uint16(newID[k])
 			}
 		}
 	} else {
 		a.trans = make([]int32, n*nc)
-		for i, old := range order {
-			src := trans[int(old)*nc : int(old+1)*nc]
-			dst := a.trans[i*nc : (i+1)*nc]
-			for c, t := range src {
-				dst[c] = newID[t] * int32(nc) // premultiplied: the scan adds the class
+		for _, s := range queue {
+			row := a.trans[int(newID[s])*nc : int(newID[s]+1)*nc]
+			if s != 0 {
+				f := int(newID[fail[s]])
+				copy(row, a.trans[f*nc:(f+1)*nc])
+			}
+			for k := first[s]; k >= 0; k = next[k] {
+				row[cls[k]] = newID[k] * int32(nc) // premultiplied: the scan adds the class
 			}
 		}
 	}
@@ -372,14 +398,16 @@ func (a *acAutomaton) scan16(s string, bits []uint64) {
 	}
 }
 
-// any reports whether any needle occurs in s (folded, or ASCII raw).
+// any reports whether any needle of an exact automaton occurs in s
+// (folded). A hit on a cut needle is confirmed against the whole needle
+// ending there.
 func (a *acAutomaton) any(s string) bool {
 	if a.trans16 != nil {
 		st := uint32(0)
 		trans, class, first, nc := a.trans16, &a.class, uint32(a.firstOut), uint32(a.nc)
 		for i := 0; i < len(s); i++ {
 			st = uint32(trans[st*nc+uint32(class[s[i]])])
-			if st >= first {
+			if st >= first && a.confirm(s[:i+1], st-first) {
 				return true
 			}
 		}
@@ -389,7 +417,16 @@ func (a *acAutomaton) any(s string) bool {
 	trans, class, first := a.trans, &a.class, a.firstOut*int32(a.nc)
 	for i := 0; i < len(s); i++ {
 		st = trans[st+int32(class[s[i]])]
-		if st >= first {
+		if st >= first && a.confirm(s[:i+1], uint32(st-first)/uint32(a.nc)) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *acAutomaton) confirm(prefix string, o uint32) bool {
+	for _, id := range a.outRule[a.outOff[o]:a.outOff[o+1]] {
+		if strings.HasSuffix(prefix, a.full[id]) {
 			return true
 		}
 	}

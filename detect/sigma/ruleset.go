@@ -6,8 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/edr-lab/edr/event"
 )
@@ -66,6 +69,12 @@ func Load(paths []string, opts Options) (*Ruleset, []*LoadError) {
 	rs := &Ruleset{opts: opts, res: &resolver{extraIdx: map[string]int32{}}}
 	var docs []*rawDoc
 	var errs []*LoadError
+	type job struct {
+		path, set string
+		docs      []*rawDoc
+		errs      []*LoadError
+	}
+	var jobs []*job
 	for _, p := range paths {
 		files, err := ruleFiles(p)
 		if err != nil {
@@ -77,18 +86,26 @@ func Load(paths []string, opts Options) (*Ruleset, []*LoadError) {
 			set = filepath.Base(filepath.Clean(p))
 		}
 		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				errs = append(errs, &LoadError{Path: f, Construct: "read", Err: err})
-				continue
-			}
-			ds, es := parseFile(f, data)
-			for _, d := range ds {
-				d.ruleset = set
-			}
-			docs = append(docs, ds...)
-			errs = append(errs, es...)
+			jobs = append(jobs, &job{path: f, set: set})
 		}
+	}
+	// read and parse files in parallel (YAML decoding is most of the load
+	// time); results are used in file order, so the outcome is the same
+	parallel(len(jobs), func(i int) {
+		j := jobs[i]
+		data, err := os.ReadFile(j.path)
+		if err != nil {
+			j.errs = []*LoadError{{Path: j.path, Construct: "read", Err: err}}
+			return
+		}
+		j.docs, j.errs = parseFile(j.path, data)
+		for _, d := range j.docs {
+			d.ruleset = j.set
+		}
+	})
+	for _, j := range jobs {
+		docs = append(docs, j.docs...)
+		errs = append(errs, j.errs...)
 	}
 	errs = append(errs, rs.build(docs)...)
 	return rs, errs
@@ -104,6 +121,23 @@ func LoadBytes(name string, data []byte, opts Options) (*Ruleset, []*LoadError) 
 	}
 	errs = append(errs, rs.build(docs)...)
 	return rs, errs
+}
+
+// parallel runs fn(0..n-1) on GOMAXPROCS goroutines.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func ruleFiles(p string) ([]string, error) {
