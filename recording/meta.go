@@ -58,10 +58,14 @@ type SegmentMeta struct {
 	LastTime      int64  `json:"last_time"`  // largest event time
 	FirstSeq      uint64 `json:"first_seq"`
 	LastSeq       uint64 `json:"last_seq"`
-	// Sorted reports that rows are in (time, seq) order; readers sort
-	// segments that are not (imports of interleaved files).
-	Sorted bool    `json:"sorted"`
-	Counts []Count `json:"counts"`
+	// Sorted reports that rows are in (time, seq) order. Otherwise
+	// MaxDisorder is how far (ns) a row's time lags the largest time before
+	// it: a reader restores order with a buffer of that span of event time.
+	// Writers keep it within WriterOptions.ReorderWindow except in segments
+	// of at most unsortedMax events, which readers sort whole.
+	Sorted      bool    `json:"sorted"`
+	MaxDisorder int64   `json:"max_disorder_ns,omitempty"`
+	Counts      []Count `json:"counts"`
 	// Loss counters reported by the producer (e.g. ETW buffers lost) while
 	// the segment was open, by name.
 	Loss map[string]uint64 `json:"loss,omitempty"`

@@ -3,6 +3,7 @@ package recording
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sort"
@@ -232,6 +233,14 @@ type cursor struct {
 	order []rowRef
 	oi    int
 
+	// bounded reorder (segments with a small MaxDisorder): rows wait in a
+	// heap until no later row can precede them
+	reorder bool
+	window  int64
+	maxSeen int64
+	rheap   []rowRef
+	refs    []int32 // rows of each chunk in all still in the heap
+
 	valid bool
 	t     int64
 	seq   uint64
@@ -261,9 +270,12 @@ func (r *Reader) startCursor(si segInfo, p *pool) (*cursor, error) {
 		}
 		c.rgs = append(c.rgs, rg)
 	}
-	if s.meta.Sorted {
+	switch m := s.meta; {
+	case m.Sorted:
 		err = c.startSorted()
-	} else {
+	case m.MaxDisorder > 0 && m.Events > unsortedMax:
+		err = c.startReorder(m.MaxDisorder)
+	default:
 		err = c.startUnsorted()
 	}
 	if err != nil {
@@ -418,7 +430,97 @@ func (c *cursor) settleUnsorted() error {
 	return nil
 }
 
+// startReorder reads a segment whose rows lag the largest time before them
+// by at most window: a row is emitted once the rows read reach its time +
+// window (a later row cannot precede it: its time is at least that minus
+// window, and on equal times its larger Seq sorts it after).
+func (c *cursor) startReorder(window int64) error {
+	c.reorder, c.window, c.maxSeen = true, window, math.MinInt64
+	return c.fillReorder()
+}
+
+func (c *cursor) fillReorder() error {
+	from, to := c.r.opts.From, c.r.opts.To
+	for {
+		if len(c.rheap) > 0 && (c.done || c.rheap[0].t <= c.maxSeen-c.window) {
+			c.valid, c.t, c.seq = true, c.rheap[0].t, c.rheap[0].seq
+			return nil
+		}
+		if c.done {
+			c.valid = false
+			return nil
+		}
+		ch := new(chunk)
+		if err := c.decodeNext(ch); err != nil {
+			return err
+		}
+		if ch.n == 0 {
+			c.done = true
+			continue
+		}
+		ci := int32(len(c.all))
+		c.all = append(c.all, ch)
+		c.refs = append(c.refs, 0)
+		for i := 0; i < ch.n; i++ {
+			t := ch.time[i]
+			c.maxSeen = max(c.maxSeen, t)
+			if (from == 0 || t >= from) && (to == 0 || t < to) {
+				c.pushRow(rowRef{t: t, seq: uint64(ch.seq[i]), ch: ci, row: int32(i)})
+				c.refs[ci]++
+			}
+		}
+		if c.refs[ci] == 0 {
+			c.all[ci] = nil
+		}
+	}
+}
+
+func rowLess(a, b rowRef) bool { return a.t < b.t || a.t == b.t && a.seq < b.seq }
+
+func (c *cursor) pushRow(x rowRef) {
+	h := append(c.rheap, x)
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !rowLess(h[i], h[p]) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+	c.rheap = h
+}
+
+func (c *cursor) popRow() rowRef {
+	h := c.rheap
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h = h[:last]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= len(h) {
+			break
+		}
+		m := l
+		if r := l + 1; r < len(h) && rowLess(h[r], h[l]) {
+			m = r
+		}
+		if !rowLess(h[m], h[i]) {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	c.rheap = h
+	return top
+}
+
 func (c *cursor) emit(e *event.Event) {
+	if c.reorder {
+		o := c.rheap[0]
+		c.all[o.ch].event(int(o.row), e, c.host)
+		return
+	}
 	if c.order != nil {
 		o := c.order[c.oi]
 		c.all[o.ch].event(int(o.row), e, c.host)
@@ -428,6 +530,16 @@ func (c *cursor) emit(e *event.Event) {
 }
 
 func (c *cursor) advance() error {
+	if c.reorder {
+		o := c.popRow()
+		if c.refs[o.ch]--; c.refs[o.ch] == 0 {
+			c.all[o.ch] = nil // every row of the chunk was delivered
+		}
+		if err := c.fillReorder(); err != nil {
+			return &SegmentError{c.seg.path, err}
+		}
+		return nil
+	}
 	if c.order != nil {
 		c.oi++
 		return c.settleUnsorted()

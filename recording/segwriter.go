@@ -23,7 +23,7 @@ type segWriter struct {
 	enc    *pqEncoder
 	meta   SegmentMeta
 	counts counter
-	last   int64
+	last   int64 // largest event time so far
 	rgRows int
 	rgLeft int // events until the open row group is complete
 
@@ -74,8 +74,9 @@ func (s *segWriter) queued1(e *event.Event) error {
 		m.FirstTime, m.LastTime, m.FirstSeq = e.Time, e.Time, e.Seq
 	} else if e.Time < s.last {
 		m.Sorted = false
+		m.MaxDisorder = max(m.MaxDisorder, s.last-e.Time)
 	}
-	s.last = e.Time
+	s.last = max(s.last, e.Time)
 	m.FirstTime = min(m.FirstTime, e.Time)
 	m.LastTime = max(m.LastTime, e.Time)
 	m.FirstSeq = min(m.FirstSeq, e.Seq)

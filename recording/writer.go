@@ -36,6 +36,13 @@ type WriterOptions struct {
 	// (default 1 h). Segments also never span a UTC day.
 	MaxSegmentBytes int64
 	MaxSegmentAge   time.Duration
+	// ReorderWindow bounds how out of order (in event time) a segment may
+	// be (default 10 s): readers restore order with a buffer of that span.
+	// An event later than this behind a segment's latest event is still
+	// accepted, but then the segment closes at unsortedMax events, so
+	// input in file order (imports of several files) or in reverse order
+	// yields sorted segments or small ones, never a large unsorted one.
+	ReorderWindow time.Duration
 	// RowGroupRows is the Parquet row group size (default 131072).
 	RowGroupRows int
 	// MaxOpenSegments bounds the segments (one per host and day) open at
@@ -58,6 +65,9 @@ func (o *WriterOptions) defaults() {
 	}
 	if o.MaxSegmentAge <= 0 {
 		o.MaxSegmentAge = time.Hour
+	}
+	if o.ReorderWindow <= 0 {
+		o.ReorderWindow = 10 * time.Second
 	}
 	if o.RowGroupRows <= 0 {
 		o.RowGroupRows = 131072
@@ -180,7 +190,7 @@ func (w *Writer) Write(e *event.Event) error {
 	e.Seq = w.nextSeq
 	key := segKey{e.Host, dayOf(e.Time)}
 	s := w.open[key]
-	if s != nil && e.Time-s.sw.meta.FirstTime >= int64(w.opts.MaxSegmentAge) {
+	if s != nil && (e.Time-s.sw.meta.FirstTime >= int64(w.opts.MaxSegmentAge) || w.tooDisordered(s, e)) {
 		if err := w.closeSeg(s); err != nil {
 			return w.fail(err)
 		}
@@ -222,6 +232,20 @@ func (w *Writer) Write(e *event.Event) error {
 		}
 	}
 	return nil
+}
+
+// unsortedMax is the most events a segment holds once its disorder exceeds
+// the reorder window: readers sort such a segment in memory.
+const unsortedMax = 8192
+
+// tooDisordered reports that adding e would leave a segment of at least
+// unsortedMax events more out of order than the reorder window.
+func (w *Writer) tooDisordered(s *openSeg, e *event.Event) bool {
+	m := &s.sw.meta
+	if m.Events < unsortedMax {
+		return false
+	}
+	return max(m.MaxDisorder, s.sw.last-e.Time) > int64(w.opts.ReorderWindow)
 }
 
 func (w *Writer) usable() error {
