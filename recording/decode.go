@@ -1,6 +1,7 @@
 package recording
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -137,29 +138,48 @@ type chunk struct {
 	channel  strCol
 	provider strCol
 	source   strCol
-	cols     []strCol // string columns with at least one value in the chunk
-	extraOff []int32  // rows+1 offsets into extra, nil when the file has no Extra values
+	sources  []event.Source // source, parsed once per value index
+	cols     []strCol       // string columns with at least one value in the chunk
+	// rowOff[r]..rowOff[r+1] are row r's entries: its present values,
+	// transposed from cols once per chunk so that materializing an event
+	// touches only its own fields.
+	rowOff   []int32
+	entries  []entry
+	extraOff []int32 // rows+1 offsets into extra, empty when the file has no Extra values
 	extra    []event.KV
 }
 
+type entry struct {
+	col int32 // index into chunk.cols
+	vi  int32 // value index in that column
+}
+
+// strCol is one string column of a chunk. Optional columns are sparse: rows
+// lists the rows that have a value and vi their value indexes; required
+// columns have one vi per row and rows == nil. A value index >= 0 is in
+// dict, a negative one k is plain[-k-1].
 type strCol struct {
 	id      event.FieldID
 	foreign string // name, for roleForeign
-	idx     []int32
+	rows    []int32
+	vi      []int32
 	dict    []string
 	plain   []string
 }
 
-func (c *strCol) value(r int) (string, bool) {
-	i := c.idx[r]
-	switch {
-	case i >= 0:
-		return c.dict[i], true
-	case i == -1:
-		return "", false
-	default:
-		return c.plain[-i-2], true
+func (c *strCol) at(i int32) string {
+	if i >= 0 {
+		return c.dict[i]
 	}
+	return c.plain[-i-1]
+}
+
+// value returns row r of a required column.
+func (c *strCol) value(r int) (string, bool) {
+	if len(c.vi) == 0 {
+		return "", false
+	}
+	return c.at(c.vi[r]), true
 }
 
 // colReader walks the pages of one column chunk.
@@ -307,11 +327,10 @@ func (c *colReader) loadDict(d parquet.Dictionary) error {
 	return nil
 }
 
-// strings fills out.idx for n rows of a non-repeated string column.
-func (c *colReader) strings(out *strCol, n int) (any bool, err error) {
-	out.idx = grow(out.idx, n)
-	out.plain = out.plain[:0]
-	out.dict = nil
+// strings decodes n rows of a non-repeated string column into out: every
+// row for a required column, only the present rows for an optional one.
+func (c *colReader) strings(out *strCol, n int, optional bool) (any bool, err error) {
+	out.rows, out.vi, out.plain, out.dict = out.rows[:0], out.vi[:0], out.plain[:0], nil
 	for r := 0; r < n; {
 		if c.lv == c.nlv {
 			if err := c.next(); err != nil {
@@ -320,27 +339,37 @@ func (c *colReader) strings(out *strCol, n int) (any bool, err error) {
 			continue
 		}
 		take := min(n-r, c.nlv-c.lv)
-		dst := out.idx[r : r+take]
 		if c.defs == nil {
-			for j := range dst {
-				dst[j] = c.valueIndex(out)
+			if optional {
+				return false, fmt.Errorf("column %d: optional column without definition levels", c.spec.leaf)
 			}
-			any = any || take > 0
+			for j := 0; j < take; j++ {
+				out.vi = append(out.vi, c.valueIndex(out))
+			}
 		} else {
 			defs := c.defs[c.lv : c.lv+take]
-			for j, d := range defs {
-				if d == c.spec.maxDef {
-					dst[j] = c.valueIndex(out)
-					any = true
-				} else {
-					dst[j] = -1
+			maxDef := c.spec.maxDef
+			for j := 0; j < len(defs); {
+				// Sparse columns are mostly runs of nulls: skip 8 at a time.
+				if j+8 <= len(defs) && binary.LittleEndian.Uint64(defs[j:]) == 0 {
+					j += 8
+					continue
 				}
+				if defs[j] == maxDef {
+					if optional {
+						out.rows = append(out.rows, int32(r+j))
+					}
+					out.vi = append(out.vi, c.valueIndex(out))
+				} else if !optional {
+					return false, fmt.Errorf("column %d: null in a required column", c.spec.leaf)
+				}
+				j++
 			}
 		}
 		c.lv += take
 		r += take
 	}
-	return any, nil
+	return len(out.vi) > 0, nil
 }
 
 func (c *colReader) valueIndex(out *strCol) int32 {
@@ -351,31 +380,19 @@ func (c *colReader) valueIndex(out *strCol) int32 {
 		return c.idx[k]
 	}
 	out.plain = append(out.plain, c.plain[k])
-	return int32(-1 - len(out.plain))
+	return int32(-len(out.plain))
 }
 
-// ints fills n rows of a required integer column.
+// int64s and int32s fill n rows of a required plain integer column.
 func (c *colReader) int64s(dst []int64, n int) error {
-	for r := 0; r < n; {
-		if c.lv == c.nlv {
-			if err := c.next(); err != nil {
-				return err
-			}
-			continue
-		}
-		take := min(n-r, c.nlv-c.lv)
-		if c.defs != nil || c.isDict || c.i64 == nil {
-			return fmt.Errorf("column %d: not a required plain INT64 column", c.spec.leaf)
-		}
-		copy(dst[r:r+take], c.i64[c.vi:c.vi+take])
-		c.vi += take
-		c.lv += take
-		r += take
-	}
-	return nil
+	return fixedValues(c, dst, n, func(c *colReader) []int64 { return c.i64 })
 }
 
 func (c *colReader) int32s(dst []int32, n int) error {
+	return fixedValues(c, dst, n, func(c *colReader) []int32 { return c.i32 })
+}
+
+func fixedValues[T int32 | int64](c *colReader, dst []T, n int, vals func(*colReader) []T) error {
 	for r := 0; r < n; {
 		if c.lv == c.nlv {
 			if err := c.next(); err != nil {
@@ -384,15 +401,11 @@ func (c *colReader) int32s(dst []int32, n int) error {
 			continue
 		}
 		take := min(n-r, c.nlv-c.lv)
-		switch {
-		case c.defs != nil:
-			return fmt.Errorf("column %d: not a required INT32 column", c.spec.leaf)
-		case c.isDict:
-			return fmt.Errorf("column %d: dictionary-encoded INT32 column not supported", c.spec.leaf)
-		case c.i32 == nil:
-			return fmt.Errorf("column %d: not an INT32 column", c.spec.leaf)
+		v := vals(c)
+		if c.defs != nil || c.isDict || v == nil {
+			return fmt.Errorf("column %d: not a required plain %T column", c.spec.leaf, v)
 		}
-		copy(dst[r:r+take], c.i32[c.vi:c.vi+take])
+		copy(dst[r:r+take], v[c.vi:c.vi+take])
 		c.vi += take
 		c.lv += take
 		r += take
@@ -446,8 +459,8 @@ func extras(k, v *colReader, maxDef byte, ch *chunk, n int) error {
 		v.lv++
 		if def == maxDef {
 			kb.plain, vb.plain = kb.plain[:0], vb.plain[:0]
-			key, _ := kb.value(int(k.valueIndexRow(&kb)))
-			val, _ := vb.value(int(v.valueIndexRow(&vb)))
+			key := kb.at(k.valueIndex(&kb))
+			val := vb.at(v.valueIndex(&vb))
 			ch.extra = append(ch.extra, event.KV{Key: key, Value: val})
 		}
 	}
@@ -456,13 +469,6 @@ func extras(k, v *colReader, maxDef byte, ch *chunk, n int) error {
 	}
 	ch.extraOff = append(ch.extraOff, int32(len(ch.extra)))
 	return nil
-}
-
-// valueIndexRow stores the next value in a one-row strCol and returns 0.
-func (c *colReader) valueIndexRow(out *strCol) int32 {
-	out.idx = grow(out.idx, 1)
-	out.idx[0] = c.valueIndex(out)
-	return 0
 }
 
 func grow[T any](s []T, n int) []T {

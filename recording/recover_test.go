@@ -18,6 +18,7 @@ func (w *Writer) abandon(t *testing.T) {
 	w.closed = true
 	for _, s := range w.open {
 		s.wal.Close()
+		s.sw.stop()
 		s.sw.f.Close()
 	}
 	w.mu.Unlock()

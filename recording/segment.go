@@ -246,6 +246,10 @@ func (s *segFile) close() {
 	}
 }
 
+// ReadSegmentMeta reads a segment's metadata (footer only, checksum
+// verified): time span, counts, sources, the segment-start state snapshot.
+func ReadSegmentMeta(path string) (*SegmentMeta, error) { return readSegmentMeta(path) }
+
 // readSegmentMeta reads only a segment's metadata.
 func readSegmentMeta(path string) (*SegmentMeta, error) {
 	s, err := openSegFile(path, footerOnly)
@@ -394,7 +398,7 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 		if c.spec.role == roleForeign {
 			out.foreign = c.spec.name
 		}
-		any, err := c.strings(out, n)
+		any, err := c.strings(out, n, true)
 		if err != nil {
 			return err
 		}
@@ -403,6 +407,8 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 		}
 	}
 	ch.cols = ch.cols[:k]
+	ch.transpose()
+	ch.parseSources()
 	ch.extraOff, ch.extra = ch.extraOff[:0], ch.extra[:0]
 	if d.exKey != nil {
 		if err := extras(d.exKey, d.exVal, d.seg.layout.extraDef, ch, n); err != nil {
@@ -431,14 +437,51 @@ func optInt32(c *colReader, dst []int32, n int) error {
 
 func optStrings(c *colReader, dst *strCol, n int) error {
 	if c == nil {
-		dst.idx = grow(dst.idx, n)
-		for i := range dst.idx {
-			dst.idx[i] = -1
-		}
+		dst.vi = dst.vi[:0] // column missing: empty values
 		return nil
 	}
-	_, err := c.strings(dst, n)
+	_, err := c.strings(dst, n, false)
 	return err
+}
+
+// transpose builds the per-row entry lists from the sparse columns
+// (a counting sort by row).
+func (ch *chunk) transpose() {
+	off := grow(ch.rowOff, ch.n+1)
+	clear(off)
+	total := 0
+	for i := range ch.cols {
+		for _, r := range ch.cols[i].rows {
+			off[r+1]++
+		}
+		total += len(ch.cols[i].rows)
+	}
+	for r := 0; r < ch.n; r++ {
+		off[r+1] += off[r]
+	}
+	ch.entries = grow(ch.entries, total)
+	// Fill using off[r] as the cursor, then shift back.
+	for i := range ch.cols {
+		c := &ch.cols[i]
+		for j, r := range c.rows {
+			ch.entries[off[r]] = entry{col: int32(i), vi: c.vi[j]}
+			off[r]++
+		}
+	}
+	for r := ch.n; r > 0; r-- {
+		off[r] = off[r-1]
+	}
+	off[0] = 0
+	ch.rowOff = off
+}
+
+// parseSources resolves the Source column's dictionary once.
+func (ch *chunk) parseSources() {
+	ch.sources = ch.sources[:0]
+	for _, v := range ch.source.dict {
+		s, _ := event.ParseSource(v)
+		ch.sources = append(ch.sources, s)
+	}
 }
 
 // event materializes row r of the chunk into e.
@@ -456,21 +499,16 @@ func (ch *chunk) event(r int, e *event.Event, host string) {
 	}
 	e.Channel, _ = ch.channel.value(r)
 	e.Provider, _ = ch.provider.value(r)
-	if v, ok := ch.source.value(r); ok {
-		e.Source, _ = event.ParseSource(v)
-	}
-	for i := range ch.cols {
-		c := &ch.cols[i]
-		j := c.idx[r]
-		if j == -1 {
-			continue
-		}
-		var v string
-		if j >= 0 {
-			v = c.dict[j]
+	if len(ch.source.vi) > 0 {
+		if i := ch.source.vi[r]; i >= 0 && int(i) < len(ch.sources) {
+			e.Source = ch.sources[i]
 		} else {
-			v = c.plain[-j-2]
+			e.Source, _ = event.ParseSource(ch.source.at(i))
 		}
+	}
+	for _, en := range ch.entries[ch.rowOff[r]:ch.rowOff[r+1]] {
+		c := &ch.cols[en.col]
+		v := c.at(en.vi)
 		if c.foreign != "" {
 			e.AddExtra(c.foreign, v)
 		} else {

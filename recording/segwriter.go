@@ -1,15 +1,22 @@
 package recording
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 
 	"github.com/edr-lab/edr/event"
 	"github.com/parquet-go/parquet-go/format"
 )
 
-// segWriter encodes one segment file and accumulates its metadata.
+// segWriter encodes one segment file and accumulates its metadata. The
+// Parquet encoding runs on its own goroutine: add only records metadata and
+// queues the event's WAL encoding (which the caller produced anyway); the
+// encoder goroutine decodes it without copying and adds the row. Segment
+// boundaries stay deterministic because the size is only checked at row
+// group boundaries, after the encoder has caught up (atRowGroupEnd).
 type segWriter struct {
 	path   string
 	f      *os.File
@@ -17,9 +24,21 @@ type segWriter struct {
 	meta   SegmentMeta
 	counts counter
 	last   int64
-	fv     []fieldValue
-	ex     [][2]string
+	rgRows int
+	rgLeft int // events until the open row group is complete
+
+	buf     []byte // queued events: u32 length | appendEvent bytes
+	queued  int
+	work    chan []byte
+	free    chan []byte
+	pending sync.WaitGroup
+	done    chan struct{}
+	mu      sync.Mutex
+	err     error // first encoder error
 }
+
+// segQueue is how many events go to the encoder at once.
+const segQueue = 512
 
 func newSegWriter(path string, rowGroupRows int, meta SegmentMeta) (*segWriter, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
@@ -27,21 +46,29 @@ func newSegWriter(path string, rowGroupRows int, meta SegmentMeta) (*segWriter, 
 		return nil, err
 	}
 	meta.Sorted = true
-	return &segWriter{path: path, f: f, enc: newPQEncoder(f, rowGroupRows), meta: meta, counts: counter{}}, nil
+	s := &segWriter{path: path, f: f, enc: newPQEncoder(f, rowGroupRows), meta: meta, counts: counter{},
+		rgRows: rowGroupRows, rgLeft: rowGroupRows, work: make(chan []byte, 4), free: make(chan []byte, 6), done: make(chan struct{})}
+	go s.encode()
+	return s, nil
 }
 
-// add appends e (copying what it keeps).
+// add appends e, encoding it for the queue.
 func (s *segWriter) add(e *event.Event) error {
-	s.fv = s.fv[:0]
-	e.Range(func(id event.FieldID, v string) bool {
-		s.fv = append(s.fv, fieldValue{fieldColumn[id], v})
-		return true
-	})
-	return s.addCollected(e)
+	at := len(s.buf)
+	s.buf = append(s.buf, 0, 0, 0, 0)
+	s.buf = appendEvent(s.buf, e)
+	binary.LittleEndian.PutUint32(s.buf[at:], uint32(len(s.buf)-at-4))
+	return s.queued1(e)
 }
 
-// addCollected appends e whose fields are already in s.fv.
-func (s *segWriter) addCollected(e *event.Event) error {
+// addEncoded appends e given its appendEvent encoding.
+func (s *segWriter) addEncoded(e *event.Event, enc []byte) error {
+	s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(len(enc)))
+	s.buf = append(s.buf, enc...)
+	return s.queued1(e)
+}
+
+func (s *segWriter) queued1(e *event.Event) error {
 	m := &s.meta
 	if m.Events == 0 {
 		m.FirstTime, m.LastTime, m.FirstSeq = e.Time, e.Time, e.Seq
@@ -55,23 +82,124 @@ func (s *segWriter) addCollected(e *event.Event) error {
 	m.LastSeq = max(m.LastSeq, e.Seq)
 	m.Events++
 	s.counts[countKey{e.Channel, e.EventID}]++
-
-	s.ex = s.ex[:0]
-	for _, kv := range e.Extra() {
-		s.ex = append(s.ex, [2]string{kv.Key, kv.Value})
+	s.queued++
+	s.rgLeft--
+	if s.queued == segQueue || s.rgLeft == 0 {
+		s.send()
 	}
-	if err := s.enc.addRow(e.Time, e.Host, e.Channel, e.Provider, e.EventID, e.RecordID, e.Seq, e.Source.String(), uint8(e.Flags), s.fv, s.ex); err != nil {
-		return fmt.Errorf("segment %s: %w", s.path, err)
-	}
-	return nil
+	return s.encErr()
 }
 
-// size estimates the file size so far. It depends only on the events
-// written, never on time.
-func (s *segWriter) size() int64 { return s.enc.size() }
+func (s *segWriter) send() {
+	if s.queued == 0 {
+		return
+	}
+	s.pending.Add(1)
+	s.work <- s.buf
+	s.queued = 0
+	select {
+	case b := <-s.free:
+		s.buf = b[:0]
+	default:
+		s.buf = make([]byte, 0, 256<<10)
+	}
+}
+
+func (s *segWriter) encErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// encode is the encoder goroutine.
+func (s *segWriter) encode() {
+	defer close(s.done)
+	var fv []fieldValue
+	var ex [][2]string
+	for b := range s.work {
+		for p := b; len(p) >= 4 && s.encErr() == nil; {
+			n := binary.LittleEndian.Uint32(p)
+			var err error
+			fv, ex, err = s.addRaw(p[4:4+n], fv[:0], ex[:0])
+			if err != nil {
+				s.mu.Lock()
+				s.err = fmt.Errorf("segment %s: %w", s.path, err)
+				s.mu.Unlock()
+			}
+			p = p[4+n:]
+		}
+		select {
+		case s.free <- b:
+		default:
+		}
+		s.pending.Done()
+	}
+}
+
+// addRaw adds one row from its appendEvent encoding. Strings alias b; the
+// encoder copies the ones it keeps.
+func (s *segWriter) addRaw(b []byte, fv []fieldValue, ex [][2]string) ([]fieldValue, [][2]string, error) {
+	r := rawReader{b: b, ok: true}
+	tm := r.varint()
+	seq := r.uvarint()
+	rec := r.uvarint()
+	eid := r.uvarint()
+	src := event.Source(r.byte())
+	flags := r.byte()
+	host, channel, provider := r.str(), r.str(), r.str()
+	for n := r.uvarint(); n > 0 && r.ok; n-- {
+		id := r.uvarint()
+		v := r.str()
+		if id >= uint64(len(fieldColumn)) || fieldColumn[id] < 0 {
+			return fv, ex, fmt.Errorf("field %d has no column", id)
+		}
+		fv = append(fv, fieldValue{fieldColumn[id], v})
+	}
+	for n := r.uvarint(); n > 0 && r.ok; n-- {
+		k := r.str()
+		ex = append(ex, [2]string{k, r.str()})
+	}
+	if !r.ok {
+		return fv, ex, errShortEvent
+	}
+	return fv, ex, s.enc.addRow(tm, host, channel, provider, uint16(eid), rec, seq, src.String(), flags, fv, ex)
+}
+
+// sync waits until the encoder has added every queued event.
+func (s *segWriter) sync() error {
+	s.send()
+	s.pending.Wait()
+	return s.encErr()
+}
+
+// atRowGroupEnd reports, once per completed row group, whether the file has
+// reached maxBytes. It waits for the encoder, so the answer depends only on
+// the events.
+func (s *segWriter) atRowGroupEnd(maxBytes int64) (bool, error) {
+	if s.rgLeft > 0 {
+		return false, nil
+	}
+	s.rgLeft = s.rgRows
+	if err := s.sync(); err != nil {
+		return false, err
+	}
+	return s.enc.off >= maxBytes, nil
+}
+
+// stop ends the encoder goroutine.
+func (s *segWriter) stop() error {
+	err := s.sync()
+	close(s.work)
+	<-s.done
+	return err
+}
 
 // finish writes the footer with the metadata, syncs and closes the file.
 func (s *segWriter) finish(fsync bool) error {
+	if err := s.stop(); err != nil {
+		s.f.Close()
+		return err
+	}
 	s.meta.Counts = s.counts.list()
 	doc, err := s.meta.marshal()
 	if err != nil {
@@ -94,6 +222,7 @@ func (s *segWriter) finish(fsync bool) error {
 
 // abort closes and removes an unfinished file.
 func (s *segWriter) abort() {
+	s.stop()
 	s.f.Close()
 	os.Remove(s.path)
 }

@@ -23,14 +23,4 @@ func synthEvents(seed int64, hosts, n int, start int64) []*event.Event {
 	return out
 }
 
-// synthRing is synthEvents as values, for benchmarks.
-func synthRing(seed int64, hosts, n int) []event.Event {
-	g := synth.New(synth.Options{Seed: seed, Hosts: hosts, Events: int64(n)})
-	evs := make([]event.Event, n)
-	for i := range evs {
-		g.Next(&evs[i])
-	}
-	return evs
-}
-
 func mustF(name string) event.FieldID { return event.MustField(name) }

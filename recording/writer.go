@@ -31,7 +31,7 @@ type WriterOptions struct {
 	Fsync bool
 
 	// MaxSegmentBytes rotates a segment once its size reaches this
-	// (default 128 MiB). MaxSegmentAge rotates a segment once an event is
+	// (default 128 MiB), checked when a row group completes. MaxSegmentAge rotates a segment once an event is
 	// this much later, in event time, than the segment's first event
 	// (default 1 h). Segments also never span a UTC day.
 	MaxSegmentBytes int64
@@ -196,10 +196,8 @@ func (w *Writer) Write(e *event.Event) error {
 	w.tick++
 	s.lastUse = w.tick
 	w.last = s
-	fv := s.sw.fv[:0]
-	s.batch.AppendFunc(walEvent, func(b []byte) []byte { return appendEventCollect(b, e, &fv) })
-	s.sw.fv = fv
-	if err := s.sw.addCollected(e); err != nil {
+	body := s.batch.AppendFunc(walEvent, func(b []byte) []byte { return appendEvent(b, e) })
+	if err := s.sw.addEncoded(e, body); err != nil {
 		return w.fail(err)
 	}
 	w.stats.Events++
@@ -216,7 +214,9 @@ func (w *Writer) Write(e *event.Event) error {
 			return w.fail(err)
 		}
 	}
-	if s.sw.size() >= w.opts.MaxSegmentBytes {
+	if full, err := s.sw.atRowGroupEnd(w.opts.MaxSegmentBytes); err != nil {
+		return w.fail(err)
+	} else if full {
 		if err := w.closeSeg(s); err != nil {
 			return w.fail(err)
 		}

@@ -25,19 +25,48 @@ type ruleReport struct {
 
 // ruleValidator validates the rules of one engine found under paths (files
 // or directories; each validator picks the files it understands). YARA and
-// IOC validation plug in by appending to ruleValidators from their own file.
+// IOC validation plug in by appending to ruleValidators from their own file
+// (and may add flags to rulesValidateFlags).
 type ruleValidator struct {
 	engine   string
 	validate func(paths []string) []ruleReport
+	// validateCtx, when set, is used instead and reads the command's flags
+	validateCtx func(c *cli.Context, paths []string) ([]ruleReport, error)
 }
 
-var ruleValidators = []ruleValidator{{engine: "sigma", validate: validateSigma}}
+var ruleValidators = []ruleValidator{{engine: "sigma", validateCtx: validateSigma}}
+
+// placeholdersFlag is shared by the commands that load Sigma rules.
+var placeholdersFlag = &cli.StringFlag{Name: "placeholders", Usage: "YAML `FILE` with the values of %name% placeholders (expand modifier)"}
+
+// rulesValidateFlags are the flags of `edr rules validate`.
+var rulesValidateFlags = []cli.Flag{
+	&cli.BoolFlag{Name: "json", Usage: "print one JSON object per rule"},
+	placeholdersFlag,
+}
+
+// sigmaOptions reads the Sigma load options of the command line.
+func sigmaOptions(c *cli.Context) (sigma.Options, error) {
+	var o sigma.Options
+	if p := c.String("placeholders"); p != "" {
+		ph, err := sigma.LoadPlaceholders(p)
+		if err != nil {
+			return o, exitf(2, "%v", err)
+		}
+		o.Placeholders = ph
+	}
+	return o, nil
+}
 
 // defaultRulePaths are validated when no PATH is given.
 var defaultRulePaths = []string{"rules"}
 
-func validateSigma(paths []string) []ruleReport {
-	rs, errs := sigma.Load(paths, sigma.Options{})
+func validateSigma(c *cli.Context, paths []string) ([]ruleReport, error) {
+	opts, err := sigmaOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	rs, errs := sigma.Load(paths, opts)
 	var out []ruleReport
 	for _, r := range rs.Rules() {
 		rep := ruleReport{Engine: "sigma", Path: r.Path, Doc: r.Doc, ID: r.ID, Title: r.Title, Status: "compiled"}
@@ -56,7 +85,7 @@ func validateSigma(paths []string) []ruleReport {
 		}
 		return out[i].Doc < out[j].Doc
 	})
-	return out
+	return out, nil
 }
 
 func init() {
@@ -67,9 +96,7 @@ func init() {
 			Name:      "validate",
 			Usage:     "load and compile rules; report each as compiled, unsupported (logsource) or error",
 			ArgsUsage: "[PATH…] (default: rules)",
-			Flags: []cli.Flag{
-				&cli.BoolFlag{Name: "json", Usage: "print one JSON object per rule"},
-			},
+			Flags:     rulesValidateFlags,
 			Action: func(c *cli.Context) error {
 				paths := c.Args().Slice()
 				if len(paths) == 0 {
@@ -82,7 +109,15 @@ func init() {
 				}
 				var reports []ruleReport
 				for _, v := range ruleValidators {
-					reports = append(reports, v.validate(paths)...)
+					if v.validateCtx == nil {
+						reports = append(reports, v.validate(paths)...)
+						continue
+					}
+					r, err := v.validateCtx(c, paths)
+					if err != nil {
+						return err
+					}
+					reports = append(reports, r...)
 				}
 				errs, err := printRuleReports(c.App.Writer, reports, c.Bool("json"))
 				if err != nil {

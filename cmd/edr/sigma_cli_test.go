@@ -51,6 +51,19 @@ func TestRulesValidate(t *testing.T) {
 
 	_, code = edr(t, "rules", "validate", filepath.Join(dir, "missing"))
 	require.Equal(t, 2, code)
+
+	// placeholders for the expand modifier come from a file
+	exp := strings.Replace(strings.Replace(goodRule, "Image|endswith: '\\whoami.exe'", "User|expand: '%Admins%'", 1), "1111-4", "3333-4", 1)
+	require.NoError(t, os.Remove(filepath.Join(dir, "bad.yml")))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "expand.yml"), []byte(exp), 0o644))
+	out, code = edr(t, "rules", "validate", dir)
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "%Admins% is not defined")
+	ph := filepath.Join(t.TempDir(), "ph.yml")
+	require.NoError(t, os.WriteFile(ph, []byte("Admins: [adm_*]\n"), 0o644))
+	out, code = edr(t, "rules", "validate", "--placeholders", ph, dir)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "3 rules: 2 compiled, 1 unsupported, 0 errors")
 }
 
 func TestSigmaRegressionCommand(t *testing.T) {

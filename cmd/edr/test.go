@@ -37,8 +37,13 @@ func init() {
 			&cli.StringFlag{Name: "regression-root", Usage: "`DIR` where regression_data paths resolve (default: the checkout)"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json or junit"},
 			&cli.BoolFlag{Name: "from-json", Usage: "read the evtx_dump JSON beside each sample instead of the EVTX"},
+			placeholdersFlag,
 		},
 		Action: func(c *cli.Context) error {
+			opts, err := sigmaOptions(c)
+			if err != nil {
+				return err
+			}
 			dir := c.String("sigma-regression")
 			if dir == "" {
 				return exitf(2, "test: nothing to run (use --sigma-regression DIR)")
@@ -51,12 +56,12 @@ func init() {
 			if c.Bool("from-json") {
 				read = regress.JSONBeside
 			}
-			return runSigmaRegression(c.App.Writer, dir, c.String("regression-root"), format, read)
+			return runSigmaRegression(c.App.Writer, dir, c.String("regression-root"), format, read, opts)
 		},
 	})
 }
 
-func runSigmaRegression(w io.Writer, dir, root, format string, read regress.EventReader) error {
+func runSigmaRegression(w io.Writer, dir, root, format string, read regress.EventReader, opts sigma.Options) error {
 	if root == "" {
 		root = dir
 	}
@@ -67,7 +72,7 @@ func runSigmaRegression(w io.Writer, dir, root, format string, read regress.Even
 	if err != nil {
 		return exitf(2, "test: %v", err)
 	}
-	rs, errs := sigma.Load(dirs, sigma.Options{})
+	rs, errs := sigma.Load(dirs, opts)
 	tests := regress.Discover(rs, errs, root)
 	if len(tests) == 0 {
 		return exitf(2, "test: %s: %v", dir, regress.ErrNoTests)

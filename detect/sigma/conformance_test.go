@@ -2,6 +2,7 @@ package sigma_test
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -285,4 +286,15 @@ func TestUnsupportedConstructs(t *testing.T) {
 		require.Contains(t, errs[0].Error(), "bad.yml")
 		require.Contains(t, errs[0].Error(), "00000000-0000-4000-8000-000000000001")
 	}
+}
+
+func TestLoadPlaceholders(t *testing.T) {
+	p := t.TempDir() + "/ph.yml"
+	require.NoError(t, os.WriteFile(p, []byte("Admins: ['adm_*', root]\nServers: srv01\n"), 0o644))
+	ph, err := sigma.LoadPlaceholders(p)
+	require.NoError(t, err)
+	require.Equal(t, map[string][]string{"Admins": {"adm_*", "root"}, "Servers": {"srv01"}}, ph)
+	require.NoError(t, os.WriteFile(p, []byte("Admins: []\n"), 0o644))
+	_, err = sigma.LoadPlaceholders(p)
+	require.ErrorContains(t, err, "Admins")
 }

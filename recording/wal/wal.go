@@ -82,13 +82,14 @@ func (b *Batch) Append(kind byte, body []byte) {
 }
 
 // AppendFunc adds one entry whose body fn appends to dst, without copying
-// the body.
-func (b *Batch) AppendFunc(kind byte, fn func(dst []byte) []byte) {
+// the body. It returns the body, valid until the batch changes.
+func (b *Batch) AppendFunc(kind byte, fn func(dst []byte) []byte) []byte {
 	at := len(b.buf)
 	b.buf = append(b.buf, kind, 0, 0, 0, 0)
 	b.buf = fn(b.buf)
 	binary.LittleEndian.PutUint32(b.buf[at+1:], uint32(len(b.buf)-at-entryHeader))
 	b.n++
+	return b.buf[at+entryHeader:]
 }
 
 // Len is the number of entries; Size the uncompressed bytes.
