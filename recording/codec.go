@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
+	"unsafe"
 
 	"github.com/edr-lab/edr/event"
 )
@@ -94,7 +96,7 @@ func newEventDecoder(names []string) *eventDecoder {
 
 func (d *eventDecoder) decode(b []byte, e *event.Event) error {
 	e.Reset()
-	r := byteReader{b: b}
+	r := rawReader{b: b, ok: true}
 	e.Time = r.varint()
 	e.Seq = r.uvarint()
 	e.RecordID = r.uvarint()
@@ -105,17 +107,14 @@ func (d *eventDecoder) decode(b []byte, e *event.Event) error {
 	e.EventID = uint16(eid)
 	e.Source = event.Source(r.byte())
 	e.Flags = event.Flags(r.byte())
-	e.Host = r.string()
-	e.Channel = r.string()
-	e.Provider = r.string()
-	n := r.uvarint()
-	for i := uint64(0); i < n && r.err == nil; i++ {
+	e.Host = strings.Clone(r.str())
+	e.Channel = strings.Clone(r.str())
+	e.Provider = strings.Clone(r.str())
+	for n := r.uvarint(); n > 0 && r.ok; n-- {
 		idx := r.uvarint()
-		v := r.string()
-		if r.err != nil {
-			break
-		}
+		v := strings.Clone(r.str())
 		switch {
+		case !r.ok:
 		case idx < uint64(len(d.ids)) && d.ok[idx]:
 			e.Set(d.ids[idx], v)
 		case idx < uint64(len(d.nm)):
@@ -124,16 +123,14 @@ func (d *eventDecoder) decode(b []byte, e *event.Event) error {
 			return fmt.Errorf("field index %d outside the WAL's table of %d", idx, len(d.nm))
 		}
 	}
-	n = r.uvarint()
-	for i := uint64(0); i < n && r.err == nil; i++ {
-		k := r.string()
-		v := r.string()
-		if r.err == nil {
+	for n := r.uvarint(); n > 0 && r.ok; n-- {
+		k, v := strings.Clone(r.str()), strings.Clone(r.str())
+		if r.ok {
 			e.AddExtra(k, v)
 		}
 	}
-	if r.err != nil {
-		return r.err
+	if !r.ok {
+		return errShortEvent
 	}
 	if len(r.b) != 0 {
 		return fmt.Errorf("%d trailing bytes after event", len(r.b))
@@ -141,40 +138,36 @@ func (d *eventDecoder) decode(b []byte, e *event.Event) error {
 	return nil
 }
 
-type byteReader struct {
-	b   []byte
-	err error
+// rawReader reads appendEvent's encoding. Strings alias the input; ok turns
+// false at the first truncated or malformed value.
+type rawReader struct {
+	b  []byte
+	ok bool
 }
 
-func (r *byteReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
+func (r *rawReader) uvarint() uint64 {
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
-		r.err = errShortEvent
+		r.ok, r.b = false, nil
 		return 0
 	}
 	r.b = r.b[n:]
 	return v
 }
 
-func (r *byteReader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
+func (r *rawReader) varint() int64 {
 	v, n := binary.Varint(r.b)
 	if n <= 0 {
-		r.err = errShortEvent
+		r.ok, r.b = false, nil
 		return 0
 	}
 	r.b = r.b[n:]
 	return v
 }
 
-func (r *byteReader) byte() byte {
-	if r.err != nil || len(r.b) == 0 {
-		r.err = errShortEvent
+func (r *rawReader) byte() byte {
+	if len(r.b) == 0 {
+		r.ok = false
 		return 0
 	}
 	c := r.b[0]
@@ -182,16 +175,16 @@ func (r *byteReader) byte() byte {
 	return c
 }
 
-func (r *byteReader) string() string {
+func (r *rawReader) str() string {
 	n := r.uvarint()
-	if r.err != nil {
-		return ""
-	}
 	if n > uint64(len(r.b)) {
-		r.err = errShortEvent
+		r.ok, r.b = false, nil
 		return ""
 	}
-	s := string(r.b[:n])
+	if n == 0 {
+		return ""
+	}
+	v := unsafe.String(&r.b[0], int(n))
 	r.b = r.b[n:]
-	return s
+	return v
 }

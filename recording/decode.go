@@ -383,28 +383,16 @@ func (c *colReader) valueIndex(out *strCol) int32 {
 	return int32(-len(out.plain))
 }
 
-// ints fills n rows of a required integer column.
+// int64s and int32s fill n rows of a required plain integer column.
 func (c *colReader) int64s(dst []int64, n int) error {
-	for r := 0; r < n; {
-		if c.lv == c.nlv {
-			if err := c.next(); err != nil {
-				return err
-			}
-			continue
-		}
-		take := min(n-r, c.nlv-c.lv)
-		if c.defs != nil || c.isDict || c.i64 == nil {
-			return fmt.Errorf("column %d: not a required plain INT64 column", c.spec.leaf)
-		}
-		copy(dst[r:r+take], c.i64[c.vi:c.vi+take])
-		c.vi += take
-		c.lv += take
-		r += take
-	}
-	return nil
+	return fixedValues(c, dst, n, func(c *colReader) []int64 { return c.i64 })
 }
 
 func (c *colReader) int32s(dst []int32, n int) error {
+	return fixedValues(c, dst, n, func(c *colReader) []int32 { return c.i32 })
+}
+
+func fixedValues[T int32 | int64](c *colReader, dst []T, n int, vals func(*colReader) []T) error {
 	for r := 0; r < n; {
 		if c.lv == c.nlv {
 			if err := c.next(); err != nil {
@@ -413,15 +401,11 @@ func (c *colReader) int32s(dst []int32, n int) error {
 			continue
 		}
 		take := min(n-r, c.nlv-c.lv)
-		switch {
-		case c.defs != nil:
-			return fmt.Errorf("column %d: not a required INT32 column", c.spec.leaf)
-		case c.isDict:
-			return fmt.Errorf("column %d: dictionary-encoded INT32 column not supported", c.spec.leaf)
-		case c.i32 == nil:
-			return fmt.Errorf("column %d: not an INT32 column", c.spec.leaf)
+		v := vals(c)
+		if c.defs != nil || c.isDict || v == nil {
+			return fmt.Errorf("column %d: not a required plain %T column", c.spec.leaf, v)
 		}
-		copy(dst[r:r+take], c.i32[c.vi:c.vi+take])
+		copy(dst[r:r+take], v[c.vi:c.vi+take])
 		c.vi += take
 		c.lv += take
 		r += take

@@ -246,6 +246,10 @@ func (s *segFile) close() {
 	}
 }
 
+// ReadSegmentMeta reads a segment's metadata (footer only, checksum
+// verified): time span, counts, sources, the segment-start state snapshot.
+func ReadSegmentMeta(path string) (*SegmentMeta, error) { return readSegmentMeta(path) }
+
 // readSegmentMeta reads only a segment's metadata.
 func readSegmentMeta(path string) (*SegmentMeta, error) {
 	s, err := openSegFile(path, footerOnly)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"sync"
-	"unsafe"
 
 	"github.com/edr-lab/edr/event"
 	"github.com/parquet-go/parquet-go/format"
@@ -140,7 +139,7 @@ func (s *segWriter) encode() {
 // addRaw adds one row from its appendEvent encoding. Strings alias b; the
 // encoder copies the ones it keeps.
 func (s *segWriter) addRaw(b []byte, fv []fieldValue, ex [][2]string) ([]fieldValue, [][2]string, error) {
-	r := rawReader{b: b}
+	r := rawReader{b: b, ok: true}
 	tm := r.varint()
 	seq := r.uvarint()
 	rec := r.uvarint()
@@ -164,57 +163,6 @@ func (s *segWriter) addRaw(b []byte, fv []fieldValue, ex [][2]string) ([]fieldVa
 		return fv, ex, errShortEvent
 	}
 	return fv, ex, s.enc.addRow(tm, host, channel, provider, uint16(eid), rec, seq, src.String(), flags, fv, ex)
-}
-
-// rawReader reads appendEvent's encoding without copying strings.
-type rawReader struct {
-	b  []byte
-	ok bool
-}
-
-func (r *rawReader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.ok, r.b = false, nil
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *rawReader) varint() int64 {
-	r.ok = true
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.ok, r.b = false, nil
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *rawReader) byte() byte {
-	if len(r.b) == 0 {
-		r.ok = false
-		return 0
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
-}
-
-func (r *rawReader) str() string {
-	n := r.uvarint()
-	if n > uint64(len(r.b)) {
-		r.ok, r.b = false, nil
-		return ""
-	}
-	if n == 0 {
-		return ""
-	}
-	v := unsafe.String(&r.b[0], int(n))
-	r.b = r.b[n:]
-	return v
 }
 
 // sync waits until the encoder has added every queued event.
