@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strconv"
 	"strings"
 
 	"github.com/edr-lab/edr/detect/allowlist"
@@ -30,6 +31,18 @@ type Store interface {
 	Put(data []byte) (string, bool, error)
 	// Lookup returns the stored, checked file of a Sysmon Hashes value.
 	Lookup(hashes string) ([]byte, string, error)
+}
+
+// LinkStore is a Store that also ties process starts to stored files
+// (recording/artifact.Store is one). With it, Live links each check to its
+// event and Replay finds the file of an event recorded without Hashes.
+type LinkStore interface {
+	Store
+	// Get returns the stored, checked file of a SHA-256.
+	Get(sha256 string) ([]byte, error)
+	// Link ties a key to a stored SHA-256 (write-once); Linked reads it.
+	Link(key, sha256 string) error
+	Linked(key string) (string, error)
 }
 
 // YARA is the scanner interface (*yara.Scanner satisfies it).
@@ -151,31 +164,48 @@ func (s *Scanner) Live(ctx context.Context, ev *event.Event) Result {
 		return r
 	}
 	if s.opts.Store != nil {
-		_, r.Stored, r.StoreErr = s.opts.Store.Put(data)
+		var sha string
+		sha, r.Stored, r.StoreErr = s.opts.Store.Put(data)
+		if ls, ok := s.opts.Store.(LinkStore); ok && r.StoreErr == nil {
+			r.StoreErr = ls.Link(linkKey(ev, r.Path), sha)
+		}
 	}
 	s.check(ctx, ev, &r, data)
+	s.fill(ev, &r)
+	return r
+}
+
+// fill puts the computed Hashes into an event type that has the field and
+// lacks them.
+func (s *Scanner) fill(ev *event.Event, r *Result) {
 	if r.Hashes != "" && s.fillable(ev) {
 		ev.Set(event.FHashes, r.Hashes)
 		r.Filled = true
 	}
-	return r
+}
+
+// linkKey names the process start (or image load) an event records: the
+// same on the live event and on its recording.
+func linkKey(ev *event.Event, path string) string {
+	return ev.Host + "|" + ev.Channel + "|" + event.Itoa(uint64(ev.EventID)) + "|" + strconv.FormatInt(ev.Time, 10) + "|" + path
 }
 
 // Replay runs the same checks on the file the artifact store holds for
-// ev's Hashes. Decisions that depend on the path (allowlists) and on the
-// size are taken exactly as Live takes them, so a file checked live gives
-// the same Result on replay.
+// ev's Hashes (or, when the event was recorded without Hashes, for the
+// process start the live check linked to it) and fills missing Hashes as
+// Live does. Decisions that depend on the path (allowlists) and on the size
+// are taken exactly as Live takes them, so a file checked live gives the
+// same Result on replay (Stored aside).
 func (s *Scanner) Replay(ctx context.Context, ev *event.Event) Result {
 	r, ok := s.prepare(ev)
 	if !ok {
 		return r
 	}
-	hashes := ev.Value(event.FHashes)
-	if s.opts.Store == nil || hashes == "" {
+	if s.opts.Store == nil {
 		r.Outcome = Missing
 		return r
 	}
-	data, _, err := s.opts.Store.Lookup(hashes)
+	data, err := s.stored(ev, r.Path)
 	if err != nil {
 		// Not stored live (too large, unreadable, store full) or corrupt.
 		r.Outcome, r.Err = Missing, err
@@ -189,7 +219,26 @@ func (s *Scanner) Replay(ctx context.Context, ev *event.Event) Result {
 		return r
 	}
 	s.check(ctx, ev, &r, data)
+	s.fill(ev, &r)
 	return r
+}
+
+// stored finds an event's file in the store: by its Hashes, or, for an
+// event recorded without them, by the link the live check made.
+func (s *Scanner) stored(ev *event.Event, path string) ([]byte, error) {
+	if hashes := ev.Value(event.FHashes); hashes != "" {
+		data, _, err := s.opts.Store.Lookup(hashes)
+		return data, err
+	}
+	ls, ok := s.opts.Store.(LinkStore)
+	if !ok {
+		return nil, fmt.Errorf("%w: the event has no Hashes and the store keeps no links", errNotFound)
+	}
+	sha, err := ls.Linked(linkKey(ev, path))
+	if err != nil {
+		return nil, err
+	}
+	return ls.Get(sha)
 }
 
 // prepare finds the target and applies the allowlists.
@@ -235,7 +284,7 @@ func (s *Scanner) fillable(ev *event.Event) bool {
 
 var (
 	errTooLarge = errors.New("filescan: file over the size limit")
-	errNotFound = errors.New("filescan: file not found")
+	errNotFound = fmt.Errorf("filescan: file not found: %w", fs.ErrNotExist)
 )
 
 func (s *Scanner) read(path string) ([]byte, error) {

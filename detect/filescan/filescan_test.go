@@ -251,3 +251,30 @@ func rules(ms []yara.Match) []string {
 	}
 	return out
 }
+
+// Live checks run in the background, so the event may be recorded before
+// its Hashes are filled. Replay then finds the file through the link the
+// live check made for that process start, and fills Hashes as live did.
+func TestReplayOfEventRecordedWithoutHashes(t *testing.T) {
+	f := newFixture(t)
+	s := f.scanner(windowsAllow, windowsAllow)
+	recorded := procStart(`C:\Users\a\AppData\Local\Temp\dropper.exe`)
+	recorded.Host, recorded.Time = "ws1", 1700000000123456789
+	live := s.Live(context.Background(), recorded.Clone()) // the worker's own copy
+	require.Equal(t, filescan.Scanned, live.Outcome)
+	require.True(t, live.Filled)
+	require.False(t, recorded.Has(event.FHashes))
+
+	require.NoError(t, os.RemoveAll(f.root))
+	replay := s.Replay(context.Background(), recorded)
+	require.Equal(t, filescan.Scanned, replay.Outcome, "%v", replay.Err)
+	assert.True(t, replay.Filled)
+	assert.Equal(t, live.Hashes, recorded.Value(event.FHashes))
+	assert.Equal(t, live.IOC, replay.IOC)
+	assert.Equal(t, live.YARA, replay.YARA)
+
+	// Another start of the same path (another time) has no link of its own.
+	other := procStart(`C:\Users\a\AppData\Local\Temp\dropper.exe`)
+	other.Host, other.Time = "ws1", 1700000000999999999
+	assert.Equal(t, filescan.Missing, s.Replay(context.Background(), other).Outcome)
+}

@@ -56,6 +56,7 @@ type test struct {
 	num    float64        // tNumCmp, tNumEq
 	ref    fieldRef       // tFieldRef
 	guard  []string       // tRegex: folded literals of which a match contains one
+	dashed bool           // the value is one of a windash expansion
 	src    string
 }
 
@@ -414,8 +415,9 @@ func (cc *compileCtx) compileValue(v interface{}, mods modSet, keyword, decimalF
 		}
 	}
 	tests := make([]test, 0, len(vals))
+	dashed := hasStep(mods.steps, "windash")
 	for _, sv := range vals {
-		tests = append(tests, test{kind: tPattern, pat: compilePattern(sv, mods.cased), src: sv.String()})
+		tests = append(tests, test{kind: tPattern, pat: compilePattern(sv, mods.cased), dashed: dashed, src: sv.String()})
 	}
 	if numeric && len(mods.steps) == 0 && !mods.cased {
 		f, _ := parseNum(s)

@@ -3,6 +3,8 @@ package sigma
 import (
 	"regexp/syntax"
 	"strings"
+
+	"github.com/edr-lab/edr/event"
 )
 
 // Needle extraction for the prefilter: for each rule, a set of (field,
@@ -26,22 +28,64 @@ type needleSet struct {
 var topSet = needleSet{top: true}
 
 // score ranks sets for AND: a longer shortest needle means fewer false
-// candidates; fewer needles break ties.
+// candidates; fewer needles break ties. Needles on fields with a handful of
+// values (booleans, integrity levels, signature states…) rank below any
+// other, since most events carry them.
 func (s needleSet) score() int {
 	if s.top || len(s.items) == 0 {
 		return -1 << 30
 	}
 	min := 1 << 30
+	weak, common := false, false
 	for _, n := range s.items {
 		if l := len(n.lit); l < min {
 			min = l
 		}
+		weak = weak || n.field.kind == fkSchema && lowCardinality[n.field.id]
+		common = common || isCommonText(n.lit)
 	}
 	if min > 12 {
 		min = 12 // beyond this length needles are all selective enough
 	}
-	return min*1000 - len(s.items)
+	score := min*1000 - len(s.items)
+	if weak {
+		score -= 100_000
+	}
+	if common {
+		score -= 50_000
+	}
+	return score
 }
+
+// commonText are path and registry fragments most Windows events contain;
+// a needle inside one of them selects little.
+var commonText = []string{`C:\WINDOWS\SYSTEM32\`, `C:\WINDOWS\SYSWOW64\`, `C:\PROGRAM FILES (X86)\`,
+	`C:\PROGRAM FILES\`, `C:\PROGRAMDATA\`, `C:\USERS\`, `\APPDATA\LOCAL\TEMP\`, `\APPDATA\ROAMING\`,
+	`.EXE`, `.DLL`, `HKLM\SOFTWARE\MICROSOFT\WINDOWS\CURRENTVERSION\`, `HKLM\SOFTWARE\WOW6432NODE\MICROSOFT\WINDOWS\CURRENTVERSION\`,
+	`HKLM\SOFTWARE\MICROSOFT\WINDOWS NT\CURRENTVERSION\`, `HKLM\SYSTEM\CURRENTCONTROLSET\SERVICES\`}
+
+func isCommonText(lit string) bool {
+	for _, c := range commonText {
+		if strings.Contains(c, lit) {
+			return true
+		}
+	}
+	return false
+}
+
+// lowCardinality marks fields whose values repeat across most events.
+var lowCardinality = func() []bool {
+	low := make([]bool, event.NumFields())
+	for _, f := range event.Fields() {
+		low[f.ID] = f.Type == event.Bool
+	}
+	for _, name := range []string{"Signed", "SignatureStatus", "IntegrityLevel", "EventType", "Protocol", "State", "Operation", "TokenElevationType", "LogonType", "ObjectType", "OperationType"} {
+		if id, ok := event.FieldByName(name); ok {
+			low[id] = true
+		}
+	}
+	return low
+}()
 
 func bestOf(sets []needleSet) needleSet {
 	best := topSet
@@ -153,7 +197,9 @@ func testNeedles(t *test) ([]string, bool) {
 		lits := t.pat.literals()
 		best := ""
 		for _, l := range lits {
-			l = longestDashFree(l)
+			if t.dashed {
+				l = longestDashFree(l)
+			}
 			if len(l) > len(best) {
 				best = l
 			}

@@ -7,7 +7,9 @@
 // place) and never rewritten; a read decompresses and checks the SHA-256,
 // so a corrupt entry is reported (ErrCorrupt), never served. Small alias
 // files under artifacts/sha1/ and artifacts/md5/ map those digests to the
-// SHA-256, so an event that carries only SHA1 or MD5 still finds its file.
+// SHA-256, so an event that carries only SHA1 or MD5 still finds its file;
+// link files under artifacts/link/ tie a process start to its file for
+// events recorded without Hashes.
 //
 // A Store is safe for concurrent use; several processes may share a
 // directory (the link step is the arbiter of who wrote an entry first).
@@ -325,18 +327,50 @@ func (s *Store) Resolve(digest string) (string, error) {
 		if len(digest) == 32 {
 			kind = "md5"
 		}
-		b, err := os.ReadFile(s.aliasPath(kind, digest))
-		if err == nil {
-			sha := strings.TrimSpace(string(b))
-			if validHex(sha, 64) {
-				return sha, nil
-			}
-			return "", fmt.Errorf("%w: alias %s holds %q", ErrCorrupt, s.aliasPath(kind, digest), clip(sha))
-		}
+		return readRef(s.aliasPath(kind, digest), digest)
 	default:
 		return "", fmt.Errorf("artifact: %q is not an MD5, SHA1 or SHA256", clip(digest))
 	}
 	return "", fmt.Errorf("%w: %s", ErrNotFound, digest)
+}
+
+// readRef reads a small file naming a SHA-256 (an alias or a link).
+func readRef(path, what string) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%w: %s", ErrNotFound, what)
+	}
+	if err != nil {
+		return "", fmt.Errorf("artifact: %w", err)
+	}
+	sha := strings.TrimSpace(string(b))
+	if !validHex(sha, 64) {
+		return "", fmt.Errorf("%w: %s holds %q", ErrCorrupt, path, clip(sha))
+	}
+	return sha, nil
+}
+
+// Link records that the file of the entry sha256hex belongs to key (a
+// process start: host and ProcessGuid, say), so that replay finds the file
+// of an event recorded without its Hashes. The first link of a key stands.
+func (s *Store) Link(key, sha256hex string) error {
+	if !validHex(sha256hex, 64) {
+		return fmt.Errorf("artifact: link %q: %q is not a SHA-256", clip(key), clip(sha256hex))
+	}
+	_, err := writeOnce(s.linkPath(key), []byte(strings.ToLower(sha256hex)+"\n"))
+	return err
+}
+
+// Linked returns the SHA-256 linked to key.
+func (s *Store) Linked(key string) (string, error) {
+	return readRef(s.linkPath(key), "link "+clip(key))
+}
+
+// linkPath names a link by the SHA-256 of its key (keys hold any bytes).
+func (s *Store) linkPath(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	h := hex.EncodeToString(sum[:])
+	return filepath.Join(s.root, "link", h[:2], h)
 }
 
 // Lookup finds the stored file of a Sysmon Hashes value ("SHA1=…,MD5=…,

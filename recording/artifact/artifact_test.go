@@ -170,3 +170,25 @@ func TestCorruptEntriesDetected(t *testing.T) {
 	_, _, err = s.Lookup("SHA256=" + d.SHA256)
 	assert.ErrorIs(t, err, ErrCorrupt)
 }
+
+func TestLinks(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	sha, _, err := s.Put([]byte("image"))
+	require.NoError(t, err)
+	key := "ws1|Microsoft-Windows-Sysmon/Operational|1|1700000000|C:\\x.exe"
+	require.NoError(t, s.Link(key, sha))
+	got, err := s.Linked(key)
+	require.NoError(t, err)
+	assert.Equal(t, sha, got)
+	other, _, err := s.Put([]byte("other"))
+	require.NoError(t, err)
+	require.NoError(t, s.Link(key, other), "relinking is not an error")
+	got, err = s.Linked(key)
+	require.NoError(t, err)
+	assert.Equal(t, sha, got, "the first link stands")
+	_, err = s.Linked("absent")
+	assert.ErrorIs(t, err, ErrNotFound)
+	assert.Error(t, s.Link(key, "nothex"))
+}
