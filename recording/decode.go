@@ -147,6 +147,10 @@ type chunk struct {
 	entries  []entry
 	extraOff []int32 // rows+1 offsets into extra, empty when the file has no Extra values
 	extra    []event.KV
+	// slabs holding every optional column's rows and vi, reused chunk to
+	// chunk (columns take consecutive sub-slices)
+	rowSlab []int32
+	viSlab  []int32
 }
 
 type entry struct {
@@ -327,10 +331,23 @@ func (c *colReader) loadDict(d parquet.Dictionary) error {
 	return nil
 }
 
-// strings decodes n rows of a non-repeated string column into out: every
-// row for a required column, only the present rows for an optional one.
+// sparse decodes n rows of an optional string column into out, appending
+// its present rows and value indexes to the chunk's slabs.
+func (c *colReader) sparse(out *strCol, n int, ch *chunk) (bool, error) {
+	a := len(ch.rowSlab)
+	out.rows, out.vi = ch.rowSlab, ch.viSlab
+	any, err := c.strings(out, n, true)
+	ch.rowSlab, ch.viSlab = out.rows, out.vi
+	out.rows, out.vi = out.rows[a:len(out.rows):len(out.rows)], out.vi[a:len(out.vi):len(out.vi)]
+	return any, err
+}
+
+// strings decodes n rows of a non-repeated string column, appending to
+// out.rows and out.vi: every row for a required column, only the present
+// rows for an optional one.
 func (c *colReader) strings(out *strCol, n int, optional bool) (any bool, err error) {
-	out.rows, out.vi, out.plain, out.dict = out.rows[:0], out.vi[:0], out.plain[:0], nil
+	start := len(out.vi)
+	out.plain, out.dict = out.plain[:0], nil
 	for r := 0; r < n; {
 		if c.lv == c.nlv {
 			if err := c.next(); err != nil {
@@ -369,7 +386,7 @@ func (c *colReader) strings(out *strCol, n int, optional bool) (any bool, err er
 		c.lv += take
 		r += take
 	}
-	return len(out.vi) > 0, nil
+	return len(out.vi) > start, nil
 }
 
 func (c *colReader) valueIndex(out *strCol) int32 {

@@ -53,6 +53,26 @@ type Reader struct {
 	batch []event.Event
 	// openMode is fullData; the decoder fuzz target lowers it.
 	openMode openMode
+	// chunks are recycled across cursors (only the Run goroutine touches
+	// this list; decode workers fill chunks handed to them).
+	chunks []*chunk
+}
+
+func (r *Reader) getChunk() *chunk {
+	if n := len(r.chunks); n > 0 {
+		ch := r.chunks[n-1]
+		r.chunks = r.chunks[:n-1]
+		return ch
+	}
+	return new(chunk)
+}
+
+// putChunk recycles a chunk: events delivered from it hold only strings,
+// which stay valid; its slices are reused.
+func (r *Reader) putChunk(ch *chunk) {
+	if ch != nil && len(r.chunks) < 64 {
+		r.chunks = append(r.chunks, ch)
+	}
 }
 
 type segInfo struct {
@@ -287,9 +307,16 @@ func (r *Reader) startCursor(si segInfo, p *pool) (*cursor, error) {
 
 func (c *cursor) close() {
 	if c.fut != nil {
-		<-c.fut // let the in-flight decode finish before closing its file
+		res := <-c.fut // let the in-flight decode finish before closing its file
 		c.fut = nil
+		c.r.putChunk(res.ch)
 	}
+	c.r.putChunk(c.cur)
+	c.r.putChunk(c.spare)
+	for _, ch := range c.all {
+		c.r.putChunk(ch)
+	}
+	c.cur, c.spare, c.all = nil, nil, nil
 	if c.dec != nil {
 		c.dec.close()
 		c.dec = nil
@@ -326,7 +353,7 @@ func (c *cursor) prefetch() {
 	ch := c.spare
 	c.spare = nil
 	if ch == nil {
-		ch = new(chunk)
+		ch = c.r.getChunk()
 	}
 	fut := make(chan decodeResult, 1)
 	c.fut = fut
@@ -346,7 +373,7 @@ func (c *cursor) nextChunk() error {
 	} else {
 		ch := c.spare
 		if ch == nil {
-			ch = new(chunk)
+			ch = c.r.getChunk()
 		}
 		res = decodeResult{ch, c.decodeNext(ch)}
 	}
@@ -396,11 +423,13 @@ func (c *cursor) settle() error {
 func (c *cursor) startUnsorted() error {
 	from, to := c.r.opts.From, c.r.opts.To
 	for {
-		ch := new(chunk)
+		ch := c.r.getChunk()
 		if err := c.decodeNext(ch); err != nil {
+			c.r.putChunk(ch)
 			return err
 		}
 		if ch.n == 0 {
+			c.r.putChunk(ch)
 			break
 		}
 		ci := int32(len(c.all))
@@ -422,6 +451,9 @@ func (c *cursor) startUnsorted() error {
 func (c *cursor) settleUnsorted() error {
 	if c.oi >= len(c.order) {
 		c.valid = false
+		for _, ch := range c.all {
+			c.r.putChunk(ch)
+		}
 		c.all = nil
 		return nil
 	}
@@ -450,11 +482,12 @@ func (c *cursor) fillReorder() error {
 			c.valid = false
 			return nil
 		}
-		ch := new(chunk)
+		ch := c.r.getChunk()
 		if err := c.decodeNext(ch); err != nil {
 			return err
 		}
 		if ch.n == 0 {
+			c.r.putChunk(ch)
 			c.done = true
 			continue
 		}
@@ -470,6 +503,7 @@ func (c *cursor) fillReorder() error {
 			}
 		}
 		if c.refs[ci] == 0 {
+			c.r.putChunk(ch)
 			c.all[ci] = nil
 		}
 	}
@@ -533,7 +567,8 @@ func (c *cursor) advance() error {
 	if c.reorder {
 		o := c.popRow()
 		if c.refs[o.ch]--; c.refs[o.ch] == 0 {
-			c.all[o.ch] = nil // every row of the chunk was delivered
+			c.r.putChunk(c.all[o.ch]) // every row of the chunk was delivered
+			c.all[o.ch] = nil
 		}
 		if err := c.fillReorder(); err != nil {
 			return &SegmentError{c.seg.path, err}

@@ -392,13 +392,14 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 	}
 	ch.cols = ch.cols[:len(d.strs)]
 	k := 0
+	ch.rowSlab, ch.viSlab = ch.rowSlab[:0], ch.viSlab[:0]
 	for _, c := range d.strs {
 		out := &ch.cols[k]
 		out.id, out.foreign = c.spec.id, ""
 		if c.spec.role == roleForeign {
 			out.foreign = c.spec.name
 		}
-		any, err := c.strings(out, n, true)
+		any, err := c.sparse(out, n, ch)
 		if err != nil {
 			return err
 		}
@@ -440,6 +441,7 @@ func optStrings(c *colReader, dst *strCol, n int) error {
 		dst.vi = dst.vi[:0] // column missing: empty values
 		return nil
 	}
+	dst.vi = dst.vi[:0]
 	_, err := c.strings(dst, n, false)
 	return err
 }
