@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/edr-lab/edr/corpus/evtx"
+	"github.com/edr-lab/edr/corpus/jsonl"
 	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/detect/sigma/regress"
 	"github.com/edr-lab/edr/event"
@@ -18,6 +19,16 @@ import (
 // sigmaSampleReader reads a regression sample: the EVTX itself, with the
 // importer's reader (--from-json reads the evtx_dump JSON beside it).
 var sigmaSampleReader = regress.Collect("evtx", readEVTX)
+
+// readJSON streams an evtx_dump JSON file; undecodable documents fail the
+// test.
+func readJSON(path string, fn func(*event.Event) error) error {
+	st, err := jsonl.ReadFile(path, jsonl.Options{}, fn)
+	if err == nil && st.Failed > 0 {
+		err = fmt.Errorf("%s: %d documents could not be read (first: %s)", path, st.Failed, st.Failures[0])
+	}
+	return err
+}
 
 // readEVTX streams an EVTX file; undecodable records fail the test.
 func readEVTX(path string, fn func(*event.Event) error) error {
@@ -54,7 +65,7 @@ func init() {
 			}
 			read := sigmaSampleReader
 			if c.Bool("from-json") {
-				read = regress.JSONBeside
+				read = regress.JSONBeside(readJSON)
 			}
 			return runSigmaRegression(c.App.Writer, dir, c.String("regression-root"), format, read, opts)
 		},

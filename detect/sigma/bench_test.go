@@ -10,9 +10,9 @@ import (
 
 	sigmago "github.com/bradleyjkemp/sigma-go"
 	"github.com/bradleyjkemp/sigma-go/evaluator"
+	"github.com/edr-lab/edr/corpus/jsonl"
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/detect/sigma"
-	"github.com/edr-lab/edr/detect/sigma/regress"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/internal/testutil"
 	"gopkg.in/yaml.v3"
@@ -52,11 +52,13 @@ func regressionEvents(tb testing.TB) []*event.Event {
 		if err != nil || de.IsDir() || !strings.HasSuffix(p, ".json") {
 			return err
 		}
-		evs, err := regress.ReadEvtxJSON(p)
+		_, err = jsonl.ReadFile(p, jsonl.Options{}, func(e *event.Event) error {
+			out = append(out, e.Clone())
+			return nil
+		})
 		if err != nil {
 			tb.Fatal(err)
 		}
-		out = append(out, evs...)
 		return nil
 	})
 	return out

@@ -266,6 +266,17 @@ func TestConformanceConditions(t *testing.T) {
 	}, sigma.Options{})
 }
 
+// A second rule with an id or name already loaded is refused (correlations
+// and filters refer to rules by them).
+func TestDuplicateID(t *testing.T) {
+	yml := ruleYAML("sel:\n    Image: x\ncondition: sel")
+	rs, errs := sigma.LoadBytes("d.yml", []byte(yml+"---\n"+yml), sigma.Options{})
+	require.Len(t, errs, 1)
+	require.Contains(t, errs[0].Error(), "already used")
+	require.Equal(t, 2, errs[0].Doc)
+	require.Len(t, rs.Rules(), 1)
+}
+
 // Constructs edr does not support are load errors naming the construct.
 func TestUnsupportedConstructs(t *testing.T) {
 	for _, c := range []struct{ detection, construct string }{

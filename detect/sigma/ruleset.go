@@ -190,7 +190,9 @@ func (rs *Ruleset) build(docs []*rawDoc) []*LoadError {
 		if _, reason := routes.targets(r.Logsource); reason != "" {
 			r.Unsupported = reason
 		}
-		rs.addRule(r, byRef)
+		if err := rs.addRule(r, byRef); err != nil {
+			errs = append(errs, docError(d, err))
+		}
 	}
 	errs = append(errs, rs.compileCorrelations(corrs, byRef)...)
 	for _, d := range filters {
@@ -220,12 +222,17 @@ func (rs *Ruleset) compileCorrelations(pending []*rawDoc, byRef map[string]*Rule
 				next = append(next, d)
 				continue
 			}
-			r, err := rs.compileCorrelation(d, byRef)
+			err := unique(d.meta.ID, d.meta.Name, byRef)
+			var r *Rule
+			if err == nil {
+				r, err = rs.compileCorrelation(d, byRef)
+			}
+			if err == nil {
+				err = rs.addRule(r, byRef)
+			}
 			if err != nil {
 				errs = append(errs, docError(d, err))
-				continue
 			}
-			rs.addRule(r, byRef)
 		}
 		if len(next) == len(pending) {
 			names := map[string]bool{}
@@ -271,7 +278,12 @@ func docError(d *rawDoc, err error) *LoadError {
 	return le
 }
 
-func (rs *Ruleset) addRule(r *Rule, byRef map[string]*Rule) {
+// addRule registers a compiled rule. A second rule with the same id or
+// name is an error: correlations and filters refer to rules by them.
+func (rs *Ruleset) addRule(r *Rule, byRef map[string]*Rule) error {
+	if err := unique(r.ID, r.Name, byRef); err != nil {
+		return err
+	}
 	r.index = len(rs.rules)
 	rs.rules = append(rs.rules, r)
 	if r.ID != "" {
@@ -280,6 +292,16 @@ func (rs *Ruleset) addRule(r *Rule, byRef map[string]*Rule) {
 	if r.Name != "" {
 		byRef[r.Name] = r
 	}
+	return nil
+}
+
+func unique(id, name string, byRef map[string]*Rule) error {
+	for _, ref := range []string{id, name} {
+		if prev, ok := byRef[ref]; ok && ref != "" {
+			return &LoadError{Construct: "id", Err: fmt.Errorf("id or name %q is already used by %s (document %d)", ref, prev.Path, prev.Doc)}
+		}
+	}
+	return nil
 }
 
 func newRule(d *rawDoc) *Rule {

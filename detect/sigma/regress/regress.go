@@ -45,8 +45,7 @@ type Result struct {
 	Reason string
 }
 
-// EventReader reads a regression sample. ReadEvtxJSON reads the .json beside
-// the EVTX; an EVTX reader can be plugged in instead.
+// EventReader reads a regression sample (see Collect and JSONBeside).
 type EventReader func(evtxPath string) (events []*event.Event, source string, err error)
 
 // Collect turns a streaming reader (such as corpus/evtx's, which reuses its
@@ -62,11 +61,13 @@ func Collect(source string, read func(path string, fn func(*event.Event) error) 
 	}
 }
 
-// JSONBeside reads <sample>.json beside the EVTX file.
-func JSONBeside(evtxPath string) ([]*event.Event, string, error) {
-	p := strings.TrimSuffix(evtxPath, filepath.Ext(evtxPath)) + ".json"
-	evs, err := ReadEvtxJSON(p)
-	return evs, "json", err
+// JSONBeside reads the evtx_dump JSON that SigmaHQ keeps beside each
+// sample (<rule id>.json) with the given streaming reader.
+func JSONBeside(read func(path string, fn func(*event.Event) error) error) EventReader {
+	r := Collect("json", read)
+	return func(evtxPath string) ([]*event.Event, string, error) {
+		return r(strings.TrimSuffix(evtxPath, filepath.Ext(evtxPath)) + ".json")
+	}
 }
 
 // RuleDirs returns the rule directories of a SigmaHQ checkout: every

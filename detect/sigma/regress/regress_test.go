@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/edr-lab/edr/corpus/evtx"
+	"github.com/edr-lab/edr/corpus/jsonl"
 	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/detect/sigma/regress"
 	"github.com/edr-lab/edr/event"
@@ -20,6 +21,14 @@ var evtxSample = regress.Collect("evtx", func(path string, fn func(*event.Event)
 	st, err := evtx.ReadFile(path, fn)
 	if err == nil && st.Failed > 0 {
 		err = fmt.Errorf("%s: %d records failed", path, st.Failed)
+	}
+	return err
+})
+
+var jsonSample = regress.JSONBeside(func(path string, fn func(*event.Event) error) error {
+	st, err := jsonl.ReadFile(path, jsonl.Options{}, fn)
+	if err == nil && st.Failed > 0 {
+		err = fmt.Errorf("%s: %d documents failed", path, st.Failed)
 	}
 	return err
 })
@@ -52,7 +61,7 @@ func TestSigmaHQRegression(t *testing.T) {
 	rs, errs := sigma.Load(dirs, sigma.Options{})
 	tests := regress.Discover(rs, errs, root)
 	want := manifestIDs(t, root)
-	for name, read := range map[string]regress.EventReader{"evtx": evtxSample, "json": regress.JSONBeside} {
+	for name, read := range map[string]regress.EventReader{"evtx": evtxSample, "json": jsonSample} {
 		t.Run(name, func(t *testing.T) {
 			passed := map[string]bool{}
 			for _, r := range regress.Run(rs, tests, read) {
