@@ -28,6 +28,9 @@ func encodeHost(h string) string {
 	if h == "." || h == ".." {
 		return strings.Repeat("%2E", len(h))
 	}
+	if h == "_" {
+		return "%5F" // "_" alone stands for the empty host
+	}
 	var b strings.Builder
 	for i := 0; i < len(h); i++ {
 		c := h[i]

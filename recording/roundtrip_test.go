@@ -251,14 +251,17 @@ func treeDigest(t *testing.T, dir string) map[string]string {
 }
 
 func TestHostPathEncoding(t *testing.T) {
-	for _, h := range []string{"WS01.corp", "", ".", "..", "a/b c", "ü%", `DOM\host`} {
+	seen := map[string]string{}
+	for _, h := range []string{"WS01.corp", "", "_", ".", "..", "a/b c", "ü%", `DOM\host`} {
 		enc := encodeHost(h)
 		assert.NotContains(t, enc, "/")
 		assert.NotContains(t, enc, `\`)
 		assert.NotEqual(t, ".", enc)
 		assert.NotEqual(t, "..", enc)
 		assert.Equal(t, h, decodeHost(enc), "host %q via %q", h, enc)
+		seen[enc] = h
 	}
+	assert.Len(t, seen, 8, "encodings are distinct")
 }
 
 func TestInspect(t *testing.T) {
