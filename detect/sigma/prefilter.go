@@ -454,4 +454,3 @@ func mergeEntries(a, b []int32) []int32 {
 	}
 	return out
 }
-
