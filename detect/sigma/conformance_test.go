@@ -196,6 +196,8 @@ func TestConformanceModifiers(t *testing.T) {
 		{"M neq: different value", "sel:\n    IntegrityLevel|neq: 'Medium'\ncondition: sel", map[string]string{"IntegrityLevel": "High"}, true},
 		{"M neq: same value (case-insensitive)", "sel:\n    IntegrityLevel|neq: 'Medium'\ncondition: sel", map[string]string{"IntegrityLevel": "medium"}, false},
 		{"M neq: different from all values", "sel:\n    IntegrityLevel|neq:\n        - 'Medium'\n        - 'Low'\ncondition: sel", map[string]string{"IntegrityLevel": "Low"}, false},
+		{"M neq with all: different from every value", "sel:\n    IntegrityLevel|neq|all:\n        - 'Medium'\n        - 'Low'\n    Image: x\ncondition: sel", map[string]string{"IntegrityLevel": "Low", "Image": "x"}, false},
+		{"M neq with contains", "sel:\n    CommandLine|contains|neq: 'debug'\ncondition: sel", map[string]string{"CommandLine": "run --fast"}, true},
 		{"M neq: numeric", "sel:\n    TerminalSessionId|neq: 1\ncondition: sel", map[string]string{"TerminalSessionId": "2"}, true},
 		// M fieldref (and with neq)
 		{"M fieldref: equal fields", "sel:\n    ParentImage|fieldref: Image\ncondition: sel", map[string]string{"Image": `C:\a.exe`, "ParentImage": `c:\A.exe`}, true},

@@ -220,6 +220,17 @@ func (c *evalCtx) evalMatcher(m *matcher) bool {
 	if len(m.groups) == 0 {
 		return false // only null was asked for
 	}
+	if m.neq { // the field differs from every value
+		if m.anyAC != nil && m.anyAC.any(c.folded(&m.field, raw)) {
+			return false
+		}
+		for _, g := range m.groups {
+			if c.anyTest(m, g, raw) {
+				return false
+			}
+		}
+		return true
+	}
 	if m.all {
 		for _, g := range m.groups {
 			if !c.anyTest(m, g, raw) {
@@ -228,11 +239,7 @@ func (c *evalCtx) evalMatcher(m *matcher) bool {
 		}
 		return true
 	}
-	r := (m.anyAC != nil && m.anyAC.any(c.folded(&m.field, raw))) || c.anyTest(m, m.groups[0], raw)
-	if m.neq {
-		return !r
-	}
-	return r
+	return (m.anyAC != nil && m.anyAC.any(c.folded(&m.field, raw))) || c.anyTest(m, m.groups[0], raw)
 }
 
 func (c *evalCtx) anyTest(m *matcher, tests []test, raw string) bool {

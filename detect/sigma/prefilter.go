@@ -1,7 +1,6 @@
 package sigma
 
 import (
-	"math/bits"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -455,13 +454,3 @@ func mergeEntries(a, b []int32) []int32 {
 	}
 	return out
 }
-
-func popcount(bits []uint64) int {
-	n := 0
-	for _, w := range bits {
-		n += bits64(w)
-	}
-	return n
-}
-
-func bits64(w uint64) int { return bits.OnesCount64(w) }
