@@ -287,6 +287,9 @@ func (w *Writer) openSeg(key segKey, first *event.Event) (*openSeg, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recording %s: %w", w.dir, err)
 	}
+	if w.opts.Fsync {
+		syncDir(filepath.Dir(tmp)) // the new log's name must survive a machine crash too
+	}
 	sw, err := newSegWriter(tmp+".tmp", w.opts.RowGroupRows, meta)
 	if err != nil {
 		wl.Close()
