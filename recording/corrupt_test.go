@@ -83,12 +83,24 @@ func TestCorruptTruncated(t *testing.T) {
 }
 
 func TestCorruptBitFlips(t *testing.T) {
+	for _, streamed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "in-memory", true: "streamed"}[streamed], func(t *testing.T) {
+			if streamed {
+				defer func(v int64) { inMemoryMax = v }(inMemoryMax)
+				inMemoryMax = 0 // verify in a streaming pass, decode from the file
+			}
+			testBitFlips(t)
+		})
+	}
+}
+
+func testBitFlips(t *testing.T) {
 	dir, victim, others := corruptFixture(t)
 	orig, err := os.ReadFile(victim)
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(9, 9))
 	positions := []int{0, 3, 4, len(orig) - 1, len(orig) - 5, len(orig) - 8}
-	for i := 0; i < 150; i++ {
+	for i := 0; i < 80; i++ {
 		positions = append(positions, rng.IntN(len(orig)))
 	}
 	for _, pos := range positions {
