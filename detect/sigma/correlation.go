@@ -47,6 +47,9 @@ type corrCond struct {
 	val      [6]int64
 	monotone bool // only gt/gte: decidable as counts grow
 	given    bool
+	// maxValues bounds value_count's distinct values per group: beyond the
+	// largest threshold + 1 no condition can change its verdict
+	maxValues int
 }
 
 var condOps = [6]string{"gt", "gte", "lt", "lte", "eq", "neq"}
@@ -161,6 +164,11 @@ func (c *correlation) parseCondition(cs *corrSpec) ([]string, error) {
 		c.cond.set[i], c.cond.val[i], c.cond.given = true, v, true
 	}
 	c.cond.monotone = c.cond.given && !c.cond.set[2] && !c.cond.set[3] && !c.cond.set[4] && !c.cond.set[5]
+	for i, set := range c.cond.set {
+		if set && int(c.cond.val[i])+2 > c.cond.maxValues {
+			c.cond.maxValues = int(min(c.cond.val[i]+2, 1<<30))
+		}
+	}
 	switch c.typ {
 	case "event_count", "value_count":
 		if !c.cond.given {
@@ -301,13 +309,18 @@ func (cs *corrState) feed(c *correlation, refIdx int, ev *event.Event, ctx *eval
 		if g.values == nil {
 			g.values = map[string]int64{}
 		}
-		g.values[groupKey(c.valueFields[refIdx], ctx)] = t
-		if c.cond.monotone {
+		if c.cond.monotone { // sliding window: forget values older than timespan
 			for v, vt := range g.values {
 				if vt < t-c.span {
 					delete(g.values, v)
 				}
 			}
+		}
+		v := groupKey(c.valueFields[refIdx], ctx)
+		if _, seen := g.values[v]; seen || len(g.values) < c.cond.maxValues {
+			g.values[v] = t
+		}
+		if c.cond.monotone {
 			n = int64(len(g.values))
 			fired = c.cond.holds(n)
 		}
