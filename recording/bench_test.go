@@ -25,7 +25,8 @@ import (
 //	go test -run XXX -bench . -benchtime 1x -count 5 ./recording
 //
 // One iteration is one pass over BENCH_EVENTS events (default 1,000,000):
-// writing them, or reading the recording of them written once per process.
+// writing them, or reading the recording of them written once per process
+// (or the recording BENCH_REC names).
 
 const benchHosts = 4
 
@@ -99,6 +100,7 @@ func BenchmarkWrite(b *testing.B) {
 var benchRec struct {
 	once sync.Once
 	dir  string
+	keep bool // BENCH_REC: not ours to remove
 	n    int64
 	err  error
 }
@@ -106,6 +108,18 @@ var benchRec struct {
 // benchRecording writes the read benchmarks' recording once per process.
 func benchRecording(b *testing.B) (string, int64) {
 	benchRec.once.Do(func() {
+		if dir := os.Getenv("BENCH_REC"); dir != "" {
+			// A recording written earlier (e.g. by edr generate): read only,
+			// so that peak RSS can be measured for reading alone.
+			s, err := Inspect(dir)
+			benchRec.err = err
+			if err == nil {
+				benchRec.n = s.Events
+				keep := dir
+				benchRec.dir, benchRec.keep = keep, true
+			}
+			return
+		}
 		dir, err := os.MkdirTemp("", "edr-bench-rec-")
 		if err != nil {
 			benchRec.err = err
@@ -135,7 +149,7 @@ func benchRecording(b *testing.B) (string, int64) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if benchRec.dir != "" {
+	if benchRec.dir != "" && !benchRec.keep {
 		os.RemoveAll(benchRec.dir)
 	}
 	os.Exit(code)
