@@ -311,3 +311,66 @@ func TestLoadPlaceholders(t *testing.T) {
 	_, err = sigma.LoadPlaceholders(p)
 	require.ErrorContains(t, err, "Admins")
 }
+
+// The metadata of R "Components" is kept as written.
+func TestRuleMetadata(t *testing.T) {
+	yml := `title: Whoami Execution
+id: 929a690e-bef0-4204-a928-ef5e620d6fcc
+name: whoami_exec
+related:
+    - id: 08fbc97d-0a2f-491c-ae21-8ffcfd3174e9
+      type: derived
+status: test
+description: Detects a whoami.exe execution
+license: DRL-1.1
+references:
+    - https://example.org/whoami
+author: Florian Roth, Someone Else
+date: 2019-10-23
+modified: 2024-03-05
+tags:
+    - attack.discovery
+    - attack.t1033
+logsource:
+    category: process_creation
+    product: windows
+    definition: Sysmon 1
+detection:
+    selection:
+        Image: 'C:\Windows\System32\whoami.exe'
+    condition: selection
+fields:
+    - CommandLine
+falsepositives: Admins
+level: high
+regression_tests_path: regression_data/x/info.yml
+`
+	rs := mustLoad(t, yml, sigma.Options{Ruleset: "sigmahq/rules"})
+	require.Len(t, rs.Rules(), 1)
+	r := rs.Rules()[0]
+	require.Equal(t, "929a690e-bef0-4204-a928-ef5e620d6fcc", r.ID)
+	require.Equal(t, "whoami_exec", r.Name)
+	require.Equal(t, "Whoami Execution", r.Title)
+	require.Equal(t, "Detects a whoami.exe execution", r.Description)
+	require.Equal(t, "test", r.Status)
+	require.Equal(t, "high", r.Level)
+	require.Equal(t, "DRL-1.1", r.License)
+	require.Equal(t, "Florian Roth, Someone Else", r.Author)
+	require.Equal(t, "2019-10-23", r.Date)
+	require.Equal(t, "2024-03-05", r.Modified)
+	require.Equal(t, []string{"attack.discovery", "attack.t1033"}, r.Tags)
+	require.Equal(t, []string{"https://example.org/whoami"}, r.References)
+	require.Equal(t, []string{"Admins"}, r.FalsePositives)
+	require.Equal(t, []string{"CommandLine"}, r.Fields)
+	require.Equal(t, []sigma.Related{{ID: "08fbc97d-0a2f-491c-ae21-8ffcfd3174e9", Type: "derived"}}, r.Related)
+	require.Equal(t, sigma.Logsource{Product: "windows", Category: "process_creation", Definition: "Sysmon 1"}, r.Logsource)
+	require.Equal(t, "test.yml", r.Path)
+	require.Equal(t, "sigmahq/rules", r.Ruleset)
+	require.Equal(t, "regression_data/x/info.yml", r.RegressionTestsPath)
+	require.Equal(t, []string{"selection"}, r.Conditions)
+	require.True(t, r.Standalone)
+	require.Empty(t, r.Unsupported)
+	image, _ := event.FieldByName("Image")
+	require.True(t, rs.References(image))
+	require.Contains(t, rs.ReferencedFields(), image)
+}

@@ -9,12 +9,17 @@ type Logsource struct {
 	Product, Category, Service, Definition string
 }
 
+// Related is an entry of a rule's related list (derived, obsolete, merged,
+// renamed, similar).
+type Related struct{ ID, Type string }
+
 // Rule is a loaded Sigma rule or correlation rule with its metadata. It is
 // immutable once loaded and shared by every clone of its Ruleset.
 type Rule struct {
 	ID, Name, Title, Description, Status, Level, Author, License string
 	Date, Modified                                               string
 	Tags, References, FalsePositives, Fields                     []string
+	Related                                                      []Related
 	Logsource                                                    Logsource
 	Path                                                         string // file the rule came from
 	Doc                                                          int    // 1-based YAML document in the file

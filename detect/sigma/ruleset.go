@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	sigmago "github.com/bradleyjkemp/sigma-go"
 	"github.com/edr-lab/edr/event"
 )
 
@@ -313,8 +314,16 @@ func newRule(d *rawDoc) *Rule {
 		Logsource: Logsource{Product: m.Logsource.Product, Category: m.Logsource.Category,
 			Service: m.Logsource.Service, Definition: m.Logsource.Definition},
 		Path: d.path, Doc: d.index, Ruleset: d.ruleset, RegressionTestsPath: m.RegressionTestsPath,
-		Conditions: d.conditions, Standalone: true,
+		Conditions: d.conditions, Standalone: true, Related: related(m.Related),
 	}
+}
+
+func related(rs []sigmago.RelatedRule) []Related {
+	var out []Related
+	for _, r := range rs {
+		out = append(out, Related{ID: r.ID, Type: r.Type})
+	}
+	return out
 }
 
 func (rs *Ruleset) compileRule(cc *compileCtx, d *rawDoc) (*Rule, error) {
