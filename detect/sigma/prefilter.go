@@ -134,11 +134,13 @@ func (pf *prefilter) scan(c *evalCtx) *candidates {
 // of both cases share a class, so ASCII text is scanned raw; text with
 // non-ASCII bytes is folded first.
 type acAutomaton struct {
-	class    [256]uint8
-	nc       int
-	full     []string // exact automata: the whole needles, by output id
-	trans    []int32  // state*nc + class → state*nc (premultiplied); nil when trans16 is used
-	trans16  []uint16 // the same, not premultiplied, for automata under 65536 states (half the cache footprint)
+	class [256]uint8
+	nc    int
+	full  []string // exact automata: the whole needles, by output id
+	// state*nc + class → state; 16-bit for automata under 65536 states
+	// (half the cache footprint), else 32-bit
+	trans16  []uint16
+	trans32  []uint32
 	firstOut int32    // states >= firstOut have output
 	outOff   []uint32 // (state-firstOut) → range in outRule
 	outRule  []int32  // entries to mark
@@ -156,15 +158,19 @@ func (a *acAutomaton) scan(c *evalCtx, ref *fieldRef, raw string, bits []uint64)
 
 func (a *acAutomaton) scanFolded(s string, bits []uint64) {
 	if a.trans16 != nil {
-		a.scan16(s, bits)
-		return
+		scanTable(a, a.trans16, s, bits)
+	} else {
+		scanTable(a, a.trans32, s, bits)
 	}
-	st := int32(0) // premultiplied by nc
-	trans, class, first := a.trans, &a.class, a.firstOut*int32(a.nc)
+}
+
+func scanTable[T uint16 | uint32](a *acAutomaton, trans []T, s string, bits []uint64) {
+	st := uint32(0)
+	class, first, nc := &a.class, uint32(a.firstOut), uint32(a.nc)
 	for i := 0; i < len(s); i++ {
-		st = trans[st+int32(class[s[i]])]
+		st = uint32(trans[st*nc+uint32(class[s[i]])])
 		if st >= first {
-			o := (st - first) / int32(a.nc)
+			o := st - first
 			for _, e := range a.outRule[a.outOff[o]:a.outOff[o+1]] {
 				bits[e>>6] |= 1 << (uint(e) & 63)
 			}
@@ -347,32 +353,12 @@ func (b *acBuilder) build() *acAutomaton {
 	for i, old := range order {
 		newID[old] = int32(i)
 	}
-	// dense rows in BFS order: a missing edge goes where the fail state's
-	// row (already filled) goes
 	if n <= 1<<16 {
 		a.trans16 = make([]uint16, n*nc)
-		for _, s := range queue {
-			row := a.trans16[int(newID[s])*nc : int(newID[s]+1)*nc]
-			if s != 0 {
-				f := int(newID[fail[s]])
-				copy(row, a.trans16[f*nc:(f+1)*nc])
-			}
-			for k := first[s]; k >= 0; k = next[k] {
-				row[cls[k]] = uint16(newID[k])
-			}
-		}
+		fillRows(a.trans16, nc, queue, fail, first, next, cls, newID)
 	} else {
-		a.trans = make([]int32, n*nc)
-		for _, s := range queue {
-			row := a.trans[int(newID[s])*nc : int(newID[s]+1)*nc]
-			if s != 0 {
-				f := int(newID[fail[s]])
-				copy(row, a.trans[f*nc:(f+1)*nc])
-			}
-			for k := first[s]; k >= 0; k = next[k] {
-				row[cls[k]] = newID[k] * int32(nc) // premultiplied: the scan adds the class
-			}
-		}
+		a.trans32 = make([]uint32, n*nc)
+		fillRows(a.trans32, nc, queue, fail, first, next, cls, newID)
 	}
 	out := order[a.firstOut:]
 	a.outOff = make([]uint32, len(out)+1)
@@ -383,16 +369,17 @@ func (b *acBuilder) build() *acAutomaton {
 	return a
 }
 
-func (a *acAutomaton) scan16(s string, bits []uint64) {
-	st := uint32(0)
-	trans, class, first, nc := a.trans16, &a.class, uint32(a.firstOut), uint32(a.nc)
-	for i := 0; i < len(s); i++ {
-		st = uint32(trans[st*nc+uint32(class[s[i]])])
-		if st >= first {
-			o := st - first
-			for _, e := range a.outRule[a.outOff[o]:a.outOff[o+1]] {
-				bits[e>>6] |= 1 << (uint(e) & 63)
-			}
+// fillRows writes the dense rows in BFS order: a missing edge goes where
+// the fail state's row (already filled) goes.
+func fillRows[T uint16 | uint32](table []T, nc int, queue, fail, first, next []int32, cls []uint8, newID []int32) {
+	for _, s := range queue {
+		row := table[int(newID[s])*nc : int(newID[s]+1)*nc]
+		if s != 0 {
+			f := int(newID[fail[s]])
+			copy(row, table[f*nc:(f+1)*nc])
+		}
+		for k := first[s]; k >= 0; k = next[k] {
+			row[cls[k]] = T(newID[k])
 		}
 	}
 }
@@ -402,21 +389,17 @@ func (a *acAutomaton) scan16(s string, bits []uint64) {
 // ending there.
 func (a *acAutomaton) any(s string) bool {
 	if a.trans16 != nil {
-		st := uint32(0)
-		trans, class, first, nc := a.trans16, &a.class, uint32(a.firstOut), uint32(a.nc)
-		for i := 0; i < len(s); i++ {
-			st = uint32(trans[st*nc+uint32(class[s[i]])])
-			if st >= first && a.confirm(s[:i+1], st-first) {
-				return true
-			}
-		}
-		return false
+		return anyTable(a, a.trans16, s)
 	}
-	st := int32(0)
-	trans, class, first := a.trans, &a.class, a.firstOut*int32(a.nc)
+	return anyTable(a, a.trans32, s)
+}
+
+func anyTable[T uint16 | uint32](a *acAutomaton, trans []T, s string) bool {
+	st := uint32(0)
+	class, first, nc := &a.class, uint32(a.firstOut), uint32(a.nc)
 	for i := 0; i < len(s); i++ {
-		st = trans[st+int32(class[s[i]])]
-		if st >= first && a.confirm(s[:i+1], uint32(st-first)/uint32(a.nc)) {
+		st = uint32(trans[st*nc+uint32(class[s[i]])])
+		if st >= first && a.confirm(s[:i+1], st-first) {
 			return true
 		}
 	}
