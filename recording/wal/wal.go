@@ -51,9 +51,12 @@ var (
 	decoder *zstd.Decoder
 )
 
+// enc is zstd's fastest level without entropy coding: the log is
+// transient, and interleaved runs of the write benchmark measured ~4 % more
+// events per CPU-second than with it (for a ~15 % larger log).
 func enc() *zstd.Encoder {
 	encOnce.Do(func() {
-		encoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		encoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithNoEntropyCompression(true))
 	})
 	return encoder
 }
