@@ -88,8 +88,9 @@ func benignProcessCreation() *event.Event {
 
 // sigmaGoRules returns sigma-go evaluators for the rules sigma-go parses
 // and evaluates without error on a probe event.
-func sigmaGoRules(tb testing.TB, files []string, probe map[string]string) []*evaluator.RuleEvaluator {
+func sigmaGoRules(tb testing.TB, files []string, probe map[string]string) ([]*evaluator.RuleEvaluator, []string) {
 	var out []*evaluator.RuleEvaluator
+	var used []string
 	for _, f := range files {
 		data, _ := os.ReadFile(f)
 		r, err := sigmago.ParseRule(data)
@@ -101,8 +102,9 @@ func sigmaGoRules(tb testing.TB, files []string, probe map[string]string) []*eva
 			continue
 		}
 		out = append(out, e)
+		used = append(used, f)
 	}
-	return out
+	return out, used
 }
 
 func asMap(ev *event.Event) map[string]string {
@@ -131,20 +133,26 @@ func BenchmarkProcessCreation(b *testing.B) {
 	if len(errs) > 0 {
 		b.Logf("%d of %d rules did not load", len(errs), len(files))
 	}
-	sg := sigmaGoRules(b, files, asMap(benign))
-	b.Logf("%d process_creation rules: edr loads %d, sigma-go evaluates %d", len(files), len(rs.Rules()), len(sg))
+	sg, sgFiles := sigmaGoRules(b, files, asMap(benign))
+	same, _ := sigma.Load(sgFiles, sigma.Options{})
+	b.Logf("%d process_creation rules: edr loads %d, sigma-go evaluates %d (edr-same: edr on those %d)", len(files), len(rs.Rules()), len(sg), len(same.Rules()))
 	for _, name := range []string{"benign", "regression"} {
 		set := sets[name]
-		b.Run("edr/"+name, func(b *testing.B) {
-			var out []sigma.Match
-			b.ReportAllocs()
-			defer lockThread()()
-			cpu0 := threadCPU()
-			for i := 0; b.Loop(); i++ {
-				out = rs.Match(set[i%len(set)], out[:0])
-			}
-			reportRates(b, cpu0)
-		})
+		for _, v := range []struct {
+			name string
+			rs   *sigma.Ruleset
+		}{{"edr", rs}, {"edr-same", same}} {
+			b.Run(v.name+"/"+name, func(b *testing.B) {
+				var out []sigma.Match
+				b.ReportAllocs()
+				defer lockThread()()
+				cpu0 := threadCPU()
+				for i := 0; b.Loop(); i++ {
+					out = v.rs.Match(set[i%len(set)], out[:0])
+				}
+				reportRates(b, cpu0)
+			})
+		}
 		maps := make([]map[string]string, len(set))
 		for i, ev := range set {
 			maps[i] = asMap(ev)
