@@ -16,6 +16,19 @@
 // a page-level column decoder (decode.go) on top of parquet-go's page API;
 // see pqwrite.go for why parquet-go's GenericWriter is not used.
 //
+// # Order and memory
+//
+// Reader.Run delivers events in (time, host, seq) order across all
+// segments: a k-way merge of per-segment cursors, each decoding chunks of
+// 8192 rows ahead on a worker (ReaderOptions.Parallelism; the output does not
+// depend on it). A segment whose rows are out of time order is either within
+// WriterOptions.ReorderWindow (restored with a heap over that span) or holds
+// at most 8192 events (sorted in memory); the writer guarantees one or the
+// other, so memory per open segment stays bounded whatever the input order.
+// Every segment's data and footer checksums (CRC-32C, in the footer) are
+// verified before its pages are decoded; a corrupt segment is skipped with a
+// SegmentError (wrapping ErrCorrupt) naming it, or fails Run in strict mode.
+//
 // # Durability
 //
 // Every open segment (one per host and UTC day) has a write-ahead log under

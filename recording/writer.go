@@ -31,9 +31,10 @@ type WriterOptions struct {
 	Fsync bool
 
 	// MaxSegmentBytes rotates a segment once its size reaches this
-	// (default 128 MiB), checked when a row group completes. MaxSegmentAge rotates a segment once an event is
-	// this much later, in event time, than the segment's first event
-	// (default 1 h). Segments also never span a UTC day.
+	// (default 128 MiB), checked when a row group completes.
+	// MaxSegmentAge rotates a segment once an event is this much later, in
+	// event time, than the segment's first event (default 1 h). Segments
+	// also never span a UTC day.
 	MaxSegmentBytes int64
 	MaxSegmentAge   time.Duration
 	// ReorderWindow bounds how out of order (in event time) a segment may
