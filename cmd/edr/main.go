@@ -37,6 +37,9 @@ func newApp() *cli.App {
 		Name:                 "edr",
 		Usage:                "record-and-replay detection lab for Windows telemetry",
 		Commands:             commands,
+		Flags:                profileFlags,
+		Before:               startProfiles,
+		After:                stopProfiles,
 		EnableBashCompletion: true,
 		HideHelpCommand:      true,
 		ExitErrHandler:       func(*cli.Context, error) {}, // main decides the exit code
