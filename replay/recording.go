@@ -22,6 +22,7 @@ type ReadOptions struct {
 // Recordings are one or more recordings opened for replay.
 type Recordings struct {
 	dirs    []string
+	opts    ReadOptions
 	readers []*recording.Reader
 	stores  []*artifact.Store
 }
@@ -31,7 +32,7 @@ func Open(dirs []string, o ReadOptions) (*Recordings, error) {
 	if len(dirs) == 0 {
 		return nil, errors.New("no recording given")
 	}
-	r := &Recordings{dirs: dirs}
+	r := &Recordings{dirs: dirs, opts: o}
 	for _, d := range dirs {
 		rd, err := recording.OpenReader(d, recording.ReaderOptions{From: o.From, To: o.To, Hosts: o.Hosts, Strict: o.Strict, Parallelism: o.Parallel})
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/edr-lab/edr/config"
 	"github.com/edr-lab/edr/corpus/importer"
+	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/recording"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -62,6 +63,10 @@ func importAction(c *cli.Context) error {
 	if cfg.Origin("recording.max_segment_age").Source == config.FromDefault {
 		opts.Writer.MaxSegmentAge = 0 // the importer's own default (a day) suits sparse logs
 	}
+	// Each segment starts with its host's process state as far as this
+	// import has seen it (a later import starts from an empty state).
+	state := detect.NewStateTracker(detect.StateOptions{}, detect.SnapshotLimits{})
+	opts.Writer.Snapshot, opts.Observe = state.Snapshot, state.Observe
 	start := time.Now()
 	var bar *progressBar
 	if !c.Bool("no-progress") && isTerminal(os.Stdout) && isTerminal(os.Stderr) {

@@ -93,7 +93,11 @@ func replayAction(c *cli.Context) error {
 		text = sink.NewStreamWriter(c.App.Writer, sink.WriterOptions{Queue: 4096, Text: true})
 		sinks = append(sinks, text)
 	}
-	opts := replay.Options{Rules: ruleSet, Sink: sinks, MatchDebug: set.debug}
+	startState, err := recs.Start()
+	if err != nil {
+		return exitf(1, "replay: %v", err)
+	}
+	opts := replay.Options{Rules: ruleSet, Sink: sinks, MatchDebug: set.debug, Start: startState}
 	if st := recs.Store(); st != nil {
 		opts.Store = st
 	}
