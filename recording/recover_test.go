@@ -23,6 +23,7 @@ func (w *Writer) abandon(t *testing.T) {
 	}
 	w.mu.Unlock()
 	require.NoError(t, w.fl.stop())
+	w.lock.Close() // as the process's exit would
 }
 
 func TestRecoveryTurnsWALIntoSegment(t *testing.T) {

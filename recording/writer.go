@@ -109,7 +109,8 @@ type Writer struct {
 	err     error // sticky
 	closed  bool
 
-	fl *flusher
+	fl   *flusher
+	lock *os.File // the recording's writer lock, held until Close
 }
 
 type segKey struct {
@@ -132,13 +133,23 @@ type openSeg struct {
 
 // OpenWriter creates a recording or reopens one to append to it: Seq
 // continues after the largest in the recording, and a WAL left by a crash
-// becomes a segment first.
-func OpenWriter(dir string, opts WriterOptions) (*Writer, error) {
+// becomes a segment first. It fails with ErrLocked while another Writer
+// has the recording open.
+func OpenWriter(dir string, opts WriterOptions) (w *Writer, err error) {
 	opts.defaults()
 	if err := os.MkdirAll(filepath.Join(dir, walDir), 0o755); err != nil {
 		return nil, fmt.Errorf("recording %s: %w", dir, err)
 	}
-	w := &Writer{dir: dir, opts: opts, open: map[segKey]*openSeg{}, sources: map[string]SourceInfo{}, loss: map[string]uint64{}, nextSeq: 1}
+	lock, err := acquireLock(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.Close()
+		}
+	}()
+	w = &Writer{dir: dir, opts: opts, open: map[segKey]*openSeg{}, sources: map[string]SourceInfo{}, loss: map[string]uint64{}, nextSeq: 1, lock: lock}
 	if err := w.recover(); err != nil {
 		return nil, err
 	}
@@ -423,6 +434,7 @@ func (w *Writer) Close() error {
 	w.closed = true
 	w.mu.Unlock()
 	errs = append(errs, w.fl.stop())
+	w.lock.Close()
 	return errors.Join(errs...)
 }
 
