@@ -66,10 +66,9 @@ func generateAction(c *cli.Context) error {
 	if err := requireEmptyDir(out); err != nil {
 		return exitf(2, "generate: %v", err)
 	}
-	rc := cfg.Recording
-	w, err := recording.OpenWriter(out, recording.WriterOptions{Source: event.SourceSynthetic, Producer: "edr generate " + Version,
-		FlushInterval: rc.FlushInterval, Fsync: rc.Fsync, MaxSegmentBytes: int64(rc.MaxSegmentMB) << 20,
-		MaxSegmentAge: rc.MaxSegmentAge, RowGroupRows: rc.RowGroupRows, MaxOpenSegments: rc.MaxOpenSegments})
+	wo := recordingOptions(cfg)
+	wo.Source, wo.Producer = event.SourceSynthetic, "edr generate "+Version
+	w, err := recording.OpenWriter(out, wo)
 	if err != nil {
 		return exitf(1, "generate: %v", err)
 	}
