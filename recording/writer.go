@@ -50,6 +50,14 @@ type WriterOptions struct {
 	// once; the least recently written is closed beyond it (default 16).
 	MaxOpenSegments int
 
+	// Durable, when set, is called after each completed flush of every
+	// open segment's buffered events to the WAL (by the flush timer or
+	// Flush) with the largest Seq that is now durable: every event with a
+	// Seq up to it is in a WAL or a finished segment and survives a crash
+	// of the process (of the machine too with Fsync). It runs on the
+	// flusher's goroutine and must not call the Writer.
+	Durable func(lastSeq uint64)
+
 	// Snapshot, when set, is called when a segment opens; its bytes are
 	// stored as the segment-start state (SegmentMeta.State).
 	Snapshot func(host string, firstTime int64) []byte
@@ -105,6 +113,7 @@ type Writer struct {
 	last    *openSeg
 	sources map[string]SourceInfo
 	loss    map[string]uint64 // waiting for a segment
+	acked   uint64            // largest Seq handed to opts.Durable's queue
 	stats   WriterStats
 	err     error // sticky
 	closed  bool
@@ -344,6 +353,19 @@ func (w *Writer) flushTick() {
 			return
 		}
 	}
+	w.queueDurable()
+}
+
+// queueDurable, after every open segment's batch was handed to the flusher,
+// has opts.Durable told the last Seq once the flusher has written them.
+func (w *Writer) queueDurable() {
+	last := w.nextSeq - 1
+	if w.opts.Durable == nil || last <= w.acked {
+		return
+	}
+	w.acked = last
+	fn := w.opts.Durable
+	w.fl.acknowledge(func() { fn(last) })
 }
 
 // sortedOpen lists open segments in a fixed order (map order is random).
@@ -405,6 +427,7 @@ func (w *Writer) Flush() error {
 			return w.fail(err)
 		}
 	}
+	w.queueDurable()
 	return w.fail2(w.fl.wait())
 }
 
