@@ -41,6 +41,10 @@ type Scanner struct {
 	YaraEnabled        bool     `toml:"yara_enabled" doc:"scan executed images with YARA"`
 	YaraRulesPath      string   `toml:"yara_rules_path" doc:"directory of YARA rules (.yar/.yara)"`
 	YaraAllowlistPaths []string `toml:"yara_allowlist_paths" inherit:"allowlist.paths" doc:"path prefixes never scanned (case-insensitive)"`
+	// SigmaSecurityAudit and SigmaPlaceholdersPath are sigma.Options
+	// (SecurityAudit, Placeholders) for every command that loads Sigma rules.
+	SigmaSecurityAudit    bool   `toml:"sigma_security_audit" doc:"also run Sysmon-category Sigma rules on Windows audit events: process_creation on Security 4688, registry_set/registry_event on 4657, network_connection on 5156 (as Hayabusa does)"`
+	SigmaPlaceholdersPath string `toml:"sigma_placeholders_path" doc:"YAML file with the values of %name% placeholders for the expand modifier (empty: none; a rule using an undefined placeholder does not load)"`
 }
 
 // Allowlist is the shared list of trusted path prefixes.
@@ -51,7 +55,7 @@ type Allowlist struct {
 // Logging configures the operational log.
 type Logging struct {
 	Level         string `toml:"level" enum:"trace|debug|info|warn|error" doc:"minimum level: trace, debug, info, warn or error"`
-	Filter        string `toml:"filter" doc:"per-component levels overriding level, e.g. \"info,engine=debug\" (empty: none)"`
+	Filter        string `toml:"filter" doc:"per-component minimum levels overriding level, e.g. \"warn,recording=debug\": warnings and errors, and debug and up from records whose component attribute (or their logger's, logger.With(\"component\", …)) is recording; a bare level replaces level (empty: none)"`
 	Directory     string `toml:"directory" doc:"directory of the log files"`
 	Filename      string `toml:"filename" doc:"log file name; a .YYYY-MM-DD suffix is added per day"`
 	ConsoleOutput bool   `toml:"console_output" doc:"also log to stderr"`
@@ -321,6 +325,9 @@ func (c *Config) Validate() error {
 				errs = append(errs, fmt.Sprintf("%s (%s): %v", k.Name, c.origins[k.Name], err))
 			}
 		}
+	}
+	if _, err := ParseLogFilter(c.Logging.Filter); err != nil {
+		errs = append(errs, fmt.Sprintf("logging.filter (%s): %v", c.origins["logging.filter"], err))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %s", strings.Join(errs, "; "))

@@ -296,3 +296,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestLogFilterParseAndValidate(t *testing.T) {
+	f, err := ParseLogFilter(" warn , recording=debug,alerts=ERROR ")
+	require.NoError(t, err)
+	assert.Equal(t, LogFilter{Default: "warn", Components: map[string]string{"recording": "debug", "alerts": "error"}}, f)
+	f, err = ParseLogFilter("")
+	require.NoError(t, err)
+	assert.Equal(t, LogFilter{}, f)
+	for _, bad := range []string{"loud", "info,debug", "=debug", "a=debug,a=info", "a=verbose"} {
+		_, err := ParseLogFilter(bad)
+		assert.Error(t, err, bad)
+	}
+	_, err = Load("", []string{"EDR__LOGGING__FILTER=info,recording=chatty"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "logging.filter (env EDR__LOGGING__FILTER)")
+}

@@ -52,8 +52,15 @@ func (c *DNSCache) Observe(ev *event.Event) {
 	if name == "" {
 		return
 	}
-	for _, ip := range ParseQueryResults(ev.Value(event.FQueryResults)) {
-		c.entries.Put(dnsKey{ev.Host, ip}, dnsEntry{name, ev.Time})
+	ips := ParseQueryResults(ev.Value(event.FQueryResults))
+	if len(ips) == 0 {
+		return
+	}
+	// Own copies: the event's strings may point into large shared buffers
+	// that a cached entry would keep alive.
+	host, name := strings.Clone(ev.Host), strings.Clone(name)
+	for _, ip := range ips {
+		c.entries.Put(dnsKey{host, ip}, dnsEntry{name, ev.Time})
 	}
 }
 
@@ -64,7 +71,7 @@ func (c *DNSCache) Lookup(host, ip string, at int64) string {
 	if err != nil {
 		return ""
 	}
-	e, ok := c.entries.Get(dnsKey{host, addr.Unmap()})
+	e, ok := c.entries.Peek(dnsKey{host, addr.Unmap()}) // lookups leave recency alone (see ProcessTable)
 	if !ok || at-e.at > c.ttl || e.at > at {
 		return ""
 	}

@@ -83,6 +83,8 @@ type Stats struct {
 	ProcExpired    uint64
 	DNSEntries     int
 	DNSEvicted     uint64
+	StateEvents    uint64           // events applied to the state only (ObserveState)
+	StateRestored  int              // snapshots restored (RestoreState)
 	StageNanos     map[string]int64 // "state", "enrich", "<matcher name>", "files", "alerts"
 }
 
@@ -103,18 +105,9 @@ func New(opts Options) (*Engine, error) {
 	if opts.Sink == nil {
 		return nil, errors.New("detect: no alert sink")
 	}
-	if opts.MaxProcesses <= 0 {
-		opts.MaxProcesses = 65536
-	}
-	if opts.ProcessTTL <= 0 {
-		opts.ProcessTTL = 10 * time.Minute
-	}
-	if opts.MaxDNS <= 0 {
-		opts.MaxDNS = 20000
-	}
-	if opts.DNSTTL <= 0 {
-		opts.DNSTTL = 15 * time.Minute
-	}
+	so := StateOptions{MaxProcesses: opts.MaxProcesses, ProcessTTL: opts.ProcessTTL, MaxDNS: opts.MaxDNS, DNSTTL: opts.DNSTTL}
+	so.defaults()
+	opts.MaxProcesses, opts.ProcessTTL, opts.MaxDNS, opts.DNSTTL = so.MaxProcesses, so.ProcessTTL, so.MaxDNS, so.DNSTTL
 	if opts.AncestorDepth <= 0 {
 		opts.AncestorDepth = 4
 	}
@@ -145,6 +138,24 @@ func (e *Engine) ProcessBatch(evs []event.Event) error {
 		if err := e.Process(&evs[i]); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// ObserveState updates the state alerts read — process table, DNS
+// answers — from one event, without running any rule or emitting anything.
+// Replay uses it to bring a restored snapshot forward to the replay's start
+// time; events must come in the order Process would get them.
+func (e *Engine) ObserveState(ev *event.Event) {
+	e.stats.StateEvents++
+	e.procs.Observe(ev)
+	e.dns.Observe(ev)
+}
+
+// ObserveStateBatch runs ObserveState over a batch in order.
+func (e *Engine) ObserveStateBatch(evs []event.Event) error {
+	for i := range evs {
+		e.ObserveState(&evs[i])
 	}
 	return nil
 }

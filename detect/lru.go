@@ -97,3 +97,13 @@ func (l *lru[K, V]) moveFront(n *lruNode[K, V]) {
 	n.prev.next, n.next.prev = n.next, n.prev
 	l.link(n)
 }
+
+// each calls fn from the most to the least recently used entry until fn
+// returns false. It does not change recency.
+func (l *lru[K, V]) each(fn func(K, V) bool) {
+	for n := l.head.next; n != &l.head; n = n.next {
+		if !fn(n.key, n.val) {
+			return
+		}
+	}
+}

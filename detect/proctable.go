@@ -42,6 +42,12 @@ type pidKey struct{ host, pid string }
 // source has no GUID) with their parent chain. It is bounded: an LRU bound
 // on entries, and exited processes are forgotten TTL after their exit in
 // event time. It never reads the clock.
+//
+// Its state is a function of the events observed only: lookups do not
+// change recency (a process is used when it starts and each time a child of
+// it starts). So the table of a replay does not depend on which rules ran,
+// and a tracker that sees the same events without rules (StateTracker, for
+// segment snapshots) holds the same state.
 type ProcessTable struct {
 	byGUID *lru[procKey, *Process]
 	byPID  map[pidKey]*Process // the most recently started process of a PID
@@ -168,6 +174,7 @@ func (t *ProcessTable) start4688(ev *event.Event) {
 		p.ParentGUID = parent.GUID
 		p.ParentCommand = parent.CommandLine
 		p.ParentUser = parent.User
+		t.byGUID.Get(parent.key()) // in use again
 	}
 	t.add(p)
 }
@@ -187,8 +194,8 @@ func (t *ProcessTable) learnParent(child *Process) {
 		return
 	}
 	k := procKey{child.Host, child.ParentGUID}
-	if _, ok := t.byGUID.Peek(k); ok {
-		return
+	if _, ok := t.byGUID.Get(k); ok {
+		return // known: in use again
 	}
 	t.add(&Process{
 		Host: child.Host, GUID: child.ParentGUID, PID: child.ParentPID,
@@ -198,6 +205,7 @@ func (t *ProcessTable) learnParent(child *Process) {
 }
 
 func (t *ProcessTable) add(p *Process) {
+	p.own()
 	t.byGUID.Put(p.key(), p)
 	k := pidKey{p.Host, p.PID}
 	if old := t.byPID[k]; old == nil || old.Start <= p.Start {
@@ -241,7 +249,7 @@ func (t *ProcessTable) ByGUID(host, guid string) *Process {
 	if guid == "" {
 		return nil
 	}
-	p, _ := t.byGUID.Get(procKey{host, guid})
+	p, _ := t.byGUID.Peek(procKey{host, guid})
 	return p
 }
 
@@ -253,7 +261,6 @@ func (t *ProcessTable) ByPID(host, pid string, at int64) *Process {
 	if p == nil || p.Start > at || (p.End != 0 && p.End < at) {
 		return nil
 	}
-	t.byGUID.Get(p.key())
 	return p
 }
 
@@ -292,4 +299,27 @@ func hexToDec(s string) string {
 		return s
 	}
 	return strconv.FormatUint(n, 10)
+}
+
+// own copies p's strings into one allocation of its own. The event's
+// strings may point into large buffers (a decoded Parquet page, a
+// generator's arena) that a long-lived entry would otherwise keep alive:
+// the table's memory is then bounded by its entries, not by the input.
+func (p *Process) own() {
+	fields := [...]*string{&p.Host, &p.GUID, &p.PID, &p.Image, &p.CommandLine, &p.CurrentDirectory, &p.User, &p.IntegrityLevel,
+		&p.Hashes, &p.OriginalFileName, &p.Company, &p.Description, &p.Product, &p.FileVersion,
+		&p.ParentGUID, &p.ParentPID, &p.ParentImage, &p.ParentCommand, &p.ParentUser}
+	n := 0
+	for _, f := range fields {
+		n += len(*f)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(*f)
+	}
+	all, off := b.String(), 0
+	for _, f := range fields {
+		*f, off = all[off:off+len(*f)], off+len(*f)
+	}
 }

@@ -78,17 +78,29 @@ var errShortEvent = errors.New("truncated event entry")
 
 // eventDecoder decodes WAL event entries written by a build whose field
 // name table was names.
+//
+// It accepts only what appendEvent can produce: minimal varints, field
+// indexes strictly ascending (appendEvent writes them in FieldID order, so
+// a repeated index would silently drop a value) and never naming a virtual
+// header field (EventID, Channel, … live in the header; a data entry for
+// one would turn into a stray key/value pair). With this build's table,
+// decode followed by appendEvent therefore gives back the input bytes.
 type eventDecoder struct {
-	ids []event.FieldID // WAL field index → this build's FieldID; absent names go to Extra
-	ok  []bool
-	nm  []string
+	ids  []event.FieldID // WAL field index → this build's FieldID; unknown names go to Extra
+	ok   []bool
+	virt []bool // the name is a virtual header field in this build
+	nm   []string
 }
 
 func newEventDecoder(names []string) *eventDecoder {
-	d := &eventDecoder{ids: make([]event.FieldID, len(names)), ok: make([]bool, len(names)), nm: names}
+	d := &eventDecoder{ids: make([]event.FieldID, len(names)), ok: make([]bool, len(names)), virt: make([]bool, len(names)), nm: names}
 	for i, n := range names {
-		if id, ok := event.FieldByName(n); ok && !id.Virtual() {
-			d.ids[i], d.ok[i] = id, true
+		if id, ok := event.FieldByName(n); ok {
+			if id.Virtual() {
+				d.virt[i] = true
+			} else {
+				d.ids[i], d.ok[i] = id, true
+			}
 		}
 	}
 	return d
@@ -110,18 +122,24 @@ func (d *eventDecoder) decode(b []byte, e *event.Event) error {
 	e.Host = strings.Clone(r.str())
 	e.Channel = strings.Clone(r.str())
 	e.Provider = strings.Clone(r.str())
+	next := uint64(0) // smallest index the next field may have
 	for n := r.uvarint(); n > 0 && r.ok; n-- {
 		idx := r.uvarint()
 		v := strings.Clone(r.str())
 		switch {
 		case !r.ok:
-		case idx < uint64(len(d.ids)) && d.ok[idx]:
-			e.Set(d.ids[idx], v)
-		case idx < uint64(len(d.nm)):
-			e.AddExtra(d.nm[idx], v)
-		default:
+		case idx >= uint64(len(d.nm)):
 			return fmt.Errorf("field index %d outside the WAL's table of %d", idx, len(d.nm))
+		case idx < next:
+			return fmt.Errorf("field %s (index %d) out of order or repeated", d.nm[idx], idx)
+		case d.virt[idx]:
+			return fmt.Errorf("field %s (index %d) is a header field, not data", d.nm[idx], idx)
+		case d.ok[idx]:
+			e.Set(d.ids[idx], v)
+		default:
+			e.AddExtra(d.nm[idx], v)
 		}
+		next = idx + 1
 	}
 	for n := r.uvarint(); n > 0 && r.ok; n-- {
 		k, v := strings.Clone(r.str()), strings.Clone(r.str())
@@ -139,7 +157,9 @@ func (d *eventDecoder) decode(b []byte, e *event.Event) error {
 }
 
 // rawReader reads appendEvent's encoding. Strings alias the input; ok turns
-// false at the first truncated or malformed value.
+// false at the first truncated or malformed value, including a varint in a
+// longer form than binary.AppendUvarint writes (a last byte of 0 after a
+// continuation byte): one value, one encoding.
 type rawReader struct {
 	b  []byte
 	ok bool
@@ -147,7 +167,7 @@ type rawReader struct {
 
 func (r *rawReader) uvarint() uint64 {
 	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
+	if n <= 0 || n > 1 && r.b[n-1] == 0 {
 		r.ok, r.b = false, nil
 		return 0
 	}
@@ -157,7 +177,7 @@ func (r *rawReader) uvarint() uint64 {
 
 func (r *rawReader) varint() int64 {
 	v, n := binary.Varint(r.b)
-	if n <= 0 {
+	if n <= 0 || n > 1 && r.b[n-1] == 0 {
 		r.ok, r.b = false, nil
 		return 0
 	}

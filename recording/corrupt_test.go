@@ -129,19 +129,13 @@ func TestCorruptNotAParquetFile(t *testing.T) {
 // itself, bit 1 uses the rest as raw file bytes; otherwise the rest is a
 // list of 3-byte patches (16-bit offset scaled to the file, xor byte)
 // applied to a valid segment, the last 2 bytes truncating it when odd.
+//
+// No directory outlives the target: fuzz workers are stopped with SIGINT,
+// which skips f's cleanups (f.TempDir used here left one directory per
+// worker in /tmp), so the seed segment's directory is removed before
+// fuzzing starts and each input uses its own t.TempDir.
 func FuzzSegmentReader(f *testing.F) {
-	dir := f.TempDir()
-	e := &event.Event{Time: t0, Host: "h", Channel: "c", EventID: 1}
-	e.Set(event.FImage, "img")
-	e.Set(event.FUser, "")
-	e.AddExtra("k", "v")
-	e2 := e.Clone()
-	e2.Set(event.FCommandLine, "cmd")
-	writeAll(f, dir, WriterOptions{RowGroupRows: 2}, []*event.Event{e, e2, e, e2, e})
-	paths, err := listSegments(dir)
-	require.NoError(f, err)
-	valid, err := os.ReadFile(paths[0])
-	require.NoError(f, err)
+	valid := fuzzSeedSegment(f)
 	f.Add([]byte{0})
 	f.Add([]byte{1, 0x10, 0x00, 0xff})
 	f.Add([]byte{1, 0x80, 0x00, 0x01, 0x40, 0x00, 0x80})
@@ -167,6 +161,26 @@ func FuzzSegmentReader(f *testing.F) {
 		}
 		readDamaged(t, file, data[0]&1 == 1)
 	})
+}
+
+// fuzzSeedSegment writes a small segment and returns its bytes, removing
+// the recording before it returns.
+func fuzzSeedSegment(f *testing.F) []byte {
+	dir, err := os.MkdirTemp("", "edr-fuzz-seed-*")
+	require.NoError(f, err)
+	defer os.RemoveAll(dir)
+	e := &event.Event{Time: t0, Host: "h", Channel: "c", EventID: 1}
+	e.Set(event.FImage, "img")
+	e.Set(event.FUser, "")
+	e.AddExtra("k", "v")
+	e2 := e.Clone()
+	e2.Set(event.FCommandLine, "cmd")
+	writeAll(f, dir, WriterOptions{RowGroupRows: 2}, []*event.Event{e, e2, e, e2, e})
+	paths, err := listSegments(dir)
+	require.NoError(f, err)
+	valid, err := os.ReadFile(paths[0])
+	require.NoError(f, err)
+	return valid
 }
 
 func readDamaged(t *testing.T, file []byte, unverifiedRead bool) {
@@ -199,10 +213,47 @@ func FuzzWALEvent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var ev, again event.Event
 		if err := d.decode(data, &ev); err == nil {
-			// What decodes survives a re-encoding unchanged (the bytes may
-			// differ: varints are accepted in non-minimal form).
-			require.NoError(t, d.decode(appendEvent(nil, &ev), &again))
+			// The decoder accepts only appendEvent's own encodings: what
+			// decodes re-encodes to the same bytes, and decodes again to
+			// the same event.
+			enc := appendEvent(nil, &ev)
+			require.Equal(t, data, enc, "%s", dump(&ev))
+			require.NoError(t, d.decode(enc, &again))
 			assert.True(t, event.Equal(&ev, &again), "%s\n%s", dump(&ev), dump(&again))
 		}
 	})
+}
+
+// TestWALEventDecoderRejectsNonCanonical: inputs that decoded once but
+// re-encoded differently (testdata/fuzz/FuzzWALEvent) are errors now.
+func TestWALEventDecoderRejectsNonCanonical(t *testing.T) {
+	d := newEventDecoder(fieldNames())
+	img := uint64(event.FImage)
+	user := uint64(event.FUser)
+	require.Less(t, img, uint64(0x80))
+	require.Less(t, user, uint64(0x80))
+	// header: time 24, seq/rec/eid 48, source, flags, host "0", channel "0", provider "".
+	hdr := []byte("0000\x00\x00\x010\x010\x00")
+	ev := func(fields, extra []byte) []byte {
+		return append(append(append([]byte(nil), hdr...), fields...), extra...)
+	}
+	var e event.Event
+	require.NoError(t, d.decode(ev([]byte{1, byte(img), 1, 'x'}, []byte{0}), &e), "a valid entry")
+	assert.Equal(t, ev([]byte{1, byte(img), 1, 'x'}, []byte{0}), appendEvent(nil, &e))
+	for _, c := range []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		// The smoke run's input: field index 0 names EventID, a header field.
+		{"header field as data", []byte("000000\x010\x010\x00\x01\x00\x00\x00"), "header field"},
+		{"repeated field", ev([]byte{2, byte(img), 1, 'a', byte(img), 1, 'b'}, []byte{0}), "out of order or repeated"},
+		{"descending fields", ev([]byte{2, byte(max(img, user)), 0, byte(min(img, user)), 0}, []byte{0}), "out of order or repeated"},
+		{"non-minimal varint", ev([]byte{0x81, 0x00, byte(img), 0}, []byte{0}), "truncated"},
+		{"non-minimal time", append([]byte{0xb0, 0x00}, ev([]byte{0}, []byte{0})[1:]...), "truncated"},
+	} {
+		err := d.decode(c.in, &e)
+		require.Error(t, err, c.name)
+		assert.Contains(t, err.Error(), c.want, c.name)
+	}
 }

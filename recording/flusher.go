@@ -23,8 +23,9 @@ type flusher struct {
 }
 
 type walJob struct {
-	w *wal.Writer
-	b *wal.Batch
+	w   *wal.Writer
+	b   *wal.Batch
+	ack func() // instead of a record: called once every earlier record is written
 }
 
 func newFlusher(interval time.Duration, tick func()) *flusher {
@@ -53,6 +54,16 @@ func newFlusher(interval time.Duration, tick func()) *flusher {
 func (f *flusher) work() {
 	defer f.workWG.Done()
 	for j := range f.jobs {
+		if j.ack != nil {
+			f.mu.Lock()
+			ok := f.err == nil
+			f.mu.Unlock()
+			if ok {
+				j.ack()
+			}
+			f.pending.Done()
+			continue
+		}
 		err := j.w.Write(j.b)
 		j.b.Reset()
 		f.mu.Lock()
@@ -81,8 +92,15 @@ func (f *flusher) write(w *wal.Writer, b *wal.Batch) error {
 	}
 	*nb, *b = *b, *nb
 	f.pending.Add(1)
-	f.jobs <- walJob{w, nb}
+	f.jobs <- walJob{w: w, b: nb}
 	return nil
+}
+
+// acknowledge queues fn, called on the flusher goroutine once every record
+// queued before it is written (and not at all after a write error).
+func (f *flusher) acknowledge(fn func()) {
+	f.pending.Add(1)
+	f.jobs <- walJob{ack: fn}
 }
 
 // wait returns once every queued record is written.

@@ -3,7 +3,9 @@ package recording
 import (
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/edr-lab/edr/event"
 	"github.com/stretchr/testify/assert"
@@ -23,6 +25,7 @@ func (w *Writer) abandon(t *testing.T) {
 	}
 	w.mu.Unlock()
 	require.NoError(t, w.fl.stop())
+	w.lock.Close() // as the process's exit would
 }
 
 func TestRecoveryTurnsWALIntoSegment(t *testing.T) {
@@ -90,4 +93,41 @@ func TestRecoveryDropsTornTail(t *testing.T) {
 	require.NoError(t, w.Close())
 	got, _ := readAll(t, dir, ReaderOptions{})
 	requireSame(t, want[:9], got)
+}
+
+// TestDurableAcknowledgesWhatSurvives: WriterOptions.Durable reports, after
+// Flush and after the flush timer's flushes, a Seq up to which every event
+// survives a crash.
+func TestDurableAcknowledgesWhatSurvives(t *testing.T) {
+	dir := t.TempDir()
+	var acked atomic.Uint64
+	opts := WriterOptions{FlushInterval: 5 * time.Millisecond, RowGroupRows: 1000, MaxSegmentAge: 2e9,
+		Durable: func(seq uint64) {
+			if seq <= acked.Load() {
+				panic("acknowledgements must increase")
+			}
+			acked.Store(seq)
+		}}
+	w, err := OpenWriter(dir, opts)
+	require.NoError(t, err)
+	in := synthEvents(5, 3, 3000, 0)
+	for _, e := range in[:1000] {
+		require.NoError(t, w.Write(e))
+	}
+	require.NoError(t, w.Flush())
+	assert.Equal(t, uint64(1000), acked.Load(), "Flush returns after the acknowledgement")
+	for _, e := range in[1000:] {
+		require.NoError(t, w.Write(e))
+	}
+	// The timer's flush acknowledges the rest (no deadline is asserted:
+	// this waits as long as the test may run).
+	for acked.Load() < 3000 {
+		time.Sleep(time.Millisecond)
+	}
+	w.abandon(t)
+	w, err = OpenWriter(dir, WriterOptions{})
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	got, _ := readAll(t, dir, ReaderOptions{})
+	assert.Len(t, got, 3000)
 }

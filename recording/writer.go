@@ -50,6 +50,14 @@ type WriterOptions struct {
 	// once; the least recently written is closed beyond it (default 16).
 	MaxOpenSegments int
 
+	// Durable, when set, is called after each completed flush of every
+	// open segment's buffered events to the WAL (by the flush timer or
+	// Flush) with the largest Seq that is now durable: every event with a
+	// Seq up to it is in a WAL or a finished segment and survives a crash
+	// of the process (of the machine too with Fsync). It runs on the
+	// flusher's goroutine and must not call the Writer.
+	Durable func(lastSeq uint64)
+
 	// Snapshot, when set, is called when a segment opens; its bytes are
 	// stored as the segment-start state (SegmentMeta.State).
 	Snapshot func(host string, firstTime int64) []byte
@@ -105,11 +113,13 @@ type Writer struct {
 	last    *openSeg
 	sources map[string]SourceInfo
 	loss    map[string]uint64 // waiting for a segment
+	acked   uint64            // largest Seq handed to opts.Durable's queue
 	stats   WriterStats
 	err     error // sticky
 	closed  bool
 
-	fl *flusher
+	fl   *flusher
+	lock *os.File // the recording's writer lock, held until Close
 }
 
 type segKey struct {
@@ -132,13 +142,23 @@ type openSeg struct {
 
 // OpenWriter creates a recording or reopens one to append to it: Seq
 // continues after the largest in the recording, and a WAL left by a crash
-// becomes a segment first.
-func OpenWriter(dir string, opts WriterOptions) (*Writer, error) {
+// becomes a segment first. It fails with ErrLocked while another Writer
+// has the recording open.
+func OpenWriter(dir string, opts WriterOptions) (w *Writer, err error) {
 	opts.defaults()
 	if err := os.MkdirAll(filepath.Join(dir, walDir), 0o755); err != nil {
 		return nil, fmt.Errorf("recording %s: %w", dir, err)
 	}
-	w := &Writer{dir: dir, opts: opts, open: map[segKey]*openSeg{}, sources: map[string]SourceInfo{}, loss: map[string]uint64{}, nextSeq: 1}
+	lock, err := acquireLock(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.Close()
+		}
+	}()
+	w = &Writer{dir: dir, opts: opts, open: map[segKey]*openSeg{}, sources: map[string]SourceInfo{}, loss: map[string]uint64{}, nextSeq: 1, lock: lock}
 	if err := w.recover(); err != nil {
 		return nil, err
 	}
@@ -333,6 +353,19 @@ func (w *Writer) flushTick() {
 			return
 		}
 	}
+	w.queueDurable()
+}
+
+// queueDurable, after every open segment's batch was handed to the flusher,
+// has opts.Durable told the last Seq once the flusher has written them.
+func (w *Writer) queueDurable() {
+	last := w.nextSeq - 1
+	if w.opts.Durable == nil || last <= w.acked {
+		return
+	}
+	w.acked = last
+	fn := w.opts.Durable
+	w.fl.acknowledge(func() { fn(last) })
 }
 
 // sortedOpen lists open segments in a fixed order (map order is random).
@@ -394,6 +427,7 @@ func (w *Writer) Flush() error {
 			return w.fail(err)
 		}
 	}
+	w.queueDurable()
 	return w.fail2(w.fl.wait())
 }
 
@@ -423,6 +457,7 @@ func (w *Writer) Close() error {
 	w.closed = true
 	w.mu.Unlock()
 	errs = append(errs, w.fl.stop())
+	w.lock.Close()
 	return errors.Join(errs...)
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/edr-lab/edr/detect/filescan"
 	"github.com/edr-lab/edr/recording"
 	"github.com/edr-lab/edr/recording/artifact"
 )
@@ -21,6 +22,7 @@ type ReadOptions struct {
 // Recordings are one or more recordings opened for replay.
 type Recordings struct {
 	dirs    []string
+	opts    ReadOptions
 	readers []*recording.Reader
 	stores  []*artifact.Store
 }
@@ -30,7 +32,7 @@ func Open(dirs []string, o ReadOptions) (*Recordings, error) {
 	if len(dirs) == 0 {
 		return nil, errors.New("no recording given")
 	}
-	r := &Recordings{dirs: dirs}
+	r := &Recordings{dirs: dirs, opts: o}
 	for _, d := range dirs {
 		rd, err := recording.OpenReader(d, recording.ReaderOptions{From: o.From, To: o.To, Hosts: o.Hosts, Strict: o.Strict, Parallelism: o.Parallel})
 		if err != nil {
@@ -90,27 +92,74 @@ func (r *Recordings) Close() {
 }
 
 // MultiStore looks files up in several recordings' artifact stores, in the
-// order the recordings were given. It is read-only.
+// order the recordings were given. It is read-only. It is a
+// filescan.LinkStore, so replay over several recordings also finds the
+// image of a process start recorded without Hashes (through the link the
+// live check made in the recording that holds it).
 type MultiStore struct{ stores []*artifact.Store }
+
+var _ filescan.LinkStore = (*MultiStore)(nil)
 
 // Put refuses: replay never writes into a recording.
 func (m *MultiStore) Put([]byte) (string, bool, error) {
-	return "", false, errors.New("replay: artifact stores are read-only")
+	return "", false, errReadOnly
 }
+
+// Link refuses: replay never writes into a recording.
+func (m *MultiStore) Link(string, string) error { return errReadOnly }
+
+var errReadOnly = errors.New("replay: artifact stores are read-only")
 
 // Lookup returns the first store's file for a Sysmon Hashes value.
 func (m *MultiStore) Lookup(hashes string) ([]byte, string, error) {
-	var first error
+	var data []byte
+	var sum string
+	err := m.first(func(s *artifact.Store) (err error) {
+		data, sum, err = s.Lookup(hashes)
+		return err
+	})
+	return data, sum, err
+}
+
+// Get returns the first store's file of a SHA-256.
+func (m *MultiStore) Get(sha256 string) ([]byte, error) {
+	var data []byte
+	err := m.first(func(s *artifact.Store) (err error) {
+		data, err = s.Get(sha256)
+		return err
+	})
+	return data, err
+}
+
+// Linked returns the SHA-256 the first store that has the link holds for
+// key.
+func (m *MultiStore) Linked(key string) (string, error) {
+	var sha string
+	err := m.first(func(s *artifact.Store) (err error) {
+		sha, err = s.Linked(key)
+		return err
+	})
+	return sha, err
+}
+
+// first calls fn on each store until one succeeds. When none does, the
+// error is the first that is not "not found" (a corrupt entry says more
+// than a missing one), else the first.
+func (m *MultiStore) first(fn func(*artifact.Store) error) error {
+	var firstErr error
 	for _, s := range m.stores {
-		data, sum, err := s.Lookup(hashes)
+		err := fn(s)
 		if err == nil {
-			return data, sum, nil
+			return nil
 		}
-		if first == nil {
-			first = err
+		if firstErr == nil || errors.Is(firstErr, artifact.ErrNotFound) && !errors.Is(err, artifact.ErrNotFound) {
+			firstErr = err
 		}
 	}
-	return nil, "", first
+	if firstErr == nil {
+		firstErr = fmt.Errorf("%w: no artifact store", artifact.ErrNotFound)
+	}
+	return firstErr
 }
 
 var _ Source = (*recording.Reader)(nil)

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,9 +10,12 @@ import (
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/filescan"
+	"github.com/edr-lab/edr/detect/ioc"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/recording"
+	"github.com/edr-lab/edr/recording/artifact"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -99,4 +103,58 @@ func TestReplaySkipsCorruptSegmentUnlessStrict(t *testing.T) {
 	}
 	require.Error(t, err)
 	assert.ErrorIs(t, err, recording.ErrCorrupt)
+}
+
+// TestMultiStoreFindsLinkedImagesAcrossRecordings: a process start recorded
+// without Hashes is found through the link the live check made, in the
+// second of two recordings' artifact stores, and its hash IOC fires.
+func TestMultiStoreFindsLinkedImagesAcrossRecordings(t *testing.T) {
+	root, dir1, dir2 := t.TempDir(), t.TempDir(), t.TempDir()
+	payload := []byte("not really a PE, but the store does not mind " + t.Name())
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "C", "Users", "bob"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "C", "Users", "bob", "tool.exe"), payload, 0o644))
+	sum := artifact.Sum(payload)
+	iocs := filepath.Join(t.TempDir(), "hashes.txt")
+	require.NoError(t, os.WriteFile(iocs, []byte(sum.SHA256+";test tool\n"), 0o644))
+
+	// Recording 1: an unrelated process and an artifact store without the file.
+	writeRecording(t, dir1, scenario("WS-A", 1, 5))
+	s1, err := artifact.Open(dir1, artifact.Options{})
+	require.NoError(t, err)
+	_, _, err = s1.Put([]byte("some other file"))
+	require.NoError(t, err)
+	require.NoError(t, s1.Close())
+
+	// Recording 2: the live check stored and linked the image; the event
+	// was recorded as the ETW source delivered it, without Hashes.
+	start := detecttest.Sysmon(1, 1_715_000_000_000_000_000, "WS-B", "ProcessGuid", "{b0000000-0000-0000-0000-000000000001}",
+		"ProcessId", "4242", "Image", `C:\Users\bob\tool.exe`, "CommandLine", "tool.exe")
+	recorded := start.Clone()
+	s2, err := artifact.Open(dir2, artifact.Options{})
+	require.NoError(t, err)
+	res := filescan.New(filescan.Options{Opener: filescan.DirOpener{Root: root}, Store: s2}).Live(context.Background(), start)
+	require.Equal(t, filescan.Scanned, res.Outcome, "%v", res.Err)
+	require.NoError(t, res.StoreErr)
+	require.NoError(t, s2.Close())
+	require.False(t, recorded.Has(event.FHashes))
+	writeRecording(t, dir2, []*event.Event{recorded})
+
+	rules, err := LoadRules(RuleOptions{IOC: ioc.Paths{Hashes: iocs}})
+	require.NoError(t, err)
+	defer rules.Close()
+	recs, err := Open([]string{dir1, dir2}, ReadOptions{})
+	require.NoError(t, err)
+	defer recs.Close()
+	var got sink.Memory
+	sum2, err := Run(recs.Source(), Options{Rules: rules, Store: recs.Store(), Sink: sink.Multi{&got, detecttest.NewSink(t)}})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), sum2.Files["scanned"], "the linked image was found: %v", sum2.Files)
+	require.Len(t, got.Lines, 1)
+	assert.Contains(t, string(got.Lines[0]), sum.SHA256)
+	assert.Contains(t, string(got.Lines[0]), `"pid":4242`)
+
+	// The store errors: a link nobody has is "not found".
+	_, err = recs.Store().Linked("no such key")
+	assert.ErrorIs(t, err, artifact.ErrNotFound)
+	assert.Error(t, recs.Store().Link("k", sum.SHA256), "read-only")
 }

@@ -20,6 +20,9 @@ type Options struct {
 	// Engine carries the state bounds (process table, DNS cache); Matchers,
 	// Files, Sink, MatchDebug and Replayed are set by Run.
 	Engine detect.Options
+	// Start, when set, is restored before the first event (Recordings.Start):
+	// segment-start snapshots, then the events before From as state only.
+	Start *Start
 }
 
 // Summary is what a replay did; Write prints it for humans.
@@ -37,6 +40,9 @@ type Summary struct {
 	RuleErrors      []error
 	Processes       int
 	ProcEvicted     uint64
+	StateRestored   int           // host snapshots restored
+	StateEvents     uint64        // events before From applied to the state only
+	StateWarnings   []error       // snapshots that could not be restored, by segment
 	Wall            time.Duration // measured by the caller, not the engine
 }
 
@@ -54,7 +60,14 @@ func Run(src Source, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	runErr := src.Run(eng.ProcessBatch)
+	var warnings []error
+	var runErr error
+	if opts.Start != nil {
+		warnings, runErr = opts.Start.restore(eng)
+	}
+	if runErr == nil {
+		runErr = src.Run(eng.ProcessBatch)
+	}
 	if runErr == nil {
 		runErr = eng.Flush()
 	}
@@ -62,6 +75,7 @@ func Run(src Source, opts Options) (*Summary, error) {
 	s := &Summary{
 		Events: st.Events, Alerts: st.Alerts, BySeverity: st.AlertsBySev, ByRule: eng.RuleCounts(),
 		Hits: st.HitsByEngine, RuleErrors: opts.Rules.Errors, Processes: st.Processes, ProcEvicted: st.ProcEvicted,
+		StateRestored: st.StateRestored, StateEvents: st.StateEvents, StateWarnings: warnings,
 	}
 	if fm != nil {
 		s.Files = map[string]uint64{}
@@ -120,6 +134,12 @@ func (s *Summary) Write(w io.Writer) {
 		fmt.Fprintf(w, "process images checked: %s\n", strings.Join(parts, ", "))
 	}
 	fmt.Fprintf(w, "process table: %d entries, %d evicted\n", s.Processes, s.ProcEvicted)
+	if s.StateRestored > 0 || s.StateEvents > 0 || len(s.StateWarnings) > 0 {
+		fmt.Fprintf(w, "start state: %d host snapshots restored, %d earlier events applied to the state only\n", s.StateRestored, s.StateEvents)
+	}
+	for _, e := range s.StateWarnings {
+		fmt.Fprintf(w, "  state warning: %v\n", e)
+	}
 }
 
 func severityOf(r *detect.Rule) string {

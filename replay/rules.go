@@ -26,6 +26,11 @@ type RuleOptions struct {
 	// allowlist.Effective).
 	HashAllowlist, YARAAllowlist []string
 	MaxFileBytes                 int64
+	// SigmaSecurityAudit and SigmaPlaceholders are sigma.Options
+	// SecurityAudit and Placeholders (scanner.sigma_security_audit,
+	// scanner.sigma_placeholders_path).
+	SigmaSecurityAudit bool
+	SigmaPlaceholders  map[string][]string
 }
 
 // Rules are the loaded rule sets of a replay.
@@ -50,7 +55,8 @@ func LoadRules(o RuleOptions) (*Rules, error) {
 	}
 	r := &Rules{opts: o}
 	if len(o.SigmaPaths) > 0 {
-		rs, errs := sigma.Load(o.SigmaPaths, sigma.Options{Ruleset: o.SigmaRuleset, Debug: o.MatchDebug != detect.MatchDebugOff})
+		rs, errs := sigma.Load(o.SigmaPaths, sigma.Options{Ruleset: o.SigmaRuleset, Debug: o.MatchDebug != detect.MatchDebugOff,
+			SecurityAudit: o.SigmaSecurityAudit, Placeholders: o.SigmaPlaceholders})
 		for _, e := range errs {
 			r.Errors = append(r.Errors, e)
 		}

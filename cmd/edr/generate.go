@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/corpus/synth"
+	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/recording"
 	"github.com/urfave/cli/v2"
@@ -66,10 +67,13 @@ func generateAction(c *cli.Context) error {
 	if err := requireEmptyDir(out); err != nil {
 		return exitf(2, "generate: %v", err)
 	}
-	rc := cfg.Recording
-	w, err := recording.OpenWriter(out, recording.WriterOptions{Source: event.SourceSynthetic, Producer: "edr generate " + Version,
-		FlushInterval: rc.FlushInterval, Fsync: rc.Fsync, MaxSegmentBytes: int64(rc.MaxSegmentMB) << 20,
-		MaxSegmentAge: rc.MaxSegmentAge, RowGroupRows: rc.RowGroupRows, MaxOpenSegments: rc.MaxOpenSegments})
+	wo := recordingOptions(cfg)
+	wo.Source, wo.Producer = event.SourceSynthetic, "edr generate "+Version
+	// Every segment starts with its host's process state, so it replays on
+	// its own (edr replay --from).
+	state := detect.NewStateTracker(detect.StateOptions{}, detect.SnapshotLimits{})
+	wo.Snapshot = state.Snapshot
+	w, err := recording.OpenWriter(out, wo)
 	if err != nil {
 		return exitf(1, "generate: %v", err)
 	}
@@ -81,6 +85,7 @@ func generateAction(c *cli.Context) error {
 			w.Close()
 			return exitf(1, "generate: event %d: %v", g.Emitted(), err)
 		}
+		state.Observe(&e) // after Write: the writer snapshots before the event that opens a segment
 	}
 	if err := w.Close(); err != nil {
 		return exitf(1, "generate: %v", err)

@@ -11,7 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edr-lab/edr/config"
 	"github.com/edr-lab/edr/corpus/importer"
+	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/recording"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 )
@@ -28,13 +31,13 @@ func init() {
 			"Damaged records are counted and named; the import goes on.\n" +
 			"Exit codes: 0 everything imported, 3 some records or files failed, 1 nothing could be read or the\n" +
 			"recording could not be written, 2 usage.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "recording", Usage: "recording `DIR` to create or append to"},
 			&cli.StringFlag{Name: "host", Usage: "partition host for every event (default: each event's Computer)"},
 			&cli.StringFlag{Name: "format", Value: "auto", Usage: "auto, evtx, json or mordor"},
 			&cli.IntFlag{Name: "show-failures", Value: 10, Usage: "failures listed per file in the summary"},
 			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar even on a terminal"},
-		},
+		}, configFlags()...),
 		Action: importAction,
 	})
 }
@@ -47,12 +50,23 @@ func importAction(c *cli.Context) error {
 	if err != nil {
 		return exitf(2, "import: %v", err)
 	}
+	cfg, err := loadConfig(c, nil)
+	if err != nil {
+		return exitf(2, "import: %v", err)
+	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
 	defer stop()
 	opts := importer.Options{
 		Out: c.String("out"), Host: c.String("host"), Format: format,
-		Producer: "edr import " + Version, Stdin: os.Stdin,
+		Producer: "edr import " + Version, Stdin: os.Stdin, Writer: recordingOptions(cfg),
 	}
+	if cfg.Origin("recording.max_segment_age").Source == config.FromDefault {
+		opts.Writer.MaxSegmentAge = 0 // the importer's own default (a day) suits sparse logs
+	}
+	// Each segment starts with its host's process state as far as this
+	// import has seen it (a later import starts from an empty state).
+	state := detect.NewStateTracker(detect.StateOptions{}, detect.SnapshotLimits{})
+	opts.Writer.Snapshot, opts.Observe = state.Snapshot, state.Observe
 	start := time.Now()
 	var bar *progressBar
 	if !c.Bool("no-progress") && isTerminal(os.Stdout) && isTerminal(os.Stderr) {
@@ -178,4 +192,12 @@ func printImportSummary(w io.Writer, s *importer.Summary, took time.Duration, sh
 			fmt.Fprintf(w, "    %s\n", fl)
 		}
 	}
+}
+
+// recordingOptions maps the [recording] keys that shape how a recording is
+// written (generate and import).
+func recordingOptions(cfg *config.Config) recording.WriterOptions {
+	rc := cfg.Recording
+	return recording.WriterOptions{FlushInterval: rc.FlushInterval, Fsync: rc.Fsync, MaxSegmentBytes: int64(rc.MaxSegmentMB) << 20,
+		MaxSegmentAge: rc.MaxSegmentAge, RowGroupRows: rc.RowGroupRows, MaxOpenSegments: rc.MaxOpenSegments}
 }

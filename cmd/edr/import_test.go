@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edr-lab/edr/internal/testutil"
+	"github.com/edr-lab/edr/recording"
 )
 
 func TestImportCommand(t *testing.T) {
@@ -36,4 +37,20 @@ func TestImportCommand(t *testing.T) {
 	assert.Equal(t, 2, code)
 	_, code = edr(t, "import", "--format", "xml", "--out", rec, samples)
 	assert.Equal(t, 2, code)
+}
+
+// TestImportRefusesARecordingBeingWritten: a second writer (here an open
+// recording.Writer standing in for another edr import) makes import fail
+// with an error naming the recording.
+func TestImportRefusesARecordingBeingWritten(t *testing.T) {
+	samples := testutil.Corpus(t, "evtx-parser-samples/samples")
+	rec := filepath.Join(t.TempDir(), "rec")
+	w, err := recording.OpenWriter(rec, recording.WriterOptions{})
+	require.NoError(t, err)
+	out, code := edr(t, "import", "--out", rec, filepath.Join(samples, "post-Security.evtx"))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "import: recording "+rec+": another writer has the recording open")
+	require.NoError(t, w.Close())
+	out, code = edr(t, "import", "--out", rec, filepath.Join(samples, "post-Security.evtx"))
+	assert.Equal(t, 0, code, out)
 }

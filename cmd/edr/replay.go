@@ -27,21 +27,20 @@ func init() {
 			"run and for any --parallel. Rules default to the config's paths, else rules/ beside the working\n" +
 			"directory, else the rules built into edr.\n" +
 			"Exit codes: 0 done, 1 error, 2 usage, 3 --strict and a rule or segment failed.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "sigma", Usage: "Sigma rule file or directory (repeatable)"},
 			&cli.StringSliceFlag{Name: "yara", Usage: "YARA rule file or directory (repeatable)"},
 			&cli.StringFlag{Name: "ioc", Usage: "directory with hashes.txt, ips.txt, domains.txt, paths_regex.txt"},
-			&cli.StringFlag{Name: "config", Usage: "config file (TOML)"},
 			&cli.StringFlag{Name: "from", Usage: "replay events at or after this time (RFC 3339 or YYYY-MM-DD[ HH:MM:SS])"},
 			&cli.StringFlag{Name: "to", Usage: "replay events before this time"},
 			&cli.StringSliceFlag{Name: "host", Usage: "only this host (repeatable)"},
 			&cli.StringFlag{Name: "alerts", Value: "-", Usage: "write alerts to FILE, - for stdout"},
-			&cli.StringFlag{Name: "match-debug", Usage: "off, summary or full (default: the config's alerts.match_debug)"},
+			&cli.StringFlag{Name: "match-debug", Usage: "off, summary or full (sets alerts.match_debug)"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail on a corrupt segment or a rule that does not load"},
 			&cli.IntFlag{Name: "parallel", Usage: "segment decoders per recording (0: one per CPU)"},
 			&cli.BoolFlag{Name: "print", Usage: "also print one human line per alert on stdout (use with --alerts FILE)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no summary on stderr"},
-		},
+		}, configFlags()...),
 		Action: replayAction,
 	})
 }
@@ -94,7 +93,11 @@ func replayAction(c *cli.Context) error {
 		text = sink.NewStreamWriter(c.App.Writer, sink.WriterOptions{Queue: 4096, Text: true})
 		sinks = append(sinks, text)
 	}
-	opts := replay.Options{Rules: ruleSet, Sink: sinks, MatchDebug: set.debug}
+	startState, err := recs.Start()
+	if err != nil {
+		return exitf(1, "replay: %v", err)
+	}
+	opts := replay.Options{Rules: ruleSet, Sink: sinks, MatchDebug: set.debug, Start: startState}
 	if st := recs.Store(); st != nil {
 		opts.Store = st
 	}
@@ -129,18 +132,15 @@ func replayAction(c *cli.Context) error {
 // flags, the config and the defaults, in that precedence.
 func replaySettingsFrom(c *cli.Context) (*replaySettings, error) {
 	s := &replaySettings{cleanup: func() {}}
-	cfg, err := loadReplayConfig(c.String("config"))
+	conf, err := loadConfig(c, replayFlagKeys)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := mapReplayConfig(conf)
 	if err != nil {
 		return nil, err
 	}
 	s.debug = cfg.matchDebug
-	if v := c.String("match-debug"); v != "" {
-		d, ok := detect.ParseMatchDebug(v)
-		if !ok {
-			return nil, fmt.Errorf("--match-debug %q: want off, summary or full", v)
-		}
-		s.debug = d
-	}
 	from, err := parseReplayTime(c.String("from"))
 	if err != nil {
 		return nil, fmt.Errorf("--from: %w", err)
@@ -157,6 +157,7 @@ func replaySettingsFrom(c *cli.Context) (*replaySettings, error) {
 	s.ruleOpts = replay.RuleOptions{
 		SigmaPaths: cfg.sigmaPaths, YARAPaths: cfg.yaraPaths, IOC: cfg.ioc, MatchDebug: s.debug, SigmaRuleset: cfg.ruleset,
 		IOCSeverity: cfg.iocSeverity, HashAllowlist: cfg.hashAllowlist, YARAAllowlist: cfg.yaraAllowlist, MaxFileBytes: cfg.maxFileBytes,
+		SigmaSecurityAudit: cfg.sigma.SecurityAudit, SigmaPlaceholders: cfg.sigma.Placeholders,
 	}
 	sigmaPaths, yaraPaths, iocDir := c.StringSlice("sigma"), c.StringSlice("yara"), c.String("ioc")
 	if len(sigmaPaths)+len(yaraPaths) > 0 || iocDir != "" {

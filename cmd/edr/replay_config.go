@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/edr-lab/edr/config"
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/ioc"
+	"github.com/edr-lab/edr/detect/sigma"
 )
 
 // replayConfig is what replay takes from the configuration.
@@ -19,22 +19,18 @@ type replayConfig struct {
 	iocSeverity                  detect.Severity
 	hashAllowlist, yaraAllowlist []string
 	maxFileBytes                 int64
+	sigma                        sigma.Options // SecurityAudit, Placeholders
 }
 
-// loadReplayConfig reads the configuration (the file given, else
-// config.toml in the working directory if present, then EDR__ variables)
-// and maps the keys replay uses: scanner.* (Sigma and YARA paths and
-// switches, YARA allowlist), ioc.* (files, switch, default severity, size
-// cap, hash allowlist; the allowlists already inherit allowlist.paths) and
-// alerts.match_debug.
-func loadReplayConfig(path string) (replayConfig, error) {
-	if path == "" {
-		path = config.Find()
-	}
-	c, err := config.Load(path, os.Environ())
-	if err != nil {
-		return replayConfig{}, err
-	}
+// replayFlagKeys are replay's flags that set a configuration key (so they
+// take part in `--set` precedence like every key).
+var replayFlagKeys = map[string]string{"match-debug": "alerts.match_debug"}
+
+// mapReplayConfig maps the keys replay uses: scanner.* (Sigma and YARA paths
+// and switches, Sigma audit routing and placeholders, YARA allowlist), ioc.*
+// (files, switch, default severity, size cap, hash allowlist; the
+// allowlists already inherit allowlist.paths) and alerts.match_debug.
+func mapReplayConfig(c *config.Config) (replayConfig, error) {
 	rc := replayConfig{ruleset: "edr/rules", hashAllowlist: c.IOC.HashAllowlistPaths, yaraAllowlist: c.Scanner.YaraAllowlistPaths,
 		maxFileBytes: int64(c.IOC.MaxFileSizeMB) << 20}
 	md, ok := detect.ParseMatchDebug(c.Alerts.MatchDebug)
@@ -42,8 +38,12 @@ func loadReplayConfig(path string) (replayConfig, error) {
 		return rc, fmt.Errorf("alerts.match_debug %q: want off, summary or full", c.Alerts.MatchDebug)
 	}
 	rc.matchDebug = md
+	var err error
 	if rc.iocSeverity, err = detect.ParseSeverity(c.IOC.DefaultSeverity); err != nil {
 		return rc, fmt.Errorf("ioc.default_severity: %w", err)
+	}
+	if rc.sigma, err = sigmaConfig(c); err != nil {
+		return rc, err
 	}
 	rc.rulesDefault = true
 	isDefault := func(key string) bool { return c.Origin(key).Source == config.FromDefault }
@@ -65,4 +65,19 @@ func loadReplayConfig(path string) (replayConfig, error) {
 		rc.ruleset = "" // rule.ruleset: the base name of the configured path
 	}
 	return rc, nil
+}
+
+// sigmaConfig maps scanner.sigma_security_audit and
+// scanner.sigma_placeholders_path (loaded here) to Sigma load options: every
+// command that loads Sigma rules (replay, test, rules validate) uses it.
+func sigmaConfig(c *config.Config) (sigma.Options, error) {
+	o := sigma.Options{SecurityAudit: c.Scanner.SigmaSecurityAudit}
+	if p := c.Scanner.SigmaPlaceholdersPath; p != "" {
+		ph, err := sigma.LoadPlaceholders(p)
+		if err != nil {
+			return o, fmt.Errorf("scanner.sigma_placeholders_path (%s): %w", c.Origin("scanner.sigma_placeholders_path"), err)
+		}
+		o.Placeholders = ph
+	}
+	return o, nil
 }

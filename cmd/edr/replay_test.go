@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/ecs/ecstest"
@@ -83,4 +85,47 @@ func TestReplayStrictCorruptSegment(t *testing.T) {
 	assert.Contains(t, out, "1 skipped")
 	out, code = edr(t, "replay", "--strict", "--alerts", filepath.Join(dir, "b.json"), rec)
 	assert.Equal(t, 3, code, out)
+}
+
+// TestReplayFromMatchesFullReplay: edr generate writes segment-start
+// snapshots and edr replay --from restores them, so the alerts of --from T
+// are the full replay's alerts on events at or after T.
+func TestReplayFromMatchesFullReplay(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "rec")
+	out, code := edr(t, "generate", "--out", rec, "--events", "60000", "--seed", "8", "--scenario-every", "3000", "--quiet",
+		"--set", "recording.max_segment_age=5s")
+	require.Equal(t, 0, code, out)
+	full, from := filepath.Join(dir, "full.json"), filepath.Join(dir, "from.json")
+	out, code = edr(t, "replay", "--alerts", full, "--match-debug", "full", rec)
+	require.Equal(t, 0, code, out)
+	const T = "2026-01-05T08:00:17.5Z"
+	out, code = edr(t, "replay", "--alerts", from, "--match-debug", "full", "--from", T, rec)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "start state: 4 host snapshots restored")
+	cut, err := time.Parse(time.RFC3339Nano, T)
+	require.NoError(t, err)
+	fb, err := os.ReadFile(full)
+	require.NoError(t, err)
+	var want []byte
+	for _, line := range bytes.SplitAfter(fb, []byte("\n")) {
+		var doc struct {
+			EDR struct {
+				Event struct {
+					Time time.Time `json:"time"`
+				} `json:"event"`
+			} `json:"edr"`
+		}
+		if len(line) == 0 {
+			continue
+		}
+		require.NoError(t, json.Unmarshal(line, &doc))
+		if !doc.EDR.Event.Time.Before(cut) {
+			want = append(want, line...)
+		}
+	}
+	got, err := os.ReadFile(from)
+	require.NoError(t, err)
+	require.NotEmpty(t, want)
+	assert.True(t, bytes.Equal(want, got), "replay --from %s differs from the full replay's alerts after it", T)
 }

@@ -37,23 +37,25 @@ type ruleValidator struct {
 var ruleValidators = []ruleValidator{{engine: "sigma", validateCtx: validateSigma}}
 
 // placeholdersFlag is shared by the commands that load Sigma rules.
-var placeholdersFlag = &cli.StringFlag{Name: "placeholders", Usage: "YAML `FILE` with the values of %name% placeholders (expand modifier)"}
+var placeholdersFlag = &cli.StringFlag{Name: "placeholders", Usage: "YAML `FILE` with the values of %name% placeholders (expand modifier; sets scanner.sigma_placeholders_path)"}
 
 // rulesValidateFlags are the flags of `edr rules validate`.
-var rulesValidateFlags = []cli.Flag{
+var rulesValidateFlags = append([]cli.Flag{
 	&cli.BoolFlag{Name: "json", Usage: "print one JSON object per rule"},
 	placeholdersFlag,
-}
+}, configFlags()...)
 
-// sigmaOptions reads the Sigma load options of the command line.
+// sigmaOptions reads the Sigma load options from the configuration
+// (scanner.sigma_security_audit, scanner.sigma_placeholders_path) with
+// --placeholders setting the latter.
 func sigmaOptions(c *cli.Context) (sigma.Options, error) {
-	var o sigma.Options
-	if p := c.String("placeholders"); p != "" {
-		ph, err := sigma.LoadPlaceholders(p)
-		if err != nil {
-			return o, exitf(2, "%v", err)
-		}
-		o.Placeholders = ph
+	cfg, err := loadConfig(c, map[string]string{"placeholders": "scanner.sigma_placeholders_path"})
+	if err != nil {
+		return sigma.Options{}, exitf(2, "%v", err)
+	}
+	o, err := sigmaConfig(cfg)
+	if err != nil {
+		return o, exitf(2, "%v", err)
 	}
 	return o, nil
 }

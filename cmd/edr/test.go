@@ -43,13 +43,13 @@ func init() {
 	register(&cli.Command{
 		Name:  "test",
 		Usage: "run rule tests",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "sigma-regression", Usage: "run SigmaHQ's regression tests of the SigmaHQ checkout `DIR`"},
 			&cli.StringFlag{Name: "regression-root", Usage: "`DIR` where regression_data paths resolve (default: the checkout)"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json or junit"},
 			&cli.BoolFlag{Name: "from-json", Usage: "read the evtx_dump JSON beside each sample instead of the EVTX"},
 			placeholdersFlag,
-		},
+		}, configFlags()...),
 		Action: func(c *cli.Context) error {
 			opts, err := sigmaOptions(c)
 			if err != nil {

@@ -44,6 +44,9 @@ type Options struct {
 	// Writer overrides recording options (Source and Producer are set by
 	// the importer).
 	Writer recording.WriterOptions
+	// Observe, when set, sees every event after it is written (e.g. the
+	// detect.StateTracker behind Writer.Snapshot).
+	Observe func(*event.Event)
 }
 
 // Status is what became of one source file.
@@ -229,6 +232,9 @@ func run(ctx context.Context, w *recording.Writer, inputs []input, opts Options,
 					werr = err
 					cancel()
 					break
+				}
+				if opts.Observe != nil {
+					opts.Observe(&evs[i])
 				}
 				sum.PerChannel[evs[i].Channel]++
 			}

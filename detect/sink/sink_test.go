@@ -160,3 +160,29 @@ func TestMemoryAndMulti(t *testing.T) {
 	assert.Len(t, a.Lines, 1)
 	assert.Equal(t, a.Lines, b.Lines)
 }
+
+func TestLoggerFilterByComponent(t *testing.T) {
+	var out bytes.Buffer
+	log, closer, err := NewLogger(LogOptions{Level: "info", Filter: "warn,recording=debug,alerts=error", ConsoleOutput: true, Console: &out})
+	require.NoError(t, err)
+	defer closer.Close()
+	log.Info("plain info")                                                                // below the filter's default (warn)
+	log.Warn("plain warn")                                                                // kept
+	rec := log.With(ComponentKey, "recording")                                            // debug and up
+	rec.Debug("recording debug")                                                          // kept
+	rec.WithGroup("g").With(ComponentKey, "alerts").Debug("grouped attr does not rename") // kept: still recording
+	al := log.With(ComponentKey, "alerts")                                                // error only
+	al.Warn("alerts warn")                                                                // dropped
+	al.Error("alerts error")                                                              // kept
+	log.Debug("record attr", ComponentKey, "recording")                                   // kept: the record names its component
+	log.Debug("unknown component", ComponentKey, "nothere")                               // default: dropped
+	got := out.String()
+	for _, want := range []string{"plain warn", "recording debug", "grouped attr does not rename", "alerts error", "record attr"} {
+		assert.Contains(t, got, want)
+	}
+	for _, not := range []string{"plain info", "alerts warn", "unknown component"} {
+		assert.NotContains(t, got, not)
+	}
+	_, _, err = NewLogger(LogOptions{Filter: "info,recording=loud"})
+	assert.ErrorContains(t, err, "logging.filter")
+}
