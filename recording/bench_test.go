@@ -3,6 +3,7 @@ package recording
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -265,3 +266,27 @@ func segmentPages(b *testing.B, dir string) [][]byte {
 var _ = binary.LittleEndian
 var _ = filepath.Join
 var _ = runtime.GOMAXPROCS
+
+// BenchmarkAddSource adds sources to a recording that already has
+// existing ones: the cost per source must not grow with their number.
+func BenchmarkAddSource(b *testing.B) {
+	for _, existing := range []int{100, 10000} {
+		b.Run(fmt.Sprint("existing=", existing), func(b *testing.B) {
+			dir := b.TempDir()
+			w, err := OpenWriter(dir, WriterOptions{})
+			require.NoError(b, err)
+			for i := 0; i < existing; i++ {
+				require.NoError(b, w.AddSource(SourceInfo{ContentHash: fmt.Sprintf("sha256:%064x", i), Path: fmt.Sprint("dir/file", i, ".evtx"), Format: "evtx", Events: 1000}))
+			}
+			require.NoError(b, w.Close())
+			w, err = OpenWriter(dir, WriterOptions{})
+			require.NoError(b, err)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				require.NoError(b, w.AddSource(SourceInfo{ContentHash: fmt.Sprintf("sha256:x%063x", i), Path: fmt.Sprint("dir/new", i, ".evtx"), Format: "evtx", Events: 1000}))
+			}
+			b.StopTimer()
+			require.NoError(b, w.Close())
+		})
+	}
+}

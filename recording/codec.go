@@ -17,6 +17,7 @@ const (
 	walSource                 // JSON SourceInfo
 	walState                  // opaque segment-start state snapshot
 	walLoss                   // JSON map name → count to add
+	walRun                    // source run: uvarint index of the next event, content hash (see sources.go)
 )
 
 // walHeaderDoc identifies the segment a WAL belongs to and carries the field

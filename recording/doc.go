@@ -33,8 +33,21 @@
 //
 // Every open segment (one per host and UTC day) has a write-ahead log under
 // .wal/ (package wal) flushed every WriterOptions.FlushInterval; a crash loses
-// at most that much, and OpenWriter turns leftover logs into segments. A
-// finished segment is renamed into its partition and never rewritten.
+// at most that much (WriterOptions.Durable reports the last Seq of each
+// completed flush), and OpenWriter turns leftover logs into segments. A
+// finished segment is renamed into its partition and never rewritten. One
+// Writer at a time: OpenWriter takes an exclusive lock on .writer.lock
+// (ErrLocked otherwise); readers need none.
+//
+// # Sources
+//
+// Imported files are identified by content hash. AddSource marks one
+// complete with one record appended to .wal/sources.log, folded into
+// sources.json when a Writer opens or closes. BeginSource numbers the
+// following events as the file's; WALs and segment footers (Spans) keep
+// those numbers, and recovery keeps of a file not completed exactly a
+// prefix of its events, so SourceProgress tells an importer how many to
+// skip to resume it exactly once (sources.go).
 //
 // # Determinism
 //

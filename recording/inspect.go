@@ -40,6 +40,10 @@ type Summary struct {
 	// running, or crashed and the recording was not reopened since).
 	PendingWALs int          `json:"pending_wals"`
 	Sources     []SourceInfo `json:"sources"`
+	// PartialSources are source files whose import was interrupted: the
+	// recording holds their first Events events (importing them again
+	// adds the rest).
+	PartialSources []SourceSpan `json:"partial_sources"`
 	// CorruptSegments could not be read; Errors names them and why.
 	CorruptSegments int      `json:"corrupt_segments"`
 	Errors          []string `json:"errors"`
@@ -53,10 +57,11 @@ func Inspect(dir string) (*Summary, error) {
 		return nil, err
 	}
 	s := &Summary{Dir: dir, Hosts: []string{}, ByChannel: map[string]int64{}, ByEventID: map[string]int64{}, Counts: []Count{},
-		SchemaVersions: []int{}, Producers: []string{}, Loss: map[string]uint64{}, Sources: []SourceInfo{}, Errors: []string{}}
+		SchemaVersions: []int{}, Producers: []string{}, Loss: map[string]uint64{}, Sources: []SourceInfo{}, PartialSources: []SourceSpan{}, Errors: []string{}}
 	hosts, versions, producers := map[string]bool{}, map[int]bool{}, map[string]bool{}
 	counts := counter{}
 	sources := map[string]SourceInfo{}
+	progress := map[string]int64{}
 	first := true
 	for _, p := range paths {
 		seg, err := openSegFile(p, footerOnly)
@@ -97,8 +102,11 @@ func Inspect(dir string) (*Summary, error) {
 		for _, si := range m.Sources {
 			sources[si.ContentHash] = si
 		}
+		for _, sp := range m.Spans {
+			progress[sp.ContentHash] = max(progress[sp.ContentHash], sp.End)
+		}
 	}
-	if list, err := readSourcesFile(dir); err == nil {
+	if list, err := readAllSources(dir); err == nil {
 		for _, si := range list {
 			sources[si.ContentHash] = si
 		}
@@ -136,6 +144,12 @@ func Inspect(dir string) (*Summary, error) {
 		s.Sources = append(s.Sources, si)
 	}
 	sort.Slice(s.Sources, func(i, j int) bool { return s.Sources[i].ContentHash < s.Sources[j].ContentHash })
+	for h, n := range progress {
+		if _, done := sources[h]; !done {
+			s.PartialSources = append(s.PartialSources, SourceSpan{ContentHash: h, End: n, Events: n})
+		}
+	}
+	sort.Slice(s.PartialSources, func(i, j int) bool { return s.PartialSources[i].ContentHash < s.PartialSources[j].ContentHash })
 	if s.Events > 0 {
 		s.BytesPerEvent = float64(s.Bytes) / float64(s.Events)
 		s.First = time.Unix(0, s.FirstNs).UTC().Format(time.RFC3339Nano)

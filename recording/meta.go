@@ -75,6 +75,9 @@ type SegmentMeta struct {
 	RecoveryDroppedBytes int64 `json:"recovery_dropped_bytes,omitempty"`
 	// Sources are the source files added while the segment was open.
 	Sources []SourceInfo `json:"sources,omitempty"`
+	// Spans say which events of which source files the segment holds
+	// (sorted by content hash); see Writer.BeginSource.
+	Spans []SourceSpan `json:"source_spans,omitempty"`
 	// State is the opaque segment-start state snapshot (e.g. the detection
 	// engine's process table) so that the segment replays on its own.
 	State []byte `json:"state,omitempty"`

@@ -14,7 +14,10 @@ import (
 )
 
 // recover turns every WAL left by a crash into a finished segment and
-// removes unfinished segment files.
+// removes unfinished segment files. A first pass over the WALs finds where
+// the runs of each source not completed continue (see sources.go); the
+// second builds the segments, keeping of such a source only its durable
+// prefix.
 func (w *Writer) recover() error {
 	root := filepath.Join(w.dir, walDir)
 	var wals []string
@@ -33,20 +36,95 @@ func (w *Writer) recover() error {
 	if err != nil {
 		return fmt.Errorf("recording %s: recovery: %w", w.dir, err)
 	}
+	if len(wals) == 0 {
+		return nil
+	}
+	keep := w.durablePrefixes(root, wals)
 	for _, p := range wals {
-		if err := w.recoverWAL(root, p); err != nil {
+		if err := w.recoverWAL(root, p, keep); err != nil {
 			return fmt.Errorf("recording %s: recovery of %s: %w", w.dir, p, err)
 		}
 	}
 	return nil
 }
 
-func (w *Writer) recoverWAL(root, path string) error {
-	rel, err := filepath.Rel(root, strings.TrimSuffix(path, ".wal"))
+// finalPath is the segment a WAL becomes.
+func (w *Writer) finalPath(root, walPath string) (string, error) {
+	rel, err := filepath.Rel(root, strings.TrimSuffix(walPath, ".wal"))
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(w.dir, rel), nil
+}
+
+// durablePrefixes returns, for every source that is not completed and has
+// events in the WALs, how many of its first events survive.
+func (w *Writer) durablePrefixes(root string, wals []string) map[string]int64 {
+	runs := map[string][]idxRange{}
+	for _, p := range wals {
+		if final, err := w.finalPath(root, p); err != nil {
+			continue
+		} else if _, err := os.Stat(final); err == nil {
+			continue // stale: its segment is finished
+		}
+		walRuns, err := scanRuns(p)
+		if err != nil {
+			continue // unreadable: recoverWAL sets it aside
+		}
+		for h, rs := range walRuns {
+			runs[h] = append(runs[h], rs...)
+		}
+	}
+	keep := map[string]int64{}
+	for h, rs := range runs {
+		if _, done := w.sources[h]; !done {
+			keep[h] = durablePrefix(w.progress[h], rs)
+		}
+	}
+	return keep
+}
+
+// scanRuns lists the index runs of every source in a WAL's good records.
+// It fails on the same WALs as recoverWAL's reading does.
+func scanRuns(path string) (map[string][]idxRange, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := map[string][]idxRange{}
+	var cur srcCursor
+	var open *idxRange
+	_, err = wal.Read(f, func(kind byte, body []byte) error {
+		switch kind {
+		case walRun:
+			c, err := parseRun(body)
+			if err != nil {
+				return err
+			}
+			cur, open = c, nil
+		case walEvent:
+			if cur.hash == "" {
+				return nil
+			}
+			if open == nil {
+				rs := append(out[cur.hash], idxRange{cur.next, cur.next})
+				out[cur.hash] = rs
+				open = &rs[len(rs)-1]
+			}
+			open.to++
+			cur.next++
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
+	final, err := w.finalPath(root, path)
 	if err != nil {
 		return err
 	}
-	final := filepath.Join(w.dir, rel)
 	if _, err := os.Stat(final); err == nil {
 		// Crashed between finishing the segment and removing its WAL.
 		w.stats.StaleWALs++
@@ -58,9 +136,12 @@ func (w *Writer) recoverWAL(root, path string) error {
 	}
 	defer f.Close()
 	var (
-		sw  *segWriter
-		dec *eventDecoder
-		ev  event.Event
+		sw      *segWriter
+		dec     *eventDecoder
+		ev      event.Event
+		run     srcCursor
+		maxSeq  uint64
+		dropped int64
 	)
 	tmp := strings.TrimSuffix(path, ".wal") + ".tmp"
 	res, err := wal.Read(f, func(kind byte, body []byte) error {
@@ -85,14 +166,30 @@ func (w *Writer) recoverWAL(root, path string) error {
 			if err := dec.decode(body, &ev); err != nil {
 				return fmt.Errorf("event after %d: %w", sw.meta.Events, err)
 			}
+			maxSeq = max(maxSeq, ev.Seq)
+			if run.hash == "" {
+				return sw.add(&ev)
+			}
+			idx := run.next
+			run.next++
+			if k, partial := keep[run.hash]; partial && idx >= k {
+				dropped++ // past the source's durable prefix: the importer writes it again
+				return nil
+			}
+			sw.spans.add(run.hash, idx)
 			return sw.add(&ev)
+		case walRun:
+			c, err := parseRun(body)
+			if err != nil {
+				return err
+			}
+			run = c
 		case walSource:
 			var si SourceInfo
 			if err := json.Unmarshal(body, &si); err != nil {
 				return fmt.Errorf("source: %w", err)
 			}
 			sw.meta.Sources = append(sw.meta.Sources, si)
-			w.sources[si.ContentHash] = si
 		case walState:
 			sw.meta.State = append([]byte(nil), body...)
 		case walLoss:
@@ -125,6 +222,9 @@ func (w *Writer) recoverWAL(root, path string) error {
 		return os.Rename(path, path+".bad")
 	}
 	w.stats.RecoveryDroppedBytes += res.Size - res.Good
+	w.stats.RecoveryDroppedEvents += dropped
+	// Seqs of dropped events are not handed out again.
+	w.nextSeq = max(w.nextSeq, maxSeq+1)
 	if sw == nil || sw.meta.Events == 0 {
 		if sw != nil {
 			sw.abort()
@@ -143,6 +243,7 @@ func (w *Writer) recoverWAL(root, path string) error {
 	if err := os.Rename(tmp, final); err != nil {
 		return err
 	}
+	w.noteSegment(&sw.meta)
 	w.stats.RecoveredSegments++
 	w.stats.RecoveredEvents += sw.meta.Events
 	f.Close()

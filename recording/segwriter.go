@@ -23,7 +23,8 @@ type segWriter struct {
 	enc    *pqEncoder
 	meta   SegmentMeta
 	counts counter
-	last   int64 // largest event time so far
+	spans  spanSet // source spans, into meta.Spans at finish
+	last   int64   // largest event time so far
 	rgRows int
 	rgLeft int // events until the open row group is complete
 
@@ -46,7 +47,7 @@ func newSegWriter(path string, rowGroupRows int, meta SegmentMeta) (*segWriter, 
 		return nil, err
 	}
 	meta.Sorted = true
-	s := &segWriter{path: path, f: f, enc: newPQEncoder(f, rowGroupRows), meta: meta, counts: counter{},
+	s := &segWriter{path: path, f: f, enc: newPQEncoder(f, rowGroupRows), meta: meta, counts: counter{}, spans: spanSet{},
 		rgRows: rowGroupRows, rgLeft: rowGroupRows, work: make(chan []byte, 4), free: make(chan []byte, 6), done: make(chan struct{})}
 	go s.encode()
 	return s, nil
@@ -202,6 +203,7 @@ func (s *segWriter) finish(fsync bool) error {
 		return err
 	}
 	s.meta.Counts = s.counts.list()
+	s.meta.Spans = s.spans.list()
 	doc, err := s.meta.marshal()
 	if err != nil {
 		s.f.Close()

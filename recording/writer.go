@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -96,8 +95,11 @@ type WriterStats struct {
 	RecoveredSegments    int   // WALs turned into segments on open
 	RecoveredEvents      int64 // events in them
 	RecoveryDroppedBytes int64 // torn WAL tails dropped
-	RecoveryFailed       int   // WALs that could not be read at all (kept, renamed *.bad)
-	StaleWALs            int   // WALs whose segment was already finished
+	// RecoveryDroppedEvents were in a WAL past the durable prefix of a
+	// source not completed (an interrupted import writes them again).
+	RecoveryDroppedEvents int64
+	RecoveryFailed        int // WALs that could not be read at all (kept, renamed *.bad)
+	StaleWALs             int // WALs whose segment was already finished
 }
 
 // Writer appends events to a recording. It is safe for concurrent use.
@@ -106,17 +108,20 @@ type Writer struct {
 	dir  string
 	opts WriterOptions
 
-	mu      sync.Mutex
-	open    map[segKey]*openSeg
-	tick    uint64
-	nextSeq uint64
-	last    *openSeg
-	sources map[string]SourceInfo
-	loss    map[string]uint64 // waiting for a segment
-	acked   uint64            // largest Seq handed to opts.Durable's queue
-	stats   WriterStats
-	err     error // sticky
-	closed  bool
+	mu       sync.Mutex
+	open     map[segKey]*openSeg
+	tick     uint64
+	nextSeq  uint64
+	last     *openSeg
+	sources  map[string]SourceInfo // completed (AddSource)
+	progress map[string]int64      // events held of sources not completed
+	cur      *srcCursor            // the source begun (BeginSource), if any
+	srcLog   *os.File              // sources log, once AddSource was called
+	loss     map[string]uint64     // waiting for a segment
+	acked    uint64                // largest Seq handed to opts.Durable's queue
+	stats    WriterStats
+	err      error // sticky
+	closed   bool
 
 	fl   *flusher
 	lock *os.File // the recording's writer lock, held until Close
@@ -138,6 +143,7 @@ type openSeg struct {
 	batch   wal.Batch
 	sw      *segWriter
 	lastUse uint64
+	run     srcCursor // the source index recovery infers for the next event entry
 }
 
 // OpenWriter creates a recording or reopens one to append to it: Seq
@@ -158,19 +164,23 @@ func OpenWriter(dir string, opts WriterOptions) (w *Writer, err error) {
 			lock.Close()
 		}
 	}()
-	w = &Writer{dir: dir, opts: opts, open: map[segKey]*openSeg{}, sources: map[string]SourceInfo{}, loss: map[string]uint64{}, nextSeq: 1, lock: lock}
-	if err := w.recover(); err != nil {
+	w = &Writer{dir: dir, opts: opts, open: map[segKey]*openSeg{}, sources: map[string]SourceInfo{}, progress: map[string]int64{},
+		loss: map[string]uint64{}, nextSeq: 1, lock: lock}
+	if err := w.scan(); err != nil {
 		return nil, err
 	}
-	if err := w.scan(); err != nil {
+	if err := w.loadSources(); err != nil {
+		return nil, err
+	}
+	if err := w.recover(); err != nil {
 		return nil, err
 	}
 	w.fl = newFlusher(opts.FlushInterval, w.flushTick)
 	return w, nil
 }
 
-// scan reads every segment footer for the largest Seq and the sources, and
-// the recording's sources file.
+// scan reads every segment footer for the largest Seq, the sources and
+// the progress of sources not completed.
 func (w *Writer) scan() error {
 	paths, err := listSegments(w.dir)
 	if err != nil {
@@ -184,21 +194,22 @@ func (w *Writer) scan() error {
 			w.opts.Logger.Warn("recording: unreadable segment", "segment", p, "err", err)
 			continue
 		}
-		if m.LastSeq >= w.nextSeq {
-			w.nextSeq = m.LastSeq + 1
-		}
-		for _, s := range m.Sources {
-			w.sources[s.ContentHash] = s
-		}
-	}
-	srcs, err := readSourcesFile(w.dir)
-	if err != nil {
-		return err
-	}
-	for _, s := range srcs {
-		w.sources[s.ContentHash] = s
+		w.noteSegment(m)
 	}
 	return nil
+}
+
+// noteSegment takes in the metadata of a finished segment.
+func (w *Writer) noteSegment(m *SegmentMeta) {
+	if m.Events > 0 && m.LastSeq >= w.nextSeq {
+		w.nextSeq = m.LastSeq + 1
+	}
+	for _, s := range m.Sources {
+		w.sources[s.ContentHash] = s
+	}
+	for _, sp := range m.Spans {
+		w.progress[sp.ContentHash] = max(w.progress[sp.ContentHash], sp.End)
+	}
 }
 
 // Write appends an event: it sets e.Seq and does not retain e.
@@ -227,9 +238,17 @@ func (w *Writer) Write(e *event.Event) error {
 	w.tick++
 	s.lastUse = w.tick
 	w.last = s
+	if w.cur != nil || s.run.hash != "" {
+		w.noteRun(s)
+	}
 	body := s.batch.AppendFunc(walEvent, func(b []byte) []byte { return appendEvent(b, e) })
 	if err := s.sw.addEncoded(e, body); err != nil {
 		return w.fail(err)
+	}
+	if c := w.cur; c != nil {
+		s.sw.spans.add(c.hash, c.next)
+		c.next++
+		s.run.next++
 	}
 	w.stats.Events++
 	if s.batch.Size() >= walBatchMax {
@@ -381,7 +400,9 @@ func (w *Writer) sortedOpen() []*openSeg {
 // closeSeg finishes a segment: footer, fsync, rename into its partition,
 // then the WAL is removed. A crash before the rename leaves the WAL, which
 // recovery turns into the segment; a crash after it leaves a stale WAL that
-// recovery deletes.
+// recovery deletes. Every other open segment's buffered events reach their
+// WAL first: whatever was written before a finished segment's events is
+// durable too, which source progress relies on (see sources.go).
 func (w *Writer) closeSeg(s *openSeg) error {
 	delete(w.open, s.key)
 	if w.last == s {
@@ -389,6 +410,11 @@ func (w *Writer) closeSeg(s *openSeg) error {
 	}
 	if err := w.flushSeg(s); err != nil {
 		return err
+	}
+	for _, o := range w.sortedOpen() {
+		if err := w.flushSeg(o); err != nil {
+			return err
+		}
 	}
 	if err := w.fl.wait(); err != nil {
 		return err
@@ -454,9 +480,16 @@ func (w *Writer) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	w.endSource()
+	if w.srcLog != nil && len(errs) == 0 {
+		errs = append(errs, w.compactSources())
+	}
 	w.closed = true
 	w.mu.Unlock()
 	errs = append(errs, w.fl.stop())
+	if w.srcLog != nil {
+		w.srcLog.Close()
+	}
 	w.lock.Close()
 	return errors.Join(errs...)
 }
@@ -473,42 +506,6 @@ func (w *Writer) NextSeq() uint64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.nextSeq
-}
-
-// HasSource reports whether a source file with this content hash was added
-// to the recording (by this or an earlier writer).
-func (w *Writer) HasSource(contentHash string) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	_, ok := w.sources[contentHash]
-	return ok
-}
-
-// AddSource records a source file. Call it after writing the file's events:
-// it first makes those events durable in the WAL, then records the source in
-// the recording's sources file and in the metadata of the open segments.
-func (w *Writer) AddSource(si SourceInfo) error {
-	if si.ContentHash == "" {
-		return errors.New("recording: AddSource needs a content hash")
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err := w.usable(); err != nil {
-		return err
-	}
-	body, _ := json.Marshal(si)
-	for _, s := range w.sortedOpen() {
-		s.sw.meta.Sources = append(s.sw.meta.Sources, si)
-		s.batch.Append(walSource, body)
-		if err := w.flushSeg(s); err != nil {
-			return w.fail(err)
-		}
-	}
-	if err := w.fl.wait(); err != nil {
-		return w.fail(err)
-	}
-	w.sources[si.ContentHash] = si
-	return w.fail2(writeSourcesFile(w.dir, w.sources, w.opts.Fsync))
 }
 
 // AddLoss adds to a named loss counter (events the producer lost before
@@ -533,42 +530,6 @@ func (w *Writer) addLoss(s *openSeg, m map[string]uint64) {
 	}
 	b, _ := json.Marshal(m)
 	s.batch.Append(walLoss, b)
-}
-
-// sources file: every source added to the recording, sorted by hash. It is
-// not a segment (segments are never rewritten); it is replaced atomically.
-const sourcesFile = "sources.json"
-
-func writeSourcesFile(dir string, m map[string]SourceInfo, fsync bool) error {
-	list := make([]SourceInfo, 0, len(m))
-	for _, s := range m {
-		list = append(list, s)
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].ContentHash < list[j].ContentHash })
-	b, err := json.MarshalIndent(list, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(dir, walDir, sourcesFile+".tmp")
-	if err := writeFileSync(tmp, append(b, '\n'), fsync); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(dir, sourcesFile))
-}
-
-func readSourcesFile(dir string) ([]SourceInfo, error) {
-	b, err := os.ReadFile(filepath.Join(dir, sourcesFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var list []SourceInfo
-	if err := json.Unmarshal(b, &list); err != nil {
-		return nil, fmt.Errorf("recording %s: %s: %w", dir, sourcesFile, err)
-	}
-	return list, nil
 }
 
 func writeFileSync(path string, b []byte, fsync bool) error {

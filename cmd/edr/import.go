@@ -82,7 +82,7 @@ func importAction(c *cli.Context) error {
 	}
 	switch {
 	case errors.Is(err, context.Canceled):
-		return exitf(1, "import: interrupted; the events read so far are in %s (the interrupted file is not marked imported)", opts.Out)
+		return exitf(1, "import: interrupted; the events read so far are in %s (importing the same files again resumes where this stopped)", opts.Out)
 	case err != nil:
 		return exitf(1, "import: %v", err)
 	}
@@ -162,6 +162,9 @@ func printImportSummary(w io.Writer, s *importer.Summary, took time.Duration, sh
 	}
 	fmt.Fprintf(w, "%d files: %d imported, %d already in the recording, %d unreadable; %d records imported, %d failed; %.1f MB in %s (%.1f MB/s)\n",
 		len(s.Files), imported, already, unreadable, s.Records, s.Failed, float64(s.Bytes)/1e6, took.Round(time.Millisecond), mbs)
+	if s.Resumed > 0 {
+		fmt.Fprintf(w, "resumed an interrupted import: %d records of its files were already in the recording and were not written again\n", s.Resumed)
+	}
 	if len(s.Skipped) > 0 {
 		fmt.Fprintf(w, "%d files in the directories hold no events and were skipped\n", len(s.Skipped))
 	}

@@ -8,7 +8,12 @@
 // second goroutine. Every source file is identified by the SHA-256 of its
 // bytes, recorded with recording.Writer.AddSource once its events are
 // written; a file whose hash the recording already holds is not imported
-// again. Damaged records are counted and named, never fatal.
+// again. An import cut off in the middle of a file (Ctrl-C, a crash, a
+// kill) leaves a prefix of that file's events in the recording
+// (recording.Writer.BeginSource, SourceProgress): importing the file again
+// skips that many events of its (deterministic) decoding and writes the
+// rest, so every event lands exactly once. Damaged records are counted and
+// named, never fatal.
 package importer
 
 import (
@@ -70,6 +75,7 @@ type FileResult struct {
 	Size     int64
 	Status   Status
 	Records  int64    // events written
+	Resumed  int64    // events already in the recording from an interrupted import of the file (not written again)
 	Failed   int64    // records or documents that could not be read
 	Failures []string // named failures (file, chunk/line, record, reason), bounded
 	Notes    []string
@@ -81,6 +87,7 @@ type Summary struct {
 	Files      []FileResult
 	Skipped    []string // files in directories that hold no events
 	Records    int64
+	Resumed    int64 // events not written again: already there from an interrupted import
 	Failed     int64
 	Bytes      int64
 	PerChannel map[string]int64 // events written per channel ("" = none named)
@@ -147,6 +154,7 @@ type msg struct {
 	batch *[]event.Event
 	n     int
 	file  *FileResult
+	begin string // content hash of the file whose events follow
 }
 
 // Run imports srcs (files, directories, "-" for opts.Stdin) into the
@@ -225,6 +233,13 @@ func run(ctx context.Context, w *recording.Writer, inputs []input, opts Options,
 			}
 			continue // drain so the decoder can finish
 		}
+		if m.begin != "" {
+			if err := w.BeginSource(m.begin); err != nil {
+				werr = err
+				cancel()
+			}
+			continue
+		}
 		if m.batch != nil {
 			evs := (*m.batch)[:m.n]
 			for i := range evs {
@@ -244,11 +259,12 @@ func run(ctx context.Context, w *recording.Writer, inputs []input, opts Options,
 		f := m.file
 		sum.Files = append(sum.Files, *f)
 		sum.Records += f.Records
+		sum.Resumed += f.Resumed
 		sum.Failed += f.Failed
 		sum.Bytes += f.Size
 		if f.Status == Imported {
 			if err := w.AddSource(recording.SourceInfo{ContentHash: f.Hash, Path: f.Path, Format: string(f.Format),
-				Size: f.Size, Events: f.Records, Skipped: f.Failed}); err != nil {
+				Size: f.Size, Events: f.Records + f.Resumed, Skipped: f.Failed}); err != nil {
 				werr = err
 				cancel()
 			}
@@ -271,10 +287,12 @@ type decoder struct {
 	prog *tracker
 	seen map[string]bool // hashes imported in this run
 
-	cur *[]event.Event
-	n   int
-	ev  *evtx.Decoder
-	js  *jsonl.Decoder
+	cur   *[]event.Event
+	n     int
+	skip  int64 // events of the current file already in the recording
+	index int64 // events of the current file decoded so far
+	ev    *evtx.Decoder
+	js    *jsonl.Decoder
 }
 
 func (d *decoder) run(inputs []input) {
@@ -294,8 +312,13 @@ func (d *decoder) run(inputs []input) {
 	}
 }
 
-// emit copies an event into the current batch.
+// emit copies an event into the current batch, unless the recording holds
+// it already (the first d.skip events of a file whose import was cut off).
 func (d *decoder) emit(e *event.Event) error {
+	d.index++
+	if d.index <= d.skip {
+		return nil
+	}
 	if d.cur == nil {
 		select {
 		case d.cur = <-d.pool:
@@ -347,12 +370,19 @@ func (d *decoder) file(in input) FileResult {
 		return unreadable(err)
 	}
 	res.Hash = hash
-	if d.seen[hash] || d.w.HasSource(hash) {
+	done, complete := d.w.SourceProgress(hash)
+	if d.seen[hash] || complete {
 		res.Status = AlreadyImported
 		d.prog.add(in.size)
 		return res
 	}
 	d.seen[hash] = true
+	// The writer goroutine begins the source before this file's first
+	// batch; the decoding (the same every time) skips what an interrupted
+	// import of the file already wrote.
+	d.out <- msg{begin: hash}
+	d.skip, d.index = done, 0
+	defer func() { d.skip, d.index = 0, 0 }()
 	r := &countingReaderAt{r: f, prog: d.prog}
 	switch {
 	case res.Format == FormatEVTX:
@@ -384,7 +414,15 @@ func (d *decoder) file(in input) FileResult {
 			res.Failures = append(res.Failures, err.Error())
 		}
 	}
-	if res.Records == 0 && res.Failed > 0 {
+	res.Resumed = min(done, res.Records)
+	res.Records -= res.Resumed
+	if done > res.Resumed {
+		res.Notes = append(res.Notes, fmt.Sprintf("the recording holds %d events of this file from an interrupted import, but it decodes to %d events now", done, res.Resumed))
+	}
+	if res.Resumed > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("resumed an interrupted import: %d events were already in the recording", res.Resumed))
+	}
+	if res.Records+res.Resumed == 0 && res.Failed > 0 {
 		res.Status = Unreadable
 		res.Err = fmt.Sprintf("no record could be read (%d failed)", res.Failed)
 		return res
