@@ -1,8 +1,11 @@
 package synth
 
 import (
+	"bufio"
+	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/edr-lab/edr/detect/sigma"
@@ -140,4 +143,36 @@ func TestBackgroundQuietUnderSigmaHQ(t *testing.T) {
 
 func mediumOrHigher(level string) bool {
 	return level == "medium" || level == "high" || level == "critical"
+}
+
+// TestBackgroundAvoidsSignatureBaseC2 checks that no benign endpoint (a
+// domain, one of its subdomains, or an address it resolves to) is a C2
+// indicator of signature-base's c2-iocs.txt, which the IOC matcher loads:
+// only the scenarios may hit it.
+func TestBackgroundAvoidsSignatureBaseC2(t *testing.T) {
+	path := testutil.Corpus(t, "iocs/signature-base/c2-iocs.txt")
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	iocs := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" && l[0] != '#' {
+			iocs[strings.ToLower(strings.TrimSpace(strings.SplitN(l, ";", 2)[0]))] = true
+		}
+	}
+	require.NoError(t, sc.Err())
+	require.Greater(t, len(iocs), 1000)
+	require.True(t, iocs[c2Domain] && iocs[c2IP] && iocs[c2IPAlt], "the scenarios' indicators come from the list")
+	for seed := uint64(0); seed < 20; seed++ {
+		for _, d := range newCatalog(seed).domains {
+			for name := d.name; name != ""; {
+				assert.Falsef(t, iocs[name], "seed %d: benign domain %s is (under) the indicator %s", seed, d.name, name)
+				_, name, _ = strings.Cut(name, ".")
+			}
+			for _, ip := range d.ips {
+				assert.Falsef(t, iocs[ip], "seed %d: %s resolves to the indicator %s", seed, d.name, ip)
+			}
+		}
+	}
 }
