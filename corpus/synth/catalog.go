@@ -25,7 +25,7 @@ type image struct {
 	w                                                [numAct]int
 	short                                            bool // short-lived tool
 	system                                           bool // Microsoft Windows binary
-	fileClass                                        int  // index into fileClasses
+	fileClass                                        int  // index into fileClasses, -1: by account
 	cmds                                             []string
 	spawnKey                                         string    // key into spawnRules ("" = spawns nothing)
 	net                                              int       // index into catalog.groups, or netNone/netBrowser/netInternal
