@@ -25,22 +25,19 @@ type image struct {
 	w                                                [numAct]int
 	short                                            bool // short-lived tool
 	system                                           bool // Microsoft Windows binary
-	fileClass                                        int  // index into fileClasses
+	fileClass                                        int  // index into fileClasses, -1: by account
 	cmds                                             []string
-	spawnKey                                         string // key into spawnRules ("" = spawns nothing)
+	spawnKey                                         string    // key into spawnRules ("" = spawns nothing)
+	net                                              int       // index into catalog.groups, or netNone/netBrowser/netInternal
+	regClass                                         int       // index into regClasses, -1: by account
+	tracing                                          []string  // RAS tracing values (built on first use)
+	dlls                                             []*module // modules only this image loads
 }
 
 // module is a DLL an image loads.
 type module struct {
 	path, ofn, desc, product, company, version, hashes string
 	signature                                          string
-}
-
-// domain is a DNS name with the answers it resolves to.
-type domain struct {
-	name    string
-	ips     []string
-	results string // Sysmon QueryResults rendering
 }
 
 // catalog is the seeded world shared by every host.
@@ -53,7 +50,8 @@ type catalog struct {
 	dllPick alias
 	domains []*domain
 	domPick alias
-	ports   []string // decimal renderings of 0..65535
+	groups  []netGroup // by name
+	ports   []string   // decimal renderings of 0..65535
 }
 
 func newCatalog(seed uint64) *catalog {
@@ -63,9 +61,13 @@ func newCatalog(seed uint64) *catalog {
 	for i := range c.ports {
 		c.ports[i] = event.Itoa(uint64(i))
 	}
+	c.buildDomains(&r)
 	for _, line := range lines(system32Images) {
 		f := strings.Split(line, "|")
 		path := `C:\Windows\System32\` + f[0]
+		if f[0][0] == '^' {
+			path = `C:\Windows\` + f[0][1:]
+		}
 		c.addImage(&image{path: path, ofn: f[1], desc: f[2], product: "Microsoft® Windows® Operating System",
 			company: "Microsoft Corporation", version: winVersion(f[1]), system: true}, f[3])
 	}
@@ -80,41 +82,65 @@ func newCatalog(seed uint64) *catalog {
 		c.userDef = append(c.userDef, im)
 	}
 	c.buildDLLs()
-	c.buildDomains(&r)
 	return c
 }
 
 // fileClass is a kind of writer with the paths it writes.
 type fileClass struct {
 	name      string
-	templates []string
+	templates []string // every path the class writes
+	transient []string // the temporary ones, which it also deletes or re-times
+	machine   bool     // writes outside the user profile (a Medium-integrity process cannot)
 }
 
 // fileClasses are fileTemplates in name order (so that indexes, and pool
 // creation order, never depend on map iteration).
 var fileClasses = func() []fileClass {
-	names := make([]string, 0, len(fileTemplates))
-	for n := range fileTemplates {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := sortedKeys(fileTemplates)
 	out := make([]fileClass, len(names))
 	for i, n := range names {
-		out[i] = fileClass{n, fileTemplates[n]}
+		out[i].name = n
+		for _, t := range fileTemplates[n] {
+			if t[0] == '~' {
+				t = t[1:]
+				out[i].transient = append(out[i].transient, t)
+			}
+			out[i].templates = append(out[i].templates, t)
+			if !strings.HasPrefix(t, "{home}") && !strings.HasPrefix(t, `C:\ProgramData\`) {
+				out[i].machine = true
+			}
+		}
 	}
 	return out
 }()
 
 func fileClassIndex(name string) int {
-	for i, c := range fileClasses {
-		if c.name == name {
+	return indexByName(fileClasses, func(c *fileClass) string { return c.name }, name, "file class")
+}
+
+// sortedKeys returns a map's keys in order: tables built from maps must
+// not depend on map iteration order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// indexByName is the index of the item named want (construction time
+// only: an unknown name is a bug in the tables).
+func indexByName[T any](items []T, name func(*T) string, want, what string) int {
+	for i := range items {
+		if name(&items[i]) == want {
 			return i
 		}
 	}
-	panic("synth: unknown file class " + name)
+	panic("synth: unknown " + what + " " + want)
 }
 
-var classDev, classSystem = fileClassIndex("dev"), fileClassIndex("system")
+var classDev, classSystem, classUser = fileClassIndex("dev"), fileClassIndex("system"), fileClassIndex("userapp")
 
 func lines(s string) []string {
 	var out []string
@@ -144,39 +170,49 @@ func (c *catalog) addImage(im *image, flags string) {
 // weights from the flags, command lines, file class and hashes.
 func (c *catalog) finishImage(im *image, flags string) {
 	im.base = strings.ToLower(im.path[strings.LastIndexByte(im.path, '\\')+1:])
-	for _, ch := range flags {
-		w := 2
-		if ch >= 'A' && ch <= 'Z' {
-			w = 10
-		}
-		switch ch | 0x20 {
-		case 'n':
-			im.w[actNet] = w
-		case 'f':
-			im.w[actFile] = w
-		case 'r':
-			im.w[actReg] = w
-		case 'd':
-			im.w[actDLL] = w
-		case 'q':
-			im.w[actDNS] = w
-		case 's':
-			im.short = true
-		}
-	}
+	im.w, im.short = activityWeights(flags)
 	im.cmds = cmdTemplates[im.base]
 	if len(im.cmds) == 0 {
 		im.cmds = []string{`"{path}" `}
 	}
-	class := fileClassOf[im.base]
-	if class == "" {
-		class = "system"
+	im.fileClass, im.regClass = -1, -1
+	if class := fileClassOf[im.base]; class != "" {
+		im.fileClass = fileClassIndex(class)
 	}
-	im.fileClass = fileClassIndex(class)
+	if class := regClassOf[im.base]; class != "" {
+		im.regClass = regClassIndex(class)
+	}
+	im.net = c.netGroupIndex(netGroupOf[im.base])
 	if _, ok := spawnRules[im.base]; ok {
 		im.spawnKey = im.base
 	}
 	im.hashes = c.hashesFor(im.ofn + "|" + im.version + "|" + im.base)
+}
+
+// activityWeights reads activity flags: n=net, f=file, r=registry, d=loads
+// DLLs, q=DNS (upper case = heavy), s=short-lived.
+func activityWeights(flags string) (w [numAct]int, short bool) {
+	for _, ch := range flags {
+		v := 2
+		if ch >= 'A' && ch <= 'Z' {
+			v = 10
+		}
+		switch ch | 0x20 {
+		case 'n':
+			w[actNet] = v
+		case 'f':
+			w[actFile] = v
+		case 'r':
+			w[actReg] = v
+		case 'd':
+			w[actDLL] = v
+		case 'q':
+			w[actDNS] = v
+		case 's':
+			short = true
+		}
+	}
+	return w, short
 }
 
 // hashesFor derives stable Sysmon Hashes for a binary identity, so that
@@ -188,92 +224,35 @@ func (c *catalog) hashesFor(identity string) string {
 	return event.FormatHashes(randHex(&r, 40), randHex(&r, 32), randHex(&r, 64), randHex(&r, 32))
 }
 
+// buildDLLs builds the modules: the ones any process loads (drawn with
+// Zipf weights) and the ones only some images load (attached to them).
 func (c *catalog) buildDLLs() {
+	owned := map[string][]*module{}
+	add := func(m *module, owners string) {
+		m.hashes = c.hashesFor(m.path + m.version)
+		if owners == "" {
+			c.dlls = append(c.dlls, m)
+			return
+		}
+		for _, o := range strings.Fields(owners) {
+			owned[o] = append(owned[o], m)
+		}
+	}
 	for _, line := range lines(system32DLLs) {
-		f := strings.Split(line, "|")
+		f := strings.Split(line+"|", "|")
 		name := f[0]
 		ofn := name[strings.LastIndexByte(name, '\\')+1:]
-		m := &module{path: `C:\Windows\System32\` + name, ofn: ofn, desc: f[1], product: "Microsoft® Windows® Operating System",
-			company: "Microsoft Corporation", version: winVersion(ofn), signature: "Microsoft Windows"}
-		m.hashes = c.hashesFor(m.path + m.version)
-		c.dlls = append(c.dlls, m)
+		add(&module{path: `C:\Windows\System32\` + name, ofn: ofn, desc: f[1], product: "Microsoft® Windows® Operating System",
+			company: "Microsoft Corporation", version: winVersion(ofn), signature: "Microsoft Windows"}, f[2])
 	}
 	for _, line := range lines(programDLLs) {
 		f := strings.Split(line, "|")
-		m := &module{path: f[0], ofn: f[1], desc: f[2], product: f[3], company: f[4], version: f[5], signature: f[4]}
-		m.hashes = c.hashesFor(m.path + m.version)
-		c.dlls = append(c.dlls, m)
+		add(&module{path: f[0], ofn: f[1], desc: f[2], product: f[3], company: f[4], version: f[5], signature: f[4]}, f[6])
 	}
 	c.dllPick = newAlias(zipfWeights(len(c.dlls)))
-}
-
-// badIPs are never produced by benign traffic (scenario C2 addresses).
-var badIPs = map[string]bool{c2IP: true, c2IPAlt: true}
-
-func (c *catalog) buildDomains(r *rng) {
-	seen := map[string]bool{}
-	add := func(name string) {
-		if seen[name] || name == c2Domain {
-			return
-		}
-		seen[name] = true
-		d := &domain{name: name}
-		n := 1 + r.intn(3)
-		var b strings.Builder
-		if r.chance(1, 3) { // CNAME into a CDN first, as real answers often do
-			b.WriteString("type:  5 ")
-			b.WriteString(expandSimple(cdnPatterns[r.intn(3)], r))
-			b.WriteByte(';')
-		}
-		for i := 0; i < n; i++ {
-			ip := publicIPv4(r)
-			d.ips = append(d.ips, ip)
-			b.WriteString("::ffff:")
-			b.WriteString(ip)
-			b.WriteByte(';')
-		}
-		if r.chance(1, 6) {
-			ip6 := publicIPv6(r)
-			d.ips = append(d.ips, ip6)
-			b.WriteString(ip6)
-			b.WriteByte(';')
-		}
-		d.results = b.String()
-		c.domains = append(c.domains, d)
+	for _, im := range append(append([]*image(nil), c.images...), c.userDef...) {
+		im.dlls = owned[im.base]
 	}
-	for _, name := range lines(popularDomains) {
-		add(name)
-	}
-	for len(c.domains) < 3000 {
-		add(expandSimple(cdnPatterns[r.intn(len(cdnPatterns))], r))
-	}
-	c.domPick = newAlias(zipfWeights(len(c.domains)))
-}
-
-// publicIPv4 draws an address from ranges that large providers announce,
-// never a scenario's C2 address.
-func publicIPv4(r *rng) string {
-	firsts := []int{13, 20, 23, 34, 35, 40, 52, 54, 104, 108, 140, 142, 151, 157, 162, 172, 185, 199, 204, 216}
-	for {
-		b := make([]byte, 0, 15)
-		b = appendInt(b, firsts[r.intn(len(firsts))])
-		for i := 0; i < 3; i++ {
-			b = append(b, '.')
-			b = appendInt(b, 1+r.intn(254))
-		}
-		if s := string(b); !badIPs[s] {
-			return s
-		}
-	}
-}
-
-func publicIPv6(r *rng) string {
-	prefixes := []string{"2a00:1450:4001:", "2606:4700:", "2620:1ec:", "2603:1061:", "2001:4860:4802:"}
-	b := []byte(prefixes[r.intn(len(prefixes))])
-	b = appendHex(b, uint64(r.intn(0x10000)), 3)
-	b = append(b, "::"...)
-	b = appendHex(b, uint64(r.intn(0xffff)+1), 4)
-	return string(b)
 }
 
 func appendInt(b []byte, v int) []byte {

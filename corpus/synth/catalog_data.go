@@ -4,7 +4,8 @@ package synth
 // those of real Windows hosts; hashes, addresses and counters are derived
 // from the seed.
 
-// system32Images: name|OriginalFileName|Description|flags. Flags: n=net,
+// system32Images: name|OriginalFileName|Description|flags (a name starting
+// with ^ lives in C:\Windows instead). Flags: n=net,
 // f=file, r=registry, d=loads DLLs, q=DNS (upper case = heavy), s=short-lived.
 const system32Images = `
 smss.exe|smss.exe|Windows Session Manager|fr
@@ -24,13 +25,13 @@ RuntimeBroker.exe|RuntimeBroker.exe|Runtime Broker|frd
 dllhost.exe|dllhost.exe|COM Surrogate|frds
 conhost.exe|CONHOST.EXE|Console Window Host|ds
 cmd.exe|Cmd.Exe|Windows Command Processor|fds
-WindowsPowerShell\v1.0\powershell.exe|PowerShell.EXE|Windows PowerShell|nfrDqs
+WindowsPowerShell\v1.0\powershell.exe|PowerShell.EXE|Windows PowerShell|frDs
 rundll32.exe|RUNDLL32.EXE|Windows host process (Rundll32)|frds
 reg.exe|reg.exe|Registry Console Tool|rds
 net.exe|net.exe|Net Command|ds
 net1.exe|net1.exe|Net Command|ds
 ipconfig.exe|ipconfig.exe|IP Configuration Utility|ds
-ping.exe|ping.exe|TCP/IP Ping Command|nqds
+ping.exe|ping.exe|TCP/IP Ping Command|qds
 tasklist.exe|tasklist.exe|Lists the current running tasks.|ds
 findstr.exe|FINDSTR.EXE|Find String (QGREP) Utility|ds
 where.exe|where.exe|Lists location of files|ds
@@ -62,7 +63,7 @@ notepad.exe|NOTEPAD.EXE|Notepad|fd
 mstsc.exe|mstsc.exe|Remote Desktop Connection|nrdq
 mmc.exe|MMC.EXE|Microsoft Management Console|rd
 taskmgr.exe|Taskmgr.exe|Task Manager|rd
-explorer.exe|EXPLORER.EXE|Windows Explorer|nFRDq
+^explorer.exe|EXPLORER.EXE|Windows Explorer|nFRDq
 userinit.exe|USERINIT.EXE|Userinit Logon Application|rds
 LogonUI.exe|LogonUI.exe|Windows Logon User Interface Host|rd
 ApplicationFrameHost.exe|ApplicationFrameHost.exe|Application Frame Host|d
@@ -138,7 +139,7 @@ C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24090.11-0\MsMpEng.exe|M
 C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24090.11-0\NisSrv.exe|NisSrv.exe|Microsoft Network Realtime Inspection Service|Microsoft® Windows® Operating System|Microsoft Corporation|4.18.24090.11|nrd
 C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24090.11-0\MpCmdRun.exe|MpCmdRun.exe|Microsoft Malware Protection Command Line Utility|Microsoft® Windows® Operating System|Microsoft Corporation|4.18.24090.11|nfrdqs
 C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24090.11-0\MpDefenderCoreService.exe|MpDefenderCoreService.exe|Antimalware Core Service|Microsoft® Windows® Operating System|Microsoft Corporation|4.18.24090.11|nfrd
-C:\Program Files\Microsoft VS Code\Code.exe|Code.exe|Visual Studio Code|Visual Studio Code|Microsoft Corporation|1.95.3|NFrDQ
+C:\Program Files\Microsoft VS Code\Code.exe|electron.exe|Visual Studio Code|Visual Studio Code|Microsoft Corporation|1.95.3|NFrDQ
 C:\Program Files\Git\cmd\git.exe|git.exe|Git for Windows|Git|The Git Development Community|2.47.0.2|nfdqs
 C:\Program Files\Git\mingw64\bin\git-remote-https.exe|git-remote-https.exe|Git for Windows|Git|The Git Development Community|2.47.0.2|nfdqs
 C:\Program Files\7-Zip\7zFM.exe|7zFM.exe|7-Zip File Manager|7-Zip|Igor Pavlov|24.08|Fd
@@ -156,7 +157,7 @@ C:\Program Files\WindowsApps\Microsoft.ZuneMusic_11.2410.5.0_x64__8wekyb3d8bbwe\
 C:\Program Files (x86)\Microsoft\EdgeUpdate\MicrosoftEdgeUpdate.exe|MicrosoftEdgeUpdate.exe|Microsoft Edge Update|Microsoft Edge Update|Microsoft Corporation|1.3.195.35|nfrdqs
 C:\Program Files (x86)\Google\Update\GoogleUpdate.exe|GoogleUpdate.exe|Google Installer|Google Update|Google LLC|1.3.36.372|nfrdqs
 C:\Program Files\Google\Chrome\Application\131.0.6778.86\elevation_service.exe|elevation_service.exe|Google Chrome|Google Chrome|Google LLC|131.0.6778.86|rd
-C:\Program Files\VMware\VMware Tools\vmtoolsd.exe|vmtoolsd.exe|VMware Tools Core Service|VMware Tools|VMware, Inc.|12.4.5.23787635|nfrd
+C:\Program Files\VMware\VMware Tools\vmtoolsd.exe|vmtoolsd.exe|VMware Tools Core Service|VMware Tools|VMware, Inc.|12.4.5.23787635|frd
 C:\Program Files\VMware\VMware Tools\VGAuthService.exe|VGAuthService.exe|VMware Guest Authentication Service|VMware Guest Authentication|VMware, Inc.|12.4.5.23787635|rd
 C:\Program Files\Microsoft SQL Server\MSSQL16.MSSQLSERVER\MSSQL\Binn\sqlservr.exe|sqlservr.exe|SQL Server Windows NT - 64 Bit|Microsoft SQL Server|Microsoft Corporation|2022.160.4135.4|NFRD
 C:\Program Files\Microsoft SQL Server\MSSQL16.MSSQLSERVER\MSSQL\Binn\sqlceip.exe|sqlceip.exe|SQL Server CEIP service|Microsoft SQL Server|Microsoft Corporation|2022.160.4135.4|nfrdq
@@ -171,7 +172,7 @@ C:\Program Files\Microsoft OneDrive\OneDriveStandaloneUpdater.exe|OneDriveStanda
 C:\Program Files\Microsoft OneDrive\FileCoAuth.exe|FileCoAuth.exe|Microsoft OneDriveFile Co-Authoring Executable|Microsoft OneDrive|Microsoft Corporation|24.211.1020.0001|nfds
 C:\Program Files\Mozilla Firefox\maintenanceservice.exe|maintenanceservice.exe|Firefox Software Updater|Firefox|Mozilla Foundation|133.0|nfrds
 C:\Program Files\CrowdStrike\CSFalconService.exe|CSFalconService.exe|CrowdStrike Falcon Sensor Service|CrowdStrike Falcon Sensor|CrowdStrike, Inc.|7.18.18710.0|NFrd
-C:\Program Files\Windows Media Player\wmpnetwk.exe|wmpnetwk.exe|Windows Media Player Network Sharing Service|Microsoft® Windows® Operating System|Microsoft Corporation|12.0.19041.4355|nd
+C:\Program Files\Windows Media Player\wmpnetwk.exe|wmpnetwk.exe|Windows Media Player Network Sharing Service|Microsoft® Windows® Operating System|Microsoft Corporation|12.0.19041.4355|d
 C:\Program Files\Common Files\microsoft shared\ink\TabTip.exe|TabTip.exe|Touch Keyboard and Handwriting Panel|Microsoft® Windows® Operating System|Microsoft Corporation|10.0.19041.4355|d
 C:\Windows\SystemApps\MicrosoftWindows.Client.CBS_cw5n1h2txyewy\TextInputHost.exe|TextInputHost.exe|TextInputHost.exe|Microsoft® Windows® Operating System|Microsoft Corporation|10.0.19041.4355|d
 C:\Windows\SystemApps\Microsoft.Windows.StartMenuExperienceHost_cw5n1h2txyewy\StartMenuExperienceHost.exe|StartMenuExperienceHost.exe|StartMenuExperienceHost.exe|Microsoft® Windows® Operating System|Microsoft Corporation|10.0.19041.4355|frd
@@ -191,7 +192,7 @@ C:\Windows\UUS\amd64\MoUsoCoreWorker.exe|MoUsoCoreWorker.exe|MoUSO Core Worker P
 const userImages = `
 {home}\AppData\Local\Microsoft\OneDrive\OneDrive.exe|OneDrive.exe|Microsoft OneDrive|Microsoft OneDrive|Microsoft Corporation|24.211.1020.0001|NFRdQ
 {home}\AppData\Local\Microsoft\Teams\current\Teams.exe|Teams.exe|Microsoft Teams|Microsoft Teams|Microsoft Corporation|1.7.0.33761|NFRDQ
-{home}\AppData\Local\Programs\Microsoft VS Code\Code.exe|Code.exe|Visual Studio Code|Visual Studio Code|Microsoft Corporation|1.95.3|NFrDQ
+{home}\AppData\Local\Programs\Microsoft VS Code\Code.exe|electron.exe|Visual Studio Code|Visual Studio Code|Microsoft Corporation|1.95.3|NFrDQ
 {home}\AppData\Local\Discord\app-1.0.9171\Discord.exe|Discord.exe|Discord|Discord|Discord Inc.|1.0.9171|NfrDQ
 {home}\AppData\Local\Programs\Zoom\bin\Zoom.exe|Zoom.exe|Zoom Workplace|Zoom Workplace|Zoom Video Communications, Inc.|6.2.11.53541|NfRDQ
 {home}\AppData\Local\slack\app-4.41.97\slack.exe|slack.exe|Slack|Slack|Slack Technologies Inc.|4.41.97|NfrDQ
@@ -202,7 +203,10 @@ const userImages = `
 {home}\AppData\Local\Microsoft\WindowsApps\winget.exe|winget.exe|Windows Package Manager|Windows Package Manager|Microsoft Corporation|1.9.25200.0|nfdqs
 `
 
-// system32DLLs: name|Description (modules every Windows process loads).
+// system32DLLs: name|Description[|images]: modules of C:\Windows\System32.
+// Without images, any process may load it; with images (base names), only
+// those do (the authentication packages live in lsass, WMI's client DLLs
+// in WMI consumers, AMSI in script hosts and scanners …).
 const system32DLLs = `
 ntdll.dll|NT Layer DLL
 kernel32.dll|Windows NT BASE API Client DLL
@@ -241,12 +245,12 @@ msasn1.dll|ASN.1 Runtime APIs
 wintrust.dll|Microsoft Trust Verification APIs
 sspicli.dll|Security Support Provider Interface
 secur32.dll|Security Support Provider Interface
-kerberos.dll|Kerberos Security Package
-msv1_0.dll|Microsoft Authentication Package v1.0
+kerberos.dll|Kerberos Security Package|lsass.exe
+msv1_0.dll|Microsoft Authentication Package v1.0|lsass.exe
 netapi32.dll|Net Win32 API DLL
 netutils.dll|Net Win32 API Helpers DLL
 samcli.dll|Security Accounts Manager Client DLL
-samlib.dll|SAM Library DLL
+samlib.dll|SAM Library DLL|lsass.exe net1.exe svchost.exe mmc.exe
 wkscli.dll|Workstation Service Client DLL
 srvcli.dll|Server Service Client DLL
 logoncli.dll|Net Logon Client DLL
@@ -270,7 +274,7 @@ rasadhlp.dll|Remote Access AutoDial Helper
 schannel.dll|TLS / SSL Security Provider
 mskeyprotect.dll|Microsoft Key Protection Provider
 ncryptsslp.dll|Microsoft SChannel Provider
-dpapi.dll|Data Protection API
+dpapi.dll|Data Protection API|lsass.exe svchost.exe chrome.exe msedge.exe outlook.exe
 version.dll|Version Checking and File Installation Libraries
 uxtheme.dll|Microsoft UxTheme Library
 dwmapi.dll|Microsoft Desktop Window Manager API
@@ -296,31 +300,31 @@ setupapi.dll|Windows Setup API
 cfgmgr32.dll|Configuration Manager DLL
 devobj.dll|Device Information Set DLL
 wldp.dll|Windows Lockdown Policy
-amsi.dll|Anti-Malware Scan Interface
-MpOav.dll|IOfficeAntiVirus Module
-mscoree.dll|Microsoft .NET Runtime Execution Engine
+amsi.dll|Anti-Malware Scan Interface|powershell.exe msmpeng.exe wmiprvse.exe
+MpOav.dll|IOfficeAntiVirus Module|chrome.exe msedge.exe firefox.exe outlook.exe explorer.exe
+mscoree.dll|Microsoft .NET Runtime Execution Engine|powershell.exe mmc.exe w3wp.exe sqlservr.exe ngen.exe mscorsvw.exe ngentask.exe splunkd.exe sdxhelper.exe
 userenv.dll|Userenv
 wtsapi32.dll|Windows Remote Desktop Session Host Server SDK APIs
 winsta.dll|Winstation Library
-taskschd.dll|Task Scheduler COM API
+taskschd.dll|Task Scheduler COM API|svchost.exe taskhostw.exe schtasks.exe mmc.exe explorer.exe
 xmllite.dll|Microsoft XmlLite Library
 msxml6.dll|MSXML 6.0 SP3
-wbemcomn.dll|WMI
-wbemprox.dll|WMI
-wbemsvc.dll|WMI
-fastprox.dll|WMI Custom Marshaller
-vbscript.dll|Microsoft ® VBScript
-jscript9.dll|Microsoft ® JScript
-mshtml.dll|MSHTML
-edputil.dll|EDP util
+wbemcomn.dll|WMI|wmiprvse.exe svchost.exe powershell.exe mmc.exe unsecapp.exe
+wbemprox.dll|WMI|wmiprvse.exe svchost.exe powershell.exe mmc.exe
+wbemsvc.dll|WMI|wmiprvse.exe svchost.exe powershell.exe mmc.exe
+fastprox.dll|WMI Custom Marshaller|wmiprvse.exe svchost.exe powershell.exe mmc.exe
+vbscript.dll|Microsoft ® VBScript|cscript.exe wscript.exe mshta.exe
+jscript9.dll|Microsoft ® JScript|mshta.exe explorer.exe searchapp.exe
+mshtml.dll|MSHTML|explorer.exe mmc.exe mshta.exe
+edputil.dll|EDP util|explorer.exe outlook.exe winword.exe excel.exe
 apphelp.dll|Application Compatibility Client Library
 sxs.dll|Fusion 2.5
-msi.dll|Windows Installer
-wevtapi.dll|Eventing Consumption and Configuration API
-dbghelp.dll|Windows Image Helper
-dbgcore.dll|Windows Core Debugging Helpers
-vaultcli.dll|Credential Vault Client Library
-cscapi.dll|Offline Files Win32 API
+msi.dll|Windows Installer|msiexec.exe explorer.exe
+wevtapi.dll|Eventing Consumption and Configuration API|svchost.exe mmc.exe wevtutil.exe
+dbghelp.dll|Windows Image Helper|werfault.exe wermgr.exe taskmgr.exe
+dbgcore.dll|Windows Core Debugging Helpers|werfault.exe wermgr.exe
+vaultcli.dll|Credential Vault Client Library|explorer.exe lsass.exe svchost.exe
+cscapi.dll|Offline Files Win32 API|explorer.exe svchost.exe
 ntmarta.dll|Windows NT MARTA provider
 gpapi.dll|Group Policy Client API
 policymanager.dll|Policy Manager DLL
@@ -329,170 +333,55 @@ OnDemandConnRouteHelper.dll|On Demand Connctiond Route Helper
 winrnr.dll|LDAP RnR Provider DLL
 pnrpnsp.dll|PNRP Name Space Provider
 NapiNSP.dll|E-mail Naming Shim Provider
-wshbth.dll|Windows Sockets Helper DLL
+wshbth.dll|Windows Sockets Helper DLL|svchost.exe
 mlang.dll|Multi Language Support DLL
 srvcli.dll|Server Service Client DLL
-sppc.dll|Software Licensing Client Dll
-slc.dll|Software Licensing Client Dll
+sppc.dll|Software Licensing Client Dll|sppsvc.exe slui.exe sppextcomobj.exe
+slc.dll|Software Licensing Client Dll|sppsvc.exe slui.exe sppextcomobj.exe svchost.exe
 cldapi.dll|Cloud API user mode API library
 FirewallAPI.dll|Windows Defender Firewall API
-wbem\wmiutils.dll|WMI
-wbem\wbemdisp.dll|WMI Scripting
+wbem\wmiutils.dll|WMI|wmiprvse.exe svchost.exe powershell.exe
+wbem\wbemdisp.dll|WMI Scripting|wmiprvse.exe cscript.exe
 `
 
-// programDLLs: path|OriginalFileName|Description|Product|Company|Version
+// programDLLs: path|OriginalFileName|Description|Product|Company|Version|images
+// (the images that load it).
 const programDLLs = `
-C:\Program Files\Google\Chrome\Application\131.0.6778.86\chrome.dll|chrome.dll|Google Chrome|Google Chrome|Google LLC|131.0.6778.86
-C:\Program Files\Google\Chrome\Application\131.0.6778.86\chrome_elf.dll|chrome_elf.dll|Google Chrome|Google Chrome|Google LLC|131.0.6778.86
-C:\Program Files\Google\Chrome\Application\131.0.6778.86\libEGL.dll|libEGL.dll|ANGLE libEGL Dynamic Link Library|ANGLE libEGL Dynamic Link Library|Google LLC|2.1.0.0
-C:\Program Files\Google\Chrome\Application\131.0.6778.86\libGLESv2.dll|libGLESv2.dll|ANGLE libGLESv2 Dynamic Link Library|ANGLE libGLESv2 Dynamic Link Library|Google LLC|2.1.0.0
-C:\Program Files (x86)\Microsoft\Edge\Application\131.0.2903.63\msedge.dll|msedge.dll|Microsoft Edge|Microsoft Edge|Microsoft Corporation|131.0.2903.63
-C:\Program Files (x86)\Microsoft\Edge\Application\131.0.2903.63\msedge_elf.dll|msedge_elf.dll|Microsoft Edge|Microsoft Edge|Microsoft Corporation|131.0.2903.63
-C:\Program Files\Mozilla Firefox\xul.dll|xul.dll|Firefox|Firefox|Mozilla Foundation|133.0
-C:\Program Files\Mozilla Firefox\mozglue.dll|mozglue.dll|Firefox|Firefox|Mozilla Foundation|133.0
-C:\Program Files\Mozilla Firefox\nss3.dll|nss3.dll|Firefox|Firefox|Mozilla Foundation|133.0
-C:\Program Files\Common Files\microsoft shared\ClickToRun\AppvIsvSubsystems64.dll|AppvIsvSubsystems64.dll|Client Virtualization Subsystems|Microsoft Office|Microsoft Corporation|16.0.18129.20158
-C:\Program Files\Common Files\microsoft shared\ClickToRun\C2R64.dll|C2R64.dll|Microsoft Office Click-to-Run|Microsoft Office|Microsoft Corporation|16.0.18129.20158
-C:\Program Files\Microsoft Office\root\Office16\mso.dll|mso.dll|Microsoft Office component|Microsoft Office|Microsoft Corporation|16.0.18129.20158
-C:\Program Files\Microsoft Office\root\Office16\wwlib.dll|wwlib.dll|Microsoft Word|Microsoft Office|Microsoft Corporation|16.0.18129.20158
-C:\Program Files\Microsoft Office\root\Office16\OLMAPI32.DLL|OLMAPI32.DLL|Microsoft Outlook Messaging API|Microsoft Outlook|Microsoft Corporation|16.0.18129.20158
-C:\Program Files\Common Files\microsoft shared\Office16\mso20win32client.dll|mso20win32client.dll|Microsoft Office component|Microsoft Office|Microsoft Corporation|16.0.18129.20158
-C:\Program Files\Common Files\microsoft shared\Office16\mso30win32client.dll|mso30win32client.dll|Microsoft Office component|Microsoft Office|Microsoft Corporation|16.0.18129.20158
-C:\Program Files\Common Files\microsoft shared\Office16\mso40uiwin32client.dll|mso40uiwin32client.dll|Microsoft Office component|Microsoft Office|Microsoft Corporation|16.0.18129.20158
-C:\Program Files\Windows Defender\MpClient.dll|MpClient.dll|Client Interface|Microsoft® Windows® Operating System|Microsoft Corporation|4.18.24090.11
-C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24090.11-0\MpSvc.dll|MpSvc.dll|Service Interface|Microsoft® Windows® Operating System|Microsoft Corporation|4.18.24090.11
-C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24090.11-0\MpRtp.dll|MpRtp.dll|Real-time Protection Plugin|Microsoft® Windows® Operating System|Microsoft Corporation|4.18.24090.11
-C:\ProgramData\Microsoft\Windows Defender\Definition Updates\{9A3C2F14-61B7-4A2D-8C55-4D0B6B9F1E20}\mpengine.dll|mpengine.dll|Microsoft Malware Protection Engine|Microsoft Malware Protection|Microsoft Corporation|1.1.24090.11
-C:\Windows\Microsoft.NET\Framework64\v4.0.30319\clr.dll|clr.dll|Microsoft .NET Runtime Common Language Runtime - WorkStation|Microsoft® .NET Framework|Microsoft Corporation|4.8.9032.0
-C:\Windows\Microsoft.NET\Framework64\v4.0.30319\clrjit.dll|clrjit.dll|Microsoft .NET Runtime Just-In-Time Compiler|Microsoft® .NET Framework|Microsoft Corporation|4.8.9032.0
-C:\Windows\Microsoft.NET\Framework64\v4.0.30319\mscoreei.dll|mscoreei.dll|Microsoft .NET Runtime Execution Engine|Microsoft® .NET Framework|Microsoft Corporation|4.8.9032.0
-C:\Windows\assembly\NativeImages_v4.0.30319_64\mscorlib\5d1c9a4f3b0e7e7a8b1c2d3e4f506172\mscorlib.ni.dll|mscorlib.dll|Microsoft Common Language Runtime Class Library|Microsoft® .NET Framework|Microsoft Corporation|4.8.9032.0
-C:\Windows\assembly\NativeImages_v4.0.30319_64\System\a1b2c3d4e5f60718293a4b5c6d7e8f90\System.ni.dll|System.dll|.NET Framework|Microsoft® .NET Framework|Microsoft Corporation|4.8.9032.0
-C:\Windows\assembly\NativeImages_v4.0.30319_64\System.Management.A#\0f1e2d3c4b5a69788796a5b4c3d2e1f0\System.Management.Automation.ni.dll|System.Management.Automation.dll|System.Management.Automation|Microsoft (R) Windows (R) Operating System|Microsoft Corporation|10.0.19041.1
-C:\Program Files\VMware\VMware Tools\vmtools.dll|vmtools.dll|VMware Tools Core Library|VMware Tools|VMware, Inc.|12.4.5.23787635
-C:\Program Files\Microsoft OneDrive\24.211.1020.0001\FileSyncShell64.dll|FileSyncShell.dll|Microsoft OneDrive Shell Extension|Microsoft OneDrive|Microsoft Corporation|24.211.1020.0001
-C:\Program Files\Microsoft OneDrive\24.211.1020.0001\LoggingPlatform.dll|LoggingPlatform.dll|Microsoft OneDrive Logging Platform|Microsoft OneDrive|Microsoft Corporation|24.211.1020.0001
-C:\Program Files\7-Zip\7-zip.dll|7-zip.dll|7-Zip Shell Extension|7-Zip|Igor Pavlov|24.08
-C:\Program Files\Notepad++\plugins\NppExport\NppExport.dll|NppExport.dll|Exporting plugin for Notepad++|NppExport|Don HO|0.4.0.0
-C:\Program Files\Microsoft SQL Server\MSSQL16.MSSQLSERVER\MSSQL\Binn\sqllang.dll|sqllang.dll|SQL Server Language Library|Microsoft SQL Server|Microsoft Corporation|2022.160.4135.4
-C:\Program Files\Microsoft SQL Server\MSSQL16.MSSQLSERVER\MSSQL\Binn\sqlmin.dll|sqlmin.dll|SQL Server Min Library|Microsoft SQL Server|Microsoft Corporation|2022.160.4135.4
-C:\Program Files\CrowdStrike\CSFalconServiceUtil.dll|CSFalconServiceUtil.dll|CrowdStrike Falcon Sensor Utility|CrowdStrike Falcon Sensor|CrowdStrike, Inc.|7.18.18710.0
-C:\Windows\System32\inetsrv\iiscore.dll|iiscore.dll|IIS Web Server Core|Internet Information Services|Microsoft Corporation|10.0.17763.1
-C:\Windows\System32\inetsrv\w3isapi.dll|w3isapi.dll|IIS ISAPI handler|Internet Information Services|Microsoft Corporation|10.0.17763.1
-`
-
-// popularDomains: the head of the DNS query distribution.
-const popularDomains = `
-www.google.com
-clients2.google.com
-update.googleapis.com
-accounts.google.com
-www.gstatic.com
-fonts.gstatic.com
-safebrowsing.googleapis.com
-content-autofill.googleapis.com
-optimizationguide-pa.googleapis.com
-www.youtube.com
-i.ytimg.com
-login.microsoftonline.com
-login.live.com
-outlook.office365.com
-outlook.office.com
-graph.microsoft.com
-teams.microsoft.com
-presence.teams.microsoft.com
-config.teams.microsoft.com
-officeclient.microsoft.com
-nexus.officeapps.live.com
-ecs.office.com
-self.events.data.microsoft.com
-v10.events.data.microsoft.com
-settings-win.data.microsoft.com
-watson.telemetry.microsoft.com
-go.microsoft.com
-www.microsoft.com
-fe2cr.update.microsoft.com
-slscr.update.microsoft.com
-sls.update.microsoft.com
-dl.delivery.mp.microsoft.com
-tlu.dl.delivery.mp.microsoft.com
-ctldl.windowsupdate.com
-www.msftconnecttest.com
-dns.msftncsi.com
-wdcp.microsoft.com
-wdcpalt.microsoft.com
-definitionupdates.microsoft.com
-smartscreen-prod.microsoft.com
-checkappexec.microsoft.com
-arc.msn.com
-api.msn.com
-www.bing.com
-th.bing.com
-edge.microsoft.com
-msedge.b.tlu.dl.delivery.mp.microsoft.com
-onedrive.live.com
-skyapi.live.net
-oneclient.sfx.ms
-g.live.com
-onedscolprdcus01.centralus.cloudapp.azure.com
-client.wns.windows.com
-ocsp.digicert.com
-crl3.digicert.com
-ocsp.sectigo.com
-oneocsp.microsoft.com
-r3.o.lencr.org
-x1.c.lencr.org
-github.com
-api.github.com
-objects.githubusercontent.com
-raw.githubusercontent.com
-marketplace.visualstudio.com
-update.code.visualstudio.com
-vscode-sync.trafficmanager.net
-pypi.org
-files.pythonhosted.org
-registry.npmjs.org
-slack.com
-wss-primary.slack.com
-edgeapi.slack.com
-zoom.us
-us05web.zoom.us
-discord.com
-gateway.discord.gg
-cdn.discordapp.com
-www.linkedin.com
-www.wikipedia.org
-en.wikipedia.org
-www.amazon.com
-aws.amazon.com
-s3.amazonaws.com
-docs.python.org
-stackoverflow.com
-cdn.jsdelivr.net
-cdnjs.cloudflare.com
-ajax.googleapis.com
-www.googletagmanager.com
-www.google-analytics.com
-stats.g.doubleclick.net
-pagead2.googlesyndication.com
-connect.facebook.net
-www.facebook.com
-static.xx.fbcdn.net
-twitter.com
-abs.twimg.com
-www.reddit.com
-www.redditstatic.com
-incoming.telemetry.mozilla.org
-firefox.settings.services.mozilla.com
-push.services.mozilla.com
-location.services.mozilla.com
-acroipm2.adobe.com
-cc-api-data.adobe.io
-armmf.adobe.com
-geo2.adobe.com
-splunkbase.splunk.com
-falcon.crowdstrike.com
-ts01-b.cloudsink.net
-lfodown01-b.cloudsink.net
-time.windows.com
+C:\Program Files\Google\Chrome\Application\131.0.6778.86\chrome.dll|chrome.dll|Google Chrome|Google Chrome|Google LLC|131.0.6778.86|chrome.exe
+C:\Program Files\Google\Chrome\Application\131.0.6778.86\chrome_elf.dll|chrome_elf.dll|Google Chrome|Google Chrome|Google LLC|131.0.6778.86|chrome.exe
+C:\Program Files\Google\Chrome\Application\131.0.6778.86\libEGL.dll|libEGL.dll|ANGLE libEGL Dynamic Link Library|ANGLE libEGL Dynamic Link Library|Google LLC|2.1.0.0|chrome.exe
+C:\Program Files\Google\Chrome\Application\131.0.6778.86\libGLESv2.dll|libGLESv2.dll|ANGLE libGLESv2 Dynamic Link Library|ANGLE libGLESv2 Dynamic Link Library|Google LLC|2.1.0.0|chrome.exe
+C:\Program Files (x86)\Microsoft\Edge\Application\131.0.2903.63\msedge.dll|msedge.dll|Microsoft Edge|Microsoft Edge|Microsoft Corporation|131.0.2903.63|msedge.exe
+C:\Program Files (x86)\Microsoft\Edge\Application\131.0.2903.63\msedge_elf.dll|msedge_elf.dll|Microsoft Edge|Microsoft Edge|Microsoft Corporation|131.0.2903.63|msedge.exe
+C:\Program Files\Mozilla Firefox\xul.dll|xul.dll|Firefox|Firefox|Mozilla Foundation|133.0|firefox.exe
+C:\Program Files\Mozilla Firefox\mozglue.dll|mozglue.dll|Firefox|Firefox|Mozilla Foundation|133.0|firefox.exe
+C:\Program Files\Mozilla Firefox\nss3.dll|nss3.dll|Firefox|Firefox|Mozilla Foundation|133.0|firefox.exe
+C:\Program Files\Common Files\microsoft shared\ClickToRun\AppvIsvSubsystems64.dll|AppvIsvSubsystems64.dll|Client Virtualization Subsystems|Microsoft Office|Microsoft Corporation|16.0.18129.20158|officeclicktorun.exe outlook.exe winword.exe excel.exe powerpnt.exe onenote.exe
+C:\Program Files\Common Files\microsoft shared\ClickToRun\C2R64.dll|C2R64.dll|Microsoft Office Click-to-Run|Microsoft Office|Microsoft Corporation|16.0.18129.20158|officeclicktorun.exe outlook.exe winword.exe excel.exe powerpnt.exe onenote.exe
+C:\Program Files\Microsoft Office\root\Office16\mso.dll|mso.dll|Microsoft Office component|Microsoft Office|Microsoft Corporation|16.0.18129.20158|outlook.exe winword.exe excel.exe powerpnt.exe onenote.exe sdxhelper.exe
+C:\Program Files\Microsoft Office\root\Office16\wwlib.dll|wwlib.dll|Microsoft Word|Microsoft Office|Microsoft Corporation|16.0.18129.20158|winword.exe
+C:\Program Files\Microsoft Office\root\Office16\OLMAPI32.DLL|OLMAPI32.DLL|Microsoft Outlook Messaging API|Microsoft Outlook|Microsoft Corporation|16.0.18129.20158|outlook.exe
+C:\Program Files\Common Files\microsoft shared\Office16\mso20win32client.dll|mso20win32client.dll|Microsoft Office component|Microsoft Office|Microsoft Corporation|16.0.18129.20158|outlook.exe winword.exe excel.exe powerpnt.exe onenote.exe sdxhelper.exe
+C:\Program Files\Common Files\microsoft shared\Office16\mso30win32client.dll|mso30win32client.dll|Microsoft Office component|Microsoft Office|Microsoft Corporation|16.0.18129.20158|outlook.exe winword.exe excel.exe powerpnt.exe onenote.exe sdxhelper.exe
+C:\Program Files\Common Files\microsoft shared\Office16\mso40uiwin32client.dll|mso40uiwin32client.dll|Microsoft Office component|Microsoft Office|Microsoft Corporation|16.0.18129.20158|outlook.exe winword.exe excel.exe powerpnt.exe onenote.exe sdxhelper.exe
+C:\Program Files\Windows Defender\MpClient.dll|MpClient.dll|Client Interface|Microsoft® Windows® Operating System|Microsoft Corporation|4.18.24090.11|msmpeng.exe mpcmdrun.exe nissrv.exe mpdefendercoreservice.exe
+C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24090.11-0\MpSvc.dll|MpSvc.dll|Service Interface|Microsoft® Windows® Operating System|Microsoft Corporation|4.18.24090.11|msmpeng.exe mpcmdrun.exe nissrv.exe mpdefendercoreservice.exe
+C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.24090.11-0\MpRtp.dll|MpRtp.dll|Real-time Protection Plugin|Microsoft® Windows® Operating System|Microsoft Corporation|4.18.24090.11|msmpeng.exe mpcmdrun.exe nissrv.exe mpdefendercoreservice.exe
+C:\ProgramData\Microsoft\Windows Defender\Definition Updates\{9A3C2F14-61B7-4A2D-8C55-4D0B6B9F1E20}\mpengine.dll|mpengine.dll|Microsoft Malware Protection Engine|Microsoft Malware Protection|Microsoft Corporation|1.1.24090.11|msmpeng.exe mpcmdrun.exe nissrv.exe mpdefendercoreservice.exe
+C:\Windows\Microsoft.NET\Framework64\v4.0.30319\clr.dll|clr.dll|Microsoft .NET Runtime Common Language Runtime - WorkStation|Microsoft® .NET Framework|Microsoft Corporation|4.8.9032.0|powershell.exe mmc.exe w3wp.exe sqlservr.exe ngen.exe mscorsvw.exe ngentask.exe
+C:\Windows\Microsoft.NET\Framework64\v4.0.30319\clrjit.dll|clrjit.dll|Microsoft .NET Runtime Just-In-Time Compiler|Microsoft® .NET Framework|Microsoft Corporation|4.8.9032.0|powershell.exe mmc.exe w3wp.exe sqlservr.exe ngen.exe mscorsvw.exe ngentask.exe
+C:\Windows\Microsoft.NET\Framework64\v4.0.30319\mscoreei.dll|mscoreei.dll|Microsoft .NET Runtime Execution Engine|Microsoft® .NET Framework|Microsoft Corporation|4.8.9032.0|powershell.exe mmc.exe w3wp.exe sqlservr.exe ngen.exe mscorsvw.exe ngentask.exe
+C:\Windows\assembly\NativeImages_v4.0.30319_64\mscorlib\5d1c9a4f3b0e7e7a8b1c2d3e4f506172\mscorlib.ni.dll|mscorlib.dll|Microsoft Common Language Runtime Class Library|Microsoft® .NET Framework|Microsoft Corporation|4.8.9032.0|powershell.exe mmc.exe w3wp.exe sqlservr.exe ngen.exe mscorsvw.exe ngentask.exe
+C:\Windows\assembly\NativeImages_v4.0.30319_64\System\a1b2c3d4e5f60718293a4b5c6d7e8f90\System.ni.dll|System.dll|.NET Framework|Microsoft® .NET Framework|Microsoft Corporation|4.8.9032.0|powershell.exe mmc.exe w3wp.exe sqlservr.exe ngen.exe mscorsvw.exe ngentask.exe
+C:\Windows\assembly\NativeImages_v4.0.30319_64\System.Management.A#\0f1e2d3c4b5a69788796a5b4c3d2e1f0\System.Management.Automation.ni.dll|System.Management.Automation.dll|System.Management.Automation|Microsoft (R) Windows (R) Operating System|Microsoft Corporation|10.0.19041.1|powershell.exe
+C:\Program Files\VMware\VMware Tools\vmtools.dll|vmtools.dll|VMware Tools Core Library|VMware Tools|VMware, Inc.|12.4.5.23787635|vmtoolsd.exe vgauthservice.exe
+C:\Program Files\Microsoft OneDrive\24.211.1020.0001\FileSyncShell64.dll|FileSyncShell.dll|Microsoft OneDrive Shell Extension|Microsoft OneDrive|Microsoft Corporation|24.211.1020.0001|explorer.exe
+C:\Program Files\Microsoft OneDrive\24.211.1020.0001\LoggingPlatform.dll|LoggingPlatform.dll|Microsoft OneDrive Logging Platform|Microsoft OneDrive|Microsoft Corporation|24.211.1020.0001|onedrive.exe filesynchelper.exe filecoauth.exe
+C:\Program Files\7-Zip\7-zip.dll|7-zip.dll|7-Zip Shell Extension|7-Zip|Igor Pavlov|24.08|explorer.exe 7zfm.exe 7zg.exe
+C:\Program Files\Notepad++\plugins\NppExport\NppExport.dll|NppExport.dll|Exporting plugin for Notepad++|NppExport|Don HO|0.4.0.0|notepad++.exe
+C:\Program Files\Microsoft SQL Server\MSSQL16.MSSQLSERVER\MSSQL\Binn\sqllang.dll|sqllang.dll|SQL Server Language Library|Microsoft SQL Server|Microsoft Corporation|2022.160.4135.4|sqlservr.exe
+C:\Program Files\Microsoft SQL Server\MSSQL16.MSSQLSERVER\MSSQL\Binn\sqlmin.dll|sqlmin.dll|SQL Server Min Library|Microsoft SQL Server|Microsoft Corporation|2022.160.4135.4|sqlservr.exe
+C:\Program Files\CrowdStrike\CSFalconServiceUtil.dll|CSFalconServiceUtil.dll|CrowdStrike Falcon Sensor Utility|CrowdStrike Falcon Sensor|CrowdStrike, Inc.|7.18.18710.0|csfalconservice.exe
+C:\Windows\System32\inetsrv\iiscore.dll|iiscore.dll|IIS Web Server Core|Internet Information Services|Microsoft Corporation|10.0.17763.1|w3wp.exe
+C:\Windows\System32\inetsrv\w3isapi.dll|w3isapi.dll|IIS ISAPI handler|Internet Information Services|Microsoft Corporation|10.0.17763.1|w3wp.exe
 `

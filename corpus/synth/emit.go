@@ -1,7 +1,9 @@
 package synth
 
 import (
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/edr-lab/edr/event"
 )
@@ -99,17 +101,26 @@ func subjectProc(e *event.Event, p *proc) {
 	e.Set(fUser, p.acct.name)
 }
 
-// actor picks a live process likely to perform activity a (rejection
-// sampling on the image's weight for that activity; scenario processes
-// have zero weights).
+// actor picks a live process performing activity a, weighted by how busy
+// its image is at it (rejection sampling among the candidates; scenario
+// processes are never candidates).
 func (h *host) actor(a int) *proc {
-	for i := 0; i < 24; i++ {
-		j := h.r.intn(len(h.procs))
-		if w := int(h.weights[j][a]); w > 0 && h.r.intn(10) < w {
-			return h.procs[j]
+	return h.pick(a, 10, h.svchosts[0])
+}
+
+// pick draws a candidate of activity a with probability proportional to
+// its weight (weights are at most max); none: fallback.
+func (h *host) pick(a, max int, fallback *proc) *proc {
+	c := h.cand[a]
+	if len(c) == 0 {
+		return fallback
+	}
+	for {
+		p := c[h.r.intn(len(c))]
+		if w := int(p.wt[a]); w >= max || h.r.intn(max) < w {
+			return p
 		}
 	}
-	return h.svchosts[0]
 }
 
 // ---- process creation and termination ----
@@ -119,13 +130,7 @@ const maxLive = 220
 // spawner picks a parent that starts children, weighted by how busy a
 // starter it is on a real host.
 func (h *host) spawner() *proc {
-	for i := 0; i < 64; i++ {
-		j := h.r.intn(len(h.procs))
-		if w := int(h.weights[j][numAct]); w > 0 && h.r.intn(30) < w {
-			return h.procs[j]
-		}
-	}
-	return h.explorer
+	return h.pick(numAct, 30, h.explorer)
 }
 
 // spawnWeightOf is how often a starter of that spawn key starts children
@@ -140,16 +145,21 @@ func spawnWeightOf(key string) int {
 	return 2
 }
 
-var spawnWeight = map[string]int{"explorer.exe": 30, "svchost.exe:DcomLaunch": 30, "svchost.exe:Schedule": 20, "services.exe": 6,
-	"chrome.exe": 4, "msedge.exe": 4, "firefox.exe": 4, "cmd.exe": 30, "powershell.exe": 20, "code.exe": 10, "net.exe": 30,
-	"git.exe": 6, "svchost.exe:WerSvc": 4, "svchost.exe:Appinfo": 4, "svchost.exe:wuauserv": 3, "svchost.exe:Winmgmt": 4,
-	"msiexec.exe": 10, "trustedinstaller.exe": 10, "windowsterminal.exe": 10}
+var spawnWeight = map[string]int{
+	"explorer.exe": 30, "svchost.exe:DcomLaunch": 30, "svchost.exe:Schedule": 20, "services.exe": 6, "searchindexer.exe": 12,
+	"chrome.exe": 4, "msedge.exe": 4, "firefox.exe": 4, "cmd.exe": 8, "powershell.exe": 4, "code.exe": 10, "net.exe": 30,
+	"git.exe:remote": 6, "svchost.exe:WerSvc": 1, "svchost.exe:Appinfo": 1, "svchost.exe:wuauserv": 3, "svchost.exe:Winmgmt": 4,
+	"msiexec.exe:service": 4, "trustedinstaller.exe": 10, "windowsterminal.exe": 3, "winlogon.exe": 1, "outlook.exe": 1,
+	"msmpeng.exe": 1,
+}
 
 // childAccount says whom a child of parent runs as.
 func (h *host) childAccount(parent *proc, im *image) *account {
 	switch parent.spawnKey {
-	case "services.exe", "svchost.exe:wuauserv", "svchost.exe:Appinfo", "trustedinstaller.exe", "msmpeng.exe":
+	case "services.exe", "svchost.exe:wuauserv", "svchost.exe:Appinfo", "trustedinstaller.exe", "msmpeng.exe", "msiexec.exe:service":
 		return h.system
+	case "winlogon.exe": // the logon reminder runs in the user's session
+		return h.user
 	case "svchost.exe:DcomLaunch":
 		if im.base == "wmiprvse.exe" {
 			return h.netSvc
@@ -157,8 +167,14 @@ func (h *host) childAccount(parent *proc, im *image) *account {
 		return h.user
 	case "svchost.exe:Winmgmt":
 		return h.netSvc
-	case "svchost.exe:Schedule", "svchost.exe:WerSvc":
-		if im.base == "taskhostw.exe" || h.r.chance(1, 4) {
+	case "svchost.exe:Schedule": // tasks run as SYSTEM, a few in the user's session
+		switch im.base {
+		case "taskhostw.exe", "onedrivestandaloneupdater.exe", "musnotification.exe", "gpscript.exe":
+			return h.user
+		}
+		return h.system
+	case "svchost.exe:WerSvc":
+		if h.r.chance(1, 4) {
 			return h.user
 		}
 		return h.system
@@ -172,18 +188,70 @@ func (h *host) childAccount(parent *proc, im *image) *account {
 
 func (g *Generator) processCreate(h *host, e *event.Event) {
 	parent := h.spawner()
-	rules := spawnRules[parent.spawnKey]
-	sp := rules[pickSpawn(&h.r, rules)]
+	rules := spawnTable[parent.spawnKey]
+	sp := &rules[pickSpawn(&h.r, rules)]
 	im := h.images[sp.child]
 	if im == nil {
 		im = g.dynamicImage(h, sp.child)
 	}
 	acct := h.childAccount(parent, im)
-	p := g.newProc(h, im, parent, acct, "", h.now)
+	cmd := ""
+	if sp.cmd != "" {
+		h.ctx.path, h.ctx.ppid, h.ctx.pargs = im.path, parent.pidS, parent.cmd
+		if i := strings.IndexByte(parent.cmd, ' '); i >= 0 {
+			h.ctx.pargs = parent.cmd[i:]
+		}
+		cmd = g.x.expand(sp.cmd, &h.r, &h.ctx)
+	}
+	p := g.newProc(h, im, parent, acct, cmd, h.now)
+	switch sp.key {
+	case "":
+	case "-":
+		p.spawnKey = ""
+	default:
+		p.spawnKey = sp.key
+	}
+	if sp.flags != "" {
+		p.w, _ = activityWeights(sp.flags)
+	}
+	if oneShot[parent.spawnKey] { // it started what it was run for
+		parent.spawnKey = ""
+		h.setWeights(parent)
+	}
 	g.startProc(h, p, e)
+	g.audit(h, p)
+	if im.base == "cmd.exe" || im.base == "powershell.exe" {
+		switch parent.img.base {
+		case "cmd.exe", "powershell.exe", "windowsterminal.exe":
+		default: // a console program started from a GUI or service gets its console host
+			h.schedule(&step{at: h.now + int64(5+h.r.intn(40))*ms, fn: func(g *Generator, h *host, e *event.Event) {
+				g.startChild(h, e, p, "conhost.exe", "")
+			}})
+		}
+	}
+}
+
+// oneShot are spawn keys of processes that start one child and are done
+// (net.exe runs net1.exe, the servicing installer its worker …).
+var oneShot = map[string]bool{"net.exe": true, "git.exe:remote": true, "trustedinstaller.exe": true, "cmd.exe:git": true,
+	"googleupdate.exe": true, "microsoftedgeupdate.exe": true, "compattelrunner.exe": true}
+
+// audit schedules the Security 4688 of one in five process starts.
+func (g *Generator) audit(h *host, p *proc) {
 	if h.r.chance(1, 5) {
 		h.schedule(&step{at: h.now + int64(h.r.intn(20000))*100, kind: stepSecurity4688, p: p})
 	}
+}
+
+// startChild starts a child of parent that belongs to it (a console host)
+// and renders its Sysmon 1 into e. The parent may have exited meanwhile:
+// Sysmon still names it.
+func (g *Generator) startChild(h *host, e *event.Event, parent *proc, base, cmd string) {
+	im := h.images[base]
+	p := g.newProc(h, im, parent, parent.acct, cmd, h.now)
+	p.integrity = parent.integrity
+	g.startProc(h, p, e)
+	g.audit(h, p)
 }
 
 // dynamicImage instantiates a dynamicImages template at a fresh path.
@@ -192,13 +260,20 @@ func (g *Generator) dynamicImage(h *host, name string) *image {
 	im := &image{path: g.expandHost(h, f[0]), ofn: f[1], desc: f[2], product: g.expandHost(h, f[3]), company: g.expandHost(h, f[4]),
 		version: g.expandHost(h, f[5]), short: true, cmds: []string{f[6]}}
 	im.base = strings.ToLower(im.path[strings.LastIndexByte(im.path, '\\')+1:])
-	im.fileClass = fileClassIndex("installer")
-	im.w[actFile], im.w[actReg], im.w[actDLL], im.w[actNet] = 10, 10, 2, 2
+	im.fileClass, im.regClass = fileClassIndex("installer"), regClassIndex("installer")
+	if name == "dyn:installer" { // a user's setup program: a per-user install
+		im.regClass = regClassIndex("userinstaller")
+	}
+	im.w[actFile], im.w[actReg], im.w[actDLL] = 10, 10, 2
+	im.net = g.cat.netGroupIndex(dynamicNet[name])
+	if im.net != netNone {
+		im.w[actNet], im.w[actDNS] = 2, 2
+	}
 	im.hashes = g.cat.hashesFor(im.path)
 	return im
 }
 
-func pickSpawn(r *rng, rules []spawn) int {
+func pickSpawn(r *rng, rules []spawnRule) int {
 	total := 0
 	for _, s := range rules {
 		total += s.weight
@@ -273,210 +348,23 @@ func (g *Generator) processTerminate(h *host, e *event.Event) {
 	subjectProc(e, p)
 }
 
-// ---- network ----
-
-// portName is the service name Sysmon prints for well-known ports.
-func portName(p int) string {
-	switch p {
-	case 80:
-		return "http"
-	case 443:
-		return "https"
-	case 53:
-		return "domain"
-	case 88:
-		return "kerberos"
-	case 123:
-		return "ntp"
-	case 135:
-		return "epmap"
-	case 137:
-		return "netbios-ns"
-	case 389:
-		return "ldap"
-	case 445:
-		return "microsoft-ds"
-	case 636:
-		return "ldaps"
-	case 1433:
-		return "ms-sql-s"
-	case 3268:
-		return "msft-gc"
-	case 3389:
-		return "ms-wbt-server"
-	case 5353:
-		return "mdns"
-	case 5355:
-		return "llmnr"
-	case 8080:
-		return "http-alt"
-	}
-	return "-"
-}
-
-func (g *Generator) network(h *host, e *event.Event) {
-	p := h.actor(actNet)
-	g.sysmon(e, h, 3)
-	subjectProc(e, p)
-	c := conn{proto: "tcp", initiated: true, srcIP: h.ip, srcHost: h.fqdn, srcPort: 49152 + h.r.intn(16384), dstHost: "-"}
-	switch base := p.img.base; {
-	case p == h.sysProc:
-		g.inbound(h, &c, 445)
-	case base == "lsass.exe" && h.role == roleDC:
-		g.inbound(h, &c, []int{88, 389, 389, 636, 3268}[h.r.intn(5)])
-	case base == "lsass.exe":
-		c.dstIP, c.dstHost, c.dstPort = dcIP, "dc01."+dnsDomain, []int{88, 389, 389, 135}[h.r.intn(4)]
-	case base == "dns.exe":
-		g.inbound(h, &c, 53)
-		c.proto = "udp"
-	case base == "sqlservr.exe":
-		g.inbound(h, &c, 1433)
-	case base == "svchost.exe" && h.r.chance(1, 3):
-		g.internal(h, &c)
-	default:
-		d := g.cat.domains[h.r.pick(&g.cat.domPick)]
-		c.dstIP = d.ips[h.r.intn(len(d.ips))]
-		if h.r.chance(1, 2) {
-			c.dstHost = d.name
-		}
-		switch x := h.r.intn(100); {
-		case x < 84:
-			c.dstPort = 443
-		case x < 97:
-			c.dstPort = 80
-		default:
-			c.dstPort, c.proto = 443, "udp" // QUIC
-		}
-	}
-	c.render(g, e)
-}
-
-type conn struct {
-	proto, srcIP, srcHost, dstIP, dstHost string
-	srcPort, dstPort                      int
-	initiated                             bool
-}
-
-// inbound makes c a connection from another host to port on h.
-func (g *Generator) inbound(h *host, c *conn, port int) {
-	peer := g.hosts[h.r.intn(len(g.hosts))]
-	c.initiated = false
-	c.srcIP, c.srcHost, c.srcPort = peer.ip, peer.fqdn, 49152+h.r.intn(16384)
-	if peer == h {
-		c.srcIP, c.srcHost = "10.20.1."+event.Itoa(uint64(20+h.r.intn(200))), "-"
-	}
-	c.dstIP, c.dstHost, c.dstPort = h.ip, h.fqdn, port
-}
-
-// internal is service traffic to the domain controller and file server,
-// plus link-local multicast.
-func (g *Generator) internal(h *host, c *conn) {
-	switch x := h.r.intn(10); {
-	case x < 2:
-		c.proto, c.dstIP, c.dstHost, c.dstPort = "udp", dcIP, "dc01."+dnsDomain, 53
-	case x < 5:
-		c.dstIP, c.dstHost, c.dstPort = dcIP, "dc01."+dnsDomain, []int{135, 445, 389, 88}[h.r.intn(4)]
-	case x < 7:
-		c.dstIP, c.dstHost, c.dstPort = fileServerIP, "fs01."+dnsDomain, 445
-	case x < 8:
-		c.proto, c.dstIP, c.dstPort = "udp", dcIP, 123
-	default:
-		c.proto, c.srcIP, c.srcHost, c.srcPort = "udp", "fe80::"+hostSuffix6(h), "-", 5353
-		c.dstIP, c.dstPort = "ff02::fb", 5353
-	}
-}
-
-func hostSuffix6(h *host) string {
-	b := appendHex(nil, uint64(h.machine>>16), 4)
-	b = append(b, ':')
-	b = appendHex(b, uint64(h.machine&0xffff), 4)
-	b = append(b, ":9c1b:7e2a"...)
-	return string(b)
-}
-
-func (c *conn) render(g *Generator, e *event.Event) {
-	e.Set(fProtocol, c.proto)
-	e.Set(fInitiated, event.FormatBool(c.initiated))
-	e.Set(fSourceIsIpv6, event.FormatBool(isIPv6(c.srcIP)))
-	e.Set(fSourceIp, c.srcIP)
-	e.Set(fSourceHostname, c.srcHost)
-	e.Set(fSourcePort, g.cat.ports[c.srcPort])
-	e.Set(fSourcePortName, portNameIfService(c.srcPort))
-	e.Set(fDestinationIsIpv6, event.FormatBool(isIPv6(c.dstIP)))
-	e.Set(fDestinationIp, c.dstIP)
-	e.Set(fDestinationHostname, c.dstHost)
-	e.Set(fDestinationPort, g.cat.ports[c.dstPort])
-	e.Set(fDestinationPortName, portName(c.dstPort))
-}
-
-// isIPv6 tells the families apart: IPv4 dotted quads start with a digit
-// and have a '.' within their first four bytes; IPv6 here never does.
-func isIPv6(ip string) bool {
-	for i := 0; i < len(ip) && i < 4; i++ {
-		if ip[i] == '.' {
-			return false
-		}
-	}
-	return true
-}
-
-func portNameIfService(p int) string {
-	if p < 49152 {
-		return portName(p)
-	}
-	return "-"
-}
-
-// ---- DNS ----
-
-var internalNames = []struct{ name, results, status string }{
-	{"dc01." + dnsDomain, "::ffff:" + dcIP + ";", "0"},
-	{"fs01." + dnsDomain, "::ffff:" + fileServerIP + ";", "0"},
-	{"_ldap._tcp.dc._msdcs." + dnsDomain, "type:  33 dc01." + dnsDomain + ";", "0"},
-	{dnsDomain, "::ffff:" + dcIP + ";", "0"},
-	{"wpad." + dnsDomain, "-", "9003"},
-	{"wpad", "-", "9003"},
-	{"isatap." + dnsDomain, "-", "9003"},
-}
-
-func (g *Generator) dns(h *host, e *event.Event) {
-	p := h.actor(actDNS)
-	g.sysmon(e, h, 22)
-	e.Set(fProcessGuid, p.guid)
-	e.Set(fProcessId, p.pidS)
-	switch x := h.r.intn(100); {
-	case x < 10:
-		n := internalNames[h.r.intn(len(internalNames))]
-		e.Set(fQueryName, n.name)
-		e.Set(fQueryStatus, n.status)
-		e.Set(fQueryResults, n.results)
-	case x < 13:
-		d := g.cat.domains[h.r.pick(&g.cat.domPick)]
-		e.Set(fQueryName, d.name)
-		e.Set(fQueryStatus, []string{"9701", "1460", "9501"}[h.r.intn(3)])
-		e.Set(fQueryResults, "-")
-	default:
-		d := g.cat.domains[h.r.pick(&g.cat.domPick)]
-		e.Set(fQueryName, d.name)
-		e.Set(fQueryStatus, "0")
-		e.Set(fQueryResults, d.results)
-	}
-	e.Set(fImage, p.path)
-	e.Set(fUser, p.acct.name)
-}
-
 // ---- files ----
 
-// filePath returns a path an image of class writes: mostly from a per-host
-// pool (files are written again and again), sometimes a fresh one.
-func (g *Generator) filePath(h *host, class int) string {
-	tpls := fileClasses[class].templates
-	pool := h.filePool[class]
+// filePath returns a path p's class writes (transient: one it also
+// deletes; the class must have some): mostly from a per-host pool (files
+// are written again and again), sometimes a fresh one.
+func (g *Generator) filePath(h *host, p *proc, transient bool) string {
+	class := p.fileClass
+	tpls, pools := fileClasses[class].templates, h.filePool
+	if transient {
+		tpls, pools = fileClasses[class].transient, h.tempPool
+	}
+	pool := pools[class]
 	if pool == nil {
 		for i := 0; i < 48*len(tpls); i++ {
 			pool = append(pool, g.expandHost(h, tpls[i%len(tpls)]))
 		}
-		h.filePool[class] = pool
+		pools[class] = pool
 	}
 	if h.r.chance(7, 10) {
 		return pool[h.r.intn(len(pool))]
@@ -484,15 +372,18 @@ func (g *Generator) filePath(h *host, class int) string {
 	return g.expandHost(h, tpls[h.r.intn(len(tpls))])
 }
 
+// expandHost expands a template for h at its current time ({date} is the
+// event's day, rendered once per day).
 func (g *Generator) expandHost(h *host, tpl string) string {
-	h.ctx.date = g.utc.format(h.now)[:10]
-	h.ctx.date = strings.ReplaceAll(h.ctx.date, "-", "")
+	if day := floorDiv(h.now, 86_400e9); day != h.day || h.ctx.date == "" {
+		h.day, h.ctx.date = day, time.Unix(0, h.now).UTC().Format("20060102")
+	}
 	return g.x.expand(tpl, &h.r, &h.ctx)
 }
 
 func (g *Generator) fileCreate(h *host, e *event.Event) {
 	p := h.actor(actFile)
-	path := g.filePath(h, p.img.fileClass)
+	path := g.filePath(h, p, false)
 	g.sysmon(e, h, 11)
 	subjectProc(e, p)
 	e.Set(fTargetFilename, path)
@@ -523,9 +414,20 @@ func (g *Generator) fileHashes(h *host, exe bool) string {
 	return g.hashPool[i]
 }
 
+// tempActor picks a process that has transient files to delete or
+// re-time (a database server or the DNS server never deletes its logs).
+func (h *host) tempActor() *proc {
+	for i := 0; i < 8; i++ {
+		if p := h.actor(actFile); len(fileClasses[p.fileClass].transient) > 0 {
+			return p
+		}
+	}
+	return h.explorer
+}
+
 func (g *Generator) fileDelete(h *host, e *event.Event, id uint16) {
-	p := h.actor(actFile)
-	path := g.filePath(h, p.img.fileClass)
+	p := h.tempActor()
+	path := g.filePath(h, p, true)
 	exe := strings.HasSuffix(path, ".exe") || strings.HasSuffix(path, ".dll")
 	g.sysmon(e, h, id)
 	e.Set(fProcessGuid, p.guid)
@@ -541,8 +443,8 @@ func (g *Generator) fileDelete(h *host, e *event.Event, id uint16) {
 }
 
 func (g *Generator) fileTime(h *host, e *event.Event) {
-	p := h.actor(actFile)
-	path := g.filePath(h, p.img.fileClass)
+	p := h.tempActor()
+	path := g.filePath(h, p, true)
 	g.sysmon(e, h, 2)
 	subjectProc(e, p)
 	e.Set(fTargetFilename, path)
@@ -551,11 +453,11 @@ func (g *Generator) fileTime(h *host, e *event.Event) {
 	e.Set(fPreviousCreationUtcTime, g.utc.format(prev))
 }
 
-// fileStream is the Zone.Identifier stream a browser or mail client writes
-// next to a download (network-heavy processes stand in for them).
+// fileStream is the Zone.Identifier stream a browser, mail or chat client
+// writes next to a download (explorer propagates it when extracting).
 func (g *Generator) fileStream(h *host, e *event.Event) {
 	p := h.actor(actNet)
-	if p.img.system {
+	if c := fileClasses[p.fileClass].name; p.net != netBrowser && c != "office" && c != "chat" {
 		p = h.explorer
 	}
 	g.sysmon(e, h, 15)
@@ -568,104 +470,16 @@ func (g *Generator) fileStream(h *host, e *event.Event) {
 		g.cat.domains[h.r.pick(&g.cat.domPick)].name+"/download/"+words[h.r.intn(len(words))]+".pdf  ")
 }
 
-// ---- registry ----
-
-var dwords = func() []string {
-	s := make([]string, 256)
-	for i := range s {
-		s[i] = "DWORD (0x" + string(appendHex(nil, uint64(i), 8)) + ")"
-	}
-	return s
-}()
-
-func (g *Generator) regTarget(h *host, p *proc) (target string, kind byte) {
-	user := p.acct.sid == h.user.sid && h.r.chance(4, 5)
-	pool, tpls := &h.regM, regMachineTemplates
-	if user {
-		pool, tpls = &h.regU, regUserTemplates
-	}
-	if *pool == nil {
-		for i := 0; i < 24*len(tpls); i++ {
-			*pool = append(*pool, g.expandHost(h, tpls[i%len(tpls)]))
-		}
-	}
-	s := (*pool)[h.r.intn(len(*pool))]
-	if h.r.chance(1, 5) {
-		s = g.expandHost(h, tpls[h.r.intn(len(tpls))])
-	}
-	return s[2:], s[0]
-}
-
-func (g *Generator) details(h *host, kind byte) string {
-	switch kind {
-	case 'D':
-		if h.r.chance(3, 4) {
-			return dwords[h.r.intn(2)]
-		}
-		return dwords[h.r.intn(256)]
-	case 'Q':
-		b := append([]byte("QWORD (0x"), "01db"...)
-		b = appendHex(b, uint64(h.r.intn(0x10000)), 4)
-		b = append(b, "-0x"...)
-		b = appendHex(b, h.r.next()&0xffffffff, 8)
-		return string(append(b, ')'))
-	case 'S':
-		if h.r.chance(1, 2) {
-			return words[h.r.intn(len(words))]
-		}
-		return g.expandHost(h, `C:\Program Files\{word}\{exe}`)
-	}
-	if h.r.chance(1, 20) {
-		return "(Empty)"
-	}
-	return "Binary Data"
-}
-
-func (g *Generator) regSet(h *host, e *event.Event) {
-	p := h.actor(actReg)
-	target, kind := g.regTarget(h, p)
-	g.sysmon(e, h, 13)
-	e.Set(fEventType, "SetValue")
-	subjectProc(e, p)
-	e.Set(fTargetObject, target)
-	e.Set(fDetails, g.details(h, kind))
-}
-
-func (g *Generator) regKey(h *host, e *event.Event) {
-	p := h.actor(actReg)
-	target, _ := g.regTarget(h, p)
-	g.sysmon(e, h, 12)
-	switch x := h.r.intn(10); {
-	case x < 6:
-		e.Set(fEventType, "CreateKey")
-		target = target[:strings.LastIndexByte(target, '\\')]
-	case x < 7:
-		e.Set(fEventType, "DeleteKey")
-		target = target[:strings.LastIndexByte(target, '\\')]
-	default:
-		e.Set(fEventType, "DeleteValue")
-	}
-	subjectProc(e, p)
-	e.Set(fTargetObject, target)
-}
-
-func (g *Generator) regRename(h *host, e *event.Event) {
-	p := h.actor(actReg)
-	target, _ := g.regTarget(h, p)
-	key := target[:strings.LastIndexByte(target, '\\')]
-	g.sysmon(e, h, 14)
-	e.Set(fEventType, "RenameKey")
-	subjectProc(e, p)
-	e.Set(fTargetObject, key)
-	e.Set(fNewName, key[:strings.LastIndexByte(key, '\\')+1]+words[h.r.intn(len(words))])
-}
-
 // ---- image loads ----
 
 func (g *Generator) imageLoad(h *host, e *event.Event) {
 	p := h.lastSpawned
 	if p == nil || !p.alive || h.r.chance(1, 2) {
 		p = h.actor(actDLL)
+	}
+	if own := p.img.dlls; len(own) > 0 && h.r.chance(1, 3) {
+		g.moduleLoad(h, e, p, own[h.r.intn(len(own))])
+		return
 	}
 	g.moduleLoad(h, e, p, g.cat.dlls[h.r.pick(&g.cat.dllPick)])
 }
@@ -728,11 +542,35 @@ func (g *Generator) callTrace(h *host, src *proc) string {
 
 // ---- pipes ----
 
-var pipeNames = []string{`\lsass`, `\srvsvc`, `\wkssvc`, `\ntsvcs`, `\spoolss`, `\InitShutdown`, `\eventlog`, `\atsvc`,
-	`\Winsock2\CatalogChangeListener-2c8-0`, `\Ctx_WinStation_API_service`, `\SearchTextHarvester`, `\MsFteWds`}
+// pipeServers are well-known RPC pipes and the processes that create them;
+// any process may connect to them.
+var pipeServers = []struct{ name, server string }{
+	{`\lsass`, "lsass.exe"}, {`\srvsvc`, "svchost.exe"}, {`\wkssvc`, "svchost.exe"}, {`\ntsvcs`, "services.exe"},
+	{`\spoolss`, "spoolsv.exe"}, {`\InitShutdown`, "wininit.exe"}, {`\eventlog`, "svchost.exe"}, {`\atsvc`, "svchost.exe"},
+	{`\Ctx_WinStation_API_service`, "svchost.exe"}, {`\SearchTextHarvester`, "searchindexer.exe"}, {`\MsFteWds`, "searchindexer.exe"},
+}
+
+// fileTimeEpoch is 1970-01-01 in Windows FILETIME ticks.
+const fileTimeEpoch = 116_444_736_000_000_000
 
 func (g *Generator) pipe(h *host, e *event.Event, id uint16) {
 	p := h.actor(actDLL)
+	var name string
+	switch base := p.img.base; {
+	case base == "chrome.exe" || base == "msedge.exe" || base == "code.exe":
+		name = `\mojo.` + p.pidS + "." + event.Itoa(uint64(h.r.intn(20000))) + "." + event.Itoa(h.r.next()>>1)
+	case base == "powershell.exe":
+		name = `\PSHost.` + event.Itoa(uint64(p.born/100+fileTimeEpoch)) + "." + p.pidS + ".DefaultAppDomain.powershell"
+	case id == 18:
+		name = pipeServers[h.r.intn(len(pipeServers))].name
+	default: // created by its server, or Winsock's catalog listener any process creates
+		ps := pipeServers[h.r.intn(len(pipeServers))]
+		if srv := h.find(ps.server); srv != nil && h.r.chance(1, 2) {
+			p, name = srv, ps.name
+		} else {
+			name = `\Winsock2\CatalogChangeListener-` + strconv.FormatUint(uint64(p.pid), 16) + "-0"
+		}
+	}
 	g.sysmon(e, h, id)
 	if id == 17 {
 		e.Set(fEventType, "CreatePipe")
@@ -741,15 +579,6 @@ func (g *Generator) pipe(h *host, e *event.Event, id uint16) {
 	}
 	e.Set(fProcessGuid, p.guid)
 	e.Set(fProcessId, p.pidS)
-	var name string
-	switch base := p.img.base; {
-	case base == "chrome.exe" || base == "msedge.exe" || base == "code.exe":
-		name = `\mojo.` + p.pidS + "." + event.Itoa(uint64(h.r.intn(20000))) + "." + event.Itoa(h.r.next()>>1)
-	case base == "powershell.exe":
-		name = `\PSHost.` + event.Itoa(uint64(g.start/100)) + "." + p.pidS + ".DefaultAppDomain.powershell"
-	default:
-		name = pipeNames[h.r.intn(len(pipeNames))]
-	}
 	e.Set(fPipeName, name)
 	e.Set(fImage, p.path)
 	e.Set(fUser, p.acct.name)

@@ -3,7 +3,7 @@ package synth
 // expandCtx carries what host-dependent placeholders need.
 type expandCtx struct {
 	home, user, sid, host, fqdn, path string
-	ppid                              string
+	ppid, pargs                       string
 	date                              string
 }
 
@@ -61,6 +61,8 @@ func (x *expander) placeholder(b []byte, name string, r *rng, ctx *expandCtx) ([
 		return x.appendExpand(b, docNames[r.intn(len(docNames))], r, ctx), true
 	case "exe":
 		return append(b, exeNames[r.intn(len(exeNames))]...), true
+	case "rotexe":
+		return append(b, rotExeNames[r.intn(len(rotExeNames))]...), true
 	case "EXE":
 		return appendUpper(b, exeNames[r.intn(len(exeNames))]), true
 	case "svc":
@@ -82,6 +84,8 @@ func (x *expander) placeholder(b []byte, name string, r *rng, ctx *expandCtx) ([
 			return append(b, ctx.sid...), true
 		case "host":
 			return append(b, ctx.host...), true
+		case "HOST":
+			return appendUpper(b, ctx.host), true
 		case "fqdn":
 			return append(b, ctx.fqdn...), true
 		case "dnsdomain":
@@ -94,6 +98,8 @@ func (x *expander) placeholder(b []byte, name string, r *rng, ctx *expandCtx) ([
 			return append(append(append(b, '"'), ctx.path...), '"'), true
 		case "ppid":
 			return append(b, ctx.ppid...), true
+		case "pargs":
+			return append(b, ctx.pargs...), true
 		case "date":
 			return append(b, ctx.date...), true
 		}
@@ -118,13 +124,17 @@ func (x *expander) placeholder(b []byte, name string, r *rng, ctx *expandCtx) ([
 			for k := 0; k < n; k++ {
 				b = append(b, "0123456789ABCDEF"[r.intn(16)])
 			}
+		case 'a':
+			for k := 0; k < n; k++ {
+				b = append(b, "abcdefghijklmnopqrstuvwxyz0123456789"[r.intn(36)])
+			}
 		}
 		return b, true
 	}
 	return b, false
 }
 
-// counted parses nK, hexK, HEXK.
+// counted parses nK, hexK, HEXK, alnumK.
 func counted(name string) (int, byte, bool) {
 	var kind byte
 	var digits string
@@ -133,6 +143,8 @@ func counted(name string) (int, byte, bool) {
 		kind, digits = 'h', name[3:]
 	case len(name) > 3 && name[:3] == "HEX":
 		kind, digits = 'H', name[3:]
+	case len(name) > 5 && name[:5] == "alnum":
+		kind, digits = 'a', name[5:]
 	case len(name) > 1 && name[0] == 'n':
 		kind, digits = 'n', name[1:]
 	default:
@@ -164,3 +176,23 @@ var exeNames = []string{"chrome.exe", "msedge.exe", "svchost.exe", "explorer.exe
 	"teams.exe", "onedrive.exe", "backgroundtaskhost.exe", "runtimebroker.exe", "dllhost.exe", "conhost.exe", "cmd.exe",
 	"powershell.exe", "taskhostw.exe", "searchapp.exe", "msmpeng.exe", "mpcmdrun.exe", "code.exe", "git.exe", "notepad.exe",
 	"smartscreen.exe", "wmiprvse.exe", "consent.exe", "slack.exe", "zoom.exe", "acrobat.exe", "7zfm.exe", "msiexec.exe"}
+
+// rotExeNames are exeNames as UserAssist stores them (ROT13 under the
+// {1AC14E77-…} System32 known-folder GUID, itself ROT13-encoded in the
+// key path).
+var rotExeNames = func() []string {
+	out := make([]string, len(exeNames))
+	for i, n := range exeNames {
+		b := []byte(n)
+		for j, c := range b {
+			switch {
+			case 'a' <= c && c <= 'z':
+				b[j] = 'a' + (c-'a'+13)%26
+			case 'A' <= c && c <= 'Z':
+				b[j] = 'A' + (c-'A'+13)%26
+			}
+		}
+		out[i] = string(b)
+	}
+	return out
+}()

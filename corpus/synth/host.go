@@ -57,6 +57,12 @@ type proc struct {
 	alive      bool
 	quiet      bool // a scenario's process: background activity never picks it
 	idx        int  // position in host.procs while alive
+	fileClass  int  // index into fileClasses
+	regClass   int  // index into regClasses
+	net        int  // network group (see image.net)
+	w          [numAct]int
+	wt         [numAct + 1]uint8 // sampling weights while alive (activities, spawn)
+	pos        [numAct + 1]int32 // position in host.cand, -1: not a candidate
 }
 
 // channels with their own EventRecordID sequence on a host.
@@ -83,11 +89,12 @@ type host struct {
 	now       int64 // time of the last emitted event
 	records   [numChan]uint64
 	procs     []*proc
-	weights   [][numAct + 1]uint8 // activity weights (and spawn weight) of procs[i], for cache-friendly sampling
+	cand      [numAct + 1][]*proc // live processes with a weight for each activity (and for starting children)
 	pidUsed   []bool              // indexed by pid/4
 	guidSeq   uint64
 	pending   []*step
 	ctx       expandCtx
+	day       int64 // day of ctx.date (days since the epoch)
 	sysmonPID string
 
 	system, localSvc, netSvc, dwm, umfd0, umfd1, user, userHigh, machineAcct *account
@@ -97,15 +104,15 @@ type host struct {
 
 	images   map[string]*image // base name → the variant this host runs
 	filePool [][]string        // by file class index
-	regM     []string
-	regU     []string
+	tempPool [][]string        // transient files, by file class index
+	regPool  [][]regEntry      // by registry class index
 }
 
 var userNames = []string{"jdoe", "asmith", "bwilson", "cmartin", "dlee", "egarcia", "fnguyen", "gpatel", "hkim", "imorales"}
 
 func (g *Generator) newHost(idx int) *host {
 	h := &host{idx: idx, r: g.r.fork(), images: map[string]*image{}, filePool: make([][]string, len(fileClasses)),
-		pidUsed: make([]bool, 16384)}
+		tempPool: make([][]string, len(fileClasses)), regPool: make([][]regEntry, len(regClasses)), pidUsed: make([]bool, 16384)}
 	switch {
 	case g.opt.Hosts >= 4 && idx == 0:
 		h.role, h.short = roleDC, "dc01"
@@ -189,7 +196,8 @@ func (h *host) allocPID(lo, hi int) uint32 {
 
 // newProc creates a process record (not yet announced by an event).
 func (g *Generator) newProc(h *host, im *image, parent *proc, acct *account, cmd string, born int64) *proc {
-	p := &proc{img: im, path: im.path, acct: acct, integrity: acct.integrity, born: born, spawnKey: im.spawnKey}
+	p := &proc{img: im, path: im.path, acct: acct, integrity: acct.integrity, born: born, spawnKey: im.spawnKey, w: im.w, net: im.net}
+	h.setClasses(p)
 	if im.base == "system" {
 		p.pid = 4
 	} else {
@@ -216,7 +224,7 @@ func (g *Generator) newProc(h *host, im *image, parent *proc, acct *account, cmd
 	switch {
 	case acct == h.user || acct == h.userHigh:
 		p.cwd = acct.home + `\`
-		if im.fileClass == classDev {
+		if p.fileClass == classDev {
 			p.cwd = acct.home + `\source\` + words[h.r.intn(len(words))] + `\`
 		}
 	default:
@@ -228,18 +236,70 @@ func (g *Generator) newProc(h *host, im *image, parent *proc, acct *account, cmd
 	return p
 }
 
+// setClasses gives p the file and registry classes of its image, or the
+// defaults of its account (service or interactive user). A process of the
+// user at Medium integrity never gets a class that writes machine-wide
+// locations (HKLM, C:\Windows): it could not.
+func (h *host) setClasses(p *proc) {
+	user := p.acct.sid == h.user.sid
+	medium := user && p.integrity != "High"
+	p.fileClass, p.regClass = p.img.fileClass, p.img.regClass
+	if p.fileClass < 0 || medium && fileClasses[p.fileClass].machine {
+		p.fileClass = classSystem
+		if user {
+			p.fileClass = classUser
+		}
+	}
+	if p.regClass < 0 || medium && regClasses[p.regClass].machine {
+		p.regClass = regService
+		if user {
+			p.regClass = regUser
+		}
+	}
+}
+
 func (h *host) add(p *proc) {
 	p.alive = true
 	p.idx = len(h.procs)
 	h.procs = append(h.procs, p)
+	for a := range p.pos {
+		p.pos[a] = -1
+	}
+	h.setWeights(p)
+}
+
+// setWeights (re)enters a live process in the candidate lists of the
+// activities it performs (and of starting children), after it started or
+// its activity or spawn key changed. Scenario processes are in none.
+func (h *host) setWeights(p *proc) {
 	var w [numAct + 1]uint8
 	if !p.quiet {
 		for a := 0; a < numAct; a++ {
-			w[a] = uint8(p.img.w[a])
+			w[a] = uint8(p.w[a])
 		}
 		w[numAct] = uint8(spawnWeightOf(p.spawnKey))
 	}
-	h.weights = append(h.weights, w)
+	p.wt = w
+	for a := range w {
+		switch in := p.pos[a] >= 0; {
+		case w[a] > 0 && !in:
+			p.pos[a] = int32(len(h.cand[a]))
+			h.cand[a] = append(h.cand[a], p)
+		case w[a] == 0 && in:
+			h.dropCandidate(p, a)
+		}
+	}
+}
+
+// dropCandidate removes p from the candidates of activity a.
+func (h *host) dropCandidate(p *proc, a int) {
+	c := h.cand[a]
+	i, n := p.pos[a], len(c)-1
+	c[i] = c[n]
+	c[i].pos[a] = i
+	c[n] = nil
+	h.cand[a] = c[:n]
+	p.pos[a] = -1
 }
 
 func (h *host) remove(p *proc) {
@@ -248,10 +308,15 @@ func (h *host) remove(p *proc) {
 	}
 	n := len(h.procs) - 1
 	last := h.procs[n]
-	h.procs[p.idx], h.weights[p.idx] = last, h.weights[n]
+	h.procs[p.idx] = last
 	last.idx = p.idx
 	h.procs[n] = nil
-	h.procs, h.weights = h.procs[:n], h.weights[:n]
+	h.procs = h.procs[:n]
+	for a := range p.pos {
+		if p.pos[a] >= 0 {
+			h.dropCandidate(p, a)
+		}
+	}
 	p.alive = false
 	if p.pid != 4 {
 		h.pidUsed[p.pid/4] = false
@@ -273,8 +338,8 @@ func (g *Generator) boot(h *host) {
 		return p
 	}
 	sys := &image{path: "System", base: "system", ofn: "-", desc: "-", product: "-", company: "-", version: "-", fileClass: classSystem,
-		hashes: "-", cmds: []string{""}, system: true}
-	sys.w[actNet], sys.w[actFile] = 4, 2
+		hashes: "-", cmds: []string{""}, system: true, net: netInternal, regClass: regClassIndex("kernel")}
+	sys.w[actNet], sys.w[actFile], sys.w[actReg] = 4, 2, 2
 	h.images["system"] = sys
 	h.sysProc = start("system", nil, h.system, "-")
 	smss := start("smss.exe", h.sysProc, h.system, `\SystemRoot\System32\smss.exe`)
@@ -302,8 +367,18 @@ func (g *Generator) boot(h *host) {
 		p := start("svchost.exe", h.services, acct, `C:\Windows\system32\svchost.exe `+s.args)
 		if s.spawn != "" {
 			p.spawnKey = "svchost.exe:" + s.spawn
-			h.weights[p.idx][numAct] = uint8(spawnWeightOf(p.spawnKey))
 		}
+		p.w, _ = activityWeights(s.flags)
+		if s.file != "" {
+			p.fileClass = fileClassIndex(s.file)
+		}
+		if s.reg != "" {
+			p.regClass = regClassIndex(s.reg)
+		}
+		if s.net != "" {
+			p.net = g.cat.netGroupIndex(s.net)
+		}
+		h.setWeights(p)
 		h.svchosts = append(h.svchosts, p)
 	}
 	for _, b := range []string{"spoolsv.exe", "msmpeng.exe", "nissrv.exe", "securityhealthservice.exe", "searchindexer.exe",
@@ -353,38 +428,43 @@ func (g *Generator) boot(h *host) {
 }
 
 // svchostGroups are the service host instances every host runs. spawn names
-// the spawnRules entry of the instance (the service that starts children).
+// the spawnRules entry of the instance (the service that starts children);
+// flags are the instance's activity (as image flags: n f r d q, upper case
+// heavy); file, reg and net name its classes ("" = the account's default;
+// net "" = the svchost default, "win").
 var svchostGroups = []struct {
-	args  string
-	acct  byte // S=SYSTEM L=LOCAL SERVICE N=NETWORK SERVICE U=user
-	spawn string
+	args           string
+	acct           byte // S=SYSTEM L=LOCAL SERVICE N=NETWORK SERVICE U=user
+	spawn          string
+	flags          string
+	file, reg, net string
 }{
-	{"-k DcomLaunch -p", 'S', "DcomLaunch"},
-	{"-k RPCSS -p", 'N', ""},
-	{"-k LocalServiceNetworkRestricted -p -s lmhosts", 'L', ""},
-	{"-k netsvcs -p -s Schedule", 'S', "Schedule"},
-	{"-k NetworkService -p -s Dnscache", 'N', ""},
-	{"-k LocalServiceNetworkRestricted -p -s EventLog", 'L', ""},
-	{"-k netsvcs -p -s wuauserv", 'S', "wuauserv"},
-	{"-k netsvcs -p -s BITS", 'S', ""},
-	{"-k LocalSystemNetworkRestricted -p -s SysMain", 'S', ""},
-	{"-k netsvcs -p -s Winmgmt", 'S', "Winmgmt"},
-	{"-k LocalServiceNoNetworkFirewall -p", 'L', ""},
-	{"-k NetworkService -p -s CryptSvc", 'N', ""},
-	{"-k utcsvc -p", 'S', ""},
-	{"-k netsvcs -p -s gpsvc", 'S', ""},
-	{"-k netsvcs -p -s ProfSvc", 'S', ""},
-	{"-k LocalService -p -s nsi", 'L', ""},
-	{"-k LocalServiceNetworkRestricted -p -s Dhcp", 'L', ""},
-	{"-k netsvcs -p -s Appinfo", 'S', "Appinfo"},
-	{"-k wusvcs -p -s WaaSMedicSvc", 'S', ""},
-	{"-k UnistackSvcGroup -s CDPUserSvc_5b2c1", 'U', ""},
-	{"-k ClipboardSvcGroup -p -s cbdhsvc_5b2c1", 'U', ""},
-	{"-k LocalSystemNetworkRestricted -p -s DsmSvc", 'S', ""},
-	{"-k NetworkService -s TermService", 'N', ""},
-	{"-k netsvcs -p -s LanmanServer", 'S', ""},
-	{"-k NetworkService -p -s LanmanWorkstation", 'N', ""},
-	{"-k appmodel -p -s StateRepository", 'S', ""},
-	{"-k WerSvcGroup", 'S', "WerSvc"},
-	{"-k LocalService -p -s W32Time", 'L', ""},
+	{"-k DcomLaunch -p", 'S', "DcomLaunch", "rd", "", "", ""},
+	{"-k RPCSS -p", 'N', "", "d", "", "", ""},
+	{"-k LocalServiceNetworkRestricted -p -s lmhosts", 'L', "", "d", "", "", ""},
+	{"-k netsvcs -p -s Schedule", 'S', "Schedule", "rd", "", "schedule", ""},
+	{"-k NetworkService -p -s Dnscache", 'N', "", "NdQ", "", "", ""},
+	{"-k LocalServiceNetworkRestricted -p -s EventLog", 'L', "", "d", "", "", ""},
+	{"-k netsvcs -p -s wuauserv", 'S', "wuauserv", "NFRDq", "wu", "wu", "wu"},
+	{"-k netsvcs -p -s BITS", 'S', "", "nfdq", "wu", "", "wu"},
+	{"-k LocalSystemNetworkRestricted -p -s SysMain", 'S', "", "Fd", "sysmain", "", ""},
+	{"-k netsvcs -p -s Winmgmt", 'S', "Winmgmt", "frD", "wmi", "", ""},
+	{"-k LocalServiceNoNetworkFirewall -p", 'L', "", "rd", "", "", ""},
+	{"-k NetworkService -p -s CryptSvc", 'N', "", "nfrdq", "crypt", "crypt", "cert"},
+	{"-k utcsvc -p", 'S', "", "NFRdQ", "diagtrack", "", "telemetry"},
+	{"-k netsvcs -p -s gpsvc", 'S', "", "nrdq", "", "gp", "internal"},
+	{"-k netsvcs -p -s ProfSvc", 'S', "", "rd", "", "", ""},
+	{"-k LocalService -p -s nsi", 'L', "", "d", "", "", ""},
+	{"-k LocalServiceNetworkRestricted -p -s Dhcp", 'L', "", "nrd", "", "dhcp", "internal"},
+	{"-k netsvcs -p -s Appinfo", 'S', "Appinfo", "rd", "", "", ""},
+	{"-k wusvcs -p -s WaaSMedicSvc", 'S', "", "frd", "wu", "", ""},
+	{"-k UnistackSvcGroup -s CDPUserSvc_5b2c1", 'U', "", "nrdq", "", "usersvc", ""},
+	{"-k ClipboardSvcGroup -p -s cbdhsvc_5b2c1", 'U', "", "rd", "", "usersvc", ""},
+	{"-k LocalSystemNetworkRestricted -p -s DsmSvc", 'S', "", "rd", "", "", ""},
+	{"-k NetworkService -s TermService", 'N', "", "d", "", "", ""},
+	{"-k netsvcs -p -s LanmanServer", 'S', "", "d", "", "", ""},
+	{"-k NetworkService -p -s LanmanWorkstation", 'N', "", "nd", "", "", "internal"},
+	{"-k appmodel -p -s StateRepository", 'S', "", "FRd", "appmodel", "appmodel", ""},
+	{"-k WerSvcGroup", 'S', "WerSvc", "fd", "", "", ""},
+	{"-k LocalService -p -s W32Time", 'L', "", "nrd", "", "time", "internal"},
 }

@@ -115,7 +115,7 @@ func (sc *scenarioRun) spawn(delay int64, path, ofn, desc string, parent *proc, 
 	im := h.images[strings.ToLower(path[strings.LastIndexByte(path, '\\')+1:])]
 	if im == nil || !strings.EqualFold(im.path, path) {
 		im = &image{path: path, base: strings.ToLower(path[strings.LastIndexByte(path, '\\')+1:]), ofn: ofn, desc: desc,
-			product: "-", company: "-", version: "-", fileClass: classSystem, cmds: []string{cmd}}
+			product: "-", company: "-", version: "-", fileClass: classSystem, cmds: []string{cmd}, net: netNone, regClass: -1}
 		im.hashes = g.cat.hashesFor("scenario|" + path)
 	}
 	p := g.newProc(h, im, parent, acct, cmd, sc.at+delay)

@@ -253,7 +253,7 @@ func fieldRenderings(t *testing.T, e *event.Event) {
 	})
 }
 
-var rePlaceholder = regexp.MustCompile(`\{(home|user|sid|host|fqdn|path|qpath|ppid|date|word|doc|exe|EXE|svc|guid|GUID|url|tld|dnsdomain|domain|n\d+|hex\d+|HEX\d+)\}`)
+var rePlaceholder = regexp.MustCompile(`\{(home|user|sid|host|fqdn|path|qpath|ppid|pargs|date|word|doc|exe|EXE|svc|guid|GUID|url|tld|dnsdomain|domain|HOST|rotexe|alnum\d+|n\d+|hex\d+|HEX\d+)\}`)
 
 // TestProcessTree checks that process identities are consistent: every
 // ProcessGuid names one PID and image on its host, a process's parent is a
@@ -478,7 +478,7 @@ func TestCatalogConsistency(t *testing.T) {
 	for _, im := range c.userDef {
 		known[im.base] = true
 	}
-	for parent, rules := range spawnRules {
+	for parent, rules := range spawnTable {
 		base, _, _ := strings.Cut(parent, ":")
 		assert.Truef(t, known[base], "spawn parent %s is no image", parent)
 		for _, s := range rules {
@@ -497,9 +497,26 @@ func TestCatalogConsistency(t *testing.T) {
 		assert.Truef(t, known[name], "file class for unknown image %s", name)
 		assert.Containsf(t, fileTemplates, class, "file class %s", class)
 	}
-	for _, tpl := range append(append([]string(nil), regMachineTemplates...), regUserTemplates...) {
-		assert.Contains(t, "DQBS", tpl[:1])
-		assert.Equal(t, "|", tpl[1:2])
+	for _, c := range regClasses {
+		require.NotEmpty(t, c.templates, c.name)
+		for _, tpl := range c.templates {
+			assert.Contains(t, "DQBS", string(tpl.kind), tpl.path)
+			assert.Regexp(t, `^(HKLM|HKU|HKCR)\\`, tpl.path)
+		}
+	}
+	// Every process with network or DNS activity has endpoints to talk to.
+	for _, im := range append(append([]*image(nil), c.images...), c.userDef...) {
+		if im.w[actNet] > 0 || im.w[actDNS] > 0 {
+			assert.NotEqualf(t, netNone, im.net, "%s has network activity but no endpoints (netGroupOf)", im.base)
+		}
+	}
+	for name, group := range netGroupOf {
+		assert.Truef(t, known[name], "network group for unknown image %s", name)
+		c.netGroupIndex(group) // panics on an unknown group
+	}
+	for name, class := range regClassOf {
+		assert.Truef(t, known[name], "registry class for unknown image %s", name)
+		regClassIndex(class) // panics on an unknown class
 	}
 	assert.Len(t, c.domains, 3000)
 	for _, d := range c.domains {

@@ -1,5 +1,7 @@
 package synth
 
+import "strings"
+
 // Command-line and path templates. Placeholders, expanded by expand():
 //   {path} image path   {qpath} quoted image path   {home} C:\Users\<name>
 //   {user} account name {sid} account SID           {host} short host name
@@ -9,6 +11,9 @@ package synth
 //   {doc} a document name {ext} a document extension {exe} an executable name
 //   {ppid} parent PID     {date} event date yyyymmdd {svc} a service name
 //   {word} a word         {url} an https URL of a popular domain
+//   {HOST} upper-case short host name  {alnumK} K random [a-z0-9]
+//   {rotexe} an executable name in ROT13 (UserAssist)
+//   {pargs} the parent's command line after its first word
 
 // cmdTemplates: command lines per image base name (lower case). Images not
 // listed run with their quoted path only.
@@ -55,7 +60,7 @@ var cmdTemplates = map[string][]string{
 	},
 	"powershell.exe": {
 		`"{path}" `,
-		`"{path}" -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "C:\ProgramData\{word}\Scripts\inventory.ps1"`,
+		`"{path}" -NoLogo -NoProfile -NonInteractive -ExecutionPolicy RemoteSigned -File "C:\ProgramData\{word}\Scripts\inventory.ps1"`,
 		`"{path}" -NoProfile -ExecutionPolicy RemoteSigned -Command "& {Get-Service | Where-Object {$_.Status -eq 'Running'} | Export-Csv C:\ProgramData\{word}\services.csv}"`,
 		`"{path}" -ExecutionPolicy Restricted -Command Write-Host 'Final result: 1';`,
 		`"{path}" -NonInteractive -NoProfile -Command "Get-CimInstance -ClassName Win32_OperatingSystem | Select-Object -ExpandProperty Caption"`,
@@ -107,7 +112,7 @@ var cmdTemplates = map[string][]string{
 	"findstr.exe":                     {`findstr  /i "error" "{home}\AppData\Local\Temp\{word}.log"`, `findstr /c:"Listening"`},
 	"where.exe":                       {`where  python`, `where  git`},
 	"tasklist.exe":                    {`tasklist  /v`, `tasklist  /fi "imagename eq {exe}"`},
-	"git.exe":                         {`git  status`, `git  fetch --all`, `git  pull`, `"C:\Program Files\Git\cmd\git.exe" rev-parse --show-toplevel`, `git  log -n 20 --pretty=oneline`},
+	"git.exe":                         {`git  status`, `git  diff --stat`, `"C:\Program Files\Git\cmd\git.exe" rev-parse --show-toplevel`, `git  log -n 20 --pretty=oneline`},
 	"git-remote-https.exe":            {`git-remote-https origin https://github.com/{word}/{word}.git`},
 	"python.exe":                      {`python  -m pip install --upgrade pip`, `python  "{home}\source\{word}\manage.py" runserver`, `"{path}" -m venv .venv`},
 	"node.exe":                        {`"{path}" "C:\Program Files\nodejs\node_modules\npm\bin\npm-cli.js" install`, `"{path}" "{home}\AppData\Local\Programs\Microsoft VS Code\resources\app\extensions\node_modules\typescript\lib\tsserver.js"`},
@@ -178,60 +183,113 @@ var cmdTemplates = map[string][]string{
 	"userinit.exe":                    {`C:\Windows\system32\userinit.exe`},
 }
 
-// spawnRules: which children a parent (base name, lower case) starts, with
-// integer weights. Parents not listed start nothing.
+// spawnRules: which children a parent (spawn key: image base name, lower
+// case, or "svchost.exe:<service>", or a key a spawn rule set) starts,
+// with integer weights. A child is "image[|command line[|spawn key[|flags]]]":
+// the command line replaces the image's cmdTemplates (so that what a
+// process runs fits who started it), the spawn key says what the child
+// starts in turn ("-": nothing), flags replace the image's activity flags.
+// Parents not listed start nothing.
 var spawnRules = map[string][]spawn{
-	"explorer.exe": {{"chrome.exe", 20}, {"msedge.exe", 8}, {"firefox.exe", 4}, {"outlook.exe", 2}, {"winword.exe", 5},
-		{"excel.exe", 5}, {"powerpnt.exe", 2}, {"onenote.exe", 1}, {"notepad.exe", 4}, {"cmd.exe", 4}, {"powershell.exe", 3},
-		{"code.exe", 3}, {"notepad++.exe", 2}, {"7zfm.exe", 1}, {"acrobat.exe", 3}, {"mstsc.exe", 1}, {"teams.exe", 1},
-		{"slack.exe", 1}, {"zoom.exe", 1}, {"taskmgr.exe", 1}, {"mmc.exe", 1}, {"openwith.exe", 1}, {"windowsterminal.exe", 2},
+	"explorer.exe": {{"chrome.exe|\"{path}\"", 20}, {"msedge.exe|\"{path}\" --no-startup-window --win-session-start", 8},
+		{"firefox.exe|\"{path}\"", 4}, {"outlook.exe", 2}, {"winword.exe", 5},
+		{"excel.exe", 5}, {"powerpnt.exe", 2}, {"onenote.exe", 1}, {"notepad.exe", 4}, {"cmd.exe|\"{path}\" ", 4},
+		{"powershell.exe|\"{path}\" ", 3}, {"code.exe|\"{path}\"", 3}, {"notepad++.exe", 2}, {"7zfm.exe", 1}, {"acrobat.exe", 3},
+		{"mstsc.exe|\"{path}\" ", 1}, {"teams.exe|\"{path}\" --system-initiated", 1}, {"slack.exe|\"{path}\" --startup", 1},
+		{"zoom.exe", 1}, {"taskmgr.exe", 1}, {"mmc.exe", 1}, {"openwith.exe", 1}, {"windowsterminal.exe", 2},
 		{"systemsettings.exe", 1}, {"putty.exe", 1}, {"calculatorapp.exe", 1}, {"microsoft.media.player.exe", 1},
-		{"discord.exe", 1}, {"postman.exe", 1}, {"notion.exe", 1}, {"7zg.exe", 1}, {"msiexec.exe", 1}, {"rundll32.exe", 1},
-		{"dyn:installer", 1}},
+		{"discord.exe|\"{path}\" --processStart Discord.exe", 1}, {"postman.exe", 1}, {"notion.exe", 1}, {"7zg.exe", 1},
+		{`msiexec.exe|"C:\Windows\System32\msiexec.exe" /i "{home}\Downloads\{word}-setup-{n1}.{n1}.{n2}.msi"|-`, 1},
+		{"rundll32.exe", 1}, {"dyn:installer", 1}},
 	"googleupdate.exe":        {{"dyn:chromeinstaller", 1}},
 	"microsoftedgeupdate.exe": {{"dyn:edgeupdate", 1}},
-	"chrome.exe":              {{"chrome.exe", 1}},
-	"msedge.exe":              {{"msedge.exe", 1}},
-	"firefox.exe":             {{"firefox.exe", 1}},
-	"code.exe":                {{"code.exe", 10}, {"git.exe", 6}, {"powershell.exe", 2}, {"cmd.exe", 2}, {"node.exe", 2}, {"python.exe", 1}},
-	"teams.exe":               {{"teams.exe", 1}},
-	"slack.exe":               {{"slack.exe", 1}},
-	"discord.exe":             {{"discord.exe", 1}},
-	"acrobat.exe":             {{"acrocef.exe", 1}},
-	"outlook.exe":             {{"chrome.exe", 3}, {"msedge.exe", 2}, {"acrobat.exe", 1}},
-	"windowsterminal.exe":     {{"openconsole.exe", 1}, {"powershell.exe", 2}, {"cmd.exe", 1}},
-	"cmd.exe": {{"conhost.exe", 12}, {"ping.exe", 3}, {"ipconfig.exe", 3}, {"net.exe", 2}, {"findstr.exe", 2}, {"where.exe", 1},
-		{"tasklist.exe", 2}, {"git.exe", 2}, {"python.exe", 2}, {"hostname.exe", 1}, {"systeminfo.exe", 1}, {"nslookup.exe", 1},
-		{"reg.exe", 1}, {"sc.exe", 1}, {"schtasks.exe", 1}, {"netsh.exe", 1}, {"arp.exe", 1}, {"route.exe", 1}, {"quser.exe", 1},
-		{"w32tm.exe", 1}, {"node.exe", 1}, {"certutil.exe", 1}, {"cscript.exe", 1}, {"gpupdate.exe", 1}, {"query.exe", 1}, {"winget.exe", 1}},
-	"powershell.exe": {{"conhost.exe", 12}, {"git.exe", 2}, {"python.exe", 1}, {"ipconfig.exe", 2}, {"net.exe", 1}, {"netsh.exe", 1},
+	"chrome.exe":              {{"chrome.exe||-", 1}},
+	"msedge.exe":              {{"msedge.exe||-", 1}},
+	"firefox.exe":             {{"firefox.exe||-", 1}},
+	"code.exe": {{"code.exe||-", 10}, {"git.exe", 4}, {"git.exe|git  fetch --all|git.exe:remote", 2}, {"powershell.exe|\"{path}\" -NoLogo", 2},
+		{`cmd.exe|C:\Windows\system32\cmd.exe /d /s /c "git rev-parse --show-toplevel"|cmd.exe:git`, 2},
+		{`node.exe|"{path}" "{home}\AppData\Local\Programs\Microsoft VS Code\resources\app\extensions\node_modules\typescript\lib\tsserver.js"`, 2}},
+	"teams.exe":   {{"teams.exe||-", 1}},
+	"slack.exe":   {{"slack.exe||-", 1}},
+	"discord.exe": {{"discord.exe||-", 1}},
+	"acrobat.exe": {{"acrocef.exe", 1}},
+	"outlook.exe": {{"chrome.exe|\"{path}\" --single-argument {url}|-", 2}, {"msedge.exe|\"{path}\" --single-argument {url}|-", 1},
+		{`acrobat.exe|"{path}" "{home}\AppData\Local\Microsoft\Windows\INetCache\Content.Outlook\{HEX8}\{doc}.pdf"`, 3},
+		{`winword.exe|"{path}" /n "{home}\AppData\Local\Microsoft\Windows\INetCache\Content.Outlook\{HEX8}\{doc}.docx" /o ""`, 2},
+		{`excel.exe|"{path}" "{home}\AppData\Local\Microsoft\Windows\INetCache\Content.Outlook\{HEX8}\{doc}.xlsx"`, 2}},
+	"windowsterminal.exe": {{"openconsole.exe", 1}, {"powershell.exe|\"{path}\" -NoLogo", 2}, {"cmd.exe|\"{path}\" ", 1}},
+	"cmd.exe": {{"ping.exe", 9}, {"ipconfig.exe", 9}, {"net.exe", 6}, {"findstr.exe", 6}, {"where.exe", 3},
+		{"tasklist.exe", 6}, {"git.exe", 4}, {"git.exe|git  pull|git.exe:remote", 2}, {`python.exe|python  "{home}\source\{word}\manage.py" test||fds`, 6},
+		{`python.exe|python  -m pip install --upgrade pip||nfds`, 1}, {"hostname.exe", 3},
+		{"systeminfo.exe", 3}, {"nslookup.exe", 3}, {"reg.exe", 3}, {"sc.exe", 3}, {"schtasks.exe", 3}, {"netsh.exe", 3},
+		{"arp.exe", 3}, {"route.exe", 3}, {"quser.exe", 3}, {"w32tm.exe", 3}, {"certutil.exe", 3}, {"gpupdate.exe", 3},
+		{"query.exe", 3}, {"winget.exe", 3}},
+	"cmd.exe:git": {{"git.exe|git  rev-parse --show-toplevel|-|ds", 1}},
+	"powershell.exe": {{"git.exe", 1}, {"git.exe|git  fetch --all|git.exe:remote", 1}, {"ipconfig.exe", 2}, {"net.exe", 1}, {"netsh.exe", 1},
 		{"hostname.exe", 1}, {"gpupdate.exe", 1}, {"winget.exe", 1}},
-	"net.exe":              {{"net1.exe", 1}},
-	"git.exe":              {{"git-remote-https.exe", 1}},
-	"msiexec.exe":          {{"msiexec.exe", 1}},
+	"net.exe":              {{`net1.exe|C:\Windows\system32\net1{pargs}`, 1}},
+	"searchindexer.exe":    {{`searchprotocolhost.exe`, 3}, {`searchfilterhost.exe`, 2}},
+	"git.exe:remote":       {{"git-remote-https.exe", 1}}, // fetch and pull talk to the remote
 	"trustedinstaller.exe": {{"tiworker.exe", 1}},
 	"msmpeng.exe":          {{"mpcmdrun.exe", 1}},
 	"ngentask.exe":         {{"ngen.exe", 1}, {"mscorsvw.exe", 2}},
 	"sqlservr.exe":         {{"sqlceip.exe", 1}},
 	"userinit.exe":         {{"explorer.exe", 1}},
+	"winlogon.exe":         {{"wlrmdr.exe", 1}},
+	"compattelrunner.exe":  {{"dyn:dismhost", 1}},
 	// svchost children depend on the service group of the parent instance;
 	// the generator resolves "svchost.exe:<service>" first.
 	"svchost.exe:DcomLaunch": {{"dllhost.exe", 10}, {"wmiprvse.exe", 6}, {"runtimebroker.exe", 6}, {"backgroundtaskhost.exe", 6},
 		{"smartscreen.exe", 3}, {"applicationframehost.exe", 1}, {"useroobebroker.exe", 1}, {"systemsettingsbroker.exe", 2},
 		{"credentialuibroker.exe", 1}, {"pickerhost.exe", 1}, {"lockapp.exe", 1}, {"filecoauth.exe", 1},
 		{"unsecapp.exe", 1}, {"sppextcomobj.exe", 1}, {"mobsync.exe", 1}, {"gamebarpresencewriter.exe", 1}, {"cloudexperiencehostbroker.exe", 1}},
-	"svchost.exe:Schedule": {{"taskhostw.exe", 6}, {"mpcmdrun.exe", 2}, {"compattelrunner.exe", 2}, {"devicecensus.exe", 1},
-		{"microsoftedgeupdate.exe", 2}, {"googleupdate.exe", 2}, {"onedrivestandaloneupdater.exe", 1}, {"wermgr.exe", 1},
-		{"musnotification.exe", 1}, {"usocoreworker.exe", 2}, {"adobearm.exe", 1}, {"ngentask.exe", 1}, {"tzsync.exe", 1},
-		{"sdiagnhost.exe", 1}, {"slui.exe", 1}, {"gpscript.exe", 1}, {"waasmedicagent.exe", 1}, {"wlrmdr.exe", 1},
-		{"dyn:dismhost", 1}},
+	"svchost.exe:Schedule": {{"taskhostw.exe", 60}, {"mpcmdrun.exe", 20}, {"compattelrunner.exe||-", 18}, {"compattelrunner.exe", 2},
+		{"devicecensus.exe", 10},
+		// Updaters and the appraiser mostly find nothing to do; one run in
+		// ten installs an update (or inventories with DISM).
+		{"microsoftedgeupdate.exe||-", 18}, {"microsoftedgeupdate.exe", 2}, {"googleupdate.exe||-", 18}, {"googleupdate.exe", 2},
+		{"onedrivestandaloneupdater.exe", 10}, {"wermgr.exe", 10},
+		{"musnotification.exe", 10}, {"usocoreworker.exe", 20}, {"adobearm.exe", 10}, {"ngentask.exe", 10}, {"tzsync.exe", 10},
+		{"sdiagnhost.exe", 10}, {"slui.exe", 10}, {"gpscript.exe", 10}, {"waasmedicagent.exe", 10}},
 	"svchost.exe:WerSvc":   {{"werfault.exe", 1}},
 	"svchost.exe:Appinfo":  {{"consent.exe", 1}},
 	"svchost.exe:wuauserv": {{"mousocoreworker.exe", 1}, {"mpsigstub.exe", 1}, {"am_delta_patch_1.421.1208.0.exe", 1}},
 	"svchost.exe:Winmgmt":  {{"wmiprvse.exe", 1}},
-	"services.exe": {{"svchost.exe", 4}, {"trustedinstaller.exe", 1}, {"msiexec.exe", 1}, {"sppsvc.exe", 1}, {"elevation_service.exe", 1},
-		{"maintenanceservice.exe", 1}, {"vds.exe", 1}, {"vssvc.exe", 1}},
+	"services.exe": {{"svchost.exe|||rd", 4}, {"trustedinstaller.exe", 1}, {`msiexec.exe|C:\Windows\system32\msiexec.exe /V|msiexec.exe:service`, 1},
+		{"sppsvc.exe", 1}, {"elevation_service.exe", 1}, {"maintenanceservice.exe", 1}, {"vds.exe", 1}, {"vssvc.exe", 1}},
+	// The Windows Installer service runs custom actions in SYSTEM hosts.
+	"msiexec.exe:service": {{`msiexec.exe|C:\Windows\System32\MsiExec.exe -Embedding {HEX32} C|-`, 3},
+		{`msiexec.exe|C:\Windows\System32\MsiExec.exe -Embedding {HEX32} E Global\MSI0000|-`, 1}},
 }
+
+// spawnRule is a parsed spawnRules child.
+type spawnRule struct {
+	child, cmd, key string
+	flags           string
+	weight          int
+}
+
+// spawnTable is spawnRules parsed.
+var spawnTable = func() map[string][]spawnRule {
+	out := make(map[string][]spawnRule, len(spawnRules))
+	for parent, rules := range spawnRules {
+		for _, s := range rules {
+			f := strings.SplitN(s.child, "|", 4)
+			r := spawnRule{child: f[0], weight: s.weight}
+			if len(f) > 1 {
+				r.cmd = f[1]
+			}
+			if len(f) > 2 {
+				r.key = f[2]
+			}
+			if len(f) > 3 {
+				r.flags = f[3]
+			}
+			out[parent] = append(out[parent], r)
+		}
+	}
+	return out
+}()
 
 // dynamicImages are executables that live at a fresh path each time
 // (installers and servicing hosts unpacked to a new directory); a spawn
@@ -249,56 +307,73 @@ type spawn struct {
 	weight int
 }
 
-// fileClass names the kind of files an image writes.
+// fileClassOf: the file class of an image (base name); unlisted images
+// write the files of their account's default class ("system" or
+// "userapp").
 var fileClassOf = map[string]string{
-	"chrome.exe": "browser", "msedge.exe": "browser", "firefox.exe": "browser",
-	"outlook.exe": "office", "winword.exe": "office", "excel.exe": "office", "powerpnt.exe": "office", "onenote.exe": "office", "officeclicktorun.exe": "office",
+	"chrome.exe": "chrome", "msedge.exe": "edge", "firefox.exe": "firefox",
+	"outlook.exe": "office", "winword.exe": "office", "excel.exe": "office", "powerpnt.exe": "office", "onenote.exe": "office",
+	"officeclicktorun.exe": "c2r", "acrobat.exe": "office",
 	"msmpeng.exe": "defender", "mpcmdrun.exe": "defender", "nissrv.exe": "defender", "mpdefendercoreservice.exe": "defender",
-	"explorer.exe": "explorer", "searchindexer.exe": "system", "onedrive.exe": "onedrive", "filesynchelper.exe": "onedrive",
+	"explorer.exe": "explorer", "searchindexer.exe": "search", "onedrive.exe": "onedrive", "filesynchelper.exe": "onedrive",
 	"teams.exe": "chat", "ms-teams.exe": "chat", "slack.exe": "chat", "discord.exe": "chat", "zoom.exe": "chat",
-	"powershell.exe": "shell", "cmd.exe": "shell", "code.exe": "dev", "git.exe": "dev", "python.exe": "dev", "node.exe": "dev",
+	"powershell.exe": "powershell", "cmd.exe": "cmd", "code.exe": "dev", "git.exe": "dev", "python.exe": "dev", "node.exe": "dev",
 	"sqlservr.exe": "sql", "w3wp.exe": "iis", "msiexec.exe": "installer", "tiworker.exe": "installer", "trustedinstaller.exe": "installer",
-	"dismhost.exe": "installer", "7zfm.exe": "archive", "7zg.exe": "archive", "acrobat.exe": "office", "notepad.exe": "editor", "notepad++.exe": "editor",
-	"dfsrs.exe": "system", "dns.exe": "system", "splunkd.exe": "system",
+	"dismhost.exe": "installer", "7zfm.exe": "archive", "7zg.exe": "archive", "notepad.exe": "editor", "notepad++.exe": "editor",
+	"dfsrs.exe": "dfsr", "dns.exe": "dns", "splunkd.exe": "splunk",
 }
 
-// fileTemplates: TargetFilename templates per file class (class "system"
-// applies to anything unlisted).
+// fileTemplates: TargetFilename templates per file class. A leading ~
+// marks a transient file: the class also deletes it (Sysmon 23/26) and
+// changes its time stamps (Sysmon 2); others are only written.
 var fileTemplates = map[string][]string{
-	"browser": {
-		`{home}\AppData\Local\Google\Chrome\User Data\Default\Cache\Cache_Data\f_{hex6}`,
-		`{home}\AppData\Local\Google\Chrome\User Data\Default\Code Cache\js\{hex16}_0`,
-		`{home}\AppData\Local\Google\Chrome\User Data\Default\Network\Cookies-journal`,
-		`{home}\AppData\Local\Google\Chrome\User Data\Default\History-journal`,
+	"chrome": {
+		`~{home}\AppData\Local\Google\Chrome\User Data\Default\Cache\Cache_Data\f_{hex6}`,
+		`~{home}\AppData\Local\Google\Chrome\User Data\Default\Code Cache\js\{hex16}_0`,
+		`~{home}\AppData\Local\Google\Chrome\User Data\Default\Network\Cookies-journal`,
+		`~{home}\AppData\Local\Google\Chrome\User Data\Default\History-journal`,
 		`{home}\AppData\Local\Google\Chrome\User Data\Default\Sessions\Session_{n17}`,
-		`{home}\AppData\Local\Microsoft\Edge\User Data\Default\Cache\Cache_Data\f_{hex6}`,
-		`{home}\AppData\Local\Mozilla\Firefox\Profiles\{hex8}.default-release\cache2\entries\{HEX40}`,
+		`~{home}\AppData\Local\Temp\scoped_dir{n4}_{n10}\{word}.tmp`,
 		`{home}\Downloads\{doc}.pdf`,
 		`{home}\Downloads\{doc}.docx`,
-		`{home}\Downloads\{word}-setup-{n1}.{n1}.{n2}.exe`,
 		`{home}\Downloads\{word}.zip`,
-		`{home}\AppData\Local\Temp\scoped_dir{n4}_{n10}\{word}.tmp`,
+	},
+	"edge": {
+		`~{home}\AppData\Local\Microsoft\Edge\User Data\Default\Cache\Cache_Data\f_{hex6}`,
+		`~{home}\AppData\Local\Microsoft\Edge\User Data\Default\Network\Cookies-journal`,
+		`{home}\AppData\Local\Microsoft\Edge\User Data\Default\Sessions\Session_{n17}`,
+		`{home}\Downloads\{doc}.pdf`,
+	},
+	"firefox": {
+		`~{home}\AppData\Local\Mozilla\Firefox\Profiles\{hex8}.default-release\cache2\entries\{HEX40}`,
+		`~{home}\AppData\Roaming\Mozilla\Firefox\Profiles\{hex8}.default-release\cookies.sqlite-wal`,
+		`{home}\Downloads\{doc}.pdf`,
 	},
 	"office": {
-		`{home}\AppData\Local\Microsoft\Windows\INetCache\Content.Word\~WRS{{GUID}}.tmp`,
+		`~{home}\AppData\Local\Microsoft\Windows\INetCache\Content.Word\~WRS{{GUID}}.tmp`,
 		`{home}\AppData\Roaming\Microsoft\Office\Recent\{doc}.LNK`,
 		`{home}\Documents\{doc}.docx`,
-		`{home}\Documents\~${doc}.docx`,
+		`~{home}\Documents\~${doc}.docx`,
 		`{home}\Documents\{doc}.xlsx`,
 		`{home}\OneDrive - Contoso\{doc}.xlsx`,
 		`{home}\AppData\Local\Microsoft\Olk\Attachments\ooa-{guid}\{doc}.pdf`,
-		`{home}\AppData\Local\Microsoft\Outlook\{user}@{dnsdomain}.ost.tmp`,
+		`~{home}\AppData\Local\Microsoft\Outlook\{user}@{dnsdomain}.ost.tmp`,
 		`{home}\AppData\Local\Temp\Outlook Logging\OUTLOOK_{n8}_{n6}.etl`,
 		`{home}\AppData\Local\Microsoft\Office\16.0\OfficeFileCache\{hex8}\FSD-{{GUID}}.FSD`,
-		`{home}\AppData\Local\Temp\{GUID}.tmp`,
+		`~{home}\AppData\Local\Temp\{GUID}.tmp`,
+	},
+	"c2r": {
+		`C:\Windows\Temp\{HOST}-{date}-{n4}.log`,
+		`~C:\Program Files\Common Files\microsoft shared\ClickToRun\Updates\Download\{GUID}.tmp`,
+		`C:\ProgramData\Microsoft\ClickToRun\ProductReleases\{{GUID}}\x-none.16.0.18129.20158.cab`,
 	},
 	"defender": {
-		`C:\ProgramData\Microsoft\Windows Defender\Scans\History\Service\DetectionHistory\{n2}\{HEX40}`,
 		`C:\ProgramData\Microsoft\Windows Defender\Support\MPLog-{date}-{n6}.log`,
-		`C:\ProgramData\Microsoft\Windows Defender\Scans\mpcache-{HEX40}.bin.{n2}`,
+		`~C:\ProgramData\Microsoft\Windows Defender\Scans\mpcache-{HEX40}.bin.{n2}`,
 		`C:\Windows\Temp\MpCmdRun.log`,
 		`C:\ProgramData\Microsoft\Windows Defender\Definition Updates\{{GUID}}\mpasbase.vdm`,
-		`C:\Windows\Temp\{GUID}-mpam-{hex8}.exe`,
+		`~C:\ProgramData\Microsoft\Windows Defender\Definition Updates\{{GUID}}\mpavdlta.vdm`,
+		`~C:\ProgramData\Microsoft\Windows Defender\Scans\History\Store\{HEX32}`,
 	},
 	"explorer": {
 		`{home}\AppData\Roaming\Microsoft\Windows\Recent\{doc}.lnk`,
@@ -306,40 +381,43 @@ var fileTemplates = map[string][]string{
 		`{home}\AppData\Local\Microsoft\Windows\Explorer\iconcache_{n2}.db`,
 		`{home}\Desktop\{doc}.txt`,
 		`{home}\AppData\Roaming\Microsoft\Windows\Recent\AutomaticDestinations\{hex16}.automaticDestinations-ms`,
-		`{home}\AppData\Local\Microsoft\Windows\Caches\{{GUID}}.{n1}.ver0x{hex16}.db`,
+		`~{home}\AppData\Local\Microsoft\Windows\Caches\{{GUID}}.{n1}.ver0x{hex16}.db`,
 	},
 	"onedrive": {
 		`{home}\OneDrive - Contoso\{doc}.docx`,
 		`{home}\OneDrive - Contoso\Documents\{doc}.xlsx`,
 		`{home}\AppData\Local\Microsoft\OneDrive\logs\Business1\SyncEngine-{date}.{n4}.{n5}.1.odl`,
 		`{home}\AppData\Local\Microsoft\OneDrive\settings\Business1\{hex32}.dat`,
-		`{home}\OneDrive - Contoso\.{word}.tmp`,
+		`~{home}\OneDrive - Contoso\.{word}.tmp`,
 	},
 	"chat": {
-		`{home}\AppData\Roaming\Microsoft\Teams\Cache\f_{hex6}`,
+		`~{home}\AppData\Roaming\Microsoft\Teams\Cache\f_{hex6}`,
 		`{home}\AppData\Roaming\Microsoft\Teams\IndexedDB\https_teams.microsoft.com_0.indexeddb.leveldb\{n6}.log`,
-		`{home}\AppData\Roaming\Slack\Cache\Cache_Data\f_{hex6}`,
+		`~{home}\AppData\Roaming\Slack\Cache\Cache_Data\f_{hex6}`,
 		`{home}\AppData\Roaming\Slack\logs\browser.log`,
-		`{home}\AppData\Roaming\discord\Cache\Cache_Data\f_{hex6}`,
+		`~{home}\AppData\Roaming\discord\Cache\Cache_Data\f_{hex6}`,
 		`{home}\AppData\Roaming\Zoom\data\{hex16}.enc.db`,
 		`{home}\Downloads\{doc}.pdf`,
 	},
-	"shell": {
-		`{home}\AppData\Local\Temp\__PSScriptPolicyTest_{word}{n1}.{word}.ps1`,
+	"powershell": {
+		`~{home}\AppData\Local\Temp\__PSScriptPolicyTest_{alnum8}.{alnum3}.ps1`,
 		`{home}\AppData\Local\Microsoft\Windows\PowerShell\StartupProfileData-NonInteractive`,
 		`{home}\AppData\Local\Microsoft\Windows\PowerShell\StartupProfileData-Interactive`,
 		`{home}\AppData\Roaming\Microsoft\Windows\PowerShell\PSReadLine\ConsoleHost_history.txt`,
-		`{home}\AppData\Local\Temp\{word}_{n4}.bat`,
-		`C:\ProgramData\{word}\services.csv`,
-		`{home}\AppData\Local\Temp\{word}.log`,
+		`C:\ProgramData\contoso\services.csv`,
+		`~{home}\AppData\Local\Temp\{word}.log`,
+	},
+	"cmd": {
+		`~{home}\AppData\Local\Temp\{word}.log`,
+		`{home}\Documents\{word}.txt`,
 	},
 	"dev": {
-		`{home}\source\{word}\.git\index.lock`,
+		`~{home}\source\{word}\.git\index.lock`,
 		`{home}\source\{word}\.git\FETCH_HEAD`,
 		`{home}\source\{word}\.git\objects\{hex2}\{hex38}`,
 		`{home}\source\{word}\src\{word}.py`,
 		`{home}\source\{word}\node_modules\{word}\package.json`,
-		`{home}\source\{word}\node_modules\.cache\{hex16}.json`,
+		`~{home}\source\{word}\node_modules\.cache\{hex16}.json`,
 		`{home}\AppData\Roaming\Code\logs\{date}T{n6}\window1\renderer.log`,
 		`{home}\AppData\Local\pip\cache\http-v2\{hex1}\{hex1}\{hex1}\{hex56}`,
 		`{home}\.vscode\extensions\{word}.{word}-{n1}.{n1}.{n2}\package.json`,
@@ -353,94 +431,216 @@ var fileTemplates = map[string][]string{
 	"iis": {
 		`C:\inetpub\logs\LogFiles\W3SVC1\u_ex{date}.log`,
 		`C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\root\{hex8}\{hex8}\App_Web_{word}.{hex8}.dll`,
-		`C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\root\{hex8}\{hex8}\assembly\tmp\{HEX8}.tmp`,
-		`C:\inetpub\temp\IIS Temporary Compressed Files\DefaultAppPool\$^_gzip_C^\INETPUB\WWWROOT\{word}.JS`,
+		`~C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\root\{hex8}\{hex8}\assembly\tmp\{HEX8}.tmp`,
+		`~C:\inetpub\temp\IIS Temporary Compressed Files\DefaultAppPool\$^_gzip_C^\INETPUB\WWWROOT\{word}.JS`,
 	},
 	"installer": {
 		`C:\Windows\Installer\{hex5}.msi`,
-		`C:\Windows\Installer\MSI{HEX4}.tmp`,
-		`C:\Windows\WinSxS\Temp\InFlight\{hex16}\{word}.dll`,
+		`~C:\Windows\Installer\MSI{HEX4}.tmp`,
+		`~C:\Windows\WinSxS\Temp\InFlight\{hex16}\{word}.dll`,
 		`C:\Windows\Logs\CBS\CBS.log`,
 		`C:\Windows\SoftwareDistribution\Download\{hex32}\{word}.cab`,
-		`C:\Windows\Temp\{GUID}\dismhost.exe`,
-		`C:\Windows\Temp\MSI{hex5}.LOG`,
+		`~C:\Windows\Temp\MSI{hex5}.LOG`,
 	},
 	"archive": {
 		`{home}\Downloads\{word}\{doc}.pdf`,
 		`{home}\Downloads\{word}\{word}.dll`,
 		`{home}\Downloads\{word}\{word}.exe`,
-		`{home}\AppData\Local\Temp\7z{hex8}\{doc}.docx`,
+		`~{home}\AppData\Local\Temp\7zO{hex8}\{doc}.docx`,
 	},
 	"editor": {
 		`{home}\Documents\{doc}.txt`,
-		`{home}\AppData\Roaming\Notepad++\backup\new {n1}@{date}_{n6}`,
+		`~{home}\AppData\Roaming\Notepad++\backup\new {n1}@{date}_{n6}`,
 		`{home}\AppData\Local\Packages\Microsoft.WindowsNotepad_8wekyb3d8bbwe\LocalState\TabState\{guid}.bin`,
 	},
-	"system": {
-		`C:\Windows\Prefetch\{EXE}-{HEX8}.pf`,
-		`C:\Windows\Temp\{GUID}.tmp`,
-		`C:\Windows\System32\LogFiles\WMI\RtBackup\EtwRT{word}.etl`,
+	"system": { // services without files of their own
+		`~C:\Windows\Temp\{GUID}.tmp`,
 		`C:\Windows\ServiceProfiles\NetworkService\AppData\Local\Microsoft\Windows\DeliveryOptimization\Cache\{hex40}\content.phf`,
-		`C:\ProgramData\Microsoft\Windows\WER\Temp\WER{HEX4}.tmp.WERInternalMetadata.xml`,
-		`C:\ProgramData\Microsoft\Diagnosis\ETLLogs\AutoLogger\AutoLogger-Diagtrack-Listener.etl`,
-		`C:\Windows\SoftwareDistribution\DataStore\Logs\tmp.edb`,
-		`C:\Windows\System32\Tasks\Microsoft\Windows\{word}\{word}`,
-		`C:\ProgramData\Microsoft\Search\Data\Applications\Windows\GatherLogs\SystemIndex\SystemIndex.{n2}.gthr`,
-		`C:\Windows\Logs\waasmedic\waasmedic.{date}_{n6}_{n3}.etl`,
-		`C:\Windows\System32\sru\SRU{n5}.log`,
+		`~C:\ProgramData\Microsoft\Windows\WER\Temp\WER{HEX4}.tmp.WERInternalMetadata.xml`,
+		`~C:\Windows\System32\sru\SRU{n5}.log`,
 		`C:\Windows\ServiceState\EventLog\Data\lastalive{n1}.dat`,
+		`~C:\Windows\System32\config\systemprofile\AppData\Local\Microsoft\Windows\INetCache\IE\{HEX8}\{word}[{n1}].xml`,
+		`~C:\Windows\Temp\{word}{n4}.log`,
+	},
+	"userapp": { // the user's applications without files of their own
+		`~{home}\AppData\Local\Temp\{word}{n4}.tmp`,
+		`{home}\AppData\Local\{word}\User Data\Local State`,
+		`{home}\AppData\Roaming\{word}\config.json`,
+		`~{home}\AppData\Local\Microsoft\Windows\INetCache\IE\{HEX8}\{word}[{n1}].htm`,
+	},
+	"search": {
+		`~C:\ProgramData\Microsoft\Search\Data\Applications\Windows\GatherLogs\SystemIndex\SystemIndex.{n2}.gthr`,
+		`C:\ProgramData\Microsoft\Search\Data\Applications\Windows\GatherLogs\SystemIndex\SystemIndex.{n2}.Crwl`,
+		`C:\ProgramData\Microsoft\Search\Data\Applications\Windows\Windows.jfm`,
+	},
+	"sysmain": { // prefetch (the SysMain service)
+		`~C:\Windows\Prefetch\{EXE}-{HEX8}.pf`,
+		`C:\Windows\Prefetch\Layout.ini`,
+	},
+	"wu": { // Windows Update, BITS, update medic
+		`~C:\Windows\SoftwareDistribution\DataStore\Logs\tmp.edb`,
+		`C:\Windows\SoftwareDistribution\Download\{hex32}\{word}.cab`,
+		`C:\Windows\Logs\WindowsUpdate\WindowsUpdate.{date}.{n6}.{n3}.etl`,
 		`C:\ProgramData\Microsoft\Network\Downloader\qmgr.db`,
-		`C:\Windows\System32\config\systemprofile\AppData\Local\Microsoft\Windows\INetCache\IE\{HEX8}\{word}[{n1}].xml`,
-		`C:\Windows\Temp\{word}{n4}.log`,
+		`C:\Windows\Logs\waasmedic\waasmedic.{date}_{n6}_{n3}.etl`,
+	},
+	"wmi": {
+		`C:\Windows\System32\wbem\Repository\OBJECTS.DATA`,
+		`C:\Windows\System32\wbem\Repository\INDEX.BTR`,
+		`C:\Windows\System32\wbem\Repository\MAPPING{n1}.MAP`,
+	},
+	"crypt": { // CryptSvc: catalog database, URL cache of CRLs and certificates
+		`C:\Windows\System32\catroot2\{F750E6C3-38EE-11D1-85E5-00C04FC295EE}\catdb`,
+		`~C:\Windows\System32\catroot2\edb{n5}.log`,
+		`C:\Windows\ServiceProfiles\NetworkService\AppData\LocalLow\Microsoft\CryptnetUrlCache\Content\{HEX32}`,
+		`C:\Windows\ServiceProfiles\NetworkService\AppData\LocalLow\Microsoft\CryptnetUrlCache\MetaData\{HEX32}`,
+	},
+	"diagtrack": {
+		`C:\ProgramData\Microsoft\Diagnosis\ETLLogs\AutoLogger\AutoLogger-Diagtrack-Listener.etl`,
+		`C:\ProgramData\Microsoft\Diagnosis\EventStore.db`,
+		`~C:\ProgramData\Microsoft\Diagnosis\ETLLogs\ShutdownLogger\AutoLogger-Diagtrack-Listener_{n3}.etl`,
+	},
+	"appmodel": {
+		`C:\ProgramData\Microsoft\Windows\AppRepository\StateRepository-Machine.srd-wal`,
+		`C:\ProgramData\Microsoft\Windows\AppRepository\StateRepository-Deployment.srd-wal`,
+	},
+	"dns":    {`C:\Windows\System32\dns\dns.log`},
+	"dfsr":   {`C:\System Volume Information\DFSR\Database_{HEX8}\dfsr.db`, `C:\Windows\debug\DFSR{n5}.log`},
+	"splunk": {`C:\Program Files\Splunk\var\log\splunk\splunkd.log`, `C:\Program Files\Splunk\var\log\splunk\metrics.log`},
+}
+
+// regTemplates: the registry values each kind of writer sets, as
+// kind[flags]|TargetObject[|Details;Details…]. Kind: D DWORD, Q QWORD,
+// B Binary Data, S string (Details by kind unless listed). Flag x: a
+// transient value, also deleted (DeleteValue / DeleteKey); others are only
+// set (and their keys opened with CreateKey). Writers: regClassOf by image,
+// svchostGroups by service, else "service" for service accounts and
+// "user" for the interactive user's processes.
+var regTemplates = map[string][]string{
+	"kernel": { // the System process: Background Activity Moderator
+		`B|HKLM\System\CurrentControlSet\Services\bam\State\UserSettings\{sid}\\Device\HarddiskVolume3\Windows\System32\{exe}`,
+		`B|HKLM\System\CurrentControlSet\Services\bam\State\UserSettings\{sid}\\Device\HarddiskVolume3\Program Files\{word}\{exe}`,
+		`D|HKLM\System\CurrentControlSet\Services\bam\State\UserSettings\{sid}\SequenceNumber|DWORD (0x000000{hex2})`,
+	},
+	"service": {
+		`B|HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Notifications\Data\{HEX16}`,
+		`Q|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Diagnostics\DiagTrack\HeartBeats\Default\LastHeartBeatTime`,
+		`Bx|HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\PendingFileRenameOperations`,
+		`S|HKLM\SYSTEM\CurrentControlSet\Control\DeviceClasses\{{guid}}\##?#SWD#PRINTENUM#{{GUID}}#{{guid}}\DeviceInstance|SWD\PRINTENUM\{{GUID}}`,
+	},
+	"services": { // the service control manager
+		`D|HKLM\System\CurrentControlSet\Control\ServiceCurrent\(Default)|DWORD (0x000000{hex2})`,
+		`D|HKLM\System\CurrentControlSet\Services\{svc}\Start|DWORD (0x00000002);DWORD (0x00000003)`,
+	},
+	"schedule": { // the Task Scheduler service records each task run
+		`B|HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tasks\{{GUID}}\DynamicInfo`,
+	},
+	"wu": {
+		`D|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\Results\Detect\LastError|DWORD (0x00000000)`,
+		`S|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\Results\Detect\LastSuccessTime|2026-01-0{n1} 0{n1}:1{n1}:3{n1}`,
+		`S|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\Results\Install\LastSuccessTime|2026-01-0{n1} 0{n1}:4{n1}:1{n1}`,
+		`Qx|HKLM\SOFTWARE\Microsoft\WindowsUpdate\UpdatePolicy\Settings\LastScanTime`,
+	},
+	"crypt": { // automatic root and disallowed certificate list updates
+		`B|HKLM\SOFTWARE\Microsoft\SystemCertificates\AuthRoot\AutoUpdate\LastSyncTime`,
+		`B|HKLM\SOFTWARE\Microsoft\SystemCertificates\AuthRoot\AutoUpdate\DisallowedCertLastSyncTime`,
+		`B|HKLM\SOFTWARE\Microsoft\SystemCertificates\AuthRoot\AutoUpdate\EncodedCtl`,
+		`B|HKLM\SOFTWARE\Microsoft\SystemCertificates\AuthRoot\AutoUpdate\DisallowedCertEncodedCtl`,
+	},
+	"dhcp": {
+		`S|HKLM\System\CurrentControlSet\Services\Tcpip\Parameters\Interfaces\{{guid}}\DhcpIPAddress|10.20.1.{n2}`,
+		`D|HKLM\System\CurrentControlSet\Services\Tcpip\Parameters\Interfaces\{{guid}}\LeaseObtainedTime|DWORD (0x695{hex5})`,
+		`D|HKLM\System\CurrentControlSet\Services\Tcpip\Parameters\Interfaces\{{guid}}\T1|DWORD (0x695{hex5})`,
+	},
+	"time": {
+		`Q|HKLM\System\CurrentControlSet\Services\W32Time\Config\LastKnownGoodTime`,
+		`B|HKLM\System\CurrentControlSet\Services\W32Time\SecureTimeLimits\RunTime\SecureTimeTickCount`,
+	},
+	"gp": {
+		`D|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Group Policy\State\Machine\Extension-List\{00000000-0000-0000-0000-000000000000}\EndTimeLow|DWORD (0x{hex8})`,
+		`D|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Group Policy\State\Machine\Extension-List\{00000000-0000-0000-0000-000000000000}\StartTimeLow|DWORD (0x{hex8})`,
+		`D|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Group Policy\State\Machine\Extension-List\{827D319E-6EAC-11D2-A4EA-00C04F79F83A}\Status|DWORD (0x00000000)`,
+	},
+	"appmodel": {
+		`D|HKCR\Local Settings\Software\Microsoft\Windows\CurrentVersion\AppModel\Repository\Packages\Microsoft.{word}_1.0.{n4}.0_x64__8wekyb3d8bbwe\PackageState|DWORD (0x00000000)`,
+		`Bx|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\AppModel\StateChange\PackageList\Microsoft.{word}_8wekyb3d8bbwe\PackageStatus`,
+	},
+	"defender": {
+		`B|HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates\SignaturesLastUpdated`,
+		`B|HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates\AVSignatureApplied`,
+		`S|HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates\AVSignatureVersion|1.421.1208.0;1.421.1224.0`,
+		`S|HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates\ASSignatureVersion|1.421.1208.0;1.421.1224.0`,
+		`S|HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates\EngineVersion|1.1.24090.11`,
+		`D|HKLM\SOFTWARE\Microsoft\Windows Defender\Features\TamperProtection|DWORD (0x00000005)`,
+	},
+	"search": {
+		`D|HKLM\SOFTWARE\Microsoft\Windows Search\Gather\Windows\SystemIndex\Sites\LocalHost\Paths\{n4}\PathFlags|DWORD (0x00000000);DWORD (0x00000001)`,
+		`Q|HKLM\SOFTWARE\Microsoft\Windows Search\Gather\Windows\SystemIndex\StartPageTimeStamp`,
+	},
+	"installer": { // Windows Installer service and component servicing
+		`S|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\UserData\S-1-5-18\Products\{HEX32}\InstallProperties\DisplayVersion|{n1}.{n1}.{n3}.0`,
+		`S|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\UserData\S-1-5-18\Components\{HEX32}\{HEX32}|C:\Program Files\{word}\{word}.dll`,
+		`Dx|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\SessionsPending\Exclusive|DWORD (0x00000000);DWORD (0x00000001)`,
+		`D|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\Packages\Package_for_KB50{n5}~31bf3856ad364e35~amd64~~19041.{n4}.1.{n1}\CurrentState|DWORD (0x00000070)`,
+	},
+	"userinstaller": { // per-user installs
+		`S|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Uninstall\{word}\DisplayName|{word}`,
+		`S|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Uninstall\{word}\InstallLocation|{home}\AppData\Local\Programs\{word}`,
+	},
+	"explorer": {
+		`B|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Explorer\RecentDocs\.docx\{n1}`,
+		`B|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Explorer\RecentDocs\MRUListEx`,
+		`B|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Explorer\UserAssist\{CEBFF5CD-ACE2-4F4F-9178-9926F41749EA}\Count\{1NP14R77-02R7-4R5Q-O744-2RO1NR5198O7}\{rotexe}`,
+		`D|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Explorer\FeatureUsage\AppSwitched\{exe}`,
+		`D|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Explorer\FeatureUsage\ShowJumpView\{exe}`,
+		`D|HKU\{sid}\Software\Microsoft\Windows\Shell\Bags\{n2}\Shell\{{GUID}}\Mode`,
+		`Bx|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Explorer\SessionInfo\{n1}\ApplicationViewManagement\W32:{hex16}\VirtualDesktop`,
+		`B|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\CloudStore\Store\Cache\DefaultAccount\$de${{guid}}$windows.data.notifications.quiethourssettings\Current\Data`,
+		`S|HKU\{sid}_Classes\Local Settings\Software\Microsoft\Windows\Shell\MuiCache\C:\Program Files\{word}\{exe}.FriendlyAppName`,
+	},
+	"office": {
+		`S|HKU\{sid}\Software\Microsoft\Office\16.0\Common\Roaming\Identities\{hex32}_ADAL\Profiles\{hex32}\Last`,
+		`Bx|HKU\{sid}\Software\Microsoft\Office\16.0\Word\Reading Locations\Document {n1}\Position`,
+		`S|HKU\{sid}\Software\Microsoft\Office\16.0\Common\ExperimentEcs\Overrides\{word}`,
+		`S|HKU\{sid}\Software\Microsoft\Office\16.0\Word\User MRU\ADAL_{HEX32}\File MRU\Item {n1}|[F00000000][T01DB{HEX12}][O00000000]*{home}\Documents\{doc}.docx`,
+	},
+	"chrome": {
+		`D|HKU\{sid}\Software\Google\Chrome\BLBeacon\state|DWORD (0x00000001);DWORD (0x00000002)`,
+		`S|HKU\{sid}\Software\Google\Chrome\BLBeacon\version|131.0.6778.86`,
+	},
+	"edge": {
+		`D|HKU\{sid}\Software\Microsoft\Edge\BLBeacon\state|DWORD (0x00000001);DWORD (0x00000002)`,
+		`S|HKU\{sid}\Software\Microsoft\Edge\BLBeacon\version|131.0.2903.63`,
+	},
+	"onedrive": {
+		`Q|HKU\{sid}\Software\Microsoft\OneDrive\Accounts\Business1\LastSignInTime`,
+		`S|HKU\{sid}\Software\Microsoft\OneDrive\Accounts\Business1\UserFolder|{home}\OneDrive - Contoso`,
+		`Dx|HKU\{sid}\Software\Microsoft\OneDrive\Accounts\Business1\Tenants\Contoso\{home}\OneDrive - Contoso|DWORD (0x00000001)`,
+	},
+	"searchapp": {
+		`Q|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Search\Flighting\{word}\RefreshTime`,
+		`D|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\SearchSettings\IsDeviceSearchHistoryEnabled|DWORD (0x00000001)`,
+	},
+	"usersvc": { // per-user services (svchost as the user)
+		`Q|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Notifications\Settings\Microsoft.{word}\LastNotificationAddedTime`,
+		`Bx|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\CloudStore\Store\Cache\DefaultAccount\$de${{guid}}$windows.data.clipboard\Current\Data`,
+	},
+	"user": { // the WinINet zone and proxy settings every user process writes
+		`D|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Internet Settings\ZoneMap\ProxyBypass|DWORD (0x00000001)`,
+		`D|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Internet Settings\ZoneMap\IntranetName|DWORD (0x00000001)`,
+		`D|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Internet Settings\ZoneMap\UNCAsIntranet|DWORD (0x00000001)`,
+		`D|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Internet Settings\ZoneMap\AutoDetect|DWORD (0x00000000)`,
 	},
 }
 
-// regTemplates: TargetObject templates, prefixed by the kind of value
-// Details renders (D=DWORD Q=QWORD B=Binary Data S=string). "machine" ones
-// are written by services, "user" ones by the user's applications.
-var regMachineTemplates = []string{
-	`B|HKLM\System\CurrentControlSet\Services\bam\State\UserSettings\{sid}\\Device\HarddiskVolume3\Windows\System32\{exe}`,
-	`B|HKLM\System\CurrentControlSet\Services\bam\State\UserSettings\{sid}\\Device\HarddiskVolume3\Program Files\{word}\{exe}`,
-	`B|HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tree\Microsoft\Windows\{word}\{word}\Index`,
-	`B|HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Schedule\TaskCache\Tasks\{{GUID}}\DynamicInfo`,
-	`B|HKLM\SOFTWARE\Microsoft\Windows Defender\Signature Updates\SignaturesLastUpdated`,
-	`D|HKLM\SOFTWARE\Microsoft\Windows Defender\Features\TamperProtection`,
-	`S|HKLM\System\CurrentControlSet\Services\Tcpip\Parameters\Interfaces\{{guid}}\DhcpIPAddress`,
-	`D|HKLM\System\CurrentControlSet\Services\Tcpip\Parameters\Interfaces\{{guid}}\LeaseObtainedTime`,
-	`B|HKLM\SOFTWARE\Microsoft\SystemCertificates\AuthRoot\Certificates\{HEX40}\Blob`,
-	`S|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\Results\Detect\LastSuccessTime`,
-	`D|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\SessionsPending\Exclusive`,
-	`Q|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Diagnostics\DiagTrack\HeartBeats\Default\LastHeartBeatTime`,
-	`D|HKLM\System\CurrentControlSet\Services\{svc}\Start`,
-	`Q|HKLM\System\CurrentControlSet\Services\W32Time\Config\LastKnownGoodTime`,
-	`D|HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon\AutoRestartShell`,
-	`S|HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Installer\UserData\S-1-5-18\Products\{HEX32}\InstallProperties\DisplayVersion`,
-	`D|HKLM\SOFTWARE\Microsoft\Tracing\{word}_RASAPI32\EnableFileTracing`,
-	`D|HKLM\SOFTWARE\Microsoft\Windows Search\Gather\Windows\SystemIndex\Sites\LocalHost\Paths\{n4}\PathFlags`,
-	`D|HKLM\SOFTWARE\Microsoft\WindowsUpdate\UX\Settings\UxOption`,
-	`S|HKLM\SYSTEM\CurrentControlSet\Control\DeviceClasses\{{guid}}\##?#SWD#PRINTENUM#{{GUID}}#{{guid}}\DeviceInstance`,
-	`D|HKCR\Local Settings\Software\Microsoft\Windows\CurrentVersion\AppModel\Repository\Packages\{word}_1.0.{n4}.0_x64__8wekyb3d8bbwe\PackageState`,
-}
-
-var regUserTemplates = []string{
-	`B|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Explorer\RecentDocs\.docx\{n1}`,
-	`B|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Explorer\RecentDocs\MRUListEx`,
-	`B|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Explorer\UserAssist\{CEBFF5CD-ACE2-4F4F-9178-9926F41749EA}\Count\{word}`,
-	`D|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Explorer\FeatureUsage\AppSwitched\{exe}`,
-	`D|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Explorer\FeatureUsage\ShowJumpView\{exe}`,
-	`S|HKU\{sid}\Software\Microsoft\Office\16.0\Common\Roaming\Identities\{hex32}_ADAL\Profiles\{hex32}\Last`,
-	`B|HKU\{sid}\Software\Microsoft\Office\16.0\Word\Reading Locations\Document {n1}\Position`,
-	`S|HKU\{sid}\Software\Microsoft\Office\16.0\Common\ExperimentEcs\Overrides\{word}`,
-	`S|HKU\{sid}_Classes\Local Settings\Software\Microsoft\Windows\Shell\MuiCache\C:\Program Files\{word}\{exe}.FriendlyAppName`,
-	`D|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Internet Settings\ZoneMap\ProxyBypass`,
-	`D|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Internet Settings\ZoneMap\IntranetName`,
-	`B|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\CloudStore\Store\Cache\DefaultAccount\$de${{guid}}$windows.data.notifications.quiethourssettings\Current\Data`,
-	`Q|HKU\{sid}\Software\Microsoft\OneDrive\Accounts\Business1\LastSignInTime`,
-	`D|HKU\{sid}\Software\Google\Chrome\BLBeacon\state`,
-	`Q|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Notifications\Settings\{word}.{word}\LastNotificationAddedTime`,
-	`D|HKU\{sid}\Software\Microsoft\Windows\Shell\Bags\{n2}\Shell\{{GUID}}\Mode`,
-	`Q|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Search\Flighting\{word}\RefreshTime`,
-	`B|HKU\{sid}\Software\Microsoft\Windows\CurrentVersion\Explorer\SessionInfo\{n1}\ApplicationViewManagement\W32:{hex16}\VirtualDesktop`,
+// regClassOf: the registry class of an image (base name).
+var regClassOf = map[string]string{
+	"services.exe": "services", "msmpeng.exe": "defender", "mpcmdrun.exe": "defender", "nissrv.exe": "defender",
+	"mpdefendercoreservice.exe": "defender", "searchindexer.exe": "search", "msiexec.exe": "installer", "tiworker.exe": "installer",
+	"trustedinstaller.exe": "installer", "dismhost.exe": "installer", "explorer.exe": "explorer", "outlook.exe": "office",
+	"winword.exe": "office", "excel.exe": "office", "powerpnt.exe": "office", "onenote.exe": "office", "chrome.exe": "chrome",
+	"msedge.exe": "edge", "onedrive.exe": "onedrive", "searchapp.exe": "searchapp", "mousocoreworker.exe": "wu",
+	"usocoreworker.exe": "wu",
 }
 
 // services: names used for svchost -s and registry service keys.
@@ -461,8 +661,3 @@ var docNames = []string{"Q3 budget", "Quarterly report", "Invoice {n5}", "Projec
 	"Onboarding checklist", "Release notes {n1}.{n1}", "Vendor assessment", "Board deck", "Security policy", "Timesheet week {n2}"}
 
 var tlds = []string{"com", "net", "io", "org", "co", "cloud", "app", "dev"}
-
-var cdnPatterns = []string{"e{n5}.dscb.akamaiedge.net", "{word}-{hex6}.azureedge.net", "d{hex12}.cloudfront.net",
-	"{word}{n2}.blob.core.windows.net", "{word}-{word}.azurewebsites.net", "r{n1}---sn-{hex8}.googlevideo.com",
-	"{word}.{word}.{tld}", "{word}{word}.{tld}", "www.{word}{word}.{tld}", "api.{word}-{word}.{tld}", "cdn.{word}{n2}.{tld}",
-	"{word}.sharepoint.com", "{word}-my.sharepoint.com", "{hex8}.{word}.cloudapp.azure.com"}
