@@ -6,8 +6,12 @@ import (
 	"github.com/edr-lab/edr/event"
 )
 
-// pipelineDepth is the number of batches read ahead of the engine.
-const pipelineDepth = 4
+// The reader runs at most pipelineDepth chunks of pipelineChunk events
+// ahead of the engine.
+const (
+	pipelineDepth = 8
+	pipelineChunk = 256
+)
 
 // pipelined runs src on its own goroutine, copying each batch into one of
 // pipelineDepth buffers, so that reading (merging segments and recordings,
@@ -30,19 +34,25 @@ func (p *pipeline) Run(fn func([]event.Event) error) error {
 	go func() {
 		defer close(full)
 		readErr <- p.src.Run(func(batch []event.Event) error {
-			var buf []event.Event
-			select {
-			case buf = <-free:
-			case <-done:
-				return errStopped
+			// Hand over small chunks: the engine reads each while it is
+			// still in cache, and the reader never waits for a whole batch.
+			for len(batch) > 0 {
+				n := min(len(batch), pipelineChunk)
+				var buf []event.Event
+				select {
+				case buf = <-free:
+				case <-done:
+					return errStopped
+				}
+				buf = swapBatch(buf, batch[:n])
+				batch = batch[n:]
+				select {
+				case full <- buf:
+				case <-done:
+					return errStopped
+				}
 			}
-			buf = copyBatch(buf, batch)
-			select {
-			case full <- buf:
-				return nil
-			case <-done:
-				return errStopped
-			}
+			return nil
 		})
 	}()
 	var err error
@@ -66,4 +76,19 @@ func (p *pipeline) Run(fn func([]event.Event) error) error {
 		return rerr
 	}
 	return nil
+}
+
+// swapBatch takes batch's events into dst by exchanging them with dst's
+// own: no field is copied, and the source gets storage back that it
+// overwrites (every source fills a slot wholly: Reset and Set, or
+// CopyFrom).
+func swapBatch(dst, batch []event.Event) []event.Event {
+	if cap(dst) < len(batch) {
+		dst = append(dst[:cap(dst)], make([]event.Event, len(batch)-cap(dst))...)
+	}
+	dst = dst[:len(batch)]
+	for i := range batch {
+		dst[i], batch[i] = batch[i], dst[i]
+	}
+	return dst
 }
