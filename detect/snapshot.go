@@ -436,6 +436,8 @@ func (e *Engine) RestoreState(data []byte) error {
 	}
 	e.procs.restore(s)
 	e.dns.restore(s)
-	e.stats.StateRestored++
+	if len(s.Processes) > 0 || len(s.dns) > 0 {
+		e.stats.StateRestored++
+	}
 	return nil
 }
