@@ -2,6 +2,7 @@ package replay
 
 import (
 	"errors"
+	"runtime"
 
 	"github.com/edr-lab/edr/event"
 )
@@ -19,7 +20,13 @@ const (
 // turns with it on one core. The events and their order are src's; only
 // the goroutine differs. A full set of buffers stops the reader
 // (backpressure), so memory stays bounded.
-func pipelined(src Source) Source { return &pipeline{src: src} }
+// With a single CPU there is nothing to overlap: src runs as it is.
+func pipelined(src Source) Source {
+	if runtime.GOMAXPROCS(0) < 2 {
+		return src
+	}
+	return &pipeline{src: src}
+}
 
 type pipeline struct{ src Source }
 
