@@ -12,7 +12,7 @@ import (
 func TestPipelineKeepsEventsAndOrder(t *testing.T) {
 	evs := scenario("WS-A", 1, 5000)
 	for _, n := range []int{1, 7, 1000, 8192} {
-		got := collect(t, pipelined(&sliceSource{evs: evs, n: n}))
+		got := collect(t, (&pipeline{src: &sliceSource{evs: evs, n: n}}))
 		require.Len(t, got, len(evs))
 		for i := range got {
 			require.True(t, event.Equal(evs[i], got[i]), "event %d with batches of %d", i, n)
@@ -23,7 +23,7 @@ func TestPipelineKeepsEventsAndOrder(t *testing.T) {
 func TestPipelinePropagatesErrors(t *testing.T) {
 	boom := errors.New("segment x: corrupt")
 	var seen int
-	err := pipelined(&sliceSource{evs: scenario("A", 1, 50), n: 10, err: boom}).Run(func(b []event.Event) error {
+	err := (&pipeline{src: &sliceSource{evs: scenario("A", 1, 50), n: 10, err: boom}}).Run(func(b []event.Event) error {
 		seen += len(b)
 		return nil
 	})
@@ -32,7 +32,7 @@ func TestPipelinePropagatesErrors(t *testing.T) {
 
 	stop := errors.New("sink full")
 	calls := 0
-	err = pipelined(&sliceSource{evs: scenario("A", 1, 50000), n: 10}).Run(func([]event.Event) error {
+	err = (&pipeline{src: &sliceSource{evs: scenario("A", 1, 50000), n: 10}}).Run(func([]event.Event) error {
 		calls++
 		return stop
 	})
