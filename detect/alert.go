@@ -2,9 +2,11 @@ package detect
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/edr-lab/edr/detect/ecs"
@@ -68,20 +70,24 @@ type Alert struct {
 // ID is a deterministic identifier of the alert (event.id): the same event
 // and rule give the same id in live and replay.
 func (a *Alert) ID() string {
-	h := sha256.New()
+	var buf [160]byte
+	return a.id(buf[:0])
+}
+
+// id hashes the alert's identity, building the input in buf.
+func (a *Alert) id(buf []byte) string {
 	ev := a.Event
-	var buf [8]byte
-	for _, s := range []string{ev.Host, ev.Channel, a.Hit.Rule.Engine, a.Hit.Rule.ID, a.Hit.Rule.Name} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+	for _, s := range [...]string{ev.Host, ev.Channel, a.Hit.Rule.Engine, a.Hit.Rule.ID, a.Hit.Rule.Name} {
+		buf = append(buf, s...)
+		buf = append(buf, 0)
 	}
-	for _, n := range []uint64{uint64(ev.Time), ev.RecordID, ev.Seq, uint64(ev.EventID)} {
-		for i := range buf {
-			buf[i] = byte(n >> (8 * i))
-		}
-		h.Write(buf[:])
+	for _, n := range [...]uint64{uint64(ev.Time), ev.RecordID, ev.Seq, uint64(ev.EventID)} {
+		buf = binary.LittleEndian.AppendUint64(buf, n)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	sum := sha256.Sum256(buf)
+	var out [32]byte
+	hex.Encode(out[:], sum[:16])
+	return string(out[:])
 }
 
 // topLevel fixes the order of the top-level keys of every alert.
@@ -90,30 +96,72 @@ var topLevel = []string{"@timestamp", "ecs", "message", "event", "rule", "threat
 
 // AppendJSON appends the alert as one ECS JSON line (with the newline).
 func (a *Alert) AppendJSON(dst []byte) []byte {
-	o := a.Object()
-	dst = o.AppendJSON(dst)
+	enc := encoders.Get().(*AlertEncoder)
+	dst = enc.AppendJSON(dst, a)
+	encoders.Put(enc)
+	return dst
+}
+
+var encoders = sync.Pool{New: func() any { return &AlertEncoder{} }}
+
+// AlertEncoder encodes alerts as ECS JSON lines, reusing its document (the
+// nested objects and their storage) from one alert to the next. Not safe
+// for concurrent use.
+type AlertEncoder struct {
+	o  ecs.Object
+	sc encodeScratch
+}
+
+// AppendJSON appends a's ECS JSON line (with the newline).
+func (e *AlertEncoder) AppendJSON(dst []byte, a *Alert) []byte {
+	e.o.Reset()
+	a.build(&e.o, &e.sc)
+	dst = e.o.AppendJSON(dst)
+	e.o.Reset() // drop references to the alert's strings
+	e.sc.reset()
 	return append(dst, '\n')
+}
+
+func (sc *encodeScratch) reset() {
+	for _, l := range []*[]string{&sc.users, &sc.ips, &sc.hashes, &sc.hosts, &sc.args} {
+		clear(*l)
+		*l = (*l)[:0]
+	}
 }
 
 // Object builds the alert's ECS document.
 func (a *Alert) Object() *ecs.Object {
 	o := &ecs.Object{}
+	a.build(o, nil)
+	return o
+}
+
+// build fills an empty root object with the alert's ECS document; sc, when
+// set, lends storage that stays referenced until o is reset.
+func (a *Alert) build(o *ecs.Object, sc *encodeScratch) {
 	ev, r := a.Event, a.Hit.Rule
-	o.Set("@timestamp", formatTimestamp(ev.Time))
-	o.Set("ecs.version", ECSVersion)
-	o.Set("message", r.Name)
+	o.SetString("@timestamp", formatTimestamp(ev.Time))
+	o.SetString("ecs.version", ECSVersion)
+	o.SetString("message", r.Name)
 	for _, k := range topLevel[3:] {
 		o.Obj(k)
 	}
-	a.setEvent(o)
+	var idBuf []byte
+	m := mapper{o: o, ev: ev, scratch: sc}
+	if sc != nil {
+		idBuf = sc.id[:0]
+		m.users, m.ips, m.hashes, m.hosts = sc.users, sc.ips, sc.hashes, sc.hosts
+	}
+	a.setEvent(o, idBuf)
 	a.setRule(o)
-	m := mapper{o: o, ev: ev}
 	m.mapEvent()
 	a.setContext(&m)
 	m.setWinlog()
 	a.setSigma(o)
 	a.setEDR(o)
-	return o
+	if sc != nil { // keep the grown storage for the next alert
+		sc.users, sc.ips, sc.hashes, sc.hosts = m.users, m.ips, m.hashes, m.hosts
+	}
 }
 
 // formatTimestamp renders event time for @timestamp (millisecond precision,
@@ -122,74 +170,77 @@ func formatTimestamp(ns int64) string {
 	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
-func (a *Alert) setEvent(o *ecs.Object) {
+func (a *Alert) setEvent(o *ecs.Object, idBuf []byte) {
 	ev := a.Event
 	cat := categorize(ev)
-	o.Set("event.kind", "alert")
-	o.Set("event.id", a.ID())
-	o.Set("event.category", cat.category)
-	o.Set("event.type", cat.types)
-	o.Set("event.action", cat.action)
+	o.SetString("event.kind", "alert")
+	if idBuf == nil {
+		var buf [160]byte
+		idBuf = buf[:0]
+	}
+	o.SetString("event.id", a.id(idBuf))
+	o.SetStrings("event.category", cat.category)
+	o.SetStrings("event.type", cat.types)
+	o.SetString("event.action", cat.action)
 	if ev.Channel != "" || ev.EventID != 0 {
-		o.Set("event.code", strconv.Itoa(int(ev.EventID)))
+		o.SetString("event.code", strconv.Itoa(int(ev.EventID)))
 	}
-	o.Set("event.provider", ev.Provider)
-	o.Set("event.module", "edr")
-	o.Set("event.dataset", "edr.alerts")
+	o.SetString("event.provider", ev.Provider)
+	o.SetString("event.module", "edr")
+	o.SetString("event.dataset", "edr.alerts")
 	if ev.Seq != 0 {
-		o.Set("event.sequence", int64(ev.Seq))
+		o.SetInt("event.sequence", int64(ev.Seq))
 	}
-	o.Set("event.severity", int64(a.Severity))
-	o.Set("event.risk_score", float64(a.Severity))
-	o.Set("event.risk_score_norm", float64(a.Severity))
+	o.SetInt("event.severity", int64(a.Severity))
+	o.SetFloat("event.risk_score", float64(a.Severity))
+	o.SetFloat("event.risk_score_norm", float64(a.Severity))
 }
 
 func (a *Alert) setRule(o *ecs.Object) {
 	r := a.Hit.Rule
-	o.Set("rule.id", r.ID)
+	o.SetString("rule.id", r.ID)
 	if r.Engine == EngineSigma && looksLikeUUID(r.ID) {
-		o.Set("rule.uuid", r.ID)
+		o.SetString("rule.uuid", r.ID)
 	}
-	o.Set("rule.name", r.Name)
-	o.Set("rule.description", r.Description)
+	o.SetString("rule.name", r.Name)
+	o.SetString("rule.description", r.Description)
 	if len(r.References) > 0 {
-		o.Set("rule.reference", r.References[0])
+		o.SetString("rule.reference", r.References[0])
 	}
-	o.Set("rule.author", r.Authors)
-	o.Set("rule.license", r.License)
-	o.Set("rule.ruleset", r.Ruleset)
-	o.Set("rule.version", r.Version)
-	o.Set("rule.category", r.Category)
+	o.SetStrings("rule.author", r.Authors)
+	o.SetString("rule.license", r.License)
+	o.SetString("rule.ruleset", r.Ruleset)
+	o.SetString("rule.version", r.Version)
+	o.SetString("rule.category", r.Category)
 	t := &r.threat
 	if t.any() {
-		o.Set("threat.framework", "MITRE ATT&CK")
+		o.SetString("threat.framework", "MITRE ATT&CK")
 	}
-	o.Set("threat.tactic.id", t.tacticIDs)
-	o.Set("threat.tactic.name", t.tacticNames)
-	o.Set("threat.tactic.reference", t.tacticRefs)
-	o.Set("threat.technique.id", t.techIDs)
-	o.Set("threat.technique.reference", t.techRefs)
-	o.Set("threat.technique.subtechnique.id", t.subIDs)
-	o.Set("threat.technique.subtechnique.reference", t.subRefs)
-	o.Set("threat.group.id", t.groups)
-	o.Set("threat.software.id", t.software)
-	o.Set("vulnerability.id", t.cves)
+	o.SetStrings("threat.tactic.id", t.tacticIDs)
+	o.SetStrings("threat.tactic.name", t.tacticNames)
+	o.SetStrings("threat.tactic.reference", t.tacticRefs)
+	o.SetStrings("threat.technique.id", t.techIDs)
+	o.SetStrings("threat.technique.reference", t.techRefs)
+	o.SetStrings("threat.technique.subtechnique.id", t.subIDs)
+	o.SetStrings("threat.technique.subtechnique.reference", t.subRefs)
+	o.SetStrings("threat.group.id", t.groups)
+	o.SetStrings("threat.software.id", t.software)
+	o.SetStrings("vulnerability.id", t.cves)
 	if in := a.Hit.Indicator; in != nil {
-		o.Set("threat.enrichments", []*ecs.Object{indicatorObject(in)})
+		o.SetObjects("threat.enrichments", []*ecs.Object{indicatorObject(o.New(), in)})
 	}
-	o.Set("tags", r.Tags)
+	o.SetStrings("tags", r.Tags)
 }
 
-func indicatorObject(in *Indicator) *ecs.Object {
-	e := &ecs.Object{}
-	e.Set("indicator.type", in.Type)
-	e.Set("indicator.description", in.Comment)
-	e.Set("indicator.provider", "edr")
-	e.Set("indicator.reference", in.Source)
-	e.Set("matched.atomic", in.Atomic)
-	e.Set("matched.field", in.Field)
-	e.Set("matched.type", "indicator_match_rule")
-	e.Set("matched.id", in.Value)
+func indicatorObject(e *ecs.Object, in *Indicator) *ecs.Object {
+	e.SetString("indicator.type", in.Type)
+	e.SetString("indicator.description", in.Comment)
+	e.SetString("indicator.provider", "edr")
+	e.SetString("indicator.reference", in.Source)
+	e.SetString("matched.atomic", in.Atomic)
+	e.SetString("matched.field", in.Field)
+	e.SetString("matched.type", "indicator_match_rule")
+	e.SetString("matched.id", in.Value)
 	return e
 }
 
@@ -219,47 +270,47 @@ func (a *Alert) setSigma(o *ecs.Object) {
 	if r.Engine != EngineSigma {
 		return
 	}
-	o.Set("sigma.level", r.Level)
-	o.Set("sigma.status", r.Status)
-	o.Set("sigma.logsource.product", r.Product)
-	o.Set("sigma.logsource.category", r.Category)
-	o.Set("sigma.logsource.service", r.Service)
-	o.Set("sigma.falsepositives", r.FalsePositives)
-	o.Set("sigma.references", r.References)
+	o.SetString("sigma.level", r.Level)
+	o.SetString("sigma.status", r.Status)
+	o.SetString("sigma.logsource.product", r.Product)
+	o.SetString("sigma.logsource.category", r.Category)
+	o.SetString("sigma.logsource.service", r.Service)
+	o.SetStrings("sigma.falsepositives", r.FalsePositives)
+	o.SetStrings("sigma.references", r.References)
 	if a.Hit.Correlation {
-		o.Set("sigma.correlation.type", r.Correlation)
+		o.SetString("sigma.correlation.type", r.Correlation)
 		if a.Hit.Group != "" {
-			o.Set("sigma.correlation.group", strings.Split(a.Hit.Group, "\x1f"))
+			o.SetStrings("sigma.correlation.group", strings.Split(a.Hit.Group, "\x1f"))
 		}
-		o.Set("sigma.correlation.count", a.Hit.Count)
+		o.SetInt("sigma.correlation.count", int64(a.Hit.Count))
 	}
 	if a.MatchDebug == MatchDebugOff {
 		return
 	}
-	o.Set("sigma.match.condition", r.Condition)
+	o.SetString("sigma.match.condition", r.Condition)
 	var items []*ecs.Object
 	for i, f := range a.Hit.Fields {
 		if i == maxMatchFields {
-			o.Set("sigma.match.truncated", true)
+			o.SetBool("sigma.match.truncated", true)
 			break
 		}
-		m := &ecs.Object{}
-		m.Set("selection", f.Selection)
-		m.Set("field", f.Field)
-		m.Set("modifier", f.Modifier)
-		m.Set("pattern", truncate(f.Pattern, maxMatchValue))
+		m := o.New()
+		m.SetString("selection", f.Selection)
+		m.SetString("field", f.Field)
+		m.SetString("modifier", f.Modifier)
+		m.SetString("pattern", truncate(f.Pattern, maxMatchValue))
 		if f.Absent {
-			m.Set("absent", true)
+			m.SetBool("absent", true)
 		}
 		if f.Negative {
-			m.Set("negative", true)
+			m.SetBool("negative", true)
 		}
 		if a.MatchDebug == MatchDebugFull {
-			m.Set("value", truncate(f.Value, maxMatchValue))
+			m.SetString("value", truncate(f.Value, maxMatchValue))
 		}
 		items = append(items, m)
 	}
-	o.Set("sigma.match.fields", items)
+	o.SetObjects("sigma.match.fields", items)
 }
 
 // Caps on match details (as the seed's match_debug): field matches, value
@@ -285,60 +336,59 @@ func truncate(s string, n int) string {
 
 func (a *Alert) setEDR(o *ecs.Object) {
 	ev := a.Event
-	o.Set("edr.engine", a.Hit.Rule.Engine)
-	o.Set("edr.replayed", a.Replayed)
-	o.Set("edr.event.time", time.Unix(0, ev.Time).UTC().Format(time.RFC3339Nano))
-	o.Set("edr.event.host", ev.Host)
-	o.Set("edr.event.source", ev.Source.String())
+	o.SetString("edr.engine", a.Hit.Rule.Engine)
+	o.SetBool("edr.replayed", a.Replayed)
+	o.SetString("edr.event.time", time.Unix(0, ev.Time).UTC().Format(time.RFC3339Nano))
+	o.SetString("edr.event.host", ev.Host)
+	o.SetString("edr.event.source", ev.Source.String())
 	if ev.Seq != 0 {
-		o.Set("edr.event.seq", int64(ev.Seq))
+		o.SetInt("edr.event.seq", int64(ev.Seq))
 	}
 	var anc []*ecs.Object
 	for _, p := range a.Ancestors {
-		anc = append(anc, processObject(p))
+		anc = append(anc, processObject(o.New(), p))
 	}
-	o.Set("edr.process.ancestors", anc)
+	o.SetObjects("edr.process.ancestors", anc)
 	if a.Target != nil {
-		t := processObject(a.Target)
+		t := processObject(o.New(), a.Target)
 		if a.TargetPar != nil {
-			t.Set("parent", processObject(a.TargetPar))
+			t.SetObject("parent", processObject(o.New(), a.TargetPar))
 		}
-		o.Set("edr.target.process", t)
+		o.SetObject("edr.target.process", t)
 	}
 	if y := a.Hit.YARA; y != nil {
-		o.Set("edr.yara.rule", a.Hit.Rule.Name)
-		o.Set("edr.yara.namespace", y.Namespace)
-		o.Set("edr.yara.tags", y.Tags)
-		o.Set("edr.yara.file", y.File)
-		o.Set("edr.yara.sha256", y.SHA256)
+		o.SetString("edr.yara.rule", a.Hit.Rule.Name)
+		o.SetString("edr.yara.namespace", y.Namespace)
+		o.SetStrings("edr.yara.tags", y.Tags)
+		o.SetString("edr.yara.file", y.File)
+		o.SetString("edr.yara.sha256", y.SHA256)
 		if a.MatchDebug == MatchDebugFull {
 			var strs []*ecs.Object
 			for i, s := range y.Strings {
 				if i == maxYARAStrings {
-					o.Set("edr.yara.strings_truncated", true)
+					o.SetBool("edr.yara.strings_truncated", true)
 					break
 				}
-				so := &ecs.Object{}
-				so.Set("identifier", s.Identifier)
+				so := o.New()
+				so.SetString("identifier", s.Identifier)
 				so.Set("offset", s.Offset)
-				so.Set("data", truncate(string(s.Data), maxYARASnippet))
+				so.SetString("data", truncate(string(s.Data), maxYARASnippet))
 				strs = append(strs, so)
 			}
-			o.Set("edr.yara.strings", strs)
+			o.SetObjects("edr.yara.strings", strs)
 		}
 	}
 }
 
 // processObject is the edr.* rendering of a table process.
-func processObject(p *Process) *ecs.Object {
-	o := &ecs.Object{}
-	o.Set("entity_id", p.GUID)
+func processObject(o *ecs.Object, p *Process) *ecs.Object {
+	o.SetString("entity_id", p.GUID)
 	if n, ok := parsePID(p.PID); ok {
-		o.Set("pid", n)
+		o.SetInt("pid", n)
 	}
-	o.Set("executable", p.Image)
-	o.Set("command_line", p.CommandLine)
-	o.Set("user", p.User)
+	o.SetString("executable", p.Image)
+	o.SetString("command_line", p.CommandLine)
+	o.SetString("user", p.User)
 	return o
 }
 

@@ -6,14 +6,21 @@ package detect
 // quote give n backslashes and toggle quoting, 2n+1 give n and a literal
 // quote, other backslashes are literal, and "" inside quotes is a literal
 // quote.
-func SplitCommandLine(s string) []string {
-	var args []string
+func SplitCommandLine(s string) []string { return appendCommandLineArgs(nil, s) }
+
+// appendCommandLineArgs appends the arguments of s to args. An argument
+// without quotes is a substring of s (no allocation).
+func appendCommandLineArgs(args []string, s string) []string { return splitArgs(args, s, true) }
+
+// splitArgs splits s; fast takes arguments without quotes as written (the
+// slow path gives the same result, built byte by byte: tests compare them).
+func splitArgs(args []string, s string, fast bool) []string {
 	i := 0
 	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
 		i++
 	}
 	if i == len(s) {
-		return nil
+		return args
 	}
 	// Program name.
 	if s[i] == '"' {
@@ -37,6 +44,16 @@ func SplitCommandLine(s string) []string {
 		}
 		if i >= len(s) {
 			return args
+		}
+		j := i
+		for j < len(s) && s[j] != ' ' && s[j] != '\t' && s[j] != '"' {
+			j++
+		}
+		if fast && (j == len(s) || s[j] != '"') {
+			// No quote: backslashes are literal, the argument is as written.
+			args = append(args, s[i:j])
+			i = j
+			continue
 		}
 		var arg []byte
 		inQuote := false

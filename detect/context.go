@@ -13,7 +13,7 @@ import (
 func (a *Alert) setContext(m *mapper) {
 	if p := a.Proc; p != nil {
 		m.fillProcess("process", procFields{p.GUID, p.PID, p.Image, p.CommandLine, p.Start})
-		m.setIfAbsent("process.working_directory", p.CurrentDirectory)
+		m.setIfAbsent("process", "working_directory", p.CurrentDirectory)
 		if !m.o.Has("process.pe") {
 			m.setPE("process.pe", p.OriginalFileName, p.Company, p.Description, p.FileVersion, p.Product)
 		}
@@ -35,7 +35,7 @@ func (a *Alert) setContext(m *mapper) {
 		m.setParentUser(p.ParentUser)
 	}
 	if a.DestName != "" && m.ev.Has(event.FDestinationIp) && !m.o.Has("destination.domain") {
-		m.o.Set("destination.domain", a.DestName)
+		m.o.SetString("destination.domain", a.DestName)
 		m.hosts = appendUnique(m.hosts, a.DestName)
 	}
 }
@@ -47,26 +47,33 @@ type procFields struct {
 
 // fillProcess sets the <p>.* identity fields the event did not set.
 func (m *mapper) fillProcess(p string, f procFields) {
-	m.setIfAbsent(p+".entity_id", f.guid)
-	if !m.o.Has(p + ".pid") {
-		m.setPID(p+".pid", f.pid)
+	m.setIfAbsent(p, "entity_id", f.guid)
+	if !m.has(p, "pid") {
+		m.setPID(p, f.pid)
 	}
-	if !m.o.Has(p + ".executable") {
+	if !m.has(p, "executable") {
 		m.setExecutable(p, f.image)
 	}
-	if !m.o.Has(p + ".command_line") {
+	if !m.has(p, "command_line") {
 		m.setCommandLine(p, f.commandLine)
 	}
-	if f.start != 0 {
-		m.setIfAbsent(p+".start", formatTimestamp(f.start))
+	if f.start != 0 && !m.has(p, "start") {
+		m.setIfAbsent(p, "start", formatTimestamp(f.start))
 	}
 }
 
-func (m *mapper) setIfAbsent(path, v string) {
-	if v == "" || v == "-" || m.o.Has(path) {
+// has reports whether <p>.<key> is set.
+func (m *mapper) has(p, key string) bool {
+	c := m.o.Child(p)
+	return c != nil && c.Has(key)
+}
+
+// setIfAbsent sets <p>.<key> unless it is set or v is empty or "-".
+func (m *mapper) setIfAbsent(p, key, v string) {
+	if v == "" || v == "-" || m.has(p, key) {
 		return
 	}
-	m.o.Set(path, v)
+	m.o.Obj(p).SetString(key, v)
 }
 
 // setParentUser sets process.parent.user.name (the account name without
@@ -78,5 +85,5 @@ func (m *mapper) setParentUser(u string) {
 	if _, name, ok := strings.Cut(u, `\`); ok && !strings.Contains(name, `\`) {
 		u = name
 	}
-	m.o.Set("process.parent.user.name", u)
+	m.o.SetString("process.parent.user.name", u)
 }

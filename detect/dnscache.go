@@ -52,16 +52,15 @@ func (c *DNSCache) Observe(ev *event.Event) {
 	if name == "" {
 		return
 	}
-	ips := ParseQueryResults(ev.Value(event.FQueryResults))
-	if len(ips) == 0 {
-		return
-	}
-	// Own copies: the event's strings may point into large shared buffers
-	// that a cached entry would keep alive.
-	host, name := strings.Clone(ev.Host), strings.Clone(name)
-	for _, ip := range ips {
+	var host string
+	eachQueryResult(ev.Value(event.FQueryResults), func(ip netip.Addr) {
+		if host == "" {
+			// Own copies: the event's strings may point into large shared
+			// buffers that a cached entry would keep alive.
+			host, name = strings.Clone(ev.Host), strings.Clone(name)
+		}
 		c.entries.Put(dnsKey{host, ip}, dnsEntry{name, ev.Time})
-	}
+	})
 }
 
 // Lookup returns the last name resolved to ip on host, if the answer is not
@@ -83,14 +82,22 @@ func (c *DNSCache) Lookup(host, ip string, at int64) string {
 // unmapped, non-address records skipped.
 func ParseQueryResults(s string) []netip.Addr {
 	var out []netip.Addr
-	for _, part := range strings.Split(s, ";") {
+	eachQueryResult(s, func(a netip.Addr) { out = append(out, a) })
+	return out
+}
+
+// eachQueryResult calls fn with each address of a QueryResults value, in
+// order, without allocating.
+func eachQueryResult(s string, fn func(netip.Addr)) {
+	for s != "" {
+		var part string
+		part, s, _ = strings.Cut(s, ";")
 		part = strings.TrimSpace(part)
 		if part == "" || strings.HasPrefix(part, "type:") {
 			continue
 		}
 		if a, err := netip.ParseAddr(part); err == nil {
-			out = append(out, a.Unmap())
+			fn(a.Unmap())
 		}
 	}
-	return out
 }

@@ -128,6 +128,14 @@ type mapper struct {
 	ev *event.Event
 	// related.* collected while mapping, in first-seen order
 	users, ips, hashes, hosts []string
+	scratch                   *encodeScratch // nil: allocate
+}
+
+// encodeScratch is storage an AlertEncoder reuses from alert to alert.
+type encodeScratch struct {
+	users, ips, hashes, hosts []string
+	args                      []string
+	id                        [160]byte
 }
 
 func (m *mapper) val(id event.FieldID) string {
@@ -211,9 +219,9 @@ func (m *mapper) host() {
 	if h == "" {
 		h = m.val(event.FComputer)
 	}
-	m.o.Set("host.name", strings.ToLower(h))
-	m.o.Set("host.os.type", "windows")
-	m.o.Set("host.os.family", "windows")
+	m.o.SetString("host.name", strings.ToLower(h))
+	m.o.SetString("host.os.type", "windows")
+	m.o.SetString("host.os.family", "windows")
 }
 
 // process maps the acting process: for EIDs 8 and 10 the source process
@@ -226,46 +234,51 @@ func (m *mapper) process() {
 		if guid == "" {
 			guid = m.val(fSourceProcessGUID)
 		}
-		m.o.Set("process.entity_id", guid)
-		m.setPID("process.pid", m.val(fSourceProcessId))
+		m.o.SetString("process.entity_id", guid)
+		m.setPID("process", m.val(fSourceProcessId))
 		m.setExecutable("process", m.val(event.FSourceImage))
 		if tid, ok := parsePID(m.val(fSourceThreadId)); ok {
-			m.o.Set("process.thread.id", tid)
+			m.o.SetInt("process.thread.id", tid)
 		}
 		return
 	case ev.Channel == event.ChannelSecurity && ev.EventID == 4688:
-		m.setPID("process.pid", m.val(fNewProcessId))
+		m.setPID("process", m.val(fNewProcessId))
 		m.setExecutable("process", m.val(fNewProcessName))
 		m.setCommandLine("process", m.val(event.FCommandLine))
-		m.setPID("process.parent.pid", m.val(fProcessIdSec))
+		m.setPID("process.parent", m.val(fProcessIdSec))
 		m.setExecutable("process.parent", m.val(fParentProcName))
 		return
 	case ev.Channel == event.ChannelSecurity:
-		m.setPID("process.pid", m.val(fProcessIdSec))
+		m.setPID("process", m.val(fProcessIdSec))
 		m.setExecutable("process", m.val(fProcessName))
 		return
 	}
-	m.o.Set("process.entity_id", m.val(event.FProcessGuid))
-	m.setPID("process.pid", m.val(event.FProcessId))
+	m.o.SetString("process.entity_id", m.val(event.FProcessGuid))
+	m.setPID("process", m.val(event.FProcessId))
 	m.setExecutable("process", m.val(event.FImage))
 	m.setCommandLine("process", m.val(event.FCommandLine))
-	m.o.Set("process.working_directory", m.val(event.FCurrentDirectory))
+	m.o.SetString("process.working_directory", m.val(event.FCurrentDirectory))
 	if !m.sysmon(6, 7) {
 		m.setPE("process.pe", m.val(event.FOriginalFileName), m.val(fCompany), m.val(fDescription), m.val(fFileVersion), m.val(fProduct))
 	}
 	if m.sysmon(1, 23, 24, 25) {
 		m.setHashes("process", m.val(event.FHashes))
 	}
-	m.o.Set("process.parent.entity_id", m.val(event.FParentProcessGuid))
-	m.setPID("process.parent.pid", m.val(event.FParentProcessId))
+	m.o.SetString("process.parent.entity_id", m.val(event.FParentProcessGuid))
+	m.setPID("process.parent", m.val(event.FParentProcessId))
 	m.setExecutable("process.parent", m.val(event.FParentImage))
 	m.setCommandLine("process.parent", m.val(event.FParentCommandLine))
 	m.setParentUser(m.val(event.FParentUser))
 }
 
-func (m *mapper) setPID(path, v string) {
+// The setters below take the object path p and a constant key rather than
+// a concatenated path (which would allocate), and create p only when they
+// set something, where a dotted Set would have created it.
+
+// setPID sets <p>.pid.
+func (m *mapper) setPID(p, v string) {
 	if n, ok := parsePID(v); ok {
-		m.o.Set(path, n)
+		m.o.Obj(p).SetInt("pid", n)
 	}
 }
 
@@ -274,28 +287,47 @@ func (m *mapper) setExecutable(p, path string) {
 	if path == "" {
 		return
 	}
-	m.o.Set(p+".executable", path)
-	m.o.Set(p+".name", baseName(path))
+	o := m.o.Obj(p)
+	o.SetString("executable", path)
+	o.SetString("name", baseName(path))
 }
 
 func (m *mapper) setCommandLine(p, cl string) {
 	if cl == "" {
 		return
 	}
-	m.o.Set(p+".command_line", cl)
-	args := SplitCommandLine(cl)
-	m.o.Set(p+".args", args)
+	o := m.o.Obj(p)
+	o.SetString("command_line", cl)
+	args := m.splitArgs(cl)
+	o.SetStrings("args", args)
 	if len(args) > 0 {
-		m.o.Set(p+".args_count", len(args))
+		o.SetInt("args_count", int64(len(args)))
 	}
 }
 
+// splitArgs splits a command line into storage reused from alert to alert
+// (AlertEncoder); the slices stay valid until the document is reset.
+func (m *mapper) splitArgs(cl string) []string {
+	if m.scratch == nil {
+		return SplitCommandLine(cl)
+	}
+	buf := m.scratch.args
+	n := len(buf)
+	buf = appendCommandLineArgs(buf, cl)
+	m.scratch.args = buf
+	return buf[n:len(buf):len(buf)]
+}
+
 func (m *mapper) setPE(p, original, company, description, fileVersion, product string) {
-	m.o.Set(p+".original_file_name", original)
-	m.o.Set(p+".company", company)
-	m.o.Set(p+".description", description)
-	m.o.Set(p+".file_version", fileVersion)
-	m.o.Set(p+".product", product)
+	if original == "" && company == "" && description == "" && fileVersion == "" && product == "" {
+		return
+	}
+	o := m.o.Obj(p)
+	o.SetString("original_file_name", original)
+	o.SetString("company", company)
+	o.SetString("description", description)
+	o.SetString("file_version", fileVersion)
+	o.SetString("product", product)
 }
 
 // setHashes maps a Sysmon Hashes value to <p>.hash.* and <p>.pe.imphash,
@@ -304,24 +336,28 @@ func (m *mapper) setHashes(p, hashes string) {
 	if hashes == "" {
 		return
 	}
-	for _, part := range strings.Split(hashes, ",") {
+	for rest := hashes; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		alg, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		if !ok || v == "" || strings.Trim(v, "0") == "" {
 			continue
 		}
-		v = strings.ToLower(v)
-		switch strings.ToUpper(alg) {
-		case "MD5":
-			m.o.Set(p+".hash.md5", v)
-		case "SHA1":
-			m.o.Set(p+".hash.sha1", v)
-		case "SHA256":
-			m.o.Set(p+".hash.sha256", v)
-		case "IMPHASH":
-			m.o.Set(p+".pe.imphash", v)
+		var key string
+		switch {
+		case strings.EqualFold(alg, "MD5"):
+			key = "hash.md5"
+		case strings.EqualFold(alg, "SHA1"):
+			key = "hash.sha1"
+		case strings.EqualFold(alg, "SHA256"):
+			key = "hash.sha256"
+		case strings.EqualFold(alg, "IMPHASH"):
+			key = "pe.imphash"
 		default:
 			continue
 		}
+		v = strings.ToLower(v)
+		m.o.Obj(p).SetString(key, v)
 		m.hashes = appendUnique(m.hashes, v)
 	}
 }
@@ -335,26 +371,26 @@ func (m *mapper) user() {
 	if user != "" {
 		m.setUser("user", user)
 	} else if ev.Channel == event.ChannelSecurity {
-		m.o.Set("user.name", m.val(fSubjectUserName))
-		m.o.Set("user.domain", m.val(fSubjectDomain))
-		m.o.Set("user.id", m.val(fSubjectUserSid))
+		m.o.SetString("user.name", m.val(fSubjectUserName))
+		m.o.SetString("user.domain", m.val(fSubjectDomain))
+		m.o.SetString("user.id", m.val(fSubjectUserSid))
 		m.users = appendNonEmpty(m.users, m.val(fSubjectUserName))
 	}
 	if ev.Channel == event.ChannelSecurity {
-		m.o.Set("user.target.name", m.val(fTargetUserName))
-		m.o.Set("user.target.domain", m.val(fTargetDomain))
+		m.o.SetString("user.target.name", m.val(fTargetUserName))
+		m.o.SetString("user.target.domain", m.val(fTargetDomain))
 		sid := m.val(fTargetUserSid)
 		if sid == "" {
 			sid = m.val(fTargetSid)
 		}
-		m.o.Set("user.target.id", sid)
+		m.o.SetString("user.target.id", sid)
 		m.users = appendNonEmpty(m.users, m.val(fTargetUserName))
 		if ip := m.val(fIpAddress); validIP(ip) {
-			m.o.Set("source.ip", ip)
+			m.o.SetString("source.ip", ip)
 			m.ips = appendUnique(m.ips, ip)
 			m.setPort("source.port", m.val(fIpPort))
 		}
-		m.o.Set("source.domain", m.val(fWorkstationName))
+		m.o.SetString("source.domain", m.val(fWorkstationName))
 	}
 }
 
@@ -364,8 +400,11 @@ func (m *mapper) setUser(p, user string) {
 	if !ok || strings.Contains(name, `\`) {
 		domain, name = "", user
 	}
-	m.o.Set(p+".name", name)
-	m.o.Set(p+".domain", domain)
+	if name != "" || domain != "" {
+		o := m.o.Obj(p)
+		o.SetString("name", name)
+		o.SetString("domain", domain)
+	}
 	m.users = appendUnique(m.users, name)
 }
 
@@ -376,7 +415,7 @@ func (m *mapper) file() {
 		m.setFilePath(m.val(event.FTargetFilename))
 		if t := m.val(fCreationUtcTime); t != "" {
 			if ns, err := event.ParseUtcTime(t); err == nil {
-				m.o.Set("file.created", formatTimestamp(ns))
+				m.o.SetString("file.created", formatTimestamp(ns))
 			}
 		}
 		if m.sysmon(15) {
@@ -392,15 +431,15 @@ func (m *mapper) file() {
 			m.setPE("file.pe", m.val(event.FOriginalFileName), m.val(fCompany), m.val(fDescription), m.val(fFileVersion), m.val(fProduct))
 		}
 		if s := m.val(fSigned); s != "" {
-			m.o.Set("file.code_signature.exists", strings.EqualFold(s, "true"))
+			m.o.SetBool("file.code_signature.exists", strings.EqualFold(s, "true"))
 		}
-		m.o.Set("file.code_signature.subject_name", m.val(fSignature))
+		m.o.SetString("file.code_signature.subject_name", m.val(fSignature))
 		if st := m.val(fSignatureStatus); st != "" {
-			m.o.Set("file.code_signature.status", st)
-			m.o.Set("file.code_signature.valid", st == "Valid")
+			m.o.SetString("file.code_signature.status", st)
+			m.o.SetBool("file.code_signature.valid", st == "Valid")
 		}
 	case m.sysmon(17, 18):
-		m.o.Set("file.name", m.val(fPipeName))
+		m.o.SetString("file.name", m.val(fPipeName))
 	case ev.Channel == event.ChannelSecurity && (ev.EventID == 4697):
 		m.setFilePath(m.val(fServiceFileName))
 	case ev.Channel == event.ChannelSystem && ev.EventID == 7045:
@@ -412,12 +451,12 @@ func (m *mapper) setFilePath(p string) {
 	if p == "" {
 		return
 	}
-	m.o.Set("file.path", p)
+	m.o.SetString("file.path", p)
 	dir, name := splitPath(p)
-	m.o.Set("file.name", name)
-	m.o.Set("file.directory", dir)
+	m.o.SetString("file.name", name)
+	m.o.SetString("file.directory", dir)
 	if i := strings.LastIndexByte(name, '.'); i > 0 && i < len(name)-1 {
-		m.o.Set("file.extension", strings.ToLower(name[i+1:]))
+		m.o.SetString("file.extension", strings.ToLower(name[i+1:]))
 	}
 }
 
@@ -439,19 +478,19 @@ func (m *mapper) registry() {
 	if path == "" {
 		return
 	}
-	m.o.Set("registry.path", path)
+	m.o.SetString("registry.path", path)
 	hive, key := registryHive(path)
-	m.o.Set("registry.hive", hive)
+	m.o.SetString("registry.hive", hive)
 	if key != "" {
-		m.o.Set("registry.key", key)
+		m.o.SetString("registry.key", key)
 		if i := strings.LastIndexByte(key, '\\'); i >= 0 {
-			m.o.Set("registry.value", key[i+1:])
+			m.o.SetString("registry.value", key[i+1:])
 		}
 	}
 	if details != "" {
 		typ, data := registryData(details)
-		m.o.Set("registry.data.type", typ)
-		m.o.Set("registry.data.strings", []string{data})
+		m.o.SetString("registry.data.type", typ)
+		m.o.SetStrings("registry.data.strings", []string{data})
 	}
 }
 
@@ -508,39 +547,39 @@ func (m *mapper) network() {
 	if !m.sysmon(3) {
 		return
 	}
-	m.o.Set("network.transport", strings.ToLower(m.val(fProtocol)))
+	m.o.SetString("network.transport", strings.ToLower(m.val(fProtocol)))
 	switch m.val(fInitiated) {
 	case "true":
-		m.o.Set("network.direction", "egress")
+		m.o.SetString("network.direction", "egress")
 	case "false":
-		m.o.Set("network.direction", "ingress")
+		m.o.SetString("network.direction", "ingress")
 	}
 	switch m.val(fSourceIsIpv6) {
 	case "true":
-		m.o.Set("network.type", "ipv6")
+		m.o.SetString("network.type", "ipv6")
 	case "false":
-		m.o.Set("network.type", "ipv4")
+		m.o.SetString("network.type", "ipv4")
 	}
-	m.o.Set("network.protocol", strings.ToLower(m.val(fDstPortName)))
+	m.o.SetString("network.protocol", strings.ToLower(m.val(fDstPortName)))
 	m.endpoint("source", m.val(event.FSourceIp), m.val(event.FSourcePort), m.val(fSourceHostname))
 	m.endpoint("destination", m.val(event.FDestinationIp), m.val(event.FDestinationPort), m.val(event.FDestinationHost))
 }
 
 func (m *mapper) endpoint(p, ip, port, host string) {
 	if validIP(ip) {
-		m.o.Set(p+".ip", ip)
+		m.o.SetString(p+".ip", ip)
 		m.ips = appendUnique(m.ips, ip)
 	}
 	m.setPort(p+".port", port)
 	if host != "" {
-		m.o.Set(p+".domain", host)
+		m.o.SetString(p+".domain", host)
 		m.hosts = appendUnique(m.hosts, host)
 	}
 }
 
 func (m *mapper) setPort(path, v string) {
 	if n, err := strconv.ParseUint(v, 10, 16); err == nil {
-		m.o.Set(path, int64(n))
+		m.o.SetInt(path, int64(n))
 	}
 }
 
@@ -558,9 +597,9 @@ func (m *mapper) dns() {
 		return
 	}
 	name := strings.TrimSuffix(m.val(event.FQueryName), ".")
-	m.o.Set("network.protocol", "dns")
-	m.o.Set("dns.type", "query")
-	m.o.Set("dns.question.name", name)
+	m.o.SetString("network.protocol", "dns")
+	m.o.SetString("dns.type", "query")
+	m.o.SetString("dns.question.name", name)
 	m.hosts = appendNonEmpty(m.hosts, name)
 	var answers []*ecs.Object
 	var resolved []string
@@ -569,31 +608,31 @@ func (m *mapper) dns() {
 		if part == "" {
 			continue
 		}
-		a := &ecs.Object{}
+		a := m.o.New()
 		if rest, ok := strings.CutPrefix(part, "type:"); ok {
 			num, data, _ := strings.Cut(strings.TrimSpace(rest), " ")
 			typ := dnsTypes[num]
 			if typ == "" {
 				typ = num
 			}
-			a.Set("type", typ)
-			a.Set("data", strings.TrimSpace(data))
+			a.SetString("type", typ)
+			a.SetString("data", strings.TrimSpace(data))
 		} else if ip, err := netip.ParseAddr(part); err == nil {
 			ip = ip.Unmap()
 			typ := "A"
 			if ip.Is6() {
 				typ = "AAAA"
 			}
-			a.Set("type", typ)
-			a.Set("data", ip.String())
+			a.SetString("type", typ)
+			a.SetString("data", ip.String())
 			resolved = appendUnique(resolved, ip.String())
 		} else {
-			a.Set("data", part)
+			a.SetString("data", part)
 		}
 		answers = append(answers, a)
 	}
-	m.o.Set("dns.answers", answers)
-	m.o.Set("dns.resolved_ip", resolved)
+	m.o.SetObjects("dns.answers", answers)
+	m.o.SetStrings("dns.resolved_ip", resolved)
 	for _, ip := range resolved {
 		m.ips = appendUnique(m.ips, ip)
 	}
@@ -604,43 +643,43 @@ func (m *mapper) setWinlog() {
 	ev := m.ev
 	o := m.o
 	if len(m.users) > 0 {
-		o.Set("related.user", m.users)
+		o.SetStrings("related.user", m.users)
 	}
-	o.Set("related.ip", m.ips)
-	o.Set("related.hash", m.hashes)
-	o.Set("related.hosts", m.hosts)
-	o.Set("winlog.channel", ev.Channel)
-	o.Set("winlog.event_id", strconv.Itoa(int(ev.EventID)))
-	o.Set("winlog.provider_name", ev.Provider)
-	o.Set("winlog.provider_guid", m.val(fProviderGuid))
+	o.SetStrings("related.ip", m.ips)
+	o.SetStrings("related.hash", m.hashes)
+	o.SetStrings("related.hosts", m.hosts)
+	o.SetString("winlog.channel", ev.Channel)
+	o.SetString("winlog.event_id", strconv.Itoa(int(ev.EventID)))
+	o.SetString("winlog.provider_name", ev.Provider)
+	o.SetString("winlog.provider_guid", m.val(fProviderGuid))
 	computer := m.val(event.FComputer)
 	if computer == "" {
 		computer = ev.Host
 	}
-	o.Set("winlog.computer_name", computer)
+	o.SetString("winlog.computer_name", computer)
 	if ev.RecordID != 0 {
-		o.Set("winlog.record_id", strconv.FormatUint(ev.RecordID, 10))
+		o.SetString("winlog.record_id", strconv.FormatUint(ev.RecordID, 10))
 	}
-	o.Set("winlog.version", m.val(fEventVersion))
-	o.Set("winlog.opcode", m.val(fOpcode))
-	o.Set("winlog.process.pid", m.val(fExecPID))
-	o.Set("winlog.process.thread.id", m.val(fExecTID))
-	o.Set("winlog.user.identifier", m.val(event.FSecurityUserID))
-	o.Set("winlog.level", m.val(fLevel))
-	o.Set("winlog.task", m.val(fTask))
-	o.Set("winlog.keywords", m.val(fKeywords))
-	o.Set("winlog.activity_id", m.val(fActivityID))
-	o.Set("winlog.related_activity_id", m.val(fRelActivityID))
-	o.Set("winlog.time_created", event.FormatFileTime(ev.Time))
+	o.SetString("winlog.version", m.val(fEventVersion))
+	o.SetString("winlog.opcode", m.val(fOpcode))
+	o.SetString("winlog.process.pid", m.val(fExecPID))
+	o.SetString("winlog.process.thread.id", m.val(fExecTID))
+	o.SetString("winlog.user.identifier", m.val(event.FSecurityUserID))
+	o.SetString("winlog.level", m.val(fLevel))
+	o.SetString("winlog.task", m.val(fTask))
+	o.SetString("winlog.keywords", m.val(fKeywords))
+	o.SetString("winlog.activity_id", m.val(fActivityID))
+	o.SetString("winlog.related_activity_id", m.val(fRelActivityID))
+	o.SetString("winlog.time_created", event.FormatFileTime(ev.Time))
 	data := o.Obj("winlog.event_data")
 	ev.Range(func(id event.FieldID, v string) bool {
 		if !envelopeField[id] {
-			data.Set(id.Name(), keepEmpty(v))
+			setKeepEmpty(data, id.Name(), v)
 		}
 		return true
 	})
 	for _, kv := range ev.Extra() {
-		data.Set(kv.Key, keepEmpty(kv.Value))
+		setKeepEmpty(data, kv.Key, kv.Value)
 	}
 }
 
@@ -655,13 +694,14 @@ var envelopeField = func() map[event.FieldID]bool {
 	return m
 }()
 
-// keepEmpty keeps a present-but-empty field visible (ecs.Object omits
+// setKeepEmpty keeps a present-but-empty field visible (ecs.Object omits
 // empty strings; the original event distinguishes empty from absent).
-func keepEmpty(v string) any {
+func setKeepEmpty(o *ecs.Object, key, v string) {
 	if v == "" {
-		return ecs.Empty{}
+		o.SetEmpty(key)
+		return
 	}
-	return v
+	o.SetString(key, v)
 }
 
 func appendNonEmpty(list []string, s string) []string {

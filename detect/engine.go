@@ -9,6 +9,7 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -65,6 +66,9 @@ type Engine struct {
 	lastTime int64 // event time of the last event, for Flush
 	lastHost string
 
+	alert Alert      // reused by emit
+	anc   []*Process // storage of alert.Ancestors
+
 	stats    Stats
 	perRule  map[*Rule]uint64
 	ruleList []*Rule // first-seen order, for deterministic reporting
@@ -84,7 +88,7 @@ type Stats struct {
 	DNSEntries     int
 	DNSEvicted     uint64
 	StateEvents    uint64           // events applied to the state only (ObserveState)
-	StateRestored  int              // snapshots restored (RestoreState)
+	StateRestored  int              // non-empty snapshots restored (RestoreState)
 	StageNanos     map[string]int64 // "state", "enrich", "<matcher name>", "files", "alerts"
 }
 
@@ -269,15 +273,18 @@ func (e *Engine) emit(ev *event.Event, h *Hit) error {
 	if sev == SeverityNone {
 		sev = SeverityMedium
 	}
-	a := Alert{Event: ev, Hit: h, Severity: sev, Replayed: e.opts.Replayed, MatchDebug: e.opts.MatchDebug}
-	e.attachContext(&a)
+	// One Alert value reused: sinks do not retain it.
+	e.alert = Alert{Event: ev, Hit: h, Severity: sev, Replayed: e.opts.Replayed, MatchDebug: e.opts.MatchDebug, Ancestors: e.anc[:0]}
+	a := &e.alert
+	e.attachContext(a)
+	e.anc = a.Ancestors[:0] // keep the grown storage
 	e.stats.Alerts++
 	e.stats.AlertsBySev[sev]++
 	if _, seen := e.perRule[h.Rule]; !seen {
 		e.ruleList = append(e.ruleList, h.Rule)
 	}
 	e.perRule[h.Rule]++
-	if err := e.opts.Sink.Alert(&a); err != nil {
+	if err := e.opts.Sink.Alert(a); err != nil {
 		return fmt.Errorf("alert %q on %s event %d seq %d: %w", h.Rule.Name, ev.Host, ev.EventID, ev.Seq, err)
 	}
 	return nil
@@ -290,11 +297,13 @@ func (e *Engine) attachContext(a *Alert) {
 	a.Proc = e.procs.Find(ev.Host, guid, pid, ev.Time)
 	if a.Proc != nil {
 		a.Parent = e.procs.Parent(a.Proc)
-		seen := map[*Process]bool{a.Proc: true}
+		// The chain is short (AncestorDepth): a linear check finds cycles.
+		seen := func(p *Process) bool {
+			return p == a.Proc || p == a.Parent || slices.Contains(a.Ancestors, p)
+		}
 		for p := a.Parent; p != nil && len(a.Ancestors) < e.opts.AncestorDepth; {
-			seen[p] = true
 			p = e.procs.Parent(p)
-			if p == nil || seen[p] {
+			if p == nil || seen(p) {
 				break
 			}
 			a.Ancestors = append(a.Ancestors, p)

@@ -344,3 +344,49 @@ func TestAlertTextLine(t *testing.T) {
 	assert.Equal(t, `2023-11-14T22:13:22.000Z WS01 medium sigma "Whoami All" event=Microsoft-Windows-Sysmon/Operational/1 process="C:\Windows\System32\whoami.exe" pid=700 (replayed)`+"\n",
 		string(a.AppendText(nil)))
 }
+
+// reuseSink encodes every alert twice: with one AlertEncoder reused from
+// alert to alert (as the alert writer does) and from a fresh document.
+type reuseSink struct {
+	enc         detect.AlertEncoder
+	reused, new [][]byte
+}
+
+func (s *reuseSink) Alert(a *detect.Alert) error {
+	s.reused = append(s.reused, s.enc.AppendJSON(nil, a))
+	s.new = append(s.new, append([]byte(a.Object().String()), '\n'))
+	return nil
+}
+
+// TestAlertEncoderReuseChangesNothing: the reused encoder's storage (nested
+// objects, argument and related.* lists, id buffer) never leaks from one
+// alert into the next, over every event type of the schema.
+func TestAlertEncoderReuseChangesNothing(t *testing.T) {
+	s := &reuseSink{}
+	always := &funcMatcher{name: "sigma",
+		rules: []*detect.Rule{sigmaRule("66666666-6666-4666-8666-666666666666", "Any", "high", "attack.t1059")},
+		preds: []func(*event.Event) bool{func(*event.Event) bool { return true }},
+	}
+	iocM := &iocMatcher{rule: &detect.Rule{Engine: detect.EngineIOC, ID: "edr-ioc-ip", Name: "IOC IP match", Ruleset: "edr/ioc"}}
+	eng, err := detect.New(detect.Options{Matchers: []detect.Matcher{always, iocM}, Sink: s, MatchDebug: detect.MatchDebugFull})
+	require.NoError(t, err)
+	for _, ev := range processChain() {
+		require.NoError(t, eng.Process(ev))
+	}
+	defs := event.Defs()
+	for i := range defs { // every type, then again in reverse: big documents follow small ones and back
+		for _, d := range []event.Def{defs[i], defs[len(defs)-1-i]} {
+			ev := &event.Event{Time: t0 + int64(i)*1e6, Host: "HOST-A", Channel: d.Channel, Provider: d.Provider, EventID: d.EventID, RecordID: uint64(i + 1)}
+			for j, f := range d.Fields {
+				if (i+j)%3 != 0 { // vary which fields are present
+					ev.Set(f.ID, sampleValue(f.Type, f.ID.Name()))
+				}
+			}
+			require.NoError(t, eng.Process(ev))
+		}
+	}
+	require.Greater(t, len(s.new), 2*len(defs))
+	for i := range s.new {
+		require.Equal(t, string(s.new[i]), string(s.reused[i]), "alert %d", i)
+	}
+}

@@ -315,14 +315,14 @@ func (d *snapReader) uvarint() uint64 {
 	return v
 }
 
+// varint reads a zig-zag signed varint (binary.AppendVarint).
 func (d *snapReader) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail("truncated number")
-		return 0
+	u := d.uvarint()
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
 	}
-	d.b = d.b[n:]
-	return v
+	return x
 }
 
 func (d *snapReader) byte() byte {
@@ -436,6 +436,8 @@ func (e *Engine) RestoreState(data []byte) error {
 	}
 	e.procs.restore(s)
 	e.dns.restore(s)
-	e.stats.StateRestored++
+	if len(s.Processes) > 0 || len(s.dns) > 0 {
+		e.stats.StateRestored++
+	}
 	return nil
 }

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -96,11 +97,16 @@ func TestSplitCommandLine(t *testing.T) {
 
 func FuzzSplitCommandLine(f *testing.F) {
 	f.Add(`"C:\a b\x.exe" a\\\"b "c d"`)
+	f.Add(`x a\\b c\\\\ "d e"f\\ g`)
 	f.Fuzz(func(t *testing.T, s string) {
-		for _, a := range SplitCommandLine(s) {
+		got := SplitCommandLine(s)
+		for _, a := range got {
 			if len(a) > len(s) {
 				t.Fatalf("argument longer than the command line: %q from %q", a, s)
 			}
+		}
+		if want := splitArgs(nil, s, false); !slices.Equal(got, want) || (got == nil) != (want == nil) {
+			t.Fatalf("%q: %q, byte by byte %q", s, got, want)
 		}
 	})
 }

@@ -12,7 +12,9 @@ import (
 )
 
 // Source delivers events in (time, host, seq) order, in batches the source
-// may reuse after fn returns.
+// may reuse after fn returns. Every slot of a batch is filled wholly (Reset
+// then set, or CopyFrom), so a consumer may exchange the batch's events
+// with its own instead of copying them (the replay pipeline does).
 type Source interface {
 	Run(fn func(batch []event.Event) error) error
 }
@@ -89,7 +91,7 @@ func (m *merged) Run(fn func([]event.Event) error) error {
 				case own = <-f.freed:
 				default:
 				}
-				own = copyBatch(own, batch)
+				own = swapBatch(own, batch)
 				select {
 				case f.ch <- own:
 					return nil
@@ -113,19 +115,6 @@ func (m *merged) Run(fn func([]event.Event) error) error {
 	return nil
 }
 
-// copyBatch copies batch into dst's storage (events deep-copied, since the
-// source reuses its batch).
-func copyBatch(dst, batch []event.Event) []event.Event {
-	if cap(dst) < len(batch) {
-		dst = append(dst[:cap(dst)], make([]event.Event, len(batch)-cap(dst))...)
-	}
-	dst = dst[:len(batch)]
-	for i := range batch {
-		dst[i].CopyFrom(&batch[i])
-	}
-	return dst
-}
-
 func (m *merged) merge(feeds []*feed, fn func([]event.Event) error) error {
 	h := &feedHeap{}
 	for _, f := range feeds {
@@ -142,7 +131,9 @@ func (m *merged) merge(feeds []*feed, fn func([]event.Event) error) error {
 		} else {
 			out = append(out, event.Event{})
 		}
-		out[len(out)-1].CopyFrom(f.head())
+		// Exchange, not copy: the feed's slot gets storage it will
+		// overwrite when the batch comes back to it.
+		out[len(out)-1], f.cur[f.pos] = f.cur[f.pos], out[len(out)-1]
 		f.pos++
 		if f.pos == len(f.cur) && !f.next() {
 			heap.Pop(h)

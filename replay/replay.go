@@ -66,7 +66,7 @@ func Run(src Source, opts Options) (*Summary, error) {
 		warnings, runErr = opts.Start.restore(eng)
 	}
 	if runErr == nil {
-		runErr = src.Run(eng.ProcessBatch)
+		runErr = pipelined(src).Run(eng.ProcessBatch)
 	}
 	if runErr == nil {
 		runErr = eng.Flush()

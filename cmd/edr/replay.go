@@ -25,7 +25,9 @@ func init() {
 		Description: "Reads the recordings in (time, host, seq) order, runs Sigma, IOC and YARA (on process images kept in\n" +
 			"the recordings' artifact stores) and writes one ECS alert per line. The output is byte-identical run to\n" +
 			"run and for any --parallel. Rules default to the config's paths, else rules/ beside the working\n" +
-			"directory, else the rules built into edr.\n" +
+			"directory, else the rules built into edr. With --from or --host, each host starts from the process state\n" +
+			"its first selected segment recorded (edr generate and edr import write it) brought forward to --from, so\n" +
+			"alerts carry the parent, user and ancestors of processes started earlier.\n" +
 			"Exit codes: 0 done, 1 error, 2 usage, 3 --strict and a rule or segment failed.",
 		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "sigma", Usage: "Sigma rule file or directory (repeatable)"},

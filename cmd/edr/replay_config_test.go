@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/recording"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -130,7 +132,7 @@ func TestImportTakesRecordingConfig(t *testing.T) {
 	var lines []string
 	for i, ts := range []string{"2024-03-01T10:00:00Z", "2024-03-01T10:20:00Z", "2024-03-01T10:40:00Z"} {
 		lines = append(lines, `{"@timestamp":"`+ts+`","event_id":1,"log_name":"Microsoft-Windows-Sysmon/Operational","computer_name":"WS1","record_number":"`+
-			string(rune('1'+i))+`","event_data":{"Image":"C:\\x.exe"}}`)
+			string(rune('1'+i))+`","event_data":{"Image":"C:\\x.exe","ProcessGuid":"{0000000`+string(rune('1'+i))+`-0000-0000-0000-000000000000}","ProcessId":"4`+string(rune('1'+i))+`"}}`)
 	}
 	require.NoError(t, os.WriteFile(src, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
 	segments := func(rec string) int {
@@ -153,6 +155,20 @@ func TestImportTakesRecordingConfig(t *testing.T) {
 	out, code = edr(t, "import", "--no-progress", "--out", filepath.Join(dir, "c"), "--set", "recording.max_segment_age=15m", src)
 	require.Equal(t, 0, code, out)
 	assert.Equal(t, 3, segments(filepath.Join(dir, "c")), "--set beats env")
+	// Each segment starts with the processes the import has seen.
+	var procs []int
+	require.NoError(t, filepath.Walk(filepath.Join(dir, "c"), func(p string, info os.FileInfo, err error) error {
+		if err != nil || filepath.Ext(p) != ".parquet" {
+			return err
+		}
+		m, err := recording.ReadSegmentMeta(p)
+		require.NoError(t, err)
+		s, err := detect.DecodeSnapshot(m.State)
+		require.NoError(t, err)
+		procs = append(procs, len(s.Processes))
+		return nil
+	}))
+	assert.Equal(t, []int{0, 1, 2}, procs)
 	_, code = edr(t, "import", "--out", filepath.Join(dir, "d"), "--set", "recording.nosuch=1", src)
 	assert.Equal(t, 2, code)
 }

@@ -25,7 +25,7 @@ type image struct {
 	w                                                [numAct]int
 	short                                            bool // short-lived tool
 	system                                           bool // Microsoft Windows binary
-	fileClass                                        int  // index into fileClasses
+	fileClass                                        int  // index into fileClasses, -1: by account
 	cmds                                             []string
 	spawnKey                                         string    // key into spawnRules ("" = spawns nothing)
 	net                                              int       // index into catalog.groups, or netNone/netBrowser/netInternal
@@ -96,11 +96,7 @@ type fileClass struct {
 // fileClasses are fileTemplates in name order (so that indexes, and pool
 // creation order, never depend on map iteration).
 var fileClasses = func() []fileClass {
-	names := make([]string, 0, len(fileTemplates))
-	for n := range fileTemplates {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := sortedKeys(fileTemplates)
 	out := make([]fileClass, len(names))
 	for i, n := range names {
 		out[i].name = n
@@ -119,12 +115,29 @@ var fileClasses = func() []fileClass {
 }()
 
 func fileClassIndex(name string) int {
-	for i, c := range fileClasses {
-		if c.name == name {
+	return indexByName(fileClasses, func(c *fileClass) string { return c.name }, name, "file class")
+}
+
+// sortedKeys returns a map's keys in order: tables built from maps must
+// not depend on map iteration order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// indexByName is the index of the item named want (construction time
+// only: an unknown name is a bug in the tables).
+func indexByName[T any](items []T, name func(*T) string, want, what string) int {
+	for i := range items {
+		if name(&items[i]) == want {
 			return i
 		}
 	}
-	panic("synth: unknown file class " + name)
+	panic("synth: unknown " + what + " " + want)
 }
 
 var classDev, classSystem, classUser = fileClassIndex("dev"), fileClassIndex("system"), fileClassIndex("userapp")

@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -541,11 +542,35 @@ func (g *Generator) callTrace(h *host, src *proc) string {
 
 // ---- pipes ----
 
-var pipeNames = []string{`\lsass`, `\srvsvc`, `\wkssvc`, `\ntsvcs`, `\spoolss`, `\InitShutdown`, `\eventlog`, `\atsvc`,
-	`\Winsock2\CatalogChangeListener-2c8-0`, `\Ctx_WinStation_API_service`, `\SearchTextHarvester`, `\MsFteWds`}
+// pipeServers are well-known RPC pipes and the processes that create them;
+// any process may connect to them.
+var pipeServers = []struct{ name, server string }{
+	{`\lsass`, "lsass.exe"}, {`\srvsvc`, "svchost.exe"}, {`\wkssvc`, "svchost.exe"}, {`\ntsvcs`, "services.exe"},
+	{`\spoolss`, "spoolsv.exe"}, {`\InitShutdown`, "wininit.exe"}, {`\eventlog`, "svchost.exe"}, {`\atsvc`, "svchost.exe"},
+	{`\Ctx_WinStation_API_service`, "svchost.exe"}, {`\SearchTextHarvester`, "searchindexer.exe"}, {`\MsFteWds`, "searchindexer.exe"},
+}
+
+// fileTimeEpoch is 1970-01-01 in Windows FILETIME ticks.
+const fileTimeEpoch = 116_444_736_000_000_000
 
 func (g *Generator) pipe(h *host, e *event.Event, id uint16) {
 	p := h.actor(actDLL)
+	var name string
+	switch base := p.img.base; {
+	case base == "chrome.exe" || base == "msedge.exe" || base == "code.exe":
+		name = `\mojo.` + p.pidS + "." + event.Itoa(uint64(h.r.intn(20000))) + "." + event.Itoa(h.r.next()>>1)
+	case base == "powershell.exe":
+		name = `\PSHost.` + event.Itoa(uint64(p.born/100+fileTimeEpoch)) + "." + p.pidS + ".DefaultAppDomain.powershell"
+	case id == 18:
+		name = pipeServers[h.r.intn(len(pipeServers))].name
+	default: // created by its server, or Winsock's catalog listener any process creates
+		ps := pipeServers[h.r.intn(len(pipeServers))]
+		if srv := h.find(ps.server); srv != nil && h.r.chance(1, 2) {
+			p, name = srv, ps.name
+		} else {
+			name = `\Winsock2\CatalogChangeListener-` + strconv.FormatUint(uint64(p.pid), 16) + "-0"
+		}
+	}
 	g.sysmon(e, h, id)
 	if id == 17 {
 		e.Set(fEventType, "CreatePipe")
@@ -554,15 +579,6 @@ func (g *Generator) pipe(h *host, e *event.Event, id uint16) {
 	}
 	e.Set(fProcessGuid, p.guid)
 	e.Set(fProcessId, p.pidS)
-	var name string
-	switch base := p.img.base; {
-	case base == "chrome.exe" || base == "msedge.exe" || base == "code.exe":
-		name = `\mojo.` + p.pidS + "." + event.Itoa(uint64(h.r.intn(20000))) + "." + event.Itoa(h.r.next()>>1)
-	case base == "powershell.exe":
-		name = `\PSHost.` + event.Itoa(uint64(g.start/100)) + "." + p.pidS + ".DefaultAppDomain.powershell"
-	default:
-		name = pipeNames[h.r.intn(len(pipeNames))]
-	}
 	e.Set(fPipeName, name)
 	e.Set(fImage, p.path)
 	e.Set(fUser, p.acct.name)

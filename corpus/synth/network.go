@@ -2,7 +2,6 @@ package synth
 
 import (
 	"net/netip"
-	"sort"
 	"strings"
 
 	"github.com/edr-lab/edr/event"
@@ -154,12 +153,7 @@ func (c *catalog) buildDomains(r *rng) {
 		add(expandSimple(cdnPatterns[i].tpl, r), cdnPatterns[i].owner, groups, false)
 	}
 	c.domPick = newAlias(zipfWeights(len(c.domains)))
-	names := make([]string, 0, len(byGroup))
-	for n := range byGroup {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range sortedKeys(byGroup) {
 		c.groups = append(c.groups, netGroup{name: n, doms: byGroup[n]})
 	}
 }
@@ -174,12 +168,7 @@ func (c *catalog) netGroupIndex(name string) int {
 	case "internal":
 		return netInternal
 	}
-	for i, g := range c.groups {
-		if g.name == name {
-			return i
-		}
-	}
-	panic("synth: unknown network group " + name)
+	return indexByName(c.groups, func(g *netGroup) string { return g.name }, name, "network group")
 }
 
 // pickDomain draws an endpoint p talks to; nil when p has none.

@@ -1,7 +1,6 @@
 package synth
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/edr-lab/edr/event"
@@ -25,11 +24,7 @@ type regClass struct {
 // regClasses are regTemplates parsed, in name order (indexes and host
 // pools never depend on map iteration).
 var regClasses = func() []regClass {
-	names := make([]string, 0, len(regTemplates))
-	for n := range regTemplates {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := sortedKeys(regTemplates)
 	out := make([]regClass, len(names))
 	for i, n := range names {
 		out[i] = regClass{name: n}
@@ -49,12 +44,7 @@ var regClasses = func() []regClass {
 }()
 
 func regClassIndex(name string) int {
-	for i, c := range regClasses {
-		if c.name == name {
-			return i
-		}
-	}
-	panic("synth: unknown registry class " + name)
+	return indexByName(regClasses, func(c *regClass) string { return c.name }, name, "registry class")
 }
 
 var regService, regUser = regClassIndex("service"), regClassIndex("user")

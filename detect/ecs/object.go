@@ -19,71 +19,253 @@ import (
 type Empty struct{}
 
 // Object is an ordered JSON object. The zero value is empty and ready to use.
+//
+// Values are stored typed (no interface boxing), and the nested objects of
+// a root come from an arena that Reset recycles: an encoder that builds one
+// document after another in the same root allocates almost nothing once it
+// has warmed up.
 type Object struct {
 	fields []field
+	arena  *arena // shared by a root and its nested objects; nil until needed
 }
 
+type valKind uint8
+
+const (
+	kString valKind = iota
+	kEmpty
+	kInt
+	kUint
+	kFloat
+	kBool
+	kStrings
+	kObject
+	kObjects
+	kNull // a value of an unsupported type
+)
+
 type field struct {
-	key string
-	val any // string, int64, uint64, float64, bool, []string, *Object, []*Object
+	key  string
+	kind valKind
+	s    string
+	n    int64 // int64, bool (0/1), uint64 (bits)
+	f    float64
+	ss   []string
+	obj  *Object
+	objs []*Object
+}
+
+// arena hands out the nested objects of a root; the root's Reset returns
+// them all.
+type arena struct {
+	root *Object
+	objs []*Object
+	used int
+}
+
+func (a *arena) get() *Object {
+	if a.used == len(a.objs) {
+		a.objs = append(a.objs, &Object{arena: a})
+	}
+	o := a.objs[a.used]
+	a.used++
+	return o
 }
 
 // Len is the number of keys at this level.
 func (o *Object) Len() int { return len(o.fields) }
 
-// Reset empties the object, keeping its storage.
-func (o *Object) Reset() { o.fields = o.fields[:0] }
+// Reset empties the object, keeping its storage. On a root object (one not
+// made by another's New, Obj or dotted Set) it also recycles every nested
+// object made through it: values from before the Reset must not be used
+// afterwards.
+func (o *Object) Reset() {
+	clear(o.fields) // drop references to strings and objects
+	o.fields = o.fields[:0]
+	if a := o.arena; a != nil && a.root == o {
+		for _, c := range a.objs[:a.used] {
+			clear(c.fields)
+			c.fields = c.fields[:0]
+		}
+		a.used = 0
+	}
+}
+
+// New returns an empty object from o's arena (recycled by the root's
+// Reset), for values such as list items that are Set into o's document.
+func (o *Object) New() *Object {
+	if o.arena == nil {
+		o.arena = &arena{root: o}
+	}
+	return o.arena.get()
+}
 
 // Set stores v at a dotted path ("process.parent.pid"), creating the nested
 // objects on the way. Setting an existing key replaces its value in place
 // (its position is kept). Supported values: string, int, int64, uint64,
-// float64, bool, []string, *Object, []*Object. Empty strings and empty
-// slices are skipped: ECS documents omit unknown values rather than carry
-// empty ones.
+// float64, bool, []string, *Object, []*Object, Empty. Empty strings and
+// empty slices are skipped: ECS documents omit unknown values rather than
+// carry empty ones.
 func (o *Object) Set(path string, v any) {
+	var f field
 	switch x := v.(type) {
 	case string:
 		if x == "" {
 			return
 		}
+		f.kind, f.s = kString, x
+	case Empty:
+		f.kind = kEmpty
 	case int:
-		v = int64(x)
+		f.kind, f.n = kInt, int64(x)
+	case int64:
+		f.kind, f.n = kInt, x
+	case uint64:
+		f.kind, f.n = kUint, int64(x)
+	case float64:
+		f.kind, f.f = kFloat, x
+	case bool:
+		f.kind = kBool
+		if x {
+			f.n = 1
+		}
 	case []string:
 		if len(x) == 0 {
 			return
 		}
+		f.kind, f.ss = kStrings, x
 	case []*Object:
 		if len(x) == 0 {
 			return
 		}
+		f.kind, f.objs = kObjects, x
 	case *Object:
 		if x == nil || x.Len() == 0 {
 			return
 		}
+		f.kind, f.obj = kObject, x
+	default:
+		f.kind = kNull
 	}
 	parent, key := o.walk(path, true)
-	parent.put(key, v)
+	f.key = key
+	parent.put(f)
+}
+
+// The typed setters are Set without the interface: a value passed to Set
+// is boxed on the heap (Set may keep a *Object), theirs are not. Empty
+// strings and slices are skipped as Set skips them.
+
+// SetString sets a string.
+func (o *Object) SetString(path, v string) {
+	if v != "" {
+		o.setField(path, field{kind: kString, s: v})
+	}
+}
+
+// SetEmpty sets a present-but-empty string ("").
+func (o *Object) SetEmpty(path string) { o.setField(path, field{kind: kEmpty}) }
+
+// SetInt sets an integer.
+func (o *Object) SetInt(path string, v int64) { o.setField(path, field{kind: kInt, n: v}) }
+
+// SetFloat sets a number.
+func (o *Object) SetFloat(path string, v float64) { o.setField(path, field{kind: kFloat, f: v}) }
+
+// SetBool sets a boolean.
+func (o *Object) SetBool(path string, v bool) {
+	f := field{kind: kBool}
+	if v {
+		f.n = 1
+	}
+	o.setField(path, f)
+}
+
+// SetStrings sets a list of strings.
+func (o *Object) SetStrings(path string, v []string) {
+	if len(v) > 0 {
+		o.setField(path, field{kind: kStrings, ss: v})
+	}
+}
+
+// SetObject sets a nested object (skipped when nil or empty).
+func (o *Object) SetObject(path string, v *Object) {
+	if v != nil && v.Len() > 0 {
+		o.setField(path, field{kind: kObject, obj: v})
+	}
+}
+
+// SetObjects sets a list of objects.
+func (o *Object) SetObjects(path string, v []*Object) {
+	if len(v) > 0 {
+		o.setField(path, field{kind: kObjects, objs: v})
+	}
+}
+
+func (o *Object) setField(path string, f field) {
+	parent, key := o.walk(path, true)
+	f.key = key
+	parent.put(f)
 }
 
 // Get returns the value at a dotted path.
 func (o *Object) Get(path string) (any, bool) {
-	parent, key := o.walk(path, false)
-	if parent == nil {
+	f := o.lookup(path)
+	if f == nil {
 		return nil, false
 	}
-	for _, f := range parent.fields {
-		if f.key == key {
-			return f.val, true
+	return f.value(), true
+}
+
+func (f *field) value() any {
+	switch f.kind {
+	case kString:
+		return f.s
+	case kEmpty:
+		return Empty{}
+	case kInt:
+		return f.n
+	case kUint:
+		return uint64(f.n)
+	case kFloat:
+		return f.f
+	case kBool:
+		return f.n != 0
+	case kStrings:
+		return f.ss
+	case kObject:
+		return f.obj
+	case kObjects:
+		return f.objs
+	}
+	return nil
+}
+
+// lookup finds the field at a dotted path.
+func (o *Object) lookup(path string) *field {
+	parent, key := o.walk(path, false)
+	if parent == nil {
+		return nil
+	}
+	for i := range parent.fields {
+		if parent.fields[i].key == key {
+			return &parent.fields[i]
 		}
 	}
-	return nil, false
+	return nil
+}
+
+// Child returns the nested object at a dotted path, nil when there is none
+// (it creates nothing).
+func (o *Object) Child(path string) *Object {
+	if f := o.lookup(path); f != nil && f.kind == kObject {
+		return f.obj
+	}
+	return nil
 }
 
 // Has reports whether a dotted path is set.
-func (o *Object) Has(path string) bool {
-	_, ok := o.Get(path)
-	return ok
-}
+func (o *Object) Has(path string) bool { return o.lookup(path) != nil }
 
 // Obj returns the nested object at a dotted path, creating it if needed.
 func (o *Object) Obj(path string) *Object {
@@ -111,33 +293,33 @@ func (o *Object) walk(path string, create bool) (*Object, string) {
 func (o *Object) child(key string, create bool) *Object {
 	for i := range o.fields {
 		if o.fields[i].key == key {
-			if c, ok := o.fields[i].val.(*Object); ok {
-				return c
+			if o.fields[i].kind == kObject {
+				return o.fields[i].obj
 			}
 			if !create {
 				return nil
 			}
-			c := &Object{}
-			o.fields[i].val = c
+			c := o.New()
+			o.fields[i] = field{key: key, kind: kObject, obj: c}
 			return c
 		}
 	}
 	if !create {
 		return nil
 	}
-	c := &Object{}
-	o.fields = append(o.fields, field{key, c})
+	c := o.New()
+	o.fields = append(o.fields, field{key: key, kind: kObject, obj: c})
 	return c
 }
 
-func (o *Object) put(key string, v any) {
+func (o *Object) put(f field) {
 	for i := range o.fields {
-		if o.fields[i].key == key {
-			o.fields[i].val = v
+		if o.fields[i].key == f.key {
+			o.fields[i] = f
 			return
 		}
 	}
-	o.fields = append(o.fields, field{key, v})
+	o.fields = append(o.fields, f)
 }
 
 // AppendJSON appends the object as compact JSON. Nested objects that ended
@@ -145,8 +327,9 @@ func (o *Object) put(key string, v any) {
 func (o *Object) AppendJSON(dst []byte) []byte {
 	dst = append(dst, '{')
 	first := true
-	for _, f := range o.fields {
-		if c, ok := f.val.(*Object); ok && c.empty() {
+	for i := range o.fields {
+		f := &o.fields[i]
+		if f.kind == kObject && f.obj.empty() {
 			continue
 		}
 		if !first {
@@ -155,7 +338,7 @@ func (o *Object) AppendJSON(dst []byte) []byte {
 		first = false
 		dst = AppendString(dst, f.key)
 		dst = append(dst, ':')
-		dst = appendValue(dst, f.val)
+		dst = f.appendValue(dst)
 	}
 	return append(dst, '}')
 }
@@ -163,8 +346,8 @@ func (o *Object) AppendJSON(dst []byte) []byte {
 // empty reports whether the object encodes to {} (no key, or only empty
 // nested objects).
 func (o *Object) empty() bool {
-	for _, f := range o.fields {
-		if c, ok := f.val.(*Object); !ok || !c.empty() {
+	for i := range o.fields {
+		if f := &o.fields[i]; f.kind != kObject || !f.obj.empty() {
 			return false
 		}
 	}
@@ -174,46 +357,45 @@ func (o *Object) empty() bool {
 // String encodes the object as JSON.
 func (o *Object) String() string { return string(o.AppendJSON(nil)) }
 
-func appendValue(dst []byte, v any) []byte {
-	switch x := v.(type) {
-	case string:
-		return AppendString(dst, x)
-	case Empty:
+func (f *field) appendValue(dst []byte) []byte {
+	switch f.kind {
+	case kString:
+		return AppendString(dst, f.s)
+	case kEmpty:
 		return append(dst, '"', '"')
-	case int64:
-		return strconv.AppendInt(dst, x, 10)
-	case uint64:
-		return strconv.AppendUint(dst, x, 10)
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
+	case kInt:
+		return strconv.AppendInt(dst, f.n, 10)
+	case kUint:
+		return strconv.AppendUint(dst, uint64(f.n), 10)
+	case kFloat:
+		if math.IsNaN(f.f) || math.IsInf(f.f, 0) {
 			return append(dst, "null"...)
 		}
-		return strconv.AppendFloat(dst, x, 'f', -1, 64)
-	case bool:
-		return strconv.AppendBool(dst, x)
-	case []string:
+		return strconv.AppendFloat(dst, f.f, 'f', -1, 64)
+	case kBool:
+		return strconv.AppendBool(dst, f.n != 0)
+	case kStrings:
 		dst = append(dst, '[')
-		for i, s := range x {
+		for i, s := range f.ss {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
 			dst = AppendString(dst, s)
 		}
 		return append(dst, ']')
-	case *Object:
-		return x.AppendJSON(dst)
-	case []*Object:
+	case kObject:
+		return f.obj.AppendJSON(dst)
+	case kObjects:
 		dst = append(dst, '[')
-		for i, c := range x {
+		for i, c := range f.objs {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
 			dst = c.AppendJSON(dst)
 		}
 		return append(dst, ']')
-	default:
-		return append(dst, "null"...)
 	}
+	return append(dst, "null"...)
 }
 
 const hexDigits = "0123456789abcdef"

@@ -60,3 +60,62 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+func TestTypedSettersMatchSet(t *testing.T) {
+	var a, b Object
+	a.Set("s", "x")
+	a.Set("e", Empty{})
+	a.Set("i", int64(-3))
+	a.Set("f", 1.5)
+	a.Set("t", true)
+	a.Set("l", []string{"p", "q"})
+	a.Set("skip", "")
+	a.Set("skip2", []string{})
+	b.SetString("s", "x")
+	b.SetEmpty("e")
+	b.SetInt("i", -3)
+	b.SetFloat("f", 1.5)
+	b.SetBool("t", true)
+	b.SetStrings("l", []string{"p", "q"})
+	b.SetString("skip", "")
+	b.SetStrings("skip2", nil)
+	assert.Equal(t, a.String(), b.String())
+	assert.Equal(t, `{"s":"x","e":"","i":-3,"f":1.5,"t":true,"l":["p","q"]}`, b.String())
+	c := b.New()
+	c.SetString("k", "v")
+	b.SetObject("o", c)
+	b.SetObjects("os", []*Object{c})
+	b.SetObject("nil", nil)
+	assert.Equal(t, `{"s":"x","e":"","i":-3,"f":1.5,"t":true,"l":["p","q"],"o":{"k":"v"},"os":[{"k":"v"}]}`, b.String())
+	assert.Nil(t, b.Child("s"), "not an object")
+	assert.Same(t, c, b.Child("o"))
+	assert.Nil(t, b.Child("x.y"))
+	assert.False(t, b.Has("x"), "Child creates nothing")
+}
+
+// TestResetRecyclesNestedObjects: a root reused after Reset builds the same
+// documents as fresh roots, whatever was in it before.
+func TestResetRecyclesNestedObjects(t *testing.T) {
+	build := func(o *Object, i int) {
+		o.SetString("a.b.c", "deep")
+		if i%2 == 0 {
+			o.SetInt("a.n", int64(i))
+			o.Obj("empty.never")
+		}
+		item := o.New()
+		item.SetInt("i", int64(i))
+		o.SetObjects("list", []*Object{item})
+		o.SetString("z", "last")
+	}
+	var reused Object
+	for i := 0; i < 5; i++ {
+		reused.Reset()
+		build(&reused, i)
+		var fresh Object
+		build(&fresh, i)
+		assert.Equal(t, fresh.String(), reused.String(), "round %d", i)
+	}
+	// A nested object's Reset empties only itself.
+	reused.Obj("a").Reset()
+	assert.Equal(t, `{"list":[{"i":4}],"z":"last"}`, reused.String())
+}

@@ -3,6 +3,7 @@ package sink
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -186,3 +187,52 @@ func TestLoggerFilterByComponent(t *testing.T) {
 	_, _, err = NewLogger(LogOptions{Filter: "info,recording=loud"})
 	assert.ErrorContains(t, err, "logging.filter")
 }
+
+// TestWriterEncodesCopies: alerts are encoded after Alert returns (on the
+// writer's goroutine), from copies: reusing the event, hit and processes
+// afterwards, as the engine does, changes nothing in the output, which is
+// in Alert order.
+func TestWriterEncodesCopies(t *testing.T) {
+	g := &gateDest{started: make(chan struct{}), release: make(chan struct{})}
+	var out bytes.Buffer
+	w := newWriter(&recordingDest{gate: g, out: &out}, WriterOptions{Queue: 8})
+	ev := detecttest.Sysmon(1, time.Unix(1700000000, 0).UnixNano(), "H1", "Image", `C:\x.exe`, "CommandLine", "x --one")
+	proc := &detect.Process{Host: "H1", GUID: "{p}", PID: "7", Image: `C:\x.exe`, CommandLine: "x --one", User: `CORP\bob`}
+	parent := &detect.Process{Host: "H1", GUID: "{q}", PID: "6", Image: `C:\p.exe`, CommandLine: "p"}
+	hit := &detect.Hit{Rule: testRule, Fields: []detect.MatchedField{{Selection: "sel", Field: "Image", Pattern: "x"}}}
+	var want []byte
+	for i := 0; i < 6; i++ {
+		ev.Seq = uint64(i + 1)
+		ev.SetByName("CommandLine", fmt.Sprintf("x --n %d", i))
+		proc.CommandLine = fmt.Sprintf("x --n %d", i)
+		a := &detect.Alert{Event: ev, Hit: hit, Severity: detect.SeverityHigh, Proc: proc, Parent: parent, Ancestors: []*detect.Process{parent},
+			MatchDebug: detect.MatchDebugFull}
+		want = a.AppendJSON(want)
+		require.NoError(t, w.Alert(a))
+		if i == 0 {
+			<-g.started // the writer holds alert 1; the others wait as copies
+		}
+	}
+	// The engine reuses everything.
+	ev.Reset()
+	*proc, *parent = detect.Process{Image: "reused"}, detect.Process{Image: "reused"}
+	hit.Fields[0].Pattern = "reused"
+	close(g.release)
+	require.NoError(t, w.Close())
+	assert.Equal(t, string(want), out.String())
+	assert.NotContains(t, out.String(), "reused")
+}
+
+// recordingDest passes lines through a gate into a buffer.
+type recordingDest struct {
+	gate *gateDest
+	out  *bytes.Buffer
+}
+
+func (r *recordingDest) WriteDay(day string, p []byte) error {
+	r.gate.WriteDay(day, p)
+	r.out.Write(p)
+	return nil
+}
+func (r *recordingDest) Flush() error { return nil }
+func (r *recordingDest) Close() error { return nil }

@@ -63,26 +63,25 @@ type WriterStats struct {
 	Bytes   uint64
 }
 
-// Writer is the alert sink that encodes each alert as one ECS JSON line and
-// writes it from a background goroutine. The alert's day (for daily files)
-// is its event time's UTC day, so replay output is deterministic.
+// Writer is the alert sink that encodes each alert as one ECS JSON line
+// and writes it, both on a background goroutine: Alert only copies the alert
+// (detect.AlertCopy) into a bounded queue, so encoding runs beside the
+// engine. One goroutine encodes and writes in queue order, so the output is
+// the order of the Alert calls, byte for byte. The alert's day (for daily
+// files) is its event time's UTC day, so replay output is deterministic.
 type Writer struct {
 	dst   dest
 	opts  WriterOptions
-	ch    chan line
+	ch    chan *detect.AlertCopy // queued alerts, in order
+	free  chan *detect.AlertCopy // copies back from the encoder
+	made  atomic.Int64           // copies allocated (at most Queue)
 	done  chan struct{}
-	buf   []byte
 	stats struct {
 		queued, written, dropped, failed, bytes atomic.Uint64
 	}
 	errMu  sync.Mutex
 	err    error
 	closed bool
-}
-
-type line struct {
-	day  string
-	data []byte
 }
 
 // NewFileWriter writes alerts to <dir>/<name>.YYYY-MM-DD.
@@ -107,12 +106,13 @@ func newWriter(d dest, opts WriterOptions) *Writer {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	w := &Writer{dst: d, opts: opts, ch: make(chan line, opts.Queue), done: make(chan struct{})}
+	w := &Writer{dst: d, opts: opts, ch: make(chan *detect.AlertCopy, opts.Queue),
+		free: make(chan *detect.AlertCopy, opts.Queue+1), done: make(chan struct{})}
 	go w.run()
 	return w
 }
 
-// Alert encodes a and queues it. With the Block policy it waits for room;
+// Alert copies a and queues it. With the Block policy it waits for room;
 // with Drop it counts the alert as dropped when the queue is full. It
 // returns the writer's first write error, if any.
 // Alert must not be called concurrently with Close.
@@ -126,45 +126,79 @@ func (w *Writer) Alert(a *detect.Alert) error {
 	if err != nil {
 		return err
 	}
-	day := Day(time.Unix(0, a.Event.Time))
-	var data []byte
-	if w.opts.Text {
-		data = a.AppendText(nil)
-	} else {
-		data = a.AppendJSON(nil)
-	}
-	if w.opts.Policy == Drop {
-		select {
-		case w.ch <- line{day, data}:
-			w.stats.queued.Add(1)
-		default:
-			n := w.stats.dropped.Add(1)
-			if n == 1 || n%1000 == 0 {
-				w.opts.Logger.Warn("alert queue full: alert dropped", "rule", a.Hit.Rule.Name, "dropped_total", n)
-			}
+	c := w.copySlot()
+	if c == nil { // Drop policy, queue full
+		n := w.stats.dropped.Add(1)
+		if n == 1 || n%1000 == 0 {
+			w.opts.Logger.Warn("alert queue full: alert dropped", "rule", a.Hit.Rule.Name, "dropped_total", n)
 		}
 		return nil
 	}
-	w.ch <- line{day, data}
+	c.CopyFrom(a)
+	w.ch <- c // never blocks: at most Queue copies are out, and ch holds Queue
 	w.stats.queued.Add(1)
 	return nil
 }
 
+// copySlot returns storage for one queued alert: a free copy, a new one
+// while fewer than Queue exist, else (Block) waits for the encoder to hand
+// one back, or (Drop) returns nil.
+func (w *Writer) copySlot() *detect.AlertCopy {
+	select {
+	case c := <-w.free:
+		return c
+	default:
+	}
+	for n := w.made.Load(); n < int64(w.opts.Queue); n = w.made.Load() {
+		if w.made.CompareAndSwap(n, n+1) {
+			return &detect.AlertCopy{}
+		}
+	}
+	if w.opts.Policy == Drop {
+		return nil
+	}
+	return <-w.free // backpressure: the engine waits for the encoder
+}
+
 func (w *Writer) run() {
 	defer close(w.done)
-	for l := range w.ch {
-		if err := w.dst.WriteDay(l.day, l.data); err != nil {
+	var enc detect.AlertEncoder
+	var buf []byte
+	var day string
+	var dayNum int64 = -1
+	for c := range w.ch {
+		a := c.Alert()
+		if d := floorDiv(a.Event.Time, dayNanos); d != dayNum {
+			dayNum, day = d, Day(time.Unix(0, a.Event.Time))
+		}
+		if w.opts.Text {
+			buf = a.AppendText(buf[:0])
+		} else {
+			buf = enc.AppendJSON(buf[:0], a)
+		}
+		w.free <- c
+		if err := w.dst.WriteDay(day, buf); err != nil {
 			w.fail(err)
 			continue
 		}
 		w.stats.written.Add(1)
-		w.stats.bytes.Add(uint64(len(l.data)))
+		w.stats.bytes.Add(uint64(len(buf)))
 		if len(w.ch) == 0 { // idle: make what we have visible
 			if err := w.dst.Flush(); err != nil {
 				w.fail(err)
 			}
 		}
 	}
+}
+
+const dayNanos = int64(24 * time.Hour)
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
 }
 
 func (w *Writer) fail(err error) {

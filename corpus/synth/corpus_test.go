@@ -5,6 +5,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/edr-lab/edr/detect/ioc"
 	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/internal/testutil"
@@ -140,4 +141,45 @@ func TestBackgroundQuietUnderSigmaHQ(t *testing.T) {
 
 func mediumOrHigher(level string) bool {
 	return level == "medium" || level == "high" || level == "critical"
+}
+
+// TestBackgroundAvoidsSignatureBaseC2 loads signature-base's c2-iocs.txt
+// into the IOC matcher (as edr does) and checks that no benign endpoint
+// (of the worlds of 20 seeds: every domain and every address it resolves
+// to) is an indicator, and that in a generated stream only scenario events
+// hit: the C2 beacon does, the background never.
+func TestBackgroundAvoidsSignatureBaseC2(t *testing.T) {
+	path := testutil.Corpus(t, "iocs/signature-base/c2-iocs.txt")
+	set, errs := ioc.Load(ioc.Paths{Loki: []string{path}}, ioc.Options{})
+	require.Empty(t, errs)
+	st := set.Stats()
+	require.Greater(t, st.Domains+st.Suffixes+st.IPs+st.CIDRs, 1000)
+	var hits []ioc.Hit
+	for seed := uint64(0); seed < 20; seed++ {
+		for _, d := range newCatalog(seed).domains {
+			hits = set.MatchDomain(d.name, "QueryName", hits[:0])
+			for _, ip := range d.ips {
+				hits = set.MatchAddr(ip, "DestinationIp", hits)
+			}
+			assert.Emptyf(t, hits, "seed %d: benign endpoint %s (%v) is an indicator", seed, d.name, d.ips)
+		}
+	}
+	o := Options{Seed: 3}
+	o.Events = MinEventsForAllScenarios(o)
+	g := New(o)
+	var e event.Event
+	scenarioHits := map[string]int{}
+	for g.Next(&e) {
+		hits = set.Match(&e, hits[:0])
+		if len(hits) == 0 {
+			continue
+		}
+		if g.Scenario() == "" {
+			t.Errorf("background %s/%d hits %s=%s (%s)", e.Channel, e.EventID, hits[0].Field, hits[0].Value, hits[0].Indicator)
+			continue
+		}
+		scenarioHits[g.Scenario()]++
+	}
+	assert.GreaterOrEqual(t, scenarioHits["c2_beacon"], c2Beacons, "the beacon's indicators come from the list")
+	t.Logf("indicator hits by scenario: %v", scenarioHits)
 }
