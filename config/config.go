@@ -108,6 +108,7 @@ type Recording struct {
 	MaxSegmentAge   time.Duration `toml:"max_segment_age" min:"1" doc:"rotate a segment spanning this much event time (segments never span a UTC day)"`
 	RowGroupRows    int           `toml:"row_group_rows" min:"1024" doc:"Parquet rows per row group"`
 	MaxOpenSegments int           `toml:"max_open_segments" min:"1" doc:"segments (one per host and day) open at once"`
+	MaxBufferMB     int           `toml:"max_buffer_mb" min:"1" doc:"memory for events buffered in open row groups, all open segments together; row groups are cut early beyond it"`
 }
 
 // DefaultAllowlist is the seed's shared allowlist.
@@ -127,7 +128,7 @@ func Default() *Config {
 		IOC: IOC{Enabled: true, HashesPath: "rules/ioc/hashes.txt", IPsPath: "rules/ioc/ips.txt", DomainsPath: "rules/ioc/domains.txt",
 			PathsRegexPath: "rules/ioc/paths_regex.txt", DefaultSeverity: "high", MaxFileSizeMB: 50, HashAllowlistPaths: []string{}},
 		Recording: Recording{Enabled: true, Directory: "recordings", FlushInterval: 200 * time.Millisecond, MaxSegmentMB: 128,
-			MaxSegmentAge: time.Hour, RowGroupRows: 131072, MaxOpenSegments: 16},
+			MaxSegmentAge: time.Hour, RowGroupRows: 131072, MaxOpenSegments: 16, MaxBufferMB: 64},
 		origins: map[string]Origin{},
 	}
 	c.resolve()

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/edr-lab/edr/event"
+	"github.com/parquet-go/parquet-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -159,4 +161,101 @@ func TestDuckDBReadsRecording(t *testing.T) {
 	assert.Equal(t, sum.FirstNs, num(t, res[8][0]["lo"]))
 	assert.Equal(t, sum.LastNs, num(t, res[8][0]["hi"]))
 	assert.Equal(t, "TIMESTAMP_NS", res[9][0]["t"])
+}
+
+// longEvents have long, distinct values in a plain-encoded column and in
+// the key/value part, so that their pages split at pageBytes.
+func longEvents(n int) []*event.Event {
+	var out []*event.Event
+	for i := 0; i < n; i++ {
+		e := &event.Event{Time: t0 + int64(i)*1e6, Host: "h", Channel: event.ChannelSysmon, Provider: event.ProviderSysmon, EventID: 1, RecordID: uint64(i)}
+		e.Set(event.FImage, `C:\Windows\x.exe`)
+		if i%7 != 0 {
+			e.Set(event.FCommandLine, fmt.Sprintf("x.exe %d %s", i, strings.Repeat(string(rune('a'+i%26)), 1000+i%900)))
+		}
+		switch i % 5 {
+		case 0: // no key/value part
+		case 1:
+			e.AddExtra("k", "")
+		default:
+			e.AddExtra("Message", fmt.Sprintf("message %d: %s", i, strings.Repeat("m", 500+i%700)))
+			e.AddExtra("k", fmt.Sprint(i))
+			e.AddExtra("Message", "again")
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// pageCounts counts the data pages of each column of a segment's first row
+// group.
+func pageCounts(t *testing.T, path string) map[string]int {
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	st, err := f.Stat()
+	require.NoError(t, err)
+	pf, err := parquet.OpenFile(f, st.Size())
+	require.NoError(t, err)
+	out := map[string]int{}
+	leaves := pf.Schema().Columns()
+	for i, cc := range pf.RowGroups()[0].ColumnChunks() {
+		pages := cc.Pages()
+		for {
+			p, err := pages.ReadPage()
+			if err == io.EOF {
+				break
+			}
+			require.NoError(t, err)
+			parquet.Release(p)
+			out[strings.Join(leaves[i], ".")]++
+		}
+		pages.Close()
+	}
+	return out
+}
+
+// TestLongValuesSplitPages: pages of long plain strings and of the
+// key/value part end at about pageBytes; both edr's reader and DuckDB read
+// them back whole.
+func TestLongValuesSplitPages(t *testing.T) {
+	dir := t.TempDir()
+	in := longEvents(6000)
+	want := writeAll(t, dir, WriterOptions{RowGroupRows: 100000}, in)
+	paths, err := listSegments(dir)
+	require.NoError(t, err)
+	require.Len(t, paths, 1)
+	pages := pageCounts(t, paths[0])
+	assert.Greater(t, pages["CommandLine"], 4, "~8 MB of command lines")
+	assert.Greater(t, pages["Extra.list.element.Value"], 2, "~4 MB of messages")
+	assert.Equal(t, pages["Extra.list.element.Key"], pages["Extra.list.element.Value"])
+	assert.Equal(t, 1, pages["Image"], "dictionary column: one data page")
+	got, _ := readAll(t, dir, ReaderOptions{})
+	requireSame(t, want, got)
+
+	duckdbScript(t)
+	var cmdLen, extra, messages int64
+	for _, e := range want {
+		cmdLen += int64(len(e.Value(event.FCommandLine)))
+		extra += int64(len(e.Extra()))
+		for _, kv := range e.Extra() {
+			if kv.Key == "Message" {
+				messages += int64(len(kv.Value))
+			}
+		}
+	}
+	res := duckQuery(t, dir,
+		"SELECT count(*) AS n, count(CommandLine) AS c, sum(length(CommandLine)) AS l FROM REC",
+		"SELECT sum(len(Extra)) AS n FROM REC",
+		"SELECT sum(length(e.Value)) AS l FROM (SELECT unnest(Extra) AS e FROM REC) WHERE e.Key = 'Message'",
+		"SELECT Extra FROM REC WHERE RecordID = 5997",
+	)
+	assert.EqualValues(t, 6000, num(t, res[0][0]["n"]))
+	assert.EqualValues(t, 6000-(6000+6)/7, num(t, res[0][0]["c"]))
+	assert.Equal(t, cmdLen, num(t, res[0][0]["l"]))
+	assert.Equal(t, extra, num(t, res[1][0]["n"]))
+	assert.Equal(t, messages, num(t, res[2][0]["l"]))
+	last := want[5997].Extra()
+	assert.Equal(t, []any{map[string]any{"Key": "Message", "Value": last[0].Value}, map[string]any{"Key": "k", "Value": "5997"},
+		map[string]any{"Key": "Message", "Value": "again"}}, res[3][0]["Extra"])
 }

@@ -9,7 +9,9 @@ import (
 	"hash/crc32"
 	"io"
 	"math/bits"
+	"runtime"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/klauspost/compress/zstd"
@@ -37,10 +39,8 @@ import (
 type pqEncoder struct {
 	out       *bufio.Writer
 	off       int64
-	rgRows    int
 	rg        rgBuffer
 	groups    []format.RowGroup
-	zenc      *zstd.Encoder
 	page      []byte // page body before compression
 	comp      []byte
 	levels    []byte
@@ -50,8 +50,12 @@ type pqEncoder struct {
 	crc       uint32 // CRC-32C of every byte before the footer
 }
 
+// A data page holds at most pageRows rows, and a page of plain strings
+// (or of Extra) ends at the first row that takes its values past pageBytes:
+// pages of long messages stay small, so encoding one takes little memory.
 const (
 	pageRows     = 32768
+	pageBytes    = 1 << 20
 	maxDictBytes = 8 << 20
 )
 
@@ -189,18 +193,37 @@ func (a *strArena) clone(s string) string {
 	return unsafe.String(&c[at], len(s))
 }
 
+// arenaKeep chunks stay allocated between row groups: a segment that is
+// idle, or whose row groups are small, does not hold its largest row
+// group's strings.
+const arenaKeep = 2
+
 // reset makes the chunks reusable: the caller guarantees no string from
 // them is referenced any more (dictionaries and maps are cleared).
 func (a *strArena) reset() {
+	if len(a.chunks) > arenaKeep {
+		clear(a.chunks[arenaKeep:])
+		a.chunks = a.chunks[:arenaKeep]
+	}
 	for i := range a.chunks {
 		a.chunks[i] = a.chunks[i][:0]
 	}
 	a.cur = 0
 }
 
-func newPQEncoder(w io.Writer, rgRows int) *pqEncoder {
-	z, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
-	e := &pqEncoder{out: bufio.NewWriterSize(w, 1<<20), rgRows: rgRows, zenc: z}
+// pageZstd compresses the pages of every segment being written: one
+// encoder whose EncodeAll takes one of GOMAXPROCS internal states (waiting
+// for a free one), rather than an encoder per open segment, since each
+// state holds ~10 MB of match history and a writer may have 16 segments
+// open. The output depends only on the page (EncodeAll starts afresh).
+var pageZstd = sync.OnceValue(func() *zstd.Encoder {
+	z, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+		zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
+	return z
+})
+
+func newPQEncoder(w io.Writer) *pqEncoder {
+	e := &pqEncoder{out: bufio.NewWriterSize(w, 256<<10)}
 	e.rg.fields = make([]dictColumn, len(dataFields))
 	for i := range e.rg.fields {
 		e.rg.fields[i].arena = &e.rg.arena
@@ -229,7 +252,8 @@ type fieldValue struct {
 	v   string
 }
 
-// addRow appends one row. fields must be in column order.
+// addRow appends one row to the open row group (flushRowGroup ends it).
+// fields must be in column order.
 func (e *pqEncoder) addRow(time int64, host, channel, provider string, eventID uint16, recID, seq uint64, source string, flags uint8, fields []fieldValue, extra [][2]string) error {
 	rg := &e.rg
 	row := int32(rg.n)
@@ -257,9 +281,6 @@ func (e *pqEncoder) addRow(time int64, host, channel, provider string, eventID u
 	}
 	rg.n++
 	e.totalRows++
-	if rg.n >= e.rgRows {
-		return e.flushRowGroup()
-	}
 	return e.err
 }
 
@@ -309,7 +330,17 @@ func (e *pqEncoder) flushRowGroup() error {
 	return nil
 }
 
+// pageKeep bounds the page buffers kept between row groups (a plain page
+// of long messages can take tens of MB).
+const pageKeep = 1 << 20
+
 func (e *pqEncoder) resetRowGroup() {
+	if cap(e.page) > pageKeep {
+		e.page = nil
+	}
+	if cap(e.comp) > pageKeep {
+		e.comp = nil
+	}
 	rg := &e.rg
 	rg.n = 0
 	rg.time, rg.recID, rg.seq, rg.eventID, rg.flags = rg.time[:0], rg.recID[:0], rg.seq[:0], rg.eventID[:0], rg.flags[:0]
@@ -330,7 +361,7 @@ func (e *pqEncoder) resetRowGroup() {
 // writePage compresses body and writes header + body; it returns the
 // uncompressed and compressed sizes including the header.
 func (e *pqEncoder) writePage(h format.PageHeader, body []byte) (int64, int64) {
-	e.comp = e.zenc.EncodeAll(body, e.comp[:0])
+	e.comp = pageZstd().EncodeAll(body, e.comp[:0])
 	h.UncompressedPageSize = int32(len(body))
 	h.CompressedPageSize = int32(len(e.comp))
 	hb, err := thrift.Marshal(new(thrift.CompactProtocol), &h)
@@ -442,15 +473,10 @@ func (e *pqEncoder) dictColumnChunk(name string, c *dictColumn, optional bool) f
 		return cc
 	}
 	vi := 0 // next value
-	for a := 0; a < n; a += pageRows {
-		b := min(a+pageRows, n)
+	for a := 0; a < n; {
+		b, vj := c.pageEnd(a, n, vi, optional)
 		body := e.page[:0]
-		vj := b - a + vi // required: one value per row
 		if optional {
-			vj = vi
-			for vj < len(c.rows) && int(c.rows[vj]) < b {
-				vj++
-			}
 			body = e.appendDefLevels(body, c.rows[vi:vj], a, b)
 		}
 		enc := format.RLEDictionary
@@ -473,9 +499,36 @@ func (e *pqEncoder) dictColumnChunk(name string, c *dictColumn, optional bool) f
 		u, z := e.writePage(dataPageHeader(b-a, enc, int64((b-a)-(vj-vi))), body)
 		cc.MetaData.TotalUncompressedSize += u
 		cc.MetaData.TotalCompressedSize += z
-		vi = vj
+		a, vi = b, vj
 	}
 	return cc
+}
+
+// pageEnd returns the end row b of the page starting at row a (value vi)
+// and its end value vj: pageRows rows, fewer when plain values reach
+// pageBytes.
+func (c *dictColumn) pageEnd(a, n, vi int, optional bool) (b, vj int) {
+	if !c.plain {
+		b = min(a+pageRows, n)
+		if !optional {
+			return b, vi + b - a // one value per row
+		}
+		vj = vi
+		for vj < len(c.rows) && int(c.rows[vj]) < b {
+			vj++
+		}
+		return b, vj
+	}
+	size := 0
+	b, vj = a, vi
+	for b < n && b-a < pageRows && (size < pageBytes || b == a) {
+		if !optional || vj < len(c.rows) && int(c.rows[vj]) == b {
+			size += len(c.vals[vj])
+			vj++
+		}
+		b++
+	}
+	return b, vj
 }
 
 // appendDefLevels appends the length-prefixed RLE/bit-packed definition
@@ -500,47 +553,74 @@ func (e *pqEncoder) appendDefLevels(body []byte, rows []int32, a, b int) []byte 
 
 // extraColumns writes Extra.list.element.Key and .Value: one level per row
 // without entries (rep 0, def 0), else one per entry (rep 0 then 1, def 1).
+// Both columns are split into pages at the same rows (pageRows rows, fewer
+// when the keys and values reach pageBytes), as readers expect.
 func (e *pqEncoder) extraColumns() (format.ColumnChunk, format.ColumnChunk) {
 	rg := &e.rg
-	var reps, defs []byte
-	for _, k := range rg.extraN {
-		if k == 0 {
-			reps, defs = append(reps, 0), append(defs, 0)
-			continue
+	// Page boundaries: rows [a, b) hold entries [ea, eb).
+	type span struct{ a, b, ea, eb int }
+	var pages []span
+	for a, ea := 0, 0; a < len(rg.extraN); {
+		b, eb, size := a, ea, 0
+		for b < len(rg.extraN) && b-a < pageRows && (size < pageBytes || b == a) {
+			for j := 0; j < int(rg.extraN[b]); j++ {
+				size += len(rg.extraK[eb+j]) + len(rg.extraV[eb+j])
+			}
+			eb += int(rg.extraN[b])
+			b++
 		}
-		reps, defs = append(reps, 0), append(defs, 1)
-		for j := int32(1); j < k; j++ {
-			reps, defs = append(reps, 1), append(defs, 1)
-		}
+		pages = append(pages, span{a, b, ea, eb})
+		a, ea = b, eb
 	}
+	levels := 0
+	for _, k := range rg.extraN {
+		levels += max(1, int(k))
+	}
+	var reps, defs []byte
 	one := func(name string, vals []string) format.ColumnChunk {
 		cc := chunkMeta([]string{"Extra", "list", "element", name}, format.ByteArray, []format.Encoding{format.Plain, format.RLE},
-			len(defs), format.Statistics{NullCount: int64(len(defs) - len(vals))})
+			levels, format.Statistics{NullCount: int64(levels - len(vals))})
 		cc.FileOffset = e.off
 		cc.MetaData.DataPageOffset = e.off
-		enc := rle.Encoding{BitWidth: 1}
-		body := e.page[:0]
-		for _, lv := range [][]byte{reps, defs} {
-			at := len(body)
-			body = append(body, 0, 0, 0, 0)
-			out, err := enc.EncodeLevels(nil, lv)
-			if err != nil && e.err == nil {
-				e.err = err
+		for _, p := range pages {
+			reps, defs = reps[:0], defs[:0]
+			for _, k := range rg.extraN[p.a:p.b] {
+				if k == 0 {
+					reps, defs = append(reps, 0), append(defs, 0)
+				}
+				for j := int32(0); j < k; j++ {
+					reps, defs = append(reps, byte(min(j, 1))), append(defs, 1)
+				}
 			}
-			body = append(body, out...)
-			binary.LittleEndian.PutUint32(body[at:], uint32(len(body)-at-4))
+			u, z := e.extraPage(reps, defs, vals[p.ea:p.eb])
+			cc.MetaData.TotalUncompressedSize += u
+			cc.MetaData.TotalCompressedSize += z
 		}
-		for _, s := range vals {
-			body = binary.LittleEndian.AppendUint32(body, uint32(len(s)))
-			body = append(body, s...)
-		}
-		e.page = body
-		u, z := e.writePage(dataPageHeader(len(defs), format.Plain, int64(len(defs)-len(vals))), body)
-		cc.MetaData.TotalUncompressedSize += u
-		cc.MetaData.TotalCompressedSize += z
 		return cc
 	}
 	return one("Key", rg.extraK), one("Value", rg.extraV)
+}
+
+// extraPage writes one page of an Extra column.
+func (e *pqEncoder) extraPage(reps, defs []byte, vals []string) (int64, int64) {
+	enc := rle.Encoding{BitWidth: 1}
+	body := e.page[:0]
+	for _, lv := range [][]byte{reps, defs} {
+		at := len(body)
+		body = append(body, 0, 0, 0, 0)
+		out, err := enc.EncodeLevels(body[at+4:], lv)
+		if err != nil && e.err == nil {
+			e.err = err
+		}
+		body = append(body[:at+4], out...)
+		binary.LittleEndian.PutUint32(body[at:], uint32(len(body)-at-4))
+	}
+	for _, s := range vals {
+		body = binary.LittleEndian.AppendUint32(body, uint32(len(s)))
+		body = append(body, s...)
+	}
+	e.page = body
+	return e.writePage(dataPageHeader(len(defs), format.Plain, int64(len(defs)-len(vals))), body)
 }
 
 // close flushes the last row group and writes the footer.
@@ -576,11 +656,7 @@ func (e *pqEncoder) close(kv []format.KeyValue) error {
 	if e.err != nil {
 		return e.err
 	}
-	if err := e.out.Flush(); err != nil {
-		return err
-	}
-	e.zenc.Close()
-	return nil
+	return e.out.Flush()
 }
 
 // appendRLERun appends one RLE run of n copies of a 1-byte-wide value.

@@ -160,7 +160,7 @@ func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
 			dec = newEventDecoder(h.Fields)
 			meta := SegmentMeta{SchemaVersion: event.SchemaVersion, Producer: h.Producer, Source: h.Source, Host: h.Host, Date: h.Date, Recovered: true}
 			var err error
-			sw, err = newSegWriter(tmp, w.opts.RowGroupRows, meta)
+			sw, err = newSegWriter(tmp, w.opts.RowGroupRows, w.opts.MaxBufferBytes, meta)
 			return err
 		case walEvent:
 			if err := dec.decode(body, &ev); err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edr-lab/edr/event"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -58,4 +59,56 @@ func TestReopenNeverRewritesSegments(t *testing.T) {
 		assert.False(t, seqs[e.Seq], "duplicate Seq %d", e.Seq)
 		seqs[e.Seq] = true
 	}
+}
+
+// TestRowGroupsCutByBytes: with six hosts open at once and a 1 MiB buffer,
+// the writer keeps the events buffered in open row groups under the bound
+// after every Write (cutting the largest), the recording reads back whole,
+// and the cuts depend only on the events: writing again gives the same
+// bytes.
+func TestRowGroupsCutByBytes(t *testing.T) {
+	in := synthEvents(8, 6, 40000, 0)
+	const limit = 1 << 20
+	write := func(dir string) []*event.Event {
+		w, err := OpenWriter(dir, WriterOptions{MaxBufferBytes: limit, MaxSegmentBytes: 256 << 10})
+		require.NoError(t, err)
+		var out []*event.Event
+		for _, e := range in {
+			c := e.Clone()
+			require.NoError(t, w.Write(c))
+			out = append(out, c)
+			w.mu.Lock()
+			var sum int64
+			for _, s := range w.open {
+				sum += s.sw.rgBytes
+			}
+			buffered := w.buffered
+			w.mu.Unlock()
+			require.Equal(t, sum, buffered, "accounting")
+			require.LessOrEqual(t, buffered, int64(limit))
+		}
+		require.NoError(t, w.Close())
+		return out
+	}
+	a, b := t.TempDir(), t.TempDir()
+	want := write(a)
+	write(b)
+	assert.Equal(t, treeDigest(t, a), treeDigest(t, b), "same events, same bytes")
+
+	paths, err := listSegments(a)
+	require.NoError(t, err)
+	groups, events := 0, int64(0)
+	for _, p := range paths {
+		seg, err := openSegFile(p, footerOnly)
+		require.NoError(t, err)
+		groups += len(seg.pf.RowGroups())
+		events += seg.meta.Events
+		seg.close()
+	}
+	// ~460 bytes an event: a 1 MiB buffer over six hosts makes row groups
+	// of a few hundred events, not 131072.
+	assert.Greater(t, groups, int(events/2000), "%d row groups for %d events", groups, events)
+	sortKey(want)
+	got, _ := readAll(t, a, ReaderOptions{})
+	requireSame(t, want, got)
 }

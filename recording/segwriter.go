@@ -14,19 +14,27 @@ import (
 // segWriter encodes one segment file and accumulates its metadata. The
 // Parquet encoding runs on its own goroutine: add only records metadata and
 // queues the event's WAL encoding (which the caller produced anyway); the
-// encoder goroutine decodes it without copying and adds the row. Segment
-// boundaries stay deterministic because the size is only checked at row
-// group boundaries, after the encoder has caught up (atRowGroupEnd).
+// encoder goroutine decodes it without copying and adds the row. Row
+// groups end (cut) after rgRows events or once the events buffered in the
+// row group reach maxRGBytes, counted as their WAL encoding (what the
+// encoder holds of them is about that size), or when the Writer cuts it to
+// bound the total over all open segments; a cut travels in the queue with
+// the events. Segment boundaries stay deterministic because every cut
+// depends only on the events, and the size is only checked after a cut,
+// once the encoder has caught up (rowGroupDone).
 type segWriter struct {
-	path   string
-	f      *os.File
-	enc    *pqEncoder
-	meta   SegmentMeta
-	counts counter
-	spans  spanSet // source spans, into meta.Spans at finish
-	last   int64   // largest event time so far
-	rgRows int
-	rgLeft int // events until the open row group is complete
+	path       string
+	f          *os.File
+	enc        *pqEncoder
+	meta       SegmentMeta
+	counts     counter
+	spans      spanSet // source spans, into meta.Spans at finish
+	last       int64   // largest event time so far
+	rgRows     int
+	rgLeft     int   // events until the open row group is complete
+	rgBytes    int64 // bytes buffered in the open row group
+	maxRGBytes int64
+	cutDone    bool // a row group ended since rowGroupDone last looked
 
 	buf     []byte // queued events: u32 length | appendEvent bytes
 	queued  int
@@ -38,17 +46,29 @@ type segWriter struct {
 	err     error // first encoder error
 }
 
-// segQueue is how many events go to the encoder at once.
-const segQueue = 512
+// rowOverhead is what a row costs the encoder beyond its WAL encoding
+// (fixed-width columns, dictionary indexes).
+const rowOverhead = 48
 
-func newSegWriter(path string, rowGroupRows int, meta SegmentMeta) (*segWriter, error) {
+// cutMarker, in place of an event's length in the queue, ends the row group.
+const cutMarker = ^uint32(0)
+
+// Events go to the encoder in buffers of segQueue events or about
+// segQueueBytes, whichever comes first; at most 2 buffers wait and 2 are
+// kept for reuse, so the queue of a segment holds a few MB at most.
+const (
+	segQueue      = 512
+	segQueueBytes = 256 << 10
+)
+
+func newSegWriter(path string, rowGroupRows int, maxRGBytes int64, meta SegmentMeta) (*segWriter, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	meta.Sorted = true
-	s := &segWriter{path: path, f: f, enc: newPQEncoder(f, rowGroupRows), meta: meta, counts: counter{}, spans: spanSet{},
-		rgRows: rowGroupRows, rgLeft: rowGroupRows, work: make(chan []byte, 4), free: make(chan []byte, 6), done: make(chan struct{})}
+	s := &segWriter{path: path, f: f, enc: newPQEncoder(f), meta: meta, counts: counter{}, spans: spanSet{},
+		rgRows: rowGroupRows, rgLeft: rowGroupRows, maxRGBytes: maxRGBytes, work: make(chan []byte, 2), free: make(chan []byte, 2), done: make(chan struct{})}
 	go s.encode()
 	return s, nil
 }
@@ -58,18 +78,19 @@ func (s *segWriter) add(e *event.Event) error {
 	at := len(s.buf)
 	s.buf = append(s.buf, 0, 0, 0, 0)
 	s.buf = appendEvent(s.buf, e)
-	binary.LittleEndian.PutUint32(s.buf[at:], uint32(len(s.buf)-at-4))
-	return s.queued1(e)
+	n := len(s.buf) - at - 4
+	binary.LittleEndian.PutUint32(s.buf[at:], uint32(n))
+	return s.queued1(e, n)
 }
 
 // addEncoded appends e given its appendEvent encoding.
 func (s *segWriter) addEncoded(e *event.Event, enc []byte) error {
 	s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(len(enc)))
 	s.buf = append(s.buf, enc...)
-	return s.queued1(e)
+	return s.queued1(e, len(enc))
 }
 
-func (s *segWriter) queued1(e *event.Event) error {
+func (s *segWriter) queued1(e *event.Event, size int) error {
 	m := &s.meta
 	if m.Events == 0 {
 		m.FirstTime, m.LastTime, m.FirstSeq = e.Time, e.Time, e.Seq
@@ -86,10 +107,22 @@ func (s *segWriter) queued1(e *event.Event) error {
 	s.counts[countKey{e.Channel, e.EventID}]++
 	s.queued++
 	s.rgLeft--
-	if s.queued == segQueue || s.rgLeft == 0 {
+	s.rgBytes += int64(size) + rowOverhead
+	switch {
+	case s.rgLeft == 0 || s.rgBytes >= s.maxRGBytes:
+		s.cut()
+	case s.queued == segQueue || len(s.buf) >= segQueueBytes:
 		s.send()
 	}
 	return s.encErr()
+}
+
+// cut ends the open row group after the events queued so far.
+func (s *segWriter) cut() {
+	s.buf = binary.LittleEndian.AppendUint32(s.buf, cutMarker)
+	s.queued++
+	s.rgLeft, s.rgBytes, s.cutDone = s.rgRows, 0, true
+	s.send()
 }
 
 func (s *segWriter) send() {
@@ -103,7 +136,7 @@ func (s *segWriter) send() {
 	case b := <-s.free:
 		s.buf = b[:0]
 	default:
-		s.buf = make([]byte, 0, 256<<10)
+		s.buf = make([]byte, 0, segQueueBytes+segQueueBytes/4)
 	}
 }
 
@@ -121,6 +154,15 @@ func (s *segWriter) encode() {
 	for b := range s.work {
 		for p := b; len(p) >= 4 && s.encErr() == nil; {
 			n := binary.LittleEndian.Uint32(p)
+			if n == cutMarker {
+				if err := s.enc.flushRowGroup(); err != nil {
+					s.mu.Lock()
+					s.err = fmt.Errorf("segment %s: %w", s.path, err)
+					s.mu.Unlock()
+				}
+				p = p[4:]
+				continue
+			}
 			var err error
 			fv, ex, err = s.addRaw(p[4:4+n], fv[:0], ex[:0])
 			if err != nil {
@@ -174,14 +216,14 @@ func (s *segWriter) sync() error {
 	return s.encErr()
 }
 
-// atRowGroupEnd reports, once per completed row group, whether the file has
-// reached maxBytes. It waits for the encoder, so the answer depends only on
-// the events.
-func (s *segWriter) atRowGroupEnd(maxBytes int64) (bool, error) {
-	if s.rgLeft > 0 {
+// rowGroupDone reports, once after each cut, whether the file has reached
+// maxBytes. It waits for the encoder, so the answer depends only on the
+// events.
+func (s *segWriter) rowGroupDone(maxBytes int64) (bool, error) {
+	if !s.cutDone {
 		return false, nil
 	}
-	s.rgLeft = s.rgRows
+	s.cutDone = false
 	if err := s.sync(); err != nil {
 		return false, err
 	}

@@ -45,6 +45,12 @@ type WriterOptions struct {
 	ReorderWindow time.Duration
 	// RowGroupRows is the Parquet row group size (default 131072).
 	RowGroupRows int
+	// MaxBufferBytes bounds the writer's memory: the events buffered in
+	// the open row groups of all open segments, counted as their encoded
+	// size (~ what the encoder holds), stay below it; beyond it the largest
+	// row group is cut (ended early). Default 64 MiB. The cuts depend only
+	// on the events, so the output stays deterministic.
+	MaxBufferBytes int64
 	// MaxOpenSegments bounds the segments (one per host and day) open at
 	// once; the least recently written is closed beyond it (default 16).
 	MaxOpenSegments int
@@ -79,6 +85,9 @@ func (o *WriterOptions) defaults() {
 	}
 	if o.RowGroupRows <= 0 {
 		o.RowGroupRows = 131072
+	}
+	if o.MaxBufferBytes <= 0 {
+		o.MaxBufferBytes = 64 << 20
 	}
 	if o.MaxOpenSegments <= 0 {
 		o.MaxOpenSegments = 16
@@ -119,6 +128,7 @@ type Writer struct {
 	srcLog   *os.File              // sources log, once AddSource was called
 	loss     map[string]uint64     // waiting for a segment
 	acked    uint64                // largest Seq handed to opts.Durable's queue
+	buffered int64                 // bytes in open row groups (segWriter.rgBytes summed)
 	stats    WriterStats
 	err      error // sticky
 	closed   bool
@@ -134,7 +144,7 @@ type segKey struct {
 
 // walBatchMax bounds a WAL record (uncompressed): at high rates a batch is
 // handed to the flusher before the interval is up.
-const walBatchMax = 1 << 20
+const walBatchMax = 256 << 10
 
 type openSeg struct {
 	key     segKey
@@ -242,9 +252,11 @@ func (w *Writer) Write(e *event.Event) error {
 		w.noteRun(s)
 	}
 	body := s.batch.AppendFunc(walEvent, func(b []byte) []byte { return appendEvent(b, e) })
+	before := s.sw.rgBytes
 	if err := s.sw.addEncoded(e, body); err != nil {
 		return w.fail(err)
 	}
+	w.buffered += s.sw.rgBytes - before // less when the row group was cut
 	if c := w.cur; c != nil {
 		s.sw.spans.add(c.hash, c.next)
 		c.next++
@@ -264,14 +276,39 @@ func (w *Writer) Write(e *event.Event) error {
 			return w.fail(err)
 		}
 	}
-	if full, err := s.sw.atRowGroupEnd(w.opts.MaxSegmentBytes); err != nil {
-		return w.fail(err)
-	} else if full {
-		if err := w.closeSeg(s); err != nil {
+	for w.buffered > w.opts.MaxBufferBytes {
+		if err := w.cutLargest(); err != nil {
 			return w.fail(err)
 		}
 	}
+	if _, open := w.open[s.key]; open {
+		return w.fail2(w.rotateIfFull(s))
+	}
 	return nil
+}
+
+// cutLargest ends the largest open row group (ties: the first segment by
+// path), to bound the memory of all of them.
+func (w *Writer) cutLargest() error {
+	var big *openSeg
+	for _, s := range w.open {
+		if big == nil || s.sw.rgBytes > big.sw.rgBytes || s.sw.rgBytes == big.sw.rgBytes && s.rel < big.rel {
+			big = s
+		}
+	}
+	w.buffered -= big.sw.rgBytes
+	big.sw.cut()
+	return w.rotateIfFull(big)
+}
+
+// rotateIfFull closes a segment whose row group just ended if it reached
+// MaxSegmentBytes.
+func (w *Writer) rotateIfFull(s *openSeg) error {
+	full, err := s.sw.rowGroupDone(w.opts.MaxSegmentBytes)
+	if err != nil || !full {
+		return err
+	}
+	return w.closeSeg(s)
 }
 
 // unsortedMax is the most events a segment holds once its disorder exceeds
@@ -330,7 +367,7 @@ func (w *Writer) openSeg(key segKey, first *event.Event) (*openSeg, error) {
 	if w.opts.Fsync {
 		syncDir(filepath.Dir(tmp)) // the new log's name must survive a machine crash too
 	}
-	sw, err := newSegWriter(tmp+".tmp", w.opts.RowGroupRows, meta)
+	sw, err := newSegWriter(tmp+".tmp", w.opts.RowGroupRows, w.opts.MaxBufferBytes, meta)
 	if err != nil {
 		wl.Close()
 		return nil, err
@@ -405,6 +442,7 @@ func (w *Writer) sortedOpen() []*openSeg {
 // durable too, which source progress relies on (see sources.go).
 func (w *Writer) closeSeg(s *openSeg) error {
 	delete(w.open, s.key)
+	w.buffered -= s.sw.rgBytes
 	if w.last == s {
 		w.last = nil
 	}

@@ -202,5 +202,6 @@ func printImportSummary(w io.Writer, s *importer.Summary, took time.Duration, sh
 func recordingOptions(cfg *config.Config) recording.WriterOptions {
 	rc := cfg.Recording
 	return recording.WriterOptions{FlushInterval: rc.FlushInterval, Fsync: rc.Fsync, MaxSegmentBytes: int64(rc.MaxSegmentMB) << 20,
-		MaxSegmentAge: rc.MaxSegmentAge, RowGroupRows: rc.RowGroupRows, MaxOpenSegments: rc.MaxOpenSegments}
+		MaxSegmentAge: rc.MaxSegmentAge, RowGroupRows: rc.RowGroupRows, MaxOpenSegments: rc.MaxOpenSegments,
+		MaxBufferBytes: int64(rc.MaxBufferMB) << 20}
 }

@@ -146,7 +146,9 @@ type Progress struct {
 	Done             bool
 }
 
-const batchSize = 1024
+// batchSize events go from the decoder to the writer at once; 4 batches
+// wait in the pool (an imported event with its message can take 5 KB).
+const batchSize = 256
 
 // msg is what the decoding goroutine hands the writer: a batch of events
 // or, at the end of a file, its result.
