@@ -144,7 +144,7 @@ type segKey struct {
 
 // walBatchMax bounds a WAL record (uncompressed): at high rates a batch is
 // handed to the flusher before the interval is up.
-const walBatchMax = 256 << 10
+const walBatchMax = 1 << 20
 
 type openSeg struct {
 	key     segKey
