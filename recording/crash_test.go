@@ -1,16 +1,13 @@
 package recording
 
 import (
-	"bufio"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -113,45 +110,14 @@ type childRun struct {
 // (recovery done), so the kill lands while it writes; otherwise from exec,
 // so it may land in process start-up or recovery.
 func runCrashChild(t *testing.T, dir string, delay time.Duration, afterStart bool) childRun {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashEnvDir+"="+dir)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-	type line struct {
-		s  string
-		at time.Time
-	}
-	lines := make(chan line, 1<<16)
-	started := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if strings.HasPrefix(sc.Text(), "start ") {
-				close(started)
-			}
-			lines <- line{sc.Text(), time.Now()}
-		}
-		close(lines)
-	}()
+	c := startChild(t, "TestCrashChild", []string{crashEnvDir + "=" + dir}, "start ")
 	if afterStart {
-		select {
-		case <-started:
-		case <-time.After(30 * time.Second):
-			t.Fatalf("child did not start: %s", stderr.String())
-		}
+		c.await(t, "start ")
 	}
 	time.Sleep(delay)
-	kill := time.Now()
-	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-	werr := cmd.Wait()
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
-		t.Fatalf("child was not killed (exit %v): %s", werr, stderr.String())
-	}
+	lines, kill := c.kill(t)
 	run := childRun{start: -1}
-	for l := range lines {
+	for _, l := range lines {
 		if v, ok := strings.CutPrefix(l.s, "start "); ok {
 			run.start, _ = strconv.Atoi(v)
 			run.written = true

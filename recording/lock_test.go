@@ -1,12 +1,9 @@
 package recording
 
 import (
-	"bufio"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 
 	"github.com/edr-lab/edr/event"
@@ -67,20 +64,13 @@ func TestLockAcrossProcesses(t *testing.T) {
 		t.Skip("uses SIGKILL")
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLockChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), lockEnvDir+"="+dir)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	line, err := bufio.NewReader(out).ReadString('\n')
-	require.NoError(t, err)
-	require.Equal(t, "open\n", line)
+	c := startChild(t, "TestLockChild", []string{lockEnvDir + "=" + dir}, "open", "error")
+	c.await(t, "open")
 
-	_, err = OpenWriter(dir, WriterOptions{})
+	_, err := OpenWriter(dir, WriterOptions{})
 	require.ErrorIs(t, err, ErrLocked)
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-	cmd.Wait()
+	c.kill(t)
 	w, err := OpenWriter(dir, WriterOptions{})
 	require.NoError(t, err, "a dead writer's lock is gone")
 	assert.Equal(t, 1, w.Stats().RecoveredSegments, "and its WAL is recovered")

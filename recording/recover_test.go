@@ -16,6 +16,19 @@ import (
 // timer would), then the writer stops without finishing its segments.
 func (w *Writer) abandon(t *testing.T) {
 	require.NoError(t, w.Flush())
+	w.die(t)
+}
+
+// crashNow simulates a crash without abandon's flush: only what reached
+// the WALs so far survives.
+func (w *Writer) crashNow(t *testing.T) {
+	require.NoError(t, w.fl.wait())
+	w.die(t)
+}
+
+// die stops the writer as the end of its process would: segments not
+// finished, files closed, the lock released.
+func (w *Writer) die(t *testing.T) {
 	w.mu.Lock()
 	w.closed = true
 	for _, s := range w.open {
@@ -23,9 +36,12 @@ func (w *Writer) abandon(t *testing.T) {
 		s.sw.stop()
 		s.sw.f.Close()
 	}
+	if w.srcLog != nil {
+		w.srcLog.Close()
+	}
 	w.mu.Unlock()
 	require.NoError(t, w.fl.stop())
-	w.lock.Close() // as the process's exit would
+	w.lock.Close()
 }
 
 func TestRecoveryTurnsWALIntoSegment(t *testing.T) {

@@ -1,18 +1,15 @@
 package recording
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -143,25 +140,6 @@ func TestSourcesLogTornTail(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	assert.FileExists(t, filepath.Join(rec, walDir, sourcesLog+".bad"))
-}
-
-// crashNow simulates a crash without the flush abandon does: only what
-// reached the WALs so far survives.
-func (w *Writer) crashNow(t *testing.T) {
-	require.NoError(t, w.fl.wait())
-	w.mu.Lock()
-	w.closed = true
-	for _, s := range w.open {
-		s.wal.Close()
-		s.sw.stop()
-		s.sw.f.Close()
-	}
-	if w.srcLog != nil {
-		w.srcLog.Close()
-	}
-	w.mu.Unlock()
-	require.NoError(t, w.fl.stop())
-	w.lock.Close()
 }
 
 // TestRecoveryKeepsASourcePrefix: a source's events go to two hosts' WALs;
@@ -379,49 +357,17 @@ func TestSourcesExactlyOnceUnderSIGKILL(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	maxDone, kills, partial, dropped := -1, 0, 0, int64(0)
 	for round := 0; round < 14; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestSourceCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), srcCrashEnv+"="+dir, srcCrashFlushEnv+"="+[]string{"timer", "never"}[round%2])
-		out, err := cmd.StdoutPipe()
-		require.NoError(t, err)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		require.NoError(t, cmd.Start())
-		lines := make(chan string, 1<<16)
-		started, completed := make(chan struct{}), make(chan struct{})
-		go func() {
-			sc := bufio.NewScanner(out)
-			first := true
-			for sc.Scan() {
-				if sc.Text() == "start" {
-					close(started)
-				} else if first && strings.HasPrefix(sc.Text(), "done ") {
-					close(completed)
-					first = false
-				}
-				lines <- sc.Text()
-			}
-			close(lines)
-		}()
+		c := startChild(t, "TestSourceCrashChild", []string{srcCrashEnv + "=" + dir, srcCrashFlushEnv + "=" + []string{"timer", "never"}[round%2]},
+			"start", "done ")
 		// Half the kills come some time after the child started, the
 		// others some time after it completed a source (however long that
 		// takes on a busy machine), so some sources always complete.
-		wait := started
-		if round%2 == 1 {
-			wait = completed
-		}
-		select {
-		case <-wait:
-		case <-time.After(60 * time.Second):
-			t.Fatalf("child did not start or complete a source: %s", stderr.String())
-		}
+		c.await(t, []string{"start", "done "}[round%2])
 		time.Sleep(time.Duration(rng.IntN(200)) * time.Millisecond)
-		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-		cmd.Wait()
-		ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
-		require.True(t, ws.Signaled(), "child was not killed: %s", stderr.String())
+		lines, _ := c.kill(t)
 		kills++
-		for l := range lines {
-			if v, ok := strings.CutPrefix(l, "done "); ok {
+		for _, l := range lines {
+			if v, ok := strings.CutPrefix(l.s, "done "); ok {
 				s, _ := strconv.Atoi(v)
 				maxDone = max(maxDone, s)
 			}
