@@ -106,11 +106,11 @@ func Inspect(dir string) (*Summary, error) {
 			progress[sp.ContentHash] = max(progress[sp.ContentHash], sp.End)
 		}
 	}
-	if list, err := readAllSources(dir); err == nil {
-		for _, si := range list {
-			sources[si.ContentHash] = si
-		}
-	} else {
+	list, err := readAllSources(dir)
+	for _, si := range list {
+		sources[si.ContentHash] = si
+	}
+	if err != nil {
 		s.Errors = append(s.Errors, err.Error())
 	}
 	filepath.WalkDir(filepath.Join(dir, walDir), func(p string, d fs.DirEntry, err error) error {

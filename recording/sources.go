@@ -192,13 +192,7 @@ func (w *Writer) logSource(si SourceInfo) error {
 		}
 		w.srcLog = f
 	}
-	body, err := json.Marshal(si)
-	if err != nil {
-		return err
-	}
-	rec := binary.LittleEndian.AppendUint32(make([]byte, 0, 8+len(body)), uint32(len(body)))
-	rec = binary.LittleEndian.AppendUint32(rec, crc32.Checksum(body, castagnoli))
-	if _, err := w.srcLog.Write(append(rec, body...)); err != nil {
+	if _, err := w.srcLog.Write(appendSourceRecord(nil, si)); err != nil {
 		return fmt.Errorf("sources log %s: %w", path, err)
 	}
 	if w.opts.Fsync {
@@ -213,9 +207,8 @@ func (w *Writer) logSource(si SourceInfo) error {
 // hundred bytes) so that a corrupt length cannot allocate without limit.
 const maxSourceRecord = 1 << 20
 
-// readSourcesLog returns the sources of every intact record. A log cut
-// inside its magic or a record (a crash while appending) ends there; a log
-// that is not one at all is an error.
+// readSourcesLog returns the sources of every intact record of a log
+// file (none when there is no log).
 func readSourcesLog(path string) ([]SourceInfo, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -224,14 +217,22 @@ func readSourcesLog(path string) ([]SourceInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(b) < len(sourcesMagic) {
-		if string(b) != sourcesMagic[:len(b)] {
-			return nil, fmt.Errorf("sources log %s: bad magic", path)
-		}
+	list, err := parseSourcesLog(b)
+	if err != nil {
+		return nil, fmt.Errorf("sources log %s: %w", path, err)
+	}
+	return list, nil
+}
+
+// parseSourcesLog returns the sources of every intact record. A log cut
+// inside its magic or a record (a crash while appending) ends there; bytes
+// that are not a log at all are an error.
+func parseSourcesLog(b []byte) ([]SourceInfo, error) {
+	if len(b) < len(sourcesMagic) && string(b) == sourcesMagic[:len(b)] {
 		return nil, nil
 	}
-	if string(b[:len(sourcesMagic)]) != sourcesMagic {
-		return nil, fmt.Errorf("sources log %s: bad magic", path)
+	if len(b) < len(sourcesMagic) || string(b[:len(sourcesMagic)]) != sourcesMagic {
+		return nil, errors.New("bad magic")
 	}
 	var out []SourceInfo
 	for p := b[len(sourcesMagic):]; len(p) >= 8; {
@@ -251,6 +252,14 @@ func readSourcesLog(path string) ([]SourceInfo, error) {
 		p = p[8+n:]
 	}
 	return out, nil
+}
+
+// appendSourceRecord appends one sources-log record.
+func appendSourceRecord(b []byte, si SourceInfo) []byte {
+	body, _ := json.Marshal(si)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(body)))
+	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(body, castagnoli))
+	return append(b, body...)
 }
 
 // loadSources reads sources.json and a sources log left by an earlier
