@@ -154,13 +154,8 @@ func (w *Writer) AddSource(si SourceInfo) error {
 		return err
 	}
 	// Events first: a source marked complete must never miss any.
-	for _, s := range w.sortedOpen() {
-		if err := w.flushSeg(s); err != nil {
-			return w.fail(err)
-		}
-	}
-	if err := w.fl.wait(); err != nil {
-		return w.fail(err)
+	if err := w.flushLocked(); err != nil {
+		return err
 	}
 	if err := w.logSource(si); err != nil {
 		return w.fail(err)

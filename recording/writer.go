@@ -403,13 +403,22 @@ func (w *Writer) flushTick() {
 	if w.closed || w.err != nil {
 		return
 	}
-	for _, s := range w.sortedOpen() {
-		if err := w.flushSeg(s); err != nil {
-			w.fail(err)
-			return
-		}
+	if err := w.flushAll(); err != nil {
+		w.fail(err)
+		return
 	}
 	w.queueDurable()
+}
+
+// flushAll hands every open segment's buffered WAL entries to the flusher,
+// in a fixed order.
+func (w *Writer) flushAll() error {
+	for _, s := range w.sortedOpen() {
+		if err := w.flushSeg(s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // queueDurable, after every open segment's batch was handed to the flusher,
@@ -449,10 +458,8 @@ func (w *Writer) closeSeg(s *openSeg) error {
 	if err := w.flushSeg(s); err != nil {
 		return err
 	}
-	for _, o := range w.sortedOpen() {
-		if err := w.flushSeg(o); err != nil {
-			return err
-		}
+	if err := w.flushAll(); err != nil {
+		return err
 	}
 	if err := w.fl.wait(); err != nil {
 		return err
@@ -486,10 +493,13 @@ func (w *Writer) Flush() error {
 	if err := w.usable(); err != nil {
 		return err
 	}
-	for _, s := range w.sortedOpen() {
-		if err := w.flushSeg(s); err != nil {
-			return w.fail(err)
-		}
+	return w.flushLocked()
+}
+
+// flushLocked is Flush with w.mu held.
+func (w *Writer) flushLocked() error {
+	if err := w.flushAll(); err != nil {
+		return w.fail(err)
 	}
 	w.queueDurable()
 	return w.fail2(w.fl.wait())
