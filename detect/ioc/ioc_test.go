@@ -203,6 +203,22 @@ func TestPathRegexes(t *testing.T) {
 	assert.Len(t, s.MatchPath("C:\\x\\MIMI\u212AATZ.exe", "Image", nil), 1)
 }
 
+// Regexes without a literal share one guard program built from their parse
+// trees: `\Q` quotes to the end of its source, so joining source text
+// ("(?:\Q)|…") would not compile (found by FuzzParseList).
+func TestPathRegexesQuotedToEnd(t *testing.T) {
+	p := writeLists(t, "", "", "", `\Q`+"\n"+`^\Q.:\E.{0,2}$`+"\n"+`\Q).*`+"\n")
+	s, errs := Load(p, Options{})
+	require.Empty(t, errs)
+	assert.Equal(t, 3, s.Stats().Regexes)
+	assert.Equal(t, 2, s.Stats().RegexesNoLiteral)
+	assert.Len(t, s.MatchPath(`C:\x`, "Image", nil), 1, "the empty regex matches every path")
+	hits := s.MatchPath(`.:ab`, "Image", nil)
+	require.Len(t, hits, 2)
+	assert.Equal(t, []string{`\Q`, `^\Q.:\E.{0,2}$`}, indicators(hits))
+	assert.Len(t, s.MatchPath(`a).*b`, "Image", nil), 2)
+}
+
 func TestLokiLists(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {

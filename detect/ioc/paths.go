@@ -81,14 +81,29 @@ func buildPathSet(pats []pathPattern) pathSet {
 	}
 	ps.ac = buildAC(lits)
 	if len(ps.always) > 0 {
-		alt := make([]string, len(ps.always))
-		for i, id := range ps.always {
-			alt[i] = "(?:" + pats[id].re.String() + ")"
-		}
-		// The parts compiled alone, so the alternation compiles too.
-		ps.alwaysRe = regexp.MustCompile(strings.Join(alt, "|"))
+		ps.alwaysRe = alternation(pats, ps.always)
 	}
 	return ps
+}
+
+// alternation compiles one program matching wherever any of pats[ids]
+// matches. It joins parse trees, not source text: a source such as `\Q…`
+// (quoted to the end) cannot be wrapped in "(?:…)". Nil when the joined
+// program does not compile (the guard is then skipped, not the patterns).
+func alternation(pats []pathPattern, ids []int32) *regexp.Regexp {
+	alt := &syntax.Regexp{Op: syntax.OpAlternate}
+	for _, id := range ids {
+		sub, err := syntax.Parse(pats[id].re.String(), syntax.Perl)
+		if err != nil {
+			return nil
+		}
+		alt.Sub = append(alt.Sub, sub)
+	}
+	re, err := regexp.Compile(alt.String())
+	if err != nil {
+		return nil
+	}
+	return re
 }
 
 // maxFound bounds the distinct literals recorded for one value on the
@@ -112,7 +127,7 @@ func (p *pathSet) candidates(v string, cand []int32) []int32 {
 			cand = append(cand, pid)
 		}
 	}
-	if p.alwaysRe != nil && p.alwaysRe.MatchString(v) {
+	if len(p.always) > 0 && (p.alwaysRe == nil || p.alwaysRe.MatchString(v)) {
 		cand = append(cand, p.always...)
 	}
 	return cand
