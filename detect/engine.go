@@ -13,6 +13,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/event"
 )
 
@@ -61,6 +62,8 @@ type Engine struct {
 
 	enrich []enrichField // enrichment fields some rule reads
 	filled []event.FieldID
+
+	splits []*sigma.Split // by matcher: split Sigma matching (prematch.go)
 	hits   []Hit
 
 	lastTime int64 // event time of the last event, for Flush
@@ -130,6 +133,7 @@ func New(opts Options) (*Engine, error) {
 		e.stats.HitsByEngine = append(e.stats.HitsByEngine, EngineCount{Name: "files"})
 	}
 	e.enrich = neededEnrichment(opts.Matchers)
+	e.splitMatchers()
 	return e, nil
 }
 
@@ -167,7 +171,11 @@ func (e *Engine) ObserveStateBatch(evs []event.Event) error {
 // Process runs every rule engine on one event and emits an alert for every
 // hit. The event is read, temporarily extended with enrichment fields while
 // the rules run, and restored before Process returns.
-func (e *Engine) Process(ev *event.Event) error {
+func (e *Engine) Process(ev *event.Event) error { return e.process(ev, nil) }
+
+// process is Process, with the early Sigma matching already done when pre
+// is set.
+func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 	e.stats.Events++
 	e.lastTime, e.lastHost = ev.Time, ev.Host
 	t := e.tick()
@@ -181,7 +189,11 @@ func (e *Engine) Process(ev *event.Event) error {
 	e.hits = e.hits[:0]
 	for i, m := range e.opts.Matchers {
 		n := len(e.hits)
-		e.hits = m.Match(ev, e.hits)
+		if s := e.splits[i]; pre != nil && s != nil {
+			e.hits = m.(*SigmaMatcher).finish(s, ev, &pre.sigma[i], e.hits)
+		} else {
+			e.hits = m.Match(ev, e.hits)
+		}
 		e.ownHits(i, n)
 		t = e.lap(m.Name(), t)
 	}

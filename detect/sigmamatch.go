@@ -73,6 +73,13 @@ func (m *SigmaMatcher) Match(ev *event.Event, out []Hit) []Hit {
 	return m.hits(out)
 }
 
+// finish completes split matching (prematch.go): s must be a Split of
+// m's ruleset.
+func (m *SigmaMatcher) finish(s *sigma.Split, ev *event.Event, p *sigma.Pre, out []Hit) []Hit {
+	m.buf = s.Finish(ev, p, m.buf[:0])
+	return m.hits(out)
+}
+
 // Flush implements Flusher: correlation windows still open at the end of a
 // replay are decided.
 func (m *SigmaMatcher) Flush(out []Hit) []Hit {

@@ -3,7 +3,9 @@ package replay
 import (
 	"errors"
 	"runtime"
+	"sync"
 
+	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/event"
 )
 
@@ -98,4 +100,90 @@ func swapBatch(dst, batch []event.Event) []event.Event {
 		dst[i], batch[i] = batch[i], dst[i]
 	}
 	return dst
+}
+
+// runEngine feeds src's events to eng. With more than one CPU and rules
+// that can match early, it runs prematched; otherwise pipelined.
+func runEngine(src Source, eng *detect.Engine, noPrematch bool) error {
+	workers := runtime.GOMAXPROCS(0)
+	if noPrematch || workers < 2 || eng.NewPrematcher() == nil {
+		return pipelined(src).Run(eng.ProcessBatch)
+	}
+	return prematched(src, eng, workers)
+}
+
+// A slot carries one chunk from the reader, through a prematch worker, to
+// the engine.
+type slot struct {
+	evs   []event.Event
+	pre   []detect.Prematched
+	ready chan struct{} // a worker is done with the slot
+}
+
+// prematched is pipelined with a stage in the middle: workers run the
+// engine's early matching (detect.Prematcher) over chunks in parallel, and
+// the engine takes the chunks in the reader's order, each once its worker
+// is done. Events and alerts are those of eng.ProcessBatch over src; only
+// the goroutines differ. pipelineDepth slots bound the memory.
+func prematched(src Source, eng *detect.Engine, workers int) error {
+	free := make(chan *slot, pipelineDepth)
+	work := make(chan *slot, pipelineDepth)
+	ordered := make(chan *slot, pipelineDepth)
+	for i := 0; i < pipelineDepth; i++ {
+		free <- &slot{ready: make(chan struct{}, 1)}
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		pm := eng.NewPrematcher()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range work {
+				s.pre = pm.Run(s.evs, s.pre)
+				s.ready <- struct{}{}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(ordered)
+		defer close(work)
+		readErr <- src.Run(func(batch []event.Event) error {
+			for len(batch) > 0 {
+				n := min(len(batch), pipelineChunk)
+				var s *slot
+				select {
+				case s = <-free:
+				case <-done:
+					return errStopped
+				}
+				s.evs = swapBatch(s.evs, batch[:n])
+				batch = batch[n:]
+				// Both have room: at most pipelineDepth slots exist.
+				work <- s
+				ordered <- s
+			}
+			return nil
+		})
+	}()
+	var err error
+	for s := range ordered {
+		<-s.ready // the worker is done with it, even after an error
+		if err == nil {
+			if err = eng.ProcessPrematched(s.evs, s.pre); err != nil {
+				close(done)
+			}
+		}
+		free <- s
+	}
+	wg.Wait()
+	rerr := <-readErr
+	if err != nil {
+		return err
+	}
+	if rerr != nil && !errors.Is(rerr, errStopped) {
+		return rerr
+	}
+	return nil
 }

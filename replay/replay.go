@@ -23,6 +23,10 @@ type Options struct {
 	// Start, when set, is restored before the first event (Recordings.Start):
 	// segment-start snapshots, then the events before From as state only.
 	Start *Start
+	// NoPrematch evaluates every rule on the engine's goroutine instead of
+	// matching Sigma rules early on all CPUs (the same alerts; a baseline
+	// for benchmarks and tests).
+	NoPrematch bool
 }
 
 // Summary is what a replay did; Write prints it for humans.
@@ -66,7 +70,7 @@ func Run(src Source, opts Options) (*Summary, error) {
 		warnings, runErr = opts.Start.restore(eng)
 	}
 	if runErr == nil {
-		runErr = pipelined(src).Run(eng.ProcessBatch)
+		runErr = runEngine(src, eng, opts.NoPrematch)
 	}
 	if runErr == nil {
 		runErr = eng.Flush()

@@ -30,36 +30,48 @@ func (rs *Ruleset) matchBucket(c *evalCtx, b *bucket, ev *event.Event, out []Mat
 	if b.pf != nil {
 		cand = b.pf.scan(c)
 	}
-	for i := 0; i < len(b.entries); i++ {
-		if cand != nil {
-			// jump to the next candidate
-			w := cand.bits[i>>6] >> (uint(i) & 63)
-			if w == 0 {
-				i |= 63
-				continue
-			}
-			i += bits.TrailingZeros64(w)
-			if i >= len(b.entries) {
-				break
-			}
-		}
+	for i := cand.next(0, len(b.entries)); i < len(b.entries); i = cand.next(i+1, len(b.entries)) {
 		e := &b.entries[i]
-		if !rs.matchEntry(c, e) {
-			continue
+		if rs.matchEntry(c, e) {
+			out = rs.report(c, e, ev, out)
 		}
-		r := e.rule
-		if r.Standalone {
-			m := Match{Rule: r}
-			if rs.opts.Debug {
-				m.Fields = explain(c, r)
-			}
-			out = append(out, m)
+	}
+	return out
+}
+
+// next returns the first candidate entry at or after i, n when there is
+// none. A nil set holds every entry.
+func (c *candidates) next(i, n int) int {
+	if c == nil || i >= n {
+		return i
+	}
+	for {
+		w := c.bits[i>>6] >> (uint(i) & 63)
+		if w != 0 {
+			return min(i+bits.TrailingZeros64(w), n)
 		}
-		for _, corr := range r.corrRefs {
-			for j, ref := range corr.refs {
-				if ref == r {
-					out = rs.cstate.feed(corr, j, ev, c, out)
-				}
+		i = (i | 63) + 1
+		if i >= n {
+			return n
+		}
+	}
+}
+
+// report appends what a matching entry yields: the rule itself when it
+// stands alone, and whatever the correlations it feeds decide.
+func (rs *Ruleset) report(c *evalCtx, e *entry, ev *event.Event, out []Match) []Match {
+	r := e.rule
+	if r.Standalone {
+		m := Match{Rule: r}
+		if rs.opts.Debug {
+			m.Fields = explain(c, r)
+		}
+		out = append(out, m)
+	}
+	for _, corr := range r.corrRefs {
+		for j, ref := range corr.refs {
+			if ref == r {
+				out = rs.cstate.feed(corr, j, ev, c, out)
 			}
 		}
 	}

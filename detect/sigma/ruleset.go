@@ -534,50 +534,60 @@ func dedupIDs(ids []uint16) []uint16 {
 // collectFields records every schema field the rules read.
 func (rs *Ruleset) collectFields() {
 	rs.fieldUsedSet = make([]bool, event.NumFields())
-	mark := func(f fieldRef) {
-		if f.kind == fkSchema {
-			rs.fieldUsedSet[f.id] = true
-		}
-	}
-	var visit func(searches []*search)
-	visit = func(searches []*search) {
-		for _, s := range searches {
-			for _, alt := range s.alts {
-				for _, m := range alt {
-					mark(m.field)
-					for _, g := range m.groups {
-						for _, t := range g {
-							if t.kind == tFieldRef {
-								mark(t.ref)
-							}
-						}
-					}
-				}
-			}
-		}
-	}
 	for _, r := range rs.rules {
-		visit(r.searches)
-		for _, f := range r.filters {
-			visit(f.searches)
-		}
-		if r.corr != nil {
-			for _, g := range r.corr.groupFields {
-				for _, f := range g {
-					mark(f)
-				}
+		r.visitFields(func(f fieldRef) {
+			if f.kind == fkSchema {
+				rs.fieldUsedSet[f.id] = true
 			}
-			for _, f := range r.corr.valueFields {
-				for _, ff := range f {
-					mark(ff)
-				}
-			}
-		}
+		})
 	}
 	rs.fieldsUsed = nil
 	for id, used := range rs.fieldUsedSet {
 		if used && !event.FieldID(id).Virtual() {
 			rs.fieldsUsed = append(rs.fieldsUsed, event.FieldID(id))
+		}
+	}
+}
+
+// visitFields calls fn for every field the rule reads: its searches
+// (fieldref targets included), its filters' and, for a correlation, its
+// group-by and value fields. A keyword search shows as an fkKeyword ref.
+func (r *Rule) visitFields(fn func(fieldRef)) {
+	visit := func(searches []*search) {
+		for _, s := range searches {
+			for _, alt := range s.alts {
+				for _, m := range alt {
+					m.visitFields(fn)
+				}
+			}
+		}
+	}
+	visit(r.searches)
+	for _, f := range r.filters {
+		visit(f.searches)
+	}
+	if r.corr != nil {
+		for _, g := range r.corr.groupFields {
+			for _, f := range g {
+				fn(f)
+			}
+		}
+		for _, f := range r.corr.valueFields {
+			for _, ff := range f {
+				fn(ff)
+			}
+		}
+	}
+}
+
+// visitFields calls fn for the matcher's field and its fieldref targets.
+func (m *matcher) visitFields(fn func(fieldRef)) {
+	fn(m.field)
+	for _, g := range m.groups {
+		for _, t := range g {
+			if t.kind == tFieldRef {
+				fn(t.ref)
+			}
 		}
 	}
 }
