@@ -9,8 +9,9 @@ import (
 )
 
 // FuzzRule feeds random rule YAML and a random event: loading must never
-// panic or hang, and matching with and without the prefilter must agree
-// (the prefilter may only skip rules that cannot match).
+// panic or hang, matching with and without the prefilter must agree (the
+// prefilter may only skip rules that cannot match), and split matching
+// with User and GrandParentImage set late must agree with Match.
 func FuzzRule(f *testing.F) {
 	seeds := []string{
 		ruleYAML("sel:\n    CommandLine|contains|windash: ' -enc '\ncondition: sel"),
@@ -39,10 +40,29 @@ func FuzzRule(f *testing.F) {
 		sec.SetByName("User", user)
 		a, _ := sigma.LoadBytes("fuzz.yml", []byte(yml), sigma.Options{})
 		b, _ := sigma.LoadBytes("fuzz.yml", []byte(yml), sigma.Options{NoPrefilter: true})
+		split := a.Clone().Split([]event.FieldID{event.FUser, event.FGrandParentImage})
+		w, ref := split.NewWorker(), b.Clone() // ref: own correlation state
 		for _, e := range []*event.Event{ev, sec, ev} {
 			ma, mb := ids(a.Match(e, nil)), ids(b.Match(e, nil))
 			if ma != mb {
 				t.Fatalf("prefilter changes the result: %q vs %q", ma, mb)
+			}
+			// Pre without the late fields, Finish with them, as the engine
+			// does; ref says what Match gives with them.
+			u, hadUser := e.Lookup("User")
+			e.Del(event.FUser)
+			var p sigma.Pre
+			w.Pre(e, &p)
+			e.SetByName("User", user+u)
+			e.Set(event.FGrandParentImage, image)
+			ms, mw := ids(split.Finish(e, &p, nil)), ids(ref.Match(e, nil))
+			if ms != mw {
+				t.Fatalf("split matching differs from Match: %q vs %q", ms, mw)
+			}
+			e.Del(event.FGrandParentImage)
+			e.Del(event.FUser)
+			if hadUser {
+				e.SetByName("User", u)
 			}
 		}
 		a.Flush(nil)
