@@ -22,5 +22,8 @@
 //
 // Concurrency: a Ruleset is used by one goroutine at a time; Clone gives
 // each goroutine its own scratch and correlation state over the shared
-// compiled rules.
+// compiled rules. Split (split.go) spreads one ordered stream over several
+// goroutines: SplitWorker.Pre evaluates the rules on any goroutine,
+// Split.Finish reports in event order what Match would, re-evaluating the
+// rules over fields the caller sets in between (the engine's enrichment).
 package sigma
