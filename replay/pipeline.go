@@ -77,12 +77,17 @@ func (p *pipeline) Run(fn func([]event.Event) error) error {
 		default:
 		}
 	}
-	rerr := <-readErr
-	if err != nil {
-		return err
+	return firstErr(err, <-readErr)
+}
+
+// firstErr is the consumer's error, else the reader's unless the consumer
+// stopped it.
+func firstErr(consumer, reader error) error {
+	if consumer != nil {
+		return consumer
 	}
-	if rerr != nil && !errors.Is(rerr, errStopped) {
-		return rerr
+	if reader != nil && !errors.Is(reader, errStopped) {
+		return reader
 	}
 	return nil
 }
@@ -178,12 +183,5 @@ func prematched(src Source, eng *detect.Engine, workers int) error {
 		free <- s
 	}
 	wg.Wait()
-	rerr := <-readErr
-	if err != nil {
-		return err
-	}
-	if rerr != nil && !errors.Is(rerr, errStopped) {
-		return rerr
-	}
-	return nil
+	return firstErr(err, <-readErr)
 }

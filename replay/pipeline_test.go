@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/event"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -38,4 +39,35 @@ func TestPipelinePropagatesErrors(t *testing.T) {
 	})
 	require.ErrorIs(t, err, stop)
 	assert.Equal(t, 1, calls, "nothing is delivered after the consumer's error")
+}
+
+// failingSink fails on its nth alert.
+type failingSink struct {
+	n, seen int
+	err     error
+}
+
+func (s *failingSink) Alert(*detect.Alert) error {
+	if s.seen++; s.seen == s.n {
+		return s.err
+	}
+	return nil
+}
+
+// The prematch pipeline stops on the engine's error (a failing alert sink)
+// and on the reader's, delivering every event before the reader's error.
+func TestPrematchPipelinePropagatesErrors(t *testing.T) {
+	rules := shippedRules(t)
+	stop := errors.New("sink full")
+	fs := &failingSink{n: 3, err: stop}
+	_, err := Run(&sliceSource{evs: scenario("A", 1, 20000), n: 100}, Options{Rules: rules, Sink: fs})
+	require.ErrorIs(t, err, stop)
+	assert.Equal(t, 3, fs.seen, "no alert after the sink's error")
+
+	eng, err := detect.New(detect.Options{Matchers: func() []detect.Matcher { ms, _ := rules.Matchers(nil); return ms }(), Sink: &failingSink{}})
+	require.NoError(t, err)
+	boom := errors.New("segment x: corrupt")
+	err = prematched(&sliceSource{evs: scenario("A", 1, 5000), n: 70, err: boom}, eng, 3)
+	require.ErrorIs(t, err, boom)
+	assert.Equal(t, uint64(5000), eng.Stats().Events, "every event before the error is processed")
 }
