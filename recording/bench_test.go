@@ -14,6 +14,7 @@ import (
 
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/cputime"
 	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
@@ -58,16 +59,16 @@ func BenchmarkWrite(b *testing.B) {
 		}
 		return k
 	}
-	cpu0 := cpuTime()
+	cpu0 := cputime.Now()
 	g := synth.New(synth.Options{Seed: 42, Hosts: benchHosts, Events: int64(n)})
 	for gen(g) > 0 {
 	}
-	genCPU := cpuTime() - cpu0
+	genCPU := cputime.Now() - cpu0
 	var bytes, events int64
 	var wall, cpu time.Duration
 	for it := 0; it < b.N; it++ {
 		dir := b.TempDir()
-		cpu0 := cpuTime()
+		cpu0 := cputime.Now()
 		w, err := OpenWriter(dir, WriterOptions{Source: event.SourceSynthetic})
 		require.NoError(b, err)
 		g := synth.New(synth.Options{Seed: 42, Hosts: benchHosts, Events: int64(n)})
@@ -87,7 +88,7 @@ func BenchmarkWrite(b *testing.B) {
 		start := time.Now()
 		require.NoError(b, w.Close())
 		wall += time.Since(start)
-		cpu += cpuTime() - cpu0 - genCPU
+		cpu += cputime.Now() - cpu0 - genCPU
 		s, err := Inspect(dir)
 		require.NoError(b, err)
 		bytes += s.Bytes
@@ -165,7 +166,7 @@ func init() { sink = noop }
 func benchRead(b *testing.B, opts ReaderOptions) {
 	dir, n := benchRecording(b)
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := cputime.Now()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
 		r, err := OpenReader(dir, opts)
@@ -183,7 +184,7 @@ func benchRead(b *testing.B, opts ReaderOptions) {
 		}
 	}
 	el := time.Since(start)
-	cpu := cpuTime() - cpu0
+	cpu := cputime.Now() - cpu0
 	b.ReportMetric(float64(n)*float64(b.N)/el.Seconds(), "ev/s")
 	reportCPU(b, float64(n)*float64(b.N), cpu)
 }

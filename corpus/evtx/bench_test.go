@@ -10,8 +10,8 @@ import (
 
 	vx "www.velocidex.com/golang/evtx"
 
-	"github.com/edr-lab/edr/corpus/internal/cputime"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/cputime"
 	"github.com/edr-lab/edr/internal/testutil"
 )
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/edr-lab/edr/corpus/internal/cputime"
+	"github.com/edr-lab/edr/internal/cputime"
 	"github.com/edr-lab/edr/internal/testutil"
 )
 

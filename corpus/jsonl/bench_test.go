@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/corpus/evtx"
-	"github.com/edr-lab/edr/corpus/internal/cputime"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/cputime"
 	"github.com/edr-lab/edr/internal/testutil"
 )
 

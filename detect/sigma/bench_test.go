@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/cputime"
 	"github.com/edr-lab/edr/internal/testutil"
 	"gopkg.in/yaml.v3"
 )
@@ -145,8 +147,9 @@ func BenchmarkProcessCreation(b *testing.B) {
 			b.Run(v.name+"/"+name, func(b *testing.B) {
 				var out []sigma.Match
 				b.ReportAllocs()
-				defer lockThread()()
-				cpu0 := threadCPU()
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				cpu0 := cputime.Thread()
 				for i := 0; b.Loop(); i++ {
 					out = v.rs.Match(set[i%len(set)], out[:0])
 				}
@@ -160,8 +163,9 @@ func BenchmarkProcessCreation(b *testing.B) {
 		b.Run("sigmago/"+name, func(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
-			defer lockThread()()
-			cpu0 := threadCPU()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			cpu0 := cputime.Thread()
 			for i := 0; b.Loop(); i++ {
 				m := maps[i%len(maps)]
 				for _, e := range sg {
@@ -208,8 +212,9 @@ func BenchmarkMixFullRuleset(b *testing.B) {
 		b.Run(v.name, func(b *testing.B) {
 			var out []sigma.Match
 			b.ReportAllocs()
-			defer lockThread()()
-			cpu0 := threadCPU()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			cpu0 := cputime.Thread()
 			i := 0
 			for b.Loop() {
 				out = rs.Match(evs[i%len(evs)], out[:0])
@@ -225,7 +230,7 @@ func BenchmarkMixFullRuleset(b *testing.B) {
 // in the latter; edr's hot path allocates nothing).
 func reportRates(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	if cpu := threadCPU() - cpu0; cpu > 0 {
+	if cpu := cputime.Thread() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "events/cpu-s")
 	}
 }
@@ -269,10 +274,10 @@ func BenchmarkParseSigmaHQ(b *testing.B) {
 	})
 	b.Run("edr.Load", func(b *testing.B) {
 		b.ReportAllocs()
-		cpu0 := processCPU()
+		cpu0 := cputime.Now()
 		for b.Loop() {
 			sigma.Load(paths, sigma.Options{})
 		}
-		b.ReportMetric((processCPU()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+		b.ReportMetric((cputime.Now()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	})
 }

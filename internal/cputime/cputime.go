@@ -8,3 +8,8 @@ import "time"
 // Now returns the user+system CPU time used by the process so far, or 0
 // where the platform does not say.
 func Now() time.Duration { return now() }
+
+// Thread returns the CPU time the calling OS thread has used (Linux; 0
+// elsewhere). Lock the goroutine to its thread (runtime.LockOSThread)
+// around what is measured.
+func Thread() time.Duration { return thread() }
