@@ -16,11 +16,11 @@ const (
 	pipelineChunk = 256
 )
 
-// pipelined runs src on its own goroutine, copying each batch into one of
-// pipelineDepth buffers, so that reading (merging segments and recordings,
+// pipelined runs src on its own goroutine, moving its events into
+// pipelineDepth slots (fillSlots), so that reading (merging segments and recordings,
 // materializing rows into events) overlaps the engine instead of taking
 // turns with it on one core. The events and their order are src's; only
-// the goroutine differs. A full set of buffers stops the reader
+// the goroutine differs. A full set of slots stops the reader
 // (backpressure), so memory stays bounded.
 // With a single CPU there is nothing to overlap: src runs as it is.
 func pipelined(src Source) Source {
@@ -33,51 +33,62 @@ func pipelined(src Source) Source {
 type pipeline struct{ src Source }
 
 func (p *pipeline) Run(fn func([]event.Event) error) error {
-	full := make(chan []event.Event, pipelineDepth)
-	free := make(chan []event.Event, pipelineDepth)
-	for i := 0; i < pipelineDepth; i++ {
-		free <- nil
-	}
+	free, full := newSlots(), make(chan *slot, pipelineDepth)
 	done := make(chan struct{})
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(full)
-		readErr <- p.src.Run(func(batch []event.Event) error {
-			// Hand over small chunks: the engine reads each while it is
-			// still in cache, and the reader never waits for a whole batch.
-			for len(batch) > 0 {
-				n := min(len(batch), pipelineChunk)
-				var buf []event.Event
-				select {
-				case buf = <-free:
-				case <-done:
-					return errStopped
-				}
-				buf = swapBatch(buf, batch[:n])
-				batch = batch[n:]
-				select {
-				case full <- buf:
-				case <-done:
-					return errStopped
-				}
-			}
-			return nil
-		})
+		readErr <- fillSlots(p.src, free, done, func(s *slot) { full <- s })
 	}()
 	var err error
-	for b := range full {
+	for s := range full {
 		if err == nil {
-			err = fn(b)
-			if err != nil {
+			if err = fn(s.evs); err != nil {
 				close(done) // stop the reader; drain what it already sent
 			}
 		}
-		select {
-		case free <- b:
-		default:
-		}
+		free <- s
 	}
 	return firstErr(err, <-readErr)
+}
+
+// A slot carries one chunk from the reader (through a prematch worker) to
+// the engine. At most pipelineDepth slots exist, so channels of that
+// capacity never block a send of one.
+type slot struct {
+	evs   []event.Event
+	pre   []detect.Prematched
+	ready chan struct{} // a prematch worker is done with the slot
+}
+
+func newSlots() chan *slot {
+	free := make(chan *slot, pipelineDepth)
+	for i := 0; i < pipelineDepth; i++ {
+		free <- &slot{ready: make(chan struct{}, 1)}
+	}
+	return free
+}
+
+// fillSlots runs src and moves its events, in chunks of at most pipelineChunk,
+// into slots taken from free, handing each to send. Small chunks: the
+// engine reads each while it is still in cache, and the reader never waits
+// for a whole batch. Once done is closed it stops with errStopped.
+func fillSlots(src Source, free <-chan *slot, done <-chan struct{}, send func(*slot)) error {
+	return src.Run(func(batch []event.Event) error {
+		for len(batch) > 0 {
+			n := min(len(batch), pipelineChunk)
+			var s *slot
+			select {
+			case s = <-free:
+			case <-done:
+				return errStopped
+			}
+			s.evs = swapBatch(s.evs, batch[:n])
+			batch = batch[n:]
+			send(s)
+		}
+		return nil
+	})
 }
 
 // firstErr is the consumer's error, else the reader's unless the consumer
@@ -117,26 +128,15 @@ func runEngine(src Source, eng *detect.Engine, noPrematch bool) error {
 	return prematched(src, eng, workers)
 }
 
-// A slot carries one chunk from the reader, through a prematch worker, to
-// the engine.
-type slot struct {
-	evs   []event.Event
-	pre   []detect.Prematched
-	ready chan struct{} // a worker is done with the slot
-}
-
 // prematched is pipelined with a stage in the middle: workers run the
 // engine's early matching (detect.Prematcher) over chunks in parallel, and
 // the engine takes the chunks in the reader's order, each once its worker
 // is done. Events and alerts are those of eng.ProcessBatch over src; only
 // the goroutines differ. pipelineDepth slots bound the memory.
 func prematched(src Source, eng *detect.Engine, workers int) error {
-	free := make(chan *slot, pipelineDepth)
+	free := newSlots()
 	work := make(chan *slot, pipelineDepth)
 	ordered := make(chan *slot, pipelineDepth)
-	for i := 0; i < pipelineDepth; i++ {
-		free <- &slot{ready: make(chan struct{}, 1)}
-	}
 	var wg sync.WaitGroup
 	for i := 0; i < workers; i++ {
 		pm := eng.NewPrematcher()
@@ -154,22 +154,9 @@ func prematched(src Source, eng *detect.Engine, workers int) error {
 	go func() {
 		defer close(ordered)
 		defer close(work)
-		readErr <- src.Run(func(batch []event.Event) error {
-			for len(batch) > 0 {
-				n := min(len(batch), pipelineChunk)
-				var s *slot
-				select {
-				case s = <-free:
-				case <-done:
-					return errStopped
-				}
-				s.evs = swapBatch(s.evs, batch[:n])
-				batch = batch[n:]
-				// Both have room: at most pipelineDepth slots exist.
-				work <- s
-				ordered <- s
-			}
-			return nil
+		readErr <- fillSlots(src, free, done, func(s *slot) {
+			work <- s
+			ordered <- s
 		})
 	}()
 	var err error

@@ -12,16 +12,29 @@ import (
 // does not retain ev. It allocates nothing unless a rule matches (and,
 // for correlations, a group is created) or Options.Debug is set.
 func (rs *Ruleset) Match(ev *event.Event, out []Match) []Match {
-	if b := rs.router.bucketFor(ev); b != nil && len(b.entries) > 0 {
+	b, vb := rs.buckets(ev)
+	if b != nil {
 		out = rs.matchBucket(rs.ctx, b, ev, out)
 	}
-	if rs.router.views != nil {
-		if vb := rs.router.views[viewKey{ev.Channel, ev.EventID}]; vb != nil {
-			auditView(vb.kind, ev, rs.viewEv)
-			out = rs.matchBucket(rs.vctx, &vb.bucket, rs.viewEv, out)
-		}
+	if vb != nil {
+		auditView(vb.kind, ev, rs.viewEv)
+		out = rs.matchBucket(rs.vctx, &vb.bucket, rs.viewEv, out)
 	}
 	return out
+}
+
+// buckets returns the rules ev meets: its logsource's bucket (nil when it
+// has no rules) and, with Options.SecurityAudit, its audit view's.
+func (rs *Ruleset) buckets(ev *event.Event) (*bucket, *viewBucket) {
+	b := rs.router.bucketFor(ev)
+	if b != nil && len(b.entries) == 0 {
+		b = nil
+	}
+	var vb *viewBucket
+	if rs.router.views != nil {
+		vb = rs.router.views[viewKey{ev.Channel, ev.EventID}]
+	}
+	return b, vb
 }
 
 func (rs *Ruleset) matchBucket(c *evalCtx, b *bucket, ev *event.Event, out []Match) []Match {

@@ -161,14 +161,13 @@ func (w *SplitWorker) Pre(ev *event.Event, p *Pre) {
 	p.view.reset()
 	p.lateMask = w.s.lateMask(ev)
 	rs := w.rs
-	if b := rs.router.bucketFor(ev); b != nil && len(b.entries) > 0 {
+	b, vb := rs.buckets(ev)
+	if b != nil {
 		w.preBucket(rs.ctx, b, ev, &p.main)
 	}
-	if rs.router.views != nil {
-		if vb := rs.router.views[viewKey{ev.Channel, ev.EventID}]; vb != nil {
-			auditView(vb.kind, ev, rs.viewEv)
-			w.preBucket(rs.vctx, &vb.bucket, rs.viewEv, &p.view)
-		}
+	if vb != nil {
+		auditView(vb.kind, ev, rs.viewEv)
+		w.preBucket(rs.vctx, &vb.bucket, rs.viewEv, &p.view)
 	}
 }
 
@@ -195,14 +194,13 @@ func (w *SplitWorker) preBucket(c *evalCtx, b *bucket, ev *event.Event, p *preBu
 func (s *Split) Finish(ev *event.Event, p *Pre, out []Match) []Match {
 	rs := s.rs
 	changed := s.lateMask(ev) != p.lateMask
-	if b := rs.router.bucketFor(ev); b != nil && len(b.entries) > 0 {
+	b, vb := rs.buckets(ev)
+	if b != nil {
 		out = s.finishBucket(rs.ctx, b, ev, &p.main, changed, out)
 	}
-	if rs.router.views != nil {
-		if vb := rs.router.views[viewKey{ev.Channel, ev.EventID}]; vb != nil {
-			auditView(vb.kind, ev, rs.viewEv)
-			out = s.finishBucket(rs.vctx, &vb.bucket, rs.viewEv, &p.view, changed, out)
-		}
+	if vb != nil {
+		auditView(vb.kind, ev, rs.viewEv)
+		out = s.finishBucket(rs.vctx, &vb.bucket, rs.viewEv, &p.view, changed, out)
 	}
 	return out
 }
