@@ -41,11 +41,16 @@ func (e *Engine) splitMatchers() {
 	}
 }
 
-// NewPrematcher returns a Prematcher for one goroutine, or nil when no
-// matcher can match early (then ProcessPrematched gains nothing over
-// ProcessBatch).
+// CanPrematch reports whether some matcher matches early (otherwise
+// ProcessPrematched gains nothing over ProcessBatch).
+func (e *Engine) CanPrematch() bool {
+	return slices.ContainsFunc(e.splits, func(s *sigma.Split) bool { return s != nil })
+}
+
+// NewPrematcher returns a Prematcher for one goroutine, or nil when the
+// engine cannot prematch.
 func (e *Engine) NewPrematcher() *Prematcher {
-	if !slices.ContainsFunc(e.splits, func(s *sigma.Split) bool { return s != nil }) {
+	if !e.CanPrematch() {
 		return nil
 	}
 	p := &Prematcher{workers: make([]*sigma.SplitWorker, len(e.splits))}

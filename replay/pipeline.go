@@ -122,7 +122,7 @@ func swapBatch(dst, batch []event.Event) []event.Event {
 // that can match early, it runs prematched; otherwise pipelined.
 func runEngine(src Source, eng *detect.Engine, noPrematch bool) error {
 	workers := runtime.GOMAXPROCS(0)
-	if noPrematch || workers < 2 || eng.NewPrematcher() == nil {
+	if noPrematch || workers < 2 || !eng.CanPrematch() {
 		return pipelined(src).Run(eng.ProcessBatch)
 	}
 	return prematched(src, eng, workers)
