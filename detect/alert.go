@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/detect/ecs"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
 )
 
@@ -56,12 +57,12 @@ type Alert struct {
 	Hit      *Hit
 	Severity Severity
 
-	Proc      *Process   // the acting process (from the table), may be nil
-	Parent    *Process   // its parent, may be nil
-	Ancestors []*Process // grandparent first, then further up
-	Target    *Process   // target process of EIDs 8/10, may be nil
-	TargetPar *Process   // its parent
-	DestName  string     // destination.domain from the DNS cache
+	Proc      *state.Process   // the acting process (from the table), may be nil
+	Parent    *state.Process   // its parent, may be nil
+	Ancestors []*state.Process // grandparent first, then further up
+	Target    *state.Process   // target process of EIDs 8/10, may be nil
+	TargetPar *state.Process   // its parent
+	DestName  string           // destination.domain from the DNS cache
 
 	Replayed   bool
 	MatchDebug MatchDebug
@@ -381,7 +382,7 @@ func (a *Alert) setEDR(o *ecs.Object) {
 }
 
 // processObject is the edr.* rendering of a table process.
-func processObject(o *ecs.Object, p *Process) *ecs.Object {
+func processObject(o *ecs.Object, p *state.Process) *ecs.Object {
 	o.SetString("entity_id", p.GUID)
 	if n, ok := parsePID(p.PID); ok {
 		o.SetInt("pid", n)

@@ -159,6 +159,18 @@ func (m *mapper) sysmon(ids ...uint16) bool {
 }
 
 var (
+	fCompany           = event.MustField("Company")
+	fDescription       = event.MustField("Description")
+	fProduct           = event.MustField("Product")
+	fFileVersion       = event.MustField("FileVersion")
+	fNewProcessId      = event.MustField("NewProcessId")
+	fNewProcessName    = event.MustField("NewProcessName")
+	fParentProcName    = event.MustField("ParentProcessName")
+	fProcessIdSec      = event.MustField("ProcessId")
+	fSubjectUserName   = event.MustField("SubjectUserName")
+	fSubjectDomain     = event.MustField("SubjectDomainName")
+	fTargetUserName    = event.MustField("TargetUserName")
+	fTargetDomain      = event.MustField("TargetDomainName")
 	fSourceProcessGuid = event.MustField("SourceProcessGuid")
 	fSourceProcessGUID = event.MustField("SourceProcessGUID")
 	fSourceProcessId   = event.MustField("SourceProcessId")

@@ -11,9 +11,12 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/edr-lab/edr/detect/sigma"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
 )
 
@@ -56,9 +59,8 @@ type Options struct {
 // safe for concurrent use: events must arrive in (time, host, seq) order
 // from one goroutine.
 type Engine struct {
-	opts  Options
-	procs *ProcessTable
-	dns   *DNSCache
+	opts Options
+	st   *state.State // process table and DNS answers
 
 	enrich []enrichField // enrichment fields some rule reads
 	filled []event.FieldID
@@ -69,8 +71,8 @@ type Engine struct {
 	lastTime int64 // event time of the last event, for Flush
 	lastHost string
 
-	alert Alert      // reused by emit
-	anc   []*Process // storage of alert.Ancestors
+	alert Alert            // reused by emit
+	anc   []*state.Process // storage of alert.Ancestors
 
 	stats    Stats
 	perRule  map[*Rule]uint64
@@ -112,16 +114,12 @@ func New(opts Options) (*Engine, error) {
 	if opts.Sink == nil {
 		return nil, errors.New("detect: no alert sink")
 	}
-	so := StateOptions{MaxProcesses: opts.MaxProcesses, ProcessTTL: opts.ProcessTTL, MaxDNS: opts.MaxDNS, DNSTTL: opts.DNSTTL}
-	so.defaults()
-	opts.MaxProcesses, opts.ProcessTTL, opts.MaxDNS, opts.DNSTTL = so.MaxProcesses, so.ProcessTTL, so.MaxDNS, so.DNSTTL
 	if opts.AncestorDepth <= 0 {
 		opts.AncestorDepth = 4
 	}
 	e := &Engine{
 		opts:    opts,
-		procs:   NewProcessTable(opts.MaxProcesses, int64(opts.ProcessTTL)),
-		dns:     NewDNSCache(opts.MaxDNS, int64(opts.DNSTTL)),
+		st:      state.New(state.Options{MaxProcesses: opts.MaxProcesses, ProcessTTL: opts.ProcessTTL, MaxDNS: opts.MaxDNS, DNSTTL: opts.DNSTTL}),
 		perRule: map[*Rule]uint64{},
 	}
 	e.stats.AlertsBySev = map[Severity]uint64{}
@@ -138,7 +136,7 @@ func New(opts Options) (*Engine, error) {
 }
 
 // Processes exposes the process table (read-only use: tests, bench).
-func (e *Engine) Processes() *ProcessTable { return e.procs }
+func (e *Engine) Processes() *state.ProcessTable { return e.st.Procs }
 
 // ProcessBatch runs Process over a batch in order.
 func (e *Engine) ProcessBatch(evs []event.Event) error {
@@ -156,8 +154,7 @@ func (e *Engine) ProcessBatch(evs []event.Event) error {
 // time; events must come in the order Process would get them.
 func (e *Engine) ObserveState(ev *event.Event) {
 	e.stats.StateEvents++
-	e.procs.Observe(ev)
-	e.dns.Observe(ev)
+	e.st.Observe(ev)
 }
 
 // ObserveStateBatch runs ObserveState over a batch in order.
@@ -179,8 +176,7 @@ func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 	e.stats.Events++
 	e.lastTime, e.lastHost = ev.Time, ev.Host
 	t := e.tick()
-	e.procs.Observe(ev)
-	e.dns.Observe(ev)
+	e.st.Observe(ev)
 	t = e.lap("state", t)
 
 	e.fillEnrichment(ev)
@@ -306,15 +302,15 @@ func (e *Engine) emit(ev *event.Event, h *Hit) error {
 func (e *Engine) attachContext(a *Alert) {
 	ev := a.Event
 	guid, pid := actorIDs(ev)
-	a.Proc = e.procs.Find(ev.Host, guid, pid, ev.Time)
+	a.Proc = e.st.Procs.Find(ev.Host, guid, pid, ev.Time)
 	if a.Proc != nil {
-		a.Parent = e.procs.Parent(a.Proc)
+		a.Parent = e.st.Procs.Parent(a.Proc)
 		// The chain is short (AncestorDepth): a linear check finds cycles.
-		seen := func(p *Process) bool {
+		seen := func(p *state.Process) bool {
 			return p == a.Proc || p == a.Parent || slices.Contains(a.Ancestors, p)
 		}
 		for p := a.Parent; p != nil && len(a.Ancestors) < e.opts.AncestorDepth; {
-			p = e.procs.Parent(p)
+			p = e.st.Procs.Parent(p)
 			if p == nil || seen(p) {
 				break
 			}
@@ -322,12 +318,12 @@ func (e *Engine) attachContext(a *Alert) {
 		}
 	}
 	if tg, tp := targetIDs(ev); tg != "" || tp != "" {
-		a.Target = e.procs.Find(ev.Host, tg, tp, ev.Time)
-		a.TargetPar = e.procs.Parent(a.Target)
+		a.Target = e.st.Procs.Find(ev.Host, tg, tp, ev.Time)
+		a.TargetPar = e.st.Procs.Parent(a.Target)
 	}
 	if ip := ev.Value(event.FDestinationIp); ip != "" {
 		if h := ev.Value(event.FDestinationHost); h == "" || h == "-" {
-			a.DestName = e.dns.Lookup(ev.Host, ip, ev.Time)
+			a.DestName = e.st.DNS.Lookup(ev.Host, ip, ev.Time)
 		}
 	}
 }
@@ -372,9 +368,26 @@ func (e *Engine) Stats() Stats {
 		s.StageNanos[k] = v
 	}
 	s.HitsByEngine = append([]EngineCount(nil), e.stats.HitsByEngine...)
-	s.Processes, s.ProcEvicted, s.ProcExpired = e.procs.Len(), e.procs.Evicted, e.procs.Expired
-	s.DNSEntries, s.DNSEvicted = e.dns.Len(), e.dns.Evicted
+	s.Processes, s.ProcEvicted, s.ProcExpired = e.st.Procs.Len(), e.st.Procs.Evicted, e.st.Procs.Expired
+	s.DNSEntries, s.DNSEvicted = e.st.DNS.Len(), e.st.DNS.Evicted
 	return s
+}
+
+// SnapshotState encodes host's state as it stands for an event at time at
+// (before that event is observed).
+func (e *Engine) SnapshotState(host string, at int64, lim state.SnapshotLimits) []byte {
+	return e.st.Snapshot(host, at, lim)
+}
+
+// RestoreState adds a snapshot's processes and DNS answers to the engine's
+// state. A snapshot that does not decode changes nothing and returns an
+// error wrapping state.ErrSnapshotVersion or state.ErrSnapshotCorrupt.
+func (e *Engine) RestoreState(data []byte) error {
+	nonEmpty, err := e.st.Restore(data)
+	if nonEmpty {
+		e.stats.StateRestored++
+	}
+	return err
 }
 
 // RuleCounts returns the alerts per rule, most frequent first, ties by
@@ -398,4 +411,16 @@ func (e *Engine) RuleCounts() []RuleCount {
 		return a.Rule.ID < b.Rule.ID
 	})
 	return out
+}
+
+// hexToDec turns Security's "0x1a2c" PIDs into Sysmon's decimal form.
+func hexToDec(s string) string {
+	if !strings.HasPrefix(s, "0x") && !strings.HasPrefix(s, "0X") {
+		return s
+	}
+	n, err := strconv.ParseUint(s[2:], 16, 64)
+	if err != nil {
+		return s
+	}
+	return strconv.FormatUint(n, 10)
 }

@@ -1,4 +1,4 @@
-package detect
+package state
 
 import (
 	"strconv"
@@ -46,7 +46,7 @@ type pidKey struct{ host, pid string }
 // Its state is a function of the events observed only: lookups do not
 // change recency (a process is used when it starts and each time a child of
 // it starts). So the table of a replay does not depend on which rules ran,
-// and a tracker that sees the same events without rules (StateTracker, for
+// and a tracker that sees the same events without rules (Tracker, for
 // segment snapshots) holds the same state.
 type ProcessTable struct {
 	byGUID *lru[procKey, *Process]
