@@ -1,7 +1,8 @@
 // Package detect is edr's detection core: one Engine that takes ordered
 // events, runs every rule engine (Sigma, IOC, YARA on process images) and
-// emits ECS alerts, with the state alerts need (process table, DNS answers)
-// driven by event time only. The same Engine serves live capture, replay,
+// emits alerts, with the state alerts need (detect/state: process table,
+// DNS answers) driven by event time only. Sinks encode the alerts
+// (detect/ecs: ECS NDJSON, console text) through an Encoder. The same Engine serves live capture, replay,
 // `edr test` and `edr bench`; nothing in it reads the wall clock, the live
 // OS or map iteration order, so a replay reproduces the live verdicts.
 package detect
@@ -412,6 +413,17 @@ func (e *Engine) RuleCounts() []RuleCount {
 	})
 	return out
 }
+
+var (
+	fSourceProcessGuid = event.MustField("SourceProcessGuid")
+	fSourceProcessGUID = event.MustField("SourceProcessGUID")
+	fSourceProcessId   = event.MustField("SourceProcessId")
+	fTargetProcessGuid = event.MustField("TargetProcessGuid")
+	fTargetProcessGUID = event.MustField("TargetProcessGUID")
+	fTargetProcessId   = event.MustField("TargetProcessId")
+	fNewProcessId      = event.MustField("NewProcessId")
+	fProcessIdSec      = event.MustField("ProcessId")
+)
 
 // hexToDec turns Security's "0x1a2c" PIDs into Sysmon's decimal form.
 func hexToDec(s string) string {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/edr-lab/edr/detect/state"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -208,7 +209,7 @@ func TestWriterEncodesCopies(t *testing.T) {
 		proc.CommandLine = fmt.Sprintf("x --n %d", i)
 		a := &detect.Alert{Event: ev, Hit: hit, Severity: detect.SeverityHigh, Proc: proc, Parent: parent, Ancestors: []*state.Process{parent},
 			MatchDebug: detect.MatchDebugFull}
-		want = a.AppendJSON(want)
+		want = ecs.AppendAlert(want, a)
 		require.NoError(t, w.Alert(a))
 		if i == 0 {
 			<-g.started // the writer holds alert 1; the others wait as copies
