@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/edr-lab/edr/detect/sigma"
@@ -194,7 +192,7 @@ func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 		e.ownHits(i, n)
 		t = e.lap(m.Name(), t)
 	}
-	if e.opts.Files != nil && isProcessStart(ev) {
+	if e.opts.Files != nil && event.RolesOf(ev).Lifecycle == event.ProcessStart {
 		n := len(e.hits)
 		e.hits = e.opts.Files.ScanProcess(ev, e.hits)
 		e.ownHits(len(e.opts.Matchers), n)
@@ -268,11 +266,6 @@ func (e *Engine) lap(stage string, since time.Time) time.Time {
 	return now
 }
 
-func isProcessStart(ev *event.Event) bool {
-	return ev.Channel == event.ChannelSysmon && ev.EventID == 1 ||
-		ev.Channel == event.ChannelSecurity && ev.EventID == 4688
-}
-
 // emit attaches context to a hit and hands the alert to the sink.
 func (e *Engine) emit(ev *event.Event, h *Hit) error {
 	if h.Rule == nil {
@@ -302,7 +295,8 @@ func (e *Engine) emit(ev *event.Event, h *Hit) error {
 // attachContext looks the acting (and target) process up in the table.
 func (e *Engine) attachContext(a *Alert) {
 	ev := a.Event
-	guid, pid := actorIDs(ev)
+	roles := event.RolesOf(ev)
+	guid, pid := roles.Actor.IDs(ev)
 	a.Proc = e.st.Procs.Find(ev.Host, guid, pid, ev.Time)
 	if a.Proc != nil {
 		a.Parent = e.st.Procs.Parent(a.Proc)
@@ -318,7 +312,7 @@ func (e *Engine) attachContext(a *Alert) {
 			a.Ancestors = append(a.Ancestors, p)
 		}
 	}
-	if tg, tp := targetIDs(ev); tg != "" || tp != "" {
+	if tg, tp := roles.Target.IDs(ev); tg != "" || tp != "" {
 		a.Target = e.st.Procs.Find(ev.Host, tg, tp, ev.Time)
 		a.TargetPar = e.st.Procs.Parent(a.Target)
 	}
@@ -327,34 +321,6 @@ func (e *Engine) attachContext(a *Alert) {
 			a.DestName = e.st.DNS.Lookup(ev.Host, ip, ev.Time)
 		}
 	}
-}
-
-// actorIDs returns the GUID and decimal PID of the process that acted.
-func actorIDs(ev *event.Event) (guid, pid string) {
-	switch {
-	case ev.Channel == event.ChannelSysmon && (ev.EventID == 8 || ev.EventID == 10):
-		guid = ev.Value(fSourceProcessGuid)
-		if guid == "" {
-			guid = ev.Value(fSourceProcessGUID)
-		}
-		return guid, ev.Value(fSourceProcessId)
-	case ev.Channel == event.ChannelSecurity && ev.EventID == 4688:
-		return "", hexToDec(ev.Value(fNewProcessId))
-	case ev.Channel == event.ChannelSecurity:
-		return "", hexToDec(ev.Value(fProcessIdSec))
-	}
-	return ev.Value(event.FProcessGuid), ev.Value(event.FProcessId)
-}
-
-func targetIDs(ev *event.Event) (guid, pid string) {
-	if ev.Channel != event.ChannelSysmon || (ev.EventID != 8 && ev.EventID != 10) {
-		return "", ""
-	}
-	guid = ev.Value(fTargetProcessGuid)
-	if guid == "" {
-		guid = ev.Value(fTargetProcessGUID)
-	}
-	return guid, ev.Value(fTargetProcessId)
 }
 
 // Stats returns a snapshot of the counters.
@@ -412,27 +378,4 @@ func (e *Engine) RuleCounts() []RuleCount {
 		return a.Rule.ID < b.Rule.ID
 	})
 	return out
-}
-
-var (
-	fSourceProcessGuid = event.MustField("SourceProcessGuid")
-	fSourceProcessGUID = event.MustField("SourceProcessGUID")
-	fSourceProcessId   = event.MustField("SourceProcessId")
-	fTargetProcessGuid = event.MustField("TargetProcessGuid")
-	fTargetProcessGUID = event.MustField("TargetProcessGUID")
-	fTargetProcessId   = event.MustField("TargetProcessId")
-	fNewProcessId      = event.MustField("NewProcessId")
-	fProcessIdSec      = event.MustField("ProcessId")
-)
-
-// hexToDec turns Security's "0x1a2c" PIDs into Sysmon's decimal form.
-func hexToDec(s string) string {
-	if !strings.HasPrefix(s, "0x") && !strings.HasPrefix(s, "0X") {
-		return s
-	}
-	n, err := strconv.ParseUint(s[2:], 16, 64)
-	if err != nil {
-		return s
-	}
-	return strconv.FormatUint(n, 10)
 }

@@ -46,13 +46,8 @@ var noProcess = &state.Process{}
 
 // grandparent of the process a process-creation event starts.
 func (e *Engine) grandparent(ev *event.Event) *state.Process {
-	var parent *state.Process
-	switch {
-	case ev.Channel == event.ChannelSysmon && ev.EventID == 1:
-		parent = e.st.Procs.Find(ev.Host, ev.Value(event.FParentProcessGuid), ev.Value(event.FParentProcessId), ev.Time)
-	case ev.Channel == event.ChannelSecurity && ev.EventID == 4688:
-		parent = e.st.Procs.ByPID(ev.Host, hexToDec(ev.Value(fProcessIdSec)), ev.Time)
-	}
+	guid, pid := event.RolesOf(ev).Parent.IDs(ev)
+	parent := e.st.Procs.Find(ev.Host, guid, pid, ev.Time)
 	if parent == nil {
 		return noProcess
 	}
@@ -66,12 +61,12 @@ func (e *Engine) grandparent(ev *event.Event) *state.Process {
 // side returns the source (or target) process of a process-access or
 // remote-thread event.
 func (e *Engine) side(ev *event.Event, source bool) *state.Process {
-	var guid, pid string
+	roles := event.RolesOf(ev)
+	ref := &roles.Target
 	if source {
-		guid, pid = actorIDs(ev)
-	} else {
-		guid, pid = targetIDs(ev)
+		ref = &roles.Actor
 	}
+	guid, pid := ref.IDs(ev)
 	if guid == "" && pid == "" {
 		return noProcess
 	}
@@ -81,11 +76,11 @@ func (e *Engine) side(ev *event.Event, source bool) *state.Process {
 	return noProcess
 }
 
+// enrichApplies: grandparent fields go to process creations, source and
+// target fields to events that act on another process.
 func enrichApplies(ev *event.Event) (procCreate, access bool) {
-	if ev.Channel == event.ChannelSysmon {
-		return ev.EventID == 1, ev.EventID == 8 || ev.EventID == 10
-	}
-	return ev.Channel == event.ChannelSecurity && ev.EventID == 4688, false
+	roles := event.RolesOf(ev)
+	return roles.Lifecycle == event.ProcessStart, roles.Target.Named()
 }
 
 // fillEnrichment sets the enrichment fields the event lacks, remembering
