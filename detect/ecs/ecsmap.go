@@ -161,14 +161,6 @@ func (m *mapper) sysmon(ids ...uint16) bool {
 }
 
 var (
-	fCompany         = event.MustField("Company")
-	fDescription     = event.MustField("Description")
-	fProduct         = event.MustField("Product")
-	fFileVersion     = event.MustField("FileVersion")
-	fSubjectUserName = event.MustField("SubjectUserName")
-	fSubjectDomain   = event.MustField("SubjectDomainName")
-	fTargetUserName  = event.MustField("TargetUserName")
-	fTargetDomain    = event.MustField("TargetDomainName")
 	fSubjectUserSid  = event.MustField("SubjectUserSid")
 	fTargetUserSid   = event.MustField("TargetUserSid")
 	fTargetSid       = event.MustField("TargetSid")
@@ -246,7 +238,7 @@ func (m *mapper) process() {
 		// names (in EIDs 6 and 7, PE fields are the loaded image's).
 		m.o.SetString("process.working_directory", m.val(event.FCurrentDirectory))
 		if !m.sysmon(6, 7) {
-			m.setPE("process.pe", m.val(event.FOriginalFileName), m.val(fCompany), m.val(fDescription), m.val(fFileVersion), m.val(fProduct))
+			m.setPE("process.pe", m.val(event.FOriginalFileName), m.val(event.FCompany), m.val(event.FDescription), m.val(event.FFileVersion), m.val(event.FProduct))
 		}
 		if m.sysmon(1, 23, 24, 25) {
 			m.setHashes("process", m.val(event.FHashes))
@@ -357,20 +349,20 @@ func (m *mapper) user() {
 	if user != "" {
 		m.setUser("user", user)
 	} else if ev.Channel == event.ChannelSecurity {
-		m.o.SetString("user.name", m.val(fSubjectUserName))
-		m.o.SetString("user.domain", m.val(fSubjectDomain))
+		m.o.SetString("user.name", m.val(event.FSubjectUserName))
+		m.o.SetString("user.domain", m.val(event.FSubjectDomainName))
 		m.o.SetString("user.id", m.val(fSubjectUserSid))
-		m.users = appendNonEmpty(m.users, m.val(fSubjectUserName))
+		m.users = appendNonEmpty(m.users, m.val(event.FSubjectUserName))
 	}
 	if ev.Channel == event.ChannelSecurity {
-		m.o.SetString("user.target.name", m.val(fTargetUserName))
-		m.o.SetString("user.target.domain", m.val(fTargetDomain))
+		m.o.SetString("user.target.name", m.val(event.FTargetUserName))
+		m.o.SetString("user.target.domain", m.val(event.FTargetDomainName))
 		sid := m.val(fTargetUserSid)
 		if sid == "" {
 			sid = m.val(fTargetSid)
 		}
 		m.o.SetString("user.target.id", sid)
-		m.users = appendNonEmpty(m.users, m.val(fTargetUserName))
+		m.users = appendNonEmpty(m.users, m.val(event.FTargetUserName))
 		if ip := m.val(fIpAddress); validIP(ip) {
 			m.o.SetString("source.ip", ip)
 			m.ips = appendUnique(m.ips, ip)
@@ -414,7 +406,7 @@ func (m *mapper) file() {
 		m.setFilePath(m.val(event.FImageLoaded))
 		m.setHashes("file", m.val(event.FHashes))
 		if m.sysmon(7) {
-			m.setPE("file.pe", m.val(event.FOriginalFileName), m.val(fCompany), m.val(fDescription), m.val(fFileVersion), m.val(fProduct))
+			m.setPE("file.pe", m.val(event.FOriginalFileName), m.val(event.FCompany), m.val(event.FDescription), m.val(event.FFileVersion), m.val(event.FProduct))
 		}
 		if s := m.val(fSigned); s != "" {
 			m.o.SetBool("file.code_signature.exists", strings.EqualFold(s, "true"))

@@ -109,17 +109,6 @@ func (t *ProcessTable) Observe(ev *event.Event) {
 	}
 }
 
-var (
-	fCompany         = event.MustField("Company")
-	fDescription     = event.MustField("Description")
-	fProduct         = event.MustField("Product")
-	fFileVersion     = event.MustField("FileVersion")
-	fSubjectUserName = event.MustField("SubjectUserName")
-	fSubjectDomain   = event.MustField("SubjectDomainName")
-	fTargetUserName  = event.MustField("TargetUserName")
-	fTargetDomain    = event.MustField("TargetDomainName")
-)
-
 // start records the process a process-creation event starts, as its roles
 // name it and its parent.
 func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) {
@@ -134,10 +123,10 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) {
 		IntegrityLevel:   ev.Value(event.FIntegrityLevel),
 		Hashes:           ev.Value(event.FHashes),
 		OriginalFileName: ev.Value(event.FOriginalFileName),
-		Company:          ev.Value(fCompany),
-		Description:      ev.Value(fDescription),
-		Product:          ev.Value(fProduct),
-		FileVersion:      ev.Value(fFileVersion),
+		Company:          ev.Value(event.FCompany),
+		Description:      ev.Value(event.FDescription),
+		Product:          ev.Value(event.FProduct),
+		FileVersion:      ev.Value(event.FFileVersion),
 		ParentImage:      ev.Value(par.Image),
 		ParentCommand:    ev.Value(par.CommandLine),
 		ParentUser:       ev.Value(par.User),
@@ -147,10 +136,10 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) {
 	if a.User == event.NoField {
 		// Security 4688: the account of the new process's token, else the
 		// subject that started it.
-		if u := ev.Value(fTargetUserName); u != "" && u != "-" {
-			p.User = joinUser(ev.Value(fTargetDomain), u)
-		} else if u := ev.Value(fSubjectUserName); u != "" {
-			p.User = joinUser(ev.Value(fSubjectDomain), u)
+		if u := ev.Value(event.FTargetUserName); u != "" && u != "-" {
+			p.User = joinUser(ev.Value(event.FTargetDomainName), u)
+		} else if u := ev.Value(event.FSubjectUserName); u != "" {
+			p.User = joinUser(ev.Value(event.FSubjectDomainName), u)
 		}
 	}
 	if par.GUID != event.NoField {
