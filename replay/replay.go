@@ -1,6 +1,13 @@
+// Package replay runs recordings through the detection pipeline
+// deterministically: events in (time, host, seq) order, one engine, alerts
+// marked as replayed, byte-identical output whatever the read parallelism.
+// It owns what is particular to recordings: opening them, the start state
+// of a replay that begins at --from or names --host, and the summary; the
+// stages themselves are package pipeline's.
 package replay
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -9,6 +16,7 @@ import (
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/filescan"
+	"github.com/edr-lab/edr/pipeline"
 )
 
 // Options configure a replay run.
@@ -27,6 +35,8 @@ type Options struct {
 	// matching Sigma rules early on all CPUs (the same alerts; a baseline
 	// for benchmarks and tests).
 	NoPrematch bool
+	// Observer, when set, counts events and time per pipeline stage.
+	Observer *pipeline.Observer
 }
 
 // Summary is what a replay did; Write prints it for humans.
@@ -52,11 +62,12 @@ type Summary struct {
 
 // Run replays src through a new engine built from opts and returns the
 // engine's counts. The engine marks every alert as replayed and is flushed
-// at the end (correlation windows still open are decided).
-func Run(src Source, opts Options) (*Summary, error) {
+// at the end (correlation windows still open are decided). Cancelling ctx
+// stops the replay (Run returns ctx.Err() and the counts so far).
+func Run(ctx context.Context, src pipeline.Source, opts Options) (*Summary, error) {
 	eo := opts.Engine
 	ms, fm := opts.Rules.Matchers(opts.Store)
-	eo.Matchers, eo.Sink, eo.MatchDebug, eo.Replayed = ms, opts.Sink, opts.MatchDebug, true
+	eo.Matchers, eo.Sink, eo.MatchDebug, eo.Replayed = ms, opts.Observer.Sink(opts.Sink), opts.MatchDebug, true
 	if fm != nil {
 		eo.Files = fm
 	}
@@ -67,13 +78,10 @@ func Run(src Source, opts Options) (*Summary, error) {
 	var warnings []error
 	var runErr error
 	if opts.Start != nil {
-		warnings, runErr = opts.Start.restore(eng)
+		warnings, runErr = opts.Start.restore(ctx, eng)
 	}
 	if runErr == nil {
-		runErr = runEngine(src, eng, opts.NoPrematch)
-	}
-	if runErr == nil {
-		runErr = eng.Flush()
+		runErr = pipeline.Run(ctx, pipeline.Config{Source: src, Engine: eng, NoPrematch: opts.NoPrematch, Observer: opts.Observer})
 	}
 	st := eng.Stats()
 	s := &Summary{

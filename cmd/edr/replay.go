@@ -104,7 +104,7 @@ func replayAction(c *cli.Context) error {
 		opts.Store = st
 	}
 	start := time.Now() // for the summary's events/s only; never reaches alerts
-	sum, runErr := replay.Run(recs.Source(), opts)
+	sum, runErr := replay.Run(c.Context, recs.Source(), opts)
 	closeErr := errors.Join(w.Close(), closeOut())
 	if text != nil {
 		closeErr = errors.Join(closeErr, text.Close())
