@@ -73,9 +73,9 @@ func Run(ctx context.Context, cfg Config) error {
 		err = runStaged(ctx, cfg, workers)
 	}
 	if err == nil {
-		t := cfg.Observer.Start()
+		e := cfg.Observer.engineStart()
 		err = cfg.Engine.Flush()
-		cfg.Observer.Done(StageEngine, 0, t)
+		cfg.Observer.engineDone(e, 0)
 	}
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
@@ -92,24 +92,36 @@ func runInline(ctx context.Context, cfg Config) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := engineStage(o, len(batch), func() error { return cfg.Engine.ProcessBatch(batch) })
+		e := o.engineStart()
+		err := cfg.Engine.ProcessBatch(batch)
+		o.engineDone(e, len(batch))
 		t = o.Start()
 		return err
 	})
 }
 
-// engineStage runs the engine over n events and counts its time, less the
-// sink's (the sink is called from inside the engine).
-func engineStage(o *Observer, n int, process func() error) error {
+// engineMark is where an engine call began: the time, and the sink's time
+// so far (the sink is called from inside the engine, and its time is not
+// the engine's).
+type engineMark struct {
+	t    time.Time
+	sink int64
+}
+
+func (o *Observer) engineStart() engineMark {
 	if o == nil {
-		return process()
+		return engineMark{}
 	}
-	sink0 := o.stages[StageSink].nanos.Load()
-	t := o.Start()
-	err := process()
-	d := o.clock().Sub(t) - time.Duration(o.stages[StageSink].nanos.Load()-sink0)
-	o.Add(StageEngine, n, d)
-	return err
+	return engineMark{t: o.clock(), sink: o.stages[StageSink].nanos.Load()}
+}
+
+// engineDone counts n events and the time since m, less the sink's, as
+// StageEngine.
+func (o *Observer) engineDone(m engineMark, n int) {
+	if o == nil {
+		return
+	}
+	o.Add(StageEngine, n, o.clock().Sub(m.t)-time.Duration(o.stages[StageSink].nanos.Load()-m.sink))
 }
 
 // A slot carries one chunk from the source (through a prematch worker) to
@@ -170,12 +182,13 @@ func runStaged(ctx context.Context, cfg Config, workers int) error {
 		<-s.ready // the worker is done with it, even after an error
 		if err == nil {
 			if err = ctx.Err(); err == nil {
-				err = engineStage(o, len(s.evs), func() error {
-					if workers > 0 {
-						return cfg.Engine.ProcessPrematched(s.evs, s.pre)
-					}
-					return cfg.Engine.ProcessBatch(s.evs)
-				})
+				e := o.engineStart()
+				if workers > 0 {
+					err = cfg.Engine.ProcessPrematched(s.evs, s.pre)
+				} else {
+					err = cfg.Engine.ProcessBatch(s.evs)
+				}
+				o.engineDone(e, len(s.evs))
 			}
 			if err != nil {
 				close(done) // stop the source; drain what it already sent
@@ -195,23 +208,29 @@ func fillSlots(ctx context.Context, src Source, o *Observer, free <-chan *slot, 
 	t := o.Start()
 	return src.Run(ctx, func(batch []event.Event) error {
 		o.Done(StageDecode, len(batch), t)
-		defer func() { t = o.Start() }()
-		for len(batch) > 0 {
-			n := min(len(batch), chunkSize)
-			var s *slot
-			select {
-			case s = <-free:
-			case <-done:
-				return errStopped
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			s.evs = swapBatch(s.evs, batch[:n])
-			batch = batch[n:]
-			send(s)
-		}
-		return nil
+		err := fillChunks(ctx, batch, free, done, send)
+		t = o.Start()
+		return err
 	})
+}
+
+// fillChunks moves one batch of the source into slots.
+func fillChunks(ctx context.Context, batch []event.Event, free <-chan *slot, done <-chan struct{}, send func(*slot)) error {
+	for len(batch) > 0 {
+		n := min(len(batch), chunkSize)
+		var s *slot
+		select {
+		case s = <-free:
+		case <-done:
+			return errStopped
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.evs = swapBatch(s.evs, batch[:n])
+		batch = batch[n:]
+		send(s)
+	}
+	return nil
 }
 
 // Sink wraps s so that the time spent in it counts as StageSink. On a nil
