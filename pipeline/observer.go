@@ -19,8 +19,9 @@ const (
 	// StageEngine is the detection engine in event order (state,
 	// enrichment, the rest of matching, alert context), without the sink.
 	StageEngine
-	// StageEncode is turning alerts into bytes, reported by an encoder that
-	// runs on its own goroutine (ObserveEncode); zero when none reports.
+	// StageEncode is turning alerts into bytes, on the goroutine of an alert
+	// writer that encodes beside the engine and reports through
+	// Observer.Timer(StageEncode); zero when none reports.
 	StageEncode
 	// StageSink is handing alerts to the sink, on the engine's goroutine
 	// (it includes encoding when the sink encodes synchronously).
@@ -103,4 +104,36 @@ func (o *Observer) Stats() [NumStages]StageStats {
 		out[i] = StageStats{Events: o.stages[i].events.Load(), Nanos: o.stages[i].nanos.Load()}
 	}
 	return out
+}
+
+// Timer times one stage of work that runs outside the pipeline's own
+// goroutines, such as an alert writer's encoder. A nil *Timer does nothing
+// and reads no clock.
+type Timer struct {
+	o *Observer
+	s Stage
+}
+
+// Timer returns a timer adding to stage s (nil on a nil observer).
+func (o *Observer) Timer(s Stage) *Timer {
+	if o == nil {
+		return nil
+	}
+	return &Timer{o: o, s: s}
+}
+
+// Start returns the time the work begins.
+func (t *Timer) Start() time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.o.clock()
+}
+
+// Done adds n items and the time since start to the timer's stage.
+func (t *Timer) Done(n int, start time.Time) {
+	if t == nil {
+		return
+	}
+	t.o.Done(t.s, n, start)
 }

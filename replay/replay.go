@@ -58,6 +58,10 @@ type Summary struct {
 	StateEvents     uint64        // events before From applied to the state only
 	StateWarnings   []error       // snapshots that could not be restored, by segment
 	Wall            time.Duration // measured by the caller, not the engine
+	// Stages are the pipeline's per-stage counts and times when the caller
+	// observed them (Options.Observer); zero otherwise. An alert writer
+	// encoding beside the engine may still add to StageEncode after Run.
+	Stages [pipeline.NumStages]pipeline.StageStats
 }
 
 // Run replays src through a new engine built from opts and returns the
@@ -88,6 +92,7 @@ func Run(ctx context.Context, src pipeline.Source, opts Options) (*Summary, erro
 		Events: st.Events, Alerts: st.Alerts, BySeverity: st.AlertsBySev, ByRule: eng.RuleCounts(),
 		Hits: st.HitsByEngine, RuleErrors: opts.Rules.Errors, Processes: st.Processes, ProcEvicted: st.ProcEvicted,
 		StateRestored: st.StateRestored, StateEvents: st.StateEvents, StateWarnings: warnings,
+		Stages: opts.Observer.Stats(),
 	}
 	if fm != nil {
 		s.Files = map[string]uint64{}
@@ -151,6 +156,23 @@ func (s *Summary) Write(w io.Writer) {
 	}
 	for _, e := range s.StateWarnings {
 		fmt.Fprintf(w, "  state warning: %v\n", e)
+	}
+	s.writeStages(w)
+}
+
+// writeStages prints the time of every stage that was timed. Stages run
+// concurrently, so their times add up to more than the wall time.
+func (s *Summary) writeStages(w io.Writer) {
+	if s.Stages == ([pipeline.NumStages]pipeline.StageStats{}) {
+		return
+	}
+	fmt.Fprintln(w, "stages (concurrent; prematch summed over its workers):")
+	for i, st := range s.Stages {
+		per := 0.0
+		if st.Events > 0 {
+			per = float64(st.Nanos) / float64(st.Events)
+		}
+		fmt.Fprintf(w, "  %-9s %10d in %10s  %9.0f ns each\n", pipeline.Stage(i), st.Events, time.Duration(st.Nanos).Round(time.Microsecond), per)
 	}
 }
 

@@ -3,6 +3,9 @@ package replay
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -69,4 +72,34 @@ func TestReplayIsByteIdenticalWhateverBatchingAndScheduling(t *testing.T) {
 	sum.Write(&text)
 	assert.Contains(t, text.String(), "replay: 1200 events")
 	assert.Contains(t, text.String(), "Shadow Copy Deletion or Backup Catalog Removal")
+}
+
+// With an observer, the summary reports every stage the events went
+// through, and the alerts do not change.
+func TestReplaySummaryReportsStages(t *testing.T) {
+	rules := shippedRules(t)
+	a := scenario("WS-A", 1, 3000)
+	ref, _ := replayBytes(t, rules, &sliceSource{Evs: a, N: 500})
+	var out bytes.Buffer
+	obs := pipeline.NewObserver(nil)
+	w := sink.NewStreamWriter(&out, sink.WriterOptions{Queue: 3, EncodeTimer: obs.Timer(pipeline.StageEncode)})
+	s, err := Run(context.Background(), &sliceSource{Evs: a, N: 500}, Options{Rules: rules, Sink: w, MatchDebug: detect.MatchDebugSummary, Observer: obs})
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	assert.Equal(t, ref, out.Bytes())
+	assert.Equal(t, s.Events, s.Stages[pipeline.StageEngine].Events)
+	assert.Equal(t, s.Alerts, s.Stages[pipeline.StageSink].Events)
+	var text bytes.Buffer
+	s.Write(&text)
+	stages := text.String()[strings.Index(text.String(), "stages"):]
+	want := map[string]uint64{"decode": 3000, "engine": 3000, "sink": s.Alerts}
+	if runtime.GOMAXPROCS(0) > 1 {
+		want["prematch"] = 3000 // one CPU: no prematch stage
+	}
+	for st, n := range want {
+		assert.Regexp(t, fmt.Sprintf(`(?m)^  %s +%d in `, st, n), stages)
+	}
+	text.Reset()
+	(&Summary{}).Write(&text)
+	assert.NotContains(t, text.String(), "stages", "no observer: no stage lines")
 }
