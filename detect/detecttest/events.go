@@ -41,7 +41,8 @@ var channelAliases = map[string]string{
 // taken verbatim up to the same quote: there are no escapes, so Windows
 // paths keep single backslashes. Two meta keys set the header: @host
 // (default WS01) and @time, a Go duration after EventsBase (default: one
-// second after the previous event). A line starting with a blank continues
+// second after the previous event); the Computer field defaults to @host,
+// as in recorded events. A line starting with a blank continues
 // the previous event; blank lines and lines starting with # are skipped.
 // Events get Seq and RecordID 1, 2, … in order.
 func ParseEvents(text string) ([]*event.Event, error) {
@@ -74,6 +75,11 @@ func ParseEvents(text string) ([]*event.Event, error) {
 			return nil, fmt.Errorf("line %d: %w", n+1, err)
 		}
 		next = ev.Time + int64(time.Second)
+	}
+	for _, ev := range out {
+		if !ev.Has(event.FComputer) { // as recorded events have it
+			ev.Set(event.FComputer, ev.Host)
+		}
 	}
 	return out, nil
 }

@@ -34,6 +34,7 @@ Microsoft-Windows-PowerShell/Operational/4104 ScriptBlockText=
 
 	assert.Equal(t, event.ChannelSecurity, evs[1].Channel)
 	assert.Equal(t, "DC01", evs[1].Host)
+	assert.Equal(t, "DC01", evs[1].Value(event.FComputer), "Computer defaults to @host")
 	assert.Equal(t, EventsBase+int64(90*time.Second), evs[1].Time)
 	assert.Equal(t, uint64(2), evs[1].RecordID)
 
