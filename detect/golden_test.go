@@ -36,7 +36,7 @@ import (
 //	artifact                    a file for the artifact store (the input, no trailing newline); prints its Sysmon Hashes
 //	allowlist hash|yara         path prefixes never hashed / never YARA-scanned
 //	reset                       forget every rule, artifact and allowlist
-//	run [match_debug=off|summary|full] [format=json|ndjson|text] [ioc_severity=…]
+//	run [match_debug=off|summary|full] [format=json|ndjson|text] [ioc_severity=…] [security_audit=true]
 //	                            replays the events (detecttest.ParseEvents) through a new
 //	                            engine; prints every alert: json is the ECS line indented
 //	                            (one field a line, so a changed mapping is a readable diff;
@@ -170,11 +170,12 @@ func (g *goldenRules) run(t *testing.T, d *datadriven.TestData) string {
 	format := goldenArg(t, d, "format", "json", "ndjson", "text")
 	sev, err := detect.ParseSeverity(goldenArg(t, d, "ioc_severity", "high", "low", "medium", "critical"))
 	require.NoError(t, err)
+	audit := goldenArg(t, d, "security_audit", "false", "true") == "true"
 	if _, err := detecttest.ParseEvents(d.Input); err != nil {
 		d.Fatalf(t, "events: %v", err)
 	}
 
-	newEngine, encode := goldenEngine(t, g, md, sev, format)
+	newEngine, encode := goldenEngine(t, g, goldenOptions{md, sev, audit, format})
 	var outs [2][]byte
 	for i, prematch := range []bool{false, true} {
 		evs, _ := detecttest.ParseEvents(d.Input) // fresh events: the engine fills Hashes
@@ -208,12 +209,14 @@ func (g *goldenRules) run(t *testing.T, d *datadriven.TestData) string {
 // and hash IOCs over the artifact store), so that moving the ECS encoding
 // or the process table to other packages is one edit here. It returns an
 // engine factory (each engine gets its own Sigma state) and the encoder of
-// format.
-func goldenEngine(t *testing.T, g *goldenRules, md detect.MatchDebug, iocSev detect.Severity, format string) (func(detect.AlertSink) *detect.Engine, func(dst []byte, a *detect.Alert) []byte) {
+// the format.
+func goldenEngine(t *testing.T, g *goldenRules, o goldenOptions) (func(detect.AlertSink) *detect.Engine, func(dst []byte, a *detect.Alert) []byte) {
+	md, iocSev := o.matchDebug, o.iocSeverity
 	var rs *sigma.Ruleset
 	if len(g.sigma) > 0 {
 		var errs []*sigma.LoadError
-		rs, errs = sigma.LoadBytes("golden.yml", []byte(strings.Join(g.sigma, "\n---\n")), sigma.Options{Ruleset: "golden", Debug: md != detect.MatchDebugOff})
+		rs, errs = sigma.LoadBytes("golden.yml", []byte(strings.Join(g.sigma, "\n---\n")), sigma.Options{Ruleset: "golden",
+			Debug: md != detect.MatchDebugOff, SecurityAudit: o.securityAudit})
 		require.Empty(t, errs)
 	}
 	var set *ioc.Set
@@ -242,27 +245,35 @@ func goldenEngine(t *testing.T, g *goldenRules, md detect.MatchDebug, iocSev det
 		fo.Store = store
 	}
 	newEngine := func(sink detect.AlertSink) *detect.Engine {
-		o := detect.Options{Sink: sink, MatchDebug: md, Replayed: true}
+		eo := detect.Options{Sink: sink, MatchDebug: md, Replayed: true}
 		if rs != nil {
-			o.Matchers = append(o.Matchers, detect.NewSigmaMatcher(rs.Clone()))
+			eo.Matchers = append(eo.Matchers, detect.NewSigmaMatcher(rs.Clone()))
 		}
 		if !set.Empty() {
-			o.Matchers = append(o.Matchers, detect.NewIOCMatcher(set, iocSev))
+			eo.Matchers = append(eo.Matchers, detect.NewIOCMatcher(set, iocSev))
 		}
 		if fo.Store != nil {
-			o.Files = detect.NewFileMatcher(filescan.New(fo), iocSev)
+			eo.Files = detect.NewFileMatcher(filescan.New(fo), iocSev)
 		}
-		eng, err := detect.New(o)
+		eng, err := detect.New(eo)
 		require.NoError(t, err)
 		return eng
 	}
 	encode := func(dst []byte, a *detect.Alert) []byte {
-		if format == "text" {
+		if o.format == "text" {
 			return a.AppendText(dst)
 		}
 		return a.AppendJSON(dst)
 	}
 	return newEngine, encode
+}
+
+// goldenOptions are a run's arguments that shape the engine.
+type goldenOptions struct {
+	matchDebug    detect.MatchDebug
+	iocSeverity   detect.Severity
+	securityAudit bool // sigma.Options.SecurityAudit (scanner.sigma_security_audit)
+	format        string
 }
 
 // goldenSink validates every alert (detecttest.Sink) and keeps its
