@@ -54,6 +54,15 @@ type WriterOptions struct {
 	// is one human line per alert (console output). The writer's goroutine
 	// is its only user.
 	Encoder detect.Encoder
+	// EncodeTimer, when set, times the encoding of each alert on the
+	// writer's goroutine (pipeline.Observer.Timer(pipeline.StageEncode)).
+	EncodeTimer StageTimer
+}
+
+// StageTimer times a stage of work; pipeline.Timer is one.
+type StageTimer interface {
+	Start() time.Time
+	Done(n int, start time.Time)
 }
 
 // WriterStats are the writer's counters; edr reports them.
@@ -175,7 +184,14 @@ func (w *Writer) run() {
 		if d := floorDiv(a.Event.Time, dayNanos); d != dayNum {
 			dayNum, day = d, Day(time.Unix(0, a.Event.Time))
 		}
+		var t0 time.Time
+		if w.opts.EncodeTimer != nil {
+			t0 = w.opts.EncodeTimer.Start()
+		}
 		buf = w.opts.Encoder.Append(buf[:0], a)
+		if w.opts.EncodeTimer != nil {
+			w.opts.EncodeTimer.Done(1, t0)
+		}
 		w.free <- c
 		if err := w.dst.WriteDay(day, buf); err != nil {
 			w.fail(err)
