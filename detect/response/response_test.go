@@ -155,6 +155,16 @@ func TestTargetUsesProcessTableForOtherEvents(t *testing.T) {
 	assert.Equal(t, Identity{100, start, `C:\x\a.exe`}, id)
 }
 
+// TestTargetOfSecurity4688: a Security process creation names the started
+// process itself (hex NewProcessId, NewProcessName), as Sysmon 1 does, so
+// its identity does not depend on the process table.
+func TestTargetOfSecurity4688(t *testing.T) {
+	ev := detecttest.Event(event.ChannelSecurity, 4688, start.UnixNano(), "H", "NewProcessId", "0x1f4", "NewProcessName", `C:\x\b.exe`, "ProcessId", "0x4")
+	id, ok := Target(&detect.Alert{Event: ev, Hit: &detect.Hit{Rule: &detect.Rule{}}})
+	require.True(t, ok)
+	assert.Equal(t, Identity{500, start, `C:\x\b.exe`}, id)
+}
+
 func TestDefaultControllerOutsideWindows(t *testing.T) {
 	c := DefaultController()
 	assert.NotZero(t, c.Self())
