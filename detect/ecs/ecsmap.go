@@ -287,7 +287,7 @@ func (m *mapper) setCommandLine(p, cl string) {
 }
 
 // splitArgs splits a command line into storage reused from alert to alert
-// (AlertEncoder); the slices stay valid until the document is reset.
+// (NDJSON); the slices stay valid until the document is reset.
 func (m *mapper) splitArgs(cl string) []string {
 	if m.scratch == nil {
 		return SplitCommandLine(cl)
