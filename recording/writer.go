@@ -481,17 +481,14 @@ func (w *Writer) closeSeg(s *openSeg) error {
 	if w.last == s {
 		w.last = nil
 	}
-	if err := w.flushSeg(s); err != nil {
-		return err
-	}
-	if err := w.flushAll(); err != nil {
-		return err
-	}
-	if err := w.fl.wait(); err != nil {
+	// On every error the segment's files are closed (a failed writer must
+	// not hold them: its WAL is what a later open recovers from).
+	defer s.wal.Close()
+	if err := w.flushBefore(s); err != nil {
+		s.sw.abort()
 		return err
 	}
 	if err := s.sw.finish(w.opts.Fsync); err != nil {
-		s.wal.Close()
 		return err
 	}
 	final := filepath.Join(w.dir, s.rel)
@@ -510,6 +507,18 @@ func (w *Writer) closeSeg(s *openSeg) error {
 	}
 	w.stats.SegmentsClosed++
 	return nil
+}
+
+// flushBefore has every buffered event of s and of the other open
+// segments written to their WALs.
+func (w *Writer) flushBefore(s *openSeg) error {
+	if err := w.flushSeg(s); err != nil {
+		return err
+	}
+	if err := w.flushAll(); err != nil {
+		return err
+	}
+	return w.fl.wait()
 }
 
 // Flush writes every buffered event to the WAL (and fsyncs it with Fsync).
