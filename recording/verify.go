@@ -32,7 +32,7 @@ func verifySegment(path string) error {
 	}
 	defer s.close()
 	if err := s.readPages(); err != nil {
-		return &SegmentError{path, err}
+		return &SegmentError{path, fmt.Errorf("%w: %v", ErrCorrupt, err)}
 	}
 	if err := s.decodeRows(); err != nil {
 		return &SegmentError{path, err}
@@ -40,7 +40,8 @@ func verifySegment(path string) error {
 	return nil
 }
 
-// readPages reads every page of every column chunk.
+// readPages reads every page of every column chunk; the error says where
+// (the caller adds ErrCorrupt).
 func (s *segFile) readPages() (err error) {
 	defer guard(&err)
 	leaves := s.pf.Schema().Columns()
@@ -52,7 +53,7 @@ func (s *segFile) readPages() (err error) {
 				if c < len(leaves) {
 					name = strings.Join(leaves[c], ".")
 				}
-				return fmt.Errorf("%w: row group %d, column %s, page %d: %v", ErrCorrupt, rg, name, page, err)
+				return fmt.Errorf("row group %d, column %s, page %d: %v", rg, name, page, err)
 			}
 		}
 	}

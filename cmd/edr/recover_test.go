@@ -123,3 +123,28 @@ func lastLine(s string) string {
 	}
 	return s[i+1:]
 }
+
+// TestInspectVerify: plain inspect says it read only footers and misses a
+// damaged data page (exit 0); --verify reads every page, names the segment
+// and the place, and exits 3.
+func TestInspectVerify(t *testing.T) {
+	rec := filepath.Join(t.TempDir(), "rec")
+	out, code := edr(t, "generate", "--out", rec, "--events", "3000", "--quiet")
+	require.Equal(t, 0, code, out)
+	segs, err := filepath.Glob(filepath.Join(rec, "host=*", "date=*", "*.parquet"))
+	require.NoError(t, err)
+	require.NotEmpty(t, segs)
+	b, err := os.ReadFile(segs[0])
+	require.NoError(t, err)
+	b[100] ^= 0xff // in the first column chunk's data
+	require.NoError(t, os.WriteFile(segs[0], b, 0o644))
+
+	out, code = edr(t, "inspect", rec)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "segment footers only: data pages were not read (edr inspect --verify reads and checks them)")
+	out, code = edr(t, "inspect", "--verify", rec)
+	require.Equal(t, 3, code, out)
+	assert.Contains(t, out, "every page of every segment")
+	assert.Contains(t, out, "segment "+segs[0]+": corrupt segment: data checksum mismatch")
+	assert.Regexp(t, `row group 0, column \w+, page 0`, out)
+}
