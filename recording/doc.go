@@ -62,8 +62,7 @@
 // Inspect reads only segment footers (Summary.Checked says so); Verify
 // reads every page of every segment and checks the data checksum too.
 //
-// One
-// Writer at a time: OpenWriter takes an exclusive lock on .writer.lock
+// One Writer at a time: OpenWriter takes an exclusive lock on .writer.lock
 // (ErrLocked otherwise); readers need none.
 //
 // # Sources
