@@ -26,15 +26,9 @@ func init() {
 		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the summary as one JSON object"},
 			&cli.BoolFlag{Name: "verify", Usage: "read every page of every segment and check every checksum (default: footers only)"}},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return exitf(2, "inspect: want exactly one recording directory (usage: edr inspect REC [--json])")
-			}
-			dir := c.Args().First()
-			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-				if err == nil {
-					err = fmt.Errorf("not a directory")
-				}
-				return exitf(1, "inspect: %s: %v", dir, err)
+			dir, err := recordingArg(c, "inspect", "edr inspect REC [--json] [--verify]")
+			if err != nil {
+				return err
 			}
 			run := recording.Inspect
 			if c.Bool("verify") {
@@ -59,6 +53,22 @@ func init() {
 			return nil
 		},
 	})
+}
+
+// recordingArg is the one existing recording directory a command takes
+// (exit 2 for a wrong number of arguments, 1 when it is not a directory).
+func recordingArg(c *cli.Context, cmd, usage string) (string, error) {
+	if c.NArg() != 1 {
+		return "", exitf(2, "%s: want exactly one recording directory (usage: %s)", cmd, usage)
+	}
+	dir := c.Args().First()
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		if err == nil {
+			err = fmt.Errorf("not a directory")
+		}
+		return "", exitf(1, "%s: %s: %v", cmd, dir, err)
+	}
+	return dir, nil
 }
 
 func printSummary(w io.Writer, s *recording.Summary) {

@@ -2,10 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/edr-lab/edr/recording"
 	"github.com/urfave/cli/v2"
@@ -23,15 +21,9 @@ func init() {
 			"3 some bytes could not be recovered and were kept aside, or special files were skipped.",
 		Flags: append([]cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the report as one JSON object"}}, configFlags()...),
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return exitf(2, "recover: want exactly one recording directory (usage: edr recover REC [--json])")
-			}
-			dir := c.Args().First()
-			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-				if err == nil {
-					err = errors.New("not a directory")
-				}
-				return exitf(1, "recover: %s: %v", dir, err)
+			dir, err := recordingArg(c, "recover", "edr recover REC [--json]")
+			if err != nil {
+				return err
 			}
 			cfg, err := loadConfig(c, nil)
 			if err != nil {
