@@ -3,9 +3,10 @@ package recording
 import (
 	"errors"
 	"fmt"
-	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"os"
 	"path/filepath"
+
+	"github.com/edr-lab/edr/recording/internal/fsutil"
 )
 
 // lockFile is the writer lock of a recording: OpenWriter holds an exclusive

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"hash/crc32"
 	"io"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"github.com/parquet-go/parquet-go"
 )
 

@@ -3,12 +3,12 @@ package recording
 import (
 	"encoding/binary"
 	"fmt"
-	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"os"
 	"strconv"
 	"sync"
 
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"github.com/parquet-go/parquet-go/format"
 )
 

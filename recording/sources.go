@@ -5,12 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"hash/crc32"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/edr-lab/edr/recording/internal/fsutil"
 )
 
 // Source bookkeeping: which source files (by content hash) a recording

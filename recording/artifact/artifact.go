@@ -22,13 +22,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 
+	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"github.com/klauspost/compress/zstd"
 )
 
