@@ -32,6 +32,10 @@ func (w *Writer) recover() error {
 			// Never opened, never removed: named and counted.
 			w.stats.SpecialFiles = append(w.stats.SpecialFiles, (&fsutil.SpecialError{Path: p, Mode: d.Type()}).Error())
 			w.opts.Logger.Warn("recording: special file skipped", "path", p)
+		case strings.HasSuffix(p, ".wal.bad.tmp"):
+			// keepAside's copy cut by a crash: its WAL is still there
+			// (removed only after the copy is renamed).
+			return os.Remove(p)
 		case strings.HasSuffix(p, segmentExt+".tmp"):
 			return os.Remove(p)
 		case isWAL(p):
