@@ -75,6 +75,9 @@ func scanAction(c *cli.Context) error {
 		return exitf(2, "scan: %v", err)
 	}
 	defer ruleSet.Close()
+	if c.IsSet("yara") && (ruleSet.YARA == nil || ruleSet.YARA.NumRules() == 0) {
+		return exitf(2, "scan: no YARA rule loaded from %v: %v", ro.YARAPaths, errors.Join(ruleSet.Errors...))
+	}
 	fm := ruleSet.FileMatcher(nil)
 	if fm == nil {
 		return exitf(2, "scan: no YARA rule and no indicator loaded: nothing to check files with (%v)", errors.Join(ruleSet.Errors...))
