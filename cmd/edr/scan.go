@@ -70,6 +70,9 @@ func scanAction(c *cli.Context) error {
 	ro.SigmaPaths = nil // Sigma needs events
 	ro.MaxFileBytes = 0 // --max-size applies, before reading
 	ro.YARAWorkers = runtime.GOMAXPROCS(0)
+	// The allowlists spare a live host's system files; files a responder
+	// names are all checked.
+	ro.HashAllowlist, ro.YARAAllowlist = nil, nil
 	ruleSet, err := replay.LoadRules(ro)
 	if err != nil {
 		return exitf(2, "scan: %v", err)
@@ -92,7 +95,7 @@ func scanAction(c *cli.Context) error {
 		hits     []detect.Hit
 		byEngine = map[string]int{}
 		yaraErrs []string
-		skipped  [][]filescan.Skipped
+		skipped  skipList
 		writeErr error
 	)
 	onFile := func(f filescan.TreeFile) {
@@ -108,14 +111,8 @@ func scanAction(c *cli.Context) error {
 			}
 		}
 	}
-	onSkip := func(k filescan.Skipped) {
-		for int(k.Reason) >= len(skipped) {
-			skipped = append(skipped, nil)
-		}
-		skipped[k.Reason] = append(skipped[k.Reason], k)
-	}
 	st, scanErr := fm.Scanner().ScanTree(context.Background(), c.Args().Slice(),
-		filescan.TreeOptions{MaxFileBytes: c.Int64("max-size"), Opener: scanOpener}, onFile, onSkip)
+		filescan.TreeOptions{MaxFileBytes: c.Int64("max-size"), Opener: scanOpener}, onFile, skipped.add)
 	writeErr = errors.Join(writeErr, closeOut())
 	if !c.Bool("quiet") {
 		writeScanSummary(c.App.ErrWriter, ruleSet, st, byEngine, skipped, yaraErrs, time.Since(start))
@@ -190,7 +187,7 @@ func splitFilePath(p string) (dir, name string) {
 const maxNamed = 50
 
 func writeScanSummary(w io.Writer, rs *replay.Rules, st filescan.TreeStats, byEngine map[string]int,
-	skipped [][]filescan.Skipped, yaraErrs []string, took time.Duration) {
+	skipped skipList, yaraErrs []string, took time.Duration) {
 	fmt.Fprintf(w, "scan: %d files, %d bytes checked in %s; alerts: yara %d, ioc %d\n",
 		st.Files, st.Bytes, took.Round(time.Millisecond), byEngine[detect.EngineYARA], byEngine[detect.EngineIOC])
 	yaraRules := "none"
@@ -212,27 +209,7 @@ func writeScanSummary(w io.Writer, rs *replay.Rules, st filescan.TreeStats, byEn
 			fmt.Fprintf(w, "  %v\n", e)
 		}
 	}
-	var parts []string
-	for r, n := range st.Skipped {
-		parts = append(parts, fmt.Sprintf("%s %d", filescan.SkipReason(r), n))
-	}
-	fmt.Fprintf(w, "skipped: %s\n", strings.Join(parts, ", "))
-	for _, list := range skipped {
-		for i, k := range list {
-			if i == maxNamed {
-				fmt.Fprintf(w, "  %s: … and %d more\n", k.Reason, len(list)-maxNamed)
-				break
-			}
-			switch {
-			case k.Reason == filescan.SkipTooLarge:
-				fmt.Fprintf(w, "  %s: %s (%d bytes)\n", k.Reason, k.Path, k.Size)
-			case k.Err != nil:
-				fmt.Fprintf(w, "  %s: %s: %v\n", k.Reason, k.Path, k.Err)
-			default:
-				fmt.Fprintf(w, "  %s: %s\n", k.Reason, k.Path)
-			}
-		}
-	}
+	writeSkips(w, st, skipped)
 	for i, e := range yaraErrs {
 		if i == maxNamed {
 			fmt.Fprintf(w, "  YARA error: … and %d more\n", len(yaraErrs)-maxNamed)

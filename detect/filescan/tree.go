@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/edr-lab/edr/event"
 )
 
 // SkipReason says why a file found under a scanned tree was not checked.
@@ -237,6 +239,25 @@ func (s *Scanner) checkTreeFile(ctx context.Context, o TreeOptions, f *TreeFile)
 	}
 	f.Size = int64(len(data))
 	f.Result = s.CheckFile(ctx, f.Path, data)
+	if s.opts.Store != nil { // collected files kept for replay (edr artifacts add)
+		f.Result.SHA256, f.Result.Stored, f.Result.StoreErr = s.opts.Store.Put(data)
+	}
+}
+
+// LinkFile ties the process start (or image load) ev records to a stored
+// file, so that Replay finds that file for ev although ev carries no
+// Hashes: how files collected after the fact (edr artifacts add) reach the
+// events of a recording.
+func (s *Scanner) LinkFile(ev *event.Event, sha256 string) error {
+	path, _, ok := s.Target(ev)
+	if !ok {
+		return errors.New("filescan: the event names no file to check")
+	}
+	ls, ok := s.opts.Store.(LinkStore)
+	if !ok {
+		return errors.New("filescan: the store keeps no links")
+	}
+	return ls.Link(linkKey(ev, path), sha256)
 }
 
 var errNotRegular = errors.New("filescan: not a regular file")
