@@ -59,23 +59,20 @@ func TestArtifactsAddThenReplayRunsYARA(t *testing.T) {
 		// would leave most images unscanned.
 		out, code := edr(t, "replay", "--yara", "../../rules/yara", "--set", "scanner.yara_allowlist_paths=[]", "--alerts", alerts, rec)
 		require.Equal(t, 0, code, out)
-		raw, err := os.ReadFile(alerts)
-		require.NoError(t, err)
+		type alert struct {
+			EDR struct {
+				Engine string `json:"engine"`
+				YARA   struct {
+					File string `json:"file"`
+				} `json:"yara"`
+			} `json:"edr"`
+			Winlog struct {
+				EventID string `json:"event_id"`
+			} `json:"winlog"`
+		}
+		_, docs := readNDJSON[alert](t, alerts)
 		var files []string
-		sc := bufio.NewScanner(bytes.NewReader(raw))
-		for sc.Scan() {
-			var a struct {
-				EDR struct {
-					Engine string `json:"engine"`
-					YARA   struct {
-						File string `json:"file"`
-					} `json:"yara"`
-				} `json:"edr"`
-				Winlog struct {
-					EventID string `json:"event_id"`
-				} `json:"winlog"`
-			}
-			require.NoError(t, json.Unmarshal(sc.Bytes(), &a))
+		for _, a := range docs {
 			require.Equal(t, "yara", a.EDR.Engine)
 			files = append(files, a.Winlog.EventID+" "+a.EDR.YARA.File)
 		}
@@ -126,4 +123,21 @@ func TestArtifactsAddErrors(t *testing.T) {
 		assert.Equal(t, c.code, code, "%v: %s", c.args, out)
 		assert.Contains(t, out, c.msg, "%v", c.args)
 	}
+}
+
+// readNDJSON reads an alert file: its bytes and one T per line.
+func readNDJSON[T any](t *testing.T, file string) ([]byte, []T) {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	require.NoError(t, err)
+	var docs []T
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var d T
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &d), sc.Text())
+		docs = append(docs, d)
+	}
+	require.NoError(t, sc.Err())
+	return raw, docs
 }

@@ -3,9 +3,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -92,15 +89,7 @@ func TestScanCommand(t *testing.T) {
 	args := []string{"scan", "--yara", "../../rules/yara", "--ioc", iocDir, "--max-size", "1024", "--alerts", alerts, root}
 	out, code := edr(t, args...)
 	require.Equal(t, 0, code, out)
-	raw, err := os.ReadFile(alerts)
-	require.NoError(t, err)
-	var got []scanAlert
-	sc := bufio.NewScanner(bytes.NewReader(raw))
-	for sc.Scan() {
-		var a scanAlert
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &a), sc.Text())
-		got = append(got, a)
-	}
+	raw, got := readNDJSON[scanAlert](t, alerts)
 	// Exactly two alerts, in path order: the dropper (YARA), then EICAR
 	// (its SHA-256); the locked copy, the big file and the file behind the
 	// escaping symlink are never read.
@@ -137,8 +126,7 @@ func TestScanCommand(t *testing.T) {
 	args[len(args)-2] = alerts2
 	_, code = edr(t, args...)
 	require.Equal(t, 0, code)
-	raw2, err := os.ReadFile(alerts2)
-	require.NoError(t, err)
+	raw2, _ := readNDJSON[scanAlert](t, alerts2)
 	assert.Equal(t, string(raw), string(raw2))
 }
 
