@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/edr-lab/edr/capture/internal/manifest"
 )
 
 func shared(t *testing.T) string {
@@ -93,29 +94,27 @@ var levels = map[string]uint8{"Always": 0, "Critical": 1, "Error": 2, "Warning":
 func TestProviderTableAgainstManifests(t *testing.T) {
 	sh := shared(t)
 	for _, p := range Providers {
-		f, err := os.Open(filepath.Join(sh, "etw/manifests", p.Name+".tsv"))
+		path := filepath.Join(sh, "etw/manifests", p.Name+".tsv")
+		f, err := os.Open(path)
 		require.NoError(t, err, p.Name)
+		rows, err := manifest.Read(f, path)
+		f.Close()
+		require.NoError(t, err)
 		type ev struct {
 			level    uint8
 			keywords string
 		}
 		evs := map[uint16][]ev{}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			c := strings.Split(sc.Text(), "\t")
-			if len(c) < 8 || c[0] != p.Name {
+		for _, r := range rows {
+			if r.Provider != p.Name {
 				continue
 			}
-			id, err := strconv.ParseUint(c[1], 10, 16)
-			require.NoError(t, err)
-			lv, ok := levels[c[7]]
+			lv, ok := levels[r.Level]
 			if !ok {
 				lv = 4
 			}
-			evs[uint16(id)] = append(evs[uint16(id)], ev{lv, c[5]})
+			evs[r.EventID] = append(evs[r.EventID], ev{lv, r.Keywords})
 		}
-		f.Close()
 		for _, id := range p.EventIDs {
 			versions, ok := evs[id]
 			if !assert.True(t, ok, "%s: event %d not in the manifest", p.Name, id) {

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,13 +24,17 @@ func fixturePath(t testing.TB, name string) string {
 }
 
 func loadFixture(t testing.TB, name string) *raw.Fixture {
-	p := fixturePath(t, name)
-	f, err := os.Open(p)
+	return parseFile(t, fixturePath(t, name), raw.LoadFixture)
+}
+
+// parseFile opens path and parses it with parse, failing the test on error.
+func parseFile[T any](t testing.TB, path string, parse func(io.Reader, string) (T, error)) T {
+	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
-	fx, err := raw.LoadFixture(f, p)
+	v, err := parse(f, path)
 	require.NoError(t, err)
-	return fx
+	return v
 }
 
 // decoded is one emitted event, with the index of the record that made it.

@@ -1,17 +1,15 @@
 package decode
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/edr-lab/edr/capture"
+	"github.com/edr-lab/edr/capture/internal/manifest"
 	"github.com/edr-lab/edr/capture/raw"
 	"github.com/edr-lab/edr/event"
 )
@@ -29,31 +27,17 @@ func loadManifests(t testing.TB) []manifestEvent {
 	}
 	var out []manifestEvent
 	for _, p := range capture.Providers {
-		f, err := os.Open(filepath.Join(sh, "etw/manifests", p.Name+".tsv"))
-		require.NoError(t, err)
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			c := strings.Split(sc.Text(), "\t")
-			if len(c) < 4 || c[0] != p.Name {
+		rows := parseFile(t, filepath.Join(sh, "etw/manifests", p.Name+".tsv"), manifest.Read)
+		for _, r := range rows {
+			if r.Provider != p.Name {
 				continue
 			}
-			id, err1 := strconv.ParseUint(c[1], 10, 16)
-			v, err2 := strconv.ParseUint(c[2], 10, 8)
-			require.NoError(t, err1)
-			require.NoError(t, err2)
-			me := manifestEvent{key: Key{p.GUID, uint16(id), uint8(v)}}
-			if i, j := strings.IndexByte(c[3], '('), strings.LastIndexByte(c[3], ')'); i >= 0 && j > i {
-				for _, fld := range strings.Split(c[3][i+1:j], ", ") {
-					typ, name, ok := strings.Cut(strings.TrimSpace(fld), " ")
-					if ok {
-						me.fields = append(me.fields, [2]string{typ, name})
-					}
-				}
+			me := manifestEvent{key: Key{p.GUID, r.EventID, r.Version}}
+			for _, f := range r.Fields {
+				me.fields = append(me.fields, [2]string{f.InType, f.Name})
 			}
 			out = append(out, me)
 		}
-		f.Close()
 	}
 	return out
 }
