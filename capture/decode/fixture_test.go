@@ -24,7 +24,9 @@ func fixturePath(t testing.TB, name string) string {
 }
 
 func loadFixture(t testing.TB, name string) *raw.Fixture {
-	return parseFile(t, fixturePath(t, name), raw.LoadFixture)
+	fx, err := raw.LoadFixtureFile(fixturePath(t, name))
+	require.NoError(t, err)
+	return fx
 }
 
 // parseFile opens path and parses it with parse, failing the test on error.

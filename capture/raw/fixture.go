@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -249,4 +250,14 @@ func isSID(s string) bool {
 		}
 	}
 	return true
+}
+
+// LoadFixtureFile is LoadFixture on a file.
+func LoadFixtureFile(path string) (*Fixture, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return LoadFixture(f, path)
 }

@@ -20,11 +20,7 @@ func fixtureDir(t testing.TB) string {
 }
 
 func load(t testing.TB, name string) *Fixture {
-	p := filepath.Join(fixtureDir(t), name)
-	f, err := os.Open(p)
-	require.NoError(t, err)
-	defer f.Close()
-	fx, err := LoadFixture(f, p)
+	fx, err := LoadFixtureFile(filepath.Join(fixtureDir(t), name))
 	require.NoError(t, err)
 	return fx
 }
