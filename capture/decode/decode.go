@@ -273,3 +273,21 @@ func str(b builder, r *raw.Record, prop, field string) {
 }
 
 func itoa32(v uint32) string { return event.Itoa(uint64(v)) }
+
+// Short names for the generated template table.
+var (
+	kernelProcess  = capture.KernelProcess
+	kernelFile     = capture.KernelFile
+	kernelRegistry = capture.KernelRegistry
+	kernelNetwork  = capture.KernelNetwork
+	dnsClient      = capture.DNSClient
+	powerShell     = capture.PowerShell
+	wmiActivity    = capture.WMIActivity
+	taskScheduler  = capture.TaskScheduler
+)
+
+// Template returns the UserData layout of an event version the decoder
+// routes, nil otherwise.
+func Template(k Key) raw.Template {
+	return templates[k]
+}

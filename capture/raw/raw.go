@@ -139,6 +139,11 @@ type Record struct {
 	TID       uint32
 	Timestamp int64 // EVENT_HEADER.TimeStamp as a FILETIME (100 ns since 1601)
 	Props     []Prop
+	// HeaderFlags are EVENT_HEADER.Flags (pointer size of the logger).
+	HeaderFlags uint16
+	// UserData is the event payload as delivered, before ParseUserData
+	// turns it into Props (owned by the record; nil for fixture records).
+	UserData []byte
 	// buf backs Str/Bytes values copied in by AddString/AddBytes so a
 	// pooled record reuses one allocation for all of them.
 	buf []byte
@@ -157,9 +162,13 @@ func (r *Record) Time() time.Time { return time.Unix(0, r.UnixNano()).UTC() }
 
 // Reset empties the record, keeping its storage.
 func (r *Record) Reset() {
-	props, buf := r.Props[:0], r.buf[:0]
-	*r = Record{Props: props, buf: buf}
+	props, buf, ud := r.Props[:0], r.buf[:0], r.UserData[:0]
+	*r = Record{Props: props, buf: buf, UserData: ud}
 }
+
+// SetUserData copies the payload into the record's own storage (the ETW
+// buffer it points into is reused once the callback returns).
+func (r *Record) SetUserData(b []byte) { r.UserData = append(r.UserData[:0], b...) }
 
 // Prop returns the named property. Bags hold a handful of properties, so a
 // linear scan beats a map and allocates nothing.
@@ -220,9 +229,10 @@ func (r *Record) AddBytes(name string, k Kind, v []byte) {
 // CopyFrom makes r a deep copy of src.
 func (r *Record) CopyFrom(src *Record) {
 	r.Reset()
-	props, buf := r.Props, r.buf
+	props, buf, ud := r.Props, r.buf, r.UserData
 	*r = *src
 	r.Props, r.buf = props, buf
+	r.UserData = append(ud, src.UserData...)
 	for _, p := range src.Props {
 		if p.Bytes != nil {
 			r.AddBytes(p.Name, p.Kind, p.Bytes)
