@@ -291,3 +291,10 @@ var (
 func Template(k Key) raw.Template {
 	return templates[k]
 }
+
+// fld and bin build template fields for the generated table.
+func fld(name string, t raw.InType) raw.Field { return raw.Field{Name: name, Type: t, LenFrom: -1} }
+
+func bin(name string, lenFrom, fixed int) raw.Field {
+	return raw.Field{Name: name, Type: raw.InBinary, LenFrom: lenFrom, FixedLen: fixed}
+}

@@ -65,11 +65,12 @@ func genTemplates(t testing.TB) []byte {
 		for i, f := range me.fields {
 			typ, ok := inTypes[f[0]]
 			require.True(t, ok, "in-type %s", f[0])
-			lf, fixed := -1, 0
 			if f[0] == "Binary" {
-				lf, fixed = binaryLen(me.fields, i)
+				lf, fixed := binaryLen(me.fields, i)
+				fmt.Fprintf(&buf, "bin(%q, %d, %d),", f[1], lf, fixed)
+				continue
 			}
-			fmt.Fprintf(&buf, "{%q, raw.%s, %d, %d},", f[1], typ, lf, fixed)
+			fmt.Fprintf(&buf, "fld(%q, raw.%s),", f[1], typ)
 		}
 		buf.WriteString("},\n")
 	}
