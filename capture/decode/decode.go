@@ -15,6 +15,8 @@
 package decode
 
 import (
+	"fmt"
+
 	"github.com/edr-lab/edr/capture"
 	"github.com/edr-lab/edr/capture/raw"
 	"github.com/edr-lab/edr/corpus/winevt"
@@ -74,6 +76,9 @@ type Stats struct {
 	// Unresolved counts events emitted without the path a join should have
 	// given (the naming event was never seen).
 	Unresolved uint64
+	// ShortUserData counts live records whose payload ended inside a
+	// template field (see Fill).
+	ShortUserData uint64
 }
 
 // Emit receives each decoded event. The event is reused after Emit
@@ -297,4 +302,24 @@ func fld(name string, t raw.InType) raw.Field { return raw.Field{Name: name, Typ
 
 func bin(name string, lenFrom, fixed int) raw.Field {
 	return raw.Field{Name: name, Type: raw.InBinary, LenFrom: lenFrom, FixedLen: fixed}
+}
+
+// Fill parses a live record's UserData into its property bag by the
+// template of its event version. Records of templates the decoder does not
+// route keep only their UserData (Decode then counts them); a payload
+// shorter than its template keeps the fields before the cut, and the error
+// says which field was cut (the record is still decoded).
+func (d *Decoder) Fill(r *raw.Record) error {
+	if len(r.Props) > 0 || r.UserData == nil {
+		return nil
+	}
+	t := templates[Key{r.Provider, r.EventID, r.Version}]
+	if t == nil {
+		return nil
+	}
+	if err := raw.ParseUserData(r, t); err != nil {
+		d.Stats.ShortUserData++
+		return fmt.Errorf("%s event %d v%d: %w", providerName(r.Provider), r.EventID, r.Version, err)
+	}
+	return nil
 }

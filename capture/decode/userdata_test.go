@@ -114,6 +114,21 @@ func TestParseUserDataShort(t *testing.T) {
 	assert.Equal(t, uint64(1), v)
 }
 
+func TestFillCountsShortPayload(t *testing.T) {
+	d := New(Options{})
+	r := &raw.Record{Provider: kernelNetwork, EventID: 12}
+	r.SetUserData([]byte{1, 0, 0, 0})
+	err := d.Fill(r)
+	assert.EqualError(t, err, "Microsoft-Windows-Kernel-Network event 12 v0: field size (#1): user data ends inside the field")
+	assert.Equal(t, uint64(1), d.Stats.ShortUserData)
+	assert.Equal(t, Emitted, d.Decode(r, func(*event.Event) {}), "the fields before the cut still decode")
+	// An unrouted template: UserData kept, no props, counted by Decode.
+	u := &raw.Record{Provider: kernelNetwork, EventID: 10}
+	u.SetUserData([]byte{1})
+	assert.NoError(t, d.Fill(u))
+	assert.Equal(t, Unhandled, d.Decode(u, func(*event.Event) {}))
+}
+
 func FuzzParseUserData(f *testing.F) {
 	keys := make([]Key, 0, len(templates))
 	for k := range templates {
