@@ -113,6 +113,8 @@ type Decoder struct {
 	fileObj, fileKey *lru
 	keys             *lru
 	held             []*raw.Record
+	lastMS           int64
+	lastUtc          string
 }
 
 // New returns a Decoder.
@@ -216,8 +218,11 @@ func (d *Decoder) start(r *raw.Record, channel, provider string, id uint16) buil
 	b.SetTime(r.UnixNano())
 	e := b.Event()
 	e.EventID = id
-	b.System(winevt.KeyChannel, channel)
-	b.System(winevt.KeyProviderName, provider)
+	// The channels here are already canonical: set them directly rather
+	// than through System's case folding (a hot-path cost when channels
+	// alternate).
+	e.Channel = channel
+	e.Provider = provider
 	b.System(winevt.KeyProviderGuid, providerGUID(r.Provider))
 	b.System(winevt.KeyExecutionProcess, event.Itoa(uint64(r.PID)))
 	if r.TID != 0 {
@@ -232,8 +237,21 @@ func (d *Decoder) start(r *raw.Record, channel, provider string, id uint16) buil
 // sysmon begins a Sysmon-schema event; UtcTime is the record time.
 func (d *Decoder) sysmon(r *raw.Record, id uint16) builder {
 	b := d.start(r, event.ChannelSysmon, providerName(r.Provider), id)
-	b.Data("UtcTime", event.FormatUtcTime(r.UnixNano()))
+	b.Data("UtcTime", d.utcTime(r.UnixNano()))
 	return b
+}
+
+// utcTime formats Sysmon's UtcTime, reusing the string of the last
+// millisecond: bursts share it, and formatting allocates.
+func (d *Decoder) utcTime(ns int64) string {
+	ms := ns / 1e6
+	if ns < 0 && ns%1e6 != 0 {
+		ms--
+	}
+	if ms != d.lastMS || d.lastUtc == "" {
+		d.lastMS, d.lastUtc = ms, event.FormatUtcTime(ns)
+	}
+	return d.lastUtc
 }
 
 func (d *Decoder) finish() Result {
