@@ -306,7 +306,12 @@ func TestFixturesAllDecoded(t *testing.T) {
 			continue
 		}
 		d := New(Options{})
-		_, res := decodeAll(t, d, fx.Records)
+		first, res := decodeAll(t, d, fx.Records)
+		again, _ := decodeAll(t, New(Options{}), fx.Records)
+		require.Len(t, again, len(first))
+		for i := range first {
+			assert.True(t, event.Equal(first[i].ev, again[i].ev), "%s: decoding is deterministic (event %d)", f, i)
+		}
 		for i, r := range res {
 			assert.Contains(t, []Result{Emitted, State}, r, "%s record %d", f, i)
 		}

@@ -111,12 +111,14 @@ func (d *Decoder) release(r *raw.Record) Result {
 // from KeyName when the record has one, else from the create/open that
 // named KeyObject; a write whose key is not named yet is held until it is.
 func (d *Decoder) regWrite(r *raw.Record) Result {
-	if name, ok := r.Str("KeyName"); ok && name != "" {
-		return d.registryWrite(r, regPath(name), true)
-	}
 	k, _ := r.Uint("KeyObject")
 	if path, ok := d.keys.get(k); ok {
 		return d.registryWrite(r, path, true)
+	}
+	// KeyName is usually empty, and may be relative: only a full
+	// \REGISTRY\… name stands on its own.
+	if name, ok := r.Str("KeyName"); ok && hasPrefixFold(name, `\REGISTRY\`) {
+		return d.registryWrite(r, regPath(name), true)
 	}
 	if len(d.held) >= d.opt.MaxHeld {
 		old := d.held[0]
@@ -146,10 +148,17 @@ func (d *Decoder) registryWrite(r *raw.Record, path string, known bool) Result {
 	b.Data("EventType", typ)
 	d.regPID(b, r)
 	if !known {
+		// Never named: a relative KeyName is the best there is.
 		d.Stats.Unresolved++
-	} else if r.EventID == 3 {
+		if name, _ := r.Str("KeyName"); name != "" {
+			path, known = name, true
+		}
+	}
+	switch {
+	case !known:
+	case r.EventID == 3:
 		b.Data("TargetObject", path)
-	} else {
+	default:
 		v, _ := r.Str("ValueName")
 		if v == "" {
 			v = "(Default)"
@@ -180,7 +189,7 @@ func joinKey(base, rel string) string {
 // writes. A relative path (its base key was never named) stays relative.
 func regPath(p string) string {
 	for _, m := range [...]struct{ nt, root string }{{`\REGISTRY\MACHINE`, "HKLM"}, {`\REGISTRY\USER`, "HKU"}} {
-		if len(p) >= len(m.nt) && strings.EqualFold(p[:len(m.nt)], m.nt) && (len(p) == len(m.nt) || p[len(m.nt)] == '\\') {
+		if hasPrefixFold(p, m.nt) && (len(p) == len(m.nt) || p[len(m.nt)] == '\\') {
 			return m.root + p[len(m.nt):]
 		}
 	}
@@ -267,4 +276,8 @@ func utf16le(b []byte) string {
 		u = u[:len(u)-1]
 	}
 	return string(utf16.Decode(u))
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
