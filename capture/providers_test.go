@@ -12,14 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edr-lab/edr/capture/internal/manifest"
+	"github.com/edr-lab/edr/internal/testutil"
 )
 
 func shared(t *testing.T) string {
-	sh := os.Getenv("EDR_SHARED")
-	if sh == "" {
-		t.Skip("EDR_SHARED not set")
-	}
-	return sh
+	return testutil.Shared(t, ".")
 }
 
 var (

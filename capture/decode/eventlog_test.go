@@ -13,6 +13,7 @@ import (
 
 	"github.com/edr-lab/edr/corpus/jsonl"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/testutil"
 )
 
 type chanID struct {
@@ -27,11 +28,7 @@ type chanID struct {
 // that the decoded ETW event lands on the same channel, provider and
 // schema fields as the Event Log rendering.
 func TestEventLogRecordsSameBuilder(t *testing.T) {
-	sh := os.Getenv("EDR_SHARED")
-	if sh == "" {
-		t.Skip("EDR_SHARED not set")
-	}
-	files, err := filepath.Glob(filepath.Join(sh, "etw/otrf-event-log/*.jsonl"))
+	files, err := filepath.Glob(filepath.Join(testutil.Shared(t, "etw/otrf-event-log"), "*.jsonl"))
 	require.NoError(t, err)
 	require.Len(t, files, 7)
 	seen := map[chanID][]*event.Event{}

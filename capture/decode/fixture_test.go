@@ -13,14 +13,11 @@ import (
 
 	"github.com/edr-lab/edr/capture/raw"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/testutil"
 )
 
 func fixturePath(t testing.TB, name string) string {
-	sh := os.Getenv("EDR_SHARED")
-	if sh == "" {
-		t.Skip("EDR_SHARED not set")
-	}
-	return filepath.Join(sh, "etw/rustinel-fixtures/tests/fixtures/etw", name)
+	return filepath.Join(testutil.Shared(t, "etw/rustinel-fixtures/tests/fixtures/etw"), name)
 }
 
 func loadFixture(t testing.TB, name string) *raw.Fixture {

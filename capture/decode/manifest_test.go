@@ -1,7 +1,6 @@
 package decode
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/edr-lab/edr/capture/internal/manifest"
 	"github.com/edr-lab/edr/capture/raw"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/testutil"
 )
 
 type manifestEvent struct {
@@ -21,13 +21,10 @@ type manifestEvent struct {
 
 // loadManifests reads the template dumps of every provider in the table.
 func loadManifests(t testing.TB) []manifestEvent {
-	sh := os.Getenv("EDR_SHARED")
-	if sh == "" {
-		t.Skip("EDR_SHARED not set")
-	}
+	sh := testutil.Shared(t, "etw/manifests")
 	var out []manifestEvent
 	for _, p := range capture.Providers {
-		rows := parseFile(t, filepath.Join(sh, "etw/manifests", p.Name+".tsv"), manifest.Read)
+		rows := parseFile(t, filepath.Join(sh, p.Name+".tsv"), manifest.Read)
 		for _, r := range rows {
 			if r.Provider != p.Name {
 				continue

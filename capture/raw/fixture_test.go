@@ -1,22 +1,18 @@
 package raw
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/edr-lab/edr/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // FixtureDir is where the recorded ETW fixtures live under EDR_SHARED.
 func fixtureDir(t testing.TB) string {
-	sh := os.Getenv("EDR_SHARED")
-	if sh == "" {
-		t.Skip("EDR_SHARED not set")
-	}
-	return filepath.Join(sh, "etw/rustinel-fixtures/tests/fixtures/etw")
+	return testutil.Shared(t, "etw/rustinel-fixtures/tests/fixtures/etw")
 }
 
 func load(t testing.TB, name string) *Fixture {
