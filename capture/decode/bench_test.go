@@ -64,3 +64,40 @@ func BenchmarkDecodeEmitting(b *testing.B) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	}
 }
+
+// BenchmarkFillAndDecode is the live path: parse UserData by template,
+// then decode (process start v4, image load, TCP connect, file create v1,
+// DNS 3008 laid out from their manifest templates).
+func BenchmarkFillAndDecode(b *testing.B) {
+	evs := loadManifests(b)
+	want := map[Key]bool{{kernelProcess, 1, 4}: true, {kernelProcess, 5, 0}: true, {kernelNetwork, 12, 0}: true,
+		{kernelFile, 12, 1}: true, {dnsClient, 3008, 0}: true}
+	var payloads []*raw.Record
+	for i, me := range evs {
+		if want[me.key] {
+			r := bag(me, i)
+			p := &raw.Record{Provider: r.Provider, EventID: r.EventID, Version: r.Version, PID: r.PID, Timestamp: r.Timestamp}
+			p.SetUserData(encodeUserData(b, r, Template(me.key)))
+			payloads = append(payloads, p)
+		}
+	}
+	if len(payloads) != len(want) {
+		b.Fatalf("%d payloads", len(payloads))
+	}
+	d := New(Options{})
+	r := &raw.Record{}
+	emit := func(*event.Event) {}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.CopyFrom(payloads[i%len(payloads)])
+		if err := d.Fill(r); err != nil {
+			b.Fatal(err)
+		}
+		d.Decode(r, emit)
+	}
+	b.StopTimer()
+	if b.Elapsed() > 0 {
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	}
+}

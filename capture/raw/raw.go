@@ -147,6 +147,8 @@ type Record struct {
 	// buf backs Str/Bytes values copied in by AddString/AddBytes so a
 	// pooled record reuses one allocation for all of them.
 	buf []byte
+	// scratch is reused while parsing UserData strings.
+	scratch []byte
 }
 
 const fileTimeEpoch = 116444736000000000
@@ -162,8 +164,8 @@ func (r *Record) Time() time.Time { return time.Unix(0, r.UnixNano()).UTC() }
 
 // Reset empties the record, keeping its storage.
 func (r *Record) Reset() {
-	props, buf, ud := r.Props[:0], r.buf[:0], r.UserData[:0]
-	*r = Record{Props: props, buf: buf, UserData: ud}
+	props, buf, ud, sc := r.Props[:0], r.buf[:0], r.UserData[:0], r.scratch
+	*r = Record{Props: props, buf: buf, UserData: ud, scratch: sc}
 }
 
 // SetUserData copies the payload into the record's own storage (the ETW
@@ -229,9 +231,9 @@ func (r *Record) AddBytes(name string, k Kind, v []byte) {
 // CopyFrom makes r a deep copy of src.
 func (r *Record) CopyFrom(src *Record) {
 	r.Reset()
-	props, buf, ud := r.Props, r.buf, r.UserData
+	props, buf, ud, sc := r.Props, r.buf, r.UserData, r.scratch
 	*r = *src
-	r.Props, r.buf = props, buf
+	r.Props, r.buf, r.scratch = props, buf, sc
 	r.UserData = append(ud, src.UserData...)
 	for _, p := range src.Props {
 		if p.Bytes != nil {

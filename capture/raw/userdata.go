@@ -72,11 +72,7 @@ func ParseUserData(r *Record, t Template) error {
 			for end+1 < len(b) && (b[end] != 0 || b[end+1] != 0) {
 				end += 2
 			}
-			u := make([]uint16, end/2)
-			for j := range u {
-				u[j] = binary.LittleEndian.Uint16(b[2*j:])
-			}
-			r.AddString(f.Name, String, string(utf16.Decode(u)))
+			r.AddString(f.Name, String, r.utf16String(b[:end]))
 			n = min(end+2, len(b))
 		case InAnsiString:
 			end := 0
@@ -168,4 +164,21 @@ func formatSID(b []byte) string {
 		s += "-" + strconv.FormatUint(uint64(binary.LittleEndian.Uint32(b[8+4*i:])), 10)
 	}
 	return s
+}
+
+// utf16String decodes UTF-16LE text. ASCII (most paths and names) goes
+// through the record's scratch buffer: one allocation, the string itself.
+func (r *Record) utf16String(b []byte) string {
+	r.scratch = r.scratch[:0]
+	for i := 0; i+1 < len(b); i += 2 {
+		if b[i+1] != 0 || b[i] >= 0x80 {
+			u := make([]uint16, len(b)/2)
+			for j := range u {
+				u[j] = binary.LittleEndian.Uint16(b[2*j:])
+			}
+			return string(utf16.Decode(u))
+		}
+		r.scratch = append(r.scratch, b[i])
+	}
+	return string(r.scratch)
 }
