@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/edr-lab/edr/capture/raw"
+	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/event"
 )
 
@@ -95,6 +96,32 @@ func BenchmarkFillAndDecode(b *testing.B) {
 			b.Fatal(err)
 		}
 		d.Decode(r, emit)
+	}
+	b.StopTimer()
+	if b.Elapsed() > 0 {
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	}
+}
+
+// BenchmarkDecodeRoundTripCorpus decodes the raw records the round-trip
+// encoder makes from 20k generated events (the benchmark corpus,
+// decode only: enrichment is another package).
+func BenchmarkDecodeRoundTripCorpus(b *testing.B) {
+	g := synth.New(synth.Options{Seed: 7, Events: 20_000})
+	var x encoder
+	var recs []*raw.Record
+	var gen event.Event
+	for g.Next(&gen) {
+		if gen.Channel == event.ChannelSysmon {
+			recs = append(recs, x.encode(&gen)...)
+		}
+	}
+	d := New(Options{})
+	emit := func(*event.Event) {}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d.Decode(recs[i%len(recs)], emit)
 	}
 	b.StopTimer()
 	if b.Elapsed() > 0 {
