@@ -32,15 +32,9 @@ func BenchmarkDecodeFixtures(b *testing.B) {
 	d := New(Options{Host: "lab-windows"})
 	var n int
 	emit := func(*event.Event) { n++ }
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	loop(b, func(i int) {
 		d.Decode(recs[i%len(recs)], emit)
-	}
-	b.StopTimer()
-	if b.Elapsed() > 0 {
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	}
+	})
 }
 
 // BenchmarkDecodeEmitting decodes only records that each emit an event
@@ -53,17 +47,11 @@ func BenchmarkDecodeEmitting(b *testing.B) {
 	}
 	d := New(Options{Host: "lab-windows"})
 	emit := func(*event.Event) {}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	loop(b, func(i int) {
 		if d.Decode(recs[i%len(recs)], emit) != Emitted {
 			b.Fatal("not emitted")
 		}
-	}
-	b.StopTimer()
-	if b.Elapsed() > 0 {
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	}
+	})
 }
 
 // BenchmarkFillAndDecode is the live path: parse UserData by template,
@@ -88,19 +76,13 @@ func BenchmarkFillAndDecode(b *testing.B) {
 	d := New(Options{})
 	r := &raw.Record{}
 	emit := func(*event.Event) {}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	loop(b, func(i int) {
 		r.CopyFrom(payloads[i%len(payloads)])
 		if err := d.Fill(r); err != nil {
 			b.Fatal(err)
 		}
 		d.Decode(r, emit)
-	}
-	b.StopTimer()
-	if b.Elapsed() > 0 {
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	}
+	})
 }
 
 // BenchmarkDecodeRoundTripCorpus decodes the raw records the round-trip
@@ -118,10 +100,18 @@ func BenchmarkDecodeRoundTripCorpus(b *testing.B) {
 	}
 	d := New(Options{})
 	emit := func(*event.Event) {}
+	loop(b, func(i int) {
+		d.Decode(recs[i%len(recs)], emit)
+	})
+}
+
+// loop runs one record per iteration and reports records/s and
+// allocations per record.
+func loop(b *testing.B, fn func(i int)) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		d.Decode(recs[i%len(recs)], emit)
+		fn(i)
 	}
 	b.StopTimer()
 	if b.Elapsed() > 0 {

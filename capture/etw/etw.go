@@ -128,8 +128,19 @@ func (s *session) enable(p *etw.Provider) error {
 	if err != nil {
 		return fmt.Errorf("etw: enable %s in %s: %w", p.Name, s.name, err)
 	}
+	if p.GUID == rundownGUID {
+		// Kernel-Process 15 (ProcessRundown) for every process already
+		// running, so the process table starts complete.
+		err = etw.EnableTraceEx2(s.handle, guid, etw.EVENT_CONTROL_CODE_CAPTURE_STATE,
+			p.EnableLevel, p.MatchAnyKeyword, p.MatchAllKeyword, 0, &params)
+		if err != nil {
+			return fmt.Errorf("etw: rundown %s: %w", p.Name, err)
+		}
+	}
 	return nil
 }
+
+var rundownGUID = "{" + capture.KernelProcess.String() + "}"
 
 // query reads the session's loss counters and returns what grew since
 // the last query.
