@@ -80,13 +80,9 @@ func generateAction(c *cli.Context) error {
 	printRecovery(c.App.Writer, w.Stats()) // --out is empty, so only a writer crashed in it since the check
 	start := time.Now()
 	g := synth.New(opts)
-	var e event.Event
-	for g.Next(&e) {
-		if err := w.Write(&e); err != nil {
-			w.Close()
-			return exitf(1, "generate: event %d: %v", g.Emitted(), err)
-		}
-		state.Observe(&e) // after Write: the writer snapshots before the event that opens a segment
+	if err := g.WriteTo(w, state.Observe); err != nil {
+		w.Close()
+		return exitf(1, "generate: %v", err)
 	}
 	if err := w.Close(); err != nil {
 		return exitf(1, "generate: %v", err)

@@ -13,6 +13,7 @@
 package synth
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -353,4 +354,27 @@ func (h *host) dropBackgroundSteps() {
 	}
 	clear(h.pending[len(kept):])
 	h.pending = kept
+}
+
+// EventWriter takes generated events; *recording.Writer is one.
+type EventWriter interface {
+	Write(e *event.Event) error
+}
+
+// WriteTo writes every remaining event to w, calling observe (when not
+// nil) after each write: edr generate and edr bench feed the state tracker
+// that snapshots each new segment this way (the writer snapshots before the
+// event that opens a segment, so observe must come after Write). An error
+// of w stops it and names the event.
+func (g *Generator) WriteTo(w EventWriter, observe func(*event.Event)) error {
+	var e event.Event
+	for g.Next(&e) {
+		if err := w.Write(&e); err != nil {
+			return fmt.Errorf("event %d: %w", g.Emitted(), err)
+		}
+		if observe != nil {
+			observe(&e)
+		}
+	}
+	return nil
 }
