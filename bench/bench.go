@@ -164,6 +164,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		Method: "runtime/metrics heap allocation counts over each whole run; per part by difference of the " +
 			"decode-only, decode + state and full runs (the stages share goroutines and the heap)"}
 	r.Rules = ruleCosts(sum, o.Top, full.events)
+	if r.Rules == nil {
+		r.Rules = []RuleCost{} // [] in JSON: a list, also when empty
+	}
 	return r, nil
 }
 
