@@ -224,7 +224,7 @@ func (rs *Ruleset) finishCorrelations() {
 	}
 }
 
-// corrState is one clone's correlation state.
+// corrState is one Matcher's correlation state.
 type corrState struct {
 	rs       *Ruleset
 	per      []*corrGroups

@@ -8,7 +8,7 @@ import (
 	"github.com/edr-lab/edr/event"
 )
 
-// evalCtx holds the per-event scratch of one Ruleset clone: folded field
+// evalCtx holds the per-event scratch of one Matcher: folded field
 // values (computed at most once per event), generation-stamped so that a new
 // event invalidates them in O(1) without clearing.
 type evalCtx struct {
