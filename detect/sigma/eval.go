@@ -281,21 +281,18 @@ func (c *evalCtx) test(m *matcher, t *test, raw string) bool {
 	case tCIDR:
 		a, err := netip.ParseAddr(raw)
 		return err == nil && t.prefix.Contains(a.Unmap())
-	case tNumCmp:
+	case tGT:
 		f, ok := parseNum(raw)
-		if !ok {
-			return false
-		}
-		switch t.cmp {
-		case "gt":
-			return f > t.num
-		case "gte":
-			return f >= t.num
-		case "lt":
-			return f < t.num
-		default:
-			return f <= t.num
-		}
+		return ok && f > t.num
+	case tGTE:
+		f, ok := parseNum(raw)
+		return ok && f >= t.num
+	case tLT:
+		f, ok := parseNum(raw)
+		return ok && f < t.num
+	case tLTE:
+		f, ok := parseNum(raw)
+		return ok && f <= t.num
 	default: // tFieldRef
 		other, ok := c.raw(&t.ref)
 		if !ok {
