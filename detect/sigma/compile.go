@@ -34,9 +34,9 @@ type fieldRef struct {
 	name  string
 }
 
+// testKind is how a test compares; evalCtx.test has one case per kind.
 type testKind uint8
 
-// testKind is how a test compares; evalCtx.test has one case per kind.
 const (
 	tPattern testKind = iota
 	tRegex

@@ -1,6 +1,8 @@
 package sigma_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/edr-lab/edr/detect/sigma"
@@ -8,38 +10,21 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const observeYAML = `title: cmd
-id: 00000000-0000-4000-8000-0000000000a1
-logsource: {product: windows, category: process_creation}
-detection:
-    sel:
-        Image|endswith: '\cmd.exe'
-    condition: sel
----
-title: whoami
-id: 00000000-0000-4000-8000-0000000000a2
-logsource: {product: windows, category: process_creation}
-detection:
-    sel:
-        CommandLine|contains: 'whoami'
-    condition: sel
----
-title: elevated
-id: 00000000-0000-4000-8000-0000000000a3
-logsource: {product: windows, category: process_creation}
-detection:
-    sel:
-        IntegrityLevel|exists: true
-    condition: sel
----
-title: grandparent
-id: 00000000-0000-4000-8000-0000000000a4
-logsource: {product: windows, category: process_creation}
-detection:
-    sel:
-        GrandParentImage|endswith: '\evil.exe'
-    condition: sel
-`
+// observeYAML holds four process_creation rules, one selection each.
+var observeYAML = func() string {
+	var b strings.Builder
+	for i, r := range [][2]string{
+		{"cmd", `Image|endswith: '\cmd.exe'`},
+		{"whoami", "CommandLine|contains: 'whoami'"},
+		{"elevated", "IntegrityLevel|exists: true"},
+		{"grandparent", `GrandParentImage|endswith: '\evil.exe'`},
+	} {
+		fmt.Fprintf(&b, "---\ntitle: %s\nid: 00000000-0000-4000-8000-0000000000a%d\n", r[0], i+1)
+		b.WriteString("logsource: {product: windows, category: process_creation}\n")
+		fmt.Fprintf(&b, "detection:\n    sel:\n        %s\n    condition: sel\n", r[1])
+	}
+	return b.String()
+}()
 
 // tick is a fake clock: every reading is one nanosecond after the last.
 func tick() func() int64 {
