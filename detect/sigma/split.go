@@ -148,9 +148,9 @@ func (p *LatePlan) Deferred() int {
 	return n
 }
 
-// Pre evaluates the rules on ev as it is, into p, for Finish under plan.
-// It uses m's scratch only (not its correlation state), so the Matcher of
-// any goroutine may run it.
+// Pre evaluates the rules on ev as it is, into p, for Finish under plan
+// (a plan of m's Ruleset). It uses m's scratch only (not its correlation
+// state), so the Matcher of any goroutine may run it.
 func (m *Matcher) Pre(plan *LatePlan, ev *event.Event, p *Pre) {
 	p.plan = plan
 	p.main.reset()
