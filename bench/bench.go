@@ -10,9 +10,11 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
+	"sort"
 	"time"
 
 	"github.com/edr-lab/edr/corpus/synth"
+	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
@@ -96,7 +98,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	logf("ceiling: decode + state")
 	stateRun, err := measure(func() (uint64, error) {
-		s, err := runReplay(ctx, dirs, read, &replay.Rules{}, nil)
+		s, err := runReplay(ctx, dirs, read, &replay.Rules{}, nil, nil)
 		if s == nil {
 			return 0, err
 		}
@@ -118,7 +120,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	var sum *replay.Summary
 	full, err := measure(func() (uint64, error) {
 		var err error
-		sum, err = runReplay(ctx, dirs, read, rules, obs)
+		sum, err = runReplay(ctx, dirs, read, rules, obs, nil)
 		if sum == nil {
 			return 0, err
 		}
@@ -163,11 +165,70 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		RulesOutput: full.allocsPer() - stateRun.allocsPer(),
 		Method: "runtime/metrics heap allocation counts over each whole run; per part by difference of the " +
 			"decode-only, decode + state and full runs (the stages share goroutines and the heap)"}
-	r.Rules = ruleCosts(sum, o.Top, full.events)
-	if r.Rules == nil {
-		r.Rules = []RuleCost{} // [] in JSON: a list, also when empty
+	r.Rules = []RuleCost{} // [] in JSON: a list, also when empty
+	if rules.Sigma != nil && o.Top > 0 {
+		// A pass of its own: reading the clock around every rule
+		// evaluation slows the evaluators, so the full run above is
+		// measured without it.
+		logf("per-rule pass")
+		counters, pass, err := observeRules(ctx, dirs, read, rules)
+		if err != nil {
+			return nil, err
+		}
+		r.RulesPassSec = pass.wall.Seconds()
+		r.Rules = ruleCosts(rules.Sigma.Rules(), counters, o.Top, full.events)
 	}
 	return r, nil
+}
+
+// observeRules replays once more with every Sigma evaluator timing each
+// rule, and sums the evaluators' counters.
+func observeRules(ctx context.Context, dirs []string, read replay.ReadOptions, rules *replay.Rules) (*sigma.RuleCounters, run, error) {
+	base := time.Now()
+	clock := func() int64 { return int64(time.Since(base)) } // monotonic
+	var all []*sigma.RuleCounters
+	newObserver := func() sigma.RuleObserver {
+		c := sigma.NewRuleCounters(clock)
+		all = append(all, c)
+		return c
+	}
+	pass, err := measure(func() (uint64, error) {
+		s, err := runReplay(ctx, dirs, read, rules, nil, newObserver)
+		if s == nil {
+			return 0, err
+		}
+		return s.Events, err
+	})
+	total := sigma.NewRuleCounters(nil)
+	for _, c := range all {
+		total.Add(c)
+	}
+	return total, pass, err
+}
+
+// ruleCosts are the top costliest rules by evaluation time (ties: more
+// evaluations, then load order).
+func ruleCosts(rules []*sigma.Rule, c *sigma.RuleCounters, top int, events uint64) []RuleCost {
+	out := make([]RuleCost, 0, len(rules))
+	for _, r := range rules {
+		st := c.Stats(r)
+		if st.Evaluated == 0 && st.Candidates == 0 {
+			continue
+		}
+		id := r.ID
+		if id == "" {
+			id = r.Name
+		}
+		out = append(out, RuleCost{ID: id, Title: r.Title, Ns: st.Nanos, NsPerEvent: div(float64(st.Nanos), float64(events)),
+			Evaluations: st.Evaluated, Candidates: st.Candidates, Matches: st.Matched})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Ns != out[j].Ns {
+			return out[i].Ns > out[j].Ns
+		}
+		return out[i].Evaluations > out[j].Evaluations
+	})
+	return out[:min(top, len(out))]
 }
 
 // run is what measure saw of one run.
@@ -230,14 +291,15 @@ func decodeOnly(ctx context.Context, dirs []string, read replay.ReadOptions) (ui
 // runReplay is edr replay's run: the recordings' source and artifact
 // store, the real pipeline (replay.Run), alerts encoded as ECS NDJSON by
 // the alert writer into io.Discard. obs may be nil (a ceiling run).
-func runReplay(ctx context.Context, dirs []string, read replay.ReadOptions, rules *replay.Rules, obs *pipeline.Observer) (*replay.Summary, error) {
+func runReplay(ctx context.Context, dirs []string, read replay.ReadOptions, rules *replay.Rules, obs *pipeline.Observer,
+	ruleObserver func() sigma.RuleObserver) (*replay.Summary, error) {
 	recs, err := replay.Open(dirs, read)
 	if err != nil {
 		return nil, err
 	}
 	defer recs.Close()
 	w := sink.NewStreamWriter(io.Discard, sink.WriterOptions{Queue: 4096, EncodeTimer: obs.Timer(pipeline.StageEncode)})
-	opts := replay.Options{Rules: rules, Sink: w, Observer: obs}
+	opts := replay.Options{Rules: rules, Sink: w, Observer: obs, RuleObserver: ruleObserver}
 	if st := recs.Store(); st != nil {
 		opts.Store = st
 	}
@@ -295,6 +357,3 @@ func writeHeapProfile(dir string) error {
 	runtime.GC() // the heap profile shows live objects as of the last GC
 	return errors.Join(pprof.WriteHeapProfile(f), f.Close())
 }
-
-// ruleCosts is filled from the per-rule observer.
-func ruleCosts(*replay.Summary, int, uint64) []RuleCost { return nil }

@@ -66,6 +66,18 @@ func TestReportCounts(t *testing.T) {
 	assert.Nil(t, r.Stages[2].AllocsPerEvent, "the engine's allocations are not separable")
 	assert.Positive(t, r.Allocs.Total)
 	assert.Positive(t, r.PeakRSSBytes)
+	// The per-rule pass: the 5 costliest of the shipped rules, costliest
+	// first, each evaluated at least as often as it matched.
+	require.Len(t, r.Rules, 5)
+	for i, rc := range r.Rules {
+		assert.NotEmpty(t, rc.ID)
+		assert.NotEmpty(t, rc.Title)
+		assert.Positive(t, rc.Evaluations, rc.Title)
+		assert.GreaterOrEqual(t, rc.Evaluations, rc.Matches, rc.Title)
+		if i > 0 {
+			assert.GreaterOrEqual(t, r.Rules[i-1].Ns, rc.Ns, "sorted by cost")
+		}
+	}
 	assert.Equal(t, "test", r.Build.Version)
 	assert.Positive(t, r.Machine.Cores)
 }
@@ -95,7 +107,8 @@ func TestReportJSONSchema(t *testing.T) {
 	for _, k := range []string{"cores", "cpu_model"} {
 		assert.Contains(t, m["machine"], k)
 	}
-	assert.IsType(t, []any{}, m["rules"], "rules is a list, also when empty")
+	require.IsType(t, []any{}, m["rules"])
+	assert.NotEmpty(t, m["rules"])
 	for _, rc := range m["rules"].([]any) {
 		for _, k := range []string{"id", "title", "ns", "evaluations", "matches"} {
 			assert.Contains(t, rc, k)

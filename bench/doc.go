@@ -4,6 +4,6 @@
 // process, and reports events/s, ns/event, busy-time share and
 // allocations per stage, peak RSS and the costliest Sigma rules, as text,
 // JSON (comparable against a baseline, with a regression gate) and a
-// self-contained HTML page. The package's micro-benchmarks run with
-// `make bench` (go test -bench) in the packages they measure.
+// self-contained HTML page. Micro-benchmarks live beside the code they
+// measure (`make bench`).
 package bench
