@@ -18,6 +18,7 @@ import (
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/cputime"
 	"github.com/edr-lab/edr/pipeline"
 	"github.com/edr-lab/edr/recording"
 	"github.com/edr-lab/edr/replay"
@@ -246,9 +247,9 @@ func (r run) bytesPer() float64  { return div(float64(r.bytes), float64(r.events
 func measure(fn func() (uint64, error)) (run, error) {
 	runtime.GC()
 	a0, b0 := heapAllocs()
-	c0, t0 := cpuTime(), time.Now()
+	c0, t0 := cputime.Now(), time.Now()
 	n, err := fn()
-	r := run{events: n, wall: time.Since(t0), cpu: cpuTime() - c0}
+	r := run{events: n, wall: time.Since(t0), cpu: cputime.Now() - c0}
 	a1, b1 := heapAllocs()
 	r.allocs, r.bytes = a1-a0, b1-b0
 	return r, err

@@ -2,19 +2,7 @@
 
 package bench
 
-import (
-	"syscall"
-	"time"
-)
-
-// cpuTime is the process's user plus system time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+import "syscall"
 
 // maxRSS is getrusage's peak resident set (kilobytes on Linux and the BSDs,
 // bytes on macOS).

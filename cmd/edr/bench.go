@@ -23,20 +23,16 @@ func init() {
 			"input in the same process: decode only, and decode + state (the pipeline without rules).\n" +
 			"Timings depend on the machine and its load: compare runs of one machine.\n" +
 			"Exit codes: 0 done, 1 error, 2 usage, 4 a row got slower than --max-regression against --baseline.",
-		Flags: append([]cli.Flag{
-			&cli.StringSliceFlag{Name: "sigma", Usage: "Sigma rule file or directory (repeatable)"},
-			&cli.StringSliceFlag{Name: "yara", Usage: "YARA rule file or directory (repeatable)"},
-			&cli.StringFlag{Name: "ioc", Usage: "directory with hashes.txt, ips.txt, domains.txt, paths_regex.txt"},
+		Flags: append(ruleFlags(
 			&cli.Int64Flag{Name: "events", Value: 1_000_000, Usage: "events to generate when no recording is given"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the generated events"},
-			&cli.IntFlag{Name: "parallel", Usage: "segment decoders per recording (0: one per CPU)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as one JSON object on stdout"},
 			&cli.StringFlag{Name: "html", Usage: "also write the report as a self-contained HTML page to FILE"},
 			&cli.StringFlag{Name: "baseline", Usage: "an earlier --json report: print ratios stage by stage and gate on --max-regression"},
 			&cli.StringFlag{Name: "max-regression", Value: "10%", Usage: "how much slower (ns per event) a row may get against --baseline"},
 			&cli.StringFlag{Name: "profile", Usage: "write cpu.pprof (the full run) and heap.pprof into DIR"},
 			&cli.IntFlag{Name: "top", Value: 10, Usage: "how many of the costliest rules to list"},
-		}, configFlags()...),
+		), configFlags()...),
 		Action: benchAction,
 	})
 }

@@ -31,23 +31,30 @@ func init() {
 			"its first selected segment recorded (edr generate and edr import write it) brought forward to --from, so\n" +
 			"alerts carry the parent, user and ancestors of processes started earlier.\n" +
 			"Exit codes: 0 done, 1 error, 2 usage, 3 --strict and a rule or segment failed.",
-		Flags: append([]cli.Flag{
-			&cli.StringSliceFlag{Name: "sigma", Usage: "Sigma rule file or directory (repeatable)"},
-			&cli.StringSliceFlag{Name: "yara", Usage: "YARA rule file or directory (repeatable)"},
-			&cli.StringFlag{Name: "ioc", Usage: "directory with hashes.txt, ips.txt, domains.txt, paths_regex.txt"},
+		Flags: append(ruleFlags(
 			&cli.StringFlag{Name: "from", Usage: "replay events at or after this time (RFC 3339 or YYYY-MM-DD[ HH:MM:SS])"},
 			&cli.StringFlag{Name: "to", Usage: "replay events before this time"},
 			&cli.StringSliceFlag{Name: "host", Usage: "only this host (repeatable)"},
 			&cli.StringFlag{Name: "alerts", Value: "-", Usage: "write alerts to FILE, - for stdout"},
 			&cli.StringFlag{Name: "match-debug", Usage: "off, summary or full (sets alerts.match_debug)"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail on a corrupt segment or a rule that does not load"},
-			&cli.IntFlag{Name: "parallel", Usage: "segment decoders per recording (0: one per CPU)"},
 			&cli.BoolFlag{Name: "print", Usage: "also print one human line per alert on stdout (use with --alerts FILE)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no summary on stderr"},
 			&cli.BoolFlag{Name: "stages", Usage: "time each pipeline stage (decode, prematch, engine, encode, sink) and add the times to the summary"},
-		}, configFlags()...),
+		), configFlags()...),
 		Action: replayAction,
 	})
+}
+
+// ruleFlags are the rule flags replaySettingsFrom reads (--sigma, --yara,
+// --ioc), then more.
+func ruleFlags(more ...cli.Flag) []cli.Flag {
+	return append([]cli.Flag{
+		&cli.StringSliceFlag{Name: "sigma", Usage: "Sigma rule file or directory (repeatable)"},
+		&cli.StringSliceFlag{Name: "yara", Usage: "YARA rule file or directory (repeatable)"},
+		&cli.StringFlag{Name: "ioc", Usage: "directory with hashes.txt, ips.txt, domains.txt, paths_regex.txt"},
+		&cli.IntFlag{Name: "parallel", Usage: "segment decoders per recording (0: one per CPU)"},
+	}, more...)
 }
 
 // replaySettings are the replay's inputs after config and flags.
