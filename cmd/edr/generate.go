@@ -70,6 +70,9 @@ func generateAction(c *cli.Context) error {
 		opts.Start = time.Unix(0, ns).UTC()
 	}
 	out := c.String("out")
+	if err := notNested(out); err != nil {
+		return exitf(2, "generate: %v", err)
+	}
 	if err := requireEmptyDir(out); err != nil {
 		return exitf(2, "generate: %v", err)
 	}
@@ -117,6 +120,15 @@ func printGenerateSummary(w io.Writer, out string, g *synth.Generator, took time
 	}
 	fmt.Fprintf(w, "generated %d events on %d hosts into %s in %s (%.0f events/s)\nscenarios: %s\n",
 		g.Emitted(), len(g.HostNames()), out, took.Round(time.Millisecond), float64(g.Emitted())/took.Seconds(), scen)
+}
+
+// notNested refuses an output directory inside an existing recording (e.g.
+// --out REC/host=X): its segments would be read as part of REC.
+func notNested(out string) error {
+	if root := recording.Enclosing(out); root != "" {
+		return fmt.Errorf("--out %s is inside the recording %s; a recording cannot hold another (to add to %s, use --out %s)", out, root, root, root)
+	}
+	return nil
 }
 
 // requireEmptyDir refuses to append to an existing recording: generated

@@ -54,6 +54,9 @@ func importAction(c *cli.Context) error {
 	if err != nil {
 		return exitf(2, "import: %v", err)
 	}
+	if err := notNested(c.String("out")); err != nil {
+		return exitf(2, "import: %v", err)
+	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
 	defer stop()
 	opts := importer.Options{

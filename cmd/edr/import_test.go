@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -52,5 +53,36 @@ func TestImportRefusesARecordingBeingWritten(t *testing.T) {
 	assert.Contains(t, out, "import: recording "+rec+": another writer has the recording open")
 	require.NoError(t, w.Close())
 	out, code = edr(t, "import", "--out", rec, filepath.Join(samples, "post-Security.evtx"))
+	assert.Equal(t, 0, code, out)
+}
+
+// TestImportRefusesANestedRecording: --out inside an existing recording (a
+// host partition of it, a directory below one, its .wal) is a usage error
+// naming the enclosing recording, and nothing is written there; the
+// recording itself still takes the import.
+func TestImportRefusesANestedRecording(t *testing.T) {
+	samples := testutil.Corpus(t, "evtx-parser-samples/samples")
+	src := filepath.Join(samples, "post-Security.evtx")
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "rec")
+	out, code := edr(t, "import", "--out", rec, filepath.Join(samples, "Security_short_selected.evtx"))
+	require.Equal(t, 0, code, out)
+	parts, err := filepath.Glob(filepath.Join(rec, "host=*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, parts)
+	for _, nested := range []string{parts[0], filepath.Join(rec, "host=X"), filepath.Join(rec, "host=X", "deeper"), filepath.Join(rec, ".wal", "r")} {
+		out, code := edr(t, "import", "--out", nested, src)
+		assert.Equal(t, 2, code, "%s: %s", nested, out)
+		assert.Contains(t, out, "--out "+nested+" is inside the recording "+rec+"; a recording cannot hold another", nested)
+		_, err := os.Stat(filepath.Join(nested, "sources.json"))
+		assert.ErrorIs(t, err, os.ErrNotExist, "%s: no recording written", nested)
+	}
+	out, code = edr(t, "generate", "--out", filepath.Join(rec, "host=Y"), "--events", "10")
+	assert.Equal(t, 2, code, out)
+	assert.Contains(t, out, "is inside the recording "+rec)
+	// A recording beside another is fine, and so is the recording itself.
+	out, code = edr(t, "import", "--out", filepath.Join(dir, "rec2"), src)
+	assert.Equal(t, 0, code, out)
+	out, code = edr(t, "import", "--out", rec, src)
 	assert.Equal(t, 0, code, out)
 }
