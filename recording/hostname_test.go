@@ -124,6 +124,7 @@ func TestUnwritablePartitionRejectsOnlyItsEvents(t *testing.T) {
 	w, err := OpenWriter(dir, WriterOptions{})
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, walDir, "host=blocked"), nil, 0o644))
+	require.NoError(t, w.BeginSource("sha256:src"))
 	var want []*event.Event
 	for i, e := range synthEvents(4, 1, 40, t0) {
 		c := e.Clone()
@@ -137,6 +138,11 @@ func TestUnwritablePartitionRejectsOnlyItsEvents(t *testing.T) {
 		require.NoError(t, w.Write(c))
 		want = append(want, c)
 	}
+	// Rejected events keep their places in the source's order, so that a
+	// resumed import, which skips decoded events, stays aligned.
+	n, complete := w.SourceProgress("sha256:src")
+	assert.Equal(t, int64(40), n)
+	assert.False(t, complete)
 	require.NoError(t, w.Close())
 	sortKey(want)
 	got, _ := readAll(t, dir, ReaderOptions{})

@@ -224,8 +224,9 @@ func (w *Writer) noteSegment(m *SegmentMeta) {
 
 // ErrEventRejected is wrapped by a Write error that concerns only the event
 // written (its host's partition directory cannot be created): the event is
-// not in the recording, and the Writer stays usable. Every other Write error
-// leaves the Writer failed.
+// not in the recording (it still uses up its index in the current source),
+// and the Writer stays usable. Every other Write error leaves the Writer
+// failed.
 var ErrEventRejected = errors.New("event not written")
 
 // Write appends an event: it sets e.Seq and does not retain e.
@@ -248,7 +249,14 @@ func (w *Writer) Write(e *event.Event) error {
 		var err error
 		if s, err = w.openSeg(key, e); err != nil {
 			if errors.Is(err, ErrEventRejected) {
-				return err // nothing changed: the writer goes on
+				// The writer goes on. The event keeps its index in the
+				// current source (see sources.go): an importer resuming
+				// the source skips it with the events before it, as it
+				// counts decoded events, not written ones.
+				if w.cur != nil {
+					w.cur.next++
+				}
+				return err
 			}
 			return w.fail(err)
 		}
