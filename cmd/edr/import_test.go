@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -85,4 +87,32 @@ func TestImportRefusesANestedRecording(t *testing.T) {
 	assert.Equal(t, 0, code, out)
 	out, code = edr(t, "import", "--out", rec, src)
 	assert.Equal(t, 0, code, out)
+}
+
+// TestImportLongComputerName: one event whose Computer is 300 characters
+// long no longer aborts the import ("file name too long"); replay --host
+// with the full name selects it, and importing again is stable.
+func TestImportLongComputerName(t *testing.T) {
+	dir := t.TempDir()
+	long := strings.Repeat("h", 300)
+	var b strings.Builder
+	for i := 0; i < 25; i++ {
+		host := "ws1"
+		if i == 7 {
+			host = long
+		}
+		fmt.Fprintf(&b, `{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"%s","TimeCreated":"2021-01-01T00:00:%02dZ","Image":"C:\\a.exe"}`+"\n", host, i)
+	}
+	src := filepath.Join(dir, "a.json")
+	require.NoError(t, os.WriteFile(src, []byte(b.String()), 0o644))
+	rec := filepath.Join(dir, "rec")
+	out, code := edr(t, "import", "--out", rec, src)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "25 records imported, 0 failed")
+	out, code = edr(t, "replay", "--host", long, "--alerts", filepath.Join(dir, "alerts.json"), rec)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "replay: 1 events")
+	out, code = edr(t, "import", "--out", rec, src)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "1 files: 0 imported, 1 already in the recording")
 }
