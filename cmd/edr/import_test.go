@@ -116,3 +116,18 @@ func TestImportLongComputerName(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "1 files: 0 imported, 1 already in the recording")
 }
+
+// TestImportReportsARepairedChunkMagic: an EVTX whose chunk magic has one
+// flipped byte imports every record, and the summary says what was repaired.
+func TestImportReportsARepairedChunkMagic(t *testing.T) {
+	orig, err := os.ReadFile(filepath.Join(testutil.Corpus(t, "evtx-parser-samples/samples"), "Security_short_selected.evtx"))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "damaged.evtx")
+	orig[4096+3] ^= 0x20 // "ElfChnk" → "Elf"+"c"+"hnk"
+	require.NoError(t, os.WriteFile(src, orig, 0o644))
+	out, code := edr(t, "import", "--out", filepath.Join(dir, "rec"), src)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "7 records imported, 0 failed")
+	assert.Contains(t, out, "note: "+src+": chunk 0 (offset 0x1000): chunk magic damaged")
+}
