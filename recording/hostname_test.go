@@ -148,3 +148,29 @@ func TestUnwritablePartitionRejectsOnlyItsEvents(t *testing.T) {
 	got, _ := readAll(t, dir, ReaderOptions{})
 	requireSame(t, want, got)
 }
+
+// TestHostileHostNamesRecovered: the WALs of hostile hosts (under
+// .wal/host=<shortened or escaped>) are recovered after a crash into
+// segments that carry the full names.
+func TestHostileHostNamesRecovered(t *testing.T) {
+	dir := t.TempDir()
+	w, err := OpenWriter(dir, WriterOptions{})
+	require.NoError(t, err)
+	var want []*event.Event
+	for i, e := range synthEvents(6, 1, 3*len(hostileHosts), t0) {
+		c := e.Clone()
+		c.Host = hostileHosts[i%len(hostileHosts)]
+		require.NoError(t, w.Write(c))
+		want = append(want, c.Clone())
+	}
+	w.abandon(t)
+	w, err = OpenWriter(dir, WriterOptions{})
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	sortKey(want)
+	got, st := readAll(t, dir, ReaderOptions{})
+	assert.Empty(t, st.Errors)
+	requireSame(t, want, got)
+	got, _ = readAll(t, dir, ReaderOptions{Hosts: []string{hostileHosts[0]}})
+	assert.Len(t, got, 3)
+}
