@@ -172,3 +172,43 @@ func TestImportEventRefusedByTheRecording(t *testing.T) {
 	assert.Len(t, replayAll(t, rec), 30)
 	assert.Equal(t, map[string]int64{event.ChannelSysmon: 30}, sum.PerChannel)
 }
+
+// TestImportRecordingFailureCountsWhatWasWritten: when the recording fails
+// in the middle of a file (here the WAL of its second host cannot be
+// created), the import stops with the error, and the summary counts the
+// events of the file that were written instead of none.
+func TestImportRecordingFailureCountsWhatWasWritten(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "rec")
+	// A directory where the WAL of host ws2's first segment (its first
+	// event is the file's 11th, at 00:00:10) belongs.
+	require.NoError(t, os.MkdirAll(filepath.Join(rec, ".wal", "host=ws2", "date=2021-01-01", "20210101T000010.000000000Z-000000000011.parquet.wal"), 0o755))
+	a := filepath.Join(dir, "a.json")
+	jsonEvents(t, a, 25, func(i int) string {
+		if i < 10 {
+			return "ws1"
+		}
+		return "ws2"
+	})
+	sum, err := Run(context.Background(), []string{a}, Options{Out: rec})
+	require.Error(t, err)
+	require.NotNil(t, sum)
+	assert.EqualValues(t, 10, sum.Records, "the events written before the failure")
+	require.Len(t, sum.Files, 1)
+	f := sum.Files[0]
+	assert.Equal(t, a, f.Path)
+	assert.EqualValues(t, 10, f.Records)
+	require.NotEmpty(t, f.Failures)
+	assert.Contains(t, f.Failures[len(f.Failures)-1], a+": not finished: ")
+	assert.Contains(t, f.Failures[len(f.Failures)-1], "10 events of it were written")
+	assert.NotEqual(t, 0, sum.ExitCode())
+
+	// Once the obstacle is gone, importing again adds the other 15, as the
+	// summary said.
+	require.NoError(t, os.RemoveAll(filepath.Join(rec, ".wal", "host=ws2")))
+	sum, err = Run(context.Background(), []string{a}, Options{Out: rec})
+	require.NoError(t, err)
+	assert.EqualValues(t, 15, sum.Records)
+	assert.EqualValues(t, 10, sum.Resumed)
+	assert.Len(t, replayAll(t, rec), 25)
+}
