@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
 	"github.com/edr-lab/edr/detect/sink"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/recording"
 	"github.com/stretchr/testify/assert"
@@ -20,7 +22,7 @@ import (
 // every segment starts with its host's state snapshot.
 func generateWithState(t *testing.T, dir string, o synth.Options, segAge time.Duration) {
 	t.Helper()
-	tr := detect.NewStateTracker(detect.StateOptions{}, detect.SnapshotLimits{})
+	tr := state.NewTracker(state.Options{}, state.SnapshotLimits{})
 	w, err := recording.OpenWriter(dir, recording.WriterOptions{Source: event.SourceSynthetic, Producer: "state test",
 		MaxSegmentAge: segAge, Snapshot: tr.Snapshot})
 	require.NoError(t, err)
@@ -83,7 +85,7 @@ func replayFrom(t *testing.T, rules *Rules, dir string, ro ReadOptions, withStar
 	}
 	var out bytes.Buffer
 	w := sink.NewStreamWriter(&out, sink.WriterOptions{})
-	s, err := Run(recs.Source(), Options{Rules: rules, Sink: sink.Multi{w, detecttest.NewSink(t)}, MatchDebug: detect.MatchDebugFull, Start: start})
+	s, err := Run(context.Background(), recs.Source(), Options{Rules: rules, Sink: sink.Multi{w, detecttest.NewSink(t)}, MatchDebug: detect.MatchDebugFull, Start: start})
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	return out.Bytes(), s
@@ -194,7 +196,7 @@ func TestReplayStartStateWarnings(t *testing.T) {
 	require.Len(t, st.Snapshots, 1)
 	assert.Equal(t, host, st.Snapshots[0].Host)
 	assert.Less(t, st.Snapshots[0].FirstTime, T)
-	snap, err := detect.DecodeSnapshot(st.Snapshots[0].State)
+	snap, err := state.DecodeSnapshot(st.Snapshots[0].State)
 	require.NoError(t, err)
 	assert.NotEmpty(t, snap.Processes)
 
@@ -203,15 +205,15 @@ func TestReplayStartStateWarnings(t *testing.T) {
 		state []byte
 		want  error
 	}{
-		"corrupt": {append(bytes.Clone(st.Snapshots[0].State[:20]), 1, 2, 3), detect.ErrSnapshotCorrupt},
-		"version": {[]byte("EDRS\x09whatever"), detect.ErrSnapshotVersion},
+		"corrupt": {append(bytes.Clone(st.Snapshots[0].State[:20]), 1, 2, 3), state.ErrSnapshotCorrupt},
+		"version": {[]byte("EDRS\x09whatever"), state.ErrSnapshotVersion},
 	} {
 		bad := *st
 		bad.Snapshots = []HostSnapshot{st.Snapshots[0]}
 		bad.Snapshots[0].State = c.state
 		var out bytes.Buffer
 		w := sink.NewStreamWriter(&out, sink.WriterOptions{})
-		sum, err := Run(recs.Source(), Options{Rules: rules, Sink: w, Start: &bad})
+		sum, err := Run(context.Background(), recs.Source(), Options{Rules: rules, Sink: w, Start: &bad})
 		require.NoError(t, err, name)
 		require.NoError(t, w.Close())
 		require.Len(t, sum.StateWarnings, 1, name)
@@ -237,6 +239,6 @@ func TestReplayStartStateWarnings(t *testing.T) {
 	for _, s := range st.Snapshots {
 		assert.Nil(t, s.State)
 	}
-	_, err = Run(recs.Source(), Options{Rules: rules, Sink: &sink.Memory{}, Start: st})
+	_, err = Run(context.Background(), recs.Source(), Options{Rules: rules, Sink: &sink.Memory{}, Start: st})
 	require.NoError(t, err)
 }
