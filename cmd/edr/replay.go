@@ -89,7 +89,7 @@ func replayAction(c *cli.Context) error {
 	}
 	defer recs.Close()
 	special := 0
-	for _, d := range c.Args().Slice() {
+	for _, d := range dirs {
 		special += warnPending(c.App.ErrWriter, "replay", d)
 	}
 	if special > 0 && c.Bool("strict") {
