@@ -54,6 +54,9 @@ func importAction(c *cli.Context) error {
 	if err != nil {
 		return exitf(2, "import: %v", err)
 	}
+	if err := notNested(c.String("out")); err != nil {
+		return exitf(2, "import: %v", err)
+	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
 	defer stop()
 	opts := importer.Options{
@@ -180,6 +183,16 @@ func printImportSummary(w io.Writer, s *importer.Summary, took time.Duration, sh
 		}
 	}
 	for _, f := range s.Files {
+		// Damage the decoder worked around (a repaired chunk magic, a bad
+		// header checksum, a dirty file) is reported even when every
+		// record was read.
+		for i, n := range f.Notes {
+			if i == showFailures {
+				fmt.Fprintf(w, "  … and %d more notes on %s\n", len(f.Notes)-i, f.Path)
+				break
+			}
+			fmt.Fprintf(w, "note: %s: %s\n", f.Path, n)
+		}
 		switch {
 		case f.Status == importer.Unreadable:
 			fmt.Fprintf(w, "unreadable: %s: %s\n", f.Path, f.Err)

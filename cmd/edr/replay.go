@@ -29,7 +29,8 @@ func init() {
 			"run and for any --parallel. Rules default to the config's paths, else rules/ beside the working\n" +
 			"directory, else the rules built into edr. With --from or --host, each host starts from the process state\n" +
 			"its first selected segment recorded (edr generate and edr import write it) brought forward to --from, so\n" +
-			"alerts carry the parent, user and ancestors of processes started earlier.\n" +
+			"alerts carry the parent, user and ancestors of processes started earlier. A recording named more than\n" +
+			"once (REC and REC/, a relative path, a symbolic link to it) is replayed once, with a warning.\n" +
 			"Exit codes: 0 done, 1 error, 2 usage, 3 --strict and a rule or segment failed.",
 		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "sigma", Usage: "Sigma rule file or directory (repeatable)"},
@@ -75,7 +76,11 @@ func replayAction(c *cli.Context) error {
 	if c.Bool("strict") && len(ruleSet.Errors) > 0 {
 		return exitf(3, "replay: --strict: %d rules did not load: %v", len(ruleSet.Errors), errors.Join(ruleSet.Errors...))
 	}
-	recs, err := replay.Open(c.Args().Slice(), set.read)
+	dirs, dups := replay.UniqueDirs(c.Args().Slice())
+	for _, d := range dups {
+		fmt.Fprintf(c.App.ErrWriter, "replay: warning: %s is the recording %s again; it is replayed once\n", d.Dup, d.First)
+	}
+	recs, err := replay.Open(dirs, set.read)
 	if err != nil {
 		if errors.Is(err, recording.ErrCorrupt) {
 			return exitf(3, "replay: %v", err)
@@ -84,7 +89,7 @@ func replayAction(c *cli.Context) error {
 	}
 	defer recs.Close()
 	special := 0
-	for _, d := range c.Args().Slice() {
+	for _, d := range dirs {
 		special += warnPending(c.App.ErrWriter, "replay", d)
 	}
 	if special > 0 && c.Bool("strict") {
