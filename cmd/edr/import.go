@@ -86,7 +86,11 @@ func importAction(c *cli.Context) error {
 	case err != nil:
 		return exitf(1, "import: %v", err)
 	}
-	if code := sum.ExitCode(); code != 0 {
+	switch code := sum.ExitCode(); code {
+	case 0:
+	case 1:
+		return exitf(1, "import: nothing readable: no source held an event that could be imported")
+	default:
 		return exitf(code, "")
 	}
 	return nil
