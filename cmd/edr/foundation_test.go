@@ -31,7 +31,7 @@ func edr(t *testing.T, args ...string) (string, int) {
 			code = ee.code
 			out.WriteString("edr: " + ee.Error() + "\n")
 		} else {
-			code = 1
+			code = exitCode(err)
 			out.WriteString("edr: " + err.Error() + "\n")
 		}
 	}

@@ -24,7 +24,7 @@ func init() {
 			"settings of the configuration (flush interval, fsync, segment size and age, row group rows).\n" +
 			"The scenarios and their key field values are listed in corpus/synth/README.md.",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "out", Usage: "recording directory to create (must not exist or be empty)", Required: true},
+			&cli.StringFlag{Name: "out", Usage: "recording directory to create (must not exist or be empty; required)"},
 			&cli.Int64Flag{Name: "events", Value: 1_000_000, Usage: "number of events"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "random seed"},
 			&cli.IntFlag{Name: "hosts", Value: 4, Usage: "simulated hosts (≥ 4: a DC, member servers, workstations)"},
@@ -64,6 +64,9 @@ func generateAction(c *cli.Context) error {
 		opts.Start = time.Unix(0, ns).UTC()
 	}
 	out := c.String("out")
+	if out == "" {
+		return exitf(2, "generate: --out is required")
+	}
 	if err := requireEmptyDir(out); err != nil {
 		return exitf(2, "generate: %v", err)
 	}

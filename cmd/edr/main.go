@@ -31,9 +31,24 @@ func exitf(code int, format string, args ...any) error {
 	return &exitError{code: code, err: fmt.Errorf(format, args...)}
 }
 
+// usageError makes a flag that does not parse exit 2 (usage), like every
+// usage error a command finds itself.
+func usageError(_ *cli.Context, err error, _ bool) error {
+	return &exitError{code: 2, err: err}
+}
+
+func setUsageError(cs []*cli.Command) {
+	for _, c := range cs {
+		c.OnUsageError = usageError
+		setUsageError(c.Subcommands)
+	}
+}
+
 func newApp() *cli.App {
 	sort.Slice(commands, func(i, j int) bool { return commands[i].Name < commands[j].Name })
+	setUsageError(commands)
 	return &cli.App{
+		OnUsageError:         usageError,
 		Name:                 "edr",
 		Usage:                "record-and-replay detection lab for Windows telemetry",
 		Commands:             commands,
@@ -63,5 +78,16 @@ func run(args []string) int {
 		return ee.code
 	}
 	fmt.Fprintln(os.Stderr, "edr:", err)
+	return exitCode(err)
+}
+
+// exitCode is the exit code of an error that is not an exitError: cli's
+// own exit errors are usage (an unknown command or help topic), anything
+// else a runtime failure.
+func exitCode(err error) int {
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		return 2
+	}
 	return 1
 }

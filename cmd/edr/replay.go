@@ -28,7 +28,8 @@ func init() {
 			"directory, else the rules built into edr. With --from or --host, each host starts from the process state\n" +
 			"its first selected segment recorded (edr generate and edr import write it) brought forward to --from, so\n" +
 			"alerts carry the parent, user and ancestors of processes started earlier.\n" +
-			"Exit codes: 0 done, 1 error, 2 usage, 3 --strict and a rule or segment failed.",
+			"Exit codes: 0 done, 1 error or nothing readable (every selected segment skipped), 2 usage or load error,\n" +
+			"3 --strict and a rule did not load or a segment or directory could not be read (any reason).",
 		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "sigma", Usage: "Sigma rule file or directory (repeatable)"},
 			&cli.StringSliceFlag{Name: "yara", Usage: "YARA rule file or directory (repeatable)"},
@@ -74,10 +75,7 @@ func replayAction(c *cli.Context) error {
 	}
 	recs, err := replay.Open(c.Args().Slice(), set.read)
 	if err != nil {
-		if errors.Is(err, recording.ErrCorrupt) {
-			return exitf(3, "replay: %v", err)
-		}
-		return exitf(1, "replay: %v", err)
+		return exitf(readFailureCode(err), "replay: %v", err)
 	}
 	defer recs.Close()
 
@@ -120,14 +118,26 @@ func replayAction(c *cli.Context) error {
 	}
 	switch {
 	case runErr != nil:
-		if errors.Is(runErr, recording.ErrCorrupt) {
-			return exitf(3, "replay: %v", runErr)
-		}
-		return exitf(1, "replay: %v", runErr)
+		return exitf(readFailureCode(runErr), "replay: %v", runErr)
 	case closeErr != nil:
 		return exitf(1, "replay: writing alerts: %v", closeErr)
+	case sum != nil && sum.Events == 0 && sum.SegmentsRead == 0 && sum.SegmentsSkipped+sum.DirsSkipped > 0:
+		return exitf(1, "replay: nothing readable: %d segments and %d directories skipped, none read", sum.SegmentsSkipped, sum.DirsSkipped)
 	}
 	return nil
+}
+
+// readFailureCode is the exit code of a replay stopped by a read error:
+// 3 when a segment or directory of a recording could not be read (only
+// --strict stops on those; corrupt, unreadable, a symlink loop, an
+// undecodable page alike), 1 for anything else (no such recording).
+func readFailureCode(err error) int {
+	var se *recording.SegmentError
+	var de *recording.DirError
+	if errors.Is(err, recording.ErrCorrupt) || errors.As(err, &se) || errors.As(err, &de) {
+		return 3
+	}
+	return 1
 }
 
 // replaySettingsFrom resolves rules, time range and match_debug from the

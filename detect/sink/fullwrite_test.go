@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/edr-lab/edr/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -53,22 +53,8 @@ func TestAlertsToDevFullCountNothingWritten(t *testing.T) {
 	assert.NotZero(t, s.Failed)
 }
 
-// tinyDisk mounts a 64 KiB tmpfs (root only) so writes fail with ENOSPC.
-func tinyDisk(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if os.Geteuid() != 0 {
-		t.Skip("full-disk test needs root to mount a 64 KiB tmpfs")
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("full-disk test: cannot mount a tmpfs: %v %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
-	return dir
-}
-
 func TestAlertsOnAFullDiskCountWholeLines(t *testing.T) {
-	disk := tinyDisk(t)
+	disk := testutil.TinyDisk(t, "64k")
 	const n = 400 // about 200 KiB of alerts: three times the disk
 
 	t.Run("stream", func(t *testing.T) {
