@@ -36,4 +36,3 @@ func TestUnreadableHostDirectoryIsSkipped(t *testing.T) {
 	assert.True(t, errors.As(err, &de), "%v is a DirError", err)
 	assert.Contains(t, err.Error(), hostDir)
 }
-

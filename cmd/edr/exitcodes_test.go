@@ -14,9 +14,9 @@ import (
 
 // exitFixtures are the inputs of the exit-code table.
 type exitFixtures struct {
-	dir, rec, corrupt, allBad, loop, badData string
+	dir, rec, corrupt, allBad, loop, badData        string
 	goodJSON, emptyJSON, emptyDir, headerEVTX, junk string
-	goodRules, badRules, sigmaRoot, passRule    string
+	goodRules, badRules, sigmaRoot, passRule        string
 }
 
 // segments lists the segment files of a recording, sorted.
@@ -237,4 +237,3 @@ func TestReplayUnreadableHostDirectory(t *testing.T) {
 	assert.Equal(t, 3, code, out)
 	assert.Contains(t, out, "permission denied")
 }
-
