@@ -22,7 +22,8 @@ func init() {
 		Usage: "write a synthetic recording: realistic Windows telemetry with embedded attack scenarios",
 		Description: "Same options, same recording bytes. Writes through the recording writer with the [recording]\n" +
 			"settings of the configuration (flush interval, fsync, segment size and age, row group rows).\n" +
-			"The scenarios and their key field values are listed in corpus/synth/README.md.",
+			"The scenarios and their key field values are listed in corpus/synth/README.md.\n" +
+			"Exit codes: 0 written, 1 the recording could not be written, 2 usage or configuration error.",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Usage: "recording directory to create (must not exist or be empty; required)"},
 			&cli.Int64Flag{Name: "events", Value: 1_000_000, Usage: "number of events"},

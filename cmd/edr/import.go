@@ -29,8 +29,9 @@ func init() {
 			"an array, zipped archives are read member by member. Events land in host=<Computer> partitions\n" +
 			"unless --host is given. A file already in the recording (same SHA-256) is not imported again.\n" +
 			"Damaged records are counted and named; the import goes on.\n" +
-			"Exit codes: 0 everything imported, 3 some records or files failed, 1 nothing could be read or the\n" +
-			"recording could not be written, 2 usage.",
+			"Exit codes: 0 everything imported, 3 some records or files failed, 1 nothing readable (no source held\n" +
+			"an event: an empty file or directory, an EVTX file with only a header) or the recording could not be\n" +
+			"written, 2 usage.",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "recording", Usage: "recording `DIR` to create or append to"},
 			&cli.StringFlag{Name: "host", Usage: "partition host for every event (default: each event's Computer)"},

@@ -98,7 +98,9 @@ func init() {
 			Name:      "validate",
 			Usage:     "load and compile rules; report each as compiled, unsupported (logsource) or error",
 			ArgsUsage: "[PATH…] (default: rules)",
-			Flags:     rulesValidateFlags,
+			Description: "Exit codes: 0 every rule compiled or is unsupported, 1 some rules have errors (listed),\n" +
+				"2 a path does not exist or the configuration is invalid.",
+			Flags: rulesValidateFlags,
 			Action: func(c *cli.Context) error {
 				paths := c.Args().Slice()
 				if len(paths) == 0 {

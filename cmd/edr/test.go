@@ -41,8 +41,9 @@ func readEVTX(path string, fn func(*event.Event) error) error {
 
 func init() {
 	register(&cli.Command{
-		Name:  "test",
-		Usage: "run rule tests",
+		Name:        "test",
+		Usage:       "run rule tests",
+		Description: "Exit codes: 0 every test passed, 1 a test failed, 2 usage or load error (nothing to run, no tests found).",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "sigma-regression", Usage: "run SigmaHQ's regression tests of the SigmaHQ checkout `DIR`"},
 			&cli.StringFlag{Name: "regression-root", Usage: "`DIR` where regression_data paths resolve (default: the checkout)"},
