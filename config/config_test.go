@@ -243,8 +243,13 @@ func TestShowRoundTrip(t *testing.T) {
 			a, _ := c.Value(k.Name)
 			b, _ := back.Value(k.Name)
 			assert.Equal(t, a, b, k.Name)
+			// inheritance survives the round trip
+			assert.Equal(t, c.Origin(k.Name).Source == FromInherited, back.Origin(k.Name).Source == FromInherited, k.Name)
 		}
 	}
+	// so a later change of the shared list still reaches the inheriting ones
+	require.NoError(t, Apply(back, map[string]string{"allowlist.paths": `["Z:\\"]`}))
+	assert.Equal(t, []string{`Z:\`}, back.Scanner.YaraAllowlistPaths)
 	js, err := c.ShowJSON()
 	require.NoError(t, err)
 	var m map[string]map[string]struct {
