@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,13 +25,9 @@ func edr(t *testing.T, args ...string) (string, int) {
 	err := app.Run(append([]string{"edr"}, args...))
 	code := 0
 	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-			out.WriteString("edr: " + ee.Error() + "\n")
-		} else {
-			code = exitCode(err)
-			out.WriteString("edr: " + err.Error() + "\n")
+		code = exitCode(err)
+		if msg := errorText(err); msg != "" {
+			out.WriteString(msg + "\n")
 		}
 	}
 	return out.String(), code

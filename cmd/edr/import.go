@@ -79,7 +79,8 @@ func importAction(c *cli.Context) error {
 		bar.clear()
 	}
 	if sum != nil {
-		printImportSummary(c.App.Writer, sum, time.Since(start), c.Int("show-failures"))
+		took := time.Since(start)
+		printSafe(c.App.Writer, func(w io.Writer) { printImportSummary(w, sum, took, c.Int("show-failures")) })
 	}
 	switch {
 	case errors.Is(err, context.Canceled):

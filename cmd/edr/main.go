@@ -6,9 +6,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
+	"strings"
 
+	"github.com/edr-lab/edr/internal/termsafe"
 	"github.com/urfave/cli/v2"
 )
 
@@ -70,21 +73,39 @@ func run(args []string) int {
 	if err == nil {
 		return 0
 	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil && ee.err.Error() != "" {
-			fmt.Fprintln(os.Stderr, "edr:", ee.err)
-		}
-		return ee.code
+	if msg := errorText(err); msg != "" {
+		fmt.Fprintln(os.Stderr, msg)
 	}
-	fmt.Fprintln(os.Stderr, "edr:", err)
 	return exitCode(err)
 }
 
-// exitCode is the exit code of an error that is not an exitError: cli's
-// own exit errors are usage (an unknown command or help topic), anything
-// else a runtime failure.
+// printSafe renders human-readable output that quotes untrusted data
+// (host, file and rule names, event fields, error messages) and writes it
+// with control bytes escaped and long lines cut (termsafe).
+func printSafe(w io.Writer, render func(io.Writer)) {
+	var b strings.Builder
+	render(&b)
+	_, _ = io.WriteString(w, termsafe.Text(b.String()))
+}
+
+// errorText is how an error is printed: "edr: " and the message, with
+// control bytes escaped and long lines cut (messages quote rule files,
+// host and file names); "" for an exit code without a message.
+func errorText(err error) string {
+	if err.Error() == "" {
+		return ""
+	}
+	return "edr: " + termsafe.Text(err.Error())
+}
+
+// exitCode is the exit code of an error: an exitError's own, cli's exit
+// errors are usage (an unknown command or help topic), anything else a
+// runtime failure.
 func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
 	var ec cli.ExitCoder
 	if errors.As(err, &ec) {
 		return 2

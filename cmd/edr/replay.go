@@ -111,7 +111,7 @@ func replayAction(c *cli.Context) error {
 		sum.Wall = time.Since(start)
 		recs.Fill(sum)
 		if !c.Bool("quiet") {
-			sum.Write(c.App.ErrWriter)
+			printSafe(c.App.ErrWriter, sum.Write)
 			ws := w.Stats()
 			fmt.Fprintf(c.App.ErrWriter, "alert writer: %d written, %d dropped, %d failed\n", ws.Written, ws.Dropped, ws.Failed)
 		}

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/edr-lab/edr/detect/sigma"
+	"github.com/edr-lab/edr/internal/termsafe"
 	"github.com/urfave/cli/v2"
 )
 
@@ -155,6 +156,7 @@ func printRuleReports(w io.Writer, reports []ruleReport, asJSON bool) (errors in
 		if r.Reason != "" {
 			line += ": " + r.Reason
 		}
+		line = termsafe.Text(line) // rule files are untrusted
 		if _, err := fmt.Fprintln(w, line); err != nil {
 			return 0, err
 		}
