@@ -39,7 +39,7 @@ func init() {
 			&cli.StringSliceFlag{Name: "host", Usage: "only this host (repeatable)"},
 			&cli.StringFlag{Name: "alerts", Value: "-", Usage: "write alerts to FILE, - for stdout"},
 			&cli.StringFlag{Name: "match-debug", Usage: "off, summary or full (sets alerts.match_debug)"},
-			&cli.BoolFlag{Name: "strict", Usage: "fail on a corrupt segment or a rule that does not load"},
+			&cli.BoolFlag{Name: "strict", Usage: "fail (exit 3) on a segment or directory that cannot be read, for any reason, or a rule that does not load"},
 			&cli.IntFlag{Name: "parallel", Usage: "segment decoders per recording (0: one per CPU)"},
 			&cli.BoolFlag{Name: "print", Usage: "also print one human line per alert on stdout (use with --alerts FILE)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no summary on stderr"},
