@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"testing"
 
@@ -65,7 +66,7 @@ func TestShippedRulesDetectEverySynthScenario(t *testing.T) {
 	ss := &scenarioSink{detected: map[string]map[string]int{}, background: map[string]int{}}
 	var out bytes.Buffer
 	wr := sink.NewStreamWriter(&out, sink.WriterOptions{})
-	sum, err := Run(recs.Source(), Options{Rules: rules, Sink: sink.Multi{ss, wr, detecttest.NewSink(t)}, MatchDebug: detect.MatchDebugFull})
+	sum, err := Run(context.Background(), recs.Source(), Options{Rules: rules, Sink: sink.Multi{ss, wr, detecttest.NewSink(t)}, MatchDebug: detect.MatchDebugFull})
 	require.NoError(t, err)
 	require.NoError(t, wr.Close())
 	assert.Equal(t, uint64(o.Events), sum.Events)
@@ -80,7 +81,7 @@ func TestShippedRulesDetectEverySynthScenario(t *testing.T) {
 	defer recs3.Close()
 	var out3 bytes.Buffer
 	w3 := sink.NewStreamWriter(&out3, sink.WriterOptions{})
-	_, err = Run(recs3.Source(), Options{Rules: rules, Sink: w3, MatchDebug: detect.MatchDebugFull})
+	_, err = Run(context.Background(), recs3.Source(), Options{Rules: rules, Sink: w3, MatchDebug: detect.MatchDebugFull})
 	require.NoError(t, err)
 	require.NoError(t, w3.Close())
 	assert.True(t, bytes.Equal(out.Bytes(), out3.Bytes()), "parallel 3 differs from the default")
