@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -171,4 +172,10 @@ func TestConfigShow(t *testing.T) {
 func regexpQuote(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `.`, `\.`, `+`, `\+`, `(`, `\(`, `)`, `\)`)
 	return r.Replace(s)
+}
+
+// An error message is printed with its control bytes escaped, line by line.
+func TestErrorTextEscapes(t *testing.T) {
+	assert.Equal(t, "edr: bad \\x1b[2J\nsecond \\x07", errorText(errors.New("bad \x1b[2J\nsecond \a")))
+	assert.Equal(t, "", errorText(&exitError{code: 3, err: errors.New("")}))
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,13 +9,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// hostileHost is an event whose Computer sets the terminal's title (OSC 0)
+// and rings the bell.
+const hostileHost = `{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Computer":"ws\u001b]0;owned\u0007","TimeCreated":"2026-01-05T08:00:00Z"}` + "\n"
+
 // What edr prints for humans carries no raw control bytes from untrusted
 // data (host names, rule files) and no megabyte lines.
 func TestHumanOutputIsTerminalSafe(t *testing.T) {
 	dir := t.TempDir()
-	src := filepath.Join(dir, "evil.json")
-	writeFile(t, src, `{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Computer":"ws\u001b]0;owned\u0007","TimeCreated":"2026-01-05T08:00:00Z"}`+"\n")
-	rec := filepath.Join(dir, "rec")
+	src, rec, rules := filepath.Join(dir, "evil.json"), filepath.Join(dir, "rec"), filepath.Join(dir, "rules")
+	writeFile(t, src, hostileHost)
 	out, code := edr(t, "import", "--out", rec, src)
 	require.Equal(t, 0, code, out)
 
@@ -26,7 +28,6 @@ func TestHumanOutputIsTerminalSafe(t *testing.T) {
 	assert.NotContains(t, out, "\x07")
 	assert.Contains(t, out, `ws\x1b]0;owned\x07`)
 
-	rules := filepath.Join(dir, "rules")
 	writeFile(t, filepath.Join(rules, "r.yml"), "title: \"evil \\e[2J\\a "+strings.Repeat("T", 1<<20)+"\"\n"+
 		"logsource: {product: windows, category: process_creation}\ndetection: {condition: \"nosuch \\e[31m\"}\n")
 	out, code = edr(t, "rules", "validate", rules)
@@ -42,10 +43,4 @@ func TestHumanOutputIsTerminalSafe(t *testing.T) {
 	for _, l := range strings.Split(out, "\n") {
 		assert.Less(t, len(l), 5000)
 	}
-}
-
-// An error message is printed with its control bytes escaped, line by line.
-func TestErrorTextEscapes(t *testing.T) {
-	assert.Equal(t, "edr: bad \\x1b[2J\nsecond \\x07", errorText(errors.New("bad \x1b[2J\nsecond \a")))
-	assert.Equal(t, "", errorText(&exitError{code: 3, err: errors.New("")}))
 }
