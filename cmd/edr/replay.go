@@ -80,6 +80,13 @@ func replayAction(c *cli.Context) error {
 		return exitf(readFailureCode(err), "replay: %v", err)
 	}
 	defer recs.Close()
+	special := 0
+	for _, d := range c.Args().Slice() {
+		special += warnPending(c.App.ErrWriter, "replay", d)
+	}
+	if special > 0 && c.Bool("strict") {
+		return exitf(3, "replay: --strict: %d special files in the recordings (named above)", special)
+	}
 
 	out, closeOut, err := alertOutput(c.String("alerts"), c.App.Writer)
 	if err != nil {
