@@ -13,9 +13,9 @@ import (
 
 // exitFixtures are the inputs of the exit-code table.
 type exitFixtures struct {
-	dir, rec, corrupt, allBad, loop, badData        string
-	goodJSON, emptyJSON, emptyDir, headerEVTX, junk string
-	goodRules, badRules, sigmaRoot, passRule        string
+	dir, rec, corrupt, allBad, loop, badData, artifacts string
+	goodJSON, emptyJSON, emptyDir, headerEVTX, junk     string
+	goodRules, badRules, sigmaRoot, passRule            string
 }
 
 // segments lists the segment files of a recording, in path order (Walk's).
@@ -42,6 +42,7 @@ func newExitFixtures(t *testing.T) *exitFixtures {
 		return rec
 	}
 	f.rec = gen("rec")
+	f.artifacts = gen("artifacts")
 	// one segment with a bad footer, the others fine
 	f.corrupt = gen("corrupt")
 	require.NoError(t, os.WriteFile(segments(t, f.corrupt)[0], []byte("PAR1 garbage PAR1"), 0o644))
@@ -148,6 +149,17 @@ func exitCases(f *exitFixtures) []exitCase {
 		{"test", 2, "nothing to run", []string{"test"}, "nothing to run"},
 		{"test", 2, "no tests in the checkout", []string{"test", "--sigma-regression", f.emptyDir}, "test:"},
 
+		{"recover", 0, "nothing to recover", []string{"recover", f.rec}, "nothing to recover"},
+		{"recover", 1, "no such recording", []string{"recover", filepath.Join(d, "missing")}, "missing"},
+		{"recover", 2, "no argument", []string{"recover"}, "exactly one"},
+
+		{"scan", 0, "scanned", []string{"scan", "--alerts", out("s0.json"), f.goodRules}, ""},
+		{"scan", 2, "no path", []string{"scan"}, "no path given"},
+		{"scan", 2, "no such path", []string{"scan", filepath.Join(d, "missing")}, "missing"},
+
+		{"artifacts add", 0, "stored", []string{"artifacts", "add", f.artifacts, f.goodRules}, ""},
+		{"artifacts add", 2, "no arguments", []string{"artifacts", "add"}, "artifacts"},
+
 		{"config show", 0, "valid", []string{"config", "show"}, "[scanner]"},
 		{"config show", 2, "invalid", []string{"config", "show", "--set", "nosuch.key=1"}, "nosuch.key"},
 		{"config example", 0, "always", []string{"config", "example"}, "[scanner]"},
@@ -182,7 +194,8 @@ func TestExitCodes(t *testing.T) {
 	}
 	// every code of the README table is exercised
 	want := map[string][]int{"generate": {0, 2}, "import": {0, 1, 2, 3}, "inspect": {0, 1, 2, 3}, "replay": {0, 1, 2, 3},
-		"rules validate": {0, 1, 2}, "test": {0, 1, 2}, "config show": {0, 2}, "config example": {0}, "version": {0}}
+		"rules validate": {0, 1, 2}, "test": {0, 1, 2}, "config show": {0, 2}, "config example": {0}, "version": {0},
+		"recover": {0, 1, 2}, "scan": {0, 2}, "artifacts add": {0, 2}}
 	for cmd, codes := range want {
 		for _, c := range codes {
 			assert.True(t, seen[cmd][c], "%s exit %d not exercised", cmd, c)

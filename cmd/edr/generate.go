@@ -81,7 +81,7 @@ func generateAction(c *cli.Context) error {
 	if err != nil {
 		return exitf(1, "generate: %v", err)
 	}
-	printRecovery(c.App.Writer, w.Stats()) // --out is empty, so only a writer crashed in it since the check
+	printSafe(c.App.Writer, func(out io.Writer) { printRecovery(out, w.Stats()) }) // --out is empty, so only a writer crashed in it since the check
 	start := time.Now()
 	g := synth.New(opts)
 	var e event.Event

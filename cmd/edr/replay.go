@@ -82,7 +82,7 @@ func replayAction(c *cli.Context) error {
 	defer recs.Close()
 	special := 0
 	for _, d := range c.Args().Slice() {
-		special += warnPending(c.App.ErrWriter, "replay", d)
+		printSafe(c.App.ErrWriter, func(w io.Writer) { special += warnPending(w, "replay", d) })
 	}
 	if special > 0 && c.Bool("strict") {
 		return exitf(3, "replay: --strict: %d special files in the recordings (named above)", special)

@@ -38,6 +38,8 @@ func TestEveryCommandWithSetKeepsCommas(t *testing.T) {
 		"replay":         {cmd: []string{"replay"}, args: []string{filepath.Join(dir, "gen")}},
 		"rules validate": {cmd: []string{"rules", "validate"}, args: []string{dir}},
 		"test":           {cmd: []string{"test"}, flags: []string{"--sigma-regression", dir}},
+		"recover":        {cmd: []string{"recover"}, args: []string{dir}},
+		"scan":           {cmd: []string{"scan"}, args: []string{dir}},
 	}
 	seen := map[string]bool{}
 	for _, cmd := range newApp().Commands {
