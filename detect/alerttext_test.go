@@ -6,6 +6,7 @@ import (
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -16,7 +17,7 @@ func TestAlertTextLineEscapesHostileValues(t *testing.T) {
 	ev.Channel = "Sysmon\x1b[31m"
 	a := &detect.Alert{Event: ev, Hit: &detect.Hit{Rule: sigmaRule("11111111-1111-4111-8111-111111111112", strings.Repeat("R", 1<<20), "high")},
 		Severity: detect.SeverityHigh}
-	line := string(a.AppendText(nil))
+	line := string(ecs.Text{}.Append(nil, a))
 	assert.NotContains(t, line, "\x1b")
 	assert.NotContains(t, line, "\u202e")
 	assert.NotContains(t, line, "\u009b")

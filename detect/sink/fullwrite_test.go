@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/edr-lab/edr/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -101,7 +102,7 @@ func (s *shortWriter) Write(p []byte) (int, error) {
 }
 
 func TestCutLineOnAPipeIsReported(t *testing.T) {
-	one := alertAt(time.Unix(1700000000, 0), 1).AppendJSON(nil)
+	one := ecs.AppendAlert(nil, alertAt(time.Unix(1700000000, 0), 1))
 	sw := &shortWriter{limit: 2*len(one) + 10}
 	w := NewStreamWriter(sw, WriterOptions{Queue: 8})
 	err := writeAlerts(t, w, 5)
