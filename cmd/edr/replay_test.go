@@ -122,3 +122,11 @@ func TestReplayFromMatchesFullReplay(t *testing.T) {
 	require.NotEmpty(t, want)
 	assert.True(t, bytes.Equal(want, got), "replay --from %s differs from the full replay's alerts after it", T)
 }
+
+// A replay's read error names the recording once.
+func TestReplayMissingRecordingNamedOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nope")
+	out, code := edr(t, "replay", dir)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, 1, strings.Count(out, "recording "+dir), out)
+}
