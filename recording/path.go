@@ -3,6 +3,7 @@ package recording
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -112,17 +113,54 @@ func partitionDir(host, date string) string {
 
 // listSegments returns the finished segments of a recording, sorted by path.
 func listSegments(dir string) ([]string, error) {
-	st, err := os.Stat(dir)
+	paths, unreadable, err := listSegmentsSkipping(dir)
+	if err == nil && len(unreadable) > 0 {
+		err = unreadable[0]
+	}
 	if err != nil {
 		return nil, fmt.Errorf("recording %s: %w", dir, err)
 	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("recording %s: not a directory", dir)
+	return paths, nil
+}
+
+// DirError names a directory inside a recording that could not be read;
+// its segments are missing from the listing.
+type DirError struct {
+	Path string
+	Err  error
+}
+
+func (e *DirError) Error() string {
+	return fmt.Sprintf("directory %s unreadable, its segments skipped: %v", e.Path, e.Err)
+}
+func (e *DirError) Unwrap() error { return e.Err }
+
+// listSegmentsSkipping lists the segments of the recording dir in path
+// order. A directory below dir that cannot be read is not fatal: it is
+// returned in unreadable (a *DirError) and the walk goes on, so one
+// unreadable host does not hide the others.
+func listSegmentsSkipping(dir string) (paths []string, unreadable []error, err error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, nil, err
 	}
-	var out []string
+	if !st.IsDir() {
+		return nil, nil, errors.New("not a directory")
+	}
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return err
+			if p == dir {
+				return err
+			}
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path is the DirError's
+			}
+			unreadable = append(unreadable, &DirError{Path: p, Err: err})
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
 		}
 		if d.IsDir() {
 			if p != dir && strings.HasPrefix(d.Name(), ".") {
@@ -131,15 +169,15 @@ func listSegments(dir string) ([]string, error) {
 			return nil
 		}
 		if strings.HasSuffix(d.Name(), segmentExt) && !strings.HasPrefix(d.Name(), ".") {
-			out = append(out, p)
+			paths = append(paths, p)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("recording %s: %w", dir, err)
+		return nil, nil, err
 	}
-	sort.Strings(out)
-	return out, nil
+	sort.Strings(paths)
+	return paths, unreadable, nil
 }
 
 // partitionHost decodes the host=… directory of a segment path; false when

@@ -39,6 +39,7 @@ type ReadStats struct {
 	Segments        int   // segments selected for reading, including those skipped because their footer is unreadable
 	SegmentsRead    int   // segments read to the end (after Run: Segments - SegmentsSkipped)
 	SegmentsSkipped int   // corrupt segments skipped (tolerant mode), wholly or from the point of corruption
+	DirsSkipped     int   // directories that could not be read (tolerant mode; a *DirError each in Errors)
 	Bytes           int64 // bytes of the selected segments whose footer was read
 	Errors          []error
 }
@@ -83,8 +84,8 @@ type segInfo struct {
 
 // OpenReader lists the recording's segments and reads their footers,
 // keeping those that match the host filter and time range. In tolerant mode
-// a segment whose footer is corrupt is skipped and reported in Stats; in
-// strict mode it is an error.
+// a segment whose footer is corrupt, or a directory that cannot be read, is
+// skipped and reported in Stats; in strict mode it is an error.
 func OpenReader(dir string, opts ReaderOptions) (*Reader, error) {
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = runtime.GOMAXPROCS(0)
@@ -101,9 +102,16 @@ func OpenReader(dir string, opts ReaderOptions) (*Reader, error) {
 			}
 		}
 	}
-	paths, err := listSegments(dir)
+	paths, badDirs, err := listSegmentsSkipping(dir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("recording %s: %w", dir, err)
+	}
+	for _, err := range badDirs {
+		if r.opts.Strict {
+			return nil, err
+		}
+		r.stats.DirsSkipped++
+		r.stats.Errors = append(r.stats.Errors, err)
 	}
 	// A segment whose footer cannot be read cannot be filtered by its time
 	// range: it counts as selected (and skipped), the same as one whose data

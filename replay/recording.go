@@ -38,7 +38,7 @@ func Open(dirs []string, o ReadOptions) (*Recordings, error) {
 		rd, err := recording.OpenReader(d, recording.ReaderOptions{From: o.From, To: o.To, Hosts: o.Hosts, Strict: o.Strict, Parallelism: o.Parallel})
 		if err != nil {
 			r.Close()
-			return nil, fmt.Errorf("recording %s: %w", d, err)
+			return nil, err // names the recording, or the segment or directory in it
 		}
 		r.readers = append(r.readers, rd)
 		// Only open artifact stores that exist: replay never writes into a
@@ -113,6 +113,7 @@ func (r *Recordings) Fill(s *Summary) {
 		s.Segments += st.Segments
 		s.SegmentsRead += st.SegmentsRead
 		s.SegmentsSkipped += st.SegmentsSkipped
+		s.DirsSkipped += st.DirsSkipped
 		s.ReadErrors = append(s.ReadErrors, st.Errors...)
 	}
 }

@@ -26,13 +26,9 @@ func edr(t *testing.T, args ...string) (string, int) {
 	err := app.Run(append([]string{"edr"}, args...))
 	code := 0
 	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-			out.WriteString("edr: " + ee.Error() + "\n")
-		} else {
-			code = 1
-			out.WriteString("edr: " + err.Error() + "\n")
+		code = exitCode(err)
+		if msg := errorText(err); msg != "" {
+			out.WriteString(msg + "\n")
 		}
 	}
 	return out.String(), code
@@ -197,4 +193,10 @@ func TestGenerateHostsBounds(t *testing.T) {
 	for _, sc := range []string{"c2_beacon", "encoded_powershell", "lsass_dump", "runkey_persistence", "scheduled_task", "service_install", "whoami_discovery"} {
 		assert.Contains(t, out, sc+"×", "one host runs every scenario")
 	}
+}
+
+// An error message is printed with its control bytes escaped, line by line.
+func TestErrorTextEscapes(t *testing.T) {
+	assert.Equal(t, "edr: bad \\x1b[2J\nsecond \\x07", errorText(errors.New("bad \x1b[2J\nsecond \a")))
+	assert.Equal(t, "", errorText(&exitError{code: 3, err: errors.New("")}))
 }

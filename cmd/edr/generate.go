@@ -28,9 +28,10 @@ func init() {
 		Usage: "write a synthetic recording: realistic Windows telemetry with embedded attack scenarios",
 		Description: "Same options, same recording bytes. Writes through the recording writer with the [recording]\n" +
 			"settings of the configuration (flush interval, fsync, segment size and age, row group rows).\n" +
-			"The scenarios and their key field values are listed in corpus/synth/README.md.",
+			"The scenarios and their key field values are listed in corpus/synth/README.md.\n" +
+			"Exit codes: 0 written, 1 the recording could not be written, 2 usage or configuration error.",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "out", Usage: "recording directory to create (must not exist or be empty)", Required: true},
+			&cli.StringFlag{Name: "out", Usage: "recording directory to create (must not exist or be empty; required)"},
 			&cli.Int64Flag{Name: "events", Value: 1_000_000, Usage: "number of events"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "random seed"},
 			&cli.IntFlag{Name: "hosts", Value: 4, Usage: fmt.Sprintf("simulated hosts, %d to %d; with 4 or more host 0 is a domain controller and hosts 1, 11, 21 … member servers, with fewer all are workstations (every scenario runs on a workstation)", minHosts, maxHosts)},
@@ -70,6 +71,9 @@ func generateAction(c *cli.Context) error {
 		opts.Start = time.Unix(0, ns).UTC()
 	}
 	out := c.String("out")
+	if out == "" {
+		return exitf(2, "generate: --out is required")
+	}
 	if err := notNested(out); err != nil {
 		return exitf(2, "generate: %v", err)
 	}
@@ -86,7 +90,7 @@ func generateAction(c *cli.Context) error {
 	if err != nil {
 		return exitf(1, "generate: %v", err)
 	}
-	printRecovery(c.App.Writer, w.Stats()) // --out is empty, so only a writer crashed in it since the check
+	printSafe(c.App.Writer, func(out io.Writer) { printRecovery(out, w.Stats()) }) // --out is empty, so only a writer crashed in it since the check
 	start := time.Now()
 	g := synth.New(opts)
 	var e event.Event

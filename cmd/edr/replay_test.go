@@ -71,14 +71,7 @@ func TestReplayStrictCorruptSegment(t *testing.T) {
 	rec := filepath.Join(dir, "rec")
 	out, code := edr(t, "generate", "--out", rec, "--events", "5000", "--seed", "2", "--quiet")
 	require.Equal(t, 0, code, out)
-	var segs []string
-	require.NoError(t, filepath.Walk(rec, func(p string, info os.FileInfo, err error) error {
-		if err == nil && filepath.Ext(p) == ".parquet" {
-			segs = append(segs, p)
-		}
-		return err
-	}))
-	require.NotEmpty(t, segs)
+	segs := segments(t, rec)
 	require.NoError(t, os.WriteFile(segs[0], []byte("PAR1 garbage PAR1"), 0o644))
 	out, code = edr(t, "replay", "--alerts", filepath.Join(dir, "a.json"), rec)
 	assert.Equal(t, 0, code, out)
@@ -155,4 +148,12 @@ func TestReplaySameRecordingTwice(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, a, "the scenarios raise alerts")
 	assert.True(t, bytes.Equal(a, b), "the same alerts, not each one twice: %d lines vs %d", bytes.Count(a, []byte("\n")), bytes.Count(b, []byte("\n")))
+}
+
+// A replay's read error names the recording once.
+func TestReplayMissingRecordingNamedOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nope")
+	out, code := edr(t, "replay", dir)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, 1, strings.Count(out, "recording "+dir), out)
 }

@@ -98,12 +98,16 @@ type Summary struct {
 
 // ExitCode is edr import's exit code: 0 when every record of every file was
 // imported (or was already), 3 when some records or files failed, 1 when
-// nothing could be read at all.
+// nothing could be read at all: no source held an event (an empty file or
+// directory, an EVTX file with only a header) or every source failed.
 func (s *Summary) ExitCode() int {
 	read, bad := false, false
 	for _, f := range s.Files {
 		switch f.Status {
-		case Imported, AlreadyImported:
+		case Imported:
+			read = read || f.Records+f.Resumed > 0
+			bad = bad || f.Failed > 0
+		case AlreadyImported:
 			read = true
 			bad = bad || f.Failed > 0
 		case Unreadable:
@@ -111,7 +115,7 @@ func (s *Summary) ExitCode() int {
 		}
 	}
 	switch {
-	case !read && bad:
+	case !read:
 		return 1
 	case bad:
 		return 3
