@@ -1,0 +1,73 @@
+package enrich
+
+import (
+	"sort"
+	"strings"
+)
+
+// VolumeMap lists the drive letters and the NT device each names
+// ("C:" → `\Device\HarddiskVolume3`). Kernel ETW providers report paths in
+// the NT namespace; Sysmon (and every rule) uses the DOS form.
+type VolumeMap interface {
+	Volumes() (map[string]string, error)
+}
+
+// StaticVolumes is a fixed VolumeMap (tests, recordings of another host).
+type StaticVolumes map[string]string
+
+func (s StaticVolumes) Volumes() (map[string]string, error) { return s, nil }
+
+// devicePaths rewrites NT device paths to DOS paths with a snapshot of a
+// VolumeMap, caching rewritten paths so the hot path does not allocate for
+// an image or file path it has seen before.
+type devicePaths struct {
+	devices []volume // longest device first, so \Device\X1 never matches \Device\X10
+	cache   *boundedCache[string, string]
+}
+
+type volume struct{ device, drive string }
+
+func newDevicePaths(vols map[string]string, cacheMax int) *devicePaths {
+	d := &devicePaths{cache: newBoundedCache[string, string](cacheMax)}
+	for drive, dev := range vols {
+		if dev != "" && drive != "" {
+			d.devices = append(d.devices, volume{strings.TrimSuffix(dev, `\`), strings.TrimSuffix(drive, `\`)})
+		}
+	}
+	sort.Slice(d.devices, func(i, j int) bool {
+		a, b := d.devices[i], d.devices[j]
+		if len(a.device) != len(b.device) {
+			return len(a.device) > len(b.device)
+		}
+		return a.device+a.drive < b.device+b.drive
+	})
+	return d
+}
+
+// translate returns the DOS form of an NT path. ok is false for an NT
+// device path whose device no drive letter names (a network redirector
+// without a mapped drive, an unmounted volume): the path is then returned
+// as it is. Paths already in DOS form come back unchanged with ok true.
+func (d *devicePaths) translate(p string) (string, bool) {
+	switch {
+	case strings.HasPrefix(p, `\??\`) && len(p) > 6 && p[5] == ':':
+		return p[4:], true // `\??\C:\x` is the DOS path in the object namespace
+	case !hasPrefixFold(p, `\Device\`):
+		return p, true
+	}
+	if s, ok := d.cache.get(p); ok {
+		return s, true
+	}
+	for _, v := range d.devices {
+		if hasPrefixFold(p, v.device) && (len(p) == len(v.device) || p[len(v.device)] == '\\') {
+			s := v.drive + p[len(v.device):]
+			d.cache.put(strings.Clone(p), s)
+			return s, true
+		}
+	}
+	return p, false
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
