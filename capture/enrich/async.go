@@ -115,12 +115,11 @@ func (r *resolver[V]) wait() {
 // close stops the workers after the queued keys are resolved.
 func (r *resolver[V]) close() {
 	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
-		return
-	}
-	r.closed = true
-	close(r.queue)
+	first := !r.closed
+	r.closed = true // get never sends once it sees this, so the close below is safe
 	r.mu.Unlock()
+	if first {
+		close(r.queue)
+	}
 	r.wg.Wait()
 }

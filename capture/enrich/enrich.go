@@ -161,28 +161,24 @@ var pathFields = []event.FieldID{
 	event.FSourceImage, event.FTargetImage, event.FCurrentDirectory,
 }
 
-var (
-	fFileVersion       = event.MustField("FileVersion")
-	fDescription       = event.MustField("Description")
-	fProduct           = event.MustField("Product")
-	fCompany           = event.MustField("Company")
-	fSourceProcessGUID = event.MustField("SourceProcessGUID")
-	fSourceProcessGuid = event.MustField("SourceProcessGuid")
-	fSourceProcessId   = event.MustField("SourceProcessId")
-	fSourceUser        = event.MustField("SourceUser")
-	fTargetProcessGUID = event.MustField("TargetProcessGUID")
-	fTargetProcessGuid = event.MustField("TargetProcessGuid")
-	fTargetProcessId   = event.MustField("TargetProcessId")
-	fTargetUser        = event.MustField("TargetUser")
-)
+// versionFields are the fields versionInfo fills.
+var versionFields = struct{ fileVersion, description, product, company event.FieldID }{
+	event.MustField("FileVersion"), event.MustField("Description"), event.MustField("Product"), event.MustField("Company"),
+}
 
 // subject names the fields that identify one process in an event.
 type subject struct{ guid, pid, image, user event.FieldID }
 
+func subjectOf(names string) subject {
+	f := strings.Fields(names)
+	return subject{event.MustField(f[0]), event.MustField(f[1]), event.MustField(f[2]), event.MustField(f[3])}
+}
+
 var (
-	self         = subject{event.FProcessGuid, event.FProcessId, event.FImage, event.FUser}
-	access       = [2]subject{{fSourceProcessGUID, fSourceProcessId, event.FSourceImage, fSourceUser}, {fTargetProcessGUID, fTargetProcessId, event.FTargetImage, fTargetUser}}
-	remoteThread = [2]subject{{fSourceProcessGuid, fSourceProcessId, event.FSourceImage, fSourceUser}, {fTargetProcessGuid, fTargetProcessId, event.FTargetImage, fTargetUser}}
+	self = subject{event.FProcessGuid, event.FProcessId, event.FImage, event.FUser}
+	// Sysmon 10 spells its GUIDs …GUID, Sysmon 8 …Guid.
+	access       = [2]subject{subjectOf("SourceProcessGUID SourceProcessId SourceImage SourceUser"), subjectOf("TargetProcessGUID TargetProcessId TargetImage TargetUser")}
+	remoteThread = [2]subject{subjectOf("SourceProcessGuid SourceProcessId SourceImage SourceUser"), subjectOf("TargetProcessGuid TargetProcessId TargetImage TargetUser")}
 )
 
 // Enrich fills what it can of ev in place.
@@ -278,7 +274,7 @@ func (e *Enricher) fillSubject(ev *event.Event, s subject) {
 	e.stats.ProcessFilled++
 	ev.Set(s.guid, p.GUID)
 	setAbsent(ev, s.image, p.Image)
-	if def := ev.Def(); def == nil || def.Has(s.user) {
+	if def := defOf(ev); def == nil || def.Has(s.user) {
 		setAbsent(ev, s.user, p.User)
 	}
 }
@@ -291,7 +287,7 @@ func (e *Enricher) resolveUser(ev *event.Event) {
 	}
 	u, ok := ev.Get(event.FUser)
 	if !ok {
-		if def := ev.Def(); def == nil || !def.Has(event.FUser) {
+		if def := defOf(ev); def == nil || !def.Has(event.FUser) {
 			return
 		}
 		u = ev.Value(event.FSecurityUserID)
@@ -304,6 +300,22 @@ func (e *Enricher) resolveUser(ev *event.Event) {
 	}
 }
 
+// sysmonDefs indexes Sysmon's schema by event ID: ev.Def hashes the
+// channel name, which the hot path would do several times per event.
+var sysmonDefs = func() (t [256]*event.Def) {
+	for i := range t {
+		t[i] = event.Lookup(event.ChannelSysmon, uint16(i))
+	}
+	return t
+}()
+
+func defOf(ev *event.Event) *event.Def {
+	if ev.Channel == event.ChannelSysmon && ev.EventID < uint16(len(sysmonDefs)) {
+		return sysmonDefs[ev.EventID]
+	}
+	return ev.Def()
+}
+
 func isSID(s string) bool { return len(s) > 4 && s[:4] == "S-1-" }
 
 // versionInfo fills FileVersion … OriginalFileName from the image's version
@@ -311,7 +323,7 @@ func isSID(s string) bool { return len(s) > 4 && s[:4] == "S-1-" }
 // not hold is rendered "-", as Sysmon does; an image that could not be read
 // (or is not cached yet) leaves the fields absent.
 func (e *Enricher) versionInfo(ev *event.Event, image event.FieldID) {
-	if e.pe == nil || ev.Has(event.FOriginalFileName) || ev.Has(fFileVersion) {
+	if e.pe == nil || ev.Has(event.FOriginalFileName) || ev.Has(versionFields.fileVersion) {
 		return
 	}
 	path, ok := ev.Get(image)
@@ -322,10 +334,10 @@ func (e *Enricher) versionInfo(ev *event.Event, image event.FieldID) {
 	if !found {
 		return
 	}
-	ev.Set(fFileVersion, dash(vi.FileVersion))
-	ev.Set(fDescription, dash(vi.Description))
-	ev.Set(fProduct, dash(vi.Product))
-	ev.Set(fCompany, dash(vi.Company))
+	ev.Set(versionFields.fileVersion, dash(vi.FileVersion))
+	ev.Set(versionFields.description, dash(vi.Description))
+	ev.Set(versionFields.product, dash(vi.Product))
+	ev.Set(versionFields.company, dash(vi.Company))
 	ev.Set(event.FOriginalFileName, dash(vi.OriginalFileName))
 }
 

@@ -220,8 +220,8 @@ func TestEnrichProcessAccessBothSides(t *testing.T) {
 	e.Enrich(dst)
 	ev := sysmonEvent(10, time.Second, "SourceProcessId", "10", "TargetProcessId", "20", "GrantedAccess", "0x1010")
 	e.Enrich(ev)
-	assert.Equal(t, src.Value(event.FProcessGuid), ev.Value(fSourceProcessGUID))
-	assert.Equal(t, dst.Value(event.FProcessGuid), ev.Value(fTargetProcessGUID))
+	assert.Equal(t, src.Value(event.FProcessGuid), ev.Value(access[0].guid))
+	assert.Equal(t, dst.Value(event.FProcessGuid), ev.Value(access[1].guid))
 	assert.Equal(t, `C:\Windows\System32\lsass.exe`, ev.Value(event.FTargetImage))
 }
 
@@ -246,14 +246,14 @@ func TestEnrichVersionInfoAfterLookup(t *testing.T) {
 	second := sysmonEvent(1, time.Second, "ProcessId", "2", "Image", `C:\Tools\x.exe`)
 	e.Enrich(second)
 	assert.Equal(t, "X.EXE", second.Value(event.FOriginalFileName))
-	assert.Equal(t, "Contoso", second.Value(fCompany))
-	assert.Equal(t, "-", second.Value(fFileVersion), "a string the resource lacks is '-' as in Sysmon")
+	assert.Equal(t, "Contoso", second.Value(versionFields.company))
+	assert.Equal(t, "-", second.Value(versionFields.fileVersion), "a string the resource lacks is '-' as in Sysmon")
 
 	missing := sysmonEvent(7, time.Second, "ProcessId", "2", "ImageLoaded", `C:\gone.dll`)
 	e.Enrich(missing)
 	e.Wait()
 	e.Enrich(missing)
-	assert.False(t, missing.Has(fFileVersion), "an unreadable image leaves the fields absent")
+	assert.False(t, missing.Has(versionFields.fileVersion), "an unreadable image leaves the fields absent")
 
 	// The file is rewritten: the next process creation looks it up again.
 	e.Enrich(sysmonEvent(11, 2*time.Second, "ProcessId", "2", "TargetFilename", `C:\Tools\x.exe`))

@@ -244,24 +244,21 @@ func parseVersionBlock(b []byte) (VersionInfo, error) {
 	if table == nil {
 		return vi, nil
 	}
+	dst := [...]*string{&vi.OriginalFileName, &vi.Description, &vi.Product, &vi.Company, &vi.FileVersion}
 	err = p.each(table.valueOff, table.end, func(s versionNode) error {
-		v := p.text(s)
-		switch s.key {
-		case "OriginalFilename":
-			vi.OriginalFileName = v
-		case "FileDescription":
-			vi.Description = v
-		case "ProductName":
-			vi.Product = v
-		case "CompanyName":
-			vi.Company = v
-		case "FileVersion":
-			vi.FileVersion = v
+		for i, k := range versionKeys {
+			if s.key == k {
+				*dst[i] = p.text(s)
+			}
 		}
 		return nil
 	})
 	return vi, err
 }
+
+// versionKeys are the StringFileInfo names of VersionInfo's fields, in
+// field order.
+var versionKeys = [...]string{"OriginalFilename", "FileDescription", "ProductName", "CompanyName", "FileVersion"}
 
 type versionParser struct {
 	b     []byte

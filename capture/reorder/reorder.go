@@ -5,6 +5,7 @@
 package reorder
 
 import (
+	"container/heap"
 	"strings"
 	"time"
 
@@ -46,7 +47,7 @@ type Stage struct {
 	window   int64
 	max      int
 	emit     func(*event.Event)
-	heap     []*event.Event
+	heap     events
 	mark     int64 // watermark
 	marked   bool
 	lastTime int64
@@ -64,7 +65,7 @@ func New(cfg Config, emit func(*event.Event)) *Stage {
 	if cfg.MaxBuffered <= 0 {
 		cfg.MaxBuffered = 1 << 16
 	}
-	return &Stage{window: int64(cfg.Window), max: cfg.MaxBuffered, emit: emit, heap: make([]*event.Event, 0, min(cfg.MaxBuffered, 1<<12))}
+	return &Stage{window: int64(cfg.Window), max: cfg.MaxBuffered, emit: emit, heap: make(events, 0, min(cfg.MaxBuffered, 1<<12))}
 }
 
 // Stats returns the counters.
@@ -87,7 +88,7 @@ func (s *Stage) Push(ev *event.Event) {
 		s.stats.Overflow++
 		s.pop()
 	}
-	s.push(ev)
+	heap.Push(&s.heap, ev)
 	s.Advance(ev.Time)
 }
 
@@ -132,47 +133,25 @@ func (s *Stage) beforeLast(ev *event.Event) bool {
 
 // pop emits the least buffered event.
 func (s *Stage) pop() {
-	h := s.heap
-	ev := h[0]
-	n := len(h) - 1
-	h[0] = h[n]
-	h[n] = nil
-	s.heap = h[:n]
-	s.down(0)
+	ev := heap.Pop(&s.heap).(*event.Event)
 	// The key is copied: the caller may reuse the event once emitted.
 	s.lastTime, s.lastHost, s.lastSeq, s.emitted = ev.Time, ev.Host, ev.Seq, true
 	s.stats.Out++
 	s.emit(ev)
 }
 
-func (s *Stage) push(ev *event.Event) {
-	s.heap = append(s.heap, ev)
-	i := len(s.heap) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if !Less(s.heap[i], s.heap[p]) {
-			break
-		}
-		s.heap[i], s.heap[p] = s.heap[p], s.heap[i]
-		i = p
-	}
-}
+// events is a min-heap in Less order.
+type events []*event.Event
 
-func (s *Stage) down(i int) {
-	h := s.heap
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && Less(h[r], h[l]) {
-			m = r
-		}
-		if !Less(h[m], h[i]) {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
+func (h events) Len() int           { return len(h) }
+func (h events) Less(i, j int) bool { return Less(h[i], h[j]) }
+func (h events) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *events) Push(x any)        { *h = append(*h, x.(*event.Event)) }
+func (h *events) Pop() any {
+	old := *h
+	n := len(old) - 1
+	ev := old[n]
+	old[n] = nil // do not keep an emitted event alive
+	*h = old[:n]
+	return ev
 }
