@@ -24,10 +24,11 @@ type VersionInfo struct {
 // with more entries or nodes than these is malformed or an attack on the
 // parser, and is rejected rather than walked.
 const (
-	maxResourceEntries = 4096    // directory entries visited in the whole tree
-	maxVersionBlock    = 1 << 20 // bytes of one VS_VERSIONINFO
-	maxVersionNodes    = 1024    // nodes visited in one VS_VERSIONINFO
-	rtVersion          = 16      // RT_VERSION resource type
+	maxResourceSection = 64 << 20 // bytes of the resource section read
+	maxResourceEntries = 4096     // directory entries visited in the whole tree
+	maxVersionBlock    = 1 << 20  // bytes of one VS_VERSIONINFO
+	maxVersionNodes    = 1024     // nodes visited in one VS_VERSIONINFO
+	rtVersion          = 16       // RT_VERSION resource type
 )
 
 // FormatError is a malformed PE or version resource: the file, the byte
@@ -73,10 +74,12 @@ func ReadVersionInfo(name string, r io.ReaderAt) (vi VersionInfo, ok bool, err e
 	if sec == nil {
 		return vi, false, &FormatError{File: name, Offset: -1, Msg: fmt.Sprintf("resource directory RVA %#x is in no section", dir.VirtualAddress)}
 	}
-	// Read only the raw bytes of the section (Data would also allocate its
-	// virtual size, which a hostile header sets to gigabytes).
-	data := make([]byte, sec.Size)
-	if _, err := sec.ReadAt(data, 0); err != nil && err != io.EOF {
+	// Read the section's raw bytes as far as the file has them, at most
+	// maxResourceSection: a header can claim gigabytes (sec.Data would
+	// allocate them up front). Structures beyond what was read are
+	// reported as running past the end.
+	data, err := io.ReadAll(io.LimitReader(sec.Open(), maxResourceSection))
+	if err != nil {
 		return vi, false, &FormatError{File: name, Offset: int64(sec.Offset), Msg: "reading section " + sec.Name + ": " + err.Error()}
 	}
 	rs := rsrc{name: name, data: data, secRVA: sec.VirtualAddress, fileOff: int64(sec.Offset), rootOff: dir.VirtualAddress - sec.VirtualAddress}

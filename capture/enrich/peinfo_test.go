@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -139,4 +140,21 @@ func FuzzVersionInfo(f *testing.F) {
 		}
 		_, _ = parseVersionBlock(b)
 	})
+}
+
+// TestReadVersionInfoHugeSectionClaim: a header claiming a 4 GB resource
+// section costs what the file holds, not what the header says.
+func TestReadVersionInfoHugeSectionClaim(t *testing.T) {
+	img := buildPE(versionBlock([]string{"040904b0"}, testStrings...))
+	const sectionHeader = 0x40 + 4 + 20 + 240
+	binary.LittleEndian.PutUint32(img[sectionHeader+8:], 0xfffffff0)  // VirtualSize
+	binary.LittleEndian.PutUint32(img[sectionHeader+16:], 0xfffffff0) // SizeOfRawData
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	vi, ok, err := ReadVersionInfo("huge.exe", bytes.NewReader(img))
+	runtime.ReadMemStats(&after)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "UPDATER.EXE", vi.OriginalFileName)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20))
 }
