@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -26,7 +27,7 @@ func decodedStream(n int) []*event.Event {
 			ev.Del(id)
 		}
 		for _, id := range pathFields {
-			if v, ok := ev.Get(id); ok && strings.HasPrefix(v, `C:\`) {
+			if v, ok := ev.Get(id); ok && strings.HasPrefix(v, `C:\`) && os.Getenv("NOPATH") == "" {
 				ev.Set(id, `\Device\HarddiskVolume3`+v[2:])
 			}
 		}

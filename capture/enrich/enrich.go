@@ -21,7 +21,7 @@ type Config struct {
 	ProcessTTL time.Duration // exited processes are kept this long in event time (default 5 min)
 	DNSMax     int           // DNS answers remembered (default 16,384)
 	DNSTTL     time.Duration // a DNS answer names an address this long (default 1 h)
-	CacheMax   int           // entries of each lookup cache: paths, accounts, images (default 16,384)
+	CacheMax   int           // entries of each lookup cache: accounts, images (default 16,384)
 	QueueMax   int           // keys waiting for an OS lookup, per resolver (default 1,024)
 	Workers    int           // OS lookup goroutines per resolver (default 1)
 }
@@ -115,7 +115,7 @@ func (e *Enricher) RefreshVolumes() error {
 			return errors.New("enrich: reading the volume map: " + err.Error())
 		}
 	}
-	e.paths = newDevicePaths(vols, e.cfg.CacheMax)
+	e.paths = newDevicePaths(vols)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package enrich
 import (
 	"sort"
 	"strings"
+	"unsafe"
 )
 
 // VolumeMap lists the drive letters and the NT device each names
@@ -18,17 +19,23 @@ type StaticVolumes map[string]string
 func (s StaticVolumes) Volumes() (map[string]string, error) { return s, nil }
 
 // devicePaths rewrites NT device paths to DOS paths with a snapshot of a
-// VolumeMap, caching rewritten paths so the hot path does not allocate for
-// an image or file path it has seen before.
+// VolumeMap. Rewritten paths are carved from large byte blocks rather than
+// allocated one by one: a path is written once, is immutable from then on,
+// and a block lives as long as any path in it, so the hot path neither
+// allocates per event nor hashes paths into a cache (which cost more than
+// the rewrite itself on a stream with tens of thousands of distinct file
+// names).
 type devicePaths struct {
 	devices []volume // longest device first, so \Device\X1 never matches \Device\X10
-	cache   *boundedCache[string, string]
+	block   []byte
 }
+
+const pathBlock = 64 << 10
 
 type volume struct{ device, drive string }
 
-func newDevicePaths(vols map[string]string, cacheMax int) *devicePaths {
-	d := &devicePaths{cache: newBoundedCache[string, string](cacheMax)}
+func newDevicePaths(vols map[string]string) *devicePaths {
+	d := &devicePaths{}
 	for drive, dev := range vols {
 		if dev != "" && drive != "" {
 			d.devices = append(d.devices, volume{strings.TrimSuffix(dev, `\`), strings.TrimSuffix(drive, `\`)})
@@ -55,17 +62,27 @@ func (d *devicePaths) translate(p string) (string, bool) {
 	case !hasPrefixFold(p, `\Device\`):
 		return p, true
 	}
-	if s, ok := d.cache.get(p); ok {
-		return s, true
-	}
 	for _, v := range d.devices {
 		if hasPrefixFold(p, v.device) && (len(p) == len(v.device) || p[len(v.device)] == '\\') {
-			s := v.drive + p[len(v.device):]
-			d.cache.put(strings.Clone(p), s)
-			return s, true
+			return d.join(v.drive, p[len(v.device):]), true
 		}
 	}
 	return p, false
+}
+
+// join returns drive+rest, written into the current block.
+func (d *devicePaths) join(drive, rest string) string {
+	n := len(drive) + len(rest)
+	if free := cap(d.block) - len(d.block); n > free {
+		if n > pathBlock/16 {
+			return drive + rest // a rare long path gets its own allocation
+		}
+		d.block = make([]byte, 0, pathBlock)
+	}
+	start := len(d.block)
+	d.block = append(d.block, drive...)
+	d.block = append(d.block, rest...)
+	return unsafe.String(&d.block[start], n)
 }
 
 func hasPrefixFold(s, prefix string) bool {
