@@ -1,6 +1,18 @@
-// Package capture is where edr's live sources belong (ETW sessions on
-// Windows, NDJSON on stdin, decoders from raw ETW records to event.Event).
-// Landed so far: capture/enrich (Sysmon-style enrichment of decoded events)
-// and capture/reorder (the bounded window that restores (time, host, seq)
-// order); edr live does not exist in this build.
+// Package capture is where edr's live sources belong. It holds the one
+// table of ETW providers edr enables (providers.go: names, GUIDs,
+// keywords, levels, event-ID filters, sessions). Below it:
+//
+//   - capture/raw: the raw ETW record (header + typed property bag), the
+//     UserData template parser and the fixture loader — portable;
+//   - capture/decode: raw record → event.Event in Sysmon's schema (or the
+//     provider's own channel), with the file/registry join state — portable;
+//   - capture/enrich: what Sysmon adds to the kernel's records (DOS paths,
+//     ProcessGuids, parent chain, accounts, version resources, DNS names),
+//     OS lookups behind interfaces and off the hot path — portable;
+//   - capture/reorder: the bounded window that restores (time, host, seq)
+//     order, late events counted — portable;
+//   - capture/etw: the two real-time sessions and the copy-only callback
+//     (Windows only).
+//
+// `edr live` and the recording's raw layer are not wired yet.
 package capture

@@ -2,9 +2,9 @@ package enrich
 
 // The process table and DNS cache are the detection engine's: enrichment
 // fills Parent* fields exactly as the engine would look them up. This file
-// is the only one that names their package, so moving them (detect →
-// detect/state) is an edit of the import below.
-import state "github.com/edr-lab/edr/detect"
+// is the only one that names their package, so a further move or rename is
+// an edit here only.
+import "github.com/edr-lab/edr/detect/state"
 
 type (
 	processTable = state.ProcessTable

@@ -13,7 +13,7 @@ import (
 
 	"github.com/edr-lab/edr/config"
 	"github.com/edr-lab/edr/corpus/importer"
-	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/recording"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -65,7 +65,7 @@ func importAction(c *cli.Context) error {
 	}
 	// Each segment starts with its host's process state as far as this
 	// import has seen it (a later import starts from an empty state).
-	state := detect.NewStateTracker(detect.StateOptions{}, detect.SnapshotLimits{})
+	state := state.NewTracker(state.Options{}, state.SnapshotLimits{})
 	opts.Writer.Snapshot, opts.Observe = state.Snapshot, state.Observe
 	start := time.Now()
 	var bar *progressBar
@@ -160,6 +160,7 @@ func printImportSummary(w io.Writer, s *importer.Summary, took time.Duration, sh
 	if took > 0 {
 		mbs = float64(s.Bytes) / took.Seconds() / 1e6
 	}
+	printRecovery(w, s.Recovery)
 	fmt.Fprintf(w, "%d files: %d imported, %d already in the recording, %d unreadable; %d records imported, %d failed; %.1f MB in %s (%.1f MB/s)\n",
 		len(s.Files), imported, already, unreadable, s.Records, s.Failed, float64(s.Bytes)/1e6, took.Round(time.Millisecond), mbs)
 	if s.Resumed > 0 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/edr-lab/edr/detect/ioc"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/pipeline"
@@ -82,6 +83,13 @@ func replayAction(c *cli.Context) error {
 		return exitf(1, "replay: %v", err)
 	}
 	defer recs.Close()
+	special := 0
+	for _, d := range c.Args().Slice() {
+		special += warnPending(c.App.ErrWriter, "replay", d)
+	}
+	if special > 0 && c.Bool("strict") {
+		return exitf(3, "replay: --strict: %d special files in the recordings (named above)", special)
+	}
 
 	out, closeOut, err := alertOutput(c.String("alerts"), c.App.Writer)
 	if err != nil {
@@ -98,7 +106,7 @@ func replayAction(c *cli.Context) error {
 		if a := c.String("alerts"); a == "" || a == "-" {
 			return exitf(2, "replay: --print needs --alerts FILE (stdout carries the text lines)")
 		}
-		text = sink.NewStreamWriter(c.App.Writer, sink.WriterOptions{Queue: 4096, Text: true, EncodeTimer: obs.Timer(pipeline.StageEncode)})
+		text = sink.NewStreamWriter(c.App.Writer, sink.WriterOptions{Queue: 4096, Encoder: ecs.Text{}, EncodeTimer: obs.Timer(pipeline.StageEncode)})
 		sinks = append(sinks, text)
 	}
 	startState, err := recs.Start()
