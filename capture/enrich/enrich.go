@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -74,7 +73,7 @@ type Stats struct {
 // on without the field and the lookup is queued (Stats counts both).
 type Enricher struct {
 	cfg      Config
-	paths    *devicePaths
+	paths    *DevicePaths
 	procs    *processTable
 	dns      *dnsCache
 	accounts *resolver[string]
@@ -108,14 +107,14 @@ func New(cfg Config) (*Enricher, error) {
 
 // RefreshVolumes reads the volume map again.
 func (e *Enricher) RefreshVolumes() error {
-	var vols map[string]string
-	if e.cfg.Volumes != nil {
-		var err error
-		if vols, err = e.cfg.Volumes.Volumes(); err != nil {
-			return errors.New("enrich: reading the volume map: " + err.Error())
-		}
+	d, err := NewDevicePaths(e.cfg.Volumes)
+	if err != nil {
+		return err
 	}
-	e.paths = newDevicePaths(vols)
+	if e.paths != nil {
+		d.Mapped, d.Unmapped = e.paths.Mapped, e.paths.Unmapped
+	}
+	e.paths = d
 	return nil
 }
 
@@ -142,6 +141,7 @@ func (e *Enricher) Close() {
 // Stats returns the counters.
 func (e *Enricher) Stats() Stats {
 	s := e.stats
+	s.PathsMapped, s.PathsUnmapped = e.paths.Mapped, e.paths.Unmapped
 	if r := e.accounts; r != nil {
 		s.AccountHits, s.AccountMisses, s.AccountQueued, s.AccountDropped, s.AccountFailed =
 			r.Hits.Load(), r.Misses.Load(), r.Queued.Load(), r.Dropped.Load(), r.Failed.Load()
@@ -186,14 +186,7 @@ func (e *Enricher) Enrich(ev *event.Event) {
 	e.stats.Events++
 	for _, id := range pathFields {
 		if v, ok := ev.Get(id); ok && v != "" && v[0] == '\\' {
-			s, mapped := e.paths.translate(v)
-			switch {
-			case !mapped:
-				e.stats.PathsUnmapped++
-			case s != v:
-				ev.Set(id, s)
-				e.stats.PathsMapped++
-			}
+			ev.Set(id, e.paths.MapPath(v))
 		}
 	}
 	if ev.Channel == event.ChannelSysmon {
@@ -273,7 +266,13 @@ func (e *Enricher) fillSubject(ev *event.Event, s subject) {
 	}
 	e.stats.ProcessFilled++
 	ev.Set(s.guid, p.GUID)
-	setAbsent(ev, s.image, p.Image)
+	if img, ok := ev.Get(s.image); ok && p.Image != "" && !strings.Contains(img, `\`) {
+		// Kernel-Process stop reports the bare file name; Sysmon shows the
+		// path the process started from.
+		ev.Set(s.image, p.Image)
+	} else {
+		setAbsent(ev, s.image, p.Image)
+	}
 	if def := defOf(ev); def == nil || def.Has(s.user) {
 		setAbsent(ev, s.user, p.User)
 	}

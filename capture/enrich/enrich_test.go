@@ -11,8 +11,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edr-lab/edr/capture/decode"
 	"github.com/edr-lab/edr/event"
 )
+
+// The decoder maps the paths it decodes with the same volume map.
+var _ decode.PathMapper = (*DevicePaths)(nil)
 
 const host = "ws01.corp.example.com"
 
@@ -21,6 +25,24 @@ var testVolumes = StaticVolumes{
 	"D:": `\Device\HarddiskVolume10`,
 	"E:": `\Device\HarddiskVolume1`,
 }
+
+func TestDevicePathsMapPathCounts(t *testing.T) {
+	d, err := NewDevicePaths(testVolumes)
+	require.NoError(t, err)
+	assert.Equal(t, `C:\x.exe`, d.MapPath(`\Device\HarddiskVolume3\x.exe`))
+	assert.Equal(t, `\Device\Mup\srv\x.exe`, d.MapPath(`\Device\Mup\srv\x.exe`))
+	assert.Equal(t, `C:\y.exe`, d.MapPath(`C:\y.exe`))
+	assert.Equal(t, "", d.MapPath(""))
+	assert.Equal(t, uint64(1), d.Mapped)
+	assert.Equal(t, uint64(1), d.Unmapped)
+
+	_, err = NewDevicePaths(failingVolumes{})
+	assert.ErrorContains(t, err, "reading the volume map: access denied")
+}
+
+type failingVolumes struct{}
+
+func (failingVolumes) Volumes() (map[string]string, error) { return nil, errors.New("access denied") }
 
 func TestDevicePaths(t *testing.T) {
 	d := newDevicePaths(testVolumes)
@@ -209,6 +231,16 @@ func TestEnrichPIDReuseGetsNewGUID(t *testing.T) {
 	e.Enrich(ev)
 	assert.Equal(t, b.Value(event.FProcessGuid), ev.Value(event.FProcessGuid))
 	assert.Equal(t, `C:\b.exe`, ev.Value(event.FImage))
+}
+
+func TestEnrichProcessStopGetsFullImage(t *testing.T) {
+	e := newTestEnricher(t, Config{})
+	start := sysmonEvent(1, 0, "ProcessId", "700", "Image", `\Device\HarddiskVolume3\Tools\long-name.exe`)
+	e.Enrich(start)
+	stop := sysmonEvent(5, time.Second, "ProcessId", "700", "Image", "long-name.exe")
+	e.Enrich(stop)
+	assert.Equal(t, `C:\Tools\long-name.exe`, stop.Value(event.FImage))
+	assert.Equal(t, start.Value(event.FProcessGuid), stop.Value(event.FProcessGuid))
 }
 
 func TestEnrichProcessAccessBothSides(t *testing.T) {

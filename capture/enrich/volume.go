@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"errors"
 	"sort"
 	"strings"
 	"unsafe"
@@ -18,24 +19,55 @@ type StaticVolumes map[string]string
 
 func (s StaticVolumes) Volumes() (map[string]string, error) { return s, nil }
 
-// devicePaths rewrites NT device paths to DOS paths with a snapshot of a
-// VolumeMap. Rewritten paths are carved from large byte blocks rather than
+// DevicePaths rewrites NT device paths to DOS paths with a snapshot of a
+// VolumeMap. It is the decoder's PathMapper (capture/decode) as well as the
+// Enricher's; not safe for concurrent use, so each goroutine makes its own. Rewritten paths are carved from large byte blocks rather than
 // allocated one by one: a path is written once, is immutable from then on,
 // and a block lives as long as any path in it, so the hot path neither
 // allocates per event nor hashes paths into a cache (which cost more than
 // the rewrite itself on a stream with tens of thousands of distinct file
 // names).
-type devicePaths struct {
+type DevicePaths struct {
 	devices []volume // longest device first, so \Device\X1 never matches \Device\X10
 	block   []byte
+
+	Mapped, Unmapped uint64 // MapPath calls that rewrote a device path / found no drive for it
 }
 
 const pathBlock = 64 << 10
 
 type volume struct{ device, drive string }
 
-func newDevicePaths(vols map[string]string) *devicePaths {
-	d := &devicePaths{}
+// NewDevicePaths reads vm once (nil: no volumes, every device path stays).
+func NewDevicePaths(vm VolumeMap) (*DevicePaths, error) {
+	var vols map[string]string
+	if vm != nil {
+		var err error
+		if vols, err = vm.Volumes(); err != nil {
+			return nil, errors.New("enrich: reading the volume map: " + err.Error())
+		}
+	}
+	return newDevicePaths(vols), nil
+}
+
+// MapPath returns the DOS form of an NT path, or the path unchanged when no
+// drive letter names its device (counted in Unmapped).
+func (d *DevicePaths) MapPath(p string) string {
+	if p == "" || p[0] != '\\' {
+		return p
+	}
+	s, ok := d.translate(p)
+	switch {
+	case !ok:
+		d.Unmapped++
+	case s != p:
+		d.Mapped++
+	}
+	return s
+}
+
+func newDevicePaths(vols map[string]string) *DevicePaths {
+	d := &DevicePaths{}
 	for drive, dev := range vols {
 		if dev != "" && drive != "" {
 			d.devices = append(d.devices, volume{strings.TrimSuffix(dev, `\`), strings.TrimSuffix(drive, `\`)})
@@ -55,7 +87,7 @@ func newDevicePaths(vols map[string]string) *devicePaths {
 // device path whose device no drive letter names (a network redirector
 // without a mapped drive, an unmounted volume): the path is then returned
 // as it is. Paths already in DOS form come back unchanged with ok true.
-func (d *devicePaths) translate(p string) (string, bool) {
+func (d *DevicePaths) translate(p string) (string, bool) {
 	switch {
 	case strings.HasPrefix(p, `\??\`) && len(p) > 6 && p[5] == ':':
 		return p[4:], true // `\??\C:\x` is the DOS path in the object namespace
@@ -71,7 +103,7 @@ func (d *devicePaths) translate(p string) (string, bool) {
 }
 
 // join returns drive+rest, written into the current block.
-func (d *devicePaths) join(drive, rest string) string {
+func (d *DevicePaths) join(drive, rest string) string {
 	n := len(drive) + len(rest)
 	if free := cap(d.block) - len(d.block); n > free {
 		if n > pathBlock/16 {
