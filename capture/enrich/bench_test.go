@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -27,7 +26,7 @@ func decodedStream(n int) []*event.Event {
 			ev.Del(id)
 		}
 		for _, id := range pathFields {
-			if v, ok := ev.Get(id); ok && strings.HasPrefix(v, `C:\`) && os.Getenv("NOPATH") == "" {
+			if v, ok := ev.Get(id); ok && strings.HasPrefix(v, `C:\`) {
 				ev.Set(id, `\Device\HarddiskVolume3`+v[2:])
 			}
 		}
