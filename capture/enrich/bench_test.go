@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -67,7 +68,7 @@ func BenchmarkEnrich(b *testing.B) {
 	pass++
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0, mallocs0 := cpuTime(), mallocs()
 	for i := 0; i < b.N; i++ {
 		j := i % len(src)
 		if j == 0 && i > 0 {
@@ -76,7 +77,7 @@ func BenchmarkEnrich(b *testing.B) {
 		enrichOne(j)
 	}
 	b.StopTimer()
-	reportRates(b, cpu0)
+	reportRates(b, cpu0, mallocs0)
 	s := e.Stats()
 	b.Logf("n=%d mapped=%d unmapped=%d guids=%d filled=%d unknown=%d parentUnknown=%d hostnames=%d accountMiss=%d peMiss=%d",
 		s.Events, s.PathsMapped, s.PathsUnmapped, s.GUIDsDerived, s.ProcessFilled, s.ProcessUnknown, s.ParentUnknown, s.HostnamesFound, s.AccountMisses, s.PEMisses)
@@ -88,19 +89,29 @@ func BenchmarkCopy(b *testing.B) {
 	var work event.Event
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0, mallocs0 := cpuTime(), mallocs()
 	for i := 0; i < b.N; i++ {
 		work.CopyFrom(src[i%len(src)])
 	}
 	b.StopTimer()
-	reportRates(b, cpu0)
+	reportRates(b, cpu0, mallocs0)
 }
 
-// reportRates adds events per wall second and CPU nanoseconds per event
-// (all of the process's CPU, GC included).
-func reportRates(b *testing.B, cpu0 int64) {
+// reportRates adds events per wall second, CPU nanoseconds per event (all
+// of the process's CPU, GC included) and heap allocations per event
+// unrounded (allocs/op rounds a rare allocation down to 0).
+func reportRates(b *testing.B, cpu0 int64, mallocs0 uint64) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.Mallocs-mallocs0)/float64(b.N), "allocs/event")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	if cpu := cpuTime() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/event")
 	}
+}
+
+func mallocs() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Mallocs
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/edr-lab/edr/capture/raw"
+	"github.com/edr-lab/edr/event"
 )
 
 // MachineID identifies the machine in derived ProcessGuids (on Windows the
@@ -44,9 +45,11 @@ func ProcessGUID(machine MachineID, pid uint32, start int64) string {
 	binary.LittleEndian.PutUint32(in[32:], pid)
 	binary.LittleEndian.PutUint64(in[36:], uint64(start))
 	h := sha1.Sum(in[:])
-	var g raw.ProviderID // the GUID type and its renderer
-	copy(g[:], h[:16])
-	g[6] = g[6]&0x0f | 0x50
-	g[8] = g[8]&0x3f | 0x80
-	return "{" + g.String() + "}"
+	h[6] = h[6]&0x0f | 0x50
+	h[8] = h[8]&0x3f | 0x80
+	// event.FormatGUID renders a Windows GUID structure (Data1..3 little
+	// endian): hand it the bytes so that the text spells h in order. One
+	// allocation, the string itself.
+	return event.FormatGUID([16]byte{h[3], h[2], h[1], h[0], h[5], h[4], h[7], h[6],
+		h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]})
 }
