@@ -17,7 +17,7 @@ func decodedStream(n int) []*event.Event {
 	strip := []event.FieldID{
 		event.FProcessGuid, event.FParentProcessGuid, event.FParentImage, event.FParentCommandLine, event.FParentUser,
 		versionFields.fileVersion, versionFields.description, versionFields.product, versionFields.company, event.FOriginalFileName, event.FDestinationHost,
-		access[0].guid, access[1].guid, remoteThread[0].guid, remoteThread[1].guid,
+		fSourceProcessGUID, fTargetProcessGUID, event.MustField("SourceProcessGuid"), event.MustField("TargetProcessGuid"),
 	}
 	var out []*event.Event
 	var e event.Event
@@ -26,7 +26,7 @@ func decodedStream(n int) []*event.Event {
 		for _, id := range strip {
 			ev.Del(id)
 		}
-		for _, id := range pathFields {
+		for _, id := range []event.FieldID{event.FImage, event.FImageLoaded, event.FTargetFilename, event.FParentImage, event.FSourceImage, event.FTargetImage} {
 			if v, ok := ev.Get(id); ok && strings.HasPrefix(v, `C:\`) {
 				ev.Set(id, `\Device\HarddiskVolume3`+v[2:])
 			}

@@ -153,60 +153,40 @@ func (e *Enricher) Stats() Stats {
 	return s
 }
 
-// pathFields are the schema fields holding file-system paths, which kernel
-// providers report in the NT namespace. (The schema has no "path" type;
-// Device of Sysmon 9 is deliberately absent: Sysmon shows the device.)
-var pathFields = []event.FieldID{
-	event.FImage, event.FImageLoaded, event.FTargetFilename, event.FParentImage,
-	event.FSourceImage, event.FTargetImage, event.FCurrentDirectory,
-}
+// fileFields hold file-system paths that no process role names. With the
+// image fields of the event's roles (actor, parent, target, loaded image)
+// they are what kernel providers report in the NT namespace. Device of
+// Sysmon 9 is deliberately absent: Sysmon shows the device.
+var fileFields = [2]event.FieldID{event.FTargetFilename, event.FCurrentDirectory}
 
 // versionFields are the fields versionInfo fills.
 var versionFields = struct{ fileVersion, description, product, company event.FieldID }{
 	event.MustField("FileVersion"), event.MustField("Description"), event.MustField("Product"), event.MustField("Company"),
 }
 
-// subject names the fields that identify one process in an event.
-type subject struct{ guid, pid, image, user event.FieldID }
-
-func subjectOf(names string) subject {
-	f := strings.Fields(names)
-	return subject{event.MustField(f[0]), event.MustField(f[1]), event.MustField(f[2]), event.MustField(f[3])}
-}
-
-var (
-	self = subject{event.FProcessGuid, event.FProcessId, event.FImage, event.FUser}
-	// Sysmon 10 spells its GUIDs …GUID, Sysmon 8 …Guid.
-	access       = [2]subject{subjectOf("SourceProcessGUID SourceProcessId SourceImage SourceUser"), subjectOf("TargetProcessGUID TargetProcessId TargetImage TargetUser")}
-	remoteThread = [2]subject{subjectOf("SourceProcessGuid SourceProcessId SourceImage SourceUser"), subjectOf("TargetProcessGuid TargetProcessId TargetImage TargetUser")}
-)
-
-// Enrich fills what it can of ev in place.
+// Enrich fills what it can of ev in place. Which fields name which process
+// comes from the schema's roles (event.RolesOf), so an event kind a decoder
+// adds is enriched once its Def has roles.
 func (e *Enricher) Enrich(ev *event.Event) {
 	e.stats.Events++
-	for _, id := range pathFields {
+	r := event.RolesOf(ev)
+	for _, id := range [...]event.FieldID{r.Actor.Image, r.Parent.Image, r.Target.Image, r.Loads, fileFields[0], fileFields[1]} {
 		if v, ok := ev.Get(id); ok && v != "" && v[0] == '\\' {
 			ev.Set(id, e.paths.MapPath(v))
 		}
 	}
+	if r.Lifecycle == event.ProcessStart && ev.Channel == event.ChannelSysmon {
+		e.processCreate(ev)
+	} else {
+		e.fillProcess(ev, &r.Actor)
+	}
+	e.fillProcess(ev, &r.Target)
 	if ev.Channel == event.ChannelSysmon {
-		switch ev.EventID {
-		case 1:
-			e.processCreate(ev)
-		case 8:
-			e.fillSubject(ev, remoteThread[0])
-			e.fillSubject(ev, remoteThread[1])
-		case 10:
-			e.fillSubject(ev, access[0])
-			e.fillSubject(ev, access[1])
-		default:
-			e.fillSubject(ev, self)
-		}
 		switch ev.EventID {
 		case 3:
 			e.destinationHostname(ev)
-		case 7:
-			e.versionInfo(ev, event.FImageLoaded)
+		case 7: // (6, a driver load, has no version fields)
+			e.versionInfo(ev, r.Loads)
 		case 11, 23, 26:
 			if e.pe != nil {
 				// A written or deleted file: an image cached under that path
@@ -217,7 +197,7 @@ func (e *Enricher) Enrich(ev *event.Event) {
 			}
 		}
 	}
-	e.resolveUser(ev)
+	e.resolveUser(ev, r.Actor.User)
 	e.procs.Observe(ev)
 	e.dns.Observe(ev)
 }
@@ -249,13 +229,14 @@ func (e *Enricher) processCreate(ev *event.Event) {
 	e.versionInfo(ev, event.FImage)
 }
 
-// fillSubject fills a process's GUID, image and user from the table by PID
-// at event time, for an event that names the PID but not the GUID.
-func (e *Enricher) fillSubject(ev *event.Event, s subject) {
-	if ev.Has(s.guid) {
+// fillProcess fills a process's GUID, image and user from the table by
+// PID at event time, for an event that names the PID but not the GUID.
+// Roles without a GUID field (Security's) have nothing to fill.
+func (e *Enricher) fillProcess(ev *event.Event, ref *event.ProcessRef) {
+	if ref.GUID == event.NoField || ev.Has(ref.GUID) || ev.Has(ref.AltGUID) {
 		return
 	}
-	pid, ok := ev.Get(s.pid)
+	pid, ok := ev.Get(ref.PID)
 	if !ok {
 		return
 	}
@@ -265,54 +246,38 @@ func (e *Enricher) fillSubject(ev *event.Event, s subject) {
 		return
 	}
 	e.stats.ProcessFilled++
-	ev.Set(s.guid, p.GUID)
-	if img, ok := ev.Get(s.image); ok && p.Image != "" && !strings.Contains(img, `\`) {
-		// Kernel-Process stop reports the bare file name; Sysmon shows the
-		// path the process started from.
-		ev.Set(s.image, p.Image)
-	} else {
-		setAbsent(ev, s.image, p.Image)
+	ev.Set(ref.GUID, p.GUID)
+	if ref.Image != event.NoField {
+		if img, ok := ev.Get(ref.Image); ok && p.Image != "" && !strings.Contains(img, `\`) {
+			// Kernel-Process stop reports the bare file name; Sysmon shows
+			// the path the process started from.
+			ev.Set(ref.Image, p.Image)
+		} else {
+			setAbsent(ev, ref.Image, p.Image)
+		}
 	}
-	if def := defOf(ev); def == nil || def.Has(s.user) {
-		setAbsent(ev, s.user, p.User)
+	if ref.User != event.NoField {
+		setAbsent(ev, ref.User, p.User)
 	}
 }
 
-// resolveUser replaces a SID in User by the account name, or fills an
-// absent User from the event header's SID, when the name is cached.
-func (e *Enricher) resolveUser(ev *event.Event) {
-	if e.accounts == nil {
+// resolveUser replaces a SID in the actor's user field by the account
+// name, or fills it from the event header's SID when absent, when the name
+// is cached.
+func (e *Enricher) resolveUser(ev *event.Event, user event.FieldID) {
+	if e.accounts == nil || user == event.NoField {
 		return
 	}
-	u, ok := ev.Get(event.FUser)
+	u, ok := ev.Get(user)
 	if !ok {
-		if def := defOf(ev); def == nil || !def.Has(event.FUser) {
-			return
-		}
 		u = ev.Value(event.FSecurityUserID)
 	}
 	if !isSID(u) {
 		return
 	}
 	if name, found := e.accounts.get(u); found {
-		ev.Set(event.FUser, name)
+		ev.Set(user, name)
 	}
-}
-
-// sysmonDefs indexes Sysmon's schema by event ID: ev.Def hashes the
-// channel name, which the hot path would do several times per event.
-var sysmonDefs = func() (t [256]*event.Def) {
-	for i := range t {
-		t[i] = event.Lookup(event.ChannelSysmon, uint16(i))
-	}
-	return t
-}()
-
-func defOf(ev *event.Event) *event.Def {
-	if ev.Channel == event.ChannelSysmon && ev.EventID < uint16(len(sysmonDefs)) {
-		return sysmonDefs[ev.EventID]
-	}
-	return ev.Def()
 }
 
 func isSID(s string) bool { return len(s) > 4 && s[:4] == "S-1-" }
@@ -322,7 +287,7 @@ func isSID(s string) bool { return len(s) > 4 && s[:4] == "S-1-" }
 // not hold is rendered "-", as Sysmon does; an image that could not be read
 // (or is not cached yet) leaves the fields absent.
 func (e *Enricher) versionInfo(ev *event.Event, image event.FieldID) {
-	if e.pe == nil || ev.Has(event.FOriginalFileName) || ev.Has(versionFields.fileVersion) {
+	if e.pe == nil || image == event.NoField || ev.Has(event.FOriginalFileName) || ev.Has(versionFields.fileVersion) {
 		return
 	}
 	path, ok := ev.Get(image)

@@ -15,6 +15,8 @@ import (
 	"github.com/edr-lab/edr/event"
 )
 
+var fSourceProcessGUID, fTargetProcessGUID = event.MustField("SourceProcessGUID"), event.MustField("TargetProcessGUID")
+
 // The decoder maps the paths it decodes with the same volume map.
 var _ decode.PathMapper = (*DevicePaths)(nil)
 
@@ -252,9 +254,17 @@ func TestEnrichProcessAccessBothSides(t *testing.T) {
 	e.Enrich(dst)
 	ev := sysmonEvent(10, time.Second, "SourceProcessId", "10", "TargetProcessId", "20", "GrantedAccess", "0x1010")
 	e.Enrich(ev)
-	assert.Equal(t, src.Value(event.FProcessGuid), ev.Value(access[0].guid))
-	assert.Equal(t, dst.Value(event.FProcessGuid), ev.Value(access[1].guid))
+	assert.Equal(t, src.Value(event.FProcessGuid), ev.Value(fSourceProcessGUID))
+	assert.Equal(t, dst.Value(event.FProcessGuid), ev.Value(fTargetProcessGUID))
 	assert.Equal(t, `C:\Windows\System32\lsass.exe`, ev.Value(event.FTargetImage))
+	assert.Equal(t, `C:\src.exe`, ev.Value(event.FSourceImage))
+
+	// Sysmon 8 spells the GUID fields …Guid.
+	rt := sysmonEvent(8, time.Second, "SourceProcessId", "10", "TargetProcessId", "20")
+	e.Enrich(rt)
+	assert.Equal(t, src.Value(event.FProcessGuid), rt.Value(event.MustField("SourceProcessGuid")))
+	assert.Equal(t, dst.Value(event.FProcessGuid), rt.Value(event.MustField("TargetProcessGuid")))
+	assert.False(t, rt.Has(fSourceProcessGUID))
 }
 
 func TestEnrichDestinationHostnameFromDNS(t *testing.T) {
