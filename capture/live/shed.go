@@ -29,7 +29,7 @@ func ParseShedRules(entries []string) ([]ShedRule, error) {
 		s = strings.TrimSpace(s)
 		r := ShedRule{Channel: s, AnyID: true}
 		if j := strings.LastIndexByte(s, ':'); j >= 0 {
-			id, err := strconv.ParseUint(s[j+1:], 10, 16)
+			id, err := strconv.ParseUint(strings.TrimSpace(s[j+1:]), 10, 16)
 			if err != nil {
 				return nil, fmt.Errorf("live.shed_first[%d] %q: the part after the last ':' must be an event ID (0-65535)", i, s)
 			}

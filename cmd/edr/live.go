@@ -58,6 +58,7 @@ func init() {
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "synthetic: random seed"},
 			&cli.Int64Flag{Name: "events", Usage: "synthetic: stop after this many events (0: no limit)"},
 			&cli.IntFlag{Name: "hosts", Value: 4, Usage: "synthetic: simulated hosts"},
+			&cli.StringFlag{Name: "start", Usage: "synthetic: time of the first event (RFC 3339 or YYYY-MM-DD[ HH:MM:SS], UTC; default now)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no status line and no summary on stderr"},
 		}, configFlags()...),
 		Action: liveAction,
@@ -167,6 +168,37 @@ func liveAction(c *cli.Context) error {
 		log.Warn("rule not loaded", "err", e)
 	}
 
+	var source pipeline.Source
+	lv := (*live.Live)(nil)
+	switch src.kind {
+	case "ndjson":
+		r, name := io.Reader(os.Stdin), "stdin"
+		if src.path != "-" {
+			f, err := os.Open(src.path)
+			if err != nil {
+				return exitf(2, "live: --source: %v", err)
+			}
+			defer f.Close()
+			r, name = f, src.path
+		}
+		source = capture.NewNDJSON(r, name, jsonl.Options{OnFailure: func(f jsonl.Failure) {
+			lv.DecodeFailed()
+			log.Warn("bad document skipped", "where", fmt.Sprintf("%s:%d", f.File, f.Line), "err", f.Err)
+		}})
+	case "synthetic":
+		so := synth.Options{Seed: c.Int64("seed"), Hosts: c.Int("hosts"), Events: c.Int64("events"), Start: time.Now().UTC().Truncate(time.Second)}
+		if s := c.String("start"); s != "" {
+			ns, err := parseReplayTime(s)
+			if err != nil {
+				return exitf(2, "live: --start: %v", err)
+			}
+			so.Start = time.Unix(0, ns).UTC()
+		}
+		if so.Hosts <= 0 || so.Hosts > 10000 || so.Events < 0 {
+			return exitf(2, "live: --hosts must be between 1 and 10000 and --events not negative")
+		}
+		source = capture.NewSynthetic(so, src.rate)
+	}
 	// Alerts, console, response: the sinks of live alerts.
 	alertW, closeAlerts, err := liveAlertWriter(c, conf, logger)
 	if err != nil {
@@ -206,32 +238,10 @@ func liveAction(c *cli.Context) error {
 		printRecovery(stderr, rec.w.Stats())
 	}
 
-	var source pipeline.Source
-	lv := (*live.Live)(nil)
-	opts := live.Options{Queue: ls.queue, Overload: ls.policy, Shed: ls.shed, Logger: logger}
+	opts := live.Options{Source: source, Queue: ls.queue, Overload: ls.policy, Shed: ls.shed, Logger: logger}
 	if rec != nil {
 		opts.Recorder = rec
 	}
-	switch src.kind {
-	case "ndjson":
-		r, name := io.Reader(os.Stdin), "stdin"
-		if src.path != "-" {
-			f, err := os.Open(src.path)
-			if err != nil {
-				return exitf(1, "live: --source: %v", err)
-			}
-			defer f.Close()
-			r, name = f, src.path
-		}
-		source = capture.NewNDJSON(r, name, jsonl.Options{OnFailure: func(f jsonl.Failure) {
-			lv.DecodeFailed()
-			log.Warn("bad document skipped", "where", fmt.Sprintf("%s:%d", f.File, f.Line), "err", f.Err)
-		}})
-	case "synthetic":
-		source = capture.NewSynthetic(synth.Options{Seed: c.Int64("seed"), Hosts: c.Int("hosts"), Events: c.Int64("events"),
-			Start: time.Now().UTC().Truncate(time.Second)}, src.rate)
-	}
-	opts.Source = source
 	lv = live.New(opts)
 
 	eo := detect.Options{Sink: lv.AlertSink(sinks), MatchDebug: rcfg.matchDebug}
