@@ -1,6 +1,9 @@
 package detect
 
-import "github.com/edr-lab/edr/event"
+import (
+	"github.com/edr-lab/edr/detect/state"
+	"github.com/edr-lab/edr/event"
+)
 
 // AlertCopy is an Alert that shares nothing the engine reuses or changes
 // after AlertSink.Alert returns: its event, hit and processes are copies.
@@ -13,9 +16,9 @@ type AlertCopy struct {
 	fields []MatchedField
 	ind    Indicator
 	yara   YARAMatch
-	procs  [4]Process // Proc, Parent, Target, TargetPar
-	anc    []Process
-	ancP   []*Process
+	procs  [4]state.Process // Proc, Parent, Target, TargetPar
+	anc    []state.Process
+	ancP   []*state.Process
 }
 
 // CopyFrom makes c a copy of a. Strings are shared (they are immutable), and
@@ -53,7 +56,7 @@ func (c *AlertCopy) CopyFrom(a *Alert) {
 	c.alert.Ancestors = c.ancP
 }
 
-func (c *AlertCopy) copyProc(i int, p *Process) *Process {
+func (c *AlertCopy) copyProc(i int, p *state.Process) *state.Process {
 	if p == nil {
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/edr-lab/edr/detect/ioc"
 	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/detect/sink"
@@ -103,7 +104,7 @@ func BenchmarkAlertEncode(b *testing.B) {
 	var buf []byte
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		buf = a.AppendJSON(buf[:0])
+		buf = ecs.AppendAlert(buf[:0], a)
 	}
 	b.SetBytes(int64(len(buf)))
 }

@@ -1,7 +1,8 @@
 // Package detect is edr's detection core: one Engine that takes ordered
 // events, runs every rule engine (Sigma, IOC, YARA on process images) and
-// emits ECS alerts, with the state alerts need (process table, DNS answers)
-// driven by event time only. The same Engine serves live capture, replay,
+// emits alerts, with the state alerts need (detect/state: process table,
+// DNS answers) driven by event time only. Sinks encode the alerts
+// (detect/ecs: ECS NDJSON, console text) through an Encoder. The same Engine serves live capture, replay,
 // `edr test` and `edr bench`; nothing in it reads the wall clock, the live
 // OS or map iteration order, so a replay reproduces the live verdicts.
 package detect
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/detect/sigma"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
 )
 
@@ -52,9 +54,8 @@ type Options struct {
 // safe for concurrent use: events must arrive in (time, host, seq) order
 // from one goroutine.
 type Engine struct {
-	opts  Options
-	procs *ProcessTable
-	dns   *DNSCache
+	opts Options
+	st   *state.State // process table and DNS answers
 
 	enrich []enrichField // enrichment fields some rule reads
 	filled []event.FieldID
@@ -65,8 +66,8 @@ type Engine struct {
 	lastTime int64 // event time of the last event, for Flush
 	lastHost string
 
-	alert Alert      // reused by emit
-	anc   []*Process // storage of alert.Ancestors
+	alert Alert            // reused by emit
+	anc   []*state.Process // storage of alert.Ancestors
 
 	stats    Stats
 	perRule  map[*Rule]uint64
@@ -107,16 +108,12 @@ func New(opts Options) (*Engine, error) {
 	if opts.Sink == nil {
 		return nil, errors.New("detect: no alert sink")
 	}
-	so := StateOptions{MaxProcesses: opts.MaxProcesses, ProcessTTL: opts.ProcessTTL, MaxDNS: opts.MaxDNS, DNSTTL: opts.DNSTTL}
-	so.defaults()
-	opts.MaxProcesses, opts.ProcessTTL, opts.MaxDNS, opts.DNSTTL = so.MaxProcesses, so.ProcessTTL, so.MaxDNS, so.DNSTTL
 	if opts.AncestorDepth <= 0 {
 		opts.AncestorDepth = 4
 	}
 	e := &Engine{
 		opts:    opts,
-		procs:   NewProcessTable(opts.MaxProcesses, int64(opts.ProcessTTL)),
-		dns:     NewDNSCache(opts.MaxDNS, int64(opts.DNSTTL)),
+		st:      state.New(state.Options{MaxProcesses: opts.MaxProcesses, ProcessTTL: opts.ProcessTTL, MaxDNS: opts.MaxDNS, DNSTTL: opts.DNSTTL}),
 		perRule: map[*Rule]uint64{},
 	}
 	e.stats.AlertsBySev = map[Severity]uint64{}
@@ -132,7 +129,7 @@ func New(opts Options) (*Engine, error) {
 }
 
 // Processes exposes the process table (read-only use: tests, bench).
-func (e *Engine) Processes() *ProcessTable { return e.procs }
+func (e *Engine) Processes() *state.ProcessTable { return e.st.Procs }
 
 // ProcessBatch runs Process over a batch in order.
 func (e *Engine) ProcessBatch(evs []event.Event) error {
@@ -150,8 +147,7 @@ func (e *Engine) ProcessBatch(evs []event.Event) error {
 // time; events must come in the order Process would get them.
 func (e *Engine) ObserveState(ev *event.Event) {
 	e.stats.StateEvents++
-	e.procs.Observe(ev)
-	e.dns.Observe(ev)
+	e.st.Observe(ev)
 }
 
 // ObserveStateBatch runs ObserveState over a batch in order.
@@ -172,8 +168,7 @@ func (e *Engine) Process(ev *event.Event) error { return e.process(ev, nil) }
 func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 	e.stats.Events++
 	e.lastTime, e.lastHost = ev.Time, ev.Host
-	e.procs.Observe(ev)
-	e.dns.Observe(ev)
+	e.st.Observe(ev)
 	e.fillEnrichment(ev)
 
 	e.hits = e.hits[:0]
@@ -186,7 +181,7 @@ func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 		}
 		e.ownHits(i, n)
 	}
-	if e.opts.Files != nil && isProcessStart(ev) {
+	if e.opts.Files != nil && event.RolesOf(ev).Lifecycle == event.ProcessStart {
 		n := len(e.hits)
 		e.hits = e.opts.Files.ScanProcess(ev, e.hits)
 		e.ownHits(len(e.opts.Matchers), n)
@@ -242,11 +237,6 @@ func (e *Engine) ownHits(owner, from int) {
 	e.stats.HitsByEngine[owner].Hits += uint64(len(e.hits) - from)
 }
 
-func isProcessStart(ev *event.Event) bool {
-	return ev.Channel == event.ChannelSysmon && ev.EventID == 1 ||
-		ev.Channel == event.ChannelSecurity && ev.EventID == 4688
-}
-
 // emit attaches context to a hit and hands the alert to the sink.
 func (e *Engine) emit(ev *event.Event, h *Hit) error {
 	if h.Rule == nil {
@@ -276,59 +266,32 @@ func (e *Engine) emit(ev *event.Event, h *Hit) error {
 // attachContext looks the acting (and target) process up in the table.
 func (e *Engine) attachContext(a *Alert) {
 	ev := a.Event
-	guid, pid := actorIDs(ev)
-	a.Proc = e.procs.Find(ev.Host, guid, pid, ev.Time)
+	roles := event.RolesOf(ev)
+	guid, pid := roles.Actor.IDs(ev)
+	a.Proc = e.st.Procs.Find(ev.Host, guid, pid, ev.Time)
 	if a.Proc != nil {
-		a.Parent = e.procs.Parent(a.Proc)
+		a.Parent = e.st.Procs.Parent(a.Proc)
 		// The chain is short (AncestorDepth): a linear check finds cycles.
-		seen := func(p *Process) bool {
+		seen := func(p *state.Process) bool {
 			return p == a.Proc || p == a.Parent || slices.Contains(a.Ancestors, p)
 		}
 		for p := a.Parent; p != nil && len(a.Ancestors) < e.opts.AncestorDepth; {
-			p = e.procs.Parent(p)
+			p = e.st.Procs.Parent(p)
 			if p == nil || seen(p) {
 				break
 			}
 			a.Ancestors = append(a.Ancestors, p)
 		}
 	}
-	if tg, tp := targetIDs(ev); tg != "" || tp != "" {
-		a.Target = e.procs.Find(ev.Host, tg, tp, ev.Time)
-		a.TargetPar = e.procs.Parent(a.Target)
+	if tg, tp := roles.Target.IDs(ev); tg != "" || tp != "" {
+		a.Target = e.st.Procs.Find(ev.Host, tg, tp, ev.Time)
+		a.TargetPar = e.st.Procs.Parent(a.Target)
 	}
 	if ip := ev.Value(event.FDestinationIp); ip != "" {
 		if h := ev.Value(event.FDestinationHost); h == "" || h == "-" {
-			a.DestName = e.dns.Lookup(ev.Host, ip, ev.Time)
+			a.DestName = e.st.DNS.Lookup(ev.Host, ip, ev.Time)
 		}
 	}
-}
-
-// actorIDs returns the GUID and decimal PID of the process that acted.
-func actorIDs(ev *event.Event) (guid, pid string) {
-	switch {
-	case ev.Channel == event.ChannelSysmon && (ev.EventID == 8 || ev.EventID == 10):
-		guid = ev.Value(fSourceProcessGuid)
-		if guid == "" {
-			guid = ev.Value(fSourceProcessGUID)
-		}
-		return guid, ev.Value(fSourceProcessId)
-	case ev.Channel == event.ChannelSecurity && ev.EventID == 4688:
-		return "", hexToDec(ev.Value(fNewProcessId))
-	case ev.Channel == event.ChannelSecurity:
-		return "", hexToDec(ev.Value(fProcessIdSec))
-	}
-	return ev.Value(event.FProcessGuid), ev.Value(event.FProcessId)
-}
-
-func targetIDs(ev *event.Event) (guid, pid string) {
-	if ev.Channel != event.ChannelSysmon || (ev.EventID != 8 && ev.EventID != 10) {
-		return "", ""
-	}
-	guid = ev.Value(fTargetProcessGuid)
-	if guid == "" {
-		guid = ev.Value(fTargetProcessGUID)
-	}
-	return guid, ev.Value(fTargetProcessId)
 }
 
 // Stats returns a snapshot of the counters.
@@ -339,9 +302,26 @@ func (e *Engine) Stats() Stats {
 		s.AlertsBySev[k] = v
 	}
 	s.HitsByEngine = append([]EngineCount(nil), e.stats.HitsByEngine...)
-	s.Processes, s.ProcEvicted, s.ProcExpired = e.procs.Len(), e.procs.Evicted, e.procs.Expired
-	s.DNSEntries, s.DNSEvicted = e.dns.Len(), e.dns.Evicted
+	s.Processes, s.ProcEvicted, s.ProcExpired = e.st.Procs.Len(), e.st.Procs.Evicted, e.st.Procs.Expired
+	s.DNSEntries, s.DNSEvicted = e.st.DNS.Len(), e.st.DNS.Evicted
 	return s
+}
+
+// SnapshotState encodes host's state as it stands for an event at time at
+// (before that event is observed).
+func (e *Engine) SnapshotState(host string, at int64, lim state.SnapshotLimits) []byte {
+	return e.st.Snapshot(host, at, lim)
+}
+
+// RestoreState adds a snapshot's processes and DNS answers to the engine's
+// state. A snapshot that does not decode changes nothing and returns an
+// error wrapping state.ErrSnapshotVersion or state.ErrSnapshotCorrupt.
+func (e *Engine) RestoreState(data []byte) error {
+	nonEmpty, err := e.st.Restore(data)
+	if nonEmpty {
+		e.stats.StateRestored++
+	}
+	return err
 }
 
 // RuleCounts returns the alerts per rule, most frequent first, ties by

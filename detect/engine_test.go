@@ -8,6 +8,7 @@ import (
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/edr-lab/edr/event"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,7 +53,6 @@ func sigmaRule(id, title, level string, tags ...string) *detect.Rule {
 		Authors: []string{"edr tests"}, License: "DRL-1.1", Ruleset: "edr/rules", Version: "2026-01-01",
 		Category: "process_creation", Product: "windows", Level: level, Status: "test", Tags: tags, Severity: sev,
 		References: []string{"https://example.org/" + id}, Condition: "selection"}
-	r.Prepare()
 	return r
 }
 
@@ -342,19 +342,19 @@ func TestAlertTextLine(t *testing.T) {
 	a := &detect.Alert{Event: evs[2], Hit: &detect.Hit{Rule: sigmaRule("11111111-1111-4111-8111-111111111111", "Whoami\nAll", "medium")},
 		Severity: detect.SeverityMedium, Replayed: true}
 	assert.Equal(t, `2023-11-14T22:13:22.000Z WS01 medium sigma "Whoami All" event=Microsoft-Windows-Sysmon/Operational/1 process="C:\Windows\System32\whoami.exe" pid=700 (replayed)`+"\n",
-		string(a.AppendText(nil)))
+		string(ecs.Text{}.Append(nil, a)))
 }
 
-// reuseSink encodes every alert twice: with one AlertEncoder reused from
+// reuseSink encodes every alert twice: with one NDJSON encoder reused from
 // alert to alert (as the alert writer does) and from a fresh document.
 type reuseSink struct {
-	enc         detect.AlertEncoder
+	enc         ecs.NDJSON
 	reused, new [][]byte
 }
 
 func (s *reuseSink) Alert(a *detect.Alert) error {
-	s.reused = append(s.reused, s.enc.AppendJSON(nil, a))
-	s.new = append(s.new, append([]byte(a.Object().String()), '\n'))
+	s.reused = append(s.reused, s.enc.Append(nil, a))
+	s.new = append(s.new, append([]byte(ecs.AlertObject(a).String()), '\n'))
 	return nil
 }
 

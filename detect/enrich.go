@@ -1,6 +1,9 @@
 package detect
 
-import "github.com/edr-lab/edr/event"
+import (
+	"github.com/edr-lab/edr/detect/state"
+	"github.com/edr-lab/edr/event"
+)
 
 // Enrichment fields are names no Windows event renders but that SigmaHQ
 // rules read (Aurora add-ons). While the rules run, the engine fills them
@@ -39,50 +42,45 @@ func neededEnrichment(ms []Matcher) []enrichField {
 	return out
 }
 
-var noProcess = &Process{}
+var noProcess = &state.Process{}
 
 // grandparent of the process a process-creation event starts.
-func (e *Engine) grandparent(ev *event.Event) *Process {
-	var parent *Process
-	switch {
-	case ev.Channel == event.ChannelSysmon && ev.EventID == 1:
-		parent = e.procs.Find(ev.Host, ev.Value(event.FParentProcessGuid), ev.Value(event.FParentProcessId), ev.Time)
-	case ev.Channel == event.ChannelSecurity && ev.EventID == 4688:
-		parent = e.procs.ByPID(ev.Host, hexToDec(ev.Value(fProcessIdSec)), ev.Time)
-	}
+func (e *Engine) grandparent(ev *event.Event) *state.Process {
+	guid, pid := event.RolesOf(ev).Parent.IDs(ev)
+	parent := e.st.Procs.Find(ev.Host, guid, pid, ev.Time)
 	if parent == nil {
 		return noProcess
 	}
-	if gp := e.procs.Parent(parent); gp != nil {
+	if gp := e.st.Procs.Parent(parent); gp != nil {
 		return gp
 	}
 	// A parent the table knows only partially still recorded its parent.
-	return &Process{Image: parent.ParentImage, CommandLine: parent.ParentCommand}
+	return &state.Process{Image: parent.ParentImage, CommandLine: parent.ParentCommand}
 }
 
 // side returns the source (or target) process of a process-access or
 // remote-thread event.
-func (e *Engine) side(ev *event.Event, source bool) *Process {
-	var guid, pid string
+func (e *Engine) side(ev *event.Event, source bool) *state.Process {
+	roles := event.RolesOf(ev)
+	ref := &roles.Target
 	if source {
-		guid, pid = actorIDs(ev)
-	} else {
-		guid, pid = targetIDs(ev)
+		ref = &roles.Actor
 	}
+	guid, pid := ref.IDs(ev)
 	if guid == "" && pid == "" {
 		return noProcess
 	}
-	if p := e.procs.Find(ev.Host, guid, pid, ev.Time); p != nil {
+	if p := e.st.Procs.Find(ev.Host, guid, pid, ev.Time); p != nil {
 		return p
 	}
 	return noProcess
 }
 
+// enrichApplies: grandparent fields go to process creations, source and
+// target fields to events that act on another process.
 func enrichApplies(ev *event.Event) (procCreate, access bool) {
-	if ev.Channel == event.ChannelSysmon {
-		return ev.EventID == 1, ev.EventID == 8 || ev.EventID == 10
-	}
-	return ev.Channel == event.ChannelSecurity && ev.EventID == 4688, false
+	roles := event.RolesOf(ev)
+	return roles.Lifecycle == event.ProcessStart, roles.Target.Named()
 }
 
 // fillEnrichment sets the enrichment fields the event lacks, remembering

@@ -103,7 +103,6 @@ func (f *FileMatcher) yaraRule(m *yara.Match) *Rule {
 			r.License = v
 		}
 	}
-	r.Prepare()
 	f.yara[key] = r
 	return r
 }

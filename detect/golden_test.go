@@ -12,6 +12,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/edr-lab/edr/detect/filescan"
 	"github.com/edr-lab/edr/detect/ioc"
 	"github.com/edr-lab/edr/detect/sigma"
@@ -261,9 +262,9 @@ func goldenEngine(t *testing.T, g *goldenRules, o goldenOptions) (func(detect.Al
 	}
 	encode := func(dst []byte, a *detect.Alert) []byte {
 		if o.format == "text" {
-			return a.AppendText(dst)
+			return ecs.Text{}.Append(dst, a)
 		}
-		return a.AppendJSON(dst)
+		return ecs.AppendAlert(dst, a)
 	}
 	return newEngine, encode
 }

@@ -33,7 +33,6 @@ func NewIOCMatcher(set *ioc.Set, sev Severity) *IOCMatcher {
 			Category:    "ioc",
 			Severity:    sev,
 		}
-		r.Prepare()
 		m.rules[k] = r
 	}
 	for _, list := range [][]event.FieldID{ioc.HashFields(), ioc.IPFields(), ioc.DomainFields(), ioc.PathFields()} {

@@ -86,15 +86,6 @@ type Rule struct {
 	Condition      string
 	Path           string
 	Correlation    string // correlation type (event_count, …) of correlation rules
-
-	threat threatInfo
-}
-
-// Prepare derives what alerts need from the rule's tags once (ATT&CK
-// tactics, techniques, groups, software). Adapters call it after filling the
-// rule; the Engine calls it for rules it has not seen prepared.
-func (r *Rule) Prepare() {
-	r.threat = parseThreat(r.Tags)
 }
 
 // SplitAuthors splits a Sigma author string on commas (ECS rule.author is an

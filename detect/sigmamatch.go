@@ -54,7 +54,6 @@ func SigmaRule(r *sigma.Rule) *Rule {
 	if out.ID == "" {
 		out.ID = r.Name
 	}
-	out.Prepare()
 	return out
 }
 

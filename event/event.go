@@ -87,7 +87,8 @@ func (e *Event) Has(id FieldID) bool {
 	if id < numVirtual {
 		return true
 	}
-	return e.set[id>>6]&(1<<(id&63)) != 0
+	w := int(id >> 6)
+	return w < fieldWords && e.set[w]&(1<<(id&63)) != 0 // NoField is never present
 }
 
 // Get returns a field's value and whether it is present. A present field may
@@ -96,7 +97,7 @@ func (e *Event) Get(id FieldID) (string, bool) {
 	if id < numVirtual {
 		return e.virtual(id), true
 	}
-	if e.set[id>>6]&(1<<(id&63)) == 0 {
+	if w := int(id >> 6); w >= fieldWords || e.set[w]&(1<<(id&63)) == 0 { // NoField is never present
 		return "", false
 	}
 	return e.vals[id], true

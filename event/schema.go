@@ -52,6 +52,8 @@ type Def struct {
 	Name     string
 	Fields   []DefField
 	spec     string
+	rs       roleSpec // roles as the table writes them (roles.go)
+	roles    Roles
 }
 
 // DefField is one field of a Def with the type it has in that event.
@@ -83,6 +85,9 @@ type schema struct {
 	fieldByFold map[string]FieldID
 	defs        []Def
 	defByKey    map[defKey]*Def
+
+	defaultRoles Roles         // of events of channels without roles of their own
+	roleChannels []roleChannel // RolesOf's index
 }
 
 var sch = buildSchema()
@@ -111,6 +116,7 @@ func buildSchema() *schema {
 		}
 		sch.defByKey[k] = &sch.defs[i]
 	}
+	sch.resolveRoles()
 	if len(sch.fieldTable) > maxFields {
 		panic(fmt.Sprintf("event: %d fields exceed the %d the presence bitmap holds", len(sch.fieldTable), maxFields))
 	}

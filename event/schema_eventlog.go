@@ -37,8 +37,9 @@ var securityDefs = []Def{
 	security(4672, 0, "Special privileges assigned to new logon", subject+"PrivilegeList"),
 	security(4673, 0, "A privileged service was called", subject+"ObjectServer Service PrivilegeList ProcessId:hex ProcessName"),
 	security(4674, 0, "An operation was attempted on a privileged object", subject+"ObjectServer ObjectType ObjectName HandleId:hex AccessMask:hex PrivilegeList ProcessId:hex ProcessName"),
-	security(4688, 2, "A new process has been created", subject+"NewProcessId:hex NewProcessName TokenElevationType ProcessId:hex CommandLine TargetUserSid:sid TargetUserName TargetDomainName TargetLogonId:hex ParentProcessName MandatoryLabel:sid"),
-	security(4689, 0, "A process has exited", subject+"Status:hex ProcessId:hex ProcessName"),
+	security(4688, 2, "A new process has been created", subject+"NewProcessId:hex NewProcessName TokenElevationType ProcessId:hex CommandLine TargetUserSid:sid TargetUserName TargetDomainName TargetLogonId:hex ParentProcessName MandatoryLabel:sid").starts().
+		names(&refSpec{pid: "NewProcessId", hexPID: true, image: "NewProcessName", cmd: "CommandLine"}, &refSpec{pid: "ProcessId", hexPID: true, image: "ParentProcessName"}, nil),
+	security(4689, 0, "A process has exited", subject+"Status:hex ProcessId:hex ProcessName").ends(),
 	security(4690, 0, "An attempt was made to duplicate a handle to an object", subject+"SourceHandleId:hex SourceProcessId:hex TargetHandleId:hex TargetProcessId:hex"),
 	security(4697, 0, "A service was installed in the system", subject+"ServiceName ServiceFileName ServiceType:hex ServiceStartType:uint ServiceAccount"+clientProc),
 	security(4698, 0, "A scheduled task was created", subject+"TaskName TaskContent"+clientProc),

@@ -22,7 +22,7 @@ import (
 // Equality with a full replay is exact when the recording was written in
 // event-time order per host (edr generate; an import of several files is
 // in file order), each snapshot held its host's whole state (within
-// detect.SnapshotLimits: 16,384 processes, 4,096 DNS answers, 4 MiB), the
+// state.SnapshotLimits: 16,384 processes, 4,096 DNS answers, 4 MiB), the
 // engine's process table evicted nothing before From, and no Sigma
 // correlation window spans From (correlation state is not in snapshots).
 type Start struct {

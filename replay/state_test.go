@@ -11,6 +11,7 @@ import (
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
 	"github.com/edr-lab/edr/detect/sink"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/recording"
 	"github.com/stretchr/testify/assert"
@@ -21,7 +22,7 @@ import (
 // every segment starts with its host's state snapshot.
 func generateWithState(t *testing.T, dir string, o synth.Options, segAge time.Duration) {
 	t.Helper()
-	tr := detect.NewStateTracker(detect.StateOptions{}, detect.SnapshotLimits{})
+	tr := state.NewTracker(state.Options{}, state.SnapshotLimits{})
 	w, err := recording.OpenWriter(dir, recording.WriterOptions{Source: event.SourceSynthetic, Producer: "state test",
 		MaxSegmentAge: segAge, Snapshot: tr.Snapshot})
 	require.NoError(t, err)
@@ -195,7 +196,7 @@ func TestReplayStartStateWarnings(t *testing.T) {
 	require.Len(t, st.Snapshots, 1)
 	assert.Equal(t, host, st.Snapshots[0].Host)
 	assert.Less(t, st.Snapshots[0].FirstTime, T)
-	snap, err := detect.DecodeSnapshot(st.Snapshots[0].State)
+	snap, err := state.DecodeSnapshot(st.Snapshots[0].State)
 	require.NoError(t, err)
 	assert.NotEmpty(t, snap.Processes)
 
@@ -204,8 +205,8 @@ func TestReplayStartStateWarnings(t *testing.T) {
 		state []byte
 		want  error
 	}{
-		"corrupt": {append(bytes.Clone(st.Snapshots[0].State[:20]), 1, 2, 3), detect.ErrSnapshotCorrupt},
-		"version": {[]byte("EDRS\x09whatever"), detect.ErrSnapshotVersion},
+		"corrupt": {append(bytes.Clone(st.Snapshots[0].State[:20]), 1, 2, 3), state.ErrSnapshotCorrupt},
+		"version": {[]byte("EDRS\x09whatever"), state.ErrSnapshotVersion},
 	} {
 		bad := *st
 		bad.Snapshots = []HostSnapshot{st.Snapshots[0]}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/corpus/synth"
-	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/recording"
 	"github.com/urfave/cli/v2"
@@ -71,7 +71,7 @@ func generateAction(c *cli.Context) error {
 	wo.Source, wo.Producer = event.SourceSynthetic, "edr generate "+Version
 	// Every segment starts with its host's process state, so it replays on
 	// its own (edr replay --from).
-	state := detect.NewStateTracker(detect.StateOptions{}, detect.SnapshotLimits{})
+	state := state.NewTracker(state.Options{}, state.SnapshotLimits{})
 	wo.Snapshot = state.Snapshot
 	w, err := recording.OpenWriter(out, wo)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/edr-lab/edr/config"
 	"github.com/edr-lab/edr/corpus/importer"
-	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/recording"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -65,7 +65,7 @@ func importAction(c *cli.Context) error {
 	}
 	// Each segment starts with its host's process state as far as this
 	// import has seen it (a later import starts from an empty state).
-	state := detect.NewStateTracker(detect.StateOptions{}, detect.SnapshotLimits{})
+	state := state.NewTracker(state.Options{}, state.SnapshotLimits{})
 	opts.Writer.Snapshot, opts.Observe = state.Snapshot, state.Observe
 	start := time.Now()
 	var bar *progressBar

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/edr-lab/edr/detect/ioc"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/pipeline"
@@ -105,7 +106,7 @@ func replayAction(c *cli.Context) error {
 		if a := c.String("alerts"); a == "" || a == "-" {
 			return exitf(2, "replay: --print needs --alerts FILE (stdout carries the text lines)")
 		}
-		text = sink.NewStreamWriter(c.App.Writer, sink.WriterOptions{Queue: 4096, Text: true, EncodeTimer: obs.Timer(pipeline.StageEncode)})
+		text = sink.NewStreamWriter(c.App.Writer, sink.WriterOptions{Queue: 4096, Encoder: ecs.Text{}, EncodeTimer: obs.Timer(pipeline.StageEncode)})
 		sinks = append(sinks, text)
 	}
 	startState, err := recs.Start()

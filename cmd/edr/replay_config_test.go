@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/recording"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -163,7 +163,7 @@ func TestImportTakesRecordingConfig(t *testing.T) {
 		}
 		m, err := recording.ReadSegmentMeta(p)
 		require.NoError(t, err)
-		s, err := detect.DecodeSnapshot(m.State)
+		s, err := state.DecodeSnapshot(m.State)
 		require.NoError(t, err)
 		procs = append(procs, len(s.Processes))
 		return nil

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/edr-lab/edr/detect/ecs/ecstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,7 +36,7 @@ func TestReplayCommand(t *testing.T) {
 	require.NotEmpty(t, ab, "the generated scenarios raise alerts")
 	assert.True(t, bytes.Equal(ab, bb), "byte-identical for any --parallel")
 	lines := bytes.Split(bytes.TrimSpace(ab), []byte("\n"))
-	ecstest.Validate(t, detect.CustomNamespaces, lines...)
+	ecstest.Validate(t, ecs.CustomNamespaces, lines...)
 	assert.Equal(t, len(lines), strings.Count(out, "(replayed)"), "--print: one text line per alert")
 
 	// Host and time filters.

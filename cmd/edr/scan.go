@@ -137,7 +137,7 @@ func scanAlertJSON(dst []byte, f *filescan.TreeFile, h *detect.Hit, debug detect
 		sev = h.Rule.Severity
 	}
 	a := &detect.Alert{Event: &event.Event{Time: f.ModTime}, Hit: h, Severity: sev, MatchDebug: debug}
-	full := a.Object()
+	full := ecs.AlertObject(a)
 	id := f.Path + "\x00" + h.Rule.Engine + "\x00" + h.Rule.ID
 	if h.Indicator != nil {
 		id += "\x00" + h.Indicator.Atomic

@@ -50,7 +50,7 @@ type Options struct {
 	// the importer).
 	Writer recording.WriterOptions
 	// Observe, when set, sees every event after it is written (e.g. the
-	// detect.StateTracker behind Writer.Snapshot).
+	// state.Tracker behind Writer.Snapshot).
 	Observe func(*event.Event)
 }
 

@@ -15,7 +15,7 @@ import (
 )
 
 // Sink collects alert lines and fails the test on any line that is not
-// valid ECS outside detect.CustomNamespaces. When the shared ECS schema is
+// valid ECS outside ecs.CustomNamespaces. When the shared ECS schema is
 // absent it only collects (and says so once).
 type Sink struct {
 	t      testing.TB
@@ -38,7 +38,7 @@ func NewSink(t testing.TB) *Sink {
 	t.Helper()
 	s := &Sink{t: t}
 	if testutil.SharedDir() != "" {
-		s.v = &ecs.Validator{Schema: ecstest.Schema(t), Custom: detect.CustomNamespaces}
+		s.v = &ecs.Validator{Schema: ecstest.Schema(t), Custom: ecs.CustomNamespaces}
 	} else {
 		t.Log("shared ECS schema absent: alerts are collected but not validated")
 	}
@@ -47,7 +47,7 @@ func NewSink(t testing.TB) *Sink {
 
 // Alert implements detect.AlertSink.
 func (s *Sink) Alert(a *detect.Alert) error {
-	line := a.AppendJSON(nil)
+	line := ecs.AppendAlert(nil, a)
 	if s.v != nil {
 		if errs := s.v.ValidateLine(line); len(errs) > 0 {
 			// Errorf, not Fatalf: sinks may run on other goroutines.

@@ -1,5 +1,8 @@
-// Package ecs builds ECS documents as ordered, nested JSON objects and
-// validates them against the ECS field definitions (ecs_flat.yml).
+// Package ecs encodes alerts: the ECS document of an alert (the event's
+// fields mapped to ECS, the process context, ATT&CK threat fields, match
+// details), written as NDJSON by the NDJSON encoder, and Text, the console
+// line. Both implement detect.Encoder. Documents are ordered, nested JSON
+// objects, validated against the ECS field definitions (ecs_flat.yml).
 //
 // Objects keep their keys in insertion order, so the same sequence of Set
 // calls always encodes to the same bytes: alert output is deterministic

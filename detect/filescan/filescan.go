@@ -121,21 +121,16 @@ func New(opts Options) *Scanner {
 	return &Scanner{opts: opts, hashAllow: allowlist.NewPaths(opts.HashAllowlist), yaraAllow: allowlist.NewPaths(opts.YARAAllowlist)}
 }
 
-var (
-	fNewProcessName = event.MustField("NewProcessName")
-)
-
-// Target returns the file a check applies to: Image of Sysmon 1,
-// NewProcessName of Security 4688, and with ImageLoads ImageLoaded of
-// Sysmon 6 and 7.
+// Target returns the file a check applies to: the image of the process a
+// process creation starts (Image of Sysmon 1, NewProcessName of Security
+// 4688), and with ImageLoads the image an event loads (ImageLoaded of
+// Sysmon 6 and 7).
 func (s *Scanner) Target(ev *event.Event) (path string, field event.FieldID, ok bool) {
-	switch {
-	case ev.Channel == event.ChannelSysmon && ev.EventID == 1:
-		field = event.FImage
-	case ev.Channel == event.ChannelSecurity && ev.EventID == 4688:
-		field = fNewProcessName
-	case s.opts.ImageLoads && ev.Channel == event.ChannelSysmon && (ev.EventID == 6 || ev.EventID == 7):
-		field = event.FImageLoaded
+	switch roles := event.RolesOf(ev); {
+	case roles.Lifecycle == event.ProcessStart:
+		field = roles.Actor.Image
+	case s.opts.ImageLoads && roles.Loads != event.NoField:
+		field = roles.Loads
 	default:
 		return "", 0, false
 	}

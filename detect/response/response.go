@@ -221,8 +221,8 @@ func Target(a *detect.Alert) (Identity, bool) {
 	if p := a.Proc; p != nil {
 		pid, image, start = p.PID, p.Image, p.Start
 	}
-	if ev.Channel == event.ChannelSysmon && ev.EventID == 1 {
-		pid, image, start = ev.Value(event.FProcessId), ev.Value(event.FImage), ev.Time
+	if roles := event.RolesOf(ev); roles.Lifecycle == event.ProcessStart {
+		pid, image, start = roles.Actor.DecimalPID(ev), ev.Value(roles.Actor.Image), ev.Time
 	}
 	n, err := strconv.ParseUint(pid, 10, 32)
 	if err != nil || image == "" || start == 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/edr-lab/edr/config"
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -148,10 +149,20 @@ func TestTargetUsesProcessTableForOtherEvents(t *testing.T) {
 	a := &detect.Alert{Event: ev, Hit: &detect.Hit{Rule: &detect.Rule{}}}
 	_, ok := Target(a)
 	assert.False(t, ok, "no start time known: identity cannot be verified")
-	a.Proc = &detect.Process{PID: "100", Image: `C:\x\a.exe`, Start: start.UnixNano()}
+	a.Proc = &state.Process{PID: "100", Image: `C:\x\a.exe`, Start: start.UnixNano()}
 	id, ok := Target(a)
 	require.True(t, ok)
 	assert.Equal(t, Identity{100, start, `C:\x\a.exe`}, id)
+}
+
+// TestTargetOfSecurity4688: a Security process creation names the started
+// process itself (hex NewProcessId, NewProcessName), as Sysmon 1 does, so
+// its identity does not depend on the process table.
+func TestTargetOfSecurity4688(t *testing.T) {
+	ev := detecttest.Event(event.ChannelSecurity, 4688, start.UnixNano(), "H", "NewProcessId", "0x1f4", "NewProcessName", `C:\x\b.exe`, "ProcessId", "0x4")
+	id, ok := Target(&detect.Alert{Event: ev, Hit: &detect.Hit{Rule: &detect.Rule{}}})
+	require.True(t, ok)
+	assert.Equal(t, Identity{500, start, `C:\x\b.exe`}, id)
 }
 
 func TestDefaultControllerOutsideWindows(t *testing.T) {

@@ -14,6 +14,8 @@ import (
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/ecs"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -197,17 +199,17 @@ func TestWriterEncodesCopies(t *testing.T) {
 	var out bytes.Buffer
 	w := newWriter(&recordingDest{gate: g, out: &out}, WriterOptions{Queue: 8})
 	ev := detecttest.Sysmon(1, time.Unix(1700000000, 0).UnixNano(), "H1", "Image", `C:\x.exe`, "CommandLine", "x --one")
-	proc := &detect.Process{Host: "H1", GUID: "{p}", PID: "7", Image: `C:\x.exe`, CommandLine: "x --one", User: `CORP\bob`}
-	parent := &detect.Process{Host: "H1", GUID: "{q}", PID: "6", Image: `C:\p.exe`, CommandLine: "p"}
+	proc := &state.Process{Host: "H1", GUID: "{p}", PID: "7", Image: `C:\x.exe`, CommandLine: "x --one", User: `CORP\bob`}
+	parent := &state.Process{Host: "H1", GUID: "{q}", PID: "6", Image: `C:\p.exe`, CommandLine: "p"}
 	hit := &detect.Hit{Rule: testRule, Fields: []detect.MatchedField{{Selection: "sel", Field: "Image", Pattern: "x"}}}
 	var want []byte
 	for i := 0; i < 6; i++ {
 		ev.Seq = uint64(i + 1)
 		ev.SetByName("CommandLine", fmt.Sprintf("x --n %d", i))
 		proc.CommandLine = fmt.Sprintf("x --n %d", i)
-		a := &detect.Alert{Event: ev, Hit: hit, Severity: detect.SeverityHigh, Proc: proc, Parent: parent, Ancestors: []*detect.Process{parent},
+		a := &detect.Alert{Event: ev, Hit: hit, Severity: detect.SeverityHigh, Proc: proc, Parent: parent, Ancestors: []*state.Process{parent},
 			MatchDebug: detect.MatchDebugFull}
-		want = a.AppendJSON(want)
+		want = ecs.AppendAlert(want, a)
 		require.NoError(t, w.Alert(a))
 		if i == 0 {
 			<-g.started // the writer holds alert 1; the others wait as copies
@@ -215,7 +217,7 @@ func TestWriterEncodesCopies(t *testing.T) {
 	}
 	// The engine reuses everything.
 	ev.Reset()
-	*proc, *parent = detect.Process{Image: "reused"}, detect.Process{Image: "reused"}
+	*proc, *parent = state.Process{Image: "reused"}, state.Process{Image: "reused"}
 	hit.Fields[0].Pattern = "reused"
 	close(g.release)
 	require.NoError(t, w.Close())

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/ecs"
 )
 
 // Policy says what the alert writer does when its queue is full.
@@ -49,9 +50,10 @@ type WriterOptions struct {
 	Queue  int    // queued alerts (default 1024)
 	Policy Policy // Block or Drop
 	Logger *slog.Logger
-	// Text writes one human line per alert (Alert.AppendText) instead of
-	// ECS JSON: console output.
-	Text bool
+	// Encoder renders each alert; nil is ECS NDJSON (ecs.NDJSON), ecs.Text
+	// is one human line per alert (console output). The writer's goroutine
+	// is its only user.
+	Encoder detect.Encoder
 	// EncodeTimer, when set, times the encoding of each alert on the
 	// writer's goroutine (pipeline.Observer.Timer(pipeline.StageEncode)).
 	EncodeTimer StageTimer
@@ -72,8 +74,8 @@ type WriterStats struct {
 	Bytes   uint64
 }
 
-// Writer is the alert sink that encodes each alert as one ECS JSON line
-// and writes it, both on a background goroutine: Alert only copies the alert
+// Writer is the alert sink that encodes each alert (as one ECS JSON line,
+// unless WriterOptions.Encoder says otherwise) and writes it, both on a background goroutine: Alert only copies the alert
 // (detect.AlertCopy) into a bounded queue, so encoding runs beside the
 // engine. One goroutine encodes and writes in queue order, so the output is
 // the order of the Alert calls, byte for byte. The alert's day (for daily
@@ -114,6 +116,9 @@ func newWriter(d dest, opts WriterOptions) *Writer {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Encoder == nil {
+		opts.Encoder = &ecs.NDJSON{}
 	}
 	w := &Writer{dst: d, opts: opts, ch: make(chan *detect.AlertCopy, opts.Queue),
 		free: make(chan *detect.AlertCopy, opts.Queue+1), done: make(chan struct{})}
@@ -171,7 +176,6 @@ func (w *Writer) copySlot() *detect.AlertCopy {
 
 func (w *Writer) run() {
 	defer close(w.done)
-	var enc detect.AlertEncoder
 	var buf []byte
 	var day string
 	var dayNum int64 = -1
@@ -184,11 +188,7 @@ func (w *Writer) run() {
 		if w.opts.EncodeTimer != nil {
 			t0 = w.opts.EncodeTimer.Start()
 		}
-		if w.opts.Text {
-			buf = a.AppendText(buf[:0])
-		} else {
-			buf = enc.AppendJSON(buf[:0], a)
-		}
+		buf = w.opts.Encoder.Append(buf[:0], a)
 		if w.opts.EncodeTimer != nil {
 			w.opts.EncodeTimer.Done(1, t0)
 		}
@@ -280,7 +280,7 @@ type Memory struct {
 
 // Alert implements detect.AlertSink.
 func (m *Memory) Alert(a *detect.Alert) error {
-	b := a.AppendJSON(nil)
+	b := ecs.AppendAlert(nil, a)
 	m.mu.Lock()
 	m.Lines = append(m.Lines, b)
 	m.mu.Unlock()

@@ -1,8 +1,9 @@
-package detect
+package ecs
 
 import (
 	"strings"
 
+	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/event"
 )
 
@@ -10,7 +11,7 @@ import (
 // does not carry: command line, parent, user, PE and hashes of the acting
 // process; destination.domain of a connection. This is the process context
 // that is attached to alerts only, never to every event.
-func (a *Alert) setContext(m *mapper) {
+func setContext(a *detect.Alert, m *mapper) {
 	if p := a.Proc; p != nil {
 		m.fillProcess("process", procFields{p.GUID, p.PID, p.Image, p.CommandLine, p.Start})
 		m.setIfAbsent("process", "working_directory", p.CurrentDirectory)

@@ -1,4 +1,4 @@
-package detect
+package state
 
 // lru is a bounded map that evicts the least recently used entry. Its order
 // depends only on the sequence of calls, never on map iteration or time, so

@@ -1,4 +1,4 @@
-package detect
+package state
 
 import (
 	"strconv"
@@ -46,7 +46,7 @@ type pidKey struct{ host, pid string }
 // Its state is a function of the events observed only: lookups do not
 // change recency (a process is used when it starts and each time a child of
 // it starts). So the table of a replay does not depend on which rules ran,
-// and a tracker that sees the same events without rules (StateTracker, for
+// and a tracker that sees the same events without rules (Tracker, for
 // segment snapshots) holds the same state.
 type ProcessTable struct {
 	byGUID *lru[procKey, *Process]
@@ -100,83 +100,65 @@ func (t *ProcessTable) Observe(ev *event.Event) {
 		t.now = ev.Time
 		t.expire()
 	}
-	switch {
-	case ev.Channel == event.ChannelSysmon && ev.EventID == 1:
-		t.startSysmon(ev)
-	case ev.Channel == event.ChannelSysmon && ev.EventID == 5:
-		t.exit(ev.Host, ev.Value(event.FProcessGuid), ev.Value(event.FProcessId), ev.Time)
-	case ev.Channel == event.ChannelSecurity && ev.EventID == 4688:
-		t.start4688(ev)
-	case ev.Channel == event.ChannelSecurity && ev.EventID == 4689:
-		t.exit(ev.Host, "", hexToDec(ev.Value(fProcessIdSec)), ev.Time)
+	switch roles := event.RolesOf(ev); roles.Lifecycle {
+	case event.ProcessStart:
+		t.start(ev, roles)
+	case event.ProcessEnd:
+		guid, pid := roles.Actor.IDs(ev)
+		t.exit(ev.Host, guid, pid, ev.Time)
 	}
 }
 
-var (
-	fCompany         = event.MustField("Company")
-	fDescription     = event.MustField("Description")
-	fProduct         = event.MustField("Product")
-	fFileVersion     = event.MustField("FileVersion")
-	fNewProcessId    = event.MustField("NewProcessId")
-	fNewProcessName  = event.MustField("NewProcessName")
-	fParentProcName  = event.MustField("ParentProcessName")
-	fProcessIdSec    = event.MustField("ProcessId")
-	fSubjectUserName = event.MustField("SubjectUserName")
-	fSubjectDomain   = event.MustField("SubjectDomainName")
-	fTargetUserName  = event.MustField("TargetUserName")
-	fTargetDomain    = event.MustField("TargetDomainName")
-)
-
-func (t *ProcessTable) startSysmon(ev *event.Event) {
+// start records the process a process-creation event starts, as its roles
+// name it and its parent.
+func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) {
+	a, par := &roles.Actor, &roles.Parent
 	p := &Process{
 		Host:             ev.Host,
-		GUID:             ev.Value(event.FProcessGuid),
-		PID:              ev.Value(event.FProcessId),
 		Start:            ev.Time,
-		Image:            ev.Value(event.FImage),
-		CommandLine:      ev.Value(event.FCommandLine),
+		Image:            ev.Value(a.Image),
+		CommandLine:      ev.Value(a.CommandLine),
 		CurrentDirectory: ev.Value(event.FCurrentDirectory),
-		User:             ev.Value(event.FUser),
+		User:             ev.Value(a.User),
 		IntegrityLevel:   ev.Value(event.FIntegrityLevel),
 		Hashes:           ev.Value(event.FHashes),
 		OriginalFileName: ev.Value(event.FOriginalFileName),
-		Company:          ev.Value(fCompany),
-		Description:      ev.Value(fDescription),
-		Product:          ev.Value(fProduct),
-		FileVersion:      ev.Value(fFileVersion),
-		ParentGUID:       ev.Value(event.FParentProcessGuid),
-		ParentPID:        ev.Value(event.FParentProcessId),
-		ParentImage:      ev.Value(event.FParentImage),
-		ParentCommand:    ev.Value(event.FParentCommandLine),
-		ParentUser:       ev.Value(event.FParentUser),
+		Company:          ev.Value(event.FCompany),
+		Description:      ev.Value(event.FDescription),
+		Product:          ev.Value(event.FProduct),
+		FileVersion:      ev.Value(event.FFileVersion),
+		ParentImage:      ev.Value(par.Image),
+		ParentCommand:    ev.Value(par.CommandLine),
+		ParentUser:       ev.Value(par.User),
 	}
-	t.learnParent(p)
+	p.GUID, p.PID = a.IDs(ev)
+	p.ParentGUID, p.ParentPID = par.IDs(ev)
+	if a.User == event.NoField {
+		// Security 4688: the account of the new process's token, else the
+		// subject that started it.
+		if u := ev.Value(event.FTargetUserName); u != "" && u != "-" {
+			p.User = joinUser(ev.Value(event.FTargetDomainName), u)
+		} else if u := ev.Value(event.FSubjectUserName); u != "" {
+			p.User = joinUser(ev.Value(event.FSubjectDomainName), u)
+		}
+	}
+	if par.GUID != event.NoField {
+		t.learnParent(p)
+	} else {
+		t.linkParent(p)
+	}
 	t.add(p)
 }
 
-// start4688 records a Security 4688 process creation (no GUIDs; PIDs hex).
-func (t *ProcessTable) start4688(ev *event.Event) {
-	p := &Process{
-		Host:        ev.Host,
-		PID:         hexToDec(ev.Value(fNewProcessId)),
-		Start:       ev.Time,
-		Image:       ev.Value(fNewProcessName),
-		CommandLine: ev.Value(event.FCommandLine),
-		ParentPID:   hexToDec(ev.Value(fProcessIdSec)),
-		ParentImage: ev.Value(fParentProcName),
-	}
-	if u := ev.Value(fTargetUserName); u != "" && u != "-" {
-		p.User = joinUser(ev.Value(fTargetDomain), u)
-	} else if u := ev.Value(fSubjectUserName); u != "" {
-		p.User = joinUser(ev.Value(fSubjectDomain), u)
-	}
+// linkParent completes a child whose event names its parent by PID only
+// (no GUIDs: Security 4688) from the running process of that PID.
+func (t *ProcessTable) linkParent(p *Process) {
 	if parent := t.byPID[pidKey{p.Host, p.ParentPID}]; parent != nil && parent.End == 0 {
 		p.ParentGUID = parent.GUID
 		p.ParentCommand = parent.CommandLine
 		p.ParentUser = parent.User
 		t.byGUID.Get(parent.key()) // in use again
 	}
-	t.add(p)
 }
 
 func joinUser(domain, name string) string {
@@ -287,18 +269,6 @@ func (t *ProcessTable) Parent(p *Process) *Process {
 		return t.ByPID(p.Host, p.ParentPID, p.Start)
 	}
 	return nil
-}
-
-// hexToDec turns Security's "0x1a2c" PIDs into Sysmon's decimal form.
-func hexToDec(s string) string {
-	if !strings.HasPrefix(s, "0x") && !strings.HasPrefix(s, "0X") {
-		return s
-	}
-	n, err := strconv.ParseUint(s[2:], 16, 64)
-	if err != nil {
-		return s
-	}
-	return strconv.FormatUint(n, 10)
 }
 
 // own copies p's strings into one allocation of its own. The event's

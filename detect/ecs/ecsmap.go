@@ -1,11 +1,11 @@
-package detect
+package ecs
 
 import (
 	"net/netip"
 	"strconv"
 	"strings"
 
-	"github.com/edr-lab/edr/detect/ecs"
+	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/event"
 )
 
@@ -124,18 +124,20 @@ func withName(c categorization, ev *event.Event) categorization {
 
 // mapper fills the ECS fields that an event itself carries.
 type mapper struct {
-	o  *ecs.Object
-	ev *event.Event
+	o     *Object
+	ev    *event.Event
+	roles *event.Roles
 	// related.* collected while mapping, in first-seen order
 	users, ips, hashes, hosts []string
 	scratch                   *encodeScratch // nil: allocate
 }
 
-// encodeScratch is storage an AlertEncoder reuses from alert to alert.
+// encodeScratch is storage an NDJSON encoder reuses from alert to alert.
 type encodeScratch struct {
 	users, ips, hashes, hosts []string
 	args                      []string
 	id                        [160]byte
+	threats                   map[*detect.Rule]*threatInfo // by rule: parsed once
 }
 
 func (m *mapper) val(id event.FieldID) string {
@@ -159,48 +161,39 @@ func (m *mapper) sysmon(ids ...uint16) bool {
 }
 
 var (
-	fSourceProcessGuid = event.MustField("SourceProcessGuid")
-	fSourceProcessGUID = event.MustField("SourceProcessGUID")
-	fSourceProcessId   = event.MustField("SourceProcessId")
-	fSourceThreadId    = event.MustField("SourceThreadId")
-	fSourceUser        = event.MustField("SourceUser")
-	fTargetProcessGuid = event.MustField("TargetProcessGuid")
-	fTargetProcessGUID = event.MustField("TargetProcessGUID")
-	fTargetProcessId   = event.MustField("TargetProcessId")
-	fProcessName       = event.MustField("ProcessName")
-	fSubjectUserSid    = event.MustField("SubjectUserSid")
-	fTargetUserSid     = event.MustField("TargetUserSid")
-	fTargetSid         = event.MustField("TargetSid")
-	fSigned            = event.MustField("Signed")
-	fSignature         = event.MustField("Signature")
-	fSignatureStatus   = event.MustField("SignatureStatus")
-	fCreationUtcTime   = event.MustField("CreationUtcTime")
-	fPipeName          = event.MustField("PipeName")
-	fProtocol          = event.MustField("Protocol")
-	fInitiated         = event.MustField("Initiated")
-	fSourceIsIpv6      = event.MustField("SourceIsIpv6")
-	fSourceHostname    = event.MustField("SourceHostname")
-	fSrcPortName       = event.MustField("SourcePortName")
-	fDstPortName       = event.MustField("DestinationPortName")
-	fQueryStatus       = event.MustField("QueryStatus")
-	fObjectName        = event.MustField("ObjectName")
-	fObjectValueName   = event.MustField("ObjectValueName")
-	fNewValue          = event.MustField("NewValue")
-	fServiceFileName   = event.MustField("ServiceFileName")
-	fImagePath         = event.MustField("ImagePath")
-	fIpAddress         = event.MustField("IpAddress")
-	fIpPort            = event.MustField("IpPort")
-	fWorkstationName   = event.MustField("WorkstationName")
-	fProviderGuid      = event.MustField("Provider_Guid")
-	fEventVersion      = event.MustField("EventVersion")
-	fOpcode            = event.MustField("Opcode")
-	fExecPID           = event.MustField("Execution_ProcessID")
-	fExecTID           = event.MustField("Execution_ThreadID")
-	fLevel             = event.MustField("Level")
-	fTask              = event.MustField("Task")
-	fKeywords          = event.MustField("Keywords")
-	fActivityID        = event.MustField("ActivityID")
-	fRelActivityID     = event.MustField("RelatedActivityID")
+	fSubjectUserSid  = event.MustField("SubjectUserSid")
+	fTargetUserSid   = event.MustField("TargetUserSid")
+	fTargetSid       = event.MustField("TargetSid")
+	fSigned          = event.MustField("Signed")
+	fSignature       = event.MustField("Signature")
+	fSignatureStatus = event.MustField("SignatureStatus")
+	fCreationUtcTime = event.MustField("CreationUtcTime")
+	fPipeName        = event.MustField("PipeName")
+	fProtocol        = event.MustField("Protocol")
+	fInitiated       = event.MustField("Initiated")
+	fSourceIsIpv6    = event.MustField("SourceIsIpv6")
+	fSourceHostname  = event.MustField("SourceHostname")
+	fSrcPortName     = event.MustField("SourcePortName")
+	fDstPortName     = event.MustField("DestinationPortName")
+	fQueryStatus     = event.MustField("QueryStatus")
+	fObjectName      = event.MustField("ObjectName")
+	fObjectValueName = event.MustField("ObjectValueName")
+	fNewValue        = event.MustField("NewValue")
+	fServiceFileName = event.MustField("ServiceFileName")
+	fImagePath       = event.MustField("ImagePath")
+	fIpAddress       = event.MustField("IpAddress")
+	fIpPort          = event.MustField("IpPort")
+	fWorkstationName = event.MustField("WorkstationName")
+	fProviderGuid    = event.MustField("Provider_Guid")
+	fEventVersion    = event.MustField("EventVersion")
+	fOpcode          = event.MustField("Opcode")
+	fExecPID         = event.MustField("Execution_ProcessID")
+	fExecTID         = event.MustField("Execution_ThreadID")
+	fLevel           = event.MustField("Level")
+	fTask            = event.MustField("Task")
+	fKeywords        = event.MustField("Keywords")
+	fActivityID      = event.MustField("ActivityID")
+	fRelActivityID   = event.MustField("RelatedActivityID")
 )
 
 // mapEvent maps the event's own fields to ECS.
@@ -224,51 +217,39 @@ func (m *mapper) host() {
 	m.o.SetString("host.os.family", "windows")
 }
 
-// process maps the acting process: for EIDs 8 and 10 the source process
-// (the target stays in winlog.event_data and edr.target).
+// process maps the acting process and its parent as the event's roles
+// name them: for EIDs 8 and 10 the source process (the target stays in
+// winlog.event_data and edr.target).
 func (m *mapper) process() {
-	ev := m.ev
-	switch {
-	case m.sysmon(8, 10):
-		guid := m.val(fSourceProcessGuid)
-		if guid == "" {
-			guid = m.val(fSourceProcessGUID)
+	a := &m.roles.Actor
+	guid := m.val(a.GUID)
+	if guid == "" {
+		guid = m.val(a.AltGUID)
+	}
+	m.o.SetString("process.entity_id", guid)
+	m.setPID("process", m.val(a.PID))
+	m.setExecutable("process", m.val(a.Image))
+	if tid, ok := parsePID(m.val(a.ThreadID)); ok {
+		m.o.SetInt("process.thread.id", tid)
+	}
+	m.setCommandLine("process", m.val(a.CommandLine))
+	if a.Image == event.FImage {
+		// The event's descriptive fields describe the process its Image
+		// names (in EIDs 6 and 7, PE fields are the loaded image's).
+		m.o.SetString("process.working_directory", m.val(event.FCurrentDirectory))
+		if !m.sysmon(6, 7) {
+			m.setPE("process.pe", m.val(event.FOriginalFileName), m.val(event.FCompany), m.val(event.FDescription), m.val(event.FFileVersion), m.val(event.FProduct))
 		}
-		m.o.SetString("process.entity_id", guid)
-		m.setPID("process", m.val(fSourceProcessId))
-		m.setExecutable("process", m.val(event.FSourceImage))
-		if tid, ok := parsePID(m.val(fSourceThreadId)); ok {
-			m.o.SetInt("process.thread.id", tid)
+		if m.sysmon(1, 23, 24, 25) {
+			m.setHashes("process", m.val(event.FHashes))
 		}
-		return
-	case ev.Channel == event.ChannelSecurity && ev.EventID == 4688:
-		m.setPID("process", m.val(fNewProcessId))
-		m.setExecutable("process", m.val(fNewProcessName))
-		m.setCommandLine("process", m.val(event.FCommandLine))
-		m.setPID("process.parent", m.val(fProcessIdSec))
-		m.setExecutable("process.parent", m.val(fParentProcName))
-		return
-	case ev.Channel == event.ChannelSecurity:
-		m.setPID("process", m.val(fProcessIdSec))
-		m.setExecutable("process", m.val(fProcessName))
-		return
 	}
-	m.o.SetString("process.entity_id", m.val(event.FProcessGuid))
-	m.setPID("process", m.val(event.FProcessId))
-	m.setExecutable("process", m.val(event.FImage))
-	m.setCommandLine("process", m.val(event.FCommandLine))
-	m.o.SetString("process.working_directory", m.val(event.FCurrentDirectory))
-	if !m.sysmon(6, 7) {
-		m.setPE("process.pe", m.val(event.FOriginalFileName), m.val(fCompany), m.val(fDescription), m.val(fFileVersion), m.val(fProduct))
-	}
-	if m.sysmon(1, 23, 24, 25) {
-		m.setHashes("process", m.val(event.FHashes))
-	}
-	m.o.SetString("process.parent.entity_id", m.val(event.FParentProcessGuid))
-	m.setPID("process.parent", m.val(event.FParentProcessId))
-	m.setExecutable("process.parent", m.val(event.FParentImage))
-	m.setCommandLine("process.parent", m.val(event.FParentCommandLine))
-	m.setParentUser(m.val(event.FParentUser))
+	p := &m.roles.Parent
+	m.o.SetString("process.parent.entity_id", m.val(p.GUID))
+	m.setPID("process.parent", m.val(p.PID))
+	m.setExecutable("process.parent", m.val(p.Image))
+	m.setCommandLine("process.parent", m.val(p.CommandLine))
+	m.setParentUser(m.val(p.User))
 }
 
 // The setters below take the object path p and a constant key rather than
@@ -306,7 +287,7 @@ func (m *mapper) setCommandLine(p, cl string) {
 }
 
 // splitArgs splits a command line into storage reused from alert to alert
-// (AlertEncoder); the slices stay valid until the document is reset.
+// (NDJSON); the slices stay valid until the document is reset.
 func (m *mapper) splitArgs(cl string) []string {
 	if m.scratch == nil {
 		return SplitCommandLine(cl)
@@ -364,27 +345,24 @@ func (m *mapper) setHashes(p, hashes string) {
 
 func (m *mapper) user() {
 	ev := m.ev
-	user := m.val(event.FUser)
-	if m.sysmon(8, 10) {
-		user = m.val(fSourceUser)
-	}
+	user := m.val(m.roles.Actor.User)
 	if user != "" {
 		m.setUser("user", user)
 	} else if ev.Channel == event.ChannelSecurity {
-		m.o.SetString("user.name", m.val(fSubjectUserName))
-		m.o.SetString("user.domain", m.val(fSubjectDomain))
+		m.o.SetString("user.name", m.val(event.FSubjectUserName))
+		m.o.SetString("user.domain", m.val(event.FSubjectDomainName))
 		m.o.SetString("user.id", m.val(fSubjectUserSid))
-		m.users = appendNonEmpty(m.users, m.val(fSubjectUserName))
+		m.users = appendNonEmpty(m.users, m.val(event.FSubjectUserName))
 	}
 	if ev.Channel == event.ChannelSecurity {
-		m.o.SetString("user.target.name", m.val(fTargetUserName))
-		m.o.SetString("user.target.domain", m.val(fTargetDomain))
+		m.o.SetString("user.target.name", m.val(event.FTargetUserName))
+		m.o.SetString("user.target.domain", m.val(event.FTargetDomainName))
 		sid := m.val(fTargetUserSid)
 		if sid == "" {
 			sid = m.val(fTargetSid)
 		}
 		m.o.SetString("user.target.id", sid)
-		m.users = appendNonEmpty(m.users, m.val(fTargetUserName))
+		m.users = appendNonEmpty(m.users, m.val(event.FTargetUserName))
 		if ip := m.val(fIpAddress); validIP(ip) {
 			m.o.SetString("source.ip", ip)
 			m.ips = appendUnique(m.ips, ip)
@@ -428,7 +406,7 @@ func (m *mapper) file() {
 		m.setFilePath(m.val(event.FImageLoaded))
 		m.setHashes("file", m.val(event.FHashes))
 		if m.sysmon(7) {
-			m.setPE("file.pe", m.val(event.FOriginalFileName), m.val(fCompany), m.val(fDescription), m.val(fFileVersion), m.val(fProduct))
+			m.setPE("file.pe", m.val(event.FOriginalFileName), m.val(event.FCompany), m.val(event.FDescription), m.val(event.FFileVersion), m.val(event.FProduct))
 		}
 		if s := m.val(fSigned); s != "" {
 			m.o.SetBool("file.code_signature.exists", strings.EqualFold(s, "true"))
@@ -601,7 +579,7 @@ func (m *mapper) dns() {
 	m.o.SetString("dns.type", "query")
 	m.o.SetString("dns.question.name", name)
 	m.hosts = appendNonEmpty(m.hosts, name)
-	var answers []*ecs.Object
+	var answers []*Object
 	var resolved []string
 	for _, part := range strings.Split(m.val(event.FQueryResults), ";") {
 		part = strings.TrimSpace(part)
@@ -696,7 +674,7 @@ var envelopeField = func() map[event.FieldID]bool {
 
 // setKeepEmpty keeps a present-but-empty field visible (ecs.Object omits
 // empty strings; the original event distinguishes empty from absent).
-func setKeepEmpty(o *ecs.Object, key, v string) {
+func setKeepEmpty(o *Object, key, v string) {
 	if v == "" {
 		o.SetEmpty(key)
 		return

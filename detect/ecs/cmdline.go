@@ -1,4 +1,4 @@
-package detect
+package ecs
 
 // SplitCommandLine splits a Windows command line into argv the way
 // CommandLineToArgvW does: the program name ends at the first space or at

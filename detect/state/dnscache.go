@@ -1,4 +1,4 @@
-package detect
+package state
 
 import (
 	"net/netip"

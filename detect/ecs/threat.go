@@ -1,7 +1,9 @@
-package detect
+package ecs
 
 import (
 	"strings"
+
+	"github.com/edr-lab/edr/detect"
 )
 
 // ATT&CK v19 tactics by Sigma tag shortname. Both '-' and '_' spellings are
@@ -39,6 +41,24 @@ type threatInfo struct {
 
 func (t *threatInfo) any() bool {
 	return len(t.tacticIDs)+len(t.techIDs)+len(t.subIDs)+len(t.groups)+len(t.software) > 0
+}
+
+// threatOf returns r's threat fields, parsed once per encoder (sc) and rule,
+// or for this alert only when there is no encoder.
+func threatOf(r *detect.Rule, sc *encodeScratch) *threatInfo {
+	if sc == nil {
+		t := parseThreat(r.Tags)
+		return &t
+	}
+	if t, ok := sc.threats[r]; ok {
+		return t
+	}
+	if sc.threats == nil {
+		sc.threats = map[*detect.Rule]*threatInfo{}
+	}
+	t := parseThreat(r.Tags)
+	sc.threats[r] = &t
+	return &t
 }
 
 func parseThreat(tags []string) threatInfo {

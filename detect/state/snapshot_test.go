@@ -1,4 +1,4 @@
-package detect
+package state
 
 import (
 	"bytes"
@@ -56,16 +56,14 @@ func hostsOf(evs []*event.Event) []string {
 	return hs
 }
 
-func stateEngine(t testing.TB, o Options) *Engine {
-	o.Sink = discard{}
-	e, err := New(o)
-	require.NoError(t, err)
-	return e
+// stateEngine is the state an engine with options o holds.
+func stateEngine(_ testing.TB, o Options) *State { return New(o) }
+
+// restore is State.Restore for tests that only check the error.
+func restore(s *State, data []byte) error {
+	_, err := s.Restore(data)
+	return err
 }
-
-type discard struct{}
-
-func (discard) Alert(*Alert) error { return nil }
 
 // TestSnapshotRestoreThenObserveEqualsFullState: restoring each host's
 // snapshot taken at a cut and observing the rest gives, byte for byte, the
@@ -77,9 +75,9 @@ func TestSnapshotRestoreThenObserveEqualsFullState(t *testing.T) {
 	opts := Options{ProcessTTL: 20 * time.Second} // exits expire within the stream
 	for _, cut := range []int{1, len(evs) / 3, len(evs) - 1} {
 		full := stateEngine(t, opts)
-		tr := NewStateTracker(StateOptions{ProcessTTL: opts.ProcessTTL}, SnapshotLimits{})
+		tr := NewTracker(Options{ProcessTTL: opts.ProcessTTL}, SnapshotLimits{})
 		for _, e := range evs[:cut] {
-			full.ObserveState(e)
+			full.Observe(e)
 			tr.Observe(e)
 		}
 		at := evs[cut].Time
@@ -87,26 +85,26 @@ func TestSnapshotRestoreThenObserveEqualsFullState(t *testing.T) {
 		var procs, dns int
 		for _, h := range hosts {
 			snap := tr.Snapshot(h, at)
-			require.Equal(t, full.SnapshotState(h, at, SnapshotLimits{}), snap, "tracker and engine agree on %s", h)
-			require.NoError(t, restored.RestoreState(snap))
+			require.Equal(t, full.Snapshot(h, at, SnapshotLimits{}), snap, "tracker and engine agree on %s", h)
+			require.NoError(t, restore(restored, snap))
 			s, err := DecodeSnapshot(snap)
 			require.NoError(t, err)
 			procs, dns = procs+len(s.Processes), dns+s.DNSAnswers()
 		}
 		for _, e := range evs[cut:] {
-			full.ObserveState(e)
-			restored.ObserveState(e)
+			full.Observe(e)
+			restored.Observe(e)
 		}
 		end := evs[len(evs)-1].Time + 1
 		for _, h := range hosts {
-			assert.Equal(t, full.SnapshotState(h, end, SnapshotLimits{}), restored.SnapshotState(h, end, SnapshotLimits{}), "cut %d host %s", cut, h)
+			assert.Equal(t, full.Snapshot(h, end, SnapshotLimits{}), restored.Snapshot(h, end, SnapshotLimits{}), "cut %d host %s", cut, h)
 		}
 		if cut > 1 {
 			assert.Greater(t, procs, 100, "the snapshots carry processes")
 			assert.Greater(t, dns, 10, "and DNS answers")
 		}
-		assert.Zero(t, full.Stats().ProcEvicted, "no eviction: the claim is exact equality")
-		assert.Greater(t, full.Stats().ProcExpired, uint64(0), "exits expired during the stream")
+		assert.Zero(t, full.Procs.Evicted, "no eviction: the claim is exact equality")
+		assert.Greater(t, full.Procs.Expired, uint64(0), "exits expired during the stream")
 	}
 }
 
@@ -124,12 +122,12 @@ func TestSnapshotRestoresLookups(t *testing.T) {
 		ev(event.ChannelSysmon, 22, 14*sec, "H", "QueryName", "evil.example", "QueryResults", "::ffff:10.9.8.7;"),
 		ev(event.ChannelSysmon, 1, 15*sec, "OTHER", "ProcessGuid", "{o}", "ProcessId", "30", "Image", `C:\o.exe`),
 	} {
-		e.ObserveState(x)
+		e.Observe(x)
 	}
-	snap := e.SnapshotState("H", 16*sec, SnapshotLimits{})
+	snap := e.Snapshot("H", 16*sec, SnapshotLimits{})
 	r := stateEngine(t, Options{})
-	require.NoError(t, r.RestoreState(snap))
-	pt := r.Processes()
+	require.NoError(t, restore(r, snap))
+	pt := r.Procs
 	assert.Equal(t, 4, pt.Len(), "H's processes only: boot (partial), p, c1 (exited), c2")
 	c2 := pt.ByPID("H", "20", 16*sec)
 	require.NotNil(t, c2)
@@ -145,13 +143,13 @@ func TestSnapshotRestoresLookups(t *testing.T) {
 	require.NotNil(t, c1)
 	assert.Equal(t, 12*sec, c1.End)
 	assert.Nil(t, pt.ByGUID("OTHER", "{o}"))
-	assert.Equal(t, "evil.example", r.dns.Lookup("H", "10.9.8.7", 16*sec))
+	assert.Equal(t, "evil.example", r.DNS.Lookup("H", "10.9.8.7", 16*sec))
 	// The exit is queued: c1 is forgotten TTL after it exited.
-	r.ObserveState(ev(event.ChannelSysmon, 3, 12*sec+int64(10*time.Minute)+1, "H"))
+	r.Observe(ev(event.ChannelSysmon, 3, 12*sec+int64(10*time.Minute)+1, "H"))
 	assert.Nil(t, pt.ByGUID("H", "{c1}"))
 	assert.NotNil(t, pt.ByGUID("H", "{c2}"))
 	// Exited beyond the TTL at the snapshot's time: left out.
-	late := e.SnapshotState("H", 12*sec+int64(10*time.Minute)+1, SnapshotLimits{})
+	late := e.Snapshot("H", 12*sec+int64(10*time.Minute)+1, SnapshotLimits{})
 	s, err := DecodeSnapshot(late)
 	require.NoError(t, err)
 	assert.Len(t, s.Processes, 3)
@@ -160,7 +158,7 @@ func TestSnapshotRestoresLookups(t *testing.T) {
 func TestSnapshotDeterministic(t *testing.T) {
 	evs := synthEvents(t, 20000)
 	snaps := func() map[string][]byte {
-		tr := NewStateTracker(StateOptions{}, SnapshotLimits{})
+		tr := NewTracker(Options{}, SnapshotLimits{})
 		for _, e := range evs {
 			tr.Observe(e)
 		}
@@ -218,9 +216,9 @@ func TestSnapshotBounded(t *testing.T) {
 
 func TestSnapshotCorruptAndUnknownVersion(t *testing.T) {
 	e := stateEngine(t, Options{})
-	e.ObserveState(ev(event.ChannelSysmon, 1, sec, "H", "ProcessGuid", "{a}", "ProcessId", "1", "Image", `C:\a.exe`))
-	e.ObserveState(ev(event.ChannelSysmon, 22, sec, "H", "QueryName", "a.example", "QueryResults", "1.2.3.4;"))
-	good := e.SnapshotState("H", 2*sec, SnapshotLimits{})
+	e.Observe(ev(event.ChannelSysmon, 1, sec, "H", "ProcessGuid", "{a}", "ProcessId", "1", "Image", `C:\a.exe`))
+	e.Observe(ev(event.ChannelSysmon, 22, sec, "H", "QueryName", "a.example", "QueryResults", "1.2.3.4;"))
+	good := e.Snapshot("H", 2*sec, SnapshotLimits{})
 
 	v2 := bytes.Clone(good)
 	v2[4] = 2
@@ -241,10 +239,10 @@ func TestSnapshotCorruptAndUnknownVersion(t *testing.T) {
 		"not a snap": {[]byte("{\"processes\":[]}"), ErrSnapshotCorrupt},
 	} {
 		r := stateEngine(t, Options{})
-		err := r.RestoreState(c.data)
+		err := restore(r, c.data)
 		require.ErrorIs(t, err, c.want, name)
-		assert.Zero(t, r.Processes().Len(), "%s: nothing restored", name)
-		assert.Zero(t, r.dns.Len(), name)
+		assert.Zero(t, r.Procs.Len(), "%s: nothing restored", name)
+		assert.Zero(t, r.DNS.Len(), name)
 	}
 	// Checksum-valid payloads that lie are refused without a panic or a
 	// large allocation.
@@ -277,10 +275,10 @@ func TestSnapshotCorruptAndUnknownVersion(t *testing.T) {
 func FuzzDecodeSnapshot(f *testing.F) {
 	e := stateEngine(f, Options{})
 	for _, x := range synthEvents(f, 300) {
-		e.ObserveState(x)
+		e.Observe(x)
 	}
 	for _, h := range []string{"dc01.corp.example.com", "ws03.corp.example.com", "none"} {
-		f.Add(e.SnapshotState(h, 1<<62, SnapshotLimits{}))
+		f.Add(e.Snapshot(h, 1<<62, SnapshotLimits{}))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := DecodeSnapshot(data)
@@ -292,8 +290,8 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		}
 		// A snapshot that decodes restores and snapshots again.
 		r := stateEngine(t, Options{})
-		require.NoError(t, r.RestoreState(data))
-		again, err := DecodeSnapshot(r.SnapshotState(s.Host, s.At, SnapshotLimits{}))
+		require.NoError(t, restore(r, data))
+		again, err := DecodeSnapshot(r.Snapshot(s.Host, s.At, SnapshotLimits{}))
 		require.NoError(t, err)
 		require.LessOrEqual(t, len(again.Processes), len(s.Processes))
 	})

@@ -1,4 +1,4 @@
-package detect
+package state
 
 import (
 	"encoding/binary"
@@ -16,7 +16,7 @@ import (
 // and its DNS answers. Recordings keep one per segment, taken when the
 // segment opens (recording.WriterOptions.Snapshot), so a replay that starts
 // at any segment — or at any time, after running the events between the
-// segment's start and that time through Engine.ObserveState — attaches the
+// segment's start and that time through State.Observe (Engine.ObserveState) — attaches the
 // same process context as a replay of the whole recording.
 //
 // The encoding (version 1) is "EDRS", the version as a varint, then one
@@ -418,26 +418,4 @@ func (c *DNSCache) restore(s *Snapshot) {
 	for _, e := range s.dns {
 		c.entries.Put(dnsKey{s.Host, e.ip}, dnsEntry{e.name, e.at})
 	}
-}
-
-// SnapshotState encodes host's state as it stands for an event at time at
-// (before that event is observed).
-func (e *Engine) SnapshotState(host string, at int64, lim SnapshotLimits) []byte {
-	return encodeSnapshot(host, at, e.procs.snapshot(host, at), e.dns.snapshot(host, at), lim)
-}
-
-// RestoreState adds a snapshot's processes and DNS answers to the engine's
-// state. A snapshot that does not decode changes nothing and returns an
-// error wrapping ErrSnapshotVersion or ErrSnapshotCorrupt.
-func (e *Engine) RestoreState(data []byte) error {
-	s, err := DecodeSnapshot(data)
-	if err != nil {
-		return err
-	}
-	e.procs.restore(s)
-	e.dns.restore(s)
-	if len(s.Processes) > 0 || len(s.dns) > 0 {
-		e.stats.StateRestored++
-	}
-	return nil
 }

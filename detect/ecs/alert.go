@@ -1,4 +1,4 @@
-package detect
+package ecs
 
 import (
 	"crypto/sha256"
@@ -9,7 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/edr-lab/edr/detect/ecs"
+	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
 )
 
@@ -28,54 +29,15 @@ const ECSVersion = "9.4.0"
 //     target process, YARA details).
 var CustomNamespaces = []string{"winlog", "sigma", "edr"}
 
-// MatchDebug selects how much match detail alerts carry (alerts.match_debug).
-type MatchDebug uint8
-
-const (
-	MatchDebugOff     MatchDebug = iota // no match details
-	MatchDebugSummary                   // condition, matched fields and patterns
-	MatchDebugFull                      // plus matched values and YARA string snippets
-)
-
-// ParseMatchDebug parses off/summary/full.
-func ParseMatchDebug(s string) (MatchDebug, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "off":
-		return MatchDebugOff, true
-	case "summary":
-		return MatchDebugSummary, true
-	case "full":
-		return MatchDebugFull, true
-	}
-	return MatchDebugOff, false
-}
-
-// Alert is one hit on one event with the context the engine attached.
-type Alert struct {
-	Event    *event.Event
-	Hit      *Hit
-	Severity Severity
-
-	Proc      *Process   // the acting process (from the table), may be nil
-	Parent    *Process   // its parent, may be nil
-	Ancestors []*Process // grandparent first, then further up
-	Target    *Process   // target process of EIDs 8/10, may be nil
-	TargetPar *Process   // its parent
-	DestName  string     // destination.domain from the DNS cache
-
-	Replayed   bool
-	MatchDebug MatchDebug
-}
-
-// ID is a deterministic identifier of the alert (event.id): the same event
-// and rule give the same id in live and replay.
-func (a *Alert) ID() string {
+// AlertID is a deterministic identifier of the alert (event.id): the same
+// event and rule give the same id in live and replay.
+func AlertID(a *detect.Alert) string {
 	var buf [160]byte
-	return a.id(buf[:0])
+	return alertID(a, buf[:0])
 }
 
-// id hashes the alert's identity, building the input in buf.
-func (a *Alert) id(buf []byte) string {
+// alertID hashes the alert's identity, building the input in buf.
+func alertID(a *detect.Alert, buf []byte) string {
 	ev := a.Event
 	for _, s := range [...]string{ev.Host, ev.Channel, a.Hit.Rule.Engine, a.Hit.Rule.ID, a.Hit.Rule.Name} {
 		buf = append(buf, s...)
@@ -94,28 +56,31 @@ func (a *Alert) id(buf []byte) string {
 var topLevel = []string{"@timestamp", "ecs", "message", "event", "rule", "threat", "vulnerability", "tags", "host", "process",
 	"user", "file", "registry", "source", "destination", "network", "dns", "related", "winlog", "sigma", "edr"}
 
-// AppendJSON appends the alert as one ECS JSON line (with the newline).
-func (a *Alert) AppendJSON(dst []byte) []byte {
-	enc := encoders.Get().(*AlertEncoder)
-	dst = enc.AppendJSON(dst, a)
+// AppendAlert appends the alert as one ECS JSON line (with the newline),
+// with an encoder from a pool: for callers that encode now and then.
+func AppendAlert(dst []byte, a *detect.Alert) []byte {
+	enc := encoders.Get().(*NDJSON)
+	dst = enc.Append(dst, a)
 	encoders.Put(enc)
 	return dst
 }
 
-var encoders = sync.Pool{New: func() any { return &AlertEncoder{} }}
+var encoders = sync.Pool{New: func() any { return &NDJSON{} }}
 
-// AlertEncoder encodes alerts as ECS JSON lines, reusing its document (the
-// nested objects and their storage) from one alert to the next. Not safe
-// for concurrent use.
-type AlertEncoder struct {
-	o  ecs.Object
+// NDJSON encodes alerts as ECS JSON lines (newline-delimited JSON), reusing
+// its document (the nested objects and their storage) from one alert to
+// the next. The zero value is ready to use; not safe for concurrent use.
+type NDJSON struct {
+	o  Object
 	sc encodeScratch
 }
 
-// AppendJSON appends a's ECS JSON line (with the newline).
-func (e *AlertEncoder) AppendJSON(dst []byte, a *Alert) []byte {
+var _ detect.Encoder = (*NDJSON)(nil)
+
+// Append appends a's ECS JSON line (with the newline).
+func (e *NDJSON) Append(dst []byte, a *detect.Alert) []byte {
 	e.o.Reset()
-	a.build(&e.o, &e.sc)
+	build(a, &e.o, &e.sc)
 	dst = e.o.AppendJSON(dst)
 	e.o.Reset() // drop references to the alert's strings
 	e.sc.reset()
@@ -129,16 +94,16 @@ func (sc *encodeScratch) reset() {
 	}
 }
 
-// Object builds the alert's ECS document.
-func (a *Alert) Object() *ecs.Object {
-	o := &ecs.Object{}
-	a.build(o, nil)
+// AlertObject builds the alert's ECS document.
+func AlertObject(a *detect.Alert) *Object {
+	o := &Object{}
+	build(a, o, nil)
 	return o
 }
 
 // build fills an empty root object with the alert's ECS document; sc, when
 // set, lends storage that stays referenced until o is reset.
-func (a *Alert) build(o *ecs.Object, sc *encodeScratch) {
+func build(a *detect.Alert, o *Object, sc *encodeScratch) {
 	ev, r := a.Event, a.Hit.Rule
 	o.SetString("@timestamp", formatTimestamp(ev.Time))
 	o.SetString("ecs.version", ECSVersion)
@@ -147,18 +112,18 @@ func (a *Alert) build(o *ecs.Object, sc *encodeScratch) {
 		o.Obj(k)
 	}
 	var idBuf []byte
-	m := mapper{o: o, ev: ev, scratch: sc}
+	m := mapper{o: o, ev: ev, roles: event.RolesOf(ev), scratch: sc}
 	if sc != nil {
 		idBuf = sc.id[:0]
 		m.users, m.ips, m.hashes, m.hosts = sc.users, sc.ips, sc.hashes, sc.hosts
 	}
-	a.setEvent(o, idBuf)
-	a.setRule(o)
+	setEvent(a, o, idBuf)
+	setRule(a, o, sc)
 	m.mapEvent()
-	a.setContext(&m)
+	setContext(a, &m)
 	m.setWinlog()
-	a.setSigma(o)
-	a.setEDR(o)
+	setSigma(a, o)
+	setEDR(a, o)
 	if sc != nil { // keep the grown storage for the next alert
 		sc.users, sc.ips, sc.hashes, sc.hosts = m.users, m.ips, m.hashes, m.hosts
 	}
@@ -170,7 +135,7 @@ func formatTimestamp(ns int64) string {
 	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
-func (a *Alert) setEvent(o *ecs.Object, idBuf []byte) {
+func setEvent(a *detect.Alert, o *Object, idBuf []byte) {
 	ev := a.Event
 	cat := categorize(ev)
 	o.SetString("event.kind", "alert")
@@ -178,7 +143,7 @@ func (a *Alert) setEvent(o *ecs.Object, idBuf []byte) {
 		var buf [160]byte
 		idBuf = buf[:0]
 	}
-	o.SetString("event.id", a.id(idBuf))
+	o.SetString("event.id", alertID(a, idBuf))
 	o.SetStrings("event.category", cat.category)
 	o.SetStrings("event.type", cat.types)
 	o.SetString("event.action", cat.action)
@@ -196,10 +161,10 @@ func (a *Alert) setEvent(o *ecs.Object, idBuf []byte) {
 	o.SetFloat("event.risk_score_norm", float64(a.Severity))
 }
 
-func (a *Alert) setRule(o *ecs.Object) {
+func setRule(a *detect.Alert, o *Object, sc *encodeScratch) {
 	r := a.Hit.Rule
 	o.SetString("rule.id", r.ID)
-	if r.Engine == EngineSigma && looksLikeUUID(r.ID) {
+	if r.Engine == detect.EngineSigma && looksLikeUUID(r.ID) {
 		o.SetString("rule.uuid", r.ID)
 	}
 	o.SetString("rule.name", r.Name)
@@ -212,7 +177,7 @@ func (a *Alert) setRule(o *ecs.Object) {
 	o.SetString("rule.ruleset", r.Ruleset)
 	o.SetString("rule.version", r.Version)
 	o.SetString("rule.category", r.Category)
-	t := &r.threat
+	t := threatOf(r, sc)
 	if t.any() {
 		o.SetString("threat.framework", "MITRE ATT&CK")
 	}
@@ -227,12 +192,12 @@ func (a *Alert) setRule(o *ecs.Object) {
 	o.SetStrings("threat.software.id", t.software)
 	o.SetStrings("vulnerability.id", t.cves)
 	if in := a.Hit.Indicator; in != nil {
-		o.SetObjects("threat.enrichments", []*ecs.Object{indicatorObject(o.New(), in)})
+		o.SetObjects("threat.enrichments", []*Object{indicatorObject(o.New(), in)})
 	}
 	o.SetStrings("tags", r.Tags)
 }
 
-func indicatorObject(e *ecs.Object, in *Indicator) *ecs.Object {
+func indicatorObject(e *Object, in *detect.Indicator) *Object {
 	e.SetString("indicator.type", in.Type)
 	e.SetString("indicator.description", in.Comment)
 	e.SetString("indicator.provider", "edr")
@@ -265,9 +230,9 @@ func isHexDigit(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-func (a *Alert) setSigma(o *ecs.Object) {
+func setSigma(a *detect.Alert, o *Object) {
 	r := a.Hit.Rule
-	if r.Engine != EngineSigma {
+	if r.Engine != detect.EngineSigma {
 		return
 	}
 	o.SetString("sigma.level", r.Level)
@@ -284,11 +249,11 @@ func (a *Alert) setSigma(o *ecs.Object) {
 		}
 		o.SetInt("sigma.correlation.count", int64(a.Hit.Count))
 	}
-	if a.MatchDebug == MatchDebugOff {
+	if a.MatchDebug == detect.MatchDebugOff {
 		return
 	}
 	o.SetString("sigma.match.condition", r.Condition)
-	var items []*ecs.Object
+	var items []*Object
 	for i, f := range a.Hit.Fields {
 		if i == maxMatchFields {
 			o.SetBool("sigma.match.truncated", true)
@@ -305,7 +270,7 @@ func (a *Alert) setSigma(o *ecs.Object) {
 		if f.Negative {
 			m.SetBool("negative", true)
 		}
-		if a.MatchDebug == MatchDebugFull {
+		if a.MatchDebug == detect.MatchDebugFull {
 			m.SetString("value", truncate(f.Value, maxMatchValue))
 		}
 		items = append(items, m)
@@ -334,7 +299,7 @@ func truncate(s string, n int) string {
 	return s[:cut] + truncatedMarker
 }
 
-func (a *Alert) setEDR(o *ecs.Object) {
+func setEDR(a *detect.Alert, o *Object) {
 	ev := a.Event
 	o.SetString("edr.engine", a.Hit.Rule.Engine)
 	o.SetBool("edr.replayed", a.Replayed)
@@ -344,7 +309,7 @@ func (a *Alert) setEDR(o *ecs.Object) {
 	if ev.Seq != 0 {
 		o.SetInt("edr.event.seq", int64(ev.Seq))
 	}
-	var anc []*ecs.Object
+	var anc []*Object
 	for _, p := range a.Ancestors {
 		anc = append(anc, processObject(o.New(), p))
 	}
@@ -362,8 +327,8 @@ func (a *Alert) setEDR(o *ecs.Object) {
 		o.SetStrings("edr.yara.tags", y.Tags)
 		o.SetString("edr.yara.file", y.File)
 		o.SetString("edr.yara.sha256", y.SHA256)
-		if a.MatchDebug == MatchDebugFull {
-			var strs []*ecs.Object
+		if a.MatchDebug == detect.MatchDebugFull {
+			var strs []*Object
 			for i, s := range y.Strings {
 				if i == maxYARAStrings {
 					o.SetBool("edr.yara.strings_truncated", true)
@@ -381,7 +346,7 @@ func (a *Alert) setEDR(o *ecs.Object) {
 }
 
 // processObject is the edr.* rendering of a table process.
-func processObject(o *ecs.Object, p *Process) *ecs.Object {
+func processObject(o *Object, p *state.Process) *Object {
 	o.SetString("entity_id", p.GUID)
 	if n, ok := parsePID(p.PID); ok {
 		o.SetInt("pid", n)
@@ -405,9 +370,15 @@ func parsePID(s string) (int64, bool) {
 	return n, err == nil && n >= 0
 }
 
-// AppendText appends a one-line human summary of the alert (console
-// output): time, host, severity, engine, rule, event and acting process.
-func (a *Alert) AppendText(dst []byte) []byte {
+// Text encodes alerts as one human line each (console output): time, host,
+// severity, engine, rule, event and acting process. The zero value is ready
+// to use and safe for concurrent use.
+type Text struct{}
+
+var _ detect.Encoder = Text{}
+
+// Append appends a's line (with the newline).
+func (Text) Append(dst []byte, a *detect.Alert) []byte {
 	ev := a.Event
 	dst = append(dst, formatTimestamp(ev.Time)...)
 	dst = append(dst, ' ')
@@ -424,7 +395,7 @@ func (a *Alert) AppendText(dst []byte) []byte {
 		dst = append(dst, '/')
 		dst = strconv.AppendUint(dst, uint64(ev.EventID), 10)
 	}
-	_, pid := actorIDs(ev)
+	_, pid := event.RolesOf(ev).Actor.IDs(ev)
 	image := ev.Value(event.FImage)
 	if image == "" {
 		image = ev.Value(event.FSourceImage)
