@@ -51,11 +51,15 @@ func ParseShedRules(entries []string) ([]ShedRule, error) {
 	return out, nil
 }
 
-// isProcessStart reports the events that start a process. A channel-wide or
-// ID-wide rule still never sheds them (ShedRule.Match).
+// isProcessStart reports the events that start a process (the schema's
+// roles: Sysmon 1, Security 4688); with no channel, an ID that starts a
+// process on some channel. A channel-wide or ID-wide rule still never sheds
+// them (ShedRule.Match).
 func isProcessStart(channel string, id uint16) bool {
-	return channel == event.ChannelSysmon && id == 1 || channel == event.ChannelSecurity && id == 4688 ||
-		channel == "" && (id == 1 || id == 4688)
+	if channel == "" {
+		return isProcessStart(event.ChannelSysmon, id) || isProcessStart(event.ChannelSecurity, id)
+	}
+	return event.RolesOf(&event.Event{Channel: channel, EventID: id}).Lifecycle == event.ProcessStart
 }
 
 // Match reports whether the rule sheds e.
@@ -63,5 +67,5 @@ func (r *ShedRule) Match(e *event.Event) bool {
 	if r.Channel != "" && e.Channel != r.Channel || !r.AnyID && e.EventID != r.EventID {
 		return false
 	}
-	return !isProcessStart(e.Channel, e.EventID)
+	return event.RolesOf(e).Lifecycle != event.ProcessStart
 }

@@ -23,7 +23,9 @@ import (
 	"github.com/edr-lab/edr/corpus/jsonl"
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/edr-lab/edr/detect/response"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/pipeline"
@@ -207,7 +209,7 @@ func liveAction(c *cli.Context) error {
 	sinks := sink.Multi{alertW}
 	var text *sink.Writer
 	if c.Bool("console") {
-		text = sink.NewStreamWriter(c.App.Writer, sink.WriterOptions{Queue: 1024, Text: true, Logger: logger})
+		text = sink.NewStreamWriter(c.App.Writer, sink.WriterOptions{Queue: 1024, Encoder: ecs.Text{}, Logger: logger})
 		sinks = append(sinks, text)
 	}
 	rc, err := response.FromConfig(conf.Response)
@@ -368,12 +370,12 @@ func stderrIsTerminal(w io.Writer) bool {
 // state tracker (segments start with the hosts' process state).
 type liveRecorder struct {
 	w     *recording.Writer
-	state *detect.StateTracker
+	state *state.Tracker
 	acked atomic.Uint64 // largest Seq durable in the WAL
 }
 
 func openLiveRecorder(dir string, conf *config.Config, src liveSource, logger *slog.Logger) (*liveRecorder, error) {
-	r := &liveRecorder{state: detect.NewStateTracker(detect.StateOptions{}, detect.SnapshotLimits{})}
+	r := &liveRecorder{state: state.NewTracker(state.Options{}, state.SnapshotLimits{})}
 	wo := recordingOptions(conf)
 	wo.Source, wo.Producer, wo.Logger = event.SourceJSON, "edr live "+Version, logger
 	if src.kind == "synthetic" {
