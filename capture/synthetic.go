@@ -2,6 +2,7 @@ package capture
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/edr-lab/edr/corpus/synth"
@@ -64,7 +65,7 @@ func (s *Synthetic) Run(ctx context.Context, fn func([]event.Event) error) error
 		if s.Rate > 0 {
 			// Wait until the batch is due: the rate holds over the whole
 			// run, so a slow batch is caught up by the next ones.
-			if d := start.Add(time.Duration(sent / s.Rate * float64(time.Second))).Sub(s.Now()); d > 0 {
+			if d := start.Add(time.Duration(math.Ceil(sent * float64(time.Second) / s.Rate))).Sub(s.Now()); d > 0 {
 				s.Sleep(d)
 			}
 			sent += float64(k)

@@ -166,13 +166,19 @@ func TestLiveSourceErrors(t *testing.T) {
 func TestLiveNDJSONFileToOneAlertFile(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "events.ndjson")
-	good := `{"Event":{"System":{"Provider":{"Name":"Microsoft-Windows-Sysmon"},"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"ws1","TimeCreated":{"SystemTime":"2026-02-02T10:00:00.000Z"},"EventRecordID":7},"EventData":{"Image":"C:\\Windows\\System32\\whoami.exe","CommandLine":"whoami /all","ProcessId":"42","ParentImage":"C:\\Windows\\System32\\cmd.exe"}}}`
+	good := `{"Event":{"System":{"Provider":{"Name":"Microsoft-Windows-Sysmon"},"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"ws1","TimeCreated":{"#attributes":{"SystemTime":"2026-02-02T10:00:00.000Z"}},"EventRecordID":7},"EventData":{"Image":"C:\\Users\\Public\\whoami.exe","CommandLine":"whoami /all","ProcessId":"42","ParentImage":"C:\\Windows\\System32\\cmd.exe"}}}`
 	require.NoError(t, os.WriteFile(in, []byte(good+"\n{not json\n"+good+"\n"), 0o644))
 	alerts := filepath.Join(dir, "out", "alerts.json")
 	rules := filepath.Join("..", "..", "rules", "sigma", "example_whoami.yml")
 	out, code := edr(t, "live", "--source", "ndjson:"+in, "--sigma", rules, "--record", filepath.Join(dir, "rec"), "--alerts", alerts,
-		"--set", "logging.console_output=true", "--set", "logging.directory=")
+		"--set", "logging.console_output=true", "--set", "logging.directory=",
+		// Response acts on live alerts: dry-run outside Windows even when
+		// prevention is on.
+		"--set", "response.enabled=true", "--set", "response.prevention_enabled=true", "--set", "response.min_severity=low")
 	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "response.prevention_enabled ignored")
+	assert.Contains(t, out, "response: 2 queued, 2 dry-run, 0 terminated, 0 failed, 0 overflow")
+	assert.Contains(t, out, "dry-run: would terminate process")
 	assert.Contains(t, out, "live: 2 events in, 2 alerts")
 	assert.Contains(t, out, "decode: 1 documents could not be decoded")
 	assert.Contains(t, out, "events.ndjson:2", "the bad document is named")
