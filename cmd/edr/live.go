@@ -48,21 +48,18 @@ func init() {
 			"the source, drains every queue, closes the segments and alert files and exits 0; a second one exits at\n" +
 			"once (code 130): the recording's WAL keeps every acknowledged event.\n" +
 			"Exit codes: 0 done, 1 error, 2 usage, 130 second signal.",
-		Flags: append([]cli.Flag{
+		Flags: append(append(ruleFlags(),
 			&cli.StringFlag{Name: "source", Usage: "ndjson:PATH, - (stdin), synthetic[:RATE]"},
 			&cli.StringFlag{Name: "record", Usage: "record into DIR (default: [recording] directory when recording.enabled)"},
 			&cli.StringFlag{Name: "alerts", Usage: "alert directory (daily files) or FILE, - for stdout (default: [alerts] directory)"},
 			&cli.BoolFlag{Name: "console", Usage: "also print one human line per alert on stdout"},
 			&cli.DurationFlag{Name: "for", Usage: "stop after this long (as on SIGINT)"},
-			&cli.StringSliceFlag{Name: "sigma", Usage: "Sigma rule file or directory (repeatable; replaces the configured rules)"},
-			&cli.StringSliceFlag{Name: "yara", Usage: "YARA rule file or directory (repeatable)"},
-			&cli.StringFlag{Name: "ioc", Usage: "directory with hashes.txt, ips.txt, domains.txt, paths_regex.txt"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "synthetic: random seed"},
 			&cli.Int64Flag{Name: "events", Usage: "synthetic: stop after this many events (0: no limit)"},
 			&cli.IntFlag{Name: "hosts", Value: 4, Usage: "synthetic: simulated hosts"},
 			&cli.StringFlag{Name: "start", Usage: "synthetic: time of the first event (RFC 3339 or YYYY-MM-DD[ HH:MM:SS], UTC; default now)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no status line and no summary on stderr"},
-		}, configFlags()...),
+		), configFlags()...),
 		Action: liveAction,
 	})
 }

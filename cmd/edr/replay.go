@@ -31,10 +31,7 @@ func init() {
 			"its first selected segment recorded (edr generate and edr import write it) brought forward to --from, so\n" +
 			"alerts carry the parent, user and ancestors of processes started earlier.\n" +
 			"Exit codes: 0 done, 1 error, 2 usage, 3 --strict and a rule or segment failed.",
-		Flags: append([]cli.Flag{
-			&cli.StringSliceFlag{Name: "sigma", Usage: "Sigma rule file or directory (repeatable)"},
-			&cli.StringSliceFlag{Name: "yara", Usage: "YARA rule file or directory (repeatable)"},
-			&cli.StringFlag{Name: "ioc", Usage: "directory with hashes.txt, ips.txt, domains.txt, paths_regex.txt"},
+		Flags: append(append(ruleFlags(),
 			&cli.StringFlag{Name: "from", Usage: "replay events at or after this time (RFC 3339 or YYYY-MM-DD[ HH:MM:SS])"},
 			&cli.StringFlag{Name: "to", Usage: "replay events before this time"},
 			&cli.StringSliceFlag{Name: "host", Usage: "only this host (repeatable)"},
@@ -45,9 +42,19 @@ func init() {
 			&cli.BoolFlag{Name: "print", Usage: "also print one human line per alert on stdout (use with --alerts FILE)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no summary on stderr"},
 			&cli.BoolFlag{Name: "stages", Usage: "time each pipeline stage (decode, prematch, engine, encode, sink) and add the times to the summary"},
-		}, configFlags()...),
+		), configFlags()...),
 		Action: replayAction,
 	})
+}
+
+// ruleFlags name the rules a command runs instead of the configured ones
+// (ruleOptionsFrom reads them).
+func ruleFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "sigma", Usage: "Sigma rule file or directory (repeatable)"},
+		&cli.StringSliceFlag{Name: "yara", Usage: "YARA rule file or directory (repeatable)"},
+		&cli.StringFlag{Name: "ioc", Usage: "directory with hashes.txt, ips.txt, domains.txt, paths_regex.txt"},
+	}
 }
 
 // replaySettings are the replay's inputs after config and flags.
