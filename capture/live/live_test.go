@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
@@ -281,4 +282,17 @@ func TestParsePolicy(t *testing.T) {
 	}
 	_, err := ParsePolicy("drop")
 	assert.ErrorContains(t, err, "want block or shed")
+}
+
+func TestSnapshotLineAndAttrs(t *testing.T) {
+	prev := Snapshot{In: 1000, Detected: 900}
+	cur := Snapshot{In: 3000, Detected: 2400, CaptureQueue: 12, DetectQueue: 256, Alerts: 7, DecodeFailed: 1, RecordFailed: 2, DetectDropped: 3,
+		Shed: map[string]uint64{":7": 5, "Microsoft-Windows-Sysmon/Operational:3": 10}, Recording: true}
+	assert.Equal(t, "in 1000/s  detected 750/s  queues capture 12 detect 256  alerts 7  shed 15  dropped 6", cur.Line(prev, 2*time.Second))
+	assert.Equal(t, uint64(21), cur.Drops())
+	var b strings.Builder
+	h := slog.New(slog.NewJSONHandler(&b, nil))
+	h.LogAttrs(context.Background(), slog.LevelInfo, "live status", cur.Attrs()...)
+	assert.Contains(t, b.String(), `"in":3000,"decoded":3000,"recorded":0,"detected":2400,"alerts":7,"capture_queue":12,"detect_queue":256,`+
+		`"shed":{":7":5,"Microsoft-Windows-Sysmon/Operational:3":10},"dropped":{"decode":{"bad_document":1},"record":{"write_failed":2},"detect":{"detection_failed":3}}`)
 }

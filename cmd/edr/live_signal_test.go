@@ -107,7 +107,7 @@ func TestLiveSIGINTFlushesAndCloses(t *testing.T) {
 	rec := filepath.Join(dir, "rec")
 	cmd, out := startLive(t, rec, "live", "--source", "synthetic:20000", "--for", "5m", "--record", rec,
 		"--alerts", filepath.Join(dir, "alerts"), "--set", "logging.console_output=false", "--set", "logging.directory="+filepath.Join(dir, "logs"),
-		"--set", "recording.max_segment_age=2s")
+		"--set", "recording.max_segment_age=2s", "--set", "live.status_interval=300ms")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	require.Equal(t, 0, waitExit(t, cmd), out.String())
 	s := out.String()
@@ -137,13 +137,18 @@ func TestLiveSIGINTFlushesAndCloses(t *testing.T) {
 	lb, err := os.ReadFile(logs[0])
 	require.NoError(t, err)
 	var exit map[string]any
+	periodic := 0
 	for _, line := range bytes.Split(bytes.TrimSpace(lb), []byte("\n")) {
 		var m map[string]any
 		require.NoError(t, json.Unmarshal(line, &m))
-		if m["msg"] == "live status (exit)" {
+		switch m["msg"] {
+		case "live status (exit)":
 			exit = m
+		case "live status":
+			periodic++
 		}
 	}
+	assert.NotZero(t, periodic, "a status record every live.status_interval")
 	require.NotNil(t, exit, string(lb))
 	assert.EqualValues(t, in, exit["in"])
 	assert.EqualValues(t, recorded, exit["recorded"])
