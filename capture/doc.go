@@ -1,10 +1,20 @@
-// Package capture holds edr's live sources: NDJSON (a file or stdin, in the
-// JSON forms the importer reads) and the synthetic generator (optionally
-// rate-limited) on every OS; ETW sessions and the raw-record decoders
-// belong here too (Windows, not built yet). Each source is a
-// pipeline.Source that delivers batches promptly: a live source never
-// holds events back waiting for a batch to fill.
+// Package capture is where edr's live sources belong. It holds the one
+// table of ETW providers edr enables (providers.go: names, GUIDs,
+// keywords, levels, event-ID filters, sessions), and the portable live
+// sources of edr live: NDJSON (a file or stdin, in the JSON forms the
+// importer reads) and the synthetic generator (optionally rate-limited).
+// Each source is a pipeline.Source that delivers batches promptly: a live
+// source never holds events back waiting for a batch to fill. Below it:
 //
-// capture/live runs a source through the live stages: recording, detection
-// with an overload policy, alerts and response, with status and counters.
+//   - capture/raw: the raw ETW record (header + typed property bag), the
+//     UserData template parser and the fixture loader — portable;
+//   - capture/decode: raw record → event.Event in Sysmon's schema (or the
+//     provider's own channel), with the file/registry join state — portable;
+//   - capture/etw: the two real-time sessions and the copy-only callback
+//     (Windows only);
+//   - capture/live: edr live's stages (recording, detection with an
+//     overload policy, alerts and response, status and counters).
+//
+// The ETW sessions and the raw-synthetic source are not wired into edr live
+// yet.
 package capture

@@ -1,0 +1,43 @@
+package decode
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edr-lab/edr/capture/raw"
+	"github.com/edr-lab/edr/event"
+)
+
+func TestNetworkIPv6AndUDP(t *testing.T) {
+	v6 := []byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}
+	mapped := []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 7}
+	cases := []struct {
+		id           uint16
+		saddr        []byte
+		proto, init  string
+		src, srcIsV6 string
+	}{
+		{28, v6, "tcp", "true", "2001:db8::1", "true"},    // TCP connect v6
+		{31, v6, "tcp", "false", "2001:db8::1", "true"},   // TCP accept v6
+		{58, mapped, "udp", "true", "10.0.0.7", "false"},  // UDP send v6, v4-mapped
+		{59, mapped, "udp", "false", "10.0.0.7", "false"}, // UDP recv v6
+	}
+	for _, c := range cases {
+		r := &raw.Record{Provider: kernelNetwork, EventID: c.id, PID: 4, Timestamp: 134360063001409789}
+		r.AddNum("PID", raw.U32, 1234)
+		r.AddBytes("daddr", raw.Binary, v6)
+		r.AddBytes("saddr", raw.Binary, c.saddr)
+		r.AddNum("dport", raw.U16, 0x3500) // 53 in network order
+		r.AddNum("sport", raw.U16, 0x01bb) // 47873 swapped
+		var got *event.Event
+		require.Equal(t, Emitted, New(Options{}).Decode(r, func(e *event.Event) { got = e.Clone() }))
+		f := fields(got)
+		assert.Equal(t, map[string]string{
+			"UtcTime": utc(r.Timestamp), "ProcessId": "1234", "Protocol": c.proto, "Initiated": c.init,
+			"SourceIsIpv6": c.srcIsV6, "SourceIp": c.src, "SourcePort": "47873",
+			"DestinationIsIpv6": "true", "DestinationIp": "2001:db8::1", "DestinationPort": "53",
+		}, f, "event %d", c.id)
+	}
+}

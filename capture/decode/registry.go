@@ -1,0 +1,283 @@
+package decode
+
+import (
+	"encoding/binary"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+
+	"github.com/edr-lab/edr/capture"
+	"github.com/edr-lab/edr/capture/raw"
+)
+
+func init() {
+	v0 := []uint8{0}
+	route(capture.KernelRegistry, v0, (*Decoder).regCreateKey, 1)
+	route(capture.KernelRegistry, v0, (*Decoder).regOpenKey, 2)
+	route(capture.KernelRegistry, v0, (*Decoder).regWrite, 3, 5, 6)
+	route(capture.KernelRegistry, v0, (*Decoder).regCloseKey, 13)
+}
+
+// regCreatedNewKey is CreateKey's Disposition when the key did not exist.
+const regCreatedNewKey = 1
+
+// Sysmon's EventType values.
+const (
+	evCreateKey   = "CreateKey"
+	evDeleteKey   = "DeleteKey"
+	evSetValue    = "SetValue"
+	evDeleteValue = "DeleteValue"
+)
+
+// regCreateKey (1): names the key, and is a Sysmon 12 when it created it.
+func (d *Decoder) regCreateKey(r *raw.Record) Result {
+	path, ok := d.regName(r)
+	if !ok {
+		return State
+	}
+	res := d.release(r)
+	if disp, ok := r.Uint("Disposition"); ok && disp == regCreatedNewKey {
+		b := d.sysmon(r, 12)
+		b.Data("EventType", evCreateKey)
+		d.regPID(b, r)
+		b.Data("TargetObject", path)
+		return d.finish()
+	}
+	return res
+}
+
+// regOpenKey (2): names the key; emits nothing itself.
+func (d *Decoder) regOpenKey(r *raw.Record) Result {
+	if _, ok := d.regName(r); !ok {
+		return State
+	}
+	return d.release(r)
+}
+
+// regCloseKey (13): the KeyObject may be reused for another key.
+func (d *Decoder) regCloseKey(r *raw.Record) Result {
+	if k, ok := r.Uint("KeyObject"); ok {
+		d.keys.del(k)
+	}
+	return State
+}
+
+// regName records the path a create/open gives its KeyObject. A zero
+// KeyObject or a failed status is a failed open: nothing is named.
+func (d *Decoder) regName(r *raw.Record) (string, bool) {
+	k, ok := r.Uint("KeyObject")
+	if !ok || k == 0 {
+		return "", false
+	}
+	if st, ok := r.Uint("Status"); ok && st != 0 {
+		return "", false
+	}
+	rel, _ := r.Str("RelativeName")
+	base := ""
+	if bo, ok := r.Uint("BaseObject"); ok && bo != 0 {
+		base, _ = d.keys.get(bo)
+	}
+	if base == "" {
+		base, _ = r.Str("BaseName")
+	}
+	path := regPath(joinKey(base, rel))
+	d.keys.put(k, path)
+	return path, true
+}
+
+// release emits the writes held for the key r just named, in arrival order.
+func (d *Decoder) release(r *raw.Record) Result {
+	k, _ := r.Uint("KeyObject")
+	path, _ := d.keys.get(k)
+	res := State
+	kept := d.held[:0]
+	for _, h := range d.held {
+		if hk, _ := h.Uint("KeyObject"); hk == k {
+			d.registryWrite(h, path, true)
+			raw.Put(h)
+			res = Emitted
+			continue
+		}
+		kept = append(kept, h)
+	}
+	for i := len(kept); i < len(d.held); i++ {
+		d.held[i] = nil
+	}
+	d.held = kept
+	return res
+}
+
+// regWrite (3 DeleteKey, 5 SetValueKey, 6 DeleteValueKey): the path comes
+// from KeyName when the record has one, else from the create/open that
+// named KeyObject; a write whose key is not named yet is held until it is.
+func (d *Decoder) regWrite(r *raw.Record) Result {
+	k, _ := r.Uint("KeyObject")
+	if path, ok := d.keys.get(k); ok {
+		return d.registryWrite(r, path, true)
+	}
+	// KeyName is usually empty, and may be relative: only a full
+	// \REGISTRY\… name stands on its own.
+	if name, ok := r.Str("KeyName"); ok && hasPrefixFold(name, `\REGISTRY\`) {
+		return d.registryWrite(r, regPath(name), true)
+	}
+	if len(d.held) >= d.opt.MaxHeld {
+		old := d.held[0]
+		copy(d.held, d.held[1:])
+		d.held = d.held[:len(d.held)-1]
+		d.Stats.Evicted["registry-held"]++
+		d.registryWrite(old, "", false)
+		raw.Put(old)
+	}
+	c := raw.Get()
+	c.CopyFrom(r)
+	d.held = append(d.held, c)
+	return Held
+}
+
+// registryWrite emits the Sysmon event of a write whose key path is known
+// (or, when known is false, was never learnt: TargetObject stays absent).
+func (d *Decoder) registryWrite(r *raw.Record, path string, known bool) Result {
+	id, typ := uint16(12), evDeleteKey
+	switch r.EventID {
+	case 5:
+		id, typ = 13, evSetValue
+	case 6:
+		typ = evDeleteValue
+	}
+	b := d.sysmon(r, id)
+	b.Data("EventType", typ)
+	d.regPID(b, r)
+	if !known {
+		// Never named: a relative KeyName is the best there is.
+		d.Stats.Unresolved++
+		if name, _ := r.Str("KeyName"); name != "" {
+			path, known = name, true
+		}
+	}
+	switch {
+	case !known:
+	case r.EventID == 3:
+		b.Data("TargetObject", path)
+	default:
+		v, _ := r.Str("ValueName")
+		if v == "" {
+			v = "(Default)"
+		}
+		b.Data("TargetObject", path+`\`+v)
+	}
+	if r.EventID == 5 {
+		if det, ok := regDetails(r); ok {
+			b.Data("Details", det)
+		}
+	}
+	return d.finish()
+}
+
+func (d *Decoder) regPID(b builder, r *raw.Record) { b.Data("ProcessId", itoa32(r.PID)) }
+
+func joinKey(base, rel string) string {
+	switch {
+	case base == "":
+		return rel
+	case rel == "":
+		return base
+	}
+	return strings.TrimSuffix(base, `\`) + `\` + strings.TrimPrefix(rel, `\`)
+}
+
+// regPath rewrites the kernel's hive roots to the HKLM/HKU form Sysmon
+// writes. A relative path (its base key was never named) stays relative.
+func regPath(p string) string {
+	for _, m := range [...]struct{ nt, root string }{{`\REGISTRY\MACHINE`, "HKLM"}, {`\REGISTRY\USER`, "HKU"}} {
+		if hasPrefixFold(p, m.nt) && (len(p) == len(m.nt) || p[len(m.nt)] == '\\') {
+			return m.root + p[len(m.nt):]
+		}
+	}
+	return p
+}
+
+// Registry value types.
+const (
+	regNone      = 0
+	regSZ        = 1
+	regExpandSZ  = 2
+	regBinary    = 3
+	regDWORD     = 4
+	regDWORDBE   = 5
+	regLink      = 6
+	regMultiSZ   = 7
+	regQWORD     = 11
+	maxDetailLen = 4096
+)
+
+// regDetails renders value data as Sysmon's Details: strings verbatim
+// ("(Empty)" when empty), "DWORD (0x%08x)", "QWORD (0x%08x-0x%08x)" (high
+// then low), "Binary Data" otherwise. Data the provider did not capture,
+// or integers cut short, leave Details absent.
+func regDetails(r *raw.Record) (string, bool) {
+	typ, ok := r.Uint("Type")
+	if !ok {
+		return "", false
+	}
+	data, ok := r.Bytes("CapturedData")
+	if !ok {
+		return "", false
+	}
+	switch typ {
+	case regSZ, regExpandSZ, regLink:
+		s := utf16le(data)
+		if s == "" {
+			return "(Empty)", true
+		}
+		return s, true
+	case regMultiSZ:
+		parts := strings.Split(utf16le(data), "\x00")
+		for len(parts) > 0 && parts[len(parts)-1] == "" {
+			parts = parts[:len(parts)-1]
+		}
+		if len(parts) == 0 {
+			return "(Empty)", true
+		}
+		return strings.Join(parts, "\n"), true
+	case regDWORD, regDWORDBE:
+		if len(data) < 4 {
+			return "", false
+		}
+		v := binary.LittleEndian.Uint32(data)
+		if typ == regDWORDBE {
+			v = binary.BigEndian.Uint32(data)
+		}
+		return "DWORD (" + hex8(v) + ")", true
+	case regQWORD:
+		if len(data) < 8 {
+			return "", false
+		}
+		v := binary.LittleEndian.Uint64(data)
+		return "QWORD (" + hex8(uint32(v>>32)) + "-" + hex8(uint32(v)) + ")", true
+	}
+	return "Binary Data", true
+}
+
+func hex8(v uint32) string {
+	s := strconv.FormatUint(uint64(v), 16)
+	return "0x" + strings.Repeat("0", 8-len(s)) + s
+}
+
+// utf16le decodes UTF-16LE bytes, dropping the terminating NUL(s).
+func utf16le(b []byte) string {
+	if len(b) > maxDetailLen*2 {
+		b = b[:maxDetailLen*2]
+	}
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		u[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	for len(u) > 0 && u[len(u)-1] == 0 {
+		u = u[:len(u)-1]
+	}
+	return string(utf16.Decode(u))
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}

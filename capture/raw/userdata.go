@@ -1,0 +1,184 @@
+package raw
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+)
+
+// InType is a manifest in-type: how a field is laid out in UserData.
+type InType uint8
+
+const (
+	InUnicodeString InType = iota // NUL-terminated UTF-16LE
+	InAnsiString                  // NUL-terminated bytes
+	InUInt8
+	InUInt16
+	InUInt32
+	InUInt64
+	InInt32
+	InInt64
+	InHexInt32
+	InHexInt64
+	InBoolean // 4-byte BOOL
+	InPointer // 4 or 8 bytes by the header's pointer size
+	InFileTime
+	InGUID
+	InSID
+	InBinary // length from Field.LenFrom, else Field.FixedLen
+)
+
+// Field is one template field.
+type Field struct {
+	Name string
+	Type InType
+	// LenFrom is the index of the earlier field holding a Binary field's
+	// length (-1: none, use FixedLen).
+	LenFrom  int
+	FixedLen int
+}
+
+// Template is the field layout of one event version.
+type Template []Field
+
+// Header flags that give the pointer size of the logging process.
+const (
+	HeaderFlag32Bit = 0x0020
+	HeaderFlag64Bit = 0x0040
+)
+
+var errShort = errors.New("user data ends inside the field")
+
+// ParseUserData fills r.Props from r.UserData by template t. A record
+// shorter than its template (an older writer) keeps the fields it has;
+// the error names the field that was cut.
+func ParseUserData(r *Record, t Template) error {
+	b := r.UserData
+	ptr := 8
+	if r.HeaderFlags&HeaderFlag32Bit != 0 {
+		ptr = 4
+	}
+	start := len(r.Props)
+	for i, f := range t {
+		if len(b) == 0 {
+			return fmt.Errorf("field %s (#%d): %w", f.Name, i, errShort)
+		}
+		var n int
+		switch f.Type {
+		case InUnicodeString:
+			end := 0
+			for end+1 < len(b) && (b[end] != 0 || b[end+1] != 0) {
+				end += 2
+			}
+			r.AddString(f.Name, String, r.utf16String(b[:end]))
+			n = min(end+2, len(b))
+		case InAnsiString:
+			end := 0
+			for end < len(b) && b[end] != 0 {
+				end++
+			}
+			r.AddString(f.Name, String, string(b[:end]))
+			n = min(end+1, len(b))
+		case InSID:
+			if len(b) < 8 {
+				return fmt.Errorf("field %s (#%d): %w", f.Name, i, errShort)
+			}
+			n = 8 + 4*int(b[1])
+			if len(b) < n {
+				return fmt.Errorf("field %s (#%d): %w", f.Name, i, errShort)
+			}
+			r.AddString(f.Name, SID, formatSID(b[:n]))
+		case InGUID:
+			if len(b) < 16 {
+				return fmt.Errorf("field %s (#%d): %w", f.Name, i, errShort)
+			}
+			// Windows layout: Data1..3 little endian; stored in text order.
+			g := [16]byte{b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6]}
+			copy(g[8:], b[8:16])
+			r.AddBytes(f.Name, GUID, g[:])
+			n = 16
+		case InBinary:
+			n = f.FixedLen
+			if f.LenFrom >= 0 {
+				p := &r.Props[start+f.LenFrom]
+				n = int(p.Num)
+			}
+			if len(b) < n {
+				return fmt.Errorf("field %s (#%d): %w", f.Name, i, errShort)
+			}
+			r.AddBytes(f.Name, Binary, b[:n])
+		default:
+			k, w := numKind(f.Type, ptr)
+			if len(b) < w {
+				return fmt.Errorf("field %s (#%d): %w", f.Name, i, errShort)
+			}
+			var v uint64
+			switch w {
+			case 1:
+				v = uint64(b[0])
+			case 2:
+				v = uint64(binary.LittleEndian.Uint16(b))
+			case 4:
+				v = uint64(binary.LittleEndian.Uint32(b))
+			default:
+				v = binary.LittleEndian.Uint64(b)
+			}
+			r.AddNum(f.Name, k, v)
+			n = w
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+func numKind(t InType, ptr int) (Kind, int) {
+	switch t {
+	case InUInt8:
+		return U8, 1
+	case InUInt16:
+		return U16, 2
+	case InUInt32, InHexInt32, InBoolean:
+		return U32, 4
+	case InInt32:
+		return I32, 4
+	case InInt64:
+		return I64, 8
+	case InPointer:
+		return Pointer, ptr
+	case InFileTime:
+		return FileTime, 8
+	}
+	return U64, 8
+}
+
+// formatSID renders a binary SID as S-R-A-S1-S2….
+func formatSID(b []byte) string {
+	var auth uint64
+	for _, c := range b[2:8] {
+		auth = auth<<8 | uint64(c)
+	}
+	s := "S-" + strconv.Itoa(int(b[0])) + "-" + strconv.FormatUint(auth, 10)
+	for i := 0; i < int(b[1]); i++ {
+		s += "-" + strconv.FormatUint(uint64(binary.LittleEndian.Uint32(b[8+4*i:])), 10)
+	}
+	return s
+}
+
+// utf16String decodes UTF-16LE text. ASCII (most paths and names) goes
+// through the record's scratch buffer: one allocation, the string itself.
+func (r *Record) utf16String(b []byte) string {
+	r.scratch = r.scratch[:0]
+	for i := 0; i+1 < len(b); i += 2 {
+		if b[i+1] != 0 || b[i] >= 0x80 {
+			u := make([]uint16, len(b)/2)
+			for j := range u {
+				u[j] = binary.LittleEndian.Uint16(b[2*j:])
+			}
+			return string(utf16.Decode(u))
+		}
+		r.scratch = append(r.scratch, b[i])
+	}
+	return string(r.scratch)
+}
