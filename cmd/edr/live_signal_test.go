@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,14 +37,14 @@ func TestLiveChild(t *testing.T) {
 
 // startLive runs edr live as a child process and waits until it has
 // recorded for a while.
-func startLive(t *testing.T, rec string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func startLive(t *testing.T, rec string, args ...string) (*exec.Cmd, *lockedBuffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLiveChild$", "-test.count=1")
 	js, err := json.Marshal(args)
 	require.NoError(t, err)
 	cmd.Env = append(os.Environ(), "EDR_LIVE_CHILD="+string(js))
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -55,7 +56,26 @@ func startLive(t *testing.T, rec string, args ...string) (*exec.Cmd, *bytes.Buff
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(1500 * time.Millisecond) // segments rotate and WALs flush meanwhile
-	return cmd, &out
+	return cmd, out
+}
+
+// lockedBuffer is the child's output, written by exec's copying goroutine
+// while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func waitExit(t *testing.T, cmd *exec.Cmd) int {
