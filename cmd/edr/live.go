@@ -282,13 +282,9 @@ func liveAction(c *cli.Context) error {
 	quiet := c.Bool("quiet")
 	st := startStatus(lv, log, stderr, ls.every, !quiet && stderrIsTerminal(stderr))
 	start := time.Now()
-	runErr := lv.Run(ctx, eng)
-	var closeErr error
-	if err := eng.Flush(); err != nil && runErr == nil { // Run flushed already; a no-op then
-		runErr = err
-	}
+	runErr := lv.Run(ctx, eng) // the engine is flushed when the drained source ends
 	responder.Close()
-	closeErr = errors.Join(closeErr, alertW.Close(), closeAlerts())
+	closeErr := errors.Join(alertW.Close(), closeAlerts())
 	if text != nil {
 		closeErr = errors.Join(closeErr, text.Close())
 	}
