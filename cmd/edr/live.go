@@ -91,7 +91,7 @@ func parseLiveSource(s, goos string) (liveSource, error) {
 		src := liveSource{kind: "synthetic"}
 		if hasArg {
 			r, err := strconv.ParseFloat(arg, 64)
-			if err != nil || r <= 0 || r > 1e9 {
+			if err != nil || !(r > 0 && r <= 1e9) { // NaN too
 				return liveSource{}, fmt.Errorf("--source synthetic:%s: RATE must be a positive number of events per second", arg)
 			}
 			src.rate = r

@@ -136,6 +136,7 @@ func TestLiveSourceErrors(t *testing.T) {
 		{"raw-synthetic:1000", "linux", "needs the raw ETW decoders (capture/decode), not in this build"},
 		{"synthetic:0", "linux", "RATE must be a positive number"},
 		{"synthetic:fast", "linux", "RATE must be a positive number"},
+		{"synthetic:NaN", "linux", "RATE must be a positive number"},
 		{"ndjson:", "linux", "no path"},
 		{"kafka:x", "linux", `--source "kafka:x": want`},
 	} {
@@ -186,4 +187,25 @@ func TestLiveNDJSONFileToOneAlertFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, bytes.Count(b, []byte("\n")))
 	assert.Contains(t, string(b), `"replayed":false`)
+}
+
+func FuzzParseLiveSource(f *testing.F) {
+	for _, s := range []string{"", "-", "ndjson:-", "ndjson:/x", "synthetic", "synthetic:10", "synthetic:1e3", "synthetic:NaN", "etw", "raw-synthetic:5", "x:y:z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		src, err := parseLiveSource(s, "linux")
+		if err != nil {
+			require.Contains(t, err.Error(), "--source", "an error names the flag")
+			return
+		}
+		switch src.kind {
+		case "ndjson":
+			require.NotEmpty(t, src.path)
+		case "synthetic":
+			require.True(t, src.rate >= 0 && src.rate <= 1e9)
+		default:
+			t.Fatalf("kind %q", src.kind)
+		}
+	})
 }
