@@ -229,7 +229,7 @@ func (s *segFile) open(src io.ReaderAt) (err error) {
 			return fmt.Errorf("%w: %s %q disagrees with the segment metadata", ErrCorrupt, MetaSchemaVersion, v)
 		}
 	}
-	if s.layout, err = layoutOf(pf.Schema()); err != nil {
+	if s.layout, err = layoutOf(pf.Schema(), s.meta.SchemaVersion >= foldedLayout); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	var rows int64
@@ -303,6 +303,25 @@ type rgDecoder struct {
 	strs   []*colReader
 	exKey  *colReader
 	exVal  *colReader
+	// noExtra: Extra is read only for the values Spellings moved there
+	noExtra bool
+}
+
+// wanted reports whether a projection needs a column: a folded column
+// when any spelling of its name is wanted.
+func wanted(spec colSpec, want []bool) bool {
+	if spec.role != roleField {
+		return false
+	}
+	if !spec.fold {
+		return want[spec.id]
+	}
+	for _, id := range foldMembers[spec.id] {
+		if want[id] {
+			return true
+		}
+	}
+	return false
 }
 
 // newRGDecoder prepares the readers of the needed columns; want[id] says
@@ -316,16 +335,29 @@ func newRGDecoder(s *segFile, rg int, want []bool) (d *rgDecoder, err error) {
 			d.header[role] = newColReader(g, colSpec{role: colRole(role), leaf: leaf})
 		}
 	}
+	wantFold := false
 	for _, spec := range s.layout.strs {
-		if want != nil && (spec.role != roleField || !want[spec.id]) {
+		if want != nil && !wanted(spec, want) {
 			continue
 		}
 		if s.allNull(rg, spec.leaf) {
 			continue
 		}
+		wantFold = wantFold || spec.fold
 		d.strs = append(d.strs, newColReader(g, spec))
 	}
-	if want == nil && s.layout.extraKey >= 0 && !s.allNullExtra(rg) {
+	// A projection has no Extra, except that Spellings' "+Name" values
+	// live there.
+	spellExtra := false
+	if want != nil && wantFold {
+		for _, spec := range s.layout.strs {
+			if spec.role == roleSpellings && !s.allNull(rg, spec.leaf) {
+				d.strs = append(d.strs, newColReader(g, spec))
+				spellExtra, d.noExtra = true, true
+			}
+		}
+	}
+	if (want == nil || spellExtra) && s.layout.extraKey >= 0 && !s.allNullExtra(rg) {
 		d.exKey = newColReader(g, colSpec{role: roleExtraKey, leaf: s.layout.extraKey, maxDef: s.layout.extraDef, maxRep: 1})
 		d.exVal = newColReader(g, colSpec{role: roleExtraValue, leaf: s.layout.extraVal, maxDef: s.layout.extraDef, maxRep: 1})
 	}
@@ -398,7 +430,7 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 	ch.rowSlab, ch.viSlab = ch.rowSlab[:0], ch.viSlab[:0]
 	for _, c := range d.strs {
 		out := &ch.cols[k]
-		out.id, out.foreign = c.spec.id, ""
+		out.id, out.foreign, out.fold, out.spell = c.spec.id, "", c.spec.fold, c.spec.role == roleSpellings
 		if c.spec.role == roleForeign {
 			out.foreign = c.spec.name
 		}
@@ -411,6 +443,7 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 		}
 	}
 	ch.cols = ch.cols[:k]
+	ch.noExtra = d.noExtra
 	ch.transpose()
 	ch.parseSources()
 	ch.extraOff, ch.extra = ch.extraOff[:0], ch.extra[:0]
@@ -511,18 +544,41 @@ func (ch *chunk) event(r int, e *event.Event, host string) {
 			e.Source, _ = event.ParseSource(ch.source.at(i))
 		}
 	}
+	spell := ""
 	for _, en := range ch.entries[ch.rowOff[r]:ch.rowOff[r+1]] {
 		c := &ch.cols[en.col]
 		v := c.at(en.vi)
-		if c.foreign != "" {
+		switch {
+		case c.foreign != "":
 			e.AddExtra(c.foreign, v)
-		} else {
+		case c.fold:
+			e.Set(ch.rowDef(e).Spelling(c.id), v)
+		case c.spell:
+			spell = v
+		default:
 			e.Set(c.id, v)
 		}
 	}
+	var kvs []event.KV
 	if len(ch.extraOff) > 0 {
-		for _, kv := range ch.extra[ch.extraOff[r]:ch.extraOff[r+1]] {
-			e.AddExtra(kv.Key, kv.Value)
-		}
+		kvs = ch.extra[ch.extraOff[r]:ch.extraOff[r+1]]
 	}
+	if spell != "" {
+		kvs = respell(e, ch.rowDef(e), spell, kvs)
+	}
+	if ch.noExtra {
+		return
+	}
+	for _, kv := range kvs {
+		e.AddExtra(kv.Key, kv.Value)
+	}
+}
+
+// rowDef is the event definition of e, cached for runs of one event type.
+func (ch *chunk) rowDef(e *event.Event) *event.Def {
+	if !ch.defOK || ch.defEventID != e.EventID || ch.defChannel != e.Channel {
+		ch.defChannel, ch.defEventID = e.Channel, e.EventID
+		ch.def, ch.defOK = event.Lookup(e.Channel, e.EventID), true
+	}
+	return ch.def
 }
