@@ -18,16 +18,8 @@ import (
 
 func readRec(t *testing.T, dir string) []*event.Event {
 	t.Helper()
-	r, err := recording.OpenReader(dir, recording.ReaderOptions{Strict: true})
-	require.NoError(t, err)
-	var out []*event.Event
-	require.NoError(t, r.Run(func(b []event.Event) error {
-		for i := range b {
-			out = append(out, b[i].Clone())
-		}
-		return nil
-	}))
-	return out
+	evs, _ := recording.ReadAll(t, dir, recording.ReaderOptions{Strict: true})
+	return evs
 }
 
 // TestSchema1SegmentEqualsReimport: the schema-1 segment in testdata (one

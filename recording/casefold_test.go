@@ -12,16 +12,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// topColumns lists a segment file's top-level column names.
-func topColumns(t *testing.T, path string) []string {
+// openParquet opens a segment file with parquet-go (closed at the end of
+// the test).
+func openParquet(t *testing.T, path string) *parquet.File {
 	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)
-	defer f.Close()
+	t.Cleanup(func() { f.Close() })
 	st, err := f.Stat()
 	require.NoError(t, err)
 	pf, err := parquet.OpenFile(f, st.Size())
 	require.NoError(t, err)
+	return pf
+}
+
+// topColumns lists a segment file's top-level column names.
+func topColumns(t *testing.T, path string) []string {
+	t.Helper()
+	pf := openParquet(t, path)
 	var out []string
 	for _, fl := range pf.Schema().Fields() {
 		out = append(out, fl.Name())
@@ -153,13 +161,7 @@ func TestSchema1SegmentDecodesByColumnName(t *testing.T) {
 	require.Equal(t, 1, meta.SchemaVersion)
 
 	// The values of every schema column, row by row, read by parquet-go.
-	f, err := os.Open(paths[0])
-	require.NoError(t, err)
-	defer f.Close()
-	st, err := f.Stat()
-	require.NoError(t, err)
-	pf, err := parquet.OpenFile(f, st.Size())
-	require.NoError(t, err)
+	pf := openParquet(t, paths[0])
 	leaves := pf.Schema().Columns()
 	var rows []map[string]string
 	for _, rg := range pf.RowGroups() {

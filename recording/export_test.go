@@ -6,4 +6,5 @@ var (
 	DuckDBScript = duckdbScript
 	DuckQuery    = duckQuery
 	Num          = num
+	ReadAll      = readAll
 )
