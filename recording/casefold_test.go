@@ -138,6 +138,11 @@ func TestFoldedSpellingsRoundTrip(t *testing.T) {
 			assert.Equal(t, ok, gok, "%s in event %d", name, i)
 			assert.Equal(t, v, gv, "%s in event %d", name, i)
 			assert.Empty(t, proj[i].Extra(), "a projection has no Extra")
+			if ok {
+				assert.Equal(t, 1, proj[i].Len(), "only the wanted spelling in event %d", i)
+			} else {
+				assert.Zero(t, proj[i].Len(), "event %d", i)
+			}
 		}
 	}
 }

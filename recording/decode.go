@@ -145,9 +145,10 @@ type chunk struct {
 	channel  strCol
 	provider strCol
 	source   strCol
-	sources  []event.Source // source, parsed once per value index
-	cols     []strCol       // string columns with at least one value in the chunk
-	noExtra  bool           // projected: Extra is decoded only for Spellings' "+Name" values
+	sources  []event.Source  // source, parsed once per value index
+	cols     []strCol        // string columns with at least one value in the chunk
+	want     []bool          // the projection (nil: none); its Extra is decoded only for Spellings' "+Name" values
+	drop     []event.FieldID // scratch of event()
 	// the last row's event definition, for folded columns
 	defChannel string
 	defEventID uint16

@@ -303,8 +303,7 @@ type rgDecoder struct {
 	strs   []*colReader
 	exKey  *colReader
 	exVal  *colReader
-	// noExtra: Extra is read only for the values Spellings moved there
-	noExtra bool
+	want   []bool // the projection, nil for none
 }
 
 // wanted reports whether a projection needs a column: a folded column
@@ -329,7 +328,7 @@ func wanted(spec colSpec, want []bool) bool {
 func newRGDecoder(s *segFile, rg int, want []bool) (d *rgDecoder, err error) {
 	defer guard(&err)
 	g := s.pf.RowGroups()[rg]
-	d = &rgDecoder{seg: s, rg: rg, rows: int(g.NumRows())}
+	d = &rgDecoder{seg: s, rg: rg, rows: int(g.NumRows()), want: want}
 	for role, leaf := range s.layout.header {
 		if leaf >= 0 {
 			d.header[role] = newColReader(g, colSpec{role: colRole(role), leaf: leaf})
@@ -353,7 +352,7 @@ func newRGDecoder(s *segFile, rg int, want []bool) (d *rgDecoder, err error) {
 		for _, spec := range s.layout.strs {
 			if spec.role == roleSpellings && !s.allNull(rg, spec.leaf) {
 				d.strs = append(d.strs, newColReader(g, spec))
-				spellExtra, d.noExtra = true, true
+				spellExtra = true
 			}
 		}
 	}
@@ -443,7 +442,7 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 		}
 	}
 	ch.cols = ch.cols[:k]
-	ch.noExtra = d.noExtra
+	ch.want = d.want
 	ch.transpose()
 	ch.parseSources()
 	ch.extraOff, ch.extra = ch.extraOff[:0], ch.extra[:0]
@@ -544,8 +543,9 @@ func (ch *chunk) event(r int, e *event.Event, host string) {
 			e.Source, _ = event.ParseSource(ch.source.at(i))
 		}
 	}
-	spell := ""
-	for _, en := range ch.entries[ch.rowOff[r]:ch.rowOff[r+1]] {
+	spell, folds := "", false
+	entries := ch.entries[ch.rowOff[r]:ch.rowOff[r+1]]
+	for _, en := range entries {
 		c := &ch.cols[en.col]
 		v := c.at(en.vi)
 		switch {
@@ -553,6 +553,7 @@ func (ch *chunk) event(r int, e *event.Event, host string) {
 			e.AddExtra(c.foreign, v)
 		case c.fold:
 			e.Set(ch.rowDef(e).Spelling(c.id), v)
+			folds = true
 		case c.spell:
 			spell = v
 		default:
@@ -566,7 +567,21 @@ func (ch *chunk) event(r int, e *event.Event, host string) {
 	if spell != "" {
 		kvs = respell(e, ch.rowDef(e), spell, kvs)
 	}
-	if ch.noExtra {
+	if ch.want != nil {
+		// A projection has no Extra, and of the names that folded columns
+		// and Spellings' "+Name" values spell, only the wanted ones.
+		if folds || spell != "" {
+			ch.drop = ch.drop[:0]
+			e.Range(func(id event.FieldID, _ string) bool {
+				if !ch.want[id] {
+					ch.drop = append(ch.drop, id)
+				}
+				return true
+			})
+			for _, id := range ch.drop {
+				e.Del(id)
+			}
+		}
 		return
 	}
 	for _, kv := range kvs {
