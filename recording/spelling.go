@@ -92,7 +92,7 @@ func respell(e *event.Event, def *event.Def, spell string, kvs []event.KV) []eve
 		if !ok || !id.Folded() {
 			continue
 		}
-		if at := def.Spelling(id); at != id {
+		if at := def.Spelling(id); at != id && !e.Has(id) {
 			if v, ok := e.Get(at); ok {
 				e.Del(at)
 				e.Set(id, v)
@@ -111,13 +111,20 @@ func respell(e *event.Event, def *event.Def, spell string, kvs []event.KV) []eve
 		if tail[i].Key != tok[1:] {
 			return kvs
 		}
-		if id, ok := event.FieldByName(tok[1:]); !ok || !id.Folded() {
+		if id, ok := event.FieldByName(tok[1:]); !ok || !id.Folded() || e.Has(id) {
 			return kvs
 		}
 		i++
 	}
-	for _, kv := range tail {
+	for i, kv := range tail {
 		id, _ := event.FieldByName(kv.Key)
+		if e.Has(id) { // named twice: nothing moves
+			for _, back := range tail[:i] {
+				bid, _ := event.FieldByName(back.Key)
+				e.Del(bid)
+			}
+			return kvs
+		}
 		e.Set(id, kv.Value)
 	}
 	return kvs[:len(kvs)-plus]
