@@ -8,6 +8,7 @@ import (
 	_ "github.com/0xrawsec/golang-etw/etw"
 	_ "github.com/BurntSushi/toml"
 	_ "github.com/bradleyjkemp/sigma-go"
+	_ "github.com/cockroachdb/datadriven"
 	_ "github.com/hillu/go-yara/v4"
 	_ "github.com/klauspost/compress/zstd"
 	_ "github.com/parquet-go/parquet-go"

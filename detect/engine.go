@@ -46,10 +46,6 @@ type Options struct {
 	MaxDNS        int           // DNS cache bound (default 20000)
 	DNSTTL        time.Duration // DNS answer lifetime, event time (default 15m)
 	AncestorDepth int           // ancestors beyond the parent in alerts (default 4)
-
-	// Clock, when set, times the stages for `edr bench`. Live and replay
-	// leave it nil: the detection core never reads the clock on its own.
-	Clock func() time.Time
 }
 
 // Engine runs rule engines over ordered events and emits alerts. It is not
@@ -77,8 +73,8 @@ type Engine struct {
 	ruleList []*Rule // first-seen order, for deterministic reporting
 }
 
-// Stats are the engine's counters. Stage times are zero unless
-// Options.Clock is set.
+// Stats are the engine's counters. The engine never reads the clock: stage
+// times are measured around it (pipeline.Observer).
 type Stats struct {
 	Events         uint64
 	Alerts         uint64
@@ -90,9 +86,8 @@ type Stats struct {
 	ProcExpired    uint64
 	DNSEntries     int
 	DNSEvicted     uint64
-	StateEvents    uint64           // events applied to the state only (ObserveState)
-	StateRestored  int              // non-empty snapshots restored (RestoreState)
-	StageNanos     map[string]int64 // "state", "enrich", "<matcher name>", "files", "alerts"
+	StateEvents    uint64 // events applied to the state only (ObserveState)
+	StateRestored  int    // non-empty snapshots restored (RestoreState)
 }
 
 // EngineCount counts the hits of one matcher.
@@ -125,7 +120,6 @@ func New(opts Options) (*Engine, error) {
 		perRule: map[*Rule]uint64{},
 	}
 	e.stats.AlertsBySev = map[Severity]uint64{}
-	e.stats.StageNanos = map[string]int64{}
 	for _, m := range opts.Matchers {
 		e.stats.HitsByEngine = append(e.stats.HitsByEngine, EngineCount{Name: m.Name()})
 	}
@@ -178,13 +172,9 @@ func (e *Engine) Process(ev *event.Event) error { return e.process(ev, nil) }
 func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 	e.stats.Events++
 	e.lastTime, e.lastHost = ev.Time, ev.Host
-	t := e.tick()
 	e.procs.Observe(ev)
 	e.dns.Observe(ev)
-	t = e.lap("state", t)
-
 	e.fillEnrichment(ev)
-	t = e.lap("enrich", t)
 
 	e.hits = e.hits[:0]
 	for i, m := range e.opts.Matchers {
@@ -195,13 +185,11 @@ func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 			e.hits = m.Match(ev, e.hits)
 		}
 		e.ownHits(i, n)
-		t = e.lap(m.Name(), t)
 	}
 	if e.opts.Files != nil && isProcessStart(ev) {
 		n := len(e.hits)
 		e.hits = e.opts.Files.ScanProcess(ev, e.hits)
 		e.ownHits(len(e.opts.Matchers), n)
-		t = e.lap("files", t)
 	}
 	e.restoreEnrichment(ev)
 
@@ -211,7 +199,6 @@ func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 			break
 		}
 	}
-	e.lap("alerts", t)
 	return err
 }
 
@@ -253,22 +240,6 @@ func (e *Engine) Flush() error {
 // ownHits counts the hits a matcher (or the file scanner) appended.
 func (e *Engine) ownHits(owner, from int) {
 	e.stats.HitsByEngine[owner].Hits += uint64(len(e.hits) - from)
-}
-
-func (e *Engine) tick() time.Time {
-	if e.opts.Clock == nil {
-		return time.Time{}
-	}
-	return e.opts.Clock()
-}
-
-func (e *Engine) lap(stage string, since time.Time) time.Time {
-	if e.opts.Clock == nil {
-		return since
-	}
-	now := e.opts.Clock()
-	e.stats.StageNanos[stage] += int64(now.Sub(since))
-	return now
 }
 
 func isProcessStart(ev *event.Event) bool {
@@ -366,10 +337,6 @@ func (e *Engine) Stats() Stats {
 	s.AlertsBySev = make(map[Severity]uint64, len(e.stats.AlertsBySev))
 	for k, v := range e.stats.AlertsBySev {
 		s.AlertsBySev[k] = v
-	}
-	s.StageNanos = make(map[string]int64, len(e.stats.StageNanos))
-	for k, v := range e.stats.StageNanos {
-		s.StageNanos[k] = v
 	}
 	s.HitsByEngine = append([]EngineCount(nil), e.stats.HitsByEngine...)
 	s.Processes, s.ProcEvicted, s.ProcExpired = e.procs.Len(), e.procs.Evicted, e.procs.Expired

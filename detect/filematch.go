@@ -43,7 +43,22 @@ func (f *FileMatcher) Hits(r filescan.Result, out []Hit) []Hit {
 	if int(r.Outcome) < len(f.Outcome) {
 		f.Outcome[r.Outcome]++
 	}
-	if r.Filled {
+	return f.hits(r, r.Filled, out)
+}
+
+// FileHits converts the check of a file found outside of any event
+// (filescan.Scanner.CheckFile): its hash IOC hits are the only report of
+// them. Safe for concurrent use only when serialized by the caller (it
+// caches YARA rule metadata).
+func (f *FileMatcher) FileHits(r filescan.Result, out []Hit) []Hit {
+	return f.hits(r, true, out)
+}
+
+// Scanner is the file scanner the matcher wraps.
+func (f *FileMatcher) Scanner() *filescan.Scanner { return f.s }
+
+func (f *FileMatcher) hits(r filescan.Result, withIOC bool, out []Hit) []Hit {
+	if withIOC {
 		for i := range r.IOC {
 			out = f.ioc.hit(&r.IOC[i], out)
 		}

@@ -9,7 +9,7 @@ import (
 
 // Sigma evaluation is most of the engine's work, and all of it but the
 // correlations and the rules that read enrichment fields is a pure
-// function of the event as recorded. A caller with spare cores (replay)
+// function of the event as recorded. A caller with spare cores (pipeline)
 // runs that part ahead of the engine, on other goroutines, with a
 // Prematcher per goroutine, and hands the results to ProcessPrematched in
 // event order, which completes the matching (sigma.Split) after the state

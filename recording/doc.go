@@ -38,8 +38,34 @@
 // .wal/ (package wal) flushed every WriterOptions.FlushInterval; a crash loses
 // at most that much (WriterOptions.Durable reports the last Seq of each
 // completed flush), and OpenWriter turns leftover logs into segments. A
-// finished segment is renamed into its partition and never rewritten. One
-// Writer at a time: OpenWriter takes an exclusive lock on .writer.lock
+// finished segment is renamed into its partition and never rewritten.
+//
+// Recovery never deletes a byte it could not read. A WAL is read up to its
+// first record that is cut or fails its CRC-32C; the events of the records
+// before it become the segment, and the bytes from that record to the end
+// are first copied to <wal>.bad (WriterStats.Recovery reports the WAL, the
+// events and records recovered, the bytes kept aside and from which offset).
+// Records after a damaged one are not used: each depends on the entries
+// before it (the header with the field list, the source run that numbers
+// its events for exactly-once imports), so guessing them could mislabel
+// events. A damaged magic alone is tolerated when the first record passes
+// its checksum. A WAL is removed without a copy only when it is provably
+// what a crash while creating it leaves: shorter than the 8-byte magic and
+// a prefix of it or all zero bytes (or the bare magic, which holds no
+// record). A WAL whose records cannot be turned into a segment at all is
+// renamed to <wal>.bad whole. PendingFiles lists pending WALs and *.bad
+// files with their sizes.
+//
+// Special files (FIFOs, devices, sockets) are never opened by a reader or a
+// writer (internal/fsutil): in place of a segment one is a corrupt segment
+// (named, skipped, fatal in strict mode); under .wal/ it is named in
+// WriterStats.SpecialFiles and left alone; as the lock file, sources log or
+// sources.json it makes OpenWriter fail naming it.
+//
+// Inspect reads only segment footers (Summary.Checked says so); Verify
+// reads every page of every segment and checks the data checksum too.
+//
+// One Writer at a time: OpenWriter takes an exclusive lock on .writer.lock
 // (ErrLocked otherwise); readers need none.
 //
 // # Sources

@@ -1,15 +1,14 @@
 package recording
 
 import (
-	"io/fs"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"time"
 )
 
-// Summary describes a recording from its segment footers (no data pages
-// are read). Its JSON form is what `edr inspect --json` prints.
+// Summary describes a recording from its segment footers (Inspect; no
+// data page is read) or from all of its bytes (Verify). Its JSON form is
+// what `edr inspect --json` prints.
 type Summary struct {
 	Dir           string   `json:"dir"`
 	Events        int64    `json:"events"`
@@ -38,8 +37,19 @@ type Summary struct {
 	RecoveryDroppedBytes int64 `json:"recovery_dropped_bytes"`
 	// PendingWALs are write-ahead logs of segments still open (a writer is
 	// running, or crashed and the recording was not reopened since).
-	PendingWALs int          `json:"pending_wals"`
-	Sources     []SourceInfo `json:"sources"`
+	PendingWALs int `json:"pending_wals"`
+	// PendingWALBytes and PendingWALFiles size and name them; KeptAside
+	// are bytes recovery could not read, kept in *.bad files under .wal/;
+	// SpecialFiles are FIFOs, devices or sockets found there (not opened).
+	PendingWALBytes int64      `json:"pending_wal_bytes"`
+	PendingWALFiles []FileSize `json:"pending_wal_files"`
+	KeptAside       []FileSize `json:"kept_aside"`
+	KeptAsideBytes  int64      `json:"kept_aside_bytes"`
+	SpecialFiles    []string   `json:"special_files"`
+	// Checked says what was read: "footers" (Inspect: segment footers and
+	// their checksum only; data pages are not read) or "all pages" (Verify).
+	Checked string       `json:"checked"`
+	Sources []SourceInfo `json:"sources"`
 	// PartialSources are source files whose import was interrupted: the
 	// recording holds their first Events events (importing them again
 	// adds the rest).
@@ -49,9 +59,16 @@ type Summary struct {
 	Errors          []string `json:"errors"`
 }
 
-// Inspect summarizes a recording. Corrupt segments are counted and named,
-// not fatal.
-func Inspect(dir string) (*Summary, error) {
+// Inspect summarizes a recording from its segment footers. Corrupt
+// segments are counted and named, not fatal.
+func Inspect(dir string) (*Summary, error) { return inspect(dir, false) }
+
+// Verify is Inspect that also reads every page of every segment and checks
+// every checksum (edr inspect --verify); a segment whose data is damaged is
+// counted corrupt, named with the place.
+func Verify(dir string) (*Summary, error) { return inspect(dir, true) }
+
+func inspect(dir string, verify bool) (*Summary, error) {
 	paths, err := listSegments(dir)
 	if err != nil {
 		return nil, err
@@ -65,6 +82,12 @@ func Inspect(dir string) (*Summary, error) {
 	first := true
 	for _, p := range paths {
 		seg, err := openSegFile(p, footerOnly)
+		if err == nil && verify {
+			if verr := verifySegment(p); verr != nil {
+				seg.close()
+				err = verr
+			}
+		}
 		if err != nil {
 			s.CorruptSegments++
 			s.Errors = append(s.Errors, err.Error())
@@ -113,12 +136,16 @@ func Inspect(dir string) (*Summary, error) {
 	if err != nil {
 		s.Errors = append(s.Errors, err.Error())
 	}
-	filepath.WalkDir(filepath.Join(dir, walDir), func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && isWAL(p) {
-			s.PendingWALs++
-		}
-		return nil
-	})
+	pend, err := PendingFiles(dir)
+	if err != nil {
+		s.Errors = append(s.Errors, err.Error())
+	}
+	s.PendingWALs, s.PendingWALBytes, s.PendingWALFiles = len(pend.WALs), pend.WALBytes, pend.WALs
+	s.KeptAside, s.KeptAsideBytes, s.SpecialFiles = pend.KeptAside, pend.KeptAsideBytes, pend.SpecialFiles
+	s.Checked = "footers"
+	if verify {
+		s.Checked = "all pages"
+	}
 	for h := range hosts {
 		s.Hosts = append(s.Hosts, h)
 	}

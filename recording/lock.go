@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/edr-lab/edr/recording/internal/fsutil"
 )
 
 // lockFile is the writer lock of a recording: OpenWriter holds an exclusive
@@ -22,7 +24,7 @@ var ErrLocked = errors.New("another writer has the recording open (one writer at
 // acquireLock takes the recording's writer lock without waiting.
 func acquireLock(dir string) (*os.File, error) {
 	path := filepath.Join(dir, lockFile)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := fsutil.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("recording %s: lock: %w", dir, err)
 	}

@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"github.com/edr-lab/edr/recording/wal"
 )
 
@@ -26,6 +28,14 @@ func (w *Writer) recover() error {
 			return err
 		}
 		switch {
+		case fsutil.IsSpecial(d.Type()):
+			// Never opened, never removed: named and counted.
+			w.stats.SpecialFiles = append(w.stats.SpecialFiles, (&fsutil.SpecialError{Path: p, Mode: d.Type()}).Error())
+			w.opts.Logger.Warn("recording: special file skipped", "path", p)
+		case strings.HasSuffix(p, ".wal.bad.tmp"):
+			// keepAside's copy cut by a crash: its WAL is still there
+			// (removed only after the copy is renamed).
+			return os.Remove(p)
 		case strings.HasSuffix(p, segmentExt+".tmp"):
 			return os.Remove(p)
 		case isWAL(p):
@@ -41,7 +51,10 @@ func (w *Writer) recover() error {
 	}
 	keep := w.durablePrefixes(root, wals)
 	for _, p := range wals {
-		if err := w.recoverWAL(root, p, keep); err != nil {
+		if err := w.recoverWAL(root, p, keep); errors.Is(err, fsutil.ErrSpecial) {
+			// A symbolic link to a special file: skipped like one.
+			w.stats.SpecialFiles = append(w.stats.SpecialFiles, err.Error())
+		} else if err != nil {
 			return fmt.Errorf("recording %s: recovery of %s: %w", w.dir, p, err)
 		}
 	}
@@ -87,7 +100,7 @@ func (w *Writer) durablePrefixes(root string, wals []string) map[string]int64 {
 // scanRuns lists the index runs of every source in a WAL's good records.
 // It fails on the same WALs as recoverWAL's reading does.
 func scanRuns(path string) (map[string][]idxRange, error) {
-	f, err := os.Open(path)
+	f, err := fsutil.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +143,7 @@ func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
 		w.stats.StaleWALs++
 		return os.Remove(path)
 	}
-	f, err := os.Open(path)
+	f, err := fsutil.Open(path)
 	if err != nil {
 		return err
 	}
@@ -206,20 +219,44 @@ func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
 		}
 		return nil
 	})
+	rep := WALRecovery{WAL: path, Records: res.Records, Bytes: res.Size, MagicDamaged: res.MagicDamaged}
+	if res.Tail != nil {
+		rep.Reason = res.Tail.Error()
+	}
 	if err != nil {
 		if sw != nil {
 			sw.abort()
 		}
-		if errors.Is(err, wal.ErrBadMagic) && res.Size <= int64(len(wal.Magic)) {
-			// Crashed while creating the WAL: nothing was logged.
-			f.Close()
-			return os.Remove(path)
+		rep.Reason = err.Error()
+		if errors.Is(err, wal.ErrBadMagic) && res.Size < int64(len(wal.Magic)) {
+			if head, rerr := fsutil.ReadFile(path); rerr == nil && wal.IsPartialHeader(head) {
+				// Crashed while creating the WAL: provably nothing was
+				// logged (see doc.go).
+				f.Close()
+				return os.Remove(path)
+			}
 		}
-		// Keep the evidence, out of the way of the next recovery.
+		// Nothing of it becomes a segment: the whole file is kept aside,
+		// out of the way of the next recovery.
 		w.stats.RecoveryFailed++
+		rep.KeptAside, rep.KeptFrom, rep.BadFile = res.Size, 0, path+".bad"
+		w.opts.Logger.Error("recording: WAL unreadable, kept aside", "wal", path, "bad", rep.BadFile, "bytes", res.Size, "err", err)
 		f.Close()
-		w.opts.Logger.Error("recording: WAL unrecoverable", "wal", path, "err", err)
-		return os.Rename(path, path+".bad")
+		w.noteRecovery(rep)
+		return os.Rename(path, rep.BadFile)
+	}
+	// Bytes not recovered (a torn or damaged tail, or a damaged first
+	// record) are never deleted: they are copied aside before the WAL is.
+	if res.Size > res.Good {
+		rep.KeptAside, rep.KeptFrom, rep.BadFile = res.Size-res.Good, res.Good, path+".bad"
+		if err := keepAside(f, res.Good, rep.BadFile, w.opts.Fsync); err != nil {
+			if sw != nil {
+				sw.abort()
+			}
+			return fmt.Errorf("keeping aside the unreadable rest: %w", err)
+		}
+		w.opts.Logger.Warn("recording: WAL damaged, unreadable rest kept aside", "wal", path, "bad", rep.BadFile,
+			"from", res.Good, "bytes", rep.KeptAside, "why", rep.Reason)
 	}
 	w.stats.RecoveryDroppedBytes += res.Size - res.Good
 	w.stats.RecoveryDroppedEvents += dropped
@@ -230,6 +267,7 @@ func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
 			sw.abort()
 		}
 		f.Close()
+		w.noteRecovery(rep)
 		return os.Remove(path)
 	}
 	sw.meta.RecoveryDroppedBytes = res.Size - res.Good
@@ -246,6 +284,41 @@ func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
 	w.noteSegment(&sw.meta)
 	w.stats.RecoveredSegments++
 	w.stats.RecoveredEvents += sw.meta.Events
+	rep.Events, rep.Segment = sw.meta.Events, final
+	w.noteRecovery(rep)
 	f.Close()
 	return os.Remove(path)
+}
+
+// noteRecovery records what recovering one WAL did.
+func (w *Writer) noteRecovery(r WALRecovery) {
+	w.stats.RecoveredWALs++
+	w.stats.KeptAsideBytes += r.KeptAside
+	w.stats.Recovery = append(w.stats.Recovery, r)
+}
+
+// keepAside copies the bytes of f from offset from to the end into bad
+// (through a temporary file, so bad is whole or absent). It runs before the
+// recovered segment is renamed into place: a crash in between redoes the
+// recovery, which writes the same bytes again.
+func keepAside(f *os.File, from int64, bad string, fsync bool) error {
+	tmp := bad + ".tmp"
+	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, io.NewSectionReader(f, from, 1<<62))
+	if err == nil && fsync {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, bad)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }

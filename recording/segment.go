@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -77,7 +78,12 @@ var inMemoryMax int64 = 8 << 20
 // error names the segment, and errors caused by the file's content wrap
 // ErrCorrupt.
 func openSegFile(path string, mode openMode) (s *segFile, err error) {
-	f, err := os.Open(path)
+	f, err := fsutil.Open(path)
+	if se := (*fsutil.SpecialError)(nil); errors.As(err, &se) {
+		// In place of a segment: its data is missing, so it counts as a
+		// corrupt segment (skipped, or fatal in strict mode).
+		return nil, &SegmentError{path, fmt.Errorf("%w: %s, %w: not opened", ErrCorrupt, fsutil.Kind(se.Mode), fsutil.ErrSpecial)}
+	}
 	if err != nil {
 		return nil, &SegmentError{path, err}
 	}
@@ -160,6 +166,9 @@ func verifyFooter(footer []byte) error {
 	return nil
 }
 
+// errDataChecksum: the data region does not match its checksum.
+var errDataChecksum = fmt.Errorf("%w: data checksum mismatch", ErrCorrupt)
+
 // verifyData checks the CRC of the data region (everything before the
 // footer) against the footer's value, and returns where to read pages from:
 // the file, or the file's bytes in memory when it is small enough.
@@ -186,7 +195,7 @@ func verifyData(f *os.File, size int64, footer []byte) (io.ReaderAt, error) {
 		c = h.Sum32()
 	}
 	if fmt.Sprintf("%08x", c) != want {
-		return nil, fmt.Errorf("%w: data checksum mismatch (bytes 0..%d)", ErrCorrupt, end)
+		return nil, fmt.Errorf("%w (bytes 0..%d)", errDataChecksum, end)
 	}
 	return src, nil
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -63,7 +64,7 @@ const (
 )
 
 func newSegWriter(path string, rowGroupRows int, maxRGBytes int64, meta SegmentMeta) (*segWriter, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	f, err := fsutil.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/edr-lab/edr/recording/internal/fsutil"
 )
 
 // Source bookkeeping: which source files (by content hash) a recording
@@ -177,7 +179,7 @@ func (w *Writer) AddSource(si SourceInfo) error {
 func (w *Writer) logSource(si SourceInfo) error {
 	path := filepath.Join(w.dir, walDir, sourcesLog)
 	if w.srcLog == nil {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+		f, err := fsutil.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 		if err != nil {
 			return fmt.Errorf("recording %s: %w", w.dir, err)
 		}
@@ -205,7 +207,7 @@ const maxSourceRecord = 1 << 20
 // readSourcesLog returns the sources of every intact record of a log
 // file (none when there is no log).
 func readSourcesLog(path string) ([]SourceInfo, error) {
-	b, err := os.ReadFile(path)
+	b, err := fsutil.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -269,6 +271,11 @@ func (w *Writer) loadSources() error {
 	}
 	logPath := filepath.Join(w.dir, walDir, sourcesLog)
 	logged, err := readSourcesLog(logPath)
+	if errors.Is(err, fsutil.ErrSpecial) {
+		// Not renamed or removed (it is not ours): the writer needs the
+		// log's name, so it cannot go on.
+		return fmt.Errorf("recording %s: sources log %w", w.dir, err)
+	}
 	if err != nil {
 		// Only a file that is not a sources log at all gets here. The
 		// sources in it are not lost for exactly-once imports: their
@@ -329,7 +336,7 @@ func writeSourcesFile(dir string, m map[string]SourceInfo, fsync bool) error {
 }
 
 func readSourcesFile(dir string) ([]SourceInfo, error) {
-	b, err := os.ReadFile(filepath.Join(dir, sourcesFile))
+	b, err := fsutil.ReadFile(filepath.Join(dir, sourcesFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

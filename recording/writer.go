@@ -14,6 +14,7 @@ import (
 
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/recording/internal/dirsync"
+	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"github.com/edr-lab/edr/recording/wal"
 )
 
@@ -110,6 +111,31 @@ type WriterStats struct {
 	RecoveryDroppedEvents int64
 	RecoveryFailed        int // WALs that could not be read at all (kept, renamed *.bad)
 	StaleWALs             int // WALs whose segment was already finished
+	// RecoveredWALs were read on open (stale ones aside); Recovery says
+	// what each gave. KeptAsideBytes were not recovered and are kept in
+	// *.wal.bad files beside their WALs.
+	RecoveredWALs  int
+	KeptAsideBytes int64
+	Recovery       []WALRecovery
+	// SpecialFiles names the special files (FIFOs, devices, sockets)
+	// found under .wal/ and skipped.
+	SpecialFiles []string
+}
+
+// WALRecovery is what recovery made of one write-ahead log.
+type WALRecovery struct {
+	WAL     string `json:"wal"`
+	Segment string `json:"segment,omitempty"` // the segment it became ("" when none)
+	Records int    `json:"records"`           // good records read
+	Events  int64  `json:"events"`            // events put into the segment
+	Bytes   int64  `json:"bytes"`             // size of the WAL
+	// KeptAside bytes, from offset KeptFrom of the WAL to its end, were not
+	// recovered and are in BadFile ("" when every byte was read).
+	KeptAside    int64  `json:"kept_aside_bytes"`
+	KeptFrom     int64  `json:"kept_from"`
+	BadFile      string `json:"bad_file,omitempty"`
+	MagicDamaged bool   `json:"magic_damaged,omitempty"`
+	Reason       string `json:"reason,omitempty"` // why reading stopped early
 }
 
 // Writer appends events to a recording. It is safe for concurrent use.
@@ -461,17 +487,14 @@ func (w *Writer) closeSeg(s *openSeg) error {
 	if w.last == s {
 		w.last = nil
 	}
-	if err := w.flushSeg(s); err != nil {
-		return err
-	}
-	if err := w.flushAll(); err != nil {
-		return err
-	}
-	if err := w.fl.wait(); err != nil {
+	// On every error the segment's files are closed (a failed writer must
+	// not hold them: its WAL is what a later open recovers from).
+	defer s.wal.Close()
+	if err := w.flushBefore(s); err != nil {
+		s.sw.abort()
 		return err
 	}
 	if err := s.sw.finish(w.opts.Fsync); err != nil {
-		s.wal.Close()
 		return err
 	}
 	final := filepath.Join(w.dir, s.rel)
@@ -495,6 +518,18 @@ func (w *Writer) closeSeg(s *openSeg) error {
 	}
 	w.stats.SegmentsClosed++
 	return nil
+}
+
+// flushBefore has every buffered event of s and of the other open
+// segments written to their WALs.
+func (w *Writer) flushBefore(s *openSeg) error {
+	if err := w.flushSeg(s); err != nil {
+		return err
+	}
+	if err := w.flushAll(); err != nil {
+		return err
+	}
+	return w.fl.wait()
 }
 
 // Flush writes every buffered event to the WAL (and fsyncs it with Fsync).
@@ -557,7 +592,10 @@ func (w *Writer) Close() error {
 func (w *Writer) Stats() WriterStats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.stats
+	st := w.stats
+	st.Recovery = append([]WALRecovery(nil), st.Recovery...)
+	st.SpecialFiles = append([]string(nil), st.SpecialFiles...)
+	return st
 }
 
 // NextSeq is the Seq the next event will get.
@@ -592,7 +630,7 @@ func (w *Writer) addLoss(s *openSeg, m map[string]uint64) {
 }
 
 func writeFileSync(path string, b []byte, fsync bool) error {
-	f, err := os.Create(path)
+	f, err := fsutil.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}

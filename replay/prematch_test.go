@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -60,7 +61,7 @@ func TestPrematchEqualsSequential(t *testing.T) {
 		run := func(noPrematch bool) ([]byte, *Summary) {
 			var out bytes.Buffer
 			w := sink.NewStreamWriter(&out, sink.WriterOptions{})
-			s, err := Run(&sliceSource{evs: evs, n: 1000}, Options{Rules: rules, Sink: sink.Multi{w, detecttest.NewSink(t)}, MatchDebug: md, NoPrematch: noPrematch})
+			s, err := Run(context.Background(), &sliceSource{Evs: evs, N: 1000}, Options{Rules: rules, Sink: sink.Multi{w, detecttest.NewSink(t)}, MatchDebug: md, NoPrematch: noPrematch})
 			require.NoError(t, err)
 			require.NoError(t, w.Close())
 			return out.Bytes(), s
@@ -113,8 +114,8 @@ func BenchmarkReplaySigmaHQ(b *testing.B) {
 		b.Run(mode.name, func(b *testing.B) {
 			var alerts uint64
 			for done := 0; done < b.N; done += len(evs) {
-				src := &sliceSource{evs: evs[:min(len(evs), b.N-done)], n: 4096}
-				s, err := Run(src, Options{Rules: rules, Sink: discard{}, NoPrematch: mode.noPrematch})
+				src := &sliceSource{Evs: evs[:min(len(evs), b.N-done)], N: 4096}
+				s, err := Run(context.Background(), src, Options{Rules: rules, Sink: discard{}, NoPrematch: mode.noPrematch})
 				require.NoError(b, err)
 				alerts += s.Alerts
 			}

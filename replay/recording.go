@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/edr-lab/edr/detect/filescan"
+	"github.com/edr-lab/edr/pipeline"
 	"github.com/edr-lab/edr/recording"
 	"github.com/edr-lab/edr/recording/artifact"
 )
@@ -55,12 +56,12 @@ func Open(dirs []string, o ReadOptions) (*Recordings, error) {
 }
 
 // Source merges the recordings in (time, host, seq) order.
-func (r *Recordings) Source() Source {
-	srcs := make([]Source, len(r.readers))
+func (r *Recordings) Source() pipeline.Source {
+	srcs := make([]pipeline.Source, len(r.readers))
 	for i, rd := range r.readers {
-		srcs[i] = rd
+		srcs[i] = pipeline.FromBatches(rd)
 	}
-	return Merge(srcs...)
+	return pipeline.Merge(srcs...)
 }
 
 // Store returns the recordings' artifact stores as one (nil when none has
@@ -162,4 +163,4 @@ func (m *MultiStore) first(fn func(*artifact.Store) error) error {
 	return firstErr
 }
 
-var _ Source = (*recording.Reader)(nil)
+var _ pipeline.Batches = (*recording.Reader)(nil)

@@ -39,7 +39,7 @@ func replayRecordings(t *testing.T, rules *Rules, ro ReadOptions, dirs ...string
 	defer recs.Close()
 	var out bytes.Buffer
 	w := sink.NewStreamWriter(&out, sink.WriterOptions{})
-	s, err := Run(recs.Source(), Options{Rules: rules, Sink: sink.Multi{w, detecttest.NewSink(t)}, MatchDebug: detect.MatchDebugSummary})
+	s, err := Run(context.Background(), recs.Source(), Options{Rules: rules, Sink: sink.Multi{w, detecttest.NewSink(t)}, MatchDebug: detect.MatchDebugSummary})
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	recs.Fill(s)
@@ -99,7 +99,7 @@ func TestReplaySkipsCorruptSegmentUnlessStrict(t *testing.T) {
 	if err == nil {
 		recs, _ := Open([]string{dir}, ReadOptions{Strict: true})
 		defer recs.Close()
-		_, err = Run(recs.Source(), Options{Rules: rules, Sink: &sink.Memory{}})
+		_, err = Run(context.Background(), recs.Source(), Options{Rules: rules, Sink: &sink.Memory{}})
 	}
 	require.Error(t, err)
 	assert.ErrorIs(t, err, recording.ErrCorrupt)
@@ -146,7 +146,7 @@ func TestMultiStoreFindsLinkedImagesAcrossRecordings(t *testing.T) {
 	require.NoError(t, err)
 	defer recs.Close()
 	var got sink.Memory
-	sum2, err := Run(recs.Source(), Options{Rules: rules, Store: recs.Store(), Sink: sink.Multi{&got, detecttest.NewSink(t)}})
+	sum2, err := Run(context.Background(), recs.Source(), Options{Rules: rules, Store: recs.Store(), Sink: sink.Multi{&got, detecttest.NewSink(t)}})
 	require.NoError(t, err)
 	assert.Equal(t, uint64(1), sum2.Files["scanned"], "the linked image was found: %v", sum2.Files)
 	require.Len(t, got.Lines, 1)

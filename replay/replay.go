@@ -1,6 +1,13 @@
+// Package replay runs recordings through the detection pipeline
+// deterministically: events in (time, host, seq) order, one engine, alerts
+// marked as replayed, byte-identical output whatever the read parallelism.
+// It owns what is particular to recordings: opening them, the start state
+// of a replay that begins at --from or names --host, and the summary; the
+// stages themselves are package pipeline's.
 package replay
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -9,6 +16,7 @@ import (
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/filescan"
+	"github.com/edr-lab/edr/pipeline"
 )
 
 // Options configure a replay run.
@@ -27,6 +35,8 @@ type Options struct {
 	// matching Sigma rules early on all CPUs (the same alerts; a baseline
 	// for benchmarks and tests).
 	NoPrematch bool
+	// Observer, when set, counts events and time per pipeline stage.
+	Observer *pipeline.Observer
 }
 
 // Summary is what a replay did; Write prints it for humans.
@@ -48,15 +58,20 @@ type Summary struct {
 	StateEvents     uint64        // events before From applied to the state only
 	StateWarnings   []error       // snapshots that could not be restored, by segment
 	Wall            time.Duration // measured by the caller, not the engine
+	// Stages are the pipeline's per-stage counts and times when the caller
+	// observed them (Options.Observer); zero otherwise. An alert writer
+	// encoding beside the engine may still add to StageEncode after Run.
+	Stages [pipeline.NumStages]pipeline.StageStats
 }
 
 // Run replays src through a new engine built from opts and returns the
 // engine's counts. The engine marks every alert as replayed and is flushed
-// at the end (correlation windows still open are decided).
-func Run(src Source, opts Options) (*Summary, error) {
+// at the end (correlation windows still open are decided). Cancelling ctx
+// stops the replay (Run returns ctx.Err() and the counts so far).
+func Run(ctx context.Context, src pipeline.Source, opts Options) (*Summary, error) {
 	eo := opts.Engine
 	ms, fm := opts.Rules.Matchers(opts.Store)
-	eo.Matchers, eo.Sink, eo.MatchDebug, eo.Replayed = ms, opts.Sink, opts.MatchDebug, true
+	eo.Matchers, eo.Sink, eo.MatchDebug, eo.Replayed = ms, opts.Observer.Sink(opts.Sink), opts.MatchDebug, true
 	if fm != nil {
 		eo.Files = fm
 	}
@@ -67,19 +82,17 @@ func Run(src Source, opts Options) (*Summary, error) {
 	var warnings []error
 	var runErr error
 	if opts.Start != nil {
-		warnings, runErr = opts.Start.restore(eng)
+		warnings, runErr = opts.Start.restore(ctx, eng)
 	}
 	if runErr == nil {
-		runErr = runEngine(src, eng, opts.NoPrematch)
-	}
-	if runErr == nil {
-		runErr = eng.Flush()
+		runErr = pipeline.Run(ctx, pipeline.Config{Source: src, Engine: eng, NoPrematch: opts.NoPrematch, Observer: opts.Observer})
 	}
 	st := eng.Stats()
 	s := &Summary{
 		Events: st.Events, Alerts: st.Alerts, BySeverity: st.AlertsBySev, ByRule: eng.RuleCounts(),
 		Hits: st.HitsByEngine, RuleErrors: opts.Rules.Errors, Processes: st.Processes, ProcEvicted: st.ProcEvicted,
 		StateRestored: st.StateRestored, StateEvents: st.StateEvents, StateWarnings: warnings,
+		Stages: opts.Observer.Stats(),
 	}
 	if fm != nil {
 		s.Files = map[string]uint64{}
@@ -143,6 +156,23 @@ func (s *Summary) Write(w io.Writer) {
 	}
 	for _, e := range s.StateWarnings {
 		fmt.Fprintf(w, "  state warning: %v\n", e)
+	}
+	s.writeStages(w)
+}
+
+// writeStages prints the time of every stage that was timed. Stages run
+// concurrently, so their times add up to more than the wall time.
+func (s *Summary) writeStages(w io.Writer) {
+	if s.Stages == ([pipeline.NumStages]pipeline.StageStats{}) {
+		return
+	}
+	fmt.Fprintln(w, "stages (concurrent; prematch summed over its workers):")
+	for i, st := range s.Stages {
+		per := 0.0
+		if st.Events > 0 {
+			per = float64(st.Nanos) / float64(st.Events)
+		}
+		fmt.Fprintf(w, "  %-9s %10d in %10s  %9.0f ns each\n", pipeline.Stage(i), st.Events, time.Duration(st.Nanos).Round(time.Microsecond), per)
 	}
 }
 

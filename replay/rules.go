@@ -31,6 +31,9 @@ type RuleOptions struct {
 	// scanner.sigma_placeholders_path).
 	SigmaSecurityAudit bool
 	SigmaPlaceholders  map[string][]string
+	// YARAWorkers is how many YARA scans may run at once (0: 1; replay
+	// scans from one goroutine, edr scan from one per CPU).
+	YARAWorkers int
 }
 
 // Rules are the loaded rule sets of a replay.
@@ -79,7 +82,7 @@ func LoadRules(o RuleOptions) (*Rules, error) {
 			if yr == nil {
 				return nil, fmt.Errorf("no YARA rule compiled from %v: %w", o.YARAPaths, errors.Join(errs...))
 			}
-			sc, err := yara.NewScanner(yr, yara.ScannerOptions{Workers: 1})
+			sc, err := yara.NewScanner(yr, yara.ScannerOptions{Workers: max(o.YARAWorkers, 1)})
 			if err != nil {
 				return nil, fmt.Errorf("YARA scanner: %w", err)
 			}
@@ -109,15 +112,25 @@ func (r *Rules) Matchers(store filescan.Store) ([]detect.Matcher, *detect.FileMa
 		ms = append(ms, detect.NewIOCMatcher(r.IOC, r.opts.IOCSeverity))
 	}
 	var fm *detect.FileMatcher
-	if store != nil && (r.yaraScanner != nil || (r.IOC != nil && !r.IOC.Empty())) {
-		fo := filescan.Options{Store: store, IOC: r.IOC, HashAllowlist: r.opts.HashAllowlist,
-			YARAAllowlist: r.opts.YARAAllowlist, MaxFileBytes: r.opts.MaxFileBytes}
-		if r.yaraScanner != nil {
-			fo.YARA = r.yaraScanner
-		}
-		fm = detect.NewFileMatcher(filescan.New(fo), r.opts.IOCSeverity)
+	if store != nil {
+		fm = r.FileMatcher(store)
 	}
 	return ms, fm
+}
+
+// FileMatcher builds the hash IOC and YARA checks of files: over store
+// (replay), or, with a nil store, for files handed to it (edr scan). It is
+// nil when neither YARA rules nor indicators loaded.
+func (r *Rules) FileMatcher(store filescan.Store) *detect.FileMatcher {
+	if r.yaraScanner == nil && (r.IOC == nil || r.IOC.Empty()) {
+		return nil
+	}
+	fo := filescan.Options{Store: store, IOC: r.IOC, HashAllowlist: r.opts.HashAllowlist,
+		YARAAllowlist: r.opts.YARAAllowlist, MaxFileBytes: r.opts.MaxFileBytes}
+	if r.yaraScanner != nil {
+		fo.YARA = r.yaraScanner
+	}
+	return detect.NewFileMatcher(filescan.New(fo), r.opts.IOCSeverity)
 }
 
 // IOCFiles returns the seed's four IOC files under dir (only those that

@@ -1,12 +1,14 @@
 package replay
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/pipeline"
 	"github.com/edr-lab/edr/recording"
 )
 
@@ -29,7 +31,7 @@ type Start struct {
 	// hosts start with an empty state).
 	Warnings []error
 
-	catchUp []Source
+	catchUp []pipeline.Source
 }
 
 // HostSnapshot is the segment-start state of one host's first selected
@@ -83,7 +85,7 @@ func (r *Recordings) Start() (*Start, error) {
 		if err != nil {
 			return nil, fmt.Errorf("recording %s: %w", r.dirs[i], err)
 		}
-		st.catchUp = append(st.catchUp, &filtered{src: cr, keep: func(ev *event.Event) bool {
+		st.catchUp = append(st.catchUp, &filtered{src: pipeline.FromBatches(cr), keep: func(ev *event.Event) bool {
 			// The snapshot holds every event of its host written before
 			// the segment's first one.
 			s, ok := firstSeq[ev.Host]
@@ -107,7 +109,7 @@ func hostPartition(seg string) string {
 // restore brings a new engine to the start state: every snapshot (a
 // snapshot that does not decode is a warning; its host starts empty), then
 // the catch-up events through the state update only.
-func (st *Start) restore(eng *detect.Engine) ([]error, error) {
+func (st *Start) restore(ctx context.Context, eng *detect.Engine) ([]error, error) {
 	warnings := append([]error(nil), st.Warnings...)
 	for _, s := range st.Snapshots {
 		if s.State == nil {
@@ -121,18 +123,18 @@ func (st *Start) restore(eng *detect.Engine) ([]error, error) {
 	if len(st.catchUp) == 0 {
 		return warnings, nil
 	}
-	return warnings, Merge(st.catchUp...).Run(eng.ObserveStateBatch)
+	return warnings, pipeline.Merge(st.catchUp...).Run(ctx, eng.ObserveStateBatch)
 }
 
 // filtered passes on the events keep accepts, in the source's order.
 type filtered struct {
-	src  Source
+	src  pipeline.Source
 	keep func(*event.Event) bool
 	buf  []event.Event
 }
 
-func (f *filtered) Run(fn func([]event.Event) error) error {
-	return f.src.Run(func(batch []event.Event) error {
+func (f *filtered) Run(ctx context.Context, fn func([]event.Event) error) error {
+	return f.src.Run(ctx, func(batch []event.Event) error {
 		all := true
 		for i := range batch {
 			if !f.keep(&batch[i]) {

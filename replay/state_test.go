@@ -2,6 +2,7 @@ package replay
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -83,7 +84,7 @@ func replayFrom(t *testing.T, rules *Rules, dir string, ro ReadOptions, withStar
 	}
 	var out bytes.Buffer
 	w := sink.NewStreamWriter(&out, sink.WriterOptions{})
-	s, err := Run(recs.Source(), Options{Rules: rules, Sink: sink.Multi{w, detecttest.NewSink(t)}, MatchDebug: detect.MatchDebugFull, Start: start})
+	s, err := Run(context.Background(), recs.Source(), Options{Rules: rules, Sink: sink.Multi{w, detecttest.NewSink(t)}, MatchDebug: detect.MatchDebugFull, Start: start})
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	return out.Bytes(), s
@@ -211,7 +212,7 @@ func TestReplayStartStateWarnings(t *testing.T) {
 		bad.Snapshots[0].State = c.state
 		var out bytes.Buffer
 		w := sink.NewStreamWriter(&out, sink.WriterOptions{})
-		sum, err := Run(recs.Source(), Options{Rules: rules, Sink: w, Start: &bad})
+		sum, err := Run(context.Background(), recs.Source(), Options{Rules: rules, Sink: w, Start: &bad})
 		require.NoError(t, err, name)
 		require.NoError(t, w.Close())
 		require.Len(t, sum.StateWarnings, 1, name)
@@ -237,6 +238,6 @@ func TestReplayStartStateWarnings(t *testing.T) {
 	for _, s := range st.Snapshots {
 		assert.Nil(t, s.State)
 	}
-	_, err = Run(recs.Source(), Options{Rules: rules, Sink: &sink.Memory{}, Start: st})
+	_, err = Run(context.Background(), recs.Source(), Options{Rules: rules, Sink: &sink.Memory{}, Start: st})
 	require.NoError(t, err)
 }

@@ -76,6 +76,7 @@ func generateAction(c *cli.Context) error {
 	if err != nil {
 		return exitf(1, "generate: %v", err)
 	}
+	printRecovery(c.App.Writer, w.Stats()) // --out is empty, so only a writer crashed in it since the check
 	start := time.Now()
 	g := synth.New(opts)
 	var e event.Event

@@ -160,6 +160,7 @@ func printImportSummary(w io.Writer, s *importer.Summary, took time.Duration, sh
 	if took > 0 {
 		mbs = float64(s.Bytes) / took.Seconds() / 1e6
 	}
+	printRecovery(w, s.Recovery)
 	fmt.Fprintf(w, "%d files: %d imported, %d already in the recording, %d unreadable; %d records imported, %d failed; %.1f MB in %s (%.1f MB/s)\n",
 		len(s.Files), imported, already, unreadable, s.Records, s.Failed, float64(s.Bytes)/1e6, took.Round(time.Millisecond), mbs)
 	if s.Resumed > 0 {

@@ -19,21 +19,22 @@ func init() {
 		Usage:     "summarize a recording: hosts, time span, events per channel and event ID, segments, size, loss and recovery",
 		ArgsUsage: "REC",
 		Description: "--json prints one object (fields: events, segments, bytes, bytes_per_event, hosts, first, last,\n" +
-			"by_channel, by_event_id, counts, schema_versions, producers, loss, recovered_segments, …).\n" +
+			"by_channel, by_event_id, counts, schema_versions, producers, loss, recovered_segments, pending_wals,\n" +
+			"kept_aside, checked, …). Plain inspect reads only the segment footers (checked: \"footers\"); --verify\n" +
+			"reads every page of every segment and checks the data checksums too (checked: \"all pages\").\n" +
 			"Exit codes: 0 done, 1 the recording cannot be read, 2 usage, 3 some segments are corrupt (named).",
-		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the summary as one JSON object"}},
+		Flags: []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print the summary as one JSON object"},
+			&cli.BoolFlag{Name: "verify", Usage: "read every page of every segment and check every checksum (default: footers only)"}},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return exitf(2, "inspect: want exactly one recording directory (usage: edr inspect REC [--json])")
+			dir, err := recordingArg(c, "inspect", "edr inspect REC [--json] [--verify]")
+			if err != nil {
+				return err
 			}
-			dir := c.Args().First()
-			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-				if err == nil {
-					err = fmt.Errorf("not a directory")
-				}
-				return exitf(1, "inspect: %s: %v", dir, err)
+			run := recording.Inspect
+			if c.Bool("verify") {
+				run = recording.Verify
 			}
-			s, err := recording.Inspect(dir)
+			s, err := run(dir)
 			if err != nil {
 				return exitf(1, "inspect: %v", err)
 			}
@@ -54,6 +55,22 @@ func init() {
 	})
 }
 
+// recordingArg is the one existing recording directory a command takes
+// (exit 2 for a wrong number of arguments, 1 when it is not a directory).
+func recordingArg(c *cli.Context, cmd, usage string) (string, error) {
+	if c.NArg() != 1 {
+		return "", exitf(2, "%s: want exactly one recording directory (usage: %s)", cmd, usage)
+	}
+	dir := c.Args().First()
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		if err == nil {
+			err = fmt.Errorf("not a directory")
+		}
+		return "", exitf(1, "%s: %s: %v", cmd, dir, err)
+	}
+	return dir, nil
+}
+
 func printSummary(w io.Writer, s *recording.Summary) {
 	line := func(k, format string, args ...any) {
 		fmt.Fprintf(w, "%-12s "+format+"\n", append([]any{k}, args...)...)
@@ -70,8 +87,25 @@ func printSummary(w io.Writer, s *recording.Summary) {
 	}
 	line("schema", "version %s; producers: %s", orNone(strings.Join(versions, ", ")), orNone(strings.Join(s.Producers, ", ")))
 	line("loss", "%s", orNone(kvList(s.Loss)))
-	line("recovery", "%d segments recovered from a write-ahead log (%d torn bytes dropped); %d write-ahead logs pending",
-		s.RecoveredSegments, s.RecoveryDroppedBytes, s.PendingWALs)
+	line("recovery", "%d segments recovered from a write-ahead log (%d torn bytes dropped); %d write-ahead logs pending (%s)",
+		s.RecoveredSegments, s.RecoveryDroppedBytes, s.PendingWALs, humanBytes(s.PendingWALBytes))
+	for _, f := range s.PendingWALFiles {
+		fmt.Fprintf(w, "             pending: %s (%d bytes)\n", f.Path, f.Bytes)
+	}
+	if len(s.KeptAside) > 0 {
+		line("kept aside", "%s that crash recovery could not read, in %d files:", humanBytes(s.KeptAsideBytes), len(s.KeptAside))
+		for _, f := range s.KeptAside {
+			fmt.Fprintf(w, "             %s (%d bytes)\n", f.Path, f.Bytes)
+		}
+	}
+	for _, sp := range s.SpecialFiles {
+		line("skipped", "%s", sp)
+	}
+	if s.Checked == "footers" {
+		line("checked", "segment footers only: data pages were not read (edr inspect --verify reads and checks them)")
+	} else {
+		line("checked", "every page of every segment")
+	}
 	if len(s.Sources) > 0 {
 		line("sources", "%d imported files", len(s.Sources))
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/ioc"
 	"github.com/edr-lab/edr/detect/sink"
+	"github.com/edr-lab/edr/pipeline"
 	"github.com/edr-lab/edr/recording"
 	"github.com/edr-lab/edr/replay"
 	"github.com/edr-lab/edr/rules"
@@ -42,6 +43,7 @@ func init() {
 			&cli.IntFlag{Name: "parallel", Usage: "segment decoders per recording (0: one per CPU)"},
 			&cli.BoolFlag{Name: "print", Usage: "also print one human line per alert on stdout (use with --alerts FILE)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no summary on stderr"},
+			&cli.BoolFlag{Name: "stages", Usage: "time each pipeline stage (decode, prematch, engine, encode, sink) and add the times to the summary"},
 		}, configFlags()...),
 		Action: replayAction,
 	})
@@ -80,37 +82,49 @@ func replayAction(c *cli.Context) error {
 		return exitf(1, "replay: %v", err)
 	}
 	defer recs.Close()
+	special := 0
+	for _, d := range c.Args().Slice() {
+		special += warnPending(c.App.ErrWriter, "replay", d)
+	}
+	if special > 0 && c.Bool("strict") {
+		return exitf(3, "replay: --strict: %d special files in the recordings (named above)", special)
+	}
 
 	out, closeOut, err := alertOutput(c.String("alerts"), c.App.Writer)
 	if err != nil {
 		return exitf(1, "replay: %v", err)
 	}
-	w := sink.NewStreamWriter(out, sink.WriterOptions{Queue: 4096})
+	var obs *pipeline.Observer // nil: no stage is timed, no clock read
+	if c.Bool("stages") {
+		obs = pipeline.NewObserver(nil)
+	}
+	w := sink.NewStreamWriter(out, sink.WriterOptions{Queue: 4096, EncodeTimer: obs.Timer(pipeline.StageEncode)})
 	sinks := sink.Multi{w}
 	var text *sink.Writer
 	if c.Bool("print") {
 		if a := c.String("alerts"); a == "" || a == "-" {
 			return exitf(2, "replay: --print needs --alerts FILE (stdout carries the text lines)")
 		}
-		text = sink.NewStreamWriter(c.App.Writer, sink.WriterOptions{Queue: 4096, Text: true})
+		text = sink.NewStreamWriter(c.App.Writer, sink.WriterOptions{Queue: 4096, Text: true, EncodeTimer: obs.Timer(pipeline.StageEncode)})
 		sinks = append(sinks, text)
 	}
 	startState, err := recs.Start()
 	if err != nil {
 		return exitf(1, "replay: %v", err)
 	}
-	opts := replay.Options{Rules: ruleSet, Sink: sinks, MatchDebug: set.debug, Start: startState}
+	opts := replay.Options{Rules: ruleSet, Sink: sinks, MatchDebug: set.debug, Start: startState, Observer: obs}
 	if st := recs.Store(); st != nil {
 		opts.Store = st
 	}
 	start := time.Now() // for the summary's events/s only; never reaches alerts
-	sum, runErr := replay.Run(recs.Source(), opts)
+	sum, runErr := replay.Run(c.Context, recs.Source(), opts)
 	closeErr := errors.Join(w.Close(), closeOut())
 	if text != nil {
 		closeErr = errors.Join(closeErr, text.Close())
 	}
 	if sum != nil {
 		sum.Wall = time.Since(start)
+		sum.Stages = obs.Stats() // again, now that the writers closed: encoding is done
 		recs.Fill(sum)
 		if !c.Bool("quiet") {
 			sum.Write(c.App.ErrWriter)

@@ -92,6 +92,9 @@ type Summary struct {
 	Failed     int64
 	Bytes      int64
 	PerChannel map[string]int64 // events written per channel ("" = none named)
+	// Recovery is what opening the recording for writing recovered of a
+	// crashed writer's logs (the Recovery* and KeptAside* counters).
+	Recovery recording.WriterStats
 }
 
 // ExitCode is edr import's exit code: 0 when every record of every file was
@@ -200,7 +203,7 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := &Summary{Skipped: skipped, PerChannel: map[string]int64{}}
+	sum := &Summary{Skipped: skipped, PerChannel: map[string]int64{}, Recovery: w.Stats()}
 	werr := run(ctx, w, inputs, opts, sum)
 	if cerr := w.Close(); werr == nil {
 		werr = cerr

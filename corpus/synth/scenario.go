@@ -91,6 +91,10 @@ func Scenarios() []Scenario {
 type scenarioDef struct {
 	Scenario
 	run func(g *Generator, h *host, sc *scenarioRun)
+	// steps is how many events run schedules, known before it runs so
+	// that a scenario that would not fit in the event budget is not
+	// started (TestScenarioStepCounts keeps it honest).
+	steps int
 }
 
 // scenarioRun schedules a scenario's events on a host, spaced in time.
@@ -100,12 +104,15 @@ type scenarioRun struct {
 	idx   int
 	at    int64
 	quiet []*proc
+	left  int // steps scheduled and not yet emitted
 }
 
 // then schedules fn after delay (ns) from the previous event of the run.
 func (sc *scenarioRun) then(delay int64, fn func(g *Generator, h *host, e *event.Event)) {
 	sc.at += delay
-	sc.h.schedule(&step{at: sc.at, fn: fn, scen: sc.idx + 1})
+	sc.left++
+	sc.g.pendingScen++
+	sc.h.schedule(&step{at: sc.at, fn: fn, scen: sc.idx + 1, run: sc})
 }
 
 // spawn schedules the Sysmon 1 of a new scenario process and returns it;
@@ -161,7 +168,7 @@ var scenarioDefs = []scenarioDef{
 				{"ScriptBlockText", "contains", "IEX "}}},
 			{event.ChannelSysmon, 3, "stager download", []Match{{"Image", "endswith", `\powershell.exe`},
 				{"DestinationIp", "equals", c2IPAlt}, {"DestinationPort", "equals", "80"}}},
-		}}, runEncodedPowerShell},
+		}}, runEncodedPowerShell, 4},
 	{Scenario{Name: "lsass_dump", Technique: "T1003.001", Tactic: "credential-access",
 		Description: "An elevated PowerShell runs rundll32 comsvcs.dll MiniDump against lsass.exe: process creation (Sysmon 1 and Security 4688), comsvcs.dll load, process access to lsass with 0x1fffff, the dump file written.",
 		Events: []ScenarioEvent{
@@ -177,7 +184,7 @@ var scenarioDefs = []scenarioDef{
 			{event.ChannelSysmon, 11, "dump file written", []Match{{"Image", "endswith", `\rundll32.exe`},
 				{"TargetFilename", "equals", dumpPath}}},
 			{event.ChannelSysmon, 5, "rundll32 exits", nil},
-		}}, runLsassDump},
+		}}, runLsassDump, 7},
 	{Scenario{Name: "runkey_persistence", Technique: "T1547.001", Tactic: "persistence",
 		Description: "PowerShell drops an implant into the user's roaming profile and reg.exe adds it to HKCU\\...\\CurrentVersion\\Run (seen as HKU\\<SID>\\... in Sysmon 13).",
 		Events: []ScenarioEvent{
@@ -189,7 +196,7 @@ var scenarioDefs = []scenarioDef{
 			{event.ChannelSysmon, 13, "Run value set", []Match{{"Image", "endswith", `\reg.exe`}, {"EventType", "equals", "SetValue"},
 				{"TargetObject", "contains", `\Software\Microsoft\Windows\CurrentVersion\Run\`}, {"TargetObject", "endswith", `\MicrosoftUpdate`},
 				{"Details", "endswith", implantRel}}},
-		}}, runRunKey},
+		}}, runRunKey, 5},
 	{Scenario{Name: "service_install", Technique: "T1543.003", Tactic: "persistence",
 		Description: "An elevated cmd runs sc.exe create for a service whose binary lives in C:\\Windows\\Temp; services.exe records ImagePath, System 7045 and Security 4697 report the install, the service starts.",
 		Events: []ScenarioEvent{
@@ -204,7 +211,7 @@ var scenarioDefs = []scenarioDef{
 				{"ServiceFileName", "equals", svcPath}}},
 			{event.ChannelSysmon, 1, "service binary started", []Match{{"Image", "equals", svcPath},
 				{"ParentImage", "endswith", `\services.exe`}}},
-		}}, runServiceInstall},
+		}}, runServiceInstall, 6},
 	{Scenario{Name: "scheduled_task", Technique: "T1053.005", Tactic: "persistence",
 		Description: "An elevated cmd runs schtasks /create for a logon task running as SYSTEM from C:\\ProgramData; Task Scheduler 106 and Security 4698 record it, the task file is written.",
 		Events: []ScenarioEvent{
@@ -215,7 +222,7 @@ var scenarioDefs = []scenarioDef{
 			{event.ChannelSecurity, 4698, "task created (audit)", []Match{{"TaskName", "equals", taskName},
 				{"TaskContent", "contains", taskCmd}}},
 			{event.ChannelSysmon, 11, "task file written", []Match{{"TargetFilename", "equals", `C:\Windows\System32\Tasks` + taskName}}},
-		}}, runScheduledTask},
+		}}, runScheduledTask, 5},
 	{Scenario{Name: "whoami_discovery", Technique: "T1033", Tactic: "discovery",
 		Description: "A user shell runs whoami /all (the seed's example rule); seen by Sysmon 1 and Security 4688.",
 		Events: []ScenarioEvent{
@@ -224,7 +231,7 @@ var scenarioDefs = []scenarioDef{
 				{"CommandLine", "contains", "/all"}}},
 			{event.ChannelSecurity, 4688, "whoami /all (process auditing)", []Match{{"NewProcessName", "endswith", `\whoami.exe`},
 				{"CommandLine", "contains", "/all"}}},
-		}}, runWhoami},
+		}}, runWhoami, 4},
 	{Scenario{Name: "c2_beacon", Technique: "T1071.001", Tactic: "command-and-control",
 		Description: "An implant in the user's roaming profile resolves a known C2 domain and beacons to it over HTTPS at a regular interval (2000 × MeanGap, ±10 %).",
 		Events: []ScenarioEvent{
@@ -233,7 +240,7 @@ var scenarioDefs = []scenarioDef{
 				{"QueryResults", "contains", "::ffff:" + c2IP + ";"}}},
 			{event.ChannelSysmon, 3, "beacon (repeated)", []Match{{"Image", "endswith", implantRel}, {"DestinationIp", "equals", c2IP},
 				{"DestinationPort", "equals", "443"}}},
-		}}, runC2Beacon},
+		}}, runC2Beacon, 2 + c2Beacons},
 }
 
 func runEncodedPowerShell(g *Generator, h *host, sc *scenarioRun) {
@@ -422,7 +429,14 @@ func (g *Generator) maybeStartScenario() {
 
 // startScenario runs a scenario on a workstation, starting at the current
 // time, and restores the heap order (the host's next event moved earlier).
+//
+// A scenario whose events would not all fit in the rest of the event
+// budget (after the steps of scenarios already started) is not started:
+// the recording holds every event of the scenarios it holds any of.
 func (g *Generator) startScenario(i int) {
+	if g.opt.Events > 0 && g.n+g.pendingScen+int64(scenarioDefs[i].steps) > g.opt.Events {
+		return
+	}
 	var ws []*host
 	for _, h := range g.hosts {
 		if h.role == roleWorkstation {
@@ -439,7 +453,6 @@ func (g *Generator) startScenario(i int) {
 	}
 	sc := &scenarioRun{g: g, h: h, idx: i, at: now}
 	scenarioDefs[i].run(g, h, sc)
-	g.runs[i]++
 	for j := len(g.heap)/2 - 1; j >= 0; j-- {
 		g.down(j)
 	}

@@ -13,6 +13,7 @@
 package synth
 
 import (
+	"math"
 	"time"
 
 	"github.com/edr-lab/edr/event"
@@ -81,7 +82,13 @@ type Generator struct {
 	forced     []forcedRun // scenarios placed so that each runs at least once
 	nextRandom int64       // event index of the next randomly placed scenario
 	lastScen   string
-	runs       []int // scenarios started, by index into Scenarios()
+	runs       []int // scenarios completed (every step emitted), by index into Scenarios()
+	// pendingScen counts the scheduled scenario steps not yet emitted: the
+	// part of the event budget that started scenarios have claimed.
+	pendingScen int64
+	// draining is set once the rest of the budget is exactly the pending
+	// scenario steps: only those are emitted from then on.
+	draining bool
 }
 
 type forcedRun struct {
@@ -121,6 +128,9 @@ func (g *Generator) Next(e *event.Event) bool {
 		return false
 	}
 	g.maybeStartScenario()
+	if !g.draining && g.pendingScen > 0 && g.opt.Events-g.n == g.pendingScen {
+		g.drain()
+	}
 	h := g.heap[0]
 	e.Reset()
 	g.lastScen = ""
@@ -131,6 +141,9 @@ func (g *Generator) Next(e *event.Event) bool {
 		h.pending[len(h.pending)-1] = nil
 		h.pending = h.pending[:len(h.pending)-1]
 		g.runStep(h, e, s)
+		if g.draining {
+			h.dropBackgroundSteps() // a step may have scheduled one
+		}
 	} else {
 		g.background(h, e)
 		h.next = h.now + g.gap(h)
@@ -147,7 +160,10 @@ func (g *Generator) Emitted() int64 { return g.n }
 // background activity.
 func (g *Generator) Scenario() string { return g.lastScen }
 
-// ScenarioRuns counts the scenarios started so far, by scenario name.
+// ScenarioRuns counts the scenarios whose every event has been emitted, by
+// scenario name. With an event budget (Options.Events), a scenario is
+// started only when all its events fit in the budget, so at the end every
+// started scenario is complete and counted.
 func (g *Generator) ScenarioRuns() map[string]int {
 	out := make(map[string]int, len(scenarioDefs))
 	for i, n := range g.runs {
@@ -270,7 +286,8 @@ type step struct {
 	kind uint8
 	p    *proc
 	fn   func(g *Generator, h *host, e *event.Event)
-	scen int // 1 + index into scenarioDefs, 0 for none
+	scen int          // 1 + index into scenarioDefs, 0 for none
+	run  *scenarioRun // the run a scenario step belongs to
 }
 
 const (
@@ -297,6 +314,10 @@ func (h *host) schedule(s *step) {
 func (g *Generator) runStep(h *host, e *event.Event, s *step) {
 	if s.scen > 0 {
 		g.lastScen = scenarioDefs[s.scen-1].Name
+		g.pendingScen--
+		if s.run.left--; s.run.left == 0 {
+			g.runs[s.scen-1]++
+		}
 	}
 	switch s.kind {
 	case stepSecurity4688:
@@ -304,4 +325,32 @@ func (g *Generator) runStep(h *host, e *event.Event, s *step) {
 	default:
 		s.fn(g, h, e)
 	}
+}
+
+// drain makes the remaining events the pending scenario steps, in their
+// time order: background activity and the steps it scheduled (Security
+// 4688s, console hosts …) end here, so that scenarios started within the
+// budget complete within it.
+func (g *Generator) drain() {
+	g.draining = true
+	for _, h := range g.hosts {
+		h.dropBackgroundSteps()
+		h.next = math.MaxInt64
+	}
+	for j := len(g.heap)/2 - 1; j >= 0; j-- {
+		g.down(j)
+	}
+}
+
+// dropBackgroundSteps removes the host's pending steps that belong to no
+// scenario.
+func (h *host) dropBackgroundSteps() {
+	kept := h.pending[:0]
+	for _, s := range h.pending {
+		if s.scen > 0 {
+			kept = append(kept, s)
+		}
+	}
+	clear(h.pending[len(kept):])
+	h.pending = kept
 }

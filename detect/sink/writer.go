@@ -52,6 +52,15 @@ type WriterOptions struct {
 	// Text writes one human line per alert (Alert.AppendText) instead of
 	// ECS JSON: console output.
 	Text bool
+	// EncodeTimer, when set, times the encoding of each alert on the
+	// writer's goroutine (pipeline.Observer.Timer(pipeline.StageEncode)).
+	EncodeTimer StageTimer
+}
+
+// StageTimer times a stage of work; pipeline.Timer is one.
+type StageTimer interface {
+	Start() time.Time
+	Done(n int, start time.Time)
 }
 
 // WriterStats are the writer's counters; edr reports them.
@@ -171,10 +180,17 @@ func (w *Writer) run() {
 		if d := floorDiv(a.Event.Time, dayNanos); d != dayNum {
 			dayNum, day = d, Day(time.Unix(0, a.Event.Time))
 		}
+		var t0 time.Time
+		if w.opts.EncodeTimer != nil {
+			t0 = w.opts.EncodeTimer.Start()
+		}
 		if w.opts.Text {
 			buf = a.AppendText(buf[:0])
 		} else {
 			buf = enc.AppendJSON(buf[:0], a)
+		}
+		if w.opts.EncodeTimer != nil {
+			w.opts.EncodeTimer.Done(1, t0)
 		}
 		w.free <- c
 		if err := w.dst.WriteDay(day, buf); err != nil {

@@ -29,6 +29,7 @@ import (
 	"sync"
 
 	"github.com/edr-lab/edr/recording/internal/dirsync"
+	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -299,7 +300,7 @@ func (s *Store) Get(sha256hex string) ([]byte, error) {
 	}
 	sha256hex = strings.ToLower(sha256hex)
 	p := s.Path(sha256hex)
-	comp, err := os.ReadFile(p)
+	comp, err := fsutil.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: sha256 %s", ErrNotFound, sha256hex)
 	}
@@ -339,7 +340,7 @@ func (s *Store) Resolve(digest string) (string, error) {
 
 // readRef reads a small file naming a SHA-256 (an alias or a link).
 func readRef(path, what string) (string, error) {
-	b, err := os.ReadFile(path)
+	b, err := fsutil.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("%w: %s", ErrNotFound, what)
 	}

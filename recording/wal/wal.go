@@ -168,28 +168,73 @@ func (w *Writer) Sync() error { return w.f.Sync() }
 type Result struct {
 	Records int   // good records
 	Entries int   // entries in good records
-	Good    int64 // bytes up to the end of the last good record
+	Good    int64 // bytes up to the end of the last good record (0 when not a WAL)
 	Size    int64 // bytes in the file
-	Tail    error // nil when the file ends exactly after a good record; else why the rest was dropped (wraps ErrTorn)
+	Tail    error // nil when the file ends exactly after a good record; else why the rest was not read (wraps ErrTorn)
+	// MagicDamaged: the first 8 bytes are not the magic, but the record
+	// after them passed its checksum, so the file was read as a WAL.
+	MagicDamaged bool
+}
+
+// IsPartialHeader reports whether b, a whole file, is provably what a
+// crash while creating a WAL leaves: shorter than the magic and either a
+// prefix of it or all zero bytes (a file system that extended the file but
+// never got the data). Nothing was logged in such a file.
+func IsPartialHeader(b []byte) bool {
+	if len(b) >= len(Magic) {
+		return false
+	}
+	if string(b) == Magic[:len(b)] {
+		return true
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Read calls fn for every entry of every good record, in order. The body
 // passed to fn is only valid during the call. A torn or corrupt tail is not
-// an error: Read stops there and reports it in Result.Tail. Errors returned
-// are ErrBadMagic, read errors, and errors from fn.
+// an error: Read stops there and reports it in Result.Tail (the rest of the
+// file is still read to count Size). Errors returned are ErrBadMagic, read
+// errors, and errors from fn.
+//
+// A damaged magic alone does not make the file unreadable: when the first
+// record after it passes its CRC-32C check, the file is a WAL and is read
+// (Result.MagicDamaged). Past a damaged record Read does not resynchronise:
+// later records depend on the entries before them (see package recording),
+// so the caller keeps the rest aside.
 func Read(r io.Reader, fn func(kind byte, body []byte) error) (Result, error) {
 	var res Result
 	br := bufio.NewReaderSize(r, 1<<16)
 	var magic [len(Magic)]byte
 	n, err := io.ReadFull(br, magic[:])
 	res.Size = int64(n)
-	if err != nil || string(magic[:]) != Magic {
-		if n == 0 && (err == io.EOF) {
+	if err != nil {
+		if n == 0 && err == io.EOF {
 			return res, fmt.Errorf("%w: empty file", ErrBadMagic)
 		}
-		return res, ErrBadMagic
+		return res, fmt.Errorf("%w: file of %d bytes is shorter than the magic", ErrBadMagic, n)
 	}
+	res.MagicDamaged = string(magic[:]) != Magic
 	res.Good = int64(n)
+	res, err = readRecords(br, res, fn)
+	if res.MagicDamaged && res.Records == 0 {
+		// Neither the magic nor the first record: not (any more) a WAL.
+		res.Good = 0
+		if err == nil {
+			err = fmt.Errorf("%w: and no record after it", ErrBadMagic)
+			if res.Tail != nil {
+				err = fmt.Errorf("%w: and %v", ErrBadMagic, res.Tail)
+			}
+		}
+	}
+	return res, err
+}
+
+func readRecords(br *bufio.Reader, res Result, fn func(kind byte, body []byte) error) (Result, error) {
 	var hdr [recordHeader]byte
 	var payload, plain []byte
 	for {

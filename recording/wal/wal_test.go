@@ -87,3 +87,37 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestDamagedMagicStillReads: a WAL whose magic is damaged but whose first
+// record checks out is read whole; one whose first record is damaged too is
+// not a WAL, and Size still counts every byte (the caller keeps them).
+func TestDamagedMagicStillReads(t *testing.T) {
+	data := writeWAL(t, [][]string{{"a"}, {"bb"}})
+	for pos := 0; pos < len(Magic); pos++ {
+		b := append([]byte(nil), data...)
+		b[pos] ^= 0xff
+		got, res, err := readAllEntries(t, b)
+		require.NoError(t, err, "flip at %d", pos)
+		assert.True(t, res.MagicDamaged)
+		assert.Equal(t, []string{"7:a", "7:bb"}, got)
+		assert.Equal(t, int64(len(b)), res.Good)
+		assert.Equal(t, int64(len(b)), res.Size)
+	}
+	b := append([]byte(nil), data...)
+	b[0] ^= 0xff
+	b[len(Magic)+9] ^= 0xff // inside the first record
+	got, res, err := readAllEntries(t, b)
+	assert.ErrorIs(t, err, ErrBadMagic)
+	assert.Empty(t, got)
+	assert.Zero(t, res.Good)
+	assert.Equal(t, int64(len(b)), res.Size)
+}
+
+func TestIsPartialHeader(t *testing.T) {
+	assert.True(t, IsPartialHeader(nil))
+	assert.True(t, IsPartialHeader([]byte(Magic[:3])))
+	assert.True(t, IsPartialHeader(make([]byte, 7)))
+	assert.False(t, IsPartialHeader([]byte(Magic)), "a whole magic is a WAL (with no records)")
+	assert.False(t, IsPartialHeader([]byte("EDRx")))
+	assert.False(t, IsPartialHeader([]byte{0, 0, 1}))
+}

@@ -1,23 +1,12 @@
-// Package replay runs recordings through the detection engine
-// deterministically: events in (time, host, seq) order, one engine, alerts
-// marked as replayed, byte-identical output whatever the read parallelism.
-package replay
+package pipeline
 
 import (
 	"container/heap"
-	"errors"
+	"context"
 	"sync"
 
 	"github.com/edr-lab/edr/event"
 )
-
-// Source delivers events in (time, host, seq) order, in batches the source
-// may reuse after fn returns. Every slot of a batch is filled wholly (Reset
-// then set, or CopyFrom), so a consumer may exchange the batch's events
-// with its own instead of copying them (the replay pipeline does).
-type Source interface {
-	Run(fn func(batch []event.Event) error) error
-}
 
 // Less is the replay order: event time, then host, then sequence.
 func Less(a, b *event.Event) bool {
@@ -71,9 +60,7 @@ func (h *feedHeap) Push(x any)     { *h = append(*h, x.(*feed)) }
 func (h *feedHeap) Pop() any       { old := *h; x := old[len(old)-1]; *h = old[:len(old)-1]; return x }
 func (f *feed) head() *event.Event { return &f.cur[f.pos] }
 
-var errStopped = errors.New("replay: merge stopped")
-
-func (m *merged) Run(fn func([]event.Event) error) error {
+func (m *merged) Run(ctx context.Context, fn func([]event.Event) error) error {
 	done := make(chan struct{})
 	feeds := make([]*feed, len(m.srcs))
 	errs := make([]error, len(m.srcs))
@@ -85,7 +72,7 @@ func (m *merged) Run(fn func([]event.Event) error) error {
 		go func() {
 			defer wg.Done()
 			defer close(f.ch)
-			errs[i] = src.Run(func(batch []event.Event) error {
+			errs[i] = src.Run(ctx, func(batch []event.Event) error {
 				var own []event.Event
 				select {
 				case own = <-f.freed:
@@ -97,6 +84,8 @@ func (m *merged) Run(fn func([]event.Event) error) error {
 					return nil
 				case <-done:
 					return errStopped
+				case <-ctx.Done():
+					return ctx.Err()
 				}
 			})
 		}()
@@ -104,15 +93,10 @@ func (m *merged) Run(fn func([]event.Event) error) error {
 	err := m.merge(feeds, fn)
 	close(done)
 	wg.Wait()
-	if err != nil {
-		return err
-	}
 	for _, e := range errs {
-		if e != nil && !errors.Is(e, errStopped) {
-			return e
-		}
+		err = firstErr(err, e)
 	}
-	return nil
+	return err
 }
 
 func (m *merged) merge(feeds []*feed, fn func([]event.Event) error) error {
