@@ -234,7 +234,7 @@ func liveAction(c *cli.Context) error {
 		if rec, err = openLiveRecorder(dir, conf, src, logger); err != nil {
 			return exitf(1, "live: recording %s: %v", dir, err)
 		}
-		printRecovery(stderr, rec.w.Stats())
+		printRecovery(stderr, rec.Stats())
 	}
 
 	opts := live.Options{Source: source, Queue: ls.queue, Overload: ls.policy, Shed: ls.shed, Logger: logger}
@@ -289,7 +289,7 @@ func liveAction(c *cli.Context) error {
 		closeErr = errors.Join(closeErr, text.Close())
 	}
 	if rec != nil {
-		closeErr = errors.Join(closeErr, rec.w.Close())
+		closeErr = errors.Join(closeErr, rec.Close())
 	}
 	st.stop()
 	snap := lv.Snapshot()
@@ -359,40 +359,29 @@ func stderrIsTerminal(w io.Writer) bool {
 	return ok && isTerminal(f)
 }
 
-// liveRecorder records live events: write, then show the event to the
-// state tracker (segments start with the hosts' process state).
+// liveRecorder records live events through recording.Ingest (write, then
+// the state tracker observes: segments start with the hosts' process
+// state) and keeps the last Seq the WAL acknowledged.
 type liveRecorder struct {
-	w     *recording.Writer
-	state *state.Tracker
+	*recording.Ingest
 	acked atomic.Uint64 // largest Seq durable in the WAL
 }
 
 func openLiveRecorder(dir string, conf *config.Config, src liveSource, logger *slog.Logger) (*liveRecorder, error) {
-	r := &liveRecorder{state: state.NewTracker(state.Options{}, state.SnapshotLimits{})}
+	r := &liveRecorder{}
 	wo := recordingOptions(conf)
 	wo.Source, wo.Producer, wo.Logger = event.SourceJSON, "edr live "+Version, logger
 	if src.kind == "synthetic" {
 		wo.Source = event.SourceSynthetic
 	}
-	wo.Snapshot = r.state.Snapshot
 	wo.Durable = func(seq uint64) { r.acked.Store(seq) }
-	w, err := recording.OpenWriter(dir, wo)
+	in, err := recording.OpenIngest(dir, wo, state.NewTracker(state.Options{}, state.SnapshotLimits{}))
 	if err != nil {
 		return nil, err
 	}
-	r.w = w
+	r.Ingest = in
 	return r, nil
 }
-
-func (r *liveRecorder) Write(e *event.Event) error {
-	if err := r.w.Write(e); err != nil {
-		return err
-	}
-	r.state.Observe(e) // after Write: the writer snapshots before the event that opens a segment
-	return nil
-}
-
-func (r *liveRecorder) AddLoss(name string, n uint64) { r.w.AddLoss(name, n) }
 
 // status draws the terminal line every second and logs the status record
 // every interval.

@@ -69,7 +69,7 @@ func TestLiveSyntheticRecordsAndReplaysToTheSameAlerts(t *testing.T) {
 	rec, alerts := filepath.Join(dir, "rec"), filepath.Join(dir, "alerts")
 	// The stream crosses midnight: alerts of two days go to two files.
 	out, code := edr(t, "live", "--source", "synthetic", "--seed", "9", "--hosts", "1", "--events", n, "--start", liveStart,
-		"--for", "5m", "--record", rec, "--alerts", alerts, "--set", "logging.console_output=false")
+		"--for", "5m", "--record", rec, "--alerts", alerts, "--set", "logging.console_output=false", "--set", "logging.directory=")
 	require.Equal(t, 0, code, out)
 	assert.Contains(t, out, "live: "+n+" events in")
 	assert.Contains(t, out, "record: "+n+" recorded + 0 failed = "+n)
