@@ -320,12 +320,12 @@ func runReplay(ctx context.Context, dirs []string, read replay.ReadOptions, rule
 // generate does (default writer options, a state snapshot per segment).
 func Generate(dir string, events, seed int64) error {
 	tr := state.NewTracker(state.Options{}, state.SnapshotLimits{})
-	w, err := recording.OpenWriter(dir, recording.WriterOptions{Source: event.SourceSynthetic, Producer: "edr bench", Snapshot: tr.Snapshot})
+	w, err := recording.OpenIngest(dir, recording.WriterOptions{Source: event.SourceSynthetic, Producer: "edr bench"}, tr)
 	if err != nil {
 		return err
 	}
 	g := synth.New(synth.Options{Seed: seed, Events: events})
-	if err := g.WriteTo(w, tr.Observe); err != nil {
+	if err := g.WriteTo(w); err != nil {
 		w.Close()
 		return fmt.Errorf("generate: %w", err)
 	}

@@ -23,7 +23,7 @@ func init() {
 			"input in the same process: decode only, and decode + state (the pipeline without rules).\n" +
 			"Timings depend on the machine and its load: compare runs of one machine.\n" +
 			"Exit codes: 0 done, 1 error, 2 usage, 4 a row got slower than --max-regression against --baseline.",
-		Flags: append(ruleFlags(
+		Flags: append(append(ruleFlags(), parallelFlag(),
 			&cli.Int64Flag{Name: "events", Value: 1_000_000, Usage: "events to generate when no recording is given"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the generated events"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as one JSON object on stdout"},

@@ -85,15 +85,14 @@ func generateAction(c *cli.Context) error {
 	// Every segment starts with its host's process state, so it replays on
 	// its own (edr replay --from).
 	state := state.NewTracker(state.Options{}, state.SnapshotLimits{})
-	wo.Snapshot = state.Snapshot
-	w, err := recording.OpenWriter(out, wo)
+	w, err := recording.OpenIngest(out, wo, state)
 	if err != nil {
 		return exitf(1, "generate: %v", err)
 	}
 	printSafe(c.App.Writer, func(out io.Writer) { printRecovery(out, w.Stats()) }) // --out is empty, so only a writer crashed in it since the check
 	start := time.Now()
 	g := synth.New(opts)
-	if err := g.WriteTo(w, state.Observe); err != nil {
+	if err := g.WriteTo(w); err != nil {
 		w.Close()
 		return exitf(1, "generate: %v", err)
 	}

@@ -356,24 +356,19 @@ func (h *host) dropBackgroundSteps() {
 	h.pending = kept
 }
 
-// EventWriter takes generated events; *recording.Writer is one.
+// EventWriter takes generated events; *recording.Ingest is one.
 type EventWriter interface {
 	Write(e *event.Event) error
 }
 
-// WriteTo writes every remaining event to w, calling observe (when not
-// nil) after each write: edr generate and edr bench feed the state tracker
-// that snapshots each new segment this way (the writer snapshots before the
-// event that opens a segment, so observe must come after Write). An error
-// of w stops it and names the event.
-func (g *Generator) WriteTo(w EventWriter, observe func(*event.Event)) error {
+// WriteTo writes every remaining event to w (edr generate and edr bench
+// write through a recording.Ingest, which keeps the segment snapshots'
+// state). An error of w stops it and names the event.
+func (g *Generator) WriteTo(w EventWriter) error {
 	var e event.Event
 	for g.Next(&e) {
 		if err := w.Write(&e); err != nil {
 			return fmt.Errorf("event %d: %w", g.Emitted(), err)
-		}
-		if observe != nil {
-			observe(&e)
 		}
 	}
 	return nil
