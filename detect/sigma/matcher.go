@@ -168,3 +168,9 @@ func matchEntry(c *evalCtx, e *entry) bool {
 // bound, such as lt or eq, can only be decided when their window ends) and
 // appends the matches; call it at the end of a replay.
 func (m *Matcher) Flush(out []Match) []Match { return m.cstate.flush(out) }
+
+// SkippedValues returns how many events fed value_sum, value_avg or
+// value_percentile correlations without a usable value (field missing, or
+// for sum and average not a finite number); they are left out of the
+// aggregate rather than read as 0.
+func (m *Matcher) SkippedValues() int64 { return m.cstate.skipped }
