@@ -83,6 +83,7 @@ func replayAction(c *cli.Context) error {
 		return exitf(1, "replay: %v", err)
 	}
 	defer recs.Close()
+	ruleSet.CoverAudit(recs.SysmonCover()) // scanner.sigma_security_audit = "auto"
 	special := 0
 	for _, d := range c.Args().Slice() {
 		special += warnPending(c.App.ErrWriter, "replay", d)
@@ -174,7 +175,8 @@ func replaySettingsFrom(c *cli.Context) (*replaySettings, error) {
 	s.ruleOpts = replay.RuleOptions{
 		SigmaPaths: cfg.sigmaPaths, YARAPaths: cfg.yaraPaths, IOC: cfg.ioc, MatchDebug: s.debug, SigmaRuleset: cfg.ruleset,
 		IOCSeverity: cfg.iocSeverity, HashAllowlist: cfg.hashAllowlist, YARAAllowlist: cfg.yaraAllowlist, MaxFileBytes: cfg.maxFileBytes,
-		SigmaSecurityAudit: cfg.sigma.SecurityAudit, SigmaPlaceholders: cfg.sigma.Placeholders,
+		SigmaSecurityAudit: cfg.sigma.SecurityAudit, SigmaSecurityAuditAuto: cfg.sigma.SecurityAuditAuto,
+		SigmaPlaceholders: cfg.sigma.Placeholders,
 	}
 	sigmaPaths, yaraPaths, iocDir := c.StringSlice("sigma"), c.StringSlice("yara"), c.String("ioc")
 	if len(sigmaPaths)+len(yaraPaths) > 0 || iocDir != "" {
