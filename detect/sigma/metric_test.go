@@ -219,3 +219,16 @@ func TestCorrelationMetricOperators(t *testing.T) {
 		require.Equal(t, c.want, len(flushed) == 1, c.cond)
 	}
 }
+
+func TestCorrelationValuePercentileBounded(t *testing.T) {
+	// at most 4096 distinct values are tracked per window; values first seen
+	// beyond that still count in the window's total (the denominator)
+	m := mustLoad(t, specMetric(specValuePercentile, "process_creation"), sigma.Options{}).NewMatcher()
+	var evs []*event.Event
+	for i := 0; i < 5000; i++ {
+		evs = append(evs, ev4688(time.Duration(i)*time.Millisecond, "ComputerName", "h", "Image", "img"+event.Itoa(uint64(i))))
+	}
+	_, flushed := feedAll(t, m, evs...)
+	require.Len(t, flushed, 4096)
+	require.Equal(t, 100.0/5000, flushed[0].Value)
+}
