@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/recording/internal/dirsync"
 	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"github.com/edr-lab/edr/recording/wal"
 )
@@ -248,6 +249,13 @@ func (w *Writer) noteSegment(m *SegmentMeta) {
 	}
 }
 
+// ErrEventRejected is wrapped by a Write error that concerns only the event
+// written (its host's partition directory cannot be created): the event is
+// not in the recording (it still uses up its index in the current source),
+// and the Writer stays usable. Every other Write error leaves the Writer
+// failed.
+var ErrEventRejected = errors.New("event not written")
+
 // Write appends an event: it sets e.Seq and does not retain e.
 func (w *Writer) Write(e *event.Event) error {
 	w.mu.Lock()
@@ -267,6 +275,16 @@ func (w *Writer) Write(e *event.Event) error {
 	if s == nil {
 		var err error
 		if s, err = w.openSeg(key, e); err != nil {
+			if errors.Is(err, ErrEventRejected) {
+				// The writer goes on. The event keeps its index in the
+				// current source (see sources.go): an importer resuming
+				// the source skips it with the events before it, as it
+				// counts decoded events, not written ones.
+				if w.cur != nil {
+					w.cur.next++
+				}
+				return err
+			}
 			return w.fail(err)
 		}
 	}
@@ -380,8 +398,11 @@ func (w *Writer) openSeg(key segKey, first *event.Event) (*openSeg, error) {
 	date := dateOf(first.Time)
 	rel := filepath.Join(partitionDir(key.host, date), segmentName(first.Time, w.nextSeq))
 	tmp := filepath.Join(w.dir, walDir, rel)
-	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
-		return nil, err
+	if err := mkdirs(filepath.Dir(tmp), filepath.Join(w.dir, filepath.Dir(rel))); err != nil {
+		// Only this host's partition is affected (a file in the way of its
+		// directory, no permission on it): the event is refused, and the
+		// writer stays usable for every other host.
+		return nil, fmt.Errorf("recording %s: host %q: %w: %w", w.dir, key.host, ErrEventRejected, err)
 	}
 	meta := SegmentMeta{SchemaVersion: event.SchemaVersion, Producer: w.opts.Producer, Source: w.opts.Source.String(), Host: key.host, Date: date}
 	hdr := walHeaderDoc{SchemaVersion: event.SchemaVersion, Host: key.host, Date: date, FirstTime: first.Time, FirstSeq: w.nextSeq,
@@ -391,7 +412,12 @@ func (w *Writer) openSeg(key segKey, first *event.Event) (*openSeg, error) {
 		return nil, fmt.Errorf("recording %s: %w", w.dir, err)
 	}
 	if w.opts.Fsync {
-		syncDir(filepath.Dir(tmp)) // the new log's name must survive a machine crash too
+		// the new log's name must survive a machine crash too
+		if err := syncDir(filepath.Dir(tmp)); err != nil {
+			wl.Close()
+			os.Remove(tmp + ".wal") // empty: nothing was written to it
+			return nil, fmt.Errorf("recording %s: %w", w.dir, err)
+		}
 	}
 	sw, err := newSegWriter(tmp+".tmp", w.opts.RowGroupRows, w.opts.MaxBufferBytes, meta)
 	if err != nil {
@@ -412,6 +438,16 @@ func (w *Writer) openSeg(key segKey, first *event.Event) (*openSeg, error) {
 	}
 	w.open[key] = s
 	return s, nil
+}
+
+// mkdirs creates directories, stopping at the first error.
+func mkdirs(dirs ...string) error {
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // flushSeg hands the segment's buffered WAL entries to the flusher.
@@ -499,7 +535,12 @@ func (w *Writer) closeSeg(s *openSeg) error {
 		return fmt.Errorf("segment %s: %w", final, err)
 	}
 	if w.opts.Fsync {
-		syncDir(filepath.Dir(final))
+		if err := syncDir(filepath.Dir(final)); err != nil {
+			// The WAL stays: the next open finds the segment (and drops
+			// the WAL) or, after a crash lost the rename, recovers it.
+			s.wal.Close()
+			return fmt.Errorf("segment %s: %w", final, err)
+		}
 	}
 	s.wal.Close()
 	if err := os.Remove(s.wal.Name()); err != nil {
@@ -636,12 +677,9 @@ func writeFileSync(path string, b []byte, fsync bool) error {
 	return f.Close()
 }
 
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-}
+// syncDir makes new entries of a directory durable (a variable so that
+// tests can make it fail).
+var syncDir = dirsync.Sync
 
 // isWAL reports whether a path under .wal is a segment's log.
 func isWAL(p string) bool { return strings.HasSuffix(p, segmentExt+".wal") }
