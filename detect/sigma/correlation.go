@@ -100,21 +100,11 @@ type corrCond struct {
 
 var condOps = [6]string{"gt", "gte", "lt", "lte", "eq", "neq"}
 
-func (c *corrCond) holds(n int64) bool {
-	for i, set := range c.set {
-		if !set {
-			continue
-		}
-		v := c.val[i]
-		ok := [6]bool{n > v, n >= v, n < v, n <= v, n == v, n != v}[i]
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
+// holds tests a count (fval holds the integer thresholds too; counts and
+// thresholds below 2^53 convert exactly).
+func (c *corrCond) holds(n int64) bool { return c.holdsF(float64(n)) }
 
-// holdsF is holds for a metric correlation's aggregate.
+// holdsF tests a count or a metric correlation's aggregate.
 func (c *corrCond) holdsF(x float64) bool {
 	for i, set := range c.set {
 		if !set {
@@ -249,7 +239,7 @@ func (c *correlation) parseCondition(cs *corrSpec) ([]string, error) {
 	case corrTemporal, corrTemporalOrdered:
 		if !c.cond.given {
 			c.cond = corrCond{given: true, monotone: true}
-			c.cond.set[1], c.cond.val[1] = true, int64(len(cs.Rules))
+			c.cond.set[1], c.cond.val[1], c.cond.fval[1] = true, int64(len(cs.Rules)), float64(len(cs.Rules))
 		}
 		if !c.cond.monotone {
 			return nil, &LoadError{Construct: "correlation condition", Err: fmt.Errorf("%s supports only gt/gte conditions (counts of rules)", c.typ)}

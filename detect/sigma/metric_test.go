@@ -180,20 +180,18 @@ func TestCorrelationValuePercentileSpecExample(t *testing.T) {
 	}
 	require.Equal(t, int64(1), m.SkippedValues())
 
-	// 1 in 101 is below 1 %; 2 in 100 is not; a new window after 24h
-	m = mustLoad(t, specMetric(specValuePercentile, "process_creation"), sigma.Options{}).NewMatcher()
-	evs = nil
-	add("h3", "a", 99)
-	add("h3", "b", 2)
-	evs = append(evs, ev4688(25*time.Hour, "ComputerName", "h4", "Image", "a"))
-	during, _ = feedAll(t, m, evs...)
+	// h3 runs a nA times and b nB times; h4's event 25h later ends h3's window
+	window := func(nA, nB int) (during, flushed []sigma.Match) {
+		m := mustLoad(t, specMetric(specValuePercentile, "process_creation"), sigma.Options{}).NewMatcher()
+		evs = nil
+		add("h3", "a", nA)
+		add("h3", "b", nB)
+		evs = append(evs, ev4688(25*time.Hour, "ComputerName", "h4", "Image", "a"))
+		return feedAll(t, m, evs...)
+	}
+	during, _ = window(99, 2)
 	require.Len(t, during, 0, "b is 2/101 = 1.98 %")
-	m = mustLoad(t, specMetric(specValuePercentile, "process_creation"), sigma.Options{}).NewMatcher()
-	evs = nil
-	add("h3", "a", 100)
-	add("h3", "b", 1)
-	evs = append(evs, ev4688(25*time.Hour, "ComputerName", "h4", "Image", "a"))
-	during, flushed = feedAll(t, m, evs...)
+	during, flushed = window(100, 1) // b is 1/101, below 1 %
 	require.Len(t, during, 1, "h3's window ends when h4's event is 24h later")
 	require.Equal(t, "h3\x1fb", during[0].Group)
 	require.InDelta(t, 100.0/101, during[0].Value, 1e-12)
