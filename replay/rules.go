@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/filescan"
@@ -57,8 +59,17 @@ func LoadRules(o RuleOptions) (*Rules, error) {
 		o.IOCSeverity = detect.SeverityHigh
 	}
 	r := &Rules{opts: o}
+	var sigmaPaths []string
+	for _, p := range o.SigmaPaths {
+		if ext := strings.ToLower(filepath.Ext(p)); ext == ".yar" || ext == ".yara" {
+			// never parsed as YAML (a false Sigma error)
+			r.Errors = append(r.Errors, fmt.Errorf("%s: a YARA file given as a Sigma rule; not loaded (give it as a YARA rule)", p))
+			continue
+		}
+		sigmaPaths = append(sigmaPaths, p)
+	}
 	if len(o.SigmaPaths) > 0 {
-		rs, errs := sigma.Load(o.SigmaPaths, sigma.Options{Ruleset: o.SigmaRuleset, Debug: o.MatchDebug != detect.MatchDebugOff,
+		rs, errs := sigma.Load(sigmaPaths, sigma.Options{Ruleset: o.SigmaRuleset, Debug: o.MatchDebug != detect.MatchDebugOff,
 			SecurityAudit: o.SigmaSecurityAudit, Placeholders: o.SigmaPlaceholders})
 		for _, e := range errs {
 			r.Errors = append(r.Errors, e)

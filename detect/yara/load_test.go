@@ -72,7 +72,7 @@ func TestDuplicateRuleNamedOnceWithItsOwner(t *testing.T) {
 	r, checks, errs := CompileChecked([]string{dir}, CompileOptions{})
 	require.Len(t, errs, 1)
 	assert.Contains(t, errs[0].Error(), filepath.Join(dir, "b.yar"))
-	assert.Contains(t, errs[0].Error(), `duplicated identifier "Same" (also defined in `+filepath.Join(dir, "a.yar")+")")
+	assert.Contains(t, errs[0].Error(), `b.yar:2: duplicated identifier "Same" (also defined in `+filepath.Join(dir, "a.yar")+")")
 	assert.Equal(t, []string{"Same", "A"}, r.Names())
 	assert.Equal(t, []string{"B", "Same"}, checks[1].Rules)
 }

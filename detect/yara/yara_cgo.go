@@ -3,11 +3,13 @@
 package yara
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -153,6 +155,21 @@ func checkFile(file string, opts CompileOptions, inc *includer) FileCheck {
 	return fc
 }
 
+// ruleLine is the line of the file declaring rule name, 0 when the rule
+// is not declared in the file itself (an include).
+func ruleLine(file, name string) int {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0
+	}
+	re := regexp.MustCompile(`(?m)^[ \t]*(?:(?:private|global)[ \t]+)*rule[ \t]+` + regexp.QuoteMeta(name) + `\b`)
+	loc := re.FindIndex(b)
+	if loc == nil {
+		return 0
+	}
+	return bytes.Count(b[:loc[0]], []byte("\n")) + 1
+}
+
 // pickCombined chooses the files of the combined compile (indexes into
 // checks, in order): every file that compiled alone, except a file
 // defining a rule name that an earlier file defines (an error naming
@@ -178,7 +195,8 @@ func pickCombined(checks []FileCheck) []int {
 		c := &checks[i]
 		for _, n := range c.Rules {
 			if o, ok := owner[n]; ok {
-				c.Err = &FileError{File: c.File, Messages: []string{fmt.Sprintf("duplicated identifier %q (also defined in %s)", n, o)}}
+				c.Err = &FileError{File: c.File, Line: ruleLine(c.File, n),
+					Messages: []string{fmt.Sprintf("duplicated identifier %q (also defined in %s)", n, o)}}
 				return
 			}
 		}
