@@ -69,7 +69,7 @@ func main() {
 }
 
 func run(args []string) int {
-	err := newApp().Run(args)
+	err := runApp(newApp(), args)
 	if err == nil {
 		return 0
 	}
