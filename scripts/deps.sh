@@ -5,7 +5,8 @@
 #     /usr/local/go/bin on PATH; Debian's golang package is too old),
 #   - a C compiler, pkg-config and libyara-dev (YARA through cgo),
 #   - with --with-node: Node.js/npm and the DuckDB module of scripts/duckdb
-#     (only the recording's DuckDB interop test needs them).
+#     (only the recording's DuckDB interop test needs them), and chromium
+#     (only the bench HTML report's headless-browser test needs it).
 # Uses sudo for apt-get when not run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +37,7 @@ dpkg -s libyara-dev >/dev/null 2>&1 || missing+=(libyara-dev)
 if $with_node; then
 	command -v node >/dev/null 2>&1 || missing+=(nodejs)
 	command -v npm >/dev/null 2>&1 || missing+=(npm)
+	command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
