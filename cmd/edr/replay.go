@@ -147,6 +147,7 @@ func replayAction(c *cli.Context) error {
 		recs.Fill(sum)
 		if !c.Bool("quiet") {
 			printSafe(c.App.ErrWriter, sum.Write)
+			printSafe(c.App.ErrWriter, func(w io.Writer) { ruleSet.WriteLoaded(w, true, opts.Store != nil) })
 			ws := w.Stats()
 			fmt.Fprintf(c.App.ErrWriter, "alert writer: %d written, %d dropped, %d failed\n", ws.Written, ws.Dropped, ws.Failed)
 		}

@@ -157,3 +157,26 @@ func TestReplayMissingRecordingNamedOnce(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Equal(t, 1, strings.Count(out, "recording "+dir), out)
 }
+
+// The summary says what loaded (Sigma by status, YARA, indicators by kind)
+// and, without an artifact store, that YARA and hashes checked no image;
+// flags after the recording are read as flags.
+func TestReplaySummaryListsLoadedRulesAndUncheckedImages(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "rec")
+	out, code := edr(t, "generate", "--out", rec, "--events", "1000", "--seed", "5", "--quiet")
+	require.Equal(t, 0, code, out)
+	out, code = edr(t, "replay", rec, "--alerts", filepath.Join(dir, "a.json"))
+	require.Equal(t, 0, code, out)
+	assert.Regexp(t, `(?m)^loaded: Sigma \d+ rules \((\w[\w ]* \d+)(, \w[\w ]* \d+)*\); YARA \d+ rules from \d+ files; indicators md5 \d+, sha1 \d+, sha256 \d+, ip \d+, domain \d+, path regex \d+$`, out)
+	assert.Contains(t, out, "not checked: the recordings have no artifact store", out)
+
+	exe := filepath.Join(dir, "x.exe")
+	writeFile(t, exe, "MZ")
+	out, code = edr(t, "artifacts", "add", rec, exe)
+	require.Equal(t, 0, code, out)
+	out, code = edr(t, "replay", rec, "--alerts", filepath.Join(dir, "b.json"))
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "loaded: Sigma", out)
+	assert.NotContains(t, out, "not checked", out)
+}
