@@ -22,10 +22,21 @@ import (
 // prefix.
 func (w *Writer) recover() error {
 	root := filepath.Join(w.dir, walDir)
-	var wals []string
+	var wals, raws []string
+	rawRoot := filepath.Join(root, RawDir)
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
+		}
+		if strings.HasPrefix(p, rawRoot+string(filepath.Separator)) && !fsutil.IsSpecial(d.Type()) {
+			// The raw layer's WALs (rawlayer.go).
+			switch {
+			case strings.HasSuffix(p, segmentExt+".tmp"), strings.HasSuffix(p, ".wal.bad.tmp"):
+				return os.Remove(p)
+			case isWAL(p):
+				raws = append(raws, p)
+			}
+			return nil
 		}
 		switch {
 		case fsutil.IsSpecial(d.Type()):
@@ -45,6 +56,11 @@ func (w *Writer) recover() error {
 	})
 	if err != nil {
 		return fmt.Errorf("recording %s: recovery: %w", w.dir, err)
+	}
+	for _, p := range raws {
+		if err := w.recoverRaw(p); err != nil {
+			return fmt.Errorf("recording %s: recovery of %s: %w", w.dir, p, err)
+		}
 	}
 	if len(wals) == 0 {
 		return nil

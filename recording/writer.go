@@ -101,6 +101,8 @@ func (o *WriterOptions) defaults() {
 // WriterStats counts what a Writer did, including crash recovery on open.
 type WriterStats struct {
 	Events               int64
+	RawRecords           int64 // raw records written (WriteRaw)
+	RecoveredRawRecords  int64 // raw records recovered from WALs on open
 	SegmentsClosed       int
 	RecoveredSegments    int   // WALs turned into segments on open
 	RecoveredEvents      int64 // events in them
@@ -145,6 +147,7 @@ type Writer struct {
 
 	mu       sync.Mutex
 	open     map[segKey]*openSeg
+	raws     map[segKey]*rawSeg // open raw segments (rawlayer.go)
 	tick     uint64
 	nextSeq  uint64
 	last     *openSeg
@@ -200,7 +203,7 @@ func OpenWriter(dir string, opts WriterOptions) (w *Writer, err error) {
 			lock.Close()
 		}
 	}()
-	w = &Writer{dir: dir, opts: opts, open: map[segKey]*openSeg{}, sources: map[string]SourceInfo{}, progress: map[string]int64{},
+	w = &Writer{dir: dir, opts: opts, open: map[segKey]*openSeg{}, raws: map[segKey]*rawSeg{}, sources: map[string]SourceInfo{}, progress: map[string]int64{},
 		loss: map[string]uint64{}, nextSeq: 1, lock: lock}
 	if err := w.scan(); err != nil {
 		return nil, err
@@ -444,6 +447,13 @@ func (w *Writer) flushAll() error {
 			return err
 		}
 	}
+	for _, s := range w.sortedRaw() {
+		if s.batch.Len() > 0 {
+			if err := w.fl.write(s.wal, &s.batch); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
@@ -560,6 +570,11 @@ func (w *Writer) Close() error {
 	}
 	for _, s := range w.sortedOpen() {
 		if err := w.closeSeg(s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, s := range w.sortedRaw() {
+		if err := w.closeRaw(s); err != nil {
 			errs = append(errs, err)
 		}
 	}
