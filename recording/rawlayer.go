@@ -30,7 +30,8 @@ const rawSegmentMax = 1 << 16
 // rawRow is one raw record as stored. Numeric property values are kept in
 // U64 exactly as delivered (two's complement for signed kinds), and signed
 // ones sign-extended in I64 too, so SQL sees the number and a reader gets
-// the bits back.
+// the bits back. An empty UserData is stored as NULL (Parquet readers do
+// not tell the two apart): no payload either way.
 type rawRow struct {
 	Time        int64        `parquet:"Time,timestamp(nanosecond)"`
 	Host        string       `parquet:"Host"`
@@ -79,7 +80,7 @@ func toRawRow(host string, seq uint64, r *raw.Record) rawRow {
 	if seq != 0 {
 		row.Seq = &seq
 	}
-	if r.UserData != nil {
+	if len(r.UserData) > 0 {
 		row.UserData = append([]byte{}, r.UserData...)
 	}
 	row.Props = make([]rawPropRow, len(r.Props))
@@ -119,7 +120,7 @@ func fromRawRow(row *rawRow, r *raw.Record) error {
 		return fmt.Errorf("time %d is not a whole FILETIME tick", row.Time)
 	}
 	r.Timestamp = row.Time/100 + 116444736000000000
-	if row.UserData != nil {
+	if len(row.UserData) > 0 {
 		r.SetUserData(row.UserData)
 	}
 	for i := range row.Props {
