@@ -80,7 +80,8 @@
 // A live capture also stores every raw ETW record (capture/raw) beside the
 // events, so that a decoder fixed later can re-normalize an old recording
 // (package renorm, edr renormalize). Raw records are Parquet files of their
-// own under raw/host=<name>/date=<yyyy-mm-dd>/<first-time>-<seq>[-n].parquet:
+// own under raw/host=<name>/date=<yyyy-mm-dd>/<seq>-<n>-<first-time>.parquet
+// (named so that a partition's files sort in capture order, rawlayer.go):
 // the events stay one table for DuckDB's host=*/date=*/*.parquet glob (a
 // ** glob would reach raw/ too) and for Reader, which does not descend into
 // raw/. Columns: Time (TIMESTAMP(NANOS), the record's FILETIME, exact),
@@ -94,8 +95,8 @@
 // binary in Bytes. Kind is the kind's name (u8 … ip).
 //
 // Writer.WriteRaw uses the events' machinery rather than a second format:
-// each open raw segment (one per host and UTC day, at most 65536 records,
-// held in memory until it closes) has its own WAL under .wal/raw/… in the
+// each open raw segment (one per host and UTC day, at most 2^20 records,
+// written as it goes in row groups of 8192) has its own WAL under .wal/raw/… in the
 // same WAL format, with a header entry and one walRaw entry per record,
 // flushed by the same flusher on the same interval and closed (Parquet
 // file written, fsynced, renamed into raw/, then the WAL removed) by Close.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
@@ -23,9 +24,14 @@ import (
 // later decoder can re-normalize them (see doc.go).
 const RawDir = "raw"
 
-// rawSegmentMax bounds the records of one raw segment: a raw segment's rows
-// are held in memory until it closes, so this bounds that memory.
-const rawSegmentMax = 1 << 16
+// rawSegmentMax bounds the records of one raw segment (and so what recovery
+// of one raw WAL rewrites); rawRowGroup is its row group size, which bounds
+// the rows held in memory per open raw segment.
+// (Variables so that tests can make them small.)
+var (
+	rawSegmentMax = 1 << 20
+	rawRowGroup   = 8192
+)
 
 // rawRow is one raw record as stored. Numeric property values are kept in
 // U64 exactly as delivered (two's complement for signed kinds), and signed
@@ -242,13 +248,86 @@ type rawHeaderDoc struct {
 	Date string `json:"date"`
 }
 
-// rawSeg is an open raw segment: its WAL and its rows so far.
+// rawSeg is an open raw segment: its WAL and its file being written.
 type rawSeg struct {
 	key   segKey
 	rel   string // recording-relative path of the final file (under raw/)
 	wal   *wal.Writer
 	batch wal.Batch
-	rows  []rawRow
+	file  *rawFile
+}
+
+// rawFile writes a raw segment's Parquet file, one row group per
+// rawRowGroup rows, to a temporary path; finish renames it into place.
+type rawFile struct {
+	f       *os.File
+	pw      *parquet.GenericWriter[rawRow]
+	pending []rawRow
+	n       int
+}
+
+func newRawFile(tmp string) (*rawFile, error) {
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &rawFile{f: f, pw: parquet.NewGenericWriter[rawRow](f, parquet.Compression(&parquet.Zstd))}, nil
+}
+
+func (rf *rawFile) add(row rawRow) error {
+	rf.pending = append(rf.pending, row)
+	rf.n++
+	if len(rf.pending) < rawRowGroup {
+		return nil
+	}
+	return rf.flushRowGroup()
+}
+
+func (rf *rawFile) flushRowGroup() error {
+	if len(rf.pending) == 0 {
+		return nil
+	}
+	_, err := rf.pw.Write(rf.pending)
+	if err == nil {
+		err = rf.pw.Flush() // ends the row group
+	}
+	clear(rf.pending) // drop references to the values
+	rf.pending = rf.pending[:0]
+	return err
+}
+
+// finish completes the file and renames it to final; on error the
+// temporary file is removed.
+func (rf *rawFile) finish(final string, fsync bool) error {
+	err := rf.flushRowGroup()
+	if err == nil {
+		err = rf.pw.Close()
+	}
+	if err == nil && fsync {
+		err = rf.f.Sync()
+	}
+	if cerr := rf.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(final), 0o755)
+	}
+	if err == nil {
+		err = os.Rename(rf.f.Name(), final)
+	}
+	if err != nil {
+		os.Remove(rf.f.Name())
+		return fmt.Errorf("raw segment %s: %w", final, err)
+	}
+	if fsync {
+		syncDir(filepath.Dir(final))
+	}
+	return nil
+}
+
+func (rf *rawFile) abort() {
+	rf.f.Close()
+	os.Remove(rf.f.Name())
 }
 
 // WriteRaw appends a raw record captured on host to the raw layer. seq is
@@ -265,7 +344,7 @@ func (w *Writer) WriteRaw(host string, r *raw.Record, seq uint64) error {
 	ns := r.UnixNano()
 	key := segKey{host, dayOf(ns)}
 	s := w.raws[key]
-	if s != nil && len(s.rows) >= rawSegmentMax {
+	if s != nil && s.file.n >= rawSegmentMax {
 		if err := w.closeRaw(s); err != nil {
 			return w.fail(err)
 		}
@@ -278,7 +357,9 @@ func (w *Writer) WriteRaw(host string, r *raw.Record, seq uint64) error {
 		}
 	}
 	s.batch.AppendFunc(walRaw, func(b []byte) []byte { return appendRawEntry(b, seq, r) })
-	s.rows = append(s.rows, toRawRow(host, seq, r))
+	if err := s.file.add(toRawRow(host, seq, r)); err != nil {
+		return w.fail(err)
+	}
 	w.stats.RawRecords++
 	if s.batch.Size() >= walBatchMax || w.opts.FlushInterval < 0 {
 		if err := w.fl.write(s.wal, &s.batch); err != nil {
@@ -291,21 +372,27 @@ func (w *Writer) WriteRaw(host string, r *raw.Record, seq uint64) error {
 	return nil
 }
 
-// openRaw starts a raw segment. Its name is that of a normalized segment
-// starting at the same time and Seq, with -N appended when a raw segment
-// of that name exists already (several raw segments between two events).
+// openRaw starts a raw segment, named <seq>-<n>-<first-time>.parquet: seq
+// is the Seq the next event gets and n numbers the raw segments opened
+// since that Seq was handed out (in this partition), both fixed width, so
+// that a partition's files sort in capture order even when records arrive
+// slightly out of time order, and the same input gives the same names.
 func (w *Writer) openRaw(key segKey, first int64) (*rawSeg, error) {
 	date := dateOf(first)
-	base := filepath.Join(RawDir, partitionDir(key.host, date), strings.TrimSuffix(segmentName(first, w.nextSeq), segmentExt))
-	rel := base + segmentExt
-	for n := 1; ; n++ {
-		_, e1 := os.Lstat(filepath.Join(w.dir, rel))
-		_, e2 := os.Lstat(filepath.Join(w.dir, walDir, rel+".wal"))
-		if errors.Is(e1, os.ErrNotExist) && errors.Is(e2, os.ErrNotExist) {
-			break
+	part := filepath.Join(RawDir, partitionDir(key.host, date))
+	prefix := fmt.Sprintf("%012d-", w.nextSeq)
+	n := 0
+	for _, d := range []string{filepath.Join(w.dir, part), filepath.Join(w.dir, walDir, part)} {
+		ents, _ := os.ReadDir(d) // absent: no raw segment there yet
+		for _, e := range ents {
+			if v, ok := strings.CutPrefix(e.Name(), prefix); ok && len(v) > 6 {
+				if k, err := strconv.Atoi(v[:6]); err == nil && k >= n {
+					n = k + 1
+				}
+			}
 		}
-		rel = fmt.Sprintf("%s-%d%s", base, n, segmentExt)
 	}
+	rel := filepath.Join(part, fmt.Sprintf("%s%06d-%s", prefix, n, segmentName(first, 0)[:len("20060102T150405.000000000Z")])+segmentExt)
 	tmp := filepath.Join(w.dir, walDir, rel)
 	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
 		return nil, err
@@ -317,7 +404,12 @@ func (w *Writer) openRaw(key segKey, first int64) (*rawSeg, error) {
 	if w.opts.Fsync {
 		syncDir(filepath.Dir(tmp))
 	}
-	s := &rawSeg{key: key, rel: rel, wal: wl}
+	rf, err := newRawFile(tmp + ".tmp")
+	if err != nil {
+		wl.Close()
+		return nil, err
+	}
+	s := &rawSeg{key: key, rel: rel, wal: wl, file: rf}
 	hb, _ := json.Marshal(rawHeaderDoc{Host: key.host, Date: date})
 	s.batch.Append(walHeader, hb)
 	w.raws[key] = s
@@ -330,52 +422,19 @@ func (w *Writer) openRaw(key segKey, first int64) (*rawSeg, error) {
 func (w *Writer) closeRaw(s *rawSeg) error {
 	delete(w.raws, s.key)
 	defer s.wal.Close()
-	if err := w.fl.write(s.wal, &s.batch); err != nil {
+	err := w.fl.write(s.wal, &s.batch)
+	if err == nil {
+		err = w.fl.wait()
+	}
+	if err != nil {
+		s.file.abort()
 		return err
 	}
-	if err := w.fl.wait(); err != nil {
-		return err
-	}
-	tmp := strings.TrimSuffix(s.wal.Name(), ".wal") + ".tmp"
-	final := filepath.Join(w.dir, s.rel)
-	if err := writeRawFile(tmp, final, s.rows, w.opts.Fsync); err != nil {
+	if err := s.file.finish(filepath.Join(w.dir, s.rel), w.opts.Fsync); err != nil {
 		return err
 	}
 	s.wal.Close()
 	return os.Remove(s.wal.Name())
-}
-
-// writeRawFile writes rows to tmp and renames it to final.
-func writeRawFile(tmp, final string, rows []rawRow, fsync bool) error {
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	pw := parquet.NewGenericWriter[rawRow](f, parquet.Compression(&parquet.Zstd))
-	_, err = pw.Write(rows)
-	if err == nil {
-		err = pw.Close()
-	}
-	if err == nil && fsync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(final), 0o755)
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("raw segment %s: %w", final, err)
-	}
-	if fsync {
-		syncDir(filepath.Dir(final))
-	}
-	return nil
 }
 
 // sortedRaw lists open raw segments in a fixed order.
@@ -407,9 +466,15 @@ func (w *Writer) recoverRaw(path string) error {
 	defer f.Close()
 	var (
 		hdr  *rawHeaderDoc
-		rows []rawRow
+		rf   *rawFile
 		rec  raw.Record
+		rows int
 	)
+	defer func() {
+		if rf != nil {
+			rf.abort() // not finished: an error ended recovery
+		}
+	}()
 	res, err := wal.Read(f, func(kind byte, body []byte) error {
 		switch {
 		case kind == walHeader && hdr == nil:
@@ -418,12 +483,18 @@ func (w *Writer) recoverRaw(path string) error {
 		case kind == walRaw && hdr != nil:
 			seq, err := decodeRawEntry(body, &rec)
 			if err != nil {
-				return fmt.Errorf("raw record %d: %w", len(rows), err)
+				return fmt.Errorf("raw record %d: %w", rows, err)
 			}
-			rows = append(rows, toRawRow(hdr.Host, seq, &rec))
-			return nil
+			if rf == nil {
+				var err error
+				if rf, err = newRawFile(strings.TrimSuffix(path, ".wal") + ".tmp"); err != nil {
+					return err
+				}
+			}
+			rows++
+			return rf.add(toRawRow(hdr.Host, seq, &rec))
 		}
-		return fmt.Errorf("unexpected entry of kind %d after %d raw records", kind, len(rows))
+		return fmt.Errorf("unexpected entry of kind %d after %d raw records", kind, rows)
 	})
 	rep := WALRecovery{WAL: path, Records: res.Records, Bytes: res.Size, MagicDamaged: res.MagicDamaged}
 	if res.Tail != nil {
@@ -450,14 +521,16 @@ func (w *Writer) recoverRaw(path string) error {
 		}
 	}
 	w.stats.RecoveryDroppedBytes += res.Size - res.Good
-	if len(rows) > 0 {
-		if err := writeRawFile(strings.TrimSuffix(path, ".wal")+".tmp", final, rows, w.opts.Fsync); err != nil {
+	if rf != nil {
+		err := rf.finish(final, w.opts.Fsync)
+		rf = nil
+		if err != nil {
 			return err
 		}
 		rep.Segment = final
 	}
-	rep.Events = int64(len(rows))
-	w.stats.RecoveredRawRecords += int64(len(rows))
+	rep.Events = int64(rows)
+	w.stats.RecoveredRawRecords += int64(rows)
 	w.noteRecovery(rep)
 	f.Close()
 	return os.Remove(path)

@@ -295,3 +295,37 @@ func TestRawCrashKeepsPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestRawSegmentsRotateAndSplitRowGroups: a raw segment ends at
+// rawSegmentMax records and is written in row groups; records read back in
+// capture order across row groups and segments.
+func TestRawSegmentsRotateAndSplitRowGroups(t *testing.T) {
+	defer func(m, g int) { rawSegmentMax, rawRowGroup = m, g }(rawSegmentMax, rawRowGroup)
+	rawSegmentMax, rawRowGroup = 500, 64
+	dir := t.TempDir()
+	w, err := OpenWriter(dir, WriterOptions{})
+	require.NoError(t, err)
+	const n = 1300
+	// Time runs backwards: files must still sort in capture order.
+	rec := func(i int) *raw.Record {
+		r := extremeRecord(i)
+		r.Timestamp = extremeRecord(n - i).Timestamp
+		return r
+	}
+	for i := 0; i < n; i++ {
+		require.NoError(t, w.WriteRaw("h", rec(i), uint64(i+1)))
+	}
+	require.NoError(t, w.Close())
+	files, err := ListRaw(dir)
+	require.NoError(t, err)
+	require.Len(t, files, 3, "500 + 500 + 300 records")
+	for i, f := range files {
+		// No event written: every segment starts at Seq 1, numbered.
+		assert.Equal(t, fmt.Sprintf("000000000001-%06d-", i), filepath.Base(f)[:20])
+	}
+	got := readRawViews(t, dir, RawFilter{})
+	require.Len(t, got, n)
+	for i, v := range got {
+		require.Equal(t, viewOf("h", uint64(i+1), rec(i)), v, "record %d", i)
+	}
+}
