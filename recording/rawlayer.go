@@ -165,7 +165,7 @@ func appendRawEntry(b []byte, seq uint64, r *raw.Record) []byte {
 	b = binary.AppendUvarint(b, uint64(r.TID))
 	b = binary.AppendVarint(b, r.Timestamp)
 	b = binary.AppendUvarint(b, uint64(r.HeaderFlags))
-	if r.UserData == nil {
+	if len(r.UserData) == 0 { // an empty payload is none, as in the Parquet file
 		b = append(b, 0)
 	} else {
 		b = append(b, 1)
@@ -214,7 +214,11 @@ func decodeRawEntry(body []byte, r *raw.Record) (seq uint64, err error) {
 	switch rd.byte() {
 	case 0:
 	case 1:
-		r.SetUserData([]byte(rd.str()))
+		ud := rd.str()
+		if ud == "" {
+			return 0, errRawEntry // written as flag 0
+		}
+		r.SetUserData([]byte(ud))
 	default:
 		return 0, errRawEntry
 	}
@@ -577,7 +581,22 @@ func ReadRaw(dir string, f RawFilter, fn func(*RawRecord) error) error {
 	return nil
 }
 
-func readRawFile(path string, f RawFilter, rr *RawRecord, fn func(*RawRecord) error) (err error) {
+// readRawFile reads one raw segment; every error but fn's names the file
+// (a parquet-go panic on a damaged file included).
+func readRawFile(path string, f RawFilter, rr *RawRecord, fn func(*RawRecord) error) error {
+	var fnErr error
+	err := decodeRawFile(path, f, rr, func(r *RawRecord) error {
+		fnErr = fn(r)
+		return fnErr
+	})
+	var se *SegmentError
+	if err != nil && fnErr == nil && !errors.As(err, &se) {
+		err = &SegmentError{Path: path, Err: err}
+	}
+	return err
+}
+
+func decodeRawFile(path string, f RawFilter, rr *RawRecord, fn func(*RawRecord) error) (err error) {
 	defer guard(&err)
 	file, err := fsutil.Open(path)
 	if err != nil {

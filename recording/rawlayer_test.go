@@ -329,3 +329,36 @@ func TestRawSegmentsRotateAndSplitRowGroups(t *testing.T) {
 		require.Equal(t, viewOf("h", uint64(i+1), rec(i)), v, "record %d", i)
 	}
 }
+
+// FuzzReadRawFile: a damaged raw segment is an error naming the file, never
+// a panic, and whatever reads is a valid record.
+func FuzzReadRawFile(f *testing.F) {
+	seed := f.TempDir()
+	w, err := OpenWriter(seed, WriterOptions{})
+	require.NoError(f, err)
+	for i := 0; i < 3; i++ {
+		require.NoError(f, w.WriteRaw("h", extremeRecord(i), uint64(i)))
+	}
+	require.NoError(f, w.Close())
+	files, err := ListRaw(seed)
+	require.NoError(f, err)
+	require.Len(f, files, 1)
+	b, err := os.ReadFile(files[0])
+	require.NoError(f, err)
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		p := filepath.Join(dir, RawDir, "host=h", "date=2024-11-21", "x.parquet")
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, data, 0o644))
+		err := ReadRaw(dir, RawFilter{}, func(r *RawRecord) error {
+			for _, pr := range r.Record.Props {
+				require.NotEqual(t, raw.KindNone, pr.Kind)
+			}
+			return nil
+		})
+		if err != nil {
+			require.Contains(t, err.Error(), p)
+		}
+	})
+}
