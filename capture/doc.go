@@ -6,6 +6,11 @@
 //     UserData template parser and the fixture loader — portable;
 //   - capture/decode: raw record → event.Event in Sysmon's schema (or the
 //     provider's own channel), with the file/registry join state — portable;
+//   - capture/enrich: what Sysmon adds to the kernel's records (DOS paths,
+//     ProcessGuids, parent chain, accounts, version resources, DNS names),
+//     OS lookups behind interfaces and off the hot path — portable;
+//   - capture/reorder: the bounded window that restores (time, host, seq)
+//     order, late events counted — portable;
 //   - capture/etw: the two real-time sessions and the copy-only callback
 //     (Windows only).
 //

@@ -151,6 +151,9 @@ func TestErrorsNameKeyAndPlace(t *testing.T) {
 		{"nested table", "[scanner.extra]\nx = 1\n", nil, []string{"unknown key scanner.extra"}},
 		{"section not a table", "scanner = 3\n", nil, []string{"[scanner] must be a table"}},
 		{"syntax", "[logging]\nlevel = \n", nil, []string{"edr.toml:2:"}},
+		{"unclosed table", "[logging]\nlevel = \"info\"\n[scanner\nsigma_enabled = true\n", nil, []string{"edr.toml:3: expected '.' or ']' to end table name"}},
+		{"unclosed table at the end", "\n[scanner", nil, []string{"edr.toml:2: expected '.' or ']' to end table name"}},
+		{"newline in a string", "[alerts]\nfilename = \"a\nb\"\n", nil, []string{"edr.toml:2: strings cannot contain newlines"}},
 		{"bad enum", "[alerts]\nmatch_debug = \"verbose\"\n", nil, []string{"alerts.match_debug", `"verbose" is not one of off, summary, full`, "edr.toml:2"}},
 		{"bad severity", "[response]\nmin_severity = \"severe\"\n", nil, []string{"response.min_severity", "not one of informational, low, medium, high, critical"}},
 		{"bad level env", "", []string{"EDR__LOGGING__LEVEL=loud"}, []string{"logging.level (env EDR__LOGGING__LEVEL)", `"loud" is not one of trace, debug, info, warn, error`}},
@@ -240,8 +243,13 @@ func TestShowRoundTrip(t *testing.T) {
 			a, _ := c.Value(k.Name)
 			b, _ := back.Value(k.Name)
 			assert.Equal(t, a, b, k.Name)
+			// inheritance survives the round trip
+			assert.Equal(t, c.Origin(k.Name).Source == FromInherited, back.Origin(k.Name).Source == FromInherited, k.Name)
 		}
 	}
+	// so a later change of the shared list still reaches the inheriting ones
+	require.NoError(t, Apply(back, map[string]string{"allowlist.paths": `["Z:\\"]`}))
+	assert.Equal(t, []string{`Z:\`}, back.Scanner.YaraAllowlistPaths)
 	js, err := c.ShowJSON()
 	require.NoError(t, err)
 	var m map[string]map[string]struct {

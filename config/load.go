@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -181,7 +182,7 @@ func (c *Config) mergeFile(name string, data []byte) error {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return fmt.Errorf("config: %s:%d: %s", name, pe.Position.Line, pe.Message)
+			return fmt.Errorf("config: %s:%d: %s", name, errorLine(data, pe.Position), pe.Message)
 		}
 		return fmt.Errorf("config: %s: %w", name, err)
 	}
@@ -247,6 +248,16 @@ func (c *Config) mergeFile(name string, data []byte) error {
 		return fmt.Errorf("config: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// errorLine is the line of a TOML parse error: the line of the byte it
+// points at. The decoder's own line count has already moved past a
+// newline it choked on ("[scanner" without "]" came out one line late).
+func errorLine(data []byte, p toml.Position) int {
+	if p.Start < 0 || p.Start >= len(data) || p.Len == 0 {
+		return p.Line
+	}
+	return 1 + bytes.Count(data[:p.Start], []byte{'\n'})
 }
 
 func sectionKnown(name string) bool {

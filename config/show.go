@@ -9,7 +9,9 @@ import (
 
 // Show renders the effective configuration as TOML, each key followed by a
 // comment saying where its value came from. The output is itself a valid
-// config file.
+// config file that loads to the same configuration: a list that inherits
+// its value (from allowlist.paths) is shown commented out, because
+// writing it as a key would set it explicitly and end the inheritance.
 func (c *Config) Show() string {
 	var b strings.Builder
 	for i, sec := range sections {
@@ -21,6 +23,9 @@ func (c *Config) Show() string {
 		lines := make([]string, len(sec.Keys))
 		for j, k := range sec.Keys {
 			lines[j] = k.Field + " = " + tomlValue(c.field(k).Interface())
+			if c.origins[k.Name].Source == FromInherited {
+				lines[j] = "# " + lines[j]
+			}
 			width = max(width, len(lines[j]))
 		}
 		for j, k := range sec.Keys {

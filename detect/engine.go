@@ -60,7 +60,7 @@ type Engine struct {
 	enrich []enrichField // enrichment fields some rule reads
 	filled []event.FieldID
 
-	splits []*sigma.Split // by matcher: split Sigma matching (prematch.go)
+	splits []*sigma.LatePlan // by matcher: split Sigma matching (prematch.go)
 	hits   []Hit
 
 	lastTime int64 // event time of the last event, for Flush
@@ -175,7 +175,7 @@ func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 	for i, m := range e.opts.Matchers {
 		n := len(e.hits)
 		if s := e.splits[i]; pre != nil && s != nil {
-			e.hits = m.(*SigmaMatcher).finish(s, ev, &pre.sigma[i], e.hits)
+			e.hits = m.(*SigmaMatcher).finish(ev, &pre.sigma[i], e.hits)
 		} else {
 			e.hits = m.Match(ev, e.hits)
 		}

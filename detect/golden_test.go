@@ -248,7 +248,7 @@ func goldenEngine(t *testing.T, g *goldenRules, o goldenOptions) (func(detect.Al
 	newEngine := func(sink detect.AlertSink) *detect.Engine {
 		eo := detect.Options{Sink: sink, MatchDebug: md, Replayed: true}
 		if rs != nil {
-			eo.Matchers = append(eo.Matchers, detect.NewSigmaMatcher(rs.Clone()))
+			eo.Matchers = append(eo.Matchers, detect.NewSigmaMatcher(rs))
 		}
 		if !set.Empty() {
 			eo.Matchers = append(eo.Matchers, detect.NewIOCMatcher(set, iocSev))

@@ -12,9 +12,9 @@ import (
 // function of the event as recorded. A caller with spare cores (pipeline)
 // runs that part ahead of the engine, on other goroutines, with a
 // Prematcher per goroutine, and hands the results to ProcessPrematched in
-// event order, which completes the matching (sigma.Split) after the state
-// stage and enrichment. The alerts are the ones Process gives, in the same
-// order.
+// event order, which completes the matching (sigma.Matcher.Finish) after
+// the state stage and enrichment. The alerts are the ones Process gives, in
+// the same order.
 
 // Prematched is the early matching of one event, one entry per matcher.
 type Prematched struct {
@@ -23,7 +23,8 @@ type Prematched struct {
 
 // Prematcher runs the early part of matching on one goroutine.
 type Prematcher struct {
-	workers []*sigma.SplitWorker // by matcher index; nil: matched in Process
+	plans   []*sigma.LatePlan // the engine's, by matcher index
+	workers []*sigma.Matcher  // by matcher index; nil: matched in Process
 }
 
 // splitMatchers prepares split matching for every Sigma matcher, against
@@ -33,10 +34,10 @@ func (e *Engine) splitMatchers() {
 	for i, f := range e.enrich {
 		late[i] = f.id
 	}
-	e.splits = make([]*sigma.Split, len(e.opts.Matchers))
+	e.splits = make([]*sigma.LatePlan, len(e.opts.Matchers))
 	for i, m := range e.opts.Matchers {
 		if sm, ok := m.(*SigmaMatcher); ok {
-			e.splits[i] = sm.rs.Split(late)
+			e.splits[i] = sm.rs.PlanLate(late)
 		}
 	}
 }
@@ -44,7 +45,7 @@ func (e *Engine) splitMatchers() {
 // CanPrematch reports whether some matcher matches early (otherwise
 // ProcessPrematched gains nothing over ProcessBatch).
 func (e *Engine) CanPrematch() bool {
-	return slices.ContainsFunc(e.splits, func(s *sigma.Split) bool { return s != nil })
+	return slices.ContainsFunc(e.splits, func(s *sigma.LatePlan) bool { return s != nil })
 }
 
 // NewPrematcher returns a Prematcher for one goroutine, or nil when the
@@ -53,10 +54,10 @@ func (e *Engine) NewPrematcher() *Prematcher {
 	if !e.CanPrematch() {
 		return nil
 	}
-	p := &Prematcher{workers: make([]*sigma.SplitWorker, len(e.splits))}
+	p := &Prematcher{plans: e.splits, workers: make([]*sigma.Matcher, len(e.splits))}
 	for i, s := range e.splits {
 		if s != nil {
-			p.workers[i] = s.NewWorker()
+			p.workers[i] = e.opts.Matchers[i].(*SigmaMatcher).rs.NewMatcher()
 		}
 	}
 	return p
@@ -76,7 +77,7 @@ func (p *Prematcher) Run(evs []event.Event, out []Prematched) []Prematched {
 		}
 		for i, w := range p.workers {
 			if w != nil {
-				w.Pre(&evs[j], &pm.sigma[i])
+				w.Pre(p.plans[i], &evs[j], &pm.sigma[i])
 			}
 		}
 	}

@@ -12,14 +12,16 @@ import (
 // rules report the event that completed them.
 type SigmaMatcher struct {
 	rs    *sigma.Ruleset
+	m     *sigma.Matcher // this engine's evaluator: scratch and correlation state
 	rules map[*sigma.Rule]*Rule
 	buf   []sigma.Match
 }
 
-// NewSigmaMatcher wraps a ruleset (not safe for concurrent use; give each
-// engine its own, e.g. rs.Clone()).
+// NewSigmaMatcher wraps a ruleset, which any number of engines may share:
+// each SigmaMatcher evaluates it with its own sigma.Matcher (so its own
+// correlation state). A SigmaMatcher is not safe for concurrent use.
 func NewSigmaMatcher(rs *sigma.Ruleset) *SigmaMatcher {
-	m := &SigmaMatcher{rs: rs, rules: map[*sigma.Rule]*Rule{}}
+	m := &SigmaMatcher{rs: rs, m: rs.NewMatcher(), rules: map[*sigma.Rule]*Rule{}}
 	for _, r := range rs.Rules() {
 		m.rules[r] = SigmaRule(r)
 	}
@@ -68,21 +70,25 @@ func (m *SigmaMatcher) UsesField(id event.FieldID) bool { return m.rs.References
 
 // Match implements Matcher.
 func (m *SigmaMatcher) Match(ev *event.Event, out []Hit) []Hit {
-	m.buf = m.rs.Match(ev, m.buf[:0])
+	m.buf = m.m.Match(ev, m.buf[:0])
 	return m.hits(out)
 }
 
-// finish completes split matching (prematch.go): s must be a Split of
-// m's ruleset.
-func (m *SigmaMatcher) finish(s *sigma.Split, ev *event.Event, p *sigma.Pre, out []Hit) []Hit {
-	m.buf = s.Finish(ev, p, m.buf[:0])
+// SetObserver reports every rule evaluation of this matcher to o (nil:
+// stop), for per-rule cost; see sigma.RuleObserver.
+func (m *SigmaMatcher) SetObserver(o sigma.RuleObserver) { m.m.SetObserver(o) }
+
+// finish completes split matching (prematch.go) that a Prematcher of the
+// same ruleset began.
+func (m *SigmaMatcher) finish(ev *event.Event, p *sigma.Pre, out []Hit) []Hit {
+	m.buf = m.m.Finish(ev, p, m.buf[:0])
 	return m.hits(out)
 }
 
 // Flush implements Flusher: correlation windows still open at the end of a
 // replay are decided.
 func (m *SigmaMatcher) Flush(out []Hit) []Hit {
-	m.buf = m.rs.Flush(m.buf[:0])
+	m.buf = m.m.Flush(m.buf[:0])
 	return m.hits(out)
 }
 

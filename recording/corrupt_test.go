@@ -40,6 +40,10 @@ func checkDamaged(t *testing.T, dir, victim string, others []*event.Event, what 
 	t.Helper()
 	got, st := readAll(t, dir, ReaderOptions{})
 	require.Equal(t, 1, st.SegmentsSkipped, "%s: skipped", what)
+	// Footer or data damage: counted the same way (selected includes the
+	// skipped one, read is the rest).
+	assert.Equal(t, 3, st.Segments, "%s: selected", what)
+	assert.Equal(t, 2, st.SegmentsRead, "%s: read", what)
 	require.Len(t, st.Errors, 1)
 	var se *SegmentError
 	require.True(t, errors.As(st.Errors[0], &se), "%s: %v is a SegmentError", what, st.Errors[0])

@@ -2,6 +2,26 @@
 // Parquet segments, host=<name>/date=<yyyy-mm-dd>/<first-time>-<seq>.parquet,
 // that DuckDB, Spark or pandas read as one table.
 //
+// # Host directories
+//
+// The host=<value> directory (and its twin under .wal/) holds the host name
+// percent-encoded: bytes outside [A-Za-z0-9._-] become %XX, "." and ".."
+// are encoded whole, a trailing "." is encoded (Windows drops it from file
+// names), and the empty host is "_". A name whose encoding is longer than
+// 200 bytes (a file name holds 255; a damaged or hostile log's Computer can
+// be any length) gets a shortened value instead: the first 64 bytes of the
+// encoding (never a cut %XX), "~", and the first 16 hex digits of the
+// SHA-256 of the full name, e.g. host=hhhh…hhhh~8f2a…. The same name always
+// gives the same directory, "~" never occurs in an unshortened value, and
+// no host name can reach outside its directory. The full name is in the
+// Host column and the segment metadata; readers, host filters and Inspect
+// use it, and never decode a shortened value. Names that always fitted keep
+// the directory names they always had (path.go).
+//
+// A host whose partition directory cannot be created (e.g. a file stands in
+// its way) makes Write return ErrEventRejected for its events only; the
+// Writer goes on with the others.
+//
 // # Columns
 //
 // Header columns Time (TIMESTAMP(NANOS), UTC), Host, Channel, Provider,
@@ -73,7 +93,9 @@
 // following events as the file's; WALs and segment footers (Spans) keep
 // those numbers, and recovery keeps of a file not completed exactly a
 // prefix of its events, so SourceProgress tells an importer how many to
-// skip to resume it exactly once (sources.go).
+// skip to resume it exactly once (sources.go). An event refused with
+// ErrEventRejected still uses up its number, so an importer that counts
+// decoded events stays aligned.
 //
 // # Raw layer
 //

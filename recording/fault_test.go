@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -116,4 +117,30 @@ func TestFaultPartialWALHeader(t *testing.T) {
 		require.NoError(t, err, "%q must be kept", c.content)
 		assert.Equal(t, c.content, string(kept))
 	}
+}
+
+// One host directory that cannot be read does not fail the recording: the
+// reader skips it, counts it and names it; strict mode fails naming it.
+func TestUnreadableHostDirectoryIsSkipped(t *testing.T) {
+	if !testutil.Unprivileged(t) {
+		return
+	}
+	dir, victim, others := corruptFixture(t)
+	hostDir := filepath.Dir(filepath.Dir(victim)) // REC/host=…/date=…/seg
+	require.NoError(t, os.Chmod(hostDir, 0))
+	t.Cleanup(func() { _ = os.Chmod(hostDir, 0o755) })
+
+	got, st := readAll(t, dir, ReaderOptions{})
+	requireSame(t, others, got)
+	assert.Equal(t, 1, st.DirsSkipped)
+	require.Len(t, st.Errors, 1)
+	var de *DirError
+	require.ErrorAs(t, st.Errors[0], &de)
+	assert.Equal(t, hostDir, de.Path)
+	assert.ErrorIs(t, st.Errors[0], os.ErrPermission)
+
+	_, err := OpenReader(dir, ReaderOptions{Strict: true})
+	require.Error(t, err)
+	assert.ErrorAs(t, err, &de)
+	assert.Contains(t, err.Error(), hostDir)
 }

@@ -36,10 +36,11 @@ type ReaderOptions struct {
 // ReadStats counts what a Reader did.
 type ReadStats struct {
 	Events          int64 // events delivered
-	Segments        int   // segments selected for reading
-	SegmentsRead    int   // segments read to the end
+	Segments        int   // segments selected for reading, including those skipped because their footer is unreadable
+	SegmentsRead    int   // segments read to the end (after Run: Segments - SegmentsSkipped)
 	SegmentsSkipped int   // corrupt segments skipped (tolerant mode), wholly or from the point of corruption
-	Bytes           int64 // bytes of the selected segments
+	DirsSkipped     int   // directories that could not be read (tolerant mode; a *DirError each in Errors)
+	Bytes           int64 // bytes of the selected segments whose footer was read
 	Errors          []error
 }
 
@@ -83,8 +84,8 @@ type segInfo struct {
 
 // OpenReader lists the recording's segments and reads their footers,
 // keeping those that match the host filter and time range. In tolerant mode
-// a segment whose footer is corrupt is skipped and reported in Stats; in
-// strict mode it is an error.
+// a segment whose footer is corrupt, or a directory that cannot be read, is
+// skipped and reported in Stats; in strict mode it is an error.
 func OpenReader(dir string, opts ReaderOptions) (*Reader, error) {
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = runtime.GOMAXPROCS(0)
@@ -101,10 +102,22 @@ func OpenReader(dir string, opts ReaderOptions) (*Reader, error) {
 			}
 		}
 	}
-	paths, err := listSegments(dir)
+	paths, badDirs, err := listSegmentsSkipping(dir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("recording %s: %w", dir, err)
 	}
+	for _, err := range badDirs {
+		if r.opts.Strict {
+			return nil, err
+		}
+		r.stats.DirsSkipped++
+		r.stats.Errors = append(r.stats.Errors, err)
+	}
+	// A segment whose footer cannot be read cannot be filtered by its time
+	// range: it counts as selected (and skipped), the same as one whose data
+	// turns out corrupt during Run, so the two kinds of damage give the same
+	// "selected, read, skipped" counts.
+	unreadable := 0
 	for _, p := range paths {
 		if h, ok := partitionHost(p); ok && opts.Hosts != nil && !slices.Contains(opts.Hosts, h) {
 			continue
@@ -114,6 +127,7 @@ func OpenReader(dir string, opts ReaderOptions) (*Reader, error) {
 			if err := r.segmentFailed(err); err != nil {
 				return nil, err
 			}
+			unreadable++
 			continue
 		}
 		s.close()
@@ -127,7 +141,7 @@ func OpenReader(dir string, opts ReaderOptions) (*Reader, error) {
 		r.segs = append(r.segs, segInfo{path: p, meta: m, size: s.size})
 		r.stats.Bytes += s.size
 	}
-	r.stats.Segments = len(r.segs)
+	r.stats.Segments = len(r.segs) + unreadable
 	sort.SliceStable(r.segs, func(i, j int) bool {
 		a, b := r.segs[i].meta, r.segs[j].meta
 		if a.FirstTime != b.FirstTime {

@@ -251,6 +251,13 @@ func (w *Writer) noteSegment(m *SegmentMeta) {
 	}
 }
 
+// ErrEventRejected is wrapped by a Write error that concerns only the event
+// written (its host's partition directory cannot be created): the event is
+// not in the recording (it still uses up its index in the current source),
+// and the Writer stays usable. Every other Write error leaves the Writer
+// failed.
+var ErrEventRejected = errors.New("event not written")
+
 // Write appends an event: it sets e.Seq and does not retain e.
 func (w *Writer) Write(e *event.Event) error {
 	w.mu.Lock()
@@ -270,6 +277,16 @@ func (w *Writer) Write(e *event.Event) error {
 	if s == nil {
 		var err error
 		if s, err = w.openSeg(key, e); err != nil {
+			if errors.Is(err, ErrEventRejected) {
+				// The writer goes on. The event keeps its index in the
+				// current source (see sources.go): an importer resuming
+				// the source skips it with the events before it, as it
+				// counts decoded events, not written ones.
+				if w.cur != nil {
+					w.cur.next++
+				}
+				return err
+			}
 			return w.fail(err)
 		}
 	}
@@ -383,8 +400,11 @@ func (w *Writer) openSeg(key segKey, first *event.Event) (*openSeg, error) {
 	date := dateOf(first.Time)
 	rel := filepath.Join(partitionDir(key.host, date), segmentName(first.Time, w.nextSeq))
 	tmp := filepath.Join(w.dir, walDir, rel)
-	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
-		return nil, err
+	if err := mkdirs(filepath.Dir(tmp), filepath.Join(w.dir, filepath.Dir(rel))); err != nil {
+		// Only this host's partition is affected (a file in the way of its
+		// directory, no permission on it): the event is refused, and the
+		// writer stays usable for every other host.
+		return nil, fmt.Errorf("recording %s: host %q: %w: %w", w.dir, key.host, ErrEventRejected, err)
 	}
 	meta := SegmentMeta{SchemaVersion: event.SchemaVersion, Producer: w.opts.Producer, Source: w.opts.Source.String(), Host: key.host, Date: date}
 	hdr := walHeaderDoc{SchemaVersion: event.SchemaVersion, Host: key.host, Date: date, FirstTime: first.Time, FirstSeq: w.nextSeq,
@@ -415,6 +435,16 @@ func (w *Writer) openSeg(key segKey, first *event.Event) (*openSeg, error) {
 	}
 	w.open[key] = s
 	return s, nil
+}
+
+// mkdirs creates directories, stopping at the first error.
+func mkdirs(dirs ...string) error {
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // flushSeg hands the segment's buffered WAL entries to the flusher.

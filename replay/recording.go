@@ -38,7 +38,7 @@ func Open(dirs []string, o ReadOptions) (*Recordings, error) {
 		rd, err := recording.OpenReader(d, recording.ReaderOptions{From: o.From, To: o.To, Hosts: o.Hosts, Strict: o.Strict, Parallelism: o.Parallel})
 		if err != nil {
 			r.Close()
-			return nil, fmt.Errorf("recording %s: %w", d, err)
+			return nil, err // names the recording, or the segment or directory in it
 		}
 		r.readers = append(r.readers, rd)
 		// Only open artifact stores that exist: replay never writes into a
@@ -53,6 +53,39 @@ func Open(dirs []string, o ReadOptions) (*Recordings, error) {
 		}
 	}
 	return r, nil
+}
+
+// Duplicate is a recording named more than once: Dup names the same
+// directory as First (the same path, a trailing slash, a relative path or a
+// symbolic link to it).
+type Duplicate struct{ First, Dup string }
+
+// UniqueDirs drops recordings named more than once, keeping the first
+// naming of each, so that a replay never reads one recording twice (which
+// would double every alert). Directories are compared by their absolute path
+// with symbolic links resolved; one that cannot be resolved (it does not
+// exist) is compared by its cleaned absolute path, and Open reports it.
+func UniqueDirs(dirs []string) ([]string, []Duplicate) {
+	var out []string
+	var dups []Duplicate
+	first := map[string]string{}
+	for _, d := range dirs {
+		key, err := filepath.Abs(d)
+		if err == nil {
+			if r, err := filepath.EvalSymlinks(key); err == nil {
+				key = r
+			}
+		} else {
+			key = filepath.Clean(d)
+		}
+		if f, ok := first[key]; ok {
+			dups = append(dups, Duplicate{First: f, Dup: d})
+			continue
+		}
+		first[key] = d
+		out = append(out, d)
+	}
+	return out, dups
 }
 
 // Source merges the recordings in (time, host, seq) order.
@@ -80,6 +113,7 @@ func (r *Recordings) Fill(s *Summary) {
 		s.Segments += st.Segments
 		s.SegmentsRead += st.SegmentsRead
 		s.SegmentsSkipped += st.SegmentsSkipped
+		s.DirsSkipped += st.DirsSkipped
 		s.ReadErrors = append(s.ReadErrors, st.Errors...)
 	}
 }

@@ -89,6 +89,7 @@ func TestReplaySkipsCorruptSegmentUnlessStrict(t *testing.T) {
 	require.NoError(t, os.WriteFile(segs[0], []byte("PAR1 not really parquet PAR1"), 0o644))
 	_, s := replayRecordings(t, rules, ReadOptions{}, dir)
 	assert.Equal(t, 1, s.SegmentsSkipped)
+	assert.Equal(t, s.Segments-s.SegmentsSkipped, s.SegmentsRead, "a segment skipped for its footer is selected too")
 	assert.NotEmpty(t, s.ReadErrors)
 	assert.Less(t, s.Events, uint64(800))
 	var text bytes.Buffer

@@ -50,6 +50,7 @@ type Summary struct {
 	Segments        int
 	SegmentsRead    int
 	SegmentsSkipped int
+	DirsSkipped     int // unreadable directories of the recordings (their segments not read)
 	ReadErrors      []error
 	RuleErrors      []error
 	Processes       int
@@ -114,6 +115,9 @@ func (s *Summary) Write(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "segments: %d selected, %d read, %d skipped\n", s.Segments, s.SegmentsRead, s.SegmentsSkipped)
+	if s.DirsSkipped > 0 {
+		fmt.Fprintf(w, "directories: %d unreadable, their segments skipped\n", s.DirsSkipped)
+	}
 	for _, e := range s.ReadErrors {
 		fmt.Fprintf(w, "  read error: %v\n", e)
 	}

@@ -106,7 +106,7 @@ func (r *Rules) Close() {
 func (r *Rules) Matchers(store filescan.Store) ([]detect.Matcher, *detect.FileMatcher) {
 	var ms []detect.Matcher
 	if r.Sigma != nil {
-		ms = append(ms, detect.NewSigmaMatcher(r.Sigma.Clone()))
+		ms = append(ms, detect.NewSigmaMatcher(r.Sigma))
 	}
 	if r.IOC != nil && !r.IOC.Empty() {
 		ms = append(ms, detect.NewIOCMatcher(r.IOC, r.opts.IOCSeverity))

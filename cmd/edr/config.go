@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -14,8 +15,37 @@ import (
 func configFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "config", Usage: "config file (TOML; default: ./" + config.DefaultFile + " when present)"},
-		&cli.StringSliceFlag{Name: "set", Usage: "override a key: section.key=value (repeatable; lists as JSON arrays)"},
+		&wholeValuesFlag{cli.StringSliceFlag{Name: "set", Usage: "override a key: section.key=value (repeatable; lists as JSON arrays)"}},
 	}
+}
+
+// wholeValuesFlag is a repeatable string flag that keeps each value whole:
+// cli.StringSliceFlag splits values at commas, which breaks
+// --set 'allowlist.paths=["C:\\A\\","D:\\B\\"]' and
+// --set logging.filter=warn,recording=debug. The separator can only be
+// switched off for a whole app, where other flags (--host a,b) rely on it.
+// Apply makes a fresh value on every parse, so in-process runs (tests) do not
+// accumulate values; read it with c.Value(name).([]string).
+type wholeValuesFlag struct{ cli.StringSliceFlag }
+
+func (f *wholeValuesFlag) Apply(set *flag.FlagSet) error {
+	v := &wholeValues{}
+	for _, name := range f.Names() {
+		set.Var(v, name, f.Usage)
+	}
+	return nil
+}
+
+type wholeValues []string
+
+func (v *wholeValues) Set(s string) error { *v = append(*v, s); return nil }
+func (v *wholeValues) String() string     { return strings.Join(*v, " ") }
+func (v *wholeValues) Get() any           { return []string(*v) }
+
+// setValues returns the --set values of c, each whole.
+func setValues(c *cli.Context) []string {
+	v, _ := c.Value("set").([]string)
+	return v
 }
 
 // loadConfig builds the effective configuration of a command: defaults,
@@ -31,7 +61,7 @@ func loadConfig(c *cli.Context, flagKeys map[string]string) (*config.Config, err
 	if err != nil {
 		return nil, err
 	}
-	for _, kv := range c.StringSlice("set") {
+	for _, kv := range setValues(c) {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
 			return nil, fmt.Errorf("--set %s: want section.key=value", kv)

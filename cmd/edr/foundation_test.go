@@ -26,13 +26,9 @@ func edr(t *testing.T, args ...string) (string, int) {
 	err := app.Run(append([]string{"edr"}, args...))
 	code := 0
 	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-			out.WriteString("edr: " + ee.Error() + "\n")
-		} else {
-			code = 1
-			out.WriteString("edr: " + err.Error() + "\n")
+		code = exitCode(err)
+		if msg := errorText(err); msg != "" {
+			out.WriteString(msg + "\n")
 		}
 	}
 	return out.String(), code
@@ -176,4 +172,31 @@ func TestConfigShow(t *testing.T) {
 func regexpQuote(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `.`, `\.`, `+`, `\+`, `(`, `\(`, `)`, `\)`)
 	return r.Replace(s)
+}
+
+// TestGenerateHostsBounds: the help states the bounds the command enforces
+// (it used to say "≥ 4" while accepting 1), out-of-range values are usage
+// errors, and one host runs every scenario.
+func TestGenerateHostsBounds(t *testing.T) {
+	help, code := edr(t, "generate", "--help")
+	require.Equal(t, 0, code, help)
+	assert.NotContains(t, help, "≥ 4")
+	assert.Contains(t, help, "simulated hosts, 1 to 10000;")
+	dir := t.TempDir()
+	for _, n := range []string{"0", "-1", "10001"} {
+		out, code := edr(t, "generate", "--out", filepath.Join(dir, "r"+n), "--events", "10", "--hosts", n)
+		assert.Equal(t, 2, code, "--hosts %s: %s", n, out)
+		assert.Contains(t, out, "--hosts must be between 1 and 10000, got "+n)
+	}
+	out, code := edr(t, "generate", "--out", filepath.Join(dir, "one"), "--events", "40000", "--hosts", "1")
+	require.Equal(t, 0, code, out)
+	for _, sc := range []string{"c2_beacon", "encoded_powershell", "lsass_dump", "runkey_persistence", "scheduled_task", "service_install", "whoami_discovery"} {
+		assert.Contains(t, out, sc+"×", "one host runs every scenario")
+	}
+}
+
+// An error message is printed with its control bytes escaped, line by line.
+func TestErrorTextEscapes(t *testing.T) {
+	assert.Equal(t, "edr: bad \\x1b[2J\nsecond \\x07", errorText(errors.New("bad \x1b[2J\nsecond \a")))
+	assert.Equal(t, "", errorText(&exitError{code: 3, err: errors.New("")}))
 }

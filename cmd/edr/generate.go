@@ -16,18 +16,25 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// Every attack scenario runs on a workstation and one host is enough for
+// all of them (corpus/synth: with fewer than 4 hosts every host is a
+// workstation; MinEventsForAllScenarios covers one host), so the lower bound
+// is 1. The upper bound keeps the generator's per-host state in memory.
+const minHosts, maxHosts = 1, 10000
+
 func init() {
 	register(&cli.Command{
 		Name:  "generate",
 		Usage: "write a synthetic recording: realistic Windows telemetry with embedded attack scenarios",
 		Description: "Same options, same recording bytes. Writes through the recording writer with the [recording]\n" +
 			"settings of the configuration (flush interval, fsync, segment size and age, row group rows).\n" +
-			"The scenarios and their key field values are listed in corpus/synth/README.md.",
+			"The scenarios and their key field values are listed in corpus/synth/README.md.\n" +
+			"Exit codes: 0 written, 1 the recording could not be written, 2 usage or configuration error.",
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "out", Usage: "recording directory to create (must not exist or be empty)", Required: true},
+			&cli.StringFlag{Name: "out", Usage: "recording directory to create (must not exist or be empty; required)"},
 			&cli.Int64Flag{Name: "events", Value: 1_000_000, Usage: "number of events"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "random seed"},
-			&cli.IntFlag{Name: "hosts", Value: 4, Usage: "simulated hosts (≥ 4: a DC, member servers, workstations)"},
+			&cli.IntFlag{Name: "hosts", Value: 4, Usage: fmt.Sprintf("simulated hosts, %d to %d; with 4 or more host 0 is a domain controller and hosts 1, 11, 21 … member servers, with fewer all are workstations (every scenario runs on a workstation)", minHosts, maxHosts)},
 			&cli.StringFlag{Name: "start", Usage: "time of the first event (RFC 3339 or YYYY-MM-DD[ HH:MM:SS], UTC; default 2026-01-05 08:00:00)"},
 			&cli.DurationFlag{Name: "mean-gap", Value: 2 * time.Millisecond, Usage: "mean time between two events of one host"},
 			&cli.Int64Flag{Name: "scenario-every", Value: 50_000, Usage: "mean events between random attack scenarios; negative: none at all"},
@@ -50,8 +57,8 @@ func generateAction(c *cli.Context) error {
 	if opts.Events <= 0 {
 		return exitf(2, "generate: --events must be positive, got %d", opts.Events)
 	}
-	if opts.Hosts <= 0 || opts.Hosts > 10000 {
-		return exitf(2, "generate: --hosts must be between 1 and 10000, got %d", opts.Hosts)
+	if opts.Hosts < minHosts || opts.Hosts > maxHosts {
+		return exitf(2, "generate: --hosts must be between %d and %d, got %d", minHosts, maxHosts, opts.Hosts)
 	}
 	if opts.MeanGap < time.Microsecond {
 		return exitf(2, "generate: --mean-gap must be at least 1µs, got %s", opts.MeanGap)
@@ -64,6 +71,12 @@ func generateAction(c *cli.Context) error {
 		opts.Start = time.Unix(0, ns).UTC()
 	}
 	out := c.String("out")
+	if out == "" {
+		return exitf(2, "generate: --out is required")
+	}
+	if err := notNested(out); err != nil {
+		return exitf(2, "generate: %v", err)
+	}
 	if err := requireEmptyDir(out); err != nil {
 		return exitf(2, "generate: %v", err)
 	}
@@ -77,7 +90,7 @@ func generateAction(c *cli.Context) error {
 	if err != nil {
 		return exitf(1, "generate: %v", err)
 	}
-	printRecovery(c.App.Writer, w.Stats()) // --out is empty, so only a writer crashed in it since the check
+	printSafe(c.App.Writer, func(out io.Writer) { printRecovery(out, w.Stats()) }) // --out is empty, so only a writer crashed in it since the check
 	start := time.Now()
 	g := synth.New(opts)
 	var e event.Event
@@ -112,6 +125,15 @@ func printGenerateSummary(w io.Writer, out string, g *synth.Generator, took time
 	}
 	fmt.Fprintf(w, "generated %d events on %d hosts into %s in %s (%.0f events/s)\nscenarios: %s\n",
 		g.Emitted(), len(g.HostNames()), out, took.Round(time.Millisecond), float64(g.Emitted())/took.Seconds(), scen)
+}
+
+// notNested refuses an output directory inside an existing recording (e.g.
+// --out REC/host=X): its segments would be read as part of REC.
+func notNested(out string) error {
+	if root := recording.Enclosing(out); root != "" {
+		return fmt.Errorf("--out %s is inside the recording %s; a recording cannot hold another (to add to %s, use --out %s)", out, root, root, root)
+	}
+	return nil
 }
 
 // requireEmptyDir refuses to append to an existing recording: generated

@@ -29,8 +29,9 @@ func init() {
 			"an array, zipped archives are read member by member. Events land in host=<Computer> partitions\n" +
 			"unless --host is given. A file already in the recording (same SHA-256) is not imported again.\n" +
 			"Damaged records are counted and named; the import goes on.\n" +
-			"Exit codes: 0 everything imported, 3 some records or files failed, 1 nothing could be read or the\n" +
-			"recording could not be written, 2 usage.",
+			"Exit codes: 0 everything imported, 3 some records or files failed, 1 nothing readable (no source held\n" +
+			"an event: an empty file or directory, an EVTX file with only a header) or the recording could not be\n" +
+			"written, 2 usage.",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "recording", Usage: "recording `DIR` to create or append to"},
 			&cli.StringFlag{Name: "host", Usage: "partition host for every event (default: each event's Computer)"},
@@ -52,6 +53,9 @@ func importAction(c *cli.Context) error {
 	}
 	cfg, err := loadConfig(c, nil)
 	if err != nil {
+		return exitf(2, "import: %v", err)
+	}
+	if err := notNested(c.String("out")); err != nil {
 		return exitf(2, "import: %v", err)
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
@@ -78,7 +82,8 @@ func importAction(c *cli.Context) error {
 		bar.clear()
 	}
 	if sum != nil {
-		printImportSummary(c.App.Writer, sum, time.Since(start), c.Int("show-failures"))
+		took := time.Since(start)
+		printSafe(c.App.Writer, func(w io.Writer) { printImportSummary(w, sum, took, c.Int("show-failures")) })
 	}
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -86,7 +91,11 @@ func importAction(c *cli.Context) error {
 	case err != nil:
 		return exitf(1, "import: %v", err)
 	}
-	if code := sum.ExitCode(); code != 0 {
+	switch code := sum.ExitCode(); code {
+	case 0:
+	case 1:
+		return exitf(1, "import: nothing readable: no source held an event that could be imported")
+	default:
 		return exitf(code, "")
 	}
 	return nil
@@ -180,6 +189,16 @@ func printImportSummary(w io.Writer, s *importer.Summary, took time.Duration, sh
 		}
 	}
 	for _, f := range s.Files {
+		// Damage the decoder worked around (a repaired chunk magic, a bad
+		// header checksum, a dirty file) is reported even when every
+		// record was read.
+		for i, n := range f.Notes {
+			if i == showFailures {
+				fmt.Fprintf(w, "  … and %d more notes on %s\n", len(f.Notes)-i, f.Path)
+				break
+			}
+			fmt.Fprintf(w, "note: %s: %s\n", f.Path, n)
+		}
 		switch {
 		case f.Status == importer.Unreadable:
 			fmt.Fprintf(w, "unreadable: %s: %s\n", f.Path, f.Err)

@@ -45,7 +45,7 @@ func init() {
 					return exitf(1, "inspect: %v", err)
 				}
 			} else {
-				printSummary(c.App.Writer, s)
+				printSafe(c.App.Writer, func(w io.Writer) { printSummary(w, s) })
 			}
 			if s.CorruptSegments > 0 {
 				return exitf(3, "inspect: %d corrupt segments in %s", s.CorruptSegments, dir)

@@ -43,8 +43,12 @@ func init() {
 				if err := enc.Encode(recoveryJSON(st)); err != nil {
 					return exitf(1, "recover: %v", err)
 				}
-			} else if !printRecovery(c.App.Writer, st) {
-				fmt.Fprintf(c.App.Writer, "recovery: nothing to recover in %s\n", dir)
+			} else {
+				printSafe(c.App.Writer, func(w io.Writer) {
+					if !printRecovery(w, st) {
+						fmt.Fprintf(w, "recovery: nothing to recover in %s\n", dir)
+					}
+				})
 			}
 			if st.KeptAsideBytes > 0 || st.RecoveryFailed > 0 || len(st.SpecialFiles) > 0 {
 				return exitf(3, "recover: %s: %d bytes could not be recovered (kept aside), %d special files skipped",

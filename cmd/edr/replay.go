@@ -29,8 +29,10 @@ func init() {
 			"run and for any --parallel. Rules default to the config's paths, else rules/ beside the working\n" +
 			"directory, else the rules built into edr. With --from or --host, each host starts from the process state\n" +
 			"its first selected segment recorded (edr generate and edr import write it) brought forward to --from, so\n" +
-			"alerts carry the parent, user and ancestors of processes started earlier.\n" +
-			"Exit codes: 0 done, 1 error, 2 usage, 3 --strict and a rule or segment failed.",
+			"alerts carry the parent, user and ancestors of processes started earlier. A recording named more than\n" +
+			"once (REC and REC/, a relative path, a symbolic link to it) is replayed once, with a warning.\n" +
+			"Exit codes: 0 done, 1 error or nothing readable (every selected segment skipped), 2 usage or load error,\n" +
+			"3 --strict and a rule did not load or a segment or directory could not be read (any reason).",
 		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "sigma", Usage: "Sigma rule file or directory (repeatable)"},
 			&cli.StringSliceFlag{Name: "yara", Usage: "YARA rule file or directory (repeatable)"},
@@ -40,7 +42,7 @@ func init() {
 			&cli.StringSliceFlag{Name: "host", Usage: "only this host (repeatable)"},
 			&cli.StringFlag{Name: "alerts", Value: "-", Usage: "write alerts to FILE, - for stdout"},
 			&cli.StringFlag{Name: "match-debug", Usage: "off, summary or full (sets alerts.match_debug)"},
-			&cli.BoolFlag{Name: "strict", Usage: "fail on a corrupt segment or a rule that does not load"},
+			&cli.BoolFlag{Name: "strict", Usage: "fail (exit 3) on a segment or directory that cannot be read, for any reason, or a rule that does not load"},
 			&cli.IntFlag{Name: "parallel", Usage: "segment decoders per recording (0: one per CPU)"},
 			&cli.BoolFlag{Name: "print", Usage: "also print one human line per alert on stdout (use with --alerts FILE)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no summary on stderr"},
@@ -75,17 +77,20 @@ func replayAction(c *cli.Context) error {
 	if c.Bool("strict") && len(ruleSet.Errors) > 0 {
 		return exitf(3, "replay: --strict: %d rules did not load: %v", len(ruleSet.Errors), errors.Join(ruleSet.Errors...))
 	}
-	recs, err := replay.Open(c.Args().Slice(), set.read)
+	dirs, dups := replay.UniqueDirs(c.Args().Slice())
+	for _, d := range dups {
+		printSafe(c.App.ErrWriter, func(w io.Writer) {
+			fmt.Fprintf(w, "replay: warning: %s is the recording %s again; it is replayed once\n", d.Dup, d.First)
+		})
+	}
+	recs, err := replay.Open(dirs, set.read)
 	if err != nil {
-		if errors.Is(err, recording.ErrCorrupt) {
-			return exitf(3, "replay: %v", err)
-		}
-		return exitf(1, "replay: %v", err)
+		return exitf(readFailureCode(err), "replay: %v", err)
 	}
 	defer recs.Close()
 	special := 0
-	for _, d := range c.Args().Slice() {
-		special += warnPending(c.App.ErrWriter, "replay", d)
+	for _, d := range dirs {
+		printSafe(c.App.ErrWriter, func(w io.Writer) { special += warnPending(w, "replay", d) })
 	}
 	if special > 0 && c.Bool("strict") {
 		return exitf(3, "replay: --strict: %d special files in the recordings (named above)", special)
@@ -128,21 +133,33 @@ func replayAction(c *cli.Context) error {
 		sum.Stages = obs.Stats() // again, now that the writers closed: encoding is done
 		recs.Fill(sum)
 		if !c.Bool("quiet") {
-			sum.Write(c.App.ErrWriter)
+			printSafe(c.App.ErrWriter, sum.Write)
 			ws := w.Stats()
 			fmt.Fprintf(c.App.ErrWriter, "alert writer: %d written, %d dropped, %d failed\n", ws.Written, ws.Dropped, ws.Failed)
 		}
 	}
 	switch {
 	case runErr != nil:
-		if errors.Is(runErr, recording.ErrCorrupt) {
-			return exitf(3, "replay: %v", runErr)
-		}
-		return exitf(1, "replay: %v", runErr)
+		return exitf(readFailureCode(runErr), "replay: %v", runErr)
 	case closeErr != nil:
 		return exitf(1, "replay: writing alerts: %v", closeErr)
+	case sum != nil && sum.Events == 0 && sum.SegmentsRead == 0 && sum.SegmentsSkipped+sum.DirsSkipped > 0:
+		return exitf(1, "replay: nothing readable: %d segments and %d directories skipped, none read", sum.SegmentsSkipped, sum.DirsSkipped)
 	}
 	return nil
+}
+
+// readFailureCode is the exit code of a replay stopped by a read error:
+// 3 when a segment or directory of a recording could not be read (only
+// --strict stops on those; corrupt, unreadable, a symlink loop, an
+// undecodable page alike), 1 for anything else (no such recording).
+func readFailureCode(err error) int {
+	var se *recording.SegmentError
+	var de *recording.DirError
+	if errors.Is(err, recording.ErrCorrupt) || errors.As(err, &se) || errors.As(err, &de) {
+		return 3
+	}
+	return 1
 }
 
 // replaySettingsFrom resolves rules, time range and match_debug from the

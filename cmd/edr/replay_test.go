@@ -71,14 +71,7 @@ func TestReplayStrictCorruptSegment(t *testing.T) {
 	rec := filepath.Join(dir, "rec")
 	out, code := edr(t, "generate", "--out", rec, "--events", "5000", "--seed", "2", "--quiet")
 	require.Equal(t, 0, code, out)
-	var segs []string
-	require.NoError(t, filepath.Walk(rec, func(p string, info os.FileInfo, err error) error {
-		if err == nil && filepath.Ext(p) == ".parquet" {
-			segs = append(segs, p)
-		}
-		return err
-	}))
-	require.NotEmpty(t, segs)
+	segs := segments(t, rec)
 	require.NoError(t, os.WriteFile(segs[0], []byte("PAR1 garbage PAR1"), 0o644))
 	out, code = edr(t, "replay", "--alerts", filepath.Join(dir, "a.json"), rec)
 	assert.Equal(t, 0, code, out)
@@ -128,4 +121,39 @@ func TestReplayFromMatchesFullReplay(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, want)
 	assert.True(t, bytes.Equal(want, got), "replay --from %s differs from the full replay's alerts after it", T)
+}
+
+// TestReplaySameRecordingTwice: naming one recording several times (the
+// same path, with a trailing slash, through a symbolic link) replays it
+// once, with a warning, instead of doubling every alert.
+func TestReplaySameRecordingTwice(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "rec")
+	out, code := edr(t, "generate", "--out", rec, "--events", "40000", "--seed", "5", "--scenario-every", "4000", "--quiet")
+	require.Equal(t, 0, code, out)
+	link := filepath.Join(dir, "link")
+	require.NoError(t, os.Symlink(rec, link))
+
+	once, twice := filepath.Join(dir, "once.json"), filepath.Join(dir, "twice.json")
+	out, code = edr(t, "replay", "--alerts", once, rec)
+	require.Equal(t, 0, code, out)
+	assert.NotContains(t, out, "warning")
+	out, code = edr(t, "replay", "--alerts", twice, rec, rec, rec+string(filepath.Separator), link)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "replay: 40000 events")
+	assert.Equal(t, 3, strings.Count(out, "is the recording "+rec+" again; it is replayed once"), out)
+	a, err := os.ReadFile(once)
+	require.NoError(t, err)
+	b, err := os.ReadFile(twice)
+	require.NoError(t, err)
+	require.NotEmpty(t, a, "the scenarios raise alerts")
+	assert.True(t, bytes.Equal(a, b), "the same alerts, not each one twice: %d lines vs %d", bytes.Count(a, []byte("\n")), bytes.Count(b, []byte("\n")))
+}
+
+// A replay's read error names the recording once.
+func TestReplayMissingRecordingNamedOnce(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "nope")
+	out, code := edr(t, "replay", dir)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, 1, strings.Count(out, "recording "+dir), out)
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/edr-lab/edr/detect/sigma"
+	"github.com/edr-lab/edr/internal/termsafe"
 	"github.com/urfave/cli/v2"
 )
 
@@ -98,7 +99,9 @@ func init() {
 			Name:      "validate",
 			Usage:     "load and compile rules; report each as compiled, unsupported (logsource) or error",
 			ArgsUsage: "[PATH…] (default: rules)",
-			Flags:     rulesValidateFlags,
+			Description: "Exit codes: 0 every rule compiled or is unsupported, 1 some rules have errors (listed),\n" +
+				"2 a path does not exist or the configuration is invalid.",
+			Flags: rulesValidateFlags,
 			Action: func(c *cli.Context) error {
 				paths := c.Args().Slice()
 				if len(paths) == 0 {
@@ -153,6 +156,7 @@ func printRuleReports(w io.Writer, reports []ruleReport, asJSON bool) (errors in
 		if r.Reason != "" {
 			line += ": " + r.Reason
 		}
+		line = termsafe.Text(line) // rule files are untrusted
 		if _, err := fmt.Fprintln(w, line); err != nil {
 			return 0, err
 		}

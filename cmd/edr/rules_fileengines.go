@@ -33,18 +33,24 @@ func validateYARA(paths []string) []ruleReport {
 	for _, e := range errs {
 		out = append(out, ruleReport{Engine: "yara", Status: "error", Reason: e.Error()})
 	}
+	// includes may read anywhere in the trees being validated
+	opts := yara.CompileOptions{IncludeRoots: paths}
+	var compiled []string
 	for _, f := range files {
-		r, errs := yara.Compile([]string{f}, yara.CompileOptions{})
+		r, errs := yara.Compile([]string{f}, opts)
 		if len(errs) > 0 {
 			out = append(out, yaraErrorReport(f, errs[0]))
 			continue
 		}
+		compiled = append(compiled, f)
 		for _, name := range r.Names() {
 			out = append(out, ruleReport{Engine: "yara", Path: f, ID: name, Title: name, Status: "compiled"})
 		}
 	}
-	if len(files) > 1 && yara.Available {
-		_, errs := yara.Compile(files, yara.CompileOptions{})
+	// Together, only the files that compiled alone: a file with its own
+	// error is reported (and counted) once.
+	if len(compiled) > 1 && yara.Available {
+		_, errs := yara.Compile(compiled, opts)
 		for _, e := range errs {
 			var fe *yara.FileError
 			if errors.As(e, &fe) {

@@ -51,3 +51,18 @@ func TestVersionReportsYARA(t *testing.T) {
 		assert.Contains(t, out, "yara: YARA compiled out")
 	}
 }
+
+// A YARA file that does not compile is one error, not one per compile pass.
+func TestRulesValidateCountsABadYARAFileOnce(t *testing.T) {
+	if !yara.Available {
+		t.Skip("YARA compiled out")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.yar"), "rule A { condition: true }\n")
+	writeFile(t, filepath.Join(dir, "bad.yar"), "rule Bad {\n condition: nosuch\n}\n")
+	writeFile(t, filepath.Join(dir, "c.yar"), "rule C { condition: true }\n")
+	out, code := edr(t, "rules", "validate", dir)
+	assert.Equal(t, 1, code, out)
+	assert.Contains(t, out, "3 rules: 2 compiled, 0 unsupported, 1 errors", out)
+	assert.Equal(t, 1, strings.Count(out, "bad.yar"), out)
+}

@@ -66,6 +66,14 @@ func TestRulesValidate(t *testing.T) {
 	require.Contains(t, out, "3 rules: 2 compiled, 1 unsupported, 0 errors")
 }
 
+// neverFires replaces a Sigma rule's detection (up to the next top-level
+// key) with one that nothing matches, so its regression test fails.
+func neverFires(rule string) string {
+	return detectionBlock.ReplaceAllString(rule, "\ndetection:\n    sel:\n        Image: 'nothing-matches-this'\n    condition: sel\n$1")
+}
+
+var detectionBlock = regexp.MustCompile(`(?s)\ndetection:\n.*?\n([a-z_]+:)`)
+
 func TestSigmaRegressionCommand(t *testing.T) {
 	root := testutil.Corpus(t, "sigma")
 	out, code := edr(t, "test", "--sigma-regression", root)
@@ -94,10 +102,8 @@ func TestSigmaRegressionCommand(t *testing.T) {
 	if err != nil {
 		t.Skipf("sample rule absent: %v", err)
 	}
-	rule := string(data)
-	start := strings.Index(rule, "\ndetection:")
-	end := start + 1 + regexp.MustCompile(`\n[a-z_]+:`).FindStringIndex(rule[start+1:])[0]
-	rule = rule[:start] + "\ndetection:\n    sel:\n        Image: 'nothing-matches-this'\n    condition: sel" + rule[end:]
+	rule := neverFires(string(data))
+	require.NotEqual(t, string(data), rule)
 	require.NoError(t, os.WriteFile(filepath.Join(rulesDir, "r.yml"), []byte(rule), 0o644))
 	out, code = edr(t, "test", "--sigma-regression", dir, "--regression-root", root, "--format", "json")
 	require.Equal(t, 1, code, out)

@@ -13,6 +13,7 @@ import (
 	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/detect/sigma/regress"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/termsafe"
 	"github.com/urfave/cli/v2"
 )
 
@@ -41,8 +42,9 @@ func readEVTX(path string, fn func(*event.Event) error) error {
 
 func init() {
 	register(&cli.Command{
-		Name:  "test",
-		Usage: "run rule tests",
+		Name:        "test",
+		Usage:       "run rule tests",
+		Description: "Exit codes: 0 every test passed, 1 a test failed, 2 usage or load error (nothing to run, no tests found).",
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "sigma-regression", Usage: "run SigmaHQ's regression tests of the SigmaHQ checkout `DIR`"},
 			&cli.StringFlag{Name: "regression-root", Usage: "`DIR` where regression_data paths resolve (default: the checkout)"},
@@ -94,7 +96,7 @@ func runSigmaRegression(w io.Writer, dir, root, format string, read regress.Even
 		return exitf(2, "test: %v", err)
 	}
 	if n := len(errs); n > 0 {
-		fmt.Fprintf(os.Stderr, "edr: %d rule documents under %s did not load (edr rules validate lists them)\n", n, dir)
+		fmt.Fprintf(os.Stderr, "edr: %d rule documents under %s did not load (edr rules validate lists them)\n", n, termsafe.String(dir))
 	}
 	if failed > 0 {
 		return exitf(1, "")
@@ -153,7 +155,7 @@ func printRegression(w io.Writer, dir string, results []regress.Result, format s
 			if l.Reason != "" && l.Status != "pass" {
 				s += ": " + l.Reason
 			}
-			if _, err = fmt.Fprintln(w, s); err != nil {
+			if _, err = fmt.Fprintln(w, termsafe.Text(s)); err != nil {
 				return 0, err
 			}
 		}

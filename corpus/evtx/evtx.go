@@ -10,7 +10,10 @@
 //
 // Damaged files are read as far as they can be: a chunk with a bad magic, a
 // record that fails to decode or a checksum mismatch is counted and named in
-// Stats, and reading continues with the next record or chunk.
+// Stats, and reading continues with the next record or chunk. A chunk whose
+// magic alone is damaged (its header checksum matches with the magic
+// restored, or its header is well-formed) is read as a chunk and counted in
+// Stats.DamagedMagic.
 package evtx
 
 import (
@@ -57,7 +60,8 @@ type Options struct {
 type Stats struct {
 	File           string
 	Bytes          int64 // file size
-	Chunks         int   // chunks with a valid header magic
+	Chunks         int   // chunks with a valid header magic (or a repaired one, see DamagedMagic)
+	DamagedMagic   int   // of Chunks: chunks whose magic was damaged but whose header validated; read as chunks, and noted
 	EmptyChunks    int   // unused (all-zero) chunk slots
 	BadChunks      int   // chunk slots that are neither valid nor empty
 	Records        int64 // records decoded and delivered
@@ -211,7 +215,7 @@ func (d *Decoder) fail(f Failure) {
 // readChunk decodes the records of one chunk slot.
 func (d *Decoder) readChunk(c []byte, idx int, off int64, fn func(*event.Event) error) error {
 	st := d.st
-	if len(c) < chunkHeaderSz || !bytes.Equal(c[:8], chunkMagic) {
+	if len(c) < chunkHeaderSz || !bytes.Equal(c[:8], chunkMagic) && !d.damagedMagic(c, idx, off) {
 		d.badChunk(c, idx, off)
 		return nil
 	}
@@ -338,6 +342,41 @@ func (w *chunkWalk) record(pos, size int, trailerOK bool, fn func(*event.Event) 
 		st.NoChannel++
 	}
 	return fn(&d.ev)
+}
+
+// damagedMagic decides whether a chunk slot whose magic is wrong is a chunk
+// all the same: either its header checksum (which covers the magic) matches
+// once the magic is put right, so nothing else in the header changed; or,
+// when the checksum was damaged too, its header has a chunk's structure
+// (header size 128, first and last record numbers in order, free-space and
+// last-record offsets inside the slot) and a record header where the first
+// record belongs. Such a chunk is read (its magic repaired in the buffer,
+// which the Decoder owns), counted in DamagedMagic and noted; anything else
+// stays a bad chunk. A flipped byte in the magic would otherwise lose every
+// record of the chunk, although its templates and names are intact.
+func (d *Decoder) damagedMagic(c []byte, idx int, off int64) bool {
+	if allZero(c) {
+		return false
+	}
+	hcrc := crc32.NewIEEE()
+	hcrc.Write(chunkMagic)
+	hcrc.Write(c[len(chunkMagic):120])
+	hcrc.Write(c[128:chunkHeaderSz])
+	how := "its header checksum matches once the magic is restored"
+	if hcrc.Sum32() != binary.LittleEndian.Uint32(c[124:]) {
+		le := binary.LittleEndian
+		free, lastRec := int(le.Uint32(c[48:])), int(le.Uint32(c[44:]))
+		if le.Uint32(c[40:]) != 128 || le.Uint64(c[8:]) > le.Uint64(c[16:]) || le.Uint64(c[24:]) > le.Uint64(c[32:]) ||
+			free < chunkHeaderSz+recordHeaderSz || free > len(c) || lastRec < chunkHeaderSz || lastRec >= free ||
+			!bytes.Equal(c[chunkHeaderSz:chunkHeaderSz+4], recordMagic) {
+			return false
+		}
+		how = "its header checksum is damaged too, but the header is well-formed and a record follows it"
+	}
+	d.st.DamagedMagic++
+	d.st.Notes = append(d.st.Notes, fmt.Sprintf("chunk %d (offset %#x): chunk magic damaged (%q); %s: read", idx, off, c[:len(chunkMagic)], how))
+	copy(c, chunkMagic)
+	return true
 }
 
 // badChunk accounts for a chunk slot without a valid header: all zeros is

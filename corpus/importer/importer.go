@@ -98,12 +98,16 @@ type Summary struct {
 
 // ExitCode is edr import's exit code: 0 when every record of every file was
 // imported (or was already), 3 when some records or files failed, 1 when
-// nothing could be read at all.
+// nothing could be read at all: no source held an event (an empty file or
+// directory, an EVTX file with only a header) or every source failed.
 func (s *Summary) ExitCode() int {
 	read, bad := false, false
 	for _, f := range s.Files {
 		switch f.Status {
-		case Imported, AlreadyImported:
+		case Imported:
+			read = read || f.Records+f.Resumed > 0
+			bad = bad || f.Failed > 0
+		case AlreadyImported:
 			read = true
 			bad = bad || f.Failed > 0
 		case Unreadable:
@@ -111,7 +115,7 @@ func (s *Summary) ExitCode() int {
 		}
 	}
 	switch {
-	case !read && bad:
+	case !read:
 		return 1
 	case bad:
 		return 3
@@ -160,6 +164,7 @@ type msg struct {
 	n     int
 	file  *FileResult
 	begin string // content hash of the file whose events follow
+	path  string // and its path
 }
 
 // Run imports srcs (files, directories, "-" for opts.Stdin) into the
@@ -231,6 +236,7 @@ func run(ctx context.Context, w *recording.Writer, inputs []input, opts Options,
 	go dec.run(inputs)
 
 	var werr error
+	var cur fileWrites // the file whose events are arriving
 	for m := range out {
 		if werr != nil {
 			if m.batch != nil {
@@ -239,6 +245,7 @@ func run(ctx context.Context, w *recording.Writer, inputs []input, opts Options,
 			continue // drain so the decoder can finish
 		}
 		if m.begin != "" {
+			cur = fileWrites{path: m.path, hash: m.begin}
 			if err := w.BeginSource(m.begin); err != nil {
 				werr = err
 				cancel()
@@ -249,10 +256,17 @@ func run(ctx context.Context, w *recording.Writer, inputs []input, opts Options,
 			evs := (*m.batch)[:m.n]
 			for i := range evs {
 				if err := w.Write(&evs[i]); err != nil {
+					if errors.Is(err, recording.ErrEventRejected) {
+						// Only this event (its host's partition) is
+						// affected: name it and go on with the rest.
+						cur.reject(&evs[i], err, opts.MaxFailures)
+						continue
+					}
 					werr = err
 					cancel()
 					break
 				}
+				cur.written++
 				if opts.Observe != nil {
 					opts.Observe(&evs[i])
 				}
@@ -262,11 +276,11 @@ func run(ctx context.Context, w *recording.Writer, inputs []input, opts Options,
 			continue
 		}
 		f := m.file
-		sum.Files = append(sum.Files, *f)
-		sum.Records += f.Records
-		sum.Resumed += f.Resumed
-		sum.Failed += f.Failed
-		sum.Bytes += f.Size
+		if f.Hash == cur.hash && cur.hash != "" {
+			cur.apply(f)
+		}
+		cur = fileWrites{}
+		sum.add(f)
 		if f.Status == Imported {
 			if err := w.AddSource(recording.SourceInfo{ContentHash: f.Hash, Path: f.Path, Format: string(f.Format),
 				Size: f.Size, Events: f.Records + f.Resumed, Skipped: f.Failed}); err != nil {
@@ -277,9 +291,57 @@ func run(ctx context.Context, w *recording.Writer, inputs []input, opts Options,
 		prog.fileDone()
 	}
 	if werr != nil {
+		if cur.hash != "" {
+			// The file being written when the recording failed: what
+			// was written of it is in the summary, counted.
+			sum.add(cur.unfinished(werr))
+		}
 		return werr
 	}
 	return ctx.Err()
+}
+
+// add counts a file's result in the summary.
+func (s *Summary) add(f *FileResult) {
+	s.Files = append(s.Files, *f)
+	s.Records += f.Records
+	s.Resumed += f.Resumed
+	s.Failed += f.Failed
+	s.Bytes += f.Size
+}
+
+// fileWrites is what the writer did with one file's events.
+type fileWrites struct {
+	path, hash string
+	written    int64
+	rejected   int64
+	failures   []string
+}
+
+// reject notes an event the recording refused (recording.ErrEventRejected).
+func (c *fileWrites) reject(e *event.Event, err error, max int) {
+	c.rejected++
+	if len(c.failures) < max {
+		c.failures = append(c.failures, fmt.Sprintf("%s: record %d: not written: %v", c.path, e.RecordID, err))
+	}
+}
+
+// apply corrects a decoded file's result by the events the recording
+// refused: they were read, but are not in the recording.
+func (c *fileWrites) apply(f *FileResult) {
+	if c.rejected == 0 {
+		return
+	}
+	f.Records -= c.rejected
+	f.Failed += c.rejected
+	f.Failures = append(f.Failures, c.failures...)
+}
+
+// unfinished is the result of a file cut off by a recording error.
+func (c *fileWrites) unfinished(err error) *FileResult {
+	f := &FileResult{Path: c.path, Hash: c.hash, Status: Imported, Records: c.written, Failed: c.rejected + 1}
+	f.Failures = append(c.failures, fmt.Sprintf("%s: not finished: %v (%d events of it were written; importing it again resumes after them)", c.path, err, c.written))
+	return f
 }
 
 // decoder reads the inputs in order on its own goroutine.
@@ -385,7 +447,7 @@ func (d *decoder) file(in input) FileResult {
 	// The writer goroutine begins the source before this file's first
 	// batch; the decoding (the same every time) skips what an interrupted
 	// import of the file already wrote.
-	d.out <- msg{begin: hash}
+	d.out <- msg{begin: hash, path: in.path}
 	d.skip, d.index = done, 0
 	defer func() { d.skip, d.index = 0, 0 }()
 	r := &countingReaderAt{r: f, prog: d.prog}

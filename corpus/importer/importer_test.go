@@ -154,6 +154,26 @@ func TestExitCodes(t *testing.T) {
 	assert.Equal(t, 3, sum.ExitCode(), "one file unreadable, the other imported")
 }
 
+// A source without a single event is "nothing readable" (1), not success:
+// an empty JSON file, an empty directory, an EVTX file cut after its header.
+func TestExitCodeNothingReadable(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.json")
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	emptyDir := filepath.Join(dir, "nothing")
+	require.NoError(t, os.Mkdir(emptyDir, 0o755))
+	evtx, err := os.ReadFile(testutil.Corpus(t, "evtx-parser-samples/samples/Security_short_selected.evtx"))
+	require.NoError(t, err)
+	header := filepath.Join(dir, "header.evtx")
+	require.NoError(t, os.WriteFile(header, evtx[:4096], 0o644))
+	for _, src := range []string{empty, emptyDir, header} {
+		sum, err := Run(context.Background(), []string{src}, Options{Out: t.TempDir()})
+		require.NoError(t, err, src)
+		assert.Zero(t, sum.Records, src)
+		assert.Equal(t, 1, sum.ExitCode(), "%s: %+v", src, sum.Files)
+	}
+}
+
 func TestStdinAndHostOverride(t *testing.T) {
 	lines := `{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"ws1","TimeCreated":"2021-01-01T00:00:00Z","Image":"C:\\a.exe"}
 {"EventID":4624,"Channel":"security","Computer":"dc1","TimeCreated":"2021-01-01T00:00:01Z","LogonType":3}

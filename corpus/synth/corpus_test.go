@@ -81,8 +81,9 @@ func TestBackgroundQuietUnderSigmaHQ(t *testing.T) {
 		levelOf    = map[string]string{}
 		scenario   = map[string]map[string]int{} // scenario → medium+ rule → alerts
 	)
+	matcher := rs.NewMatcher()
 	for g.Next(&e) {
-		out = rs.Match(&e, out[:0])
+		out = matcher.Match(&e, out[:0])
 		name := g.Scenario()
 		if name == "" {
 			background++
@@ -103,7 +104,7 @@ func TestBackgroundQuietUnderSigmaHQ(t *testing.T) {
 			levelOf[r.Title] = r.Level
 		}
 	}
-	out = rs.Flush(out[:0])
+	out = matcher.Flush(out[:0])
 	require.Empty(t, out, "correlations pending at the end")
 
 	rules := make([]string, 0, len(byRule))

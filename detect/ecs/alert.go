@@ -12,6 +12,7 @@ import (
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/termsafe"
 )
 
 // ECSVersion is the ECS release the alert fields were checked against.
@@ -382,7 +383,7 @@ func (Text) Append(dst []byte, a *detect.Alert) []byte {
 	ev := a.Event
 	dst = append(dst, formatTimestamp(ev.Time)...)
 	dst = append(dst, ' ')
-	dst = append(dst, ev.Host...)
+	dst = termsafe.AppendString(dst, ev.Host) // event data: printed on a terminal
 	dst = append(dst, ' ')
 	dst = append(dst, a.Severity.String()...)
 	dst = append(dst, ' ')
@@ -391,7 +392,7 @@ func (Text) Append(dst []byte, a *detect.Alert) []byte {
 	dst = appendQuoted(dst, a.Hit.Rule.Name)
 	if ev.Channel != "" {
 		dst = append(dst, " event="...)
-		dst = append(dst, ev.Channel...)
+		dst = termsafe.AppendString(dst, ev.Channel)
 		dst = append(dst, '/')
 		dst = strconv.AppendUint(dst, uint64(ev.EventID), 10)
 	}
@@ -414,7 +415,7 @@ func (Text) Append(dst []byte, a *detect.Alert) []byte {
 	}
 	if pid != "" {
 		dst = append(dst, " pid="...)
-		dst = append(dst, pid...)
+		dst = termsafe.AppendString(dst, pid)
 	}
 	if a.Replayed {
 		dst = append(dst, " (replayed)"...)
@@ -426,12 +427,14 @@ func (Text) Append(dst []byte, a *detect.Alert) []byte {
 // (Windows paths stay readable); control characters become spaces.
 func appendQuoted(dst []byte, s string) []byte {
 	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c == 0x7f {
-			c = ' '
-		}
-		dst = append(dst, c)
+	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		s = strings.Map(func(r rune) rune {
+			if r < 0x20 || r == 0x7f {
+				return ' '
+			}
+			return r
+		}, s)
 	}
+	dst = termsafe.AppendString(dst, s) // C1 and bidi controls, invalid UTF-8, length
 	return append(dst, '"')
 }

@@ -43,8 +43,8 @@ detection:
 		"MandatoryLabel", "S-1-16-12288", "TargetUserName", "-", "SubjectUserName", "alice", "SubjectDomainName", "CORP", "NewProcessId", "0x1a2c")
 	r4657 := secEvent(4657, 0, "ObjectName", `\REGISTRY\MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Run`, "ObjectValueName", "x", "NewValue", `C:\evil.exe`)
 	n5156 := secEvent(5156, 0, "DestPort", "3389", "Direction", "%%14593", "Protocol", "6", "Application", `\device\harddiskvolume2\windows\system32\mstsc.exe`)
-	off := mustLoad(t, yml, sigma.Options{})
-	on := mustLoad(t, yml, sigma.Options{SecurityAudit: true})
+	off := mustLoad(t, yml, sigma.Options{}).NewMatcher()
+	on := mustLoad(t, yml, sigma.Options{SecurityAudit: true}).NewMatcher()
 	for i, ev := range []*event.Event{p4688, r4657, n5156} {
 		require.Empty(t, matchIDs(off, ev), "off by default")
 		require.Equal(t, []string{"a0000000-0000-4000-8000-00000000000" + string(rune('1'+i))}, matchIDs(on, ev))

@@ -146,12 +146,13 @@ func BenchmarkProcessCreation(b *testing.B) {
 		}{{"edr", rs}, {"edr-same", same}} {
 			b.Run(v.name+"/"+name, func(b *testing.B) {
 				var out []sigma.Match
+				m := v.rs.NewMatcher()
 				b.ReportAllocs()
 				runtime.LockOSThread()
 				defer runtime.UnlockOSThread()
 				cpu0 := cputime.Thread()
 				for i := 0; b.Loop(); i++ {
-					out = v.rs.Match(set[i%len(set)], out[:0])
+					out = m.Match(set[i%len(set)], out[:0])
 				}
 				reportRates(b, cpu0)
 			})
@@ -211,13 +212,14 @@ func BenchmarkMixFullRuleset(b *testing.B) {
 		rs := loadFullSigmaHQ(b, v.opts)
 		b.Run(v.name, func(b *testing.B) {
 			var out []sigma.Match
+			m := rs.NewMatcher()
 			b.ReportAllocs()
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			cpu0 := cputime.Thread()
 			i := 0
 			for b.Loop() {
-				out = rs.Match(evs[i%len(evs)], out[:0])
+				out = m.Match(evs[i%len(evs)], out[:0])
 				i++
 			}
 			reportRates(b, cpu0)

@@ -8,15 +8,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Clones share the compiled rules and may run in parallel; each gives the
-// same matches as the original, in the same order (go test -race checks
+// Matchers share the compiled rules and may run in parallel; each gives
+// the same matches as the first, in the same order (go test -race checks
 // they share no mutable state).
 func TestCloneConcurrent(t *testing.T) {
 	rs := loadFullSigmaHQ(t, sigma.Options{Debug: true})
 	evs := regressionEvents(t)
 	want := make([]string, len(evs))
+	first := rs.NewMatcher()
 	for i, ev := range evs {
-		want[i] = ids(rs.Match(ev, nil))
+		want[i] = ids(first.Match(ev, nil))
 	}
 	var wg sync.WaitGroup
 	got := make([][]string, 4)
@@ -24,7 +25,7 @@ func TestCloneConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := rs.Clone()
+			c := rs.NewMatcher()
 			for _, ev := range evs {
 				got[g] = append(got[g], ids(c.Match(ev, nil)))
 			}
@@ -46,7 +47,7 @@ func TestCloneConcurrent(t *testing.T) {
 // Debug output names what matched.
 func TestMatchDebug(t *testing.T) {
 	rs := mustLoad(t, ruleYAML("sel:\n    Image|endswith: '\\whoami.exe'\n    CommandLine|contains|windash: ' -all'\nfilter:\n    User: null\ncondition: sel and not filter"), sigma.Options{Debug: true})
-	ms := rs.Match(procEvent(map[string]string{"Image": `C:\Windows\whoami.exe`, "CommandLine": "whoami /ALL", "User": "bob"}), nil)
+	ms := rs.NewMatcher().Match(procEvent(map[string]string{"Image": `C:\Windows\whoami.exe`, "CommandLine": "whoami /ALL", "User": "bob"}), nil)
 	require.Len(t, ms, 1)
 	require.Equal(t, []sigma.MatchedField{
 		{Search: "sel", Field: "Image|endswith", Pattern: `*\whoami.exe`, Value: `C:\Windows\whoami.exe`},
@@ -62,8 +63,9 @@ func TestPrefilterAgrees(t *testing.T) {
 	without := loadFullSigmaHQ(t, sigma.Options{NoPrefilter: true})
 	evs := append(regressionEvents(t), synthEvents(20_000)...)
 	matched := 0
+	mw, mwo := with.NewMatcher(), without.NewMatcher()
 	for i, ev := range evs {
-		a, b := ids(with.Match(ev, nil)), ids(without.Match(ev, nil))
+		a, b := ids(mw.Match(ev, nil)), ids(mwo.Match(ev, nil))
 		require.Equal(t, b, a, "event %d (%s/%d)", i, ev.Channel, ev.EventID)
 		if a != "" {
 			matched++

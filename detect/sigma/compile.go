@@ -2,7 +2,6 @@ package sigma
 
 import (
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -35,13 +34,17 @@ type fieldRef struct {
 	name  string
 }
 
+// testKind is how a test compares; evalCtx.test has one case per kind.
 type testKind uint8
 
 const (
 	tPattern testKind = iota
 	tRegex
 	tCIDR
-	tNumCmp
+	tGT // numeric comparisons (gt, gte, lt, lte modifiers)
+	tGTE
+	tLT
+	tLTE
 	tNumEq
 	tFieldRef
 )
@@ -52,8 +55,7 @@ type test struct {
 	pat    pattern        // tPattern; tNumEq fallback (string form); tFieldRef shape
 	re     *regexp.Regexp // tRegex
 	prefix netip.Prefix   // tCIDR
-	cmp    string         // tNumCmp: gt gte lt lte
-	num    float64        // tNumCmp, tNumEq
+	num    float64        // tGT, tGTE, tLT, tLTE, tNumEq
 	ref    fieldRef       // tFieldRef
 	guard  []string       // tRegex: folded literals of which a match contains one
 	dashed bool           // the value is one of a windash expansion
@@ -113,74 +115,6 @@ type compileCtx struct {
 	placeholders map[string][]string
 }
 
-type modSet struct {
-	wildcard string   // contains / startswith / endswith
-	steps    []string // transformations and wildcard adders, in order
-	typ      string   // re, cidr, gt, gte, lt, lte, exists, fieldref
-	reFlags  string
-	all      bool
-	cased    bool
-	neq      bool
-}
-
-var transformMods = map[string]bool{"base64": true, "base64offset": true, "wide": true, "utf16le": true, "utf16be": true, "utf16": true, "windash": true, "expand": true}
-
-func parseModifiers(mods []string) (modSet, error) {
-	var m modSet
-	for i, mod := range mods {
-		switch mod {
-		case "contains", "startswith", "endswith":
-			if m.wildcard != "" {
-				return m, fmt.Errorf("modifiers %s and %s exclude each other", m.wildcard, mod)
-			}
-			m.wildcard = mod
-			m.steps = append(m.steps, mod)
-		case "all":
-			m.all = true
-		case "cased":
-			m.cased = true
-		case "neq":
-			m.neq = true
-		case "re", "cidr", "gt", "gte", "lt", "lte", "exists", "fieldref":
-			if m.typ != "" {
-				return m, fmt.Errorf("modifiers %s and %s exclude each other", m.typ, mod)
-			}
-			m.typ = mod
-		case "i", "m", "s":
-			if m.typ != "re" || i == 0 {
-				return m, fmt.Errorf("regex flag %q must follow re", mod)
-			}
-			m.reFlags += mod
-		case "minute", "hour", "day", "week", "month", "year":
-			return m, fmt.Errorf("time modifier %s is unsupported", mod)
-		default:
-			if !transformMods[mod] {
-				return m, fmt.Errorf("unknown modifier %q", mod)
-			}
-			m.steps = append(m.steps, mod)
-		}
-	}
-	switch m.typ {
-	case "re", "cidr", "gt", "gte", "lt", "lte", "exists":
-		if len(m.steps) > 0 {
-			return m, fmt.Errorf("modifier %s cannot be combined with %s", m.typ, strings.Join(m.steps, "|"))
-		}
-		if m.cased && m.typ != "re" {
-			return m, fmt.Errorf("modifier cased cannot be combined with %s", m.typ)
-		}
-	case "fieldref":
-		for _, s := range m.steps {
-			if transformMods[s] {
-				return m, fmt.Errorf("modifier fieldref cannot be combined with %s", s)
-			}
-		}
-	}
-	if m.neq && (m.typ == "exists" || m.typ == "gt" || m.typ == "gte" || m.typ == "lt" || m.typ == "lte") {
-		return m, fmt.Errorf("modifier neq cannot be combined with %s", m.typ)
-	}
-	return m, nil
-}
-
 // compileMatcher compiles one field matcher of a search.
 func (cc *compileCtx) compileMatcher(fm sigmago.FieldMatcher) (*matcher, error) {
 	mods, err := parseModifiers(fm.Modifiers)
@@ -191,11 +125,11 @@ func (cc *compileCtx) compileMatcher(fm sigmago.FieldMatcher) (*matcher, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", src, err)
 	}
-	m := &matcher{all: mods.all, neq: mods.neq, cased: mods.cased, exists: -1, src: src}
+	m := &matcher{all: mods.all(), neq: mods.neq(), cased: mods.cased(), exists: -1, src: src}
 	if fm.Field == "" {
 		m.field = fieldRef{kind: fkKeyword, name: "keywords"}
-		if mods.typ != "" && mods.typ != "re" {
-			return nil, fmt.Errorf("%s: modifier %s needs a field", src, mods.typ)
+		if mods.typ != nil && mods.typ.excludes&exKeyword != 0 {
+			return nil, fmt.Errorf("%s: modifier %s needs a field", src, mods.typ.name)
 		}
 	} else {
 		m.field = cc.res.resolve(fm.Field)
@@ -203,12 +137,12 @@ func (cc *compileCtx) compileMatcher(fm sigmago.FieldMatcher) (*matcher, error) 
 	if len(fm.Values) == 0 {
 		return nil, fmt.Errorf("%s: no values", src)
 	}
-	if mods.typ == "exists" {
+	if mods.typ != nil && mods.typ.compile == nil { // exists: a presence test, not values
 		return m, m.compileExists(fm.Values)
 	}
 	for _, v := range fm.Values {
 		if v == nil {
-			if mods.typ != "" || len(mods.steps) > 0 || mods.neq {
+			if mods.typ != nil || len(mods.steps) > 0 || mods.neq() {
 				return nil, fmt.Errorf("%s: null cannot take modifiers", src)
 			}
 			m.null = true
@@ -354,60 +288,22 @@ func (cc *compileCtx) compileValue(v interface{}, mods modSet, keyword, decimalF
 	if err != nil {
 		return nil, err
 	}
-	switch mods.typ {
-	case "re":
-		flags := mods.reFlags
-		expr := s
-		if flags != "" {
-			expr = "(?" + flags + ")" + s
-		}
-		re, err := regexp.Compile(expr)
+	if t := mods.typ; t != nil {
+		ct, err := t.compile(cc, t, s, &mods)
 		if err != nil {
-			return nil, fmt.Errorf("regex %q: %w", s, err)
+			return nil, err
 		}
-		t := test{kind: tRegex, re: re, src: s}
-		if lits, ok := testNeedles(&t); ok {
-			t.guard = lits
-		}
-		return []test{t}, nil
-	case "cidr":
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			a, aerr := netip.ParseAddr(s)
-			if aerr != nil {
-				return nil, fmt.Errorf("cidr %q: %w", s, err)
-			}
-			p = netip.PrefixFrom(a, a.BitLen())
-		}
-		return []test{{kind: tCIDR, prefix: p.Masked(), src: s}}, nil
-	case "gt", "gte", "lt", "lte":
-		f, ok := parseNum(s)
-		if !ok {
-			return nil, fmt.Errorf("%s needs a number, not %q", mods.typ, s)
-		}
-		return []test{{kind: tNumCmp, cmp: mods.typ, num: f, src: s}}, nil
-	case "fieldref":
-		ref := cc.res.resolve(s)
-		shape := patExact
-		switch mods.wildcard {
-		case "contains":
-			shape = patContains
-		case "startswith":
-			shape = patPrefix
-		case "endswith":
-			shape = patSuffix
-		}
-		return []test{{kind: tFieldRef, ref: ref, pat: pattern{kind: shape, cased: mods.cased}, src: s}}, nil
+		return []test{ct}, nil
 	}
 	// plain strings: escapes, then modifiers in order
-	vals := []sstr{parseSigmaStringExpand(s, hasStep(mods.steps, "expand"))}
+	vals := []sstr{parseSigmaStringExpand(s, mods.has("expand"))}
 	if numeric {
 		vals = []sstr{literal(s)}
 	}
-	if keyword && mods.wildcard == "" {
+	if keyword && mods.wildcard == nil {
 		// keywords are searched anywhere in the message fields
 		// (sigma-rules-specification.md, "Keywords search").
-		mods.steps = append(mods.steps, "contains")
+		mods.steps = append(mods.steps, modByName["contains"])
 	}
 	for _, step := range mods.steps {
 		if vals, err = cc.applyStep(step, vals); err != nil {
@@ -415,11 +311,11 @@ func (cc *compileCtx) compileValue(v interface{}, mods modSet, keyword, decimalF
 		}
 	}
 	tests := make([]test, 0, len(vals))
-	dashed := hasStep(mods.steps, "windash")
+	dashed := mods.has("windash")
 	for _, sv := range vals {
-		tests = append(tests, test{kind: tPattern, pat: compilePattern(sv, mods.cased), dashed: dashed, src: sv.String()})
+		tests = append(tests, test{kind: tPattern, pat: compilePattern(sv, mods.cased()), dashed: dashed, src: sv.String()})
 	}
-	if numeric && len(mods.steps) == 0 && !mods.cased {
+	if numeric && len(mods.steps) == 0 && !mods.cased() {
 		f, _ := parseNum(s)
 		if !decimalField || f != float64(int64(f)) || strings.ContainsAny(s, ".eE") {
 			tests[0].kind, tests[0].num = tNumEq, f
@@ -430,73 +326,16 @@ func (cc *compileCtx) compileValue(v interface{}, mods modSet, keyword, decimalF
 
 const maxExpansion = 1024
 
-func hasStep(steps []string, s string) bool {
-	for _, x := range steps {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func (cc *compileCtx) applyStep(step string, vals []sstr) ([]sstr, error) {
+// applyStep applies one wildcard or transformation step to every value.
+func (cc *compileCtx) applyStep(step *modifier, vals []sstr) ([]sstr, error) {
 	out := make([]sstr, 0, len(vals))
 	for _, v := range vals {
-		switch step {
-		case "contains":
-			if !v.startsWithStar() {
-				v = v.prepend(piece{wild: '*'})
-			}
-			if !v.endsWithStar() {
-				v = v.add(piece{wild: '*'})
-			}
-			out = append(out, v)
-		case "startswith":
-			if !v.endsWithStar() {
-				v = v.add(piece{wild: '*'})
-			}
-			out = append(out, v)
-		case "endswith":
-			if !v.startsWithStar() {
-				v = v.prepend(piece{wild: '*'})
-			}
-			out = append(out, v)
-		case "wide", "utf16le":
-			out = append(out, v.mapLiterals(func(s string) string { return utf16Bytes(s, false, false) }))
-		case "utf16be":
-			out = append(out, v.mapLiterals(func(s string) string { return utf16Bytes(s, true, false) }))
-		case "utf16":
-			if v.hasWildcards() {
-				return nil, errors.New("utf16 (with byte order mark) of a value with wildcards")
-			}
-			out = append(out, literal(utf16Bytes(v.text(), false, true)))
-		case "base64":
-			if v.hasWildcards() {
-				return nil, errors.New("base64 of a value with wildcards")
-			}
-			out = append(out, literal(base64.StdEncoding.EncodeToString([]byte(v.text()))))
-		case "base64offset":
-			if v.hasWildcards() {
-				return nil, errors.New("base64offset of a value with wildcards")
-			}
-			for _, s := range base64Offsets(v.text()) {
-				out = append(out, literal(s))
-			}
-		case "windash":
-			exp := windash(v)
-			if len(out)+len(exp) > maxExpansion {
-				return nil, fmt.Errorf("windash expands to more than %d values", maxExpansion)
-			}
-			out = append(out, exp...)
-		case "expand":
-			exp, err := cc.expand(v)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, exp...)
+		var err error
+		if out, err = step.apply(cc, v, out); err != nil {
+			return nil, err
 		}
 		if len(out) > maxExpansion {
-			return nil, fmt.Errorf("%s expands to more than %d values", step, maxExpansion)
+			return nil, fmt.Errorf("%s expands to more than %d values", step.name, maxExpansion)
 		}
 	}
 	return out, nil

@@ -52,7 +52,7 @@ func mustLoad(t *testing.T, yml string, opts sigma.Options) *sigma.Ruleset {
 	return rs
 }
 
-func matchIDs(rs *sigma.Ruleset, ev *event.Event) []string {
+func matchIDs(rs *sigma.Matcher, ev *event.Event) []string {
 	var ids []string
 	for _, m := range rs.Match(ev, nil) {
 		ids = append(ids, m.Rule.ID)
@@ -74,7 +74,7 @@ func runCases(t *testing.T, cases []confCase, opts sigma.Options) {
 				o := opts
 				o.NoPrefilter = noPF
 				rs := mustLoad(t, ruleYAML(c.detection), o)
-				got := len(rs.Match(procEvent(c.fields), nil)) == 1
+				got := len(rs.NewMatcher().Match(procEvent(c.fields), nil)) == 1
 				require.Equal(t, c.want, got, "prefilter off=%v\n%s\nfields %q", noPF, c.detection, c.fields)
 			}
 		})

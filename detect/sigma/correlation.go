@@ -29,9 +29,24 @@ import (
 //   - State is bounded: groups older than timespan are dropped, and at most
 //     MaxCorrelationGroups groups are kept per correlation (oldest dropped).
 
+// corrKind is a correlation type, so that feeding an event switches on an
+// enum rather than the type's name.
+type corrKind uint8
+
+const (
+	corrEventCount corrKind = iota
+	corrValueCount
+	corrTemporal
+	corrTemporalOrdered
+)
+
+var corrKinds = map[string]corrKind{"event_count": corrEventCount, "value_count": corrValueCount,
+	"temporal": corrTemporal, "temporal_ordered": corrTemporalOrdered}
+
 type correlation struct {
 	rule        *Rule
-	typ         string
+	typ         string // as written, for messages
+	kind        corrKind
 	refs        []*Rule
 	span        int64 // ns
 	cond        corrCond
@@ -72,14 +87,15 @@ func (rs *Ruleset) compileCorrelation(d *rawDoc, byRef map[string]*Rule) (*Rule,
 	cs := d.corr
 	r := newRule(d)
 	r.Correlation = cs.Type
-	c := &correlation{rule: r, typ: cs.Type, groupBy: cs.GroupBy}
-	switch cs.Type {
-	case "event_count", "value_count", "temporal", "temporal_ordered":
-	case "value_sum", "value_avg", "value_percentile":
+	kind, ok := corrKinds[cs.Type]
+	switch {
+	case ok:
+	case cs.Type == "value_sum" || cs.Type == "value_avg" || cs.Type == "value_percentile":
 		return nil, &LoadError{Construct: "correlation type", Err: fmt.Errorf("%s is unsupported (edr implements event_count, value_count, temporal, temporal_ordered)", cs.Type)}
 	default:
 		return nil, &LoadError{Construct: "correlation type", Err: fmt.Errorf("unknown type %q", cs.Type)}
 	}
+	c := &correlation{rule: r, typ: cs.Type, kind: kind, groupBy: cs.GroupBy}
 	if d.meta.Title == "" {
 		return nil, &LoadError{Construct: "title", Err: errors.New("correlation has no title")}
 	}
@@ -169,15 +185,15 @@ func (c *correlation) parseCondition(cs *corrSpec) ([]string, error) {
 			c.cond.maxValues = int(min(c.cond.val[i]+2, 1<<30))
 		}
 	}
-	switch c.typ {
-	case "event_count", "value_count":
+	switch c.kind {
+	case corrEventCount, corrValueCount:
 		if !c.cond.given {
 			return nil, &LoadError{Construct: "correlation condition", Err: fmt.Errorf("%s needs a condition", c.typ)}
 		}
-		if c.typ == "value_count" && len(fields) == 0 {
+		if c.kind == corrValueCount && len(fields) == 0 {
 			return nil, &LoadError{Construct: "correlation condition", Err: errors.New("value_count needs condition.field")}
 		}
-	case "temporal", "temporal_ordered":
+	case corrTemporal, corrTemporalOrdered:
 		if !c.cond.given {
 			c.cond = corrCond{given: true, monotone: true}
 			c.cond.set[1], c.cond.val[1] = true, int64(len(cs.Rules))
@@ -224,7 +240,7 @@ func (rs *Ruleset) finishCorrelations() {
 	}
 }
 
-// corrState is one clone's correlation state.
+// corrState is one Matcher's correlation state.
 type corrState struct {
 	rs       *Ruleset
 	per      []*corrGroups
@@ -296,8 +312,8 @@ func (cs *corrState) feed(c *correlation, refIdx int, ev *event.Event, ctx *eval
 	}
 	g.last = t
 	fired, n := false, int64(0)
-	switch c.typ {
-	case "event_count":
+	switch c.kind {
+	case corrEventCount:
 		if c.cond.monotone {
 			g.times = append(dropBefore(g.times, t-c.span), t)
 			n = int64(len(g.times))
@@ -305,7 +321,7 @@ func (cs *corrState) feed(c *correlation, refIdx int, ev *event.Event, ctx *eval
 		} else {
 			g.count++
 		}
-	case "value_count":
+	case corrValueCount:
 		if g.values == nil {
 			g.values = map[string]int64{}
 		}
@@ -324,7 +340,7 @@ func (cs *corrState) feed(c *correlation, refIdx int, ev *event.Event, ctx *eval
 			n = int64(len(g.values))
 			fired = c.cond.holds(n)
 		}
-	case "temporal":
+	case corrTemporal:
 		if g.seen == nil {
 			g.seen, g.has = make([]int64, len(c.refs)), make([]bool, len(c.refs))
 		}
@@ -335,7 +351,7 @@ func (cs *corrState) feed(c *correlation, refIdx int, ev *event.Event, ctx *eval
 			}
 		}
 		fired = c.cond.holds(n)
-	case "temporal_ordered":
+	case corrTemporalOrdered:
 		if g.seen == nil {
 			g.seen, g.has = make([]int64, len(c.refs)), make([]bool, len(c.refs))
 		}
@@ -413,7 +429,7 @@ func (cs *corrState) fireClosed(c *correlation, key string, n int64, out []Match
 }
 
 func windowCount(c *correlation, g *corrGroup) int64 {
-	if c.typ == "value_count" {
+	if c.kind == corrValueCount {
 		return int64(len(g.values))
 	}
 	return g.count

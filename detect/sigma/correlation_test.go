@@ -79,7 +79,7 @@ type step struct {
 	want []string // ids of the rules reported for this event
 }
 
-func runSteps(t *testing.T, rs *sigma.Ruleset, steps []step) {
+func runSteps(t *testing.T, rs *sigma.Matcher, steps []step) {
 	t.Helper()
 	for i, s := range steps {
 		got := matchIDs(rs, s.ev)
@@ -90,7 +90,7 @@ func runSteps(t *testing.T, rs *sigma.Ruleset, steps []step) {
 const idOrdered = "b180ead8-d58f-40b2-ae54-c8940995b9b6"
 
 func TestCorrelationSpecExample(t *testing.T) {
-	rs := mustLoad(t, bruteForceYAML, sigma.Options{})
+	rs := mustLoad(t, bruteForceYAML, sigma.Options{}).NewMatcher()
 	// C "Generate": referenced rules, including the inner correlation, are
 	// not reported on their own (the default); C "Correlation rules": only
 	// the outermost correlation is a detection. event_count gte 3 per User
@@ -107,7 +107,7 @@ func TestCorrelationSpecExample(t *testing.T) {
 }
 
 func TestCorrelationTimespanInEventTime(t *testing.T) {
-	rs := mustLoad(t, bruteForceYAML, sigma.Options{})
+	rs := mustLoad(t, bruteForceYAML, sigma.Options{}).NewMatcher()
 	// C "timespan": three failures spread over more than 10 minutes of event
 	// time do not count together, whatever the wall clock does.
 	runSteps(t, rs, []step{
@@ -145,7 +145,7 @@ detection:
 	// the JSON schema has it at the top level, pySigma inside correlation
 	topLevel := replaceOnce(replaceOnce(yml, "    generate: true\n", ""), "correlation:\n", "generate: true\ncorrelation:\n")
 	for _, y := range []string{yml, topLevel} {
-		rs := mustLoad(t, y, sigma.Options{})
+		rs := mustLoad(t, y, sigma.Options{}).NewMatcher()
 		base, count := "c0000000-0000-4000-8000-000000000002", "c0000000-0000-4000-8000-000000000001"
 		runSteps(t, rs, []step{
 			{secEvent(4625, 0, "User", "x"), []string{base}},
@@ -179,14 +179,14 @@ func proc(at time.Duration, host, cmd string, more ...string) *event.Event {
 
 func TestCorrelationTemporal(t *testing.T) {
 	// C "temporal": all referenced rules within timespan, any order, per group
-	rs := mustLoad(t, corrRule("temporal", "", "rule_a, rule_b, rule_c", ""), sigma.Options{})
+	rs := mustLoad(t, corrRule("temporal", "", "rule_a, rule_b, rule_c", ""), sigma.Options{}).NewMatcher()
 	runSteps(t, rs, []step{
 		{proc(0, "h1", "net view"), nil},
 		{proc(time.Minute, "h2", "whoami"), nil}, // other host
 		{proc(2*time.Minute, "h1", "ipconfig /all"), nil},
 		{proc(3*time.Minute, "h1", "whoami"), []string{corrID}},
 	})
-	rs = mustLoad(t, corrRule("temporal", "", "rule_a, rule_b, rule_c", ""), sigma.Options{})
+	rs = mustLoad(t, corrRule("temporal", "", "rule_a, rule_b, rule_c", ""), sigma.Options{}).NewMatcher()
 	runSteps(t, rs, []step{
 		{proc(0, "h1", "net view"), nil},
 		{proc(2*time.Minute, "h1", "ipconfig /all"), nil},
@@ -197,7 +197,7 @@ func TestCorrelationTemporal(t *testing.T) {
 
 func TestCorrelationTemporalOrdered(t *testing.T) {
 	// C "temporal_ordered": like temporal, in the order of `rules`
-	rs := mustLoad(t, corrRule("temporal_ordered", "", "rule_a, rule_b, rule_c", ""), sigma.Options{})
+	rs := mustLoad(t, corrRule("temporal_ordered", "", "rule_a, rule_b, rule_c", ""), sigma.Options{}).NewMatcher()
 	runSteps(t, rs, []step{
 		{proc(0, "h1", "net view"), nil},
 		{proc(time.Minute, "h1", "ipconfig"), nil},
@@ -210,7 +210,7 @@ func TestCorrelationTemporalOrdered(t *testing.T) {
 
 func TestCorrelationValueCount(t *testing.T) {
 	// C "value_count": distinct values of field per group
-	rs := mustLoad(t, corrRule("value_count", "    condition:\n        field: User\n        gte: 3\n", "rule_a", ""), sigma.Options{})
+	rs := mustLoad(t, corrRule("value_count", "    condition:\n        field: User\n        gte: 3\n", "rule_a", ""), sigma.Options{}).NewMatcher()
 	runSteps(t, rs, []step{
 		{proc(0, "h1", "whoami", "User", "u1"), nil},
 		{proc(time.Second, "h1", "whoami", "User", "u1"), nil},
@@ -223,7 +223,7 @@ func TestCorrelationValueCount(t *testing.T) {
 func TestCorrelationUpperBound(t *testing.T) {
 	// C "Condition": eq / lt need the window to end: decided when a later
 	// event passes start+timespan, or at Flush.
-	rs := mustLoad(t, corrRule("event_count", "    condition:\n        eq: 2\n", "rule_a", ""), sigma.Options{})
+	rs := mustLoad(t, corrRule("event_count", "    condition:\n        eq: 2\n", "rule_a", ""), sigma.Options{}).NewMatcher()
 	runSteps(t, rs, []step{
 		{proc(0, "h1", "whoami"), nil},
 		{proc(time.Minute, "h1", "whoami"), nil},
@@ -235,7 +235,7 @@ func TestCorrelationUpperBound(t *testing.T) {
 		ids = append(ids, m.Rule.ID)
 	}
 	require.Empty(t, ids, "h3 has one event")
-	rs = mustLoad(t, corrRule("event_count", "    condition:\n        lt: 2\n", "rule_a", ""), sigma.Options{})
+	rs = mustLoad(t, corrRule("event_count", "    condition:\n        lt: 2\n", "rule_a", ""), sigma.Options{}).NewMatcher()
 	runSteps(t, rs, []step{{proc(0, "h1", "whoami"), nil}})
 	ms := rs.Flush(nil)
 	require.Len(t, ms, 1)
@@ -248,7 +248,7 @@ func TestCorrelationAliases(t *testing.T) {
 	extra := "    aliases:\n        host:\n            rule_a: Computer\n            rule_b: TargetServerName\n"
 	yml := corrRule("temporal", "", "rule_a, rule_b", extra)
 	yml = replaceOnce(yml, "group-by: [Computer]", "group-by: [host]")
-	rs := mustLoad(t, yml, sigma.Options{})
+	rs := mustLoad(t, yml, sigma.Options{}).NewMatcher()
 	runSteps(t, rs, []step{
 		{proc(0, "h1", "whoami"), nil},
 		{proc(time.Second, "other", "ipconfig", "TargetServerName", "h2"), nil},
@@ -257,7 +257,7 @@ func TestCorrelationAliases(t *testing.T) {
 }
 
 func TestCorrelationBoundedState(t *testing.T) {
-	rs := mustLoad(t, corrRule("event_count", "    condition:\n        gte: 2\n", "rule_a", ""), sigma.Options{MaxCorrelationGroups: 10})
+	rs := mustLoad(t, corrRule("event_count", "    condition:\n        gte: 2\n", "rule_a", ""), sigma.Options{MaxCorrelationGroups: 10}).NewMatcher()
 	for i := 0; i < 1000; i++ {
 		require.Empty(t, matchIDs(rs, proc(time.Duration(i)*time.Millisecond, "h"+event.Itoa(uint64(i)), "whoami")))
 	}
@@ -310,7 +310,7 @@ detection:
         Image|endswith: '\rar.exe'
     condition: selection
 `
-	rs := mustLoad(t, yml, sigma.Options{})
+	rs := mustLoad(t, yml, sigma.Options{}).NewMatcher()
 	require.Equal(t, []string{"6f3e2987-db24-4c78-a860-b4f4095a7096"},
 		matchIDs(rs, procEvent(map[string]string{"Image": `C:\rar.exe`, "User": "adm_bob"})))
 	require.Equal(t, []string{"6f3e2987-db24-4c78-a860-b4f4095a7095", "6f3e2987-db24-4c78-a860-b4f4095a7096"},

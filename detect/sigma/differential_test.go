@@ -85,9 +85,10 @@ func TestDifferentialSigmaGo(t *testing.T) {
 		}
 	}
 	hits, errored := 0, map[string]bool{}
+	matcher := rs.NewMatcher()
 	for _, ev := range evs {
 		got := map[string]bool{}
-		for _, m := range rs.Match(ev, nil) {
+		for _, m := range matcher.Match(ev, nil) {
 			got[m.Rule.ID] = true
 		}
 		m := asMap(ev)

@@ -20,10 +20,13 @@
 // rules follow in the order they fire, in event time. The hot path
 // allocates nothing.
 //
-// Concurrency: a Ruleset is used by one goroutine at a time; Clone gives
-// each goroutine its own scratch and correlation state over the shared
-// compiled rules. Split (split.go) spreads one ordered stream over several
-// goroutines: SplitWorker.Pre evaluates the rules on any goroutine,
-// Split.Finish reports in event order what Match would, re-evaluating the
-// rules over fields the caller sets in between (the engine's enrichment).
+// Concurrency: a Ruleset is the compiled program, immutable and shared by
+// every goroutine; NewMatcher gives a goroutine its evaluator, with its own
+// scratch and correlation state (cel-go's Program and activation). Split
+// matching (split.go) spreads one ordered stream over several goroutines:
+// Matcher.Pre evaluates the rules on any goroutine's Matcher, and
+// Matcher.Finish reports in event order what Match would, re-evaluating the
+// rules over the late fields of a LatePlan that the caller sets in between
+// (the engine's enrichment). SetObserver attaches a RuleObserver to a
+// Matcher's evaluation loop for per-rule cost (off, and free, by default).
 package sigma

@@ -8,7 +8,7 @@ import (
 	"github.com/edr-lab/edr/event"
 )
 
-// evalCtx holds the per-event scratch of one Ruleset clone: folded field
+// evalCtx holds the per-event scratch of one Matcher: folded field
 // values (computed at most once per event), generation-stamped so that a new
 // event invalidates them in O(1) without clearing.
 type evalCtx struct {
@@ -281,21 +281,18 @@ func (c *evalCtx) test(m *matcher, t *test, raw string) bool {
 	case tCIDR:
 		a, err := netip.ParseAddr(raw)
 		return err == nil && t.prefix.Contains(a.Unmap())
-	case tNumCmp:
+	case tGT:
 		f, ok := parseNum(raw)
-		if !ok {
-			return false
-		}
-		switch t.cmp {
-		case "gt":
-			return f > t.num
-		case "gte":
-			return f >= t.num
-		case "lt":
-			return f < t.num
-		default:
-			return f <= t.num
-		}
+		return ok && f > t.num
+	case tGTE:
+		f, ok := parseNum(raw)
+		return ok && f >= t.num
+	case tLT:
+		f, ok := parseNum(raw)
+		return ok && f < t.num
+	case tLTE:
+		f, ok := parseNum(raw)
+		return ok && f <= t.num
 	default: // tFieldRef
 		other, ok := c.raw(&t.ref)
 		if !ok {

@@ -40,10 +40,11 @@ func FuzzRule(f *testing.F) {
 		sec.SetByName("User", user)
 		a, _ := sigma.LoadBytes("fuzz.yml", []byte(yml), sigma.Options{})
 		b, _ := sigma.LoadBytes("fuzz.yml", []byte(yml), sigma.Options{NoPrefilter: true})
-		split := a.Clone().Split([]event.FieldID{event.FUser, event.FGrandParentImage})
-		w, ref := split.NewWorker(), b.Clone() // ref: own correlation state
+		ma0, mb0 := a.NewMatcher(), b.NewMatcher()
+		split, fin := a.PlanLate([]event.FieldID{event.FUser, event.FGrandParentImage}), a.NewMatcher()
+		w, ref := a.NewMatcher(), b.NewMatcher() // ref: own correlation state
 		for _, e := range []*event.Event{ev, sec, ev} {
-			ma, mb := ids(a.Match(e, nil)), ids(b.Match(e, nil))
+			ma, mb := ids(ma0.Match(e, nil)), ids(mb0.Match(e, nil))
 			if ma != mb {
 				t.Fatalf("prefilter changes the result: %q vs %q", ma, mb)
 			}
@@ -52,10 +53,10 @@ func FuzzRule(f *testing.F) {
 			u, hadUser := e.Lookup("User")
 			e.Del(event.FUser)
 			var p sigma.Pre
-			w.Pre(e, &p)
+			w.Pre(split, e, &p)
 			e.SetByName("User", user+u)
 			e.Set(event.FGrandParentImage, image)
-			ms, mw := ids(split.Finish(e, &p, nil)), ids(ref.Match(e, nil))
+			ms, mw := ids(fin.Finish(e, &p, nil)), ids(ref.Match(e, nil))
 			if ms != mw {
 				t.Fatalf("split matching differs from Match: %q vs %q", ms, mw)
 			}
@@ -65,7 +66,7 @@ func FuzzRule(f *testing.F) {
 				e.SetByName("User", u)
 			}
 		}
-		a.Flush(nil)
+		ma0.Flush(nil)
 	})
 }
 

@@ -14,7 +14,7 @@ type Logsource struct {
 type Related struct{ ID, Type string }
 
 // Rule is a loaded Sigma rule or correlation rule with its metadata. It is
-// immutable once loaded and shared by every clone of its Ruleset.
+// immutable once loaded and shared by every Matcher of its Ruleset.
 type Rule struct {
 	ID, Name, Title, Description, Status, Level, Author, License string
 	Date, Modified                                               string

@@ -40,13 +40,11 @@ type Options struct {
 	MaxCorrelationGroups int
 }
 
-// Ruleset is a compiled set of Sigma rules.
-//
-// Concurrency: a Ruleset is not safe for concurrent use, because Match uses
-// per-Ruleset scratch and correlation state. Use Clone to get an
-// independent matcher per goroutine: clones share the immutable compiled
-// rules and each has its own scratch and its own correlation state (so
-// correlations only see the events given to that clone).
+// Ruleset is a compiled set of Sigma rules: the program, immutable once
+// Load returns and safe to share between goroutines. Evaluating it needs
+// per-goroutine scratch and correlation state, which a Matcher holds
+// (NewMatcher); the model is cel-go's Program and its per-evaluation
+// activation.
 type Ruleset struct {
 	opts         Options
 	rules        []*Rule
@@ -55,11 +53,6 @@ type Ruleset struct {
 	fieldUsedSet []bool
 	router       *router
 	corrs        []*correlation
-
-	ctx    *evalCtx
-	vctx   *evalCtx     // for audit views (Options.SecurityAudit)
-	viewEv *event.Event // the current audit view
-	cstate *corrState
 }
 
 // Load reads Sigma rules from files and directories (recursively, *.yml and
@@ -204,10 +197,6 @@ func (rs *Ruleset) build(docs []*rawDoc) []*LoadError {
 	rs.finishCorrelations()
 	rs.collectFields()
 	rs.router = buildRouter(rs, routes)
-	rs.ctx = newEvalCtx(len(rs.res.extraNames))
-	rs.vctx = newEvalCtx(len(rs.res.extraNames))
-	rs.viewEv = &event.Event{}
-	rs.cstate = newCorrState(rs)
 	return errs
 }
 

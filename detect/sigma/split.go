@@ -14,22 +14,25 @@ import (
 // GrandParentImage from its process table, which needs every earlier
 // event). So matching splits in two:
 //
-//   - SplitWorker.Pre, on any goroutine, evaluates every rule on the event
-//     as recorded, as Match does, and notes which late fields it carried
-//     and which candidate entries read a late field ("deferred");
-//   - Split.Finish, in event order, reports the matches exactly as Match
-//     reports them (same matches, same order, correlations fed in the same
-//     order). When the caller added late fields since Pre, it evaluates
-//     the deferred entries again on the event as it is now: those the
-//     prefilter selected in Pre, and those whose prefilter needles lie on
-//     late fields or are keywords (Pre's prefilter could not see them).
+//   - Matcher.Pre, on any goroutine (each with its own Matcher), evaluates
+//     every rule on the event as recorded, as Match does, and notes which
+//     late fields it carried and which candidate entries read a late field
+//     ("deferred");
+//   - Matcher.Finish, in event order on one Matcher, reports the matches
+//     exactly as Match reports them (same matches, same order, correlations
+//     fed in the same order). When the caller added late fields since Pre,
+//     it evaluates the deferred entries again on the event as it is now:
+//     those the prefilter selected in Pre, and those whose prefilter
+//     needles lie on late fields or are keywords (Pre's prefilter could not
+//     see them).
 //
 // Finish(ev, Pre(ev)) therefore returns what Match(ev) returns, provided
 // the caller only adds late fields between the two (the engine never
 // changes a field the event already has).
 
-// Pre is the result of SplitWorker.Pre for one event.
+// Pre is the result of Matcher.Pre for one event.
 type Pre struct {
+	plan       *LatePlan // nil: Pre never ran (Finish then matches in full)
 	main, view preBucket
 	lateMask   uint64 // late fields present at Pre
 }
@@ -42,13 +45,11 @@ type preBucket struct {
 
 func (b *preBucket) reset() { b.matched, b.late = b.matched[:0], b.late[:0] }
 
-// Split holds which entries of each bucket read a late field. Finish uses
-// the ruleset's own scratch and correlation state; workers have their own.
-type Split struct {
-	rs       *Ruleset
+// LatePlan says which entries of each bucket read one of a set of late
+// fields. Like the Ruleset it is immutable and shared by every goroutine.
+type LatePlan struct {
 	late     []event.FieldID
 	deferred map[*bucket]deferredSet
-	scratch  []int32
 }
 
 type deferredSet struct {
@@ -59,17 +60,18 @@ type deferredSet struct {
 	always []uint64
 }
 
-// Split prepares split matching for a caller that may set the late fields
-// on events between Pre and Finish. With Options.Debug, Finish re-evaluates
-// each matching rule on the event for its details, as Match does.
-func (rs *Ruleset) Split(late []event.FieldID) *Split {
+// PlanLate prepares split matching for a caller that may set the late
+// fields on events between Pre and Finish. With Options.Debug, Finish
+// re-evaluates each matching rule on the event for its details, as Match
+// does.
+func (rs *Ruleset) PlanLate(late []event.FieldID) *LatePlan {
 	isLate := make([]bool, event.NumFields())
 	for _, id := range late {
 		isLate[id] = true
 	}
-	s := &Split{rs: rs, late: late, deferred: map[*bucket]deferredSet{}}
-	rs.router.eachBucket(func(b *bucket) { s.deferred[b] = deferredIn(b, isLate) })
-	return s
+	p := &LatePlan{late: late, deferred: map[*bucket]deferredSet{}}
+	rs.router.eachBucket(func(b *bucket) { p.deferred[b] = deferredIn(b, isLate) })
+	return p
 }
 
 func deferredIn(b *bucket, isLate []bool) deferredSet {
@@ -126,9 +128,9 @@ func needlesEarly(ns needleSet, isLate []bool) bool {
 
 // lateMask has bit j set when late field j is present on ev; beyond 64
 // late fields, the high bit stands for "any of the rest".
-func (s *Split) lateMask(ev *event.Event) uint64 {
+func (p *LatePlan) lateMask(ev *event.Event) uint64 {
 	var m uint64
-	for j, id := range s.late {
+	for j, id := range p.late {
 		if ev.Has(id) {
 			m |= 1 << min(j, 63)
 		}
@@ -138,69 +140,64 @@ func (s *Split) lateMask(ev *event.Event) uint64 {
 
 // Deferred is the number of entries (over all buckets) that read a late
 // field.
-func (s *Split) Deferred() int {
+func (p *LatePlan) Deferred() int {
 	n := 0
-	for _, d := range s.deferred {
+	for _, d := range p.deferred {
 		n += d.n
 	}
 	return n
 }
 
-// SplitWorker evaluates Pre on one goroutine.
-type SplitWorker struct {
-	s  *Split
-	rs *Ruleset // a clone: own scratch
-}
-
-// NewWorker returns a worker for one goroutine.
-func (s *Split) NewWorker() *SplitWorker { return &SplitWorker{s: s, rs: s.rs.Clone()} }
-
-// Pre evaluates the rules on ev as it is, into p.
-func (w *SplitWorker) Pre(ev *event.Event, p *Pre) {
+// Pre evaluates the rules on ev as it is, into p, for Finish under plan
+// (a plan of m's Ruleset). It uses m's scratch only (not its correlation
+// state), so the Matcher of any goroutine may run it.
+func (m *Matcher) Pre(plan *LatePlan, ev *event.Event, p *Pre) {
+	p.plan = plan
 	p.main.reset()
 	p.view.reset()
-	p.lateMask = w.s.lateMask(ev)
-	rs := w.rs
-	b, vb := rs.buckets(ev)
+	p.lateMask = plan.lateMask(ev)
+	b, vb := m.rs.buckets(ev)
 	if b != nil {
-		w.preBucket(rs.ctx, b, ev, &p.main)
+		m.preBucket(plan, m.ctx, b, ev, &p.main)
 	}
 	if vb != nil {
-		auditView(vb.kind, ev, rs.viewEv)
-		w.preBucket(rs.vctx, &vb.bucket, rs.viewEv, &p.view)
+		auditView(vb.kind, ev, m.viewEv)
+		m.preBucket(plan, m.vctx, &vb.bucket, m.viewEv, &p.view)
 	}
 }
 
-func (w *SplitWorker) preBucket(c *evalCtx, b *bucket, ev *event.Event, p *preBucket) {
-	d := w.s.deferred[b]
-	c.reset(ev)
-	var cand *candidates
-	if b.pf != nil {
-		cand = b.pf.scan(c)
-	}
+func (m *Matcher) preBucket(plan *LatePlan, c *evalCtx, b *bucket, ev *event.Event, p *preBucket) {
+	d := plan.deferred[b]
+	cand := b.scan(c, ev)
 	n := len(b.entries)
+	observed := m.obs != nil // checked once per event, not per rule
 	for i := cand.next(0, n); i < n; i = cand.next(i+1, n) {
 		if d.n > 0 && d.bits[i>>6]&(1<<(i&63)) != 0 {
 			p.late = append(p.late, int32(i))
 		}
-		if w.rs.matchEntry(c, &b.entries[i]) {
+		e := &b.entries[i]
+		if observed && m.observeEntry(c, e, true) || !observed && matchEntry(c, e) {
 			p.matched = append(p.matched, int32(i))
 		}
 	}
 }
 
-// Finish completes the matching of ev that Pre began and appends what
-// Match would append now: call it in event order.
-func (s *Split) Finish(ev *event.Event, p *Pre, out []Match) []Match {
-	rs := s.rs
-	changed := s.lateMask(ev) != p.lateMask
-	b, vb := rs.buckets(ev)
+// Finish completes the matching of ev that Pre began (on any Matcher of
+// the same Ruleset) and appends what Match would append now: call it in
+// event order. A Pre that never ran matches ev in full.
+func (m *Matcher) Finish(ev *event.Event, p *Pre, out []Match) []Match {
+	plan := p.plan
+	if plan == nil {
+		return m.Match(ev, out)
+	}
+	changed := plan.lateMask(ev) != p.lateMask
+	b, vb := m.rs.buckets(ev)
 	if b != nil {
-		out = s.finishBucket(rs.ctx, b, ev, &p.main, changed, out)
+		out = m.finishBucket(plan, m.ctx, b, ev, &p.main, changed, out)
 	}
 	if vb != nil {
-		auditView(vb.kind, ev, rs.viewEv)
-		out = s.finishBucket(rs.vctx, &vb.bucket, rs.viewEv, &p.view, changed, out)
+		auditView(vb.kind, ev, m.viewEv)
+		out = m.finishBucket(plan, m.vctx, &vb.bucket, m.viewEv, &p.view, changed, out)
 	}
 	return out
 }
@@ -208,21 +205,21 @@ func (s *Split) Finish(ev *event.Event, p *Pre, out []Match) []Match {
 // finishBucket reports the bucket's matches in entry order (the order Match
 // reports in). When late fields were added, the deferred entries are
 // evaluated again instead of taken from Pre.
-func (s *Split) finishBucket(c *evalCtx, b *bucket, ev *event.Event, p *preBucket, changed bool, out []Match) []Match {
-	d := s.deferred[b]
+func (m *Matcher) finishBucket(plan *LatePlan, c *evalCtx, b *bucket, ev *event.Event, p *preBucket, changed bool, out []Match) []Match {
+	d := plan.deferred[b]
 	if !changed || d.n == 0 {
 		if len(p.matched) == 0 {
 			return out
 		}
 		c.reset(ev)
 		for _, i := range p.matched {
-			out = s.rs.report(c, &b.entries[i], ev, out)
+			out = m.report(c, &b.entries[i], ev, out)
 		}
 		return out
 	}
 	// the deferred entries to evaluate: Pre's candidates and the ones the
 	// prefilter cannot judge, in order
-	again := s.scratch[:0]
+	again := m.again[:0]
 	late := p.late
 	for w, word := range d.always {
 		for word != 0 {
@@ -238,7 +235,7 @@ func (s *Split) finishBucket(c *evalCtx, b *bucket, ev *event.Event, p *preBucke
 		}
 	}
 	again = append(again, late...)
-	s.scratch = again
+	m.again = again
 	c.reset(ev)
 	matched := p.matched
 	for len(matched) > 0 || len(again) > 0 {
@@ -250,17 +247,14 @@ func (s *Split) finishBucket(c *evalCtx, b *bucket, ev *event.Event, p *preBucke
 			}
 		} else {
 			i, again = again[0], again[1:]
-			if !s.rs.matchEntry(c, &b.entries[i]) {
+			if !m.evalEntry(c, &b.entries[i]) {
 				continue
 			}
 		}
-		out = s.rs.report(c, &b.entries[i], ev, out)
+		out = m.report(c, &b.entries[i], ev, out)
 	}
 	return out
 }
-
-// Flush is Ruleset.Flush of the ruleset Finish runs on.
-func (s *Split) Flush(out []Match) []Match { return s.rs.Flush(out) }
 
 // eachBucket calls fn once for every bucket, audit views included, in no
 // particular order (callers only fill per-bucket tables).

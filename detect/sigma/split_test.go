@@ -50,13 +50,13 @@ correlation:
 
 // splitMatch runs ev through Pre, then sets the late fields, then Finish,
 // and removes them again.
-func splitMatch(s *sigma.Split, w *sigma.SplitWorker, ev *event.Event, late map[event.FieldID]string) []sigma.Match {
+func splitMatch(s *sigma.LatePlan, fin, w *sigma.Matcher, ev *event.Event, late map[event.FieldID]string) []sigma.Match {
 	var p sigma.Pre
-	w.Pre(ev, &p)
+	w.Pre(s, ev, &p)
 	for id, v := range late {
 		ev.Set(id, v)
 	}
-	out := s.Finish(ev, &p, nil)
+	out := fin.Finish(ev, &p, nil)
 	for id := range late {
 		ev.Del(id)
 	}
@@ -77,14 +77,14 @@ func matchDesc(ms []sigma.Match) string {
 func TestSplitDefersLateFields(t *testing.T) {
 	rs := mustLoad(t, splitYAML, sigma.Options{})
 	late := map[event.FieldID]string{event.FGrandParentImage: `C:\x\evil.exe`}
-	s := rs.Clone().Split([]event.FieldID{event.FGrandParentImage})
+	s, fin := rs.PlanLate([]event.FieldID{event.FGrandParentImage}), rs.NewMatcher()
 	require.Equal(t, 2, s.Deferred(), "the late rule and the keyword rule")
-	w := s.NewWorker()
-	ref := rs.Clone()
+	w := rs.NewMatcher()
+	ref := rs.NewMatcher()
 	for i := 0; i < 2; i++ {
 		ev := procEvent(map[string]string{"Image": `C:\Windows\System32\cmd.exe`, "ParentImage": `C:\p.exe`})
 		ev.Time = int64(i) * 1e9
-		got := splitMatch(s, w, ev, late)
+		got := splitMatch(s, fin, w, ev, late)
 		for id, v := range late {
 			ev.Set(id, v)
 		}
@@ -101,10 +101,10 @@ func TestSplitDefersLateFields(t *testing.T) {
 
 	// Without GrandParentImage declared late, Pre's verdicts stand, taken
 	// on the event as recorded: the late and keyword rules are missed.
-	s = rs.Clone().Split(nil)
+	s = rs.PlanLate(nil)
 	require.Equal(t, 1, s.Deferred(), "only the keyword rule")
 	ev := procEvent(map[string]string{"Image": `C:\Windows\System32\cmd.exe`})
-	require.Empty(t, matchDesc(splitMatch(s, s.NewWorker(), ev, late)))
+	require.Empty(t, matchDesc(splitMatch(s, rs.NewMatcher(), rs.NewMatcher(), ev, late)))
 }
 
 // Over SigmaHQ's rules, the regression events and the generated mix, with
@@ -114,10 +114,10 @@ func TestSplitDefersLateFields(t *testing.T) {
 func TestSplitEqualsMatchOnSigmaHQ(t *testing.T) {
 	rs := loadFullSigmaHQ(t, sigma.Options{Debug: true})
 	late := []event.FieldID{event.FGrandParentImage, event.MustField("SourceCommandLine"), event.MustField("TargetParentImage")}
-	s := rs.Clone().Split(late)
+	s, fin := rs.PlanLate(late), rs.NewMatcher()
 	require.Positive(t, s.Deferred())
-	w := s.NewWorker()
-	ref := rs.Clone()
+	w := rs.NewMatcher()
+	ref := rs.NewMatcher()
 	evs := append(regressionEvents(t), synthEvents(20_000)...)
 	// Two process starts that SigmaHQ rules detect only through the late
 	// GrandParentImage (Pikabot discovery, RedSun conhost chain).
@@ -140,7 +140,7 @@ func TestSplitEqualsMatchOnSigmaHQ(t *testing.T) {
 			vals[late[1]] = ev.Value(event.FCommandLine) + ` C:\Windows\Temp\x.exe -enc`
 			vals[late[2]] = `C:\Windows\System32\services.exe`
 		}
-		got := splitMatch(s, w, ev, vals)
+		got := splitMatch(s, fin, w, ev, vals)
 		for id, v := range vals {
 			ev.Set(id, v)
 		}
@@ -158,7 +158,7 @@ func TestSplitEqualsMatchOnSigmaHQ(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2, viaLate, "both crafted events match through GrandParentImage")
-	require.Equal(t, matchDesc(ref.Flush(nil)), matchDesc(s.Flush(nil)))
+	require.Equal(t, matchDesc(ref.Flush(nil)), matchDesc(fin.Flush(nil)))
 	t.Logf("%d events, %d with matches, %d deferred entries", len(evs), matched, s.Deferred())
 	require.Positive(t, matched)
 }

@@ -4,7 +4,8 @@
 package sink
 
 import (
-	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,7 +22,7 @@ type DailyFile struct {
 	mu        sync.Mutex
 	day       string
 	f         *os.File
-	w         *bufio.Writer
+	w         *lineBuffer
 	sync      bool
 }
 
@@ -47,23 +48,42 @@ func (d *DailyFile) PathFor(day string) string {
 
 // WriteDay appends p to the file of day.
 func (d *DailyFile) WriteDay(day string, p []byte) error {
+	_, err := d.writeLines(day, p)
+	return err
+}
+
+// writeLines appends p (whole lines) to the file of day and counts the
+// lines that reached a file or were lost on the way.
+func (d *DailyFile) writeLines(day string, p []byte) (lines, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	var l lines
 	if day != d.day || d.f == nil {
-		if err := d.closeLocked(); err != nil {
-			return err
-		}
+		// An error closing the old day's file loses its lines, not p's:
+		// p goes to the new file.
+		cl, err := d.closeLocked()
+		l.add(cl)
 		path := d.PathFor(day)
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return fmt.Errorf("open %s: %w", path, err)
+		f, oerr := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if oerr != nil {
+			l.lost += bytes.Count(p, newline)
+			return l, errors.Join(err, fmt.Errorf("open %s: %w", path, oerr))
 		}
-		d.f, d.w, d.day = f, bufio.NewWriterSize(f, 64<<10), day
+		d.f, d.w, d.day = f, newLineBuffer(f), day
+		wl, werr := d.w.write(p)
+		l.add(wl)
+		return l, errors.Join(err, d.wrap("write", werr))
 	}
-	if _, err := d.w.Write(p); err != nil {
-		return fmt.Errorf("write %s: %w", d.PathFor(d.day), err)
+	wl, err := d.w.write(p)
+	l.add(wl)
+	return l, d.wrap("write", err)
+}
+
+func (d *DailyFile) wrap(op string, err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%s %s: %w", op, d.PathFor(d.day), err)
 }
 
 // Write implements io.Writer using the wall-clock day (operational logs).
@@ -76,40 +96,51 @@ func (d *DailyFile) Write(p []byte) (int, error) {
 
 // Flush writes buffered data (and fsyncs when configured).
 func (d *DailyFile) Flush() error {
+	_, err := d.flushLines()
+	return err
+}
+
+func (d *DailyFile) flushLines() (lines, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.flushLocked()
 }
 
-func (d *DailyFile) flushLocked() error {
+func (d *DailyFile) flushLocked() (lines, error) {
 	if d.w == nil {
-		return nil
+		return lines{}, nil
 	}
-	if err := d.w.Flush(); err != nil {
-		return fmt.Errorf("flush %s: %w", d.PathFor(d.day), err)
+	l, err := d.w.flush()
+	if err != nil {
+		return l, d.wrap("flush", err)
 	}
 	if d.sync {
 		if err := d.f.Sync(); err != nil {
-			return fmt.Errorf("fsync %s: %w", d.PathFor(d.day), err)
+			return l, d.wrap("fsync", err)
 		}
 	}
-	return nil
+	return l, nil
 }
 
-func (d *DailyFile) closeLocked() error {
+func (d *DailyFile) closeLocked() (lines, error) {
 	if d.f == nil {
-		return nil
+		return lines{}, nil
 	}
-	err := d.flushLocked()
+	l, err := d.flushLocked()
 	if cerr := d.f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close %s: %w", d.PathFor(d.day), cerr)
+		err = d.wrap("close", cerr)
 	}
 	d.f, d.w = nil, nil
-	return err
+	return l, err
 }
 
 // Close flushes and closes the current file.
 func (d *DailyFile) Close() error {
+	_, err := d.closeLines()
+	return err
+}
+
+func (d *DailyFile) closeLines() (lines, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.closeLocked()

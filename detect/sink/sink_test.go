@@ -97,14 +97,14 @@ type gateDest struct {
 	lines   int
 }
 
-func (g *gateDest) WriteDay(string, []byte) error {
+func (g *gateDest) writeLines(string, []byte) (lines, error) {
 	g.once.Do(func() { close(g.started) })
 	<-g.release
 	g.lines++
-	return nil
+	return lines{written: 1}, nil
 }
-func (g *gateDest) Flush() error { return nil }
-func (g *gateDest) Close() error { return nil }
+func (g *gateDest) flushLines() (lines, error) { return lines{}, nil }
+func (g *gateDest) closeLines() (lines, error) { return lines{}, nil }
 
 func TestDropPolicyCountsAndReportsDrops(t *testing.T) {
 	g := &gateDest{started: make(chan struct{}), release: make(chan struct{})}
@@ -231,10 +231,10 @@ type recordingDest struct {
 	out  *bytes.Buffer
 }
 
-func (r *recordingDest) WriteDay(day string, p []byte) error {
-	r.gate.WriteDay(day, p)
+func (r *recordingDest) writeLines(day string, p []byte) (lines, error) {
+	l, _ := r.gate.writeLines(day, p)
 	r.out.Write(p)
-	return nil
+	return l, nil
 }
-func (r *recordingDest) Flush() error { return nil }
-func (r *recordingDest) Close() error { return nil }
+func (r *recordingDest) flushLines() (lines, error) { return lines{}, nil }
+func (r *recordingDest) closeLines() (lines, error) { return lines{}, nil }

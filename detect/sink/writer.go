@@ -1,7 +1,6 @@
 package sink
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -38,11 +37,13 @@ func ParsePolicy(s string) (Policy, error) {
 	return Block, fmt.Errorf("unknown alert queue policy %q (want block or drop)", s)
 }
 
-// dest is where encoded lines go: daily files or a stream.
+// dest is where encoded lines go: daily files or a stream. Each call
+// reports the lines that reached the destination or were lost, so the
+// writer counts lines in the file, not lines handed to a buffer.
 type dest interface {
-	WriteDay(day string, p []byte) error
-	Flush() error
-	Close() error
+	writeLines(day string, p []byte) (lines, error)
+	flushLines() (lines, error)
+	closeLines() (lines, error)
 }
 
 // WriterOptions configure a Writer.
@@ -68,10 +69,10 @@ type StageTimer interface {
 // WriterStats are the writer's counters; edr reports them.
 type WriterStats struct {
 	Queued  uint64 // alerts accepted
-	Written uint64 // alerts written to the destination
+	Written uint64 // alerts whose whole line reached the destination (after Close: the lines in the file)
 	Dropped uint64 // alerts discarded because the queue was full (Drop policy)
 	Failed  uint64 // alerts lost to a write error (the error is also returned)
-	Bytes   uint64
+	Bytes   uint64 // bytes of the alerts handed to the destination
 }
 
 // Writer is the alert sink that encodes each alert (as one ECS JSON line,
@@ -107,7 +108,7 @@ func NewFileWriter(dir, name string, opts WriterOptions) (*Writer, error) {
 // NewStreamWriter writes alerts to w (stdout, a single file); Close does not
 // close w.
 func NewStreamWriter(w io.Writer, opts WriterOptions) *Writer {
-	return newWriter(&stream{w: bufio.NewWriterSize(w, 64<<10)}, opts)
+	return newWriter(&stream{newLineBuffer(w)}, opts)
 }
 
 func newWriter(d dest, opts WriterOptions) *Writer {
@@ -193,17 +194,20 @@ func (w *Writer) run() {
 			w.opts.EncodeTimer.Done(1, t0)
 		}
 		w.free <- c
-		if err := w.dst.WriteDay(day, buf); err != nil {
-			w.fail(err)
-			continue
-		}
-		w.stats.written.Add(1)
 		w.stats.bytes.Add(uint64(len(buf)))
+		w.count(w.dst.writeLines(day, buf))
 		if len(w.ch) == 0 { // idle: make what we have visible
-			if err := w.dst.Flush(); err != nil {
-				w.fail(err)
-			}
+			w.count(w.dst.flushLines())
 		}
+	}
+}
+
+// count adds what the destination reports to the counters.
+func (w *Writer) count(l lines, err error) {
+	w.stats.written.Add(uint64(l.written))
+	w.stats.failed.Add(uint64(l.lost))
+	if err != nil {
+		w.fail(err)
 	}
 }
 
@@ -218,7 +222,6 @@ func floorDiv(a, b int64) int64 {
 }
 
 func (w *Writer) fail(err error) {
-	w.stats.failed.Add(1)
 	w.errMu.Lock()
 	defer w.errMu.Unlock()
 	if w.err == nil {
@@ -247,7 +250,8 @@ func (w *Writer) Close() error {
 	w.errMu.Unlock()
 	close(w.ch)
 	<-w.done
-	err := errors.Join(w.Err(), w.dst.Close())
+	w.count(w.dst.closeLines())
+	err := w.Err()
 	s := w.Stats()
 	if s.Dropped > 0 || s.Failed > 0 {
 		err = errors.Join(err, fmt.Errorf("alert writer: %d alerts dropped (queue full), %d lost to write errors", s.Dropped, s.Failed))
@@ -263,14 +267,12 @@ func (w *Writer) Stats() WriterStats {
 	}
 }
 
-type stream struct{ w *bufio.Writer }
+// stream is one writer for every day; closing it does not close the writer.
+type stream struct{ b *lineBuffer }
 
-func (s *stream) WriteDay(_ string, p []byte) error {
-	_, err := s.w.Write(p)
-	return err
-}
-func (s *stream) Flush() error { return s.w.Flush() }
-func (s *stream) Close() error { return s.w.Flush() }
+func (s *stream) writeLines(_ string, p []byte) (lines, error) { return s.b.write(p) }
+func (s *stream) flushLines() (lines, error)                   { return s.b.flush() }
+func (s *stream) closeLines() (lines, error)                   { return s.b.flush() }
 
 // Memory collects encoded alerts (tests, `edr test`).
 type Memory struct {

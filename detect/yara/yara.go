@@ -126,6 +126,10 @@ type CompileOptions struct {
 	// Externals are extra external variables (name → string, int64, bool
 	// or float64) beyond ExternalNames, which are always defined as "".
 	Externals map[string]any
+	// IncludeRoots are the directories (or files: their directory) that
+	// include statements may read from; nil: the paths given to Compile.
+	// A rule file cannot read files outside the rules being loaded.
+	IncludeRoots []string
 }
 
 // FileError is a rule file that did not compile; the others still do.

@@ -47,13 +47,19 @@ func (r *Rules) Warnings() []string { return r.warnings }
 // compile. The returned Rules is nil only when nothing compiled.
 func Compile(paths []string, opts CompileOptions) (*Rules, []error) {
 	files, errs := RuleFiles(paths)
+	roots := opts.IncludeRoots
+	if roots == nil {
+		roots = paths
+	}
+	inc := newIncluder(roots)
 	good := files
 	for {
 		c, err := newCompiler(opts)
 		if err != nil {
 			return nil, append(errs, err)
 		}
-		bad, ferr := addFiles(c, good)
+		c.SetIncludeCallback(inc.include)
+		bad, ferr := addFiles(c, good, inc)
 		if ferr != nil {
 			errs = append(errs, ferr)
 		}
@@ -91,28 +97,35 @@ func newCompiler(opts CompileOptions) (*yr.Compiler, error) {
 
 // addFiles adds files in order; on the first failure it returns the
 // index of the failing file and its error.
-func addFiles(c *yr.Compiler, files []string) (int, error) {
+func addFiles(c *yr.Compiler, files []string, inc *includer) (int, error) {
 	for i, f := range files {
 		fh, err := os.Open(f)
 		if err != nil {
 			return i, &FileError{File: f, Messages: []string{err.Error()}}
 		}
+		inc.refused = nil
 		err = c.AddFile(fh, "")
 		fh.Close()
 		if err != nil {
-			return i, compileError(f, c, err)
+			return i, compileError(f, c, err, inc.refused)
 		}
 	}
 	return -1, nil
 }
 
-func compileError(file string, c *yr.Compiler, err error) *FileError {
+// compileError names the file and line of a compile error; refused is
+// why an include was refused, when one was (libyara only says it could
+// not open it).
+func compileError(file string, c *yr.Compiler, err, refused error) *FileError {
 	fe := &FileError{File: file}
 	for _, m := range c.Errors {
 		if fe.Line == 0 {
 			fe.Line = m.Line
 		}
 		fe.Messages = append(fe.Messages, m.Text)
+	}
+	if refused != nil {
+		fe.Messages = append(fe.Messages, refused.Error())
 	}
 	if len(fe.Messages) == 0 {
 		fe.Messages = []string{err.Error()}

@@ -5,6 +5,7 @@ package testutil
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -90,4 +91,21 @@ func moduleRoot() string {
 		}
 		d = parent
 	}
+}
+
+// TinyDisk mounts a tmpfs of size (e.g. "64k") on a temporary directory and
+// returns it, so that writes fail with ENOSPC. It skips the test with a
+// message where that cannot be done (not root, no mount).
+func TinyDisk(t testing.TB, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if os.Geteuid() != 0 {
+		t.Skip("full-disk test: needs root to mount a small tmpfs")
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("full-disk test: cannot mount a tmpfs: %v %s", err, out)
+	}
+	// lazy: a file a failed writer left open must not fail the cleanup
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	return dir
 }

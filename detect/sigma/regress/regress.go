@@ -214,7 +214,7 @@ func Run(rs *sigma.Ruleset, tests []Test, read EventReader) []Result {
 			out = append(out, res)
 			continue
 		}
-		m := rs.Clone() // fresh correlation state per sample
+		m := rs.NewMatcher() // fresh correlation state per sample
 		for _, ev := range evs {
 			ms = m.Match(ev, ms[:0])
 			for _, x := range ms {

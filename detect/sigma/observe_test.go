@@ -1,0 +1,116 @@
+package sigma_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/edr-lab/edr/detect/sigma"
+	"github.com/edr-lab/edr/event"
+	"github.com/stretchr/testify/require"
+)
+
+// observeYAML holds four process_creation rules, one selection each.
+var observeYAML = func() string {
+	var b strings.Builder
+	for i, r := range [][2]string{
+		{"cmd", `Image|endswith: '\cmd.exe'`},
+		{"whoami", "CommandLine|contains: 'whoami'"},
+		{"elevated", "IntegrityLevel|exists: true"},
+		{"grandparent", `GrandParentImage|endswith: '\evil.exe'`},
+	} {
+		fmt.Fprintf(&b, "---\ntitle: %s\nid: 00000000-0000-4000-8000-0000000000a%d\n", r[0], i+1)
+		b.WriteString("logsource: {product: windows, category: process_creation}\n")
+		fmt.Fprintf(&b, "detection:\n    sel:\n        %s\n    condition: sel\n", r[1])
+	}
+	return b.String()
+}()
+
+// tick is a fake clock: every reading is one nanosecond after the last.
+func tick() func() int64 {
+	var t int64
+	return func() int64 { t++; return t }
+}
+
+func statsByTitle(rs *sigma.Ruleset, rc *sigma.RuleCounters) map[string]sigma.RuleStats {
+	out := map[string]sigma.RuleStats{}
+	for _, r := range rs.Rules() {
+		out[r.Title] = rc.Stats(r)
+	}
+	return out
+}
+
+// The observer counts, per rule, what the prefilter selected, what was
+// evaluated (and for how long) and what matched; it changes no match.
+func TestRuleObserverCounts(t *testing.T) {
+	rs := mustLoad(t, observeYAML, sigma.Options{})
+	evs := []*event.Event{
+		// cmd's needle and elevated (no needle: a candidate on every event)
+		procEvent(map[string]string{"Image": `C:\Windows\System32\cmd.exe`, "CommandLine": "cmd /c dir"}),
+		// whoami and elevated, both match
+		procEvent(map[string]string{"Image": `C:\Windows\System32\whoami.exe`, "CommandLine": "whoami /all", "IntegrityLevel": "High"}),
+		// not routed to process_creation rules at all
+		{Channel: event.ChannelSecurity, EventID: 4624},
+	}
+	plain, observed := rs.NewMatcher(), rs.NewMatcher()
+	rc := sigma.NewRuleCounters(tick())
+	observed.SetObserver(rc)
+	for _, ev := range evs {
+		require.Equal(t, ids(plain.Match(ev, nil)), ids(observed.Match(ev, nil)))
+	}
+	// each evaluation reads the fake clock twice: one nanosecond apiece
+	require.Equal(t, map[string]sigma.RuleStats{
+		"cmd":         {Candidates: 1, Evaluated: 1, Matched: 1, Nanos: 1},
+		"whoami":      {Candidates: 1, Evaluated: 1, Matched: 1, Nanos: 1},
+		"elevated":    {Candidates: 2, Evaluated: 2, Matched: 1, Nanos: 2},
+		"grandparent": {},
+	}, statsByTitle(rs, rc))
+
+	// detached, it sees nothing more
+	observed.SetObserver(nil)
+	observed.Match(evs[1], nil)
+	require.Equal(t, sigma.RuleStats{Candidates: 2, Evaluated: 2, Matched: 1, Nanos: 2}, rc.Stats(rs.Rules()[2]))
+
+	// Split evaluation: Pre's Matcher sees the candidates and their
+	// evaluations, Finish's the matches and the re-evaluation of the rule
+	// over the late GrandParentImage (set after Pre, so never a prefilter
+	// candidate); Add sums the two.
+	plan := rs.PlanLate([]event.FieldID{event.FGrandParentImage})
+	pre, fin := rs.NewMatcher(), rs.NewMatcher()
+	preRC, finRC := sigma.NewRuleCounters(nil), sigma.NewRuleCounters(nil)
+	pre.SetObserver(preRC)
+	fin.SetObserver(finRC)
+	ev := procEvent(map[string]string{"Image": `C:\Windows\System32\cmd.exe`, "CommandLine": "cmd /c whoami"})
+	var p sigma.Pre
+	pre.Pre(plan, ev, &p)
+	ev.Set(event.FGrandParentImage, `C:\x\evil.exe`)
+	require.Equal(t, "cmd;whoami;grandparent;", titles(fin.Finish(ev, &p, nil)))
+	require.Equal(t, map[string]sigma.RuleStats{
+		"cmd": {Candidates: 1, Evaluated: 1}, "whoami": {Candidates: 1, Evaluated: 1},
+		"elevated": {Candidates: 1, Evaluated: 1}, "grandparent": {},
+	}, statsByTitle(rs, preRC), "untimed: no clock")
+	require.Equal(t, map[string]sigma.RuleStats{
+		"cmd": {Matched: 1}, "whoami": {Matched: 1}, "elevated": {}, "grandparent": {Evaluated: 1, Matched: 1},
+	}, statsByTitle(rs, finRC))
+	preRC.Add(finRC)
+	require.Equal(t, sigma.RuleStats{Evaluated: 1, Matched: 1}, preRC.Stats(rs.Rules()[3]))
+	require.Equal(t, sigma.RuleStats{Candidates: 1, Evaluated: 1, Matched: 1}, preRC.Stats(rs.Rules()[0]))
+}
+
+func titles(ms []sigma.Match) string {
+	var out string
+	for _, m := range ms {
+		out += m.Rule.Title + ";"
+	}
+	return out
+}
+
+// Without an observer, a Match that matches allocates nothing (the
+// observer hook adds no allocation to the hot path).
+func TestNoObserverNoAllocs(t *testing.T) {
+	rs := mustLoad(t, observeYAML, sigma.Options{})
+	m := rs.NewMatcher()
+	ev := procEvent(map[string]string{"Image": `C:\Windows\System32\whoami.exe`, "CommandLine": "whoami"})
+	out := m.Match(ev, nil)
+	require.Zero(t, testing.AllocsPerRun(100, func() { out = m.Match(ev, out[:0]) }))
+}
