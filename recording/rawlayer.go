@@ -455,16 +455,8 @@ func (w *Writer) sortedRaw() []*rawSeg {
 // records of every good WAL record, an exact prefix of what was written.
 // An unreadable tail is kept aside as for event WALs.
 func (w *Writer) recoverRaw(path string) error {
-	final, err := w.finalPath(filepath.Join(w.dir, walDir), path)
-	if err != nil {
-		return err
-	}
-	if _, err := os.Stat(final); err == nil {
-		w.stats.StaleWALs++
-		return os.Remove(path)
-	}
-	f, err := fsutil.Open(path)
-	if err != nil {
+	final, f, err := w.openWAL(filepath.Join(w.dir, walDir), path)
+	if f == nil || err != nil {
 		return err
 	}
 	defer f.Close()
@@ -500,31 +492,13 @@ func (w *Writer) recoverRaw(path string) error {
 		}
 		return fmt.Errorf("unexpected entry of kind %d after %d raw records", kind, rows)
 	})
-	rep := WALRecovery{WAL: path, Records: res.Records, Bytes: res.Size, MagicDamaged: res.MagicDamaged}
-	if res.Tail != nil {
-		rep.Reason = res.Tail.Error()
-	}
+	rep := walReport(path, res)
 	if err != nil {
-		if errors.Is(err, wal.ErrBadMagic) && res.Size < int64(len(wal.Magic)) {
-			if head, rerr := fsutil.ReadFile(path); rerr == nil && wal.IsPartialHeader(head) {
-				f.Close()
-				return os.Remove(path)
-			}
-		}
-		w.stats.RecoveryFailed++
-		rep.Reason, rep.KeptAside, rep.BadFile = err.Error(), res.Size, path+".bad"
-		w.opts.Logger.Error("recording: raw WAL unreadable, kept aside", "wal", path, "err", err)
-		f.Close()
-		w.noteRecovery(rep)
-		return os.Rename(path, rep.BadFile)
+		return w.walUnreadable(f, path, res, err, rep)
 	}
-	if res.Size > res.Good {
-		rep.KeptAside, rep.KeptFrom, rep.BadFile = res.Size-res.Good, res.Good, path+".bad"
-		if err := keepAside(f, res.Good, rep.BadFile, w.opts.Fsync); err != nil {
-			return fmt.Errorf("keeping aside the unreadable rest: %w", err)
-		}
+	if err := w.keepTail(f, path, res, &rep); err != nil {
+		return err
 	}
-	w.stats.RecoveryDroppedBytes += res.Size - res.Good
 	if rf != nil {
 		err := rf.finish(final, w.opts.Fsync)
 		rf = nil

@@ -362,3 +362,41 @@ func FuzzReadRawFile(f *testing.F) {
 		}
 	})
 }
+
+// TestRawWALDamagedTailKeptAside: recovery of a raw WAL whose last record
+// is damaged keeps the records before it, in order, and copies the rest
+// to <wal>.bad instead of deleting it.
+func TestRawWALDamagedTailKeptAside(t *testing.T) {
+	live := t.TempDir()
+	w, err := OpenWriter(live, WriterOptions{FlushInterval: -1}) // one WAL record per raw record
+	require.NoError(t, err)
+	for i := 0; i < 10; i++ {
+		require.NoError(t, w.WriteRaw("h", extremeRecord(i), uint64(i+1)))
+	}
+	rec := filepath.Join(t.TempDir(), "rec")
+	require.NoError(t, os.CopyFS(rec, os.DirFS(live))) // what a crash leaves
+	require.NoError(t, w.Close())
+	wals, err := filepath.Glob(filepath.Join(rec, walDir, RawDir, "*", "*", "*.wal"))
+	require.NoError(t, err)
+	require.Len(t, wals, 1)
+	data, err := os.ReadFile(wals[0])
+	require.NoError(t, err)
+	data[len(data)-3] ^= 0xff // inside the last record
+	require.NoError(t, os.WriteFile(wals[0], data, 0o644))
+
+	w, err = OpenWriter(rec, WriterOptions{})
+	require.NoError(t, err)
+	st := w.Stats()
+	require.NoError(t, w.Close())
+	got := readRawViews(t, rec, RawFilter{})
+	require.Len(t, got, 9)
+	for i, v := range got {
+		require.Equal(t, viewOf("h", uint64(i+1), extremeRecord(i)), v, "record %d", i)
+	}
+	assert.EqualValues(t, 9, st.RecoveredRawRecords)
+	assert.Positive(t, st.KeptAsideBytes)
+	bad, err := os.ReadFile(wals[0] + ".bad")
+	require.NoError(t, err)
+	assert.Equal(t, data[len(data)-len(bad):], bad, "the damaged rest, byte for byte")
+	assert.NoFileExists(t, wals[0])
+}
