@@ -324,7 +324,12 @@ func (rf *rawFile) finish(final string, fsync bool) error {
 		return fmt.Errorf("raw segment %s: %w", final, err)
 	}
 	if fsync {
-		syncDir(filepath.Dir(final))
+		if err := syncDir(filepath.Dir(final)); err != nil {
+			// The caller keeps the WAL: the next open finds the file
+			// (and drops the WAL) or, after a crash lost the rename,
+			// recovers it.
+			return fmt.Errorf("raw segment %s: %w", final, err)
+		}
 	}
 	return nil
 }
@@ -406,7 +411,12 @@ func (w *Writer) openRaw(key segKey, first int64) (*rawSeg, error) {
 		return nil, fmt.Errorf("recording %s: %w", w.dir, err)
 	}
 	if w.opts.Fsync {
-		syncDir(filepath.Dir(tmp))
+		// the new log's name must survive a machine crash too
+		if err := syncDir(filepath.Dir(tmp)); err != nil {
+			wl.Close()
+			os.Remove(tmp + ".wal") // empty: nothing was written to it
+			return nil, fmt.Errorf("recording %s: %w", w.dir, err)
+		}
 	}
 	rf, err := newRawFile(tmp + ".tmp")
 	if err != nil {

@@ -8,7 +8,7 @@
 // Each document is parsed in one pass by a small scanner (no maps, no
 // reflection), its dialect recognized from its top-level keys, and its
 // names mapped onto the System header and the event schema through
-// corpus/winevt, with values normalized to the Windows XML rendering.
+// winevt, with values normalized to the Windows XML rendering.
 // A document that does not parse or is not an event is counted and named
 // (file, line) and reading goes on with the next one.
 package jsonl
@@ -24,8 +24,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/edr-lab/edr/corpus/winevt"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/winevt"
 )
 
 const (
@@ -42,6 +42,9 @@ type Options struct {
 	Host string
 	// MaxFailures bounds Stats.Failures (0 means DefaultMaxFailures).
 	MaxFailures int
+	// OnFailure, when set, is called with every failure as it happens
+	// (live sources count and log them before the read ends).
+	OnFailure func(Failure)
 }
 
 // Stats describes one read.
@@ -217,8 +220,12 @@ func (e *readError) Unwrap() error { return e.err }
 
 func (d *Decoder) fail(line int64, err string) {
 	d.st.Failed++
+	f := Failure{File: d.st.File, Line: line, Err: err}
 	if len(d.st.Failures) < d.opts.MaxFailures {
-		d.st.Failures = append(d.st.Failures, Failure{File: d.st.File, Line: line, Err: err})
+		d.st.Failures = append(d.st.Failures, f)
+	}
+	if d.opts.OnFailure != nil {
+		d.opts.OnFailure(f)
 	}
 }
 
