@@ -406,17 +406,9 @@ func (w *Writer) openRaw(key segKey, first int64) (*rawSeg, error) {
 	if err := os.MkdirAll(filepath.Dir(tmp), 0o755); err != nil {
 		return nil, err
 	}
-	wl, err := wal.Create(tmp+".wal", w.opts.Fsync)
+	wl, err := w.createWAL(tmp + ".wal")
 	if err != nil {
-		return nil, fmt.Errorf("recording %s: %w", w.dir, err)
-	}
-	if w.opts.Fsync {
-		// the new log's name must survive a machine crash too
-		if err := syncDir(filepath.Dir(tmp)); err != nil {
-			wl.Close()
-			os.Remove(tmp + ".wal") // empty: nothing was written to it
-			return nil, fmt.Errorf("recording %s: %w", w.dir, err)
-		}
+		return nil, err
 	}
 	rf, err := newRawFile(tmp + ".tmp")
 	if err != nil {

@@ -410,17 +410,9 @@ func (w *Writer) openSeg(key segKey, first *event.Event) (*openSeg, error) {
 	meta := SegmentMeta{SchemaVersion: event.SchemaVersion, Producer: w.opts.Producer, Source: w.opts.Source.String(), Host: key.host, Date: date}
 	hdr := walHeaderDoc{SchemaVersion: event.SchemaVersion, Host: key.host, Date: date, FirstTime: first.Time, FirstSeq: w.nextSeq,
 		Producer: w.opts.Producer, Source: meta.Source, Fields: fieldNames()}
-	wl, err := wal.Create(tmp+".wal", w.opts.Fsync)
+	wl, err := w.createWAL(tmp + ".wal")
 	if err != nil {
-		return nil, fmt.Errorf("recording %s: %w", w.dir, err)
-	}
-	if w.opts.Fsync {
-		// the new log's name must survive a machine crash too
-		if err := syncDir(filepath.Dir(tmp)); err != nil {
-			wl.Close()
-			os.Remove(tmp + ".wal") // empty: nothing was written to it
-			return nil, fmt.Errorf("recording %s: %w", w.dir, err)
-		}
+		return nil, err
 	}
 	sw, err := newSegWriter(tmp+".tmp", w.opts.RowGroupRows, w.opts.MaxBufferBytes, meta)
 	if err != nil {
@@ -451,6 +443,23 @@ func mkdirs(dirs ...string) error {
 		}
 	}
 	return nil
+}
+
+// createWAL creates a segment's (or raw segment's) write-ahead log.
+func (w *Writer) createWAL(path string) (*wal.Writer, error) {
+	wl, err := wal.Create(path, w.opts.Fsync)
+	if err != nil {
+		return nil, fmt.Errorf("recording %s: %w", w.dir, err)
+	}
+	if w.opts.Fsync {
+		// the new log's name must survive a machine crash too
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			wl.Close()
+			os.Remove(path) // empty: nothing was written to it
+			return nil, fmt.Errorf("recording %s: %w", w.dir, err)
+		}
+	}
+	return wl, nil
 }
 
 // flushSeg hands the segment's buffered WAL entries to the flusher.
