@@ -46,6 +46,7 @@ func init() {
 			&cli.IntFlag{Name: "parallel", Usage: "segment decoders per recording (0: one per CPU)"},
 			&cli.BoolFlag{Name: "print", Usage: "also print one human line per alert on stdout (use with --alerts FILE)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no summary on stderr"},
+			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar (drawn only when stderr is a terminal)"},
 			&cli.StringFlag{Name: "format", Value: "ecs", Usage: "alert format: ecs (ECS NDJSON), text (one line per alert) or csv (a timeline for spreadsheets, header row first)"},
 			&cli.StringFlag{Name: "min-level", Usage: "write only alerts of this level or above: informational, low, medium, high or critical"},
 			&cli.BoolFlag{Name: "stages", Usage: "time each pipeline stage (decode, prematch, engine, encode, sink) and add the times to the summary"},
@@ -135,7 +136,15 @@ func replayAction(c *cli.Context) error {
 		opts.Store = st
 	}
 	start := time.Now() // for the summary's events/s only; never reaches alerts
-	sum, runErr := replay.Run(c.Context, recs.Source(), opts)
+	// A progress bar only when stderr is a terminal (and not --quiet or
+	// --no-progress).
+	var tty *os.File
+	if !c.Bool("quiet") && !c.Bool("no-progress") {
+		tty = terminalFile(c.App.ErrWriter)
+	}
+	bar := startProgress(tty, recs.SelectedEvents())
+	sum, runErr := replay.Run(c.Context, bar.source(recs.Source()), opts)
+	bar.stop()
 	closeErr := errors.Join(w.Close(), closeOut())
 	if text != nil {
 		closeErr = errors.Join(closeErr, text.Close())
