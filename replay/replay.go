@@ -16,6 +16,7 @@ import (
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/filescan"
+	"github.com/edr-lab/edr/internal/rank"
 	"github.com/edr-lab/edr/internal/termsafe"
 	"github.com/edr-lab/edr/pipeline"
 )
@@ -240,16 +241,10 @@ func (t *alertTally) Alert(a *detect.Alert) error {
 }
 
 func (t *alertTally) byHost() []HostCount {
-	out := make([]HostCount, 0, len(t.hosts))
-	for h, n := range t.hosts {
-		out = append(out, HostCount{h, n})
+	var out []HostCount
+	for _, e := range rank.ByCount(t.hosts) {
+		out = append(out, HostCount{e.Key, e.Count})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Host < out[j].Host
-	})
 	return out
 }
 

@@ -20,10 +20,8 @@ import (
 // a regular file.
 func TestReplayProgressOffWithoutTerminal(t *testing.T) {
 	dir := t.TempDir()
-	rec := filepath.Join(dir, "rec")
-	out, code := edr(t, "generate", "--out", rec, "--events", "20000", "--seed", "5", "--quiet")
-	require.Equal(t, 0, code, out)
-	out, code = edr(t, "replay", "--alerts", filepath.Join(dir, "a.json"), rec)
+	rec := generated(t, dir, "20000")
+	out, code := edr(t, "replay", "--alerts", filepath.Join(dir, "a.json"), rec)
 	require.Equal(t, 0, code, out)
 	assert.NotContains(t, out, "\r")
 	assert.NotContains(t, out, "events/s  ETA")
@@ -48,9 +46,7 @@ func TestReplayProgressLine(t *testing.T) {
 // the alert bytes as they are, and the bar redraws at most 4 times a second.
 func TestReplayProgressKeepsAlertBytes(t *testing.T) {
 	dir := t.TempDir()
-	rec := filepath.Join(dir, "rec")
-	out, code := edr(t, "generate", "--out", rec, "--events", "40000", "--seed", "5", "--scenario-every", "4000", "--quiet")
-	require.Equal(t, 0, code, out)
+	rec := generated(t, dir, "40000", "--scenario-every", "4000")
 	_, err := rules.Extract(filepath.Join(dir, "rules"))
 	require.NoError(t, err)
 	rs, err := replay.LoadRules(replay.RuleOptions{SigmaPaths: []string{filepath.Join(dir, "rules", "sigma")}})

@@ -165,12 +165,10 @@ func TestReplayMissingRecordingNamedOnce(t *testing.T) {
 // summary lists hosts by alert count and the first and last alert time.
 func TestReplayTimelineAndMinLevel(t *testing.T) {
 	dir := t.TempDir()
-	rec := filepath.Join(dir, "rec")
-	out, code := edr(t, "generate", "--out", rec, "--events", "20000", "--seed", "5", "--scenario-every", "4000", "--quiet")
-	require.Equal(t, 0, code, out)
+	rec := generated(t, dir, "20000", "--scenario-every", "4000")
 
 	all, csvAll := filepath.Join(dir, "all.json"), filepath.Join(dir, "all.csv")
-	out, code = edr(t, "replay", "--alerts", all, rec)
+	out, code := edr(t, "replay", "--alerts", all, rec)
 	require.Equal(t, 0, code, out)
 	assert.Regexp(t, `(?m)^alerts by host \(1 hosts\):\n\s+3  ws03\.corp\.example\.com$`, out)
 	assert.NotContains(t, out, "min level")

@@ -21,28 +21,42 @@ import (
 func expectFixture(t *testing.T) (dir, rec, sig, file string) {
 	t.Helper()
 	dir = t.TempDir()
-	rec = filepath.Join(dir, "rec")
-	out, code := edr(t, "generate", "--out", rec, "--events", "20000", "--seed", "5", "--scenario-every", "4000", "--quiet")
-	require.Equal(t, 0, code, out)
+	rec = generated(t, dir, "20000", "--scenario-every", "4000")
 	_, err := rules.Extract(filepath.Join(dir, "rules"))
 	require.NoError(t, err)
 	return dir, rec, filepath.Join(dir, "rules", "sigma"), filepath.Join(dir, "expect", "corpus.yml")
 }
 
+// generated writes dir/rec: `edr generate` of events events, seed 5.
+func generated(t *testing.T, dir, events string, flags ...string) string {
+	t.Helper()
+	rec := filepath.Join(dir, "rec")
+	out, code := edr(t, append([]string{"generate", "--out", rec, "--events", events, "--seed", "5", "--quiet"}, flags...)...)
+	require.Equal(t, 0, code, out)
+	return rec
+}
+
+// expectUpdate runs --update and returns the file it wrote.
+func expectUpdate(t *testing.T, file, sig, rec string) string {
+	t.Helper()
+	out, code := edr(t, "test", "--expect", file, "--update", "--sigma", sig, rec)
+	require.Equal(t, 0, code, out)
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	return string(b)
+}
+
 func TestExpectGolden(t *testing.T) {
 	_, rec, sig, file := expectFixture(t)
 
-	out, code := edr(t, "test", "--expect", file, "--update", "--sigma", sig, rec)
-	require.Equal(t, 0, code, out)
-	first, err := os.ReadFile(file)
-	require.NoError(t, err)
+	first := []byte(expectUpdate(t, file, sig, rec))
 	require.Contains(t, string(first), "recording: ../rec\n", "recordings are named relative to the file")
 	require.Contains(t, string(first), "rule: bcad7c2b-a283-4794-826e-4a03dc0f7ab6\n")
 	require.Contains(t, string(first), "level: critical\n")
 
 	// --update is byte-stable: again from the file's own list, and again
 	// naming the recording.
-	out, code = edr(t, "test", "--expect", file, "--update", "--sigma", sig)
+	out, code := edr(t, "test", "--expect", file, "--update", "--sigma", sig)
 	require.Equal(t, 0, code, out)
 	second, err := os.ReadFile(file)
 	require.NoError(t, err)
@@ -96,36 +110,29 @@ func TestExpectGolden(t *testing.T) {
 	assert.Contains(t, out, `"new":1`)
 
 	// --update accepts the change, and the run passes again.
-	out, code = edr(t, "test", "--expect", file, "--update", "--sigma", sig, rec)
-	require.Equal(t, 0, code, out)
+	expectUpdate(t, file, sig, rec)
 	out, code = edr(t, "test", "--expect", file, "--sigma", sig, rec)
 	require.Equal(t, 0, code, out)
 }
 
 func TestExpectHostsAndRecords(t *testing.T) {
 	dir, rec, sig, file := expectFixture(t)
-	out, code := edr(t, "test", "--expect", file, "--update", "--sigma", sig, rec)
-	require.Equal(t, 0, code, out)
-	b, err := os.ReadFile(file)
-	require.NoError(t, err)
-	require.NotContains(t, string(b), "records:", "record ids only where asked")
+	b := expectUpdate(t, file, sig, rec)
+	require.NotContains(t, b, "records:", "record ids only where asked")
 
 	// `records: []` asks --update for the record ids; then they are checked.
-	withRecords := strings.Replace(string(b), "        count: 1\n", "        count: 1\n        records: []\n", 1)
+	withRecords := strings.Replace(b, "        count: 1\n", "        count: 1\n        records: []\n", 1)
 	require.NoError(t, os.WriteFile(file, []byte(withRecords), 0o644))
-	out, code = edr(t, "test", "--expect", file, "--sigma", sig, rec)
+	out, code := edr(t, "test", "--expect", file, "--sigma", sig, rec)
 	require.Equal(t, 1, code, out)
 	assert.Regexp(t, `changed: records -\[\] \+\[\d+\]`, out)
-	out, code = edr(t, "test", "--expect", file, "--update", "--sigma", sig, rec)
-	require.Equal(t, 0, code, out)
-	b, err = os.ReadFile(file)
-	require.NoError(t, err)
-	require.Regexp(t, `records: \[\d+\]\n`, string(b))
+	b = expectUpdate(t, file, sig, rec)
+	require.Regexp(t, `records: \[\d+\]\n`, b)
 	out, code = edr(t, "test", "--expect", file, "--sigma", sig, rec)
 	require.Equal(t, 0, code, out)
 
 	// A wrong host is a change.
-	require.NoError(t, os.WriteFile(file, bytes.Replace(b, []byte("hosts: [ws03.corp.example.com]"), []byte("hosts: [ws99]"), 1), 0o644))
+	require.NoError(t, os.WriteFile(file, []byte(strings.Replace(b, "hosts: [ws03.corp.example.com]", "hosts: [ws99]", 1)), 0o644))
 	out, code = edr(t, "test", "--expect", file, "--sigma", sig, rec)
 	require.Equal(t, 1, code, out)
 	assert.Contains(t, out, "changed: hosts [ws99] -> [ws03.corp.example.com]")

@@ -40,24 +40,24 @@ type testCase struct {
 // Ant/Jenkins junit-10.xsd): testsuites, then testsuite with name and
 // tests, then testcase with name, then failure or skipped.
 type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+	XMLName xml.Name `xml:"testsuites"`
+	junitCounts
+	Suites []junitSuite `xml:"testsuite"`
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	junitCounts
+	Cases []junitCase `xml:"testcase"`
+}
+
+// junitCounts are the attributes testsuites and testsuite share.
+type junitCounts struct {
+	Name     string `xml:"name,attr"`
+	Tests    int    `xml:"tests,attr"`
+	Failures int    `xml:"failures,attr"`
+	Errors   int    `xml:"errors,attr"`
+	Skipped  int    `xml:"skipped,attr"`
+	Time     string `xml:"time,attr"`
 }
 
 type junitCase struct {
@@ -78,14 +78,14 @@ type junitText struct {
 // Suite in order of first appearance. Times are 0: the report is
 // deterministic (the outcome, not the run, is what CI compares).
 func writeJUnit(w io.Writer, name string, cases []testCase) error {
-	doc := junitSuites{Name: name, Time: "0"}
+	doc := junitSuites{junitCounts: junitCounts{Name: name, Time: "0"}}
 	index := map[string]int{}
 	for _, c := range cases {
 		i, ok := index[c.Suite]
 		if !ok {
 			i = len(doc.Suites)
 			index[c.Suite] = i
-			doc.Suites = append(doc.Suites, junitSuite{Name: c.Suite, Time: "0"})
+			doc.Suites = append(doc.Suites, junitSuite{junitCounts: junitCounts{Name: c.Suite, Time: "0"}})
 		}
 		s := &doc.Suites[i]
 		jc := junitCase{Name: c.Name, Class: c.Class, Time: "0"}
