@@ -57,6 +57,7 @@ func TestReplayProgressKeepsAlertBytes(t *testing.T) {
 		recs, err := replay.Open([]string{rec}, replay.ReadOptions{})
 		require.NoError(t, err)
 		defer recs.Close()
+		require.Equal(t, int64(40000), recs.SelectedEvents(), "the bar's total: the segments' event counts")
 		var buf bytes.Buffer
 		w := sink.NewStreamWriter(&buf, sink.WriterOptions{})
 		bar := startProgress(tty, recs.SelectedEvents())
