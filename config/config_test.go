@@ -63,12 +63,12 @@ func TestSeedDefaults(t *testing.T) {
 	// The log file is edr's, not the seed's rustinel.log.
 	assert.Equal(t, "edr.log", c.Logging.Filename)
 	require.NoError(t, c.Validate())
-	// Every section of the seed exists, plus recording.
+	// Every section of the seed exists, plus recording and live.
 	var names []string
 	for _, s := range Sections() {
 		names = append(names, s.Name)
 	}
-	assert.Equal(t, []string{"scanner", "allowlist", "logging", "alerts", "response", "network", "ioc", "recording"}, names)
+	assert.Equal(t, []string{"scanner", "allowlist", "logging", "alerts", "response", "network", "ioc", "recording", "live"}, names)
 	assert.Equal(t, 200*time.Millisecond, c.Recording.FlushInterval)
 }
 
@@ -319,4 +319,23 @@ func TestLogFilterParseAndValidate(t *testing.T) {
 	_, err = Load("", []string{"EDR__LOGGING__FILTER=info,recording=chatty"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "logging.filter (env EDR__LOGGING__FILTER)")
+}
+
+// scanner.sigma_security_audit was a boolean; it is now auto|true|false and
+// files written for the boolean still load.
+func TestSigmaSecurityAuditModes(t *testing.T) {
+	assert.Equal(t, "auto", Default().Scanner.SigmaSecurityAudit)
+	for in, want := range map[string]string{"true": "true", "false": "false", `"auto"`: "auto", `"TRUE"`: "true"} {
+		c, err := Parse("c.toml", []byte("[scanner]\nsigma_security_audit = "+in+"\n"))
+		require.NoError(t, err, in)
+		assert.Equal(t, want, c.Scanner.SigmaSecurityAudit, in)
+	}
+	_, err := Parse("c.toml", []byte("[scanner]\nsigma_security_audit = \"sometimes\"\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "sigma_security_audit")
+	_, err = Parse("c.toml", []byte("[scanner]\nsigma_security_audit = 1\n"))
+	require.Error(t, err, "an integer is not a mode")
+	c := Default()
+	require.NoError(t, c.SetFlag("scanner.sigma_security_audit", "false", "--set"))
+	assert.Equal(t, "false", c.Scanner.SigmaSecurityAudit)
 }

@@ -100,7 +100,7 @@ func (m *SigmaMatcher) hits(out []Hit) []Hit {
 			r = SigmaRule(sm.Rule)
 			m.rules[sm.Rule] = r
 		}
-		h := Hit{Rule: r, Correlation: sm.Correlation, Group: sm.Group, Count: sm.Count}
+		h := Hit{Rule: r, Correlation: sm.Correlation, Group: sm.Group, Count: sm.Count, Value: sm.Value}
 		for _, f := range sm.Fields {
 			field, mods, _ := strings.Cut(f.Field, "|")
 			h.Fields = append(h.Fields, MatchedField{Selection: f.Search, Field: field, Modifier: mods,
