@@ -143,6 +143,16 @@ func (r *Recordings) Fill(s *Summary) {
 	}
 }
 
+// SelectedEvents is the events of the selected segments (see
+// recording.Reader.SelectedEvents).
+func (r *Recordings) SelectedEvents() int64 {
+	var n int64
+	for _, rd := range r.readers {
+		n += rd.SelectedEvents()
+	}
+	return n
+}
+
 // Close releases the artifact stores.
 func (r *Recordings) Close() {
 	for _, s := range r.stores {

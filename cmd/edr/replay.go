@@ -43,6 +43,9 @@ func init() {
 			parallelFlag(),
 			&cli.BoolFlag{Name: "print", Usage: "also print one human line per alert on stdout (use with --alerts FILE)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no summary on stderr"},
+			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar (drawn only when stderr is a terminal)"},
+			&cli.StringFlag{Name: "format", Value: "ecs", Usage: "alert format: ecs (ECS NDJSON), text (one line per alert) or csv (a timeline for spreadsheets, header row first)"},
+			&cli.StringFlag{Name: "min-level", Usage: "write only alerts of this level or above: informational, low, medium, high or critical"},
 			&cli.BoolFlag{Name: "stages", Usage: "time each pipeline stage (decode, prematch, engine, encode, sink) and add the times to the summary"},
 		), configFlags()...),
 		Action: replayAction,
@@ -109,6 +112,16 @@ func replayAction(c *cli.Context) error {
 		return exitf(3, "replay: --strict: %d special files in the recordings (named above)", special)
 	}
 
+	enc, err := alertEncoder(c.String("format"))
+	if err != nil {
+		return exitf(2, "replay: %v", err)
+	}
+	var minSev detect.Severity
+	if l := c.String("min-level"); l != "" {
+		if minSev, err = detect.ParseSeverity(l); err != nil {
+			return exitf(2, "replay: --min-level: %v", err)
+		}
+	}
 	out, closeOut, err := alertOutput(c.String("alerts"), c.App.Writer)
 	if err != nil {
 		return exitf(1, "replay: %v", err)
@@ -117,7 +130,7 @@ func replayAction(c *cli.Context) error {
 	if c.Bool("stages") {
 		obs = pipeline.NewObserver(nil)
 	}
-	w := sink.NewStreamWriter(out, sink.WriterOptions{Queue: 4096, EncodeTimer: obs.Timer(pipeline.StageEncode)})
+	w := sink.NewStreamWriter(out, sink.WriterOptions{Queue: 4096, Encoder: enc, EncodeTimer: obs.Timer(pipeline.StageEncode)})
 	sinks := sink.Multi{w}
 	var text *sink.Writer
 	if c.Bool("print") {
@@ -131,12 +144,20 @@ func replayAction(c *cli.Context) error {
 	if err != nil {
 		return exitf(1, "replay: %v", err)
 	}
-	opts := replay.Options{Rules: ruleSet, Sink: sinks, MatchDebug: set.debug, Start: startState, Observer: obs}
+	opts := replay.Options{Rules: ruleSet, Sink: sinks, MatchDebug: set.debug, Start: startState, Observer: obs, MinSeverity: minSev}
 	if st := recs.Store(); st != nil {
 		opts.Store = st
 	}
 	start := time.Now() // for the summary's events/s only; never reaches alerts
-	sum, runErr := replay.Run(c.Context, recs.Source(), opts)
+	// A progress bar only when stderr is a terminal (and not --quiet or
+	// --no-progress).
+	var tty *os.File
+	if !c.Bool("quiet") && !c.Bool("no-progress") {
+		tty = terminalFile(c.App.ErrWriter)
+	}
+	bar := startProgress(tty, recs.SelectedEvents())
+	sum, runErr := replay.Run(c.Context, bar.source(recs.Source()), opts)
+	bar.stop()
 	closeErr := errors.Join(w.Close(), closeOut())
 	if text != nil {
 		closeErr = errors.Join(closeErr, text.Close())
@@ -161,6 +182,19 @@ func replayAction(c *cli.Context) error {
 		return exitf(1, "replay: nothing readable: %d segments and %d directories skipped, none read", sum.SegmentsSkipped, sum.DirsSkipped)
 	}
 	return nil
+}
+
+// alertEncoder is the encoder of replay's --format.
+func alertEncoder(format string) (detect.Encoder, error) {
+	switch format {
+	case "", "ecs":
+		return &ecs.NDJSON{}, nil
+	case "text":
+		return ecs.Text{}, nil
+	case "csv":
+		return ecs.CSV{}, nil
+	}
+	return nil, fmt.Errorf("--format must be ecs, text or csv, not %q", format)
 }
 
 // readFailureCode is the exit code of a replay stopped by a read error:

@@ -448,19 +448,7 @@ func (Text) Append(dst []byte, a *detect.Alert) []byte {
 		dst = append(dst, '/')
 		dst = strconv.AppendUint(dst, uint64(ev.EventID), 10)
 	}
-	_, pid := event.RolesOf(ev).Actor.IDs(ev)
-	image := ev.Value(event.FImage)
-	if image == "" {
-		image = ev.Value(event.FSourceImage)
-	}
-	if p := a.Proc; p != nil {
-		if image == "" {
-			image = p.Image
-		}
-		if pid == "" {
-			pid = p.PID
-		}
-	}
+	image, pid := actingProcess(a)
 	if image != "" {
 		dst = append(dst, " process="...)
 		dst = appendQuoted(dst, image)
@@ -473,6 +461,26 @@ func (Text) Append(dst []byte, a *detect.Alert) []byte {
 		dst = append(dst, " (replayed)"...)
 	}
 	return append(dst, '\n')
+}
+
+// actingProcess is the image and PID of the process that acted: as the
+// event names them, else from the process table.
+func actingProcess(a *detect.Alert) (image, pid string) {
+	ev := a.Event
+	_, pid = event.RolesOf(ev).Actor.IDs(ev)
+	image = ev.Value(event.FImage)
+	if image == "" {
+		image = ev.Value(event.FSourceImage)
+	}
+	if p := a.Proc; p != nil {
+		if image == "" {
+			image = p.Image
+		}
+		if pid == "" {
+			pid = p.PID
+		}
+	}
+	return image, pid
 }
 
 // appendQuoted quotes s for a console line without escaping backslashes
