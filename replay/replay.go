@@ -37,6 +37,8 @@ type Options struct {
 	NoPrematch bool
 	// Observer, when set, counts events and time per pipeline stage.
 	Observer *pipeline.Observer
+
+	tap bool // shard: report correlation inputs instead of correlating (RunShard)
 }
 
 // Summary is what a replay did; Write prints it for humans.
@@ -75,6 +77,13 @@ func Run(ctx context.Context, src pipeline.Source, opts Options) (*Summary, erro
 	eo.Matchers, eo.Sink, eo.MatchDebug, eo.Replayed = ms, opts.Observer.Sink(opts.Sink), opts.MatchDebug, true
 	if fm != nil {
 		eo.Files = fm
+	}
+	if opts.tap {
+		for _, m := range ms {
+			if sm, ok := m.(*detect.SigmaMatcher); ok {
+				sm.TapCorrelations()
+			}
+		}
 	}
 	eng, err := detect.New(eo)
 	if err != nil {

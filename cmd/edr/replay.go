@@ -31,6 +31,8 @@ func init() {
 			"its first selected segment recorded (edr generate and edr import write it) brought forward to --from, so\n" +
 			"alerts carry the parent, user and ancestors of processes started earlier. A recording named more than\n" +
 			"once (REC and REC/, a relative path, a symbolic link to it) is replayed once, with a warning.\n" +
+			"Split replay (same alerts, byte for byte): --plan N REC… > plan.json; --shard plan.json:I --out PART on any\n" +
+			"machine; --merge PART… with the same rule and config flags. See the README.\n" +
 			"Exit codes: 0 done, 1 error or nothing readable (every selected segment skipped), 2 usage or load error,\n" +
 			"3 --strict and a rule did not load or a segment or directory could not be read (any reason).",
 		Flags: append([]cli.Flag{
@@ -47,6 +49,10 @@ func init() {
 			&cli.BoolFlag{Name: "print", Usage: "also print one human line per alert on stdout (use with --alerts FILE)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no summary on stderr"},
 			&cli.BoolFlag{Name: "stages", Usage: "time each pipeline stage (decode, prematch, engine, encode, sink) and add the times to the summary"},
+			&cli.IntFlag{Name: "plan", Usage: "print a plan of about N shards (JSON) for --shard instead of replaying"},
+			&cli.StringFlag{Name: "shard", Usage: "replay shard I of a plan (PLAN.json:I) into --out"},
+			&cli.StringFlag{Name: "out", Usage: "part directory of --shard"},
+			&cli.BoolFlag{Name: "merge", Usage: "merge the part directories given as arguments into the alerts of one replay"},
 		}, configFlags()...),
 		Action: replayAction,
 	})
@@ -61,6 +67,14 @@ type replaySettings struct {
 }
 
 func replayAction(c *cli.Context) error {
+	switch {
+	case c.IsSet("plan"):
+		return replayPlan(c)
+	case c.IsSet("shard"):
+		return replayShard(c)
+	case c.Bool("merge"):
+		return replayMerge(c)
+	}
 	if c.NArg() == 0 {
 		return exitf(2, "replay: no recording given (usage: edr replay [flags] REC…)")
 	}
