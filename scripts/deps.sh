@@ -4,6 +4,7 @@
 #   - Go 1.26 (checked, not installed: get it from https://go.dev/dl/ and put
 #     /usr/local/go/bin on PATH; Debian's golang package is too old),
 #   - a C compiler, pkg-config and libyara-dev (YARA through cgo),
+#   - python3-distributed (Dask: scripts/edr-dask and its cluster test),
 #   - with --with-node: Node.js/npm and the DuckDB module of scripts/duckdb
 #     (only the recording's DuckDB interop test needs them).
 # Uses sudo for apt-get when not run as root.
@@ -33,6 +34,7 @@ missing=()
 command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 dpkg -s libyara-dev >/dev/null 2>&1 || missing+=(libyara-dev)
+dpkg -s python3-distributed >/dev/null 2>&1 || missing+=(python3-distributed)
 if $with_node; then
 	command -v node >/dev/null 2>&1 || missing+=(nodejs)
 	command -v npm >/dev/null 2>&1 || missing+=(npm)
