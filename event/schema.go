@@ -7,8 +7,11 @@ import (
 )
 
 // SchemaVersion is written into every recording. Bump it when a field is
-// renamed or removed (adding fields or events keeps old recordings readable).
-const SchemaVersion = 1
+// renamed or removed, or the column layout changes (adding fields or events
+// keeps old recordings readable). Version 2 stores the schema names that
+// differ only in case (ProcessId/ProcessID/processid) in one column; see
+// FieldID.Fold.
+const SchemaVersion = 2
 
 // FieldID is the compact address of a schema field, resolved once from a
 // name. IDs are assigned from the schema table at init in table order; they
@@ -54,6 +57,9 @@ type Def struct {
 	spec     string
 	rs       roleSpec // roles as the table writes them (roles.go)
 	roles    Roles
+	// spellings are the declared fields whose name another field spells
+	// in another case (Spelling reads only these).
+	spellings []FieldID
 }
 
 // DefField is one field of a Def with the type it has in that event.
@@ -66,9 +72,10 @@ type DefField struct {
 type FieldInfo struct {
 	ID      FieldID
 	Name    string
-	Type    Type // type of its first declaration
-	Virtual bool // held in the event header
-	Enrich  bool // filled by enrichment, never by a Windows event
+	Fold    FieldID // first declared field whose name equals Name ignoring case (ID itself when none before)
+	Type    Type    // type of its first declaration
+	Virtual bool    // held in the event header
+	Enrich  bool    // filled by enrichment, never by a Windows event
 }
 
 type defKey struct {
@@ -83,6 +90,7 @@ type schema struct {
 	fieldTable  []FieldInfo
 	fieldByName map[string]FieldID
 	fieldByFold map[string]FieldID
+	folded      []bool // by FieldID: another field's name differs only in case
 	defs        []Def
 	defByKey    map[defKey]*Def
 
@@ -115,6 +123,29 @@ func buildSchema() *schema {
 			panic(fmt.Sprintf("event: duplicate schema def %s/%d", k.channel, k.id))
 		}
 		sch.defByKey[k] = &sch.defs[i]
+		seen := map[FieldID]FieldID{}
+		for _, f := range sch.defs[i].Fields {
+			fold := sch.fieldTable[f.ID].Fold
+			if o, dup := seen[fold]; dup {
+				// Spelling (one column per name ignoring case) needs each
+				// event to use one spelling of a name.
+				panic(fmt.Sprintf("event: %s/%d declares both %s and %s", k.channel, k.id, sch.fieldTable[o].Name, sch.fieldTable[f.ID].Name))
+			}
+			seen[fold] = f.ID
+		}
+	}
+	sch.folded = make([]bool, len(sch.fieldTable))
+	for _, f := range sch.fieldTable {
+		if f.Fold != f.ID {
+			sch.folded[f.ID], sch.folded[f.Fold] = true, true
+		}
+	}
+	for i := range sch.defs {
+		for _, f := range sch.defs[i].Fields {
+			if sch.folded[f.ID] {
+				sch.defs[i].spellings = append(sch.defs[i].spellings, f.ID)
+			}
+		}
 	}
 	sch.resolveRoles()
 	if len(sch.fieldTable) > maxFields {
@@ -148,9 +179,12 @@ func (sch *schema) addField(name string, t Type) *FieldInfo {
 	sch.fieldTable = append(sch.fieldTable, FieldInfo{ID: id, Name: name, Type: t})
 	sch.fieldByName[name] = id
 	fold := strings.ToLower(name)
-	if _, clash := sch.fieldByFold[fold]; !clash {
+	first, clash := sch.fieldByFold[fold]
+	if !clash {
 		sch.fieldByFold[fold] = id
+		first = id
 	}
+	sch.fieldTable[id].Fold = first
 	return &sch.fieldTable[id]
 }
 
@@ -204,6 +238,18 @@ func (id FieldID) Name() string {
 // Def.TypeOf for the type it has in a given event.
 func (id FieldID) Type() Type { return sch.fieldTable[id].Type }
 
+// Fold returns the first declared field whose name equals id's ignoring
+// case: the field itself unless the schema spells its name another way in
+// another event (Sysmon's ProcessId, Security 5156's ProcessID, WMI's
+// processid). Recordings store such a group of fields in one column, named
+// after Fold, since case-insensitive readers (DuckDB, Spark) cannot tell
+// the spellings apart; the event's definition says which spelling a value
+// is (Def.Spelling).
+func (id FieldID) Fold() FieldID { return sch.fieldTable[id].Fold }
+
+// Folded reports whether another schema field differs from id only in case.
+func (id FieldID) Folded() bool { return sch.folded[id] }
+
 // Virtual reports whether the field lives in the event header.
 func (id FieldID) Virtual() bool { return id < numVirtual }
 
@@ -226,6 +272,22 @@ func (d *Def) TypeOf(id FieldID) Type {
 		}
 	}
 	return id.Type()
+}
+
+// Spelling returns the field of id's case-insensitive group (FieldID.Fold)
+// that this event type declares, or the group's first field when it
+// declares none (and for a nil Def): the spelling a value stored in the
+// group's column has in this event, unless the recording says otherwise.
+func (d *Def) Spelling(id FieldID) FieldID {
+	fold := id.Fold()
+	if d != nil {
+		for _, f := range d.spellings {
+			if sch.fieldTable[f].Fold == fold {
+				return f
+			}
+		}
+	}
+	return fold
 }
 
 // Has reports whether the event type declares the field.

@@ -34,6 +34,7 @@ const (
 	roleFlags
 	roleField   // schema field column
 	roleForeign // column this build's schema does not know: value goes to Extra
+	roleSpellings
 	roleExtraKey
 	roleExtraValue
 	numHeaderRoles = roleField
@@ -47,6 +48,7 @@ var headerKinds = [numHeaderRoles]parquet.Kind{parquet.Int64, parquet.ByteArray,
 type colSpec struct {
 	role   colRole
 	id     event.FieldID
+	fold   bool // the column of id's case-insensitive group (FieldID.Fold)
 	name   string
 	leaf   int
 	maxDef byte
@@ -56,7 +58,7 @@ type colSpec struct {
 // fileLayout is how a segment file's leaf columns map to the event.
 type fileLayout struct {
 	header   [numHeaderRoles]int // leaf index, -1 when missing
-	strs     []colSpec           // schema and foreign string columns
+	strs     []colSpec           // schema, foreign and Spellings string columns
 	extraKey int
 	extraVal int
 	extraDef byte
@@ -64,7 +66,9 @@ type fileLayout struct {
 
 var errSchema = errors.New("unexpected segment schema")
 
-func layoutOf(s *parquet.Schema) (*fileLayout, error) {
+// layoutOf maps a file's columns; folded says the file stores each
+// case-insensitive group of schema names in one column (foldedLayout).
+func layoutOf(s *parquet.Schema, folded bool) (*fileLayout, error) {
 	l := &fileLayout{extraKey: -1, extraVal: -1}
 	for i := range l.header {
 		l.header[i] = -1
@@ -105,6 +109,9 @@ func layoutOf(s *parquet.Schema) (*fileLayout, error) {
 		spec := colSpec{role: roleForeign, name: name, leaf: leaf, maxDef: byte(col.MaxDefinitionLevel)}
 		if id, ok := event.FieldByName(name); ok && !id.Virtual() {
 			spec.role, spec.id = roleField, id
+			spec.fold = folded && id.Folded() && id.Fold() == id
+		} else if folded && name == spellingsColumn {
+			spec.role = roleSpellings
 		}
 		l.strs = append(l.strs, spec)
 	}
@@ -138,8 +145,15 @@ type chunk struct {
 	channel  strCol
 	provider strCol
 	source   strCol
-	sources  []event.Source // source, parsed once per value index
-	cols     []strCol       // string columns with at least one value in the chunk
+	sources  []event.Source  // source, parsed once per value index
+	cols     []strCol        // string columns with at least one value in the chunk
+	want     []bool          // the projection (nil: none); its Extra is decoded only for Spellings' "+Name" values
+	drop     []event.FieldID // scratch of event()
+	// the last row's event definition, for folded columns
+	defChannel string
+	defEventID uint16
+	def        *event.Def
+	defOK      bool
 	// rowOff[r]..rowOff[r+1] are row r's entries: its present values,
 	// transposed from cols once per chunk so that materializing an event
 	// touches only its own fields.
@@ -165,6 +179,8 @@ type entry struct {
 type strCol struct {
 	id      event.FieldID
 	foreign string // name, for roleForeign
+	fold    bool   // colSpec.fold
+	spell   bool   // the Spellings column
 	rows    []int32
 	vi      []int32
 	dict    []string

@@ -26,8 +26,11 @@
 //
 // Header columns Time (TIMESTAMP(NANOS), UTC), Host, Channel, Provider,
 // EventID, RecordID, Seq, Source, Flags; one optional UTF-8 column per
-// schema field (event.Fields(), virtual fields excepted) named as the field;
-// and Extra, the event's key/value part as LIST<STRUCT<Key, Value>> in
+// schema field (event.Fields(), virtual fields excepted) named as the field,
+// where names that differ only in case share the column of the first
+// (schema version 2; schema.go); Spellings, the exceptions to the spelling
+// an event's definition implies; and Extra, the event's key/value part as
+// LIST<STRUCT<Key, Value>> in
 // arrival order. An absent field is NULL and a present empty one is "", so
 // the distinction survives both edr's reader and SQL engines. Strings are
 // dictionary-encoded, Time/RecordID/Seq delta-encoded, pages zstd.

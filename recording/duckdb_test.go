@@ -190,13 +190,7 @@ func longEvents(n int) []*event.Event {
 // pageCounts counts the data pages of each column of a segment's first row
 // group.
 func pageCounts(t *testing.T, path string) map[string]int {
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	st, err := f.Stat()
-	require.NoError(t, err)
-	pf, err := parquet.OpenFile(f, st.Size())
-	require.NoError(t, err)
+	pf := openParquet(t, path)
 	out := map[string]int{}
 	leaves := pf.Schema().Columns()
 	for i, cc := range pf.RowGroups()[0].ColumnChunks() {

@@ -73,7 +73,7 @@ type rgBuffer struct {
 	channel  dictColumn
 	provider dictColumn
 	source   dictColumn
-	fields   []dictColumn // by data column
+	fields   []dictColumn // by data column, then Spellings (spellingsCol)
 	used     []int32      // data columns with values in this row group
 	extraN   []int32      // entries per row
 	extraK   []string
@@ -224,7 +224,7 @@ var pageZstd = sync.OnceValue(func() *zstd.Encoder {
 
 func newPQEncoder(w io.Writer) *pqEncoder {
 	e := &pqEncoder{out: bufio.NewWriterSize(w, 256<<10)}
-	e.rg.fields = make([]dictColumn, len(dataFields))
+	e.rg.fields = make([]dictColumn, spellingsCol+1)
 	for i := range e.rg.fields {
 		e.rg.fields[i].arena = &e.rg.arena
 	}
@@ -314,6 +314,7 @@ func (e *pqEncoder) flushRowGroup() error {
 	for i, id := range dataFields {
 		add(e.dictColumnChunk(id.Name(), &rg.fields[i], true))
 	}
+	add(e.dictColumnChunk(spellingsColumn, &rg.fields[spellingsCol], true))
 	k, v := e.extraColumns()
 	add(k)
 	add(v)

@@ -238,7 +238,7 @@ func (s *segFile) open(src io.ReaderAt) (err error) {
 			return fmt.Errorf("%w: %s %q disagrees with the segment metadata", ErrCorrupt, MetaSchemaVersion, v)
 		}
 	}
-	if s.layout, err = layoutOf(pf.Schema()); err != nil {
+	if s.layout, err = layoutOf(pf.Schema(), s.meta.SchemaVersion >= foldedLayout); err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	var rows int64
@@ -312,6 +312,24 @@ type rgDecoder struct {
 	strs   []*colReader
 	exKey  *colReader
 	exVal  *colReader
+	want   []bool // the projection, nil for none
+}
+
+// wanted reports whether a projection needs a column: a folded column
+// when any spelling of its name is wanted.
+func wanted(spec colSpec, want []bool) bool {
+	if spec.role != roleField {
+		return false
+	}
+	if !spec.fold {
+		return want[spec.id]
+	}
+	for _, id := range foldMembers[spec.id] {
+		if want[id] {
+			return true
+		}
+	}
+	return false
 }
 
 // newRGDecoder prepares the readers of the needed columns; want[id] says
@@ -319,22 +337,35 @@ type rgDecoder struct {
 func newRGDecoder(s *segFile, rg int, want []bool) (d *rgDecoder, err error) {
 	defer guard(&err)
 	g := s.pf.RowGroups()[rg]
-	d = &rgDecoder{seg: s, rg: rg, rows: int(g.NumRows())}
+	d = &rgDecoder{seg: s, rg: rg, rows: int(g.NumRows()), want: want}
 	for role, leaf := range s.layout.header {
 		if leaf >= 0 {
 			d.header[role] = newColReader(g, colSpec{role: colRole(role), leaf: leaf})
 		}
 	}
+	wantFold := false
 	for _, spec := range s.layout.strs {
-		if want != nil && (spec.role != roleField || !want[spec.id]) {
+		if want != nil && !wanted(spec, want) {
 			continue
 		}
 		if s.allNull(rg, spec.leaf) {
 			continue
 		}
+		wantFold = wantFold || spec.fold
 		d.strs = append(d.strs, newColReader(g, spec))
 	}
-	if want == nil && s.layout.extraKey >= 0 && !s.allNullExtra(rg) {
+	// A projection has no Extra, except that Spellings' "+Name" values
+	// live there.
+	spellExtra := false
+	if want != nil && wantFold {
+		for _, spec := range s.layout.strs {
+			if spec.role == roleSpellings && !s.allNull(rg, spec.leaf) {
+				d.strs = append(d.strs, newColReader(g, spec))
+				spellExtra = true
+			}
+		}
+	}
+	if (want == nil || spellExtra) && s.layout.extraKey >= 0 && !s.allNullExtra(rg) {
 		d.exKey = newColReader(g, colSpec{role: roleExtraKey, leaf: s.layout.extraKey, maxDef: s.layout.extraDef, maxRep: 1})
 		d.exVal = newColReader(g, colSpec{role: roleExtraValue, leaf: s.layout.extraVal, maxDef: s.layout.extraDef, maxRep: 1})
 	}
@@ -407,7 +438,7 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 	ch.rowSlab, ch.viSlab = ch.rowSlab[:0], ch.viSlab[:0]
 	for _, c := range d.strs {
 		out := &ch.cols[k]
-		out.id, out.foreign = c.spec.id, ""
+		out.id, out.foreign, out.fold, out.spell = c.spec.id, "", c.spec.fold, c.spec.role == roleSpellings
 		if c.spec.role == roleForeign {
 			out.foreign = c.spec.name
 		}
@@ -420,6 +451,7 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 		}
 	}
 	ch.cols = ch.cols[:k]
+	ch.want = d.want
 	ch.transpose()
 	ch.parseSources()
 	ch.extraOff, ch.extra = ch.extraOff[:0], ch.extra[:0]
@@ -520,18 +552,57 @@ func (ch *chunk) event(r int, e *event.Event, host string) {
 			e.Source, _ = event.ParseSource(ch.source.at(i))
 		}
 	}
-	for _, en := range ch.entries[ch.rowOff[r]:ch.rowOff[r+1]] {
+	spell, folds := "", false
+	entries := ch.entries[ch.rowOff[r]:ch.rowOff[r+1]]
+	for _, en := range entries {
 		c := &ch.cols[en.col]
 		v := c.at(en.vi)
-		if c.foreign != "" {
+		switch {
+		case c.foreign != "":
 			e.AddExtra(c.foreign, v)
-		} else {
+		case c.fold:
+			e.Set(ch.rowDef(e).Spelling(c.id), v)
+			folds = true
+		case c.spell:
+			spell = v
+		default:
 			e.Set(c.id, v)
 		}
 	}
+	var kvs []event.KV
 	if len(ch.extraOff) > 0 {
-		for _, kv := range ch.extra[ch.extraOff[r]:ch.extraOff[r+1]] {
-			e.AddExtra(kv.Key, kv.Value)
-		}
+		kvs = ch.extra[ch.extraOff[r]:ch.extraOff[r+1]]
 	}
+	if spell != "" {
+		kvs = respell(e, ch.rowDef(e), spell, kvs)
+	}
+	if ch.want != nil {
+		// A projection has no Extra, and of the names that folded columns
+		// and Spellings' "+Name" values spell, only the wanted ones.
+		if folds || spell != "" {
+			ch.drop = ch.drop[:0]
+			e.Range(func(id event.FieldID, _ string) bool {
+				if !ch.want[id] {
+					ch.drop = append(ch.drop, id)
+				}
+				return true
+			})
+			for _, id := range ch.drop {
+				e.Del(id)
+			}
+		}
+		return
+	}
+	for _, kv := range kvs {
+		e.AddExtra(kv.Key, kv.Value)
+	}
+}
+
+// rowDef is the event definition of e, cached for runs of one event type.
+func (ch *chunk) rowDef(e *event.Event) *event.Def {
+	if !ch.defOK || ch.defEventID != e.EventID || ch.defChannel != e.Channel {
+		ch.defChannel, ch.defEventID = e.Channel, e.EventID
+		ch.def, ch.defOK = event.Lookup(e.Channel, e.EventID), true
+	}
+	return ch.def
 }

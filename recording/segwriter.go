@@ -27,6 +27,7 @@ type segWriter struct {
 	path       string
 	f          *os.File
 	enc        *pqEncoder
+	spell      spellings // encoder goroutine's scratch
 	meta       SegmentMeta
 	counts     counter
 	spans      spanSet // source spans, into meta.Spans at finish
@@ -192,11 +193,15 @@ func (s *segWriter) addRaw(b []byte, fv []fieldValue, ex [][2]string) ([]fieldVa
 	src := event.Source(r.byte())
 	flags := r.byte()
 	host, channel, provider := r.str(), r.str(), r.str()
+	sp := s.spell.start(channel, uint16(eid))
 	for n := r.uvarint(); n > 0 && r.ok; n-- {
 		id := r.uvarint()
 		v := r.str()
 		if id >= uint64(len(fieldColumn)) || fieldColumn[id] < 0 {
 			return fv, ex, fmt.Errorf("field %d has no column", id)
+		}
+		if fid := event.FieldID(id); fid.Folded() && !sp.add(fid, v) {
+			continue // a second spelling in this event: kept in Extra
 		}
 		fv = append(fv, fieldValue{fieldColumn[id], v})
 	}
@@ -206,6 +211,10 @@ func (s *segWriter) addRaw(b []byte, fv []fieldValue, ex [][2]string) ([]fieldVa
 	}
 	if !r.ok {
 		return fv, ex, errShortEvent
+	}
+	if sp.any() {
+		ex = append(ex, sp.moved...)
+		fv = append(fv, fieldValue{spellingsCol, sp.tokens()})
 	}
 	return fv, ex, s.enc.addRow(tm, host, channel, provider, uint16(eid), rec, seq, src.String(), flags, fv, ex)
 }

@@ -306,7 +306,9 @@ func (w *Writer) compactSources() error {
 		return fmt.Errorf("recording %s: %s: %w", w.dir, sourcesFile, err)
 	}
 	if w.opts.Fsync {
-		syncDir(w.dir)
+		if err := syncDir(w.dir); err != nil {
+			return fmt.Errorf("recording %s: %w", w.dir, err)
+		}
 	}
 	if err := os.Remove(filepath.Join(w.dir, walDir, sourcesLog)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("recording %s: %w", w.dir, err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/recording/internal/dirsync"
 	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"github.com/edr-lab/edr/recording/wal"
 )
@@ -411,7 +412,12 @@ func (w *Writer) openSeg(key segKey, first *event.Event) (*openSeg, error) {
 		return nil, fmt.Errorf("recording %s: %w", w.dir, err)
 	}
 	if w.opts.Fsync {
-		syncDir(filepath.Dir(tmp)) // the new log's name must survive a machine crash too
+		// the new log's name must survive a machine crash too
+		if err := syncDir(filepath.Dir(tmp)); err != nil {
+			wl.Close()
+			os.Remove(tmp + ".wal") // empty: nothing was written to it
+			return nil, fmt.Errorf("recording %s: %w", w.dir, err)
+		}
 	}
 	sw, err := newSegWriter(tmp+".tmp", w.opts.RowGroupRows, w.opts.MaxBufferBytes, meta)
 	if err != nil {
@@ -529,7 +535,12 @@ func (w *Writer) closeSeg(s *openSeg) error {
 		return fmt.Errorf("segment %s: %w", final, err)
 	}
 	if w.opts.Fsync {
-		syncDir(filepath.Dir(final))
+		if err := syncDir(filepath.Dir(final)); err != nil {
+			// The WAL stays: the next open finds the segment (and drops
+			// the WAL) or, after a crash lost the rename, recovers it.
+			s.wal.Close()
+			return fmt.Errorf("segment %s: %w", final, err)
+		}
 	}
 	s.wal.Close()
 	if err := os.Remove(s.wal.Name()); err != nil {
@@ -666,12 +677,9 @@ func writeFileSync(path string, b []byte, fsync bool) error {
 	return f.Close()
 }
 
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-}
+// syncDir makes new entries of a directory durable (a variable so that
+// tests can make it fail).
+var syncDir = dirsync.Sync
 
 // isWAL reports whether a path under .wal is a segment's log.
 func isWAL(p string) bool { return strings.HasSuffix(p, segmentExt+".wal") }

@@ -19,8 +19,8 @@ import (
 
 	"github.com/edr-lab/edr/capture"
 	"github.com/edr-lab/edr/capture/raw"
-	"github.com/edr-lab/edr/corpus/winevt"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/winevt"
 )
 
 // PathMapper converts an NT device path (\Device\HarddiskVolume3\…) to the

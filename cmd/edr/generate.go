@@ -85,8 +85,7 @@ func generateAction(c *cli.Context) error {
 	// Every segment starts with its host's process state, so it replays on
 	// its own (edr replay --from).
 	state := state.NewTracker(state.Options{}, state.SnapshotLimits{})
-	wo.Snapshot = state.Snapshot
-	w, err := recording.OpenWriter(out, wo)
+	w, err := recording.OpenIngest(out, wo, state)
 	if err != nil {
 		return exitf(1, "generate: %v", err)
 	}
@@ -99,7 +98,6 @@ func generateAction(c *cli.Context) error {
 			w.Close()
 			return exitf(1, "generate: event %d: %v", g.Emitted(), err)
 		}
-		state.Observe(&e) // after Write: the writer snapshots before the event that opens a segment
 	}
 	if err := w.Close(); err != nil {
 		return exitf(1, "generate: %v", err)

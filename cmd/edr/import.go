@@ -69,8 +69,7 @@ func importAction(c *cli.Context) error {
 	}
 	// Each segment starts with its host's process state as far as this
 	// import has seen it (a later import starts from an empty state).
-	state := state.NewTracker(state.Options{}, state.SnapshotLimits{})
-	opts.Writer.Snapshot, opts.Observe = state.Snapshot, state.Observe
+	opts.State = state.NewTracker(state.Options{}, state.SnapshotLimits{})
 	start := time.Now()
 	var bar *progressBar
 	if !c.Bool("no-progress") && isTerminal(os.Stdout) && isTerminal(os.Stderr) {

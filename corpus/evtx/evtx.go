@@ -6,7 +6,7 @@
 // SYSTEMTIME as ISO-8601, signed integers, booleans "true"/"false"), CDATA,
 // character and entity references are kept, and records stored without a
 // template instance are decoded like any other. EventData and UserData are
-// flattened into one namespace (see corpus/winevt).
+// flattened into one namespace (see winevt).
 //
 // Damaged files are read as far as they can be: a chunk with a bad magic, a
 // record that fails to decode or a checksum mismatch is counted and named in
@@ -25,8 +25,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/edr-lab/edr/corpus/winevt"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/winevt"
 )
 
 const (

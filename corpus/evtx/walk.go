@@ -4,8 +4,8 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/edr-lab/edr/corpus/winevt"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/winevt"
 )
 
 // walker turns a decoded record (pieces bound to values) into Builder calls:

@@ -49,9 +49,10 @@ type Options struct {
 	// Writer overrides recording options (Source and Producer are set by
 	// the importer).
 	Writer recording.WriterOptions
-	// Observe, when set, sees every event after it is written (e.g. the
-	// state.Tracker behind Writer.Snapshot).
-	Observe func(*event.Event)
+	// State, when set, is the state tracker the recording's segments take
+	// their start state from; it sees every event once it is written
+	// (recording.Ingest).
+	State recording.Tracker
 }
 
 // Status is what became of one source file.
@@ -203,7 +204,7 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 		wopts.MaxSegmentAge = 24 * time.Hour
 	}
 	wopts.Producer = opts.Producer
-	w, err := recording.OpenWriter(opts.Out, wopts)
+	w, err := recording.OpenIngest(opts.Out, wopts, opts.State)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +217,7 @@ func Run(ctx context.Context, srcs []string, opts Options) (*Summary, error) {
 }
 
 // run drives the decoder goroutine and writes what it hands over.
-func run(ctx context.Context, w *recording.Writer, inputs []input, opts Options, sum *Summary) error {
+func run(ctx context.Context, w *recording.Ingest, inputs []input, opts Options, sum *Summary) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var total int64
@@ -232,7 +233,7 @@ func run(ctx context.Context, w *recording.Writer, inputs []input, opts Options,
 		pool <- &b
 	}
 	out := make(chan msg, cap(pool))
-	dec := &decoder{ctx: ctx, w: w, opts: opts, pool: pool, out: out, prog: prog, seen: map[string]bool{}}
+	dec := &decoder{ctx: ctx, w: w.Writer, opts: opts, pool: pool, out: out, prog: prog, seen: map[string]bool{}}
 	go dec.run(inputs)
 
 	var werr error
@@ -267,9 +268,6 @@ func run(ctx context.Context, w *recording.Writer, inputs []input, opts Options,
 					break
 				}
 				cur.written++
-				if opts.Observe != nil {
-					opts.Observe(&evs[i])
-				}
 				sum.PerChannel[evs[i].Channel]++
 			}
 			pool <- m.batch

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edr-lab/edr/corpus/winevt"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/winevt"
 )
 
 // Dialect is the shape of one JSON document.

@@ -8,7 +8,7 @@
 // Each document is parsed in one pass by a small scanner (no maps, no
 // reflection), its dialect recognized from its top-level keys, and its
 // names mapped onto the System header and the event schema through
-// corpus/winevt, with values normalized to the Windows XML rendering.
+// winevt, with values normalized to the Windows XML rendering.
 // A document that does not parse or is not an event is counted and named
 // (file, line) and reading goes on with the next one.
 package jsonl
@@ -24,8 +24,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/edr-lab/edr/corpus/winevt"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/winevt"
 )
 
 const (

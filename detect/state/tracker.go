@@ -73,9 +73,9 @@ func (s *State) Restore(data []byte) (nonEmpty bool, err error) {
 // Tracker follows, per host, the state an engine would hold — the
 // same ProcessTable and DNSCache, fed the same events — for producers of
 // recordings (edr generate, edr import): each segment they open carries its
-// host's snapshot (recording.WriterOptions.Snapshot = tracker.Snapshot;
-// call Observe after each Write, since the writer takes the snapshot before
-// the event that opens the segment). It runs no rule. It is safe for
+// host's snapshot. recording.OpenIngest wires it: the writer takes the
+// snapshot before the event that opens a segment, and Ingest.Write calls
+// Observe after each write. It runs no rule. It is safe for
 // concurrent use.
 type Tracker struct {
 	opts     Options

@@ -28,6 +28,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/edr-lab/edr/recording/internal/dirsync"
 	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"github.com/klauspost/compress/zstd"
 )
@@ -191,8 +192,10 @@ func (s *Store) put(data []byte) (Digests, bool, error) {
 	}
 	wrote, err := writeOnce(final, comp)
 	if err != nil {
-		s.release(int64(len(comp)))
-		return d, false, err
+		if !wrote { // else the entry is there, only not known durable
+			s.release(int64(len(comp)))
+		}
+		return d, wrote, err
 	}
 	if !wrote {
 		s.release(int64(len(comp)))
@@ -278,17 +281,17 @@ func writeOnce(path string, data []byte) (bool, error) {
 		}
 		return false, fmt.Errorf("artifact: link %s: %w", path, err)
 	}
-	syncDir(dir)
+	if err := syncDir(dir); err != nil {
+		// The entry is complete (linked atomically); only its durability
+		// across a machine crash is in doubt.
+		return true, fmt.Errorf("artifact: %w", err)
+	}
 	return true, nil
 }
 
-// syncDir makes a new directory entry durable where the OS allows it.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync() // not supported on every OS/filesystem; the entry is still atomic
-		d.Close()
-	}
-}
+// syncDir makes a new directory entry durable where the OS allows it (a
+// variable so that tests can make it fail).
+var syncDir = dirsync.Sync
 
 // Get returns the content of the entry for a SHA-256, checked against it.
 func (s *Store) Get(sha256hex string) ([]byte, error) {
