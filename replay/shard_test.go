@@ -205,9 +205,7 @@ func TestSplitReplayEqualsSingleReplayEVTX(t *testing.T) {
 		t.Skipf("EVTX corpus absent: %v", err)
 	}
 	rec := filepath.Join(t.TempDir(), "rec")
-	tr := state.NewTracker(state.Options{}, state.SnapshotLimits{})
-	o := importer.Options{Out: rec, Producer: "split test"}
-	o.Writer.Snapshot, o.Observe = tr.Snapshot, tr.Observe
+	o := importer.Options{Out: rec, Producer: "split test", State: state.NewTracker(state.Options{}, state.SnapshotLimits{})}
 	_, err := importer.Run(context.Background(), []string{src}, o)
 	require.NoError(t, err)
 	assertSplitEqualsSingle(t, rules, []string{rec}, false)
