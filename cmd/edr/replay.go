@@ -78,19 +78,11 @@ func replayAction(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return exitf(2, "replay: no recording given (usage: edr replay [flags] REC…)")
 	}
-	set, err := replaySettingsFrom(c)
+	set, ruleSet, done, err := replayRules(c)
 	if err != nil {
-		return exitf(2, "replay: %v", err)
+		return err
 	}
-	defer set.cleanup()
-	ruleSet, err := replay.LoadRules(set.ruleOpts)
-	if err != nil {
-		return exitf(1, "replay: %v", err)
-	}
-	defer ruleSet.Close()
-	if c.Bool("strict") && len(ruleSet.Errors) > 0 {
-		return exitf(3, "replay: --strict: %d rules did not load: %v", len(ruleSet.Errors), errors.Join(ruleSet.Errors...))
-	}
+	defer done()
 	dirs, dups := replay.UniqueDirs(c.Args().Slice())
 	for _, d := range dups {
 		printSafe(c.App.ErrWriter, func(w io.Writer) {
@@ -161,6 +153,26 @@ func replayAction(c *cli.Context) error {
 		return exitf(1, "replay: nothing readable: %d segments and %d directories skipped, none read", sum.SegmentsSkipped, sum.DirsSkipped)
 	}
 	return nil
+}
+
+// replayRules resolves the settings and loads the rules of replay and its
+// --shard and --merge; done releases both. The error is an exit error.
+func replayRules(c *cli.Context) (*replaySettings, *replay.Rules, func(), error) {
+	set, err := replaySettingsFrom(c)
+	if err != nil {
+		return nil, nil, nil, exitf(2, "replay: %v", err)
+	}
+	ruleSet, err := replay.LoadRules(set.ruleOpts)
+	if err != nil {
+		set.cleanup()
+		return nil, nil, nil, exitf(1, "replay: %v", err)
+	}
+	done := func() { ruleSet.Close(); set.cleanup() }
+	if c.Bool("strict") && len(ruleSet.Errors) > 0 {
+		done()
+		return nil, nil, nil, exitf(3, "replay: --strict: %d rules did not load: %v", len(ruleSet.Errors), errors.Join(ruleSet.Errors...))
+	}
+	return set, ruleSet, done, nil
 }
 
 // readFailureCode is the exit code of a replay stopped by a read error:

@@ -49,23 +49,16 @@ func replayShard(c *cli.Context) error {
 	if err != nil {
 		return exitf(2, "replay --shard: %v", err)
 	}
-	set, err := replaySettingsFrom(c)
-	if err != nil {
-		return exitf(2, "replay: %v", err)
-	}
-	defer set.cleanup()
-	read, err := replay.ShardRead(plan, idx, set.read)
+	read, err := replay.ShardRead(plan, idx, replay.ReadOptions{})
 	if err != nil {
 		return exitf(2, "replay --shard: %s: %v", planPath, err)
 	}
-	ruleSet, err := replay.LoadRules(set.ruleOpts)
+	set, ruleSet, done, err := replayRules(c)
 	if err != nil {
-		return exitf(1, "replay: %v", err)
+		return err
 	}
-	defer ruleSet.Close()
-	if c.Bool("strict") && len(ruleSet.Errors) > 0 {
-		return exitf(3, "replay: --strict: %d rules did not load: %v", len(ruleSet.Errors), errors.Join(ruleSet.Errors...))
-	}
+	defer done()
+	read.Strict, read.Parallel = set.read.Strict, set.read.Parallel
 	recs, err := replay.Open(plan.Recordings, read)
 	if err != nil {
 		return exitf(readFailureCode(err), "replay --shard: %v", err)
@@ -100,16 +93,11 @@ func replayMerge(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return exitf(2, "replay --merge: no part directory given")
 	}
-	set, err := replaySettingsFrom(c)
+	set, ruleSet, done, err := replayRules(c)
 	if err != nil {
-		return exitf(2, "replay: %v", err)
+		return err
 	}
-	defer set.cleanup()
-	ruleSet, err := replay.LoadRules(set.ruleOpts)
-	if err != nil {
-		return exitf(1, "replay: %v", err)
-	}
-	defer ruleSet.Close()
+	defer done()
 	out, closeOut, err := alertOutput(c.String("alerts"), c.App.Writer)
 	if err != nil {
 		return exitf(1, "replay: %v", err)
