@@ -1,6 +1,10 @@
 // Package capture is where edr's live sources belong. It holds the one
 // table of ETW providers edr enables (providers.go: names, GUIDs,
-// keywords, levels, event-ID filters, sessions). Below it:
+// keywords, levels, event-ID filters, sessions), and the portable live
+// sources of edr live: NDJSON (a file or stdin, in the JSON forms the
+// importer reads) and the synthetic generator (optionally rate-limited).
+// Each source is a pipeline.Source that delivers batches promptly: a live
+// source never holds events back waiting for a batch to fill. Below it:
 //
 //   - capture/raw: the raw ETW record (header + typed property bag), the
 //     UserData template parser and the fixture loader — portable;
@@ -12,7 +16,10 @@
 //   - capture/reorder: the bounded window that restores (time, host, seq)
 //     order, late events counted — portable;
 //   - capture/etw: the two real-time sessions and the copy-only callback
-//     (Windows only).
+//     (Windows only);
+//   - capture/live: edr live's stages (recording, detection with an
+//     overload policy, alerts and response, status and counters).
 //
-// `edr live` and the recording's raw layer are not wired yet.
+// The ETW sessions and the raw-synthetic source are not wired into edr live
+// yet.
 package capture

@@ -30,6 +30,7 @@ type Config struct {
 	Network   Network   `toml:"network" doc:"Network connection aggregation (observational: it never hides an event from detection)."`
 	IOC       IOC       `toml:"ioc" doc:"Atomic indicators: hashes, IPs/CIDRs, domains, path regexes (one per line, optional ;comment)."`
 	Recording Recording `toml:"recording" doc:"Recordings: Hive-partitioned Parquet segments behind a write-ahead log."`
+	Live      Live      `toml:"live" doc:"edr live: queues between capture, recording and detection, and what happens when detection cannot keep up (the recorder always keeps recording)."`
 
 	origins map[string]Origin
 }
@@ -111,6 +112,14 @@ type Recording struct {
 	MaxBufferMB     int           `toml:"max_buffer_mb" min:"1" doc:"memory for events buffered in open row groups, all open segments together; row groups are cut early beyond it"`
 }
 
+// Live configures edr live's stages.
+type Live struct {
+	Queue          int           `toml:"queue" min:"256" doc:"events each queue holds (capture → recorder, recorder → detection); a full queue stops the stage before it"`
+	Overload       string        `toml:"overload" enum:"block|shed" doc:"when detection's queue is full: block (wait: backpressure to capture, which counts its own losses) or shed (drop events matching shed_first from detection; they are still recorded, counted, and noted in the recording as detection_shed:<entry> loss counters, so edr replay runs them later)"`
+	ShedFirst      []string      `toml:"shed_first" doc:"what shed drops from detection, first entry first (one more entry each time the queue is found full): CHANNEL:EVENTID, CHANNEL or :EVENTID; process creation (Sysmon 1, Security 4688) is never shed"`
+	StatusInterval time.Duration `toml:"status_interval" min:"1" doc:"how often the status record (events in, recorded, detected, alerts, drops by stage and cause) goes to the operational log; also written on exit"`
+}
+
 // DefaultAllowlist is the seed's shared allowlist.
 var DefaultAllowlist = []string{`C:\Windows\`, `C:\Program Files\`, `C:\Program Files (x86)\`}
 
@@ -129,6 +138,8 @@ func Default() *Config {
 			PathsRegexPath: "rules/ioc/paths_regex.txt", DefaultSeverity: "high", MaxFileSizeMB: 50, HashAllowlistPaths: []string{}},
 		Recording: Recording{Enabled: true, Directory: "recordings", FlushInterval: 200 * time.Millisecond, MaxSegmentMB: 128,
 			MaxSegmentAge: time.Hour, RowGroupRows: 131072, MaxOpenSegments: 16, MaxBufferMB: 64},
+		Live: Live{Queue: 8192, Overload: "block", StatusInterval: time.Minute,
+			ShedFirst: []string{"Microsoft-Windows-Sysmon/Operational:7", "Microsoft-Windows-Sysmon/Operational:3"}},
 		origins: map[string]Origin{},
 	}
 	c.resolve()

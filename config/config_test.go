@@ -63,12 +63,12 @@ func TestSeedDefaults(t *testing.T) {
 	// The log file is edr's, not the seed's rustinel.log.
 	assert.Equal(t, "edr.log", c.Logging.Filename)
 	require.NoError(t, c.Validate())
-	// Every section of the seed exists, plus recording.
+	// Every section of the seed exists, plus recording and live.
 	var names []string
 	for _, s := range Sections() {
 		names = append(names, s.Name)
 	}
-	assert.Equal(t, []string{"scanner", "allowlist", "logging", "alerts", "response", "network", "ioc", "recording"}, names)
+	assert.Equal(t, []string{"scanner", "allowlist", "logging", "alerts", "response", "network", "ioc", "recording", "live"}, names)
 	assert.Equal(t, 200*time.Millisecond, c.Recording.FlushInterval)
 }
 

@@ -63,6 +63,17 @@ func (e *Engine) NewPrematcher() *Prematcher {
 	return p
 }
 
+// SetObserver reports every rule evaluation of p's Sigma evaluators to o
+// (nil: stop), for per-rule cost (edr bench); see sigma.RuleObserver. p
+// calls o only from the goroutine that runs it.
+func (p *Prematcher) SetObserver(o sigma.RuleObserver) {
+	for _, w := range p.workers {
+		if w != nil {
+			w.SetObserver(o)
+		}
+	}
+}
+
 // Run matches evs early into out (resized to len(evs), storage reused).
 // It only reads the events.
 func (p *Prematcher) Run(evs []event.Event, out []Prematched) []Prematched {

@@ -144,3 +144,23 @@ func TestUnreadableHostDirectoryIsSkipped(t *testing.T) {
 	assert.ErrorAs(t, err, &de)
 	assert.Contains(t, err.Error(), hostDir)
 }
+
+// Inspect, like the reader, summarizes the hosts it can read when one host
+// directory is unreadable, and counts and names the one it cannot (it used
+// to fail the whole recording).
+func TestInspectUnreadableHostDirectory(t *testing.T) {
+	if !testutil.Unprivileged(t) {
+		return
+	}
+	dir, victim, others := corruptFixture(t)
+	hostDir := filepath.Dir(filepath.Dir(victim))
+	require.NoError(t, os.Chmod(hostDir, 0))
+	t.Cleanup(func() { _ = os.Chmod(hostDir, 0o755) })
+
+	s, err := Inspect(dir)
+	require.NoError(t, err)
+	assert.Equal(t, 1, s.UnreadableDirs)
+	assert.Equal(t, int64(len(others)), s.Events)
+	require.Len(t, s.Errors, 1)
+	assert.Contains(t, s.Errors[0], hostDir)
+}

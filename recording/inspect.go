@@ -1,6 +1,7 @@
 package recording
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"time"
@@ -54,8 +55,11 @@ type Summary struct {
 	// recording holds their first Events events (importing them again
 	// adds the rest).
 	PartialSources []SourceSpan `json:"partial_sources"`
-	// CorruptSegments could not be read; Errors names them and why.
+	// CorruptSegments could not be read; UnreadableDirs are directories
+	// whose segments could not even be listed (their other hosts are still
+	// summarized). Errors names them and why.
 	CorruptSegments int      `json:"corrupt_segments"`
+	UnreadableDirs  int      `json:"unreadable_dirs"`
 	Errors          []string `json:"errors"`
 }
 
@@ -69,12 +73,16 @@ func Inspect(dir string) (*Summary, error) { return inspect(dir, false) }
 func Verify(dir string) (*Summary, error) { return inspect(dir, true) }
 
 func inspect(dir string, verify bool) (*Summary, error) {
-	paths, err := listSegments(dir)
+	paths, badDirs, err := listSegmentsSkipping(dir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("recording %s: %w", dir, err)
 	}
 	s := &Summary{Dir: dir, Hosts: []string{}, ByChannel: map[string]int64{}, ByEventID: map[string]int64{}, Counts: []Count{},
 		SchemaVersions: []int{}, Producers: []string{}, Loss: map[string]uint64{}, Sources: []SourceInfo{}, PartialSources: []SourceSpan{}, Errors: []string{}}
+	for _, err := range badDirs {
+		s.UnreadableDirs++
+		s.Errors = append(s.Errors, err.Error())
+	}
 	hosts, versions, producers := map[string]bool{}, map[int]bool{}, map[string]bool{}
 	counts := counter{}
 	sources := map[string]SourceInfo{}

@@ -11,6 +11,7 @@ import (
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/internal/testutil"
@@ -127,3 +128,58 @@ func BenchmarkReplaySigmaHQ(b *testing.B) {
 type discard struct{}
 
 func (discard) Alert(*detect.Alert) error { return nil }
+
+// TestRuleObserverCounts replays generated attacks with the per-rule
+// observer on, matched early on several goroutines and all on the engine's:
+// the matches the observers count, summed over every evaluator, are the
+// alerts of each rule, and every evaluator (the engine's and each
+// worker's) got its own observer.
+func TestRuleObserverCounts(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 3 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	}
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "grandparent.yml"), []byte(grandparentRule), 0o644))
+	rules, err := LoadRules(RuleOptions{SigmaPaths: []string{"../rules/sigma", dir}})
+	require.NoError(t, err)
+	defer rules.Close()
+	var evs []*event.Event
+	g := synth.New(synth.Options{Seed: 5, Hosts: 3, Events: 30_000, ScenarioEvery: 3000})
+	var ev event.Event
+	for g.Next(&ev) {
+		evs = append(evs, ev.Clone())
+	}
+	for _, noPrematch := range []bool{true, false} {
+		var counters []*sigma.RuleCounters
+		s, err := Run(context.Background(), &sliceSource{Evs: evs, N: 1000}, Options{Rules: rules, Sink: discard{}, NoPrematch: noPrematch,
+			RuleObserver: func() sigma.RuleObserver {
+				c := sigma.NewRuleCounters(nil)
+				counters = append(counters, c)
+				return c
+			}})
+		require.NoError(t, err)
+		if noPrematch {
+			require.Len(t, counters, 1, "the engine's evaluator only")
+		} else {
+			require.Len(t, counters, 1+runtime.GOMAXPROCS(0), "the engine's and one per prematch worker")
+		}
+		total := sigma.NewRuleCounters(nil)
+		for _, c := range counters {
+			total.Add(c)
+		}
+		byID := map[string]*sigma.Rule{}
+		for _, r := range rules.Sigma.Rules() {
+			byID[r.ID] = r
+		}
+		matched := 0
+		for _, rc := range s.ByRule {
+			r := byID[rc.Rule.ID]
+			require.NotNil(t, r, rc.Rule.ID)
+			st := total.Stats(r)
+			require.Equal(t, rc.Count, st.Matched, "no prematch %v: %s", noPrematch, rc.Rule.Name)
+			require.GreaterOrEqual(t, st.Evaluated, st.Matched)
+			matched++
+		}
+		require.Greater(t, matched, 2, "several rules fired")
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/filescan"
+	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/pipeline"
 )
 
@@ -37,6 +38,11 @@ type Options struct {
 	NoPrematch bool
 	// Observer, when set, counts events and time per pipeline stage.
 	Observer *pipeline.Observer
+	// RuleObserver, when set, gives every Sigma evaluator of the run (the
+	// engine's and each prematch worker's) its own observer, for per-rule
+	// cost (edr bench). Run calls it on its own goroutine before the
+	// evaluator starts; each observer is then used by one goroutine.
+	RuleObserver func() sigma.RuleObserver
 
 	tap bool // shard: report correlation inputs instead of correlating (RunShard)
 }
@@ -89,13 +95,22 @@ func Run(ctx context.Context, src pipeline.Source, opts Options) (*Summary, erro
 	if err != nil {
 		return nil, err
 	}
+	var stages pipeline.Engine = eng
+	if opts.RuleObserver != nil {
+		for _, m := range ms {
+			if sm, ok := m.(*detect.SigmaMatcher); ok {
+				sm.SetObserver(opts.RuleObserver())
+			}
+		}
+		stages = observedEngine{Engine: eng, newObserver: opts.RuleObserver}
+	}
 	var warnings []error
 	var runErr error
 	if opts.Start != nil {
 		warnings, runErr = opts.Start.restore(ctx, eng)
 	}
 	if runErr == nil {
-		runErr = pipeline.Run(ctx, pipeline.Config{Source: src, Engine: eng, NoPrematch: opts.NoPrematch, Observer: opts.Observer})
+		runErr = pipeline.Run(ctx, pipeline.Config{Source: src, Engine: stages, NoPrematch: opts.NoPrematch, Observer: opts.Observer})
 	}
 	st := eng.Stats()
 	s := &Summary{
@@ -113,6 +128,20 @@ func Run(ctx context.Context, src pipeline.Source, opts Options) (*Summary, erro
 		}
 	}
 	return s, runErr
+}
+
+// observedEngine gives each prematch worker's evaluator an observer.
+type observedEngine struct {
+	*detect.Engine
+	newObserver func() sigma.RuleObserver
+}
+
+func (e observedEngine) NewPrematcher() *detect.Prematcher {
+	p := e.Engine.NewPrematcher()
+	if p != nil {
+		p.SetObserver(e.newObserver())
+	}
+	return p
 }
 
 // Write prints the summary: events, alerts by severity and by rule, read

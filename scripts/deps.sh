@@ -6,7 +6,8 @@
 #   - a C compiler, pkg-config and libyara-dev (YARA through cgo),
 #   - python3-distributed (Dask: scripts/edr-dask and its cluster test),
 #   - with --with-node: Node.js/npm and the DuckDB module of scripts/duckdb
-#     (only the recording's DuckDB interop test needs them).
+#     (only the recording's DuckDB interop test needs them), and chromium
+#     (only the bench HTML report's headless-browser test needs it).
 # Uses sudo for apt-get when not run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,7 @@ dpkg -s python3-distributed >/dev/null 2>&1 || missing+=(python3-distributed)
 if $with_node; then
 	command -v node >/dev/null 2>&1 || missing+=(nodejs)
 	command -v npm >/dev/null 2>&1 || missing+=(npm)
+	command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

@@ -127,6 +127,11 @@ func exitCases(f *exitFixtures) []exitCase {
 		{"inspect", 2, "no argument", []string{"inspect"}, "exactly one"},
 		{"inspect", 3, "a corrupt segment", []string{"inspect", f.corrupt}, "corrupt segments"},
 
+		{"bench", 0, "measured", []string{"bench", "--top", "3", f.rec}, "costliest 3 Sigma rules"},
+		{"bench", 1, "no such recording", []string{"bench", filepath.Join(d, "missing")}, "missing"},
+		{"bench", 2, "bad --max-regression", []string{"bench", "--max-regression", "ten", f.rec}, "--max-regression"},
+		// bench 4 (a row slower than --max-regression) is in bench_test.go
+
 		{"replay", 0, "fine", []string{"replay", "--alerts", out("r0.json"), f.rec}, "segments: "},
 		{"replay", 0, "one corrupt segment skipped", []string{"replay", "--alerts", out("r0b.json"), f.corrupt}, "1 skipped"},
 		{"replay", 1, "no such recording", []string{"replay", filepath.Join(d, "missing")}, "no such file"},
@@ -191,7 +196,7 @@ func TestExitCodes(t *testing.T) {
 	// every code of the README table is exercised
 	want := map[string][]int{"generate": {0, 2}, "import": {0, 1, 2, 3}, "inspect": {0, 1, 2, 3}, "replay": {0, 1, 2, 3},
 		"rules validate": {0, 1, 2}, "test": {0, 1, 2}, "config show": {0, 2}, "config example": {0}, "version": {0},
-		"recover": {0, 1, 2}, "scan": {0, 2}, "artifacts add": {0, 2}}
+		"recover": {0, 1, 2}, "scan": {0, 2}, "artifacts add": {0, 2}, "bench": {0, 1, 2}}
 	for cmd, codes := range want {
 		for _, c := range codes {
 			assert.True(t, seen[cmd][c], "%s exit %d not exercised", cmd, c)

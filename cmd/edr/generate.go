@@ -92,12 +92,9 @@ func generateAction(c *cli.Context) error {
 	printSafe(c.App.Writer, func(out io.Writer) { printRecovery(out, w.Stats()) }) // --out is empty, so only a writer crashed in it since the check
 	start := time.Now()
 	g := synth.New(opts)
-	var e event.Event
-	for g.Next(&e) {
-		if err := w.Write(&e); err != nil {
-			w.Close()
-			return exitf(1, "generate: event %d: %v", g.Emitted(), err)
-		}
+	if err := g.WriteTo(w); err != nil {
+		w.Close()
+		return exitf(1, "generate: %v", err)
 	}
 	if err := w.Close(); err != nil {
 		return exitf(1, "generate: %v", err)

@@ -47,8 +47,8 @@ func init() {
 			} else {
 				printSafe(c.App.Writer, func(w io.Writer) { printSummary(w, s) })
 			}
-			if s.CorruptSegments > 0 {
-				return exitf(3, "inspect: %d corrupt segments in %s", s.CorruptSegments, dir)
+			if s.CorruptSegments > 0 || s.UnreadableDirs > 0 {
+				return exitf(3, "inspect: %d corrupt segments, %d unreadable directories in %s", s.CorruptSegments, s.UnreadableDirs, dir)
 			}
 			return nil
 		},
@@ -109,7 +109,10 @@ func printSummary(w io.Writer, s *recording.Summary) {
 	if len(s.Sources) > 0 {
 		line("sources", "%d imported files", len(s.Sources))
 	}
-	if s.CorruptSegments > 0 {
+	if s.UnreadableDirs > 0 {
+		line("unreadable", "%d directories (their segments are not counted above)", s.UnreadableDirs)
+	}
+	if s.CorruptSegments > 0 || s.UnreadableDirs > 0 {
 		line("corrupt", "%d segments", s.CorruptSegments)
 		for _, e := range s.Errors {
 			fmt.Fprintf(w, "             %s\n", e)

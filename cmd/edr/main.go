@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -68,8 +69,12 @@ func main() {
 	os.Exit(run(os.Args))
 }
 
-func run(args []string) int {
-	err := newApp().Run(args)
+func run(args []string) int { return runContext(context.Background(), args) }
+
+// runContext runs edr with a context (the Windows service cancels it on a
+// stop request).
+func runContext(ctx context.Context, args []string) int {
+	err := newApp().RunContext(ctx, args)
 	if err == nil {
 		return 0
 	}

@@ -35,17 +35,14 @@ func init() {
 			"machine; --merge PART… with the same rule and config flags. See the README.\n" +
 			"Exit codes: 0 done, 1 error or nothing readable (every selected segment skipped), 2 usage or load error,\n" +
 			"3 --strict and a rule did not load or a segment or directory could not be read (any reason).",
-		Flags: append([]cli.Flag{
-			&cli.StringSliceFlag{Name: "sigma", Usage: "Sigma rule file or directory (repeatable)"},
-			&cli.StringSliceFlag{Name: "yara", Usage: "YARA rule file or directory (repeatable)"},
-			&cli.StringFlag{Name: "ioc", Usage: "directory with hashes.txt, ips.txt, domains.txt, paths_regex.txt"},
+		Flags: append(append(ruleFlags(),
 			&cli.StringFlag{Name: "from", Usage: "replay events at or after this time (RFC 3339 or YYYY-MM-DD[ HH:MM:SS])"},
 			&cli.StringFlag{Name: "to", Usage: "replay events before this time"},
 			&cli.StringSliceFlag{Name: "host", Usage: "only this host (repeatable)"},
 			&cli.StringFlag{Name: "alerts", Value: "-", Usage: "write alerts to FILE, - for stdout"},
 			&cli.StringFlag{Name: "match-debug", Usage: "off, summary or full (sets alerts.match_debug)"},
 			&cli.BoolFlag{Name: "strict", Usage: "fail (exit 3) on a segment or directory that cannot be read, for any reason, or a rule that does not load"},
-			&cli.IntFlag{Name: "parallel", Usage: "segment decoders per recording (0: one per CPU)"},
+			parallelFlag(),
 			&cli.BoolFlag{Name: "print", Usage: "also print one human line per alert on stdout (use with --alerts FILE)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no summary on stderr"},
 			&cli.BoolFlag{Name: "stages", Usage: "time each pipeline stage (decode, prematch, engine, encode, sink) and add the times to the summary"},
@@ -53,9 +50,24 @@ func init() {
 			&cli.StringFlag{Name: "shard", Usage: "replay shard I of a plan (PLAN.json:I) into --out"},
 			&cli.StringFlag{Name: "out", Usage: "part directory of --shard"},
 			&cli.BoolFlag{Name: "merge", Usage: "merge the part directories given as arguments into the alerts of one replay"},
-		}, configFlags()...),
+		), configFlags()...),
 		Action: replayAction,
 	})
+}
+
+// parallelFlag is --parallel of the commands that read recordings.
+func parallelFlag() cli.Flag {
+	return &cli.IntFlag{Name: "parallel", Usage: "segment decoders per recording (0: one per CPU)"}
+}
+
+// ruleFlags name the rules a command runs instead of the configured ones
+// (ruleOptionsFrom reads them).
+func ruleFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "sigma", Usage: "Sigma rule file or directory (repeatable)"},
+		&cli.StringSliceFlag{Name: "yara", Usage: "YARA rule file or directory (repeatable)"},
+		&cli.StringFlag{Name: "ioc", Usage: "directory with hashes.txt, ips.txt, domains.txt, paths_regex.txt"},
+	}
 }
 
 // replaySettings are the replay's inputs after config and flags.
@@ -214,20 +226,32 @@ func replaySettingsFrom(c *cli.Context) (*replaySettings, error) {
 	}
 	s.read = replay.ReadOptions{From: from, To: to, Hosts: c.StringSlice("host"), Strict: c.Bool("strict"), Parallel: c.Int("parallel")}
 
-	s.ruleOpts = replay.RuleOptions{
-		SigmaPaths: cfg.sigmaPaths, YARAPaths: cfg.yaraPaths, IOC: cfg.ioc, MatchDebug: s.debug, SigmaRuleset: cfg.ruleset,
+	s.ruleOpts, s.cleanup, err = ruleOptionsFrom(c, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ruleOptionsFrom resolves the rules a command runs (replay, live): the
+// --sigma, --yara and --ioc flags, else the configured paths, else the rules
+// built into edr (extracted to a temporary directory that cleanup removes).
+func ruleOptionsFrom(c *cli.Context, cfg replayConfig) (replay.RuleOptions, func(), error) {
+	cleanup := func() {}
+	o := replay.RuleOptions{
+		SigmaPaths: cfg.sigmaPaths, YARAPaths: cfg.yaraPaths, IOC: cfg.ioc, MatchDebug: cfg.matchDebug, SigmaRuleset: cfg.ruleset,
 		IOCSeverity: cfg.iocSeverity, HashAllowlist: cfg.hashAllowlist, YARAAllowlist: cfg.yaraAllowlist, MaxFileBytes: cfg.maxFileBytes,
 		SigmaSecurityAudit: cfg.sigma.SecurityAudit, SigmaPlaceholders: cfg.sigma.Placeholders,
 	}
 	sigmaPaths, yaraPaths, iocDir := c.StringSlice("sigma"), c.StringSlice("yara"), c.String("ioc")
 	if len(sigmaPaths)+len(yaraPaths) > 0 || iocDir != "" {
 		// Rules named on the command line replace the configured ones.
-		s.ruleOpts.SigmaPaths, s.ruleOpts.YARAPaths, s.ruleOpts.IOC = sigmaPaths, yaraPaths, ioc.Paths{}
-		s.ruleOpts.SigmaRuleset = "" // rule.ruleset: the base name of each --sigma path
+		o.SigmaPaths, o.YARAPaths, o.IOC = sigmaPaths, yaraPaths, ioc.Paths{}
+		o.SigmaRuleset = "" // rule.ruleset: the base name of each --sigma path
 		if iocDir != "" {
-			s.ruleOpts.IOC = replay.IOCFiles(iocDir)
+			o.IOC = replay.IOCFiles(iocDir)
 		}
-		return s, nil
+		return o, cleanup, nil
 	}
 	configured := append(append([]string{}, cfg.sigmaPaths...), cfg.yaraPaths...)
 	if cfg.rulesDefault && len(configured) > 0 && !allExist(configured) {
@@ -235,24 +259,25 @@ func replaySettingsFrom(c *cli.Context) (*replaySettings, error) {
 		// rules built into the binary.
 		dir, err := os.MkdirTemp("", "edr-rules-")
 		if err != nil {
-			return nil, err
+			return o, cleanup, err
 		}
-		s.cleanup = func() { os.RemoveAll(dir) }
+		cleanup = func() { os.RemoveAll(dir) }
 		if _, err := rules.Extract(dir); err != nil {
-			return nil, err
+			cleanup()
+			return o, func() {}, err
 		}
 		// Engines switched off in the config stay off.
 		if len(cfg.sigmaPaths) > 0 {
-			s.ruleOpts.SigmaPaths = []string{filepath.Join(dir, "sigma")}
+			o.SigmaPaths = []string{filepath.Join(dir, "sigma")}
 		}
 		if len(cfg.yaraPaths) > 0 {
-			s.ruleOpts.YARAPaths = []string{filepath.Join(dir, "yara")}
+			o.YARAPaths = []string{filepath.Join(dir, "yara")}
 		}
 		if cfg.ioc.Hashes != "" {
-			s.ruleOpts.IOC = replay.IOCFiles(filepath.Join(dir, "ioc"))
+			o.IOC = replay.IOCFiles(filepath.Join(dir, "ioc"))
 		}
 	}
-	return s, nil
+	return o, cleanup, nil
 }
 
 func allExist(paths []string) bool {

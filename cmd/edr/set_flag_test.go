@@ -40,6 +40,7 @@ func TestEveryCommandWithSetKeepsCommas(t *testing.T) {
 		"test":           {cmd: []string{"test"}, flags: []string{"--sigma-regression", dir}},
 		"recover":        {cmd: []string{"recover"}, args: []string{dir}},
 		"scan":           {cmd: []string{"scan"}, args: []string{dir}},
+		"live":           {cmd: []string{"live"}, flags: []string{"--source", "synthetic", "--for", "1s", "--record", filepath.Join(dir, "live")}},
 	}
 	seen := map[string]bool{}
 	for _, cmd := range newApp().Commands {

@@ -42,6 +42,9 @@ type Options struct {
 	Host string
 	// MaxFailures bounds Stats.Failures (0 means DefaultMaxFailures).
 	MaxFailures int
+	// OnFailure, when set, is called with every failure as it happens
+	// (live sources count and log them before the read ends).
+	OnFailure func(Failure)
 }
 
 // Stats describes one read.
@@ -217,8 +220,12 @@ func (e *readError) Unwrap() error { return e.err }
 
 func (d *Decoder) fail(line int64, err string) {
 	d.st.Failed++
+	f := Failure{File: d.st.File, Line: line, Err: err}
 	if len(d.st.Failures) < d.opts.MaxFailures {
-		d.st.Failures = append(d.st.Failures, Failure{File: d.st.File, Line: line, Err: err})
+		d.st.Failures = append(d.st.Failures, f)
+	}
+	if d.opts.OnFailure != nil {
+		d.opts.OnFailure(f)
 	}
 }
 

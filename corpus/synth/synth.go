@@ -13,6 +13,7 @@
 package synth
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -353,4 +354,22 @@ func (h *host) dropBackgroundSteps() {
 	}
 	clear(h.pending[len(kept):])
 	h.pending = kept
+}
+
+// EventWriter takes generated events; *recording.Ingest is one.
+type EventWriter interface {
+	Write(e *event.Event) error
+}
+
+// WriteTo writes every remaining event to w (edr generate and edr bench
+// write through a recording.Ingest, which keeps the segment snapshots'
+// state). An error of w stops it and names the event.
+func (g *Generator) WriteTo(w EventWriter) error {
+	var e event.Event
+	for g.Next(&e) {
+		if err := w.Write(&e); err != nil {
+			return fmt.Errorf("event %d: %w", g.Emitted(), err)
+		}
+	}
+	return nil
 }

@@ -1,0 +1,427 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/edr-lab/edr/capture"
+	"github.com/edr-lab/edr/capture/live"
+	"github.com/edr-lab/edr/config"
+	"github.com/edr-lab/edr/corpus/jsonl"
+	"github.com/edr-lab/edr/corpus/synth"
+	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/ecs"
+	"github.com/edr-lab/edr/detect/response"
+	"github.com/edr-lab/edr/detect/sink"
+	"github.com/edr-lab/edr/detect/state"
+	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/pipeline"
+	"github.com/edr-lab/edr/recording"
+	"github.com/edr-lab/edr/replay"
+	"github.com/urfave/cli/v2"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:  "live",
+		Usage: "run a live source through recording, detection, alerts and response; status on stderr",
+		Description: "Sources: ndjson:PATH or - (JSON events as edr import reads them; - is stdin), synthetic[:RATE]\n" +
+			"(the generator's events, at most RATE events/s). etw (the Windows default) and raw-synthetic are not\n" +
+			"built yet. Every event is recorded (--record DIR, else [recording] when enabled) before detection\n" +
+			"sees it; [live] overload = \"block\" or \"shed\" says what happens when detection falls behind.\n" +
+			"Alerts go to daily files alerts.json.YYYY-MM-DD in --alerts DIR (default [alerts] directory), or to\n" +
+			"one FILE when --alerts names a .json/.ndjson/.jsonl file or an existing file, - for stdout; they are not\n" +
+			"marked replayed, and [response] acts on them (dry-run outside Windows). The first SIGINT/SIGTERM stops\n" +
+			"the source, drains every queue, closes the segments and alert files and exits 0; a second one exits at\n" +
+			"once (code 130): the recording's WAL keeps every acknowledged event.\n" +
+			"Exit codes: 0 done, 1 error, 2 usage, 130 second signal.",
+		Flags: append(append(ruleFlags(),
+			&cli.StringFlag{Name: "source", Usage: "ndjson:PATH, - (stdin), synthetic[:RATE]"},
+			&cli.StringFlag{Name: "record", Usage: "record into DIR (default: [recording] directory when recording.enabled)"},
+			&cli.StringFlag{Name: "alerts", Usage: "alert directory (daily files) or FILE, - for stdout (default: [alerts] directory)"},
+			&cli.BoolFlag{Name: "console", Usage: "also print one human line per alert on stdout"},
+			&cli.DurationFlag{Name: "for", Usage: "stop after this long (as on SIGINT)"},
+			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "synthetic: random seed"},
+			&cli.Int64Flag{Name: "events", Usage: "synthetic: stop after this many events (0: no limit)"},
+			&cli.IntFlag{Name: "hosts", Value: 4, Usage: "synthetic: simulated hosts"},
+			&cli.StringFlag{Name: "start", Usage: "synthetic: time of the first event (RFC 3339 or YYYY-MM-DD[ HH:MM:SS], UTC; default now)"},
+			&cli.BoolFlag{Name: "quiet", Usage: "no status line and no summary on stderr"},
+		), configFlags()...),
+		Action: liveAction,
+	})
+}
+
+// liveSource is a parsed --source.
+type liveSource struct {
+	kind string  // "ndjson", "synthetic"
+	path string  // ndjson: file, "-" for stdin
+	rate float64 // synthetic: events/s, 0 unlimited
+}
+
+// parseLiveSource parses --source; goos is the platform (its default source).
+func parseLiveSource(s, goos string) (liveSource, error) {
+	kind, arg, hasArg := strings.Cut(s, ":")
+	switch {
+	case s == "":
+		if goos == "windows" {
+			return liveSource{}, errors.New("no --source: the default on Windows is etw, which is not built yet in this edr; use --source ndjson:PATH, - (stdin) or synthetic[:RATE]")
+		}
+		return liveSource{}, fmt.Errorf("no --source: on %s use --source ndjson:PATH, - (JSON events on stdin) or synthetic[:RATE] (ETW capture exists only on Windows)", goos)
+	case s == "-":
+		return liveSource{kind: "ndjson", path: "-"}, nil
+	case kind == "ndjson":
+		if arg == "" {
+			return liveSource{}, errors.New("--source ndjson:PATH: no path (use ndjson:- or - for stdin)")
+		}
+		return liveSource{kind: "ndjson", path: arg}, nil
+	case kind == "synthetic":
+		src := liveSource{kind: "synthetic"}
+		if hasArg {
+			r, err := strconv.ParseFloat(arg, 64)
+			if err != nil || !(r > 0 && r <= 1e9) { // NaN too
+				return liveSource{}, fmt.Errorf("--source synthetic:%s: RATE must be a positive number of events per second", arg)
+			}
+			src.rate = r
+		}
+		return src, nil
+	case kind == "etw":
+		return liveSource{}, errors.New("--source etw: ETW capture is not built yet in this edr (it will be Windows only); use ndjson:PATH, - or synthetic[:RATE]")
+	case kind == "raw-synthetic":
+		return liveSource{}, errors.New("--source raw-synthetic: needs the raw ETW decoders (capture/decode), not in this build; use synthetic[:RATE]")
+	}
+	return liveSource{}, fmt.Errorf("--source %q: want ndjson:PATH, - or synthetic[:RATE]", s)
+}
+
+// liveSettings are [live] mapped.
+type liveSettings struct {
+	policy live.Policy
+	shed   []live.ShedRule
+	queue  int
+	every  time.Duration
+}
+
+func liveSettingsFrom(c config.Live) (liveSettings, error) {
+	p, err := live.ParsePolicy(c.Overload)
+	if err != nil {
+		return liveSettings{}, err
+	}
+	rules, err := live.ParseShedRules(c.ShedFirst)
+	if err != nil {
+		return liveSettings{}, err
+	}
+	return liveSettings{policy: p, shed: rules, queue: c.Queue, every: c.StatusInterval}, nil
+}
+
+func liveAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return exitf(2, "live: unexpected argument %q", c.Args().First())
+	}
+	src, err := parseLiveSource(c.String("source"), runtime.GOOS)
+	if err != nil {
+		return exitf(2, "live: %v", err)
+	}
+	conf, err := loadConfig(c, nil)
+	if err != nil {
+		return exitf(2, "live: %v", err)
+	}
+	rcfg, err := mapReplayConfig(conf)
+	if err != nil {
+		return exitf(2, "live: %v", err)
+	}
+	ls, err := liveSettingsFrom(conf.Live)
+	if err != nil {
+		return exitf(2, "live: %v", err)
+	}
+	ruleOpts, cleanup, err := ruleOptionsFrom(c, rcfg)
+	if err != nil {
+		return exitf(2, "live: %v", err)
+	}
+	defer cleanup()
+	stderr := c.App.ErrWriter
+	logger, logClose, err := sink.NewLogger(sink.LogOptionsFrom(conf.Logging, stderr))
+	if err != nil {
+		return exitf(2, "live: [logging]: %v", err)
+	}
+	defer logClose.Close()
+	log := logger.With(sink.ComponentKey, "live")
+
+	ruleSet, err := replay.LoadRules(ruleOpts)
+	if err != nil {
+		return exitf(1, "live: %v", err)
+	}
+	defer ruleSet.Close()
+	for _, e := range ruleSet.Errors {
+		log.Warn("rule not loaded", "err", e)
+	}
+
+	var source pipeline.Source
+	lv := (*live.Live)(nil)
+	switch src.kind {
+	case "ndjson":
+		r, name := io.Reader(os.Stdin), "stdin"
+		if src.path != "-" {
+			f, err := os.Open(src.path)
+			if err != nil {
+				return exitf(2, "live: --source: %v", err)
+			}
+			defer f.Close()
+			r, name = f, src.path
+		}
+		source = capture.NewNDJSON(r, name, jsonl.Options{OnFailure: func(f jsonl.Failure) {
+			lv.DecodeFailed()
+			log.Warn("bad document skipped", "where", fmt.Sprintf("%s:%d", f.File, f.Line), "err", f.Err)
+		}})
+	case "synthetic":
+		so := synth.Options{Seed: c.Int64("seed"), Hosts: c.Int("hosts"), Events: c.Int64("events"), Start: time.Now().UTC().Truncate(time.Second)}
+		if s := c.String("start"); s != "" {
+			ns, err := parseReplayTime(s)
+			if err != nil {
+				return exitf(2, "live: --start: %v", err)
+			}
+			so.Start = time.Unix(0, ns).UTC()
+		}
+		if so.Hosts <= 0 || so.Hosts > 10000 || so.Events < 0 {
+			return exitf(2, "live: --hosts must be between 1 and 10000 and --events not negative")
+		}
+		source = capture.NewSynthetic(so, src.rate)
+	}
+	// Alerts, console, response: the sinks of live alerts.
+	alertW, closeAlerts, err := liveAlertWriter(c, conf, logger)
+	if err != nil {
+		return exitf(1, "live: alerts: %v", err)
+	}
+	sinks := sink.Multi{alertW}
+	var text *sink.Writer
+	if c.Bool("console") {
+		text = sink.NewStreamWriter(c.App.Writer, sink.WriterOptions{Queue: 1024, Encoder: ecs.Text{}, Logger: logger})
+		sinks = append(sinks, text)
+	}
+	rc, err := response.FromConfig(conf.Response)
+	if err != nil {
+		return exitf(2, "live: %v", err)
+	}
+	var ctl response.Controller
+	if rc.Prevention {
+		if runtime.GOOS != "windows" {
+			log.Warn("response.prevention_enabled ignored: edr terminates processes only on Windows; dry-run")
+			rc.Prevention = false
+		} else {
+			ctl = response.DefaultController()
+		}
+	}
+	responder, err := response.New(rc, ctl, logger)
+	if err != nil {
+		return exitf(1, "live: %v", err)
+	}
+	sinks = append(sinks, responder)
+
+	// The recorder.
+	var rec *liveRecorder
+	if dir := recordDir(c, conf); dir != "" {
+		if rec, err = openLiveRecorder(dir, conf, src, logger); err != nil {
+			return exitf(1, "live: recording %s: %v", dir, err)
+		}
+		printRecovery(stderr, rec.Stats())
+	}
+
+	opts := live.Options{Source: source, Queue: ls.queue, Overload: ls.policy, Shed: ls.shed, Logger: logger}
+	if rec != nil {
+		opts.Recorder = rec
+	}
+	lv = live.New(opts)
+
+	eo := detect.Options{Sink: lv.AlertSink(sinks), MatchDebug: rcfg.matchDebug}
+	eo.Matchers, _ = ruleSet.Matchers(nil)
+	eng, err := detect.New(eo)
+	if err != nil {
+		return exitf(1, "live: %v", err)
+	}
+
+	// Signals: the first stops the source (everything queued is drained),
+	// the second exits at once.
+	ctx, stop := context.WithCancel(c.Context)
+	defer stop()
+	if d := c.Duration("for"); d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		s, ok := <-sigs
+		if !ok {
+			return
+		}
+		log.Info("signal: stopping the source, draining the queues", "signal", s.String())
+		stop()
+		if _, ok := <-sigs; ok {
+			acked := uint64(0)
+			if rec != nil {
+				acked = rec.acked.Load()
+			}
+			fmt.Fprintf(stderr, "\nedr: live: second signal: exiting at once; the recording's WAL holds every acknowledged event (Seq ≤ %d)\n", acked)
+			os.Exit(130)
+		}
+	}()
+
+	quiet := c.Bool("quiet")
+	st := startStatus(lv, log, stderr, ls.every, !quiet && stderrIsTerminal(stderr))
+	start := time.Now()
+	runErr := lv.Run(ctx, eng) // the engine is flushed when the drained source ends
+	responder.Close()
+	closeErr := errors.Join(alertW.Close(), closeAlerts())
+	if text != nil {
+		closeErr = errors.Join(closeErr, text.Close())
+	}
+	if rec != nil {
+		closeErr = errors.Join(closeErr, rec.Close())
+	}
+	st.stop()
+	snap := lv.Snapshot()
+	log.LogAttrs(context.Background(), slog.LevelInfo, "live status (exit)", snap.Attrs()...)
+	if !quiet {
+		fmt.Fprint(stderr, snap.Summary())
+		ws := alertW.Stats()
+		el := time.Since(start)
+		fmt.Fprintf(stderr, "  %.0f events/s over %s; alert writer: %d written, %d dropped, %d failed\n",
+			float64(snap.In)/el.Seconds(), el.Round(time.Millisecond), ws.Written, ws.Dropped, ws.Failed)
+		rs := responder.Stats()
+		if rc.Enabled {
+			fmt.Fprintf(stderr, "  response: %d queued, %d dry-run, %d terminated, %d failed, %d overflow\n",
+				rs.Queued, rs.DryRun, rs.Terminated, rs.Failed, rs.Overflow)
+		}
+	}
+	switch {
+	case runErr != nil:
+		return exitf(1, "live: %v", runErr)
+	case closeErr != nil:
+		return exitf(1, "live: closing: %v", closeErr)
+	}
+	return nil
+}
+
+// recordDir is --record, else [recording] directory when enabled.
+func recordDir(c *cli.Context, conf *config.Config) string {
+	if d := c.String("record"); d != "" {
+		return d
+	}
+	if conf.Recording.Enabled {
+		return conf.Recording.Directory
+	}
+	return ""
+}
+
+// liveAlertWriter opens the alert destination: "-" is stdout; a name ending
+// in .json, .ndjson or .jsonl, or an existing regular file, is one file;
+// anything else is a directory of daily files (alerts.filename.YYYY-MM-DD).
+func liveAlertWriter(c *cli.Context, conf *config.Config, logger *slog.Logger) (*sink.Writer, func() error, error) {
+	wo := sink.WriterOptions{Queue: 4096, Logger: logger}
+	name := c.String("alerts")
+	if name == "" {
+		name = conf.Alerts.Directory
+	}
+	none := func() error { return nil }
+	if name == "-" {
+		return sink.NewStreamWriter(c.App.Writer, wo), none, nil
+	}
+	ext := strings.ToLower(filepath.Ext(name))
+	fi, err := os.Stat(name)
+	if ext == ".json" || ext == ".ndjson" || ext == ".jsonl" || err == nil && fi.Mode().IsRegular() {
+		out, closeOut, err := alertOutput(name, c.App.Writer)
+		if err != nil {
+			return nil, nil, err
+		}
+		return sink.NewStreamWriter(out, wo), closeOut, nil
+	}
+	w, err := sink.NewFileWriter(name, conf.Alerts.Filename, wo)
+	return w, none, err
+}
+
+// stderrIsTerminal reports whether w is a terminal (the status line is
+// drawn only there).
+func stderrIsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && isTerminal(f)
+}
+
+// liveRecorder records live events through recording.Ingest (write, then
+// the state tracker observes: segments start with the hosts' process
+// state) and keeps the last Seq the WAL acknowledged.
+type liveRecorder struct {
+	*recording.Ingest
+	acked atomic.Uint64 // largest Seq durable in the WAL
+}
+
+func openLiveRecorder(dir string, conf *config.Config, src liveSource, logger *slog.Logger) (*liveRecorder, error) {
+	r := &liveRecorder{}
+	wo := recordingOptions(conf)
+	wo.Source, wo.Producer, wo.Logger = event.SourceJSON, "edr live "+Version, logger
+	if src.kind == "synthetic" {
+		wo.Source = event.SourceSynthetic
+	}
+	wo.Durable = func(seq uint64) { r.acked.Store(seq) }
+	in, err := recording.OpenIngest(dir, wo, state.NewTracker(state.Options{}, state.SnapshotLimits{}))
+	if err != nil {
+		return nil, err
+	}
+	r.Ingest = in
+	return r, nil
+}
+
+// status draws the terminal line every second and logs the status record
+// every interval.
+type status struct {
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+func startStatus(lv *live.Live, log *slog.Logger, tty io.Writer, every time.Duration, draw bool) *status {
+	s := &status{done: make(chan struct{})}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		sec := time.NewTicker(time.Second)
+		defer sec.Stop()
+		logT := time.NewTicker(every)
+		defer logT.Stop()
+		prev, at := lv.Snapshot(), time.Now()
+		for {
+			select {
+			case <-s.done:
+				if draw {
+					fmt.Fprint(tty, "\r\033[K")
+				}
+				return
+			case now := <-sec.C:
+				if draw {
+					cur := lv.Snapshot()
+					fmt.Fprintf(tty, "\r\033[K%s", cur.Line(prev, now.Sub(at)))
+					prev, at = cur, now
+				}
+			case <-logT.C:
+				log.LogAttrs(context.Background(), slog.LevelInfo, "live status", lv.Snapshot().Attrs()...)
+			}
+		}
+	}()
+	return s
+}
+
+func (s *status) stop() {
+	close(s.done)
+	s.wg.Wait()
+}
