@@ -90,21 +90,11 @@ func TestDaskReplayEqualsSingleReplay(t *testing.T) {
 	bin := filepath.Join(dir, "edr")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	rec := filepath.Join(dir, "rec")
-	o, code := edr(t, "generate", "--out", rec, "--events", "12000", "--hosts", "8", "--mean-gap", "20ms",
-		"--scenario-every", "3000", "--set", "recording.max_segment_age=1m", "--quiet")
-	require.Equal(t, 0, code, o)
-	rules := []string{"--sigma", "../../replay/testdata/split_correlations.yml", "--sigma", "../../rules/sigma"}
-	single := filepath.Join(dir, "single.ndjson")
-	o, code = edr(t, append(append([]string{"replay", "--quiet", "--alerts", single}, rules...), rec)...)
-	require.Equal(t, 0, code, o)
-	want, err := os.ReadFile(single)
-	require.NoError(t, err)
-	require.NotEmpty(t, want)
+	rec, want := splitFixture(t, dir, "12000")
 
 	c := startDask(t, dir, 2)
 	daskRun := func(alerts string, env ...string) *exec.Cmd {
-		args := append([]string{"--scheduler", c.addr, "--edr", bin, "--shards", "6", "--alerts", alerts}, rules...)
+		args := append([]string{"--scheduler", c.addr, "--edr", bin, "--shards", "6", "--alerts", alerts}, splitRules...)
 		cmd := exec.Command("../../scripts/edr-dask", append(args, rec)...)
 		cmd.Env = append(os.Environ(), env...)
 		return cmd
