@@ -44,7 +44,7 @@ type Scanner struct {
 	YaraAllowlistPaths []string `toml:"yara_allowlist_paths" inherit:"allowlist.paths" doc:"path prefixes never scanned (case-insensitive)"`
 	// SigmaSecurityAudit and SigmaPlaceholdersPath are sigma.Options
 	// (SecurityAudit, Placeholders) for every command that loads Sigma rules.
-	SigmaSecurityAudit    bool   `toml:"sigma_security_audit" doc:"also run Sysmon-category Sigma rules on Windows audit events: process_creation on Security 4688, registry_set/registry_event on 4657, network_connection on 5156 (as Hayabusa does)"`
+	SigmaSecurityAudit    string `toml:"sigma_security_audit" enum:"auto|true|false" doc:"also run Sysmon-category Sigma rules on Windows audit events: process_creation on Security 4688, registry_set/registry_event on 4657, network_connection on 5156 (as Hayabusa does). true: on every host; false: never; auto: in replay, on a host's audit events of a category only when the replayed segments of that host hold no Sysmon event of that category (Sysmon 1; 12, 13 or 14; 3), so the same activity never alerts twice; live capture treats auto as false"`
 	SigmaPlaceholdersPath string `toml:"sigma_placeholders_path" doc:"YAML file with the values of %name% placeholders for the expand modifier (empty: none; a rule using an undefined placeholder does not load)"`
 }
 
@@ -127,7 +127,7 @@ var DefaultAllowlist = []string{`C:\Windows\`, `C:\Program Files\`, `C:\Program 
 func Default() *Config {
 	c := &Config{
 		Scanner: Scanner{SigmaEnabled: true, SigmaRulesPath: "rules/sigma", YaraEnabled: true, YaraRulesPath: "rules/yara",
-			YaraAllowlistPaths: []string{}},
+			YaraAllowlistPaths: []string{}, SigmaSecurityAudit: "auto"},
 		Allowlist: Allowlist{Paths: append([]string(nil), DefaultAllowlist...)},
 		Logging:   Logging{Level: "info", Directory: "logs", Filename: "edr.log", ConsoleOutput: true},
 		Alerts:    Alerts{Directory: "logs", Filename: "alerts.json", MatchDebug: "off"},

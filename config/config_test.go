@@ -320,3 +320,22 @@ func TestLogFilterParseAndValidate(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "logging.filter (env EDR__LOGGING__FILTER)")
 }
+
+// scanner.sigma_security_audit was a boolean; it is now auto|true|false and
+// files written for the boolean still load.
+func TestSigmaSecurityAuditModes(t *testing.T) {
+	assert.Equal(t, "auto", Default().Scanner.SigmaSecurityAudit)
+	for in, want := range map[string]string{"true": "true", "false": "false", `"auto"`: "auto", `"TRUE"`: "true"} {
+		c, err := Parse("c.toml", []byte("[scanner]\nsigma_security_audit = "+in+"\n"))
+		require.NoError(t, err, in)
+		assert.Equal(t, want, c.Scanner.SigmaSecurityAudit, in)
+	}
+	_, err := Parse("c.toml", []byte("[scanner]\nsigma_security_audit = \"sometimes\"\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "sigma_security_audit")
+	_, err = Parse("c.toml", []byte("[scanner]\nsigma_security_audit = 1\n"))
+	require.Error(t, err, "an integer is not a mode")
+	c := Default()
+	require.NoError(t, c.SetFlag("scanner.sigma_security_audit", "false", "--set"))
+	assert.Equal(t, "false", c.Scanner.SigmaSecurityAudit)
+}

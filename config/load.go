@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -287,6 +288,11 @@ func (k *Key) fromTOML(v any) (any, error) {
 	case KindString:
 		if s, ok := v.(string); ok {
 			return k.normalize(s), nil
+		}
+		// An enumeration that has true and false (sigma_security_audit,
+		// once a boolean) takes TOML booleans too, so old files still load.
+		if b, ok := v.(bool); ok && slices.Contains(k.Enum, "true") && slices.Contains(k.Enum, "false") {
+			return strconv.FormatBool(b), nil
 		}
 	case KindDuration:
 		if s, ok := v.(string); ok {

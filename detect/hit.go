@@ -12,6 +12,7 @@ type Hit struct {
 	Correlation bool     // a Sigma correlation rule fired on this event
 	Group       string   // correlation group-by values ("\x1f"-joined)
 	Count       int      // correlation count (events, values or rules)
+	Value       float64  // metric correlation aggregate (sum, average, share in %)
 	Fields      []MatchedField
 	Indicator   *Indicator // IOC details
 	YARA        *YARAMatch // YARA details

@@ -100,7 +100,7 @@ func (m *SigmaMatcher) hits(out []Hit) []Hit {
 			r = SigmaRule(sm.Rule)
 			m.rules[sm.Rule] = r
 		}
-		h := Hit{Rule: r, Correlation: sm.Correlation, Group: sm.Group, Count: sm.Count}
+		h := Hit{Rule: r, Correlation: sm.Correlation, Group: sm.Group, Count: sm.Count, Value: sm.Value}
 		if sm.Feed {
 			h.Feed, h.FeedView = sm.Rule, sm.FeedView
 		}

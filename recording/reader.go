@@ -155,6 +155,17 @@ func OpenReader(dir string, opts ReaderOptions) (*Reader, error) {
 	return r, nil
 }
 
+// Selected returns the footers of the segments the reader will read (those
+// of the selected hosts that overlap [From, To)), in read order. They are
+// shared: do not modify them.
+func (r *Reader) Selected() []*SegmentMeta {
+	out := make([]*SegmentMeta, len(r.segs))
+	for i := range r.segs {
+		out[i] = r.segs[i].meta
+	}
+	return out
+}
+
 // segmentFailed records a segment error: in strict mode it is returned.
 func (r *Reader) segmentFailed(err error) error {
 	if r.opts.Strict {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/edr-lab/edr/detect/filescan"
+	"github.com/edr-lab/edr/detect/sigma"
+	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/pipeline"
 	"github.com/edr-lab/edr/recording"
 	"github.com/edr-lab/edr/recording/artifact"
@@ -95,6 +97,29 @@ func (r *Recordings) Source() pipeline.Source {
 		srcs[i] = pipeline.FromBatches(rd)
 	}
 	return pipeline.Merge(srcs...)
+}
+
+// SysmonCover says, per host, which categories of Sysmon events that audit
+// views stand in for (sigma.SysmonCategory) the replay will read, from the
+// footers' per-channel/EventID counts, before any event is read: so the
+// routing of scanner.sigma_security_audit = "auto" is fixed in advance and
+// does not depend on event order. A segment counts when it is selected,
+// i.e. it overlaps the --from/--to range (its first and last event times)
+// even if the Sysmon events it holds fall outside the range; a corrupt
+// segment skipped while reading still counts. Hosts without Sysmon events
+// of any such category are absent.
+func (r *Recordings) SysmonCover() map[string]sigma.AuditCategories {
+	cover := map[string]sigma.AuditCategories{}
+	for _, rd := range r.readers {
+		for _, m := range rd.Selected() {
+			for _, c := range m.Counts {
+				if cat := sigma.SysmonCategory(c.EventID); c.Channel == event.ChannelSysmon && cat != 0 && c.Events > 0 {
+					cover[m.Host] |= cat
+				}
+			}
+		}
+	}
+	return cover
 }
 
 // Store returns the recordings' artifact stores as one (nil when none has

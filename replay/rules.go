@@ -30,7 +30,11 @@ type RuleOptions struct {
 	// SecurityAudit and Placeholders (scanner.sigma_security_audit,
 	// scanner.sigma_placeholders_path).
 	SigmaSecurityAudit bool
-	SigmaPlaceholders  map[string][]string
+	// SigmaSecurityAuditAuto is sigma.Options.SecurityAuditAuto
+	// (scanner.sigma_security_audit = "auto"): audit views apply per host
+	// as CoverAudit says.
+	SigmaSecurityAuditAuto bool
+	SigmaPlaceholders      map[string][]string
 	// YARAWorkers is how many YARA scans may run at once (0: 1; replay
 	// scans from one goroutine, edr scan from one per CPU).
 	YARAWorkers int
@@ -59,7 +63,7 @@ func LoadRules(o RuleOptions) (*Rules, error) {
 	r := &Rules{opts: o}
 	if len(o.SigmaPaths) > 0 {
 		rs, errs := sigma.Load(o.SigmaPaths, sigma.Options{Ruleset: o.SigmaRuleset, Debug: o.MatchDebug != detect.MatchDebugOff,
-			SecurityAudit: o.SigmaSecurityAudit, Placeholders: o.SigmaPlaceholders})
+			SecurityAudit: o.SigmaSecurityAudit, SecurityAuditAuto: o.SigmaSecurityAuditAuto, Placeholders: o.SigmaPlaceholders})
 		for _, e := range errs {
 			r.Errors = append(r.Errors, e)
 		}
@@ -96,6 +100,16 @@ func LoadRules(o RuleOptions) (*Rules, error) {
 func (r *Rules) Close() {
 	if r.yaraScanner != nil {
 		r.yaraScanner.Close()
+	}
+}
+
+// CoverAudit fixes the routing of SigmaSecurityAuditAuto for a replay:
+// a host's audit events get the Sysmon-category rules only for the
+// categories cover[host] lacks (Recordings.SysmonCover). Call it before
+// Matchers. Without it, "auto" applies no audit view (as live capture).
+func (r *Rules) CoverAudit(cover map[string]sigma.AuditCategories) {
+	if r.Sigma != nil && r.opts.SigmaSecurityAuditAuto {
+		r.Sigma = r.Sigma.WithAuditCover(cover)
 	}
 }
 

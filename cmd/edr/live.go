@@ -158,6 +158,10 @@ func liveAction(c *cli.Context) error {
 	defer logClose.Close()
 	log := logger.With(sink.ComponentKey, "live")
 
+	// scanner.sigma_security_audit = "auto" needs to know in advance which
+	// hosts have Sysmon (replay reads it from segment footers); live has no
+	// such knowledge, so CoverAudit is never called and auto applies no
+	// audit view: only "true" routes 4688/4657/5156 to Sysmon-category rules.
 	ruleSet, err := replay.LoadRules(ruleOpts)
 	if err != nil {
 		return exitf(1, "live: %v", err)

@@ -106,6 +106,7 @@ func replayAction(c *cli.Context) error {
 		return exitf(readFailureCode(err), "replay: %v", err)
 	}
 	defer recs.Close()
+	ruleSet.CoverAudit(recs.SysmonCover()) // scanner.sigma_security_audit = "auto"
 	special := 0
 	for _, d := range dirs {
 		printSafe(c.App.ErrWriter, func(w io.Writer) { special += warnPending(w, "replay", d) })
@@ -241,7 +242,8 @@ func ruleOptionsFrom(c *cli.Context, cfg replayConfig) (replay.RuleOptions, func
 	o := replay.RuleOptions{
 		SigmaPaths: cfg.sigmaPaths, YARAPaths: cfg.yaraPaths, IOC: cfg.ioc, MatchDebug: cfg.matchDebug, SigmaRuleset: cfg.ruleset,
 		IOCSeverity: cfg.iocSeverity, HashAllowlist: cfg.hashAllowlist, YARAAllowlist: cfg.yaraAllowlist, MaxFileBytes: cfg.maxFileBytes,
-		SigmaSecurityAudit: cfg.sigma.SecurityAudit, SigmaPlaceholders: cfg.sigma.Placeholders,
+		SigmaSecurityAudit: cfg.sigma.SecurityAudit, SigmaSecurityAuditAuto: cfg.sigma.SecurityAuditAuto,
+		SigmaPlaceholders: cfg.sigma.Placeholders,
 	}
 	sigmaPaths, yaraPaths, iocDir := c.StringSlice("sigma"), c.StringSlice("yara"), c.String("ioc")
 	if len(sigmaPaths)+len(yaraPaths) > 0 || iocDir != "" {

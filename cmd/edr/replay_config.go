@@ -71,7 +71,11 @@ func mapReplayConfig(c *config.Config) (replayConfig, error) {
 // scanner.sigma_placeholders_path (loaded here) to Sigma load options: every
 // command that loads Sigma rules (replay, test, rules validate) uses it.
 func sigmaConfig(c *config.Config) (sigma.Options, error) {
-	o := sigma.Options{SecurityAudit: c.Scanner.SigmaSecurityAudit}
+	// "auto" decides per host and category from what a replay reads
+	// (replay.Rules.CoverAudit); commands without recordings (rules
+	// validate, test's regression runs) and live capture apply no view.
+	mode := c.Scanner.SigmaSecurityAudit
+	o := sigma.Options{SecurityAudit: mode == "true", SecurityAuditAuto: mode == "auto"}
 	if p := c.Scanner.SigmaPlaceholdersPath; p != "" {
 		ph, err := sigma.LoadPlaceholders(p)
 		if err != nil {

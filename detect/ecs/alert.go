@@ -249,6 +249,10 @@ func setSigma(a *detect.Alert, o *Object) {
 			o.SetStrings("sigma.correlation.group", strings.Split(a.Hit.Group, "\x1f"))
 		}
 		o.SetInt("sigma.correlation.count", int64(a.Hit.Count))
+		switch r.Correlation {
+		case "value_sum", "value_avg", "value_percentile": // the aggregate the condition tested
+			o.SetFloat("sigma.correlation.value", a.Hit.Value)
+		}
 	}
 	if a.MatchDebug == detect.MatchDebugOff {
 		return

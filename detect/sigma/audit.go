@@ -39,6 +39,66 @@ func auditTarget(category string) (auditKind, uint16) {
 	return auditNone, 0
 }
 
+// AuditCategories is a set of the Sysmon categories the audit views stand
+// in for (Options.SecurityAuditAuto).
+type AuditCategories uint8
+
+// The categories, each with the Sysmon events that carry it and the audit
+// event whose view is skipped when a host has them.
+const (
+	AuditProcessCreation AuditCategories = 1 << iota // Sysmon 1; Security 4688
+	AuditRegistry                                    // Sysmon 12, 13, 14; Security 4657
+	AuditNetwork                                     // Sysmon 3; Security 5156
+)
+
+// SysmonCategory returns the category a Sysmon event ID carries (0: none
+// an audit view stands in for).
+func SysmonCategory(eventID uint16) AuditCategories {
+	switch eventID {
+	case 1:
+		return AuditProcessCreation
+	case 12, 13, 14:
+		return AuditRegistry
+	case 3:
+		return AuditNetwork
+	}
+	return 0
+}
+
+func (k auditKind) category() AuditCategories {
+	switch k {
+	case audit4688:
+		return AuditProcessCreation
+	case audit4657:
+		return AuditRegistry
+	case audit5156:
+		return AuditNetwork
+	}
+	return 0
+}
+
+// WithAuditCover returns rs (sharing its compiled program) with the audit
+// views of Options.SecurityAuditAuto applied to a host's audit events
+// only for the categories cover[host] lacks: cover says, per host, which
+// categories its Sysmon events carry in what is evaluated, so that an
+// activity Sysmon saw is not matched again through its audit event. A host
+// not in cover has no Sysmon events: every view applies. cover is read,
+// never written, and must not change afterwards. Under SecurityAudit (or
+// neither option) the result behaves as rs.
+func (rs *Ruleset) WithAuditCover(cover map[string]AuditCategories) *Ruleset {
+	c := *rs
+	c.cover, c.coverSet = cover, true
+	return &c
+}
+
+// auditApplies says whether host's audit events of kind get their view.
+func (rs *Ruleset) auditApplies(host string, kind auditKind) bool {
+	if rs.opts.SecurityAudit {
+		return true
+	}
+	return rs.coverSet && rs.cover[host]&kind.category() == 0
+}
+
 var integrityLevels = map[string]string{
 	"S-1-16-0": "Untrusted", "S-1-16-4096": "Low", "S-1-16-8192": "Medium", "S-1-16-8448": "Medium",
 	"S-1-16-12288": "High", "S-1-16-16384": "System", "S-1-16-20480": "Protected",

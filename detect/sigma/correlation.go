@@ -3,6 +3,7 @@ package sigma
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,8 +27,26 @@ import (
 //   - temporal fires when every referenced rule (or the condition's count of
 //     distinct rules) matched within timespan; temporal_ordered when they
 //     matched in the listed order within timespan.
+//   - value_sum, value_avg and value_percentile (spec v2.1, "metric"
+//     correlations) are always decided when the window is over, whatever
+//     the operators: a sum can fall again (negative values) and an average
+//     or a share can move either way, so no prefix of a window decides
+//     them. Field values that are missing or not finite decimal numbers are
+//     skipped (not 0) and counted (Matcher.SkippedValues); a window with no
+//     numeric value has no sum or average and never fires.
+//   - value_percentile: the spec defines it as "when a certain percentage of
+//     observed values occur" (its example: an Image seen in at most 1 % of a
+//     host's process creations). So for each distinct value of the field in
+//     a window, its share is 100 × (events with that value) / (events in the
+//     window), and the condition is tested on that share: one match per
+//     value that satisfies it (Group is the group-by key, then "\x1f" and
+//     the value). It is a relative frequency, not a nearest-rank or
+//     interpolated quantile of a numeric field: the spec names no
+//     percentile rank to compute, only a threshold on the percentage.
 //   - State is bounded: groups older than timespan are dropped, and at most
-//     MaxCorrelationGroups groups are kept per correlation (oldest dropped).
+//     MaxCorrelationGroups groups are kept per correlation (oldest dropped);
+//     value_percentile tracks at most maxPercentileValues distinct values per
+//     window (later new values still count in the window's total).
 
 // corrKind is a correlation type, so that feeding an event switches on an
 // enum rather than the type's name.
@@ -38,10 +57,21 @@ const (
 	corrValueCount
 	corrTemporal
 	corrTemporalOrdered
+	corrValueSum
+	corrValueAvg
+	corrValuePercentile
 )
 
+// maxPercentileValues bounds value_percentile's distinct values per window.
+const maxPercentileValues = 4096
+
 var corrKinds = map[string]corrKind{"event_count": corrEventCount, "value_count": corrValueCount,
-	"temporal": corrTemporal, "temporal_ordered": corrTemporalOrdered}
+	"temporal": corrTemporal, "temporal_ordered": corrTemporalOrdered,
+	"value_sum": corrValueSum, "value_avg": corrValueAvg, "value_percentile": corrValuePercentile}
+
+// metric reports a correlation over a field's numbers or value shares
+// (decided per window, thresholds may be decimal).
+func (k corrKind) metric() bool { return k >= corrValueSum }
 
 type correlation struct {
 	rule        *Rule
@@ -60,7 +90,8 @@ type correlation struct {
 type corrCond struct {
 	set      [6]bool // gt gte lt lte eq neq
 	val      [6]int64
-	monotone bool // only gt/gte: decidable as counts grow
+	fval     [6]float64 // the thresholds as numbers (metric correlations may use decimals)
+	monotone bool       // only gt/gte: decidable as counts grow
 	given    bool
 	// maxValues bounds value_count's distinct values per group: beyond the
 	// largest threshold + 1 no condition can change its verdict
@@ -69,13 +100,18 @@ type corrCond struct {
 
 var condOps = [6]string{"gt", "gte", "lt", "lte", "eq", "neq"}
 
-func (c *corrCond) holds(n int64) bool {
+// holds tests a count (fval holds the integer thresholds too; counts and
+// thresholds below 2^53 convert exactly).
+func (c *corrCond) holds(n int64) bool { return c.holdsF(float64(n)) }
+
+// holdsF tests a count or a metric correlation's aggregate.
+func (c *corrCond) holdsF(x float64) bool {
 	for i, set := range c.set {
 		if !set {
 			continue
 		}
-		v := c.val[i]
-		ok := [6]bool{n > v, n >= v, n < v, n <= v, n == v, n != v}[i]
+		v := c.fval[i]
+		ok := [6]bool{x > v, x >= v, x < v, x <= v, x == v, x != v}[i]
 		if !ok {
 			return false
 		}
@@ -88,11 +124,7 @@ func (rs *Ruleset) compileCorrelation(d *rawDoc, byRef map[string]*Rule) (*Rule,
 	r := newRule(d)
 	r.Correlation = cs.Type
 	kind, ok := corrKinds[cs.Type]
-	switch {
-	case ok:
-	case cs.Type == "value_sum" || cs.Type == "value_avg" || cs.Type == "value_percentile":
-		return nil, &LoadError{Construct: "correlation type", Err: fmt.Errorf("%s is unsupported (edr implements event_count, value_count, temporal, temporal_ordered)", cs.Type)}
-	default:
+	if !ok {
 		return nil, &LoadError{Construct: "correlation type", Err: fmt.Errorf("unknown type %q", cs.Type)}
 	}
 	c := &correlation{rule: r, typ: cs.Type, kind: kind, groupBy: cs.GroupBy}
@@ -173,30 +205,41 @@ func (c *correlation) parseCondition(cs *corrSpec) ([]string, error) {
 		if i < 0 {
 			return nil, &LoadError{Construct: "correlation condition", Err: fmt.Errorf("unknown operator %q", k)}
 		}
+		if c.kind.metric() {
+			f, ok := parseNumber(n.Value)
+			if !ok {
+				return nil, &LoadError{Construct: "correlation condition", Err: fmt.Errorf("%s: %q is not a number", k, n.Value)}
+			}
+			c.cond.set[i], c.cond.fval[i], c.cond.given = true, f, true
+			continue
+		}
 		v, err := strconv.ParseInt(n.Value, 10, 64)
 		if err != nil {
 			return nil, &LoadError{Construct: "correlation condition", Err: fmt.Errorf("%s: %q is not an integer", k, n.Value)}
 		}
-		c.cond.set[i], c.cond.val[i], c.cond.given = true, v, true
+		c.cond.set[i], c.cond.val[i], c.cond.fval[i], c.cond.given = true, v, float64(v), true
 	}
-	c.cond.monotone = c.cond.given && !c.cond.set[2] && !c.cond.set[3] && !c.cond.set[4] && !c.cond.set[5]
+	c.cond.monotone = c.cond.given && !c.kind.metric() && !c.cond.set[2] && !c.cond.set[3] && !c.cond.set[4] && !c.cond.set[5]
 	for i, set := range c.cond.set {
 		if set && int(c.cond.val[i])+2 > c.cond.maxValues {
 			c.cond.maxValues = int(min(c.cond.val[i]+2, 1<<30))
 		}
 	}
 	switch c.kind {
-	case corrEventCount, corrValueCount:
+	case corrEventCount, corrValueCount, corrValueSum, corrValueAvg, corrValuePercentile:
 		if !c.cond.given {
 			return nil, &LoadError{Construct: "correlation condition", Err: fmt.Errorf("%s needs a condition", c.typ)}
 		}
-		if c.kind == corrValueCount && len(fields) == 0 {
-			return nil, &LoadError{Construct: "correlation condition", Err: errors.New("value_count needs condition.field")}
+		if c.kind != corrEventCount && len(fields) == 0 {
+			return nil, &LoadError{Construct: "correlation condition", Err: fmt.Errorf("%s needs condition.field", c.typ)}
+		}
+		if c.kind.metric() && len(fields) != 1 {
+			return nil, &LoadError{Construct: "correlation condition", Err: fmt.Errorf("%s takes one field, not %d", c.typ, len(fields))}
 		}
 	case corrTemporal, corrTemporalOrdered:
 		if !c.cond.given {
 			c.cond = corrCond{given: true, monotone: true}
-			c.cond.set[1], c.cond.val[1] = true, int64(len(cs.Rules))
+			c.cond.set[1], c.cond.val[1], c.cond.fval[1] = true, int64(len(cs.Rules)), float64(len(cs.Rules))
 		}
 		if !c.cond.monotone {
 			return nil, &LoadError{Construct: "correlation condition", Err: fmt.Errorf("%s supports only gt/gte conditions (counts of rules)", c.typ)}
@@ -206,6 +249,16 @@ func (c *correlation) parseCondition(cs *corrSpec) ([]string, error) {
 		}
 	}
 	return fields, nil
+}
+
+// parseNumber reads a decimal number (surrounding spaces allowed); NaN
+// and infinities are not numbers here, so they never reach a sum.
+func parseNumber(s string) (float64, bool) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
 }
 
 func parseTimespan(s string) (int64, error) {
@@ -245,6 +298,7 @@ type corrState struct {
 	rs       *Ruleset
 	per      []*corrGroups
 	maxGroup int
+	skipped  int64 // metric field values missing or not numbers
 }
 
 type corrGroups struct {
@@ -273,6 +327,9 @@ type corrGroup struct {
 	values map[string]int64 // value_count: value → latest time
 	seen   []int64          // temporal: per ref latest time (0: none); ordered: chain start per step
 	has    []bool
+	sum    float64          // value_sum, value_avg: numeric values in the window
+	nums   int64            // value_sum, value_avg: how many; value_percentile: events
+	freq   map[string]int64 // value_percentile: events per value
 }
 
 func newCorrState(rs *Ruleset) *corrState {
@@ -370,6 +427,27 @@ func (cs *corrState) feed(c *correlation, refIdx int, ev *event.Event, ctx *eval
 			}
 		}
 		fired = c.cond.holds(n)
+	case corrValueSum, corrValueAvg:
+		raw, _ := ctx.raw(&c.valueFields[refIdx][0])
+		if f, ok := parseNumber(raw); ok {
+			g.sum += f
+			g.nums++
+		} else {
+			cs.skipped++
+		}
+	case corrValuePercentile:
+		v, ok := ctx.raw(&c.valueFields[refIdx][0])
+		if !ok {
+			cs.skipped++
+			break
+		}
+		if g.freq == nil {
+			g.freq = map[string]int64{}
+		}
+		g.nums++
+		if _, seen := g.freq[v]; seen || len(g.freq) < maxPercentileValues {
+			g.freq[v]++
+		}
 	}
 	if !fired {
 		return out
@@ -411,28 +489,54 @@ func (cs *corrState) closeWindows(c *correlation, st *corrGroups, t int64, out [
 	for _, k := range due {
 		g := st.groups[k]
 		delete(st.groups, k)
-		if n := windowCount(c, g); c.cond.holds(n) {
-			out = cs.fireClosed(c, k, n, out)
-		}
+		out = cs.decide(c, k, g, out)
 	}
 	cs.compact(st)
 	return out
 }
 
-// fireClosed reports a window decided after the fact: there is no current
+// decide reports a window decided after the fact: there is no current
 // event of that group, so chained correlations are not fed.
-func (cs *corrState) fireClosed(c *correlation, key string, n int64, out []Match) []Match {
-	if c.rule.Standalone {
-		out = append(out, Match{Rule: c.rule, Correlation: true, Group: key, Count: int(n)})
+func (cs *corrState) decide(c *correlation, key string, g *corrGroup, out []Match) []Match {
+	if !c.rule.Standalone {
+		return out
+	}
+	m := Match{Rule: c.rule, Correlation: true, Group: key}
+	switch c.kind {
+	case corrEventCount, corrValueCount:
+		n := g.count
+		if c.kind == corrValueCount {
+			n = int64(len(g.values))
+		}
+		if c.cond.holds(n) {
+			m.Count = int(n)
+			out = append(out, m)
+		}
+	case corrValueSum, corrValueAvg:
+		if g.nums == 0 {
+			return out // no numbers: no sum or average to test
+		}
+		m.Count, m.Value = int(g.nums), g.sum
+		if c.kind == corrValueAvg {
+			m.Value = g.sum / float64(g.nums)
+		}
+		if c.cond.holdsF(m.Value) {
+			out = append(out, m)
+		}
+	case corrValuePercentile:
+		vals := make([]string, 0, len(g.freq))
+		for v := range g.freq {
+			vals = append(vals, v)
+		}
+		sort.Strings(vals) // map order must not leak into alert order
+		for _, v := range vals {
+			share := 100 * float64(g.freq[v]) / float64(g.nums)
+			if c.cond.holdsF(share) {
+				out = append(out, Match{Rule: c.rule, Correlation: true, Group: key + "\x1f" + v, Count: int(g.freq[v]), Value: share})
+			}
+		}
 	}
 	return out
-}
-
-func windowCount(c *correlation, g *corrGroup) int64 {
-	if c.kind == corrValueCount {
-		return int64(len(g.values))
-	}
-	return g.count
 }
 
 // flush decides every open window (end of a replay).
@@ -448,9 +552,7 @@ func (cs *corrState) flush(out []Match) []Match {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			if n := windowCount(c, st.groups[k]); c.cond.holds(n) {
-				out = cs.fireClosed(c, k, n, out)
-			}
+			out = cs.decide(c, k, st.groups[k], out)
 			delete(st.groups, k)
 		}
 		st.order = st.order[:0]

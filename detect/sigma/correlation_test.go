@@ -268,7 +268,10 @@ func TestCorrelationBoundedState(t *testing.T) {
 
 func TestCorrelationErrors(t *testing.T) {
 	for _, c := range []struct{ yml, want string }{
-		{corrRule("value_sum", "    condition:\n        field: x\n        gt: 1\n", "rule_a", ""), "value_sum is unsupported"},
+		{corrRule("value_sum", "    condition:\n        gt: 1\n", "rule_a", ""), "value_sum needs condition.field"},
+		{corrRule("value_avg", "    condition:\n        field: [x, y]\n        gt: 1\n", "rule_a", ""), "takes one field"},
+		{corrRule("value_percentile", "    condition:\n        field: x\n        lte: one\n", "rule_a", ""), `"one" is not a number`},
+		{corrRule("value_sum", "    condition:\n        field: x\n        gt: .nan\n", "rule_a", ""), "is not a number"},
 		{corrRule("event_count", "", "rule_a", ""), "needs a condition"},
 		{corrRule("event_count", "    condition:\n        gte: 2\n", "nosuchrule", ""), `"nosuchrule"`},
 		{replaceOnce(corrRule("event_count", "    condition:\n        gte: 2\n", "rule_a", ""), "5m", "5x"), "timespan"},

@@ -21,6 +21,10 @@ func FuzzRule(f *testing.F) {
 		ruleYAML("a_1:\n    CommandLine|re|i: '^x.*y$'\na_2:\n    ParentImage|fieldref: Image\ncondition: 1 of a_* or all of them"),
 		ruleYAML("sel:\n    TerminalSessionId|gte: 2\n    CommandLine|contains|all:\n        - 'x'\n        - 'y'\ncondition: 2 of sel*"),
 		bruteForceYAML,
+		// metric correlations: value_percentile and value_sum (of a
+		// non-numeric field) on the failed logins
+		replaceOnce(replaceOnce(bruteForceYAML, "type: event_count", "type: value_percentile"), "gte: 3", "field: User\n        lte: 50"),
+		replaceOnce(replaceOnce(bruteForceYAML, "type: event_count", "type: value_sum"), "gte: 3", "field: User\n        gt: 0"),
 	}
 	for _, s := range seeds {
 		f.Add(s, "x -enc SW52b2tl", `C:\x.exe`, "bob")

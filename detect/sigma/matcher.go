@@ -61,7 +61,8 @@ func (m *Matcher) Match(ev *event.Event, out []Match) []Match {
 }
 
 // buckets returns the rules ev meets: its logsource's bucket (nil when it
-// has no rules) and, with Options.SecurityAudit, its audit view's.
+// has no rules) and, with Options.SecurityAudit (or SecurityAuditAuto and
+// a cover that lets it), its audit view's.
 func (rs *Ruleset) buckets(ev *event.Event) (*bucket, *viewBucket) {
 	b := rs.router.bucketFor(ev)
 	if b != nil && len(b.entries) == 0 {
@@ -70,6 +71,9 @@ func (rs *Ruleset) buckets(ev *event.Event) (*bucket, *viewBucket) {
 	var vb *viewBucket
 	if rs.router.views != nil {
 		vb = rs.router.views[viewKey{ev.Channel, ev.EventID}]
+		if vb != nil && !rs.auditApplies(ev.Host, vb.kind) {
+			vb = nil
+		}
 	}
 	return b, vb
 }
@@ -172,3 +176,9 @@ func matchEntry(c *evalCtx, e *entry) bool {
 // bound, such as lt or eq, can only be decided when their window ends) and
 // appends the matches; call it at the end of a replay.
 func (m *Matcher) Flush(out []Match) []Match { return m.cstate.flush(out) }
+
+// SkippedValues returns how many events fed value_sum, value_avg or
+// value_percentile correlations without a usable value (field missing, or
+// for sum and average not a finite number); they are left out of the
+// aggregate rather than read as 0.
+func (m *Matcher) SkippedValues() int64 { return m.cstate.skipped }

@@ -135,7 +135,7 @@ func buildRouter(rs *Ruleset, rt *routeTable) *router {
 	for _, cr := range rtr.channels {
 		all = append(all, cr)
 	}
-	if rs.opts.SecurityAudit {
+	if rs.opts.SecurityAudit || rs.opts.SecurityAuditAuto {
 		rtr.views = map[viewKey]*viewBucket{}
 		for _, r := range rs.rules {
 			if r.Unsupported != "" || r.Correlation != "" || (r.Logsource.Service != "" && r.Logsource.Service != "security") {

@@ -75,6 +75,11 @@ type Match struct {
 	// the number of events or distinct values or rules that satisfied it.
 	Group string
 	Count int
+	// Value is a metric correlation's aggregate: the sum (value_sum), the
+	// average (value_avg) of the numeric values, or the value's share of
+	// the window's events in percent (value_percentile, whose Group ends
+	// with "\x1f" and the value). Count is then the events that went in.
+	Value float64
 	// Fields explains the match for match_debug; filled only when the
 	// ruleset was loaded with Options.Debug (it allocates).
 	Fields []MatchedField

@@ -30,6 +30,12 @@ type Options struct {
 	// network_connection rules on Security 5156, through a Sysmon-shaped
 	// view of the audit event (audit.go), as Hayabusa does. Off by default.
 	SecurityAudit bool
+	// SecurityAuditAuto builds the same audit views but applies them only
+	// to the hosts and categories a cover allows (Ruleset.WithAuditCover:
+	// hosts without Sysmon events of the category); without a cover it
+	// applies them nowhere (live capture: off). SecurityAudit wins when both
+	// are set.
+	SecurityAuditAuto bool
 	// Debug fills Match.Fields (allocates per match).
 	Debug bool
 	// NoPrefilter evaluates every routed rule on every event (for tests and
@@ -53,6 +59,10 @@ type Ruleset struct {
 	fieldUsedSet []bool
 	router       *router
 	corrs        []*correlation
+	// cover gates audit views under SecurityAuditAuto (WithAuditCover);
+	// coverSet says one was given.
+	cover    map[string]AuditCategories
+	coverSet bool
 }
 
 // Load reads Sigma rules from files and directories (recursively, *.yml and
