@@ -48,6 +48,8 @@ type Options struct {
 	// cost (edr bench). Run calls it on its own goroutine before the
 	// evaluator starts; each observer is then used by one goroutine.
 	RuleObserver func() sigma.RuleObserver
+
+	tap bool // shard: report correlation inputs instead of correlating (RunShard)
 }
 
 // Summary is what a replay did; Write prints it for humans.
@@ -96,6 +98,13 @@ func Run(ctx context.Context, src pipeline.Source, opts Options) (*Summary, erro
 	eo.Matchers, eo.Sink, eo.MatchDebug, eo.Replayed = ms, opts.Observer.Sink(tally), opts.MatchDebug, true
 	if fm != nil {
 		eo.Files = fm
+	}
+	if opts.tap {
+		for _, m := range ms {
+			if sm, ok := m.(*detect.SigmaMatcher); ok {
+				sm.TapCorrelations()
+			}
+		}
 	}
 	eng, err := detect.New(eo)
 	if err != nil {
