@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/recording"
 )
 
@@ -23,6 +24,11 @@ type Plan struct {
 	From       int64       `json:"from,omitempty"`
 	To         int64       `json:"to,omitempty"`
 	Shards     []PlanShard `json:"shards"`
+	// AuditCover is, per host, the Sysmon categories of the whole selected
+	// range (Recordings.SysmonCover): every shard routes
+	// scanner.sigma_security_audit = "auto" by it, as a single replay
+	// would, not by the segments it happens to read.
+	AuditCover map[string]sigma.AuditCategories `json:"audit_cover,omitempty"`
 }
 
 // PlanShard is one host's run of consecutive segments.
@@ -41,7 +47,7 @@ func MakePlan(dirs []string, o ReadOptions, n int) (*Plan, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("--plan %d: need at least one shard", n)
 	}
-	p := &Plan{From: o.From, To: o.To}
+	p := &Plan{From: o.From, To: o.To, AuditCover: map[string]sigma.AuditCategories{}}
 	type seg struct {
 		path  string
 		first int64
@@ -59,6 +65,7 @@ func MakePlan(dirs []string, o ReadOptions, n int) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
+		addSysmonCover(p.AuditCover, rd.Selected())
 		for _, path := range rd.Segments() {
 			m, err := recording.ReadSegmentMeta(path)
 			if err != nil {

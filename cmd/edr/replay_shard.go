@@ -58,6 +58,7 @@ func replayShard(c *cli.Context) error {
 		return err
 	}
 	defer done()
+	ruleSet.CoverAudit(plan.AuditCover) // the whole range's, as one replay
 	read.Strict, read.Parallel = set.read.Strict, set.read.Parallel
 	recs, err := replay.Open(plan.Recordings, read)
 	if err != nil {
