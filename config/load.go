@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/edr-lab/edr/internal/fsutil"
 )
 
 // EnvPrefix starts every configuration environment variable:
@@ -39,7 +41,7 @@ func Find() string {
 func Load(path string, env []string) (*Config, error) {
 	c := Default()
 	if path != "" {
-		data, err := os.ReadFile(path)
+		data, err := fsutil.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}

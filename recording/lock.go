@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/edr-lab/edr/recording/internal/fsutil"
+	"github.com/edr-lab/edr/internal/fsutil"
 )
 
 // lockFile is the writer lock of a recording: OpenWriter holds an exclusive

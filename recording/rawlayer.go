@@ -15,7 +15,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/edr-lab/edr/capture/raw"
-	"github.com/edr-lab/edr/recording/internal/fsutil"
+	"github.com/edr-lab/edr/internal/fsutil"
 	"github.com/edr-lab/edr/recording/wal"
 )
 

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/edr-lab/edr/event"
-	"github.com/edr-lab/edr/recording/internal/fsutil"
+	"github.com/edr-lab/edr/internal/fsutil"
 	"github.com/edr-lab/edr/recording/wal"
 )
 

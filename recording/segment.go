@@ -12,7 +12,7 @@ import (
 	"strconv"
 
 	"github.com/edr-lab/edr/event"
-	"github.com/edr-lab/edr/recording/internal/fsutil"
+	"github.com/edr-lab/edr/internal/fsutil"
 	"github.com/parquet-go/parquet-go"
 )
 

@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"github.com/edr-lab/edr/event"
-	"github.com/edr-lab/edr/recording/internal/fsutil"
+	"github.com/edr-lab/edr/internal/fsutil"
 	"github.com/parquet-go/parquet-go/format"
 )
 

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/edr-lab/edr/recording/internal/fsutil"
+	"github.com/edr-lab/edr/internal/fsutil"
 )
 
 // Source bookkeeping: which source files (by content hash) a recording

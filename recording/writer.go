@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/fsutil"
 	"github.com/edr-lab/edr/recording/internal/dirsync"
-	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"github.com/edr-lab/edr/recording/wal"
 )
 

@@ -81,7 +81,9 @@ func LoadRules(o RuleOptions) (*Rules, error) {
 			r.Errors = append(r.Errors, e)
 		}
 		if len(rs.Rules()) == 0 {
-			return nil, fmt.Errorf("no Sigma rule loaded from %v (%d errors)", o.SigmaPaths, len(errs))
+			// name the first few reasons: with every rule failing, the
+			// cause is usually one (a wrong path, a FIFO, a YAML error)
+			return nil, fmt.Errorf("no Sigma rule loaded from %v (%d errors): %w", o.SigmaPaths, len(errs), errors.Join(r.Errors[:min(len(r.Errors), 3)]...))
 		}
 		r.Sigma = rs
 	}

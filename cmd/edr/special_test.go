@@ -76,3 +76,46 @@ func TestSpecialFilesInRecording(t *testing.T) {
 	assert.Equal(t, 0, code, out)
 	assert.Contains(t, out, "  skipped: "+fifo+": named pipe")
 }
+
+// TestSpecialFilesAsInputs: a FIFO named as any input a command reads (an
+// import source, a Sigma, YARA or IOC file, the config, an expectations
+// file) is never opened: the command returns, names it, and counts it as
+// it counts any file it could not read (replay --strict: exit 3).
+func TestSpecialFilesAsInputs(t *testing.T) {
+	dir := t.TempDir()
+	fifo := func(name string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, syscall.Mkfifo(p, 0o644))
+		return p
+	}
+	rec := filepath.Join(dir, "rec")
+	out, code := edr(t, "generate", "--out", rec, "--events", "2000", "--quiet")
+	require.Equal(t, 0, code, out)
+	alerts := filepath.Join(dir, "a.json")
+	src, sig, yar, hashes, conf, expect := fifo("src.evtx"), fifo("rule.yml"), fifo("rule.yar"), fifo("ioc/hashes.txt"), fifo("edr.toml"), fifo("expect.yml")
+	const named = "named pipe, not a regular file"
+
+	for _, c := range []struct {
+		args []string
+		code int
+		path string
+	}{
+		{[]string{"import", "--out", filepath.Join(dir, "imp"), "--format", "evtx", src}, 1, src},
+		{[]string{"rules", "validate", sig}, 1, sig},
+		{[]string{"rules", "validate", yar}, 1, yar},
+		{[]string{"replay", "--sigma", sig, "--alerts", alerts, rec}, 1, sig},
+		{[]string{"replay", "--yara", yar, "--alerts", alerts, rec}, 0, yar},
+		{[]string{"replay", "--ioc", filepath.Dir(hashes), "--alerts", alerts, rec}, 0, hashes},
+		{[]string{"replay", "--strict", "--ioc", filepath.Dir(hashes), "--alerts", alerts, rec}, 3, hashes},
+		{[]string{"config", "show", "--config", conf}, 2, conf},
+		{[]string{"test", "--expect", expect, rec}, 2, expect},
+	} {
+		out, code := edrNoHang(t, c.args...)
+		assert.Equal(t, c.code, code, "%v: %s", c.args, out)
+		assert.Contains(t, out, c.path, "%v names the FIFO", c.args)
+		if c.args[0] != "import" { // the importer says the source is neither EVTX nor JSON
+			assert.Contains(t, out, named, "%v", c.args)
+		}
+	}
+}

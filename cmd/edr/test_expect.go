@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/internal/fsutil"
 	"github.com/edr-lab/edr/internal/termsafe"
 	"github.com/edr-lab/edr/replay"
 	"github.com/urfave/cli/v2"
@@ -57,7 +58,7 @@ const expectHeader = "# edr test expectations: the alerts each recording must ra
 // --update), anything unreadable or malformed is an error naming the file
 // and line.
 func loadExpect(path string, mustExist bool) (*expectFile, error) {
-	data, err := os.ReadFile(path)
+	data, err := fsutil.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) && !mustExist {
 		return &expectFile{}, nil
 	}

@@ -5,9 +5,10 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/edr-lab/edr/internal/fsutil"
 )
 
 // testFormats are the output formats of every `edr test` mode.
@@ -176,7 +177,7 @@ func ghProperty(s string) string {
 // `id: <id>`, else the first `title:` line, else 0 (unknown). Annotations
 // point there.
 func ruleLine(path, id string) int {
-	f, err := os.Open(path)
+	f, err := fsutil.Open(path)
 	if err != nil {
 		return 0
 	}

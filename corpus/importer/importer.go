@@ -30,6 +30,7 @@ import (
 	"github.com/edr-lab/edr/corpus/evtx"
 	"github.com/edr-lab/edr/corpus/jsonl"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/fsutil"
 	"github.com/edr-lab/edr/internal/rank"
 	"github.com/edr-lab/edr/recording"
 )
@@ -419,7 +420,7 @@ func (d *decoder) file(in input) FileResult {
 	if res.Format == "" {
 		return unreadable(errors.New("neither EVTX nor JSON (use --format to force one)"))
 	}
-	f, err := os.Open(in.open)
+	f, err := fsutil.Open(in.open)
 	if err != nil {
 		return unreadable(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/edr-lab/edr/internal/fsutil"
 )
 
 // Format names an input format.
@@ -58,7 +60,7 @@ func (k kind) format() Format {
 // sniff classifies a file by content, falling back to its extension (an
 // EVTX whose file header is damaged can still hold readable chunks).
 func sniff(path string) kind {
-	f, err := os.Open(path)
+	f, err := fsutil.Open(path)
 	if err != nil {
 		return kindUnknown
 	}

@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"github.com/edr-lab/edr/internal/fsutil"
 )
 
 // Load reads the configured indicator files. A malformed line is reported
@@ -28,7 +29,7 @@ func Load(paths Paths, opts Options) (*Set, []error) {
 			b.errs = append(b.errs, fmt.Errorf("ioc: %s: more than %d indicator files", path, 1<<16))
 			return
 		}
-		data, err := os.ReadFile(path)
+		data, err := fsutil.ReadFile(path)
 		if err != nil {
 			b.errs = append(b.errs, fmt.Errorf("ioc: %w", err))
 			return

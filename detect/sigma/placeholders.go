@@ -2,9 +2,10 @@ package sigma
 
 import (
 	"fmt"
-	"os"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/edr-lab/edr/internal/fsutil"
 )
 
 // LoadPlaceholders reads the values of %name% placeholders for the expand
@@ -14,7 +15,7 @@ import (
 //	Administrators: ['adm_*', 'root']
 //	DomainControllers: dc01
 func LoadPlaceholders(path string) (map[string][]string, error) {
-	data, err := os.ReadFile(path)
+	data, err := fsutil.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}

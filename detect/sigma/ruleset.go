@@ -14,6 +14,7 @@ import (
 
 	sigmago "github.com/bradleyjkemp/sigma-go"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/fsutil"
 )
 
 // Options configure Load.
@@ -97,7 +98,7 @@ func Load(paths []string, opts Options) (*Ruleset, []*LoadError) {
 	// time); results are used in file order, so the outcome is the same
 	parallel(len(jobs), func(i int) {
 		j := jobs[i]
-		data, err := os.ReadFile(j.path)
+		data, err := fsutil.ReadFile(j.path)
 		if err != nil {
 			j.errs = []*LoadError{{Path: j.path, Construct: "read", Err: err}}
 			return

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/edr-lab/edr/internal/fsutil"
 )
 
 // includer resolves YARA include statements for the compiler: a relative
@@ -74,7 +76,7 @@ func (in *includer) read(name, from string) ([]byte, error) {
 	if !in.inside(real) {
 		return nil, fmt.Errorf("include %q is outside the rules being loaded (%s)", name, strings.Join(in.roots, ", "))
 	}
-	b, err := os.ReadFile(real)
+	b, err := fsutil.ReadFile(real)
 	if err != nil {
 		return nil, fmt.Errorf("include %q: %w", name, err)
 	}

@@ -8,13 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	yr "github.com/hillu/go-yara/v4"
+
+	"github.com/edr-lab/edr/internal/fsutil"
 )
 
 // Available reports whether this build scans with libyara.
@@ -158,7 +159,7 @@ func checkFile(file string, opts CompileOptions, inc *includer) FileCheck {
 // ruleLine is the line of the file declaring rule name, 0 when the rule
 // is not declared in the file itself (an include).
 func ruleLine(file, name string) int {
-	b, err := os.ReadFile(file)
+	b, err := fsutil.ReadFile(file)
 	if err != nil {
 		return 0
 	}
@@ -260,7 +261,7 @@ func newCompiler(opts CompileOptions) (*yr.Compiler, error) {
 // index of the failing file and its error.
 func addFiles(c *yr.Compiler, files []string, inc *includer) (int, error) {
 	for i, f := range files {
-		fh, err := os.Open(f)
+		fh, err := fsutil.Open(f)
 		if err != nil {
 			return i, &FileError{File: f, Messages: []string{err.Error()}}
 		}
@@ -407,7 +408,7 @@ func (s *Scanner) ScanBytes(ctx context.Context, data []byte, ext Externals) ([]
 // ScanFile reads and scans a local file (size-checked first). Empty
 // externals are derived from the path and the file's first bytes.
 func (s *Scanner) ScanFile(ctx context.Context, path string, ext Externals) ([]Match, error) {
-	f, err := os.Open(path)
+	f, err := fsutil.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("yara: %w", err)
 	}

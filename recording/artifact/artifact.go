@@ -28,8 +28,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/edr-lab/edr/internal/fsutil"
 	"github.com/edr-lab/edr/recording/internal/dirsync"
-	"github.com/edr-lab/edr/recording/internal/fsutil"
 	"github.com/klauspost/compress/zstd"
 )
 

@@ -1,4 +1,4 @@
-// Package fsutil holds the one rule every reader and writer of a recording
+// Package fsutil holds the one rule every reader and writer of edr
 // follows for the files it finds: a special file (named pipe, device,
 // socket) is never opened. Opening a FIFO blocks until a peer appears, and
 // a device can be endless, so such a file is named and skipped by the
