@@ -2,9 +2,7 @@ package recording
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -14,6 +12,7 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/edr-lab/edr/recording/internal/pqfile"
 	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go/encoding/delta"
 	"github.com/parquet-go/parquet-go/encoding/rle"
@@ -58,8 +57,6 @@ const (
 	pageBytes    = 1 << 20
 	maxDictBytes = 8 << 20
 )
-
-var pqMagic = []byte("PAR1")
 
 // rgBuffer holds the open row group column by column.
 type rgBuffer struct {
@@ -231,7 +228,7 @@ func newPQEncoder(w io.Writer) *pqEncoder {
 	for _, c := range []*dictColumn{&e.rg.host, &e.rg.channel, &e.rg.provider, &e.rg.source} {
 		c.arena = &e.rg.arena
 	}
-	e.write(pqMagic)
+	e.write(pqfile.Magic)
 	return e
 }
 
@@ -634,9 +631,10 @@ func (e *pqEncoder) close(kv []format.KeyValue) error {
 		orders[i] = format.ColumnOrder{Value: &format.TypeDefinedOrder{}}
 	}
 	// Integrity: the data region's CRC, then the footer's own CRC, computed
-	// with its value zeroed and patched in (see verifyFooter).
-	kv = append(kv, format.KeyValue{Key: MetaDataCRC, Value: fmt.Sprintf("%08x", e.crc)},
-		format.KeyValue{Key: MetaFooterCRC, Value: footerCRCPrefix + "00000000"})
+	// with its value zeroed and patched in (pqfile.Seal).
+	for _, c := range pqfile.FooterKeyValues(e.crc) {
+		kv = append(kv, format.KeyValue{Key: c[0], Value: c[1]})
+	}
 	md := format.FileMetaData{Version: 1, Schema: segmentSchema, NumRows: e.totalRows, RowGroups: e.groups,
 		KeyValueMetadata: kv, CreatedBy: "edr recording (custom encoder, schema via parquet-go format)", ColumnOrders: orders}
 	if md.RowGroups == nil {
@@ -646,14 +644,12 @@ func (e *pqEncoder) close(kv []format.KeyValue) error {
 	if err != nil {
 		return err
 	}
-	at := bytes.LastIndex(b, []byte(footerCRCPrefix+"00000000"))
-	if at < 0 {
-		return errors.New("footer checksum slot not found")
+	if err := pqfile.Seal(b); err != nil {
+		return err
 	}
-	copy(b[at+len(footerCRCPrefix):], fmt.Sprintf("%08x", crc32.Checksum(b, castagnoli)))
 	e.write(b)
 	e.write(binary.LittleEndian.AppendUint32(nil, uint32(len(b))))
-	e.write(pqMagic)
+	e.write(pqfile.Magic)
 	if e.err != nil {
 		return e.err
 	}
