@@ -63,7 +63,8 @@ const (
 	footerOnly openMode = iota
 	// fullData also verifies the data checksum before any page is decoded.
 	fullData
-	// unverified skips both checksums (fuzzing the decoder itself).
+	// unverified skips both checksums (verifySegment, to find the page
+	// a data checksum mismatch damaged).
 	unverified
 )
 
