@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -90,6 +91,11 @@ func (g *goldenRules) command(t *testing.T, d *datadriven.TestData) string {
 		return strings.ReplaceAll(okOrErrors(errs), g.dir+string(os.PathSeparator), "")
 	case "artifact":
 		data := []byte(d.Input)
+		if goldenArg(t, d, "", "", "escaped") == "escaped" { // Go escapes (\x00) for binary content
+			u, err := strconv.Unquote(`"` + d.Input + `"`)
+			require.NoError(t, err, d.Pos)
+			data = []byte(u)
+		}
 		g.artifacts = append(g.artifacts, data)
 		s := artifact.Sum(data)
 		return event.FormatHashes(s.SHA1, s.MD5, s.SHA256, "")

@@ -1,6 +1,9 @@
 package detect
 
-import "github.com/edr-lab/edr/event"
+import (
+	"github.com/edr-lab/edr/detect/sigma"
+	"github.com/edr-lab/edr/event"
+)
 
 // Hit is one rule of one engine that matched an event.
 type Hit struct {
@@ -13,6 +16,19 @@ type Hit struct {
 	Fields      []MatchedField
 	Indicator   *Indicator // IOC details
 	YARA        *YARAMatch // YARA details
+	// Feed is set on a correlation input of a tapped Sigma matcher
+	// (SigmaMatcher.TapCorrelations): the Sigma rule that matched, to be
+	// correlated later; it is not an alert.
+	Feed     *sigma.Rule
+	FeedView bool
+}
+
+// AlertSeverity is the severity the engine gives the hit's alert.
+func (h *Hit) AlertSeverity() Severity {
+	if s := h.severity(); s != SeverityNone {
+		return s
+	}
+	return SeverityMedium
 }
 
 // severity is the hit's effective severity.

@@ -54,3 +54,11 @@ type Alert struct {
 type Encoder interface {
 	Append(dst []byte, a *Alert) []byte
 }
+
+// HeaderEncoder is an Encoder whose files start with a header (the CSV
+// timeline's column names): the alert writer writes Header once at the
+// start of each file (and of a stream), and does not count it as an alert.
+type HeaderEncoder interface {
+	Encoder
+	Header() []byte
+}

@@ -101,6 +101,9 @@ func (m *SigmaMatcher) hits(out []Hit) []Hit {
 			m.rules[sm.Rule] = r
 		}
 		h := Hit{Rule: r, Correlation: sm.Correlation, Group: sm.Group, Count: sm.Count, Value: sm.Value}
+		if sm.Feed {
+			h.Feed, h.FeedView = sm.Rule, sm.FeedView
+		}
 		for _, f := range sm.Fields {
 			field, mods, _ := strings.Cut(f.Field, "|")
 			h.Fields = append(h.Fields, MatchedField{Selection: f.Search, Field: field, Modifier: mods,
@@ -109,4 +112,16 @@ func (m *SigmaMatcher) hits(out []Hit) []Hit {
 		out = append(out, h)
 	}
 	return out
+}
+
+// TapCorrelations makes the matcher report correlation inputs as hits with
+// Feed set instead of correlating them (edr replay --shard); see
+// sigma.Matcher.SetCorrelationTap.
+func (m *SigmaMatcher) TapCorrelations() { m.m.SetCorrelationTap(true) }
+
+// Correlate feeds a correlation input (a Feed hit of a tapped matcher of
+// the same rules) to the correlations and appends the hits that fire.
+func (m *SigmaMatcher) Correlate(r *sigma.Rule, ev *event.Event, view bool, out []Hit) []Hit {
+	m.buf = m.m.Correlate(r, ev, view, m.buf[:0])
+	return m.hits(out)
 }

@@ -18,6 +18,7 @@ const (
 	walState                  // opaque segment-start state snapshot
 	walLoss                   // JSON map name → count to add
 	walRun                    // source run: uvarint index of the next event, content hash (see sources.go)
+	walRaw                    // raw ETW record (appendRawEntry), only in a raw segment's WAL
 )
 
 // walHeaderDoc identifies the segment a WAL belongs to and carries the field

@@ -100,6 +100,38 @@
 // ErrEventRejected still uses up its number, so an importer that counts
 // decoded events stays aligned.
 //
+// # Raw layer
+//
+// A live capture also stores every raw ETW record (capture/raw) beside the
+// events, so that a decoder fixed later can re-normalize an old recording
+// (package renorm, edr renormalize). Raw records are Parquet files of their
+// own under raw/host=<name>/date=<yyyy-mm-dd>/<seq>-<n>-<first-time>.parquet
+// (named so that a partition's files sort in capture order, rawlayer.go):
+// the events stay one table for DuckDB's host=*/date=*/*.parquet glob (a
+// ** glob would reach raw/ too) and for Reader, which does not descend into
+// raw/. Columns: Time (TIMESTAMP(NANOS), the record's FILETIME, exact),
+// Host, Seq (the Seq of the first event the record produced; NULL when it
+// produced none), Provider (GUID text), EventID, Version, Opcode, Level,
+// Keywords (UINT64), PID, TID, HeaderFlags, UserData (the payload as
+// delivered, NULL when none or empty) and Props, the typed property bag as
+// LIST<STRUCT<Name, Kind, U64, I64, Str, Bytes>>: numeric kinds keep their
+// bits in U64 (unsigned 64-bit, exact above 2^53) and signed ones their
+// value in I64 too; strings, SIDs and addresses are in Str, GUIDs and
+// binary in Bytes. Kind is the kind's name (u8 … ip).
+//
+// Writer.WriteRaw uses the events' machinery rather than a second format:
+// each open raw segment (one per host and UTC day, at most 2^20 records,
+// written as it goes in row groups of 8192) has its own WAL under .wal/raw/… in the
+// same WAL format, with a header entry and one walRaw entry per record,
+// flushed by the same flusher on the same interval and closed (Parquet
+// file written, fsynced, renamed into raw/, then the WAL removed) by Close.
+// Recovery turns a raw WAL into its file exactly like an event WAL: the
+// records of every good WAL record, an exact prefix of those written, with
+// the unreadable rest kept aside in <wal>.bad. ReadRaw reads the layer by
+// time range and host, files in path order and each file in capture order.
+// Raw files are written with parquet-go's GenericWriter: the raw layer is
+// not on the replay path, so the purpose-built event encoder is not needed.
+//
 // # Determinism
 //
 // No wall-clock value reaches segment bytes or names, and segment boundaries

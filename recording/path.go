@@ -166,6 +166,9 @@ func listSegmentsSkipping(dir string) (paths []string, unreadable []error, err e
 			if p != dir && strings.HasPrefix(d.Name(), ".") {
 				return filepath.SkipDir
 			}
+			if filepath.Dir(p) == filepath.Clean(dir) && d.Name() == RawDir {
+				return filepath.SkipDir // the raw layer is not part of the event table
+			}
 			return nil
 		}
 		if strings.HasSuffix(d.Name(), segmentExt) && !strings.HasPrefix(d.Name(), ".") {

@@ -177,6 +177,17 @@ func (r *Reader) segmentFailed(err error) error {
 // Stats returns the counters so far (complete after Run).
 func (r *Reader) Stats() ReadStats { return r.stats }
 
+// SelectedEvents is the number of events in the selected segments, from
+// their footers: what Run delivers when no time range cuts a segment, an
+// upper bound otherwise (a progress bar's total).
+func (r *Reader) SelectedEvents() int64 {
+	var n int64
+	for _, s := range r.segs {
+		n += s.meta.Events
+	}
+	return n
+}
+
 // Segments lists the paths of the selected segments in read order.
 func (r *Reader) Segments() []string {
 	out := make([]string, len(r.segs))

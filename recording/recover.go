@@ -22,10 +22,21 @@ import (
 // prefix.
 func (w *Writer) recover() error {
 	root := filepath.Join(w.dir, walDir)
-	var wals []string
+	var wals, raws []string
+	rawRoot := filepath.Join(root, RawDir)
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
+		}
+		if strings.HasPrefix(p, rawRoot+string(filepath.Separator)) && !fsutil.IsSpecial(d.Type()) {
+			// The raw layer's WALs (rawlayer.go).
+			switch {
+			case strings.HasSuffix(p, segmentExt+".tmp"), strings.HasSuffix(p, ".wal.bad.tmp"):
+				return os.Remove(p)
+			case isWAL(p):
+				raws = append(raws, p)
+			}
+			return nil
 		}
 		switch {
 		case fsutil.IsSpecial(d.Type()):
@@ -45,6 +56,11 @@ func (w *Writer) recover() error {
 	})
 	if err != nil {
 		return fmt.Errorf("recording %s: recovery: %w", w.dir, err)
+	}
+	for _, p := range raws {
+		if err := w.recoverRaw(p); err != nil {
+			return fmt.Errorf("recording %s: recovery of %s: %w", w.dir, p, err)
+		}
 	}
 	if len(wals) == 0 {
 		return nil
@@ -133,18 +149,73 @@ func scanRuns(path string) (map[string][]idxRange, error) {
 	return out, err
 }
 
-func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
-	final, err := w.finalPath(root, path)
+// openWAL opens a WAL to recover and says which file it becomes; f is nil
+// when that file exists already (the stale WAL is then removed).
+func (w *Writer) openWAL(root, path string) (final string, f *os.File, err error) {
+	final, err = w.finalPath(root, path)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	if _, err := os.Stat(final); err == nil {
 		// Crashed between finishing the segment and removing its WAL.
 		w.stats.StaleWALs++
-		return os.Remove(path)
+		return final, nil, os.Remove(path)
 	}
-	f, err := fsutil.Open(path)
-	if err != nil {
+	f, err = fsutil.Open(path)
+	return final, f, err
+}
+
+// walReport begins the report of a WAL that was read.
+func walReport(path string, res wal.Result) WALRecovery {
+	rep := WALRecovery{WAL: path, Records: res.Records, Bytes: res.Size, MagicDamaged: res.MagicDamaged}
+	if res.Tail != nil {
+		rep.Reason = res.Tail.Error()
+	}
+	return rep
+}
+
+// walUnreadable disposes of a WAL wal.Read could not read at all (rerr)
+// and closes f: removed when provably what a crash while creating it
+// leaves, else renamed whole to <wal>.bad, out of the way of the next
+// recovery, and reported.
+func (w *Writer) walUnreadable(f *os.File, path string, res wal.Result, rerr error, rep WALRecovery) error {
+	defer f.Close()
+	rep.Reason = rerr.Error()
+	if errors.Is(rerr, wal.ErrBadMagic) && res.Size < int64(len(wal.Magic)) {
+		if head, err := fsutil.ReadFile(path); err == nil && wal.IsPartialHeader(head) {
+			// Crashed while creating the WAL: provably nothing was
+			// logged (see doc.go).
+			f.Close()
+			return os.Remove(path)
+		}
+	}
+	w.stats.RecoveryFailed++
+	rep.KeptAside, rep.KeptFrom, rep.BadFile = res.Size, 0, path+".bad"
+	w.opts.Logger.Error("recording: WAL unreadable, kept aside", "wal", path, "bad", rep.BadFile, "bytes", res.Size, "err", rerr)
+	f.Close()
+	w.noteRecovery(rep)
+	return os.Rename(path, rep.BadFile)
+}
+
+// keepTail copies the bytes of a WAL not recovered (a torn or damaged
+// tail, or a damaged first record) aside before the WAL is removed: they
+// are never deleted.
+func (w *Writer) keepTail(f *os.File, path string, res wal.Result, rep *WALRecovery) error {
+	if res.Size > res.Good {
+		rep.KeptAside, rep.KeptFrom, rep.BadFile = res.Size-res.Good, res.Good, path+".bad"
+		if err := keepAside(f, res.Good, rep.BadFile, w.opts.Fsync); err != nil {
+			return fmt.Errorf("keeping aside the unreadable rest: %w", err)
+		}
+		w.opts.Logger.Warn("recording: WAL damaged, unreadable rest kept aside", "wal", path, "bad", rep.BadFile,
+			"from", res.Good, "bytes", rep.KeptAside, "why", rep.Reason)
+	}
+	w.stats.RecoveryDroppedBytes += res.Size - res.Good
+	return nil
+}
+
+func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
+	final, f, err := w.openWAL(root, path)
+	if f == nil || err != nil {
 		return err
 	}
 	defer f.Close()
@@ -219,46 +290,20 @@ func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
 		}
 		return nil
 	})
-	rep := WALRecovery{WAL: path, Records: res.Records, Bytes: res.Size, MagicDamaged: res.MagicDamaged}
-	if res.Tail != nil {
-		rep.Reason = res.Tail.Error()
-	}
+	rep := walReport(path, res)
 	if err != nil {
 		if sw != nil {
 			sw.abort()
 		}
-		rep.Reason = err.Error()
-		if errors.Is(err, wal.ErrBadMagic) && res.Size < int64(len(wal.Magic)) {
-			if head, rerr := fsutil.ReadFile(path); rerr == nil && wal.IsPartialHeader(head) {
-				// Crashed while creating the WAL: provably nothing was
-				// logged (see doc.go).
-				f.Close()
-				return os.Remove(path)
-			}
-		}
-		// Nothing of it becomes a segment: the whole file is kept aside,
-		// out of the way of the next recovery.
-		w.stats.RecoveryFailed++
-		rep.KeptAside, rep.KeptFrom, rep.BadFile = res.Size, 0, path+".bad"
-		w.opts.Logger.Error("recording: WAL unreadable, kept aside", "wal", path, "bad", rep.BadFile, "bytes", res.Size, "err", err)
-		f.Close()
-		w.noteRecovery(rep)
-		return os.Rename(path, rep.BadFile)
+		// Nothing of it becomes a segment.
+		return w.walUnreadable(f, path, res, err, rep)
 	}
-	// Bytes not recovered (a torn or damaged tail, or a damaged first
-	// record) are never deleted: they are copied aside before the WAL is.
-	if res.Size > res.Good {
-		rep.KeptAside, rep.KeptFrom, rep.BadFile = res.Size-res.Good, res.Good, path+".bad"
-		if err := keepAside(f, res.Good, rep.BadFile, w.opts.Fsync); err != nil {
-			if sw != nil {
-				sw.abort()
-			}
-			return fmt.Errorf("keeping aside the unreadable rest: %w", err)
+	if err := w.keepTail(f, path, res, &rep); err != nil {
+		if sw != nil {
+			sw.abort()
 		}
-		w.opts.Logger.Warn("recording: WAL damaged, unreadable rest kept aside", "wal", path, "bad", rep.BadFile,
-			"from", res.Good, "bytes", rep.KeptAside, "why", rep.Reason)
+		return err
 	}
-	w.stats.RecoveryDroppedBytes += res.Size - res.Good
 	w.stats.RecoveryDroppedEvents += dropped
 	// Seqs of dropped events are not handed out again.
 	w.nextSeq = max(w.nextSeq, maxSeq+1)

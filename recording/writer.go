@@ -102,6 +102,8 @@ func (o *WriterOptions) defaults() {
 // WriterStats counts what a Writer did, including crash recovery on open.
 type WriterStats struct {
 	Events               int64
+	RawRecords           int64 // raw records written (WriteRaw)
+	RecoveredRawRecords  int64 // raw records recovered from WALs on open
 	SegmentsClosed       int
 	RecoveredSegments    int   // WALs turned into segments on open
 	RecoveredEvents      int64 // events in them
@@ -146,6 +148,7 @@ type Writer struct {
 
 	mu       sync.Mutex
 	open     map[segKey]*openSeg
+	raws     map[segKey]*rawSeg // open raw segments (rawlayer.go)
 	tick     uint64
 	nextSeq  uint64
 	last     *openSeg
@@ -201,7 +204,7 @@ func OpenWriter(dir string, opts WriterOptions) (w *Writer, err error) {
 			lock.Close()
 		}
 	}()
-	w = &Writer{dir: dir, opts: opts, open: map[segKey]*openSeg{}, sources: map[string]SourceInfo{}, progress: map[string]int64{},
+	w = &Writer{dir: dir, opts: opts, open: map[segKey]*openSeg{}, raws: map[segKey]*rawSeg{}, sources: map[string]SourceInfo{}, progress: map[string]int64{},
 		loss: map[string]uint64{}, nextSeq: 1, lock: lock}
 	if err := w.scan(); err != nil {
 		return nil, err
@@ -407,17 +410,9 @@ func (w *Writer) openSeg(key segKey, first *event.Event) (*openSeg, error) {
 	meta := SegmentMeta{SchemaVersion: event.SchemaVersion, Producer: w.opts.Producer, Source: w.opts.Source.String(), Host: key.host, Date: date}
 	hdr := walHeaderDoc{SchemaVersion: event.SchemaVersion, Host: key.host, Date: date, FirstTime: first.Time, FirstSeq: w.nextSeq,
 		Producer: w.opts.Producer, Source: meta.Source, Fields: fieldNames()}
-	wl, err := wal.Create(tmp+".wal", w.opts.Fsync)
+	wl, err := w.createWAL(tmp + ".wal")
 	if err != nil {
-		return nil, fmt.Errorf("recording %s: %w", w.dir, err)
-	}
-	if w.opts.Fsync {
-		// the new log's name must survive a machine crash too
-		if err := syncDir(filepath.Dir(tmp)); err != nil {
-			wl.Close()
-			os.Remove(tmp + ".wal") // empty: nothing was written to it
-			return nil, fmt.Errorf("recording %s: %w", w.dir, err)
-		}
+		return nil, err
 	}
 	sw, err := newSegWriter(tmp+".tmp", w.opts.RowGroupRows, w.opts.MaxBufferBytes, meta)
 	if err != nil {
@@ -450,6 +445,23 @@ func mkdirs(dirs ...string) error {
 	return nil
 }
 
+// createWAL creates a segment's (or raw segment's) write-ahead log.
+func (w *Writer) createWAL(path string) (*wal.Writer, error) {
+	wl, err := wal.Create(path, w.opts.Fsync)
+	if err != nil {
+		return nil, fmt.Errorf("recording %s: %w", w.dir, err)
+	}
+	if w.opts.Fsync {
+		// the new log's name must survive a machine crash too
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			wl.Close()
+			os.Remove(path) // empty: nothing was written to it
+			return nil, fmt.Errorf("recording %s: %w", w.dir, err)
+		}
+	}
+	return wl, nil
+}
+
 // flushSeg hands the segment's buffered WAL entries to the flusher.
 func (w *Writer) flushSeg(s *openSeg) error {
 	if s.batch.Len() == 0 {
@@ -478,6 +490,13 @@ func (w *Writer) flushAll() error {
 	for _, s := range w.sortedOpen() {
 		if err := w.flushSeg(s); err != nil {
 			return err
+		}
+	}
+	for _, s := range w.sortedRaw() {
+		if s.batch.Len() > 0 {
+			if err := w.fl.write(s.wal, &s.batch); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -601,6 +620,11 @@ func (w *Writer) Close() error {
 	}
 	for _, s := range w.sortedOpen() {
 		if err := w.closeSeg(s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, s := range w.sortedRaw() {
+		if err := w.closeRaw(s); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -111,15 +111,21 @@ func (r *Recordings) Source() pipeline.Source {
 func (r *Recordings) SysmonCover() map[string]sigma.AuditCategories {
 	cover := map[string]sigma.AuditCategories{}
 	for _, rd := range r.readers {
-		for _, m := range rd.Selected() {
-			for _, c := range m.Counts {
-				if cat := sigma.SysmonCategory(c.EventID); c.Channel == event.ChannelSysmon && cat != 0 && c.Events > 0 {
-					cover[m.Host] |= cat
-				}
+		addSysmonCover(cover, rd.Selected())
+	}
+	return cover
+}
+
+// addSysmonCover adds to cover the Sysmon categories the segments' footer
+// counts hold, per host.
+func addSysmonCover(cover map[string]sigma.AuditCategories, segs []*recording.SegmentMeta) {
+	for _, m := range segs {
+		for _, c := range m.Counts {
+			if cat := sigma.SysmonCategory(c.EventID); c.Channel == event.ChannelSysmon && cat != 0 && c.Events > 0 {
+				cover[m.Host] |= cat
 			}
 		}
 	}
-	return cover
 }
 
 // Store returns the recordings' artifact stores as one (nil when none has
@@ -141,6 +147,16 @@ func (r *Recordings) Fill(s *Summary) {
 		s.DirsSkipped += st.DirsSkipped
 		s.ReadErrors = append(s.ReadErrors, st.Errors...)
 	}
+}
+
+// SelectedEvents is the events of the selected segments (see
+// recording.Reader.SelectedEvents).
+func (r *Recordings) SelectedEvents() int64 {
+	var n int64
+	for _, rd := range r.readers {
+		n += rd.SelectedEvents()
+	}
+	return n
 }
 
 // Close releases the artifact stores.

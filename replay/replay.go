@@ -17,6 +17,8 @@ import (
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/filescan"
 	"github.com/edr-lab/edr/detect/sigma"
+	"github.com/edr-lab/edr/internal/rank"
+	"github.com/edr-lab/edr/internal/termsafe"
 	"github.com/edr-lab/edr/pipeline"
 )
 
@@ -38,11 +40,16 @@ type Options struct {
 	NoPrematch bool
 	// Observer, when set, counts events and time per pipeline stage.
 	Observer *pipeline.Observer
+	// MinSeverity, when set, keeps alerts below it from Sink (--min-level);
+	// the engine still raises them and the summary counts them.
+	MinSeverity detect.Severity
 	// RuleObserver, when set, gives every Sigma evaluator of the run (the
 	// engine's and each prematch worker's) its own observer, for per-rule
 	// cost (edr bench). Run calls it on its own goroutine before the
 	// evaluator starts; each observer is then used by one goroutine.
 	RuleObserver func() sigma.RuleObserver
+
+	tap bool // shard: report correlation inputs instead of correlating (RunShard)
 }
 
 // Summary is what a replay did; Write prints it for humans.
@@ -65,6 +72,15 @@ type Summary struct {
 	StateEvents     uint64        // events before From applied to the state only
 	StateWarnings   []error       // snapshots that could not be restored, by segment
 	Wall            time.Duration // measured by the caller, not the engine
+	// AlertHosts are the hosts of the alerts passed to the sink, most
+	// alerts first (then by name); FirstAlert and LastAlert are the event
+	// times (ns) of the earliest and latest of them (0: none).
+	AlertHosts            []HostCount
+	FirstAlert, LastAlert int64
+	// MinSeverity and BelowMin: the --min-level filter and the alerts it
+	// kept from the sink.
+	MinSeverity detect.Severity
+	BelowMin    uint64
 	// Stages are the pipeline's per-stage counts and times when the caller
 	// observed them (Options.Observer); zero otherwise. An alert writer
 	// encoding beside the engine may still add to StageEncode after Run.
@@ -78,9 +94,17 @@ type Summary struct {
 func Run(ctx context.Context, src pipeline.Source, opts Options) (*Summary, error) {
 	eo := opts.Engine
 	ms, fm := opts.Rules.Matchers(opts.Store)
-	eo.Matchers, eo.Sink, eo.MatchDebug, eo.Replayed = ms, opts.Observer.Sink(opts.Sink), opts.MatchDebug, true
+	tally := &alertTally{next: opts.Sink, min: opts.MinSeverity, hosts: map[string]uint64{}}
+	eo.Matchers, eo.Sink, eo.MatchDebug, eo.Replayed = ms, opts.Observer.Sink(tally), opts.MatchDebug, true
 	if fm != nil {
 		eo.Files = fm
+	}
+	if opts.tap {
+		for _, m := range ms {
+			if sm, ok := m.(*detect.SigmaMatcher); ok {
+				sm.TapCorrelations()
+			}
+		}
 	}
 	eng, err := detect.New(eo)
 	if err != nil {
@@ -108,7 +132,8 @@ func Run(ctx context.Context, src pipeline.Source, opts Options) (*Summary, erro
 		Events: st.Events, Alerts: st.Alerts, BySeverity: st.AlertsBySev, ByRule: eng.RuleCounts(),
 		Hits: st.HitsByEngine, RuleErrors: opts.Rules.Errors, Processes: st.Processes, ProcEvicted: st.ProcEvicted,
 		StateRestored: st.StateRestored, StateEvents: st.StateEvents, StateWarnings: warnings,
-		Stages: opts.Observer.Stats(),
+		Stages: opts.Observer.Stats(), FirstAlert: tally.first, LastAlert: tally.last,
+		MinSeverity: opts.MinSeverity, BelowMin: tally.below, AlertHosts: tally.byHost(),
 	}
 	if fm != nil {
 		s.Files = map[string]uint64{}
@@ -171,6 +196,10 @@ func (s *Summary) Write(w io.Writer) {
 			fmt.Fprintf(w, "  %6d  %-8s %-13s %s\n", rc.Count, rc.Rule.Engine, severityOf(rc.Rule), rc.Rule.Name)
 		}
 	}
+	if s.BelowMin > 0 || s.MinSeverity != detect.SeverityNone {
+		fmt.Fprintf(w, "min level %s: %d alerts below it not written\n", s.MinSeverity, s.BelowMin)
+	}
+	s.writeAlertHosts(w)
 	if len(s.Files) > 0 {
 		keys := make([]string, 0, len(s.Files))
 		for k := range s.Files {
@@ -191,6 +220,70 @@ func (s *Summary) Write(w io.Writer) {
 		fmt.Fprintf(w, "  state warning: %v\n", e)
 	}
 	s.writeStages(w)
+}
+
+// maxSummaryHosts bounds the hosts listed by alert count.
+const maxSummaryHosts = 20
+
+// writeAlertHosts prints the hosts by alert count and the first and last
+// alert's event time (of the alerts written).
+func (s *Summary) writeAlertHosts(w io.Writer) {
+	if len(s.AlertHosts) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "alerts by host (%d hosts):\n", len(s.AlertHosts))
+	for i, h := range s.AlertHosts {
+		if i == maxSummaryHosts {
+			fmt.Fprintf(w, "  … %d more hosts\n", len(s.AlertHosts)-i)
+			break
+		}
+		fmt.Fprintf(w, "  %6d  %s\n", h.Count, termsafe.String(h.Host))
+	}
+	const layout = "2006-01-02T15:04:05.000Z"
+	fmt.Fprintf(w, "alert time: first %s, last %s\n", time.Unix(0, s.FirstAlert).UTC().Format(layout), time.Unix(0, s.LastAlert).UTC().Format(layout))
+}
+
+// HostCount is a host and its alert count.
+type HostCount struct {
+	Host  string
+	Count uint64
+}
+
+// alertTally passes the alerts at or above min to next and tallies them
+// by host and event time (the engine's goroutine is its only caller).
+type alertTally struct {
+	next        detect.AlertSink
+	min         detect.Severity
+	hosts       map[string]uint64
+	first, last int64
+	n, below    uint64
+}
+
+func (t *alertTally) Alert(a *detect.Alert) error {
+	if a.Severity < t.min {
+		t.below++
+		return nil
+	}
+	if t.n == 0 || a.Event.Time < t.first {
+		t.first = a.Event.Time
+	}
+	if t.n == 0 || a.Event.Time > t.last {
+		t.last = a.Event.Time
+	}
+	t.n++
+	t.hosts[a.Event.Host]++
+	if t.next == nil {
+		return nil
+	}
+	return t.next.Alert(a)
+}
+
+func (t *alertTally) byHost() []HostCount {
+	var out []HostCount
+	for _, e := range rank.ByCount(t.hosts) {
+		out = append(out, HostCount{e.Key, e.Count})
+	}
+	return out
 }
 
 // writeStages prints the time of every stage that was timed. Stages run

@@ -3,7 +3,11 @@ package replay
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/filescan"
@@ -61,8 +65,17 @@ func LoadRules(o RuleOptions) (*Rules, error) {
 		o.IOCSeverity = detect.SeverityHigh
 	}
 	r := &Rules{opts: o}
+	var sigmaPaths []string
+	for _, p := range o.SigmaPaths {
+		if ext := strings.ToLower(filepath.Ext(p)); ext == ".yar" || ext == ".yara" {
+			// never parsed as YAML (a false Sigma error)
+			r.Errors = append(r.Errors, fmt.Errorf("%s: a YARA file given as a Sigma rule; not loaded (give it as a YARA rule)", p))
+			continue
+		}
+		sigmaPaths = append(sigmaPaths, p)
+	}
 	if len(o.SigmaPaths) > 0 {
-		rs, errs := sigma.Load(o.SigmaPaths, sigma.Options{Ruleset: o.SigmaRuleset, Debug: o.MatchDebug != detect.MatchDebugOff,
+		rs, errs := sigma.Load(sigmaPaths, sigma.Options{Ruleset: o.SigmaRuleset, Debug: o.MatchDebug != detect.MatchDebugOff,
 			SecurityAudit: o.SigmaSecurityAudit, SecurityAuditAuto: o.SigmaSecurityAuditAuto, Placeholders: o.SigmaPlaceholders})
 		for _, e := range errs {
 			r.Errors = append(r.Errors, e)
@@ -158,4 +171,62 @@ func IOCFiles(dir string) ioc.Paths {
 		return p
 	}
 	return ioc.Paths{Hashes: pick("hashes.txt"), IPs: pick("ips.txt"), Domains: pick("domains.txt"), PathsRegex: pick("paths_regex.txt")}
+}
+
+// WriteLoaded says what loaded, by engine (Sigma rules by status, YARA
+// rules, indicators by kind), and what could not be checked: with no
+// artifact store (hasStore false), YARA and hash indicators never see a
+// process image, which is otherwise indistinguishable from a clean run.
+// files is false for edr scan, where files are checked directly.
+func (r *Rules) WriteLoaded(w io.Writer, files, hasStore bool) {
+	var parts []string
+	if r.Sigma != nil {
+		byStatus := map[string]int{}
+		unsupported := 0
+		for _, rule := range r.Sigma.Rules() {
+			st := strings.ToLower(rule.Status)
+			if st == "" {
+				st = "no status"
+			}
+			byStatus[st]++
+			if rule.Unsupported != "" {
+				unsupported++
+			}
+		}
+		keys := make([]string, 0, len(byStatus))
+		for k := range byStatus {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var st []string
+		for _, k := range keys {
+			st = append(st, fmt.Sprintf("%s %d", k, byStatus[k]))
+		}
+		s := fmt.Sprintf("Sigma %d rules (%s)", len(r.Sigma.Rules()), strings.Join(st, ", "))
+		if unsupported > 0 {
+			s += fmt.Sprintf(", %d of them on a logsource edr does not route", unsupported)
+		}
+		parts = append(parts, s)
+	}
+	switch {
+	case r.YARA != nil:
+		parts = append(parts, fmt.Sprintf("YARA %d rules from %d files", r.YARA.NumRules(), len(r.YARA.Files())))
+	case len(r.opts.YARAPaths) > 0 && !yara.Available:
+		parts = append(parts, "YARA none ("+yara.ErrCompiledOut.Error()+")")
+	}
+	var hashes int
+	if r.IOC != nil {
+		s := r.IOC.Stats()
+		hashes = s.MD5 + s.SHA1 + s.SHA256
+		parts = append(parts, fmt.Sprintf("indicators md5 %d, sha1 %d, sha256 %d, ip %d, domain %d, path regex %d",
+			s.MD5, s.SHA1, s.SHA256, s.IPs+s.CIDRs, s.Domains+s.Suffixes, s.Regexes))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no rules")
+	}
+	fmt.Fprintf(w, "loaded: %s\n", strings.Join(parts, "; "))
+	if files && !hasStore && (r.yaraScanner != nil || hashes > 0) {
+		fmt.Fprintln(w, "not checked: the recordings have no artifact store, so YARA and hash indicators ran on no process image "+
+			"(edr artifacts add REC PATH… stores the files; edr scan checks files directly)")
+	}
 }

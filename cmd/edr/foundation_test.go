@@ -23,7 +23,7 @@ func edr(t *testing.T, args ...string) (string, int) {
 	app := newApp()
 	app.Writer = &out
 	app.ErrWriter = &out
-	err := app.Run(append([]string{"edr"}, args...))
+	err := runApp(app, append([]string{"edr"}, args...))
 	code := 0
 	if err != nil {
 		code = exitCode(err)

@@ -126,19 +126,16 @@ func (p *progressBar) draw(pr importer.Progress) {
 	if el > 0 {
 		rate = float64(pr.BytesDone) / el / 1e6
 	}
-	frac, eta := 0.0, "?"
+	frac := 0.0
 	if pr.Bytes > 0 {
 		frac = min(float64(pr.BytesDone)/float64(pr.Bytes), 1)
-		if pr.BytesDone > 0 {
-			left := time.Duration(el * (1 - frac) / frac * float64(time.Second))
-			eta = left.Round(time.Second).String()
-		}
 	}
-	const barLen = 24
-	fill := int(frac * barLen)
-	line := fmt.Sprintf("[%s%s] %3.0f%%  files %d/%d  %d records  %.1f MB/s  ETA %s  %s",
-		strings.Repeat("=", fill), strings.Repeat(" ", barLen-fill), frac*100, pr.FilesDone, pr.Files,
-		pr.Records, rate, eta, filepath.Base(pr.File))
+	p.drawLine(fmt.Sprintf("%s  files %d/%d  %d records  %.1f MB/s  ETA %s  %s",
+		barText(frac), pr.FilesDone, pr.Files, pr.Records, rate, etaText(el, frac), filepath.Base(pr.File)))
+}
+
+// drawLine draws line over the previous one, cut to the terminal's width.
+func (p *progressBar) drawLine(line string) {
 	if len(line) > p.width-1 {
 		line = line[:p.width-1]
 	}
@@ -150,6 +147,21 @@ func (p *progressBar) clear() {
 	if p.drawn {
 		fmt.Fprintf(p.w, "\r%*s\r", p.width-1, "")
 	}
+}
+
+// barText is a 24-cell bar and the percentage of frac (0..1).
+func barText(frac float64) string {
+	const barLen = 24
+	fill := int(frac * barLen)
+	return fmt.Sprintf("[%s%s] %3.0f%%", strings.Repeat("=", fill), strings.Repeat(" ", barLen-fill), frac*100)
+}
+
+// etaText is the time left when frac of the work took el seconds.
+func etaText(el, frac float64) string {
+	if frac <= 0 || el <= 0 {
+		return "?"
+	}
+	return time.Duration(el * (1 - frac) / frac * float64(time.Second)).Round(time.Second).String()
 }
 
 func printImportSummary(w io.Writer, s *importer.Summary, took time.Duration, showFailures int) {

@@ -62,13 +62,18 @@ func recordingArg(c *cli.Context, cmd, usage string) (string, error) {
 		return "", exitf(2, "%s: want exactly one recording directory (usage: %s)", cmd, usage)
 	}
 	dir := c.Args().First()
+	return dir, checkRecordingDir(cmd, dir)
+}
+
+// checkRecordingDir fails with exit code 1 unless dir is a directory.
+func checkRecordingDir(cmd, dir string) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		if err == nil {
 			err = fmt.Errorf("not a directory")
 		}
-		return "", exitf(1, "%s: %s: %v", cmd, dir, err)
+		return exitf(1, "%s: %s: %v", cmd, dir, err)
 	}
-	return dir, nil
+	return nil
 }
 
 func printSummary(w io.Writer, s *recording.Summary) {

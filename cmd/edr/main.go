@@ -74,7 +74,8 @@ func run(args []string) int { return runContext(context.Background(), args) }
 // runContext runs edr with a context (the Windows service cancels it on a
 // stop request).
 func runContext(ctx context.Context, args []string) int {
-	err := newApp().RunContext(ctx, args)
+	app := newApp()
+	err := app.RunContext(ctx, reorderArgs(app, args))
 	if err == nil {
 		return 0
 	}

@@ -31,6 +31,8 @@ func init() {
 			"its first selected segment recorded (edr generate and edr import write it) brought forward to --from, so\n" +
 			"alerts carry the parent, user and ancestors of processes started earlier. A recording named more than\n" +
 			"once (REC and REC/, a relative path, a symbolic link to it) is replayed once, with a warning.\n" +
+			"Split replay (same alerts, byte for byte): --plan N REC… > plan.json; --shard plan.json:I --out PART on any\n" +
+			"machine; --merge PART… with the same rule and config flags. See the README.\n" +
 			"Exit codes: 0 done, 1 error or nothing readable (every selected segment skipped), 2 usage or load error,\n" +
 			"3 --strict and a rule did not load or a segment or directory could not be read (any reason).",
 		Flags: append(append(ruleFlags(),
@@ -43,7 +45,14 @@ func init() {
 			parallelFlag(),
 			&cli.BoolFlag{Name: "print", Usage: "also print one human line per alert on stdout (use with --alerts FILE)"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no summary on stderr"},
+			&cli.BoolFlag{Name: "no-progress", Usage: "no progress bar (drawn only when stderr is a terminal)"},
+			&cli.StringFlag{Name: "format", Value: "ecs", Usage: "alert format: ecs (ECS NDJSON), text (one line per alert) or csv (a timeline for spreadsheets, header row first)"},
+			&cli.StringFlag{Name: "min-level", Usage: "write only alerts of this level or above: informational, low, medium, high or critical"},
 			&cli.BoolFlag{Name: "stages", Usage: "time each pipeline stage (decode, prematch, engine, encode, sink) and add the times to the summary"},
+			&cli.IntFlag{Name: "plan", Usage: "print a plan of about N shards (JSON) for --shard instead of replaying"},
+			&cli.StringFlag{Name: "shard", Usage: "replay shard I of a plan (PLAN.json:I) into --out"},
+			&cli.StringFlag{Name: "out", Usage: "part directory of --shard"},
+			&cli.BoolFlag{Name: "merge", Usage: "merge the part directories given as arguments into the alerts of one replay"},
 		), configFlags()...),
 		Action: replayAction,
 	})
@@ -73,22 +82,22 @@ type replaySettings struct {
 }
 
 func replayAction(c *cli.Context) error {
+	switch {
+	case c.IsSet("plan"):
+		return replayPlan(c)
+	case c.IsSet("shard"):
+		return replayShard(c)
+	case c.Bool("merge"):
+		return replayMerge(c)
+	}
 	if c.NArg() == 0 {
 		return exitf(2, "replay: no recording given (usage: edr replay [flags] REC…)")
 	}
-	set, err := replaySettingsFrom(c)
+	set, ruleSet, done, err := replayRules(c)
 	if err != nil {
-		return exitf(2, "replay: %v", err)
+		return err
 	}
-	defer set.cleanup()
-	ruleSet, err := replay.LoadRules(set.ruleOpts)
-	if err != nil {
-		return exitf(1, "replay: %v", err)
-	}
-	defer ruleSet.Close()
-	if c.Bool("strict") && len(ruleSet.Errors) > 0 {
-		return exitf(3, "replay: --strict: %d rules did not load: %v", len(ruleSet.Errors), errors.Join(ruleSet.Errors...))
-	}
+	defer done()
 	dirs, dups := replay.UniqueDirs(c.Args().Slice())
 	for _, d := range dups {
 		printSafe(c.App.ErrWriter, func(w io.Writer) {
@@ -109,6 +118,16 @@ func replayAction(c *cli.Context) error {
 		return exitf(3, "replay: --strict: %d special files in the recordings (named above)", special)
 	}
 
+	enc, err := alertEncoder(c.String("format"))
+	if err != nil {
+		return exitf(2, "replay: %v", err)
+	}
+	var minSev detect.Severity
+	if l := c.String("min-level"); l != "" {
+		if minSev, err = detect.ParseSeverity(l); err != nil {
+			return exitf(2, "replay: --min-level: %v", err)
+		}
+	}
 	out, closeOut, err := alertOutput(c.String("alerts"), c.App.Writer)
 	if err != nil {
 		return exitf(1, "replay: %v", err)
@@ -117,7 +136,7 @@ func replayAction(c *cli.Context) error {
 	if c.Bool("stages") {
 		obs = pipeline.NewObserver(nil)
 	}
-	w := sink.NewStreamWriter(out, sink.WriterOptions{Queue: 4096, EncodeTimer: obs.Timer(pipeline.StageEncode)})
+	w := sink.NewStreamWriter(out, sink.WriterOptions{Queue: 4096, Encoder: enc, EncodeTimer: obs.Timer(pipeline.StageEncode)})
 	sinks := sink.Multi{w}
 	var text *sink.Writer
 	if c.Bool("print") {
@@ -131,12 +150,20 @@ func replayAction(c *cli.Context) error {
 	if err != nil {
 		return exitf(1, "replay: %v", err)
 	}
-	opts := replay.Options{Rules: ruleSet, Sink: sinks, MatchDebug: set.debug, Start: startState, Observer: obs}
+	opts := replay.Options{Rules: ruleSet, Sink: sinks, MatchDebug: set.debug, Start: startState, Observer: obs, MinSeverity: minSev}
 	if st := recs.Store(); st != nil {
 		opts.Store = st
 	}
 	start := time.Now() // for the summary's events/s only; never reaches alerts
-	sum, runErr := replay.Run(c.Context, recs.Source(), opts)
+	// A progress bar only when stderr is a terminal (and not --quiet or
+	// --no-progress).
+	var tty *os.File
+	if !c.Bool("quiet") && !c.Bool("no-progress") {
+		tty = terminalFile(c.App.ErrWriter)
+	}
+	bar := startProgress(tty, recs.SelectedEvents())
+	sum, runErr := replay.Run(c.Context, bar.source(recs.Source()), opts)
+	bar.stop()
 	closeErr := errors.Join(w.Close(), closeOut())
 	if text != nil {
 		closeErr = errors.Join(closeErr, text.Close())
@@ -147,6 +174,7 @@ func replayAction(c *cli.Context) error {
 		recs.Fill(sum)
 		if !c.Bool("quiet") {
 			printSafe(c.App.ErrWriter, sum.Write)
+			printSafe(c.App.ErrWriter, func(w io.Writer) { ruleSet.WriteLoaded(w, true, opts.Store != nil) })
 			ws := w.Stats()
 			fmt.Fprintf(c.App.ErrWriter, "alert writer: %d written, %d dropped, %d failed\n", ws.Written, ws.Dropped, ws.Failed)
 		}
@@ -160,6 +188,39 @@ func replayAction(c *cli.Context) error {
 		return exitf(1, "replay: nothing readable: %d segments and %d directories skipped, none read", sum.SegmentsSkipped, sum.DirsSkipped)
 	}
 	return nil
+}
+
+// alertEncoder is the encoder of replay's --format.
+func alertEncoder(format string) (detect.Encoder, error) {
+	switch format {
+	case "", "ecs":
+		return &ecs.NDJSON{}, nil
+	case "text":
+		return ecs.Text{}, nil
+	case "csv":
+		return ecs.CSV{}, nil
+	}
+	return nil, fmt.Errorf("--format must be ecs, text or csv, not %q", format)
+}
+
+// replayRules resolves the settings and loads the rules of replay and its
+// --shard and --merge; done releases both. The error is an exit error.
+func replayRules(c *cli.Context) (*replaySettings, *replay.Rules, func(), error) {
+	set, err := replaySettingsFrom(c)
+	if err != nil {
+		return nil, nil, nil, exitf(2, "replay: %v", err)
+	}
+	ruleSet, err := replay.LoadRules(set.ruleOpts)
+	if err != nil {
+		set.cleanup()
+		return nil, nil, nil, exitf(1, "replay: %v", err)
+	}
+	done := func() { ruleSet.Close(); set.cleanup() }
+	if c.Bool("strict") && len(ruleSet.Errors) > 0 {
+		done()
+		return nil, nil, nil, exitf(3, "replay: --strict: %d rules did not load: %v", len(ruleSet.Errors), errors.Join(ruleSet.Errors...))
+	}
+	return set, ruleSet, done, nil
 }
 
 // readFailureCode is the exit code of a replay stopped by a read error:

@@ -23,8 +23,9 @@ type replayConfig struct {
 }
 
 // replayFlagKeys are replay's flags that set a configuration key (so they
-// take part in `--set` precedence like every key).
-var replayFlagKeys = map[string]string{"match-debug": "alerts.match_debug"}
+// take part in `--set` precedence like every key). `edr test --expect`
+// loads rules as replay does and adds --placeholders.
+var replayFlagKeys = map[string]string{"match-debug": "alerts.match_debug", "placeholders": "scanner.sigma_placeholders_path"}
 
 // mapReplayConfig maps the keys replay uses: scanner.* (Sigma and YARA paths
 // and switches, Sigma audit routing and placeholders, YARA allowlist), ioc.*

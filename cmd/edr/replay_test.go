@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +158,87 @@ func TestReplayMissingRecordingNamedOnce(t *testing.T) {
 	out, code := edr(t, "replay", dir)
 	assert.Equal(t, 1, code)
 	assert.Equal(t, 1, strings.Count(out, "recording "+dir), out)
+}
+
+// The summary says what loaded (Sigma by status, YARA, indicators by kind)
+// and, without an artifact store, that YARA and hashes checked no image;
+// flags after the recording are read as flags.
+func TestReplaySummaryListsLoadedRulesAndUncheckedImages(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "rec")
+	out, code := edr(t, "generate", "--out", rec, "--events", "1000", "--seed", "5", "--quiet")
+	require.Equal(t, 0, code, out)
+	out, code = edr(t, "replay", rec, "--alerts", filepath.Join(dir, "a.json"))
+	require.Equal(t, 0, code, out)
+	assert.Regexp(t, `(?m)^loaded: Sigma \d+ rules \((\w[\w ]* \d+)(, \w[\w ]* \d+)*\); YARA \d+ rules from \d+ files; indicators md5 \d+, sha1 \d+, sha256 \d+, ip \d+, domain \d+, path regex \d+$`, out)
+	assert.Contains(t, out, "not checked: the recordings have no artifact store", out)
+
+	exe := filepath.Join(dir, "x.exe")
+	writeFile(t, exe, "MZ")
+	out, code = edr(t, "artifacts", "add", rec, exe)
+	require.Equal(t, 0, code, out)
+	out, code = edr(t, "replay", rec, "--alerts", filepath.Join(dir, "b.json"))
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "loaded: Sigma", out)
+	assert.NotContains(t, out, "not checked", out)
+}
+
+// --format csv writes the timeline (header once, a row per alert);
+// --min-level keeps lower alerts out and the summary says how many; the
+// summary lists hosts by alert count and the first and last alert time.
+func TestReplayTimelineAndMinLevel(t *testing.T) {
+	dir := t.TempDir()
+	rec := generated(t, dir, "20000", "--scenario-every", "4000")
+
+	all, csvAll := filepath.Join(dir, "all.json"), filepath.Join(dir, "all.csv")
+	out, code := edr(t, "replay", "--alerts", all, rec)
+	require.Equal(t, 0, code, out)
+	assert.Regexp(t, `(?m)^alerts by host \(1 hosts\):\n\s+3  ws03\.corp\.example\.com$`, out)
+	assert.NotContains(t, out, "min level")
+	summary := out
+
+	out, code = edr(t, "replay", "--format", "csv", "--alerts", csvAll, rec)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "alert writer: 3 written")
+	b, err := os.ReadFile(csvAll)
+	require.NoError(t, err)
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 4, "header and three alerts")
+	assert.Equal(t, ecs.CSVColumns, rows[0])
+	j, err := os.ReadFile(all)
+	require.NoError(t, err)
+	var times []string
+	for i, line := range bytes.Split(bytes.TrimSpace(j), []byte("\n")) {
+		var doc struct {
+			Timestamp string `json:"@timestamp"`
+			Message   string `json:"message"`
+			Winlog    struct {
+				RecordID string `json:"record_id"`
+			} `json:"winlog"`
+		}
+		require.NoError(t, json.Unmarshal(line, &doc))
+		assert.Equal(t, []string{doc.Timestamp, doc.Message, doc.Winlog.RecordID}, []string{rows[i+1][0], rows[i+1][3], rows[i+1][10]},
+			"row %d is the alert of line %d", i+1, i)
+		times = append(times, doc.Timestamp)
+	}
+	slices.Sort(times)
+	assert.Contains(t, summary, "alert time: first "+times[0]+", last "+times[len(times)-1]+"\n")
+
+	out, code = edr(t, "replay", "--format", "csv", "--min-level", "high", rec)
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "min level high: 1 alerts below it not written")
+	assert.Contains(t, out, "alert writer: 2 written")
+	assert.Equal(t, 2, strings.Count(out, ",critical,"))
+	assert.NotContains(t, out, ",medium,")
+
+	out, code = edr(t, "replay", "--format", "text", "--min-level", "critical", rec)
+	require.Equal(t, 0, code, out)
+	assert.Equal(t, 2, strings.Count(out, "(replayed)"))
+
+	for _, c := range [][]string{{"--format", "xml"}, {"--min-level", "severe"}} {
+		out, code = edr(t, append(append([]string{"replay"}, c...), rec)...)
+		assert.Equal(t, 2, code, out)
+		assert.Contains(t, out, c[0])
+	}
 }

@@ -20,7 +20,7 @@ type ruleReport struct {
 	Line   int    `json:"line,omitempty"`
 	ID     string `json:"id"`
 	Title  string `json:"title"`
-	Status string `json:"status"` // compiled, unsupported, error
+	Status string `json:"status"` // compiled, unsupported, error; YARA files: empty (no rule), index (rules loaded from its includes)
 	Reason string `json:"reason"`
 }
 
@@ -69,7 +69,16 @@ func validateSigma(c *cli.Context, paths []string) ([]ruleReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs, errs := sigma.Load(paths, opts)
+	var sigmaPaths []string
+	for _, p := range paths { // a YARA file named directly is YARA's, never YAML
+		if !isYARAFile(p) {
+			sigmaPaths = append(sigmaPaths, p)
+		}
+	}
+	if len(sigmaPaths) == 0 {
+		return nil, nil
+	}
+	rs, errs := sigma.Load(sigmaPaths, opts)
 	var out []ruleReport
 	for _, r := range rs.Rules() {
 		rep := ruleReport{Engine: "sigma", Path: r.Path, Doc: r.Doc, ID: r.ID, Title: r.Title, Status: "compiled"}
@@ -162,8 +171,13 @@ func printRuleReports(w io.Writer, reports []ruleReport, asJSON bool) (errors in
 		}
 	}
 	if !asJSON {
-		_, err = fmt.Fprintf(w, "%d rules: %d compiled, %d unsupported, %d errors\n",
-			len(reports), counts["compiled"], counts["unsupported"], counts["error"])
+		files := ""
+		if n := counts["empty"] + counts["index"]; n > 0 {
+			files = fmt.Sprintf(" (and %d files without rules of their own: %d empty, %d index)", n, counts["empty"], counts["index"])
+		}
+		rules := len(reports) - counts["empty"] - counts["index"]
+		_, err = fmt.Fprintf(w, "%d rules: %d compiled, %d unsupported, %d errors%s\n",
+			rules, counts["compiled"], counts["unsupported"], counts["error"], files)
 	}
 	return counts["error"], err
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,49 +20,69 @@ func init() {
 		ruleValidator{engine: "ioc", validate: validateIOC})
 }
 
-// validateYARA compiles each rule file on its own (so every rule is
-// reported with its file), then all together, as edr loads them, which
-// also catches a rule name that two files define.
+// validateYARA checks each rule file on its own (so every rule is
+// reported with its file), then compiles the good ones once together, as
+// edr loads them, which also catches a rule name that two files define.
+// Only one file's compiled rules are held at a time, and the combined set
+// is freed before returning, so memory stays bounded on large sets.
 func validateYARA(paths []string) []ruleReport {
-	found, errs := yara.RuleFiles(paths)
-	var files []string
-	for _, f := range found { // explicit files of other engines are theirs
-		if ext := strings.ToLower(filepath.Ext(f)); ext == ".yar" || ext == ".yara" {
-			files = append(files, f)
-		}
-	}
-	var out []ruleReport
-	for _, e := range errs {
-		out = append(out, ruleReport{Engine: "yara", Status: "error", Reason: e.Error()})
-	}
-	// includes may read anywhere in the trees being validated
-	opts := yara.CompileOptions{IncludeRoots: paths}
-	var compiled []string
-	for _, f := range files {
-		r, errs := yara.Compile([]string{f}, opts)
-		if len(errs) > 0 {
-			out = append(out, yaraErrorReport(f, errs[0]))
+	var yaraPaths []string
+	for _, p := range paths { // explicit files of other engines are theirs
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && !isYARAFile(p) {
 			continue
 		}
-		compiled = append(compiled, f)
-		for _, name := range r.Names() {
-			out = append(out, ruleReport{Engine: "yara", Path: f, ID: name, Title: name, Status: "compiled"})
+		yaraPaths = append(yaraPaths, p)
+	}
+	if len(yaraPaths) == 0 {
+		return nil
+	}
+	if !yara.Available {
+		files, errs := yara.RuleFiles(yaraPaths)
+		out := make([]ruleReport, 0, len(files)+len(errs))
+		for _, e := range errs {
+			out = append(out, yaraErrorReport("", e))
+		}
+		for _, f := range files {
+			out = append(out, yaraErrorReport(f, yara.ErrCompiledOut))
+		}
+		return out
+	}
+	// includes may read anywhere in the trees being validated
+	r, checks, errs := yara.CompileChecked(yaraPaths, yara.CompileOptions{IncludeRoots: paths})
+	r.Close()
+	var out []ruleReport
+	for _, e := range errs {
+		var fe *yara.FileError
+		if !errors.As(e, &fe) { // file errors are reported with their file below
+			out = append(out, yaraErrorReport("", e))
 		}
 	}
-	// Together, only the files that compiled alone: a file with its own
-	// error is reported (and counted) once.
-	if len(compiled) > 1 && yara.Available {
-		_, errs := yara.Compile(compiled, opts)
-		for _, e := range errs {
-			var fe *yara.FileError
-			if errors.As(e, &fe) {
-				rep := yaraErrorReport(fe.File, e)
-				rep.Reason = "with the other files: " + rep.Reason
-				out = append(out, rep)
+	for _, c := range checks {
+		switch {
+		case c.Err != nil && len(c.Rules) > 0: // compiled alone, not with the others
+			rep := yaraErrorReport(c.File, c.Err)
+			rep.Reason = "with the other files: " + rep.Reason
+			out = append(out, rep)
+		case c.Err != nil:
+			out = append(out, yaraErrorReport(c.File, c.Err))
+		case len(c.Rules) == 0:
+			out = append(out, ruleReport{Engine: "yara", Path: c.File, Title: "(no rules)", Status: "empty", Reason: "the file defines no rule"})
+		case c.Note != "":
+			out = append(out, ruleReport{Engine: "yara", Path: c.File, Title: fmt.Sprintf("(%d rules)", len(c.Rules)), Status: "index", Reason: c.Note})
+		default:
+			for _, name := range c.Rules {
+				out = append(out, ruleReport{Engine: "yara", Path: c.File, ID: name, Title: name, Status: "compiled"})
 			}
 		}
 	}
 	return out
+}
+
+// isYARAFile tells YARA rule files by their extension, as RuleFiles does
+// in directories.
+func isYARAFile(p string) bool {
+	ext := strings.ToLower(filepath.Ext(p))
+	return ext == ".yar" || ext == ".yara"
 }
 
 func yaraErrorReport(file string, err error) ruleReport {

@@ -54,15 +54,46 @@ func TestVersionReportsYARA(t *testing.T) {
 
 // A YARA file that does not compile is one error, not one per compile pass.
 func TestRulesValidateCountsABadYARAFileOnce(t *testing.T) {
-	if !yara.Available {
-		t.Skip("YARA compiled out")
-	}
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "a.yar"), "rule A { condition: true }\n")
-	writeFile(t, filepath.Join(dir, "bad.yar"), "rule Bad {\n condition: nosuch\n}\n")
-	writeFile(t, filepath.Join(dir, "c.yar"), "rule C { condition: true }\n")
+	dir := yaraRuleDir(t, map[string]string{"a.yar": "rule A { condition: true }\n",
+		"bad.yar": "rule Bad {\n condition: nosuch\n}\n", "c.yar": "rule C { condition: true }\n"})
 	out, code := edr(t, "rules", "validate", dir)
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, "3 rules: 2 compiled, 0 unsupported, 1 errors", out)
 	assert.Equal(t, 1, strings.Count(out, "bad.yar"), out)
+}
+
+// A .yar file named directly is YARA's alone (it used to be parsed as Sigma
+// too, with a false YAML error); a file without rules is listed as such,
+// and an index file whose includes are loaded anyway is listed as an index,
+// not as a duplicate of every rule it includes.
+func TestRulesValidateYARAFileNamedDirectlyEmptyAndIndex(t *testing.T) {
+	dir := yaraRuleDir(t, map[string]string{"a.yar": "rule A {\n strings:\n  $a = \"x: [y\"\n condition: $a\n}\n",
+		"empty.yara": "/* retired */\n", "all.yar": "include \"a.yar\"\n"})
+
+	out, code := edr(t, "rules", "validate", filepath.Join(dir, "a.yar"))
+	assert.Equal(t, 0, code, out)
+	assert.NotContains(t, out, "sigma", out)
+	assert.NotContains(t, out, "yaml", out)
+	assert.Contains(t, out, "1 rules: 1 compiled, 0 unsupported, 0 errors\n", out)
+
+	out, code = edr(t, "rules", "validate", dir)
+	assert.Equal(t, 0, code, out)
+	assert.Regexp(t, `(?m)^empty +\S+empty.yara - "\(no rules\)": the file defines no rule$`, out)
+	assert.Regexp(t, `(?m)^index +\S+all.yar - "\(1 rules\)": index file`, out)
+	assert.Regexp(t, `(?m)^compiled +\S+a.yar A "A"$`, out)
+	assert.Contains(t, out, "1 rules: 1 compiled, 0 unsupported, 0 errors (and 2 files without rules of their own: 1 empty, 1 index)", out)
+}
+
+// yaraRuleDir writes rule files (name → content) into a new directory;
+// it skips the test in builds without YARA.
+func yaraRuleDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	if !yara.Available {
+		t.Skip("YARA compiled out")
+	}
+	dir := t.TempDir()
+	for name, content := range files {
+		writeFile(t, filepath.Join(dir, name), content)
+	}
+	return dir
 }

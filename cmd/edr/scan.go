@@ -15,7 +15,6 @@ import (
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/edr-lab/edr/detect/filescan"
-	"github.com/edr-lab/edr/detect/yara"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/replay"
 	"github.com/urfave/cli/v2"
@@ -190,19 +189,10 @@ func writeScanSummary(w io.Writer, rs *replay.Rules, st filescan.TreeStats, byEn
 	skipped skipList, yaraErrs []string, took time.Duration) {
 	fmt.Fprintf(w, "scan: %d files, %d bytes checked in %s; alerts: yara %d, ioc %d\n",
 		st.Files, st.Bytes, took.Round(time.Millisecond), byEngine[detect.EngineYARA], byEngine[detect.EngineIOC])
-	yaraRules := "none"
-	if rs.YARA != nil {
-		yaraRules = fmt.Sprintf("%d rules from %d files", rs.YARA.NumRules(), len(rs.YARA.Files()))
-	} else if !yara.Available {
-		yaraRules = yara.ErrCompiledOut.Error()
-	}
-	ind := "none"
+	rs.WriteLoaded(w, false, false)
 	if rs.IOC != nil {
-		s := rs.IOC.Stats()
-		ind = fmt.Sprintf("md5 %d, sha1 %d, sha256 %d (not for files: ip %d, domain %d, path regex %d)",
-			s.MD5, s.SHA1, s.SHA256, s.IPs+s.CIDRs, s.Domains+s.Suffixes, s.Regexes)
+		fmt.Fprintln(w, "  (scan checks files with YARA and the hash indicators only)")
 	}
-	fmt.Fprintf(w, "loaded: YARA %s; indicators %s\n", yaraRules, ind)
 	if len(rs.Errors) > 0 {
 		fmt.Fprintf(w, "rules: %d did not load (skipped)\n", len(rs.Errors))
 		for _, e := range rs.Errors {

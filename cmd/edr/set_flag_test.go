@@ -40,6 +40,8 @@ func TestEveryCommandWithSetKeepsCommas(t *testing.T) {
 		"test":           {cmd: []string{"test"}, flags: []string{"--sigma-regression", dir}},
 		"recover":        {cmd: []string{"recover"}, args: []string{dir}},
 		"scan":           {cmd: []string{"scan"}, args: []string{dir}},
+		"renormalize":    {cmd: []string{"renormalize"}, flags: []string{"--out", filepath.Join(dir, "ren")}, args: []string{dir}},
+		"bench":          {cmd: []string{"bench"}, flags: []string{"--events", "100"}},
 		"live":           {cmd: []string{"live"}, flags: []string{"--source", "synthetic", "--for", "1s", "--record", filepath.Join(dir, "live")}},
 	}
 	seen := map[string]bool{}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"os"
@@ -42,28 +41,47 @@ func readEVTX(path string, fn func(*event.Event) error) error {
 
 func init() {
 	register(&cli.Command{
-		Name:        "test",
-		Usage:       "run rule tests",
-		Description: "Exit codes: 0 every test passed, 1 a test failed, 2 usage or load error (nothing to run, no tests found).",
+		Name:      "test",
+		Usage:     "run rule tests: SigmaHQ regression tests, or golden alert expectations of recordings",
+		ArgsUsage: "[REC…] (with --expect)",
+		Description: "--sigma-regression DIR runs the regression tests of a SigmaHQ checkout. --expect FILE replays each\n" +
+			"recording (REC…, else every recording the file lists) with replay's rules and compares the alerts, per\n" +
+			"rule, with the file: new, missing and changed entries are printed as a diff; --update rewrites the file.\n" +
+			"Exit codes: 0 every test passed, 1 a test failed, 2 usage or load error (nothing to run, no tests found).",
 		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "expect", Usage: "expectations `FILE` (YAML): the alerts each recording must raise"},
+			&cli.BoolFlag{Name: "update", Usage: "with --expect: rewrite FILE with the alerts raised now"},
+			&cli.StringSliceFlag{Name: "sigma", Usage: "with --expect: Sigma rule file or directory (repeatable; as replay)"},
+			&cli.StringSliceFlag{Name: "yara", Usage: "with --expect: YARA rule file or directory (repeatable)"},
+			&cli.StringFlag{Name: "ioc", Usage: "with --expect: IOC directory (as replay)"},
 			&cli.StringFlag{Name: "sigma-regression", Usage: "run SigmaHQ's regression tests of the SigmaHQ checkout `DIR`"},
 			&cli.StringFlag{Name: "regression-root", Usage: "`DIR` where regression_data paths resolve (default: the checkout)"},
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json or junit"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json, junit or github (workflow annotations on the rule's line)"},
 			&cli.BoolFlag{Name: "from-json", Usage: "read the evtx_dump JSON beside each sample instead of the EVTX"},
 			placeholdersFlag,
 		}, configFlags()...),
 		Action: func(c *cli.Context) error {
-			opts, err := sigmaOptions(c)
-			if err != nil {
+			format := c.String("format")
+			if err := checkTestFormat(format); err != nil {
 				return err
 			}
 			dir := c.String("sigma-regression")
-			if dir == "" {
-				return exitf(2, "test: nothing to run (use --sigma-regression DIR)")
+			switch {
+			case dir != "" && c.IsSet("expect"):
+				return exitf(2, "test: --sigma-regression and --expect are separate runs: give one")
+			case c.IsSet("expect"):
+				if c.String("expect") == "" {
+					return exitf(2, "test: --expect needs a FILE")
+				}
+				return expectRun(c, format)
+			case dir == "":
+				return exitf(2, "test: nothing to run (use --sigma-regression DIR or --expect FILE)")
+			case c.Bool("update"):
+				return exitf(2, "test: --update goes with --expect")
 			}
-			format := c.String("format")
-			if format != "text" && format != "json" && format != "junit" {
-				return exitf(2, "test: --format must be text, json or junit, not %q", format)
+			opts, err := sigmaOptions(c)
+			if err != nil {
+				return err
 			}
 			read := sigmaSampleReader
 			if c.Bool("from-json") {
@@ -116,6 +134,31 @@ type regressionLine struct {
 	Want   int    `json:"want"`
 	Status string `json:"status"` // pass, fail, skip
 	Reason string `json:"reason,omitempty"`
+
+	path string // the rule file as loaded (annotations)
+}
+
+// regressionCases are the regression results as JUnit/GitHub cases: a
+// failure annotates the rule's id line in its file.
+func regressionCases(dir string, lines []regressionLine) []testCase {
+	cases := make([]testCase, 0, len(lines))
+	for _, l := range lines {
+		file := l.path
+		if file == "" {
+			file = filepath.Join(dir, l.Rule)
+		}
+		msg := fmt.Sprintf("%s: %d hits, want at least %d", l.RuleID, l.Hits, l.Want)
+		if l.Reason != "" {
+			msg += ": " + l.Reason
+		}
+		if l.Status == "skip" {
+			msg = l.Reason
+		}
+		cases = append(cases, testCase{Suite: "sigma-regression", Class: l.Rule, Name: l.RuleID + " " + l.Title,
+			Status: l.Status, Message: msg, File: filepath.ToSlash(file), Line: ruleLine(file, l.RuleID),
+			Title: "Sigma regression test failed: " + l.Title})
+	}
+	return cases
 }
 
 func printRegression(w io.Writer, dir string, results []regress.Result, format string) (int, error) {
@@ -124,7 +167,7 @@ func printRegression(w io.Writer, dir string, results []regress.Result, format s
 	for _, r := range results {
 		l := regressionLine{Rule: rel(dir, r.RulePath), RuleID: r.RuleID, Title: r.Title, Test: r.Name,
 			Sample: rel(dir, r.EvtxPath), Source: r.Source, Events: r.Events, Hits: r.Hits,
-			Want: max(r.MatchCount, 1), Status: "fail", Reason: r.Reason}
+			Want: max(r.MatchCount, 1), Status: "fail", Reason: r.Reason, path: r.RulePath}
 		switch {
 		case r.Pass:
 			l.Status = "pass"
@@ -145,7 +188,9 @@ func printRegression(w io.Writer, dir string, results []regress.Result, format s
 		}
 		err = enc.Encode(map[string]int{"total": len(lines), "passed": counts["pass"], "failed": counts["fail"], "skipped": counts["skip"]})
 	case "junit":
-		err = writeJUnit(w, lines, counts)
+		err = writeJUnit(w, "sigma-regression", regressionCases(dir, lines))
+	case "github":
+		err = writeGitHub(w, regressionCases(dir, lines), fmt.Sprintf("%d passed, %d failed, %d skipped", counts["pass"], counts["fail"], counts["skip"]))
 	default:
 		for _, l := range lines {
 			s := fmt.Sprintf("%-4s %s %s hits=%d want>=%d", map[string]string{"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}[l.Status], l.Rule, l.RuleID, l.Hits, l.Want)
@@ -172,48 +217,4 @@ func rel(base, p string) string {
 		return filepath.ToSlash(r)
 	}
 	return p
-}
-
-type junitSuite struct {
-	XMLName  xml.Name    `xml:"testsuite"`
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Class   string     `xml:"classname,attr"`
-	Name    string     `xml:"name,attr"`
-	Failure *junitText `xml:"failure,omitempty"`
-	Skip    *junitText `xml:"skipped,omitempty"`
-}
-
-type junitText struct {
-	Message string `xml:"message,attr"`
-}
-
-func writeJUnit(w io.Writer, lines []regressionLine, counts map[string]int) error {
-	s := junitSuite{Name: "sigma-regression", Tests: len(lines), Failures: counts["fail"], Skipped: counts["skip"]}
-	for _, l := range lines {
-		c := junitCase{Class: l.Rule, Name: l.RuleID + " " + l.Title}
-		switch l.Status {
-		case "fail":
-			c.Failure = &junitText{Message: l.Reason}
-		case "skip":
-			c.Skip = &junitText{Message: l.Reason}
-		}
-		s.Cases = append(s.Cases, c)
-	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(s); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
 }

@@ -24,13 +24,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"sync/atomic"
 	"time"
 
 	"github.com/edr-lab/edr/corpus/evtx"
 	"github.com/edr-lab/edr/corpus/jsonl"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/rank"
 	"github.com/edr-lab/edr/recording"
 )
 
@@ -127,15 +127,9 @@ func (s *Summary) ExitCode() int {
 // Channels lists PerChannel by count (descending), then name.
 func (s *Summary) Channels() []ChannelCount {
 	out := make([]ChannelCount, 0, len(s.PerChannel))
-	for c, n := range s.PerChannel {
-		out = append(out, ChannelCount{c, n})
+	for _, e := range rank.ByCount(s.PerChannel) {
+		out = append(out, ChannelCount{e.Key, e.Count})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Events != out[j].Events {
-			return out[i].Events > out[j].Events
-		}
-		return out[i].Channel < out[j].Channel
-	})
 	return out
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/state"
@@ -293,6 +294,53 @@ const (
 	truncatedMarker = "(truncated)"
 )
 
+// yaraSnippet renders matched bytes (at most maxYARASnippet of them):
+// text as it is, anything else (invalid UTF-8, control bytes) with those
+// bytes as \xNN and backslashes doubled, so binary matches stay readable
+// and unambiguous instead of turning into U+FFFD.
+func yaraSnippet(b []byte) string {
+	cut := len(b) > maxYARASnippet
+	if cut {
+		b = b[:maxYARASnippet]
+		for k := 1; k <= 3 && k < len(b) && !utf8.Valid(b); k++ { // text cut inside a character
+			if utf8.Valid(b[:len(b)-k]) {
+				b = b[:len(b)-k]
+			}
+		}
+	}
+	text := utf8.Valid(b)
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			text = false
+			break
+		}
+	}
+	var s string
+	if text {
+		s = string(b)
+	} else {
+		var sb strings.Builder
+		for _, c := range b {
+			switch {
+			case c == '\\':
+				sb.WriteString(`\\`)
+			case c >= 0x20 && c < 0x7f:
+				sb.WriteByte(c)
+			default:
+				const digits = "0123456789abcdef"
+				sb.WriteString(`\x`)
+				sb.WriteByte(digits[c>>4])
+				sb.WriteByte(digits[c&15])
+			}
+		}
+		s = sb.String()
+	}
+	if cut && !strings.HasSuffix(s, truncatedMarker) {
+		s += truncatedMarker
+	}
+	return s
+}
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -342,7 +390,7 @@ func setEDR(a *detect.Alert, o *Object) {
 				so := o.New()
 				so.SetString("identifier", s.Identifier)
 				so.Set("offset", s.Offset)
-				so.SetString("data", truncate(string(s.Data), maxYARASnippet))
+				so.SetString("data", yaraSnippet(s.Data))
 				strs = append(strs, so)
 			}
 			o.SetObjects("edr.yara.strings", strs)
@@ -400,19 +448,7 @@ func (Text) Append(dst []byte, a *detect.Alert) []byte {
 		dst = append(dst, '/')
 		dst = strconv.AppendUint(dst, uint64(ev.EventID), 10)
 	}
-	_, pid := event.RolesOf(ev).Actor.IDs(ev)
-	image := ev.Value(event.FImage)
-	if image == "" {
-		image = ev.Value(event.FSourceImage)
-	}
-	if p := a.Proc; p != nil {
-		if image == "" {
-			image = p.Image
-		}
-		if pid == "" {
-			pid = p.PID
-		}
-	}
+	image, pid := actingProcess(a)
 	if image != "" {
 		dst = append(dst, " process="...)
 		dst = appendQuoted(dst, image)
@@ -425,6 +461,26 @@ func (Text) Append(dst []byte, a *detect.Alert) []byte {
 		dst = append(dst, " (replayed)"...)
 	}
 	return append(dst, '\n')
+}
+
+// actingProcess is the image and PID of the process that acted: as the
+// event names them, else from the process table.
+func actingProcess(a *detect.Alert) (image, pid string) {
+	ev := a.Event
+	_, pid = event.RolesOf(ev).Actor.IDs(ev)
+	image = ev.Value(event.FImage)
+	if image == "" {
+		image = ev.Value(event.FSourceImage)
+	}
+	if p := a.Proc; p != nil {
+		if image == "" {
+			image = p.Image
+		}
+		if pid == "" {
+			pid = p.PID
+		}
+	}
+	return image, pid
 }
 
 // appendQuoted quotes s for a console line without escaping backslashes

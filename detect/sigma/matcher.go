@@ -19,6 +19,7 @@ type Matcher struct {
 	viewEv *event.Event // the current audit view
 	cstate *corrState
 	obs    RuleObserver // nil: not observed (the common case)
+	tap    bool         // report correlation inputs instead of feeding them (shard.go)
 
 	again []int32 // Finish's scratch (split.go)
 }
@@ -137,6 +138,9 @@ func (m *Matcher) report(c *evalCtx, e *entry, ev *event.Event, out []Match) []M
 			mt.Fields = explain(c, r)
 		}
 		out = append(out, mt)
+	}
+	if m.tap && len(r.corrRefs) > 0 {
+		return append(out, Match{Rule: r, Feed: true, FeedView: c == m.vctx})
 	}
 	for _, corr := range r.corrRefs {
 		for j, ref := range corr.refs {

@@ -83,6 +83,10 @@ type Match struct {
 	// Fields explains the match for match_debug; filled only when the
 	// ruleset was loaded with Options.Debug (it allocates).
 	Fields []MatchedField
+	// Feed marks a correlation input reported by a tapped matcher
+	// (Matcher.SetCorrelationTap): Rule matched and the correlations that
+	// reference it were not fed. FeedView: it matched the audit view.
+	Feed, FeedView bool
 }
 
 // MatchedField is one matcher that held, for match_debug.

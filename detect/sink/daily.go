@@ -24,6 +24,7 @@ type DailyFile struct {
 	f         *os.File
 	w         *lineBuffer
 	sync      bool
+	header    []byte // written at the start of each new (empty) file
 }
 
 // NewDailyFile prepares daily files in dir (created if needed). With sync
@@ -36,6 +37,12 @@ func NewDailyFile(dir, name string, sync bool) (*DailyFile, error) {
 		return nil, fmt.Errorf("daily file directory: %w", err)
 	}
 	return &DailyFile{dir: dir, name: name, sync: sync}, nil
+}
+
+func (d *DailyFile) setHeader(h []byte) {
+	d.mu.Lock()
+	d.header = h
+	d.mu.Unlock()
 }
 
 // Day formats the file suffix of a time (UTC).
@@ -70,6 +77,11 @@ func (d *DailyFile) writeLines(day string, p []byte) (lines, error) {
 			return l, errors.Join(err, fmt.Errorf("open %s: %w", path, oerr))
 		}
 		d.f, d.w, d.day = f, newLineBuffer(f), day
+		if d.header != nil {
+			if st, err := f.Stat(); err == nil && st.Size() == 0 {
+				d.w.writeHeader(d.header)
+			}
+		}
 		wl, werr := d.w.write(p)
 		l.add(wl)
 		return l, errors.Join(err, d.wrap("write", werr))

@@ -27,6 +27,7 @@ type lineBuffer struct {
 	w     io.Writer
 	buf   []byte
 	lines int   // whole lines in buf
+	extra int   // lines in buf that are not alerts (a header), at its start
 	err   error // sticky
 }
 
@@ -50,6 +51,14 @@ func (b *lineBuffer) write(p []byte) (lines, error) {
 
 var newline = []byte{'\n'}
 
+// writeHeader buffers a header: bytes that are not counted as alert lines.
+func (b *lineBuffer) writeHeader(p []byte) {
+	if b.err == nil {
+		b.buf = append(b.buf, p...)
+		b.extra += bytes.Count(p, newline)
+	}
+}
+
 // flush writes the buffered lines out.
 func (b *lineBuffer) flush() (lines, error) {
 	if b.err != nil || len(b.buf) == 0 {
@@ -61,15 +70,15 @@ func (b *lineBuffer) flush() (lines, error) {
 	}
 	if err == nil {
 		l := lines{written: b.lines}
-		b.buf, b.lines = b.buf[:0], 0
+		b.buf, b.lines, b.extra = b.buf[:0], 0, 0
 		return l, nil
 	}
 	n = max(0, min(n, len(b.buf)))
 	whole := bytes.LastIndexByte(b.buf[:n], '\n') + 1
-	l := lines{written: bytes.Count(b.buf[:whole], newline)}
+	l := lines{written: max(0, bytes.Count(b.buf[:whole], newline)-b.extra)}
 	l.lost = b.lines - l.written
 	b.err = errors.Join(err, b.cut(n-whole))
-	b.buf, b.lines = nil, 0
+	b.buf, b.lines, b.extra = nil, 0, 0
 	return l, b.err
 }
 

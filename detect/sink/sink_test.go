@@ -105,6 +105,7 @@ func (g *gateDest) writeLines(string, []byte) (lines, error) {
 }
 func (g *gateDest) flushLines() (lines, error) { return lines{}, nil }
 func (g *gateDest) closeLines() (lines, error) { return lines{}, nil }
+func (g *gateDest) setHeader([]byte)           {}
 
 func TestDropPolicyCountsAndReportsDrops(t *testing.T) {
 	g := &gateDest{started: make(chan struct{}), release: make(chan struct{})}
@@ -238,3 +239,46 @@ func (r *recordingDest) writeLines(day string, p []byte) (lines, error) {
 }
 func (r *recordingDest) flushLines() (lines, error) { return lines{}, nil }
 func (r *recordingDest) closeLines() (lines, error) { return lines{}, nil }
+func (r *recordingDest) setHeader([]byte)           {}
+
+// A header encoder (the CSV timeline) starts each file and the stream with
+// its header once; the header is not counted as an alert.
+func TestWriterHeaderOncePerFile(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewStreamWriter(&buf, WriterOptions{Encoder: ecs.CSV{}})
+	require.NoError(t, w.Close())
+	assert.Equal(t, string(ecs.CSV{}.Header()), buf.String(), "no alerts: the header alone")
+
+	buf.Reset()
+	w = NewStreamWriter(&buf, WriterOptions{Encoder: ecs.CSV{}})
+	d1 := time.Date(2024, 5, 20, 10, 0, 0, 0, time.UTC)
+	require.NoError(t, w.Alert(alertAt(d1, 1)))
+	require.NoError(t, w.Alert(alertAt(d1, 2)))
+	require.NoError(t, w.Close())
+	assert.Equal(t, 1, strings.Count(buf.String(), "time,host,level"))
+	assert.Equal(t, 3, strings.Count(buf.String(), "\n"))
+	assert.Equal(t, uint64(2), w.Stats().Written)
+
+	dir := t.TempDir()
+	fw, err := NewFileWriter(dir, "alerts.csv", WriterOptions{Encoder: ecs.CSV{}})
+	require.NoError(t, err)
+	d2 := d1.Add(24 * time.Hour)
+	for i, at := range []time.Time{d1, d1, d2} {
+		require.NoError(t, fw.Alert(alertAt(at, uint64(i))))
+	}
+	require.NoError(t, fw.Close())
+	assert.Equal(t, uint64(3), fw.Stats().Written)
+	// A second writer appending to the same day's file adds no header.
+	fw, err = NewFileWriter(dir, "alerts.csv", WriterOptions{Encoder: ecs.CSV{}})
+	require.NoError(t, err)
+	require.NoError(t, fw.Alert(alertAt(d2, 9)))
+	require.NoError(t, fw.Close())
+	a, err := os.ReadFile(filepath.Join(dir, "alerts.csv.2024-05-20"))
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(dir, "alerts.csv.2024-05-21"))
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(a), "time,host,level"))
+	assert.Equal(t, 3, strings.Count(string(a), "\n"))
+	assert.Equal(t, 1, strings.Count(string(b), "time,host,level"))
+	assert.Equal(t, 3, strings.Count(string(b), "\n"))
+}

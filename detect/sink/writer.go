@@ -44,6 +44,8 @@ type dest interface {
 	writeLines(day string, p []byte) (lines, error)
 	flushLines() (lines, error)
 	closeLines() (lines, error)
+	// setHeader makes every file (stream) start with h, uncounted.
+	setHeader(h []byte)
 }
 
 // WriterOptions configure a Writer.
@@ -120,6 +122,9 @@ func newWriter(d dest, opts WriterOptions) *Writer {
 	}
 	if opts.Encoder == nil {
 		opts.Encoder = &ecs.NDJSON{}
+	}
+	if he, ok := opts.Encoder.(detect.HeaderEncoder); ok {
+		d.setHeader(he.Header())
 	}
 	w := &Writer{dst: d, opts: opts, ch: make(chan *detect.AlertCopy, opts.Queue),
 		free: make(chan *detect.AlertCopy, opts.Queue+1), done: make(chan struct{})}
@@ -273,6 +278,10 @@ type stream struct{ b *lineBuffer }
 func (s *stream) writeLines(_ string, p []byte) (lines, error) { return s.b.write(p) }
 func (s *stream) flushLines() (lines, error)                   { return s.b.flush() }
 func (s *stream) closeLines() (lines, error)                   { return s.b.flush() }
+
+// setHeader writes h first: a stream is one file, and a header row says
+// what the columns are even when no alert follows.
+func (s *stream) setHeader(h []byte) { s.b.writeHeader(h) }
 
 // Memory collects encoded alerts (tests, `edr test`).
 type Memory struct {

@@ -17,8 +17,11 @@ type includer struct {
 	roots []string // absolute, symlinks resolved
 	// real maps an include name, as libyara later reports it as the
 	// including file, to the file it was resolved to (nested includes).
-	real    map[string]string
-	refused error // why the last include was refused
+	real     map[string]string
+	refused  error // why the first refused include of a file was refused
+	nRefused int   // includes refused in the file
+	// included are the files read for includes since the caller reset it.
+	included []string
 }
 
 func newIncluder(roots []string) *includer {
@@ -45,6 +48,18 @@ func realPath(p string) (string, error) {
 // include is the compiler's include callback: the content of the file, or
 // nil (libyara then fails the include) with the reason kept in refused.
 func (in *includer) include(name, from, _ string) []byte {
+	b, err := in.read(name, from)
+	if err != nil {
+		if in.refused == nil {
+			in.refused = err
+		}
+		in.nRefused++
+		return nil
+	}
+	return b
+}
+
+func (in *includer) read(name, from string) ([]byte, error) {
 	if r, ok := in.real[from]; ok {
 		from = r
 	}
@@ -54,23 +69,21 @@ func (in *includer) include(name, from, _ string) []byte {
 	}
 	real, err := realPath(p)
 	if err != nil {
-		in.refused = fmt.Errorf("include %q: %w", name, err)
-		return nil
+		return nil, fmt.Errorf("include %q: %w", name, err)
 	}
 	if !in.inside(real) {
-		in.refused = fmt.Errorf("include %q is outside the rules being loaded (%s)", name, strings.Join(in.roots, ", "))
-		return nil
+		return nil, fmt.Errorf("include %q is outside the rules being loaded (%s)", name, strings.Join(in.roots, ", "))
 	}
 	b, err := os.ReadFile(real)
 	if err != nil {
-		in.refused = fmt.Errorf("include %q: %w", name, err)
-		return nil
+		return nil, fmt.Errorf("include %q: %w", name, err)
 	}
 	in.real[name] = real
+	in.included = append(in.included, real)
 	if b == nil {
 		b = []byte{} // nil means failure to libyara
 	}
-	return b
+	return b, nil
 }
 
 func (in *includer) inside(p string) bool {

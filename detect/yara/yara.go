@@ -147,6 +147,20 @@ func (e *FileError) Error() string {
 	return fmt.Sprintf("yara: %s: %s", loc, strings.Join(e.Messages, "; "))
 }
 
+// FileCheck is the verdict of one rule file in CompileChecked.
+type FileCheck struct {
+	File  string
+	Rules []string // rules the file defines, with those of its includes, in order
+	// Includes are the files it included (resolved paths).
+	Includes []string
+	// Err is a *FileError when the file did not compile on its own or
+	// with the others; it is then left out.
+	Err error
+	// Note says why a file that compiled is not in the combined set (an
+	// index file whose rules other files define).
+	Note string
+}
+
 // ScannerOptions tune a Scanner.
 type ScannerOptions struct {
 	Workers      int           // concurrent scans (libyara scanners); default 1

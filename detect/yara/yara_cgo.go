@@ -3,11 +3,15 @@
 package yara
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	yr "github.com/hillu/go-yara/v4"
@@ -36,6 +40,15 @@ func (r *Rules) NumRules() int { return len(r.names) }
 // Names lists the rule identifiers in rule order.
 func (r *Rules) Names() []string { return r.names }
 
+// Close frees the compiled rules; r must not be used afterwards (nor a
+// Scanner over it).
+func (r *Rules) Close() {
+	if r != nil && r.rules != nil {
+		r.rules.Destroy()
+		r.rules = nil
+	}
+}
+
 // Warnings are libyara's compiler warnings ("file:line: text").
 func (r *Rules) Warnings() []string { return r.warnings }
 
@@ -46,35 +59,183 @@ func (r *Rules) Warnings() []string { return r.warnings }
 // already used, …) is reported as a *FileError and left out; the others
 // compile. The returned Rules is nil only when nothing compiled.
 func Compile(paths []string, opts CompileOptions) (*Rules, []error) {
+	r, _, errs := CompileChecked(paths, opts)
+	return r, errs
+}
+
+// CompileChecked is Compile that also returns the verdict of every file.
+//
+// Each file is compiled once on its own (the per-file check, which names
+// its rules and its errors; its compiled rules are freed at once, so
+// memory stays that of one file), then the files that passed are compiled
+// once together. A rule name that two files define is found from the
+// per-file names before that, so a bad file never restarts the compile
+// of the files before it: loading N files compiles about 2N files, not N².
+// An index file (one that includes files also being loaded) whose rules
+// all come from those files is left out of the combined compile, with a
+// note, instead of failing on every rule it repeats.
+func CompileChecked(paths []string, opts CompileOptions) (*Rules, []FileCheck, []error) {
 	files, errs := RuleFiles(paths)
 	roots := opts.IncludeRoots
 	if roots == nil {
 		roots = paths
 	}
 	inc := newIncluder(roots)
-	good := files
+	checks := make([]FileCheck, len(files))
+	for i, f := range files {
+		checks[i] = checkFile(f, opts, inc)
+		if checks[i].Err != nil && errors.Is(checks[i].Err, errNoCompiler) {
+			return nil, checks, append(errs, checks[i].Err)
+		}
+	}
+	good := pickCombined(checks)
+	for _, c := range checks {
+		if c.Err != nil {
+			errs = append(errs, c.Err)
+		}
+	}
 	for {
 		c, err := newCompiler(opts)
 		if err != nil {
-			return nil, append(errs, err)
+			return nil, checks, append(errs, err)
 		}
 		c.SetIncludeCallback(inc.include)
-		bad, ferr := addFiles(c, good, inc)
-		if ferr != nil {
-			errs = append(errs, ferr)
+		names := make([]string, len(good))
+		for i, g := range good {
+			names[i] = checks[g].File
 		}
+		bad, ferr := addFiles(c, names, inc)
 		if bad < 0 {
-			r, err := finish(c, good)
+			r, err := finish(c, names)
 			if err != nil {
 				errs = append(errs, err)
 			}
-			return r, errs
+			return r, checks, errs
 		}
-		// A failed add leaves the compiler unusable: start again without
-		// the file (every earlier file compiled fine).
+		// Not expected once every file compiled alone and no name
+		// repeats, but libyara may still refuse a combination: drop the
+		// file and compile the rest again (once per such file).
 		c.Destroy()
+		checks[good[bad]].Err = ferr
+		errs = append(errs, ferr)
 		good = append(good[:bad:bad], good[bad+1:]...)
 	}
+}
+
+// compileCalls counts the rule files handed to a libyara compiler; tests
+// check that loading stays linear in the number of files.
+var compileCalls atomic.Int64
+
+var errNoCompiler = errors.New("yara: cannot create a compiler")
+
+// checkFile compiles one file alone and keeps only its rule names.
+func checkFile(file string, opts CompileOptions, inc *includer) FileCheck {
+	fc := FileCheck{File: file}
+	c, err := newCompiler(opts)
+	if err != nil {
+		fc.Err = fmt.Errorf("%w: %w", errNoCompiler, err)
+		return fc
+	}
+	defer c.Destroy()
+	c.SetIncludeCallback(inc.include)
+	if _, ferr := addFiles(c, []string{file}, inc); ferr != nil {
+		fc.Err = ferr
+		return fc
+	}
+	fc.Includes = inc.included
+	rules, err := c.GetRules()
+	if err != nil {
+		fc.Err = &FileError{File: file, Messages: []string{err.Error()}}
+		return fc
+	}
+	for _, r := range rules.GetRules() {
+		fc.Rules = append(fc.Rules, r.Identifier())
+	}
+	rules.Destroy() // libyara memory: freed now, not when a GC happens to run
+	return fc
+}
+
+// ruleLine is the line of the file declaring rule name, 0 when the rule
+// is not declared in the file itself (an include).
+func ruleLine(file, name string) int {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return 0
+	}
+	re := regexp.MustCompile(`(?m)^[ \t]*(?:(?:private|global)[ \t]+)*rule[ \t]+` + regexp.QuoteMeta(name) + `\b`)
+	loc := re.FindIndex(b)
+	if loc == nil {
+		return 0
+	}
+	return bytes.Count(b[:loc[0]], []byte("\n")) + 1
+}
+
+// pickCombined chooses the files of the combined compile (indexes into
+// checks, in order): every file that compiled alone, except a file
+// defining a rule name that an earlier file defines (an error naming
+// both) and an index file whose rules all come from other files (a note).
+func pickCombined(checks []FileCheck) []int {
+	listed := map[string]bool{}
+	for _, c := range checks {
+		if real, err := realPath(c.File); err == nil {
+			listed[real] = true
+		}
+	}
+	isIndex := func(c FileCheck) bool {
+		for _, f := range c.Includes {
+			if listed[f] {
+				return true
+			}
+		}
+		return false
+	}
+	owner := map[string]string{} // rule name → file defining it
+	keep := make([]bool, len(checks))
+	claim := func(i int) {
+		c := &checks[i]
+		for _, n := range c.Rules {
+			if o, ok := owner[n]; ok {
+				c.Err = &FileError{File: c.File, Line: ruleLine(c.File, n),
+					Messages: []string{fmt.Sprintf("duplicated identifier %q (also defined in %s)", n, o)}}
+				return
+			}
+		}
+		for _, n := range c.Rules {
+			owner[n] = c.File
+		}
+		keep[i] = true
+	}
+	// Plain files first, so that a file's rules are owned by the file,
+	// not by an index that lists it and sorts before it.
+	for i, c := range checks {
+		if c.Err == nil && !isIndex(c) {
+			claim(i)
+		}
+	}
+	for i, c := range checks {
+		if c.Err != nil || !isIndex(c) {
+			continue
+		}
+		covered := true
+		for _, n := range c.Rules {
+			if _, ok := owner[n]; !ok {
+				covered = false
+				break
+			}
+		}
+		if covered {
+			checks[i].Note = fmt.Sprintf("index file: its %d rules are loaded from the files it includes", len(c.Rules))
+			continue
+		}
+		claim(i)
+	}
+	var good []int
+	for i, k := range keep {
+		if k {
+			good = append(good, i)
+		}
+	}
+	return good
 }
 
 func newCompiler(opts CompileOptions) (*yr.Compiler, error) {
@@ -103,35 +264,64 @@ func addFiles(c *yr.Compiler, files []string, inc *includer) (int, error) {
 		if err != nil {
 			return i, &FileError{File: f, Messages: []string{err.Error()}}
 		}
-		inc.refused = nil
+		inc.refused, inc.nRefused, inc.included = nil, 0, nil
+		compileCalls.Add(1)
 		err = c.AddFile(fh, "")
 		fh.Close()
 		if err != nil {
-			return i, compileError(f, c, err, inc.refused)
+			return i, compileError(f, c, err, inc)
 		}
 	}
 	return -1, nil
 }
 
-// compileError names the file and line of a compile error; refused is
-// why an include was refused, when one was (libyara only says it could
-// not open it).
-func compileError(file string, c *yr.Compiler, err, refused error) *FileError {
+// compileError names the file and line of a compile error, once per file:
+// repeated messages and failed includes are counted, not repeated; the
+// includer says why an include was refused, when one was (libyara only
+// says it could not open it).
+func compileError(file string, c *yr.Compiler, err error, inc *includer) *FileError {
 	fe := &FileError{File: file}
+	seen := map[string]bool{}
+	includeErrs := 0
 	for _, m := range c.Errors {
 		if fe.Line == 0 {
 			fe.Line = m.Line
 		}
-		fe.Messages = append(fe.Messages, m.Text)
+		// An index whose includes are missing gets one line, not one per
+		// include.
+		if strings.HasPrefix(m.Text, "can't open include file") {
+			includeErrs++
+			if includeErrs > 1 {
+				continue
+			}
+		}
+		if !seen[m.Text] {
+			seen[m.Text] = true
+			fe.Messages = append(fe.Messages, m.Text)
+		}
 	}
-	if refused != nil {
-		fe.Messages = append(fe.Messages, refused.Error())
+	if includeErrs > 1 {
+		fe.Messages = append(fe.Messages, fmt.Sprintf("and %d more include files could not be opened", includeErrs-1))
+	}
+	if inc.refused != nil {
+		msg := inc.refused.Error()
+		if inc.nRefused > 1 {
+			msg += fmt.Sprintf(" (and %d more includes refused)", inc.nRefused-1)
+		}
+		fe.Messages = append(fe.Messages, msg)
+	}
+	if len(fe.Messages) > maxFileMessages {
+		n := len(fe.Messages) - maxFileMessages
+		fe.Messages = append(fe.Messages[:maxFileMessages], fmt.Sprintf("and %d more errors", n))
 	}
 	if len(fe.Messages) == 0 {
 		fe.Messages = []string{err.Error()}
 	}
 	return fe
 }
+
+// maxFileMessages caps the messages of one file's error.
+const maxFileMessages = 5
 
 func finish(c *yr.Compiler, files []string) (*Rules, error) {
 	defer c.Destroy()

@@ -30,6 +30,14 @@ func Compile(paths []string, opts CompileOptions) (*Rules, []error) {
 	return nil, []error{ErrCompiledOut}
 }
 
+// CompileChecked reports ErrCompiledOut.
+func CompileChecked(paths []string, opts CompileOptions) (*Rules, []FileCheck, []error) {
+	return nil, nil, []error{ErrCompiledOut}
+}
+
+// Close does nothing.
+func (r *Rules) Close() {}
+
 // Scanner is never produced by this build.
 type Scanner struct{}
 

@@ -4,11 +4,17 @@
 //   node scripts/duckdb/query.js <recording-dir> <sql> [<sql> ...]
 //
 // In each query, the token REC is replaced by
-//   read_parquet('<dir>/**/*.parquet', hive_partitioning = true)
-// i.e. the whole recording as one table.
+//   read_parquet('<dir>/host=*/date=*/*.parquet', hive_partitioning = true)
+// i.e. the recording's normalized events as one table, and the token RAW by
+//   read_parquet('<dir>/raw/host=*/date=*/*.parquet', hive_partitioning = true)
+// its raw layer (raw ETW records, recording/doc.go).
 'use strict';
 const path = require('path');
 const { DuckDBInstance } = require('@duckdb/node-api');
+
+function parquetTable(glob) {
+  return `read_parquet('${glob.replace(/'/g, "''")}', hive_partitioning = true)`;
+}
 
 async function main() {
   const [dir, ...queries] = process.argv.slice(2);
@@ -16,12 +22,14 @@ async function main() {
     console.error('usage: query.js <recording-dir> <sql>...');
     process.exit(2);
   }
-  const glob = path.join(dir, '**', '*.parquet').replace(/'/g, "''");
-  const table = `read_parquet('${glob}', hive_partitioning = true)`;
+  const table = parquetTable(path.join(dir, 'host=*', 'date=*', '*.parquet'));
+  const rawTable = parquetTable(path.join(dir, 'raw', 'host=*', 'date=*', '*.parquet'));
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   for (const q of queries) {
-    const reader = await conn.runAndReadAll(q.replaceAll('REC', table));
+    // One pass, so a path holding "REC" or "RAW" is not replaced again.
+    const sql = q.replace(/REC|RAW/g, (m) => (m === 'REC' ? table : rawTable));
+    const reader = await conn.runAndReadAll(sql);
     console.log(JSON.stringify({ query: q, rows: reader.getRowObjectsJson() }));
   }
 }
