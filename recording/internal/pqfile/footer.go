@@ -178,10 +178,13 @@ func VerifyData(f io.ReaderAt, size int64, footer []byte, inMemoryMax int64) (io
 
 // Reseal recomputes, in place, both checksums of a whole file held in
 // memory, when its footer can be found and has both slots; it reports
-// whether it did. Tests use it to hand damaged pages past the checksums to
-// the page decoder, which a reader otherwise never reaches with them.
+// whether it did (hostile bytes can make the two values overlap: the file
+// is then left as it was). Tests use it to hand damaged pages past the
+// checksums to the page decoder, which a reader otherwise never reaches
+// with them.
 func Reseal(file []byte) bool {
-	footer, err := ReadFooter(bytes.NewReader(file), int64(len(file)))
+	size := int64(len(file))
+	footer, err := ReadFooter(bytes.NewReader(file), size)
 	if err != nil {
 		return false
 	}
@@ -191,11 +194,16 @@ func Reseal(file []byte) bool {
 	if err != nil || n != 8 {
 		return false
 	}
-	slot, err := footerCRCSlot(footer)
-	if err != nil {
-		return false
-	}
+	orig := append([]byte(nil), footer...)
 	copy(footer[at:], fmt.Sprintf("%08x", crc32.Checksum(file[:end], castagnoli)))
-	copy(footer[slot:], fmt.Sprintf("%08x", footerCRC(footer, slot)))
-	return true
+	if slot, err := footerCRCSlot(footer); err == nil {
+		copy(footer[slot:], fmt.Sprintf("%08x", footerCRC(footer, slot)))
+		if VerifyFooter(footer) == nil {
+			if _, err := VerifyData(bytes.NewReader(file), size, footer, 0); err == nil {
+				return true
+			}
+		}
+	}
+	copy(footer, orig)
+	return false
 }
