@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/recording/internal/pqfile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -129,8 +130,8 @@ func TestCorruptNotAParquetFile(t *testing.T) {
 // FuzzSegmentReader damages a segment and reads it: the reader must never
 // panic, and every error must name the segment. Inputs are small so the
 // fuzzer stays fast (a segment is ~80 KB, mostly footer): data[0] picks the
-// mode, bit 0 skips the checksums so the fuzzer reaches the page decoder
-// itself, bit 1 uses the rest as raw file bytes; otherwise the rest is a
+// mode, bit 0 recomputes the checksums over the damage (pqfile.Reseal) so
+// the fuzzer reaches the page decoder itself, bit 1 uses the rest as raw file bytes; otherwise the rest is a
 // list of 3-byte patches (16-bit offset scaled to the file, xor byte)
 // applied to a valid segment, the last 2 bytes truncating it when odd.
 //
@@ -191,16 +192,20 @@ func fuzzSeedSegment(f *testing.F) []byte {
 	return valid
 }
 
-func readDamaged(t *testing.T, file []byte, unverifiedRead bool) {
+// readDamaged reads file as a one-segment recording. With reseal, the
+// file's checksums are first recomputed over the damage, so that the page
+// decoder, not the checksum, meets it.
+func readDamaged(t *testing.T, file []byte, reseal bool) {
+	if reseal {
+		file = append([]byte(nil), file...)
+		pqfile.Reseal(file)
+	}
 	rec := t.TempDir()
 	p := filepath.Join(rec, "host=h", "date=2025-11-24", "x.parquet")
 	require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 	require.NoError(t, os.WriteFile(p, file, 0o644))
 	r, err := OpenReader(rec, ReaderOptions{Parallelism: 1})
 	require.NoError(t, err)
-	if unverifiedRead {
-		r.openMode = unverified
-	}
 	require.NoError(t, r.Run(func(b []event.Event) error { return nil }))
 	for _, err := range r.Stats().Errors {
 		var se *SegmentError

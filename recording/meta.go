@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/recording/internal/pqfile"
 )
 
 // Key-value metadata keys of a segment's Parquet footer.
@@ -16,13 +17,11 @@ const (
 	// MetaSegment holds the SegmentMeta document (JSON).
 	MetaSegment = "edr.segment"
 	// MetaDataCRC is the CRC-32C (hex) of every byte before the footer.
-	MetaDataCRC = "edr.data_crc32c"
+	MetaDataCRC = pqfile.DataCRCKey
 	// MetaFooterCRC is "crc32c:" + the CRC-32C (hex) of the footer computed
 	// with these 8 hex digits set to "00000000". It is the last key.
-	MetaFooterCRC = "edr.footer_crc32c"
+	MetaFooterCRC = pqfile.FooterCRCKey
 )
-
-const footerCRCPrefix = "crc32c:"
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 

@@ -1,23 +1,11 @@
 package recording
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"hash/crc32"
 	"io"
-	"math/bits"
-	"runtime"
 	"strings"
-	"sync"
 	"unsafe"
 
-	"github.com/klauspost/compress/zstd"
-	"github.com/parquet-go/parquet-go/encoding/delta"
-	"github.com/parquet-go/parquet-go/encoding/rle"
-	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/edr-lab/edr/recording/internal/pqfile"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -37,29 +25,20 @@ import (
 // DELTA_BINARY_PACKED, null counts in every column chunk's statistics and
 // min/max for Time and Seq. Nothing depends on the wall clock.
 type pqEncoder struct {
-	out       *bufio.Writer
-	off       int64
+	pw        *pqfile.Writer // pages, offsets, data CRC, footer
 	rg        rgBuffer
 	groups    []format.RowGroup
-	page      []byte // page body before compression
-	comp      []byte
-	levels    []byte
-	idx       []int32
-	err       error
 	totalRows int64
-	crc       uint32 // CRC-32C of every byte before the footer
 }
 
-// A data page holds at most pageRows rows, and a page of plain strings
-// (or of Extra) ends at the first row that takes its values past pageBytes:
-// pages of long messages stay small, so encoding one takes little memory.
+// A page of plain strings (or of Extra) ends at the first row that takes
+// its values past pqfile.PageBytes, and holds at most pqfile.PageRows rows;
+// a dictionary over maxDictBytes falls back to PLAIN.
 const (
-	pageRows     = 32768
-	pageBytes    = 1 << 20
+	pageRows     = pqfile.PageRows
+	pageBytes    = pqfile.PageBytes
 	maxDictBytes = 8 << 20
 )
-
-var pqMagic = []byte("PAR1")
 
 // rgBuffer holds the open row group column by column.
 type rgBuffer struct {
@@ -211,19 +190,8 @@ func (a *strArena) reset() {
 	a.cur = 0
 }
 
-// pageZstd compresses the pages of every segment being written: one
-// encoder whose EncodeAll takes one of GOMAXPROCS internal states (waiting
-// for a free one), rather than an encoder per open segment, since each
-// state holds ~10 MB of match history and a writer may have 16 segments
-// open. The output depends only on the page (EncodeAll starts afresh).
-var pageZstd = sync.OnceValue(func() *zstd.Encoder {
-	z, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
-		zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
-	return z
-})
-
 func newPQEncoder(w io.Writer) *pqEncoder {
-	e := &pqEncoder{out: bufio.NewWriterSize(w, 256<<10)}
+	e := &pqEncoder{pw: pqfile.NewWriter(w)}
 	e.rg.fields = make([]dictColumn, spellingsCol+1)
 	for i := range e.rg.fields {
 		e.rg.fields[i].arena = &e.rg.arena
@@ -231,18 +199,7 @@ func newPQEncoder(w io.Writer) *pqEncoder {
 	for _, c := range []*dictColumn{&e.rg.host, &e.rg.channel, &e.rg.provider, &e.rg.source} {
 		c.arena = &e.rg.arena
 	}
-	e.write(pqMagic)
 	return e
-}
-
-func (e *pqEncoder) write(b []byte) {
-	if e.err != nil {
-		return
-	}
-	n, err := e.out.Write(b)
-	e.crc = crc32.Update(e.crc, castagnoli, b[:n])
-	e.off += int64(n)
-	e.err = err
 }
 
 // rowSource is what the encoder needs of an event (event.Event satisfies it
@@ -281,13 +238,13 @@ func (e *pqEncoder) addRow(time int64, host, channel, provider string, eventID u
 	}
 	rg.n++
 	e.totalRows++
-	return e.err
+	return e.pw.Err()
 }
 
 // size estimates the file size so far: bytes written plus the open row
 // group's raw string bytes (an upper bound of what it will add).
 func (e *pqEncoder) size() int64 {
-	s := e.off + int64(e.rg.n)*24
+	s := e.pw.Offset() + int64(e.rg.n)*24
 	for _, c := range e.rg.used {
 		s += int64(e.rg.fields[c].bytes)
 	}
@@ -296,21 +253,21 @@ func (e *pqEncoder) size() int64 {
 
 func (e *pqEncoder) flushRowGroup() error {
 	rg := &e.rg
-	if rg.n == 0 || e.err != nil {
-		return e.err
+	if rg.n == 0 || e.pw.Err() != nil {
+		return e.pw.Err()
 	}
-	start := e.off
+	start := e.pw.Offset()
 	cols := make([]format.ColumnChunk, 0, leafCount)
 	add := func(cc format.ColumnChunk) { cols = append(cols, cc) }
-	add(e.int64Column("Time", rg.time, true))
+	add(e.pw.Int64Column("Time", rg.time, true))
 	add(e.dictColumnChunk("Host", &rg.host, false))
 	add(e.dictColumnChunk("Channel", &rg.channel, false))
 	add(e.dictColumnChunk("Provider", &rg.provider, false))
-	add(e.int32Column("EventID", rg.eventID))
-	add(e.int64Column("RecordID", rg.recID, false))
-	add(e.int64Column("Seq", rg.seq, true))
+	add(e.pw.Int32Column("EventID", rg.eventID))
+	add(e.pw.Int64Column("RecordID", rg.recID, false))
+	add(e.pw.Int64Column("Seq", rg.seq, true))
 	add(e.dictColumnChunk("Source", &rg.source, false))
-	add(e.int32Column("Flags", rg.flags))
+	add(e.pw.Int32Column("Flags", rg.flags))
 	for i, id := range dataFields {
 		add(e.dictColumnChunk(id.Name(), &rg.fields[i], true))
 	}
@@ -318,30 +275,21 @@ func (e *pqEncoder) flushRowGroup() error {
 	k, v := e.extraColumns()
 	add(k)
 	add(v)
-	if e.err != nil {
-		return e.err
+	if err := e.pw.Err(); err != nil {
+		return err
 	}
 	var total int64
 	for _, c := range cols {
 		total += c.MetaData.TotalUncompressedSize
 	}
 	e.groups = append(e.groups, format.RowGroup{Columns: cols, TotalByteSize: total, NumRows: int64(rg.n),
-		FileOffset: start, TotalCompressedSize: e.off - start, Ordinal: int16(len(e.groups))})
+		FileOffset: start, TotalCompressedSize: e.pw.Offset() - start, Ordinal: int16(len(e.groups))})
 	e.resetRowGroup()
 	return nil
 }
 
-// pageKeep bounds the page buffers kept between row groups (a plain page
-// of long messages can take tens of MB).
-const pageKeep = 1 << 20
-
 func (e *pqEncoder) resetRowGroup() {
-	if cap(e.page) > pageKeep {
-		e.page = nil
-	}
-	if cap(e.comp) > pageKeep {
-		e.comp = nil
-	}
+	e.pw.TrimBuffers()
 	rg := &e.rg
 	rg.n = 0
 	rg.time, rg.recID, rg.seq, rg.eventID, rg.flags = rg.time[:0], rg.recID[:0], rg.seq[:0], rg.eventID[:0], rg.flags[:0]
@@ -359,79 +307,6 @@ func (e *pqEncoder) resetRowGroup() {
 	rg.arena.reset()
 }
 
-// writePage compresses body and writes header + body; it returns the
-// uncompressed and compressed sizes including the header.
-func (e *pqEncoder) writePage(h format.PageHeader, body []byte) (int64, int64) {
-	e.comp = pageZstd().EncodeAll(body, e.comp[:0])
-	h.UncompressedPageSize = int32(len(body))
-	h.CompressedPageSize = int32(len(e.comp))
-	hb, err := thrift.Marshal(new(thrift.CompactProtocol), &h)
-	if err != nil && e.err == nil {
-		e.err = err
-	}
-	e.write(hb)
-	e.write(e.comp)
-	return int64(len(hb) + len(body)), int64(len(hb) + len(e.comp))
-}
-
-func dataPageHeader(numValues int, enc format.Encoding, nulls int64) format.PageHeader {
-	return format.PageHeader{Type: format.DataPage, DataPageHeader: thrift.New(format.DataPageHeader{
-		NumValues: int32(numValues), Encoding: enc, DefinitionLevelEncoding: format.RLE, RepetitionLevelEncoding: format.RLE,
-		Statistics: format.Statistics{NullCount: nulls},
-	})}
-}
-
-func chunkMeta(name []string, t format.Type, encs []format.Encoding, n int, stats format.Statistics) format.ColumnChunk {
-	return format.ColumnChunk{MetaData: format.ColumnMetaData{Type: t, Encoding: encs, PathInSchema: name, Codec: format.Zstd,
-		NumValues: int64(n), Statistics: stats}}
-}
-
-func (e *pqEncoder) int64Column(name string, vals []int64, minmax bool) format.ColumnChunk {
-	var stats format.Statistics
-	if minmax && len(vals) > 0 {
-		lo, hi := vals[0], vals[0]
-		for _, v := range vals {
-			lo, hi = min(lo, v), max(hi, v)
-		}
-		stats.MinValue = binary.LittleEndian.AppendUint64(nil, uint64(lo))
-		stats.MaxValue = binary.LittleEndian.AppendUint64(nil, uint64(hi))
-	}
-	cc := chunkMeta([]string{name}, format.Int64, []format.Encoding{format.DeltaBinaryPacked, format.RLE}, len(vals), stats)
-	cc.FileOffset = e.off
-	cc.MetaData.DataPageOffset = e.off
-	var enc delta.BinaryPackedEncoding
-	for a := 0; a < len(vals); a += pageRows {
-		b := min(a+pageRows, len(vals))
-		body, err := enc.EncodeInt64(e.page[:0], vals[a:b])
-		if err != nil && e.err == nil {
-			e.err = err
-		}
-		e.page = body
-		u, c := e.writePage(dataPageHeader(b-a, format.DeltaBinaryPacked, 0), body)
-		cc.MetaData.TotalUncompressedSize += u
-		cc.MetaData.TotalCompressedSize += c
-	}
-	return cc
-}
-
-func (e *pqEncoder) int32Column(name string, vals []int32) format.ColumnChunk {
-	cc := chunkMeta([]string{name}, format.Int32, []format.Encoding{format.Plain, format.RLE}, len(vals), format.Statistics{})
-	cc.FileOffset = e.off
-	cc.MetaData.DataPageOffset = e.off
-	for a := 0; a < len(vals); a += pageRows {
-		b := min(a+pageRows, len(vals))
-		body := e.page[:0]
-		for _, v := range vals[a:b] {
-			body = binary.LittleEndian.AppendUint32(body, uint32(v))
-		}
-		e.page = body
-		u, c := e.writePage(dataPageHeader(b-a, format.Plain, 0), body)
-		cc.MetaData.TotalUncompressedSize += u
-		cc.MetaData.TotalCompressedSize += c
-	}
-	return cc
-}
-
 // dictColumnChunk writes a string column: dictionary page + RLE_DICTIONARY
 // data pages, or PLAIN pages when the dictionary is too big.
 func (e *pqEncoder) dictColumnChunk(name string, c *dictColumn, optional bool) format.ColumnChunk {
@@ -446,29 +321,18 @@ func (e *pqEncoder) dictColumnChunk(name string, c *dictColumn, optional bool) f
 	if plain || nv == 0 {
 		encs = []format.Encoding{format.Plain, format.RLE}
 	}
-	cc := chunkMeta([]string{name}, format.ByteArray, encs, n, format.Statistics{NullCount: nulls})
-	cc.FileOffset = e.off
+	cc := pqfile.ChunkMeta([]string{name}, format.ByteArray, encs, n, format.Statistics{NullCount: nulls})
+	cc.FileOffset = e.pw.Offset()
 	if nv > 0 && !plain {
-		cc.MetaData.DictionaryPageOffset = e.off
-		body := e.page[:0]
-		for _, s := range c.dict {
-			body = binary.LittleEndian.AppendUint32(body, uint32(len(s)))
-			body = append(body, s...)
-		}
-		e.page = body
-		u, z := e.writePage(format.PageHeader{Type: format.DictionaryPage, DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{
-			NumValues: int32(len(c.dict)), Encoding: format.Plain})}, body)
+		cc.MetaData.DictionaryPageOffset = e.pw.Offset()
+		u, z := e.pw.WritePage(pqfile.DictionaryPageHeader(len(c.dict)), pqfile.AppendPlain(e.pw.Buf(), c.dict))
 		cc.MetaData.TotalUncompressedSize += u
 		cc.MetaData.TotalCompressedSize += z
 	}
-	cc.MetaData.DataPageOffset = e.off
+	cc.MetaData.DataPageOffset = e.pw.Offset()
 	if optional && nv == 0 {
 		// All null: one page holding a single run of zero levels.
-		body := binary.LittleEndian.AppendUint32(e.page[:0], 0)
-		body = appendRLERun(body, n, 0)
-		binary.LittleEndian.PutUint32(body, uint32(len(body)-4))
-		e.page = body
-		u, z := e.writePage(dataPageHeader(n, format.Plain, int64(n)), body)
+		u, z := e.pw.WritePage(pqfile.DataPageHeader(n, format.Plain, int64(n)), pqfile.AppendNullLevels(e.pw.Buf(), n))
 		cc.MetaData.TotalUncompressedSize += u
 		cc.MetaData.TotalCompressedSize += z
 		return cc
@@ -476,28 +340,18 @@ func (e *pqEncoder) dictColumnChunk(name string, c *dictColumn, optional bool) f
 	vi := 0 // next value
 	for a := 0; a < n; {
 		b, vj := c.pageEnd(a, n, vi, optional)
-		body := e.page[:0]
+		body := e.pw.Buf()
 		if optional {
-			body = e.appendDefLevels(body, c.rows[vi:vj], a, b)
+			body = e.pw.AppendDefLevels(body, c.rows[vi:vj], a, b)
 		}
 		enc := format.RLEDictionary
 		if plain {
 			enc = format.Plain
-			for _, s := range c.vals[vi:vj] {
-				body = binary.LittleEndian.AppendUint32(body, uint32(len(s)))
-				body = append(body, s...)
-			}
+			body = pqfile.AppendPlain(body, c.vals[vi:vj])
 		} else {
-			w := max(1, bitWidth(len(c.dict)-1))
-			body = append(body, byte(w))
-			var err error
-			body, err = appendHybridInt32(body, c.idx[vi:vj], w)
-			if err != nil && e.err == nil {
-				e.err = err
-			}
+			body = e.pw.AppendDictIndexes(body, c.idx[vi:vj], len(c.dict))
 		}
-		e.page = body
-		u, z := e.writePage(dataPageHeader(b-a, enc, int64((b-a)-(vj-vi))), body)
+		u, z := e.pw.WritePage(pqfile.DataPageHeader(b-a, enc, int64((b-a)-(vj-vi))), body)
 		cc.MetaData.TotalUncompressedSize += u
 		cc.MetaData.TotalCompressedSize += z
 		a, vi = b, vj
@@ -532,26 +386,6 @@ func (c *dictColumn) pageEnd(a, n, vi int, optional bool) (b, vj int) {
 	return b, vj
 }
 
-// appendDefLevels appends the length-prefixed RLE/bit-packed definition
-// levels of rows [a, b), 1 where rows (ascending, within [a, b)) has a value.
-func (e *pqEncoder) appendDefLevels(body []byte, rows []int32, a, b int) []byte {
-	at := len(body)
-	body = append(body, 0, 0, 0, 0)
-	e.levels = grow(e.levels, b-a)
-	clear(e.levels)
-	for _, r := range rows {
-		e.levels[int(r)-a] = 1
-	}
-	enc := rle.Encoding{BitWidth: 1}
-	out, err := enc.EncodeLevels(body[at+4:], e.levels)
-	if err != nil && e.err == nil {
-		e.err = err
-	}
-	body = append(body[:at+4], out...)
-	binary.LittleEndian.PutUint32(body[at:], uint32(len(body)-at-4))
-	return body
-}
-
 // extraColumns writes Extra.list.element.Key and .Value: one level per row
 // without entries (rep 0, def 0), else one per entry (rep 0 then 1, def 1).
 // Both columns are split into pages at the same rows (pageRows rows, fewer
@@ -579,10 +413,10 @@ func (e *pqEncoder) extraColumns() (format.ColumnChunk, format.ColumnChunk) {
 	}
 	var reps, defs []byte
 	one := func(name string, vals []string) format.ColumnChunk {
-		cc := chunkMeta([]string{"Extra", "list", "element", name}, format.ByteArray, []format.Encoding{format.Plain, format.RLE},
+		cc := pqfile.ChunkMeta([]string{"Extra", "list", "element", name}, format.ByteArray, []format.Encoding{format.Plain, format.RLE},
 			levels, format.Statistics{NullCount: int64(levels - len(vals))})
-		cc.FileOffset = e.off
-		cc.MetaData.DataPageOffset = e.off
+		cc.FileOffset = e.pw.Offset()
+		cc.MetaData.DataPageOffset = e.pw.Offset()
 		for _, p := range pages {
 			reps, defs = reps[:0], defs[:0]
 			for _, k := range rg.extraN[p.a:p.b] {
@@ -604,24 +438,10 @@ func (e *pqEncoder) extraColumns() (format.ColumnChunk, format.ColumnChunk) {
 
 // extraPage writes one page of an Extra column.
 func (e *pqEncoder) extraPage(reps, defs []byte, vals []string) (int64, int64) {
-	enc := rle.Encoding{BitWidth: 1}
-	body := e.page[:0]
-	for _, lv := range [][]byte{reps, defs} {
-		at := len(body)
-		body = append(body, 0, 0, 0, 0)
-		out, err := enc.EncodeLevels(body[at+4:], lv)
-		if err != nil && e.err == nil {
-			e.err = err
-		}
-		body = append(body[:at+4], out...)
-		binary.LittleEndian.PutUint32(body[at:], uint32(len(body)-at-4))
-	}
-	for _, s := range vals {
-		body = binary.LittleEndian.AppendUint32(body, uint32(len(s)))
-		body = append(body, s...)
-	}
-	e.page = body
-	return e.writePage(dataPageHeader(len(defs), format.Plain, int64(len(defs)-len(vals))), body)
+	body := e.pw.AppendLevels(e.pw.Buf(), reps)
+	body = e.pw.AppendLevels(body, defs)
+	body = pqfile.AppendPlain(body, vals)
+	return e.pw.WritePage(pqfile.DataPageHeader(len(defs), format.Plain, int64(len(defs)-len(vals))), body)
 }
 
 // close flushes the last row group and writes the footer.
@@ -633,51 +453,10 @@ func (e *pqEncoder) close(kv []format.KeyValue) error {
 	for i := range orders {
 		orders[i] = format.ColumnOrder{Value: &format.TypeDefinedOrder{}}
 	}
-	// Integrity: the data region's CRC, then the footer's own CRC, computed
-	// with its value zeroed and patched in (see verifyFooter).
-	kv = append(kv, format.KeyValue{Key: MetaDataCRC, Value: fmt.Sprintf("%08x", e.crc)},
-		format.KeyValue{Key: MetaFooterCRC, Value: footerCRCPrefix + "00000000"})
 	md := format.FileMetaData{Version: 1, Schema: segmentSchema, NumRows: e.totalRows, RowGroups: e.groups,
 		KeyValueMetadata: kv, CreatedBy: "edr recording (custom encoder, schema via parquet-go format)", ColumnOrders: orders}
 	if md.RowGroups == nil {
 		md.RowGroups = []format.RowGroup{}
 	}
-	b, err := thrift.Marshal(new(thrift.CompactProtocol), &md)
-	if err != nil {
-		return err
-	}
-	at := bytes.LastIndex(b, []byte(footerCRCPrefix+"00000000"))
-	if at < 0 {
-		return errors.New("footer checksum slot not found")
-	}
-	copy(b[at+len(footerCRCPrefix):], fmt.Sprintf("%08x", crc32.Checksum(b, castagnoli)))
-	e.write(b)
-	e.write(binary.LittleEndian.AppendUint32(nil, uint32(len(b))))
-	e.write(pqMagic)
-	if e.err != nil {
-		return e.err
-	}
-	return e.out.Flush()
-}
-
-// appendRLERun appends one RLE run of n copies of a 1-byte-wide value.
-func appendRLERun(b []byte, n int, v byte) []byte {
-	b = binary.AppendUvarint(b, uint64(n)<<1)
-	return append(b, v)
-}
-
-func bitWidth(maxValue int) int {
-	if maxValue <= 0 {
-		return 0
-	}
-	return bits.Len(uint(maxValue))
-}
-
-func appendHybridInt32(dst []byte, src []int32, width int) ([]byte, error) {
-	enc := rle.Encoding{BitWidth: width}
-	out, err := enc.EncodeInt32(nil, src)
-	if err != nil {
-		return dst, fmt.Errorf("rle: %w", err)
-	}
-	return append(dst, out...), nil
+	return e.pw.Close(&md)
 }

@@ -52,8 +52,6 @@ type Reader struct {
 	want  []bool
 	stats ReadStats
 	batch []event.Event
-	// openMode is fullData; the decoder fuzz target lowers it.
-	openMode openMode
 	// chunks are recycled across cursors (only the Run goroutine touches
 	// this list; decode workers fill chunks handed to them).
 	chunks []*chunk
@@ -93,7 +91,7 @@ func OpenReader(dir string, opts ReaderOptions) (*Reader, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 1024
 	}
-	r := &Reader{dir: dir, opts: opts, openMode: fullData}
+	r := &Reader{dir: dir, opts: opts}
 	if opts.Fields != nil {
 		r.want = make([]bool, event.NumFields())
 		for _, id := range opts.Fields {
@@ -315,7 +313,7 @@ type decodeResult struct {
 }
 
 func (r *Reader) startCursor(si segInfo, p *pool) (*cursor, error) {
-	s, err := openSegFile(si.path, r.openMode)
+	s, err := openSegFile(si.path, fullData)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,9 @@
 package recording
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"runtime/debug"
@@ -13,12 +11,13 @@ import (
 
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/internal/fsutil"
+	"github.com/edr-lab/edr/recording/internal/pqfile"
 	"github.com/parquet-go/parquet-go"
 )
 
 // ErrCorrupt wraps every error caused by the content of a segment file
 // (as opposed to I/O errors such as a missing file).
-var ErrCorrupt = errors.New("corrupt segment")
+var ErrCorrupt = pqfile.ErrCorrupt
 
 // SegmentError names the segment a read error comes from.
 type SegmentError struct {
@@ -64,7 +63,8 @@ const (
 	footerOnly openMode = iota
 	// fullData also verifies the data checksum before any page is decoded.
 	fullData
-	// unverified skips both checksums (fuzzing the decoder itself).
+	// unverified skips both checksums (verifySegment, to find the page
+	// a data checksum mismatch damaged).
 	unverified
 )
 
@@ -103,15 +103,15 @@ func openSegFile(path string, mode openMode) (s *segFile, err error) {
 	}
 	var src io.ReaderAt = f
 	if mode != unverified {
-		footer, err := readFooter(f, s.size)
+		footer, err := pqfile.ReadFooter(f, s.size)
 		if err != nil {
 			return nil, err
 		}
-		if err := verifyFooter(footer); err != nil {
+		if err := pqfile.VerifyFooter(footer); err != nil {
 			return nil, err
 		}
 		if mode == fullData {
-			if src, err = verifyData(f, s.size, footer); err != nil {
+			if src, err = pqfile.VerifyData(f, s.size, footer, inMemoryMax); err != nil {
 				return nil, err
 			}
 		}
@@ -120,103 +120,6 @@ func openSegFile(path string, mode openMode) (s *segFile, err error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// readFooter returns the raw footer (thrift FileMetaData).
-func readFooter(f io.ReaderAt, size int64) ([]byte, error) {
-	if size < 12 {
-		return nil, fmt.Errorf("%w: %d bytes is too short for Parquet", ErrCorrupt, size)
-	}
-	var tail [8]byte
-	if _, err := f.ReadAt(tail[:], size-8); err != nil {
-		return nil, err
-	}
-	if string(tail[4:]) != "PAR1" {
-		return nil, fmt.Errorf("%w: no Parquet magic at the end (truncated?)", ErrCorrupt)
-	}
-	n := int64(binary.LittleEndian.Uint32(tail[:4]))
-	if n > size-12 {
-		return nil, fmt.Errorf("%w: footer length %d exceeds the file (truncated?)", ErrCorrupt, n)
-	}
-	footer := make([]byte, n)
-	if _, err := f.ReadAt(footer, size-8-n); err != nil {
-		return nil, err
-	}
-	return footer, nil
-}
-
-// verifyFooter checks the footer checksum the writer patched into its last
-// key-value entry.
-func verifyFooter(footer []byte) error {
-	at := bytes.LastIndex(footer, []byte(footerCRCPrefix))
-	if at < 0 || at+len(footerCRCPrefix)+8 > len(footer) {
-		return fmt.Errorf("%w: footer has no %s", ErrCorrupt, MetaFooterCRC)
-	}
-	digits := at + len(footerCRCPrefix)
-	want, err := strconv.ParseUint(string(footer[digits:digits+8]), 16, 32)
-	if err != nil {
-		return fmt.Errorf("%w: bad footer checksum %q", ErrCorrupt, footer[digits:digits+8])
-	}
-	c := crc32.Update(0, castagnoli, footer[:digits])
-	c = crc32.Update(c, castagnoli, []byte("00000000"))
-	c = crc32.Update(c, castagnoli, footer[digits+8:])
-	if uint32(want) != c {
-		return fmt.Errorf("%w: footer checksum mismatch", ErrCorrupt)
-	}
-	return nil
-}
-
-// errDataChecksum: the data region does not match its checksum.
-var errDataChecksum = fmt.Errorf("%w: data checksum mismatch", ErrCorrupt)
-
-// verifyData checks the CRC of the data region (everything before the
-// footer) against the footer's value, and returns where to read pages from:
-// the file, or the file's bytes in memory when it is small enough.
-func verifyData(f *os.File, size int64, footer []byte) (io.ReaderAt, error) {
-	want, err := footerValue(footer, MetaDataCRC)
-	if err != nil {
-		return nil, err
-	}
-	end := size - 8 - int64(len(footer))
-	var c uint32
-	var src io.ReaderAt = f
-	if size <= inMemoryMax {
-		raw := make([]byte, size)
-		if _, err := f.ReadAt(raw, 0); err != nil {
-			return nil, err
-		}
-		c = crc32.Checksum(raw[:end], castagnoli)
-		src = bytes.NewReader(raw)
-	} else {
-		h := crc32.New(castagnoli)
-		if _, err := io.Copy(h, io.NewSectionReader(f, 0, end)); err != nil {
-			return nil, err
-		}
-		c = h.Sum32()
-	}
-	if fmt.Sprintf("%08x", c) != want {
-		return nil, fmt.Errorf("%w (bytes 0..%d)", errDataChecksum, end)
-	}
-	return src, nil
-}
-
-// footerValue finds a key's value in the raw footer: the thrift compact
-// encoding of a KeyValue string is a length varint then the bytes.
-func footerValue(footer []byte, key string) (string, error) {
-	at := bytes.LastIndex(footer, []byte(key))
-	if at < 0 {
-		return "", fmt.Errorf("%w: footer has no %s", ErrCorrupt, key)
-	}
-	p := footer[at+len(key):]
-	// field header byte of Value, then its length
-	if len(p) < 2 {
-		return "", fmt.Errorf("%w: footer %s cut", ErrCorrupt, key)
-	}
-	n, k := binary.Uvarint(p[1:])
-	if k <= 0 || n > uint64(len(p)-1-k) {
-		return "", fmt.Errorf("%w: footer %s malformed", ErrCorrupt, key)
-	}
-	return string(p[1+k : 1+k+int(n)]), nil
 }
 
 func (s *segFile) open(src io.ReaderAt) (err error) {

@@ -237,7 +237,7 @@ func (s *segWriter) rowGroupDone(maxBytes int64) (bool, error) {
 	if err := s.sync(); err != nil {
 		return false, err
 	}
-	return s.enc.off >= maxBytes, nil
+	return s.enc.pw.Offset() >= maxBytes, nil
 }
 
 // stop ends the encoder goroutine.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/edr-lab/edr/recording/internal/pqfile"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -16,7 +17,7 @@ import (
 // found, the row group, column and page.
 func verifySegment(path string) error {
 	s, err := openSegFile(path, fullData)
-	if errors.Is(err, errDataChecksum) {
+	if errors.Is(err, pqfile.ErrDataChecksum) {
 		// The checksum covers the whole data region; the pages, read
 		// without it, say where the damage is when it breaks one.
 		if u, uerr := openSegFile(path, unverified); uerr == nil {
