@@ -94,6 +94,11 @@ func replayMerge(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return exitf(2, "replay --merge: no part directory given")
 	}
+	// the merge writes ECS NDJSON, every alert (a timeline is made from
+	// its output with a plain replay's encoders later, not silently here)
+	if f := c.String("format"); f != "" && f != "ecs" || c.IsSet("min-level") {
+		return exitf(2, "replay --merge: --format %q and --min-level are not supported (the merge writes every alert as ECS NDJSON)", f)
+	}
 	set, ruleSet, done, err := replayRules(c)
 	if err != nil {
 		return err

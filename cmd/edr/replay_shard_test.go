@@ -128,6 +128,8 @@ func TestReplayPlanShardMergeCommands(t *testing.T) {
 		{[]string{"replay", "--shard", plan + ":999", "--out", dir}, 2, "the plan has"},
 		{[]string{"replay", "--shard", plan + ":0", "--out", dir, rec}, 2, "the plan names the recordings"},
 		{[]string{"replay", "--merge"}, 2, "no part directory given"},
+		{[]string{"replay", "--merge", "--format", "csv", dir}, 2, "not supported"},
+		{[]string{"replay", "--merge", "--min-level", "high", dir}, 2, "not supported"},
 		{[]string{"replay", "--merge", dir}, 1, "unfinished or not a part directory"},
 		{[]string{"replay", "--plan", "0", rec}, 1, "at least one shard"},
 	} {
