@@ -40,6 +40,7 @@ lint:
 vet-windows:
 	GOOS=windows $(GO) vet ./...
 	GOOS=windows CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/edr
+	GOOS=windows CGO_ENABLED=0 $(GO) build -tags noyara -o /dev/null ./cmd/edr
 
 # Every fuzz target, briefly: scripts/fuzz-smoke.sh lists them with go test -list.
 fuzz-smoke:
