@@ -48,18 +48,16 @@ func init() {
 			"recording (REC…, else every recording the file lists) with replay's rules and compares the alerts, per\n" +
 			"rule, with the file: new, missing and changed entries are printed as a diff; --update rewrites the file.\n" +
 			"Exit codes: 0 every test passed, 1 a test failed, 2 usage or load error (nothing to run, no tests found).",
-		Flags: append([]cli.Flag{
+		// --sigma/--yara/--ioc are replay's rule flags (used with --expect)
+		Flags: append(append(ruleFlags(),
 			&cli.StringFlag{Name: "expect", Usage: "expectations `FILE` (YAML): the alerts each recording must raise"},
 			&cli.BoolFlag{Name: "update", Usage: "with --expect: rewrite FILE with the alerts raised now"},
-			&cli.StringSliceFlag{Name: "sigma", Usage: "with --expect: Sigma rule file or directory (repeatable; as replay)"},
-			&cli.StringSliceFlag{Name: "yara", Usage: "with --expect: YARA rule file or directory (repeatable)"},
-			&cli.StringFlag{Name: "ioc", Usage: "with --expect: IOC directory (as replay)"},
 			&cli.StringFlag{Name: "sigma-regression", Usage: "run SigmaHQ's regression tests of the SigmaHQ checkout `DIR`"},
 			&cli.StringFlag{Name: "regression-root", Usage: "`DIR` where regression_data paths resolve (default: the checkout)"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text, json, junit or github (workflow annotations on the rule's line)"},
 			&cli.BoolFlag{Name: "from-json", Usage: "read the evtx_dump JSON beside each sample instead of the EVTX"},
 			placeholdersFlag,
-		}, configFlags()...),
+		), configFlags()...),
 		Action: func(c *cli.Context) error {
 			format := c.String("format")
 			if err := checkTestFormat(format); err != nil {
