@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/edr-lab/edr/capture/raw"
+	"github.com/edr-lab/edr/capture/rawsynth"
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/event"
 )
@@ -85,17 +86,17 @@ func BenchmarkFillAndDecode(b *testing.B) {
 	})
 }
 
-// BenchmarkDecodeRoundTripCorpus decodes the raw records the round-trip
+// BenchmarkDecodeRoundTripCorpus decodes the raw records rawsynth's
 // encoder makes from 20k generated events (the benchmark corpus,
 // decode only: enrichment is another package).
 func BenchmarkDecodeRoundTripCorpus(b *testing.B) {
 	g := synth.New(synth.Options{Seed: 7, Events: 20_000})
-	var x encoder
+	var x rawsynth.Encoder
 	var recs []*raw.Record
 	var gen event.Event
 	for g.Next(&gen) {
 		if gen.Channel == event.ChannelSysmon {
-			recs = append(recs, x.encode(&gen)...)
+			recs = append(recs, x.Encode(&gen)...)
 		}
 	}
 	d := New(Options{})
