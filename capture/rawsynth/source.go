@@ -29,8 +29,8 @@ func NewSource(o synth.Options, rate float64) *Source {
 	return &Source{gen: capture.NewSynthetic(o, rate)}
 }
 
-// Run calls fn for every record until the stream ends or ctx is done. fn
-// owns the record (raw.Put it when done).
+// Run hands every record to fn (a rawsource.Sink's Record) until the
+// stream ends or ctx is done; fn owns the record.
 func (s *Source) Run(ctx context.Context, fn func(host string, r *raw.Record) error) error {
 	return s.gen.Run(ctx, func(batch []event.Event) error {
 		s.Generated.Add(uint64(len(batch)))

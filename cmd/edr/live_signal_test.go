@@ -8,8 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -104,15 +102,6 @@ func recordedSeqs(t *testing.T, rec string) map[uint64]bool {
 		return nil
 	}))
 	return seqs
-}
-
-func summaryCount(t *testing.T, out, pattern string) uint64 {
-	t.Helper()
-	m := regexp.MustCompile(pattern).FindStringSubmatch(out)
-	require.NotNil(t, m, "%q not in %s", pattern, out)
-	n, err := strconv.ParseUint(m[1], 10, 64)
-	require.NoError(t, err)
-	return n
 }
 
 // TestLiveSIGINTFlushesAndCloses: the first SIGINT stops the source and

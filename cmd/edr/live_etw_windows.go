@@ -1,0 +1,117 @@
+//go:build windows
+
+package main
+
+import (
+	"context"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/edr-lab/edr/capture/enrich"
+	"github.com/edr-lab/edr/capture/etw"
+	"github.com/edr-lab/edr/capture/rawsource"
+)
+
+// etwSource runs edr's ETW sessions (capture/etw) as the raw source's
+// records. Every heartbeat it releases the reorder stage up to the clock
+// and adds what the sessions lost since the last one to the recording's
+// loss counters.
+type etwSource struct {
+	host string
+	loss func(name string, n uint64)
+	cap  atomic.Pointer[etw.Capture]
+	last etw.Loss // losses already added to the recording
+}
+
+// etwHeartbeat is how often a quiet session's events are released and
+// its losses read.
+const etwHeartbeat = 500 * time.Millisecond
+
+func etwRecords(loss func(string, uint64)) (rawsource.Records, func() []any, error) {
+	host, err := os.Hostname()
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &etwSource{host: host, loss: loss}
+	return s, s.counters, nil
+}
+
+func (s *etwSource) Run(ctx context.Context, sink rawsource.Sink) error {
+	c, err := etw.Start(context.Background(), etw.DefaultConfig)
+	if err != nil {
+		return err
+	}
+	s.cap.Store(c)
+	tick := time.NewTicker(etwHeartbeat)
+	defer tick.Stop()
+	// Hook: a Windows Event Log subscription (Security, System, Sysmon's
+	// own channel…) joins here: one more select case handing its
+	// normalized events to sink.Event.
+	for {
+		select {
+		case r := <-c.Records():
+			if err := sink.Record(s.host, r); err != nil {
+				_ = c.Stop()
+				return err
+			}
+		case <-tick.C:
+			s.addLoss(c.Loss())
+			if err := sink.Record("", nil); err != nil {
+				_ = c.Stop()
+				return err
+			}
+		case <-ctx.Done():
+			// Stop closes Records once the consumer is done: what ETW
+			// delivered until then is decoded and recorded.
+			stopErr := c.Stop()
+			for r := range c.Records() {
+				if err := sink.Record(s.host, r); err != nil {
+					return err
+				}
+			}
+			s.addLoss(c.Loss())
+			if stopErr != nil {
+				return stopErr
+			}
+			return ctx.Err()
+		}
+	}
+}
+
+// addLoss adds the growth of each loss counter to the recording's.
+func (s *etwSource) addLoss(l etw.Loss) {
+	for _, d := range []struct {
+		name      string
+		now, last uint64
+	}{
+		{"etw_events_lost", l.EventsLost, s.last.EventsLost},
+		{"etw_realtime_buffers_lost", l.RealTimeBuffersLost, s.last.RealTimeBuffersLost},
+		{"etw_lost_event_records", l.LostEventRecords, s.last.LostEventRecords},
+		{"etw_queue_full", l.QueueFull, s.last.QueueFull},
+	} {
+		if d.now > d.last {
+			s.loss(d.name, d.now-d.last)
+		}
+	}
+	s.last = l
+}
+
+// counters are the sessions' losses for the status record.
+func (s *etwSource) counters() []any {
+	c := s.cap.Load()
+	if c == nil {
+		return nil
+	}
+	l := c.Loss()
+	return []any{"etw_events_lost", l.EventsLost, "etw_realtime_buffers_lost", l.RealTimeBuffersLost,
+		"etw_lost_event_records", l.LostEventRecords, "etw_queue_full", l.QueueFull}
+}
+
+// enrichConfig is enrichment on Windows: DOS paths from the volume map,
+// account names, version resources, and ProcessGuids under this machine's
+// id (zero when it cannot be read: the GUIDs are then unique per boot only).
+func enrichConfig() enrich.Config {
+	m, _ := enrich.LocalMachineID()
+	return enrich.Config{Machine: m, Volumes: enrich.DOSDevices{}, Accounts: enrich.LocalAccounts{}, PE: enrich.NewFilePEReader(4096)}
+}
