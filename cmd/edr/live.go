@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +31,7 @@ import (
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/service"
 	"github.com/edr-lab/edr/pipeline"
 	"github.com/edr-lab/edr/recording"
 	"github.com/edr-lab/edr/replay"
@@ -178,6 +180,7 @@ func liveAction(c *cli.Context) error {
 	for _, e := range ruleSet.Errors {
 		log.Warn("rule not loaded", "err", e)
 	}
+	logLoadedHashes(log, configPath(c), ruleSet, ruleOpts)
 
 	var (
 		source   pipeline.Source
@@ -529,3 +532,64 @@ func fmtKV(kv []any) string {
 type rawSynthRecords struct{ *rawsynth.Source }
 
 func (r rawSynthRecords) Run(ctx context.Context, s rawsource.Sink) error { return r.Source.Run(ctx, s.Record) }
+
+// logLoadedHashes logs the SHA-256 of the config file and of every rule
+// file loaded (Sigma: each file a loaded rule came from; YARA and IOC: the
+// configured files and folders), one record each, then one digest over
+// all: what the service ran with is on record, and a rule or config
+// changed between two starts shows. A file that cannot be hashed is a
+// warning, not a failure (it was loaded a moment ago).
+func logLoadedHashes(log *slog.Logger, cfgPath string, rs *replay.Rules, o replay.RuleOptions) {
+	var hs []service.FileHash
+	add := func(kind, path string, tree bool) {
+		var got []service.FileHash
+		var err error
+		if tree {
+			got, err = service.HashTree(kind, path, nil)
+		} else {
+			var h service.FileHash
+			if h, err = service.HashFile(kind, path); err == nil {
+				got = []service.FileHash{h}
+			}
+		}
+		if err != nil {
+			log.Warn("loaded file not hashed", "kind", kind, "path", path, "err", err)
+		}
+		hs = append(hs, got...)
+	}
+	if cfgPath != "" {
+		if _, err := os.Stat(cfgPath); err == nil {
+			add("config", cfgPath, false)
+		}
+	}
+	if rs.Sigma != nil {
+		seen := map[string]bool{}
+		var paths []string
+		for _, r := range rs.Sigma.Rules() {
+			if r.Path != "" && !seen[r.Path] {
+				seen[r.Path] = true
+				paths = append(paths, r.Path)
+			}
+		}
+		sort.Strings(paths)
+		for _, p := range paths {
+			add("sigma", p, false)
+		}
+	}
+	if rs.YARA != nil {
+		for _, p := range o.YARAPaths {
+			add("yara", p, true)
+		}
+	}
+	if rs.IOC != nil {
+		for _, p := range append([]string{o.IOC.Hashes, o.IOC.IPs, o.IOC.Domains, o.IOC.PathsRegex}, o.IOC.Loki...) {
+			if p != "" {
+				add("ioc", p, false)
+			}
+		}
+	}
+	for _, h := range hs {
+		log.Info("loaded file", "kind", h.Kind, "path", h.Path, "sha256", h.SHA256, "bytes", h.Size)
+	}
+	log.Info("loaded files", "files", len(hs), "digest_sha256", service.Digest(hs))
+}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -312,4 +314,32 @@ func FuzzParseLiveSource(f *testing.F) {
 			t.Fatalf("kind %q", src.kind)
 		}
 	})
+}
+
+// TestLiveLogsHashesOfConfigAndRules: at start the operational log names
+// the config file and every rule file loaded with its SHA-256, then one
+// digest over them.
+func TestLiveLogsHashesOfConfigAndRules(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "edr.toml")
+	require.NoError(t, os.WriteFile(cfg, []byte("[live]\noverload = \"block\"\n"), 0o644))
+	rules := filepath.Join(dir, "rules")
+	require.NoError(t, os.MkdirAll(rules, 0o755))
+	rule, err := os.ReadFile(filepath.Join("..", "..", "rules", "sigma", "example_whoami.yml"))
+	require.NoError(t, err)
+	ruleFile := filepath.Join(rules, "whoami.yml")
+	require.NoError(t, os.WriteFile(ruleFile, rule, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(rules, "notes.txt"), []byte("not a rule"), 0o644))
+	in := filepath.Join(dir, "none.ndjson")
+	require.NoError(t, os.WriteFile(in, nil, 0o644))
+	out, code := edr(t, "live", "--config", cfg, "--source", "ndjson:"+in, "--sigma", rules, "--alerts", filepath.Join(dir, "a.json"),
+		"--set", "logging.console_output=true", "--set", "logging.directory=")
+	require.Equal(t, 0, code, out)
+	sum := func(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }
+	cfgBytes, err := os.ReadFile(cfg)
+	require.NoError(t, err)
+	assert.Regexp(t, `loaded file.*kind=config path=\S*edr.toml sha256=`+sum(cfgBytes)+` bytes=`+strconv.Itoa(len(cfgBytes)), out)
+	assert.Regexp(t, `loaded file.*kind=sigma path=\S*whoami.yml sha256=`+sum(rule)+` bytes=`+strconv.Itoa(len(rule)), out)
+	assert.NotContains(t, out, "notes.txt", "only files a rule was loaded from")
+	assert.Regexp(t, `loaded files.*files=2 digest_sha256=[0-9a-f]{64}`, out)
 }
