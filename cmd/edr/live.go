@@ -22,6 +22,7 @@ import (
 	"github.com/edr-lab/edr/capture/live"
 	"github.com/edr-lab/edr/capture/rawsource"
 	"github.com/edr-lab/edr/capture/rawsynth"
+	"github.com/edr-lab/edr/capture/tamper"
 	"github.com/edr-lab/edr/config"
 	"github.com/edr-lab/edr/corpus/jsonl"
 	"github.com/edr-lab/edr/corpus/synth"
@@ -183,6 +184,7 @@ func liveAction(c *cli.Context) error {
 	logLoadedHashes(log, configPath(c), ruleSet, ruleOpts)
 
 	var (
+		selfSink detect.AlertSink // edr's own alerts (tampering): files and console, counted, no response
 		source   pipeline.Source
 		records  rawsource.Records // raw sources: their records, decoded by rs
 		genStats func() []any      // what the raw record source counts
@@ -269,7 +271,14 @@ func liveAction(c *cli.Context) error {
 		if rec != nil {
 			loss = rec.AddLoss
 		}
-		if records, genStats, err = etwRecords(loss); err != nil {
+		report := func(f tamper.Finding) { reportTamper(log, selfSink, f) }
+		var probeFailures atomic.Uint64
+		probeFailed := func(err error) {
+			if n := probeFailures.Add(1); n == 1 || n%100 == 0 {
+				log.Warn("ETW session watch: query failed", "err", err, "failures", n)
+			}
+		}
+		if records, genStats, err = etwRecords(loss, report, probeFailed); err != nil {
 			return exitf(1, "live: %v", err)
 		}
 	}
@@ -296,6 +305,11 @@ func liveAction(c *cli.Context) error {
 		opts.Recorder = rec
 	}
 	lv = live.New(opts)
+	self := sink.Multi{alertW}
+	if text != nil {
+		self = append(self, text)
+	}
+	selfSink = lv.AlertSink(self)
 
 	eo := detect.Options{Sink: lv.AlertSink(sinks), MatchDebug: rcfg.matchDebug}
 	eo.Matchers, _ = ruleSet.Matchers(nil)

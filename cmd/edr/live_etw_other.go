@@ -7,11 +7,12 @@ import (
 
 	"github.com/edr-lab/edr/capture/enrich"
 	"github.com/edr-lab/edr/capture/rawsource"
+	"github.com/edr-lab/edr/capture/tamper"
 )
 
 // etwRecords is the ETW session, Windows only (parseLiveSource refuses etw
 // elsewhere).
-func etwRecords(func(string, uint64)) (rawsource.Records, func() []any, error) {
+func etwRecords(func(string, uint64), func(tamper.Finding), func(error)) (rawsource.Records, func() []any, error) {
 	return nil, nil, errors.New("--source etw: ETW capture exists only on Windows; use --source raw-synthetic[:RATE] for the same path after the session")
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/edr-lab/edr/capture/enrich"
 	"github.com/edr-lab/edr/capture/etw"
 	"github.com/edr-lab/edr/capture/rawsource"
+	"github.com/edr-lab/edr/capture/tamper"
 )
 
 // etwSource runs edr's ETW sessions (capture/etw) as the raw source's
@@ -18,8 +19,10 @@ import (
 // and adds what the sessions lost since the last one to the recording's
 // loss counters.
 type etwSource struct {
-	host string
-	loss func(name string, n uint64)
+	host        string
+	loss        func(name string, n uint64)
+	tamper      func(tamper.Finding)
+	probeFailed func(error)
 	cap  atomic.Pointer[etw.Capture]
 	last etw.Loss // losses already added to the recording
 }
@@ -28,12 +31,15 @@ type etwSource struct {
 // its losses read.
 const etwHeartbeat = 500 * time.Millisecond
 
-func etwRecords(loss func(string, uint64)) (rawsource.Records, func() []any, error) {
+// tamperPoll is how often the sessions and their providers are checked.
+const tamperPoll = 10 * time.Second
+
+func etwRecords(loss func(string, uint64), report func(tamper.Finding), probeFailed func(error)) (rawsource.Records, func() []any, error) {
 	host, err := os.Hostname()
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &etwSource{host: host, loss: loss}
+	s := &etwSource{host: host, loss: loss, tamper: report, probeFailed: probeFailed}
 	return s, s.counters, nil
 }
 
@@ -43,6 +49,20 @@ func (s *etwSource) Run(ctx context.Context, sink rawsource.Sink) error {
 		return err
 	}
 	s.cap.Store(c)
+	// Watch our own sessions until the capture stops: a session stopped or
+	// a provider disabled by another process is an alert.
+	watch, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	report := func(f tamper.Finding) {
+		if watch.Err() == nil { // a poll that saw our own Stop is not tampering
+			s.tamper(f)
+		}
+	}
+	go tamper.New(etw.Probe{}, c.Watched()).Run(watch, tamperPoll, report, s.probeFailed)
+	stop := func() error {
+		stopWatch()
+		return c.Stop()
+	}
 	tick := time.NewTicker(etwHeartbeat)
 	defer tick.Stop()
 	// Hook: a Windows Event Log subscription (Security, System, Sysmon's
@@ -52,19 +72,19 @@ func (s *etwSource) Run(ctx context.Context, sink rawsource.Sink) error {
 		select {
 		case r := <-c.Records():
 			if err := sink.Record(s.host, r); err != nil {
-				_ = c.Stop()
+				_ = stop()
 				return err
 			}
 		case <-tick.C:
 			s.addLoss(c.Loss())
 			if err := sink.Record("", nil); err != nil {
-				_ = c.Stop()
+				_ = stop()
 				return err
 			}
 		case <-ctx.Done():
 			// Stop closes Records once the consumer is done: what ETW
 			// delivered until then is decoded and recorded.
-			stopErr := c.Stop()
+			stopErr := stop()
 			for r := range c.Records() {
 				if err := sink.Record(s.host, r); err != nil {
 					return err
