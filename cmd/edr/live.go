@@ -545,7 +545,9 @@ func fmtKV(kv []any) string {
 // rawSynthRecords is the generator's raw records as the raw source's input.
 type rawSynthRecords struct{ *rawsynth.Source }
 
-func (r rawSynthRecords) Run(ctx context.Context, s rawsource.Sink) error { return r.Source.Run(ctx, s.Record) }
+func (r rawSynthRecords) Run(ctx context.Context, s rawsource.Sink) error {
+	return r.Source.Run(ctx, s.Record)
+}
 
 // logLoadedHashes logs the SHA-256 of the config file and of every rule
 // file loaded (Sigma: each file a loaded rule came from; YARA and IOC: the

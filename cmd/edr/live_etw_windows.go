@@ -23,8 +23,8 @@ type etwSource struct {
 	loss        func(name string, n uint64)
 	tamper      func(tamper.Finding)
 	probeFailed func(error)
-	cap  atomic.Pointer[etw.Capture]
-	last etw.Loss // losses already added to the recording
+	cap         atomic.Pointer[etw.Capture]
+	last        etw.Loss // losses already added to the recording
 }
 
 // etwHeartbeat is how often a quiet session's events are released and
