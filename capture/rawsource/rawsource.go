@@ -244,8 +244,12 @@ func (s *Source) released(ev *event.Event) {
 		p.seq, p.waiting = s.nextSeq, false
 	}
 	s.nextSeq++
-	s.out = append(s.out, event.Event{})
-	k := len(s.out) - 1
+	// Reslice, not append: the slot keeps the storage of the event it held
+	// last (the pipeline hands batches back swapped), which ev takes for
+	// the next decoded event; a fresh event would allocate its field table
+	// (~6.5 kB) once per event.
+	k := len(s.out)
+	s.out = s.out[:k+1]
 	s.out[k], *ev = *ev, s.out[k] // the batch takes the event, ev the slot's old storage
 	s.free = append(s.free, ev)
 	if len(s.out) == cap(s.out) {

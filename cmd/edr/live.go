@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/edr-lab/edr/capture/live"
 	"github.com/edr-lab/edr/capture/rawsource"
 	"github.com/edr-lab/edr/capture/rawsynth"
+	"github.com/edr-lab/edr/capture/reorder"
 	"github.com/edr-lab/edr/capture/tamper"
 	"github.com/edr-lab/edr/config"
 	"github.com/edr-lab/edr/corpus/jsonl"
@@ -118,10 +120,12 @@ func parseLiveSource(s, goos string) (liveSource, error) {
 
 // liveSettings are [live] mapped.
 type liveSettings struct {
-	policy live.Policy
-	shed   []live.ShedRule
-	queue  int
-	every  time.Duration
+	policy     live.Policy
+	shed       []live.ShedRule
+	queue      int
+	every      time.Duration
+	reorderMax int
+	memLimit   int64 // bytes, 0: none
 }
 
 func liveSettingsFrom(c config.Live) (liveSettings, error) {
@@ -133,7 +137,8 @@ func liveSettingsFrom(c config.Live) (liveSettings, error) {
 	if err != nil {
 		return liveSettings{}, err
 	}
-	return liveSettings{policy: p, shed: rules, queue: c.Queue, every: c.StatusInterval}, nil
+	return liveSettings{policy: p, shed: rules, queue: c.Queue, every: c.StatusInterval, reorderMax: c.ReorderMax,
+		memLimit: int64(c.MemoryLimitMB) << 20}, nil
 }
 
 func liveAction(c *cli.Context) error {
@@ -161,6 +166,9 @@ func liveAction(c *cli.Context) error {
 		return exitf(2, "live: %v", err)
 	}
 	defer cleanup()
+	if ls.memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(ls.memLimit)
+	}
 	stderr := c.App.ErrWriter
 	logger, logClose, err := sink.NewLogger(sink.LogOptionsFrom(conf.Logging, stderr))
 	if err != nil {
@@ -283,7 +291,7 @@ func liveAction(c *cli.Context) error {
 		}
 	}
 	if records != nil {
-		ro := rawsource.Options{Records: records, Enrich: enrichConfig()}
+		ro := rawsource.Options{Records: records, Enrich: enrichConfig(), Reorder: reorder.Config{MaxBuffered: ls.reorderMax}}
 		if src.kind == "etw" {
 			ro.Now = func() int64 { return time.Now().UnixNano() }
 		}
