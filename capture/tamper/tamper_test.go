@@ -3,7 +3,6 @@ package tamper
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,17 +12,15 @@ import (
 	"github.com/edr-lab/edr/capture/raw"
 )
 
-// fakeProbe is a scripted OS: sessions present or not, providers disabled.
+// fakeProbe is a scripted OS: sessions present or not, providers disabled
+// (changed only between polls).
 type fakeProbe struct {
-	mu       sync.Mutex
 	stopped  map[string]bool
 	disabled map[raw.ProviderID]bool
 	fail     map[string]error
 }
 
 func (f *fakeProbe) Query(session string, ids []raw.ProviderID) (State, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	if err := f.fail[session]; err != nil {
 		return State{}, err
 	}

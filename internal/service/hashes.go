@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -29,7 +27,7 @@ func HashFile(kind, path string) (FileHash, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := f.WriteTo(h)
 	if err != nil {
 		return FileHash{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -40,11 +38,11 @@ func HashFile(kind, path string) (FileHash, error) {
 // folder (sorted by path), skipping what keep rejects (nil: keep all).
 func HashTree(kind, path string, keep func(name string) bool) ([]FileHash, error) {
 	var files []string
-	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.Walk(path, func(p string, fi os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.Type().IsRegular() && (keep == nil || p == path || keep(p)) {
+		if fi.Mode().IsRegular() && (keep == nil || p == path || keep(p)) {
 			files = append(files, p)
 		}
 		return nil
