@@ -143,7 +143,12 @@ func (x *Encoder) sysmon(e *event.Event) {
 		r.AddNum("FileObject", raw.Pointer, x.obj)
 		r.AddNum("CreateOptions", raw.U32, fileCreate<<24)
 		r.AddString("FileName", raw.String, val(e, "TargetFilename"))
-		x.out = append(x.out, r)
+		// The handle is closed, as every handle is: the close ends the
+		// decoder's FileObject join (without it the join map only fills).
+		c := rec(e, capture.KernelFile, 14, pid)
+		c.Version = 1
+		c.AddNum("FileObject", raw.Pointer, x.obj)
+		x.out = append(x.out, r, c)
 	case 26:
 		r := rec(e, capture.KernelFile, 26, pid)
 		r.Version = 1
@@ -244,7 +249,13 @@ func (x *Encoder) registry(e *event.Event, pid uint32) {
 		w.AddNum("Type", raw.U32, typ)
 		w.AddBytes("CapturedData", raw.Binary, data)
 		x.out = append(x.out, open(key, 2, 0), w)
+	default:
+		return
 	}
+	// CloseKey ends the decoder's KeyObject join, as on a real host.
+	c := rec(e, capture.KernelRegistry, 13, pid)
+	c.AddNum("KeyObject", raw.Pointer, x.obj)
+	x.out = append(x.out, c)
 }
 
 // regData inverts Sysmon's Details rendering.

@@ -88,3 +88,19 @@ func FuzzEncode(f *testing.F) {
 		assert.Equal(t, e.Time, got[0].Time)
 	})
 }
+
+// TestHandlesAreClosed: every file and registry handle the encoder opens
+// is closed, so the decoder's join maps stay as small as the handles open
+// at once: 100k events through maps of 256 entries evict nothing.
+func TestHandlesAreClosed(t *testing.T) {
+	g := synth.New(synth.Options{Seed: 12, Hosts: 1, Events: 100_000})
+	var x rawsynth.Encoder
+	d := decode.New(decode.Options{Host: "h", MaxFiles: 256, MaxKeys: 256})
+	var gen event.Event
+	events := 0
+	for g.Next(&gen) {
+		events += len(decodeAll(d, x.Encode(&gen)))
+	}
+	assert.Greater(t, events, 50_000)
+	assert.Empty(t, d.Stats.Evicted, "join entries pushed out: handles left open")
+}
