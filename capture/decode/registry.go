@@ -18,6 +18,18 @@ func init() {
 	route(capture.KernelRegistry, v0, (*Decoder).regCloseKey, 13)
 }
 
+// Sysmon 14 (key rename: EventType RenameKey, TargetObject, NewName) is not
+// decoded: Microsoft-Windows-Kernel-Registry has no rename event. Its
+// manifest, in every dumped release up to 26H1, defines 1–15 (Create,
+// Open, Delete, Query, SetValue, DeleteValue, QueryValue, Enumerate,
+// EnumerateValue, QueryMultipleValue, SetInformation, Flush, Close,
+// QuerySecurity, SetSecurity — all version 0, none with a new name) and
+// 16–45 (hive mount/unload/flush/load/restore/export and shutdown
+// timings), and no keyword for renames; NtRenameKey reaches it at most as
+// the Close of the renamed key's handle, which names neither the old nor
+// the new path. TestNoRegistryRenameInManifests holds this; a release that
+// adds a rename event fails it.
+
 // regCreatedNewKey is CreateKey's Disposition when the key did not exist.
 const regCreatedNewKey = 1
 

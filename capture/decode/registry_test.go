@@ -1,13 +1,17 @@
 package decode
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edr-lab/edr/capture/internal/manifest"
 	"github.com/edr-lab/edr/capture/raw"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/testutil"
 )
 
 func regRec(id uint16, props func(r *raw.Record)) *raw.Record {
@@ -121,4 +125,31 @@ func TestRegistryHeldBound(t *testing.T) {
 	assert.Equal(t, uint64(1), d.Stats.Evicted["registry-held"])
 	d.Flush(func(*event.Event) { n++ })
 	assert.Equal(t, 3, n)
+}
+
+// TestNoRegistryRenameInManifests holds the reason Sysmon 14 is not
+// decoded (see registry.go): no Kernel-Registry template, in any dumped
+// release, is a rename or carries a new name, and no keyword selects one.
+// The day a release adds one, this fails and the decoder should route it.
+func TestNoRegistryRenameInManifests(t *testing.T) {
+	rows := parseFile(t, filepath.Join(testutil.Shared(t, "etw/manifests"), "Microsoft-Windows-Kernel-Registry.tsv"), manifest.Read)
+	require.Len(t, rows, 45)
+	ids := map[uint16]bool{}
+	for _, r := range rows {
+		ids[r.EventID] = true
+		assert.NotContains(t, strings.ToLower(r.Name), "rename", "event %d v%d", r.EventID, r.Version)
+		assert.NotContains(t, strings.ToLower(r.Keywords), "rename", "event %d v%d", r.EventID, r.Version)
+		for _, f := range r.Fields {
+			assert.NotContains(t, strings.ToLower(f.Name), "newname", "event %d v%d", r.EventID, r.Version)
+		}
+	}
+	for id := uint16(1); id <= 45; id++ {
+		assert.True(t, ids[id], "event %d", id)
+	}
+	// and the decoder routes nothing to Sysmon 14
+	for k := range routes {
+		if k.p == kernelRegistry {
+			assert.Contains(t, []uint16{1, 2, 3, 5, 6, 13}, k.id)
+		}
+	}
 }
