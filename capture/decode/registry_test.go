@@ -1,7 +1,11 @@
 package decode
 
 import (
+	"encoding/binary"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -10,6 +14,7 @@ import (
 
 	"github.com/edr-lab/edr/capture/internal/manifest"
 	"github.com/edr-lab/edr/capture/raw"
+	"github.com/edr-lab/edr/corpus/evtx"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/internal/testutil"
 )
@@ -152,4 +157,44 @@ func TestNoRegistryRenameInManifests(t *testing.T) {
 			assert.Contains(t, []uint16{1, 2, 3, 5, 6, 13}, k.id)
 		}
 	}
+}
+
+// TestRegDetailsAsRealSysmon: the DWORD and QWORD renderings real Sysmon
+// wrote in the corpus's recordings (e.g. "QWORD (0x01d4de95-0x1de60760)":
+// high word first, each 8 lower-case hex digits) come out of regDetails
+// for the value they render.
+func TestRegDetailsAsRealSysmon(t *testing.T) {
+	re := regexp.MustCompile(`^(DWORD|QWORD) \((0x[0-9a-f]{8})(?:-(0x[0-9a-f]{8}))?\)$`)
+	n := map[string]int{}
+	require.NoError(t, filepath.Walk(testutil.CorpusDir(), func(p string, _ os.FileInfo, err error) error {
+		if err != nil || filepath.Ext(p) != ".evtx" {
+			return err
+		}
+		_, err = evtx.ReadFile(p, func(e *event.Event) error {
+			d, _ := e.Lookup("Details")
+			m := re.FindStringSubmatch(d)
+			if e.Channel != event.ChannelSysmon || e.EventID != 13 || m == nil {
+				return nil
+			}
+			r := &raw.Record{}
+			hi, _ := strconv.ParseUint(m[2], 0, 32)
+			if m[1] == "DWORD" {
+				r.AddNum("Type", raw.U32, regDWORD)
+				r.AddBytes("CapturedData", raw.Binary, binary.LittleEndian.AppendUint32(nil, uint32(hi)))
+			} else {
+				lo, _ := strconv.ParseUint(m[3], 0, 32)
+				r.AddNum("Type", raw.U32, regQWORD)
+				r.AddBytes("CapturedData", raw.Binary, binary.LittleEndian.AppendUint64(nil, hi<<32|lo))
+			}
+			got, ok := regDetails(r)
+			assert.True(t, ok)
+			assert.Equal(t, d, got, p)
+			n[m[1]]++
+			return nil
+		})
+		return err
+	}))
+	t.Logf("Sysmon 13 Details checked: %v", n)
+	assert.Positive(t, n["QWORD"])
+	assert.Positive(t, n["DWORD"])
 }
