@@ -81,38 +81,6 @@ var kindByName = func() map[string]raw.Kind {
 	return m
 }()
 
-func toRawRow(host string, seq uint64, r *raw.Record) rawRow {
-	row := rawRow{Time: r.UnixNano(), Host: host, Provider: r.Provider.String(), EventID: r.EventID, Version: r.Version,
-		Opcode: r.Opcode, Level: r.Level, Keywords: r.Keywords, PID: r.PID, TID: r.TID, HeaderFlags: r.HeaderFlags}
-	if seq != 0 {
-		row.Seq = &seq
-	}
-	if len(r.UserData) > 0 {
-		row.UserData = append([]byte{}, r.UserData...)
-	}
-	row.Props = make([]rawPropRow, len(r.Props))
-	for i := range r.Props {
-		p := &r.Props[i]
-		pr := &row.Props[i]
-		pr.Name, pr.Kind = p.Name, p.Kind.String()
-		switch {
-		case p.Kind.Numeric():
-			n := p.Num
-			pr.U64 = &n
-			if p.Kind.Signed() {
-				v := p.Int()
-				pr.I64 = &v
-			}
-		case p.Kind == raw.GUID || p.Kind == raw.Binary:
-			pr.Bytes = append([]byte{}, p.Bytes...)
-		default:
-			s := p.Str
-			pr.Str = &s
-		}
-	}
-	return row
-}
-
 // fromRawRow checks a stored row and turns it into a record; errors name
 // the property at fault.
 func fromRawRow(row *rawRow, r *raw.Record) error {

@@ -124,3 +124,37 @@ func TestRawEncoderMatchesGenericWriter(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, len(enc.rg.pages()), 2)
 }
+
+// toRawRow is the row parquet-go's GenericWriter was given per record
+// before rawEncoder: the reference the encoder's files are compared with.
+func toRawRow(host string, seq uint64, r *raw.Record) rawRow {
+	row := rawRow{Time: r.UnixNano(), Host: host, Provider: r.Provider.String(), EventID: r.EventID, Version: r.Version,
+		Opcode: r.Opcode, Level: r.Level, Keywords: r.Keywords, PID: r.PID, TID: r.TID, HeaderFlags: r.HeaderFlags}
+	if seq != 0 {
+		row.Seq = &seq
+	}
+	if len(r.UserData) > 0 {
+		row.UserData = append([]byte{}, r.UserData...)
+	}
+	row.Props = make([]rawPropRow, len(r.Props))
+	for i := range r.Props {
+		p := &r.Props[i]
+		pr := &row.Props[i]
+		pr.Name, pr.Kind = p.Name, p.Kind.String()
+		switch {
+		case p.Kind.Numeric():
+			n := p.Num
+			pr.U64 = &n
+			if p.Kind.Signed() {
+				v := p.Int()
+				pr.I64 = &v
+			}
+		case p.Kind == raw.GUID || p.Kind == raw.Binary:
+			pr.Bytes = append([]byte{}, p.Bytes...)
+		default:
+			s := p.Str
+			pr.Str = &s
+		}
+	}
+	return row
+}
