@@ -62,7 +62,9 @@ func ParseUserData(r *Record, t Template) error {
 	}
 	start := len(r.Props)
 	for i, f := range t {
-		if len(b) == 0 {
+		// An empty payload is short for every field but a binary one of
+		// length 0 (which the InBinary case checks itself).
+		if len(b) == 0 && f.Type != InBinary {
 			return fmt.Errorf("field %s (#%d): %w", f.Name, i, errShort)
 		}
 		var n int

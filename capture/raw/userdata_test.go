@@ -51,3 +51,26 @@ func TestParseUserDataLayouts(t *testing.T) {
 	err := ParseUserData(r, Template{{Name: "S", Type: InUnicodeString, LenFrom: -1}, {Name: "Len", Type: InUInt16, LenFrom: -1}, {Name: "Data", Type: InBinary, LenFrom: 1}})
 	assert.EqualError(t, err, "field Data (#2): user data ends inside the field")
 }
+
+// TestParseUserDataEmptyBinaryLast: a binary field of length 0 that ends
+// the template ends the payload too (SetValueKey of a new value:
+// PreviousDataCapturedSize 0, no PreviousData) — a complete record, not a
+// short one.
+func TestParseUserDataEmptyBinaryLast(t *testing.T) {
+	tmpl := Template{{Name: "Len", Type: InUInt16, LenFrom: -1}, {Name: "Data", Type: InBinary, LenFrom: 0},
+		{Name: "Fixed", Type: InBinary, LenFrom: -1}}
+	r := &Record{}
+	r.SetUserData([]byte{0, 0})
+	require.NoError(t, ParseUserData(r, tmpl))
+	b, ok := r.Bytes("Data")
+	assert.True(t, ok)
+	assert.Empty(t, b)
+	_, ok = r.Bytes("Fixed")
+	assert.True(t, ok)
+
+	// a field that needs bytes still finds the payload short
+	r = &Record{}
+	r.SetUserData([]byte{0, 0})
+	err := ParseUserData(r, Template{{Name: "Len", Type: InUInt16, LenFrom: -1}, {Name: "Next", Type: InUInt16, LenFrom: -1}})
+	assert.EqualError(t, err, "field Next (#1): user data ends inside the field")
+}
