@@ -34,7 +34,7 @@ func TestRegPath(t *testing.T) {
 		`\REGISTRY\MACHINEX\a`:                 `\REGISTRY\MACHINEX\a`,
 		`Software\Relative`:                    `Software\Relative`,
 	} {
-		assert.Equal(t, want, regPath(in), in)
+		assert.Equal(t, want, newStrTab().regPath(in), in)
 	}
 }
 
@@ -62,13 +62,13 @@ func TestRegDetails(t *testing.T) {
 		r := &raw.Record{}
 		r.AddNum("Type", raw.U32, c.typ)
 		r.AddBytes("CapturedData", raw.Binary, c.data)
-		got, ok := regDetails(r)
+		got, ok := newStrTab().regDetails(r)
 		assert.Equal(t, c.ok, ok, "type %d %x", c.typ, c.data)
 		assert.Equal(t, c.want, got, "type %d %x", c.typ, c.data)
 	}
 	r := &raw.Record{}
 	r.AddNum("Type", raw.U32, 4)
-	_, ok := regDetails(r)
+	_, ok := newStrTab().regDetails(r)
 	assert.False(t, ok, "no CapturedData (not requested): Details absent")
 }
 
@@ -186,7 +186,7 @@ func TestRegDetailsAsRealSysmon(t *testing.T) {
 				r.AddNum("Type", raw.U32, regQWORD)
 				r.AddBytes("CapturedData", raw.Binary, binary.LittleEndian.AppendUint64(nil, hi<<32|lo))
 			}
-			got, ok := regDetails(r)
+			got, ok := newStrTab().regDetails(r)
 			assert.True(t, ok)
 			assert.Equal(t, d, got, p)
 			n[m[1]]++

@@ -2,6 +2,7 @@ package raw
 
 import (
 	"testing"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -74,3 +75,23 @@ func TestParseUserDataEmptyBinaryLast(t *testing.T) {
 	err := ParseUserData(r, Template{{Name: "Len", Type: InUInt16, LenFrom: -1}, {Name: "Next", Type: InUInt16, LenFrom: -1}})
 	assert.EqualError(t, err, "field Next (#1): user data ends inside the field")
 }
+
+// FuzzUTF16String: the UTF-16 decoder (with or without an interner) gives
+// what unicode/utf16 gives, for any bytes.
+func FuzzUTF16String(f *testing.F) {
+	f.Add([]byte{'h', 0, 0xf4, 0, 0x3d, 0xd8, 0x00, 0xde, 0x00, 0xd8, 'x', 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		u := make([]uint16, len(b)/2)
+		for i := range u {
+			u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+		}
+		want := string(utf16.Decode(u))
+		r := &Record{}
+		require.Equal(t, want, r.utf16String(b, nil))
+		require.Equal(t, want, r.utf16String(b, copyInterner{}))
+	})
+}
+
+type copyInterner struct{}
+
+func (copyInterner) Intern(b []byte) string { return string(b) }
