@@ -29,7 +29,7 @@ type strTab struct {
 	// ints and addrs are direct-mapped caches of the numbers and
 	// addresses rendered last: cheaper than the map for the commonest
 	// values (process and thread ids, ports, peers).
-	ints  [256]struct {
+	ints [256]struct {
 		v uint64
 		s string
 	}
