@@ -2,6 +2,7 @@ package eventlog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"unicode/utf16"
@@ -9,6 +10,9 @@ import (
 
 	"github.com/edr-lab/edr/event"
 )
+
+// ErrUnsupported is Start's error outside Windows.
+var ErrUnsupported = errors.New("eventlog: Event Log subscriptions need Windows")
 
 // Config configures the Event Log source.
 type Config struct {

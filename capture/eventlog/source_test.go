@@ -3,6 +3,7 @@ package eventlog
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"unicode/utf16"
 
@@ -51,4 +52,13 @@ func TestAppendUTF16(t *testing.T) {
 	s := "<Data>é C:\\x 😀</Data>"
 	assert.Equal(t, s, string(appendUTF16(nil, utf16.Encode([]rune(s)))))
 	assert.Equal(t, "a\uFFFDb\uFFFD", string(appendUTF16([]byte("a"), []uint16{0xD800, 'b', 0xDC00})))
+}
+
+func TestStartOutsideWindows(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows subscribes for real")
+	}
+	s, err := Start(context.Background(), Config{})
+	assert.ErrorIs(t, err, ErrUnsupported)
+	assert.Nil(t, s)
 }
