@@ -92,15 +92,7 @@ func BenchmarkFillAndDecode(b *testing.B) {
 // encoder makes from 20k generated events (the benchmark corpus,
 // decode only: enrichment is another package).
 func BenchmarkDecodeRoundTripCorpus(b *testing.B) {
-	g := synth.New(synth.Options{Seed: 7, Events: 20_000})
-	var x encoder
-	var recs []*raw.Record
-	var gen event.Event
-	for g.Next(&gen) {
-		if gen.Channel == event.ChannelSysmon {
-			recs = append(recs, x.encode(&gen)...)
-		}
-	}
+	recs := roundTripRecords(20_000)
 	d := New(Options{})
 	emit := func(*event.Event) {}
 	loop(b, func(i int) {

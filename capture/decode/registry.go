@@ -3,8 +3,6 @@ package decode
 import (
 	"encoding/binary"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/edr-lab/edr/capture"
 	"github.com/edr-lab/edr/capture/raw"
@@ -293,25 +291,7 @@ func (t *strTab) utf16le(b []byte) string {
 	for len(b) >= 2 && b[len(b)-1] == 0 && b[len(b)-2] == 0 {
 		b = b[:len(b)-2]
 	}
-	t.buf = t.buf[:0]
-	for i := 0; i+1 < len(b); i += 2 {
-		c := rune(binary.LittleEndian.Uint16(b[i:]))
-		switch {
-		case c < utf8.RuneSelf:
-			t.buf = append(t.buf, byte(c))
-			continue
-		case utf16.IsSurrogate(c):
-			if i+3 < len(b) {
-				if d := utf16.DecodeRune(c, rune(binary.LittleEndian.Uint16(b[i+2:]))); d != utf8.RuneError {
-					c = d
-					i += 2
-					break
-				}
-			}
-			c = utf8.RuneError
-		}
-		t.buf = utf8.AppendRune(t.buf, c)
-	}
+	t.buf = raw.AppendUTF16LE(t.buf[:0], b)
 	return t.Intern(t.buf)
 }
 

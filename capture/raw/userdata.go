@@ -194,15 +194,22 @@ func (r *Record) text(b []byte, in Interner) string {
 	return string(b)
 }
 
-// utf16String decodes UTF-16LE text into the record's scratch buffer (an
-// unpaired surrogate becomes U+FFFD), then makes the string (text).
+// utf16String decodes UTF-16LE text into the record's scratch buffer, then
+// makes the string (text).
 func (r *Record) utf16String(b []byte, in Interner) string {
-	r.scratch = r.scratch[:0]
+	r.scratch = AppendUTF16LE(r.scratch[:0], b)
+	return r.text(r.scratch, in)
+}
+
+// AppendUTF16LE appends the UTF-8 form of UTF-16LE text (an unpaired
+// surrogate becomes U+FFFD, a trailing odd byte is ignored), as
+// unicode/utf16 decodes it, without allocating.
+func AppendUTF16LE(dst, b []byte) []byte {
 	for i := 0; i+1 < len(b); i += 2 {
 		c := rune(binary.LittleEndian.Uint16(b[i:]))
 		switch {
 		case c < utf8.RuneSelf:
-			r.scratch = append(r.scratch, byte(c))
+			dst = append(dst, byte(c))
 			continue
 		case utf16.IsSurrogate(c):
 			if i+3 < len(b) {
@@ -214,7 +221,7 @@ func (r *Record) utf16String(b []byte, in Interner) string {
 			}
 			c = utf8.RuneError
 		}
-		r.scratch = utf8.AppendRune(r.scratch, c)
+		dst = utf8.AppendRune(dst, c)
 	}
-	return r.text(r.scratch, in)
+	return dst
 }
