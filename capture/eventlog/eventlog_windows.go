@@ -164,10 +164,13 @@ func (s *Source) run(ctx context.Context, w *subscription) {
 		reset := false
 		for {
 			var n uint32
-			r, _, err := procEvtNext.Call(uintptr(w.h), batch, uintptr(unsafe.Pointer(&handles[0])), 0, 0,
-				uintptr(unsafe.Pointer(&n)))
+			// INFINITE as in Microsoft's pull-subscription sample: on a
+			// subscription EvtNext does not wait, it reports
+			// ERROR_NO_MORE_ITEMS once drained.
+			r, _, err := procEvtNext.Call(uintptr(w.h), batch, uintptr(unsafe.Pointer(&handles[0])),
+				uintptr(windows.INFINITE), 0, uintptr(unsafe.Pointer(&n)))
 			if r == 0 {
-				if errors.Is(err, windows.ERROR_NO_MORE_ITEMS) {
+				if errors.Is(err, windows.ERROR_NO_MORE_ITEMS) || errors.Is(err, windows.ERROR_TIMEOUT) {
 					// Drained. Reset the signal, then look once more: a
 					// record that arrived between the two would otherwise
 					// wait for the next one to be signalled.
