@@ -62,14 +62,17 @@ func TestRawEncoderMatchesGenericWriter(t *testing.T) {
 	var recs []*raw.Record
 	for i := 0; i < 140; i++ {
 		r := extremeRecord(i)
-		switch i % 7 {
-		case 1:
+		switch {
+		case i >= 100: // the last row group: no property and no payload in any row
 			r.Props = r.Props[:0]
-		case 2:
 			r.SetUserData(nil)
-		case 3:
+		case i%7 == 1:
+			r.Props = r.Props[:0]
+		case i%7 == 2:
+			r.SetUserData(nil)
+		case i%7 == 3:
 			r.SetUserData(bytes.Repeat([]byte{byte(i)}, 300<<10)) // pages split by size
-		case 4:
+		case i%7 == 4:
 			r.Props = r.Props[:1]
 		}
 		recs = append(recs, r)
