@@ -328,6 +328,8 @@ func bin(name string, lenFrom, fixed int) raw.Field {
 // route keep only their UserData (Decode then counts them); a payload
 // shorter than its template keeps the fields before the cut, and the error
 // says which field was cut (the record is still decoded).
+// Its strings come from the decoder's string table: call it from the
+// goroutine that runs Decode, like every Decoder method.
 func (d *Decoder) Fill(r *raw.Record) error {
 	if len(r.Props) > 0 || r.UserData == nil {
 		return nil
