@@ -73,7 +73,8 @@ type Options struct {
 type Stats struct {
 	Records        uint64 // raw records read
 	Events         uint64 // events decoded
-	Delivered      uint64 // events delivered (after reorder and enrichment)
+	Injected       uint64 // events handed in normalized (Sink.Event: the Event Log)
+	Delivered      uint64 // events delivered (after reorder and enrichment): Events + Injected
 	Unhandled      uint64 // records of templates the decoders do not decode
 	UnknownVersion uint64 // records of a known event in an unknown version (kept by the decoder)
 	ShortUserData  uint64 // records whose payload ended inside a template field (decoded as far as it went)
@@ -115,7 +116,7 @@ type Source struct {
 
 	// Counted by Run's goroutine (delivered) and the raw writer (under mu),
 	// published with the decoders' counts.
-	delivered, rawRecorded, rawFailed uint64
+	delivered, injected, rawRecorded, rawFailed uint64
 	rawErr                            string
 
 	mu    sync.Mutex
@@ -188,6 +189,7 @@ func (k sink) Record(host string, r *raw.Record) error { return k.s.record(host,
 
 func (k sink) Event(e *event.Event) error {
 	if k.s.err == nil {
+		k.s.injected++
 		k.s.decoded(e)
 		k.s.writeRaw(false)
 	}
@@ -363,7 +365,7 @@ func (s *Source) publish() {
 	rs := s.reorder.Stats()
 	st.Late, st.Overflow = rs.Late, rs.Overflow
 	st.Enrich = s.enrich.Stats()
-	st.Delivered = s.delivered
+	st.Delivered, st.Injected = s.delivered, s.injected
 	s.mu.Lock()
 	st.RawRecorded, st.RawFailed, st.RawErr = s.rawRecorded, s.rawFailed, s.rawErr
 	s.stats = st

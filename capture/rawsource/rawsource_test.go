@@ -182,6 +182,9 @@ func TestHeartbeatReleasesByClockAndEventHook(t *testing.T) {
 	assert.Equal(t, uint64(0), afterFirstBeat, "still inside the reorder window")
 	assert.Equal(t, uint64(2), afterSecondBeat, "the clock passed the window: both released")
 	require.Len(t, got, 2)
+	st := s.Stats()
+	assert.Equal(t, Stats{Records: 1, Events: 1, Injected: 1, Delivered: 2, RawRecorded: 1}, Stats{Records: st.Records, Events: st.Events,
+		Injected: st.Injected, Delivered: st.Delivered, RawRecorded: st.RawRecorded})
 	assert.Equal(t, uint16(4624), got[0].EventID, "the hooked event is earlier")
 	assert.Equal(t, uint16(1), got[1].EventID)
 	require.Len(t, fr.recs, 1)

@@ -280,13 +280,17 @@ func liveAction(c *cli.Context) error {
 			loss = rec.AddLoss
 		}
 		report := func(f tamper.Finding) { reportTamper(log, selfSink, f) }
-		var probeFailures atomic.Uint64
-		probeFailed := func(err error) {
-			if n := probeFailures.Add(1); n == 1 || n%100 == 0 {
-				log.Warn("ETW session watch: query failed", "err", err, "failures", n)
+		// Errors beside the data path (session watch queries, Event Log
+		// records that did not render or parse, a subscription that could
+		// not open): logged, the first and every 100th (each is counted
+		// in the status record too).
+		var problems atomic.Uint64
+		problem := func(err error) {
+			if n := problems.Add(1); n == 1 || n%100 == 0 {
+				log.Warn("capture problem", "err", err, "problems", n)
 			}
 		}
-		if records, genStats, err = etwRecords(loss, report, probeFailed); err != nil {
+		if records, genStats, err = etwRecords(loss, report, problem); err != nil {
 			return exitf(1, "live: %v", err)
 		}
 	}
@@ -512,7 +516,7 @@ func (s *status) stop() {
 // read, decoded, recorded in the raw layer, and what was not decoded.
 func rawSourceAttrs(st rawsource.Stats, gen func() []any) []slog.Attr {
 	attrs := []slog.Attr{slog.Group("raw",
-		"records", st.Records, "events", st.Events, "delivered", st.Delivered,
+		"records", st.Records, "events", st.Events, "eventlog_events", st.Injected, "delivered", st.Delivered,
 		"recorded", st.RawRecorded, "record_failed", st.RawFailed,
 		slog.Group("not_decoded", "unhandled", st.Unhandled, "unknown_version", st.UnknownVersion),
 		"short_userdata", st.ShortUserData, "unresolved", st.Unresolved,
@@ -531,6 +535,9 @@ func rawSourceSummary(st rawsource.Stats, gen func() []any) string {
 	}
 	fmt.Fprintf(&b, "  decode: %d raw records → %d events (%d not decoded: %d unhandled, %d unknown version; %d short payloads, %d unresolved paths); reorder: %d late, %d overflow\n",
 		st.Records, st.Events, st.Unhandled+st.UnknownVersion, st.Unhandled, st.UnknownVersion, st.ShortUserData, st.Unresolved, st.Late, st.Overflow)
+	if st.Injected > 0 {
+		fmt.Fprintf(&b, "  event log: %d events (with the %d decoded: %d delivered)\n", st.Injected, st.Events, st.Delivered)
+	}
 	if st.RawRecorded+st.RawFailed > 0 {
 		fmt.Fprintf(&b, "  raw layer: %d recorded + %d failed = %d", st.RawRecorded, st.RawFailed, st.RawRecorded+st.RawFailed)
 		if st.RawErr != "" {

@@ -4,14 +4,18 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"sync/atomic"
 	"time"
 
 	"github.com/edr-lab/edr/capture/enrich"
 	"github.com/edr-lab/edr/capture/etw"
+	"github.com/edr-lab/edr/capture/eventlog"
 	"github.com/edr-lab/edr/capture/rawsource"
 	"github.com/edr-lab/edr/capture/tamper"
+	"github.com/edr-lab/edr/event"
 )
 
 // etwSource runs edr's ETW sessions (capture/etw) as the raw source's
@@ -19,12 +23,14 @@ import (
 // and adds what the sessions lost since the last one to the recording's
 // loss counters.
 type etwSource struct {
-	host        string
-	loss        func(name string, n uint64)
-	tamper      func(tamper.Finding)
-	probeFailed func(error)
-	cap         atomic.Pointer[etw.Capture]
-	last        etw.Loss // losses already added to the recording
+	host    string
+	loss    func(name string, n uint64)
+	tamper  func(tamper.Finding)
+	problem func(error)
+	cap     atomic.Pointer[etw.Capture]
+	el      atomic.Pointer[eventlog.Source]
+	last    etw.Loss       // losses already added to the recording
+	lastEL  eventlog.Stats // the Event Log's, likewise
 }
 
 // etwHeartbeat is how often a quiet session's events are released and
@@ -34,12 +40,12 @@ const etwHeartbeat = 500 * time.Millisecond
 // tamperPoll is how often the sessions and their providers are checked.
 const tamperPoll = 10 * time.Second
 
-func etwRecords(loss func(string, uint64), report func(tamper.Finding), probeFailed func(error)) (rawsource.Records, func() []any, error) {
+func etwRecords(loss func(string, uint64), report func(tamper.Finding), problem func(error)) (rawsource.Records, func() []any, error) {
 	host, err := os.Hostname()
 	if err != nil {
 		return nil, nil, err
 	}
-	s := &etwSource{host: host, loss: loss, tamper: report, probeFailed: probeFailed}
+	s := &etwSource{host: host, loss: loss, tamper: report, problem: problem}
 	return s, s.counters, nil
 }
 
@@ -58,20 +64,43 @@ func (s *etwSource) Run(ctx context.Context, sink rawsource.Sink) error {
 			s.tamper(f)
 		}
 	}
-	go tamper.New(etw.Probe{}, c.Watched()).Run(watch, tamperPoll, report, s.probeFailed)
+	go tamper.New(etw.Probe{}, c.Watched()).Run(watch, tamperPoll, report, s.problem)
+	// The Event Log beside the sessions: what ETW does not deliver
+	// (Security 4688/4697/4698, System 7045), normalized, into the same
+	// reorder stage. Without it (the Security log needs administrator
+	// rights) the ETW path still runs, and the log says why.
+	var elEvents <-chan *event.Event
+	el, err := eventlog.Start(context.Background(), eventlog.Config{Host: s.host, OnError: s.problem})
+	if err != nil {
+		s.problem(fmt.Errorf("Event Log source not started: %w", err))
+		el = nil
+	} else {
+		s.el.Store(el)
+		elEvents = el.Events()
+	}
 	stop := func() error {
 		stopWatch()
-		return c.Stop()
+		err := c.Stop()
+		if el != nil {
+			err = errors.Join(err, el.Stop())
+		}
+		return err
 	}
 	tick := time.NewTicker(etwHeartbeat)
 	defer tick.Stop()
-	// Hook: a Windows Event Log subscription (Security, System, Sysmon's
-	// own channel…) joins here: one more select case handing its
-	// normalized events to sink.Event.
 	for {
 		select {
 		case r := <-c.Records():
 			if err := sink.Record(s.host, r); err != nil {
+				_ = stop()
+				return err
+			}
+		case e, ok := <-elEvents:
+			if !ok {
+				elEvents = nil
+				continue
+			}
+			if err := sink.Event(e); err != nil {
 				_ = stop()
 				return err
 			}
@@ -90,6 +119,11 @@ func (s *etwSource) Run(ctx context.Context, sink rawsource.Sink) error {
 					return err
 				}
 			}
+			for e := range elEvents { // closed once its subscriptions returned
+				if err := sink.Event(e); err != nil {
+					return err
+				}
+			}
 			s.addLoss(c.Loss())
 			if stopErr != nil {
 				return stopErr
@@ -99,8 +133,13 @@ func (s *etwSource) Run(ctx context.Context, sink rawsource.Sink) error {
 	}
 }
 
-// addLoss adds the growth of each loss counter to the recording's.
+// addLoss adds the growth of each loss counter (the sessions' and the
+// Event Log's) to the recording's.
 func (s *etwSource) addLoss(l etw.Loss) {
+	var els eventlog.Stats
+	if el := s.el.Load(); el != nil {
+		els = el.Stats()
+	}
 	for _, d := range []struct {
 		name      string
 		now, last uint64
@@ -109,12 +148,15 @@ func (s *etwSource) addLoss(l etw.Loss) {
 		{"etw_realtime_buffers_lost", l.RealTimeBuffersLost, s.last.RealTimeBuffersLost},
 		{"etw_lost_event_records", l.LostEventRecords, s.last.LostEventRecords},
 		{"etw_queue_full", l.QueueFull, s.last.QueueFull},
+		{"eventlog_render_errors", els.RenderErrors, s.lastEL.RenderErrors},
+		{"eventlog_parse_errors", els.ParseErrors, s.lastEL.ParseErrors},
+		{"eventlog_stale", els.Stale, s.lastEL.Stale},
 	} {
 		if d.now > d.last {
 			s.loss(d.name, d.now-d.last)
 		}
 	}
-	s.last = l
+	s.last, s.lastEL = l, els
 }
 
 // counters are the sessions' losses for the status record.
@@ -124,8 +166,14 @@ func (s *etwSource) counters() []any {
 		return nil
 	}
 	l := c.Loss()
-	return []any{"etw_events_lost", l.EventsLost, "etw_realtime_buffers_lost", l.RealTimeBuffersLost,
+	out := []any{"etw_events_lost", l.EventsLost, "etw_realtime_buffers_lost", l.RealTimeBuffersLost,
 		"etw_lost_event_records", l.LostEventRecords, "etw_queue_full", l.QueueFull}
+	if el := s.el.Load(); el != nil {
+		st := el.Stats()
+		out = append(out, "eventlog_events", st.Events, "eventlog_render_errors", st.RenderErrors, "eventlog_parse_errors", st.ParseErrors,
+			"eventlog_stale", st.Stale, "eventlog_subscribe_errors", st.SubscribeErrors)
+	}
+	return out
 }
 
 // enrichConfig is enrichment on Windows: DOS paths from the volume map,
