@@ -117,7 +117,7 @@ type Source struct {
 	// Counted by Run's goroutine (delivered) and the raw writer (under mu),
 	// published with the decoders' counts.
 	delivered, injected, rawRecorded, rawFailed uint64
-	rawErr                            string
+	rawErr                                      string
 
 	mu    sync.Mutex
 	stats Stats
