@@ -198,3 +198,36 @@ func TestLiveSecondSignalExitsAtOnce(t *testing.T) {
 	}
 	t.Logf("acknowledged %d, recovered %d events", acked, len(seqs))
 }
+
+// TestLiveRawSyntheticSIGINTDrains: SIGINT on the raw path drains the
+// reorder stage and the raw records still waiting for their link: exit 0,
+// in = recorded = detected, every raw record read is in the raw layer, no
+// write-ahead log (event or raw) left, and the recording verifies.
+func TestLiveRawSyntheticSIGINTDrains(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs edr live as a child process")
+	}
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "rec")
+	cmd, out := startLive(t, rec, "live", "--source", "raw-synthetic:20000", "--for", "5m", "--record", rec,
+		"--alerts", filepath.Join(dir, "alerts"), "--set", "logging.console_output=false", "--set", "logging.directory=")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	require.Equal(t, 0, waitExit(t, cmd), out.String())
+	s := out.String()
+	in := summaryCount(t, s, `live: (\d+) events in`)
+	require.NotZero(t, in)
+	assert.Equal(t, in, summaryCount(t, s, `record: (\d+) recorded \+ 0 failed`))
+	assert.Equal(t, in, summaryCount(t, s, `detect: (\d+) detected \+ 0 shed \+ 0 dropped`))
+	records := summaryCount(t, s, `decode: (\d+) raw records`)
+	assert.Equal(t, records, summaryCount(t, s, `raw layer: (\d+) recorded \+ 0 failed`))
+
+	pending, err := recording.PendingFiles(rec)
+	require.NoError(t, err)
+	assert.Empty(t, pending.WALs)
+	o, code := edr(t, "inspect", "--verify", rec)
+	require.Equal(t, 0, code, o)
+	assert.Len(t, recordedSeqs(t, rec), int(in))
+	var n uint64
+	require.NoError(t, recording.ReadRaw(rec, recording.RawFilter{}, func(*recording.RawRecord) error { n++; return nil }))
+	assert.Equal(t, records, n)
+}
