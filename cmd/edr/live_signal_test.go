@@ -199,6 +199,16 @@ func TestLiveSecondSignalExitsAtOnce(t *testing.T) {
 	t.Logf("acknowledged %d, recovered %d events", acked, len(seqs))
 }
 
+// interrupted runs edr live (startLive), sends one SIGINT and returns its
+// output once it exited 0.
+func interrupted(t *testing.T, rec string, args ...string) string {
+	t.Helper()
+	cmd, out := startLive(t, rec, args...)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	require.Equal(t, 0, waitExit(t, cmd), out.String())
+	return out.String()
+}
+
 // TestLiveRawSyntheticSIGINTDrains: SIGINT on the raw path drains the
 // reorder stage and the raw records still waiting for their link: exit 0,
 // in = recorded = detected, every raw record read is in the raw layer, no
@@ -207,13 +217,9 @@ func TestLiveRawSyntheticSIGINTDrains(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs edr live as a child process")
 	}
-	dir := t.TempDir()
-	rec := filepath.Join(dir, "rec")
-	cmd, out := startLive(t, rec, "live", "--source", "raw-synthetic:20000", "--for", "5m", "--record", rec,
-		"--alerts", filepath.Join(dir, "alerts"), "--set", "logging.console_output=false", "--set", "logging.directory=")
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	require.Equal(t, 0, waitExit(t, cmd), out.String())
-	s := out.String()
+	rec := filepath.Join(t.TempDir(), "rec")
+	s := interrupted(t, rec, "live", "--source", "raw-synthetic:20000", "--for", "5m", "--record", rec,
+		"--alerts", filepath.Join(filepath.Dir(rec), "alerts"), "--set", "logging.console_output=false", "--set", "logging.directory=")
 	in := summaryCount(t, s, `live: (\d+) events in`)
 	require.NotZero(t, in)
 	assert.Equal(t, in, summaryCount(t, s, `record: (\d+) recorded \+ 0 failed`))
