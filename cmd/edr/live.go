@@ -231,7 +231,7 @@ func liveAction(c *cli.Context) error {
 		} else {
 			gen := rawsynth.NewSource(so, src.rate)
 			records, genStats = rawSynthRecords{gen}, func() []any {
-				return []any{"generated", gen.Generated.Load(), "not_etw", gen.Skipped.Load()}
+				return []any{"generated", gen.Generated.Load(), "eventlog", gen.EventLog.Load(), "not_captured", gen.Skipped.Load()}
 			}
 		}
 	}
@@ -561,7 +561,7 @@ func fmtKV(kv []any) string {
 type rawSynthRecords struct{ *rawsynth.Source }
 
 func (r rawSynthRecords) Run(ctx context.Context, s rawsource.Sink) error {
-	return r.Source.Run(ctx, s.Record)
+	return r.Source.Run(ctx, s.Record, s.Event)
 }
 
 // logLoadedHashes logs the SHA-256 of the config file and of every rule
