@@ -7,6 +7,7 @@ import (
 
 	"github.com/edr-lab/edr/capture/enrich"
 	"github.com/edr-lab/edr/capture/raw"
+	"github.com/edr-lab/edr/capture/rawsynth"
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/internal/testutil"
@@ -88,7 +89,7 @@ func BenchmarkFillAndDecode(b *testing.B) {
 	})
 }
 
-// BenchmarkDecodeRoundTripCorpus decodes the raw records the round-trip
+// BenchmarkDecodeRoundTripCorpus decodes the raw records rawsynth's
 // encoder makes from 20k generated events (the benchmark corpus,
 // decode only: enrichment is another package).
 func BenchmarkDecodeRoundTripCorpus(b *testing.B) {
@@ -114,16 +115,16 @@ func loop(b *testing.B, fn func(i int)) {
 	}
 }
 
-// roundTripRecords are the raw records the round-trip encoder makes from
-// n generated events.
+// roundTripRecords are the raw records rawsynth's encoder makes from the
+// Sysmon events of n generated events (handle closes included).
 func roundTripRecords(n int64) []*raw.Record {
 	g := synth.New(synth.Options{Seed: 7, Events: n})
-	var x encoder
+	var x rawsynth.Encoder
 	var recs []*raw.Record
 	var gen event.Event
 	for g.Next(&gen) {
 		if gen.Channel == event.ChannelSysmon {
-			recs = append(recs, x.encode(&gen)...)
+			recs = append(recs, x.Encode(&gen)...)
 		}
 	}
 	return recs
