@@ -16,6 +16,7 @@ import (
 
 	"github.com/edr-lab/edr/capture/raw"
 	"github.com/edr-lab/edr/internal/fsutil"
+	"github.com/edr-lab/edr/recording/internal/pqfile"
 	"github.com/edr-lab/edr/recording/wal"
 )
 
@@ -573,7 +574,7 @@ func readRawFile(path string, f RawFilter, rr *RawRecord, fn func(*RawRecord) er
 }
 
 func decodeRawFile(path string, f RawFilter, rr *RawRecord, fn func(*RawRecord) error) (err error) {
-	defer guard(&err)
+	defer pqfile.Guard(&err)
 	file, err := fsutil.Open(path)
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strconv"
 
 	"github.com/edr-lab/edr/event"
@@ -27,22 +26,6 @@ type SegmentError struct {
 
 func (e *SegmentError) Error() string { return fmt.Sprintf("segment %s: %v", e.Path, e.Err) }
 func (e *SegmentError) Unwrap() error { return e.Err }
-
-// guard turns a panic inside parquet-go (it panics on some malformed input)
-// into an error.
-func guard(err *error) {
-	if r := recover(); r != nil {
-		*err = fmt.Errorf("%w: parquet-go panicked: %v\n%s", ErrCorrupt, r, firstFrames(debug.Stack()))
-	}
-}
-
-func firstFrames(stack []byte) []byte {
-	const keep = 2048
-	if len(stack) > keep {
-		return stack[:keep]
-	}
-	return stack
-}
 
 // segFile is an open segment.
 type segFile struct {
@@ -123,7 +106,7 @@ func openSegFile(path string, mode openMode) (s *segFile, err error) {
 }
 
 func (s *segFile) open(src io.ReaderAt) (err error) {
-	defer guard(&err)
+	defer pqfile.Guard(&err)
 	pf, err := parquet.OpenFile(src, s.size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -211,10 +194,11 @@ type rgDecoder struct {
 	rg     int
 	rows   int
 	done   int
-	header [numHeaderRoles]*colReader
-	strs   []*colReader
-	exKey  *colReader
-	exVal  *colReader
+	header [numHeaderRoles]*pqfile.Column
+	strs   []*pqfile.Column
+	specs  []colSpec // of strs
+	exKey  *pqfile.Column
+	exVal  *pqfile.Column
 	want   []bool // the projection, nil for none
 }
 
@@ -238,12 +222,12 @@ func wanted(spec colSpec, want []bool) bool {
 // newRGDecoder prepares the readers of the needed columns; want[id] says
 // which schema fields to decode (nil: all, foreign and Extra included).
 func newRGDecoder(s *segFile, rg int, want []bool) (d *rgDecoder, err error) {
-	defer guard(&err)
+	defer pqfile.Guard(&err)
 	g := s.pf.RowGroups()[rg]
 	d = &rgDecoder{seg: s, rg: rg, rows: int(g.NumRows()), want: want}
 	for role, leaf := range s.layout.header {
 		if leaf >= 0 {
-			d.header[role] = newColReader(g, colSpec{role: colRole(role), leaf: leaf})
+			d.header[role] = s.column(g, leaf, 0)
 		}
 	}
 	wantFold := false
@@ -255,7 +239,7 @@ func newRGDecoder(s *segFile, rg int, want []bool) (d *rgDecoder, err error) {
 			continue
 		}
 		wantFold = wantFold || spec.fold
-		d.strs = append(d.strs, newColReader(g, spec))
+		d.addStrings(g, spec)
 	}
 	// A projection has no Extra, except that Spellings' "+Name" values
 	// live there.
@@ -263,16 +247,26 @@ func newRGDecoder(s *segFile, rg int, want []bool) (d *rgDecoder, err error) {
 	if want != nil && wantFold {
 		for _, spec := range s.layout.strs {
 			if spec.role == roleSpellings && !s.allNull(rg, spec.leaf) {
-				d.strs = append(d.strs, newColReader(g, spec))
+				d.addStrings(g, spec)
 				spellExtra = true
 			}
 		}
 	}
 	if (want == nil || spellExtra) && s.layout.extraKey >= 0 && !s.allNullExtra(rg) {
-		d.exKey = newColReader(g, colSpec{role: roleExtraKey, leaf: s.layout.extraKey, maxDef: s.layout.extraDef, maxRep: 1})
-		d.exVal = newColReader(g, colSpec{role: roleExtraValue, leaf: s.layout.extraVal, maxDef: s.layout.extraDef, maxRep: 1})
+		d.exKey = s.column(g, s.layout.extraKey, s.layout.extraDef)
+		d.exVal = s.column(g, s.layout.extraVal, s.layout.extraDef)
 	}
 	return d, nil
+}
+
+// column starts the page decoder of a leaf column of row group g.
+func (s *segFile) column(g parquet.RowGroup, leaf int, maxDef byte) *pqfile.Column {
+	return pqfile.NewColumn(g.ColumnChunks()[leaf].Pages(), s.layout.names[leaf], maxDef)
+}
+
+func (d *rgDecoder) addStrings(g parquet.RowGroup, spec colSpec) {
+	d.strs = append(d.strs, d.seg.column(g, spec.leaf, spec.maxDef))
+	d.specs = append(d.specs, spec)
 }
 
 // allNullExtra: every row has an empty Extra list, so no value is defined.
@@ -284,15 +278,15 @@ func (s *segFile) allNullExtra(rg int) bool {
 func (d *rgDecoder) close() {
 	for _, c := range d.header {
 		if c != nil {
-			c.close()
+			c.Close()
 		}
 	}
 	for _, c := range d.strs {
-		c.close()
+		c.Close()
 	}
 	if d.exKey != nil {
-		d.exKey.close()
-		d.exVal.close()
+		d.exKey.Close()
+		d.exVal.Close()
 	}
 }
 
@@ -301,16 +295,16 @@ func (d *rgDecoder) remaining() int { return d.rows - d.done }
 
 // decode fills ch with the next rows (at most chunkRows).
 func (d *rgDecoder) decode(ch *chunk) (err error) {
-	defer guard(&err)
+	defer pqfile.Guard(&err)
 	n := min(chunkRows, d.rows-d.done)
 	ch.n = n
 	h := &d.header
 	ch.time = grow(ch.time, n)
 	ch.seq = grow(ch.seq, n)
-	if err := h[roleTime].int64s(ch.time, n); err != nil {
+	if err := h[roleTime].Int64s(ch.time, n); err != nil {
 		return err
 	}
-	if err := h[roleSeq].int64s(ch.seq, n); err != nil {
+	if err := h[roleSeq].Int64s(ch.seq, n); err != nil {
 		return err
 	}
 	ch.recID = grow(ch.recID, n)
@@ -339,13 +333,16 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 	ch.cols = ch.cols[:len(d.strs)]
 	k := 0
 	ch.rowSlab, ch.viSlab = ch.rowSlab[:0], ch.viSlab[:0]
-	for _, c := range d.strs {
+	for i, c := range d.strs {
+		spec := &d.specs[i]
 		out := &ch.cols[k]
-		out.id, out.foreign, out.fold, out.spell = c.spec.id, "", c.spec.fold, c.spec.role == roleSpellings
-		if c.spec.role == roleForeign {
-			out.foreign = c.spec.name
+		out.id, out.foreign, out.fold, out.spell = spec.id, "", spec.fold, spec.role == roleSpellings
+		if spec.role == roleForeign {
+			out.foreign = spec.name
 		}
-		any, err := c.sparse(out, n, ch)
+		var any bool
+		var err error
+		ch.rowSlab, ch.viSlab, any, err = c.Sparse(&out.Strings, n, ch.rowSlab, ch.viSlab)
 		if err != nil {
 			return err
 		}
@@ -359,7 +356,8 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 	ch.parseSources()
 	ch.extraOff, ch.extra = ch.extraOff[:0], ch.extra[:0]
 	if d.exKey != nil {
-		if err := extras(d.exKey, d.exVal, d.seg.layout.extraDef, ch, n); err != nil {
+		ch.extraOff, ch.extra, err = pqfile.Extras(d.exKey, d.exVal, n, ch.extraOff, ch.extra, newKV)
+		if err != nil {
 			return err
 		}
 	}
@@ -367,29 +365,30 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 	return nil
 }
 
-func optInt64(c *colReader, dst []int64, n int) error {
+func newKV(k, v string) event.KV { return event.KV{Key: k, Value: v} }
+
+func optInt64(c *pqfile.Column, dst []int64, n int) error {
 	if c == nil {
 		clear(dst[:n])
 		return nil
 	}
-	return c.int64s(dst, n)
+	return c.Int64s(dst, n)
 }
 
-func optInt32(c *colReader, dst []int32, n int) error {
+func optInt32(c *pqfile.Column, dst []int32, n int) error {
 	if c == nil {
 		clear(dst[:n])
 		return nil
 	}
-	return c.int32s(dst, n)
+	return c.Int32s(dst, n)
 }
 
-func optStrings(c *colReader, dst *strCol, n int) error {
+func optStrings(c *pqfile.Column, dst *strCol, n int) error {
+	dst.VI = dst.VI[:0] // column missing: empty values
 	if c == nil {
-		dst.vi = dst.vi[:0] // column missing: empty values
 		return nil
 	}
-	dst.vi = dst.vi[:0]
-	_, err := c.strings(dst, n, false)
+	_, err := c.Strings(&dst.Strings, n, false)
 	return err
 }
 
@@ -400,10 +399,10 @@ func (ch *chunk) transpose() {
 	clear(off)
 	total := 0
 	for i := range ch.cols {
-		for _, r := range ch.cols[i].rows {
+		for _, r := range ch.cols[i].Rows {
 			off[r+1]++
 		}
-		total += len(ch.cols[i].rows)
+		total += len(ch.cols[i].Rows)
 	}
 	for r := 0; r < ch.n; r++ {
 		off[r+1] += off[r]
@@ -412,8 +411,8 @@ func (ch *chunk) transpose() {
 	// Fill using off[r] as the cursor, then shift back.
 	for i := range ch.cols {
 		c := &ch.cols[i]
-		for j, r := range c.rows {
-			ch.entries[off[r]] = entry{col: int32(i), vi: c.vi[j]}
+		for j, r := range c.Rows {
+			ch.entries[off[r]] = entry{col: int32(i), vi: c.VI[j]}
 			off[r]++
 		}
 	}
@@ -427,7 +426,7 @@ func (ch *chunk) transpose() {
 // parseSources resolves the Source column's dictionary once.
 func (ch *chunk) parseSources() {
 	ch.sources = ch.sources[:0]
-	for _, v := range ch.source.dict {
+	for _, v := range ch.source.Dict {
 		s, _ := event.ParseSource(v)
 		ch.sources = append(ch.sources, s)
 	}
@@ -441,25 +440,25 @@ func (ch *chunk) event(r int, e *event.Event, host string) {
 	e.RecordID = uint64(ch.recID[r])
 	e.EventID = uint16(ch.eventID[r])
 	e.Flags = event.Flags(ch.flags[r])
-	if v, ok := ch.host.value(r); ok {
+	if v, ok := ch.host.Value(r); ok {
 		e.Host = v
 	} else {
 		e.Host = host
 	}
-	e.Channel, _ = ch.channel.value(r)
-	e.Provider, _ = ch.provider.value(r)
-	if len(ch.source.vi) > 0 {
-		if i := ch.source.vi[r]; i >= 0 && int(i) < len(ch.sources) {
+	e.Channel, _ = ch.channel.Value(r)
+	e.Provider, _ = ch.provider.Value(r)
+	if len(ch.source.VI) > 0 {
+		if i := ch.source.VI[r]; i >= 0 && int(i) < len(ch.sources) {
 			e.Source = ch.sources[i]
 		} else {
-			e.Source, _ = event.ParseSource(ch.source.at(i))
+			e.Source, _ = event.ParseSource(ch.source.At(i))
 		}
 	}
 	spell, folds := "", false
 	entries := ch.entries[ch.rowOff[r]:ch.rowOff[r+1]]
 	for _, en := range entries {
 		c := &ch.cols[en.col]
-		v := c.at(en.vi)
+		v := c.At(en.vi)
 		switch {
 		case c.foreign != "":
 			e.AddExtra(c.foreign, v)
