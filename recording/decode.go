@@ -145,11 +145,13 @@ type chunk struct {
 	cols     []strCol        // string columns with at least one value in the chunk
 	want     []bool          // the projection (nil: none); its Extra is decoded only for Spellings' "+Name" values
 	drop     []event.FieldID // scratch of event()
-	// the last row's event definition, for folded columns
+	// the last row's event definition (rowDef), and the definitions by
+	// channel dictionary index and event ID (defOf)
 	defChannel string
 	defEventID uint16
 	def        *event.Def
 	defOK      bool
+	defs       map[uint64]*event.Def
 	// rowOff[r]..rowOff[r+1] are row r's entries: its present values,
 	// transposed from cols once per chunk so that materializing an event
 	// touches only its own fields.
@@ -163,10 +165,25 @@ type chunk struct {
 	viSlab  []int32
 }
 
+// entry is one present value of a row: its column and value index, and
+// the field it sets, resolved when the chunk is decoded (on a decode
+// worker) for a folded column under the row's own spelling. It holds no
+// pointer, so the garbage collector never scans a chunk's entries.
 type entry struct {
-	col int32 // index into chunk.cols
-	vi  int32 // value index in that column
+	col  int32 // index into chunk.cols
+	vi   int32 // value index in that column
+	id   event.FieldID
+	kind entryKind
 }
+
+type entryKind uint8
+
+const (
+	entField   entryKind = iota // e.Set(id, v)
+	entFold                     // e.Set(id, v), id the row's spelling of a folded column
+	entSpell                    // the Spellings value
+	entForeign                  // e.AddExtra(cols[col].foreign, v)
+)
 
 // strCol is one string column of a chunk (pqfile.Strings: sparse for
 // optional columns) and what the event needs to know of it.

@@ -352,6 +352,11 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 	}
 	ch.cols = ch.cols[:k]
 	ch.want = d.want
+	if ch.defs == nil {
+		ch.defs = make(map[uint64]*event.Def)
+	} else {
+		clear(ch.defs) // the channel dictionary may differ
+	}
 	ch.transpose()
 	ch.parseSources()
 	ch.extraOff, ch.extra = ch.extraOff[:0], ch.extra[:0]
@@ -393,7 +398,9 @@ func optStrings(c *pqfile.Column, dst *strCol, n int) error {
 }
 
 // transpose builds the per-row entry lists from the sparse columns
-// (a counting sort by row).
+// (a counting sort by row), resolving a folded column's value to the
+// row's spelling on the decode worker rather than in the merge that
+// materializes events.
 func (ch *chunk) transpose() {
 	off := grow(ch.rowOff, ch.n+1)
 	clear(off)
@@ -411,8 +418,21 @@ func (ch *chunk) transpose() {
 	// Fill using off[r] as the cursor, then shift back.
 	for i := range ch.cols {
 		c := &ch.cols[i]
+		en := entry{col: int32(i), id: c.id}
+		switch {
+		case c.foreign != "":
+			en.kind = entForeign
+		case c.fold:
+			en.kind = entFold
+		case c.spell:
+			en.kind = entSpell
+		}
 		for j, r := range c.Rows {
-			ch.entries[off[r]] = entry{col: int32(i), vi: c.VI[j]}
+			en.vi = c.VI[j]
+			if en.kind == entFold {
+				en.id = ch.defOf(int(r)).Spelling(c.id)
+			}
+			ch.entries[off[r]] = en
 			off[r]++
 		}
 	}
@@ -421,6 +441,28 @@ func (ch *chunk) transpose() {
 	}
 	off[0] = 0
 	ch.rowOff = off
+}
+
+// defOf is the event definition of row r (what rowDef gives for the
+// event materialized from it), cached by channel dictionary index and
+// event ID: folded columns need it for most rows, and rows of many event
+// types interleave.
+func (ch *chunk) defOf(r int) *event.Def {
+	eid := uint16(ch.eventID[r])
+	if len(ch.channel.VI) == 0 {
+		return event.Lookup("", eid)
+	}
+	vi := ch.channel.VI[r]
+	if vi < 0 {
+		return event.Lookup(ch.channel.At(vi), eid)
+	}
+	key := uint64(vi)<<16 | uint64(eid)
+	d, ok := ch.defs[key]
+	if !ok {
+		d = event.Lookup(ch.channel.Dict[vi], eid)
+		ch.defs[key] = d
+	}
+	return d
 }
 
 // parseSources resolves the Source column's dictionary once.
@@ -455,20 +497,20 @@ func (ch *chunk) event(r int, e *event.Event, host string) {
 		}
 	}
 	spell, folds := "", false
-	entries := ch.entries[ch.rowOff[r]:ch.rowOff[r+1]]
-	for _, en := range entries {
-		c := &ch.cols[en.col]
-		v := c.At(en.vi)
-		switch {
-		case c.foreign != "":
-			e.AddExtra(c.foreign, v)
-		case c.fold:
-			e.Set(ch.rowDef(e).Spelling(c.id), v)
+	ents := ch.entries[ch.rowOff[r]:ch.rowOff[r+1]]
+	for i := range ents {
+		en := &ents[i]
+		v := ch.cols[en.col].At(en.vi)
+		switch en.kind {
+		case entField:
+			e.Set(en.id, v)
+		case entFold:
+			e.Set(en.id, v)
 			folds = true
-		case c.spell:
+		case entSpell:
 			spell = v
 		default:
-			e.Set(c.id, v)
+			e.AddExtra(ch.cols[en.col].foreign, v)
 		}
 	}
 	var kvs []event.KV

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"runtime/debug"
 
 	"github.com/parquet-go/parquet-go"
@@ -284,37 +285,74 @@ func (c *Column) Strings(out *Strings, n int, optional bool) (any bool, err erro
 			continue
 		}
 		take := min(n-r, c.nlv-c.lv)
-		if c.defs == nil {
-			if optional {
-				return false, c.errorf("optional column without definition levels")
-			}
-			for j := 0; j < take; j++ {
-				out.VI = append(out.VI, c.valueIndex(out))
-			}
-		} else {
-			defs := c.defs[c.lv : c.lv+take]
-			maxDef := c.maxDef
-			for j := 0; j < len(defs); {
-				// Sparse columns are mostly runs of nulls: skip 8 at a time.
-				if j+8 <= len(defs) && binary.LittleEndian.Uint64(defs[j:]) == 0 {
-					j += 8
-					continue
-				}
-				if defs[j] == maxDef {
-					if optional {
-						out.Rows = append(out.Rows, int32(r+j))
-					}
-					out.VI = append(out.VI, c.valueIndex(out))
-				} else if !optional {
+		switch {
+		case c.defs == nil && optional:
+			return false, c.errorf("optional column without definition levels")
+		case c.defs == nil:
+			c.values(out, take)
+		case optional:
+			c.present(out, c.defs[c.lv:c.lv+take], r)
+		default:
+			for _, d := range c.defs[c.lv : c.lv+take] {
+				if d != c.maxDef {
 					return false, c.errorf("null in a required column")
 				}
-				j++
 			}
+			c.values(out, take)
 		}
 		c.lv += take
 		r += take
 	}
 	return len(out.VI) > start, nil
+}
+
+// values appends the value indexes of the page's next k values.
+func (c *Column) values(out *Strings, k int) {
+	if c.isDict {
+		out.Dict = c.dict
+		out.VI = append(out.VI, c.idx[c.vi:c.vi+k]...)
+		c.vi += k
+		return
+	}
+	for range k {
+		out.VI = append(out.VI, c.valueIndex(out))
+	}
+}
+
+// present appends the rows (r + index) of defs that have a value, and
+// their value indexes. Sparse columns are mostly nulls: with a maximum
+// definition level of 1 (a flat optional column), defs are read 8 at a
+// time and only the set bytes visited.
+func (c *Column) present(out *Strings, defs []byte, r int) {
+	maxDef := c.maxDef
+	j := 0
+	if maxDef == 1 {
+		for ; j+8 <= len(defs); j += 8 {
+			w := binary.LittleEndian.Uint64(defs[j:])
+			if w == 0 {
+				continue
+			}
+			for m := bytesEqualOne(w); m != 0; m &= m - 1 {
+				out.Rows = append(out.Rows, int32(r+j+bits.TrailingZeros64(m)>>3))
+				out.VI = append(out.VI, c.valueIndex(out))
+			}
+		}
+	}
+	for ; j < len(defs); j++ {
+		if defs[j] == maxDef {
+			out.Rows = append(out.Rows, int32(r+j))
+			out.VI = append(out.VI, c.valueIndex(out))
+		}
+	}
+}
+
+// bytesEqualOne returns the high bit of every byte of w that is 1 (and no
+// other bit): the exact zero-byte test of w ^ 0x01…01, whose 7-bit sums
+// never carry into the next byte.
+func bytesEqualOne(w uint64) uint64 {
+	const lo7 = 0x7f7f7f7f7f7f7f7f
+	x := w ^ 0x0101010101010101
+	return ^((x&lo7 + lo7) | x | lo7)
 }
 
 func (c *Column) valueIndex(out *Strings) int32 {

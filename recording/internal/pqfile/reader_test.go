@@ -254,3 +254,34 @@ func FuzzColumn(f *testing.F) {
 		}
 	})
 }
+
+// A required column read from a page with definition levels refuses every
+// null, also a run of 8 or more (which the level scan once skipped a word
+// at a time, leaving the column a value short per null: a panic later).
+func TestRequiredStringsRefuseNullRuns(t *testing.T) {
+	w := NewWriter(new(bytes.Buffer))
+	for _, nulls := range []int{1, 8, 9, 20} {
+		defs := append(append([]byte{1}, make([]byte, nulls)...), 1)
+		file := pageFile(t, kindPlain, len(defs), len(defs), 0, plainBody(w, defs, []string{"a", "b"}), nil)
+		pf, err := parquet.OpenFile(bytes.NewReader(file), int64(len(file)))
+		require.NoError(t, err)
+		col := NewColumn(pf.RowGroups()[0].ColumnChunks()[0].Pages(), "C", 1)
+		var s Strings
+		_, err = col.Strings(&s, len(defs), false)
+		col.Close()
+		require.Error(t, err, "%d nulls", nulls)
+		assert.Contains(t, err.Error(), "column C, page 1: null in a required column")
+	}
+}
+
+func TestBytesEqualOne(t *testing.T) {
+	for _, w := range []uint64{0, 1, 0x0101010101010101, 0x0201000101ff0180, 0xffffffffffffffff, 0x0100000000000000, 0x8181818181818181} {
+		var want uint64
+		for b := 0; b < 8; b++ {
+			if byte(w>>(8*b)) == 1 {
+				want |= 0x80 << (8 * b)
+			}
+		}
+		assert.Equal(t, want, bytesEqualOne(w), "%#x", w)
+	}
+}
