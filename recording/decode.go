@@ -141,12 +141,13 @@ type chunk struct {
 	channel  strCol
 	provider strCol
 	source   strCol
-	sources  []event.Source  // source, parsed once per value index
+	sources  []event.Source  // source per row, parsed once per value
+	vals     pqfile.Values   // the arenas of every column's values
 	cols     []strCol        // string columns with at least one value in the chunk
 	want     []bool          // the projection (nil: none); its Extra is decoded only for Spellings' "+Name" values
 	drop     []event.FieldID // scratch of event()
 	// the last row's event definition (rowDef), and the definitions by
-	// channel dictionary index and event ID (defOf)
+	// channel value and event ID (defOf)
 	defChannel string
 	defEventID uint16
 	def        *event.Def
@@ -159,20 +160,20 @@ type chunk struct {
 	entries  []entry
 	extraOff []int32 // rows+1 offsets into extra, empty when the file has no Extra values
 	extra    []event.KV
-	// slabs holding every optional column's rows and vi, reused chunk to
-	// chunk (columns take consecutive sub-slices)
+	// slabs holding every optional column's rows and values, reused chunk
+	// to chunk (columns take consecutive sub-slices)
 	rowSlab []int32
-	viSlab  []int32
+	refSlab []pqfile.Ref
 }
 
-// entry is one present value of a row: its column and value index, and
-// the field it sets, resolved when the chunk is decoded (on a decode
-// worker) for a folded column under the row's own spelling. It holds no
-// pointer, so the garbage collector never scans a chunk's entries.
+// entry is one present value of a row and the field it sets, resolved
+// when the chunk is decoded (on a decode worker): for a folded column the
+// row's own spelling, for a foreign one the column's index. It holds no
+// pointer, so the garbage collector never scans a chunk's entries, and
+// materializing an event reads its entries in a row.
 type entry struct {
-	col  int32 // index into chunk.cols
-	vi   int32 // value index in that column
-	id   event.FieldID
+	ref  pqfile.Ref
+	id   event.FieldID // the field, or (entForeign) the index into chunk.cols
 	kind entryKind
 }
 
@@ -182,13 +183,15 @@ const (
 	entField   entryKind = iota // e.Set(id, v)
 	entFold                     // e.Set(id, v), id the row's spelling of a folded column
 	entSpell                    // the Spellings value
-	entForeign                  // e.AddExtra(cols[col].foreign, v)
+	entForeign                  // e.AddExtra(cols[id].foreign, v)
 )
 
-// strCol is one string column of a chunk (pqfile.Strings: sparse for
-// optional columns) and what the event needs to know of it.
+// strCol is one string column of a chunk: a required header column's
+// value per row (rows nil), or an optional column's present rows and their
+// values; and what the event needs to know of it.
 type strCol struct {
-	pqfile.Strings
+	rows    []int32
+	refs    []pqfile.Ref
 	id      event.FieldID
 	foreign string // name, for roleForeign
 	fold    bool   // colSpec.fold

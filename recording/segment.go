@@ -298,6 +298,7 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 	defer pqfile.Guard(&err)
 	n := min(chunkRows, d.rows-d.done)
 	ch.n = n
+	ch.vals.Reset()
 	h := &d.header
 	ch.time = grow(ch.time, n)
 	ch.seq = grow(ch.seq, n)
@@ -323,7 +324,7 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 		role colRole
 		dst  *strCol
 	}{{roleHost, &ch.host}, {roleChannel, &ch.channel}, {roleProvider, &ch.provider}, {roleSource, &ch.source}} {
-		if err := optStrings(h[x.role], x.dst, n); err != nil {
+		if err := optStrings(h[x.role], x.dst, n, &ch.vals); err != nil {
 			return err
 		}
 	}
@@ -332,7 +333,7 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 	}
 	ch.cols = ch.cols[:len(d.strs)]
 	k := 0
-	ch.rowSlab, ch.viSlab = ch.rowSlab[:0], ch.viSlab[:0]
+	ch.rowSlab, ch.refSlab = ch.rowSlab[:0], ch.refSlab[:0]
 	for i, c := range d.strs {
 		spec := &d.specs[i]
 		out := &ch.cols[k]
@@ -340,13 +341,13 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 		if spec.role == roleForeign {
 			out.foreign = spec.name
 		}
-		var any bool
+		a := len(ch.rowSlab)
 		var err error
-		ch.rowSlab, ch.viSlab, any, err = c.Sparse(&out.Strings, n, ch.rowSlab, ch.viSlab)
-		if err != nil {
+		if ch.rowSlab, ch.refSlab, err = c.Sparse(n, ch.rowSlab, ch.refSlab, &ch.vals); err != nil {
 			return err
 		}
-		if any {
+		if b := len(ch.rowSlab); b > a {
+			out.rows, out.refs = ch.rowSlab[a:b:b], ch.refSlab[a:b:b]
 			k++
 		}
 	}
@@ -355,7 +356,7 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 	if ch.defs == nil {
 		ch.defs = make(map[uint64]*event.Def)
 	} else {
-		clear(ch.defs) // the channel dictionary may differ
+		clear(ch.defs) // the arenas differ chunk to chunk
 	}
 	ch.transpose()
 	ch.parseSources()
@@ -388,12 +389,13 @@ func optInt32(c *pqfile.Column, dst []int32, n int) error {
 	return c.Int32s(dst, n)
 }
 
-func optStrings(c *pqfile.Column, dst *strCol, n int) error {
-	dst.VI = dst.VI[:0] // column missing: empty values
+func optStrings(c *pqfile.Column, dst *strCol, n int, vals *pqfile.Values) error {
+	dst.refs = dst.refs[:0] // column missing: empty values
 	if c == nil {
 		return nil
 	}
-	_, err := c.Strings(&dst.Strings, n, false)
+	var err error
+	dst.refs, err = c.Strings(n, dst.refs, vals)
 	return err
 }
 
@@ -406,10 +408,10 @@ func (ch *chunk) transpose() {
 	clear(off)
 	total := 0
 	for i := range ch.cols {
-		for _, r := range ch.cols[i].Rows {
+		for _, r := range ch.cols[i].rows {
 			off[r+1]++
 		}
-		total += len(ch.cols[i].Rows)
+		total += len(ch.cols[i].rows)
 	}
 	for r := 0; r < ch.n; r++ {
 		off[r+1] += off[r]
@@ -418,19 +420,22 @@ func (ch *chunk) transpose() {
 	// Fill using off[r] as the cursor, then shift back.
 	for i := range ch.cols {
 		c := &ch.cols[i]
-		en := entry{col: int32(i), id: c.id}
+		en := entry{id: c.id}
 		switch {
 		case c.foreign != "":
-			en.kind = entForeign
+			en.kind, en.id = entForeign, event.FieldID(i)
 		case c.fold:
 			en.kind = entFold
 		case c.spell:
 			en.kind = entSpell
 		}
-		for j, r := range c.Rows {
-			en.vi = c.VI[j]
+		var def *event.Def // of the last row, whose spelling en.id is
+		for j, r := range c.rows {
+			en.ref = c.refs[j]
 			if en.kind == entFold {
-				en.id = ch.defOf(int(r)).Spelling(c.id)
+				if d := ch.defOf(int(r)); d != def || j == 0 {
+					def, en.id = d, d.Spelling(c.id)
+				}
 			}
 			ch.entries[off[r]] = en
 			off[r]++
@@ -444,33 +449,39 @@ func (ch *chunk) transpose() {
 }
 
 // defOf is the event definition of row r (what rowDef gives for the
-// event materialized from it), cached by channel dictionary index and
+// event materialized from it), cached by the channel value's place and the
 // event ID: folded columns need it for most rows, and rows of many event
 // types interleave.
 func (ch *chunk) defOf(r int) *event.Def {
 	eid := uint16(ch.eventID[r])
-	if len(ch.channel.VI) == 0 {
+	if len(ch.channel.refs) == 0 {
 		return event.Lookup("", eid)
 	}
-	vi := ch.channel.VI[r]
-	if vi < 0 {
-		return event.Lookup(ch.channel.At(vi), eid)
+	ref := ch.channel.refs[r]
+	if ref.Arena > 0xffff {
+		return event.Lookup(ch.vals.String(ref), eid)
 	}
-	key := uint64(vi)<<16 | uint64(eid)
+	// A value's arena and offset name it within the chunk.
+	key := uint64(ref.Arena)<<48 | uint64(ref.Off)<<16 | uint64(eid)
 	d, ok := ch.defs[key]
 	if !ok {
-		d = event.Lookup(ch.channel.Dict[vi], eid)
+		d = event.Lookup(ch.vals.String(ref), eid)
 		ch.defs[key] = d
 	}
 	return d
 }
 
-// parseSources resolves the Source column's dictionary once.
+// parseSources parses the Source column once per distinct value place.
 func (ch *chunk) parseSources() {
 	ch.sources = ch.sources[:0]
-	for _, v := range ch.source.Dict {
-		s, _ := event.ParseSource(v)
-		ch.sources = append(ch.sources, s)
+	var last pqfile.Ref
+	var src event.Source
+	for i, ref := range ch.source.refs {
+		if i == 0 || ref != last {
+			src, _ = event.ParseSource(ch.vals.String(ref))
+			last = ref
+		}
+		ch.sources = append(ch.sources, src)
 	}
 }
 
@@ -482,25 +493,25 @@ func (ch *chunk) event(r int, e *event.Event, host string) {
 	e.RecordID = uint64(ch.recID[r])
 	e.EventID = uint16(ch.eventID[r])
 	e.Flags = event.Flags(ch.flags[r])
-	if v, ok := ch.host.Value(r); ok {
-		e.Host = v
+	if len(ch.host.refs) > 0 {
+		e.Host = ch.vals.String(ch.host.refs[r])
 	} else {
 		e.Host = host
 	}
-	e.Channel, _ = ch.channel.Value(r)
-	e.Provider, _ = ch.provider.Value(r)
-	if len(ch.source.VI) > 0 {
-		if i := ch.source.VI[r]; i >= 0 && int(i) < len(ch.sources) {
-			e.Source = ch.sources[i]
-		} else {
-			e.Source, _ = event.ParseSource(ch.source.At(i))
-		}
+	if len(ch.channel.refs) > 0 {
+		e.Channel = ch.vals.String(ch.channel.refs[r])
+	}
+	if len(ch.provider.refs) > 0 {
+		e.Provider = ch.vals.String(ch.provider.refs[r])
+	}
+	if len(ch.sources) > 0 {
+		e.Source = ch.sources[r]
 	}
 	spell, folds := "", false
 	ents := ch.entries[ch.rowOff[r]:ch.rowOff[r+1]]
 	for i := range ents {
 		en := &ents[i]
-		v := ch.cols[en.col].At(en.vi)
+		v := ch.vals.String(en.ref)
 		switch en.kind {
 		case entField:
 			e.Set(en.id, v)
@@ -510,7 +521,7 @@ func (ch *chunk) event(r int, e *event.Event, host string) {
 		case entSpell:
 			spell = v
 		default:
-			e.AddExtra(ch.cols[en.col].foreign, v)
+			e.AddExtra(ch.cols[en.id].foreign, v)
 		}
 	}
 	var kvs []event.KV

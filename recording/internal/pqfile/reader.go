@@ -1,6 +1,7 @@
 package pqfile
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -34,33 +35,32 @@ func firstFrames(stack []byte) []byte {
 	return stack
 }
 
-// Strings is one string column's values over a run of rows. Optional
-// columns are sparse: Rows lists the rows that have a value and VI their
-// value indexes; required columns have one VI per row and Rows == nil. A
-// value index >= 0 is in Dict, a negative one k is Plain[-k-1].
-type Strings struct {
-	Rows  []int32
-	VI    []int32
-	Dict  []string
-	Plain []string
+// Ref is a string value: bytes [Off, End) of arena Arena of a Values.
+// Refs hold no pointer, so the slabs of them a reader keeps per chunk of
+// rows cost the garbage collector nothing.
+type Ref struct {
+	Arena uint32
+	Off   uint32
+	End   uint32
 }
 
-// At is the value of value index i.
-func (s *Strings) At(i int32) string {
-	if i >= 0 {
-		return s.Dict[i]
-	}
-	return s.Plain[-i-1]
+// Values holds the arenas the Refs of a chunk of rows point into: the
+// bytes of a dictionary or of a plain page, one string each, made once and
+// shared by every value in them.
+type Values struct {
+	Arenas []string
+	gen    uint32 // Reset count: a column registers its arenas once per gen
 }
 
-// Value returns row r of a required column; false when the column has no
-// values (it is missing from the file).
-func (s *Strings) Value(r int) (string, bool) {
-	if len(s.VI) == 0 {
-		return "", false
-	}
-	return s.At(s.VI[r]), true
+// Reset empties v for the next chunk of rows.
+func (v *Values) Reset() {
+	clear(v.Arenas)
+	v.Arenas = v.Arenas[:0]
+	v.gen++
 }
+
+// String is the value of r.
+func (v *Values) String(r Ref) string { return v.Arenas[r.Arena][r.Off:r.End] }
 
 // Column walks the pages of one column chunk.
 type Column struct {
@@ -75,18 +75,25 @@ type Column struct {
 	lv      int
 	vi      int
 	dictRef parquet.Dictionary
-	dict    []string
 	isDict  bool
 	idx     []int32
 	i32     []int32
 	i64     []int64
-	plain   []string // strings of the current plain page
+	// the dictionary's and the current plain page's bytes, and their
+	// values' offsets (value i is [offs[i], offs[i+1]))
+	dict, plain         string
+	dictOffs, plainOffs []uint32
+	// the arenas of dict and plain in regVals (at generation regGen), -1
+	// until registered
+	dictArena, plainArena int32
+	regVals               *Values
+	regGen                uint32
 }
 
 // NewColumn reads the column chunk's pages; name is the column's path for
 // errors and maxDef its maximum definition level (0 for a required column).
 func NewColumn(pages parquet.Pages, name string, maxDef byte) *Column {
-	return &Column{name: name, maxDef: maxDef, pages: pages}
+	return &Column{name: name, maxDef: maxDef, pages: pages, dictArena: -1, plainArena: -1}
 }
 
 // Close releases the current page and the page reader.
@@ -177,7 +184,8 @@ func (c *Column) next() error {
 	data := pg.data
 	nvals := c.nlv
 	if c.defs != nil {
-		nvals = int(pg.numValues - pg.numNulls)
+		// the values the levels take, whatever the header says
+		nvals = bytes.Count(c.defs, []byte{c.maxDef})
 	}
 	c.isDict = false
 	if pg.dict != nil {
@@ -191,9 +199,10 @@ func (c *Column) next() error {
 		}
 		c.isDict = true
 		c.idx = data.Int32()
+		n := uint32(len(c.dictOffs) - 1)
 		for _, i := range c.idx[:min(len(c.idx), nvals)] {
-			if uint32(i) >= uint32(len(c.dict)) {
-				return c.errorf("dictionary index %d out of %d", i, len(c.dict))
+			if uint32(i) >= n {
+				return c.errorf("dictionary index %d out of %d", i, n)
 			}
 		}
 		return c.checkValues(len(c.idx), nvals)
@@ -202,15 +211,12 @@ func (c *Column) next() error {
 	switch data.Kind() {
 	case encoding.ByteArray:
 		buf, offs := data.ByteArray()
-		if len(offs) == 0 {
-			c.plain = c.plain[:0]
-			return c.checkValues(0, nvals)
-		}
-		c.plain = splitStrings(c.plain[:0], buf, offs)
-		if c.plain == nil {
+		c.plainArena = -1
+		var ok bool
+		if c.plain, c.plainOffs, ok = arena(buf, offs, c.plainOffs); !ok {
 			return c.errorf("bad byte array offsets")
 		}
-		return c.checkValues(len(c.plain), nvals)
+		return c.checkValues(len(c.plainOffs)-1, nvals)
 	case encoding.Int32:
 		c.i32 = data.Int32()
 		return c.checkValues(len(c.i32), nvals)
@@ -228,103 +234,134 @@ func (c *Column) checkValues(have, want int) error {
 	return nil
 }
 
-// splitStrings copies a page's byte array into one string and slices it
-// per value. It returns nil on inconsistent offsets.
-func splitStrings(dst []string, buf []byte, offs []uint32) []string {
-	all := string(buf)
+// arena copies a page's byte array into one string and its offsets into
+// offs (at least one entry); false on inconsistent offsets.
+func arena(buf []byte, offs []uint32, dst []uint32) (string, []uint32, bool) {
+	if len(offs) == 0 {
+		return "", append(dst[:0], 0), true
+	}
 	for i := 0; i+1 < len(offs); i++ {
-		a, b := offs[i], offs[i+1]
-		if a > b || int(b) > len(all) {
-			return nil
+		if offs[i] > offs[i+1] {
+			return "", dst, false
 		}
-		dst = append(dst, all[a:b])
 	}
-	if dst == nil {
-		dst = []string{}
+	if int(offs[len(offs)-1]) > len(buf) {
+		return "", dst, false
 	}
-	return dst
+	return string(buf), append(dst[:0], offs...), true
 }
 
 func (c *Column) loadDict(d parquet.Dictionary, data encoding.Values) error {
 	c.dictRef = d
+	c.dictArena = -1
 	if data.Kind() != encoding.ByteArray {
 		return c.errorf("dictionary of %s", data.Kind())
 	}
 	buf, offs := data.ByteArray()
-	c.dict = splitStrings(make([]string, 0, max(len(offs)-1, 0)), buf, offs)
-	if c.dict == nil {
+	var ok bool
+	if c.dict, c.dictOffs, ok = arena(buf, offs, c.dictOffs); !ok {
 		return c.errorf("bad dictionary offsets")
 	}
 	return nil
 }
 
-// Sparse decodes n rows of an optional string column into out, appending
-// its present rows and value indexes to the slabs rows and vi (shared by
-// the columns of a chunk); out.Rows and out.VI are the appended parts. It
-// returns the grown slabs and whether any row has a value.
-func (c *Column) Sparse(out *Strings, n int, rows, vi []int32) ([]int32, []int32, bool, error) {
-	a := len(rows)
-	out.Rows, out.VI = rows, vi
-	any, err := c.Strings(out, n, true)
-	rows, vi = out.Rows, out.VI
-	out.Rows, out.VI = rows[a:len(rows):len(rows)], vi[a:len(vi):len(vi)]
-	return rows, vi, any, err
+// curArena registers the current page's strings (the dictionary or the
+// plain page) in vals, once per vals generation, and returns its arena
+// and offsets.
+func (c *Column) curArena(vals *Values) (uint32, []uint32) {
+	if c.regVals != vals || c.regGen != vals.gen {
+		c.regVals, c.regGen = vals, vals.gen
+		c.dictArena, c.plainArena = -1, -1
+	}
+	at, s, offs := &c.plainArena, c.plain, c.plainOffs
+	if c.isDict {
+		at, s, offs = &c.dictArena, c.dict, c.dictOffs
+	}
+	if *at < 0 {
+		*at = int32(len(vals.Arenas))
+		vals.Arenas = append(vals.Arenas, s)
+	}
+	return uint32(*at), offs
 }
 
-// Strings decodes n rows of a non-repeated string column, appending to
-// out.Rows and out.VI: every row for a required column, only the present
-// rows for an optional one.
-func (c *Column) Strings(out *Strings, n int, optional bool) (any bool, err error) {
-	start := len(out.VI)
-	out.Plain, out.Dict = out.Plain[:0], nil
+// index is the offset index of the page's next value.
+func (c *Column) index() uint32 {
+	k := c.vi
+	c.vi++
+	if c.isDict {
+		return uint32(c.idx[k])
+	}
+	return uint32(k)
+}
+
+// value is the page's next value.
+func (c *Column) value() string {
+	s, offs := c.plain, c.plainOffs
+	if c.isDict {
+		s, offs = c.dict, c.dictOffs
+	}
+	i := c.index()
+	return s[offs[i]:offs[i+1]]
+}
+
+// Sparse decodes n rows of an optional string column, appending its
+// present rows to rows and their values to refs (slabs shared by the
+// columns of a chunk), registering the arenas in vals.
+func (c *Column) Sparse(n int, rows []int32, refs []Ref, vals *Values) ([]int32, []Ref, error) {
 	for r := 0; r < n; {
 		if c.lv == c.nlv {
 			if err := c.next(); err != nil {
-				return false, err
+				return rows, refs, err
 			}
 			continue
 		}
 		take := min(n-r, c.nlv-c.lv)
-		switch {
-		case c.defs == nil && optional:
-			return false, c.errorf("optional column without definition levels")
-		case c.defs == nil:
-			c.values(out, take)
-		case optional:
-			c.present(out, c.defs[c.lv:c.lv+take], r)
-		default:
+		if c.defs == nil {
+			return rows, refs, c.errorf("optional column without definition levels")
+		}
+		rows, refs = c.present(c.defs[c.lv:c.lv+take], r, rows, refs, vals)
+		c.lv += take
+		r += take
+	}
+	return rows, refs, nil
+}
+
+// Strings decodes n rows of a required string column, appending their
+// values to refs.
+func (c *Column) Strings(n int, refs []Ref, vals *Values) ([]Ref, error) {
+	for r := 0; r < n; {
+		if c.lv == c.nlv {
+			if err := c.next(); err != nil {
+				return refs, err
+			}
+			continue
+		}
+		take := min(n-r, c.nlv-c.lv)
+		if c.defs != nil {
 			for _, d := range c.defs[c.lv : c.lv+take] {
 				if d != c.maxDef {
-					return false, c.errorf("null in a required column")
+					return refs, c.errorf("null in a required column")
 				}
 			}
-			c.values(out, take)
+		}
+		a, offs := c.curArena(vals)
+		for range take {
+			i := c.index()
+			refs = append(refs, Ref{a, offs[i], offs[i+1]})
 		}
 		c.lv += take
 		r += take
 	}
-	return len(out.VI) > start, nil
-}
-
-// values appends the value indexes of the page's next k values.
-func (c *Column) values(out *Strings, k int) {
-	if c.isDict {
-		out.Dict = c.dict
-		out.VI = append(out.VI, c.idx[c.vi:c.vi+k]...)
-		c.vi += k
-		return
-	}
-	for range k {
-		out.VI = append(out.VI, c.valueIndex(out))
-	}
+	return refs, nil
 }
 
 // present appends the rows (r + index) of defs that have a value, and
-// their value indexes. Sparse columns are mostly nulls: with a maximum
+// their values. Sparse columns are mostly nulls: with a maximum
 // definition level of 1 (a flat optional column), defs are read 8 at a
 // time and only the set bytes visited.
-func (c *Column) present(out *Strings, defs []byte, r int) {
+func (c *Column) present(defs []byte, r int, rows []int32, refs []Ref, vals *Values) ([]int32, []Ref) {
 	maxDef := c.maxDef
+	a, offs := c.curArena(vals)
 	j := 0
 	if maxDef == 1 {
 		for ; j+8 <= len(defs); j += 8 {
@@ -333,17 +370,20 @@ func (c *Column) present(out *Strings, defs []byte, r int) {
 				continue
 			}
 			for m := bytesEqualOne(w); m != 0; m &= m - 1 {
-				out.Rows = append(out.Rows, int32(r+j+bits.TrailingZeros64(m)>>3))
-				out.VI = append(out.VI, c.valueIndex(out))
+				i := c.index()
+				rows = append(rows, int32(r+j+bits.TrailingZeros64(m)>>3))
+				refs = append(refs, Ref{a, offs[i], offs[i+1]})
 			}
 		}
 	}
 	for ; j < len(defs); j++ {
 		if defs[j] == maxDef {
-			out.Rows = append(out.Rows, int32(r+j))
-			out.VI = append(out.VI, c.valueIndex(out))
+			i := c.index()
+			rows = append(rows, int32(r+j))
+			refs = append(refs, Ref{a, offs[i], offs[i+1]})
 		}
 	}
+	return rows, refs
 }
 
 // bytesEqualOne returns the high bit of every byte of w that is 1 (and no
@@ -353,17 +393,6 @@ func bytesEqualOne(w uint64) uint64 {
 	const lo7 = 0x7f7f7f7f7f7f7f7f
 	x := w ^ 0x0101010101010101
 	return ^((x&lo7 + lo7) | x | lo7)
-}
-
-func (c *Column) valueIndex(out *Strings) int32 {
-	k := c.vi
-	c.vi++
-	if c.isDict {
-		out.Dict = c.dict
-		return c.idx[k]
-	}
-	out.Plain = append(out.Plain, c.plain[k])
-	return int32(-len(out.Plain))
 }
 
 // Int64s and Int32s fill n rows of a required plain integer column.
@@ -403,7 +432,6 @@ func fixedValues[T int32 | int64](c *Column, dst []T, n int, vals func(*Column) 
 func Extras[KV any](k, v *Column, n int, off []int32, pairs []KV, kv func(key, value string) KV) ([]int32, []KV, error) {
 	off = append(off[:0], 0)
 	rows := 0
-	var kb, vb Strings
 	for {
 		if k.lv == k.nlv {
 			if rows == n {
@@ -441,10 +469,7 @@ func Extras[KV any](k, v *Column, n int, off []int32, pairs []KV, kv func(key, v
 		k.lv++
 		v.lv++
 		if def == k.maxDef {
-			kb.Plain, vb.Plain = kb.Plain[:0], vb.Plain[:0]
-			key := kb.At(k.valueIndex(&kb))
-			val := vb.At(v.valueIndex(&vb))
-			pairs = append(pairs, kv(key, val))
+			pairs = append(pairs, kv(k.value(), v.value()))
 		}
 	}
 	if rows != n {

@@ -116,8 +116,10 @@ func decodePages(file []byte, kind, rows, step int) (out decoded, err error) {
 		}
 		return out, err
 	}
+	var vals Values
 	for r := 0; r < rows; r += step {
 		n := min(step, rows-r)
+		vals.Reset() // a new chunk of rows: the column registers its arenas again
 		switch kind {
 		case kindInt64:
 			dst := make([]int64, n)
@@ -130,17 +132,18 @@ func decodePages(file []byte, kind, rows, step int) (out decoded, err error) {
 				out.ints = append(out.ints, int64(x))
 			}
 		case kindRequired:
-			var s Strings
-			_, err = col.Strings(&s, n, false)
-			for _, vi := range s.VI {
-				out.strs = append(out.strs, s.At(vi))
+			var refs []Ref
+			refs, err = col.Strings(n, nil, &vals)
+			for _, ref := range refs {
+				out.strs = append(out.strs, vals.String(ref))
 			}
 		default:
-			var s Strings
-			_, _, _, err = col.Sparse(&s, n, nil, nil)
-			for i, vi := range s.VI {
-				out.strs = append(out.strs, s.At(vi))
-				out.rows = append(out.rows, int32(r)+s.Rows[i])
+			var rows []int32
+			var refs []Ref
+			rows, refs, err = col.Sparse(n, nil, nil, &vals)
+			for i, ref := range refs {
+				out.strs = append(out.strs, vals.String(ref))
+				out.rows = append(out.rows, int32(r)+rows[i])
 			}
 		}
 		if err != nil {
@@ -266,8 +269,7 @@ func TestRequiredStringsRefuseNullRuns(t *testing.T) {
 		pf, err := parquet.OpenFile(bytes.NewReader(file), int64(len(file)))
 		require.NoError(t, err)
 		col := NewColumn(pf.RowGroups()[0].ColumnChunks()[0].Pages(), "C", 1)
-		var s Strings
-		_, err = col.Strings(&s, len(defs), false)
+		_, err = col.Strings(len(defs), nil, new(Values))
 		col.Close()
 		require.Error(t, err, "%d nulls", nulls)
 		assert.Contains(t, err.Error(), "column C, page 1: null in a required column")
