@@ -55,28 +55,31 @@ func pageFile(t testing.TB, kind int, rows, values, dictN int, a, b []byte) []by
 	root := format.SchemaElement{Name: "t", NumChildren: thrift.New(int32(1))}
 	var schema []format.SchemaElement
 	var cols []format.ColumnChunk
-	switch kind {
-	case kindInt64:
-		schema = []format.SchemaElement{root, leaf("C", format.Int64, format.Required)}
-		cols = []format.ColumnChunk{page([]string{"C"}, format.Int64, nil, a, format.Plain)}
-	case kindInt32:
-		schema = []format.SchemaElement{root, leaf("C", format.Int32, format.Required)}
-		cols = []format.ColumnChunk{page([]string{"C"}, format.Int32, nil, a, format.Plain)}
-	case kindPlain:
-		schema = []format.SchemaElement{root, leaf("C", format.ByteArray, format.Optional)}
-		cols = []format.ColumnChunk{page([]string{"C"}, format.ByteArray, nil, a, format.Plain)}
-	case kindDict:
-		schema = []format.SchemaElement{root, leaf("C", format.ByteArray, format.Optional)}
-		cols = []format.ColumnChunk{page([]string{"C"}, format.ByteArray, b, a, format.RLEDictionary)}
-	case kindRequired:
-		schema = []format.SchemaElement{root, leaf("C", format.ByteArray, format.Required)}
-		cols = []format.ColumnChunk{page([]string{"C"}, format.ByteArray, nil, a, format.Plain)}
-	case kindList:
+	if kind == kindList {
 		schema = []format.SchemaElement{root,
 			{Name: "E", RepetitionType: thrift.New(format.Repeated), NumChildren: thrift.New(int32(2))},
 			leaf("K", format.ByteArray, format.Required), leaf("V", format.ByteArray, format.Required)}
 		cols = []format.ColumnChunk{page([]string{"E", "K"}, format.ByteArray, nil, a, format.Plain),
 			page([]string{"E", "V"}, format.ByteArray, nil, b, format.Plain)}
+	} else {
+		// one column C: its type, repetition and data page encoding
+		k := map[int]struct {
+			typ format.Type
+			rep format.FieldRepetitionType
+			enc format.Encoding
+		}{
+			kindInt64:    {format.Int64, format.Required, format.Plain},
+			kindInt32:    {format.Int32, format.Required, format.Plain},
+			kindPlain:    {format.ByteArray, format.Optional, format.Plain},
+			kindDict:     {format.ByteArray, format.Optional, format.RLEDictionary},
+			kindRequired: {format.ByteArray, format.Required, format.Plain},
+		}[kind]
+		var dict []byte
+		if kind == kindDict {
+			dict = b
+		}
+		schema = []format.SchemaElement{root, leaf("C", k.typ, k.rep)}
+		cols = []format.ColumnChunk{page([]string{"C"}, k.typ, dict, a, k.enc)}
 	}
 	md := format.FileMetaData{Version: 1, NumRows: int64(rows), Schema: schema,
 		RowGroups: []format.RowGroup{{Columns: cols, NumRows: int64(rows), FileOffset: start, TotalCompressedSize: w.Offset() - start}}}
