@@ -12,8 +12,9 @@ import (
 
 // A row group is decoded in chunks of at most chunkRows rows: every needed
 // leaf column keeps its own page decoder (pqfile.Column) and position, and
-// a chunk holds, per string column, value indexes into strings made once
-// per dictionary or plain page and shared by every row that uses them.
+// a chunk holds, per string column, references (pqfile.Ref) into strings
+// made once per dictionary or plain page and shared by every row that uses
+// them.
 
 const chunkRows = 8192
 

@@ -15,9 +15,10 @@ import (
 
 // The page-level column decoder of the read path. parquet-go reads and
 // decompresses the pages; Column walks their levels and values and turns
-// them into value indexes into strings made once per dictionary or plain
-// page, so a value shared by many rows is one string. A Column's errors
-// name the column and the page (counted from 1 in the column chunk).
+// them into Refs into arenas, one string made per dictionary or plain page,
+// so a value shared by many rows is one string and a chunk of rows holds
+// its values without a pointer per value. A Column's errors name the
+// column and the page (counted from 1 in the column chunk).
 
 // Guard turns a panic inside parquet-go (it panics on some malformed input)
 // into an error wrapping ErrCorrupt.
