@@ -35,9 +35,11 @@
 // the distinction survives both edr's reader and SQL engines. Strings are
 // dictionary-encoded, Time/RecordID/Seq delta-encoded, pages zstd.
 //
-// Segments are written by a purpose-built encoder (pqwrite.go) and read by
-// a page-level column decoder (decode.go) on top of parquet-go's page API;
-// see pqwrite.go for why parquet-go's GenericWriter is not used.
+// Segments are written by a purpose-built encoder (pqwrite.go over
+// internal/pqfile's page writer) and read by a page-level column decoder
+// (internal/pqfile's Column, laid out per segment by decode.go and
+// segment.go) on top of parquet-go's page API; see pqwrite.go for why
+// parquet-go's GenericWriter is not used.
 //
 // # Order and memory
 //

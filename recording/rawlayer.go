@@ -527,7 +527,7 @@ func readRawFile(path string, f RawFilter, rr *RawRecord, fn func(*RawRecord) er
 }
 
 func decodeRawFile(path string, f RawFilter, rr *RawRecord, fn func(*RawRecord) error) (err error) {
-	defer guard(&err)
+	defer pqfile.Guard(&err)
 	file, err := fsutil.Open(path)
 	if err != nil {
 		return err
