@@ -570,7 +570,7 @@ func (r rawSynthRecords) Run(ctx context.Context, s rawsource.Sink) error {
 // all: what the service ran with is on record, and a rule or config
 // changed between two starts shows. A file that cannot be hashed is a
 // warning, not a failure (it was loaded a moment ago).
-func logLoadedHashes(log *slog.Logger, cfgPath string, rs *replay.Rules, o replay.RuleOptions) {
+func logLoadedHashes(log *slog.Logger, cfgPath string, rs *ruleset.Set, o ruleset.Options) {
 	var hs []service.FileHash
 	add := func(kind, path string, tree bool) {
 		var got []service.FileHash
