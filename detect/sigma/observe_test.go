@@ -114,3 +114,36 @@ func TestNoObserverNoAllocs(t *testing.T) {
 	out := m.Match(ev, nil)
 	require.Zero(t, testing.AllocsPerRun(100, func() { out = m.Match(ev, out[:0]) }))
 }
+
+// Finish re-evaluates a rule whose needles lie on late fields (or are
+// keywords) only when one of them occurs in a late field now: a late
+// GrandParentImage without "mimikatz" or "\evil.exe" evaluates neither the
+// keyword rule nor the grandparent rule again, one with them evaluates and
+// matches both.
+func TestFinishScansLateFields(t *testing.T) {
+	yml := observeYAML + "---\ntitle: keyword\nid: 00000000-0000-4000-8000-0000000000b1\n" +
+		"logsource: {product: windows}\ndetection:\n    keywords:\n        - 'mimikatz'\n    condition: keywords\n"
+	rs := mustLoad(t, yml, sigma.Options{})
+	plan := rs.PlanLate([]event.FieldID{event.FGrandParentImage})
+	for _, c := range []struct {
+		grandparent string
+		want        string
+		evaluated   uint64
+	}{
+		{`C:\Windows\explorer.exe`, "cmd;", 0},
+		{`C:\x\mimikatz\evil.exe`, "cmd;grandparent;keyword;", 1},
+	} {
+		pre, fin := rs.NewMatcher(), rs.NewMatcher()
+		rc := sigma.NewRuleCounters(nil)
+		fin.SetObserver(rc)
+		ev := procEvent(map[string]string{"Image": `C:\Windows\System32\cmd.exe`, "CommandLine": "cmd /c dir"})
+		var p sigma.Pre
+		pre.Pre(plan, ev, &p)
+		ev.Set(event.FGrandParentImage, c.grandparent)
+		require.Equal(t, c.want, titles(fin.Finish(ev, &p, nil)))
+		require.Equal(t, titles(rs.NewMatcher().Match(ev, nil)), c.want, "Finish reports what Match reports")
+		st := statsByTitle(rs, rc)
+		require.Equal(t, c.evaluated, st["keyword"].Evaluated, c.grandparent)
+		require.Equal(t, c.evaluated, st["grandparent"].Evaluated, c.grandparent)
+	}
+}

@@ -149,6 +149,38 @@ func (pf *prefilter) scan(c *evalCtx) *candidates {
 	return cand
 }
 
+// scanLate marks, in a cleared set, the entries whose needles occur in the
+// given schema fields of the current event (split matching's late fields,
+// which Pre's scan did not see): their own needles, or for keyword fields
+// the keyword needles.
+func (pf *prefilter) scanLate(c *evalCtx, late []event.FieldID) []uint64 {
+	bits := c.cand.bits
+	if n := len(pf.always); cap(bits) < n {
+		bits = make([]uint64, n)
+	} else {
+		bits = bits[:n]
+		clear(bits)
+	}
+	c.cand.bits = bits
+	for _, id := range late {
+		raw, ok := c.ev.Get(id)
+		if !ok {
+			continue
+		}
+		var g *gramFilter
+		if pf.byID != nil {
+			g = pf.byID[id]
+		}
+		if g == nil && pf.keyword != nil && isKeywordField(id) {
+			g = pf.keyword
+		}
+		if g != nil {
+			scanValue(c, g, id, raw, bits)
+		}
+	}
+	return bits
+}
+
 // scanValue scans a schema field's value, folded first when it has
 // non-ASCII bytes (the filter folds ASCII letters itself).
 func scanValue(c *evalCtx, g *gramFilter, id event.FieldID, raw string, bits []uint64) {
