@@ -29,6 +29,7 @@ type evalCtx struct {
 	memo []int8 // per search of the rule being evaluated: 0 unknown, 1 false, 2 true
 
 	cand candidates // prefilter result for the current event
+	scan scanState  // the prefilter's marks (cand.bits are scan.bits)
 }
 
 func newEvalCtx(nExtra int) *evalCtx {

@@ -184,7 +184,7 @@ func bestGram(lit string, n int, contain map[string]int) int {
 
 // scan marks in bits the entries of the needles that occur in s (s is
 // either ASCII or already folded).
-func (g *gramFilter) scan(s string, bits []uint64) {
+func (g *gramFilter) scan(s string, st *scanState) {
 	var w uint64
 	b4, b8 := g.t4.bitmap, g.t8.bitmap
 	sh4, sh8 := g.t4.bitShift, g.t8.bitShift
@@ -192,7 +192,7 @@ func (g *gramFilter) scan(s string, bits []uint64) {
 		b := foldByte[s[i]]
 		w = w<<8 | uint64(b)
 		if g.shortEnd[b] != 0 {
-			g.short(s, i, w, g.shortEnd[b], bits)
+			g.short(s, i, w, g.shortEnd[b], st)
 		}
 		if i < 3 {
 			continue
@@ -201,20 +201,20 @@ func (g *gramFilter) scan(s string, bits []uint64) {
 			k := w&0xFFFFFFFF | 4<<32
 			h := k * gramMul
 			if m := uint64(1)<<(h>>(sh4-6)&63) | uint64(1)<<(h>>(sh4-12)&63); b4[h>>sh4]&m == m {
-				g.verify(&g.t4, 4, s, i, k, bits)
+				g.verify(&g.t4, 4, s, i, k, st)
 			}
 		}
 		if b8 != nil && i >= 7 {
 			h := w * gramMul
 			if m := uint64(1)<<(h>>(sh8-6)&63) | uint64(1)<<(h>>(sh8-12)&63); b8[h>>sh8]&m == m {
-				g.verify(&g.t8, 8, s, i, w, bits)
+				g.verify(&g.t8, 8, s, i, w, st)
 			}
 		}
 	}
 }
 
 // short marks the needles of one to three bytes ending at s[i].
-func (g *gramFilter) short(s string, i int, w uint64, lens uint8, bits []uint64) {
+func (g *gramFilter) short(s string, i int, w uint64, lens uint8, st *scanState) {
 	for l := 1; l <= 3; l++ {
 		if lens&(1<<(l-1)) == 0 || i+1 < l {
 			continue
@@ -222,14 +222,14 @@ func (g *gramFilter) short(s string, i int, w uint64, lens uint8, bits []uint64)
 		k := w&(1<<(8*l)-1) | uint64(l)<<32
 		lo, hi := g.t4.lookup(k)
 		for _, r := range g.refs[lo:hi] {
-			g.mark(r.needle, bits)
+			g.mark(r.needle, st)
 		}
 	}
 }
 
 // verify marks the needles whose gram k (n bytes) ends at s[i] and that
 // occur there.
-func (g *gramFilter) verify(t *gramTier, n int, s string, i int, k uint64, bits []uint64) {
+func (g *gramFilter) verify(t *gramTier, n int, s string, i int, k uint64, st *scanState) {
 	lo, hi := t.lookup(k)
 	for _, r := range g.refs[lo:hi] {
 		lit := g.lits[r.needle]
@@ -239,13 +239,72 @@ func (g *gramFilter) verify(t *gramTier, n int, s string, i int, k uint64, bits 
 				continue
 			}
 		}
-		g.mark(r.needle, bits)
+		g.mark(r.needle, st)
 	}
 }
 
-func (g *gramFilter) mark(n uint32, bits []uint64) {
+func (g *gramFilter) mark(n uint32, st *scanState) {
 	for _, e := range g.outRule[g.outOff[n]:g.outOff[n+1]] {
-		bits[e>>6] |= 1 << (uint(e) & 63)
+		if e >= 0 {
+			st.bits[e>>6] |= 1 << (uint(e) & 63)
+			continue
+		}
+		st.clause(e)
+	}
+}
+
+// scanState is where a scan marks what it found: the candidate set, and
+// for entries with several needle clauses (prefilter.full) which clauses
+// had a hit in this event (generation-stamped, so a scan clears nothing).
+type scanState struct {
+	bits  []uint64
+	any   bool // one hit makes a candidate, whatever the clauses (scanLate)
+	full  []uint8
+	gen   uint32
+	stamp []uint32
+	mask  []uint8
+}
+
+// clauseCode is the outRule value of a needle of clause k of entry i when
+// the entry has several clauses: negative, so mark tells it from a plain
+// entry.
+func clauseCode(i, k int) int32 { return int32(uint32(1)<<31 | uint32(k)<<24 | uint32(i)) }
+
+// clause notes a hit of a clause needle; the entry is a candidate once
+// every one of its clauses had one.
+func (st *scanState) clause(e int32) {
+	i := int(e & 0xFFFFFF)
+	if !st.any {
+		if st.stamp[i] != st.gen {
+			st.stamp[i], st.mask[i] = st.gen, 0
+		}
+		st.mask[i] |= 1 << ((e >> 24) & 7)
+		if st.mask[i] != st.full[i] {
+			return
+		}
+	}
+	st.bits[i>>6] |= 1 << (i & 63)
+}
+
+// reset prepares st for a scan of an event over n entries.
+func (st *scanState) reset(n int, full []uint8, any bool) {
+	words := (n + 63) / 64
+	if cap(st.bits) < words {
+		st.bits = make([]uint64, words)
+	}
+	st.bits = st.bits[:words]
+	st.full, st.any = full, any
+	if full == nil || any {
+		return
+	}
+	if len(st.stamp) < n {
+		st.stamp, st.mask = make([]uint32, n), make([]uint8, n)
+		st.gen = 0
+	}
+	st.gen++
+	if st.gen == 0 {
+		clear(st.stamp)
+		st.gen = 1
 	}
 }
 

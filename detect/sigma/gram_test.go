@@ -29,7 +29,7 @@ func gramCandidates(order []string, needles map[string][]int32, text string, n i
 	if !isASCII(text) {
 		text = fold(text)
 	}
-	g.scan(text, bits)
+	g.scan(text, &scanState{bits: bits})
 	return bits
 }
 

@@ -147,3 +147,48 @@ func TestFinishScansLateFields(t *testing.T) {
 		require.Equal(t, c.evaluated, st["grandparent"].Evaluated, c.grandparent)
 	}
 }
+
+// A rule is a prefilter candidate only when each of its required needle
+// clauses has a hit: both selections of an and, each matcher of a map; a
+// not part requires nothing. Under split matching, a clause on a late field
+// that gets its hit only after Pre still makes Finish evaluate the rule.
+func TestPrefilterClauses(t *testing.T) {
+	yml := ""
+	for i, r := range [][2]string{
+		{"and", "    img:\n        Image|endswith: '\\foo.exe'\n    cli:\n        CommandLine|contains: 'bar'\n    condition: img and cli"},
+		{"map", "    sel:\n        Image|endswith: '\\foo.exe'\n        CommandLine|contains: 'bar'\n    condition: sel"},
+		{"not", "    img:\n        Image|endswith: '\\foo.exe'\n    f:\n        CommandLine|contains: 'qux'\n    condition: img and not f"},
+		{"late", "    img:\n        Image|endswith: '\\foo.exe'\n    gp:\n        GrandParentImage|endswith: '\\evil.exe'\n    condition: img and gp"},
+	} {
+		yml += fmt.Sprintf("---\ntitle: %s\nid: 00000000-0000-4000-8000-0000000000c%d\n", r[0], i+1) +
+			"logsource: {product: windows, category: process_creation}\ndetection:\n" + r[1] + "\n"
+	}
+	rs := mustLoad(t, yml, sigma.Options{})
+	for _, c := range []struct {
+		cli        string
+		candidates map[string]uint64
+		want       string
+	}{
+		{"foo baz", map[string]uint64{"and": 0, "map": 0, "not": 1, "late": 0}, "not;"},
+		{"foo bar", map[string]uint64{"and": 1, "map": 1, "not": 1, "late": 0}, "and;map;not;"},
+		{"foo qux", map[string]uint64{"and": 0, "map": 0, "not": 1, "late": 0}, ""},
+	} {
+		m := rs.NewMatcher()
+		rc := sigma.NewRuleCounters(nil)
+		m.SetObserver(rc)
+		ev := procEvent(map[string]string{"Image": `C:\x\foo.exe`, "CommandLine": c.cli})
+		require.Equal(t, c.want, titles(m.Match(ev, nil)), c.cli)
+		st := statsByTitle(rs, rc)
+		for title, n := range c.candidates {
+			require.Equal(t, n, st[title].Candidates, "%s on %q", title, c.cli)
+		}
+	}
+	plan := rs.PlanLate([]event.FieldID{event.FGrandParentImage})
+	pre, fin := rs.NewMatcher(), rs.NewMatcher()
+	ev := procEvent(map[string]string{"Image": `C:\x\foo.exe`, "CommandLine": "foo"})
+	var p sigma.Pre
+	pre.Pre(plan, ev, &p)
+	ev.Set(event.FGrandParentImage, `C:\evil.exe`)
+	require.Equal(t, "not;late;", titles(fin.Finish(ev, &p, nil)))
+	require.Equal(t, "not;late;", titles(rs.NewMatcher().Match(ev, nil)))
+}

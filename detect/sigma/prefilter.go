@@ -19,6 +19,9 @@ type prefilter struct {
 	keyword  *gramFilter   // needles of keyword searches: scanned over every keyword field without its own
 	always   []uint64      // entries evaluated on every event
 	nEntries int
+	// full[i] has one bit per needle clause of entry i when it has more
+	// than one (each clause must have a hit); nil when no entry has
+	full []uint8
 }
 
 type pfField struct {
@@ -42,22 +45,32 @@ func buildPrefilter(entries []entry) *prefilter {
 	var order []key
 	refs := map[key]fieldRef{}
 	for i, e := range entries {
-		ns := ruleNeedles(e.rule.conds, e.rule.searches)
-		if ns.top {
+		cl := ruleClauses(e.rule.conds, e.rule.searches)
+		if len(cl) == 0 {
 			pf.always[i>>6] |= 1 << (i & 63)
 			continue
 		}
-		for _, n := range ns.items {
-			k := key{n.field.kind, n.field.id, n.field.extra}
-			b := byField[k]
-			if b == nil {
-				b = newACBuilder()
-				b.whole = true
-				byField[k] = b
-				order = append(order, k)
-				refs[k] = n.field
+		if len(cl) > 1 && pf.full == nil {
+			pf.full = make([]uint8, len(entries))
+		}
+		for ci, ns := range cl {
+			code := int32(i)
+			if len(cl) > 1 {
+				code = clauseCode(i, ci)
+				pf.full[i] |= 1 << ci
 			}
-			b.add(n.lit, int32(i))
+			for _, n := range ns.items {
+				k := key{n.field.kind, n.field.id, n.field.extra}
+				b := byField[k]
+				if b == nil {
+					b = newACBuilder()
+					b.whole = true
+					byField[k] = b
+					order = append(order, k)
+					refs[k] = n.field
+				}
+				b.add(n.lit, code)
+			}
 		}
 	}
 	// keyword needles are added to the filter of every keyword field that
@@ -101,18 +114,14 @@ func buildPrefilter(entries []entry) *prefilter {
 
 // scan marks the candidate entries for the current event.
 func (pf *prefilter) scan(c *evalCtx) *candidates {
-	cand := &c.cand
-	n := len(pf.always)
-	if cap(cand.bits) < n {
-		cand.bits = make([]uint64, n)
-	}
-	cand.bits = cand.bits[:n]
-	copy(cand.bits, pf.always)
+	st := &c.scan
+	st.reset(pf.nEntries, pf.full, false)
+	copy(st.bits, pf.always)
 	ev := c.ev
 	for i := range pf.virt {
 		f := &pf.virt[i]
 		if raw, ok := ev.Get(f.ref.id); ok {
-			scanValue(c, f.g, f.ref.id, raw, cand.bits)
+			scanValue(c, f.g, f.ref.id, raw, st)
 		}
 	}
 	if pf.byID != nil || pf.keyword != nil {
@@ -126,7 +135,7 @@ func (pf *prefilter) scan(c *evalCtx) *candidates {
 				g = kw
 			}
 			if g != nil {
-				scanValue(c, g, id, v, cand.bits)
+				scanValue(c, g, id, v, st)
 			}
 			return true
 		})
@@ -135,33 +144,30 @@ func (pf *prefilter) scan(c *evalCtx) *candidates {
 		f := &pf.extra[i]
 		if raw, ok := c.raw(&f.ref); ok {
 			if isASCII(raw) {
-				f.g.scan(raw, cand.bits)
+				f.g.scan(raw, st)
 			} else {
-				f.g.scan(c.folded(&f.ref, raw), cand.bits)
+				f.g.scan(c.folded(&f.ref, raw), st)
 			}
 		}
 	}
 	if pf.keyword != nil {
 		for _, kv := range ev.Extra() {
-			pf.keyword.scan(c.foldValue(kv.Value), cand.bits)
+			pf.keyword.scan(c.foldValue(kv.Value), st)
 		}
 	}
-	return cand
+	c.cand.bits = st.bits
+	return &c.cand
 }
 
 // scanLate marks, in a cleared set, the entries whose needles occur in the
 // given schema fields of the current event (split matching's late fields,
 // which Pre's scan did not see): their own needles, or for keyword fields
-// the keyword needles.
+// the keyword needles. One hit makes a candidate here, whatever the entry's
+// clauses: the clauses on early fields may have had their hits in Pre.
 func (pf *prefilter) scanLate(c *evalCtx, late []event.FieldID) []uint64 {
-	bits := c.cand.bits
-	if n := len(pf.always); cap(bits) < n {
-		bits = make([]uint64, n)
-	} else {
-		bits = bits[:n]
-		clear(bits)
-	}
-	c.cand.bits = bits
+	st := &c.scan
+	st.reset(pf.nEntries, pf.full, true)
+	clear(st.bits)
 	for _, id := range late {
 		raw, ok := c.ev.Get(id)
 		if !ok {
@@ -175,20 +181,20 @@ func (pf *prefilter) scanLate(c *evalCtx, late []event.FieldID) []uint64 {
 			g = pf.keyword
 		}
 		if g != nil {
-			scanValue(c, g, id, raw, bits)
+			scanValue(c, g, id, raw, st)
 		}
 	}
-	return bits
+	return st.bits
 }
 
 // scanValue scans a schema field's value, folded first when it has
 // non-ASCII bytes (the filter folds ASCII letters itself).
-func scanValue(c *evalCtx, g *gramFilter, id event.FieldID, raw string, bits []uint64) {
+func scanValue(c *evalCtx, g *gramFilter, id event.FieldID, raw string, st *scanState) {
 	if isASCII(raw) {
-		g.scan(raw, bits)
+		g.scan(raw, st)
 		return
 	}
-	g.scan(c.foldedID(id, raw), bits)
+	g.scan(c.foldedID(id, raw), st)
 }
 
 // acAutomaton is a dense Aho-Corasick DFA over byte classes, built exact

@@ -87,7 +87,7 @@ func deferredIn(b *bucket, isLate []bool) deferredSet {
 		}
 		d.n++
 		d.bits[i>>6] |= 1 << (i & 63)
-		if b.pf == nil || !needlesEarly(ruleNeedles(e.rule.conds, e.rule.searches), isLate) {
+		if b.pf == nil || !clausesEarly(ruleClauses(e.rule.conds, e.rule.searches), isLate) {
 			d.always[i>>6] |= 1 << (i & 63)
 		}
 	}
@@ -112,15 +112,14 @@ func (e *entry) readsLate(isLate []bool) bool {
 	return late
 }
 
-// needlesEarly reports whether the prefilter decides on early fields only
-// (ns.top: the entry is a candidate on every event).
-func needlesEarly(ns needleSet, isLate []bool) bool {
-	if ns.top {
-		return true
-	}
-	for _, n := range ns.items {
-		if n.field.kind == fkKeyword || n.field.kind == fkSchema && isLate[n.field.id] {
-			return false
+// clausesEarly reports whether the prefilter decides on early fields only
+// (no clause: the entry is a candidate on every event).
+func clausesEarly(cl []needleSet, isLate []bool) bool {
+	for _, ns := range cl {
+		for _, n := range ns.items {
+			if n.field.kind == fkKeyword || n.field.kind == fkSchema && isLate[n.field.id] {
+				return false
+			}
 		}
 	}
 	return true
