@@ -1,9 +1,7 @@
 package sigma
 
 import (
-	"encoding/binary"
 	"math/bits"
-	"unsafe"
 )
 
 // gramFilter finds which needles of one field occur in a value: the
@@ -182,13 +180,16 @@ func bestGram(lit string, n int, contain map[string]int) int {
 	return best
 }
 
-// scan marks in bits the entries of the needles that occur in s (s is
-// either ASCII or already folded).
-func (g *gramFilter) scan(s string, st *scanState) {
+// scan marks in st the entries of the needles that occur in s (s is
+// either ASCII or already folded: on other text it may mark more) and
+// returns the OR of its bytes (>= 0x80: s was not ASCII).
+func (g *gramFilter) scan(s string, st *scanState) byte {
 	var w uint64
+	var or byte
 	b4, b8 := g.t4.bitmap, g.t8.bitmap
 	sh4, sh8 := g.t4.bitShift, g.t8.bitShift
 	for i := 0; i < len(s); i++ {
+		or |= s[i]
 		b := foldByte[s[i]]
 		w = w<<8 | uint64(b)
 		if g.shortEnd[b] != 0 {
@@ -211,6 +212,7 @@ func (g *gramFilter) scan(s string, st *scanState) {
 			}
 		}
 	}
+	return or
 }
 
 // short marks the needles of one to three bytes ending at s[i].
@@ -334,26 +336,6 @@ func (t *gramTier) lookup(k uint64) (uint32, uint32) {
 func equalFolded(text, lit string) bool {
 	for j := 0; j < len(lit); j++ {
 		if foldByte[text[j]] != lit[j] {
-			return false
-		}
-	}
-	return true
-}
-
-// isASCII reports whether s has no byte of 0x80 or above, eight bytes at a
-// time.
-func isASCII(s string) bool {
-	i := 0
-	if len(s) >= 8 {
-		p := unsafe.Slice(unsafe.StringData(s), len(s))
-		for ; i+8 <= len(s); i += 8 {
-			if binary.LittleEndian.Uint64(p[i:])&0x8080808080808080 != 0 {
-				return false
-			}
-		}
-	}
-	for ; i < len(s); i++ {
-		if s[i] >= 0x80 {
 			return false
 		}
 	}

@@ -26,7 +26,7 @@ func bruteCandidates(order []string, needles map[string][]int32, text string, n 
 func gramCandidates(order []string, needles map[string][]int32, text string, n int) []uint64 {
 	g := buildGramFilter(order, needles)
 	bits := make([]uint64, (n+63)/64)
-	if !isASCII(text) {
+	if needsFold(text) {
 		text = fold(text)
 	}
 	g.scan(text, &scanState{bits: bits})

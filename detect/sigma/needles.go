@@ -349,8 +349,19 @@ func ruleClauses(conds []*condNode, searches []*search) []needleSet {
 		cl = []needleSet{ns}
 	}
 	sort.SliceStable(cl, func(i, j int) bool { return cl[i].score() > cl[j].score() })
-	return cl[:min(len(cl), maxClauses)]
+	// beyond the best clause, keep only selective ones: a clause with a
+	// needle under 4 bytes (" ", "-") or on common text has hits on most
+	// events, so it costs marks and rarely removes a candidate
+	keep := min(len(cl), 1)
+	for keep < len(cl) && keep < maxClauses && cl[keep].score() >= minClauseScore {
+		keep++
+	}
+	return cl[:keep]
 }
+
+// minClauseScore is the score of a set whose shortest needle has 4 bytes
+// (needleSet.score), less a margin for its number of needles.
+const minClauseScore = 4*1000 - 1000
 
 func nodeClauses(n *condNode, searches []*search) []needleSet {
 	switch {

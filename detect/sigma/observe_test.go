@@ -149,15 +149,16 @@ func TestFinishScansLateFields(t *testing.T) {
 }
 
 // A rule is a prefilter candidate only when each of its required needle
-// clauses has a hit: both selections of an and, each matcher of a map; a
-// not part requires nothing. Under split matching, a clause on a late field
+// clauses has a hit: both selections of an and, each matcher of a map
+// (clauses beyond the best one need needles of 4 bytes or more); a not
+// part requires nothing. Under split matching, a clause on a late field
 // that gets its hit only after Pre still makes Finish evaluate the rule.
 func TestPrefilterClauses(t *testing.T) {
 	yml := ""
 	for i, r := range [][2]string{
-		{"and", "    img:\n        Image|endswith: '\\foo.exe'\n    cli:\n        CommandLine|contains: 'bar'\n    condition: img and cli"},
-		{"map", "    sel:\n        Image|endswith: '\\foo.exe'\n        CommandLine|contains: 'bar'\n    condition: sel"},
-		{"not", "    img:\n        Image|endswith: '\\foo.exe'\n    f:\n        CommandLine|contains: 'qux'\n    condition: img and not f"},
+		{"and", "    img:\n        Image|endswith: '\\foo.exe'\n    cli:\n        CommandLine|contains: 'bars'\n    condition: img and cli"},
+		{"map", "    sel:\n        Image|endswith: '\\foo.exe'\n        CommandLine|contains: 'bars'\n    condition: sel"},
+		{"not", "    img:\n        Image|endswith: '\\foo.exe'\n    f:\n        CommandLine|contains: 'quxx'\n    condition: img and not f"},
 		{"late", "    img:\n        Image|endswith: '\\foo.exe'\n    gp:\n        GrandParentImage|endswith: '\\evil.exe'\n    condition: img and gp"},
 	} {
 		yml += fmt.Sprintf("---\ntitle: %s\nid: 00000000-0000-4000-8000-0000000000c%d\n", r[0], i+1) +
@@ -169,9 +170,9 @@ func TestPrefilterClauses(t *testing.T) {
 		candidates map[string]uint64
 		want       string
 	}{
-		{"foo baz", map[string]uint64{"and": 0, "map": 0, "not": 1, "late": 0}, "not;"},
-		{"foo bar", map[string]uint64{"and": 1, "map": 1, "not": 1, "late": 0}, "and;map;not;"},
-		{"foo qux", map[string]uint64{"and": 0, "map": 0, "not": 1, "late": 0}, ""},
+		{"foo bazz", map[string]uint64{"and": 0, "map": 0, "not": 1, "late": 0}, "not;"},
+		{"foo bars", map[string]uint64{"and": 1, "map": 1, "not": 1, "late": 0}, "and;map;not;"},
+		{"foo quxx", map[string]uint64{"and": 0, "map": 0, "not": 1, "late": 0}, ""},
 	} {
 		m := rs.NewMatcher()
 		rc := sigma.NewRuleCounters(nil)

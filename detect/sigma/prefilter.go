@@ -143,9 +143,7 @@ func (pf *prefilter) scan(c *evalCtx) *candidates {
 	for i := range pf.extra {
 		f := &pf.extra[i]
 		if raw, ok := c.raw(&f.ref); ok {
-			if isASCII(raw) {
-				f.g.scan(raw, st)
-			} else {
+			if f.g.scan(raw, st) >= utf8.RuneSelf {
 				f.g.scan(c.folded(&f.ref, raw), st)
 			}
 		}
@@ -187,14 +185,13 @@ func (pf *prefilter) scanLate(c *evalCtx, late []event.FieldID) []uint64 {
 	return st.bits
 }
 
-// scanValue scans a schema field's value, folded first when it has
-// non-ASCII bytes (the filter folds ASCII letters itself).
+// scanValue scans a schema field's value (the filter folds ASCII letters
+// itself), and again folded when it has non-ASCII bytes: the raw scan can
+// only have marked more, never less, so one pass serves ASCII text.
 func scanValue(c *evalCtx, g *gramFilter, id event.FieldID, raw string, st *scanState) {
-	if isASCII(raw) {
-		g.scan(raw, st)
-		return
+	if g.scan(raw, st) >= utf8.RuneSelf {
+		g.scan(c.foldedID(id, raw), st)
 	}
-	g.scan(c.foldedID(id, raw), st)
 }
 
 // acAutomaton is a dense Aho-Corasick DFA over byte classes, built exact
