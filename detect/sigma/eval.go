@@ -222,7 +222,7 @@ func (c *evalCtx) evalMatcher(m *matcher) bool {
 		return false // only null was asked for
 	}
 	if m.neq { // the field differs from every value
-		if m.anyAC != nil && m.anyAC.any(c.folded(&m.field, raw)) {
+		if m.anyAC != nil && m.anyAC.any(c.folded(&m.field, raw)) || m.affix != nil && m.affix.match(c.folded(&m.field, raw)) {
 			return false
 		}
 		for _, g := range m.groups {
@@ -240,7 +240,8 @@ func (c *evalCtx) evalMatcher(m *matcher) bool {
 		}
 		return true
 	}
-	return (m.anyAC != nil && m.anyAC.any(c.folded(&m.field, raw))) || c.anyTest(m, m.groups[0], raw)
+	return (m.anyAC != nil && m.anyAC.any(c.folded(&m.field, raw))) ||
+		(m.affix != nil && m.affix.match(c.folded(&m.field, raw))) || c.anyTest(m, m.groups[0], raw)
 }
 
 func (c *evalCtx) anyTest(m *matcher, tests []test, raw string) bool {
