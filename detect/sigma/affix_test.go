@@ -86,3 +86,61 @@ detection:
 	}
 	require.Empty(t, m.Match(&event.Event{Channel: event.ChannelSecurity, EventID: 4688}, nil))
 }
+
+// A regex test rejects values shorter than its shortest match without
+// running the regex: minRunes is a lower bound of every match's length.
+func TestRegexMinRunes(t *testing.T) {
+	cases := map[string]int{
+		`\s[a-fA-F0-9]{64}\s[a-fA-F0-9]{16}`: 82,
+		`net\s+user\s+`:                      9,
+		`(?i)ab|cde`:                         2,
+		`^x*$`:                               0,
+		`(ab){2,}c?`:                         4,
+		`é.`:                                 2,
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	alpha := []string{"a", "b", "c", "d", "e", " ", "x", "é", "0", "F", "net", "user"}
+	for expr, want := range cases {
+		tt, err := compileRegex(nil, nil, expr, &modSet{})
+		require.NoError(t, err)
+		require.Equal(t, want, tt.minLen, expr)
+		for k := 0; k < 2000; k++ {
+			var b strings.Builder
+			for n := r.IntN(12); n > 0; n-- {
+				b.WriteString(alpha[r.IntN(len(alpha))])
+			}
+			for _, m := range tt.re.FindAllString(b.String(), -1) {
+				require.GreaterOrEqual(t, len([]rune(m)), tt.minLen, "%s matched %q", expr, m)
+			}
+		}
+	}
+}
+
+// A glob's longest literal is checked before the glob itself: the answer is
+// globMatch's.
+func TestGlobLiteralFirst(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	alpha := "ab*?"
+	text := "abAB"
+	matched := 0
+	for k := 0; k < 3000; k++ {
+		var pb, sb strings.Builder
+		for n := 1 + r.IntN(7); n > 0; n-- {
+			pb.WriteByte(alpha[r.IntN(len(alpha))])
+		}
+		for n := r.IntN(9); n > 0; n-- {
+			sb.WriteByte(text[r.IntN(len(text))])
+		}
+		p := compilePattern(parseSigmaString(pb.String()), false)
+		if p.kind != patGlob {
+			continue
+		}
+		s := fold(sb.String())
+		want := globMatch(p.glob, s)
+		require.Equal(t, want, p.match(s), "%q on %q", pb.String(), s)
+		if want {
+			matched++
+		}
+	}
+	require.Greater(t, matched, 100)
+}

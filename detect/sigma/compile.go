@@ -58,6 +58,7 @@ type test struct {
 	num    float64        // tGT, tGTE, tLT, tLTE, tNumEq
 	ref    fieldRef       // tFieldRef
 	guard  []string       // tRegex: folded literals of which a match contains one
+	minLen int            // tRegex: a match spans at least this many runes (so bytes)
 	dashed bool           // the value is one of a windash expansion
 	src    string
 }

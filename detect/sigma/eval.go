@@ -266,6 +266,9 @@ func (c *evalCtx) test(m *matcher, t *test, raw string) bool {
 		}
 		return t.pat.match(c.folded(&m.field, raw))
 	case tRegex:
+		if len(raw) < t.minLen {
+			return false
+		}
 		if len(t.guard) > 0 {
 			f := c.folded(&m.field, raw)
 			found := false
@@ -383,7 +386,7 @@ func (c *evalCtx) keywordGroup(m *matcher, g []test) bool {
 func (c *evalCtx) keywordTest(t *test, raw string, folded func() string) bool {
 	switch t.kind {
 	case tRegex:
-		return t.re.MatchString(raw)
+		return len(raw) >= t.minLen && t.re.MatchString(raw)
 	case tPattern, tNumEq:
 		if t.pat.cased {
 			return t.pat.match(raw)
