@@ -55,25 +55,9 @@ func (m *matcher) buildAffix() {
 			}
 			x.exact[lit] = struct{}{}
 		case patSuffix:
-			if len(lit) < 4 {
-				x.sufShort = append(x.sufShort, lit)
-				continue
-			}
-			if x.suf == nil {
-				x.suf = map[uint32][]string{}
-			}
-			k := affixKey(lit[len(lit)-4:])
-			x.suf[k] = append(x.suf[k], lit)
+			addAffix(&x.suf, &x.sufShort, lit, len(lit)-4)
 		case patPrefix:
-			if len(lit) < 4 {
-				x.preShort = append(x.preShort, lit)
-				continue
-			}
-			if x.pre == nil {
-				x.pre = map[uint32][]string{}
-			}
-			k := affixKey(lit)
-			x.pre[k] = append(x.pre[k], lit)
+			addAffix(&x.pre, &x.preShort, lit, 0)
 		}
 	}
 	if m.acTests == nil {
@@ -81,6 +65,19 @@ func (m *matcher) buildAffix() {
 	}
 	m.affix = x
 	m.groups[0] = rest
+}
+
+// addAffix files lit under its 4 bytes from at, or with the short values.
+func addAffix(idx *map[uint32][]string, short *[]string, lit string, at int) {
+	if len(lit) < 4 {
+		*short = append(*short, lit)
+		return
+	}
+	if *idx == nil {
+		*idx = map[uint32][]string{}
+	}
+	k := affixKey(lit[at:])
+	(*idx)[k] = append((*idx)[k], lit)
 }
 
 // match reports whether folded value f equals, ends with or starts with

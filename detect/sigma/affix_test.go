@@ -9,6 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// affixRule has one search per indexed kind: endswith, startswith and exact
+// lists (short values among them), and a list mixing indexed values with
+// globs and contains.
 const affixRule = `title: t
 id: 00000000-0000-4000-8000-000000000001
 logsource: {product: windows, category: process_creation}

@@ -48,15 +48,14 @@ type gramRef struct {
 
 const gramMul = 0x9E3779B97F4A7C15
 
-// foldByte folds ASCII letters as the needles are folded; other bytes are
-// kept (text with non-ASCII bytes is folded as a whole before the scan).
+// foldByte folds ASCII letters as the needles are folded (asciiFold); other
+// bytes are kept (text with non-ASCII bytes is folded as a whole before the
+// scan).
 var foldByte = func() (t [256]byte) {
 	for i := range t {
 		t[i] = byte(i)
 	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = byte(c - 'a' + 'A')
-	}
+	copy(t[:], asciiFold[:])
 	return t
 }()
 
