@@ -1,8 +1,11 @@
 // Package wal is the write-ahead log of an open recording segment: a file of
 // length-prefixed, checksummed, zstd-framed records, each record a batch of
-// typed entries. A crash can tear the last record; Read stops at the first
-// record that is incomplete or fails its checksum and reports where, so the
-// caller recovers exactly the prefix that reached the file.
+// typed entries. A crash can tear the last record, and damage can hit any
+// byte. Read stops at the first record that is incomplete or fails its
+// checksum and reports where, so the caller recovers exactly the prefix that
+// reached the file; Scan can also resynchronise past a damaged record on
+// the next intact one the caller accepts (Options.Resync) and reports
+// every range it could not read (Result.Gaps).
 //
 // File layout:
 //
