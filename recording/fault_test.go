@@ -102,6 +102,19 @@ func recoverDamaged(t testing.TB, rel string, bad []byte) (dir, walPath string, 
 	return dir, walPath, st
 }
 
+// checkKeptAside checks that <wal>.bad holds exactly want (the damaged
+// bytes), or does not exist when want is empty.
+func checkKeptAside(t *testing.T, off int, walPath string, want []byte) {
+	t.Helper()
+	if len(want) == 0 {
+		assert.NoFileExists(t, walPath+".bad", "offset %d: nothing to keep aside", off)
+		return
+	}
+	kept, err := os.ReadFile(walPath + ".bad")
+	require.NoError(t, err, "offset %d: the damaged record must be kept", off)
+	assert.Equal(t, want, kept, "offset %d: the damaged record kept aside byte for byte, and only it", off)
+}
+
 // TestFaultDamagedWAL damages one byte of a crashed writer's WAL (no
 // source: as generate and live capture write), at every offset of its
 // first 64 bytes and at seeded random later ones, and reopens the
@@ -125,13 +138,7 @@ func TestFaultDamagedWAL(t *testing.T) {
 			require.Len(t, got, len(wantNow), "per %d offset %d: every record but the damaged one", per, off)
 			requireSame(t, wantNow, got)
 			assert.NoFileExists(t, walPath, "offset %d", off)
-			if from == to {
-				assert.NoFileExists(t, walPath+".bad", "offset %d: nothing to keep aside", off)
-			} else {
-				kept, err := os.ReadFile(walPath + ".bad")
-				require.NoError(t, err, "offset %d: the damaged record must be kept", off)
-				assert.Equal(t, bad[from:to], kept, "offset %d: kept aside byte for byte", off)
-			}
+			checkKeptAside(t, off, walPath, bad[from:to])
 			checkRecoveryReport(t, off, st, walPath, int64(len(wantNow)), to-from, from)
 			if from == to {
 				continue
@@ -278,13 +285,7 @@ func TestFaultDamagedImportWAL(t *testing.T) {
 		got, _ := readAll(t, dir, ReaderOptions{})
 		prefix := min(k*per, len(want))
 		requireSame(t, want[:prefix], got)
-		if from == to {
-			assert.NoFileExists(t, walPath+".bad", "offset %d", off)
-		} else {
-			kept, err := os.ReadFile(walPath + ".bad")
-			require.NoError(t, err, "offset %d", off)
-			assert.Equal(t, bad[from:to], kept, "offset %d: only the damaged record is kept aside", off)
-		}
+		checkKeptAside(t, off, walPath, bad[from:to])
 		if k < len(starts)-1 {
 			// Read past the damage, dropped: the import writes them again.
 			assert.Equal(t, int64(len(want)-prefix-per), st.RecoveryDroppedEvents, "offset %d", off)

@@ -134,6 +134,9 @@ func (s *walScan) read(f *os.File) (wal.Result, error) {
 }
 
 func (s *walScan) entry(kind byte, body []byte) error {
+	if s.dec == nil && kind != walHeader && kind != walSync {
+		return fmt.Errorf("entry of kind %d before the header", kind)
+	}
 	switch kind {
 	case walHeader:
 		if s.dec != nil {
@@ -164,9 +167,6 @@ func (s *walScan) entry(kind byte, body []byte) error {
 		}
 		return nil
 	case walEvent:
-		if s.dec == nil {
-			return errors.New("event before the header")
-		}
 		if err := s.dec.decode(body, &s.ev); err != nil {
 			return fmt.Errorf("event %d: %w", s.events, err)
 		}
@@ -187,10 +187,6 @@ func (s *walScan) entry(kind byte, body []byte) error {
 		}
 		s.run = c
 		return nil
-	default:
-		if s.dec == nil {
-			return fmt.Errorf("entry of kind %d before the header", kind)
-		}
 	}
 	if s.onEntry != nil {
 		return s.onEntry(kind, body)
