@@ -379,11 +379,11 @@ func (s *scanner) resync(from, hint int64, accept func(int64, Record) bool) (rec
 	buf := make([]byte, window)
 	for pos := from; s.size-pos > recordHeader+int64(len(zstdMagic)); {
 		n, rerr := s.r.ReadAt(buf[:min(int64(window), s.size-pos)], pos)
-		if n < recordHeader+len(zstdMagic) {
-			if rerr == nil || rerr == io.EOF {
-				rerr = io.ErrUnexpectedEOF
-			}
+		if rerr != nil && rerr != io.EOF {
 			return nil, 0, 0, false, rerr
+		}
+		if n < recordHeader+len(zstdMagic) {
+			break // the file is shorter than it was: nothing more to find
 		}
 		for j := recordHeader; ; {
 			k := bytes.Index(buf[j:n], zstdMagic)
