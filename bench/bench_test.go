@@ -30,7 +30,7 @@ func small(t *testing.T) *Report {
 	smallOnce.Do(func() {
 		smallReport, smallErr = Run(context.Background(), Options{
 			Rules:  ruleset.Options{SigmaPaths: []string{filepath.Join("..", "rules", "sigma")}},
-			Events: smallEvents, Seed: 3, Top: 5, Version: "test",
+			Events: smallEvents, Seed: 3, Top: 3, Version: "test",
 		})
 	})
 	require.NoError(t, smallErr)
@@ -66,9 +66,11 @@ func TestReportCounts(t *testing.T) {
 	assert.Nil(t, r.Stages[2].AllocsPerEvent, "the engine's allocations are not separable")
 	assert.Positive(t, r.Allocs.Total)
 	assert.Positive(t, r.PeakRSSBytes)
-	// The per-rule pass: the 5 costliest of the shipped rules, costliest
-	// first, each evaluated at least as often as it matched.
-	require.Len(t, r.Rules, 5)
+	// The per-rule pass: the 3 costliest of the shipped rules, costliest
+	// first, each evaluated at least as often as it matched. (Four of the
+	// shipped rules are ever prefilter candidates on this input since the
+	// prefilter requires every clause, so 3 also checks the cut to --top.)
+	require.Len(t, r.Rules, 3)
 	for i, rc := range r.Rules {
 		assert.NotEmpty(t, rc.ID)
 		assert.NotEmpty(t, rc.Title)
