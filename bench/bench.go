@@ -37,7 +37,8 @@ type Options struct {
 	Seed       int64
 	// Parallel is the segment decoders per recording (0: one per CPU).
 	Parallel int
-	// Top is how many of the costliest rules the report lists (0: 10).
+	// Top is how many of the costliest rules the report lists; 0 skips the
+	// per-rule pass (a second run over the input).
 	Top int
 	// ProfileDir, when set, receives cpu.pprof (the full run) and
 	// heap.pprof (after it).
@@ -52,9 +53,6 @@ type Options struct {
 // decode + state), then the full pipeline with the stage observer on, all
 // in this process over the same recordings.
 func Run(ctx context.Context, o Options) (*Report, error) {
-	if o.Top <= 0 {
-		o.Top = 10
-	}
 	logf := func(format string, args ...any) {
 		if o.Log != nil {
 			fmt.Fprintf(o.Log, "bench: "+format+"\n", args...)

@@ -208,3 +208,16 @@ func TestWriteText(t *testing.T) {
 		assert.Contains(t, buf.String(), want)
 	}
 }
+
+// TestTopZeroSkipsRulePass: --top 0 lists no rules and runs no per-rule
+// pass (it used to fall back to 10 and spend a second run on it).
+func TestTopZeroSkipsRulePass(t *testing.T) {
+	r, err := Run(context.Background(), Options{
+		Rules:  ruleset.Options{SigmaPaths: []string{filepath.Join("..", "rules", "sigma")}},
+		Events: 1000, Seed: 3, Top: 0, Version: "test",
+	})
+	require.NoError(t, err)
+	assert.Empty(t, r.Rules)
+	assert.Zero(t, r.RulesPassSec)
+	assert.Equal(t, uint64(1000), r.Events)
+}

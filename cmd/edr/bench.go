@@ -31,7 +31,7 @@ func init() {
 			&cli.StringFlag{Name: "baseline", Usage: "an earlier --json report: print ratios stage by stage and gate on --max-regression"},
 			&cli.StringFlag{Name: "max-regression", Value: "10%", Usage: "how much slower (ns per event) a row may get against --baseline"},
 			&cli.StringFlag{Name: "profile", Usage: "write cpu.pprof (the full run) and heap.pprof into DIR"},
-			&cli.IntFlag{Name: "top", Value: 10, Usage: "how many of the costliest rules to list"},
+			&cli.IntFlag{Name: "top", Value: 10, Usage: "how many of the costliest rules to list (0: no per-rule pass)"},
 		), configFlags()...),
 		Action: benchAction,
 	})
