@@ -105,9 +105,9 @@ type RuleCost struct {
 
 // RuleSets counts what loaded.
 type RuleSets struct {
-	Sigma      int  `json:"sigma"`
-	YARA       bool `json:"yara"`
-	IOC        bool `json:"ioc"`
+	Sigma int  `json:"sigma"`
+	YARA  bool `json:"yara"`
+	IOC   bool `json:"ioc"`
 	// Indicators is how many IOCs loaded; GeneratedIOCs is set when they
 	// were generated (--iocs) rather than read from --ioc.
 	Indicators    int  `json:"indicators"`
