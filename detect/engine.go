@@ -61,6 +61,7 @@ type Engine struct {
 	filled []event.FieldID
 
 	splits []*sigma.LatePlan // by matcher: split Sigma matching (prematch.go)
+	early  []bool            // by matcher: matched wholly by the Prematchers
 	hits   []Hit
 
 	lastTime int64 // event time of the last event, for Flush
@@ -176,6 +177,8 @@ func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 		n := len(e.hits)
 		if s := e.splits[i]; pre != nil && s != nil {
 			e.hits = m.(*SigmaMatcher).finish(ev, &pre.sigma[i], e.hits)
+		} else if pre != nil && e.early[i] {
+			e.hits = append(e.hits, pre.hits[i]...)
 		} else {
 			e.hits = m.Match(ev, e.hits)
 		}

@@ -16,16 +16,34 @@ import (
 // the state stage and enrichment. The alerts are the ones Process gives, in
 // the same order.
 
+//
+// Matchers whose hits depend on the recorded event only (earlyMatcher: IOC
+// lists, which read no enrichment field and no state) match wholly in the
+// workers; ProcessPrematched appends their hits where Process would have.
+
 // Prematched is the early matching of one event, one entry per matcher.
 type Prematched struct {
 	sigma []sigma.Pre
+	hits  [][]Hit // by matcher index: the hits of an early matcher
 }
 
 // Prematcher runs the early part of matching on one goroutine.
 type Prematcher struct {
 	plans   []*sigma.LatePlan // the engine's, by matcher index
 	workers []*sigma.Matcher  // by matcher index; nil: matched in Process
+	early   []earlyMatch      // by matcher index; nil: not an early matcher
 }
+
+// earlyMatcher is a Matcher whose hits are a function of the recorded
+// event alone: it reads no state and none of the fields the engine adds
+// while rules run. Such a matcher runs in the prematch workers.
+type earlyMatcher interface {
+	Matcher
+	// early returns a match function for one goroutine (its own scratch).
+	early() earlyMatch
+}
+
+type earlyMatch func(ev *event.Event, out []Hit) []Hit
 
 // splitMatchers prepares split matching for every Sigma matcher, against
 // the enrichment fields this engine fills.
@@ -35,9 +53,16 @@ func (e *Engine) splitMatchers() {
 		late[i] = f.id
 	}
 	e.splits = make([]*sigma.LatePlan, len(e.opts.Matchers))
+	e.early = make([]bool, len(e.opts.Matchers))
 	for i, m := range e.opts.Matchers {
-		if sm, ok := m.(*SigmaMatcher); ok {
-			e.splits[i] = sm.rs.PlanLate(late)
+		switch m := m.(type) {
+		case *SigmaMatcher:
+			e.splits[i] = m.rs.PlanLate(late)
+		case earlyMatcher:
+			// Only while it reads none of the enrichment fields: those
+			// exist only on the engine's goroutine.
+			fu, ok := m.(FieldUser)
+			e.early[i] = ok && !slices.ContainsFunc(late, fu.UsesField)
 		}
 	}
 }
@@ -45,7 +70,7 @@ func (e *Engine) splitMatchers() {
 // CanPrematch reports whether some matcher matches early (otherwise
 // ProcessPrematched gains nothing over ProcessBatch).
 func (e *Engine) CanPrematch() bool {
-	return slices.ContainsFunc(e.splits, func(s *sigma.LatePlan) bool { return s != nil })
+	return slices.ContainsFunc(e.splits, func(s *sigma.LatePlan) bool { return s != nil }) || slices.Contains(e.early, true)
 }
 
 // NewPrematcher returns a Prematcher for one goroutine, or nil when the
@@ -54,10 +79,13 @@ func (e *Engine) NewPrematcher() *Prematcher {
 	if !e.CanPrematch() {
 		return nil
 	}
-	p := &Prematcher{plans: e.splits, workers: make([]*sigma.Matcher, len(e.splits))}
+	p := &Prematcher{plans: e.splits, workers: make([]*sigma.Matcher, len(e.splits)), early: make([]earlyMatch, len(e.splits))}
 	for i, s := range e.splits {
 		if s != nil {
 			p.workers[i] = e.opts.Matchers[i].(*SigmaMatcher).rs.NewMatcher()
+		}
+		if e.early[i] {
+			p.early[i] = e.opts.Matchers[i].(earlyMatcher).early()
 		}
 	}
 	return p
@@ -85,10 +113,13 @@ func (p *Prematcher) Run(evs []event.Event, out []Prematched) []Prematched {
 		pm := &out[j]
 		if len(pm.sigma) != len(p.workers) {
 			pm.sigma = make([]sigma.Pre, len(p.workers))
+			pm.hits = make([][]Hit, len(p.workers))
 		}
 		for i, w := range p.workers {
 			if w != nil {
 				w.Pre(p.plans[i], &evs[j], &pm.sigma[i])
+			} else if m := p.early[i]; m != nil {
+				pm.hits[i] = m(&evs[j], pm.hits[i][:0])
 			}
 		}
 	}
