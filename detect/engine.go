@@ -57,8 +57,9 @@ type Engine struct {
 	opts Options
 	st   *state.State // process table and DNS answers
 
-	enrich []enrichField // enrichment fields some rule reads
-	filled []event.FieldID
+	enrich    []enrichField // enrichment fields some rule reads
+	filled    []event.FieldID
+	partialGP state.Process // grandparent's scratch (enrich.go)
 
 	splits []*sigma.LatePlan // by matcher: split Sigma matching (prematch.go)
 	early  []bool            // by matcher: matched wholly by the Prematchers

@@ -55,7 +55,9 @@ func (e *Engine) grandparent(ev *event.Event) *state.Process {
 		return gp
 	}
 	// A parent the table knows only partially still recorded its parent.
-	return &state.Process{Image: parent.ParentImage, CommandLine: parent.ParentCommand}
+	// (Scratch: the caller reads the two strings before the next call.)
+	e.partialGP = state.Process{Image: parent.ParentImage, CommandLine: parent.ParentCommand}
+	return &e.partialGP
 }
 
 // side returns the source (or target) process of a process-access or
