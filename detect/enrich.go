@@ -11,20 +11,31 @@ import (
 // recorded, and the values reach alerts as process context instead.
 type enrichField struct {
 	id   event.FieldID
-	fill func(e *Engine, ev *event.Event) string
+	of   enrichOf                      // the process the value comes from
+	fill func(p *state.Process) string // its value there
 }
 
+// enrichOf names the process an enrichment field describes.
+type enrichOf uint8
+
+const (
+	ofGrandparent enrichOf = iota // of the process a process creation starts
+	ofSource                      // the acting process of an access event
+	ofTarget                      // the process it acts on
+	numEnrichOf
+)
+
 var enrichFields = []enrichField{
-	{event.FGrandParentImage, func(e *Engine, ev *event.Event) string { return e.grandparent(ev).Image }},
-	{event.MustField("GrandparentCommandLine"), func(e *Engine, ev *event.Event) string { return e.grandparent(ev).CommandLine }},
-	{event.MustField("SourceCommandLine"), func(e *Engine, ev *event.Event) string { return e.side(ev, true).CommandLine }},
-	{event.MustField("SourceParentImage"), func(e *Engine, ev *event.Event) string { return e.side(ev, true).ParentImage }},
-	{event.MustField("SourceParentProcessId"), func(e *Engine, ev *event.Event) string { return e.side(ev, true).ParentPID }},
-	{event.MustField("SourceParentCommandLine"), func(e *Engine, ev *event.Event) string { return e.side(ev, true).ParentCommand }},
-	{event.MustField("TargetCommandLine"), func(e *Engine, ev *event.Event) string { return e.side(ev, false).CommandLine }},
-	{event.MustField("TargetParentProcessId"), func(e *Engine, ev *event.Event) string { return e.side(ev, false).ParentPID }},
-	{event.MustField("TargetParentImage"), func(e *Engine, ev *event.Event) string { return e.side(ev, false).ParentImage }},
-	{event.MustField("TargetParentCommandLine"), func(e *Engine, ev *event.Event) string { return e.side(ev, false).ParentCommand }},
+	{event.FGrandParentImage, ofGrandparent, func(p *state.Process) string { return p.Image }},
+	{event.MustField("GrandparentCommandLine"), ofGrandparent, func(p *state.Process) string { return p.CommandLine }},
+	{event.MustField("SourceCommandLine"), ofSource, func(p *state.Process) string { return p.CommandLine }},
+	{event.MustField("SourceParentImage"), ofSource, func(p *state.Process) string { return p.ParentImage }},
+	{event.MustField("SourceParentProcessId"), ofSource, func(p *state.Process) string { return p.ParentPID }},
+	{event.MustField("SourceParentCommandLine"), ofSource, func(p *state.Process) string { return p.ParentCommand }},
+	{event.MustField("TargetCommandLine"), ofTarget, func(p *state.Process) string { return p.CommandLine }},
+	{event.MustField("TargetParentProcessId"), ofTarget, func(p *state.Process) string { return p.ParentPID }},
+	{event.MustField("TargetParentImage"), ofTarget, func(p *state.Process) string { return p.ParentImage }},
+	{event.MustField("TargetParentCommandLine"), ofTarget, func(p *state.Process) string { return p.ParentCommand }},
 }
 
 // neededEnrichment keeps the enrichment fields some matcher reads (all of
@@ -96,12 +107,23 @@ func (e *Engine) fillEnrichment(ev *event.Event) {
 	if !create && !access {
 		return
 	}
+	// Each process is looked up once per event, for all its fields.
+	var procs [numEnrichOf]*state.Process
 	for _, f := range e.enrich {
-		isGrand := f.id == enrichFields[0].id || f.id == enrichFields[1].id
-		if isGrand != create || ev.Has(f.id) {
+		if (f.of == ofGrandparent) != create || ev.Has(f.id) {
 			continue
 		}
-		if v := f.fill(e, ev); v != "" {
+		p := procs[f.of]
+		if p == nil {
+			switch f.of {
+			case ofGrandparent:
+				p = e.grandparent(ev)
+			default:
+				p = e.side(ev, f.of == ofSource)
+			}
+			procs[f.of] = p
+		}
+		if v := f.fill(p); v != "" {
 			ev.Set(f.id, v)
 			e.filled = append(e.filled, f.id)
 		}
