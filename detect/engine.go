@@ -57,9 +57,14 @@ type Engine struct {
 	opts Options
 	st   *state.State // process table and DNS answers
 
-	enrich    []enrichField // enrichment fields some rule reads
-	filled    []event.FieldID
-	partialGP state.Process // grandparent's scratch (enrich.go)
+	enrich []enrichField // enrichment fields some rule reads
+	enr    enricher      // fills them from st
+
+	// ahead mirrors st for an Enricher (prematch.go): it sees every event
+	// st sees until an event is processed without the Enricher.
+	ahead       *state.State
+	aheadSynced bool
+	aheadTaken  bool
 
 	splits []*sigma.LatePlan // by matcher: split Sigma matching (prematch.go)
 	early  []bool            // by matcher: matched wholly by the Prematchers
@@ -115,7 +120,7 @@ func New(opts Options) (*Engine, error) {
 	}
 	e := &Engine{
 		opts:    opts,
-		st:      state.New(state.Options{MaxProcesses: opts.MaxProcesses, ProcessTTL: opts.ProcessTTL, MaxDNS: opts.MaxDNS, DNSTTL: opts.DNSTTL}),
+		st:      state.New(opts.stateOptions()),
 		perRule: map[*Rule]uint64{},
 	}
 	e.stats.AlertsBySev = map[Severity]uint64{}
@@ -126,9 +131,19 @@ func New(opts Options) (*Engine, error) {
 		e.stats.HitsByEngine = append(e.stats.HitsByEngine, EngineCount{Name: "files"})
 	}
 	e.enrich = neededEnrichment(opts.Matchers)
+	e.enr = enricher{st: e.st, fields: e.enrich}
 	e.splitMatchers()
+	if len(e.enrich) > 0 && slices.ContainsFunc(e.splits, func(s *sigma.LatePlan) bool { return s != nil }) {
+		e.ahead, e.aheadSynced = state.New(e.stateOptions()), true
+	}
 	return e, nil
 }
+
+func (o *Options) stateOptions() state.Options {
+	return state.Options{MaxProcesses: o.MaxProcesses, ProcessTTL: o.ProcessTTL, MaxDNS: o.MaxDNS, DNSTTL: o.DNSTTL}
+}
+
+func (e *Engine) stateOptions() state.Options { return e.opts.stateOptions() }
 
 // Processes exposes the process table (read-only use: tests, bench).
 func (e *Engine) Processes() *state.ProcessTable { return e.st.Procs }
@@ -150,6 +165,9 @@ func (e *Engine) ProcessBatch(evs []event.Event) error {
 func (e *Engine) ObserveState(ev *event.Event) {
 	e.stats.StateEvents++
 	e.st.Observe(ev)
+	if e.ahead != nil {
+		e.ahead.Observe(ev)
+	}
 }
 
 // ObserveStateBatch runs ObserveState over a batch in order.
@@ -171,7 +189,15 @@ func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 	e.stats.Events++
 	e.lastTime, e.lastHost = ev.Time, ev.Host
 	e.st.Observe(ev)
-	e.fillEnrichment(ev)
+	if pre != nil && pre.ahead {
+		e.enr.filledBy(pre.filled) // the Enricher set them already
+	} else {
+		e.aheadSynced = false
+		e.enr.fill(ev)
+	}
+	if e.enr.mask != 0 {
+		e.stats.EnrichedEvents++
+	}
 
 	e.hits = e.hits[:0]
 	for i, m := range e.opts.Matchers {
@@ -190,7 +216,7 @@ func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 		e.hits = e.opts.Files.ScanProcess(ev, e.hits)
 		e.ownHits(len(e.opts.Matchers), n)
 	}
-	e.restoreEnrichment(ev)
+	e.enr.restore(ev)
 
 	var err error
 	for i := range e.hits {
@@ -322,6 +348,9 @@ func (e *Engine) SnapshotState(host string, at int64, lim state.SnapshotLimits) 
 // error wrapping state.ErrSnapshotVersion or state.ErrSnapshotCorrupt.
 func (e *Engine) RestoreState(data []byte) error {
 	nonEmpty, err := e.st.Restore(data)
+	if e.ahead != nil && err == nil {
+		e.ahead.Restore(data)
+	}
 	if nonEmpty {
 		e.stats.StateRestored++
 	}

@@ -55,25 +55,35 @@ func neededEnrichment(ms []Matcher) []enrichField {
 
 var noProcess = &state.Process{}
 
+// enricher fills enrichment fields from a state: the engine's own (Process)
+// or, ahead of the prematch workers, a mirror of it (Enricher).
+type enricher struct {
+	st        *state.State
+	fields    []enrichField   // the engine's (neededEnrichment)
+	filled    []event.FieldID // set by the last fill
+	mask      uint16          // the same, as bits of fields
+	partialGP state.Process   // grandparent's scratch
+}
+
 // grandparent of the process a process-creation event starts.
-func (e *Engine) grandparent(ev *event.Event) *state.Process {
+func (n *enricher) grandparent(ev *event.Event) *state.Process {
 	guid, pid := event.RolesOf(ev).Parent.IDs(ev)
-	parent := e.st.Procs.Find(ev.Host, guid, pid, ev.Time)
+	parent := n.st.Procs.Find(ev.Host, guid, pid, ev.Time)
 	if parent == nil {
 		return noProcess
 	}
-	if gp := e.st.Procs.Parent(parent); gp != nil {
+	if gp := n.st.Procs.Parent(parent); gp != nil {
 		return gp
 	}
 	// A parent the table knows only partially still recorded its parent.
 	// (Scratch: the caller reads the two strings before the next call.)
-	e.partialGP = state.Process{Image: parent.ParentImage, CommandLine: parent.ParentCommand}
-	return &e.partialGP
+	n.partialGP = state.Process{Image: parent.ParentImage, CommandLine: parent.ParentCommand}
+	return &n.partialGP
 }
 
 // side returns the source (or target) process of a process-access or
 // remote-thread event.
-func (e *Engine) side(ev *event.Event, source bool) *state.Process {
+func (n *enricher) side(ev *event.Event, source bool) *state.Process {
 	roles := event.RolesOf(ev)
 	ref := &roles.Target
 	if source {
@@ -83,7 +93,7 @@ func (e *Engine) side(ev *event.Event, source bool) *state.Process {
 	if guid == "" && pid == "" {
 		return noProcess
 	}
-	if p := e.st.Procs.Find(ev.Host, guid, pid, ev.Time); p != nil {
+	if p := n.st.Procs.Find(ev.Host, guid, pid, ev.Time); p != nil {
 		return p
 	}
 	return noProcess
@@ -96,11 +106,11 @@ func enrichApplies(ev *event.Event) (procCreate, access bool) {
 	return roles.Lifecycle == event.ProcessStart, roles.Target.Named()
 }
 
-// fillEnrichment sets the enrichment fields the event lacks, remembering
-// which it set.
-func (e *Engine) fillEnrichment(ev *event.Event) {
-	e.filled = e.filled[:0]
-	if len(e.enrich) == 0 {
+// fill sets the enrichment fields the event lacks, remembering which it
+// set (filled, mask).
+func (n *enricher) fill(ev *event.Event) {
+	n.filled, n.mask = n.filled[:0], 0
+	if len(n.fields) == 0 {
 		return
 	}
 	create, access := enrichApplies(ev)
@@ -109,7 +119,7 @@ func (e *Engine) fillEnrichment(ev *event.Event) {
 	}
 	// Each process is looked up once per event, for all its fields.
 	var procs [numEnrichOf]*state.Process
-	for _, f := range e.enrich {
+	for i, f := range n.fields {
 		if (f.of == ofGrandparent) != create || ev.Has(f.id) {
 			continue
 		}
@@ -117,25 +127,35 @@ func (e *Engine) fillEnrichment(ev *event.Event) {
 		if p == nil {
 			switch f.of {
 			case ofGrandparent:
-				p = e.grandparent(ev)
+				p = n.grandparent(ev)
 			default:
-				p = e.side(ev, f.of == ofSource)
+				p = n.side(ev, f.of == ofSource)
 			}
 			procs[f.of] = p
 		}
 		if v := f.fill(p); v != "" {
 			ev.Set(f.id, v)
-			e.filled = append(e.filled, f.id)
+			n.filled = append(n.filled, f.id)
+			n.mask |= 1 << i
 		}
-	}
-	if len(e.filled) > 0 {
-		e.stats.EnrichedEvents++
 	}
 }
 
-func (e *Engine) restoreEnrichment(ev *event.Event) {
-	for _, id := range e.filled {
+// filledBy sets filled and mask to the fields of mask (an earlier fill's,
+// by an enricher of the same fields).
+func (n *enricher) filledBy(mask uint16) {
+	n.filled, n.mask = n.filled[:0], mask
+	for i, f := range n.fields {
+		if mask&(1<<i) != 0 {
+			n.filled = append(n.filled, f.id)
+		}
+	}
+}
+
+// restore removes the fields the last fill set.
+func (n *enricher) restore(ev *event.Event) {
+	for _, id := range n.filled {
 		ev.Del(id)
 	}
-	e.filled = e.filled[:0]
+	n.filled, n.mask = n.filled[:0], 0
 }

@@ -23,8 +23,10 @@ import (
 
 // Prematched is the early matching of one event, one entry per matcher.
 type Prematched struct {
-	sigma []sigma.Pre
-	hits  [][]Hit // by matcher index: the hits of an early matcher
+	sigma  []sigma.Pre
+	hits   [][]Hit // by matcher index: the hits of an early matcher
+	ahead  bool    // an Enricher filled the enrichment fields
+	filled uint16  // which (bits of Engine.enrich)
 }
 
 // Prematcher runs the early part of matching on one goroutine.
@@ -105,10 +107,7 @@ func (p *Prematcher) SetObserver(o sigma.RuleObserver) {
 // Run matches evs early into out (resized to len(evs), storage reused).
 // It only reads the events.
 func (p *Prematcher) Run(evs []event.Event, out []Prematched) []Prematched {
-	if cap(out) < len(evs) {
-		out = append(out[:cap(out)], make([]Prematched, len(evs)-cap(out))...)
-	}
-	out = out[:len(evs)]
+	out = sized(out, len(evs))
 	for j := range evs {
 		pm := &out[j]
 		if len(pm.sigma) != len(p.workers) {
@@ -135,4 +134,57 @@ func (e *Engine) ProcessPrematched(evs []event.Event, pre []Prematched) error {
 		}
 	}
 	return nil
+}
+
+// Rules over enrichment fields (enrich.go) need the process table as it
+// stands at their event. Instead of matching them late on the engine's
+// goroutine (sigma.LatePlan: every rule that could read such a field
+// evaluated again once they are filled), an Enricher keeps a state of its
+// own that sees the same events in the same order as the engine's, and
+// fills the fields before the prematch workers run: they then match the
+// event as Process would, and the engine only removes the fields again
+// before it emits alerts. The state is kept twice (the engine's serves
+// alert context at emit time, which runs behind), which costs less than
+// evaluating rules twice.
+
+// Enricher fills enrichment fields ahead of the prematch workers, on one
+// goroutine, in event order.
+type Enricher struct {
+	enr enricher
+}
+
+// NewEnricher returns the engine's Enricher, or nil when no rule reads an
+// enrichment field, when the engine cannot prematch, or when its state
+// and the Enricher's could differ: it is given out once, before any event
+// is processed without it (ObserveState and RestoreState keep both). A
+// caller that gets one must run it over every event it processes, before
+// Prematcher.Run, and hand its results to ProcessPrematched.
+func (e *Engine) NewEnricher() *Enricher {
+	if e.ahead == nil || !e.aheadSynced || e.aheadTaken {
+		return nil
+	}
+	e.aheadTaken = true
+	return &Enricher{enr: enricher{st: e.ahead, fields: e.enrich}}
+}
+
+// Enrich observes evs in the Enricher's state and fills their enrichment
+// fields, recording them in out (resized to len(evs), storage reused;
+// Prematcher.Run keeps what Enrich recorded). The fields stay on the
+// events until ProcessPrematched removes them.
+func (n *Enricher) Enrich(evs []event.Event, out []Prematched) []Prematched {
+	out = sized(out, len(evs))
+	for j := range evs {
+		n.enr.st.Observe(&evs[j])
+		n.enr.fill(&evs[j])
+		out[j].ahead, out[j].filled = true, n.enr.mask
+	}
+	return out
+}
+
+// sized resizes out to n entries, keeping its storage and entries.
+func sized(out []Prematched, n int) []Prematched {
+	if cap(out) < n {
+		out = append(out[:cap(out)], make([]Prematched, n-cap(out))...)
+	}
+	return out[:n]
 }
