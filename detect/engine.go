@@ -60,7 +60,8 @@ type Engine struct {
 	enrich []enrichField // enrichment fields some rule reads
 	enr    enricher      // fills them from st
 
-	// ahead mirrors st for an Enricher (prematch.go): it sees every event
+	// ahead mirrors st's process table (all enrichment reads) for an
+	// Enricher (prematch.go): it sees every event
 	// st sees until an event is processed without the Enricher.
 	ahead       *state.State
 	aheadSynced bool
@@ -166,7 +167,7 @@ func (e *Engine) ObserveState(ev *event.Event) {
 	e.stats.StateEvents++
 	e.st.Observe(ev)
 	if e.ahead != nil {
-		e.ahead.Observe(ev)
+		e.ahead.Procs.Observe(ev)
 	}
 }
 

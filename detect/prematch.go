@@ -174,7 +174,7 @@ func (e *Engine) NewEnricher() *Enricher {
 func (n *Enricher) Enrich(evs []event.Event, out []Prematched) []Prematched {
 	out = sized(out, len(evs))
 	for j := range evs {
-		n.enr.st.Observe(&evs[j])
+		n.enr.st.Procs.Observe(&evs[j]) // enrichment reads no DNS answer
 		n.enr.fill(&evs[j])
 		out[j].ahead, out[j].filled = true, n.enr.mask
 	}

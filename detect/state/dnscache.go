@@ -56,18 +56,18 @@ func (c *DNSCache) Observe(ev *event.Event) {
 	}
 	owned := "" // name's own copy, once made
 	eachQueryResult(ev.Value(event.FQueryResults), func(ip netip.Addr) {
-		k := dnsKey{ev.Host, ip}
+		n, existed, _ := c.entries.upsert(dnsKey{ev.Host, ip}, c.ownKey)
 		if owned == "" {
 			// Own copies: the event's strings may point into large shared
 			// buffers that a cached entry would keep alive. A repeated
 			// answer reuses the name it already holds.
-			if e, ok := c.entries.Peek(k); ok && e.name == name {
-				owned = e.name
+			if existed && n.val.name == name {
+				owned = n.val.name
 			} else {
 				owned = c.ownName(name)
 			}
 		}
-		c.entries.PutOwn(k, dnsEntry{owned, ev.Time}, c.ownKey)
+		n.val = dnsEntry{owned, ev.Time}
 	})
 }
 

@@ -65,19 +65,26 @@ func (l *lru[K, V]) Put(k K, v V) int { return l.PutOwn(k, v, nil) }
 // own, when set, gives the key to store when k is new. An existing entry
 // keeps the key it was stored with.
 func (l *lru[K, V]) PutOwn(k K, v V, own func(K) K) int {
+	n, _, evicted := l.upsert(k, own)
+	n.val = v
+	return evicted
+}
+
+// upsert returns k's node, made most recent; a new one (existed false,
+// its value zero, its key own(k) when own is set) when k was not held,
+// and how many entries the bound evicted. One map lookup when k is held.
+func (l *lru[K, V]) upsert(k K, own func(K) K) (n *lruNode[K, V], existed bool, evicted int) {
 	if n, ok := l.items[k]; ok {
-		n.val = v
 		l.moveFront(n)
-		return 0
+		return n, true, 0
 	}
 	if own != nil {
 		k = own(k)
 	}
-	n := l.node()
-	n.key, n.val = k, v
+	n = l.node()
+	n.key = k
 	l.items[k] = n
 	l.link(n)
-	evicted := 0
 	for len(l.items) > l.max {
 		old := l.head.prev
 		l.remove(old)
@@ -87,7 +94,7 @@ func (l *lru[K, V]) PutOwn(k K, v V, own func(K) K) int {
 		l.recycle(old)
 		evicted++
 	}
-	return evicted
+	return n, false, evicted
 }
 
 // Delete removes a key.
