@@ -161,11 +161,11 @@ func randomHex(r *rand.Rand, n int) string {
 	return fmt.Sprintf("%x", b)
 }
 
+// randomWord is 4 to 9 lower-case letters, the digits of one draw in base 26.
 func randomWord(r *rand.Rand) string {
-	const letters = "abcdefghijklmnopqrstuvwxyz"
 	b := make([]byte, 4+r.IntN(6))
-	for i := range b {
-		b[i] = letters[r.IntN(len(letters))]
+	for i, v := 0, r.Uint64(); i < len(b); i, v = i+1, v/26 {
+		b[i] = 'a' + byte(v%26)
 	}
 	return string(b)
 }
