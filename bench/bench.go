@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/corpus/synth"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/detect/state"
@@ -26,8 +27,8 @@ import (
 
 // Options are one bench run.
 type Options struct {
-	// Rules are loaded with replay.LoadRules, as edr replay loads them.
-	Rules replay.RuleOptions
+	// Rules are loaded with ruleset.Load, as edr replay loads them.
+	Rules ruleset.Options
 	// Recordings are read when given; otherwise Events events of Seed are
 	// generated (corpus/synth) into a temporary recording, removed after
 	// the run, so the decode stage reads Parquet as replay does.
@@ -78,9 +79,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if _, err := GenerateIOCs(dir, o.IOCs, o.Seed); err != nil {
 			return nil, err
 		}
-		o.Rules.IOC = replay.IOCFiles(dir)
+		o.Rules.IOC = ruleset.IOCFiles(dir)
 	}
-	rules, err := replay.LoadRules(o.Rules)
+	rules, err := ruleset.Load(o.Rules)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +119,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	logf("ceiling: decode + state")
 	stateRun, err := measure(func() (uint64, error) {
-		s, err := runReplay(ctx, dirs, read, &replay.Rules{}, nil, nil)
+		s, err := runReplay(ctx, dirs, read, &ruleset.Set{}, nil, nil)
 		if s == nil {
 			return 0, err
 		}
@@ -203,7 +204,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 // observeRules replays once more with every Sigma evaluator timing each
 // rule, and sums the evaluators' counters.
-func observeRules(ctx context.Context, dirs []string, read replay.ReadOptions, rules *replay.Rules) (*sigma.RuleCounters, run, error) {
+func observeRules(ctx context.Context, dirs []string, read replay.ReadOptions, rules *ruleset.Set) (*sigma.RuleCounters, run, error) {
 	base := time.Now()
 	clock := func() int64 { return int64(time.Since(base)) } // monotonic
 	var all []*sigma.RuleCounters
@@ -311,7 +312,7 @@ func decodeOnly(ctx context.Context, dirs []string, read replay.ReadOptions) (ui
 // runReplay is edr replay's run: the recordings' source and artifact
 // store, the real pipeline (replay.Run), alerts encoded as ECS NDJSON by
 // the alert writer into io.Discard. obs may be nil (a ceiling run).
-func runReplay(ctx context.Context, dirs []string, read replay.ReadOptions, rules *replay.Rules, obs *pipeline.Observer,
+func runReplay(ctx context.Context, dirs []string, read replay.ReadOptions, rules *ruleset.Set, obs *pipeline.Observer,
 	ruleObserver func() sigma.RuleObserver) (*replay.Summary, error) {
 	recs, err := replay.Open(dirs, read)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/edr-lab/edr/replay"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,7 +29,7 @@ func small(t *testing.T) *Report {
 	t.Helper()
 	smallOnce.Do(func() {
 		smallReport, smallErr = Run(context.Background(), Options{
-			Rules:  replay.RuleOptions{SigmaPaths: []string{filepath.Join("..", "rules", "sigma")}},
+			Rules:  ruleset.Options{SigmaPaths: []string{filepath.Join("..", "rules", "sigma")}},
 			Events: smallEvents, Seed: 3, Top: 5, Version: "test",
 		})
 	})

@@ -7,8 +7,8 @@ import (
 
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/detect/ioc"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/event"
-	"github.com/edr-lab/edr/replay"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -24,7 +24,7 @@ func TestGenerateIOCs(t *testing.T) {
 	assert.Equal(t, n, c.Total())
 	assert.Equal(t, IOCCounts{Hashes: 12000, IPs: 3000, Domains: 4800, Paths: 200, Matching: 16}, c)
 
-	set, errs := ioc.Load(replay.IOCFiles(dir), ioc.Options{})
+	set, errs := ioc.Load(ruleset.IOCFiles(dir), ioc.Options{})
 	require.Empty(t, errs)
 	assert.Equal(t, n, set.Len())
 

@@ -17,6 +17,10 @@
 //     order, late events counted — portable;
 //   - capture/etw: the two real-time sessions and the copy-only callback
 //     (Windows only);
+//   - capture/eventlog: Event Log subscriptions for the events rules expect
+//     on their own channels (System 7045, Security 4688/4697/4698) — the
+//     EvtSubscribe part Windows only, the event-XML parser (into winevt, as
+//     the EVTX importer) portable;
 //   - capture/live: edr live's stages (recording, detection with an
 //     overload policy, alerts and response, status and counters).
 //

@@ -118,6 +118,8 @@ type Live struct {
 	Overload       string        `toml:"overload" enum:"block|shed" doc:"when detection's queue is full: block (wait: backpressure to capture, which counts its own losses) or shed (drop events matching shed_first from detection; they are still recorded, counted, and noted in the recording as detection_shed:<entry> loss counters, so edr replay runs them later)"`
 	ShedFirst      []string      `toml:"shed_first" doc:"what shed drops from detection, first entry first (one more entry each time the queue is found full): CHANNEL:EVENTID, CHANNEL or :EVENTID; process creation (Sysmon 1, Security 4688) is never shed"`
 	StatusInterval time.Duration `toml:"status_interval" min:"1" doc:"how often the status record (events in, recorded, detected, alerts, drops by stage and cause) goes to the operational log; also written on exit"`
+	ReorderMax     int           `toml:"reorder_max" min:"256" doc:"raw sources (etw, raw-synthetic): events the reorder stage holds to put them in time order (2 s window); beyond it the oldest go on early, counted as reorder overflow"`
+	MemoryLimitMB  int           `toml:"memory_limit_mb" min:"0" doc:"soft limit of edr live's Go heap in MiB (the garbage collector works harder near it; it is never a hard cap); 0: none. The GOMEMLIMIT environment variable wins"`
 }
 
 // DefaultAllowlist is the seed's shared allowlist.
@@ -138,7 +140,7 @@ func Default() *Config {
 			PathsRegexPath: "rules/ioc/paths_regex.txt", DefaultSeverity: "high", MaxFileSizeMB: 50, HashAllowlistPaths: []string{}},
 		Recording: Recording{Enabled: true, Directory: "recordings", FlushInterval: 200 * time.Millisecond, MaxSegmentMB: 128,
 			MaxSegmentAge: time.Hour, RowGroupRows: 131072, MaxOpenSegments: 16, MaxBufferMB: 64},
-		Live: Live{Queue: 8192, Overload: "block", StatusInterval: time.Minute,
+		Live: Live{Queue: 1024, Overload: "block", StatusInterval: time.Minute, ReorderMax: 4096, MemoryLimitMB: 0,
 			ShedFirst: []string{"Microsoft-Windows-Sysmon/Operational:7", "Microsoft-Windows-Sysmon/Operational:3"}},
 		origins: map[string]Origin{},
 	}

@@ -27,6 +27,14 @@ func TestDuckDBReadsRawLayer(t *testing.T) {
 		}
 		require.NoError(t, w.WriteRaw("dc 01/ü%", r, seq))
 	}
+	// A segment whose records have no property and no payload (its
+	// property columns are levels only, with empty dictionaries).
+	for i := 0; i < 5; i++ {
+		r := extremeRecord(1000 + i)
+		r.Props = r.Props[:0]
+		r.SetUserData(nil)
+		require.NoError(t, w.WriteRaw("zz bare", r, 0))
+	}
 	require.NoError(t, w.Close())
 	sum, err := Inspect(dir)
 	require.NoError(t, err)
@@ -40,10 +48,11 @@ func TestDuckDBReadsRawLayer(t *testing.T) {
 			"FROM (SELECT unnest(Props) AS p FROM RAW WHERE EventID = 3) ORDER BY p.Name",
 		"SELECT count(*) AS n FROM REC e JOIN RAW r ON e.Seq = r.Seq AND e.Time = r.Time",
 		"SELECT hex(UserData) AS u FROM RAW WHERE EventID = 3",
+		"SELECT count(*) AS n, sum(len(Props)) AS p, count(UserData) AS u FROM RAW WHERE Host = 'zz bare'",
 	)
 	assert.Equal(t, sum.Events, num(t, res[0][0]["n"]), "events only: the raw layer is not in REC")
 	assert.Equal(t, "dc 01/ü%", res[0][0]["h"])
-	assert.EqualValues(t, n, num(t, res[1][0]["n"]))
+	assert.EqualValues(t, n+5, num(t, res[1][0]["n"]))
 	assert.Equal(t, sum.Events, num(t, res[1][0]["linked"]), "records without an event have a NULL Seq")
 	assert.Equal(t, "dc 01/ü%", res[1][0]["h"], "hive host partition of the raw layer")
 	assert.Equal(t, fmt.Sprint(uint64(1<<63|1<<53|1)), res[2][0]["k"])
@@ -65,4 +74,7 @@ func TestDuckDBReadsRawLayer(t *testing.T) {
 	assert.Equal(t, "C:\\x\x00y é", props["S"]["s"])
 	assert.Equal(t, sum.Events, num(t, res[4][0]["n"]), "raw records join their events on Seq")
 	assert.Equal(t, "000102FF", res[5][0]["u"])
+	assert.EqualValues(t, 5, num(t, res[6][0]["n"]))
+	assert.EqualValues(t, 0, num(t, res[6][0]["p"]))
+	assert.EqualValues(t, 0, num(t, res[6][0]["u"]))
 }

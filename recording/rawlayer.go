@@ -16,6 +16,7 @@ import (
 
 	"github.com/edr-lab/edr/capture/raw"
 	"github.com/edr-lab/edr/internal/fsutil"
+	"github.com/edr-lab/edr/recording/internal/pqfile"
 	"github.com/edr-lab/edr/recording/wal"
 )
 
@@ -79,38 +80,6 @@ var kindByName = func() map[string]raw.Kind {
 	}
 	return m
 }()
-
-func toRawRow(host string, seq uint64, r *raw.Record) rawRow {
-	row := rawRow{Time: r.UnixNano(), Host: host, Provider: r.Provider.String(), EventID: r.EventID, Version: r.Version,
-		Opcode: r.Opcode, Level: r.Level, Keywords: r.Keywords, PID: r.PID, TID: r.TID, HeaderFlags: r.HeaderFlags}
-	if seq != 0 {
-		row.Seq = &seq
-	}
-	if len(r.UserData) > 0 {
-		row.UserData = append([]byte{}, r.UserData...)
-	}
-	row.Props = make([]rawPropRow, len(r.Props))
-	for i := range r.Props {
-		p := &r.Props[i]
-		pr := &row.Props[i]
-		pr.Name, pr.Kind = p.Name, p.Kind.String()
-		switch {
-		case p.Kind.Numeric():
-			n := p.Num
-			pr.U64 = &n
-			if p.Kind.Signed() {
-				v := p.Int()
-				pr.I64 = &v
-			}
-		case p.Kind == raw.GUID || p.Kind == raw.Binary:
-			pr.Bytes = append([]byte{}, p.Bytes...)
-		default:
-			s := p.Str
-			pr.Str = &s
-		}
-	}
-	return row
-}
 
 // fromRawRow checks a stored row and turns it into a record; errors name
 // the property at fault.
@@ -261,13 +230,13 @@ type rawSeg struct {
 	file  *rawFile
 }
 
-// rawFile writes a raw segment's Parquet file, one row group per
-// rawRowGroup rows, to a temporary path; finish renames it into place.
+// rawFile writes a raw segment's Parquet file (rawEncoder), one row group
+// per rawRowGroup records, to a temporary path; finish renames it into
+// place.
 type rawFile struct {
-	f       *os.File
-	pw      *parquet.GenericWriter[rawRow]
-	pending []rawRow
-	n       int
+	f   *os.File
+	enc *rawEncoder
+	n   int
 }
 
 func newRawFile(tmp string) (*rawFile, error) {
@@ -275,38 +244,23 @@ func newRawFile(tmp string) (*rawFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &rawFile{f: f, pw: parquet.NewGenericWriter[rawRow](f, parquet.Compression(&parquet.Zstd))}, nil
+	return &rawFile{f: f, enc: newRawEncoder(pqfile.NewWriter(f))}, nil
 }
 
-func (rf *rawFile) add(row rawRow) error {
-	rf.pending = append(rf.pending, row)
+// add appends a record captured on host; seq 0 is stored as NULL.
+func (rf *rawFile) add(host string, seq uint64, r *raw.Record) error {
+	rf.enc.add(host, seq, r)
 	rf.n++
-	if len(rf.pending) < rawRowGroup {
+	if rf.enc.rg.n < rawRowGroup {
 		return nil
 	}
-	return rf.flushRowGroup()
-}
-
-func (rf *rawFile) flushRowGroup() error {
-	if len(rf.pending) == 0 {
-		return nil
-	}
-	_, err := rf.pw.Write(rf.pending)
-	if err == nil {
-		err = rf.pw.Flush() // ends the row group
-	}
-	clear(rf.pending) // drop references to the values
-	rf.pending = rf.pending[:0]
-	return err
+	return rf.enc.flushRowGroup()
 }
 
 // finish completes the file and renames it to final; on error the
 // temporary file is removed.
 func (rf *rawFile) finish(final string, fsync bool) error {
-	err := rf.flushRowGroup()
-	if err == nil {
-		err = rf.pw.Close()
-	}
+	err := rf.enc.close()
 	if err == nil && fsync {
 		err = rf.f.Sync()
 	}
@@ -366,7 +320,7 @@ func (w *Writer) WriteRaw(host string, r *raw.Record, seq uint64) error {
 		}
 	}
 	s.batch.AppendFunc(walRaw, func(b []byte) []byte { return appendRawEntry(b, seq, r) })
-	if err := s.file.add(toRawRow(host, seq, r)); err != nil {
+	if err := s.file.add(host, seq, r); err != nil {
 		return w.fail(err)
 	}
 	w.stats.RawRecords++
@@ -490,7 +444,7 @@ func (w *Writer) recoverRaw(path string) error {
 				}
 			}
 			rows++
-			return rf.add(toRawRow(hdr.Host, seq, &rec))
+			return rf.add(hdr.Host, seq, &rec)
 		}
 		return fmt.Errorf("unexpected entry of kind %d after %d raw records", kind, rows)
 	})
@@ -573,7 +527,7 @@ func readRawFile(path string, f RawFilter, rr *RawRecord, fn func(*RawRecord) er
 }
 
 func decodeRawFile(path string, f RawFilter, rr *RawRecord, fn func(*RawRecord) error) (err error) {
-	defer guard(&err)
+	defer pqfile.Guard(&err)
 	file, err := fsutil.Open(path)
 	if err != nil {
 		return err

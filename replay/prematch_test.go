@@ -13,6 +13,7 @@ import (
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/event"
@@ -60,7 +61,7 @@ func TestPrematchEqualsSequential(t *testing.T) {
 	}
 	iocDir := iocsOf(t, evs)
 	for _, md := range []detect.MatchDebug{detect.MatchDebugOff, detect.MatchDebugFull} {
-		rules, err := LoadRules(RuleOptions{SigmaPaths: paths, IOC: IOCFiles(iocDir), MatchDebug: md})
+		rules, err := ruleset.Load(ruleset.Options{SigmaPaths: paths, IOC: ruleset.IOCFiles(iocDir), MatchDebug: md})
 		require.NoError(t, err)
 		run := func(noPrematch bool) ([]byte, *Summary) {
 			var out bytes.Buffer
@@ -142,7 +143,7 @@ func BenchmarkReplaySigmaHQ(b *testing.B) {
 	for _, d := range []string{"rules/windows", "rules-emerging-threats", "rules-threat-hunting"} {
 		paths = append(paths, filepath.Join(root, "corpus", "sigma", d))
 	}
-	rules, err := LoadRules(RuleOptions{SigmaPaths: paths})
+	rules, err := ruleset.Load(ruleset.Options{SigmaPaths: paths})
 	require.NoError(b, err)
 	defer rules.Close()
 	var evs []*event.Event
@@ -183,7 +184,7 @@ func TestRuleObserverCounts(t *testing.T) {
 	}
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "grandparent.yml"), []byte(grandparentRule), 0o644))
-	rules, err := LoadRules(RuleOptions{SigmaPaths: []string{"../rules/sigma", dir}})
+	rules, err := ruleset.Load(ruleset.Options{SigmaPaths: []string{"../rules/sigma", dir}})
 	require.NoError(t, err)
 	defer rules.Close()
 	var evs []*event.Event

@@ -112,6 +112,7 @@ type Decoder struct {
 
 	fileObj, fileKey *lru
 	keys             *lru
+	st               *strTab
 	held             []*raw.Record
 	lastMS           int64
 	lastUtc          string
@@ -131,7 +132,7 @@ func New(opt Options) *Decoder {
 	if opt.MaxKept <= 0 {
 		opt.MaxKept = 1024
 	}
-	d := &Decoder{opt: opt, paths: opt.Paths}
+	d := &Decoder{opt: opt, paths: opt.Paths, st: newStrTab()}
 	if d.paths == nil {
 		d.paths = identityPaths{}
 	}
@@ -224,9 +225,9 @@ func (d *Decoder) start(r *raw.Record, channel, provider string, id uint16) buil
 	e.Channel = channel
 	e.Provider = provider
 	b.System(winevt.KeyProviderGuid, providerGUID(r.Provider))
-	b.System(winevt.KeyExecutionProcess, event.Itoa(uint64(r.PID)))
+	b.System(winevt.KeyExecutionProcess, d.st.itoa(uint64(r.PID)))
 	if r.TID != 0 {
-		b.System(winevt.KeyExecutionThread, event.Itoa(uint64(r.TID)))
+		b.System(winevt.KeyExecutionThread, d.st.itoa(uint64(r.TID)))
 	}
 	if d.opt.Host != "" {
 		b.System(winevt.KeyComputer, d.opt.Host)
@@ -249,7 +250,7 @@ func (d *Decoder) utcTime(ns int64) string {
 		ms--
 	}
 	if ms != d.lastMS || d.lastUtc == "" {
-		d.lastMS, d.lastUtc = ms, event.FormatUtcTime(ns)
+		d.lastMS, d.lastUtc = ms, d.st.utcTime(ns)
 	}
 	return d.lastUtc
 }
@@ -282,9 +283,9 @@ func providerGUID(p raw.ProviderID) string {
 func providerName(p raw.ProviderID) string { return nameStrings[p] }
 
 // num sets a Data field from a numeric property, decimal; absent stays absent.
-func num(b builder, r *raw.Record, prop, field string) {
+func (d *Decoder) num(b builder, r *raw.Record, prop, field string) {
 	if v, ok := r.Uint(prop); ok {
-		b.Data(field, event.Itoa(v))
+		b.Data(field, d.st.itoa(v))
 	}
 }
 
@@ -295,7 +296,7 @@ func str(b builder, r *raw.Record, prop, field string) {
 	}
 }
 
-func itoa32(v uint32) string { return event.Itoa(uint64(v)) }
+func (d *Decoder) itoa32(v uint32) string { return d.st.itoa(uint64(v)) }
 
 // Short names for the generated template table.
 var (
@@ -327,6 +328,8 @@ func bin(name string, lenFrom, fixed int) raw.Field {
 // route keep only their UserData (Decode then counts them); a payload
 // shorter than its template keeps the fields before the cut, and the error
 // says which field was cut (the record is still decoded).
+// Its strings come from the decoder's string table: call it from the
+// goroutine that runs Decode, like every Decoder method.
 func (d *Decoder) Fill(r *raw.Record) error {
 	if len(r.Props) > 0 || r.UserData == nil {
 		return nil
@@ -335,7 +338,7 @@ func (d *Decoder) Fill(r *raw.Record) error {
 	if t == nil {
 		return nil
 	}
-	if err := raw.ParseUserData(r, t); err != nil {
+	if err := raw.ParseUserDataInterned(r, t, d.st); err != nil {
 		d.Stats.ShortUserData++
 		return fmt.Errorf("%s event %d v%d: %w", providerName(r.Provider), r.EventID, r.Version, err)
 	}

@@ -146,5 +146,5 @@ func (d *Decoder) fileRenamePath(r *raw.Record) Result {
 
 // filePID: Kernel-File logs in the context of the issuing process.
 func (d *Decoder) filePID(b builder, r *raw.Record) {
-	b.Data("ProcessId", itoa32(r.PID))
+	b.Data("ProcessId", d.itoa32(r.PID))
 }

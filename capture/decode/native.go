@@ -32,28 +32,28 @@ func native(channel, provider string) func(*Decoder, *raw.Record) Result {
 		def := event.Lookup(channel, r.EventID)
 		for i := range r.Props {
 			p := &r.Props[i]
-			b.Data(p.Name, renderProp(def, p))
+			b.Data(p.Name, d.renderProp(def, p))
 		}
 		return d.finish()
 	}
 }
 
-func renderProp(def *event.Def, p *raw.Prop) string {
+func (d *Decoder) renderProp(def *event.Def, p *raw.Prop) string {
 	switch {
 	case p.Kind == raw.Pointer:
-		return event.FormatHex(p.Num)
+		return d.st.hex(p.Num)
 	case p.Kind.Signed():
 		if v := p.Int(); v < 0 {
-			return "-" + event.Itoa(uint64(-v))
+			return d.st.concat("-", d.st.itoa(uint64(-v)))
 		}
-		return event.Itoa(p.Num)
+		return d.st.itoa(p.Num)
 	case p.Kind.Numeric():
 		if def != nil {
 			if id, ok := event.FieldByName(p.Name); ok && def.TypeOf(id) == event.Hex {
-				return event.FormatHex(p.Num)
+				return d.st.hex(p.Num)
 			}
 		}
-		return event.Itoa(p.Num)
+		return d.st.itoa(p.Num)
 	case p.Kind == raw.GUID && len(p.Bytes) == 16:
 		g := raw.ProviderID(p.Bytes)
 		return "{" + g.String() + "}"
@@ -67,20 +67,31 @@ func renderProp(def *event.Def, p *raw.Prop) string {
 // process is the header PID. 3006 (query started) stays native.
 func (d *Decoder) dnsQuery(r *raw.Record) Result {
 	b := d.sysmon(r, 22)
-	b.Data("ProcessId", itoa32(r.PID))
+	b.Data("ProcessId", d.itoa32(r.PID))
 	str(b, r, "QueryName", "QueryName")
-	num(b, r, "QueryStatus", "QueryStatus")
+	d.num(b, r, "QueryStatus", "QueryStatus")
 	if v, ok := r.Str("QueryResults"); ok {
-		b.Data("QueryResults", sysmonResults(v))
+		b.Data("QueryResults", d.st.sysmonResults(v))
 	}
 	return d.finish()
 }
 
 // sysmonResults writes non-address records as Sysmon does, "type:  5 name"
 // with two spaces (the provider writes one).
-func sysmonResults(s string) string {
+func (t *strTab) sysmonResults(s string) string {
 	if !strings.Contains(s, "type: ") {
 		return s
 	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "type:  ", "type: "), "type: ", "type:  ")
+	// Every "type: " or "type:  " becomes "type:  " (two spaces).
+	t.buf = t.buf[:0]
+	for {
+		i := strings.Index(s, "type: ")
+		if i < 0 {
+			break
+		}
+		t.buf = append(append(t.buf, s[:i]...), "type:  "...)
+		s = strings.TrimPrefix(s[i+len("type: "):], " ")
+	}
+	t.buf = append(t.buf, s...)
+	return t.Intern(t.buf)
 }

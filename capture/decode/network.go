@@ -22,24 +22,24 @@ func (d *Decoder) netAccept(r *raw.Record) Result  { return d.network(r, "false"
 // payload PID, absent when the record lacks it.
 func (d *Decoder) network(r *raw.Record, initiated string) Result {
 	b := d.sysmon(r, 3)
-	num(b, r, "PID", "ProcessId")
+	d.num(b, r, "PID", "ProcessId")
 	proto := "tcp"
 	if r.EventID >= 42 {
 		proto = "udp"
 	}
 	b.Data("Protocol", proto)
 	b.Data("Initiated", initiated)
-	addr(b, r, "saddr", "SourceIsIpv6", "SourceIp")
-	port(b, r, "sport", "SourcePort")
-	addr(b, r, "daddr", "DestinationIsIpv6", "DestinationIp")
-	port(b, r, "dport", "DestinationPort")
+	d.addr(b, r, "saddr", "SourceIsIpv6", "SourceIp")
+	d.port(b, r, "sport", "SourcePort")
+	d.addr(b, r, "daddr", "DestinationIsIpv6", "DestinationIp")
+	d.port(b, r, "dport", "DestinationPort")
 	return d.finish()
 }
 
 // addr renders an IPv4 address delivered as a u32 read little-endian from
 // network-order bytes (so its low byte is the first octet), or an IPv6
 // address delivered as 16 bytes.
-func addr(b builder, r *raw.Record, prop, isV6, field string) {
+func (d *Decoder) addr(b builder, r *raw.Record, prop, isV6, field string) {
 	p := r.Prop(prop)
 	if p == nil {
 		return
@@ -62,13 +62,13 @@ func addr(b builder, r *raw.Record, prop, isV6, field string) {
 		return
 	}
 	b.Data(isV6, event.FormatBool(a.Is6() && !a.Is4In6()))
-	b.Data(field, a.Unmap().String())
+	b.Data(field, d.st.addr(a.Unmap()))
 }
 
 // port byte-swaps a port read as a little-endian u16 from network order.
-func port(b builder, r *raw.Record, prop, field string) {
+func (d *Decoder) port(b builder, r *raw.Record, prop, field string) {
 	if v, ok := r.Uint(prop); ok {
 		p := uint16(v)
-		b.Data(field, event.Itoa(uint64(p>>8|p<<8)))
+		b.Data(field, d.st.itoa(uint64(p>>8|p<<8)))
 	}
 }

@@ -41,3 +41,18 @@ func TestNetworkIPv6AndUDP(t *testing.T) {
 		}, f, "event %d", c.id)
 	}
 }
+
+// TestSysmonResults: non-address records get Sysmon's two spaces after
+// "type:", whatever the provider wrote; addresses are untouched.
+func TestSysmonResults(t *testing.T) {
+	st := newStrTab()
+	for in, want := range map[string]string{
+		"::ffff:20.190.159.23;":                  "::ffff:20.190.159.23;",
+		"type: 5 login.live.com;::ffff:1.2.3.4;": "type:  5 login.live.com;::ffff:1.2.3.4;",
+		"type:  5 a;type: 5 b;":                  "type:  5 a;type:  5 b;",
+		"type:   5 a;":                           "type:   5 a;",
+		"":                                       "",
+	} {
+		assert.Equal(t, want, st.sysmonResults(in), in)
+	}
+}

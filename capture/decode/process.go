@@ -23,17 +23,17 @@ var integrity = map[string]string{
 // kernel record supply them).
 func (d *Decoder) processStart(r *raw.Record) Result {
 	b := d.sysmon(r, 1)
-	num(b, r, "ProcessID", "ProcessId")
+	d.num(b, r, "ProcessID", "ProcessId")
 	if img, ok := r.Str("ImageName"); ok {
 		b.Data("Image", d.paths.MapPath(img))
 	}
-	num(b, r, "SessionID", "TerminalSessionId")
+	d.num(b, r, "SessionID", "TerminalSessionId")
 	if sid, ok := r.Str("MandatoryLabel"); ok {
 		if il, ok := integrity[sid]; ok {
 			b.Data("IntegrityLevel", il)
 		}
 	}
-	num(b, r, "ParentProcessID", "ParentProcessId")
+	d.num(b, r, "ParentProcessID", "ParentProcessId")
 	return d.finish()
 }
 
@@ -41,7 +41,7 @@ func (d *Decoder) processStart(r *raw.Record) Result {
 // enrichment replaces it from the process table when it knows the path.
 func (d *Decoder) processStop(r *raw.Record) Result {
 	b := d.sysmon(r, 5)
-	num(b, r, "ProcessID", "ProcessId")
+	d.num(b, r, "ProcessID", "ProcessId")
 	str(b, r, "ImageName", "Image")
 	return d.finish()
 }
@@ -49,7 +49,7 @@ func (d *Decoder) processStop(r *raw.Record) Result {
 // imageLoad → Sysmon 7. Image (the loading process) comes from enrichment.
 func (d *Decoder) imageLoad(r *raw.Record) Result {
 	b := d.sysmon(r, 7)
-	num(b, r, "ProcessID", "ProcessId")
+	d.num(b, r, "ProcessID", "ProcessId")
 	if img, ok := r.Str("ImageName"); ok {
 		b.Data("ImageLoaded", d.paths.MapPath(img))
 	}

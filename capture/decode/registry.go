@@ -2,9 +2,7 @@ package decode
 
 import (
 	"encoding/binary"
-	"strconv"
 	"strings"
-	"unicode/utf16"
 
 	"github.com/edr-lab/edr/capture"
 	"github.com/edr-lab/edr/capture/raw"
@@ -17,6 +15,18 @@ func init() {
 	route(capture.KernelRegistry, v0, (*Decoder).regWrite, 3, 5, 6)
 	route(capture.KernelRegistry, v0, (*Decoder).regCloseKey, 13)
 }
+
+// Sysmon 14 (key rename: EventType RenameKey, TargetObject, NewName) is not
+// decoded: Microsoft-Windows-Kernel-Registry has no rename event. Its
+// manifest, in every dumped release up to 26H1, defines 1–15 (Create,
+// Open, Delete, Query, SetValue, DeleteValue, QueryValue, Enumerate,
+// EnumerateValue, QueryMultipleValue, SetInformation, Flush, Close,
+// QuerySecurity, SetSecurity — all version 0, none with a new name) and
+// 16–45 (hive mount/unload/flush/load/restore/export and shutdown
+// timings), and no keyword for renames; NtRenameKey reaches it at most as
+// the Close of the renamed key's handle, which names neither the old nor
+// the new path. TestNoRegistryRenameInManifests holds this; a release that
+// adds a rename event fails it.
 
 // regCreatedNewKey is CreateKey's Disposition when the key did not exist.
 const regCreatedNewKey = 1
@@ -80,7 +90,7 @@ func (d *Decoder) regName(r *raw.Record) (string, bool) {
 	if base == "" {
 		base, _ = r.Str("BaseName")
 	}
-	path := regPath(joinKey(base, rel))
+	path := d.st.regPath(d.st.joinKey(base, rel))
 	d.keys.put(k, path)
 	return path, true
 }
@@ -118,7 +128,7 @@ func (d *Decoder) regWrite(r *raw.Record) Result {
 	// KeyName is usually empty, and may be relative: only a full
 	// \REGISTRY\… name stands on its own.
 	if name, ok := r.Str("KeyName"); ok && hasPrefixFold(name, `\REGISTRY\`) {
-		return d.registryWrite(r, regPath(name), true)
+		return d.registryWrite(r, d.st.regPath(name), true)
 	}
 	if len(d.held) >= d.opt.MaxHeld {
 		old := d.held[0]
@@ -163,34 +173,34 @@ func (d *Decoder) registryWrite(r *raw.Record, path string, known bool) Result {
 		if v == "" {
 			v = "(Default)"
 		}
-		b.Data("TargetObject", path+`\`+v)
+		b.Data("TargetObject", d.st.concat(path, `\`, v))
 	}
 	if r.EventID == 5 {
-		if det, ok := regDetails(r); ok {
+		if det, ok := d.st.regDetails(r); ok {
 			b.Data("Details", det)
 		}
 	}
 	return d.finish()
 }
 
-func (d *Decoder) regPID(b builder, r *raw.Record) { b.Data("ProcessId", itoa32(r.PID)) }
+func (d *Decoder) regPID(b builder, r *raw.Record) { b.Data("ProcessId", d.itoa32(r.PID)) }
 
-func joinKey(base, rel string) string {
+func (t *strTab) joinKey(base, rel string) string {
 	switch {
 	case base == "":
 		return rel
 	case rel == "":
 		return base
 	}
-	return strings.TrimSuffix(base, `\`) + `\` + strings.TrimPrefix(rel, `\`)
+	return t.concat(strings.TrimSuffix(base, `\`), `\`, strings.TrimPrefix(rel, `\`))
 }
 
 // regPath rewrites the kernel's hive roots to the HKLM/HKU form Sysmon
 // writes. A relative path (its base key was never named) stays relative.
-func regPath(p string) string {
+func (t *strTab) regPath(p string) string {
 	for _, m := range [...]struct{ nt, root string }{{`\REGISTRY\MACHINE`, "HKLM"}, {`\REGISTRY\USER`, "HKU"}} {
 		if hasPrefixFold(p, m.nt) && (len(p) == len(m.nt) || p[len(m.nt)] == '\\') {
-			return m.root + p[len(m.nt):]
+			return t.concat(m.root, p[len(m.nt):])
 		}
 	}
 	return p
@@ -214,7 +224,7 @@ const (
 // ("(Empty)" when empty), "DWORD (0x%08x)", "QWORD (0x%08x-0x%08x)" (high
 // then low), "Binary Data" otherwise. Data the provider did not capture,
 // or integers cut short, leave Details absent.
-func regDetails(r *raw.Record) (string, bool) {
+func (t *strTab) regDetails(r *raw.Record) (string, bool) {
 	typ, ok := r.Uint("Type")
 	if !ok {
 		return "", false
@@ -225,13 +235,13 @@ func regDetails(r *raw.Record) (string, bool) {
 	}
 	switch typ {
 	case regSZ, regExpandSZ, regLink:
-		s := utf16le(data)
+		s := t.utf16le(data)
 		if s == "" {
 			return "(Empty)", true
 		}
 		return s, true
 	case regMultiSZ:
-		parts := strings.Split(utf16le(data), "\x00")
+		parts := strings.Split(t.utf16le(data), "\x00")
 		for len(parts) > 0 && parts[len(parts)-1] == "" {
 			parts = parts[:len(parts)-1]
 		}
@@ -247,35 +257,42 @@ func regDetails(r *raw.Record) (string, bool) {
 		if typ == regDWORDBE {
 			v = binary.BigEndian.Uint32(data)
 		}
-		return "DWORD (" + hex8(v) + ")", true
+		t.buf = append(appendHex8(append(t.buf[:0], "DWORD ("...), v), ')')
+		return t.Intern(t.buf), true
 	case regQWORD:
 		if len(data) < 8 {
 			return "", false
 		}
 		v := binary.LittleEndian.Uint64(data)
-		return "QWORD (" + hex8(uint32(v>>32)) + "-" + hex8(uint32(v)) + ")", true
+		t.buf = appendHex8(append(t.buf[:0], "QWORD ("...), uint32(v>>32))
+		t.buf = append(appendHex8(append(t.buf, '-'), uint32(v)), ')')
+		return t.Intern(t.buf), true
 	}
 	return "Binary Data", true
 }
 
-func hex8(v uint32) string {
-	s := strconv.FormatUint(uint64(v), 16)
-	return "0x" + strings.Repeat("0", 8-len(s)) + s
+// appendHex8 appends 0x and v in 8 lower-case hex digits.
+func appendHex8(dst []byte, v uint32) []byte {
+	const digits = "0123456789abcdef"
+	dst = append(dst, '0', 'x')
+	for sh := 28; sh >= 0; sh -= 4 {
+		dst = append(dst, digits[v>>uint(sh)&0xf])
+	}
+	return dst
 }
 
-// utf16le decodes UTF-16LE bytes, dropping the terminating NUL(s).
-func utf16le(b []byte) string {
+// utf16le decodes UTF-16LE bytes, dropping the terminating NUL(s), as the
+// raw record's own decoder does (interned).
+func (t *strTab) utf16le(b []byte) string {
 	if len(b) > maxDetailLen*2 {
 		b = b[:maxDetailLen*2]
 	}
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
+	b = b[:len(b)&^1] // a trailing odd byte is no character
+	for len(b) >= 2 && b[len(b)-1] == 0 && b[len(b)-2] == 0 {
+		b = b[:len(b)-2]
 	}
-	for len(u) > 0 && u[len(u)-1] == 0 {
-		u = u[:len(u)-1]
-	}
-	return string(utf16.Decode(u))
+	t.buf = raw.AppendUTF16LE(t.buf[:0], b)
+	return t.Intern(t.buf)
 }
 
 func hasPrefixFold(s, prefix string) bool {

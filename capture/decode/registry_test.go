@@ -1,13 +1,22 @@
 package decode
 
 import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edr-lab/edr/capture/internal/manifest"
 	"github.com/edr-lab/edr/capture/raw"
+	"github.com/edr-lab/edr/corpus/evtx"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/testutil"
 )
 
 func regRec(id uint16, props func(r *raw.Record)) *raw.Record {
@@ -25,7 +34,7 @@ func TestRegPath(t *testing.T) {
 		`\REGISTRY\MACHINEX\a`:                 `\REGISTRY\MACHINEX\a`,
 		`Software\Relative`:                    `Software\Relative`,
 	} {
-		assert.Equal(t, want, regPath(in), in)
+		assert.Equal(t, want, newStrTab().regPath(in), in)
 	}
 }
 
@@ -53,13 +62,13 @@ func TestRegDetails(t *testing.T) {
 		r := &raw.Record{}
 		r.AddNum("Type", raw.U32, c.typ)
 		r.AddBytes("CapturedData", raw.Binary, c.data)
-		got, ok := regDetails(r)
+		got, ok := newStrTab().regDetails(r)
 		assert.Equal(t, c.ok, ok, "type %d %x", c.typ, c.data)
 		assert.Equal(t, c.want, got, "type %d %x", c.typ, c.data)
 	}
 	r := &raw.Record{}
 	r.AddNum("Type", raw.U32, 4)
-	_, ok := regDetails(r)
+	_, ok := newStrTab().regDetails(r)
 	assert.False(t, ok, "no CapturedData (not requested): Details absent")
 }
 
@@ -121,4 +130,71 @@ func TestRegistryHeldBound(t *testing.T) {
 	assert.Equal(t, uint64(1), d.Stats.Evicted["registry-held"])
 	d.Flush(func(*event.Event) { n++ })
 	assert.Equal(t, 3, n)
+}
+
+// TestNoRegistryRenameInManifests holds the reason Sysmon 14 is not
+// decoded (see registry.go): no Kernel-Registry template, in any dumped
+// release, is a rename or carries a new name, and no keyword selects one.
+// The day a release adds one, this fails and the decoder should route it.
+func TestNoRegistryRenameInManifests(t *testing.T) {
+	rows := parseFile(t, filepath.Join(testutil.Shared(t, "etw/manifests"), "Microsoft-Windows-Kernel-Registry.tsv"), manifest.Read)
+	require.Len(t, rows, 45)
+	ids := map[uint16]bool{}
+	for _, r := range rows {
+		ids[r.EventID] = true
+		assert.NotContains(t, strings.ToLower(r.Name), "rename", "event %d v%d", r.EventID, r.Version)
+		assert.NotContains(t, strings.ToLower(r.Keywords), "rename", "event %d v%d", r.EventID, r.Version)
+		for _, f := range r.Fields {
+			assert.NotContains(t, strings.ToLower(f.Name), "newname", "event %d v%d", r.EventID, r.Version)
+		}
+	}
+	for id := uint16(1); id <= 45; id++ {
+		assert.True(t, ids[id], "event %d", id)
+	}
+	// and the decoder routes nothing to Sysmon 14
+	for k := range routes {
+		if k.p == kernelRegistry {
+			assert.Contains(t, []uint16{1, 2, 3, 5, 6, 13}, k.id)
+		}
+	}
+}
+
+// TestRegDetailsAsRealSysmon: the DWORD and QWORD renderings real Sysmon
+// wrote in the corpus's recordings (e.g. "QWORD (0x01d4de95-0x1de60760)":
+// high word first, each 8 lower-case hex digits) come out of regDetails
+// for the value they render.
+func TestRegDetailsAsRealSysmon(t *testing.T) {
+	re := regexp.MustCompile(`^(DWORD|QWORD) \((0x[0-9a-f]{8})(?:-(0x[0-9a-f]{8}))?\)$`)
+	n := map[string]int{}
+	require.NoError(t, filepath.Walk(testutil.CorpusDir(), func(p string, _ os.FileInfo, err error) error {
+		if err != nil || filepath.Ext(p) != ".evtx" {
+			return err
+		}
+		_, err = evtx.ReadFile(p, func(e *event.Event) error {
+			d, _ := e.Lookup("Details")
+			m := re.FindStringSubmatch(d)
+			if e.Channel != event.ChannelSysmon || e.EventID != 13 || m == nil {
+				return nil
+			}
+			r := &raw.Record{}
+			hi, _ := strconv.ParseUint(m[2], 0, 32)
+			if m[1] == "DWORD" {
+				r.AddNum("Type", raw.U32, regDWORD)
+				r.AddBytes("CapturedData", raw.Binary, binary.LittleEndian.AppendUint32(nil, uint32(hi)))
+			} else {
+				lo, _ := strconv.ParseUint(m[3], 0, 32)
+				r.AddNum("Type", raw.U32, regQWORD)
+				r.AddBytes("CapturedData", raw.Binary, binary.LittleEndian.AppendUint64(nil, hi<<32|lo))
+			}
+			got, ok := newStrTab().regDetails(r)
+			assert.True(t, ok)
+			assert.Equal(t, d, got, p)
+			n[m[1]]++
+			return nil
+		})
+		return err
+	}))
+	t.Logf("Sysmon 13 Details checked: %v", n)
+	assert.Positive(t, n["QWORD"])
+	assert.Positive(t, n["DWORD"])
 }

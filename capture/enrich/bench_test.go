@@ -7,6 +7,7 @@ import (
 
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/testutil"
 )
 
 // decodedStream turns generator events into what the kernel decoders hand
@@ -68,7 +69,7 @@ func BenchmarkEnrich(b *testing.B) {
 	pass++
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0, mallocs0 := cpuTime(), mallocs()
+	cpu0, mallocs0 := testutil.CPUTime(), mallocs()
 	for i := 0; i < b.N; i++ {
 		j := i % len(src)
 		if j == 0 && i > 0 {
@@ -89,7 +90,7 @@ func BenchmarkCopy(b *testing.B) {
 	var work event.Event
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0, mallocs0 := cpuTime(), mallocs()
+	cpu0, mallocs0 := testutil.CPUTime(), mallocs()
 	for i := 0; i < b.N; i++ {
 		work.CopyFrom(src[i%len(src)])
 	}
@@ -105,7 +106,7 @@ func reportRates(b *testing.B, cpu0 int64, mallocs0 uint64) {
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.Mallocs-mallocs0)/float64(b.N), "allocs/event")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	if cpu := cpuTime() - cpu0; cpu > 0 {
+	if cpu := testutil.CPUTime() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/event")
 	}
 }

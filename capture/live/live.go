@@ -159,12 +159,10 @@ func (l *Live) Run(ctx context.Context, eng pipeline.Engine) error {
 	go func() {
 		defer close(capQ)
 		srcErr <- l.opts.Source.Run(ctx, func(batch []event.Event) error {
-			var s *slot
-			select {
-			case s = <-capFree:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+			// No select on ctx: a source that drains after ctx is done (the
+			// raw source's reorder buffer and held writes) still hands
+			// everything on; the recorder frees slots until capQ closes.
+			s := <-capFree
 			s.evs = swapInto(s.evs, batch)
 			l.counts.in.Add(uint64(len(batch)))
 			l.counts.captureQ.Add(int64(len(batch)))

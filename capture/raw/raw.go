@@ -168,6 +168,10 @@ func (r *Record) Reset() {
 	*r = Record{Props: props, buf: buf, UserData: ud, scratch: sc}
 }
 
+// ClearProps drops the property bag, keeping the header and UserData (a
+// payload parsed again, by a newer template).
+func (r *Record) ClearProps() { r.Props, r.buf = r.Props[:0], r.buf[:0] }
+
 // SetUserData copies the payload into the record's own storage (the ETW
 // buffer it points into is reused once the callback returns).
 func (r *Record) SetUserData(b []byte) { r.UserData = append(r.UserData[:0], b...) }
@@ -175,8 +179,18 @@ func (r *Record) SetUserData(b []byte) { r.UserData = append(r.UserData[:0], b..
 // Prop returns the named property. Bags hold a handful of properties, so a
 // linear scan beats a map and allocates nothing.
 func (r *Record) Prop(name string) *Prop {
+	if name == "" {
+		for i := range r.Props {
+			if r.Props[i].Name == "" {
+				return &r.Props[i]
+			}
+		}
+		return nil
+	}
+	// Names of one bag mostly differ in length or first letter: test those
+	// inline before comparing the whole name.
 	for i := range r.Props {
-		if r.Props[i].Name == name {
+		if n := r.Props[i].Name; len(n) == len(name) && n[0] == name[0] && n == name {
 			return &r.Props[i]
 		}
 	}

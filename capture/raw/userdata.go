@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // InType is a manifest in-type: how a field is laid out in UserData.
@@ -54,7 +55,19 @@ var errShort = errors.New("user data ends inside the field")
 // ParseUserData fills r.Props from r.UserData by template t. A record
 // shorter than its template (an older writer) keeps the fields it has;
 // the error names the field that was cut.
-func ParseUserData(r *Record, t Template) error {
+func ParseUserData(r *Record, t Template) error { return ParseUserDataInterned(r, t, nil) }
+
+// Interner turns the bytes of a decoded string into a string, reusing an
+// earlier one of the same text where it can: the live path parses the same
+// paths, names and SIDs over and over, and a fresh string for each is an
+// allocation per property.
+type Interner interface {
+	Intern(b []byte) string
+}
+
+// ParseUserDataInterned is ParseUserData with the text properties (UTF-16
+// and ANSI strings, SIDs) made by in (nil: each its own string).
+func ParseUserDataInterned(r *Record, t Template, in Interner) error {
 	b := r.UserData
 	ptr := 8
 	if r.HeaderFlags&HeaderFlag32Bit != 0 {
@@ -62,7 +75,9 @@ func ParseUserData(r *Record, t Template) error {
 	}
 	start := len(r.Props)
 	for i, f := range t {
-		if len(b) == 0 {
+		// An empty payload is short for every field but a binary one of
+		// length 0 (which the InBinary case checks itself).
+		if len(b) == 0 && f.Type != InBinary {
 			return fmt.Errorf("field %s (#%d): %w", f.Name, i, errShort)
 		}
 		var n int
@@ -72,14 +87,14 @@ func ParseUserData(r *Record, t Template) error {
 			for end+1 < len(b) && (b[end] != 0 || b[end+1] != 0) {
 				end += 2
 			}
-			r.AddString(f.Name, String, r.utf16String(b[:end]))
+			r.AddString(f.Name, String, r.utf16String(b[:end], in))
 			n = min(end+2, len(b))
 		case InAnsiString:
 			end := 0
 			for end < len(b) && b[end] != 0 {
 				end++
 			}
-			r.AddString(f.Name, String, string(b[:end]))
+			r.AddString(f.Name, String, r.text(b[:end], in))
 			n = min(end+1, len(b))
 		case InSID:
 			if len(b) < 8 {
@@ -89,7 +104,8 @@ func ParseUserData(r *Record, t Template) error {
 			if len(b) < n {
 				return fmt.Errorf("field %s (#%d): %w", f.Name, i, errShort)
 			}
-			r.AddString(f.Name, SID, formatSID(b[:n]))
+			r.scratch = appendSID(r.scratch[:0], b[:n])
+			r.AddString(f.Name, SID, r.text(r.scratch, in))
 		case InGUID:
 			if len(b) < 16 {
 				return fmt.Errorf("field %s (#%d): %w", f.Name, i, errShort)
@@ -153,32 +169,59 @@ func numKind(t InType, ptr int) (Kind, int) {
 	return U64, 8
 }
 
-// formatSID renders a binary SID as S-R-A-S1-S2….
-func formatSID(b []byte) string {
+// appendSID renders a binary SID as S-R-A-S1-S2….
+func appendSID(dst, b []byte) []byte {
 	var auth uint64
 	for _, c := range b[2:8] {
 		auth = auth<<8 | uint64(c)
 	}
-	s := "S-" + strconv.Itoa(int(b[0])) + "-" + strconv.FormatUint(auth, 10)
+	dst = append(dst, "S-"...)
+	dst = strconv.AppendUint(dst, uint64(b[0]), 10)
+	dst = append(dst, '-')
+	dst = strconv.AppendUint(dst, auth, 10)
 	for i := 0; i < int(b[1]); i++ {
-		s += "-" + strconv.FormatUint(uint64(binary.LittleEndian.Uint32(b[8+4*i:])), 10)
+		dst = append(dst, '-')
+		dst = strconv.AppendUint(dst, uint64(binary.LittleEndian.Uint32(b[8+4*i:])), 10)
 	}
-	return s
+	return dst
 }
 
-// utf16String decodes UTF-16LE text. ASCII (most paths and names) goes
-// through the record's scratch buffer: one allocation, the string itself.
-func (r *Record) utf16String(b []byte) string {
-	r.scratch = r.scratch[:0]
-	for i := 0; i+1 < len(b); i += 2 {
-		if b[i+1] != 0 || b[i] >= 0x80 {
-			u := make([]uint16, len(b)/2)
-			for j := range u {
-				u[j] = binary.LittleEndian.Uint16(b[2*j:])
-			}
-			return string(utf16.Decode(u))
-		}
-		r.scratch = append(r.scratch, b[i])
+// text is b as a string: in's, or a copy.
+func (r *Record) text(b []byte, in Interner) string {
+	if in != nil {
+		return in.Intern(b)
 	}
-	return string(r.scratch)
+	return string(b)
+}
+
+// utf16String decodes UTF-16LE text into the record's scratch buffer, then
+// makes the string (text).
+func (r *Record) utf16String(b []byte, in Interner) string {
+	r.scratch = AppendUTF16LE(r.scratch[:0], b)
+	return r.text(r.scratch, in)
+}
+
+// AppendUTF16LE appends the UTF-8 form of UTF-16LE text (an unpaired
+// surrogate becomes U+FFFD, a trailing odd byte is ignored), as
+// unicode/utf16 decodes it, without allocating.
+func AppendUTF16LE(dst, b []byte) []byte {
+	for i := 0; i+1 < len(b); i += 2 {
+		c := rune(binary.LittleEndian.Uint16(b[i:]))
+		switch {
+		case c < utf8.RuneSelf:
+			dst = append(dst, byte(c))
+			continue
+		case utf16.IsSurrogate(c):
+			if i+3 < len(b) {
+				if d := utf16.DecodeRune(c, rune(binary.LittleEndian.Uint16(b[i+2:]))); d != utf8.RuneError {
+					c = d
+					i += 2
+					break
+				}
+			}
+			c = utf8.RuneError
+		}
+		dst = utf8.AppendRune(dst, c)
+	}
+	return dst
 }

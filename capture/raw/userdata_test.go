@@ -2,6 +2,7 @@ package raw
 
 import (
 	"testing"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,3 +52,46 @@ func TestParseUserDataLayouts(t *testing.T) {
 	err := ParseUserData(r, Template{{Name: "S", Type: InUnicodeString, LenFrom: -1}, {Name: "Len", Type: InUInt16, LenFrom: -1}, {Name: "Data", Type: InBinary, LenFrom: 1}})
 	assert.EqualError(t, err, "field Data (#2): user data ends inside the field")
 }
+
+// TestParseUserDataEmptyBinaryLast: a binary field of length 0 that ends
+// the template ends the payload too (SetValueKey of a new value:
+// PreviousDataCapturedSize 0, no PreviousData) — a complete record, not a
+// short one.
+func TestParseUserDataEmptyBinaryLast(t *testing.T) {
+	tmpl := Template{{Name: "Len", Type: InUInt16, LenFrom: -1}, {Name: "Data", Type: InBinary, LenFrom: 0},
+		{Name: "Fixed", Type: InBinary, LenFrom: -1}}
+	r := &Record{}
+	r.SetUserData([]byte{0, 0})
+	require.NoError(t, ParseUserData(r, tmpl))
+	b, ok := r.Bytes("Data")
+	assert.True(t, ok)
+	assert.Empty(t, b)
+	_, ok = r.Bytes("Fixed")
+	assert.True(t, ok)
+
+	// a field that needs bytes still finds the payload short
+	r = &Record{}
+	r.SetUserData([]byte{0, 0})
+	err := ParseUserData(r, Template{{Name: "Len", Type: InUInt16, LenFrom: -1}, {Name: "Next", Type: InUInt16, LenFrom: -1}})
+	assert.EqualError(t, err, "field Next (#1): user data ends inside the field")
+}
+
+// FuzzUTF16String: the UTF-16 decoder (with or without an interner) gives
+// what unicode/utf16 gives, for any bytes.
+func FuzzUTF16String(f *testing.F) {
+	f.Add([]byte{'h', 0, 0xf4, 0, 0x3d, 0xd8, 0x00, 0xde, 0x00, 0xd8, 'x', 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		u := make([]uint16, len(b)/2)
+		for i := range u {
+			u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+		}
+		want := string(utf16.Decode(u))
+		r := &Record{}
+		require.Equal(t, want, r.utf16String(b, nil))
+		require.Equal(t, want, r.utf16String(b, copyInterner{}))
+	})
+}
+
+type copyInterner struct{}
+
+func (copyInterner) Intern(b []byte) string { return string(b) }

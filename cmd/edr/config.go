@@ -48,16 +48,21 @@ func setValues(c *cli.Context) []string {
 	return v
 }
 
+// configPath is the config file a command reads: --config, else the one
+// config.Find finds ("" when none).
+func configPath(c *cli.Context) string {
+	if c.IsSet("config") {
+		return c.String("config")
+	}
+	return config.Find()
+}
+
 // loadConfig builds the effective configuration of a command: defaults,
 // the config file, EDR__ environment variables, then --set overrides and
 // the command's own flags (flagKeys maps a flag name to its config key;
 // only flags given on the command line apply).
 func loadConfig(c *cli.Context, flagKeys map[string]string) (*config.Config, error) {
-	path := c.String("config")
-	if !c.IsSet("config") {
-		path = config.Find()
-	}
-	cfg, err := config.Load(path, os.Environ())
+	cfg, err := config.Load(configPath(c), os.Environ())
 	if err != nil {
 		return nil, err
 	}

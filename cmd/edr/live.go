@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,18 +21,23 @@ import (
 
 	"github.com/edr-lab/edr/capture"
 	"github.com/edr-lab/edr/capture/live"
+	"github.com/edr-lab/edr/capture/rawsource"
+	"github.com/edr-lab/edr/capture/rawsynth"
+	"github.com/edr-lab/edr/capture/reorder"
+	"github.com/edr-lab/edr/capture/tamper"
 	"github.com/edr-lab/edr/config"
 	"github.com/edr-lab/edr/corpus/jsonl"
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/edr-lab/edr/detect/response"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/service"
 	"github.com/edr-lab/edr/pipeline"
 	"github.com/edr-lab/edr/recording"
-	"github.com/edr-lab/edr/replay"
 	"github.com/urfave/cli/v2"
 )
 
@@ -66,20 +73,25 @@ func init() {
 
 // liveSource is a parsed --source.
 type liveSource struct {
-	kind string  // "ndjson", "synthetic"
+	kind string  // "ndjson", "synthetic", "raw-synthetic", "etw"
 	path string  // ndjson: file, "-" for stdin
-	rate float64 // synthetic: events/s, 0 unlimited
+	rate float64 // synthetic, raw-synthetic: events/s, 0 unlimited
 }
+
+// raw reports whether the source delivers raw ETW records (decoded,
+// reordered and enriched by capture/rawsource, recorded in the raw layer).
+func (s liveSource) raw() bool { return s.kind == "raw-synthetic" || s.kind == "etw" }
 
 // parseLiveSource parses --source; goos is the platform (its default source).
 func parseLiveSource(s, goos string) (liveSource, error) {
 	kind, arg, hasArg := strings.Cut(s, ":")
+	const others = "ndjson:PATH, - (JSON events on stdin), synthetic[:RATE] or raw-synthetic[:RATE] (the same path as etw after the ETW session)"
 	switch {
 	case s == "":
 		if goos == "windows" {
-			return liveSource{}, errors.New("no --source: the default on Windows is etw, which is not built yet in this edr; use --source ndjson:PATH, - (stdin) or synthetic[:RATE]")
+			return liveSource{kind: "etw"}, nil
 		}
-		return liveSource{}, fmt.Errorf("no --source: on %s use --source ndjson:PATH, - (JSON events on stdin) or synthetic[:RATE] (ETW capture exists only on Windows)", goos)
+		return liveSource{}, fmt.Errorf("no --source: on %s use --source %s; ETW capture exists only on Windows", goos, others)
 	case s == "-":
 		return liveSource{kind: "ndjson", path: "-"}, nil
 	case kind == "ndjson":
@@ -87,30 +99,33 @@ func parseLiveSource(s, goos string) (liveSource, error) {
 			return liveSource{}, errors.New("--source ndjson:PATH: no path (use ndjson:- or - for stdin)")
 		}
 		return liveSource{kind: "ndjson", path: arg}, nil
-	case kind == "synthetic":
-		src := liveSource{kind: "synthetic"}
+	case kind == "synthetic" || kind == "raw-synthetic":
+		src := liveSource{kind: kind}
 		if hasArg {
 			r, err := strconv.ParseFloat(arg, 64)
 			if err != nil || !(r > 0 && r <= 1e9) { // NaN too
-				return liveSource{}, fmt.Errorf("--source synthetic:%s: RATE must be a positive number of events per second", arg)
+				return liveSource{}, fmt.Errorf("--source %s:%s: RATE must be a positive number of events per second", kind, arg)
 			}
 			src.rate = r
 		}
 		return src, nil
-	case kind == "etw":
-		return liveSource{}, errors.New("--source etw: ETW capture is not built yet in this edr (it will be Windows only); use ndjson:PATH, - or synthetic[:RATE]")
-	case kind == "raw-synthetic":
-		return liveSource{}, errors.New("--source raw-synthetic: needs the raw ETW decoders (capture/decode), not in this build; use synthetic[:RATE]")
+	case s == "etw":
+		if goos != "windows" {
+			return liveSource{}, fmt.Errorf("--source etw: ETW capture exists only on Windows; on %s use --source %s", goos, others)
+		}
+		return liveSource{kind: "etw"}, nil
 	}
-	return liveSource{}, fmt.Errorf("--source %q: want ndjson:PATH, - or synthetic[:RATE]", s)
+	return liveSource{}, fmt.Errorf("--source %q: want etw (Windows), %s", s, others)
 }
 
 // liveSettings are [live] mapped.
 type liveSettings struct {
-	policy live.Policy
-	shed   []live.ShedRule
-	queue  int
-	every  time.Duration
+	policy     live.Policy
+	shed       []live.ShedRule
+	queue      int
+	every      time.Duration
+	reorderMax int
+	memLimit   int64 // bytes, 0: none
 }
 
 func liveSettingsFrom(c config.Live) (liveSettings, error) {
@@ -122,7 +137,8 @@ func liveSettingsFrom(c config.Live) (liveSettings, error) {
 	if err != nil {
 		return liveSettings{}, err
 	}
-	return liveSettings{policy: p, shed: rules, queue: c.Queue, every: c.StatusInterval}, nil
+	return liveSettings{policy: p, shed: rules, queue: c.Queue, every: c.StatusInterval, reorderMax: c.ReorderMax,
+		memLimit: int64(c.MemoryLimitMB) << 20}, nil
 }
 
 func liveAction(c *cli.Context) error {
@@ -150,6 +166,9 @@ func liveAction(c *cli.Context) error {
 		return exitf(2, "live: %v", err)
 	}
 	defer cleanup()
+	if ls.memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(ls.memLimit)
+	}
 	stderr := c.App.ErrWriter
 	logger, logClose, err := sink.NewLogger(sink.LogOptionsFrom(conf.Logging, stderr))
 	if err != nil {
@@ -162,7 +181,7 @@ func liveAction(c *cli.Context) error {
 	// hosts have Sysmon (replay reads it from segment footers); live has no
 	// such knowledge, so CoverAudit is never called and auto applies no
 	// audit view: only "true" routes 4688/4657/5156 to Sysmon-category rules.
-	ruleSet, err := replay.LoadRules(ruleOpts)
+	ruleSet, err := ruleset.Load(ruleOpts)
 	if err != nil {
 		return exitf(1, "live: %v", err)
 	}
@@ -170,8 +189,15 @@ func liveAction(c *cli.Context) error {
 	for _, e := range ruleSet.Errors {
 		log.Warn("rule not loaded", "err", e)
 	}
+	logLoadedHashes(log, configPath(c), ruleSet, ruleOpts)
 
-	var source pipeline.Source
+	var (
+		selfSink detect.AlertSink // edr's own alerts (tampering): files and console, counted, no response
+		source   pipeline.Source
+		records  rawsource.Records // raw sources: their records, decoded by rs
+		genStats func() []any      // what the raw record source counts
+		rs       *rawsource.Source
+	)
 	lv := (*live.Live)(nil)
 	switch src.kind {
 	case "ndjson":
@@ -188,7 +214,7 @@ func liveAction(c *cli.Context) error {
 			lv.DecodeFailed()
 			log.Warn("bad document skipped", "where", fmt.Sprintf("%s:%d", f.File, f.Line), "err", f.Err)
 		}})
-	case "synthetic":
+	case "synthetic", "raw-synthetic":
 		so := synth.Options{Seed: c.Int64("seed"), Hosts: c.Int("hosts"), Events: c.Int64("events"), Start: time.Now().UTC().Truncate(time.Second)}
 		if s := c.String("start"); s != "" {
 			ns, err := parseReplayTime(s)
@@ -200,7 +226,14 @@ func liveAction(c *cli.Context) error {
 		if so.Hosts <= 0 || so.Hosts > 10000 || so.Events < 0 {
 			return exitf(2, "live: --hosts must be between 1 and 10000 and --events not negative")
 		}
-		source = capture.NewSynthetic(so, src.rate)
+		if src.kind == "synthetic" {
+			source = capture.NewSynthetic(so, src.rate)
+		} else {
+			gen := rawsynth.NewSource(so, src.rate)
+			records, genStats = rawSynthRecords{gen}, func() []any {
+				return []any{"generated", gen.Generated.Load(), "eventlog", gen.EventLog.Load(), "not_captured", gen.Skipped.Load()}
+			}
+		}
 	}
 	// Alerts, console, response: the sinks of live alerts.
 	alertW, closeAlerts, err := liveAlertWriter(c, conf, logger)
@@ -241,11 +274,54 @@ func liveAction(c *cli.Context) error {
 		printRecovery(stderr, rec.Stats())
 	}
 
+	if src.kind == "etw" {
+		loss := func(string, uint64) {}
+		if rec != nil {
+			loss = rec.AddLoss
+		}
+		report := func(f tamper.Finding) { reportTamper(log, selfSink, f) }
+		// Errors beside the data path (session watch queries, Event Log
+		// records that did not render or parse, a subscription that could
+		// not open): logged, the first and every 100th (each is counted
+		// in the status record too).
+		var problems atomic.Uint64
+		problem := func(err error) {
+			if n := problems.Add(1); n == 1 || n%100 == 0 {
+				log.Warn("capture problem", "err", err, "problems", n)
+			}
+		}
+		if records, genStats, err = etwRecords(loss, report, problem); err != nil {
+			return exitf(1, "live: %v", err)
+		}
+	}
+	if records != nil {
+		ro := rawsource.Options{Records: records, Enrich: enrichConfig(), Reorder: reorder.Config{MaxBuffered: ls.reorderMax}}
+		if src.kind == "etw" {
+			ro.Now = func() int64 { return time.Now().UnixNano() }
+		}
+		if rec != nil {
+			ro.Raw, ro.FirstSeq = rec, rec.NextSeq()
+		}
+		if rs, err = rawsource.New(ro); err != nil {
+			return exitf(1, "live: %v", err)
+		}
+		source = rs
+	}
+	srcAttrs := func() []slog.Attr { return nil }
+	if rs != nil {
+		srcAttrs = func() []slog.Attr { return rawSourceAttrs(rs.Stats(), genStats) }
+	}
+
 	opts := live.Options{Source: source, Queue: ls.queue, Overload: ls.policy, Shed: ls.shed, Logger: logger}
 	if rec != nil {
 		opts.Recorder = rec
 	}
 	lv = live.New(opts)
+	self := sink.Multi{alertW}
+	if text != nil {
+		self = append(self, text)
+	}
+	selfSink = lv.AlertSink(self)
 
 	eo := detect.Options{Sink: lv.AlertSink(sinks), MatchDebug: rcfg.matchDebug}
 	eo.Matchers, _ = ruleSet.Matchers(nil)
@@ -284,7 +360,7 @@ func liveAction(c *cli.Context) error {
 	}()
 
 	quiet := c.Bool("quiet")
-	st := startStatus(lv, log, stderr, ls.every, !quiet && stderrIsTerminal(stderr))
+	st := startStatus(lv, srcAttrs, log, stderr, ls.every, !quiet && stderrIsTerminal(stderr))
 	start := time.Now()
 	runErr := lv.Run(ctx, eng) // the engine is flushed when the drained source ends
 	responder.Close()
@@ -297,9 +373,12 @@ func liveAction(c *cli.Context) error {
 	}
 	st.stop()
 	snap := lv.Snapshot()
-	log.LogAttrs(context.Background(), slog.LevelInfo, "live status (exit)", snap.Attrs()...)
+	log.LogAttrs(context.Background(), slog.LevelInfo, "live status (exit)", append(snap.Attrs(), srcAttrs()...)...)
 	if !quiet {
 		fmt.Fprint(stderr, snap.Summary())
+		if rs != nil {
+			fmt.Fprint(stderr, rawSourceSummary(rs.Stats(), genStats))
+		}
 		ws := alertW.Stats()
 		el := time.Since(start)
 		fmt.Fprintf(stderr, "  %.0f events/s over %s; alert writer: %d written, %d dropped, %d failed\n",
@@ -375,8 +454,11 @@ func openLiveRecorder(dir string, conf *config.Config, src liveSource, logger *s
 	r := &liveRecorder{}
 	wo := recordingOptions(conf)
 	wo.Source, wo.Producer, wo.Logger = event.SourceJSON, "edr live "+Version, logger
-	if src.kind == "synthetic" {
+	switch {
+	case src.kind == "synthetic":
 		wo.Source = event.SourceSynthetic
+	case src.raw():
+		wo.Source = event.SourceETW // decoded from raw records, as edr renormalize would
 	}
 	wo.Durable = func(seq uint64) { r.acked.Store(seq) }
 	in, err := recording.OpenIngest(dir, wo, state.NewTracker(state.Options{}, state.SnapshotLimits{}))
@@ -394,7 +476,7 @@ type status struct {
 	wg   sync.WaitGroup
 }
 
-func startStatus(lv *live.Live, log *slog.Logger, tty io.Writer, every time.Duration, draw bool) *status {
+func startStatus(lv *live.Live, srcAttrs func() []slog.Attr, log *slog.Logger, tty io.Writer, every time.Duration, draw bool) *status {
 	s := &status{done: make(chan struct{})}
 	s.wg.Add(1)
 	go func() {
@@ -418,7 +500,7 @@ func startStatus(lv *live.Live, log *slog.Logger, tty io.Writer, every time.Dura
 					prev, at = cur, now
 				}
 			case <-logT.C:
-				log.LogAttrs(context.Background(), slog.LevelInfo, "live status", lv.Snapshot().Attrs()...)
+				log.LogAttrs(context.Background(), slog.LevelInfo, "live status", append(lv.Snapshot().Attrs(), srcAttrs()...)...)
 			}
 		}
 	}()
@@ -428,4 +510,117 @@ func startStatus(lv *live.Live, log *slog.Logger, tty io.Writer, every time.Dura
 func (s *status) stop() {
 	close(s.done)
 	s.wg.Wait()
+}
+
+// rawSourceAttrs is the raw path's part of the status record: records
+// read, decoded, recorded in the raw layer, and what was not decoded.
+func rawSourceAttrs(st rawsource.Stats, gen func() []any) []slog.Attr {
+	attrs := []slog.Attr{slog.Group("raw",
+		"records", st.Records, "events", st.Events, "eventlog_events", st.Injected, "delivered", st.Delivered,
+		"recorded", st.RawRecorded, "record_failed", st.RawFailed,
+		slog.Group("not_decoded", "unhandled", st.Unhandled, "unknown_version", st.UnknownVersion),
+		"short_userdata", st.ShortUserData, "unresolved", st.Unresolved,
+		slog.Group("reorder", "late", st.Late, "overflow", st.Overflow))}
+	if gen != nil {
+		attrs = append(attrs, slog.Group("capture", gen()...))
+	}
+	return attrs
+}
+
+// rawSourceSummary is the raw path's part of the exit summary.
+func rawSourceSummary(st rawsource.Stats, gen func() []any) string {
+	var b strings.Builder
+	if gen != nil {
+		fmt.Fprintf(&b, "  capture: %s\n", fmtKV(gen()))
+	}
+	fmt.Fprintf(&b, "  decode: %d raw records → %d events (%d not decoded: %d unhandled, %d unknown version; %d short payloads, %d unresolved paths); reorder: %d late, %d overflow\n",
+		st.Records, st.Events, st.Unhandled+st.UnknownVersion, st.Unhandled, st.UnknownVersion, st.ShortUserData, st.Unresolved, st.Late, st.Overflow)
+	if st.Injected > 0 {
+		fmt.Fprintf(&b, "  event log: %d events (with the %d decoded: %d delivered)\n", st.Injected, st.Events, st.Delivered)
+	}
+	if st.RawRecorded+st.RawFailed > 0 {
+		fmt.Fprintf(&b, "  raw layer: %d recorded + %d failed = %d", st.RawRecorded, st.RawFailed, st.RawRecorded+st.RawFailed)
+		if st.RawErr != "" {
+			fmt.Fprintf(&b, " (first failure: %s)", st.RawErr)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// fmtKV renders slog-style key, value pairs as "k v, k v".
+func fmtKV(kv []any) string {
+	var parts []string
+	for i := 0; i+1 < len(kv); i += 2 {
+		parts = append(parts, fmt.Sprintf("%v %v", kv[i+1], strings.ReplaceAll(fmt.Sprint(kv[i]), "_", " ")))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// rawSynthRecords is the generator's raw records as the raw source's input.
+type rawSynthRecords struct{ *rawsynth.Source }
+
+func (r rawSynthRecords) Run(ctx context.Context, s rawsource.Sink) error {
+	return r.Source.Run(ctx, s.Record, s.Event)
+}
+
+// logLoadedHashes logs the SHA-256 of the config file and of every rule
+// file loaded (Sigma: each file a loaded rule came from; YARA and IOC: the
+// configured files and folders), one record each, then one digest over
+// all: what the service ran with is on record, and a rule or config
+// changed between two starts shows. A file that cannot be hashed is a
+// warning, not a failure (it was loaded a moment ago).
+func logLoadedHashes(log *slog.Logger, cfgPath string, rs *ruleset.Set, o ruleset.Options) {
+	var hs []service.FileHash
+	add := func(kind, path string, tree bool) {
+		var got []service.FileHash
+		var err error
+		if tree {
+			got, err = service.HashTree(kind, path, nil)
+		} else {
+			var h service.FileHash
+			if h, err = service.HashFile(kind, path); err == nil {
+				got = []service.FileHash{h}
+			}
+		}
+		if err != nil {
+			log.Warn("loaded file not hashed", "kind", kind, "path", path, "err", err)
+		}
+		hs = append(hs, got...)
+	}
+	if cfgPath != "" {
+		if _, err := os.Stat(cfgPath); err == nil {
+			add("config", cfgPath, false)
+		}
+	}
+	if rs.Sigma != nil {
+		seen := map[string]bool{}
+		var paths []string
+		for _, r := range rs.Sigma.Rules() {
+			if r.Path != "" && !seen[r.Path] {
+				seen[r.Path] = true
+				paths = append(paths, r.Path)
+			}
+		}
+		sort.Strings(paths)
+		for _, p := range paths {
+			add("sigma", p, false)
+		}
+	}
+	if rs.YARA != nil {
+		for _, p := range o.YARAPaths {
+			add("yara", p, true)
+		}
+	}
+	if rs.IOC != nil {
+		for _, p := range append([]string{o.IOC.Hashes, o.IOC.IPs, o.IOC.Domains, o.IOC.PathsRegex}, o.IOC.Loki...) {
+			if p != "" {
+				add("ioc", p, false)
+			}
+		}
+	}
+	for _, h := range hs {
+		log.Info("loaded file", "kind", h.Kind, "path", h.Path, "sha256", h.SHA256, "bytes", h.Size)
+	}
+	log.Info("loaded files", "files", len(hs), "digest_sha256", service.Digest(hs))
 }

@@ -51,6 +51,7 @@ func serviceRun(c *cli.Context) error {
 }
 
 func logRefusal(conf *config.Config, err error) {
+	service.EventLog("error", eventRefused, "edr service refused to start: "+err.Error())
 	if conf.Logging.Directory == "" {
 		return
 	}
@@ -61,6 +62,13 @@ func logRefusal(conf *config.Config, err error) {
 	defer f.Close()
 	fmt.Fprintf(f, "%v\n", err)
 }
+
+// Event ids of the service's event source.
+const (
+	eventRefused = 1 // refused to start (guard check failed)
+	eventStarted = 2
+	eventStopped = 3
+)
 
 type handler struct {
 	config string
@@ -84,6 +92,7 @@ func (h *handler) Execute(_ []string, req <-chan svc.ChangeRequest, status chan<
 	done := make(chan int, 1)
 	go func() { done <- runContext(ctx, []string{"edr", "live", "--config", h.config, "--quiet"}) }()
 	move(service.EvStarted)
+	service.EventLog("info", eventStarted, "edr service started: edr live --config "+h.config)
 	for {
 		select {
 		case c := <-req:
@@ -96,6 +105,11 @@ func (h *handler) Execute(_ []string, req <-chan svc.ChangeRequest, status chan<
 			}
 		case code := <-done:
 			move(service.EvExited)
+			level := "info"
+			if code != 0 {
+				level = "error"
+			}
+			service.EventLog(level, eventStopped, fmt.Sprintf("edr service stopped (edr live exit code %d; the file log says why)", code))
 			*h.code = uint32(code)
 			return code != 0, uint32(code)
 		}

@@ -5,10 +5,12 @@ package service
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/svc"
+	"golang.org/x/sys/windows/svc/eventlog"
 	"golang.org/x/sys/windows/svc/mgr"
 )
 
@@ -52,7 +54,16 @@ func (scm) Install(name, display, exe string, args []string) error {
 	if err != nil {
 		return fmt.Errorf("creating service %s: %w", name, err)
 	}
-	return s.Close()
+	defer s.Close()
+	// The service's own event source in the Application log, so that a
+	// refusal to start (a writable config or rules folder) and its start
+	// and stop are written under its name. A source left by an earlier
+	// install is reused.
+	if err := eventlog.InstallAsEventCreate(name, eventlog.Error|eventlog.Warning|eventlog.Info); err != nil &&
+		!strings.Contains(err.Error(), "already exists") {
+		return fmt.Errorf("registering the event log source %s: %w", name, err)
+	}
+	return nil
 }
 
 func (c scm) Start(name string) error {
@@ -81,7 +92,31 @@ func (c scm) Stop(name string) error {
 }
 
 func (c scm) Remove(name string) error {
-	return c.with(name, func(s *mgr.Service) error { return s.Delete() })
+	return c.with(name, func(s *mgr.Service) error {
+		if err := s.Delete(); err != nil {
+			return err
+		}
+		_ = eventlog.Remove(name) // gone already (removed by hand) is fine
+		return nil
+	})
+}
+
+// EventLog writes to the service's event source (Application log); it
+// does nothing when the source cannot be opened (not installed).
+func EventLog(level string, id uint32, msg string) {
+	l, err := eventlog.Open(Name)
+	if err != nil {
+		return
+	}
+	defer l.Close()
+	switch level {
+	case "error":
+		_ = l.Error(id, msg)
+	case "warning":
+		_ = l.Warning(id, msg)
+	default:
+		_ = l.Info(id, msg)
+	}
 }
 
 func (c scm) Status(name string) (State, error) {

@@ -17,6 +17,7 @@ type Row struct {
 	Provider string
 	EventID  uint16
 	Version  uint8
+	Name     string  // the template's name ("task_0CreateKey")
 	Fields   []Field // in template order
 	Keywords string  // space-separated keyword names
 	Level    string  // "Informational", "Verbose", …
@@ -49,6 +50,7 @@ func Read(r io.Reader, name string) ([]Row, error) {
 			return nil, fmt.Errorf("%s:%d: version %q", name, line, c[2])
 		}
 		row := Row{Provider: c[0], EventID: uint16(id), Version: uint8(v), Keywords: c[5], Level: c[7]}
+		row.Name, _, _ = strings.Cut(c[3], "(")
 		if i, j := strings.IndexByte(c[3], '('), strings.LastIndexByte(c[3], ')'); i >= 0 && j > i {
 			for _, f := range strings.Split(c[3][i+1:j], ", ") {
 				if typ, n, ok := strings.Cut(strings.TrimSpace(f), " "); ok {

@@ -1,0 +1,373 @@
+// Package rawsource is the Windows capture path after the ETW session, on
+// any OS: raw records (capture/raw) in capture order are decoded
+// (capture/decode, one decoder per host), put in event-time order
+// (capture/reorder), enriched (capture/enrich) and delivered as a
+// pipeline.Source, while the raw records themselves go to the recording's
+// raw layer, each linked to the Seq of the first event it produced.
+//
+//	records ─▶ decode (per host) ─▶ reorder ─▶ enrich ─▶ batches ─▶ edr live (record ▶ detect)
+//	   └──────────────────────────▶ raw layer (capture order, Seq link)
+//
+// The ETW session (capture/etw, Windows) and the generator's raw records
+// (capture/rawsynth) are its record sources.
+package rawsource
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/edr-lab/edr/capture"
+	"github.com/edr-lab/edr/capture/decode"
+	"github.com/edr-lab/edr/capture/enrich"
+	"github.com/edr-lab/edr/capture/raw"
+	"github.com/edr-lab/edr/capture/reorder"
+	"github.com/edr-lab/edr/event"
+)
+
+// Records delivers raw records in capture order to a Sink.
+type Records interface {
+	Run(ctx context.Context, sink Sink) error
+}
+
+// Sink takes a record source's input. It is called from one goroutine.
+type Sink interface {
+	// Record decodes r, which the sink now owns (it goes back to raw.Put
+	// once decoded and recorded). A nil r is a heartbeat: what is ready is
+	// delivered, and with Options.Now the reorder watermark moves to the
+	// clock (a quiet session still releases its last events).
+	Record(host string, r *raw.Record) error
+	// Event takes an event normalized elsewhere (the hook for a Windows
+	// Event Log subscription beside the ETW sessions): it joins the
+	// reorder stage and enrichment like a decoded event, with no raw
+	// record. The sink copies it.
+	Event(e *event.Event) error
+}
+
+// RawRecorder is the recording's raw layer (recording.Writer.WriteRaw).
+type RawRecorder interface {
+	WriteRaw(host string, r *raw.Record, seq uint64) error
+}
+
+// Options configure a Source.
+type Options struct {
+	Records Records
+	// Raw, when set, records every raw record. FirstSeq is then the Seq the
+	// recorder will give the first event this source delivers
+	// (recording.Writer.NextSeq before the run): the recorder numbers the
+	// delivered events consecutively, so each record's link is known when
+	// its first event leaves the reorder stage.
+	Raw      RawRecorder
+	FirstSeq uint64
+	Decode   decode.Options // Host is set per host
+	Reorder  reorder.Config
+	Enrich   enrich.Config
+	// Now is the clock heartbeats advance the reorder watermark to (Unix
+	// ns); nil: only event times move it (deterministic).
+	Now func() int64
+}
+
+// Stats counts the source's work. Records = records decoded; each record
+// is recorded or counted in RawFailed when recording.
+type Stats struct {
+	Records        uint64 // raw records read
+	Events         uint64 // events decoded
+	Injected       uint64 // events handed in normalized (Sink.Event: the Event Log)
+	Delivered      uint64 // events delivered (after reorder and enrichment): Events + Injected
+	Unhandled      uint64 // records of templates the decoders do not decode
+	UnknownVersion uint64 // records of a known event in an unknown version (kept by the decoder)
+	ShortUserData  uint64 // records whose payload ended inside a template field (decoded as far as it went)
+	Unresolved     uint64 // events emitted without the path a join should have given
+	Late           uint64 // events more than the reorder window late (delivered out of order)
+	Overflow       uint64 // events the full reorder buffer released early
+	RawRecorded    uint64
+	RawFailed      uint64
+	RawErr         string // the first raw-layer write error
+	Enrich         enrich.Stats
+}
+
+// Source is a pipeline.Source of decoded events.
+type Source struct {
+	opt      Options
+	decoders map[string]*decode.Decoder
+	hosts    []string // decoders' hosts, sorted
+	reorder  *reorder.Stage
+	enrich   *enrich.Enricher
+
+	free    []*event.Event // events back from the reorder stage
+	out     []event.Event  // the batch being filled
+	deliver func([]event.Event) error
+	err     error // the first delivery error
+
+	// The raw layer: records wait in capture order until the first event
+	// each produced has left the reorder stage (its Seq is then known).
+	pending []*pendingRec
+	head    int
+	firstOf map[*event.Event]*pendingRec
+	cur     *pendingRec // the record being decoded
+	nextSeq uint64
+
+	// The raw layer is written on its own goroutine (a quarter of the
+	// source's work): ready records go there in batches, in capture order.
+	rawBatch []*pendingRec
+	rawQ     chan []*pendingRec
+	rawDone  chan struct{}
+
+	// Counted by Run's goroutine (delivered) and the raw writer (under mu),
+	// published with the decoders' counts.
+	delivered, injected, rawRecorded, rawFailed uint64
+	rawErr                                      string
+
+	mu    sync.Mutex
+	stats Stats
+}
+
+type pendingRec struct {
+	host    string
+	r       *raw.Record
+	seq     uint64
+	linked  bool // one of its events has been seen
+	waiting bool // its first event is in the reorder stage
+}
+
+// New makes a Source.
+func New(o Options) (*Source, error) {
+	en, err := enrich.New(o.Enrich)
+	if err != nil {
+		return nil, fmt.Errorf("enrichment: %w", err)
+	}
+	s := &Source{opt: o, decoders: map[string]*decode.Decoder{}, enrich: en, firstOf: map[*event.Event]*pendingRec{},
+		out: make([]event.Event, 0, capture.BatchSize), nextSeq: o.FirstSeq}
+	s.reorder = reorder.New(o.Reorder, s.released)
+	return s, nil
+}
+
+// Stats returns the counters as of the last delivered batch (safe while
+// Run runs; exact once it has returned).
+func (s *Source) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Run reads the records until their source ends or ctx is done, then
+// drains: held registry writes, the reorder buffer and the raw records
+// still waiting are all delivered or recorded before Run returns.
+func (s *Source) Run(ctx context.Context, fn func([]event.Event) error) error {
+	s.deliver = fn
+	defer s.enrich.Close()
+	if s.opt.Raw != nil {
+		s.rawQ, s.rawDone = make(chan []*pendingRec, 8), make(chan struct{})
+		go s.rawWriter()
+	}
+	err := s.opt.Records.Run(ctx, sink{s})
+	// End of input: every decoder's held writes (hosts in order: map order
+	// must not reach the output), then the reorder buffer.
+	s.cur = nil
+	for _, h := range s.hosts {
+		s.decoders[h].Flush(s.decoded)
+	}
+	s.reorder.Flush()
+	s.writeRaw(true)
+	if s.rawQ != nil {
+		close(s.rawQ)
+		<-s.rawDone
+	}
+	s.flush()
+	s.publish()
+	if s.err != nil {
+		return s.err
+	}
+	return err
+}
+
+// sink is the Source as its records' Sink.
+type sink struct{ s *Source }
+
+func (k sink) Record(host string, r *raw.Record) error { return k.s.record(host, r) }
+
+func (k sink) Event(e *event.Event) error {
+	if k.s.err == nil {
+		k.s.injected++
+		k.s.decoded(e)
+		k.s.writeRaw(false)
+	}
+	return k.s.err
+}
+
+// record decodes one record (nil: a heartbeat).
+func (s *Source) record(host string, r *raw.Record) error {
+	if s.err != nil {
+		if r != nil {
+			raw.Put(r)
+		}
+		return s.err
+	}
+	if r == nil {
+		if s.opt.Now != nil {
+			s.reorder.Advance(s.opt.Now())
+		}
+		s.writeRaw(false)
+		s.flush()
+		return s.err
+	}
+	d := s.decoders[host]
+	if d == nil {
+		o := s.opt.Decode
+		o.Host = host
+		d = decode.New(o)
+		s.decoders[host] = d
+		s.hosts = append(s.hosts, host)
+		sort.Strings(s.hosts)
+	}
+	_ = d.Fill(r) // a short payload is counted (ShortUserData) and decoded as far as it goes
+	if s.opt.Raw != nil {
+		s.cur = &pendingRec{host: host, r: r}
+		s.pending = append(s.pending, s.cur)
+	}
+	d.Decode(r, s.decoded)
+	if s.opt.Raw == nil {
+		raw.Put(r)
+	} else {
+		s.cur = nil
+		s.writeRaw(false)
+	}
+	return s.err
+}
+
+// decoded takes a copy of a decoded event into the reorder stage.
+func (s *Source) decoded(e *event.Event) {
+	var ev *event.Event
+	if n := len(s.free); n > 0 {
+		ev, s.free = s.free[n-1], s.free[:n-1]
+	} else {
+		ev = &event.Event{}
+	}
+	ev.CopyFrom(e)
+	if p := s.cur; p != nil && !p.linked {
+		p.linked, p.waiting = true, true
+		s.firstOf[ev] = p
+	}
+	s.reorder.Push(ev)
+}
+
+// released receives the reorder stage's events in order: enrich, number,
+// batch.
+func (s *Source) released(ev *event.Event) {
+	s.enrich.Enrich(ev)
+	if p, ok := s.firstOf[ev]; ok {
+		delete(s.firstOf, ev)
+		p.seq, p.waiting = s.nextSeq, false
+	}
+	s.nextSeq++
+	// Reslice, not append: the slot keeps the storage of the event it held
+	// last (the pipeline hands batches back swapped), which ev takes for
+	// the next decoded event; a fresh event would allocate its field table
+	// (~6.5 kB) once per event.
+	k := len(s.out)
+	s.out = s.out[:k+1]
+	s.out[k], *ev = *ev, s.out[k] // the batch takes the event, ev the slot's old storage
+	s.free = append(s.free, ev)
+	if len(s.out) == cap(s.out) {
+		s.flush()
+	}
+}
+
+// flush delivers the batch.
+func (s *Source) flush() {
+	if len(s.out) == 0 || s.err != nil {
+		return
+	}
+	if err := s.deliver(s.out); err != nil {
+		s.err = err
+	}
+	s.delivered += uint64(len(s.out))
+	s.out = s.out[:0]
+	s.publish()
+}
+
+// rawBatchSize is how many ready raw records go to the writer at once.
+const rawBatchSize = 256
+
+// writeRaw hands the waiting raw records whose link is known to the raw
+// writer, in capture order (all of them at the end).
+func (s *Source) writeRaw(all bool) {
+	if s.opt.Raw == nil {
+		return
+	}
+	for s.head < len(s.pending) {
+		p := s.pending[s.head]
+		if p.waiting && !all {
+			break
+		}
+		s.rawBatch = append(s.rawBatch, p)
+		if len(s.rawBatch) == rawBatchSize {
+			s.rawQ <- s.rawBatch
+			s.rawBatch = make([]*pendingRec, 0, rawBatchSize)
+		}
+		s.pending[s.head] = nil
+		s.head++
+	}
+	if all && len(s.rawBatch) > 0 {
+		s.rawQ <- s.rawBatch
+		s.rawBatch = nil
+	}
+	if s.head == len(s.pending) || s.head > 4096 && s.head > len(s.pending)/2 {
+		s.pending = s.pending[:copy(s.pending, s.pending[s.head:])]
+		s.head = 0
+	}
+}
+
+// rawWriter records the raw layer's batches until rawQ is closed.
+func (s *Source) rawWriter() {
+	defer close(s.rawDone)
+	for b := range s.rawQ {
+		var ok, failed uint64
+		var first error
+		for _, p := range b {
+			if err := s.opt.Raw.WriteRaw(p.host, p.r, p.seq); err != nil {
+				if first == nil {
+					first = err
+				}
+				failed++
+			} else {
+				ok++
+			}
+			raw.Put(p.r)
+		}
+		s.mu.Lock()
+		if first != nil && s.rawFailed == 0 {
+			s.rawErr = first.Error()
+		}
+		s.rawRecorded += ok
+		s.rawFailed += failed
+		s.mu.Unlock()
+	}
+}
+
+// publish refreshes the counters Stats reads.
+func (s *Source) publish() {
+	var st Stats
+	for _, h := range s.hosts {
+		ds := &s.decoders[h].Stats
+		st.Records += ds.Records
+		st.Events += ds.Emitted
+		st.ShortUserData += ds.ShortUserData
+		st.Unresolved += ds.Unresolved
+		for _, n := range ds.Unhandled {
+			st.Unhandled += n
+		}
+		for _, n := range ds.UnknownVersion {
+			st.UnknownVersion += n
+		}
+	}
+	rs := s.reorder.Stats()
+	st.Late, st.Overflow = rs.Late, rs.Overflow
+	st.Enrich = s.enrich.Stats()
+	st.Delivered, st.Injected = s.delivered, s.injected
+	s.mu.Lock()
+	st.RawRecorded, st.RawFailed, st.RawErr = s.rawRecorded, s.rawFailed, s.rawErr
+	s.stats = st
+	s.mu.Unlock()
+}

@@ -1,0 +1,163 @@
+package recording
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edr-lab/edr/capture/raw"
+	"github.com/edr-lab/edr/recording/internal/pqfile"
+)
+
+// TestRawSchemaLeaves: the encoder's leaf table is rawSchema's leaves in
+// order, with their types and level depths.
+func TestRawSchemaLeaves(t *testing.T) {
+	s := parquet.SchemaOf(rawRow{})
+	var leaves []leaf
+	var walk func(n parquet.Node, path []string, rep, def int)
+	walk = func(n parquet.Node, path []string, rep, def int) {
+		if n.Repeated() {
+			rep, def = rep+1, def+1
+		} else if n.Optional() {
+			def++
+		}
+		if n.Leaf() {
+			leaves = append(leaves, leaf{path, *n.Type().PhysicalType(), rep, def})
+			return
+		}
+		for _, f := range n.Fields() {
+			walk(f, append(append([]string{}, path...), f.Name()), rep, def)
+		}
+	}
+	for _, f := range s.Fields() {
+		walk(f, []string{f.Name()}, 0, 0)
+	}
+	want := append([]leaf{{[]string{"Time"}, 0, 0, 0}}, rawLeaves...)
+	require.Len(t, leaves, len(want))
+	for i := range leaves {
+		assert.Equal(t, want[i].path, leaves[i].path)
+		if i > 0 {
+			assert.Equal(t, int(want[i].typ), int(leaves[i].typ), "%v", want[i].path)
+		}
+		assert.Equal(t, want[i].maxRep, leaves[i].maxRep, "%v", want[i].path)
+		assert.Equal(t, want[i].maxDef, leaves[i].maxDef, "%v", want[i].path)
+	}
+}
+
+// TestRawEncoderMatchesGenericWriter: the same records written by the raw
+// encoder and by parquet-go's GenericWriter (the writer it replaces) read
+// back through parquet-go as the same rows, with the same schema: records
+// without properties, without Seq, with empty and long payloads, over
+// several row groups and pages.
+func TestRawEncoderMatchesGenericWriter(t *testing.T) {
+	defer func(g int) { rawRowGroup = g }(rawRowGroup)
+	rawRowGroup = 50
+	var recs []*raw.Record
+	for i := 0; i < 140; i++ {
+		r := extremeRecord(i)
+		switch {
+		case i >= 100: // the last row group: no property and no payload in any row
+			r.Props = r.Props[:0]
+			r.SetUserData(nil)
+		case i%7 == 1:
+			r.Props = r.Props[:0]
+		case i%7 == 2:
+			r.SetUserData(nil)
+		case i%7 == 3:
+			r.SetUserData(bytes.Repeat([]byte{byte(i)}, 300<<10)) // pages split by size
+		case i%7 == 4:
+			r.Props = r.Props[:1]
+		}
+		recs = append(recs, r)
+	}
+	seqOf := func(i int) uint64 { return uint64(i%3) * uint64(i) }
+	dir := t.TempDir()
+
+	rf, err := newRawFile(filepath.Join(dir, "new.tmp"))
+	require.NoError(t, err)
+	for i, r := range recs {
+		require.NoError(t, rf.add("dc 01/ü%", seqOf(i), r))
+	}
+	require.NoError(t, rf.finish(filepath.Join(dir, "new.parquet"), false))
+
+	f, err := os.Create(filepath.Join(dir, "old.parquet"))
+	require.NoError(t, err)
+	gw := parquet.NewGenericWriter[rawRow](f, parquet.Compression(&parquet.Zstd))
+	for i, r := range recs {
+		_, err := gw.Write([]rawRow{toRawRow("dc 01/ü%", seqOf(i), r)})
+		require.NoError(t, err)
+	}
+	require.NoError(t, gw.Close())
+	require.NoError(t, f.Close())
+
+	read := func(name string) ([]rawRow, *parquet.File) {
+		f, err := os.Open(filepath.Join(dir, name))
+		require.NoError(t, err)
+		t.Cleanup(func() { f.Close() })
+		st, _ := f.Stat()
+		pf, err := parquet.OpenFile(f, st.Size())
+		require.NoError(t, err)
+		rd := parquet.NewGenericReader[rawRow](pf)
+		rows := make([]rawRow, len(recs)+1)
+		n, err := rd.Read(rows)
+		if !errors.Is(err, io.EOF) {
+			require.NoError(t, err)
+		}
+		return rows[:n], pf
+	}
+	want, oldF := read("old.parquet")
+	got, newF := read("new.parquet")
+	require.Len(t, got, len(recs))
+	for i := range want {
+		require.Equal(t, want[i], got[i], "record %d", i)
+	}
+	assert.Equal(t, oldF.Metadata().Schema, newF.Metadata().Schema)
+	assert.Len(t, newF.RowGroups(), 3)
+	// and the first row group of 50 records was written in several pages
+	enc := newRawEncoder(pqfile.NewWriter(io.Discard))
+	for i, r := range recs[:rawRowGroup] {
+		enc.add("h", seqOf(i), r)
+	}
+	assert.GreaterOrEqual(t, len(enc.rg.pages()), 2)
+}
+
+// toRawRow is the row parquet-go's GenericWriter was given per record
+// before rawEncoder: the reference the encoder's files are compared with.
+func toRawRow(host string, seq uint64, r *raw.Record) rawRow {
+	row := rawRow{Time: r.UnixNano(), Host: host, Provider: r.Provider.String(), EventID: r.EventID, Version: r.Version,
+		Opcode: r.Opcode, Level: r.Level, Keywords: r.Keywords, PID: r.PID, TID: r.TID, HeaderFlags: r.HeaderFlags}
+	if seq != 0 {
+		row.Seq = &seq
+	}
+	if len(r.UserData) > 0 {
+		row.UserData = append([]byte{}, r.UserData...)
+	}
+	row.Props = make([]rawPropRow, len(r.Props))
+	for i := range r.Props {
+		p := &r.Props[i]
+		pr := &row.Props[i]
+		pr.Name, pr.Kind = p.Name, p.Kind.String()
+		switch {
+		case p.Kind.Numeric():
+			n := p.Num
+			pr.U64 = &n
+			if p.Kind.Signed() {
+				v := p.Int()
+				pr.I64 = &v
+			}
+		case p.Kind == raw.GUID || p.Kind == raw.Binary:
+			pr.Bytes = append([]byte{}, p.Bytes...)
+		default:
+			s := p.Str
+			pr.Str = &s
+		}
+	}
+	return row
+}
