@@ -47,11 +47,12 @@ func TestReportCounts(t *testing.T) {
 	for _, s := range r.Stages {
 		names = append(names, s.Name)
 	}
-	assert.Equal(t, []string{"decode", "prematch", "engine", "encode", "sink"}, names)
-	// Every event passed decode and the engine; encode and sink saw every
-	// alert.
+	assert.Equal(t, []string{"decode", "prematch", "engine", "encode", "sink", "enrich"}, names)
+	// Every event passed decode, the enricher (the shipped rules read
+	// enrichment fields) and the engine; encode and sink saw every alert.
 	assert.Equal(t, uint64(smallEvents), r.Stages[0].Items)
 	assert.Equal(t, uint64(smallEvents), r.Stages[2].Items)
+	assert.Equal(t, uint64(smallEvents), r.Stages[5].Items)
 	assert.Equal(t, r.Alerts, r.Stages[3].Items)
 	assert.Equal(t, r.Alerts, r.Stages[4].Items)
 	require.Len(t, r.Ceilings, 2)
@@ -97,7 +98,7 @@ func TestReportJSONSchema(t *testing.T) {
 	}
 	assert.EqualValues(t, smallEvents, m["events"])
 	stages := m["stages"].([]any)
-	require.Len(t, stages, 5)
+	require.Len(t, stages, 6)
 	for _, s := range stages {
 		for _, k := range []string{"name", "events_per_second", "ns_per_event", "allocs_per_event", "cpu_share"} {
 			assert.Contains(t, s, k)
