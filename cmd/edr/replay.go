@@ -115,6 +115,10 @@ func replayAction(c *cli.Context) error {
 	for _, d := range dirs {
 		printSafe(c.App.ErrWriter, func(w io.Writer) { special += warnPending(w, "replay", d) })
 	}
+	if segs, lost, bytes := recs.RecoveryLoss(); segs > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "replay: warning: %d segments were recovered around write-ahead log bytes that could not be read (%d bytes, %d events known lost; edr inspect names them)\n",
+			segs, bytes, lost)
+	}
 	if special > 0 && c.Bool("strict") {
 		return exitf(3, "replay: --strict: %d special files in the recordings (named above)", special)
 	}
