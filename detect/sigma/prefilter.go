@@ -198,7 +198,7 @@ func (pf *prefilter) scanLate(c *evalCtx, late []event.FieldID) []uint64 {
 func scanValue(c *evalCtx, g *gramFilter, id event.FieldID, raw string, st *scanState) {
 	if len(raw) >= scanCacheMinLen && len(raw) <= scanCacheMaxLen {
 		if c.sc == nil {
-			c.sc = newScanCache()
+			c.sc = newScanCache(scanCacheSets)
 		}
 		if c.sc != nil {
 			scanValueCached(c, c.sc, g, id, raw, st)

@@ -21,11 +21,11 @@ import (
 // one lost a third of its hits to unique values, hashes and file names,
 // evicting the repeated ones), owned by one evalCtx (no locks), and
 // bounded: 2 × scanCacheSets slots, each holding one value of at most
-// scanCacheMaxLen bytes and at most scanCacheMaxHits needles, so a
-// context's cache stays under 8192 × (80 + 512 + 128) bytes ≈ 5.9 MB
-// however long it runs; its buffers grow only as values fill them (about
-// 1 MB over the generated mix). It is made at the first scan, so a Matcher
-// that never sees an audit view holds one.
+// scanCacheMaxLen bytes and at most scanCacheMaxHits needles, so it stays
+// under 8192 × (80 + 512 + 128) bytes ≈ 5.9 MB however long it runs; its
+// buffers grow only as values fill them (about 1 MB over the generated
+// mix). It is made at first use, so a Matcher that never sees an audit
+// view holds one.
 type scanCache struct {
 	slots []scanSlot
 	shift uint8
@@ -35,7 +35,7 @@ type scanCache struct {
 }
 
 type scanSlot struct {
-	g       *gramFilter // nil: empty
+	g       *gramFilter // the filter that scanned the value; nil: empty
 	h       uint64
 	val     string // aliases buf
 	buf     []byte
@@ -52,46 +52,36 @@ var (
 	scanCacheHMask   = ^uint64(0)
 )
 
-func newScanCache() *scanCache {
-	n := scanCacheSets
-	if n <= 0 {
+func newScanCache(sets int) *scanCache {
+	if sets <= 0 {
 		return nil
 	}
-	if n&(n-1) != 0 {
+	if sets&(sets-1) != 0 {
 		panic("sigma: scanCacheSets must be a power of two")
 	}
-	return &scanCache{slots: make([]scanSlot, 2*n), shift: uint8(64 - bits.TrailingZeros(uint(n))), hmask: scanCacheHMask}
+	return &scanCache{slots: make([]scanSlot, 2*sets), shift: uint8(64 - bits.TrailingZeros(uint(sets))), hmask: scanCacheHMask}
 }
 
-// scanValueCached is scanValue through the cache: the needles found by
-// the raw scan and, for non-ASCII text, by the folded scan are replayed
-// from the slot on a hit (marking is idempotent, so replaying the recorded
-// marks in order leaves st exactly as the scans would).
-func scanValueCached(c *evalCtx, sc *scanCache, g *gramFilter, id event.FieldID, raw string, st *scanState) {
-	h := (valueHash(raw) ^ g.salt ^ uint64(id)*0x9E3779B97F4A7C15) & sc.hmask
+// lookup returns the slot holding raw as scanned by g (h: its hash),
+// now the most recently used way of its set, or nil.
+func (sc *scanCache) lookup(g *gramFilter, h uint64, raw string) *scanSlot {
 	set := sc.slots[((h*0xD6E8FEB86659FD93)>>sc.shift)*2:][:2]
 	for w := range set {
 		if s := &set[w]; s.g == g && s.h == h && s.val == raw {
 			sc.hits++
-			for _, n := range s.needles {
-				g.mark(n, st)
-			}
 			if w == 1 { // keep the set in LRU order
 				set[0], set[1] = set[1], set[0]
 			}
-			return
+			return &set[0]
 		}
 	}
-	st.rec, sc.found = true, sc.found[:0]
-	st.found = sc.found
-	if g.scan(raw, st) >= utf8.RuneSelf {
-		g.scan(c.foldedID(id, raw), st)
-	}
-	st.rec, sc.found = false, st.found
-	if len(sc.found) > scanCacheMaxHits {
-		return
-	}
-	// the least recently used way takes the value (its buffers are reused)
+	return nil
+}
+
+// store files raw's result out in the least recently used way of its set
+// (whose buffers are reused).
+func (sc *scanCache) store(g *gramFilter, h uint64, raw string, out []uint32) {
+	set := sc.slots[((h*0xD6E8FEB86659FD93)>>sc.shift)*2:][:2]
 	set[0], set[1] = set[1], set[0]
 	s := &set[0]
 	if cap(s.buf) < len(raw) {
@@ -100,7 +90,30 @@ func scanValueCached(c *evalCtx, sc *scanCache, g *gramFilter, id event.FieldID,
 	s.buf = append(s.buf[:0], raw...)
 	s.val = unsafe.String(unsafe.SliceData(s.buf), len(s.buf))
 	s.g, s.h = g, h
-	s.needles = append(s.needles[:0], sc.found...)
+	s.needles = append(s.needles[:0], out...)
+}
+
+// scanValueCached is scanValue through the cache: the needles found by
+// the raw scan and, for non-ASCII text, by the folded scan are replayed
+// from the slot on a hit (marking is idempotent, so replaying the recorded
+// marks in order leaves st exactly as the scans would).
+func scanValueCached(c *evalCtx, sc *scanCache, g *gramFilter, id event.FieldID, raw string, st *scanState) {
+	h := (valueHash(raw) ^ g.salt ^ uint64(id)*0x9E3779B97F4A7C15) & sc.hmask
+	if s := sc.lookup(g, h, raw); s != nil {
+		for _, n := range s.needles {
+			g.mark(n, st)
+		}
+		return
+	}
+	st.rec, sc.found = true, sc.found[:0]
+	st.found = sc.found
+	if g.scan(raw, st) >= utf8.RuneSelf {
+		g.scan(c.foldedID(id, raw), st)
+	}
+	st.rec, sc.found = false, st.found
+	if len(sc.found) <= scanCacheMaxHits {
+		sc.store(g, h, raw, sc.found)
+	}
 }
 
 // valueHash is a fast non-cryptographic hash of s (multiply-fold mixing of

@@ -129,7 +129,7 @@ func TestScanCacheHitAndCollision(t *testing.T) {
 		return st.bits
 	}
 	withScanCache(1, 0, func() {
-		c.sc = newScanCache()
+		c.sc = newScanCache(scanCacheSets)
 		require.Equal(t, []uint64{0b010}, scan(`C:\Windows\whoami.exe /all`))   // miss: scanned
 		require.Equal(t, []uint64{0b010}, scan(`C:\Windows\whoami.exe /all`))   // hit
 		require.Equal(t, []uint64{0b101}, scan(`mimikatz.exe -enc AAAA`))       // same hash, other value
@@ -139,4 +139,47 @@ func TestScanCacheHitAndCollision(t *testing.T) {
 		require.Equal(t, 2, len(c.sc.slots))
 		require.Equal(t, `C:\Windows\whoami.exe /all`, c.sc.slots[0].val, "the latest value is the most recent way")
 	})
+}
+
+// Matching does not depend on the cache either: every SigmaHQ rule
+// matches the same events, with the same match details, with the cache
+// off, on, and of one colliding set.
+func TestScanCacheSameMatches(t *testing.T) {
+	root := testutil.Corpus(t, "sigma")
+	var paths []string
+	for _, d := range sigmaHQDirs {
+		paths = append(paths, filepath.Join(root, d))
+	}
+	rs, _ := Load(paths, Options{Debug: true})
+	evs := cacheTestEvents(t)
+	run := func() ([]string, uint64) {
+		m := rs.NewMatcher()
+		out := make([]string, len(evs))
+		for i, ev := range evs {
+			for _, mt := range m.Match(ev, nil) {
+				out[i] += fmt.Sprintf("%s %v;", mt.Rule.ID, mt.Fields)
+			}
+		}
+		var hits uint64
+		if m.ctx.sc != nil {
+			hits = m.ctx.sc.hits
+		}
+		return out, hits
+	}
+	var off, on, collide []string
+	var hits uint64
+	withScanCache(0, ^uint64(0), func() { off, _ = run() })
+	withScanCache(scanCacheSets, ^uint64(0), func() { on, hits = run() })
+	withScanCache(1, 0, func() { collide, _ = run() })
+	matched := 0
+	for i := range evs {
+		require.Equal(t, off[i], on[i], "event %d (%s/%d)", i, evs[i].Channel, evs[i].EventID)
+		require.Equal(t, off[i], collide[i], "event %d (%s/%d), colliding table", i, evs[i].Channel, evs[i].EventID)
+		if off[i] != "" {
+			matched++
+		}
+	}
+	t.Logf("%d events, %d with matches; values answered from the cache: %d", len(evs), matched, hits)
+	require.Positive(t, matched)
+	require.Positive(t, hits)
 }
