@@ -295,7 +295,14 @@ func liveAction(c *cli.Context) error {
 		}
 	}
 	if records != nil {
-		ro := rawsource.Options{Records: records, Enrich: enrichConfig(), Reorder: reorder.Config{MaxBuffered: ls.reorderMax}}
+		ec := enrichConfig()
+		if ec.ProcessMax == 0 {
+			// As the recording tracker: enough for the processes a host
+			// runs and recently ran (the LRU keeps parents in use), not the
+			// 65,536 default that a run whose processes seldom exit fills.
+			ec.ProcessMax = liveTrackerProcesses
+		}
+		ro := rawsource.Options{Records: records, Enrich: ec, Reorder: reorder.Config{MaxBuffered: ls.reorderMax}}
 		if src.kind == "etw" {
 			ro.Now = func() int64 { return time.Now().UnixNano() }
 		}
