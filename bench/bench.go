@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/corpus/synth"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/detect/state"
@@ -26,17 +27,22 @@ import (
 
 // Options are one bench run.
 type Options struct {
-	// Rules are loaded with replay.LoadRules, as edr replay loads them.
-	Rules replay.RuleOptions
+	// Rules are loaded with ruleset.Load, as edr replay loads them.
+	Rules ruleset.Options
 	// Recordings are read when given; otherwise Events events of Seed are
 	// generated (corpus/synth) into a temporary recording, removed after
 	// the run, so the decode stage reads Parquet as replay does.
 	Recordings []string
 	Events     int64
 	Seed       int64
+	// IOCs, when positive, generates that many indicators of Seed
+	// (GenerateIOCs) into a temporary directory and loads them as --ioc
+	// would; Rules.IOC must then be empty.
+	IOCs int
 	// Parallel is the segment decoders per recording (0: one per CPU).
 	Parallel int
-	// Top is how many of the costliest rules the report lists (0: 10).
+	// Top is how many of the costliest rules the report lists; 0 skips the
+	// per-rule pass (a second run over the input).
 	Top int
 	// ProfileDir, when set, receives cpu.pprof (the full run) and
 	// heap.pprof (after it).
@@ -51,21 +57,38 @@ type Options struct {
 // decode + state), then the full pipeline with the stage observer on, all
 // in this process over the same recordings.
 func Run(ctx context.Context, o Options) (*Report, error) {
-	if o.Top <= 0 {
-		o.Top = 10
-	}
 	logf := func(format string, args ...any) {
 		if o.Log != nil {
 			fmt.Fprintf(o.Log, "bench: "+format+"\n", args...)
 		}
 	}
 	r := &Report{Build: buildInfo(o.Version), Machine: machineInfo(), Started: time.Now().UTC().Format(time.RFC3339)}
-	rules, err := replay.LoadRules(o.Rules)
+	tmp, err := os.MkdirTemp("", "edr-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	if o.IOCs > 0 {
+		if p := o.Rules.IOC; p.Hashes != "" || p.IPs != "" || p.Domains != "" || p.PathsRegex != "" || len(p.Loki) > 0 {
+			return nil, errors.New("generated IOCs and an IOC directory: give one of them")
+		}
+		dir := filepath.Join(tmp, "ioc")
+		logf("generating %d IOCs (seed %d) into %s", o.IOCs, o.Seed, dir)
+		if _, err := GenerateIOCs(dir, o.IOCs, o.Seed); err != nil {
+			return nil, err
+		}
+		o.Rules.IOC = ruleset.IOCFiles(dir)
+	}
+	rules, err := ruleset.Load(o.Rules)
 	if err != nil {
 		return nil, err
 	}
 	defer rules.Close()
-	r.RuleSets = RuleSets{YARA: rules.YARA != nil, IOC: rules.IOC != nil && !rules.IOC.Empty(), LoadErrors: len(rules.Errors)}
+	r.RuleSets = RuleSets{YARA: rules.YARA != nil, IOC: rules.IOC != nil && !rules.IOC.Empty(), LoadErrors: len(rules.Errors),
+		GeneratedIOCs: o.IOCs > 0}
+	if rules.IOC != nil {
+		r.RuleSets.Indicators = rules.IOC.Len()
+	}
 	if rules.Sigma != nil {
 		r.RuleSets.Sigma = len(rules.Sigma.Rules())
 	}
@@ -75,11 +98,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if o.Events <= 0 {
 			return nil, errors.New("no recording and no --events to generate")
 		}
-		tmp, err := os.MkdirTemp("", "edr-bench-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(tmp)
 		logf("generating %d events (seed %d) into %s", o.Events, o.Seed, tmp)
 		t := time.Now()
 		if err := Generate(filepath.Join(tmp, "rec"), o.Events, o.Seed); err != nil {
@@ -99,7 +117,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	logf("ceiling: decode + state")
 	stateRun, err := measure(func() (uint64, error) {
-		s, err := runReplay(ctx, dirs, read, &replay.Rules{}, nil, nil)
+		s, err := runReplay(ctx, dirs, read, &ruleset.Set{}, nil, nil)
 		if s == nil {
 			return 0, err
 		}
@@ -184,7 +202,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 // observeRules replays once more with every Sigma evaluator timing each
 // rule, and sums the evaluators' counters.
-func observeRules(ctx context.Context, dirs []string, read replay.ReadOptions, rules *replay.Rules) (*sigma.RuleCounters, run, error) {
+func observeRules(ctx context.Context, dirs []string, read replay.ReadOptions, rules *ruleset.Set) (*sigma.RuleCounters, run, error) {
 	base := time.Now()
 	clock := func() int64 { return int64(time.Since(base)) } // monotonic
 	var all []*sigma.RuleCounters
@@ -292,7 +310,7 @@ func decodeOnly(ctx context.Context, dirs []string, read replay.ReadOptions) (ui
 // runReplay is edr replay's run: the recordings' source and artifact
 // store, the real pipeline (replay.Run), alerts encoded as ECS NDJSON by
 // the alert writer into io.Discard. obs may be nil (a ceiling run).
-func runReplay(ctx context.Context, dirs []string, read replay.ReadOptions, rules *replay.Rules, obs *pipeline.Observer,
+func runReplay(ctx context.Context, dirs []string, read replay.ReadOptions, rules *ruleset.Set, obs *pipeline.Observer,
 	ruleObserver func() sigma.RuleObserver) (*replay.Summary, error) {
 	recs, err := replay.Open(dirs, read)
 	if err != nil {

@@ -105,10 +105,14 @@ type RuleCost struct {
 
 // RuleSets counts what loaded.
 type RuleSets struct {
-	Sigma      int  `json:"sigma"`
-	YARA       bool `json:"yara"`
-	IOC        bool `json:"ioc"`
-	LoadErrors int  `json:"load_errors"`
+	Sigma int  `json:"sigma"`
+	YARA  bool `json:"yara"`
+	IOC   bool `json:"ioc"`
+	// Indicators is how many IOCs loaded; GeneratedIOCs is set when they
+	// were generated (--iocs) rather than read from --ioc.
+	Indicators    int  `json:"indicators"`
+	GeneratedIOCs bool `json:"generated_iocs,omitempty"`
+	LoadErrors    int  `json:"load_errors"`
 }
 
 // Build identifies the binary.
@@ -235,7 +239,11 @@ func (r *Report) WriteText(w io.Writer) {
 	} else {
 		fmt.Fprintf(w, "input: %v\n", r.Input.Recordings)
 	}
-	fmt.Fprintf(w, "rules: %d Sigma, YARA %v, IOC %v, %d did not load\n", r.RuleSets.Sigma, r.RuleSets.YARA, r.RuleSets.IOC, r.RuleSets.LoadErrors)
+	iocs := fmt.Sprint(r.RuleSets.Indicators)
+	if r.RuleSets.GeneratedIOCs {
+		iocs += " generated"
+	}
+	fmt.Fprintf(w, "rules: %d Sigma, YARA %v, IOC %v (%s indicators), %d did not load\n", r.RuleSets.Sigma, r.RuleSets.YARA, r.RuleSets.IOC, iocs, r.RuleSets.LoadErrors)
 	fmt.Fprintf(w, "machine: %d cores (GOMAXPROCS %d), %s; %s %s\n", r.Machine.Cores, r.Machine.GOMAXPROCS, r.Machine.CPUModel, r.Build.Version, r.Build.GoVersion)
 	fmt.Fprintln(w, "stages (concurrent; prematch summed over its workers; ns per input event):")
 	fmt.Fprintf(w, "  %-22s %12s %12s %10s %9s %12s\n", "stage", "items", "events/s", "ns/event", "busy", "allocs/event")

@@ -58,9 +58,17 @@ type Engine struct {
 	st   *state.State // process table and DNS answers
 
 	enrich []enrichField // enrichment fields some rule reads
-	filled []event.FieldID
+	enr    enricher      // fills them from st
+
+	// ahead mirrors st's process table (all enrichment reads) for an
+	// Enricher (prematch.go): it sees every event
+	// st sees until an event is processed without the Enricher.
+	ahead       *state.State
+	aheadSynced bool
+	aheadTaken  bool
 
 	splits []*sigma.LatePlan // by matcher: split Sigma matching (prematch.go)
+	early  []bool            // by matcher: matched wholly by the Prematchers
 	hits   []Hit
 
 	lastTime int64 // event time of the last event, for Flush
@@ -113,7 +121,7 @@ func New(opts Options) (*Engine, error) {
 	}
 	e := &Engine{
 		opts:    opts,
-		st:      state.New(state.Options{MaxProcesses: opts.MaxProcesses, ProcessTTL: opts.ProcessTTL, MaxDNS: opts.MaxDNS, DNSTTL: opts.DNSTTL}),
+		st:      state.New(opts.stateOptions()),
 		perRule: map[*Rule]uint64{},
 	}
 	e.stats.AlertsBySev = map[Severity]uint64{}
@@ -124,9 +132,19 @@ func New(opts Options) (*Engine, error) {
 		e.stats.HitsByEngine = append(e.stats.HitsByEngine, EngineCount{Name: "files"})
 	}
 	e.enrich = neededEnrichment(opts.Matchers)
+	e.enr = enricher{st: e.st, fields: e.enrich}
 	e.splitMatchers()
+	if len(e.enrich) > 0 && slices.ContainsFunc(e.splits, func(s *sigma.LatePlan) bool { return s != nil }) {
+		e.ahead, e.aheadSynced = state.New(e.stateOptions()), true
+	}
 	return e, nil
 }
+
+func (o *Options) stateOptions() state.Options {
+	return state.Options{MaxProcesses: o.MaxProcesses, ProcessTTL: o.ProcessTTL, MaxDNS: o.MaxDNS, DNSTTL: o.DNSTTL}
+}
+
+func (e *Engine) stateOptions() state.Options { return e.opts.stateOptions() }
 
 // Processes exposes the process table (read-only use: tests, bench).
 func (e *Engine) Processes() *state.ProcessTable { return e.st.Procs }
@@ -148,6 +166,9 @@ func (e *Engine) ProcessBatch(evs []event.Event) error {
 func (e *Engine) ObserveState(ev *event.Event) {
 	e.stats.StateEvents++
 	e.st.Observe(ev)
+	if e.ahead != nil {
+		e.ahead.Procs.Observe(ev)
+	}
 }
 
 // ObserveStateBatch runs ObserveState over a batch in order.
@@ -169,13 +190,23 @@ func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 	e.stats.Events++
 	e.lastTime, e.lastHost = ev.Time, ev.Host
 	e.st.Observe(ev)
-	e.fillEnrichment(ev)
+	if pre != nil && pre.ahead {
+		e.enr.filledBy(pre.filled) // the Enricher set them already
+	} else {
+		e.aheadSynced = false
+		e.enr.fill(ev)
+	}
+	if e.enr.mask != 0 {
+		e.stats.EnrichedEvents++
+	}
 
 	e.hits = e.hits[:0]
 	for i, m := range e.opts.Matchers {
 		n := len(e.hits)
 		if s := e.splits[i]; pre != nil && s != nil {
 			e.hits = m.(*SigmaMatcher).finish(ev, &pre.sigma[i], e.hits)
+		} else if pre != nil && e.early[i] {
+			e.hits = append(e.hits, pre.hits[i]...)
 		} else {
 			e.hits = m.Match(ev, e.hits)
 		}
@@ -186,7 +217,7 @@ func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 		e.hits = e.opts.Files.ScanProcess(ev, e.hits)
 		e.ownHits(len(e.opts.Matchers), n)
 	}
-	e.restoreEnrichment(ev)
+	e.enr.restore(ev)
 
 	var err error
 	for i := range e.hits {
@@ -318,6 +349,9 @@ func (e *Engine) SnapshotState(host string, at int64, lim state.SnapshotLimits) 
 // error wrapping state.ErrSnapshotVersion or state.ErrSnapshotCorrupt.
 func (e *Engine) RestoreState(data []byte) error {
 	nonEmpty, err := e.st.Restore(data)
+	if e.ahead != nil && err == nil {
+		e.ahead.Restore(data)
+	}
 	if nonEmpty {
 		e.stats.StateRestored++
 	}

@@ -11,20 +11,31 @@ import (
 // recorded, and the values reach alerts as process context instead.
 type enrichField struct {
 	id   event.FieldID
-	fill func(e *Engine, ev *event.Event) string
+	of   enrichOf                      // the process the value comes from
+	fill func(p *state.Process) string // its value there
 }
 
+// enrichOf names the process an enrichment field describes.
+type enrichOf uint8
+
+const (
+	ofGrandparent enrichOf = iota // of the process a process creation starts
+	ofSource                      // the acting process of an access event
+	ofTarget                      // the process it acts on
+	numEnrichOf
+)
+
 var enrichFields = []enrichField{
-	{event.FGrandParentImage, func(e *Engine, ev *event.Event) string { return e.grandparent(ev).Image }},
-	{event.MustField("GrandparentCommandLine"), func(e *Engine, ev *event.Event) string { return e.grandparent(ev).CommandLine }},
-	{event.MustField("SourceCommandLine"), func(e *Engine, ev *event.Event) string { return e.side(ev, true).CommandLine }},
-	{event.MustField("SourceParentImage"), func(e *Engine, ev *event.Event) string { return e.side(ev, true).ParentImage }},
-	{event.MustField("SourceParentProcessId"), func(e *Engine, ev *event.Event) string { return e.side(ev, true).ParentPID }},
-	{event.MustField("SourceParentCommandLine"), func(e *Engine, ev *event.Event) string { return e.side(ev, true).ParentCommand }},
-	{event.MustField("TargetCommandLine"), func(e *Engine, ev *event.Event) string { return e.side(ev, false).CommandLine }},
-	{event.MustField("TargetParentProcessId"), func(e *Engine, ev *event.Event) string { return e.side(ev, false).ParentPID }},
-	{event.MustField("TargetParentImage"), func(e *Engine, ev *event.Event) string { return e.side(ev, false).ParentImage }},
-	{event.MustField("TargetParentCommandLine"), func(e *Engine, ev *event.Event) string { return e.side(ev, false).ParentCommand }},
+	{event.FGrandParentImage, ofGrandparent, func(p *state.Process) string { return p.Image }},
+	{event.MustField("GrandparentCommandLine"), ofGrandparent, func(p *state.Process) string { return p.CommandLine }},
+	{event.MustField("SourceCommandLine"), ofSource, func(p *state.Process) string { return p.CommandLine }},
+	{event.MustField("SourceParentImage"), ofSource, func(p *state.Process) string { return p.ParentImage }},
+	{event.MustField("SourceParentProcessId"), ofSource, func(p *state.Process) string { return p.ParentPID }},
+	{event.MustField("SourceParentCommandLine"), ofSource, func(p *state.Process) string { return p.ParentCommand }},
+	{event.MustField("TargetCommandLine"), ofTarget, func(p *state.Process) string { return p.CommandLine }},
+	{event.MustField("TargetParentProcessId"), ofTarget, func(p *state.Process) string { return p.ParentPID }},
+	{event.MustField("TargetParentImage"), ofTarget, func(p *state.Process) string { return p.ParentImage }},
+	{event.MustField("TargetParentCommandLine"), ofTarget, func(p *state.Process) string { return p.ParentCommand }},
 }
 
 // neededEnrichment keeps the enrichment fields some matcher reads (all of
@@ -44,23 +55,35 @@ func neededEnrichment(ms []Matcher) []enrichField {
 
 var noProcess = &state.Process{}
 
+// enricher fills enrichment fields from a state: the engine's own (Process)
+// or, ahead of the prematch workers, a mirror of it (Enricher).
+type enricher struct {
+	st        *state.State
+	fields    []enrichField   // the engine's (neededEnrichment)
+	filled    []event.FieldID // set by the last fill
+	mask      uint16          // the same, as bits of fields
+	partialGP state.Process   // grandparent's scratch
+}
+
 // grandparent of the process a process-creation event starts.
-func (e *Engine) grandparent(ev *event.Event) *state.Process {
+func (n *enricher) grandparent(ev *event.Event) *state.Process {
 	guid, pid := event.RolesOf(ev).Parent.IDs(ev)
-	parent := e.st.Procs.Find(ev.Host, guid, pid, ev.Time)
+	parent := n.st.Procs.Find(ev.Host, guid, pid, ev.Time)
 	if parent == nil {
 		return noProcess
 	}
-	if gp := e.st.Procs.Parent(parent); gp != nil {
+	if gp := n.st.Procs.Parent(parent); gp != nil {
 		return gp
 	}
 	// A parent the table knows only partially still recorded its parent.
-	return &state.Process{Image: parent.ParentImage, CommandLine: parent.ParentCommand}
+	// (Scratch: the caller reads the two strings before the next call.)
+	n.partialGP = state.Process{Image: parent.ParentImage, CommandLine: parent.ParentCommand}
+	return &n.partialGP
 }
 
 // side returns the source (or target) process of a process-access or
 // remote-thread event.
-func (e *Engine) side(ev *event.Event, source bool) *state.Process {
+func (n *enricher) side(ev *event.Event, source bool) *state.Process {
 	roles := event.RolesOf(ev)
 	ref := &roles.Target
 	if source {
@@ -70,7 +93,7 @@ func (e *Engine) side(ev *event.Event, source bool) *state.Process {
 	if guid == "" && pid == "" {
 		return noProcess
 	}
-	if p := e.st.Procs.Find(ev.Host, guid, pid, ev.Time); p != nil {
+	if p := n.st.Procs.Find(ev.Host, guid, pid, ev.Time); p != nil {
 		return p
 	}
 	return noProcess
@@ -83,35 +106,56 @@ func enrichApplies(ev *event.Event) (procCreate, access bool) {
 	return roles.Lifecycle == event.ProcessStart, roles.Target.Named()
 }
 
-// fillEnrichment sets the enrichment fields the event lacks, remembering
-// which it set.
-func (e *Engine) fillEnrichment(ev *event.Event) {
-	e.filled = e.filled[:0]
-	if len(e.enrich) == 0 {
+// fill sets the enrichment fields the event lacks, remembering which it
+// set (filled, mask).
+func (n *enricher) fill(ev *event.Event) {
+	n.filled, n.mask = n.filled[:0], 0
+	if len(n.fields) == 0 {
 		return
 	}
 	create, access := enrichApplies(ev)
 	if !create && !access {
 		return
 	}
-	for _, f := range e.enrich {
-		isGrand := f.id == enrichFields[0].id || f.id == enrichFields[1].id
-		if isGrand != create || ev.Has(f.id) {
+	// Each process is looked up once per event, for all its fields.
+	var procs [numEnrichOf]*state.Process
+	for i, f := range n.fields {
+		if (f.of == ofGrandparent) != create || ev.Has(f.id) {
 			continue
 		}
-		if v := f.fill(e, ev); v != "" {
-			ev.Set(f.id, v)
-			e.filled = append(e.filled, f.id)
+		p := procs[f.of]
+		if p == nil {
+			switch f.of {
+			case ofGrandparent:
+				p = n.grandparent(ev)
+			default:
+				p = n.side(ev, f.of == ofSource)
+			}
+			procs[f.of] = p
 		}
-	}
-	if len(e.filled) > 0 {
-		e.stats.EnrichedEvents++
+		if v := f.fill(p); v != "" {
+			ev.Set(f.id, v)
+			n.filled = append(n.filled, f.id)
+			n.mask |= 1 << i
+		}
 	}
 }
 
-func (e *Engine) restoreEnrichment(ev *event.Event) {
-	for _, id := range e.filled {
+// filledBy sets filled and mask to the fields of mask (an earlier fill's,
+// by an enricher of the same fields).
+func (n *enricher) filledBy(mask uint16) {
+	n.filled, n.mask = n.filled[:0], mask
+	for i, f := range n.fields {
+		if mask&(1<<i) != 0 {
+			n.filled = append(n.filled, f.id)
+		}
+	}
+}
+
+// restore removes the fields the last fill set.
+func (n *enricher) restore(ev *event.Event) {
+	for _, id := range n.filled {
 		ev.Del(id)
 	}
-	e.filled = e.filled[:0]
+	n.filled, n.mask = n.filled[:0], 0
 }

@@ -51,11 +51,23 @@ func (m *IOCMatcher) UsesField(id event.FieldID) bool { return m.fields[id] }
 
 // Match implements Matcher.
 func (m *IOCMatcher) Match(ev *event.Event, out []Hit) []Hit {
-	m.buf = m.set.Match(ev, m.buf[:0])
-	for i := range m.buf {
-		out = m.hit(&m.buf[i], out)
+	return m.match(ev, &m.buf, out)
+}
+
+// match appends the hits of ev, with buf as scratch.
+func (m *IOCMatcher) match(ev *event.Event, buf *[]ioc.Hit, out []Hit) []Hit {
+	*buf = m.set.Match(ev, (*buf)[:0])
+	for i := range *buf {
+		out = m.hit(&(*buf)[i], out)
 	}
 	return out
+}
+
+// early implements earlyMatcher: the indicator set is safe for concurrent
+// use, and each goroutine gets its own scratch.
+func (m *IOCMatcher) early() earlyMatch {
+	var buf []ioc.Hit
+	return func(ev *event.Event, out []Hit) []Hit { return m.match(ev, &buf, out) }
 }
 
 func (m *IOCMatcher) hit(h *ioc.Hit, out []Hit) []Hit {

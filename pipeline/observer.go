@@ -26,11 +26,16 @@ const (
 	// StageSink is handing alerts to the sink, on the engine's goroutine
 	// (it includes encoding when the sink encodes synchronously).
 	StageSink
+	// StageEnrich is filling enrichment fields from a state of its own
+	// ahead of the prematch workers (detect.Enricher), in event order on a
+	// goroutine of its own; zero when the rules read no enrichment field.
+	// (Listed last so the indexes of the others stay.)
+	StageEnrich
 	// NumStages is the number of stages.
 	NumStages
 )
 
-var stageNames = [NumStages]string{"decode", "prematch", "engine", "encode", "sink"}
+var stageNames = [NumStages]string{"decode", "prematch", "engine", "encode", "sink", "enrich"}
 
 func (s Stage) String() string {
 	if s < NumStages {

@@ -32,6 +32,15 @@ type Engine interface {
 
 var _ Engine = (*detect.Engine)(nil)
 
+// enricherFactory is an Engine that fills enrichment fields ahead of the
+// prematch workers (detect.Engine.NewEnricher); the pipeline uses it when
+// it has workers.
+type enricherFactory interface {
+	NewEnricher() *detect.Enricher
+}
+
+var _ enricherFactory = (*detect.Engine)(nil)
+
 // Config is one run of the pipeline.
 type Config struct {
 	Source Source
@@ -163,14 +172,37 @@ func runStaged(ctx context.Context, cfg Config, workers int) error {
 			}
 		}()
 	}
+	// With an Enricher, chunks pass it on their way to the workers, in
+	// order, on a goroutine of its own.
+	toWorkers := work
+	var enrich chan *slot
+	if workers > 0 {
+		if en, ok := cfg.Engine.(enricherFactory); ok {
+			if n := en.NewEnricher(); n != nil {
+				enrich = make(chan *slot, queueDepth)
+				toWorkers = enrich
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer close(work)
+					for s := range enrich {
+						t := o.Start()
+						s.pre = n.Enrich(s.evs, s.pre)
+						o.Done(StageEnrich, len(s.evs), t)
+						work <- s
+					}
+				}()
+			}
+		}
+	}
 	done := make(chan struct{})
 	srcErr := make(chan error, 1)
 	go func() {
 		defer close(ordered)
-		defer close(work)
+		defer close(toWorkers)
 		srcErr <- fillSlots(ctx, cfg.Source, o, free, done, func(s *slot) {
 			if workers > 0 {
-				work <- s
+				toWorkers <- s
 			} else {
 				s.ready <- struct{}{}
 			}

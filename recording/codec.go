@@ -19,6 +19,7 @@ const (
 	walLoss                   // JSON map name → count to add
 	walRun                    // source run: uvarint index of the next event, content hash (see sources.go)
 	walRaw                    // raw ETW record (appendRawEntry), only in a raw segment's WAL
+	walSync                   // first entry of every event WAL record but the first: what it needs of the records before it (walSyncDoc)
 )
 
 // walHeaderDoc identifies the segment a WAL belongs to and carries the field

@@ -35,9 +35,11 @@
 // the distinction survives both edr's reader and SQL engines. Strings are
 // dictionary-encoded, Time/RecordID/Seq delta-encoded, pages zstd.
 //
-// Segments are written by a purpose-built encoder (pqwrite.go) and read by
-// a page-level column decoder (decode.go) on top of parquet-go's page API;
-// see pqwrite.go for why parquet-go's GenericWriter is not used.
+// Segments are written by a purpose-built encoder (pqwrite.go over
+// internal/pqfile's page writer) and read by a page-level column decoder
+// (internal/pqfile's Column, laid out per segment by decode.go and
+// segment.go) on top of parquet-go's page API; see pqwrite.go for why
+// parquet-go's GenericWriter is not used.
 //
 // # Order and memory
 //
@@ -60,16 +62,47 @@
 // completed flush), and OpenWriter turns leftover logs into segments. A
 // finished segment is renamed into its partition and never rewritten.
 //
-// Recovery never deletes a byte it could not read. A WAL is read up to its
-// first record that is cut or fails its CRC-32C; the events of the records
-// before it become the segment, and the bytes from that record to the end
-// are first copied to <wal>.bad (WriterStats.Recovery reports the WAL, the
-// events and records recovered, the bytes kept aside and from which offset).
-// Records after a damaged one are not used: each depends on the entries
-// before it (the header with the field list, the source run that numbers
-// its events for exactly-once imports), so guessing them could mislabel
-// events. A damaged magic alone is tolerated when the first record passes
-// its checksum. A WAL is removed without a copy only when it is provably
+// Recovery never deletes a byte it could not read, and reads every record
+// it can. A record that is cut or fails its CRC-32C is a damaged range;
+// recovery then looks for the next intact record (a frame whose length
+// fits, whose payload passes its CRC-32C and decompresses, at the damaged
+// record's own length or else at the next zstd frame magic) and reads on
+// from there when that record can be read without the ones before it. A
+// record depends on the entries before it for the header's field table,
+// the source run that numbers its events (exactly-once imports) and the
+// counts that say what was lost, so every record after the first begins
+// with a walSync entry restating them (walsync.go); the header's other
+// entries (host, date, producer, state snapshot) are needed only when the
+// header record itself is damaged, and then the host and date come from
+// the events, the field table is this build's if its digest matches, and
+// producer and state snapshot are lost. A candidate record is taken only
+// when its walSync is consistent (no fewer records and events before it,
+// the same field table) and every entry is one a later record may hold and
+// decodes: events with the WAL's host and date and a Seq above every one
+// read so far. That guards against a false frame (bytes inside a damaged
+// record that happen to, or an event's data crafted to, look like one): a
+// crafted frame would have to guess those values and its events would
+// still be events written to that host's log. WALs written before walSync
+// existed, and raw WALs, are read up to their first damaged record.
+//
+// The events recovered, before and after each damaged range, become the
+// segment in the order written. The damaged ranges, and a damaged or cut
+// rest that no intact record follows, are copied byte for byte, in order,
+// to <wal>.bad; WriterStats.Recovery reports each WAL's ranges
+// (WALRecovery.Gaps: offsets, and the records and events each held, known
+// exactly from the walSync of the record after it), the segment's footer
+// keeps them (SegmentMeta.RecoveryGaps, and the loss counters
+// wal_damaged_records and wal_damaged_events), Inspect lists them and
+// replay warns about them.
+//
+// Of a source not completed, recovery keeps an exact prefix (see Sources):
+// its events in a damaged range leave a hole in its index runs, so its
+// durable prefix ends at the hole and its events after the hole are
+// dropped like any past the prefix (counted in RecoveryDroppedEvents, not
+// kept aside: a resumed import writes them again, exactly once). Events of
+// a completed source, or of none (generate, live capture), after a damaged
+// range are kept. A damaged magic alone is tolerated when a record after
+// it passes its checksum. A WAL is removed without a copy only when it is provably
 // what a crash while creating it leaves: shorter than the 8-byte magic and
 // a prefix of it or all zero bytes (or the bare magic, which holds no
 // record). A WAL whose records cannot be turned into a segment at all is

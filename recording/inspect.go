@@ -33,9 +33,13 @@ type Summary struct {
 	// Loss sums the producers' loss counters over all segments.
 	Loss map[string]uint64 `json:"loss"`
 	// RecoveredSegments were rebuilt from a write-ahead log after a crash;
-	// RecoveryDroppedBytes is the torn WAL tail those recoveries dropped.
-	RecoveredSegments    int   `json:"recovered_segments"`
-	RecoveryDroppedBytes int64 `json:"recovery_dropped_bytes"`
+	// RecoveryDroppedBytes are the WAL bytes those recoveries could not
+	// read (torn tails, damaged ranges), and RecoveryGaps the segments
+	// rebuilt around damaged ranges, with the ranges (what they held is
+	// also in Loss).
+	RecoveredSegments    int           `json:"recovered_segments"`
+	RecoveryDroppedBytes int64         `json:"recovery_dropped_bytes"`
+	RecoveryGaps         []SegmentGaps `json:"recovery_gaps"`
 	// PendingWALs are write-ahead logs of segments still open (a writer is
 	// running, or crashed and the recording was not reopened since).
 	PendingWALs int `json:"pending_wals"`
@@ -63,6 +67,13 @@ type Summary struct {
 	Errors          []string `json:"errors"`
 }
 
+// SegmentGaps names a segment recovered from a WAL with ranges it could
+// not read.
+type SegmentGaps struct {
+	Segment string        `json:"segment"`
+	Gaps    []RecoveryGap `json:"gaps"`
+}
+
 // Inspect summarizes a recording from its segment footers. Corrupt
 // segments are counted and named, not fatal.
 func Inspect(dir string) (*Summary, error) { return inspect(dir, false) }
@@ -78,7 +89,7 @@ func inspect(dir string, verify bool) (*Summary, error) {
 		return nil, fmt.Errorf("recording %s: %w", dir, err)
 	}
 	s := &Summary{Dir: dir, Hosts: []string{}, ByChannel: map[string]int64{}, ByEventID: map[string]int64{}, Counts: []Count{},
-		SchemaVersions: []int{}, Producers: []string{}, Loss: map[string]uint64{}, Sources: []SourceInfo{}, PartialSources: []SourceSpan{}, Errors: []string{}}
+		SchemaVersions: []int{}, Producers: []string{}, Loss: map[string]uint64{}, Sources: []SourceInfo{}, PartialSources: []SourceSpan{}, Errors: []string{}, RecoveryGaps: []SegmentGaps{}}
 	for _, err := range badDirs {
 		s.UnreadableDirs++
 		s.Errors = append(s.Errors, err.Error())
@@ -129,6 +140,9 @@ func inspect(dir string, verify bool) (*Summary, error) {
 		if m.Recovered {
 			s.RecoveredSegments++
 			s.RecoveryDroppedBytes += m.RecoveryDroppedBytes
+			if len(m.RecoveryGaps) > 0 {
+				s.RecoveryGaps = append(s.RecoveryGaps, SegmentGaps{Segment: p, Gaps: m.RecoveryGaps})
+			}
 		}
 		for _, si := range m.Sources {
 			sources[si.ContentHash] = si

@@ -38,6 +38,20 @@ type SourceInfo struct {
 	Skipped     int64  `json:"skipped,omitempty"` // records the importer could not read
 }
 
+// RecoveryGap is a range of a WAL's bytes that recovery could not read,
+// [From, To) (byte offsets in the WAL). Records and Events are the records
+// and event entries it held, known exactly from the intact record after it
+// (see walSyncDoc); ToEnd: it runs to the end of the WAL and no intact
+// record follows, so what it held is not known (Records, Events 0).
+type RecoveryGap struct {
+	From    int64  `json:"from"`
+	To      int64  `json:"to"`
+	Records int64  `json:"records_lost"`
+	Events  int64  `json:"events_lost"`
+	ToEnd   bool   `json:"to_end,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
 // Count is the number of events of one channel and event ID in a segment.
 type Count struct {
 	Channel string `json:"channel"`
@@ -69,9 +83,13 @@ type SegmentMeta struct {
 	// the segment was open, by name.
 	Loss map[string]uint64 `json:"loss,omitempty"`
 	// Recovered is set on a segment rebuilt from a write-ahead log after a
-	// crash; RecoveryDroppedBytes counts the torn WAL tail that was dropped.
-	Recovered            bool  `json:"recovered,omitempty"`
-	RecoveryDroppedBytes int64 `json:"recovery_dropped_bytes,omitempty"`
+	// crash; RecoveryDroppedBytes counts the WAL bytes that could not be
+	// read (damaged ranges, a torn tail: kept in <wal>.bad), and
+	// RecoveryGaps says where they were and what they held (also in Loss,
+	// as LossWALRecords and LossWALEvents).
+	Recovered            bool          `json:"recovered,omitempty"`
+	RecoveryDroppedBytes int64         `json:"recovery_dropped_bytes,omitempty"`
+	RecoveryGaps         []RecoveryGap `json:"recovery_gaps,omitempty"`
 	// Sources are the source files added while the segment was open.
 	Sources []SourceInfo `json:"sources,omitempty"`
 	// Spans say which events of which source files the segment holds

@@ -452,7 +452,7 @@ func (w *Writer) recoverRaw(path string) error {
 	if err != nil {
 		return w.walUnreadable(f, path, res, err, rep)
 	}
-	if err := w.keepTail(f, path, res, &rep); err != nil {
+	if err := w.keepGaps(f, path, tailGaps(res), &rep); err != nil {
 		return err
 	}
 	if rf != nil {
@@ -527,7 +527,7 @@ func readRawFile(path string, f RawFilter, rr *RawRecord, fn func(*RawRecord) er
 }
 
 func decodeRawFile(path string, f RawFilter, rr *RawRecord, fn func(*RawRecord) error) (err error) {
-	defer guard(&err)
+	defer pqfile.Guard(&err)
 	file, err := fsutil.Open(path)
 	if err != nil {
 		return err

@@ -114,7 +114,8 @@ func (w *Writer) durablePrefixes(root string, wals []string) map[string]int64 {
 }
 
 // scanRuns lists the index runs of every source in a WAL's good records.
-// It fails on the same WALs as recoverWAL's reading does.
+// It reads the same records as recoverWAL (walScan) and fails on the same
+// WALs.
 func scanRuns(path string) (map[string][]idxRange, error) {
 	f, err := fsutil.Open(path)
 	if err != nil {
@@ -122,30 +123,22 @@ func scanRuns(path string) (map[string][]idxRange, error) {
 	}
 	defer f.Close()
 	out := map[string][]idxRange{}
-	var cur srcCursor
 	var open *idxRange
-	_, err = wal.Read(f, func(kind byte, body []byte) error {
-		switch kind {
-		case walRun:
-			c, err := parseRun(body)
-			if err != nil {
-				return err
-			}
-			cur, open = c, nil
-		case walEvent:
-			if cur.hash == "" {
-				return nil
-			}
-			if open == nil {
-				rs := append(out[cur.hash], idxRange{cur.next, cur.next})
-				out[cur.hash] = rs
-				open = &rs[len(rs)-1]
-			}
-			open.to++
-			cur.next++
+	var last srcCursor
+	s := &walScan{onEvent: func(_ *event.Event, run srcCursor) error {
+		if run.hash == "" {
+			return nil
 		}
+		if open == nil || run != last {
+			rs := append(out[run.hash], idxRange{run.next, run.next})
+			out[run.hash] = rs
+			open = &rs[len(rs)-1]
+		}
+		open.to++
+		last = srcCursor{run.hash, run.next + 1}
 		return nil
-	})
+	}}
+	_, err = s.read(f)
 	return out, err
 }
 
@@ -167,7 +160,7 @@ func (w *Writer) openWAL(root, path string) (final string, f *os.File, err error
 
 // walReport begins the report of a WAL that was read.
 func walReport(path string, res wal.Result) WALRecovery {
-	rep := WALRecovery{WAL: path, Records: res.Records, Bytes: res.Size, MagicDamaged: res.MagicDamaged}
+	rep := WALRecovery{WAL: path, Records: res.Records, Resynced: res.Resynced, Bytes: res.Size, MagicDamaged: res.MagicDamaged}
 	if res.Tail != nil {
 		rep.Reason = res.Tail.Error()
 	}
@@ -191,28 +184,54 @@ func (w *Writer) walUnreadable(f *os.File, path string, res wal.Result, rerr err
 	}
 	w.stats.RecoveryFailed++
 	rep.KeptAside, rep.KeptFrom, rep.BadFile = res.Size, 0, path+".bad"
+	rep.Gaps = []RecoveryGap{{From: 0, To: res.Size, ToEnd: true, Reason: rerr.Error()}}
 	w.opts.Logger.Error("recording: WAL unreadable, kept aside", "wal", path, "bad", rep.BadFile, "bytes", res.Size, "err", rerr)
 	f.Close()
 	w.noteRecovery(rep)
 	return os.Rename(path, rep.BadFile)
 }
 
-// keepTail copies the bytes of a WAL not recovered (a torn or damaged
-// tail, or a damaged first record) aside before the WAL is removed: they
-// are never deleted.
-func (w *Writer) keepTail(f *os.File, path string, res wal.Result, rep *WALRecovery) error {
-	if res.Size > res.Good {
-		rep.KeptAside, rep.KeptFrom, rep.BadFile = res.Size-res.Good, res.Good, path+".bad"
-		if err := keepAside(f, res.Good, rep.BadFile, w.opts.Fsync); err != nil {
-			return fmt.Errorf("keeping aside the unreadable rest: %w", err)
-		}
-		w.opts.Logger.Warn("recording: WAL damaged, unreadable rest kept aside", "wal", path, "bad", rep.BadFile,
-			"from", res.Good, "bytes", rep.KeptAside, "why", rep.Reason)
+// keepGaps copies the bytes of a WAL not recovered (damaged ranges, a torn
+// tail) aside before the WAL is removed: they are never deleted. The
+// ranges are in rep.Gaps.
+func (w *Writer) keepGaps(f *os.File, path string, gaps []RecoveryGap, rep *WALRecovery) error {
+	rep.Gaps = gaps
+	for _, g := range gaps {
+		rep.KeptAside += g.To - g.From
+		rep.LostRecords += g.Records
+		rep.LostEvents += g.Events
 	}
-	w.stats.RecoveryDroppedBytes += res.Size - res.Good
+	if rep.KeptAside > 0 {
+		rep.KeptFrom, rep.BadFile = gaps[0].From, path+".bad"
+		if err := keepAside(f, gaps, rep.BadFile, w.opts.Fsync); err != nil {
+			return fmt.Errorf("keeping aside the unreadable bytes: %w", err)
+		}
+		w.opts.Logger.Warn("recording: WAL damaged, unreadable bytes kept aside", "wal", path, "bad", rep.BadFile,
+			"from", rep.KeptFrom, "bytes", rep.KeptAside, "ranges", len(gaps), "why", rep.Reason)
+	}
+	w.stats.RecoveryDroppedBytes += rep.KeptAside
+	w.stats.RecoveryLostRecords += rep.LostRecords
+	w.stats.RecoveryLostEvents += rep.LostEvents
 	return nil
 }
 
+// tailGaps are the gaps of a WAL read without resynchronisation (raw WALs):
+// at most its damaged or cut rest.
+func tailGaps(res wal.Result) []RecoveryGap {
+	var out []RecoveryGap
+	for _, g := range res.Gaps {
+		out = append(out, RecoveryGap{From: g.From, To: g.To, ToEnd: g.ToEnd, Reason: g.Reason.Error()})
+	}
+	return out
+}
+
+// recoverWAL turns an event WAL into its segment. A damaged range is
+// skipped when the records after it are self-describing (walScan): their
+// events are recovered in order after those before it. Of a source not
+// completed, only events below its durable prefix are kept (keep): its
+// events in a damaged range leave a hole in its index runs, which ends
+// the prefix there, so that the recovered events of every such source
+// stay an exact prefix and a resumed import writes the rest exactly once.
 func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
 	final, f, err := w.openWAL(root, path)
 	if f == nil || err != nil {
@@ -221,75 +240,58 @@ func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
 	defer f.Close()
 	var (
 		sw      *segWriter
-		dec     *eventDecoder
-		ev      event.Event
-		run     srcCursor
-		maxSeq  uint64
+		meta    SegmentMeta // until sw exists
 		dropped int64
 	)
 	tmp := strings.TrimSuffix(path, ".wal") + ".tmp"
-	res, err := wal.Read(f, func(kind byte, body []byte) error {
-		if sw == nil && kind != walHeader {
-			return fmt.Errorf("entry of kind %d before the header", kind)
+	m := func() *SegmentMeta {
+		if sw != nil {
+			return &sw.meta
 		}
-		switch kind {
-		case walHeader:
-			if sw != nil {
-				return errors.New("second header")
+		return &meta
+	}
+	s := &walScan{}
+	s.onEvent = func(ev *event.Event, run srcCursor) error {
+		if sw == nil {
+			meta.SchemaVersion, meta.Host, meta.Date, meta.Recovered = event.SchemaVersion, s.host, s.date, true
+			if h := s.hdr; h != nil {
+				meta.Producer, meta.Source = h.Producer, h.Source
 			}
-			var h walHeaderDoc
-			if err := json.Unmarshal(body, &h); err != nil {
-				return fmt.Errorf("header: %w", err)
-			}
-			dec = newEventDecoder(h.Fields)
-			meta := SegmentMeta{SchemaVersion: event.SchemaVersion, Producer: h.Producer, Source: h.Source, Host: h.Host, Date: h.Date, Recovered: true}
 			var err error
-			sw, err = newSegWriter(tmp, w.opts.RowGroupRows, w.opts.MaxBufferBytes, meta)
-			return err
-		case walEvent:
-			if err := dec.decode(body, &ev); err != nil {
-				return fmt.Errorf("event after %d: %w", sw.meta.Events, err)
-			}
-			maxSeq = max(maxSeq, ev.Seq)
-			if run.hash == "" {
-				return sw.add(&ev)
-			}
-			idx := run.next
-			run.next++
-			if k, partial := keep[run.hash]; partial && idx >= k {
-				dropped++ // past the source's durable prefix: the importer writes it again
-				return nil
-			}
-			sw.spans.add(run.hash, idx)
-			return sw.add(&ev)
-		case walRun:
-			c, err := parseRun(body)
-			if err != nil {
+			if sw, err = newSegWriter(tmp, w.opts.RowGroupRows, w.opts.MaxBufferBytes, meta); err != nil {
 				return err
 			}
-			run = c
+		}
+		if run.hash == "" {
+			return sw.add(ev)
+		}
+		if k, partial := keep[run.hash]; partial && run.next >= k {
+			dropped++ // past the source's durable prefix: the importer writes it again
+			return nil
+		}
+		sw.spans.add(run.hash, run.next)
+		return sw.add(ev)
+	}
+	s.onEntry = func(kind byte, body []byte) error {
+		switch kind {
 		case walSource:
 			var si SourceInfo
 			if err := json.Unmarshal(body, &si); err != nil {
 				return fmt.Errorf("source: %w", err)
 			}
-			sw.meta.Sources = append(sw.meta.Sources, si)
+			m().Sources = append(m().Sources, si)
 		case walState:
-			sw.meta.State = append([]byte(nil), body...)
+			m().State = append([]byte(nil), body...)
 		case walLoss:
-			var m map[string]uint64
-			if err := json.Unmarshal(body, &m); err != nil {
+			var lm map[string]uint64
+			if err := json.Unmarshal(body, &lm); err != nil {
 				return fmt.Errorf("loss: %w", err)
 			}
-			if sw.meta.Loss == nil {
-				sw.meta.Loss = map[string]uint64{}
-			}
-			for k, v := range m {
-				sw.meta.Loss[k] += v
-			}
+			addLossTo(m(), lm)
 		}
 		return nil
-	})
+	}
+	res, err := s.read(f)
 	rep := walReport(path, res)
 	if err != nil {
 		if sw != nil {
@@ -298,7 +300,7 @@ func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
 		// Nothing of it becomes a segment.
 		return w.walUnreadable(f, path, res, err, rep)
 	}
-	if err := w.keepTail(f, path, res, &rep); err != nil {
+	if err := w.keepGaps(f, path, s.gaps, &rep); err != nil {
 		if sw != nil {
 			sw.abort()
 		}
@@ -306,7 +308,7 @@ func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
 	}
 	w.stats.RecoveryDroppedEvents += dropped
 	// Seqs of dropped events are not handed out again.
-	w.nextSeq = max(w.nextSeq, maxSeq+1)
+	w.nextSeq = max(w.nextSeq, s.maxSeq+1)
 	if sw == nil || sw.meta.Events == 0 {
 		if sw != nil {
 			sw.abort()
@@ -315,7 +317,9 @@ func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
 		w.noteRecovery(rep)
 		return os.Remove(path)
 	}
-	sw.meta.RecoveryDroppedBytes = res.Size - res.Good
+	sw.meta.RecoveryDroppedBytes = rep.KeptAside
+	sw.meta.RecoveryGaps = rep.Gaps
+	addLossTo(&sw.meta, map[string]uint64{LossWALRecords: uint64(rep.LostRecords), LossWALEvents: uint64(rep.LostEvents)})
 	if err := sw.finish(w.opts.Fsync); err != nil {
 		os.Remove(tmp)
 		return err
@@ -335,6 +339,28 @@ func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
 	return os.Remove(path)
 }
 
+// Loss counters recovery adds to a segment rebuilt from a WAL with damaged
+// ranges: the records and events known to have been in them (counted from
+// the intact record after each; what a damaged or cut rest of the WAL held
+// is not known).
+const (
+	LossWALRecords = "wal_damaged_records"
+	LossWALEvents  = "wal_damaged_events"
+)
+
+// addLossTo adds the non-zero counters of lm to m.Loss.
+func addLossTo(m *SegmentMeta, lm map[string]uint64) {
+	for k, v := range lm {
+		if v == 0 {
+			continue
+		}
+		if m.Loss == nil {
+			m.Loss = map[string]uint64{}
+		}
+		m.Loss[k] += v
+	}
+}
+
 // noteRecovery records what recovering one WAL did.
 func (w *Writer) noteRecovery(r WALRecovery) {
 	w.stats.RecoveredWALs++
@@ -342,17 +368,21 @@ func (w *Writer) noteRecovery(r WALRecovery) {
 	w.stats.Recovery = append(w.stats.Recovery, r)
 }
 
-// keepAside copies the bytes of f from offset from to the end into bad
+// keepAside copies the bytes of f in the ranges of gaps, in order, into bad
 // (through a temporary file, so bad is whole or absent). It runs before the
 // recovered segment is renamed into place: a crash in between redoes the
 // recovery, which writes the same bytes again.
-func keepAside(f *os.File, from int64, bad string, fsync bool) error {
+func keepAside(f *os.File, gaps []RecoveryGap, bad string, fsync bool) error {
 	tmp := bad + ".tmp"
 	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(out, io.NewSectionReader(f, from, 1<<62))
+	for _, g := range gaps {
+		if err == nil {
+			_, err = io.Copy(out, io.NewSectionReader(f, g.From, g.To-g.From))
+		}
+	}
 	if err == nil && fsync {
 		err = out.Sync()
 	}

@@ -14,7 +14,7 @@ import (
 
 // abandon simulates a crash in-process: the WAL is flushed (as the flush
 // timer would), then the writer stops without finishing its segments.
-func (w *Writer) abandon(t *testing.T) {
+func (w *Writer) abandon(t testing.TB) {
 	require.NoError(t, w.Flush())
 	w.die(t)
 }
@@ -28,7 +28,7 @@ func (w *Writer) crashNow(t *testing.T) {
 
 // die stops the writer as the end of its process would: segments not
 // finished, files closed, the lock released.
-func (w *Writer) die(t *testing.T) {
+func (w *Writer) die(t testing.TB) {
 	w.mu.Lock()
 	w.closed = true
 	for _, s := range w.open {

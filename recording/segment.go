@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strconv"
 
 	"github.com/edr-lab/edr/event"
@@ -27,22 +26,6 @@ type SegmentError struct {
 
 func (e *SegmentError) Error() string { return fmt.Sprintf("segment %s: %v", e.Path, e.Err) }
 func (e *SegmentError) Unwrap() error { return e.Err }
-
-// guard turns a panic inside parquet-go (it panics on some malformed input)
-// into an error.
-func guard(err *error) {
-	if r := recover(); r != nil {
-		*err = fmt.Errorf("%w: parquet-go panicked: %v\n%s", ErrCorrupt, r, firstFrames(debug.Stack()))
-	}
-}
-
-func firstFrames(stack []byte) []byte {
-	const keep = 2048
-	if len(stack) > keep {
-		return stack[:keep]
-	}
-	return stack
-}
 
 // segFile is an open segment.
 type segFile struct {
@@ -123,7 +106,7 @@ func openSegFile(path string, mode openMode) (s *segFile, err error) {
 }
 
 func (s *segFile) open(src io.ReaderAt) (err error) {
-	defer guard(&err)
+	defer pqfile.Guard(&err)
 	pf, err := parquet.OpenFile(src, s.size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -211,10 +194,11 @@ type rgDecoder struct {
 	rg     int
 	rows   int
 	done   int
-	header [numHeaderRoles]*colReader
-	strs   []*colReader
-	exKey  *colReader
-	exVal  *colReader
+	header [numHeaderRoles]*pqfile.Column
+	strs   []*pqfile.Column
+	specs  []colSpec // of strs
+	exKey  *pqfile.Column
+	exVal  *pqfile.Column
 	want   []bool // the projection, nil for none
 }
 
@@ -238,12 +222,12 @@ func wanted(spec colSpec, want []bool) bool {
 // newRGDecoder prepares the readers of the needed columns; want[id] says
 // which schema fields to decode (nil: all, foreign and Extra included).
 func newRGDecoder(s *segFile, rg int, want []bool) (d *rgDecoder, err error) {
-	defer guard(&err)
+	defer pqfile.Guard(&err)
 	g := s.pf.RowGroups()[rg]
 	d = &rgDecoder{seg: s, rg: rg, rows: int(g.NumRows()), want: want}
 	for role, leaf := range s.layout.header {
 		if leaf >= 0 {
-			d.header[role] = newColReader(g, colSpec{role: colRole(role), leaf: leaf})
+			d.header[role] = s.column(g, leaf, 0)
 		}
 	}
 	wantFold := false
@@ -255,7 +239,7 @@ func newRGDecoder(s *segFile, rg int, want []bool) (d *rgDecoder, err error) {
 			continue
 		}
 		wantFold = wantFold || spec.fold
-		d.strs = append(d.strs, newColReader(g, spec))
+		d.addStrings(g, spec)
 	}
 	// A projection has no Extra, except that Spellings' "+Name" values
 	// live there.
@@ -263,16 +247,26 @@ func newRGDecoder(s *segFile, rg int, want []bool) (d *rgDecoder, err error) {
 	if want != nil && wantFold {
 		for _, spec := range s.layout.strs {
 			if spec.role == roleSpellings && !s.allNull(rg, spec.leaf) {
-				d.strs = append(d.strs, newColReader(g, spec))
+				d.addStrings(g, spec)
 				spellExtra = true
 			}
 		}
 	}
 	if (want == nil || spellExtra) && s.layout.extraKey >= 0 && !s.allNullExtra(rg) {
-		d.exKey = newColReader(g, colSpec{role: roleExtraKey, leaf: s.layout.extraKey, maxDef: s.layout.extraDef, maxRep: 1})
-		d.exVal = newColReader(g, colSpec{role: roleExtraValue, leaf: s.layout.extraVal, maxDef: s.layout.extraDef, maxRep: 1})
+		d.exKey = s.column(g, s.layout.extraKey, s.layout.extraDef)
+		d.exVal = s.column(g, s.layout.extraVal, s.layout.extraDef)
 	}
 	return d, nil
+}
+
+// column starts the page decoder of a leaf column of row group g.
+func (s *segFile) column(g parquet.RowGroup, leaf int, maxDef byte) *pqfile.Column {
+	return pqfile.NewColumn(g.ColumnChunks()[leaf].Pages(), s.layout.names[leaf], maxDef)
+}
+
+func (d *rgDecoder) addStrings(g parquet.RowGroup, spec colSpec) {
+	d.strs = append(d.strs, d.seg.column(g, spec.leaf, spec.maxDef))
+	d.specs = append(d.specs, spec)
 }
 
 // allNullExtra: every row has an empty Extra list, so no value is defined.
@@ -284,15 +278,15 @@ func (s *segFile) allNullExtra(rg int) bool {
 func (d *rgDecoder) close() {
 	for _, c := range d.header {
 		if c != nil {
-			c.close()
+			c.Close()
 		}
 	}
 	for _, c := range d.strs {
-		c.close()
+		c.Close()
 	}
 	if d.exKey != nil {
-		d.exKey.close()
-		d.exVal.close()
+		d.exKey.Close()
+		d.exVal.Close()
 	}
 }
 
@@ -301,16 +295,17 @@ func (d *rgDecoder) remaining() int { return d.rows - d.done }
 
 // decode fills ch with the next rows (at most chunkRows).
 func (d *rgDecoder) decode(ch *chunk) (err error) {
-	defer guard(&err)
+	defer pqfile.Guard(&err)
 	n := min(chunkRows, d.rows-d.done)
 	ch.n = n
+	ch.vals.Reset()
 	h := &d.header
 	ch.time = grow(ch.time, n)
 	ch.seq = grow(ch.seq, n)
-	if err := h[roleTime].int64s(ch.time, n); err != nil {
+	if err := h[roleTime].Int64s(ch.time, n); err != nil {
 		return err
 	}
-	if err := h[roleSeq].int64s(ch.seq, n); err != nil {
+	if err := h[roleSeq].Int64s(ch.seq, n); err != nil {
 		return err
 	}
 	ch.recID = grow(ch.recID, n)
@@ -329,7 +324,7 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 		role colRole
 		dst  *strCol
 	}{{roleHost, &ch.host}, {roleChannel, &ch.channel}, {roleProvider, &ch.provider}, {roleSource, &ch.source}} {
-		if err := optStrings(h[x.role], x.dst, n); err != nil {
+		if err := optStrings(h[x.role], x.dst, n, &ch.vals); err != nil {
 			return err
 		}
 	}
@@ -338,28 +333,37 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 	}
 	ch.cols = ch.cols[:len(d.strs)]
 	k := 0
-	ch.rowSlab, ch.viSlab = ch.rowSlab[:0], ch.viSlab[:0]
-	for _, c := range d.strs {
+	ch.rowSlab, ch.refSlab = ch.rowSlab[:0], ch.refSlab[:0]
+	for i, c := range d.strs {
+		spec := &d.specs[i]
 		out := &ch.cols[k]
-		out.id, out.foreign, out.fold, out.spell = c.spec.id, "", c.spec.fold, c.spec.role == roleSpellings
-		if c.spec.role == roleForeign {
-			out.foreign = c.spec.name
+		out.id, out.foreign, out.fold, out.spell = spec.id, "", spec.fold, spec.role == roleSpellings
+		if spec.role == roleForeign {
+			out.foreign = spec.name
 		}
-		any, err := c.sparse(out, n, ch)
-		if err != nil {
+		a := len(ch.rowSlab)
+		var err error
+		if ch.rowSlab, ch.refSlab, err = c.Sparse(n, ch.rowSlab, ch.refSlab, &ch.vals); err != nil {
 			return err
 		}
-		if any {
+		if b := len(ch.rowSlab); b > a {
+			out.rows, out.refs = ch.rowSlab[a:b:b], ch.refSlab[a:b:b]
 			k++
 		}
 	}
 	ch.cols = ch.cols[:k]
 	ch.want = d.want
+	if ch.defs == nil {
+		ch.defs = make(map[uint64]*event.Def)
+	} else {
+		clear(ch.defs) // the arenas differ chunk to chunk
+	}
 	ch.transpose()
 	ch.parseSources()
 	ch.extraOff, ch.extra = ch.extraOff[:0], ch.extra[:0]
 	if d.exKey != nil {
-		if err := extras(d.exKey, d.exVal, d.seg.layout.extraDef, ch, n); err != nil {
+		ch.extraOff, ch.extra, err = pqfile.Extras(d.exKey, d.exVal, n, ch.extraOff, ch.extra, newKV)
+		if err != nil {
 			return err
 		}
 	}
@@ -367,34 +371,38 @@ func (d *rgDecoder) decode(ch *chunk) (err error) {
 	return nil
 }
 
-func optInt64(c *colReader, dst []int64, n int) error {
+func newKV(k, v string) event.KV { return event.KV{Key: k, Value: v} }
+
+func optInt64(c *pqfile.Column, dst []int64, n int) error {
 	if c == nil {
 		clear(dst[:n])
 		return nil
 	}
-	return c.int64s(dst, n)
+	return c.Int64s(dst, n)
 }
 
-func optInt32(c *colReader, dst []int32, n int) error {
+func optInt32(c *pqfile.Column, dst []int32, n int) error {
 	if c == nil {
 		clear(dst[:n])
 		return nil
 	}
-	return c.int32s(dst, n)
+	return c.Int32s(dst, n)
 }
 
-func optStrings(c *colReader, dst *strCol, n int) error {
+func optStrings(c *pqfile.Column, dst *strCol, n int, vals *pqfile.Values) error {
+	dst.refs = dst.refs[:0] // column missing: empty values
 	if c == nil {
-		dst.vi = dst.vi[:0] // column missing: empty values
 		return nil
 	}
-	dst.vi = dst.vi[:0]
-	_, err := c.strings(dst, n, false)
+	var err error
+	dst.refs, err = c.Strings(n, dst.refs, vals)
 	return err
 }
 
 // transpose builds the per-row entry lists from the sparse columns
-// (a counting sort by row).
+// (a counting sort by row), resolving a folded column's value to the
+// row's spelling on the decode worker rather than in the merge that
+// materializes events.
 func (ch *chunk) transpose() {
 	off := grow(ch.rowOff, ch.n+1)
 	clear(off)
@@ -412,8 +420,24 @@ func (ch *chunk) transpose() {
 	// Fill using off[r] as the cursor, then shift back.
 	for i := range ch.cols {
 		c := &ch.cols[i]
+		en := entry{id: c.id}
+		switch {
+		case c.foreign != "":
+			en.kind, en.id = entForeign, event.FieldID(i)
+		case c.fold:
+			en.kind = entFold
+		case c.spell:
+			en.kind = entSpell
+		}
+		var def *event.Def // of the last row, whose spelling en.id is
 		for j, r := range c.rows {
-			ch.entries[off[r]] = entry{col: int32(i), vi: c.vi[j]}
+			en.ref = c.refs[j]
+			if en.kind == entFold {
+				if d := ch.defOf(int(r)); d != def || j == 0 {
+					def, en.id = d, d.Spelling(c.id)
+				}
+			}
+			ch.entries[off[r]] = en
 			off[r]++
 		}
 	}
@@ -424,12 +448,40 @@ func (ch *chunk) transpose() {
 	ch.rowOff = off
 }
 
-// parseSources resolves the Source column's dictionary once.
+// defOf is the event definition of row r (what rowDef gives for the
+// event materialized from it), cached by the channel value's place and the
+// event ID: folded columns need it for most rows, and rows of many event
+// types interleave.
+func (ch *chunk) defOf(r int) *event.Def {
+	eid := uint16(ch.eventID[r])
+	if len(ch.channel.refs) == 0 {
+		return event.Lookup("", eid)
+	}
+	ref := ch.channel.refs[r]
+	if ref.Arena > 0xffff {
+		return event.Lookup(ch.vals.String(ref), eid)
+	}
+	// A value's arena and offset name it within the chunk.
+	key := uint64(ref.Arena)<<48 | uint64(ref.Off)<<16 | uint64(eid)
+	d, ok := ch.defs[key]
+	if !ok {
+		d = event.Lookup(ch.vals.String(ref), eid)
+		ch.defs[key] = d
+	}
+	return d
+}
+
+// parseSources parses the Source column once per distinct value place.
 func (ch *chunk) parseSources() {
 	ch.sources = ch.sources[:0]
-	for _, v := range ch.source.dict {
-		s, _ := event.ParseSource(v)
-		ch.sources = append(ch.sources, s)
+	var last pqfile.Ref
+	var src event.Source
+	for i, ref := range ch.source.refs {
+		if i == 0 || ref != last {
+			src, _ = event.ParseSource(ch.vals.String(ref))
+			last = ref
+		}
+		ch.sources = append(ch.sources, src)
 	}
 }
 
@@ -441,35 +493,35 @@ func (ch *chunk) event(r int, e *event.Event, host string) {
 	e.RecordID = uint64(ch.recID[r])
 	e.EventID = uint16(ch.eventID[r])
 	e.Flags = event.Flags(ch.flags[r])
-	if v, ok := ch.host.value(r); ok {
-		e.Host = v
+	if len(ch.host.refs) > 0 {
+		e.Host = ch.vals.String(ch.host.refs[r])
 	} else {
 		e.Host = host
 	}
-	e.Channel, _ = ch.channel.value(r)
-	e.Provider, _ = ch.provider.value(r)
-	if len(ch.source.vi) > 0 {
-		if i := ch.source.vi[r]; i >= 0 && int(i) < len(ch.sources) {
-			e.Source = ch.sources[i]
-		} else {
-			e.Source, _ = event.ParseSource(ch.source.at(i))
-		}
+	if len(ch.channel.refs) > 0 {
+		e.Channel = ch.vals.String(ch.channel.refs[r])
+	}
+	if len(ch.provider.refs) > 0 {
+		e.Provider = ch.vals.String(ch.provider.refs[r])
+	}
+	if len(ch.sources) > 0 {
+		e.Source = ch.sources[r]
 	}
 	spell, folds := "", false
-	entries := ch.entries[ch.rowOff[r]:ch.rowOff[r+1]]
-	for _, en := range entries {
-		c := &ch.cols[en.col]
-		v := c.at(en.vi)
-		switch {
-		case c.foreign != "":
-			e.AddExtra(c.foreign, v)
-		case c.fold:
-			e.Set(ch.rowDef(e).Spelling(c.id), v)
+	ents := ch.entries[ch.rowOff[r]:ch.rowOff[r+1]]
+	for i := range ents {
+		en := &ents[i]
+		v := ch.vals.String(en.ref)
+		switch en.kind {
+		case entField:
+			e.Set(en.id, v)
+		case entFold:
+			e.Set(en.id, v)
 			folds = true
-		case c.spell:
+		case entSpell:
 			spell = v
 		default:
-			e.Set(c.id, v)
+			e.AddExtra(ch.cols[en.id].foreign, v)
 		}
 	}
 	var kvs []event.KV

@@ -170,6 +170,7 @@ func (w *Writer) AddSource(si SourceInfo) error {
 	body, _ := json.Marshal(si)
 	for _, s := range w.sortedOpen() {
 		s.sw.meta.Sources = append(s.sw.meta.Sources, si)
+		s.begin()
 		s.batch.Append(walSource, body)
 	}
 	return nil

@@ -44,7 +44,7 @@ func verifySegment(path string) error {
 // readPages reads every page of every column chunk; the error says where
 // (the caller adds ErrCorrupt).
 func (s *segFile) readPages() (err error) {
-	defer guard(&err)
+	defer pqfile.Guard(&err)
 	leaves := s.pf.Schema().Columns()
 	for rg, g := range s.pf.RowGroups() {
 		for c, cc := range g.ColumnChunks() {

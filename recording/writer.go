@@ -107,7 +107,11 @@ type WriterStats struct {
 	SegmentsClosed       int
 	RecoveredSegments    int   // WALs turned into segments on open
 	RecoveredEvents      int64 // events in them
-	RecoveryDroppedBytes int64 // torn WAL tails dropped
+	RecoveryDroppedBytes int64 // WAL bytes not recovered (damaged ranges, torn tails; kept in *.wal.bad)
+	// RecoveryLostRecords and RecoveryLostEvents were in damaged WAL ranges
+	// that intact records follow (counted exactly; see RecoveryGap).
+	RecoveryLostRecords int64
+	RecoveryLostEvents  int64
 	// RecoveryDroppedEvents were in a WAL past the durable prefix of a
 	// source not completed (an interrupted import writes them again).
 	RecoveryDroppedEvents int64
@@ -129,15 +133,21 @@ type WALRecovery struct {
 	WAL     string `json:"wal"`
 	Segment string `json:"segment,omitempty"` // the segment it became ("" when none)
 	Records int    `json:"records"`           // good records read
-	Events  int64  `json:"events"`            // events put into the segment
-	Bytes   int64  `json:"bytes"`             // size of the WAL
-	// KeptAside bytes, from offset KeptFrom of the WAL to its end, were not
-	// recovered and are in BadFile ("" when every byte was read).
-	KeptAside    int64  `json:"kept_aside_bytes"`
-	KeptFrom     int64  `json:"kept_from"`
-	BadFile      string `json:"bad_file,omitempty"`
-	MagicDamaged bool   `json:"magic_damaged,omitempty"`
-	Reason       string `json:"reason,omitempty"` // why reading stopped early
+	// Resynced of them were read after a damaged range.
+	Resynced int   `json:"resynced_records,omitempty"`
+	Events   int64 `json:"events"` // events put into the segment
+	Bytes    int64 `json:"bytes"`  // size of the WAL
+	// KeptAside bytes were not recovered: the ranges in Gaps, the first
+	// from offset KeptFrom, copied in order into BadFile ("" when every
+	// byte was read). LostRecords and LostEvents sum the gaps' counts.
+	KeptAside    int64         `json:"kept_aside_bytes"`
+	KeptFrom     int64         `json:"kept_from"`
+	BadFile      string        `json:"bad_file,omitempty"`
+	Gaps         []RecoveryGap `json:"gaps,omitempty"`
+	LostRecords  int64         `json:"records_lost,omitempty"`
+	LostEvents   int64         `json:"events_lost,omitempty"`
+	MagicDamaged bool          `json:"magic_damaged,omitempty"`
+	Reason       string        `json:"reason,omitempty"` // why reading stopped early
 }
 
 // Writer appends events to a recording. It is safe for concurrent use.
@@ -184,6 +194,9 @@ type openSeg struct {
 	sw      *segWriter
 	lastUse uint64
 	run     srcCursor // the source index recovery infers for the next event entry
+	// records handed to the WAL, and event entries in them and in batch:
+	// what the next record's walSync entry says came before it.
+	records, walEvents int64
 }
 
 // OpenWriter creates a recording or reopens one to append to it: Seq
@@ -295,10 +308,12 @@ func (w *Writer) Write(e *event.Event) error {
 	w.tick++
 	s.lastUse = w.tick
 	w.last = s
+	s.begin()
 	if w.cur != nil || s.run.hash != "" {
 		w.noteRun(s)
 	}
 	body := s.batch.AppendFunc(walEvent, func(b []byte) []byte { return appendEvent(b, e) })
+	s.walEvents++
 	before := s.sw.rgBytes
 	if err := s.sw.addEncoded(e, body); err != nil {
 		return w.fail(err)
@@ -467,6 +482,7 @@ func (w *Writer) flushSeg(s *openSeg) error {
 	if s.batch.Len() == 0 {
 		return nil
 	}
+	s.records++
 	return w.fl.write(s.wal, &s.batch)
 }
 
@@ -680,6 +696,7 @@ func (w *Writer) addLoss(s *openSeg, m map[string]uint64) {
 		s.sw.meta.Loss[k] += v
 	}
 	b, _ := json.Marshal(m)
+	s.begin()
 	s.batch.Append(walLoss, b)
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/ecs"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/event"
 )
@@ -69,7 +70,7 @@ func (h *partHeap) Pop() any {
 // seq) order, runs the correlations over their inputs in that order and
 // writes the alerts to w: the bytes a replay on one machine writes. rules
 // must be the rules the shards ran (checked by fingerprint).
-func Merge(dirs []string, rules *Rules, debug detect.MatchDebug, w io.Writer) (*MergeSummary, error) {
+func Merge(dirs []string, rules *ruleset.Set, debug detect.MatchDebug, w io.Writer) (*MergeSummary, error) {
 	var parts []*partReader
 	defer func() {
 		for _, p := range parts {

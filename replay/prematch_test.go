@@ -5,12 +5,15 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/event"
@@ -56,8 +59,9 @@ func TestPrematchEqualsSequential(t *testing.T) {
 	for g.Next(&ev) {
 		evs = append(evs, ev.Clone())
 	}
+	iocDir := iocsOf(t, evs)
 	for _, md := range []detect.MatchDebug{detect.MatchDebugOff, detect.MatchDebugFull} {
-		rules, err := LoadRules(RuleOptions{SigmaPaths: paths, IOC: IOCFiles("../rules/ioc"), MatchDebug: md})
+		rules, err := ruleset.Load(ruleset.Options{SigmaPaths: paths, IOC: ruleset.IOCFiles(iocDir), MatchDebug: md})
 		require.NoError(t, err)
 		run := func(noPrematch bool) ([]byte, *Summary) {
 			var out bytes.Buffer
@@ -78,9 +82,49 @@ func TestPrematchEqualsSequential(t *testing.T) {
 			}
 		}
 		require.Positive(t, grand, "the enrichment rule fired")
-		t.Logf("match_debug %v: %d events, %d alerts (%d from the enrichment rule), identical", md, sum.Events, sum.Alerts, grand)
+		iocHits := uint64(0)
+		for _, h := range sum.Hits {
+			if h.Name == detect.EngineIOC {
+				iocHits = h.Hits
+			}
+		}
+		require.Positive(t, iocHits, "IOC indicators fired (matched in the prematch workers)")
+		t.Logf("match_debug %v: %d events, %d alerts (%d from the enrichment rule, %d IOC), identical", md, sum.Events, sum.Alerts, grand, iocHits)
 		rules.Close()
 	}
+}
+
+// iocsOf writes an IOC directory: the shipped lists plus, of every kind, a
+// value of some of evs (the first three of each kind from every 997th
+// event), so that IOC alerts fire, but not on most events.
+func iocsOf(t *testing.T, evs []*event.Event) string {
+	dir := t.TempDir()
+	extra := map[string][]string{}
+	for i := 0; i < len(evs); i += 997 {
+		ev := evs[i]
+		for _, part := range strings.Split(ev.Value(event.FHashes), ",") {
+			if d, ok := strings.CutPrefix(part, "MD5="); ok {
+				extra["hashes.txt"] = append(extra["hashes.txt"], d)
+			}
+		}
+		if v := ev.Value(event.FDestinationIp); v != "" {
+			extra["ips.txt"] = append(extra["ips.txt"], v)
+		}
+		if v := ev.Value(event.FQueryName); v != "" {
+			extra["domains.txt"] = append(extra["domains.txt"], v)
+		}
+		if v := ev.Value(event.FTargetFilename); v != "" {
+			extra["paths_regex.txt"] = append(extra["paths_regex.txt"], regexp.QuoteMeta(v)+"$")
+		}
+	}
+	for _, f := range []string{"hashes.txt", "ips.txt", "domains.txt", "paths_regex.txt"} {
+		shipped, err := os.ReadFile(filepath.Join("..", "rules", "ioc", f))
+		require.NoError(t, err)
+		require.NotEmpty(t, extra[f], f)
+		data := string(shipped) + strings.Join(extra[f][:min(3, len(extra[f]))], "\n") + "\n"
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f), []byte(data), 0o644))
+	}
+	return dir
 }
 
 // BenchmarkReplaySigmaHQ replays the generated mix (in memory: no segment
@@ -99,7 +143,7 @@ func BenchmarkReplaySigmaHQ(b *testing.B) {
 	for _, d := range []string{"rules/windows", "rules-emerging-threats", "rules-threat-hunting"} {
 		paths = append(paths, filepath.Join(root, "corpus", "sigma", d))
 	}
-	rules, err := LoadRules(RuleOptions{SigmaPaths: paths})
+	rules, err := ruleset.Load(ruleset.Options{SigmaPaths: paths})
 	require.NoError(b, err)
 	defer rules.Close()
 	var evs []*event.Event
@@ -140,7 +184,7 @@ func TestRuleObserverCounts(t *testing.T) {
 	}
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "grandparent.yml"), []byte(grandparentRule), 0o644))
-	rules, err := LoadRules(RuleOptions{SigmaPaths: []string{"../rules/sigma", dir}})
+	rules, err := ruleset.Load(ruleset.Options{SigmaPaths: []string{"../rules/sigma", dir}})
 	require.NoError(t, err)
 	defer rules.Close()
 	var evs []*event.Event

@@ -149,6 +149,26 @@ func (r *Recordings) Fill(s *Summary) {
 	}
 }
 
+// RecoveryLoss sums what crash recovery could not read of the write-ahead
+// logs of the selected segments (recording.SegmentMeta.RecoveryGaps):
+// segments rebuilt around damaged ranges, the events known lost in those
+// ranges, and the log bytes not recovered.
+func (r *Recordings) RecoveryLoss() (segments int, events, bytes int64) {
+	for _, rd := range r.readers {
+		for _, m := range rd.Selected() {
+			if len(m.RecoveryGaps) == 0 {
+				continue
+			}
+			segments++
+			for _, g := range m.RecoveryGaps {
+				events += g.Events
+				bytes += g.To - g.From
+			}
+		}
+	}
+	return segments, events, bytes
+}
+
 // SelectedEvents is the events of the selected segments (see
 // recording.Reader.SelectedEvents).
 func (r *Recordings) SelectedEvents() int64 {

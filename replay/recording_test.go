@@ -12,6 +12,7 @@ import (
 	"github.com/edr-lab/edr/detect/detecttest"
 	"github.com/edr-lab/edr/detect/filescan"
 	"github.com/edr-lab/edr/detect/ioc"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/recording"
@@ -33,7 +34,7 @@ func writeRecording(t *testing.T, dir string, evs ...[]*event.Event) {
 	require.NoError(t, w.Close())
 }
 
-func replayRecordings(t *testing.T, rules *Rules, ro ReadOptions, dirs ...string) ([]byte, *Summary) {
+func replayRecordings(t *testing.T, rules *ruleset.Set, ro ReadOptions, dirs ...string) ([]byte, *Summary) {
 	recs, err := Open(dirs, ro)
 	require.NoError(t, err)
 	defer recs.Close()
@@ -140,7 +141,7 @@ func TestMultiStoreFindsLinkedImagesAcrossRecordings(t *testing.T) {
 	require.False(t, recorded.Has(event.FHashes))
 	writeRecording(t, dir2, []*event.Event{recorded})
 
-	rules, err := LoadRules(RuleOptions{IOC: ioc.Paths{Hashes: iocs}})
+	rules, err := ruleset.Load(ruleset.Options{IOC: ioc.Paths{Hashes: iocs}})
 	require.NoError(t, err)
 	defer rules.Close()
 	recs, err := Open([]string{dir1, dir2}, ReadOptions{})

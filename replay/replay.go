@@ -16,6 +16,7 @@ import (
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/filescan"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/internal/rank"
 	"github.com/edr-lab/edr/internal/termsafe"
@@ -24,7 +25,7 @@ import (
 
 // Options configure a replay run.
 type Options struct {
-	Rules      *Rules
+	Rules      *ruleset.Set
 	Store      filescan.Store // artifact store(s) of the recordings; nil: no file re-checks
 	Sink       detect.AlertSink
 	MatchDebug detect.MatchDebug

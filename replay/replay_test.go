@@ -11,6 +11,7 @@ import (
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/pipeline"
 	"github.com/edr-lab/edr/pipeline/pipelinetest"
@@ -22,8 +23,8 @@ type sliceSource = pipelinetest.Slice
 
 var scenario = pipelinetest.Scenario
 
-func shippedRules(t *testing.T) *Rules {
-	r, err := LoadRules(RuleOptions{SigmaPaths: []string{"../rules/sigma"}, IOC: IOCFiles("../rules/ioc"), SigmaRuleset: "edr/rules", MatchDebug: detect.MatchDebugSummary})
+func shippedRules(t *testing.T) *ruleset.Set {
+	r, err := ruleset.Load(ruleset.Options{SigmaPaths: []string{"../rules/sigma"}, IOC: ruleset.IOCFiles("../rules/ioc"), SigmaRuleset: "edr/rules", MatchDebug: detect.MatchDebugSummary})
 	require.NoError(t, err)
 	require.Empty(t, r.Errors)
 	t.Cleanup(r.Close)
@@ -32,7 +33,7 @@ func shippedRules(t *testing.T) *Rules {
 
 // replayBytes replays the sources and returns the alert stream as written by
 // the real alert writer (and validates every line as ECS).
-func replayBytes(t *testing.T, rules *Rules, srcs ...pipeline.Source) ([]byte, *Summary) {
+func replayBytes(t *testing.T, rules *ruleset.Set, srcs ...pipeline.Source) ([]byte, *Summary) {
 	var out bytes.Buffer
 	w := sink.NewStreamWriter(&out, sink.WriterOptions{Queue: 3})
 	vs := detecttest.NewSink(t)

@@ -9,6 +9,7 @@ import (
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/recording"
@@ -101,7 +102,7 @@ func writeSynth(t *testing.T, o synth.Options) (string, *synth.Generator) {
 
 // replayScenarios replays a generated recording and attributes its alerts
 // to scenarios; it returns the attribution and the ECS alert lines.
-func replayScenarios(t *testing.T, dir string, rules *Rules, events int64) (*scenarioSink, []byte) {
+func replayScenarios(t *testing.T, dir string, rules *ruleset.Set, events int64) (*scenarioSink, []byte) {
 	t.Helper()
 	recs, err := Open([]string{dir}, ReadOptions{Parallel: 1})
 	require.NoError(t, err)

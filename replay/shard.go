@@ -14,6 +14,7 @@ import (
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/ecs"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
@@ -139,7 +140,7 @@ func (c *alertContext) alert(ev *event.Event, h *detect.Hit, replayed bool, debu
 
 // RulesFingerprint names the Sigma rules a shard or merge loaded, so that
 // a merge refuses parts replayed with other rules.
-func RulesFingerprint(r *Rules) string {
+func RulesFingerprint(r *ruleset.Set) string {
 	h := sha256.New()
 	if r.Sigma != nil {
 		for _, sr := range r.Sigma.Rules() {

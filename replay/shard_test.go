@@ -12,6 +12,7 @@ import (
 	"github.com/edr-lab/edr/corpus/importer"
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/internal/testutil"
@@ -22,21 +23,21 @@ import (
 const splitCorrelations = "testdata/split_correlations.yml"
 
 // singleReplay is `edr replay` of dirs on one machine.
-func singleReplay(t *testing.T, rules *Rules, dirs []string) []byte {
+func singleReplay(t *testing.T, rules *ruleset.Set, dirs []string) []byte {
 	t.Helper()
 	recs, err := Open(dirs, ReadOptions{})
 	require.NoError(t, err)
 	defer recs.Close()
 	var out bytes.Buffer
 	w := sink.NewStreamWriter(&out, sink.WriterOptions{})
-	_, err = Run(context.Background(), recs.Source(), Options{Rules: rules, Sink: w, MatchDebug: rules.opts.MatchDebug})
+	_, err = Run(context.Background(), recs.Source(), Options{Rules: rules, Sink: w, MatchDebug: rules.Options().MatchDebug})
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	return out.Bytes()
 }
 
 // splitReplay is --plan n, every --shard, then --merge.
-func splitReplay(t *testing.T, rules *Rules, dirs []string, n int) ([]byte, *Plan) {
+func splitReplay(t *testing.T, rules *ruleset.Set, dirs []string, n int) ([]byte, *Plan) {
 	t.Helper()
 	plan, err := MakePlan(dirs, ReadOptions{}, n)
 	require.NoError(t, err)
@@ -52,14 +53,14 @@ func splitReplay(t *testing.T, rules *Rules, dirs []string, n int) ([]byte, *Pla
 		require.NoError(t, err)
 		require.Empty(t, start.Warnings)
 		out := filepath.Join(parts, fmt.Sprint(i))
-		_, err = RunShard(context.Background(), recs.Source(), Options{Rules: rules, MatchDebug: rules.opts.MatchDebug, Start: start},
+		_, err = RunShard(context.Background(), recs.Source(), Options{Rules: rules, MatchDebug: rules.Options().MatchDebug, Start: start},
 			ShardOptions{Plan: plan, Index: i, Out: out})
 		recs.Close()
 		require.NoError(t, err)
 		partDirs = append(partDirs, out)
 	}
 	var merged bytes.Buffer
-	_, err = Merge(partDirs, rules, rules.opts.MatchDebug, &merged)
+	_, err = Merge(partDirs, rules, rules.Options().MatchDebug, &merged)
 	require.NoError(t, err)
 	return merged.Bytes(), plan
 }
@@ -75,7 +76,7 @@ func splitFixture(t *testing.T, events int64) string {
 // assertSplitEqualsSingle checks plan N = 1, 3, 16 → shards → merge
 // against the single replay, and that the correlations fired (otherwise
 // the merge's half of the test proves nothing).
-func assertSplitEqualsSingle(t *testing.T, rules *Rules, dirs []string, corrFire bool) {
+func assertSplitEqualsSingle(t *testing.T, rules *ruleset.Set, dirs []string, corrFire bool) {
 	want := singleReplay(t, rules, dirs)
 	require.NotEmpty(t, want)
 	for _, title := range []string{"Many processes per user over all hosts", "Few processes per user (window)", "Process then network across hosts"} {
@@ -104,7 +105,7 @@ func TestSplitReplayEqualsSingleReplay(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates a recording")
 	}
-	rules, err := LoadRules(RuleOptions{SigmaPaths: []string{splitCorrelations, "../rules/sigma"}, MatchDebug: detect.MatchDebugSummary})
+	rules, err := ruleset.Load(ruleset.Options{SigmaPaths: []string{splitCorrelations, "../rules/sigma"}, MatchDebug: detect.MatchDebugSummary})
 	require.NoError(t, err)
 	require.Empty(t, rules.Errors)
 	defer rules.Close()
@@ -112,7 +113,7 @@ func TestSplitReplayEqualsSingleReplay(t *testing.T) {
 }
 
 // sigmaHQ loads the full SigmaHQ rule set and the split correlations.
-func sigmaHQ(t *testing.T) *Rules {
+func sigmaHQ(t *testing.T) *ruleset.Set {
 	root := testutil.SharedDir()
 	if root == "" || testing.Short() {
 		t.Skip("SigmaHQ rules absent (set EDR_SHARED) or -short")
@@ -121,7 +122,7 @@ func sigmaHQ(t *testing.T) *Rules {
 	for _, d := range []string{"rules", "rules-emerging-threats", "rules-threat-hunting"} {
 		paths = append(paths, filepath.Join(root, "corpus", "sigma", d))
 	}
-	rules, err := LoadRules(RuleOptions{SigmaPaths: paths})
+	rules, err := ruleset.Load(ruleset.Options{SigmaPaths: paths})
 	require.NoError(t, err)
 	t.Cleanup(rules.Close)
 	return rules
@@ -133,7 +134,7 @@ func TestSplitReplayEqualsSingleReplaySigmaHQ(t *testing.T) {
 }
 
 func TestMergeRefusesIncompleteOrForeignParts(t *testing.T) {
-	rules, err := LoadRules(RuleOptions{SigmaPaths: []string{splitCorrelations}})
+	rules, err := ruleset.Load(ruleset.Options{SigmaPaths: []string{splitCorrelations}})
 	require.NoError(t, err)
 	defer rules.Close()
 	dir := splitFixture(t, 3000)
@@ -159,7 +160,7 @@ func TestMergeRefusesIncompleteOrForeignParts(t *testing.T) {
 	require.ErrorContains(t, err, "the part of shard 0")
 	_, err = Merge(append(partDirs, partDirs[0]), rules, 0, &buf)
 	require.ErrorContains(t, err, "given twice")
-	other, err := LoadRules(RuleOptions{SigmaPaths: []string{"../rules/sigma"}})
+	other, err := ruleset.Load(ruleset.Options{SigmaPaths: []string{"../rules/sigma"}})
 	require.NoError(t, err)
 	defer other.Close()
 	_, err = Merge(partDirs, other, 0, &buf)

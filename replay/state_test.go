@@ -10,6 +10,7 @@ import (
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
@@ -73,7 +74,7 @@ func parseAlerts(t *testing.T, data []byte) []alertLine {
 
 // replayFrom replays dir from `from` (0: everything), with or without the
 // start state, and returns the alert stream.
-func replayFrom(t *testing.T, rules *Rules, dir string, ro ReadOptions, withStart bool) ([]byte, *Summary) {
+func replayFrom(t *testing.T, rules *ruleset.Set, dir string, ro ReadOptions, withStart bool) ([]byte, *Summary) {
 	t.Helper()
 	recs, err := Open([]string{dir}, ro)
 	require.NoError(t, err)

@@ -223,7 +223,8 @@ const (
 // regDetails renders value data as Sysmon's Details: strings verbatim
 // ("(Empty)" when empty), "DWORD (0x%08x)", "QWORD (0x%08x-0x%08x)" (high
 // then low), "Binary Data" otherwise. Data the provider did not capture,
-// or integers cut short, leave Details absent.
+// (CapturedData missing, or empty while DataSize is not), or integers cut
+// short, leave Details absent.
 func (t *strTab) regDetails(r *raw.Record) (string, bool) {
 	typ, ok := r.Uint("Type")
 	if !ok {
@@ -231,6 +232,11 @@ func (t *strTab) regDetails(r *raw.Record) (string, bool) {
 	}
 	data, ok := r.Bytes("CapturedData")
 	if !ok {
+		return "", false
+	}
+	if n, ok := r.Uint("DataSize"); ok && n > 0 && len(data) == 0 {
+		// A value with data, none captured: the session did not get the
+		// value-data request through (or Windows ignored it). Not "(Empty)".
 		return "", false
 	}
 	switch typ {

@@ -70,6 +70,23 @@ func TestRegDetails(t *testing.T) {
 	r.AddNum("Type", raw.U32, 4)
 	_, ok := newStrTab().regDetails(r)
 	assert.False(t, ok, "no CapturedData (not requested): Details absent")
+
+	// The provider declares CapturedData but leaves it empty unless the
+	// session asked for it: a 6-byte REG_SZ with nothing captured is not
+	// "(Empty)"; an empty value (DataSize 0) still is.
+	for _, c := range []struct {
+		typ, size uint64
+		want      string
+		ok        bool
+	}{{1, 6, "", false}, {4, 4, "", false}, {1, 0, "(Empty)", true}} {
+		r := &raw.Record{}
+		r.AddNum("Type", raw.U32, c.typ)
+		r.AddNum("DataSize", raw.U32, c.size)
+		r.AddBytes("CapturedData", raw.Binary, nil)
+		got, ok := newStrTab().regDetails(r)
+		assert.Equal(t, c.ok, ok, "type %d size %d", c.typ, c.size)
+		assert.Equal(t, c.want, got, "type %d size %d", c.typ, c.size)
+	}
 }
 
 func TestRegistryAbsoluteAndBaseJoin(t *testing.T) {

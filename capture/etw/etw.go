@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -71,7 +72,12 @@ type session struct {
 	handle    syscall.Handle
 	props     *etw.EventTraceProperties
 	providers []etw.Provider
-	lost      [2]uint32 // last EventsLost, RealTimeBuffersLost
+	// capturedData[i]: providers[i] is asked for registry value data
+	capturedData []bool
+	// problems met while enabling that did not stop the session (the
+	// value-data request refused: SetValueKey then carries no data)
+	problems []error
+	lost     [2]uint32 // last EventsLost, RealTimeBuffersLost
 }
 
 func (s *session) TraceName() string         { return s.name }
@@ -104,40 +110,58 @@ func (s *session) start() error {
 		return fmt.Errorf("etw: start session %s: %w", s.name, err)
 	}
 	for i := range s.providers {
-		if err := s.enable(&s.providers[i]); err != nil {
+		if err := s.enable(&s.providers[i], s.capturedData[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *session) enable(p *etw.Provider) error {
+// enable enables one provider with its event-ID scope and, for
+// Kernel-Registry, the value-data request. The request is undocumented: a
+// refusal enables the provider without it (SetValueKey events then have no
+// CapturedData and Details falls back as the decoder documents), recorded
+// in s.problems rather than failing the capture.
+func (s *session) enable(p *etw.Provider, capturedData bool) error {
 	guid, err := etw.ParseGUID(p.GUID)
 	if err != nil {
 		return err
 	}
-	params := etw.EnableTraceParameters{Version: 2}
-	var fds []etw.EventFilterDescriptor
-	if len(p.Filter) > 0 {
-		fds = p.BuildFilterDesc()
-		params.EnableFilterDesc = &fds[0]
-		params.FilterDescCount = uint32(len(fds))
+	err = s.enableWith(guid, p, enableFilters(p.Filter, capturedData), etw.EVENT_CONTROL_CODE_ENABLE_PROVIDER)
+	if err != nil && capturedData {
+		s.problems = append(s.problems, fmt.Errorf("etw: %s in %s: registry value data not available (enabled without it): %w", p.Name, s.name, err))
+		err = s.enableWith(guid, p, enableFilters(p.Filter, false), etw.EVENT_CONTROL_CODE_ENABLE_PROVIDER)
 	}
-	err = etw.EnableTraceEx2(s.handle, guid, etw.EVENT_CONTROL_CODE_ENABLE_PROVIDER,
-		p.EnableLevel, p.MatchAnyKeyword, p.MatchAllKeyword, 0, &params)
 	if err != nil {
 		return fmt.Errorf("etw: enable %s in %s: %w", p.Name, s.name, err)
 	}
 	if p.GUID == rundownGUID {
 		// Kernel-Process 15 (ProcessRundown) for every process already
 		// running, so the process table starts complete.
-		err = etw.EnableTraceEx2(s.handle, guid, etw.EVENT_CONTROL_CODE_CAPTURE_STATE,
-			p.EnableLevel, p.MatchAnyKeyword, p.MatchAllKeyword, 0, &params)
+		err = s.enableWith(guid, p, enableFilters(p.Filter, false), etw.EVENT_CONTROL_CODE_CAPTURE_STATE)
 		if err != nil {
 			return fmt.Errorf("etw: rundown %s: %w", p.Name, err)
 		}
 	}
 	return nil
+}
+
+// enableWith calls EnableTraceEx2 with descriptors pointing at the
+// payloads, which stay referenced until the call has returned.
+func (s *session) enableWith(guid *etw.GUID, p *etw.Provider, fs []filterPayload, code uint32) error {
+	params := etw.EnableTraceParameters{Version: 2}
+	fds := make([]etw.EventFilterDescriptor, len(fs))
+	for i, f := range fs {
+		fds[i] = etw.EventFilterDescriptor{Ptr: uint64(uintptr(unsafe.Pointer(&f.data[0]))), Size: uint32(len(f.data)), Type: f.typ}
+	}
+	if len(fds) > 0 {
+		params.EnableFilterDesc = &fds[0]
+		params.FilterDescCount = uint32(len(fds))
+	}
+	err := etw.EnableTraceEx2(s.handle, guid, code, p.EnableLevel, p.MatchAnyKeyword, p.MatchAllKeyword, 0, &params)
+	runtime.KeepAlive(fs)
+	runtime.KeepAlive(fds)
+	return err
 }
 
 var rundownGUID = "{" + capture.KernelProcess.String() + "}"
@@ -186,15 +210,12 @@ func Start(ctx context.Context, cfg Config) (*Capture, error) {
 	for _, p := range capture.Providers {
 		ep := etw.Provider{Name: p.Name, GUID: "{" + p.GUID.String() + "}", EnableLevel: p.Level,
 			MatchAnyKeyword: p.Keywords, Filter: p.EventIDs}
-		// TODO(lead): Kernel-Registry value data needs the undocumented
-		// 4-byte filter payload 0x2 (p.RegistryCapturedData); its filter
-		// descriptor type is not documented in the notes, so SetValueKey
-		// arrives without CapturedData until it is confirmed on a host.
+		s := bulk
 		if p.Session == capture.SessionProcess {
-			proc.providers = append(proc.providers, ep)
-		} else {
-			bulk.providers = append(bulk.providers, ep)
+			s = proc
 		}
+		s.providers = append(s.providers, ep)
+		s.capturedData = append(s.capturedData, p.RegistryCapturedData)
 	}
 	c.sessions = []*session{proc, bulk}
 	for _, s := range c.sessions {
@@ -213,6 +234,16 @@ func Start(ctx context.Context, cfg Config) (*Capture, error) {
 	}
 	go c.pollLoss(ctx)
 	return c, nil
+}
+
+// Problems are what went wrong while enabling without stopping the
+// capture (e.g. Kernel-Registry refused the value-data request).
+func (c *Capture) Problems() []error {
+	var ps []error
+	for _, s := range c.sessions {
+		ps = append(ps, s.problems...)
+	}
+	return ps
 }
 
 // copyRecord runs on ETW's delivery thread: copy, hand on, return false so

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/edr-lab/edr/bench"
+	"github.com/edr-lab/edr/detect/ioc"
 	"github.com/urfave/cli/v2"
 )
 
@@ -25,13 +26,14 @@ func init() {
 			"Exit codes: 0 done, 1 error, 2 usage, 4 a row got slower than --max-regression against --baseline.",
 		Flags: append(append(ruleFlags(), parallelFlag(),
 			&cli.Int64Flag{Name: "events", Value: 1_000_000, Usage: "events to generate when no recording is given"},
-			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the generated events"},
+			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the generated events (and IOCs)"},
+			&cli.IntFlag{Name: "iocs", Usage: "generate this many IOCs of --seed (as edr generate --iocs does) and load them as --ioc would"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as one JSON object on stdout"},
 			&cli.StringFlag{Name: "html", Usage: "also write the report as a self-contained HTML page to FILE"},
 			&cli.StringFlag{Name: "baseline", Usage: "an earlier --json report: print ratios stage by stage and gate on --max-regression"},
 			&cli.StringFlag{Name: "max-regression", Value: "10%", Usage: "how much slower (ns per event) a row may get against --baseline"},
 			&cli.StringFlag{Name: "profile", Usage: "write cpu.pprof (the full run) and heap.pprof into DIR"},
-			&cli.IntFlag{Name: "top", Value: 10, Usage: "how many of the costliest rules to list"},
+			&cli.IntFlag{Name: "top", Value: 10, Usage: "how many of the costliest rules to list (0: no per-rule pass)"},
 		), configFlags()...),
 		Action: benchAction,
 	})
@@ -48,6 +50,12 @@ func benchAction(c *cli.Context) error {
 	if c.NArg() == 0 && c.Int64("events") <= 0 {
 		return exitf(2, "bench: --events must be positive, got %d", c.Int64("events"))
 	}
+	if c.Int("iocs") < 0 {
+		return exitf(2, "bench: --iocs must not be negative, got %d", c.Int("iocs"))
+	}
+	if c.Int("iocs") > 0 && c.String("ioc") != "" {
+		return exitf(2, "bench: --iocs generates the IOCs; do not give --ioc too")
+	}
 	var base *bench.Report
 	if p := c.String("baseline"); p != "" {
 		if base, err = bench.ReadReport(p); err != nil {
@@ -59,8 +67,11 @@ func benchAction(c *cli.Context) error {
 		return exitf(2, "bench: %v", err)
 	}
 	defer set.cleanup()
+	if c.Int("iocs") > 0 {
+		set.ruleOpts.IOC = ioc.Paths{} // the generated IOCs replace the configured ones
+	}
 	r, err := bench.Run(c.Context, bench.Options{Rules: set.ruleOpts, Recordings: c.Args().Slice(), Events: c.Int64("events"),
-		Seed: c.Int64("seed"), Parallel: c.Int("parallel"), Top: c.Int("top"), ProfileDir: c.String("profile"),
+		Seed: c.Int64("seed"), IOCs: c.Int("iocs"), Parallel: c.Int("parallel"), Top: c.Int("top"), ProfileDir: c.String("profile"),
 		Version: Version, Log: c.App.ErrWriter})
 	if err != nil {
 		return exitf(1, "bench: %v", err)

@@ -91,3 +91,30 @@ func TestParsePercent(t *testing.T) {
 		assert.InDelta(t, want, got, 1e-12, in)
 	}
 }
+
+// TestGeneratedIOCs: edr generate --ioc-out writes the lists alone (no
+// --out needed); edr bench --iocs loads as many generated indicators and
+// refuses --ioc beside it.
+func TestGeneratedIOCs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ioc")
+	out, code := edr(t, "generate", "--ioc-out", dir, "--iocs", "500", "--seed", "7")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "500 IOCs in")
+	for _, f := range []string{"hashes.txt", "ips.txt", "domains.txt", "paths_regex.txt"} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		require.NoError(t, err)
+		assert.Positive(t, st.Size(), f)
+	}
+
+	sigma := filepath.Join("..", "..", "rules", "sigma")
+	out, code = edr(t, "bench", "--events", "2000", "--seed", "7", "--sigma", sigma, "--iocs", "500", "--json")
+	require.Equal(t, 0, code, out)
+	var r bench.Report
+	require.NoError(t, json.NewDecoder(bytes.NewReader([]byte(out[bytes.IndexByte([]byte(out), '{'):]))).Decode(&r))
+	assert.Equal(t, 500, r.RuleSets.Indicators)
+	assert.True(t, r.RuleSets.GeneratedIOCs)
+
+	out, code = edr(t, "bench", "--events", "2000", "--sigma", sigma, "--iocs", "5", "--ioc", dir)
+	assert.Equal(t, 2, code, out)
+	assert.Contains(t, out, "do not give --ioc too")
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edr-lab/edr/bench"
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
@@ -38,6 +39,8 @@ func init() {
 			&cli.StringFlag{Name: "start", Usage: "time of the first event (RFC 3339 or YYYY-MM-DD[ HH:MM:SS], UTC; default 2026-01-05 08:00:00)"},
 			&cli.DurationFlag{Name: "mean-gap", Value: 2 * time.Millisecond, Usage: "mean time between two events of one host"},
 			&cli.Int64Flag{Name: "scenario-every", Value: 50_000, Usage: "mean events between random attack scenarios; negative: none at all"},
+			&cli.StringFlag{Name: "ioc-out", Usage: "also (or only, without --out) write --iocs generated IOCs of --seed into this directory, as --ioc DIR reads them; a few match the generated events"},
+			&cli.IntFlag{Name: "iocs", Value: 100_000, Usage: "number of IOCs --ioc-out gets"},
 			&cli.BoolFlag{Name: "quiet", Usage: "no summary"},
 		}, configFlags()...),
 		Action: generateAction,
@@ -71,6 +74,22 @@ func generateAction(c *cli.Context) error {
 		opts.Start = time.Unix(0, ns).UTC()
 	}
 	out := c.String("out")
+	if iocOut := c.String("ioc-out"); iocOut != "" {
+		if c.Int("iocs") <= 0 {
+			return exitf(2, "generate: --iocs must be positive, got %d", c.Int("iocs"))
+		}
+		n, err := bench.GenerateIOCs(iocOut, c.Int("iocs"), opts.Seed)
+		if err != nil {
+			return exitf(1, "generate: %v", err)
+		}
+		if !c.Bool("quiet") {
+			fmt.Fprintf(c.App.Writer, "%d IOCs in %s: %d hashes, %d addresses, %d domains, %d path regexes; %d of them from the events of seed %d\n",
+				n.Total(), iocOut, n.Hashes, n.IPs, n.Domains, n.Paths, n.Matching, opts.Seed)
+		}
+		if out == "" {
+			return nil
+		}
+	}
 	if out == "" {
 		return exitf(2, "generate: --out is required")
 	}

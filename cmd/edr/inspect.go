@@ -92,8 +92,12 @@ func printSummary(w io.Writer, s *recording.Summary) {
 	}
 	line("schema", "version %s; producers: %s", orNone(strings.Join(versions, ", ")), orNone(strings.Join(s.Producers, ", ")))
 	line("loss", "%s", orNone(kvList(s.Loss)))
-	line("recovery", "%d segments recovered from a write-ahead log (%d torn bytes dropped); %d write-ahead logs pending (%s)",
+	line("recovery", "%d segments recovered from a write-ahead log (%d bytes of the logs not recovered); %d write-ahead logs pending (%s)",
 		s.RecoveredSegments, s.RecoveryDroppedBytes, s.PendingWALs, humanBytes(s.PendingWALBytes))
+	for _, sg := range s.RecoveryGaps {
+		fmt.Fprintf(w, "             %s was recovered around damaged log bytes:\n", sg.Segment)
+		printGaps(w, "               ", sg.Gaps)
+	}
 	for _, f := range s.PendingWALFiles {
 		fmt.Fprintf(w, "             pending: %s (%d bytes)\n", f.Path, f.Bytes)
 	}

@@ -31,13 +31,13 @@ import (
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/edr-lab/edr/detect/response"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/internal/service"
 	"github.com/edr-lab/edr/pipeline"
 	"github.com/edr-lab/edr/recording"
-	"github.com/edr-lab/edr/replay"
 	"github.com/urfave/cli/v2"
 )
 
@@ -181,7 +181,7 @@ func liveAction(c *cli.Context) error {
 	// hosts have Sysmon (replay reads it from segment footers); live has no
 	// such knowledge, so CoverAudit is never called and auto applies no
 	// audit view: only "true" routes 4688/4657/5156 to Sysmon-category rules.
-	ruleSet, err := replay.LoadRules(ruleOpts)
+	ruleSet, err := ruleset.Load(ruleOpts)
 	if err != nil {
 		return exitf(1, "live: %v", err)
 	}
@@ -594,7 +594,7 @@ func (r rawSynthRecords) Run(ctx context.Context, s rawsource.Sink) error {
 // all: what the service ran with is on record, and a rule or config
 // changed between two starts shows. A file that cannot be hashed is a
 // warning, not a failure (it was loaded a moment ago).
-func logLoadedHashes(log *slog.Logger, cfgPath string, rs *replay.Rules, o replay.RuleOptions) {
+func logLoadedHashes(log *slog.Logger, cfgPath string, rs *ruleset.Set, o ruleset.Options) {
 	var hs []service.FileHash
 	add := func(kind, path string, tree bool) {
 		var got []service.FileHash

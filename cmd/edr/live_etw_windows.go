@@ -55,6 +55,9 @@ func (s *etwSource) Run(ctx context.Context, sink rawsource.Sink) error {
 		return err
 	}
 	s.cap.Store(c)
+	for _, p := range c.Problems() {
+		s.problem(p)
+	}
 	// Watch our own sessions until the capture stops: a session stopped or
 	// a provider disabled by another process is an alert.
 	watch, stopWatch := context.WithCancel(context.Background())

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/replay"
 	"github.com/edr-lab/edr/rules"
@@ -49,7 +50,7 @@ func TestReplayProgressKeepsAlertBytes(t *testing.T) {
 	rec := generated(t, dir, "40000", "--scenario-every", "4000")
 	_, err := rules.Extract(filepath.Join(dir, "rules"))
 	require.NoError(t, err)
-	rs, err := replay.LoadRules(replay.RuleOptions{SigmaPaths: []string{filepath.Join(dir, "rules", "sigma")}})
+	rs, err := ruleset.Load(ruleset.Options{SigmaPaths: []string{filepath.Join(dir, "rules", "sigma")}})
 	require.NoError(t, err)
 	defer rs.Close()
 

@@ -65,8 +65,10 @@ type Recovery struct {
 	RecoveredWALs     int                     `json:"recovered_wals"`
 	RecoveredSegments int                     `json:"recovered_segments"`
 	RecoveredEvents   int64                   `json:"recovered_events"`
-	TornBytesDropped  int64                   `json:"torn_bytes_dropped"`
+	TornBytesDropped  int64                   `json:"torn_bytes_dropped"` // every WAL byte not recovered (damaged ranges too)
 	KeptAsideBytes    int64                   `json:"kept_aside_bytes"`
+	LostRecords       int64                   `json:"records_lost"` // in damaged ranges that intact records follow
+	LostEvents        int64                   `json:"events_lost"`
 	UnreadableWALs    int                     `json:"unreadable_wals"`
 	StaleWALs         int                     `json:"stale_wals"`
 	WALs              []recording.WALRecovery `json:"wals"`
@@ -76,6 +78,7 @@ type Recovery struct {
 func recoveryJSON(st recording.WriterStats) Recovery {
 	r := Recovery{RecoveredWALs: st.RecoveredWALs, RecoveredSegments: st.RecoveredSegments, RecoveredEvents: st.RecoveredEvents,
 		TornBytesDropped: st.RecoveryDroppedBytes, KeptAsideBytes: st.KeptAsideBytes, UnreadableWALs: st.RecoveryFailed,
+		LostRecords: st.RecoveryLostRecords, LostEvents: st.RecoveryLostEvents,
 		StaleWALs: st.StaleWALs, WALs: st.Recovery, SpecialFiles: st.SpecialFiles}
 	if r.WALs == nil {
 		r.WALs = []recording.WALRecovery{}
@@ -98,13 +101,25 @@ func printRecovery(w io.Writer, st recording.WriterStats) bool {
 		if r.BadFile == "" {
 			continue
 		}
-		fmt.Fprintf(w, "  %s: %d events recovered from %d records; bytes %d..%d (%d bytes) kept in %s: %s\n",
-			r.WAL, r.Events, r.Records, r.KeptFrom, r.Bytes, r.KeptAside, r.BadFile, r.Reason)
+		fmt.Fprintf(w, "  %s: %d events recovered from %d records (%d of them after damaged bytes); %d bytes kept in %s:\n",
+			r.WAL, r.Events, r.Records, r.Resynced, r.KeptAside, r.BadFile)
+		printGaps(w, "    ", r.Gaps)
 	}
 	for _, s := range st.SpecialFiles {
 		fmt.Fprintf(w, "  skipped: %s\n", s)
 	}
 	return true
+}
+
+// printGaps prints the WAL ranges recovery could not read, one a line.
+func printGaps(w io.Writer, indent string, gaps []recording.RecoveryGap) {
+	for _, g := range gaps {
+		if g.ToEnd {
+			fmt.Fprintf(w, "%sbytes %d..%d (%d bytes), to the end of the log: what they held is not known: %s\n", indent, g.From, g.To, g.To-g.From, g.Reason)
+			continue
+		}
+		fmt.Fprintf(w, "%sbytes %d..%d (%d bytes): %d records with %d events lost: %s\n", indent, g.From, g.To, g.To-g.From, g.Records, g.Events, g.Reason)
+	}
 }
 
 // warnPending tells on stderr that a recording has write-ahead logs not in

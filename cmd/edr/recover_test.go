@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -36,10 +37,12 @@ func crashedRecording(t *testing.T, events int) (string, string) {
 }
 
 // TestCrashRecoveryVisible: replay says that a recording has pending
-// write-ahead logs; after one byte of the log's first record is damaged,
-// import reports the WAL, the events recovered and the bytes kept aside in
-// the .bad file (which it does not delete), and inspect and replay list
-// that file.
+// write-ahead logs; after one byte of the log's first record (the header
+// and the first event; one record per event) is damaged, import recovers
+// the events of every other record, reports the WAL, the events recovered,
+// the damaged range and what it held, and keeps exactly that range in the
+// .bad file (which it does not delete); inspect and replay list the file
+// and the segment recovered around the damage.
 func TestCrashRecoveryVisible(t *testing.T) {
 	rec, wal := crashedRecording(t, 20)
 	out, code := edr(t, "replay", "--quiet", "--sigma", filepath.Join("..", "..", "rules", "sigma", "example_whoami.yml"), rec)
@@ -56,21 +59,27 @@ func TestCrashRecoveryVisible(t *testing.T) {
 	assert.Contains(t, out, "1 write-ahead logs pending")
 	assert.Contains(t, out, wal)
 
+	rec1 := 8 + 8 + int(binary.LittleEndian.Uint32(data[8:])) // where the second record starts
+	damaged := rec1 - 8
 	samples := testutil.Corpus(t, "evtx-parser-samples/samples")
 	out, code = edr(t, "import", "--out", rec, filepath.Join(samples, "Security_short_selected.evtx"))
 	require.Equal(t, 0, code, out)
-	assert.Contains(t, out, "recovery: 1 write-ahead logs left by a crash: 0 events recovered into 0 segments, "+
-		itoa(len(data)-8)+" bytes not recovered (kept aside)")
+	assert.Contains(t, out, "recovery: 1 write-ahead logs left by a crash: 19 events recovered into 1 segments, "+
+		itoa(damaged)+" bytes not recovered (kept aside)")
 	assert.Contains(t, out, wal+".bad")
+	assert.Contains(t, out, "bytes 8.."+itoa(rec1)+" ("+itoa(damaged)+" bytes): 1 records with 1 events lost")
 	kept, err := os.ReadFile(wal + ".bad")
 	require.NoError(t, err)
-	assert.Equal(t, data[8:], kept, "everything after the magic is kept")
+	assert.Equal(t, data[8:rec1], kept, "the damaged record is kept, and only it")
 
 	out, code = edr(t, "inspect", "--json", rec)
 	require.Equal(t, 0, code, out)
 	var s recording.Summary
 	require.NoError(t, json.Unmarshal([]byte(out), &s))
-	assert.Equal(t, int64(len(data)-8), s.KeptAsideBytes)
+	assert.Equal(t, int64(damaged), s.KeptAsideBytes)
+	assert.Equal(t, uint64(1), s.Loss[recording.LossWALEvents])
+	require.Len(t, s.RecoveryGaps, 1)
+	assert.Equal(t, []recording.RecoveryGap{{From: 8, To: int64(rec1), Records: 1, Events: 1, Reason: s.RecoveryGaps[0].Gaps[0].Reason}}, s.RecoveryGaps[0].Gaps)
 	require.Len(t, s.KeptAside, 1)
 	assert.Equal(t, wal+".bad", s.KeptAside[0].Path)
 	assert.Zero(t, s.PendingWALs)
@@ -78,7 +87,8 @@ func TestCrashRecoveryVisible(t *testing.T) {
 
 	out, code = edr(t, "replay", "--quiet", "--sigma", filepath.Join("..", "..", "rules", "sigma", "example_whoami.yml"), rec)
 	require.Equal(t, 0, code, out)
-	assert.Contains(t, out, "could not read, kept aside in:\n  "+wal+".bad ("+itoa(len(data)-8)+" bytes)")
+	assert.Contains(t, out, "could not read, kept aside in:\n  "+wal+".bad ("+itoa(damaged)+" bytes)")
+	assert.Contains(t, out, "1 segments were recovered around write-ahead log bytes that could not be read ("+itoa(damaged)+" bytes, 1 events known lost")
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -11,6 +11,7 @@ import (
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/edr-lab/edr/detect/ioc"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/detect/sink"
 	"github.com/edr-lab/edr/pipeline"
 	"github.com/edr-lab/edr/recording"
@@ -75,7 +76,7 @@ func ruleFlags() []cli.Flag {
 
 // replaySettings are the replay's inputs after config and flags.
 type replaySettings struct {
-	ruleOpts replay.RuleOptions
+	ruleOpts ruleset.Options
 	read     replay.ReadOptions
 	debug    detect.MatchDebug
 	cleanup  func()
@@ -113,6 +114,10 @@ func replayAction(c *cli.Context) error {
 	special := 0
 	for _, d := range dirs {
 		printSafe(c.App.ErrWriter, func(w io.Writer) { special += warnPending(w, "replay", d) })
+	}
+	if segs, lost, bytes := recs.RecoveryLoss(); segs > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "replay: warning: %d segments were recovered around write-ahead log bytes that could not be read (%d bytes, %d events known lost; edr inspect names them)\n",
+			segs, bytes, lost)
 	}
 	if special > 0 && c.Bool("strict") {
 		return exitf(3, "replay: --strict: %d special files in the recordings (named above)", special)
@@ -205,12 +210,12 @@ func alertEncoder(format string) (detect.Encoder, error) {
 
 // replayRules resolves the settings and loads the rules of replay and its
 // --shard and --merge; done releases both. The error is an exit error.
-func replayRules(c *cli.Context) (*replaySettings, *replay.Rules, func(), error) {
+func replayRules(c *cli.Context) (*replaySettings, *ruleset.Set, func(), error) {
 	set, err := replaySettingsFrom(c)
 	if err != nil {
 		return nil, nil, nil, exitf(2, "replay: %v", err)
 	}
-	ruleSet, err := replay.LoadRules(set.ruleOpts)
+	ruleSet, err := ruleset.Load(set.ruleOpts)
 	if err != nil {
 		set.cleanup()
 		return nil, nil, nil, exitf(1, "replay: %v", err)
@@ -272,9 +277,9 @@ func replaySettingsFrom(c *cli.Context) (*replaySettings, error) {
 // ruleOptionsFrom resolves the rules a command runs (replay, live): the
 // --sigma, --yara and --ioc flags, else the configured paths, else the rules
 // built into edr (extracted to a temporary directory that cleanup removes).
-func ruleOptionsFrom(c *cli.Context, cfg replayConfig) (replay.RuleOptions, func(), error) {
+func ruleOptionsFrom(c *cli.Context, cfg replayConfig) (ruleset.Options, func(), error) {
 	cleanup := func() {}
-	o := replay.RuleOptions{
+	o := ruleset.Options{
 		SigmaPaths: cfg.sigmaPaths, YARAPaths: cfg.yaraPaths, IOC: cfg.ioc, MatchDebug: cfg.matchDebug, SigmaRuleset: cfg.ruleset,
 		IOCSeverity: cfg.iocSeverity, HashAllowlist: cfg.hashAllowlist, YARAAllowlist: cfg.yaraAllowlist, MaxFileBytes: cfg.maxFileBytes,
 		SigmaSecurityAudit: cfg.sigma.SecurityAudit, SigmaSecurityAuditAuto: cfg.sigma.SecurityAuditAuto,
@@ -286,7 +291,7 @@ func ruleOptionsFrom(c *cli.Context, cfg replayConfig) (replay.RuleOptions, func
 		o.SigmaPaths, o.YARAPaths, o.IOC = sigmaPaths, yaraPaths, ioc.Paths{}
 		o.SigmaRuleset = "" // rule.ruleset: the base name of each --sigma path
 		if iocDir != "" {
-			o.IOC = replay.IOCFiles(iocDir)
+			o.IOC = ruleset.IOCFiles(iocDir)
 		}
 		return o, cleanup, nil
 	}
@@ -311,7 +316,7 @@ func ruleOptionsFrom(c *cli.Context, cfg replayConfig) (replay.RuleOptions, func
 			o.YARAPaths = []string{filepath.Join(dir, "yara")}
 		}
 		if cfg.ioc.Hashes != "" {
-			o.IOC = replay.IOCFiles(filepath.Join(dir, "ioc"))
+			o.IOC = ruleset.IOCFiles(filepath.Join(dir, "ioc"))
 		}
 	}
 	return o, cleanup, nil

@@ -73,7 +73,7 @@ func mapReplayConfig(c *config.Config) (replayConfig, error) {
 // command that loads Sigma rules (replay, test, rules validate) uses it.
 func sigmaConfig(c *config.Config) (sigma.Options, error) {
 	// "auto" decides per host and category from what a replay reads
-	// (replay.Rules.CoverAudit); commands without recordings (rules
+	// (ruleset.Set.CoverAudit); commands without recordings (rules
 	// validate, test's regression runs) and live capture apply no view.
 	mode := c.Scanner.SigmaSecurityAudit
 	o := sigma.Options{SecurityAudit: mode == "true", SecurityAuditAuto: mode == "auto"}

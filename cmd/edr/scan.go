@@ -15,8 +15,8 @@ import (
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/ecs"
 	"github.com/edr-lab/edr/detect/filescan"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/event"
-	"github.com/edr-lab/edr/replay"
 	"github.com/urfave/cli/v2"
 )
 
@@ -72,7 +72,7 @@ func scanAction(c *cli.Context) error {
 	// The allowlists spare a live host's system files; files a responder
 	// names are all checked.
 	ro.HashAllowlist, ro.YARAAllowlist = nil, nil
-	ruleSet, err := replay.LoadRules(ro)
+	ruleSet, err := ruleset.Load(ro)
 	if err != nil {
 		return exitf(2, "scan: %v", err)
 	}
@@ -185,7 +185,7 @@ func splitFilePath(p string) (dir, name string) {
 // maxNamed caps the files named per skip reason in the summary.
 const maxNamed = 50
 
-func writeScanSummary(w io.Writer, rs *replay.Rules, st filescan.TreeStats, byEngine map[string]int,
+func writeScanSummary(w io.Writer, rs *ruleset.Set, st filescan.TreeStats, byEngine map[string]int,
 	skipped skipList, yaraErrs []string, took time.Duration) {
 	fmt.Fprintf(w, "scan: %d files, %d bytes checked in %s; alerts: yara %d, ioc %d\n",
 		st.Files, st.Bytes, took.Round(time.Millisecond), byEngine[detect.EngineYARA], byEngine[detect.EngineIOC])

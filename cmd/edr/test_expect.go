@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/edr-lab/edr/detect"
+	"github.com/edr-lab/edr/detect/ruleset"
 	"github.com/edr-lab/edr/internal/fsutil"
 	"github.com/edr-lab/edr/internal/termsafe"
 	"github.com/edr-lab/edr/replay"
@@ -370,7 +371,7 @@ func expectRun(c *cli.Context, format string) error {
 		return exitf(2, "test: %v", err)
 	}
 	defer set.cleanup()
-	rules, err := replay.LoadRules(set.ruleOpts)
+	rules, err := ruleset.Load(set.ruleOpts)
 	if err != nil {
 		return exitf(2, "test: %v", err)
 	}
@@ -433,7 +434,7 @@ func expectName(base, rec string) string {
 
 // replayTally replays one recording (its own engine: nothing carries over
 // from the recording before) and tallies its alerts by rule.
-func replayTally(c *cli.Context, dir string, set *replaySettings, rules *replay.Rules) (map[string]*expectAlert, error) {
+func replayTally(c *cli.Context, dir string, set *replaySettings, rules *ruleset.Set) (map[string]*expectAlert, error) {
 	recs, err := replay.Open([]string{dir}, set.read)
 	if err != nil {
 		return nil, err
@@ -456,7 +457,7 @@ func replayTally(c *cli.Context, dir string, set *replaySettings, rules *replay.
 
 // sigmaRuleFiles maps each loaded Sigma rule's key to its file, so that a
 // rule that stopped firing is annotated on its own line.
-func sigmaRuleFiles(r *replay.Rules) map[string]string {
+func sigmaRuleFiles(r *ruleset.Set) map[string]string {
 	out := map[string]string{}
 	if r.Sigma == nil {
 		return out

@@ -58,6 +58,7 @@ type test struct {
 	num    float64        // tGT, tGTE, tLT, tLTE, tNumEq
 	ref    fieldRef       // tFieldRef
 	guard  []string       // tRegex: folded literals of which a match contains one
+	minLen int            // tRegex: a match spans at least this many runes (so bytes)
 	dashed bool           // the value is one of a windash expansion
 	src    string
 }
@@ -66,7 +67,10 @@ type test struct {
 type matcher struct {
 	// anyAC answers the plain contains values of groups[0] in one scan
 	// (large OR lists); those tests are then skipped one by one
-	anyAC  *acAutomaton
+	anyAC *acAutomaton
+	// affix answers the plain endswith, startswith and exact values of
+	// groups[0] (long lists) in a few look-ups; they are skipped too
+	affix  *affixIndex
 	field  fieldRef
 	groups [][]test // values; with all, every group must match, else one test of the single group
 	all    bool
@@ -75,8 +79,8 @@ type matcher struct {
 	null   bool // null is one of the values: matches an absent field
 	cased  bool
 	src    string // "Field|mod|mod", for match_debug
-	// acTests are all values of groups[0] when anyAC holds some of them
-	// (for match_debug)
+	// acTests are all values of groups[0] when anyAC or affix holds some
+	// of them (for match_debug and the prefilter's needles)
 	acTests []test
 }
 
@@ -164,6 +168,7 @@ func (cc *compileCtx) compileMatcher(fm sigmago.FieldMatcher) (*matcher, error) 
 		return nil, fmt.Errorf("%s: null cannot be combined with all", src)
 	}
 	m.buildAnyAC()
+	m.buildAffix()
 	return m, nil
 }
 

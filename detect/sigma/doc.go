@@ -14,8 +14,8 @@
 // Match: an event meets only the rules of its logsource (routing by
 // channel and EventID from SigmaHQ's tests/thor.yml, embedded, narrowed by
 // the EventIDs a rule's own detection requires). Within that set a literal
-// prefilter (one Aho-Corasick automaton per field over the literals each
-// rule requires) selects the rules that can match; only those are
+// prefilter (per field, a hashed 4- and 8-byte gram index over the literals
+// each rule requires, gram.go) selects the rules that can match; only those are
 // evaluated. Every matching rule is reported, in load order; correlation
 // rules follow in the order they fire, in event time. The hot path
 // allocates nothing.

@@ -29,6 +29,7 @@ type evalCtx struct {
 	memo []int8 // per search of the rule being evaluated: 0 unknown, 1 false, 2 true
 
 	cand candidates // prefilter result for the current event
+	scan scanState  // the prefilter's marks (cand.bits are scan.bits)
 }
 
 func newEvalCtx(nExtra int) *evalCtx {
@@ -221,7 +222,7 @@ func (c *evalCtx) evalMatcher(m *matcher) bool {
 		return false // only null was asked for
 	}
 	if m.neq { // the field differs from every value
-		if m.anyAC != nil && m.anyAC.any(c.folded(&m.field, raw)) {
+		if m.anyAC != nil && m.anyAC.any(c.folded(&m.field, raw)) || m.affix != nil && m.affix.match(c.folded(&m.field, raw)) {
 			return false
 		}
 		for _, g := range m.groups {
@@ -239,7 +240,8 @@ func (c *evalCtx) evalMatcher(m *matcher) bool {
 		}
 		return true
 	}
-	return (m.anyAC != nil && m.anyAC.any(c.folded(&m.field, raw))) || c.anyTest(m, m.groups[0], raw)
+	return (m.anyAC != nil && m.anyAC.any(c.folded(&m.field, raw))) ||
+		(m.affix != nil && m.affix.match(c.folded(&m.field, raw))) || c.anyTest(m, m.groups[0], raw)
 }
 
 func (c *evalCtx) anyTest(m *matcher, tests []test, raw string) bool {
@@ -264,6 +266,9 @@ func (c *evalCtx) test(m *matcher, t *test, raw string) bool {
 		}
 		return t.pat.match(c.folded(&m.field, raw))
 	case tRegex:
+		if len(raw) < t.minLen {
+			return false
+		}
 		if len(t.guard) > 0 {
 			f := c.folded(&m.field, raw)
 			found := false
@@ -381,7 +386,7 @@ func (c *evalCtx) keywordGroup(m *matcher, g []test) bool {
 func (c *evalCtx) keywordTest(t *test, raw string, folded func() string) bool {
 	switch t.kind {
 	case tRegex:
-		return t.re.MatchString(raw)
+		return len(raw) >= t.minLen && t.re.MatchString(raw)
 	case tPattern, tNumEq:
 		if t.pat.cased {
 			return t.pat.match(raw)

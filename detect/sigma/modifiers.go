@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 )
 
@@ -264,7 +265,41 @@ func compileRegex(_ *compileCtx, _ *modifier, s string, mods *modSet) (test, err
 	if lits, ok := testNeedles(&t); ok {
 		t.guard = lits
 	}
+	if p, err := syntax.Parse(expr, syntax.Perl); err == nil {
+		t.minLen = minRunes(p.Simplify())
+	}
 	return t, nil
+}
+
+// minRunes is the fewest runes a match of re spans: a value of fewer bytes
+// cannot match (SigmaHQ's SNAKE rule wants 82 characters of a command line
+// and runs on every process creation).
+func minRunes(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return len(re.Rune)
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return 1
+	case syntax.OpCapture, syntax.OpPlus:
+		return minRunes(re.Sub[0])
+	case syntax.OpRepeat:
+		return re.Min * minRunes(re.Sub[0])
+	case syntax.OpConcat:
+		n := 0
+		for _, s := range re.Sub {
+			n += minRunes(s)
+		}
+		return n
+	case syntax.OpAlternate:
+		n := -1
+		for _, s := range re.Sub {
+			if m := minRunes(s); n < 0 || m < n {
+				n = m
+			}
+		}
+		return max(n, 0)
+	}
+	return 0 // empty, anchors, star, quest, no match
 }
 
 func compileCIDR(_ *compileCtx, _ *modifier, s string, _ *modSet) (test, error) {

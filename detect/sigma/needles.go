@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"regexp/syntax"
+	"sort"
 	"strings"
 
 	"github.com/edr-lab/edr/event"
@@ -328,4 +329,71 @@ func smallAlternatives(re *syntax.Regexp) ([]string, bool) {
 		return out, len(out) > 0
 	}
 	return nil, false
+}
+
+// maxClauses bounds the needle clauses kept per rule (the most selective
+// ones; a clause bit per entry fits a byte).
+const maxClauses = 4
+
+// ruleClauses returns needle sets of which each must have a hit in an event
+// the rule matches (a conjunction; ruleNeedles is the best single one):
+// every search an and (or all of) requires, and within a search of one map
+// every matcher. Parts under not, and alternatives (or, 1 of, lists of
+// maps), give one clause or none. No clause: the rule is evaluated on every
+// event.
+func ruleClauses(conds []*condNode, searches []*search) []needleSet {
+	var cl []needleSet
+	if len(conds) == 1 {
+		cl = nodeClauses(conds[0], searches)
+	} else if ns := ruleNeedles(conds, searches); !ns.top {
+		cl = []needleSet{ns}
+	}
+	sort.SliceStable(cl, func(i, j int) bool { return cl[i].score() > cl[j].score() })
+	// beyond the best clause, keep only selective ones: a clause with a
+	// needle under 4 bytes (" ", "-") or on common text has hits on most
+	// events, so it costs marks and rarely removes a candidate
+	keep := min(len(cl), 1)
+	for keep < len(cl) && keep < maxClauses && cl[keep].score() >= minClauseScore {
+		keep++
+	}
+	return cl[:keep]
+}
+
+// minClauseScore is the score of a set whose shortest needle has 4 bytes
+// (needleSet.score), less a margin for its number of needles.
+const minClauseScore = 4*1000 - 1000
+
+func nodeClauses(n *condNode, searches []*search) []needleSet {
+	switch {
+	case n.op == opSearch:
+		return searchClauses(searches[n.search])
+	case n.op == opNot:
+		return nil
+	case n.op == opAnd || n.op == opOf && n.n == len(n.kids):
+		var out []needleSet
+		for _, k := range n.kids {
+			out = append(out, nodeClauses(k, searches)...)
+		}
+		return out
+	}
+	if ns := nodeNeedles(n, searches); !ns.top {
+		return []needleSet{ns}
+	}
+	return nil
+}
+
+func searchClauses(s *search) []needleSet {
+	if len(s.alts) != 1 {
+		if ns := searchNeedles(s); !ns.top {
+			return []needleSet{ns}
+		}
+		return nil
+	}
+	var out []needleSet
+	for _, m := range s.alts[0] {
+		if ns := matcherNeedles(m); !ns.top {
+			out = append(out, ns)
+		}
+	}
+	return out
 }

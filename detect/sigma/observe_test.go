@@ -114,3 +114,82 @@ func TestNoObserverNoAllocs(t *testing.T) {
 	out := m.Match(ev, nil)
 	require.Zero(t, testing.AllocsPerRun(100, func() { out = m.Match(ev, out[:0]) }))
 }
+
+// Finish re-evaluates a rule whose needles lie on late fields (or are
+// keywords) only when one of them occurs in a late field now: a late
+// GrandParentImage without "mimikatz" or "\evil.exe" evaluates neither the
+// keyword rule nor the grandparent rule again, one with them evaluates and
+// matches both.
+func TestFinishScansLateFields(t *testing.T) {
+	yml := observeYAML + "---\ntitle: keyword\nid: 00000000-0000-4000-8000-0000000000b1\n" +
+		"logsource: {product: windows}\ndetection:\n    keywords:\n        - 'mimikatz'\n    condition: keywords\n"
+	rs := mustLoad(t, yml, sigma.Options{})
+	plan := rs.PlanLate([]event.FieldID{event.FGrandParentImage})
+	for _, c := range []struct {
+		grandparent string
+		want        string
+		evaluated   uint64
+	}{
+		{`C:\Windows\explorer.exe`, "cmd;", 0},
+		{`C:\x\mimikatz\evil.exe`, "cmd;grandparent;keyword;", 1},
+	} {
+		pre, fin := rs.NewMatcher(), rs.NewMatcher()
+		rc := sigma.NewRuleCounters(nil)
+		fin.SetObserver(rc)
+		ev := procEvent(map[string]string{"Image": `C:\Windows\System32\cmd.exe`, "CommandLine": "cmd /c dir"})
+		var p sigma.Pre
+		pre.Pre(plan, ev, &p)
+		ev.Set(event.FGrandParentImage, c.grandparent)
+		require.Equal(t, c.want, titles(fin.Finish(ev, &p, nil)))
+		require.Equal(t, titles(rs.NewMatcher().Match(ev, nil)), c.want, "Finish reports what Match reports")
+		st := statsByTitle(rs, rc)
+		require.Equal(t, c.evaluated, st["keyword"].Evaluated, c.grandparent)
+		require.Equal(t, c.evaluated, st["grandparent"].Evaluated, c.grandparent)
+	}
+}
+
+// A rule is a prefilter candidate only when each of its required needle
+// clauses has a hit: both selections of an and, each matcher of a map
+// (clauses beyond the best one need needles of 4 bytes or more); a not
+// part requires nothing. Under split matching, a clause on a late field
+// that gets its hit only after Pre still makes Finish evaluate the rule.
+func TestPrefilterClauses(t *testing.T) {
+	yml := ""
+	for i, r := range [][2]string{
+		{"and", "    img:\n        Image|endswith: '\\foo.exe'\n    cli:\n        CommandLine|contains: 'bars'\n    condition: img and cli"},
+		{"map", "    sel:\n        Image|endswith: '\\foo.exe'\n        CommandLine|contains: 'bars'\n    condition: sel"},
+		{"not", "    img:\n        Image|endswith: '\\foo.exe'\n    f:\n        CommandLine|contains: 'quxx'\n    condition: img and not f"},
+		{"late", "    img:\n        Image|endswith: '\\foo.exe'\n    gp:\n        GrandParentImage|endswith: '\\evil.exe'\n    condition: img and gp"},
+	} {
+		yml += fmt.Sprintf("---\ntitle: %s\nid: 00000000-0000-4000-8000-0000000000c%d\n", r[0], i+1) +
+			"logsource: {product: windows, category: process_creation}\ndetection:\n" + r[1] + "\n"
+	}
+	rs := mustLoad(t, yml, sigma.Options{})
+	for _, c := range []struct {
+		cli        string
+		candidates map[string]uint64
+		want       string
+	}{
+		{"foo bazz", map[string]uint64{"and": 0, "map": 0, "not": 1, "late": 0}, "not;"},
+		{"foo bars", map[string]uint64{"and": 1, "map": 1, "not": 1, "late": 0}, "and;map;not;"},
+		{"foo quxx", map[string]uint64{"and": 0, "map": 0, "not": 1, "late": 0}, ""},
+	} {
+		m := rs.NewMatcher()
+		rc := sigma.NewRuleCounters(nil)
+		m.SetObserver(rc)
+		ev := procEvent(map[string]string{"Image": `C:\x\foo.exe`, "CommandLine": c.cli})
+		require.Equal(t, c.want, titles(m.Match(ev, nil)), c.cli)
+		st := statsByTitle(rs, rc)
+		for title, n := range c.candidates {
+			require.Equal(t, n, st[title].Candidates, "%s on %q", title, c.cli)
+		}
+	}
+	plan := rs.PlanLate([]event.FieldID{event.FGrandParentImage})
+	pre, fin := rs.NewMatcher(), rs.NewMatcher()
+	ev := procEvent(map[string]string{"Image": `C:\x\foo.exe`, "CommandLine": "foo"})
+	var p sigma.Pre
+	pre.Pre(plan, ev, &p)
+	ev.Set(event.FGrandParentImage, `C:\evil.exe`)
+	require.Equal(t, "not;late;", titles(fin.Finish(ev, &p, nil)))
+	require.Equal(t, "not;late;", titles(rs.NewMatcher().Match(ev, nil)))
+}

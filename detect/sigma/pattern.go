@@ -156,7 +156,7 @@ const (
 type pattern struct {
 	kind  patKind
 	cased bool
-	lit   string   // exact / prefix / suffix / contains
+	lit   string   // exact / prefix / suffix / contains; patGlob: its longest literal
 	glob  []gtoken // patGlob
 	src   string   // the value as written, for match_debug
 }
@@ -210,6 +210,14 @@ func compilePattern(v sstr, cased bool) pattern {
 		pt.kind, pt.lit = patContains, toks[1].lit
 	default:
 		pt.kind, pt.glob = patGlob, toks
+		// a match contains every literal: the longest is checked first
+		// with strings.Contains, which rejects most values faster than
+		// globMatch's backtracking
+		for _, t := range toks {
+			if len(t.lit) > len(pt.lit) {
+				pt.lit = t.lit
+			}
+		}
 	}
 	return pt
 }
@@ -228,7 +236,7 @@ func (p *pattern) match(s string) bool {
 	case patAny:
 		return true
 	default:
-		return globMatch(p.glob, s)
+		return strings.Contains(s, p.lit) && globMatch(p.glob, s)
 	}
 }
 

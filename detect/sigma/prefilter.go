@@ -8,21 +8,25 @@ import (
 	"github.com/edr-lab/edr/event"
 )
 
-// prefilter is a bucket's literal prefilter: per field, an Aho-Corasick
-// automaton over the needles the bucket's rules require; an event's
-// candidate rules are those whose needle occurs in its field plus the rules
-// without needles. Built once at load; scanning allocates nothing.
+// prefilter is a bucket's literal prefilter: per field, a gramFilter over
+// the needles the bucket's rules require; an event's candidate rules are
+// those whose needle occurs in its field plus the rules without needles.
+// Built once at load; scanning allocates nothing.
 type prefilter struct {
-	fields   []pfField
-	own      [8]uint64    // schema fields with their own automaton (which includes the keyword needles)
-	keyword  *acAutomaton // needles of keyword searches: scanned over every field
-	always   []uint64     // entries evaluated on every event
+	byID     []*gramFilter // schema fields (keyword fields' include the keyword needles), by FieldID
+	virt     []pfField     // virtual schema fields (EventID, Channel…): not visited by Event.Range
+	extra    []pfField     // key/value fields
+	keyword  *gramFilter   // needles of keyword searches: scanned over every keyword field without its own
+	always   []uint64      // entries evaluated on every event
 	nEntries int
+	// full[i] has one bit per needle clause of entry i when it has more
+	// than one (each clause must have a hit); nil when no entry has
+	full []uint8
 }
 
 type pfField struct {
 	ref fieldRef
-	ac  *acAutomaton
+	g   *gramFilter
 }
 
 // candidates is a bitset of bucket entries, owned by the evalCtx.
@@ -41,24 +45,35 @@ func buildPrefilter(entries []entry) *prefilter {
 	var order []key
 	refs := map[key]fieldRef{}
 	for i, e := range entries {
-		ns := ruleNeedles(e.rule.conds, e.rule.searches)
-		if ns.top {
+		cl := ruleClauses(e.rule.conds, e.rule.searches)
+		if len(cl) == 0 {
 			pf.always[i>>6] |= 1 << (i & 63)
 			continue
 		}
-		for _, n := range ns.items {
-			k := key{n.field.kind, n.field.id, n.field.extra}
-			b := byField[k]
-			if b == nil {
-				b = newACBuilder()
-				byField[k] = b
-				order = append(order, k)
-				refs[k] = n.field
+		if len(cl) > 1 && pf.full == nil {
+			pf.full = make([]uint8, len(entries))
+		}
+		for ci, ns := range cl {
+			code := int32(i)
+			if len(cl) > 1 {
+				code = clauseCode(i, ci)
+				pf.full[i] |= 1 << ci
 			}
-			b.add(n.lit, int32(i))
+			for _, n := range ns.items {
+				k := key{n.field.kind, n.field.id, n.field.extra}
+				b := byField[k]
+				if b == nil {
+					b = newACBuilder()
+					b.whole = true
+					byField[k] = b
+					order = append(order, k)
+					refs[k] = n.field
+				}
+				b.add(n.lit, code)
+			}
 		}
 	}
-	// keyword needles are added to the automaton of every keyword field that
+	// keyword needles are added to the filter of every keyword field that
 	// has one, so each field is scanned once
 	var kw *acBuilder
 	for _, k := range order {
@@ -78,61 +93,111 @@ func buildPrefilter(entries []entry) *prefilter {
 		}
 	}
 	for _, k := range order {
-		ac := byField[k].build()
-		if ac == nil { // cannot happen with class sharing; stay correct anyway
-			for i := range entries {
-				pf.always[i>>6] |= 1 << (i & 63)
+		b := byField[k]
+		g := buildGramFilter(b.order, b.needles)
+		switch {
+		case k.kind == fkKeyword:
+			pf.keyword = g
+		case k.kind == fkExtra:
+			pf.extra = append(pf.extra, pfField{ref: refs[k], g: g})
+		case k.id.Virtual():
+			pf.virt = append(pf.virt, pfField{ref: refs[k], g: g})
+		default:
+			if pf.byID == nil {
+				pf.byID = make([]*gramFilter, event.NumFields())
 			}
-			continue
+			pf.byID[k.id] = g
 		}
-		if k.kind == fkKeyword {
-			pf.keyword = ac
-			continue
-		}
-		if k.kind == fkSchema && kw != nil && isKeywordField(k.id) {
-			pf.own[k.id>>6] |= 1 << (k.id & 63)
-		}
-		pf.fields = append(pf.fields, pfField{ref: refs[k], ac: ac})
 	}
 	return pf
 }
 
 // scan marks the candidate entries for the current event.
 func (pf *prefilter) scan(c *evalCtx) *candidates {
-	cand := &c.cand
-	n := len(pf.always)
-	if cap(cand.bits) < n {
-		cand.bits = make([]uint64, n)
-	}
-	cand.bits = cand.bits[:n]
-	copy(cand.bits, pf.always)
-	for i := range pf.fields {
-		f := &pf.fields[i]
-		raw, ok := c.raw(&f.ref)
-		if !ok {
-			continue
+	st := &c.scan
+	st.reset(pf.nEntries, pf.full, false)
+	copy(st.bits, pf.always)
+	ev := c.ev
+	for i := range pf.virt {
+		f := &pf.virt[i]
+		if raw, ok := ev.Get(f.ref.id); ok {
+			scanValue(c, f.g, f.ref.id, raw, st)
 		}
-		f.ac.scan(c, &f.ref, raw, cand.bits)
 	}
-	if pf.keyword != nil {
-		ev := c.ev
+	if pf.byID != nil || pf.keyword != nil {
+		byID, kw := pf.byID, pf.keyword
 		ev.Range(func(id event.FieldID, v string) bool {
-			if isKeywordField(id) && pf.own[id>>6]&(1<<(id&63)) == 0 {
-				ref := fieldRef{kind: fkSchema, id: id}
-				pf.keyword.scan(c, &ref, v, cand.bits)
+			var g *gramFilter
+			if byID != nil {
+				g = byID[id]
+			}
+			if g == nil && kw != nil && isKeywordField(id) {
+				g = kw
+			}
+			if g != nil {
+				scanValue(c, g, id, v, st)
 			}
 			return true
 		})
-		for _, kv := range ev.Extra() {
-			pf.keyword.scanFolded(c.foldValue(kv.Value), cand.bits)
+	}
+	for i := range pf.extra {
+		f := &pf.extra[i]
+		if raw, ok := c.raw(&f.ref); ok {
+			if f.g.scan(raw, st) >= utf8.RuneSelf {
+				f.g.scan(c.folded(&f.ref, raw), st)
+			}
 		}
 	}
-	return cand
+	if pf.keyword != nil {
+		for _, kv := range ev.Extra() {
+			pf.keyword.scan(c.foldValue(kv.Value), st)
+		}
+	}
+	c.cand.bits = st.bits
+	return &c.cand
 }
 
-// acAutomaton is a dense Aho-Corasick DFA over byte classes. ASCII letters
-// of both cases share a class, so ASCII text is scanned raw; text with
-// non-ASCII bytes is folded first.
+// scanLate marks, in a cleared set, the entries whose needles occur in the
+// given schema fields of the current event (split matching's late fields,
+// which Pre's scan did not see): their own needles, or for keyword fields
+// the keyword needles. One hit makes a candidate here, whatever the entry's
+// clauses: the clauses on early fields may have had their hits in Pre.
+func (pf *prefilter) scanLate(c *evalCtx, late []event.FieldID) []uint64 {
+	st := &c.scan
+	st.reset(pf.nEntries, pf.full, true)
+	clear(st.bits)
+	for _, id := range late {
+		raw, ok := c.ev.Get(id)
+		if !ok {
+			continue
+		}
+		var g *gramFilter
+		if pf.byID != nil {
+			g = pf.byID[id]
+		}
+		if g == nil && pf.keyword != nil && isKeywordField(id) {
+			g = pf.keyword
+		}
+		if g != nil {
+			scanValue(c, g, id, raw, st)
+		}
+	}
+	return st.bits
+}
+
+// scanValue scans a schema field's value (the filter folds ASCII letters
+// itself), and again folded when it has non-ASCII bytes: the raw scan can
+// only have marked more, never less, so one pass serves ASCII text.
+func scanValue(c *evalCtx, g *gramFilter, id event.FieldID, raw string, st *scanState) {
+	if g.scan(raw, st) >= utf8.RuneSelf {
+		g.scan(c.foldedID(id, raw), st)
+	}
+}
+
+// acAutomaton is a dense Aho-Corasick DFA over byte classes, built exact
+// for a matcher's long OR list of contains values (matcher.anyAC). ASCII
+// letters of both cases share a class, so ASCII text is scanned raw; text
+// with non-ASCII bytes is folded first.
 type acAutomaton struct {
 	class [256]uint8
 	nc    int
@@ -146,38 +211,6 @@ type acAutomaton struct {
 	outRule  []int32  // entries to mark
 }
 
-func (a *acAutomaton) scan(c *evalCtx, ref *fieldRef, raw string, bits []uint64) {
-	for i := 0; i < len(raw); i++ {
-		if raw[i] >= utf8.RuneSelf {
-			a.scanFolded(c.folded(ref, raw), bits)
-			return
-		}
-	}
-	a.scanFolded(raw, bits) // the class table folds ASCII case
-}
-
-func (a *acAutomaton) scanFolded(s string, bits []uint64) {
-	if a.trans16 != nil {
-		scanTable(a, a.trans16, s, bits)
-	} else {
-		scanTable(a, a.trans32, s, bits)
-	}
-}
-
-func scanTable[T uint16 | uint32](a *acAutomaton, trans []T, s string, bits []uint64) {
-	st := uint32(0)
-	class, first, nc := &a.class, uint32(a.firstOut), uint32(a.nc)
-	for i := 0; i < len(s); i++ {
-		st = uint32(trans[st*nc+uint32(class[s[i]])])
-		if st >= first {
-			o := st - first
-			for _, e := range a.outRule[a.outOff[o]:a.outOff[o+1]] {
-				bits[e>>6] |= 1 << (uint(e) & 63)
-			}
-		}
-	}
-}
-
 // acBuilder collects needles for one automaton.
 type acBuilder struct {
 	needles map[string][]int32
@@ -186,16 +219,19 @@ type acBuilder struct {
 	// cut to maxNeedle are verified in full at each hit (full[entry])
 	exact bool
 	full  []string
+	// whole keeps needles uncut (the prefilter's gramFilter verifies them
+	// in full)
+	whole bool
 }
 
 func newACBuilder() *acBuilder { return &acBuilder{needles: map[string][]int32{}} }
 
 // Needles longer than maxNeedle are cut to their last maxNeedle bytes (any
-// substring of a required literal is required too); this bounds the
-// automaton for rules with hundreds of hashes. Cuts stay on UTF-8 rune
-// boundaries. Measured on SigmaHQ's rules over the generated mix: 12 bytes
-// instead of 20 halves the tables (29.8 → 16.0 MB) for 5 % more candidates
-// (6.12 → 6.42 per event), and scans faster for the smaller cache footprint.
+// substring of a required literal is required too; the exact automaton
+// verifies the whole value at a hit); this bounds the automaton for OR
+// lists of hundreds of hashes. Cuts stay on UTF-8 rune boundaries. The
+// prefilter's needles are kept whole (acBuilder.whole): its gramFilter
+// verifies them in full.
 const (
 	maxNeedleDefault  = 12
 	maxClassesDefault = 96
@@ -208,7 +244,7 @@ func (b *acBuilder) add(lit string, entry int32) {
 		entry = int32(len(b.full))
 		b.full = append(b.full, lit)
 	}
-	if len(lit) > maxNeedle {
+	if len(lit) > maxNeedle && !b.whole {
 		cut := len(lit) - maxNeedle
 		for cut < len(lit) && !utf8.RuneStart(lit[cut]) {
 			cut++

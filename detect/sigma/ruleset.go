@@ -492,7 +492,11 @@ func matcherEventIDs(m *matcher) ([]uint16, bool) {
 		return nil, false
 	}
 	var ids []uint16
-	for _, t := range m.groups[0] {
+	tests := m.groups[0]
+	if m.acTests != nil { // every value, also those in anyAC or affix
+		tests = m.acTests
+	}
+	for _, t := range tests {
 		var n float64
 		switch {
 		case t.kind == tNumEq:

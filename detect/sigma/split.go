@@ -24,7 +24,7 @@ import (
 //     it evaluates the deferred entries again on the event as it is now:
 //     those the prefilter selected in Pre, and those whose prefilter
 //     needles lie on late fields or are keywords (Pre's prefilter could not
-//     see them).
+//     see them) when one of those needles occurs in a late field now.
 //
 // Finish(ev, Pre(ev)) therefore returns what Match(ev) returns, provided
 // the caller only adds late fields between the two (the engine never
@@ -87,7 +87,7 @@ func deferredIn(b *bucket, isLate []bool) deferredSet {
 		}
 		d.n++
 		d.bits[i>>6] |= 1 << (i & 63)
-		if b.pf == nil || !needlesEarly(ruleNeedles(e.rule.conds, e.rule.searches), isLate) {
+		if b.pf == nil || !clausesEarly(ruleClauses(e.rule.conds, e.rule.searches), isLate) {
 			d.always[i>>6] |= 1 << (i & 63)
 		}
 	}
@@ -112,15 +112,14 @@ func (e *entry) readsLate(isLate []bool) bool {
 	return late
 }
 
-// needlesEarly reports whether the prefilter decides on early fields only
-// (ns.top: the entry is a candidate on every event).
-func needlesEarly(ns needleSet, isLate []bool) bool {
-	if ns.top {
-		return true
-	}
-	for _, n := range ns.items {
-		if n.field.kind == fkKeyword || n.field.kind == fkSchema && isLate[n.field.id] {
-			return false
+// clausesEarly reports whether the prefilter decides on early fields only
+// (no clause: the entry is a candidate on every event).
+func clausesEarly(cl []needleSet, isLate []bool) bool {
+	for _, ns := range cl {
+		for _, n := range ns.items {
+			if n.field.kind == fkKeyword || n.field.kind == fkSchema && isLate[n.field.id] {
+				return false
+			}
 		}
 	}
 	return true
@@ -217,11 +216,22 @@ func (m *Matcher) finishBucket(plan *LatePlan, c *evalCtx, b *bucket, ev *event.
 		}
 		return out
 	}
-	// the deferred entries to evaluate: Pre's candidates and the ones the
-	// prefilter cannot judge, in order
+	// the deferred entries to evaluate: Pre's candidates and those whose
+	// needles on late fields (or keyword needles) occur in the late fields
+	// now, in order. Early fields did not change since Pre, so an entry
+	// with an early needle hit is among Pre's candidates; without a
+	// prefilter every deferred entry is evaluated.
+	c.reset(ev)
+	var hits []uint64
+	if b.pf != nil {
+		hits = b.pf.scanLate(c, plan.late)
+	}
 	again := m.again[:0]
 	late := p.late
 	for w, word := range d.always {
+		if hits != nil {
+			word &= hits[w]
+		}
 		for word != 0 {
 			i := int32(w*64 + bits.TrailingZeros64(word))
 			word &= word - 1
@@ -236,7 +246,6 @@ func (m *Matcher) finishBucket(plan *LatePlan, c *evalCtx, b *bucket, ev *event.
 	}
 	again = append(again, late...)
 	m.again = again
-	c.reset(ev)
 	matched := p.matched
 	for len(matched) > 0 || len(again) > 0 {
 		var i int32

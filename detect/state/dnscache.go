@@ -14,6 +14,8 @@ import (
 type DNSCache struct {
 	entries *lru[dnsKey, dnsEntry]
 	ttl     int64
+	hosts   map[string]string // own copies of host names (ownKey)
+	names   map[string]string // own copies of query names (ownName)
 
 	Evicted uint64
 }
@@ -31,7 +33,7 @@ type dnsEntry struct {
 // NewDNSCache makes a cache of at most max entries with a TTL in
 // nanoseconds of event time.
 func NewDNSCache(max int, ttl int64) *DNSCache {
-	c := &DNSCache{ttl: ttl}
+	c := &DNSCache{ttl: ttl, hosts: map[string]string{}, names: map[string]string{}}
 	c.entries = newLRU[dnsKey, dnsEntry](max, func(dnsKey, dnsEntry) { c.Evicted++ })
 	return c
 }
@@ -52,15 +54,53 @@ func (c *DNSCache) Observe(ev *event.Event) {
 	if name == "" {
 		return
 	}
-	var host string
+	owned := "" // name's own copy, once made
 	eachQueryResult(ev.Value(event.FQueryResults), func(ip netip.Addr) {
-		if host == "" {
+		n, existed, _ := c.entries.upsert(dnsKey{ev.Host, ip}, c.ownKey)
+		if owned == "" {
 			// Own copies: the event's strings may point into large shared
-			// buffers that a cached entry would keep alive.
-			host, name = strings.Clone(ev.Host), strings.Clone(name)
+			// buffers that a cached entry would keep alive. A repeated
+			// answer reuses the name it already holds.
+			if existed && n.val.name == name {
+				owned = n.val.name
+			} else {
+				owned = c.ownName(name)
+			}
 		}
-		c.entries.Put(dnsKey{host, ip}, dnsEntry{name, ev.Time})
+		n.val = dnsEntry{owned, ev.Time}
 	})
+}
+
+// ownName returns a copy of name of the cache's own, one per name while
+// at most max names are known (then they are forgotten and start over).
+func (c *DNSCache) ownName(name string) string {
+	if s, ok := c.names[name]; ok {
+		return s
+	}
+	if len(c.names) >= c.entries.max {
+		clear(c.names)
+	}
+	s := strings.Clone(name)
+	c.names[s] = s
+	return s
+}
+
+// maxHosts bounds the host names the cache keeps one copy of; more get a
+// copy per entry.
+const maxHosts = 4096
+
+// ownKey gives a new entry a host name of its own, shared by the entries
+// of one host.
+func (c *DNSCache) ownKey(k dnsKey) dnsKey {
+	if h, ok := c.hosts[k.host]; ok {
+		k.host = h
+		return k
+	}
+	k.host = strings.Clone(k.host)
+	if len(c.hosts) < maxHosts {
+		c.hosts[k.host] = k.host
+	}
+	return k
 }
 
 // Lookup returns the last name resolved to ip on host, if the answer is not
@@ -96,8 +136,16 @@ func eachQueryResult(s string, fn func(netip.Addr)) {
 		if part == "" || strings.HasPrefix(part, "type:") {
 			continue
 		}
+		// CNAME records are names: parsing them as addresses only
+		// allocates an error. An address has a ':' (IPv6) or starts and
+		// ends with a digit (IPv4).
+		if strings.IndexByte(part, ':') < 0 && !(isDigit(part[0]) && isDigit(part[len(part)-1])) {
+			continue
+		}
 		if a, err := netip.ParseAddr(part); err == nil {
 			fn(a.Unmap())
 		}
 	}
 }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -8,7 +8,16 @@ type lru[K comparable, V any] struct {
 	items map[K]*lruNode[K, V]
 	head  lruNode[K, V] // sentinel: head.next is the most recent
 	evict func(K, V)    // called for entries pushed out by the bound
+
+	// Nodes come from slabs and removed ones are reused (free, linked by
+	// next): the state stage allocates per slab, not per entry. The
+	// storage is bounded by the most entries ever held (at most max).
+	free *lruNode[K, V]
+	slab []lruNode[K, V]
 }
+
+// lruSlab is how many nodes one allocation holds.
+const lruSlab = 256
 
 type lruNode[K comparable, V any] struct {
 	key        K
@@ -50,31 +59,49 @@ func (l *lru[K, V]) Peek(k K) (V, bool) {
 
 // Put stores a value as most recently used and reports how many entries the
 // bound evicted.
-func (l *lru[K, V]) Put(k K, v V) int {
+func (l *lru[K, V]) Put(k K, v V) int { return l.PutOwn(k, v, nil) }
+
+// PutOwn is Put for a key that may borrow storage (an event's strings):
+// own, when set, gives the key to store when k is new. An existing entry
+// keeps the key it was stored with.
+func (l *lru[K, V]) PutOwn(k K, v V, own func(K) K) int {
+	n, _, evicted := l.upsert(k, own)
+	n.val = v
+	return evicted
+}
+
+// upsert returns k's node, made most recent; a new one (existed false,
+// its value zero, its key own(k) when own is set) when k was not held,
+// and how many entries the bound evicted. One map lookup when k is held.
+func (l *lru[K, V]) upsert(k K, own func(K) K) (n *lruNode[K, V], existed bool, evicted int) {
 	if n, ok := l.items[k]; ok {
-		n.val = v
 		l.moveFront(n)
-		return 0
+		return n, true, 0
 	}
-	n := &lruNode[K, V]{key: k, val: v}
+	if own != nil {
+		k = own(k)
+	}
+	n = l.node()
+	n.key = k
 	l.items[k] = n
 	l.link(n)
-	evicted := 0
 	for len(l.items) > l.max {
 		old := l.head.prev
 		l.remove(old)
 		if l.evict != nil {
 			l.evict(old.key, old.val)
 		}
+		l.recycle(old)
 		evicted++
 	}
-	return evicted
+	return n, false, evicted
 }
 
 // Delete removes a key.
 func (l *lru[K, V]) Delete(k K) {
 	if n, ok := l.items[k]; ok {
 		l.remove(n)
+		l.recycle(n)
 	}
 }
 
@@ -82,6 +109,27 @@ func (l *lru[K, V]) remove(n *lruNode[K, V]) {
 	n.prev.next, n.next.prev = n.next, n.prev
 	n.prev, n.next = nil, nil
 	delete(l.items, n.key)
+}
+
+// node returns an unlinked node: a removed one, else one of the slab.
+func (l *lru[K, V]) node() *lruNode[K, V] {
+	if n := l.free; n != nil {
+		l.free, n.next = n.next, nil
+		return n
+	}
+	if len(l.slab) == 0 {
+		l.slab = make([]lruNode[K, V], min(lruSlab, l.max+1))
+	}
+	n := &l.slab[0]
+	l.slab = l.slab[1:]
+	return n
+}
+
+// recycle makes a removed node available to node. Its key and value are
+// cleared, so it keeps nothing alive.
+func (l *lru[K, V]) recycle(n *lruNode[K, V]) {
+	*n = lruNode[K, V]{next: l.free}
+	l.free = n
 }
 
 func (l *lru[K, V]) link(n *lruNode[K, V]) {

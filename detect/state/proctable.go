@@ -1,7 +1,6 @@
 package state
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/edr-lab/edr/event"
@@ -35,7 +34,13 @@ type Process struct {
 	Partial          bool // learned from a child's Parent* fields only
 }
 
-type procKey struct{ host, guid string }
+// procKey identifies a process: by GUID, or (pidStart set) by PID and
+// start time when the source has no GUID. No key needs a string built.
+type procKey struct {
+	host, guid string // guid: the ProcessGuid, or the PID when pidStart
+	start      int64
+	pidStart   bool
+}
 type pidKey struct{ host, pid string }
 
 // ProcessTable tracks processes by ProcessGuid (or PID + start time when the
@@ -57,6 +62,37 @@ type ProcessTable struct {
 
 	Evicted uint64 // entries pushed out by the size bound
 	Expired uint64 // exited entries forgotten after the TTL
+
+	// Process values come from slabs, and those the table forgets are
+	// reused: the state stage allocates per slab, not per process.
+	procFree []*Process
+	procSlab []Process
+}
+
+// procSlabLen is how many processes one allocation holds.
+const procSlabLen = 64
+
+// newProcess returns a zero Process for the table to fill.
+func (t *ProcessTable) newProcess() *Process {
+	if n := len(t.procFree); n > 0 {
+		p := t.procFree[n-1]
+		t.procFree = t.procFree[:n-1]
+		return p
+	}
+	if len(t.procSlab) == 0 {
+		t.procSlab = make([]Process, procSlabLen)
+	}
+	p := &t.procSlab[0]
+	t.procSlab = t.procSlab[1:]
+	return p
+}
+
+// forget makes a process the table no longer holds (by GUID or by PID)
+// available to newProcess, cleared so it keeps nothing alive. This is why
+// a *Process from the table is valid only until the next Observe.
+func (t *ProcessTable) forget(p *Process) {
+	*p = Process{}
+	t.procFree = append(t.procFree, p)
 }
 
 type exitMark struct {
@@ -71,6 +107,7 @@ func NewProcessTable(max int, ttl int64) *ProcessTable {
 	t.byGUID = newLRU[procKey, *Process](max, func(_ procKey, p *Process) {
 		t.Evicted++
 		t.dropPID(p)
+		t.forget(p)
 	})
 	return t
 }
@@ -88,9 +125,9 @@ func (t *ProcessTable) dropPID(p *Process) {
 // key identifies a process: its GUID, else PID + start time.
 func (p *Process) key() procKey {
 	if p.GUID != "" {
-		return procKey{p.Host, p.GUID}
+		return procKey{host: p.Host, guid: p.GUID}
 	}
-	return procKey{p.Host, "pid:" + p.PID + "@" + strconv.FormatInt(p.Start, 10)}
+	return procKey{host: p.Host, guid: p.PID, start: p.Start, pidStart: true}
 }
 
 // Observe updates the table from one event (in event-time order): process
@@ -113,7 +150,8 @@ func (t *ProcessTable) Observe(ev *event.Event) {
 // name it and its parent.
 func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) {
 	a, par := &roles.Actor, &roles.Parent
-	p := &Process{
+	p := t.newProcess()
+	*p = Process{
 		Host:             ev.Host,
 		Start:            ev.Time,
 		Image:            ev.Value(a.Image),
@@ -133,13 +171,14 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) {
 	}
 	p.GUID, p.PID = a.IDs(ev)
 	p.ParentGUID, p.ParentPID = par.IDs(ev)
+	domain := "" // of User, joined to it as domain\name by own
 	if a.User == event.NoField {
 		// Security 4688: the account of the new process's token, else the
 		// subject that started it.
 		if u := ev.Value(event.FTargetUserName); u != "" && u != "-" {
-			p.User = joinUser(ev.Value(event.FTargetDomainName), u)
+			p.User, domain = u, ev.Value(event.FTargetDomainName)
 		} else if u := ev.Value(event.FSubjectUserName); u != "" {
-			p.User = joinUser(ev.Value(event.FSubjectDomainName), u)
+			p.User, domain = u, ev.Value(event.FSubjectDomainName)
 		}
 	}
 	if par.GUID != event.NoField {
@@ -147,7 +186,7 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) {
 	} else {
 		t.linkParent(p)
 	}
-	t.add(p)
+	t.add(p, domain)
 }
 
 // linkParent completes a child whose event names its parent by PID only
@@ -161,13 +200,6 @@ func (t *ProcessTable) linkParent(p *Process) {
 	}
 }
 
-func joinUser(domain, name string) string {
-	if domain == "" || domain == "-" {
-		return name
-	}
-	return domain + `\` + name
-}
-
 // learnParent adds a partial entry for a parent the table has not seen
 // start (it started before the recording), so grandchildren still find
 // their grandparent's image and command line.
@@ -175,19 +207,21 @@ func (t *ProcessTable) learnParent(child *Process) {
 	if child.ParentGUID == "" || child.ParentImage == "" {
 		return
 	}
-	k := procKey{child.Host, child.ParentGUID}
+	k := procKey{host: child.Host, guid: child.ParentGUID}
 	if _, ok := t.byGUID.Get(k); ok {
 		return // known: in use again
 	}
-	t.add(&Process{
+	p := t.newProcess()
+	*p = Process{
 		Host: child.Host, GUID: child.ParentGUID, PID: child.ParentPID,
 		Image: child.ParentImage, CommandLine: child.ParentCommand, User: child.ParentUser,
 		Partial: true,
-	})
+	}
+	t.add(p, "")
 }
 
-func (t *ProcessTable) add(p *Process) {
-	p.own()
+func (t *ProcessTable) add(p *Process, userDomain string) {
+	p.own(userDomain)
 	t.byGUID.Put(p.key(), p)
 	k := pidKey{p.Host, p.PID}
 	if old := t.byPID[k]; old == nil || old.Start <= p.Start {
@@ -198,7 +232,7 @@ func (t *ProcessTable) add(p *Process) {
 func (t *ProcessTable) exit(host, guid, pid string, at int64) {
 	var p *Process
 	if guid != "" {
-		p, _ = t.byGUID.Peek(procKey{host, guid})
+		p, _ = t.byGUID.Peek(procKey{host: host, guid: guid})
 	}
 	if p == nil && pid != "" {
 		p = t.byPID[pidKey{host, pid}]
@@ -218,6 +252,7 @@ func (t *ProcessTable) expire() {
 		if p, ok := t.byGUID.Peek(m.key); ok && p.End == m.at {
 			t.byGUID.Delete(m.key)
 			t.dropPID(p)
+			t.forget(p)
 			t.Expired++
 		}
 	}
@@ -231,7 +266,7 @@ func (t *ProcessTable) ByGUID(host, guid string) *Process {
 	if guid == "" {
 		return nil
 	}
-	p, _ := t.byGUID.Peek(procKey{host, guid})
+	p, _ := t.byGUID.Peek(procKey{host: host, guid: guid})
 	return p
 }
 
@@ -275,21 +310,36 @@ func (t *ProcessTable) Parent(p *Process) *Process {
 // strings may point into large buffers (a decoded Parquet page, a
 // generator's arena) that a long-lived entry would otherwise keep alive:
 // the table's memory is then bounded by its entries, not by the input.
-func (p *Process) own() {
+// A userDomain other than "" and "-" becomes part of User (domain\user),
+// in the same allocation.
+func (p *Process) own(userDomain string) {
 	fields := [...]*string{&p.Host, &p.GUID, &p.PID, &p.Image, &p.CommandLine, &p.CurrentDirectory, &p.User, &p.IntegrityLevel,
 		&p.Hashes, &p.OriginalFileName, &p.Company, &p.Description, &p.Product, &p.FileVersion,
 		&p.ParentGUID, &p.ParentPID, &p.ParentImage, &p.ParentCommand, &p.ParentUser}
+	if userDomain == "-" {
+		userDomain = ""
+	}
+	var lens [len(fields)]int
 	n := 0
-	for _, f := range fields {
+	for i, f := range fields {
+		lens[i] = len(*f)
 		n += len(*f)
+	}
+	if userDomain != "" {
+		n += len(userDomain) + 1
 	}
 	var b strings.Builder
 	b.Grow(n)
-	for _, f := range fields {
+	for i, f := range fields {
+		if f == &p.User && userDomain != "" {
+			b.WriteString(userDomain)
+			b.WriteByte('\\')
+			lens[i] += len(userDomain) + 1
+		}
 		b.WriteString(*f)
 	}
 	all, off := b.String(), 0
-	for _, f := range fields {
-		*f, off = all[off:off+len(*f)], off+len(*f)
+	for i, f := range fields {
+		*f, off = all[off:off+lens[i]], off+lens[i]
 	}
 }

@@ -89,3 +89,70 @@ func FuzzParseQueryResults(f *testing.F) {
 		}
 	})
 }
+
+// The table reuses the storage of processes it forgot (evicted by the
+// bound, expired after exit) for new ones: a reused entry holds only the
+// new process's values, and the entries still held are untouched.
+func TestProcessTableReusesForgottenEntries(t *testing.T) {
+	pt := NewProcessTable(2, 60*sec)
+	start := func(at int64, guid, pid, image string) {
+		pt.Observe(ev(event.ChannelSysmon, 1, at, "H", "ProcessGuid", guid, "ProcessId", pid, "Image", image,
+			"ParentProcessGuid", "{parent-"+guid+"}", "ParentProcessId", "9", "ParentImage", `C:\p-`+guid+".exe"))
+	}
+	start(1*sec, "{a}", "1", `C:\a.exe`) // with its partial parent: the table is full
+	start(2*sec, "{b}", "2", `C:\b.exe`) // evicts {a}'s parent and {a}
+	require.Nil(t, pt.ByGUID("H", "{a}"))
+	start(3*sec, "{c}", "3", `C:\c.exe`) // reuses their storage
+	for _, g := range []string{"{a}", "{parent-{a}}", "{b}", "{parent-{b}}"} {
+		assert.Nil(t, pt.ByGUID("H", g), g)
+	}
+	c := pt.ByGUID("H", "{c}")
+	require.NotNil(t, c)
+	assert.Equal(t, Process{Host: "H", GUID: "{c}", PID: "3", Start: 3 * sec, Image: `C:\c.exe`, ParentGUID: "{parent-{c}}",
+		ParentPID: "9", ParentImage: `C:\p-{c}.exe`}, *c)
+	assert.Equal(t, `C:\p-{c}.exe`, pt.Parent(c).Image)
+	assert.True(t, pt.Parent(c).Partial)
+	assert.Same(t, c, pt.ByPID("H", "3", 4*sec))
+	assert.Nil(t, pt.ByPID("H", "1", 4*sec), "the PID index forgets reused entries")
+	// Expired entries are reused the same way.
+	pt.Observe(ev(event.ChannelSysmon, 5, 5*sec, "H", "ProcessGuid", "{c}", "ProcessId", "3"))
+	pt.Observe(ev(event.ChannelSysmon, 3, 70*sec, "H"))
+	assert.Nil(t, pt.ByGUID("H", "{c}"))
+	assert.Equal(t, uint64(1), pt.Expired)
+	start(71*sec, "{d}", "4", `C:\d.exe`)
+	d := pt.ByGUID("H", "{d}")
+	require.NotNil(t, d)
+	assert.Equal(t, `C:\d.exe`, d.Image)
+	assert.Zero(t, d.End, "nothing of the expired process is left")
+}
+
+// Once the table and the cache have seen a host's processes and answers,
+// the state allocates nothing for repeated DNS answers and only a
+// process's one string copy for a process start: storage of forgotten
+// entries, host and query names are reused.
+func TestStateSteadyStateAllocations(t *testing.T) {
+	s := New(Options{MaxProcesses: 4, MaxDNS: 16})
+	dns := ev(event.ChannelSysmon, 22, 1*sec, "H", "QueryName", "a.example.", "QueryResults", "type:  5 cname.example;::ffff:1.2.3.4;5.6.7.8;")
+	at := int64(0)
+	assert.Zero(t, testing.AllocsPerRun(100, func() {
+		at += sec
+		dns.Time = at
+		s.Observe(dns)
+	}), "a repeated DNS answer")
+	assert.Equal(t, "a.example", s.DNS.Lookup("H", "5.6.7.8", at))
+
+	starts := make([]*event.Event, 16)
+	for i := range starts {
+		starts[i] = ev(event.ChannelSysmon, 1, 0, "H", "ProcessGuid", "{p"+event.Itoa(uint64(i))+"}", "ProcessId", event.Itoa(uint64(i)),
+			"Image", `C:\x.exe`, "CommandLine", "x --run")
+	}
+	n := 0
+	assert.LessOrEqual(t, testing.AllocsPerRun(100, func() {
+		at += sec
+		ev := starts[n%len(starts)]
+		ev.Time = at
+		n++
+		s.Observe(ev)
+	}), 1.0, "a process start beyond the bound: its strings' one copy")
+	assert.Equal(t, 4, s.Procs.Len())
+}

@@ -1,8 +1,11 @@
 // Package wal is the write-ahead log of an open recording segment: a file of
 // length-prefixed, checksummed, zstd-framed records, each record a batch of
-// typed entries. A crash can tear the last record; Read stops at the first
-// record that is incomplete or fails its checksum and reports where, so the
-// caller recovers exactly the prefix that reached the file.
+// typed entries. A crash can tear the last record, and damage can hit any
+// byte. Read stops at the first record that is incomplete or fails its
+// checksum and reports where, so the caller recovers exactly the prefix that
+// reached the file; Scan can also resynchronise past a damaged record on
+// the next intact one the caller accepts (Options.Resync) and reports
+// every range it could not read (Result.Gaps).
 //
 // File layout:
 //
@@ -13,7 +16,7 @@
 package wal
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -166,14 +169,56 @@ func (w *Writer) Sync() error { return w.f.Sync() }
 
 // Result says how much of a WAL was read.
 type Result struct {
-	Records int   // good records
+	Records int   // good records (before and after damaged ranges)
 	Entries int   // entries in good records
-	Good    int64 // bytes up to the end of the last good record (0 when not a WAL)
+	Good    int64 // bytes up to the end of the last good record before the first damaged one (0 when not a WAL)
 	Size    int64 // bytes in the file
-	Tail    error // nil when the file ends exactly after a good record; else why the rest was not read (wraps ErrTorn)
-	// MagicDamaged: the first 8 bytes are not the magic, but the record
+	Tail    error // nil when every byte was read; else why the first damaged range was not (wraps ErrTorn)
+	// MagicDamaged: the first 8 bytes are not the magic, but a record
 	// after them passed its checksum, so the file was read as a WAL.
 	MagicDamaged bool
+	// Gaps are the byte ranges not read, in file order: each damaged range
+	// after which Options.Resync accepted an intact record and, last, a
+	// damaged or cut rest of the file that no accepted record follows. The
+	// magic, the records read and the gaps make up the whole file.
+	Gaps []Gap
+	// Resynced counts the records read after the first gap.
+	Resynced int
+}
+
+// Gap is a range [From, To) of a WAL's bytes that was not read, and why
+// (wraps ErrTorn). Records is how many records were read before it; ToEnd:
+// none was read after it.
+type Gap struct {
+	From, To int64
+	Reason   error
+	Records  int
+	ToEnd    bool
+}
+
+// Options tune Scan.
+type Options struct {
+	// Resync, when not nil, makes Scan look past a damaged record for the
+	// next intact one: a frame whose length fits in the file, whose
+	// payload passes its CRC-32C, is one zstd frame and decompresses to
+	// well-formed entries. Resync is given the damaged range it would
+	// close (To is where the record starts) and the record, and says
+	// whether the record can be read without the records before it (the
+	// caller's entries must say so: a record does not carry the state
+	// earlier entries set up); when it says no, the search goes on after
+	// it. A record it accepts is delivered next, and the ones that
+	// follow it are read in order again. Without Resync, Scan stops at the
+	// first damaged record.
+	Resync func(Gap, Record) bool
+}
+
+// Record is the decompressed entries of one intact record.
+type Record []byte
+
+// Entries calls fn for each entry of the record, in order.
+func (r Record) Entries(fn func(kind byte, body []byte) error) error {
+	_, err := splitEntries(r, fn)
+	return err
 }
 
 // IsPartialHeader reports whether b, a whole file, is provably what a
@@ -195,93 +240,231 @@ func IsPartialHeader(b []byte) bool {
 	return true
 }
 
-// Read calls fn for every entry of every good record, in order. The body
-// passed to fn is only valid during the call. A torn or corrupt tail is not
-// an error: Read stops there and reports it in Result.Tail (the rest of the
-// file is still read to count Size). Errors returned are ErrBadMagic, read
-// errors, and errors from fn.
-//
-// A damaged magic alone does not make the file unreadable: when the first
-// record after it passes its CRC-32C check, the file is a WAL and is read
-// (Result.MagicDamaged). Past a damaged record Read does not resynchronise:
-// later records depend on the entries before them (see package recording),
-// so the caller keeps the rest aside.
+// Read is Scan without resynchronisation: it stops at the first damaged
+// record. Read calls fn for every entry of every good record, in order.
+// r is read from its current position; when it is not an io.ReaderAt with
+// a size (a file, a bytes.Reader) it is read into memory first.
 func Read(r io.Reader, fn func(kind byte, body []byte) error) (Result, error) {
-	var res Result
-	br := bufio.NewReaderSize(r, 1<<16)
-	var magic [len(Magic)]byte
-	n, err := io.ReadFull(br, magic[:])
-	res.Size = int64(n)
+	ra, size, err := sizedReaderAt(r)
 	if err != nil {
-		if n == 0 && err == io.EOF {
+		return Result{}, err
+	}
+	return Scan(ra, size, Options{}, fn)
+}
+
+func sizedReaderAt(r io.Reader) (io.ReaderAt, int64, error) {
+	switch v := r.(type) {
+	case *bytes.Reader:
+		return v, v.Size(), nil
+	case *os.File:
+		st, err := v.Stat()
+		if err != nil {
+			return nil, 0, err
+		}
+		return v, st.Size(), nil
+	}
+	b, err := io.ReadAll(r)
+	return bytes.NewReader(b), int64(len(b)), err
+}
+
+// Scan calls fn for every entry of every good record of the WAL in r (size
+// bytes), in order. The body passed to fn is only valid during the call.
+// Damaged or cut bytes are not an error: Scan reports them in Result.Gaps
+// and Result.Tail. Errors returned are ErrBadMagic, read errors, and errors
+// from fn.
+//
+// A damaged magic alone does not make the file unreadable: when a record
+// after it passes its CRC-32C check, the file is a WAL and is read
+// (Result.MagicDamaged). Past a damaged record Scan resynchronises only
+// when opts.Resync accepts the next intact record: later records may
+// depend on the entries before them (see package recording).
+func Scan(r io.ReaderAt, size int64, opts Options, fn func(kind byte, body []byte) error) (Result, error) {
+	res := Result{Size: size}
+	var magic [len(Magic)]byte
+	n, err := r.ReadAt(magic[:], 0)
+	if n < len(magic) {
+		if err != nil && err != io.EOF {
+			return res, err
+		}
+		if n == 0 {
 			return res, fmt.Errorf("%w: empty file", ErrBadMagic)
 		}
 		return res, fmt.Errorf("%w: file of %d bytes is shorter than the magic", ErrBadMagic, n)
 	}
 	res.MagicDamaged = string(magic[:]) != Magic
 	res.Good = int64(n)
-	res, err = readRecords(br, res, fn)
+	res, err = scanRecords(r, res, opts, fn)
+	if err != nil {
+		return res, err
+	}
 	if res.MagicDamaged && res.Records == 0 {
-		// Neither the magic nor the first record: not (any more) a WAL.
-		res.Good = 0
-		if err == nil {
-			err = fmt.Errorf("%w: and no record after it", ErrBadMagic)
-			if res.Tail != nil {
-				err = fmt.Errorf("%w: and %v", ErrBadMagic, res.Tail)
-			}
+		// Neither the magic nor any record: not (any more) a WAL.
+		res.Good, res.Gaps = 0, nil
+		err = fmt.Errorf("%w: and no record after it", ErrBadMagic)
+		if res.Tail != nil {
+			err = fmt.Errorf("%w: and %v", ErrBadMagic, res.Tail)
 		}
 	}
 	return res, err
 }
 
-func readRecords(br *bufio.Reader, res Result, fn func(kind byte, body []byte) error) (Result, error) {
+// scanner reads records at offsets of a WAL.
+type scanner struct {
+	r              io.ReaderAt
+	size           int64
+	payload, plain []byte
+}
+
+// record reads the record at off: its decompressed entries (valid until
+// the next call) and where it ends, or why it is not intact (wraps
+// ErrTorn), or a read error.
+func (s *scanner) record(off int64) (Record, int64, error) {
 	var hdr [recordHeader]byte
-	var payload, plain []byte
-	for {
-		n, err := io.ReadFull(br, hdr[:])
-		res.Size += int64(n)
-		if err == io.EOF {
-			return res, nil
+	if s.size-off < recordHeader {
+		return nil, 0, fmt.Errorf("%w: record header cut at byte %d", ErrTorn, off)
+	}
+	if _, err := s.r.ReadAt(hdr[:], off); err != nil {
+		return nil, 0, err
+	}
+	ln := binary.LittleEndian.Uint32(hdr[0:])
+	sum := binary.LittleEndian.Uint32(hdr[4:])
+	if ln == 0 || ln > MaxRecord {
+		return nil, 0, fmt.Errorf("%w: record length %d at byte %d", ErrTorn, ln, off)
+	}
+	if rest := s.size - off - recordHeader; int64(ln) > rest {
+		return nil, 0, fmt.Errorf("%w: record at byte %d cut after %d of %d bytes", ErrTorn, off, rest, ln)
+	}
+	if cap(s.payload) < int(ln) {
+		s.payload = make([]byte, ln)
+	}
+	s.payload = s.payload[:ln]
+	if _, err := s.r.ReadAt(s.payload, off+recordHeader); err != nil {
+		return nil, 0, err
+	}
+	if crc32.Checksum(s.payload, castagnoli) != sum {
+		return nil, 0, fmt.Errorf("%w: checksum mismatch in record at byte %d", ErrTorn, off)
+	}
+	var err error
+	s.plain, err = dec().DecodeAll(s.payload, s.plain[:0])
+	if err != nil || len(s.plain) > MaxRecord {
+		return nil, 0, fmt.Errorf("%w: record at byte %d does not decompress: %v", ErrTorn, off, err)
+	}
+	if _, err := splitEntries(s.plain, nil); err != nil {
+		return nil, 0, fmt.Errorf("record at byte %d: %w", off, err)
+	}
+	return Record(s.plain), off + recordHeader + int64(ln), nil
+}
+
+// zstdMagic starts every record's payload (one zstd frame): the scan for
+// the next record after a damaged one looks for it, 8 bytes in.
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+
+// resync finds the first record at or after from that is intact and that
+// accept takes; hint, when past from, is tried first (where the damaged
+// record's own length field says the next one starts). It returns where
+// the record starts and ends, or found false.
+func (s *scanner) resync(from, hint int64, accept func(int64, Record) bool) (rec Record, at, end int64, found bool, err error) {
+	try := func(off int64) bool {
+		rec, end, err = s.record(off)
+		if err != nil && !errors.Is(err, ErrTorn) {
+			return true // a read error ends the search
 		}
-		if err != nil {
-			return finishTail(res, br, fmt.Errorf("%w: record header cut at byte %d", ErrTorn, res.Good))
+		err = nil
+		return rec != nil && accept(off, rec)
+	}
+	if hint > from && hint < s.size && try(hint) {
+		return rec, hint, end, err == nil, err
+	}
+	const window = 1 << 20
+	buf := make([]byte, window)
+	for pos := from; s.size-pos > recordHeader+int64(len(zstdMagic)); {
+		n, rerr := s.r.ReadAt(buf[:min(int64(window), s.size-pos)], pos)
+		if rerr != nil && rerr != io.EOF {
+			return nil, 0, 0, false, rerr
 		}
-		ln := binary.LittleEndian.Uint32(hdr[0:])
-		sum := binary.LittleEndian.Uint32(hdr[4:])
-		if ln == 0 || ln > MaxRecord {
-			return finishTail(res, br, fmt.Errorf("%w: record length %d at byte %d", ErrTorn, ln, res.Good))
+		if n < recordHeader+len(zstdMagic) {
+			break // the file is shorter than it was: nothing more to find
 		}
-		if cap(payload) < int(ln) {
-			payload = make([]byte, ln)
-		}
-		payload = payload[:ln]
-		n, err = io.ReadFull(br, payload)
-		res.Size += int64(n)
-		if err != nil {
-			return finishTail(res, br, fmt.Errorf("%w: record at byte %d cut after %d of %d bytes", ErrTorn, res.Good, n, ln))
-		}
-		if crc32.Checksum(payload, castagnoli) != sum {
-			return finishTail(res, br, fmt.Errorf("%w: checksum mismatch in record at byte %d", ErrTorn, res.Good))
-		}
-		plain, err = dec().DecodeAll(payload, plain[:0])
-		if err != nil || len(plain) > MaxRecord {
-			return finishTail(res, br, fmt.Errorf("%w: record at byte %d does not decompress: %v", ErrTorn, res.Good, err))
-		}
-		entries, err := splitEntries(plain, fn)
-		if err != nil {
-			if errors.Is(err, ErrTorn) {
-				return finishTail(res, br, fmt.Errorf("record at byte %d: %w", res.Good, err))
+		for j := recordHeader; ; {
+			k := bytes.Index(buf[j:n], zstdMagic)
+			if k < 0 {
+				break
 			}
+			off := pos + int64(j+k-recordHeader)
+			if off != hint && try(off) {
+				return rec, off, end, err == nil, err
+			}
+			j += k + 1
+		}
+		if pos+int64(n) >= s.size {
+			break
+		}
+		// The next window overlaps this one so that a magic across the
+		// boundary is found (and none twice).
+		pos += int64(n - recordHeader - len(zstdMagic) + 1)
+	}
+	return nil, 0, 0, false, nil
+}
+
+func scanRecords(r io.ReaderAt, res Result, opts Options, fn func(kind byte, body []byte) error) (Result, error) {
+	s := &scanner{r: r, size: res.Size}
+	off := res.Good
+	for off < res.Size {
+		rec, end, err := s.record(off)
+		if err != nil && !errors.Is(err, ErrTorn) {
+			return res, err
+		}
+		if err != nil {
+			// Damaged from off: where does the next intact record begin?
+			gap := Gap{From: off, To: res.Size, Reason: err, Records: res.Records, ToEnd: true}
+			var at int64
+			found := false
+			if opts.Resync != nil {
+				hint := int64(-1)
+				var hdr [4]byte
+				if _, herr := r.ReadAt(hdr[:], off); herr == nil {
+					hint = off + recordHeader + int64(binary.LittleEndian.Uint32(hdr[:]))
+				}
+				accept := func(at int64, rec Record) bool {
+					g := gap
+					g.To, g.ToEnd = at, false
+					return opts.Resync(g, rec)
+				}
+				rec, at, end, found, err = s.resync(off+1, hint, accept)
+				if err != nil {
+					return res, err
+				}
+			}
+			if found {
+				gap.To, gap.ToEnd = at, false
+			}
+			if res.Tail == nil {
+				res.Tail = gap.Reason
+			}
+			res.Gaps = append(res.Gaps, gap)
+			if !found {
+				return res, nil
+			}
+		}
+		entries, err := splitEntries(rec, fn)
+		if err != nil {
 			return res, err
 		}
 		res.Records++
 		res.Entries += entries
-		res.Good += int64(recordHeader) + int64(ln)
+		if len(res.Gaps) > 0 {
+			res.Resynced++
+		} else {
+			res.Good = end
+		}
+		off = end
 	}
+	return res, nil
 }
 
 // splitEntries validates the whole record before calling fn, so that a
-// record is delivered entirely or not at all.
+// record is delivered entirely or not at all; with fn nil it only
+// validates.
 func splitEntries(plain []byte, fn func(kind byte, body []byte) error) (int, error) {
 	for pass := 0; pass < 2; pass++ {
 		n := 0
@@ -302,16 +485,9 @@ func splitEntries(plain []byte, fn func(kind byte, body []byte) error) (int, err
 				}
 			}
 		}
-		if pass == 1 {
+		if pass == 1 || fn == nil {
 			return n, nil
 		}
 	}
 	return 0, nil
-}
-
-func finishTail(res Result, br *bufio.Reader, tail error) (Result, error) {
-	rest, _ := io.Copy(io.Discard, br)
-	res.Size += rest
-	res.Tail = tail
-	return res, nil
 }

@@ -1,8 +1,10 @@
-// Package pqfile is the integrity layer of a segment's Parquet file: finding
-// the footer, the footer checksum the writer patches into its last
-// key-value entry, and the CRC of the data region before it. It knows the
-// Parquet framing (pages, footer length, magic) but nothing of events or of
-// the segment's metadata, so it can be fuzzed on its own.
+// Package pqfile is the page and integrity layer of a segment's Parquet
+// file: finding the footer, the footer checksum the writer patches into its
+// last key-value entry, and the CRC of the data region before it; the page
+// writer (Writer); and the page decoder of the read path (Column). It knows
+// the Parquet framing (pages, levels, encodings, footer length, magic) but
+// nothing of events or of the segment's metadata, so it can be fuzzed on
+// its own.
 package pqfile
 
 import (

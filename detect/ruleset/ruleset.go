@@ -1,4 +1,9 @@
-package replay
+// Package ruleset loads the rule sets a detection run uses (Sigma, IOC and
+// YARA, from files and directories) and builds an engine's matchers and
+// file checks from them. edr replay, test, scan, live and bench load their
+// rules through it, so every command reports the same load errors and
+// summary.
+package ruleset
 
 import (
 	"errors"
@@ -16,8 +21,8 @@ import (
 	"github.com/edr-lab/edr/detect/yara"
 )
 
-// RuleOptions say which rules a replay runs.
-type RuleOptions struct {
+// Options say which rules a run loads.
+type Options struct {
 	SigmaPaths []string // files or directories; none: no Sigma
 	YARAPaths  []string // files or directories; none: no YARA
 	IOC        ioc.Paths
@@ -44,8 +49,8 @@ type RuleOptions struct {
 	YARAWorkers int
 }
 
-// Rules are the loaded rule sets of a replay.
-type Rules struct {
+// Set is the loaded rule sets of a run.
+type Set struct {
 	Sigma *sigma.Ruleset
 	IOC   *ioc.Set
 	YARA  *yara.Rules
@@ -54,17 +59,17 @@ type Rules struct {
 	Errors []error
 
 	yaraScanner *yara.Scanner
-	opts        RuleOptions
+	opts        Options
 }
 
-// LoadRules loads every configured rule set. Bad rules are collected in
-// Rules.Errors and skipped; an error is returned only when a configured set
+// Load loads every configured rule set. Bad rules are collected in
+// Set.Errors and skipped; an error is returned only when a configured set
 // loaded nothing at all.
-func LoadRules(o RuleOptions) (*Rules, error) {
+func Load(o Options) (*Set, error) {
 	if o.IOCSeverity == detect.SeverityNone {
 		o.IOCSeverity = detect.SeverityHigh
 	}
-	r := &Rules{opts: o}
+	r := &Set{opts: o}
 	var sigmaPaths []string
 	for _, p := range o.SigmaPaths {
 		if ext := strings.ToLower(filepath.Ext(p)); ext == ".yar" || ext == ".yara" {
@@ -111,8 +116,12 @@ func LoadRules(o RuleOptions) (*Rules, error) {
 	return r, nil
 }
 
+// Options are the options the set was loaded with (IOCSeverity
+// defaulted).
+func (r *Set) Options() Options { return r.opts }
+
 // Close releases the YARA scanner.
-func (r *Rules) Close() {
+func (r *Set) Close() {
 	if r.yaraScanner != nil {
 		r.yaraScanner.Close()
 	}
@@ -122,7 +131,7 @@ func (r *Rules) Close() {
 // a host's audit events get the Sysmon-category rules only for the
 // categories cover[host] lacks (Recordings.SysmonCover). Call it before
 // Matchers. Without it, "auto" applies no audit view (as live capture).
-func (r *Rules) CoverAudit(cover map[string]sigma.AuditCategories) {
+func (r *Set) CoverAudit(cover map[string]sigma.AuditCategories) {
 	if r.Sigma != nil && r.opts.SigmaSecurityAuditAuto {
 		r.Sigma = r.Sigma.WithAuditCover(cover)
 	}
@@ -132,7 +141,7 @@ func (r *Rules) CoverAudit(cover map[string]sigma.AuditCategories) {
 // fresh Sigma state (correlations), so two engines never share it. store is
 // the recordings' artifact store (nil: hashes and YARA on images are not
 // re-run).
-func (r *Rules) Matchers(store filescan.Store) ([]detect.Matcher, *detect.FileMatcher) {
+func (r *Set) Matchers(store filescan.Store) ([]detect.Matcher, *detect.FileMatcher) {
 	var ms []detect.Matcher
 	if r.Sigma != nil {
 		ms = append(ms, detect.NewSigmaMatcher(r.Sigma))
@@ -150,7 +159,7 @@ func (r *Rules) Matchers(store filescan.Store) ([]detect.Matcher, *detect.FileMa
 // FileMatcher builds the hash IOC and YARA checks of files: over store
 // (replay), or, with a nil store, for files handed to it (edr scan). It is
 // nil when neither YARA rules nor indicators loaded.
-func (r *Rules) FileMatcher(store filescan.Store) *detect.FileMatcher {
+func (r *Set) FileMatcher(store filescan.Store) *detect.FileMatcher {
 	if r.yaraScanner == nil && (r.IOC == nil || r.IOC.Empty()) {
 		return nil
 	}
@@ -180,7 +189,7 @@ func IOCFiles(dir string) ioc.Paths {
 // artifact store (hasStore false), YARA and hash indicators never see a
 // process image, which is otherwise indistinguishable from a clean run.
 // files is false for edr scan, where files are checked directly.
-func (r *Rules) WriteLoaded(w io.Writer, files, hasStore bool) {
+func (r *Set) WriteLoaded(w io.Writer, files, hasStore bool) {
 	var parts []string
 	if r.Sigma != nil {
 		byStatus := map[string]int{}

@@ -1,4 +1,4 @@
-package replay
+package ruleset
 
 import (
 	"os"
@@ -18,7 +18,7 @@ func TestSigmaPathsSkipYARAFiles(t *testing.T) {
 	sig := filepath.Join(dir, "r.yml")
 	require.NoError(t, os.WriteFile(sig, []byte("title: T\nid: 11111111-1111-1111-1111-111111111111\nlogsource:\n  category: process_creation\n  product: windows\n"+
 		"detection:\n  sel:\n    Image|endswith: '\\x.exe'\n  condition: sel\nlevel: high\n"), 0o644))
-	r, err := LoadRules(RuleOptions{SigmaPaths: []string{yar, sig}})
+	r, err := Load(Options{SigmaPaths: []string{yar, sig}})
 	require.NoError(t, err)
 	defer r.Close()
 	require.Len(t, r.Errors, 1)
