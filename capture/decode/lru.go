@@ -1,5 +1,7 @@
 package decode
 
+import "strings"
+
 // lru maps a kernel object address to a name, bounded: when full, the
 // least recently used entry goes and the eviction is counted. Eviction
 // order depends only on the order of calls, so replays are deterministic
@@ -64,10 +66,16 @@ func (l *lru) get(k uint64) (string, bool) {
 	return l.ents[i].val, true
 }
 
-// put sets k to v.
+// put sets k to a copy of v. The copy is why: v is usually carved from
+// the string table's 8 kB slabs (or is a record source's string), and an
+// entry lives as long as its kernel object, so holding v itself would keep
+// its whole slab alive: a live run's heap then grows with every slab a
+// long-lived file or key object touched.
 func (l *lru) put(k uint64, v string) {
 	if i, ok := l.idx[k]; ok {
-		l.ents[i].val = v
+		if l.ents[i].val != v {
+			l.ents[i].val = strings.Clone(v)
+		}
 		if l.head != i {
 			l.unlink(i)
 			l.pushFront(i)
@@ -90,7 +98,7 @@ func (l *lru) put(k uint64, v string) {
 		l.ents = append(l.ents, lruEnt{})
 		i = int32(len(l.ents) - 1)
 	}
-	l.ents[i].key, l.ents[i].val = k, v
+	l.ents[i].key, l.ents[i].val = k, strings.Clone(v)
 	l.idx[k] = i
 	l.pushFront(i)
 }

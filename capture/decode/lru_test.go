@@ -1,7 +1,9 @@
 package decode
 
 import (
+	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -26,4 +28,22 @@ func TestLRUEvictsLeastRecentlyUsed(t *testing.T) {
 	l.put(3, "c2")
 	v, _ = l.get(3)
 	assert.Equal(t, "c2", v)
+}
+
+// An entry must not share memory with the string it was given: those are
+// carved from 8 kB slabs, and a long-lived entry holding one keeps the
+// whole slab alive (the live heap grew with run length).
+func TestLRUValuesDoNotPinTheirSource(t *testing.T) {
+	slab := strings.Repeat("x", 8<<10) + "C:\\Windows\\a.txt"
+	v := slab[8<<10:]
+	l := newLRU(4, "x", map[string]uint64{})
+	l.put(1, v)
+	l.put(2, "y")
+	l.put(2, v) // an update copies too
+	for _, k := range []uint64{1, 2} {
+		got, ok := l.get(k)
+		assert.True(t, ok)
+		assert.Equal(t, v, got)
+		assert.NotEqual(t, uintptr(unsafe.Pointer(unsafe.StringData(v))), uintptr(unsafe.Pointer(unsafe.StringData(got))), "key %d shares the slab", k)
+	}
 }

@@ -295,7 +295,14 @@ func liveAction(c *cli.Context) error {
 		}
 	}
 	if records != nil {
-		ro := rawsource.Options{Records: records, Enrich: enrichConfig(), Reorder: reorder.Config{MaxBuffered: ls.reorderMax}}
+		ec := enrichConfig()
+		if ec.ProcessMax == 0 {
+			// As the recording tracker: enough for the processes a host
+			// runs and recently ran (the LRU keeps parents in use), not the
+			// 65,536 default that a run whose processes seldom exit fills.
+			ec.ProcessMax = liveTrackerProcesses
+		}
+		ro := rawsource.Options{Records: records, Enrich: ec, Reorder: reorder.Config{MaxBuffered: ls.reorderMax}}
 		if src.kind == "etw" {
 			ro.Now = func() int64 { return time.Now().UnixNano() }
 		}
@@ -461,12 +468,29 @@ func openLiveRecorder(dir string, conf *config.Config, src liveSource, logger *s
 		wo.Source = event.SourceETW // decoded from raw records, as edr renormalize would
 	}
 	wo.Durable = func(seq uint64) { r.acked.Store(seq) }
-	in, err := recording.OpenIngest(dir, wo, state.NewTracker(state.Options{}, state.SnapshotLimits{}))
+	in, err := recording.OpenIngest(dir, wo, newLiveTracker())
 	if err != nil {
 		return nil, err
 	}
 	r.Ingest = in
 	return r, nil
+}
+
+// Bounds of live's recording tracker, per host: what a segment snapshot
+// holds at most (state.SnapshotLimits' defaults). The tracker's own
+// defaults (65,536 processes and 20,000 DNS answers per host) hold far
+// more than a snapshot ever carries; on a long run whose processes seldom
+// exit they filled up and were most of the heap's growth. The snapshot
+// keeps the most recently used entries, which a table of this size keeps
+// too.
+const (
+	liveTrackerProcesses = 16384
+	liveTrackerDNS       = 4096
+)
+
+func newLiveTracker() *state.Tracker {
+	return state.NewTracker(state.Options{MaxProcesses: liveTrackerProcesses, MaxDNS: liveTrackerDNS},
+		state.SnapshotLimits{MaxProcesses: liveTrackerProcesses, MaxDNS: liveTrackerDNS})
 }
 
 // status draws the terminal line every second and logs the status record

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/edr-lab/edr/corpus/synth"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/recording"
 	"github.com/stretchr/testify/assert"
@@ -351,4 +352,25 @@ func TestLiveLogsHashesOfConfigAndRules(t *testing.T) {
 	assert.Regexp(t, `loaded file.*kind=sigma path=\S*whoami.yml sha256=`+sum(rule)+` bytes=`+strconv.Itoa(len(rule)), out)
 	assert.NotContains(t, out, "notes.txt", "only files a rule was loaded from")
 	assert.Regexp(t, `loaded files.*files=2 digest_sha256=[0-9a-f]{64}`, out)
+}
+
+// Live's recording tracker holds no more processes per host than a segment
+// snapshot carries: with the tracker's defaults a long run whose processes
+// seldom exit kept up to 65,536 per host (the heap grew with run length).
+func TestLiveTrackerBoundedToSnapshot(t *testing.T) {
+	tr := newLiveTracker()
+	const n = liveTrackerProcesses + 1000
+	for _, h := range []string{"a", "b"} {
+		for i := 0; i < n; i++ {
+			e := &event.Event{Time: int64(i+1) * int64(time.Millisecond), Host: h, Channel: event.ChannelSysmon, EventID: 1}
+			e.SetByName("ProcessGuid", fmt.Sprintf("{%d}", i))
+			e.SetByName("ProcessId", strconv.Itoa(1000+i))
+			e.SetByName("Image", `C:\x.exe`)
+			tr.Observe(e)
+		}
+	}
+	assert.Equal(t, 2*liveTrackerProcesses, tr.Processes())
+	s, err := state.DecodeSnapshot(tr.Snapshot("a", int64(n+1)*int64(time.Millisecond)))
+	require.NoError(t, err)
+	assert.Len(t, s.Processes, liveTrackerProcesses, "the snapshot is as full as the default tracker's")
 }

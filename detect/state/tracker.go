@@ -104,6 +104,17 @@ func (t *Tracker) host(name string) *State {
 	return h
 }
 
+// Processes is the number of processes held, all hosts together.
+func (t *Tracker) Processes() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, h := range t.hosts {
+		n += h.Procs.Len()
+	}
+	return n
+}
+
 // Observe updates the state of ev's host.
 func (t *Tracker) Observe(ev *event.Event) {
 	t.mu.Lock()
