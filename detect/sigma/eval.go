@@ -30,6 +30,7 @@ type evalCtx struct {
 
 	cand candidates // prefilter result for the current event
 	scan scanState  // the prefilter's marks (cand.bits are scan.bits)
+	sc   *scanCache // memoized scans of repeated values; made at first use (nil while off)
 }
 
 func newEvalCtx(nExtra int) *evalCtx {

@@ -23,6 +23,7 @@ type gramFilter struct {
 	lits     []string // the needles (folded)
 	outOff   []uint32 // needle → range in outRule
 	outRule  []int32  // entries to mark
+	salt     uint64   // tells this filter's values apart in a scanCache
 }
 
 // gramTier indexes the grams of one length: a bitmap of their hashes and
@@ -73,7 +74,7 @@ func gramKey(g string) uint64 {
 // buildGramFilter indexes needles (folded, in a deterministic order) with
 // the entries each marks.
 func buildGramFilter(order []string, needles map[string][]int32) *gramFilter {
-	g := &gramFilter{lits: order, outOff: make([]uint32, len(order)+1)}
+	g := &gramFilter{lits: order, outOff: make([]uint32, len(order)+1), salt: gramSalt(order)}
 	for i, lit := range order {
 		g.outRule = append(g.outRule, needles[lit]...)
 		g.outOff[i+1] = uint32(len(g.outRule))
@@ -245,6 +246,9 @@ func (g *gramFilter) verify(t *gramTier, n int, s string, i int, k uint64, st *s
 }
 
 func (g *gramFilter) mark(n uint32, st *scanState) {
+	if st.rec {
+		st.found = append(st.found, n)
+	}
 	for _, e := range g.outRule[g.outOff[n]:g.outOff[n+1]] {
 		if e >= 0 {
 			st.bits[e>>6] |= 1 << (uint(e) & 63)
@@ -264,6 +268,9 @@ type scanState struct {
 	gen   uint32
 	stamp []uint32
 	mask  []uint8
+	// rec: also note each needle found in found (scanCache's miss path)
+	rec   bool
+	found []uint32
 }
 
 // clauseCode is the outRule value of a needle of clause k of entry i when

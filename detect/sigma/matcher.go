@@ -47,7 +47,8 @@ func (m *Matcher) SetObserver(o RuleObserver) { m.obs = o }
 // single-event rules in load order, then correlation rules in the order
 // they fired. Correlation state advances in event time (ev.Time). Match
 // does not retain ev. It allocates nothing unless a rule matches (and,
-// for correlations, a group is created) or Options.Debug is set.
+// for correlations, a group is created) or Options.Debug is set, besides
+// filling its bounded scan cache (scanCache) on its first events.
 func (m *Matcher) Match(ev *event.Event, out []Match) []Match {
 	b, vb := m.rs.buckets(ev)
 	if b != nil {

@@ -92,9 +92,16 @@ func buildPrefilter(entries []entry) *prefilter {
 			}
 		}
 	}
+	// filters of different buckets often hold the same needles (User,
+	// Image): the salt keeps their cached values apart
+	bucketSalt := uint64(len(entries))
+	for _, e := range entries {
+		bucketSalt = mix64(bucketSalt^uint64(e.rule.index), 0xa0761d6478bd642f)
+	}
 	for _, k := range order {
 		b := byField[k]
 		g := buildGramFilter(b.order, b.needles)
+		g.salt = mix64(g.salt^bucketSalt, uint64(k.kind)<<48|uint64(k.id)<<32|uint64(uint32(k.extra))^0x8ebc6af09c88c6e3)
 		switch {
 		case k.kind == fkKeyword:
 			pf.keyword = g
@@ -189,6 +196,15 @@ func (pf *prefilter) scanLate(c *evalCtx, late []event.FieldID) []uint64 {
 // itself), and again folded when it has non-ASCII bytes: the raw scan can
 // only have marked more, never less, so one pass serves ASCII text.
 func scanValue(c *evalCtx, g *gramFilter, id event.FieldID, raw string, st *scanState) {
+	if len(raw) >= scanCacheMinLen && len(raw) <= scanCacheMaxLen {
+		if c.sc == nil {
+			c.sc = newScanCache(scanCacheSets)
+		}
+		if c.sc != nil {
+			scanValueCached(c, c.sc, g, id, raw, st)
+			return
+		}
+	}
 	if g.scan(raw, st) >= utf8.RuneSelf {
 		g.scan(c.foldedID(id, raw), st)
 	}

@@ -1,0 +1,185 @@
+package sigma
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/edr-lab/edr/corpus/jsonl"
+	"github.com/edr-lab/edr/corpus/synth"
+	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/testutil"
+	"github.com/stretchr/testify/require"
+)
+
+// withScanCache runs fn with the cache's table set to sets (0: off) and
+// every hash ANDed with hmask, restoring both after.
+func withScanCache(sets int, hmask uint64, fn func()) {
+	s, m := scanCacheSets, scanCacheHMask
+	scanCacheSets, scanCacheHMask = sets, hmask
+	defer func() { scanCacheSets, scanCacheHMask = s, m }()
+	fn()
+}
+
+// cacheTestEvents: the SigmaHQ regression events and the generated mix,
+// twice (the second pass finds the first pass's values in the cache).
+func cacheTestEvents(t *testing.T) []*event.Event {
+	var evs []*event.Event
+	root := testutil.Corpus(t, "sigma")
+	require.NoError(t, filepath.WalkDir(filepath.Join(root, "regression_data"), func(p string, de os.DirEntry, err error) error {
+		if err != nil || de.IsDir() || !strings.HasSuffix(p, ".json") {
+			return err
+		}
+		_, err = jsonl.ReadFile(p, jsonl.Options{}, func(e *event.Event) error {
+			evs = append(evs, e.Clone())
+			return nil
+		})
+		return err
+	}))
+	g := synth.New(synth.Options{Seed: 3, Events: 20_000})
+	var ev event.Event
+	for g.Next(&ev) {
+		evs = append(evs, ev.Clone())
+	}
+	return append(evs, evs...)
+}
+
+// scanTrace is what the prefilter decides for each event: its candidate
+// entries, and the entries scanLate marks over the late fields. It also
+// returns the number of events with a late-field hit and the cache hits.
+func scanTrace(rs *Ruleset, evs []*event.Event, late []event.FieldID) ([]string, int, uint64) {
+	m := rs.NewMatcher()
+	out := make([]string, len(evs))
+	lateHits := 0
+	for i, ev := range evs {
+		b, vb := rs.buckets(ev)
+		var sb strings.Builder
+		for j, x := range []struct {
+			c  *evalCtx
+			b  *bucket
+			ev *event.Event
+		}{{m.ctx, b, ev}, {m.vctx, nil, m.viewEv}} {
+			if j == 1 && vb != nil {
+				auditView(vb.kind, ev, m.viewEv)
+				x.b = &vb.bucket
+			}
+			if x.b == nil || x.b.pf == nil {
+				continue
+			}
+			fmt.Fprintf(&sb, "%d:%x", j, x.b.scan(x.c, x.ev).bits)
+			lh := x.b.pf.scanLate(x.c, late)
+			fmt.Fprintf(&sb, " late:%x;", lh)
+			for _, w := range lh {
+				if w != 0 {
+					lateHits++
+					break
+				}
+			}
+		}
+		out[i] = sb.String()
+	}
+	var hits uint64
+	for _, c := range []*evalCtx{m.ctx, m.vctx} {
+		if c.sc != nil {
+			hits += c.sc.hits
+		}
+	}
+	return out, lateHits, hits
+}
+
+// The scan cache changes no prefilter decision: with the cache off, on,
+// and with a table of one set where every value has the same hash (so
+// only the comparison of the stored value tells values apart), every
+// event of the SigmaHQ regression data and the generated mix (seen twice)
+// gets the same candidates and late-field hits.
+func TestScanCacheSameCandidates(t *testing.T) {
+	rs, _, _ := loadSigmaHQ(t)
+	evs := cacheTestEvents(t)
+	late := []event.FieldID{event.FGrandParentImage, event.FParentImage, event.FCommandLine, event.MustField("TargetParentImage")}
+	var off, on, collide []string
+	var lateHits int
+	var hitsOff, hitsOn, hitsCollide uint64
+	withScanCache(0, ^uint64(0), func() { off, lateHits, hitsOff = scanTrace(rs, evs, late) })
+	withScanCache(scanCacheSets, ^uint64(0), func() { on, _, hitsOn = scanTrace(rs, evs, late) })
+	withScanCache(1, 0, func() { collide, _, hitsCollide = scanTrace(rs, evs, late) })
+	for i := range evs {
+		require.Equal(t, off[i], on[i], "event %d (%s/%d)", i, evs[i].Channel, evs[i].EventID)
+		require.Equal(t, off[i], collide[i], "event %d (%s/%d), colliding table", i, evs[i].Channel, evs[i].EventID)
+	}
+	t.Logf("%d events, %d with late-field hits; cache hits: %d (table of 1 set: %d)", len(evs), lateHits, hitsOn, hitsCollide)
+	require.Positive(t, lateHits)
+	require.Zero(t, hitsOff)
+	require.Greater(t, hitsOn, uint64(len(evs)), "repeated values are answered from the cache")
+	require.Positive(t, hitsCollide)
+}
+
+// A hit replays the needles the scan found, so a value seen before gets
+// the same marks from the cache as from a scan, and a value that only
+// shares the slot (same hash) is scanned, not answered from the slot.
+func TestScanCacheHitAndCollision(t *testing.T) {
+	order, needles := needleIndex([]string{"mimikatz", "whoami", "-enc"}, []int32{0, 1, 2})
+	g := buildGramFilter(order, needles)
+	c := newEvalCtx(0)
+	c.reset(&event.Event{})
+	scan := func(v string) []uint64 {
+		st := &scanState{bits: make([]uint64, 1)}
+		scanValue(c, g, event.FCommandLine, v, st)
+		return st.bits
+	}
+	withScanCache(1, 0, func() {
+		c.sc = newScanCache(scanCacheSets)
+		require.Equal(t, []uint64{0b010}, scan(`C:\Windows\whoami.exe /all`))   // miss: scanned
+		require.Equal(t, []uint64{0b010}, scan(`C:\Windows\whoami.exe /all`))   // hit
+		require.Equal(t, []uint64{0b101}, scan(`mimikatz.exe -enc AAAA`))       // same hash, other value
+		require.Equal(t, []uint64{0b000}, scan(`C:\Windows\notepad.exe a.txt`)) // evicts the LRU way
+		require.Equal(t, []uint64{0b101}, scan(`mimikatz.exe -enc AAAA`))
+		require.Equal(t, []uint64{0b010}, scan(`C:\Windows\whoami.exe /all`))
+		require.Equal(t, 2, len(c.sc.slots))
+		require.Equal(t, `C:\Windows\whoami.exe /all`, c.sc.slots[0].val, "the latest value is the most recent way")
+	})
+}
+
+// Matching does not depend on the cache either: every SigmaHQ rule
+// matches the same events, with the same match details, with the cache
+// off, on, and of one colliding set.
+func TestScanCacheSameMatches(t *testing.T) {
+	root := testutil.Corpus(t, "sigma")
+	var paths []string
+	for _, d := range sigmaHQDirs {
+		paths = append(paths, filepath.Join(root, d))
+	}
+	rs, _ := Load(paths, Options{Debug: true})
+	evs := cacheTestEvents(t)
+	run := func() ([]string, uint64) {
+		m := rs.NewMatcher()
+		out := make([]string, len(evs))
+		for i, ev := range evs {
+			for _, mt := range m.Match(ev, nil) {
+				out[i] += fmt.Sprintf("%s %v;", mt.Rule.ID, mt.Fields)
+			}
+		}
+		var hits uint64
+		if m.ctx.sc != nil {
+			hits = m.ctx.sc.hits
+		}
+		return out, hits
+	}
+	var off, on, collide []string
+	var hits uint64
+	withScanCache(0, ^uint64(0), func() { off, _ = run() })
+	withScanCache(scanCacheSets, ^uint64(0), func() { on, hits = run() })
+	withScanCache(1, 0, func() { collide, _ = run() })
+	matched := 0
+	for i := range evs {
+		require.Equal(t, off[i], on[i], "event %d (%s/%d)", i, evs[i].Channel, evs[i].EventID)
+		require.Equal(t, off[i], collide[i], "event %d (%s/%d), colliding table", i, evs[i].Channel, evs[i].EventID)
+		if off[i] != "" {
+			matched++
+		}
+	}
+	t.Logf("%d events, %d with matches; values answered from the cache: %d", len(evs), matched, hits)
+	require.Positive(t, matched)
+	require.Positive(t, hits)
+}
