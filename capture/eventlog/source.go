@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-	"unicode/utf16"
-	"unicode/utf8"
+	"unsafe"
 
+	"github.com/edr-lab/edr/capture/raw"
 	"github.com/edr-lab/edr/event"
 )
 
@@ -105,24 +105,11 @@ func (cfg *Config) defaults() {
 
 // appendUTF16 appends the UTF-8 form of UTF-16 text (EvtRender's output);
 // an unpaired surrogate becomes U+FFFD, as Windows' own conversions do.
+// The units are read in place as UTF-16LE bytes by the raw decoder's
+// converter: Windows is little-endian on every architecture Go supports.
 func appendUTF16(dst []byte, u []uint16) []byte {
-	for i := 0; i < len(u); i++ {
-		r := rune(u[i])
-		switch {
-		case r < 0x80:
-			dst = append(dst, byte(r))
-			continue
-		case utf16.IsSurrogate(r):
-			if i+1 < len(u) {
-				if d := utf16.DecodeRune(r, rune(u[i+1])); d != utf8.RuneError {
-					r = d
-					i++
-					break
-				}
-			}
-			r = utf8.RuneError
-		}
-		dst = utf8.AppendRune(dst, r)
+	if len(u) == 0 {
+		return dst
 	}
-	return dst
+	return raw.AppendUTF16LE(dst, unsafe.Slice((*byte)(unsafe.Pointer(&u[0])), 2*len(u)))
 }
