@@ -6,7 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"unicode/utf16"
+
+	"github.com/edr-lab/edr/capture/raw"
 )
 
 // VersionInfo is the part of a PE version resource Sysmon reports for
@@ -340,10 +341,4 @@ func (p *versionParser) text(n versionNode) string {
 	return decodeUTF16(v)
 }
 
-func decodeUTF16(b []byte) string {
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	return string(utf16.Decode(u))
-}
+func decodeUTF16(b []byte) string { return string(raw.AppendUTF16LE(nil, b)) }
