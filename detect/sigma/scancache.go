@@ -17,17 +17,24 @@ import (
 // stored copy. The stored value is compared in full, so a hash collision
 // only costs a scan: results never depend on the cache's state.
 //
-// The table is 2-way set-associative with LRU replacement (a direct-mapped
-// one lost a third of its hits to unique values, hashes and file names,
-// evicting the repeated ones), owned by one evalCtx (no locks), and
-// bounded: 2 × scanCacheSets slots, each holding one value of at most
-// scanCacheMaxLen bytes and at most scanCacheMaxHits needles, so it stays
-// under 8192 × (80 + 512 + 128) bytes ≈ 5.9 MB however long it runs; its
-// buffers grow only as values fill them (4.3 MB after a million generated
-// events). It is made at first use, so a Matcher that never sees an audit
-// view holds one.
+// The table is 2-way set-associative (a direct-mapped one lost a third of
+// its hits to unique values, hashes and file names, evicting the repeated
+// ones), owned by one evalCtx (no locks), and bounded: 2 × scanCacheSets
+// slots, each holding one value of at most scanCacheMaxLen bytes and at
+// most scanCacheMaxHits needles, so it stays under 2 × 4096 × (80 + 512 +
+// 128) bytes ≈ 5.9 MB however long it runs; its buffers grow only as
+// values fill them (4.3 MB after a million generated events). It is made
+// at first use, so a Matcher that never sees an audit view holds one.
+//
+// Replacement is LRU with insertion at the LRU position: a new value takes
+// the set's least recently used way and stays the one to evict until it
+// hits. Unique values (file names with GUIDs, IP addresses, registry keys
+// with counters: most misses on replay) then displace each other rather
+// than the set's repeated value. Ways never move: a byte per set names the
+// most recently used one.
 type scanCache struct {
 	slots []scanSlot
+	mru   []uint8 // per set: the way that hit last
 	shift uint8
 	hmask uint64 // ANDed into every hash; tests set 0 to make all values collide
 	found []uint32
@@ -59,31 +66,30 @@ func newScanCache(sets int) *scanCache {
 	if sets&(sets-1) != 0 {
 		panic("sigma: scanCacheSets must be a power of two")
 	}
-	return &scanCache{slots: make([]scanSlot, 2*sets), shift: uint8(64 - bits.TrailingZeros(uint(sets))), hmask: scanCacheHMask}
+	return &scanCache{slots: make([]scanSlot, 2*sets), mru: make([]uint8, sets), shift: uint8(64 - bits.TrailingZeros(uint(sets))), hmask: scanCacheHMask}
 }
+
+func (sc *scanCache) set(h uint64) int { return int((h * 0xD6E8FEB86659FD93) >> sc.shift) }
 
 // lookup returns the slot holding raw as scanned by g (h: its hash),
 // now the most recently used way of its set, or nil.
 func (sc *scanCache) lookup(g *gramFilter, h uint64, raw string) *scanSlot {
-	set := sc.slots[((h*0xD6E8FEB86659FD93)>>sc.shift)*2:][:2]
-	for w := range set {
-		if s := &set[w]; s.g == g && s.h == h && s.val == raw {
+	set := sc.set(h)
+	for w := range 2 {
+		if s := &sc.slots[2*set+w]; s.g == g && s.h == h && s.val == raw {
 			sc.hits++
-			if w == 1 { // keep the set in LRU order
-				set[0], set[1] = set[1], set[0]
-			}
-			return &set[0]
+			sc.mru[set] = uint8(w)
+			return s
 		}
 	}
 	return nil
 }
 
 // store files raw's result out in the least recently used way of its set
-// (whose buffers are reused).
+// (whose buffers are reused), which stays the least recently used.
 func (sc *scanCache) store(g *gramFilter, h uint64, raw string, out []uint32) {
-	set := sc.slots[((h*0xD6E8FEB86659FD93)>>sc.shift)*2:][:2]
-	set[0], set[1] = set[1], set[0]
-	s := &set[0]
+	set := sc.set(h)
+	s := &sc.slots[2*set+int(sc.mru[set]^1)]
 	if cap(s.buf) < len(raw) {
 		s.buf = make([]byte, 0, max(64, 1<<bits.Len(uint(len(raw)-1))))
 	}

@@ -137,7 +137,37 @@ func TestScanCacheHitAndCollision(t *testing.T) {
 		require.Equal(t, []uint64{0b101}, scan(`mimikatz.exe -enc AAAA`))
 		require.Equal(t, []uint64{0b010}, scan(`C:\Windows\whoami.exe /all`))
 		require.Equal(t, 2, len(c.sc.slots))
-		require.Equal(t, `C:\Windows\whoami.exe /all`, c.sc.slots[0].val, "the latest value is the most recent way")
+		require.Equal(t, `C:\Windows\whoami.exe /all`, c.sc.slots[c.sc.mru[0]].val, "the latest value is the most recent way")
+	})
+}
+
+// A new value goes in as the set's least recently used way: values seen
+// once (file names with GUIDs, addresses) displace each other, not the
+// value that keeps hitting. With the plain LRU of before, two unique values
+// in a row evicted the repeated one and its next look-up was a scan.
+func TestScanCacheUniqueValuesKeepRepeated(t *testing.T) {
+	order, needles := needleIndex([]string{"whoami", "temp"}, []int32{0, 1})
+	g := buildGramFilter(order, needles)
+	c := newEvalCtx(0)
+	c.reset(&event.Event{})
+	scan := func(v string) []uint64 {
+		st := &scanState{bits: make([]uint64, 1)}
+		scanValue(c, g, event.FTargetFilename, v, st)
+		return st.bits
+	}
+	withScanCache(1, 0, func() {
+		c.sc = newScanCache(scanCacheSets)
+		const rep = `C:\Windows\System32\whoami.exe`
+		require.Equal(t, []uint64{0b01}, scan(rep)) // miss
+		require.Equal(t, []uint64{0b01}, scan(rep)) // hit: the most recent way
+		require.Equal(t, uint64(1), c.sc.hits)
+		for i := range 10 { // two unique values between the repeats
+			require.Equal(t, []uint64{0b10}, scan(fmt.Sprintf(`C:\Windows\Temp\%08X-CEDA.tmp`, 2*i)))
+			require.Equal(t, []uint64{0b10}, scan(fmt.Sprintf(`C:\Windows\Temp\%08X-CEDA.tmp`, 2*i+1)))
+			require.Equal(t, uint64(1+i), c.sc.hits, "a unique value is scanned")
+			require.Equal(t, []uint64{0b01}, scan(rep))
+			require.Equal(t, uint64(2+i), c.sc.hits, "after %d unique values the repeated one still hits", 2*i+2)
+		}
 	})
 }
 
