@@ -102,6 +102,8 @@ func BenchmarkPreRecording(b *testing.B) {
 	for k, name := range []string{"A", "B"} {
 		b.ReportMetric(float64(cpu[k].Nanoseconds())/float64(b.N*block), "cpu-ns/event-"+name)
 		b.ReportMetric(float64(ms[k].ctx.sc.hits+ms[k].vctx.sc.hits)/float64(b.N*block), "hits/event-"+name)
+		b.ReportMetric(float64(ms[k].ctx.sc.scans+ms[k].vctx.sc.scans)/float64(b.N*block), "scans/event-"+name)
+		b.ReportMetric(float64(ms[k].ctx.sc.bytes()+ms[k].vctx.sc.bytes())/(1<<20), "cache-MiB-"+name)
 	}
 	b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "B/A")
 }

@@ -137,7 +137,7 @@ func TestScanCacheHitAndCollision(t *testing.T) {
 		require.Equal(t, []uint64{0b101}, scan(`mimikatz.exe -enc AAAA`))
 		require.Equal(t, []uint64{0b010}, scan(`C:\Windows\whoami.exe /all`))
 		require.Equal(t, 2, len(c.sc.slots))
-		require.Equal(t, `C:\Windows\whoami.exe /all`, c.sc.slots[c.sc.mru[0]].val, "the latest value is the most recent way")
+		require.Equal(t, `C:\Windows\whoami.exe /all`, c.sc.slots[c.sc.mru[0]].val(), "the latest value is the most recent way")
 	})
 }
 
@@ -168,6 +168,51 @@ func TestScanCacheUniqueValuesKeepRepeated(t *testing.T) {
 			require.Equal(t, []uint64{0b01}, scan(rep))
 			require.Equal(t, uint64(2+i), c.sc.hits, "after %d unique values the repeated one still hits", 2*i+2)
 		}
+	})
+}
+
+// A slot's allocation is reused by the values that evict each other in
+// it, longer or shorter, with more or fewer needles; a prefix of a cached
+// value (the same bytes, shorter) is another value. Every look-up, hit or
+// miss, marks what a scan without the cache marks.
+func TestScanCacheSlotReuse(t *testing.T) {
+	order, needles := needleIndex([]string{"whoami", "-enc", "mimikatz", "temp"}, []int32{0, 1, 2, 3})
+	g := buildGramFilter(order, needles)
+	c := newEvalCtx(0)
+	c.reset(&event.Event{})
+	scan := func(v string) []uint64 {
+		st := &scanState{bits: make([]uint64, 1)}
+		scanValue(c, g, event.FCommandLine, v, st)
+		return st.bits
+	}
+	long := `mimikatz.exe -enc ` + strings.Repeat("QUFB", 100) + ` C:\Temp\whoami.exe`
+	vals := []string{
+		long,
+		long[:12], // "mimikatz.exe": same data pointer, shorter
+		long[:20],
+		`C:\Windows\system32\svchost.exe -k netsvcs`,
+		long[len(long)-10:],
+		`whoami.exe /all`,
+		long,
+		strings.Repeat("x", 600) + "whoami", // longer than scanCacheMaxLen: scanned
+		long[:12],
+	}
+	var want [][]uint64
+	withScanCache(0, ^uint64(0), func() {
+		c.sc = nil
+		for _, v := range vals {
+			want = append(want, scan(v))
+		}
+	})
+	withScanCache(1, 0, func() { // one set: every value shares its two ways
+		c.sc = newScanCache(scanCacheSets)
+		for round := range 3 {
+			for i, v := range vals {
+				require.Equal(t, want[i], scan(v), "round %d, value %d", round, i)
+				require.Equal(t, want[i], scan(v), "round %d, value %d again", round, i)
+			}
+		}
+		require.Positive(t, c.sc.hits)
 	})
 }
 
