@@ -115,19 +115,30 @@ func TestScanCacheSameCandidates(t *testing.T) {
 	require.Positive(t, hitsCollide)
 }
 
+// cacheScanner returns an evalCtx and a function scanning one value of
+// field id through it (scanValue) with a filter of the needles lits (entry
+// i for lits[i]), returning the marked entries.
+func cacheScanner(id event.FieldID, lits ...string) (*evalCtx, func(string) []uint64) {
+	codes := make([]int32, len(lits))
+	for i := range codes {
+		codes[i] = int32(i)
+	}
+	order, needles := needleIndex(lits, codes)
+	g := buildGramFilter(order, needles)
+	c := newEvalCtx(0)
+	c.reset(&event.Event{})
+	return c, func(v string) []uint64 {
+		st := &scanState{bits: make([]uint64, 1)}
+		scanValue(c, g, id, v, st)
+		return st.bits
+	}
+}
+
 // A hit replays the needles the scan found, so a value seen before gets
 // the same marks from the cache as from a scan, and a value that only
 // shares the slot (same hash) is scanned, not answered from the slot.
 func TestScanCacheHitAndCollision(t *testing.T) {
-	order, needles := needleIndex([]string{"mimikatz", "whoami", "-enc"}, []int32{0, 1, 2})
-	g := buildGramFilter(order, needles)
-	c := newEvalCtx(0)
-	c.reset(&event.Event{})
-	scan := func(v string) []uint64 {
-		st := &scanState{bits: make([]uint64, 1)}
-		scanValue(c, g, event.FCommandLine, v, st)
-		return st.bits
-	}
+	c, scan := cacheScanner(event.FCommandLine, "mimikatz", "whoami", "-enc")
 	withScanCache(1, 0, func() {
 		c.sc = newScanCache(scanCacheSets)
 		require.Equal(t, []uint64{0b010}, scan(`C:\Windows\whoami.exe /all`))   // miss: scanned
@@ -146,15 +157,7 @@ func TestScanCacheHitAndCollision(t *testing.T) {
 // value that keeps hitting. With the plain LRU of before, two unique values
 // in a row evicted the repeated one and its next look-up was a scan.
 func TestScanCacheUniqueValuesKeepRepeated(t *testing.T) {
-	order, needles := needleIndex([]string{"whoami", "temp"}, []int32{0, 1})
-	g := buildGramFilter(order, needles)
-	c := newEvalCtx(0)
-	c.reset(&event.Event{})
-	scan := func(v string) []uint64 {
-		st := &scanState{bits: make([]uint64, 1)}
-		scanValue(c, g, event.FTargetFilename, v, st)
-		return st.bits
-	}
+	c, scan := cacheScanner(event.FTargetFilename, "whoami", "temp")
 	withScanCache(1, 0, func() {
 		c.sc = newScanCache(scanCacheSets)
 		const rep = `C:\Windows\System32\whoami.exe`
@@ -176,15 +179,7 @@ func TestScanCacheUniqueValuesKeepRepeated(t *testing.T) {
 // value (the same bytes, shorter) is another value. Every look-up, hit or
 // miss, marks what a scan without the cache marks.
 func TestScanCacheSlotReuse(t *testing.T) {
-	order, needles := needleIndex([]string{"whoami", "-enc", "mimikatz", "temp"}, []int32{0, 1, 2, 3})
-	g := buildGramFilter(order, needles)
-	c := newEvalCtx(0)
-	c.reset(&event.Event{})
-	scan := func(v string) []uint64 {
-		st := &scanState{bits: make([]uint64, 1)}
-		scanValue(c, g, event.FCommandLine, v, st)
-		return st.bits
-	}
+	c, scan := cacheScanner(event.FCommandLine, "whoami", "-enc", "mimikatz", "temp")
 	long := `mimikatz.exe -enc ` + strings.Repeat("QUFB", 100) + ` C:\Temp\whoami.exe`
 	vals := []string{
 		long,
