@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"encoding/binary"
+	"math"
 	"math/bits"
 	"unicode/utf8"
 	"unsafe"
@@ -116,6 +117,9 @@ func (sc *scanCache) lookup(g *gramFilter, h uint64, raw string) *scanSlot {
 // (whose allocation is reused when large enough), which stays the least
 // recently used.
 func (sc *scanCache) store(g *gramFilter, h uint64, raw string, out []uint32) {
+	if len(out) > math.MaxUint16 || len(raw) > math.MaxUint16 {
+		return // beyond what a slot records (only with bounds raised far)
+	}
 	set := sc.set(h)
 	s := &sc.slots[2*set+int(sc.mru[set]^1)]
 	need := 4*len(out) + len(raw)
