@@ -78,7 +78,7 @@ type matcher struct {
 	exists int8 // -1 no exists modifier, else the wanted presence (0/1)
 	null   bool // null is one of the values: matches an absent field
 	cased  bool
-	cidr   bool // every test is tCIDR: the value is parsed once (evalCIDR)
+	cidr   bool   // every test is tCIDR: the value is parsed once (evalCIDR)
 	src    string // "Field|mod|mod", for match_debug
 	// acTests are all values of groups[0] when anyAC or affix holds some
 	// of them (for match_debug and the prefilter's needles)
