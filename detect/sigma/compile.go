@@ -59,6 +59,7 @@ type test struct {
 	ref    fieldRef       // tFieldRef
 	guard  []string       // tRegex: folded literals of which a match contains one
 	minLen int            // tRegex: a match spans at least this many runes (so bytes)
+	gate   *runGate       // tRegex: a run of bytes every match contains (nil: none worth checking)
 	dashed bool           // the value is one of a windash expansion
 	src    string
 }

@@ -322,6 +322,9 @@ func (c *evalCtx) test(m *matcher, t *test, raw string) bool {
 				return false
 			}
 		}
+		if t.gate != nil && !t.gate.pass(raw) {
+			return false
+		}
 		return t.re.MatchString(raw)
 	case tCIDR:
 		a, err := netip.ParseAddr(raw)
@@ -426,7 +429,7 @@ func (c *evalCtx) keywordGroup(m *matcher, g []test) bool {
 func (c *evalCtx) keywordTest(t *test, raw string, folded func() string) bool {
 	switch t.kind {
 	case tRegex:
-		return len(raw) >= t.minLen && t.re.MatchString(raw)
+		return len(raw) >= t.minLen && (t.gate == nil || t.gate.pass(raw)) && t.re.MatchString(raw)
 	case tPattern, tNumEq:
 		if t.pat.cased {
 			return t.pat.match(raw)
