@@ -215,14 +215,7 @@ func (r *router) flatten() {
 	for _, ch := range routeOrder(slices.Collect(maps.Keys(r.channels))) {
 		r.chanList = append(r.chanList, namedRoute{ch, r.channels[ch]})
 	}
-	routes := []*chanRoute{r.anyChan}
-	for _, nr := range r.chanList {
-		routes = append(routes, nr.cr)
-	}
-	for _, cr := range routes {
-		if cr == nil {
-			continue
-		}
+	for _, cr := range r.routes() {
 		n := 0
 		for id := range cr.byEID {
 			if int(id) < maxDense {
@@ -245,6 +238,19 @@ func (r *router) flatten() {
 		b.id = r.nBuckets
 		r.nBuckets++
 	})
+}
+
+// routes returns the channel routes: every-channel rules' first, then
+// chanList's.
+func (r *router) routes() []*chanRoute {
+	var out []*chanRoute
+	if r.anyChan != nil {
+		out = append(out, r.anyChan)
+	}
+	for _, nr := range r.chanList {
+		out = append(out, nr.cr)
+	}
+	return out
 }
 
 // routeOrder sorts channel names with Sysmon's and Security's first (most

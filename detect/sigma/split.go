@@ -284,14 +284,7 @@ func (r *router) eachBucket(fn func(*bucket)) {
 			fn(b)
 		}
 	}
-	routes := []*chanRoute{r.anyChan}
-	for _, nr := range r.chanList {
-		routes = append(routes, nr.cr)
-	}
-	for _, cr := range routes {
-		if cr == nil {
-			continue
-		}
+	for _, cr := range r.routes() {
 		for _, b := range mapValues(cr.byEID) {
 			visit(b)
 		}
