@@ -435,8 +435,9 @@ func optStrings(c *pqfile.Column, dst *strCol, n int, vals *pqfile.Values) error
 // The entries of a full chunk (~16 bytes × fields × 8192 rows) outgrow
 // the CPU caches, and each column scatters its values over all of them:
 // filling them in blocks of transposeBlock rows, every column in turn,
-// keeps the writes inside one cache-sized window (measured: transpose ~3×
-// cheaper than column by column over the whole chunk).
+// keeps the writes inside one cache-sized window (measured on a 1M-event
+// recording: the reader's CPU ~0.93× that of column by column over the
+// whole chunk).
 func (ch *chunk) transpose() {
 	off := grow(ch.rowOff, ch.n+1)
 	clear(off)

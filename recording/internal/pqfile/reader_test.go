@@ -328,3 +328,60 @@ func TestBytesEqualOne(t *testing.T) {
 		assert.Equal(t, want, bytesEqualOne(w), "%#x", w)
 	}
 }
+
+// FuzzRawPages hands arbitrary column chunk bytes (page headers
+// included) to the read path's own page reader: it must never panic, and
+// every error names the column.
+func FuzzRawPages(f *testing.F) {
+	w := NewWriter(new(bytes.Buffer))
+	defs := []byte{0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 1}
+	for _, kind := range []int{kindPlain, kindDict, kindRequired} {
+		var a, b []byte
+		switch kind {
+		case kindPlain:
+			a = plainBody(w, defs, []string{"a", "", "ccc", "d"})
+		case kindDict:
+			a, b = w.AppendDictIndexes(w.AppendLevels(nil, defs), []int32{1, 0, 1, 1}, 2), AppendPlain(nil, []string{"x", "yy"})
+		case kindRequired:
+			a = AppendPlain(nil, []string{"a", "bb"})
+		}
+		file := pageFile(f, kind, len(defs), len(defs), 2, a, b)
+		pf, err := parquet.OpenFile(bytes.NewReader(file), int64(len(file)))
+		require.NoError(f, err)
+		md := &pf.Metadata().RowGroups[0].Columns[0].MetaData
+		chunk, err := ChunkBytes(NewMem(file), int64(len(file)), md)
+		require.NoError(f, err)
+		f.Add(chunk, kind == kindRequired, uint16(len(defs)), true)
+		f.Add(chunk, kind == kindRequired, uint16(len(defs)), false) // not decompressed: garbage to the decoder
+	}
+	f.Fuzz(func(t *testing.T, chunk []byte, required bool, rows uint16, zstd bool) {
+		codec := format.Uncompressed
+		if zstd {
+			codec = format.Zstd
+		}
+		maxDef := byte(1)
+		if required {
+			maxDef = 0
+		}
+		col := NewRawColumn(chunk, codec, "C", maxDef)
+		defer col.Close()
+		var vals Values
+		for r := 0; r < int(rows); r += 3 {
+			n := min(3, int(rows)-r)
+			var err error
+			if required {
+				_, err = col.Strings(n, nil, &vals)
+			} else {
+				var refs []Ref
+				_, refs, err = col.Sparse(n, nil, nil, &vals)
+				for _, ref := range refs {
+					_ = vals.String(ref) // every ref lies inside its arena
+				}
+			}
+			if err != nil {
+				assert.Regexp(t, `^column C`, err.Error())
+				return
+			}
+		}
+	})
+}
