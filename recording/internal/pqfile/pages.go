@@ -101,13 +101,14 @@ type rawPages struct {
 	zstd bool
 	hdr  format.PageHeader
 	buf  []byte // the current page, decompressed
-	// a closed column's slices, for the next column (a row group's
-	// columns start empty: growing them anew each time cost more than
-	// the decoding)
+	// a closed column's slices, kept in rawPool for the next column
 	pres, idx           []int32
 	plainOffs, dictOffs []uint32
 }
 
+// rawPool keeps the slices of closed raw columns for the next ones: a
+// column chunk's would otherwise start empty and grow to a page's levels
+// anew, garbage that costs the collector more than the decoding costs.
 var rawPool = sync.Pool{New: func() any { return new(rawPages) }}
 
 // NewRawColumn reads a column chunk (ChunkBytes, RawChunk) with the
@@ -243,6 +244,7 @@ func (c *Column) rawDict(body []byte, n int) error {
 // plainOffsets appends the [start, end) pairs of n PLAIN byte arrays in
 // body; false when they overrun it (offs then holds those that fit).
 func plainOffsets(body []byte, n int, offs []uint32) ([]uint32, bool) {
+	offs = slices.Grow(offs, 2*max(0, min(n, len(body)/4))) // a value takes 4 bytes at least
 	at := 0
 	for range n {
 		if len(body)-at < 4 {
@@ -324,32 +326,49 @@ func (c *Column) rawData(body []byte, nlv int, enc format.Encoding, levels int) 
 
 // presentLevels appends the positions of the 1s among the first n
 // definition levels of width 1 (RLE/bit-packed hybrid): a run of nulls
-// costs one step.
+// costs one step. The 1s are counted first, so pres grows at most once
+// (grown append by append, a dense page's positions made several times
+// their size in garbage).
 func presentLevels(b []byte, n int, pres []int32) ([]int32, error) {
-	at := 0
+	ones, err := levelRuns(b, n, nil)
+	if err != nil {
+		return pres, err
+	}
+	pres = slices.Grow(pres, ones)
+	_, err = levelRuns(b, n, &pres)
+	return pres, err
+}
+
+// levelRuns walks the first n levels of b and returns how many are 1,
+// appending their positions to *pres when pres is set.
+func levelRuns(b []byte, n int, pres *[]int32) (int, error) {
+	at, ones := 0, 0
 	for at < n {
 		h, k := binary.Uvarint(b)
 		if k <= 0 {
-			return pres, fmt.Errorf("levels end at %d of %d", at, n)
+			return ones, fmt.Errorf("levels end at %d of %d", at, n)
 		}
 		b = b[k:]
 		if h&1 == 0 { // RLE run of h>>1 copies of one byte
 			cnt := h >> 1
 			if len(b) < 1 {
-				return pres, errors.New("RLE run without its value")
+				return ones, errors.New("RLE run without its value")
 			}
 			v := b[0]
 			b = b[1:]
 			if v > 1 {
-				return pres, fmt.Errorf("level %d above 1", v)
+				return ones, fmt.Errorf("level %d above 1", v)
 			}
 			if cnt == 0 {
-				return pres, errors.New("empty RLE run")
+				return ones, errors.New("empty RLE run")
 			}
 			cnt = min(cnt, uint64(n-at)) // a run past the page's end: the page's levels end there
 			if v == 1 {
-				for i := range int(cnt) {
-					pres = append(pres, int32(at+i))
+				ones += int(cnt)
+				if pres != nil {
+					for i := range int(cnt) {
+						*pres = append(*pres, int32(at+i))
+					}
 				}
 			}
 			at += int(cnt)
@@ -357,19 +376,27 @@ func presentLevels(b []byte, n int, pres []int32) ([]int32, error) {
 		}
 		groups := h >> 1 // bit-packed: groups of 8 levels, a byte each
 		if groups > uint64(len(b)) {
-			return pres, errors.New("bit-packed run past the end")
+			return ones, errors.New("bit-packed run past the end")
 		}
 		for _, x := range b[:groups] {
-			for m := uint(x); m != 0 && at < n; m &= m - 1 {
-				if p := at + bits.TrailingZeros(m); p < n {
-					pres = append(pres, int32(p))
+			if at >= n {
+				break
+			}
+			m := uint(x)
+			if n-at < 8 {
+				m &= 1<<(n-at) - 1 // levels past the page's end
+			}
+			ones += bits.OnesCount(m)
+			if pres != nil {
+				for ; m != 0; m &= m - 1 {
+					*pres = append(*pres, int32(at+bits.TrailingZeros(m)))
 				}
 			}
 			at += 8
 		}
 		b = b[groups:]
 	}
-	return pres, nil
+	return ones, nil
 }
 
 // hybrid appends n values of the given bit width (RLE/bit-packed hybrid).
@@ -378,6 +405,7 @@ func hybrid(b []byte, width, n int, dst []int32) ([]int32, error) {
 		return dst, fmt.Errorf("bit width %d", width)
 	}
 	vbytes := (width + 7) / 8
+	dst = slices.Grow(dst, n) // n is bounded by the page's level count
 	for len(dst) < n {
 		h, k := binary.Uvarint(b)
 		if k <= 0 {
