@@ -275,6 +275,10 @@ func (s *segFile) column(g parquet.RowGroup, leaf int, maxDef byte) *pqfile.Colu
 	return pqfile.NewColumn(g.ColumnChunks()[leaf].Pages(), s.layout.names[leaf], maxDef)
 }
 
+// ownPages: flat string columns are read by pqfile's own page reader
+// where it can (tests turn it off to compare with parquet-go's reading).
+var ownPages = true
+
 // addStrings starts the decoder of a flat string column: the read path's
 // own page reader where it can read the chunk (pqfile.RawChunk), which
 // costs less than parquet-go's on the sparse columns most fields are,
@@ -282,7 +286,7 @@ func (s *segFile) column(g parquet.RowGroup, leaf int, maxDef byte) *pqfile.Colu
 func (d *rgDecoder) addStrings(g parquet.RowGroup, spec colSpec) error {
 	s := d.seg
 	var c *pqfile.Column
-	if cols := s.pf.Metadata().RowGroups[d.rg].Columns; spec.leaf < len(cols) && pqfile.RawChunk(&cols[spec.leaf].MetaData, int(spec.maxDef), 0) {
+	if cols := s.pf.Metadata().RowGroups[d.rg].Columns; ownPages && spec.leaf < len(cols) && pqfile.RawChunk(&cols[spec.leaf].MetaData, int(spec.maxDef), 0) {
 		md := &cols[spec.leaf].MetaData
 		chunk, err := pqfile.ChunkBytes(s.src, s.size, md)
 		if err != nil {
