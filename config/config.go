@@ -140,7 +140,7 @@ func Default() *Config {
 			PathsRegexPath: "rules/ioc/paths_regex.txt", DefaultSeverity: "high", MaxFileSizeMB: 50, HashAllowlistPaths: []string{}},
 		Recording: Recording{Enabled: true, Directory: "recordings", FlushInterval: 200 * time.Millisecond, MaxSegmentMB: 128,
 			MaxSegmentAge: time.Hour, RowGroupRows: 131072, MaxOpenSegments: 16, MaxBufferMB: 64},
-		Live: Live{Queue: 1024, Overload: "block", StatusInterval: time.Minute, ReorderMax: 4096, MemoryLimitMB: 0,
+		Live: Live{Queue: 256, Overload: "block", StatusInterval: time.Minute, ReorderMax: 4096, MemoryLimitMB: 0,
 			ShedFirst: []string{"Microsoft-Windows-Sysmon/Operational:7", "Microsoft-Windows-Sysmon/Operational:3"}},
 		origins: map[string]Origin{},
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/edr-lab/edr/event"
 )
 
-// The source runs at most queueDepth chunks of chunkSize events ahead of
-// the engine: the bound on the pipeline's memory.
+// The source runs at most queueDepth (Config.Depth) chunks of chunkSize
+// events ahead of the engine: the bound on the pipeline's memory.
 const (
 	queueDepth = 8
 	chunkSize  = 256
@@ -56,6 +56,11 @@ type Config struct {
 	NoPrematch bool
 	// Observer, when set, counts events and time per stage.
 	Observer *Observer
+	// Depth is how many chunks (of up to 256 events) may be between the
+	// source and the engine at once; 0: 8. Fewer hold fewer events (each
+	// carries its field table, ~6.5 kB): edr live, whose own queues
+	// already absorb bursts, runs with the few that keep every stage busy.
+	Depth int
 }
 
 // Run moves every event of cfg.Source through the stages and, when the
@@ -134,8 +139,8 @@ func (o *Observer) engineDone(m engineMark, n int) {
 }
 
 // A slot carries one chunk from the source (through a prematch worker) to
-// the engine. At most queueDepth slots exist, so channels of that capacity
-// never block a send of one.
+// the engine. At most depth (Config.Depth) slots exist, so channels of that
+// capacity never block a send of one.
 type slot struct {
 	evs   []event.Event
 	pre   []detect.Prematched
@@ -143,7 +148,7 @@ type slot struct {
 }
 
 // runStaged runs the source on its own goroutine, moving its events in
-// chunks into queueDepth slots, so that reading (merging segments and
+// chunks into Config.Depth slots, so that reading (merging segments and
 // recordings, materializing rows into events) overlaps the engine instead
 // of taking turns with it on one core. With workers, each chunk also goes
 // to a prematch worker, and the engine takes the chunks in the source's
@@ -152,12 +157,16 @@ type slot struct {
 // set of slots stops the source (backpressure), so memory stays bounded.
 func runStaged(ctx context.Context, cfg Config, workers int) error {
 	o := cfg.Observer
-	free := make(chan *slot, queueDepth)
-	for i := 0; i < queueDepth; i++ {
+	depth := cfg.Depth
+	if depth <= 0 {
+		depth = queueDepth
+	}
+	free := make(chan *slot, depth)
+	for i := 0; i < depth; i++ {
 		free <- &slot{ready: make(chan struct{}, 1)}
 	}
-	work := make(chan *slot, queueDepth)
-	ordered := make(chan *slot, queueDepth)
+	work := make(chan *slot, depth)
+	ordered := make(chan *slot, depth)
 	var wg sync.WaitGroup
 	for i := 0; i < workers; i++ {
 		pm := cfg.Engine.NewPrematcher()
@@ -179,7 +188,7 @@ func runStaged(ctx context.Context, cfg Config, workers int) error {
 	if workers > 0 {
 		if en, ok := cfg.Engine.(enricherFactory); ok {
 			if n := en.NewEnricher(); n != nil {
-				enrich = make(chan *slot, queueDepth)
+				enrich = make(chan *slot, depth)
 				toWorkers = enrich
 				wg.Add(1)
 				go func() {

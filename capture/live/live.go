@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -72,7 +73,8 @@ type Options struct {
 	// Recorder, when set, records every event before detection sees it.
 	Recorder Recorder
 	// Queue is the capacity, in events, of each of the two queues
-	// (capture → recorder, recorder → detection); default 8192.
+	// (capture → recorder, recorder → detection), in slots of
+	// batchSize events; default 8192.
 	Queue    int
 	Overload Policy
 	Shed     []ShedRule // the order of live.shed_first
@@ -117,7 +119,21 @@ func New(o Options) *Live {
 	return l
 }
 
-const batchSize = 256
+// batchSize is the events of one queue slot: small, so that a queue's
+// capacity (Options.Queue) is spread over enough slots for the stages on
+// either side to work at once.
+const batchSize = 64
+
+// pipelineDepth is the detection pipeline's chunks in flight
+// (pipeline.Config.Depth): one each for its enrichment stage, a prematch
+// worker per CPU and the engine. The detection queue before it absorbs
+// bursts; each chunk more would only hold 256 more events (~1.7 MB).
+func pipelineDepth(workers int) int {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	return workers + 2
+}
 
 // Observer counts the pipeline's stages (the engine's processed events).
 func (l *Live) Observer() *pipeline.Observer { return l.obs }
@@ -162,11 +178,19 @@ func (l *Live) Run(ctx context.Context, eng pipeline.Engine) error {
 			// No select on ctx: a source that drains after ctx is done (the
 			// raw source's reorder buffer and held writes) still hands
 			// everything on; the recorder frees slots until capQ closes.
-			s := <-capFree
-			s.evs = swapInto(s.evs, batch)
-			l.counts.in.Add(uint64(len(batch)))
-			l.counts.captureQ.Add(int64(len(batch)))
-			capQ <- s
+			// A batch goes on in slots of at most batchSize events: a
+			// slot keeps the storage of the most events it ever held, so
+			// the queue's memory is its capacity in events, whatever the
+			// source's batch size.
+			for len(batch) > 0 {
+				n := min(len(batch), batchSize)
+				s := <-capFree
+				s.evs = swapInto(s.evs, batch[:n])
+				batch = batch[n:]
+				l.counts.in.Add(uint64(n))
+				l.counts.captureQ.Add(int64(n))
+				capQ <- s
+			}
 			return nil
 		})
 	}()
@@ -184,7 +208,7 @@ func (l *Live) Run(ctx context.Context, eng pipeline.Engine) error {
 	}()
 
 	detErr := pipeline.Run(detCtx, pipeline.Config{Source: &queueSource{q: detQ, free: detFree, n: &l.counts.detectQ},
-		Engine: eng, Workers: l.opts.Workers, Observer: l.obs})
+		Engine: eng, Workers: l.opts.Workers, Observer: l.obs, Depth: pipelineDepth(l.opts.Workers)})
 	if detErr != nil {
 		// Detection stopped: what is still queued for it is counted as
 		// dropped, and recording goes on until the source stops.

@@ -296,3 +296,58 @@ func TestSnapshotLineAndAttrs(t *testing.T) {
 	assert.Contains(t, b.String(), `"in":3000,"decoded":3000,"recorded":0,"detected":2400,"alerts":7,"capture_queue":12,"detect_queue":256,`+
 		`"shed":{":7":5,"Microsoft-Windows-Sysmon/Operational:3":10},"dropped":{"decode":{"bad_document":1},"record":{"write_failed":2},"detect":{"detection_failed":3}}`)
 }
+
+// bigBatches delivers n batches of size events each.
+type bigBatches struct{ n, size int }
+
+func (b bigBatches) Run(ctx context.Context, fn func([]event.Event) error) error {
+	batch := make([]event.Event, b.size)
+	for i := 0; i < b.n; i++ {
+		for j := range batch {
+			batch[j] = event.Event{Channel: "c", EventID: 1}
+		}
+		if err := fn(batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// gatedEngine waits for gate before its first batch.
+type gatedEngine struct {
+	*fakeEngine
+	gate chan struct{}
+}
+
+func (g *gatedEngine) ProcessBatch(evs []event.Event) error {
+	<-g.gate
+	return g.fakeEngine.ProcessBatch(evs)
+}
+
+// TestQueuesBoundEventsInFlight: a source's large batches go on in the
+// queues' small slots, so that what waits for a stalled detection is
+// bounded by the queues' capacity in events (and the pipeline's chunks),
+// not by the source's batch size times the number of slots.
+func TestQueuesBoundEventsInFlight(t *testing.T) {
+	eng, rec := newFakes(0)
+	g := &gatedEngine{fakeEngine: eng, gate: make(chan struct{})}
+	const queue, batches, size = 256, 8, 4096
+	l := New(Options{Source: bigBatches{n: batches, size: size}, Recorder: rec, Queue: queue, Workers: 1})
+	done := make(chan error, 1)
+	go func() { done <- l.Run(context.Background(), g) }()
+	// Wait until the source is stopped by backpressure: In stays put.
+	last, still := uint64(0), 0
+	for deadline := time.Now().Add(10 * time.Second); still < 10 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		if n := l.Snapshot().In; n == last && n > 0 {
+			still++
+		} else {
+			last, still = n, 0
+		}
+	}
+	inFlight := l.Snapshot().In
+	close(g.gate)
+	require.NoError(t, <-done)
+	assert.LessOrEqual(t, inFlight, uint64(2*queue+pipelineDepth(1)*256), "events between the source and the stalled engine")
+	assert.Equal(t, uint64(batches*size), l.Snapshot().Detected)
+}

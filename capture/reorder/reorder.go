@@ -5,7 +5,6 @@
 package reorder
 
 import (
-	"container/heap"
 	"strings"
 	"time"
 
@@ -88,7 +87,7 @@ func (s *Stage) Push(ev *event.Event) {
 		s.stats.Overflow++
 		s.pop()
 	}
-	heap.Push(&s.heap, ev)
+	s.heap.push(ev)
 	s.Advance(ev.Time)
 }
 
@@ -98,7 +97,7 @@ func (s *Stage) Advance(t int64) {
 	if !s.marked || t > s.mark {
 		s.mark, s.marked = t, true
 	}
-	for len(s.heap) > 0 && s.heap[0].Time < s.mark-s.window {
+	for len(s.heap) > 0 && s.heap[0].time < s.mark-s.window {
 		s.pop()
 	}
 }
@@ -112,46 +111,81 @@ func (s *Stage) Flush() {
 
 // Less is the order the stage produces: time, then host, then sequence.
 func Less(a, b *event.Event) bool {
-	if a.Time != b.Time {
-		return a.Time < b.Time
+	return keyLess(a.Time, a.Host, a.Seq, b.Time, b.Host, b.Seq)
+}
+
+func keyLess(t1 int64, h1 string, s1 uint64, t2 int64, h2 string, s2 uint64) bool {
+	if t1 != t2 {
+		return t1 < t2
 	}
-	if c := strings.Compare(a.Host, b.Host); c != 0 {
+	if c := strings.Compare(h1, h2); c != 0 {
 		return c < 0
 	}
-	return a.Seq < b.Seq
+	return s1 < s2
 }
 
 func (s *Stage) beforeLast(ev *event.Event) bool {
-	if ev.Time != s.lastTime {
-		return ev.Time < s.lastTime
-	}
-	if c := strings.Compare(ev.Host, s.lastHost); c != 0 {
-		return c < 0
-	}
-	return ev.Seq < s.lastSeq
+	return keyLess(ev.Time, ev.Host, ev.Seq, s.lastTime, s.lastHost, s.lastSeq)
 }
 
 // pop emits the least buffered event.
 func (s *Stage) pop() {
-	ev := heap.Pop(&s.heap).(*event.Event)
+	ev := s.heap.pop()
 	// The key is copied: the caller may reuse the event once emitted.
 	s.lastTime, s.lastHost, s.lastSeq, s.emitted = ev.Time, ev.Host, ev.Seq, true
 	s.stats.Out++
 	s.emit(ev)
 }
 
-// events is a min-heap in Less order.
-type events []*event.Event
+// entry is a buffered event with its sort key beside it: the heap compares
+// keys in its own contiguous array instead of following each event pointer
+// (a cache miss per comparison with thousands of events buffered).
+type entry struct {
+	time int64
+	host string
+	seq  uint64
+	ev   *event.Event
+}
 
-func (h events) Len() int           { return len(h) }
-func (h events) Less(i, j int) bool { return Less(h[i], h[j]) }
-func (h events) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *events) Push(x any)        { *h = append(*h, x.(*event.Event)) }
-func (h *events) Pop() any {
-	old := *h
-	n := len(old) - 1
-	ev := old[n]
-	old[n] = nil // do not keep an emitted event alive
-	*h = old[:n]
+func (a *entry) less(b *entry) bool { return keyLess(a.time, a.host, a.seq, b.time, b.host, b.seq) }
+
+// events is a binary min-heap in Less order, sifted as container/heap does
+// (so events of equal keys leave in the same order as they did with it).
+type events []entry
+
+func (h *events) push(ev *event.Event) {
+	*h = append(*h, entry{time: ev.Time, host: ev.Host, seq: ev.Seq, ev: ev})
+	q := *h
+	for j := len(q) - 1; j > 0; {
+		i := (j - 1) / 2
+		if !q[j].less(&q[i]) {
+			break
+		}
+		q[i], q[j] = q[j], q[i]
+		j = i
+	}
+}
+
+func (h *events) pop() *event.Event {
+	q := *h
+	n := len(q) - 1
+	q[0], q[n] = q[n], q[0]
+	for i := 0; ; {
+		j := 2*i + 1
+		if j >= n {
+			break
+		}
+		if j2 := j + 1; j2 < n && q[j2].less(&q[j]) {
+			j = j2
+		}
+		if !q[j].less(&q[i]) {
+			break
+		}
+		q[i], q[j] = q[j], q[i]
+		i = j
+	}
+	ev := q[n].ev
+	q[n] = entry{} // do not keep an emitted event alive
+	*h = q[:n]
 	return ev
 }

@@ -1,6 +1,7 @@
 package reorder
 
 import (
+	"container/heap"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -199,4 +200,53 @@ func BenchmarkPush(b *testing.B) {
 	if s.Stats().Late != 0 {
 		b.Fatalf("%d late events: the benchmark measures the wrong path", s.Stats().Late)
 	}
+}
+
+// refHeap is the stage's heap as it was on container/heap, the reference
+// for the order of events with equal keys.
+type refHeap []*event.Event
+
+func (h refHeap) Len() int           { return len(h) }
+func (h refHeap) Less(i, j int) bool { return Less(h[i], h[j]) }
+func (h refHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *refHeap) Push(x any)        { *h = append(*h, x.(*event.Event)) }
+func (h *refHeap) Pop() any {
+	old := *h
+	ev := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return ev
+}
+
+// TestEqualKeysLeaveAsWithContainerHeap: decoded events carry no Seq yet,
+// so equal (Time, Host) keys are common; the stage's own heap sifts as
+// container/heap did, so such events leave in the same order as before
+// (a live recording's Seq numbering, and so its alerts, stay the same).
+func TestEqualKeysLeaveAsWithContainerHeap(t *testing.T) {
+	// Runs of 50 events with one key (none is late: keys never decrease),
+	// so the heap's sifting alone decides their order.
+	in := make([]*event.Event, 20000)
+	for i := range in {
+		in[i] = &event.Event{Time: int64(i / 50), Host: "ws01", RecordID: uint64(i)}
+	}
+	const max = 64
+	var want []uint64
+	h := &refHeap{}
+	for _, ev := range in { // the stage's Push, Overflow and Flush paths, no watermark release (window > span)
+		if h.Len() >= max {
+			want = append(want, heap.Pop(h).(*event.Event).RecordID)
+		}
+		heap.Push(h, ev)
+	}
+	for h.Len() > 0 {
+		want = append(want, heap.Pop(h).(*event.Event).RecordID)
+	}
+	out, s := run(Config{Window: time.Hour, MaxBuffered: max}, in)
+	got := make([]uint64, len(out))
+	for i, ev := range out {
+		got[i] = ev.RecordID
+	}
+	require.Equal(t, want, got)
+	assert.NotZero(t, s.Stats().Overflow)
+	assert.Zero(t, s.Stats().Late)
+	assert.False(t, sort.SliceIsSorted(got, func(i, j int) bool { return got[i] < got[j] }), "the heap reorders equal keys: the test compares its sifting")
 }
