@@ -159,7 +159,8 @@ type chunk struct {
 	// touches only its own fields.
 	rowOff   []int32
 	entries  []entry
-	extraOff []int32 // rows+1 offsets into extra, empty when the file has no Extra values
+	fills    []colFill // scratch of transpose
+	extraOff []int32   // rows+1 offsets into extra, empty when the file has no Extra values
 	extra    []event.KV
 	// slabs holding every optional column's rows and values, reused chunk
 	// to chunk (columns take consecutive sub-slices)

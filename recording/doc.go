@@ -38,7 +38,10 @@
 // Segments are written by a purpose-built encoder (pqwrite.go over
 // internal/pqfile's page writer) and read by a page-level column decoder
 // (internal/pqfile's Column, laid out per segment by decode.go and
-// segment.go) on top of parquet-go's page API; see pqwrite.go for why
+// segment.go). Column reads the pages of the flat string columns itself
+// (pqfile's pages.go: page headers, zstd, level runs, dictionary indexes,
+// so a run of nulls costs one step, not a byte per row) and every other
+// column through parquet-go's page API; see pqwrite.go for why
 // parquet-go's GenericWriter is not used.
 //
 // # Order and memory

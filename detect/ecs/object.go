@@ -12,7 +12,6 @@ package ecs
 import (
 	"math"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -51,8 +50,7 @@ type field struct {
 	key  string
 	kind valKind
 	s    string
-	n    int64 // int64, bool (0/1), uint64 (bits)
-	f    float64
+	n    int64 // int64, bool (0/1), uint64 and float64 (bits)
 	ss   []string
 	obj  *Object
 	objs []*Object
@@ -64,7 +62,19 @@ type arena struct {
 	root *Object
 	objs []*Object
 	used int
+	// the last walk that went through nested objects: from o through
+	// prefix (its path up to the last dot) it reached obj. Documents are
+	// built a namespace at a time ("winlog.channel", "winlog.event_id",
+	// …), so most walks repeat the last one. Only walks whose objects
+	// all come from this arena are kept, so a change that could detach
+	// obj (a Reset, or a put over an object) is made through this arena
+	// and forgets it.
+	from, obj *Object
+	prefix    string
 }
+
+// forget drops the cached walk.
+func (a *arena) forget() { a.from, a.obj, a.prefix = nil, nil, "" }
 
 func (a *arena) get() *Object {
 	if a.used == len(a.objs) {
@@ -85,6 +95,9 @@ func (o *Object) Len() int { return len(o.fields) }
 func (o *Object) Reset() {
 	clear(o.fields) // drop references to strings and objects
 	o.fields = o.fields[:0]
+	if a := o.arena; a != nil {
+		a.forget()
+	}
 	if a := o.arena; a != nil && a.root == o {
 		for _, c := range a.objs[:a.used] {
 			clear(c.fields)
@@ -126,7 +139,7 @@ func (o *Object) Set(path string, v any) {
 	case uint64:
 		f.kind, f.n = kUint, int64(x)
 	case float64:
-		f.kind, f.f = kFloat, x
+		f.kind, f.n = kFloat, int64(math.Float64bits(x))
 	case bool:
 		f.kind = kBool
 		if x {
@@ -173,7 +186,9 @@ func (o *Object) SetEmpty(path string) { o.setField(path, field{kind: kEmpty}) }
 func (o *Object) SetInt(path string, v int64) { o.setField(path, field{kind: kInt, n: v}) }
 
 // SetFloat sets a number.
-func (o *Object) SetFloat(path string, v float64) { o.setField(path, field{kind: kFloat, f: v}) }
+func (o *Object) SetFloat(path string, v float64) {
+	o.setField(path, field{kind: kFloat, n: int64(math.Float64bits(v))})
+}
 
 // SetBool sets a boolean.
 func (o *Object) SetBool(path string, v bool) {
@@ -231,7 +246,7 @@ func (f *field) value() any {
 	case kUint:
 		return uint64(f.n)
 	case kFloat:
-		return f.f
+		return math.Float64frombits(uint64(f.n))
 	case kBool:
 		return f.n != 0
 	case kStrings:
@@ -279,18 +294,50 @@ func (o *Object) Obj(path string) *Object {
 // walk returns the object that holds the last component of path and that
 // component, creating intermediate objects when create is set.
 func (o *Object) walk(path string, create bool) (*Object, string) {
-	cur := o
-	for {
-		head, rest, more := strings.Cut(path, ".")
-		if !more {
-			return cur, head
+	// paths are short: plain loops beat strings.Cut's call into the
+	// vectorized byte search
+	last := -1
+	for i := len(path) - 1; i >= 0; i-- {
+		if path[i] == '.' {
+			last = i
+			break
+		}
+	}
+	if last < 0 {
+		return o, path
+	}
+	prefix, key := path[:last], path[last+1:]
+	a := o.arena
+	if a != nil && a.from == o && a.prefix == prefix {
+		return a.obj, key
+	}
+	cur, same := o, true
+	for rest := prefix; ; {
+		dot := -1
+		for i := 0; i < len(rest); i++ {
+			if rest[i] == '.' {
+				dot = i
+				break
+			}
+		}
+		head := rest
+		if dot >= 0 {
+			head = rest[:dot]
 		}
 		cur = cur.child(head, create)
 		if cur == nil {
 			return nil, ""
 		}
-		path = rest
+		same = same && cur.arena == a
+		if dot < 0 {
+			break
+		}
+		rest = rest[dot+1:]
 	}
+	if same && a != nil {
+		a.from, a.obj, a.prefix = o, cur, prefix
+	}
+	return cur, key
 }
 
 func (o *Object) child(key string, create bool) *Object {
@@ -318,6 +365,9 @@ func (o *Object) child(key string, create bool) *Object {
 func (o *Object) put(f field) {
 	for i := range o.fields {
 		if o.fields[i].key == f.key {
+			if o.fields[i].kind == kObject && o.arena != nil {
+				o.arena.forget() // the replaced object may be the cached one's ancestor
+			}
 			o.fields[i] = f
 			return
 		}
@@ -371,10 +421,11 @@ func (f *field) appendValue(dst []byte) []byte {
 	case kUint:
 		return strconv.AppendUint(dst, uint64(f.n), 10)
 	case kFloat:
-		if math.IsNaN(f.f) || math.IsInf(f.f, 0) {
+		x := math.Float64frombits(uint64(f.n))
+		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return append(dst, "null"...)
 		}
-		return strconv.AppendFloat(dst, f.f, 'f', -1, 64)
+		return strconv.AppendFloat(dst, x, 'f', -1, 64)
 	case kBool:
 		return strconv.AppendBool(dst, f.n != 0)
 	case kStrings:
@@ -410,6 +461,11 @@ func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes that need no escape are passed over at once.
+		if i+8 <= len(s) && plain8(load8(s, i)) {
+			i += 8
+			continue
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
@@ -450,4 +506,23 @@ func AppendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// load8 is the 8 bytes of s at i, little-endian.
+func load8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plain8 reports whether all 8 bytes of w are ASCII that AppendString
+// copies as they are: none is ≥ 0x80, < 0x20, '"', '\\' or DEL. Each
+// test is the exact word-wide "some byte is zero" test ((x-0x01…) &^ x &
+// 0x80…), or "some byte is below n" for n ≤ 0x80, which may misplace the
+// byte but never misses one.
+func plain8(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	zero := func(x uint64) uint64 { return (x - ones) &^ x }
+	special := w | (w-0x20*ones)&^w | zero(w^('"'*ones)) | zero(w^('\\'*ones)) | zero(w^(0x7f*ones))
+	return special&highs == 0
 }

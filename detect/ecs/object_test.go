@@ -2,7 +2,9 @@ package ecs
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,6 +60,47 @@ func FuzzAppendString(f *testing.F) {
 		if err := json.Unmarshal(AppendString(nil, s), &back); err != nil {
 			t.Fatalf("%q: %v", s, err)
 		}
+	})
+}
+
+// plainByte is what plain8 tests for each byte of a word.
+func plainByte(c byte) bool { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\' }
+
+func TestPlain8MatchesByteTest(t *testing.T) {
+	word := func(b [8]byte) uint64 { return load8(string(b[:]), 0) }
+	for pos := range 8 {
+		for c := range 256 {
+			b := [8]byte{'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'}
+			b[pos] = byte(c)
+			require.Equal(t, plainByte(byte(c)), plain8(word(b)), "byte %#x at %d", c, pos)
+		}
+	}
+	// words of several interesting bytes, where borrows between bytes
+	// could hide one
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := []byte{0, 1, 0x1f, 0x20, 0x21, '"', '#', '\\', ']', '[', 0x7e, 0x7f, 0x80, 0xff, 'a'}
+	for range 200000 {
+		var b [8]byte
+		want := true
+		for i := range b {
+			b[i] = pick[rng.IntN(len(pick))]
+			want = want && plainByte(b[i])
+		}
+		require.Equal(t, want, plain8(word(b)), "%q", b)
+	}
+}
+
+// FuzzAppendStringRoundTrip: valid UTF-8 comes back unchanged, whatever
+// mix of plain and escaped bytes the word-at-a-time scan meets.
+func FuzzAppendStringRoundTrip(f *testing.F) {
+	f.Add(`C:\Windows\System32\cmd.exe /c "echo x"` + "\t\x01\x7f€ü\u2028")
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		var back string
+		require.NoError(t, json.Unmarshal(AppendString(nil, s), &back), "%q", s)
+		require.Equal(t, s, back)
 	})
 }
 
@@ -118,4 +161,34 @@ func TestResetRecyclesNestedObjects(t *testing.T) {
 	// A nested object's Reset empties only itself.
 	reused.Obj("a").Reset()
 	assert.Equal(t, `{"list":[{"i":4}],"z":"last"}`, reused.String())
+}
+
+// A walk repeats the last one from a cache: replacing an object on the
+// way, or resetting, must not leave later sets in the detached object.
+func TestWalkCacheFollowsReplacedObjects(t *testing.T) {
+	var o Object
+	o.SetString("a.b.c", "1")
+	o.SetString("a.b", "flat") // b was an object
+	o.SetString("a.b.d", "2")
+	o.SetString("x.y", "3")
+	o.SetString("x", "4")
+	o.SetString("x.z", "5")
+	assert.Equal(t, `{"a":{"b":{"d":"2"}},"x":{"z":"5"}}`, o.String())
+
+	o.Reset()
+	o.SetString("a.b.c", "6")
+	assert.Equal(t, `{"a":{"b":{"c":"6"}}}`, o.String())
+	inner := o.Obj("a")
+	inner.Reset()
+	o.SetString("a.b.e", "7")
+	assert.Equal(t, `{"a":{"b":{"e":"7"}}}`, o.String())
+
+	// a walk through an object of another document is not cached
+	var other Object
+	other.SetString("p.q", "8")
+	o.SetObject("m", &other)
+	o.SetString("m.p.r", "9")
+	other.SetString("p", "flat")
+	o.SetString("m.p.s", "10")
+	assert.Equal(t, `{"a":{"b":{"e":"7"}},"m":{"p":{"s":"10"}}}`, o.String())
 }

@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"encoding/binary"
+	"math"
 	"math/bits"
 	"unicode/utf8"
 	"unsafe"
@@ -17,35 +18,69 @@ import (
 // stored copy. The stored value is compared in full, so a hash collision
 // only costs a scan: results never depend on the cache's state.
 //
-// The table is 2-way set-associative with LRU replacement (a direct-mapped
-// one lost a third of its hits to unique values, hashes and file names,
-// evicting the repeated ones), owned by one evalCtx (no locks), and
-// bounded: 2 × scanCacheSets slots, each holding one value of at most
-// scanCacheMaxLen bytes and at most scanCacheMaxHits needles, so it stays
-// under 8192 × (80 + 512 + 128) bytes ≈ 5.9 MB however long it runs; its
-// buffers grow only as values fill them (4.3 MB after a million generated
-// events). It is made at first use, so a Matcher that never sees an audit
-// view holds one.
+// The table is 2-way set-associative (a direct-mapped one lost a third of
+// its hits to unique values, hashes and file names, evicting the repeated
+// ones), owned by one evalCtx (no locks), and bounded: 2 × scanCacheSets
+// slots, each holding one value of at most scanCacheMaxLen bytes and at
+// most scanCacheMaxHits needles, so it stays under 2 × 16384 × (32 + 512
+// + 128) bytes ≈ 22 MB however long it runs; its allocations grow only as
+// values fill them (BenchmarkPreRecording reports the bytes held: 7.5 MiB
+// after 614,400 recorded events). 16384 sets rather than 4096 halve the
+// scans on replay (0.28 values per event instead of 0.52 over the first
+// 614,400 events of a generated recording), most of the rest being values
+// seen once. It is made at first use, so a Matcher that never sees an
+// audit view holds none.
+//
+// Replacement is LRU with insertion at the LRU position: a new value takes
+// the set's least recently used way and stays the one to evict until it
+// hits. Unique values (file names with GUIDs, IP addresses, registry keys
+// with counters: most misses on replay) then displace each other rather
+// than the set's repeated value. Ways never move: a byte per set names the
+// most recently used one.
 type scanCache struct {
-	slots []scanSlot
+	slots []scanSlot // set i is slots[2i:2i+2]: one 64-byte cache line
+	mru   []uint8    // per set: the way that hit last
 	shift uint8
 	hmask uint64 // ANDed into every hash; tests set 0 to make all values collide
 	found []uint32
 	hits  uint64 // values answered from the table (tests read it)
+	scans uint64 // values scanned (and stored unless they had too many needles)
 }
 
+// A slot is 32 bytes, and its needles and value share one allocation, so
+// a hit reads the set's line, then the needles and the value's copy from
+// one place (before, a set spanned three lines and a hit read two more
+// allocations).
 type scanSlot struct {
-	g       *gramFilter // the filter that scanned the value; nil: empty
-	h       uint64
-	val     string // aliases buf
-	buf     []byte
-	needles []uint32
+	h    uint64
+	g    *gramFilter // the filter that scanned the value; nil: empty
+	data *byte       // nn needles (4 bytes each), then the value's vlen bytes
+	size uint32      // bytes allocated at data
+	nn   uint16
+	vlen uint16
+}
+
+// bytes is the memory the table holds.
+func (sc *scanCache) bytes() int {
+	n := len(sc.slots)*int(unsafe.Sizeof(scanSlot{})) + len(sc.mru)
+	for i := range sc.slots {
+		n += int(sc.slots[i].size)
+	}
+	return n
+}
+
+func (s *scanSlot) needles() []uint32 {
+	return unsafe.Slice((*uint32)(unsafe.Pointer(s.data)), s.nn)
+}
+
+func (s *scanSlot) val() string {
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(s.data), 4*uintptr(s.nn))), s.vlen)
 }
 
 // Bounds of the cache (variables so tests can shrink the table). A set
 // count of 0 turns the cache off.
 var (
-	scanCacheSets    = 4096
+	scanCacheSets    = 16384
 	scanCacheMaxLen  = 512
 	scanCacheMaxHits = 32
 	scanCacheMinLen  = 8 // shorter values are scanned: a scan is as cheap as a look-up
@@ -59,38 +94,42 @@ func newScanCache(sets int) *scanCache {
 	if sets&(sets-1) != 0 {
 		panic("sigma: scanCacheSets must be a power of two")
 	}
-	return &scanCache{slots: make([]scanSlot, 2*sets), shift: uint8(64 - bits.TrailingZeros(uint(sets))), hmask: scanCacheHMask}
+	return &scanCache{slots: make([]scanSlot, 2*sets), mru: make([]uint8, sets), shift: uint8(64 - bits.TrailingZeros(uint(sets))), hmask: scanCacheHMask}
 }
+
+func (sc *scanCache) set(h uint64) int { return int((h * 0xD6E8FEB86659FD93) >> sc.shift) }
 
 // lookup returns the slot holding raw as scanned by g (h: its hash),
 // now the most recently used way of its set, or nil.
 func (sc *scanCache) lookup(g *gramFilter, h uint64, raw string) *scanSlot {
-	set := sc.slots[((h*0xD6E8FEB86659FD93)>>sc.shift)*2:][:2]
-	for w := range set {
-		if s := &set[w]; s.g == g && s.h == h && s.val == raw {
+	set := sc.set(h)
+	for w := range 2 {
+		if s := &sc.slots[2*set+w]; s.h == h && s.g == g && int(s.vlen) == len(raw) && s.val() == raw {
 			sc.hits++
-			if w == 1 { // keep the set in LRU order
-				set[0], set[1] = set[1], set[0]
-			}
-			return &set[0]
+			sc.mru[set] = uint8(w)
+			return s
 		}
 	}
 	return nil
 }
 
 // store files raw's result out in the least recently used way of its set
-// (whose buffers are reused).
+// (whose allocation is reused when large enough), which stays the least
+// recently used.
 func (sc *scanCache) store(g *gramFilter, h uint64, raw string, out []uint32) {
-	set := sc.slots[((h*0xD6E8FEB86659FD93)>>sc.shift)*2:][:2]
-	set[0], set[1] = set[1], set[0]
-	s := &set[0]
-	if cap(s.buf) < len(raw) {
-		s.buf = make([]byte, 0, max(64, 1<<bits.Len(uint(len(raw)-1))))
+	if len(out) > math.MaxUint16 || len(raw) > math.MaxUint16 {
+		return // beyond what a slot records (only with bounds raised far)
 	}
-	s.buf = append(s.buf[:0], raw...)
-	s.val = unsafe.String(unsafe.SliceData(s.buf), len(s.buf))
-	s.g, s.h = g, h
-	s.needles = append(s.needles[:0], out...)
+	set := sc.set(h)
+	s := &sc.slots[2*set+int(sc.mru[set]^1)]
+	need := 4*len(out) + len(raw)
+	if int(s.size) < need {
+		n := (need + 63) &^ 63 // at most 640: the bound below
+		s.data, s.size = unsafe.SliceData(make([]byte, n)), uint32(n)
+	}
+	s.h, s.g, s.nn, s.vlen = h, g, uint16(len(out)), uint16(len(raw))
+	copy(s.needles(), out)
+	copy(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(s.data), 4*len(out))), len(raw)), raw)
 }
 
 // scanValueCached is scanValue through the cache: the needles found by
@@ -100,11 +139,12 @@ func (sc *scanCache) store(g *gramFilter, h uint64, raw string, out []uint32) {
 func scanValueCached(c *evalCtx, sc *scanCache, g *gramFilter, id event.FieldID, raw string, st *scanState) {
 	h := (valueHash(raw) ^ g.salt ^ uint64(id)*0x9E3779B97F4A7C15) & sc.hmask
 	if s := sc.lookup(g, h, raw); s != nil {
-		for _, n := range s.needles {
+		for _, n := range s.needles() {
 			g.mark(n, st)
 		}
 		return
 	}
+	sc.scans++
 	st.rec, sc.found = true, sc.found[:0]
 	st.found = sc.found
 	if g.scan(raw, st) >= utf8.RuneSelf {

@@ -115,19 +115,30 @@ func TestScanCacheSameCandidates(t *testing.T) {
 	require.Positive(t, hitsCollide)
 }
 
+// cacheScanner returns an evalCtx and a function scanning one value of
+// field id through it (scanValue) with a filter of the needles lits (entry
+// i for lits[i]), returning the marked entries.
+func cacheScanner(id event.FieldID, lits ...string) (*evalCtx, func(string) []uint64) {
+	codes := make([]int32, len(lits))
+	for i := range codes {
+		codes[i] = int32(i)
+	}
+	order, needles := needleIndex(lits, codes)
+	g := buildGramFilter(order, needles)
+	c := newEvalCtx(0)
+	c.reset(&event.Event{})
+	return c, func(v string) []uint64 {
+		st := &scanState{bits: make([]uint64, 1)}
+		scanValue(c, g, id, v, st)
+		return st.bits
+	}
+}
+
 // A hit replays the needles the scan found, so a value seen before gets
 // the same marks from the cache as from a scan, and a value that only
 // shares the slot (same hash) is scanned, not answered from the slot.
 func TestScanCacheHitAndCollision(t *testing.T) {
-	order, needles := needleIndex([]string{"mimikatz", "whoami", "-enc"}, []int32{0, 1, 2})
-	g := buildGramFilter(order, needles)
-	c := newEvalCtx(0)
-	c.reset(&event.Event{})
-	scan := func(v string) []uint64 {
-		st := &scanState{bits: make([]uint64, 1)}
-		scanValue(c, g, event.FCommandLine, v, st)
-		return st.bits
-	}
+	c, scan := cacheScanner(event.FCommandLine, "mimikatz", "whoami", "-enc")
 	withScanCache(1, 0, func() {
 		c.sc = newScanCache(scanCacheSets)
 		require.Equal(t, []uint64{0b010}, scan(`C:\Windows\whoami.exe /all`))   // miss: scanned
@@ -137,7 +148,66 @@ func TestScanCacheHitAndCollision(t *testing.T) {
 		require.Equal(t, []uint64{0b101}, scan(`mimikatz.exe -enc AAAA`))
 		require.Equal(t, []uint64{0b010}, scan(`C:\Windows\whoami.exe /all`))
 		require.Equal(t, 2, len(c.sc.slots))
-		require.Equal(t, `C:\Windows\whoami.exe /all`, c.sc.slots[0].val, "the latest value is the most recent way")
+		require.Equal(t, `C:\Windows\whoami.exe /all`, c.sc.slots[c.sc.mru[0]].val(), "the latest value is the most recent way")
+	})
+}
+
+// A new value goes in as the set's least recently used way: values seen
+// once (file names with GUIDs, addresses) displace each other, not the
+// value that keeps hitting. With the plain LRU of before, two unique values
+// in a row evicted the repeated one and its next look-up was a scan.
+func TestScanCacheUniqueValuesKeepRepeated(t *testing.T) {
+	c, scan := cacheScanner(event.FTargetFilename, "whoami", "temp")
+	withScanCache(1, 0, func() {
+		c.sc = newScanCache(scanCacheSets)
+		const rep = `C:\Windows\System32\whoami.exe`
+		require.Equal(t, []uint64{0b01}, scan(rep)) // miss
+		require.Equal(t, []uint64{0b01}, scan(rep)) // hit: the most recent way
+		require.Equal(t, uint64(1), c.sc.hits)
+		for i := range 10 { // two unique values between the repeats
+			require.Equal(t, []uint64{0b10}, scan(fmt.Sprintf(`C:\Windows\Temp\%08X-CEDA.tmp`, 2*i)))
+			require.Equal(t, []uint64{0b10}, scan(fmt.Sprintf(`C:\Windows\Temp\%08X-CEDA.tmp`, 2*i+1)))
+			require.Equal(t, uint64(1+i), c.sc.hits, "a unique value is scanned")
+			require.Equal(t, []uint64{0b01}, scan(rep))
+			require.Equal(t, uint64(2+i), c.sc.hits, "after %d unique values the repeated one still hits", 2*i+2)
+		}
+	})
+}
+
+// A slot's allocation is reused by the values that evict each other in
+// it, longer or shorter, with more or fewer needles; a prefix of a cached
+// value (the same bytes, shorter) is another value. Every look-up, hit or
+// miss, marks what a scan without the cache marks.
+func TestScanCacheSlotReuse(t *testing.T) {
+	c, scan := cacheScanner(event.FCommandLine, "whoami", "-enc", "mimikatz", "temp")
+	long := `mimikatz.exe -enc ` + strings.Repeat("QUFB", 100) + ` C:\Temp\whoami.exe`
+	vals := []string{
+		long,
+		long[:12], // "mimikatz.exe": same data pointer, shorter
+		long[:20],
+		`C:\Windows\system32\svchost.exe -k netsvcs`,
+		long[len(long)-10:],
+		`whoami.exe /all`,
+		long,
+		strings.Repeat("x", 600) + "whoami", // longer than scanCacheMaxLen: scanned
+		long[:12],
+	}
+	var want [][]uint64
+	withScanCache(0, ^uint64(0), func() {
+		c.sc = nil
+		for _, v := range vals {
+			want = append(want, scan(v))
+		}
+	})
+	withScanCache(1, 0, func() { // one set: every value shares its two ways
+		c.sc = newScanCache(scanCacheSets)
+		for round := range 3 {
+			for i, v := range vals {
+				require.Equal(t, want[i], scan(v), "round %d, value %d", round, i)
+				require.Equal(t, want[i], scan(v), "round %d, value %d again", round, i)
+			}
+		}
+		require.Positive(t, c.sc.hits)
 	})
 }
 

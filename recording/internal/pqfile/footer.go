@@ -164,7 +164,7 @@ func VerifyData(f io.ReaderAt, size int64, footer []byte, inMemoryMax int64) (io
 			return nil, err
 		}
 		c = crc32.Checksum(raw[:end], castagnoli)
-		src = bytes.NewReader(raw)
+		src = NewMem(raw)
 	} else {
 		h := crc32.New(castagnoli)
 		if _, err := io.Copy(h, io.NewSectionReader(f, 0, end)); err != nil {

@@ -76,12 +76,13 @@ type Column struct {
 	lv      int
 	vi      int
 	dictRef parquet.Dictionary
+	hasDict bool // a dictionary is loaded
 	isDict  bool
 	idx     []int32
 	i32     []int32
 	i64     []int64
 	// the dictionary's and the current plain page's bytes, and their
-	// values' offsets (value i is [offs[i], offs[i+1]))
+	// values' offsets (value i is [offs[2i], offs[2i+1]))
 	dict, plain         string
 	dictOffs, plainOffs []uint32
 	// the arenas of dict and plain in regVals (at generation regGen), -1
@@ -89,6 +90,12 @@ type Column struct {
 	dictArena, plainArena int32
 	regVals               *Values
 	regGen                uint32
+	// raw: the column chunk's pages are read by rawPages (NewRawColumn);
+	// pres are the current page's present levels (defs is nil), pres[pi]
+	// the first at or after lv
+	raw  *rawPages
+	pres []int32
+	pi   int
 }
 
 // NewColumn reads the column chunk's pages; name is the column's path for
@@ -99,6 +106,9 @@ func NewColumn(pages parquet.Pages, name string, maxDef byte) *Column {
 
 // Close releases the current page and the page reader.
 func (c *Column) Close() {
+	if c.raw != nil {
+		c.closeRaw()
+	}
 	c.release()
 	if c.pages != nil {
 		c.pages.Close()
@@ -117,7 +127,7 @@ var ErrShortColumn = errors.New("column chunk ends before the row group")
 
 // errorf is an error of the current page.
 func (c *Column) errorf(format string, args ...any) error {
-	return fmt.Errorf("column %s, page %d: %s", c.name, c.pageNo, fmt.Sprintf(format, args...))
+	return fmt.Errorf("column %s, page %d: "+format, append([]any{c.name, c.pageNo}, args...)...)
 }
 
 // page is what parquet-go decoded of a page.
@@ -166,6 +176,9 @@ func (c *Column) readPage() (pg page, err error) {
 
 // next loads the next page.
 func (c *Column) next() error {
+	if c.raw != nil {
+		return c.nextRaw()
+	}
 	c.release()
 	pg, err := c.readPage()
 	if err != nil {
@@ -200,7 +213,7 @@ func (c *Column) next() error {
 		}
 		c.isDict = true
 		c.idx = data.Int32()
-		n := uint32(len(c.dictOffs) - 1)
+		n := uint32(len(c.dictOffs) / 2)
 		for _, i := range c.idx[:min(len(c.idx), nvals)] {
 			if uint32(i) >= n {
 				return c.errorf("dictionary index %d out of %d", i, n)
@@ -217,7 +230,7 @@ func (c *Column) next() error {
 		if c.plain, c.plainOffs, ok = arena(buf, offs, c.plainOffs); !ok {
 			return c.errorf("bad byte array offsets")
 		}
-		return c.checkValues(len(c.plainOffs)-1, nvals)
+		return c.checkValues(len(c.plainOffs)/2, nvals)
 	case encoding.Int32:
 		c.i32 = data.Int32()
 		return c.checkValues(len(c.i32), nvals)
@@ -235,25 +248,29 @@ func (c *Column) checkValues(have, want int) error {
 	return nil
 }
 
-// arena copies a page's byte array into one string and its offsets into
-// offs (at least one entry); false on inconsistent offsets.
+// arena copies a page's byte array into one string and its values'
+// offsets (parquet-go's: value i is [offs[i], offs[i+1])) into dst as
+// [start, end) pairs; false on inconsistent offsets.
 func arena(buf []byte, offs []uint32, dst []uint32) (string, []uint32, bool) {
+	dst = dst[:0]
 	if len(offs) == 0 {
-		return "", append(dst[:0], 0), true
+		return "", dst, true
 	}
 	for i := 0; i+1 < len(offs); i++ {
 		if offs[i] > offs[i+1] {
 			return "", dst, false
 		}
+		dst = append(dst, offs[i], offs[i+1])
 	}
 	if int(offs[len(offs)-1]) > len(buf) {
 		return "", dst, false
 	}
-	return string(buf), append(dst[:0], offs...), true
+	return string(buf), dst, true
 }
 
 func (c *Column) loadDict(d parquet.Dictionary, data encoding.Values) error {
 	c.dictRef = d
+	c.hasDict = true
 	c.dictArena = -1
 	if data.Kind() != encoding.ByteArray {
 		return c.errorf("dictionary of %s", data.Kind())
@@ -302,7 +319,7 @@ func (c *Column) value() string {
 		s, offs = c.dict, c.dictOffs
 	}
 	i := c.index()
-	return s[offs[i]:offs[i+1]]
+	return s[offs[2*i]:offs[2*i+1]]
 }
 
 // Sparse decodes n rows of an optional string column, appending its
@@ -317,10 +334,14 @@ func (c *Column) Sparse(n int, rows []int32, refs []Ref, vals *Values) ([]int32,
 			continue
 		}
 		take := min(n-r, c.nlv-c.lv)
-		if c.defs == nil {
+		switch {
+		case c.raw != nil && c.maxDef > 0:
+			rows, refs = c.presentRaw(c.lv+take, r, rows, refs, vals)
+		case c.defs == nil:
 			return rows, refs, c.errorf("optional column without definition levels")
+		default:
+			rows, refs = c.present(c.defs[c.lv:c.lv+take], r, rows, refs, vals)
 		}
-		rows, refs = c.present(c.defs[c.lv:c.lv+take], r, rows, refs, vals)
 		c.lv += take
 		r += take
 	}
@@ -345,10 +366,18 @@ func (c *Column) Strings(n int, refs []Ref, vals *Values) ([]Ref, error) {
 				}
 			}
 		}
+		if c.raw != nil && c.maxDef > 0 {
+			// present levels ascend from lv: all take of them are present
+			// when the take-th is lv+take-1
+			if j := c.pi + take - 1; j >= len(c.pres) || c.pres[j] != int32(c.lv+take-1) {
+				return refs, c.errorf("null in a required column")
+			}
+			c.pi += take
+		}
 		a, offs := c.curArena(vals)
 		for range take {
 			i := c.index()
-			refs = append(refs, Ref{a, offs[i], offs[i+1]})
+			refs = append(refs, Ref{a, offs[2*i], offs[2*i+1]})
 		}
 		c.lv += take
 		r += take
@@ -373,7 +402,7 @@ func (c *Column) present(defs []byte, r int, rows []int32, refs []Ref, vals *Val
 			for m := bytesEqualOne(w); m != 0; m &= m - 1 {
 				i := c.index()
 				rows = append(rows, int32(r+j+bits.TrailingZeros64(m)>>3))
-				refs = append(refs, Ref{a, offs[i], offs[i+1]})
+				refs = append(refs, Ref{a, offs[2*i], offs[2*i+1]})
 			}
 		}
 	}
@@ -381,9 +410,24 @@ func (c *Column) present(defs []byte, r int, rows []int32, refs []Ref, vals *Val
 		if defs[j] == maxDef {
 			i := c.index()
 			rows = append(rows, int32(r+j))
-			refs = append(refs, Ref{a, offs[i], offs[i+1]})
+			refs = append(refs, Ref{a, offs[2*i], offs[2*i+1]})
 		}
 	}
+	return rows, refs
+}
+
+// presentRaw is present for a raw column: the present levels before end
+// (row r is level lv).
+func (c *Column) presentRaw(end int, r int, rows []int32, refs []Ref, vals *Values) ([]int32, []Ref) {
+	a, offs := c.curArena(vals)
+	base := int32(r - c.lv)
+	pi := c.pi
+	for ; pi < len(c.pres) && c.pres[pi] < int32(end); pi++ {
+		i := c.index()
+		rows = append(rows, base+c.pres[pi])
+		refs = append(refs, Ref{a, offs[2*i], offs[2*i+1]})
+	}
+	c.pi = pi
 	return rows, refs
 }
 

@@ -95,9 +95,13 @@ type decoded struct {
 	off  []int32  // list offsets (kindList)
 }
 
+// rawKind: the kinds whose column NewRawColumn can read.
+func rawKind(kind int) bool { return kind == kindPlain || kind == kindDict || kind == kindRequired }
+
 // decodePages decodes rows rows of pageFile's column(s) with Column, in
-// chunks of step rows, as the segment reader does.
-func decodePages(file []byte, kind, rows, step int) (out decoded, err error) {
+// chunks of step rows, as the segment reader does; raw reads the pages
+// with rawPages (for rawKind kinds) rather than parquet-go.
+func decodePages(file []byte, kind, rows, step int, raw bool) (out decoded, err error) {
 	pf, err := parquet.OpenFile(bytes.NewReader(file), int64(len(file)))
 	if err != nil {
 		return out, fmt.Errorf("open: %w", err) // not the decoder's business
@@ -108,6 +112,18 @@ func decodePages(file []byte, kind, rows, step int) (out decoded, err error) {
 		maxDef = 1
 	}
 	col := NewColumn(rg.ColumnChunks()[0].Pages(), "C", maxDef)
+	if raw && rawKind(kind) {
+		col.Close()
+		md := &pf.Metadata().RowGroups[0].Columns[0].MetaData
+		if !RawChunk(md, int(maxDef), 0) {
+			return out, fmt.Errorf("open: not a raw chunk")
+		}
+		chunk, err := ChunkBytes(NewMem(file), int64(len(file)), md)
+		if err != nil {
+			return out, fmt.Errorf("open: %w", err)
+		}
+		col = NewRawColumn(chunk, md.Codec, "C", maxDef)
+	}
 	defer col.Close()
 	if kind == kindList {
 		v := NewColumn(rg.ColumnChunks()[1].Pages(), "V", maxDef)
@@ -166,23 +182,29 @@ func plainBody(w *Writer, defs []byte, vals []string) []byte {
 }
 
 func TestColumnDecodesPages(t *testing.T) {
+	for _, raw := range []bool{false, true} {
+		t.Run(fmt.Sprintf("raw=%v", raw), func(t *testing.T) { testColumnDecodesPages(t, raw) })
+	}
+}
+
+func testColumnDecodesPages(t *testing.T, raw bool) {
 	w := NewWriter(new(bytes.Buffer))
 	i64 := binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, 7), 1<<40)
 	file := pageFile(t, kindInt64, 2, 2, 0, i64, nil)
-	got, err := decodePages(file, kindInt64, 2, 1)
+	got, err := decodePages(file, kindInt64, 2, 1, raw)
 	require.NoError(t, err)
 	assert.Equal(t, []int64{7, 1 << 40}, got.ints)
 
 	defs := []byte{0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1}
 	file = pageFile(t, kindPlain, len(defs), len(defs), 0, plainBody(w, defs, []string{"a", "", "ccc"}), nil)
-	got, err = decodePages(file, kindPlain, len(defs), 4)
+	got, err = decodePages(file, kindPlain, len(defs), 4, raw)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a", "", "ccc"}, got.strs)
 	assert.Equal(t, []int32{1, 2, 10}, got.rows)
 
 	body := w.AppendDictIndexes(w.AppendLevels(nil, defs), []int32{1, 0, 1}, 2)
 	file = pageFile(t, kindDict, len(defs), len(defs), 2, body, AppendPlain(nil, []string{"x", "yy"}))
-	got, err = decodePages(file, kindDict, len(defs), 3)
+	got, err = decodePages(file, kindDict, len(defs), 3, raw)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"yy", "x", "yy"}, got.strs)
 	assert.Equal(t, []int32{1, 2, 10}, got.rows)
@@ -193,7 +215,7 @@ func TestColumnDecodesPages(t *testing.T) {
 	kb := AppendPlain(w.AppendLevels(w.AppendLevels(nil, reps), ldefs), []string{"k1", "k2", "k3", "k4"})
 	vb := AppendPlain(w.AppendLevels(w.AppendLevels(nil, reps), ldefs), []string{"v1", "v2", "v3", "v4"})
 	file = pageFile(t, kindList, 3, len(reps), 0, kb, vb)
-	got, err = decodePages(file, kindList, 3, 3)
+	got, err = decodePages(file, kindList, 3, 3, raw)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"k1", "v1", "k2", "v2", "k3", "v3", "k4", "v4"}, got.strs)
 	assert.Equal(t, []int32{0, 2, 2, 4}, got.off)
@@ -201,24 +223,30 @@ func TestColumnDecodesPages(t *testing.T) {
 }
 
 func TestColumnErrorsNameColumnAndPage(t *testing.T) {
+	for _, raw := range []bool{false, true} {
+		t.Run(fmt.Sprintf("raw=%v", raw), func(t *testing.T) { testColumnErrorsNameColumnAndPage(t, raw) })
+	}
+}
+
+func testColumnErrorsNameColumnAndPage(t *testing.T, raw bool) {
 	w := NewWriter(new(bytes.Buffer))
 	defs := []byte{1, 1, 1}
 	// Dictionary index 5 of a 2-entry dictionary.
 	body := w.AppendDictIndexes(w.AppendLevels(nil, defs), []int32{0, 5, 1}, 8)
 	file := pageFile(t, kindDict, 3, 3, 2, body, AppendPlain(nil, []string{"x", "yy"}))
-	_, err := decodePages(file, kindDict, 3, 3)
+	_, err := decodePages(file, kindDict, 3, 3, raw)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "column C, page 1: dictionary index 5 out of 2")
 
 	// Two values for three present rows.
 	file = pageFile(t, kindPlain, 3, 3, 0, plainBody(w, defs, []string{"a", "b"}), nil)
-	_, err = decodePages(file, kindPlain, 3, 3)
+	_, err = decodePages(file, kindPlain, 3, 3, raw)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "column C, page 1: 2 values for 3 non-null levels")
 
 	// More rows than the chunk holds.
 	file = pageFile(t, kindPlain, 3, 3, 0, plainBody(w, defs, []string{"a", "b", "c"}), nil)
-	_, err = decodePages(file, kindPlain, 4, 4)
+	_, err = decodePages(file, kindPlain, 4, 4, raw)
 	require.ErrorIs(t, err, ErrShortColumn)
 	assert.Contains(t, err.Error(), "column C, after page 1")
 }
@@ -248,15 +276,25 @@ func FuzzColumn(f *testing.F) {
 			if step == 0 {
 				continue
 			}
-			_, err := decodePages(file, k, int(rows), step)
-			if err == nil {
-				continue
+			var outs [2]decoded
+			var errs [2]error
+			for i, raw := range []bool{false, true} {
+				if raw && !rawKind(k) {
+					break // the same parquet-go decoding again
+				}
+				outs[i], errs[i] = decodePages(file, k, int(rows), step, raw)
+				if err := errs[i]; err != nil {
+					msg := err.Error()
+					if len(msg) > 6 && msg[:6] == "open: " {
+						return // parquet-go refused the file itself
+					}
+					assert.Regexp(t, `^columns? [CV]`, msg)
+				}
 			}
-			msg := err.Error()
-			if len(msg) > 6 && msg[:6] == "open: " {
-				return // parquet-go refused the file itself
+			// The two page readers agree on whatever both accept.
+			if rawKind(k) && errs[0] == nil && errs[1] == nil {
+				assert.Equal(t, outs[0], outs[1])
 			}
-			assert.Regexp(t, `^columns? [CV]`, msg)
 		}
 	})
 }
@@ -289,4 +327,61 @@ func TestBytesEqualOne(t *testing.T) {
 		}
 		assert.Equal(t, want, bytesEqualOne(w), "%#x", w)
 	}
+}
+
+// FuzzRawPages hands arbitrary column chunk bytes (page headers
+// included) to the read path's own page reader: it must never panic, and
+// every error names the column.
+func FuzzRawPages(f *testing.F) {
+	w := NewWriter(new(bytes.Buffer))
+	defs := []byte{0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 1}
+	for _, kind := range []int{kindPlain, kindDict, kindRequired} {
+		var a, b []byte
+		switch kind {
+		case kindPlain:
+			a = plainBody(w, defs, []string{"a", "", "ccc", "d"})
+		case kindDict:
+			a, b = w.AppendDictIndexes(w.AppendLevels(nil, defs), []int32{1, 0, 1, 1}, 2), AppendPlain(nil, []string{"x", "yy"})
+		case kindRequired:
+			a = AppendPlain(nil, []string{"a", "bb"})
+		}
+		file := pageFile(f, kind, len(defs), len(defs), 2, a, b)
+		pf, err := parquet.OpenFile(bytes.NewReader(file), int64(len(file)))
+		require.NoError(f, err)
+		md := &pf.Metadata().RowGroups[0].Columns[0].MetaData
+		chunk, err := ChunkBytes(NewMem(file), int64(len(file)), md)
+		require.NoError(f, err)
+		f.Add(chunk, kind == kindRequired, uint16(len(defs)), true)
+		f.Add(chunk, kind == kindRequired, uint16(len(defs)), false) // not decompressed: garbage to the decoder
+	}
+	f.Fuzz(func(t *testing.T, chunk []byte, required bool, rows uint16, zstd bool) {
+		codec := format.Uncompressed
+		if zstd {
+			codec = format.Zstd
+		}
+		maxDef := byte(1)
+		if required {
+			maxDef = 0
+		}
+		col := NewRawColumn(chunk, codec, "C", maxDef)
+		defer col.Close()
+		var vals Values
+		for r := 0; r < int(rows); r += 3 {
+			n := min(3, int(rows)-r)
+			var err error
+			if required {
+				_, err = col.Strings(n, nil, &vals)
+			} else {
+				var refs []Ref
+				_, refs, err = col.Sparse(n, nil, nil, &vals)
+				for _, ref := range refs {
+					_ = vals.String(ref) // every ref lies inside its arena
+				}
+			}
+			if err != nil {
+				assert.Regexp(t, `^column C`, err.Error())
+				return
+			}
+		}
+	})
 }
