@@ -189,7 +189,11 @@ func (e *Engine) Process(ev *event.Event) error { return e.process(ev, nil) }
 func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 	e.stats.Events++
 	e.lastTime, e.lastHost = ev.Time, ev.Host
-	e.st.Observe(ev)
+	if pre != nil && pre.ahead && pre.hasStart {
+		e.st.ObserveStarted(ev, &pre.started) // built once, by the Enricher
+	} else {
+		e.st.Observe(ev)
+	}
 	if pre != nil && pre.ahead {
 		e.enr.filledBy(pre.filled) // the Enricher set them already
 	} else {

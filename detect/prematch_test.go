@@ -3,7 +3,9 @@ package detect_test
 import (
 	"bytes"
 	"testing"
+	"time"
 
+	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
 	"github.com/edr-lab/edr/detect/sigma"
@@ -84,4 +86,85 @@ func TestEnricherMatchesProcess(t *testing.T) {
 	seq := run(false)
 	require.Equal(t, 1, bytes.Count(seq, []byte("\n")), "one whoami has explorer.exe as grandparent: %s", seq)
 	assert.Equal(t, string(seq), string(run(true)))
+}
+
+// contextRules alert on most events of the generated mix, so the alerts
+// carry the engine's process context (process, parent, ancestors, target
+// and its parent) and DNS names; the grandparent rule makes the engine
+// hand out an Enricher.
+const contextRules = grandparentRule + `---
+title: Any Process Start
+id: 1a9f5c3a-2b1e-4f6a-8c7d-9e0f1a2b3c4d
+logsource: {product: windows, category: process_creation}
+detection:
+    sel:
+        Image|endswith: '.exe'
+    condition: sel
+level: low
+---
+title: Any Process Access
+id: 2a9f5c3a-2b1e-4f6a-8c7d-9e0f1a2b3c4d
+logsource: {product: windows, category: process_access}
+detection:
+    sel:
+        TargetImage|endswith: '.exe'
+    condition: sel
+level: low
+---
+title: Any Connection
+id: 3a9f5c3a-2b1e-4f6a-8c7d-9e0f1a2b3c4d
+logsource: {product: windows, category: network_connection}
+detection:
+    sel:
+        Image|endswith: '.exe'
+    condition: sel
+level: low
+`
+
+// The engine's table takes the processes the Enricher built
+// (Prematched) instead of building its own: the alerts' process context is
+// the one ProcessBatch gives, byte for byte, with the Enricher a whole
+// recording ahead (its table has evicted, expired and reused entries by
+// the time the engine catches up) and bounds small enough that both do.
+func TestPrematchedContextAsProcessBatch(t *testing.T) {
+	const n = 30_000
+	g := synth.New(synth.Options{Seed: 11, Events: n})
+	var evs []event.Event
+	var ev event.Event
+	for g.Next(&ev) {
+		evs = append(evs, event.Event{})
+		evs[len(evs)-1].CopyFrom(&ev)
+	}
+	rs, errs := sigma.LoadBytes("ctx.yml", []byte(contextRules), sigma.Options{})
+	require.Empty(t, errs)
+	run := func(prematch bool) ([]byte, detect.Stats) {
+		out := &sink.Memory{}
+		eng, err := detect.New(detect.Options{Matchers: []detect.Matcher{detect.NewSigmaMatcher(rs)}, Sink: out, Replayed: true,
+			MaxProcesses: 300, ProcessTTL: 2 * time.Second})
+		require.NoError(t, err)
+		batch := make([]event.Event, len(evs))
+		for i := range evs {
+			batch[i].CopyFrom(&evs[i])
+		}
+		if prematch {
+			en := eng.NewEnricher()
+			require.NotNil(t, en)
+			pre := en.Enrich(batch, nil)
+			pre = eng.NewPrematcher().Run(batch, pre)
+			require.NoError(t, eng.ProcessPrematched(batch, pre))
+		} else {
+			require.NoError(t, eng.ProcessBatch(batch))
+		}
+		return bytes.Join(out.Lines, nil), eng.Stats()
+	}
+	seq, seqStats := run(false)
+	pre, preStats := run(true)
+	for _, k := range []string{`"process":{`, `"parent":{`, `"Target`, `"destination":{`} {
+		require.Contains(t, string(seq), k)
+	}
+	require.NotZero(t, seqStats.ProcEvicted, "the bound evicts")
+	require.NotZero(t, seqStats.ProcExpired, "the TTL expires")
+	assert.Equal(t, seqStats.Alerts, preStats.Alerts)
+	assert.Equal(t, [3]any{seqStats.Processes, seqStats.ProcEvicted, seqStats.ProcExpired}, [3]any{preStats.Processes, preStats.ProcEvicted, preStats.ProcExpired})
+	assert.True(t, bytes.Equal(seq, pre), "alerts differ")
 }

@@ -36,3 +36,65 @@ func BenchmarkObserveGenerated(b *testing.B) {
 		s.Observe(&evs[i%len(evs)])
 	}
 }
+
+// stateEvents are the events of a larger generated mix that change the
+// state (process starts and ends, DNS answers), in order: enough processes
+// that the table grows to tens of thousands of entries, as on a replay,
+// where cache misses and map growth cost more than on generated().
+var stateEvents = sync.OnceValue(func() []event.Event {
+	const n = 1_000_000
+	var evs []event.Event
+	g := synth.New(synth.Options{Seed: 7, Events: n})
+	var ev event.Event
+	for g.Next(&ev) {
+		dns := ev.Channel == event.ChannelSysmon && ev.EventID == 22
+		if event.RolesOf(&ev).Lifecycle != event.NoLifecycle || dns {
+			evs = append(evs, event.Event{})
+			evs[len(evs)-1].CopyFrom(&ev)
+		}
+	}
+	return evs
+})
+
+// BenchmarkObserveStateEvents is the state stage over the state-changing
+// events of a 1M-event generated mix: one op is one event (a fresh State
+// per pass).
+//
+//	go test -run '^$' -bench ObserveStateEvents -benchmem -count 5 ./detect/state
+func BenchmarkObserveStateEvents(b *testing.B) {
+	evs := stateEvents()
+	b.ReportAllocs()
+	b.ResetTimer()
+	var s *State
+	for i := 0; i < b.N; i++ {
+		if i%len(evs) == 0 {
+			s = New(Options{})
+		}
+		s.Observe(&evs[i%len(evs)])
+	}
+}
+
+// BenchmarkObserveStartedStateEvents is BenchmarkObserveStateEvents for
+// the engine's state when an Enricher runs ahead: starts take the process
+// the Enricher's table built (ObserveStarted). One op is one event.
+func BenchmarkObserveStartedStateEvents(b *testing.B) {
+	evs := stateEvents()
+	started := make([]*Process, len(evs))
+	ahead := New(Options{})
+	for i := range evs {
+		if p := ahead.Procs.Observe(&evs[i]); p != nil {
+			v := *p
+			started[i] = &v
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var s *State
+	for i := 0; i < b.N; i++ {
+		j := i % len(evs)
+		if j == 0 {
+			s = New(Options{})
+		}
+		s.ObserveStarted(&evs[j], started[j])
+	}
+}

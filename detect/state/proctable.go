@@ -131,24 +131,43 @@ func (p *Process) key() procKey {
 }
 
 // Observe updates the table from one event (in event-time order): process
-// creations add entries, terminations mark them exited.
-func (t *ProcessTable) Observe(ev *event.Event) {
+// creations add entries, terminations mark them exited. It returns the
+// process a creation started (nil for other events), valid until the next
+// Observe: a copy of it lets another table with the same history take the
+// same event without reading it again (ObserveStarted).
+func (t *ProcessTable) Observe(ev *event.Event) *Process { return t.observe(ev, nil) }
+
+// ObserveStarted is Observe for a table whose history equals the one that
+// returned started for ev (the same events observed in the same order, the
+// same bounds): the new entry is a copy of started, strings shared, instead
+// of one read from the event and copied again. The table ends in the state
+// Observe(ev) would leave, so lookups answer the same. A started of nil, or
+// an event that starts no process, is plain Observe.
+func (t *ProcessTable) ObserveStarted(ev *event.Event, started *Process) {
+	t.observe(ev, started)
+}
+
+func (t *ProcessTable) observe(ev *event.Event, started *Process) *Process {
 	if ev.Time > t.now {
 		t.now = ev.Time
 		t.expire()
 	}
 	switch roles := event.RolesOf(ev); roles.Lifecycle {
 	case event.ProcessStart:
-		t.start(ev, roles)
+		if started != nil {
+			return t.startCopy(roles, started)
+		}
+		return t.start(ev, roles)
 	case event.ProcessEnd:
 		guid, pid := roles.Actor.IDs(ev)
 		t.exit(ev.Host, guid, pid, ev.Time)
 	}
+	return nil
 }
 
 // start records the process a process-creation event starts, as its roles
 // name it and its parent.
-func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) {
+func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) *Process {
 	a, par := &roles.Actor, &roles.Parent
 	p := t.newProcess()
 	*p = Process{
@@ -184,18 +203,38 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) {
 	if par.GUID != event.NoField {
 		t.learnParent(p)
 	} else {
-		t.linkParent(p)
+		t.linkParent(p, true)
 	}
-	t.add(p, domain)
+	p.own(domain)
+	t.add(p)
+	return p
+}
+
+// startCopy is start for an entry another table built from the same event
+// with the same history: the same table operations, in the same order,
+// without reading the event or copying its strings.
+func (t *ProcessTable) startCopy(roles *event.Roles, started *Process) *Process {
+	p := t.newProcess()
+	*p = *started
+	if roles.Parent.GUID != event.NoField {
+		t.learnParent(p)
+	} else {
+		t.linkParent(p, false) // p has what it filled in already
+	}
+	t.add(p)
+	return p
 }
 
 // linkParent completes a child whose event names its parent by PID only
-// (no GUIDs: Security 4688) from the running process of that PID.
-func (t *ProcessTable) linkParent(p *Process) {
+// (no GUIDs: Security 4688) from the running process of that PID, when
+// fill is set, and marks that process used.
+func (t *ProcessTable) linkParent(p *Process, fill bool) {
 	if parent := t.byPID[pidKey{p.Host, p.ParentPID}]; parent != nil && parent.End == 0 {
-		p.ParentGUID = parent.GUID
-		p.ParentCommand = parent.CommandLine
-		p.ParentUser = parent.User
+		if fill {
+			p.ParentGUID = parent.GUID
+			p.ParentCommand = parent.CommandLine
+			p.ParentUser = parent.User
+		}
 		t.byGUID.Get(parent.key()) // in use again
 	}
 }
@@ -217,11 +256,12 @@ func (t *ProcessTable) learnParent(child *Process) {
 		Image: child.ParentImage, CommandLine: child.ParentCommand, User: child.ParentUser,
 		Partial: true,
 	}
-	t.add(p, "")
+	p.own("")
+	t.add(p)
 }
 
-func (t *ProcessTable) add(p *Process, userDomain string) {
-	p.own(userDomain)
+// add holds p (its strings its own).
+func (t *ProcessTable) add(p *Process) {
 	t.byGUID.Put(p.key(), p)
 	k := pidKey{p.Host, p.PID}
 	if old := t.byPID[k]; old == nil || old.Start <= p.Start {
