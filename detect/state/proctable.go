@@ -55,7 +55,7 @@ type pidKey struct{ host, pid string }
 // segment snapshots) holds the same state.
 type ProcessTable struct {
 	byGUID *lru[procKey, *Process]
-	byPID  map[pidKey]*Process // the most recently started process of a PID
+	byPID  pidIndex // the most recently started process of a PID
 	exits  []exitMark          // FIFO of exits in event-time order
 	ttl    int64
 	now    int64
@@ -103,7 +103,7 @@ type exitMark struct {
 // NewProcessTable makes a table of at most max entries that forgets exited
 // processes ttl nanoseconds (event time) after their exit.
 func NewProcessTable(max int, ttl int64) *ProcessTable {
-	t := &ProcessTable{byPID: map[pidKey]*Process{}, ttl: ttl}
+	t := &ProcessTable{byPID: newPIDIndex(), ttl: ttl}
 	t.byGUID = newLRU[procKey, *Process](max, func(_ procKey, p *Process) {
 		t.Evicted++
 		t.dropPID(p)
@@ -116,10 +116,7 @@ func NewProcessTable(max int, ttl int64) *ProcessTable {
 func (t *ProcessTable) Len() int { return t.byGUID.Len() }
 
 func (t *ProcessTable) dropPID(p *Process) {
-	k := pidKey{p.Host, p.PID}
-	if t.byPID[k] == p {
-		delete(t.byPID, k)
-	}
+	t.byPID.drop(p)
 }
 
 // key identifies a process: its GUID, else PID + start time.
@@ -229,7 +226,7 @@ func (t *ProcessTable) startCopy(roles *event.Roles, started *Process) *Process 
 // (no GUIDs: Security 4688) from the running process of that PID, when
 // fill is set, and marks that process used.
 func (t *ProcessTable) linkParent(p *Process, fill bool) {
-	if parent := t.byPID[pidKey{p.Host, p.ParentPID}]; parent != nil && parent.End == 0 {
+	if parent := t.byPID.get(p.Host, p.ParentPID); parent != nil && parent.End == 0 {
 		if fill {
 			p.ParentGUID = parent.GUID
 			p.ParentCommand = parent.CommandLine
@@ -263,10 +260,7 @@ func (t *ProcessTable) learnParent(child *Process) {
 // add holds p (its strings its own).
 func (t *ProcessTable) add(p *Process) {
 	t.byGUID.Put(p.key(), p)
-	k := pidKey{p.Host, p.PID}
-	if old := t.byPID[k]; old == nil || old.Start <= p.Start {
-		t.byPID[k] = p
-	}
+	t.byPID.claim(p)
 }
 
 func (t *ProcessTable) exit(host, guid, pid string, at int64) {
@@ -275,7 +269,7 @@ func (t *ProcessTable) exit(host, guid, pid string, at int64) {
 		p, _ = t.byGUID.Peek(procKey{host: host, guid: guid})
 	}
 	if p == nil && pid != "" {
-		p = t.byPID[pidKey{host, pid}]
+		p = t.byPID.get(host, pid)
 	}
 	if p == nil || p.End != 0 {
 		return
@@ -314,7 +308,7 @@ func (t *ProcessTable) ByGUID(host, guid string) *Process {
 // recent start not after at. A process that exited before at is not
 // returned (its PID may have been reused by one the table never saw).
 func (t *ProcessTable) ByPID(host, pid string, at int64) *Process {
-	p := t.byPID[pidKey{host, pid}]
+	p := t.byPID.get(host, pid)
 	if p == nil || p.Start > at || (p.End != 0 && p.End < at) {
 		return nil
 	}

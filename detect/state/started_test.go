@@ -20,11 +20,11 @@ type tableDump struct {
 }
 
 func dumpTable(t *ProcessTable) tableDump {
-	d := tableDump{PIDs: len(t.byPID), Exits: t.exits, Now: t.now, Evicted: t.Evicted, Expired: t.Expired}
+	d := tableDump{PIDs: t.byPID.len(), Exits: t.exits, Now: t.now, Evicted: t.Evicted, Expired: t.Expired}
 	t.byGUID.each(func(k procKey, p *Process) bool {
 		d.Keys = append(d.Keys, k)
 		d.Procs = append(d.Procs, *p)
-		d.PIDOwner = append(d.PIDOwner, t.byPID[pidKey{p.Host, p.PID}] == p)
+		d.PIDOwner = append(d.PIDOwner, t.byPID.owns(p))
 		return true
 	})
 	return d
