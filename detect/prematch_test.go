@@ -2,6 +2,7 @@ package detect_test
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
@@ -92,34 +93,14 @@ func TestEnricherMatchesProcess(t *testing.T) {
 // carry the engine's process context (process, parent, ancestors, target
 // and its parent) and DNS names; the grandparent rule makes the engine
 // hand out an Enricher.
-const contextRules = grandparentRule + `---
-title: Any Process Start
-id: 1a9f5c3a-2b1e-4f6a-8c7d-9e0f1a2b3c4d
-logsource: {product: windows, category: process_creation}
-detection:
-    sel:
-        Image|endswith: '.exe'
-    condition: sel
-level: low
----
-title: Any Process Access
-id: 2a9f5c3a-2b1e-4f6a-8c7d-9e0f1a2b3c4d
-logsource: {product: windows, category: process_access}
-detection:
-    sel:
-        TargetImage|endswith: '.exe'
-    condition: sel
-level: low
----
-title: Any Connection
-id: 3a9f5c3a-2b1e-4f6a-8c7d-9e0f1a2b3c4d
-logsource: {product: windows, category: network_connection}
-detection:
-    sel:
-        Image|endswith: '.exe'
-    condition: sel
-level: low
-`
+func contextRules() string {
+	rules := grandparentRule
+	for i, r := range [][2]string{{"process_creation", "Image"}, {"process_access", "TargetImage"}, {"network_connection", "Image"}} {
+		rules += fmt.Sprintf("---\ntitle: Any %[2]s\nid: %[1]da9f5c3a-2b1e-4f6a-8c7d-9e0f1a2b3c4d\nlogsource: {product: windows, category: %[2]s}\n"+
+			"detection:\n    sel:\n        %[3]s|endswith: '.exe'\n    condition: sel\nlevel: low\n", i+1, r[0], r[1])
+	}
+	return rules
+}
 
 // The engine's table takes the processes the Enricher built
 // (Prematched) instead of building its own: the alerts' process context is
@@ -135,8 +116,9 @@ func TestPrematchedContextAsProcessBatch(t *testing.T) {
 		evs = append(evs, event.Event{})
 		evs[len(evs)-1].CopyFrom(&ev)
 	}
-	rs, errs := sigma.LoadBytes("ctx.yml", []byte(contextRules), sigma.Options{})
+	rs, errs := sigma.LoadBytes("ctx.yml", []byte(contextRules()), sigma.Options{})
 	require.Empty(t, errs)
+	var ruleCounts []detect.RuleCount
 	run := func(prematch bool) ([]byte, detect.Stats) {
 		out := &sink.Memory{}
 		eng, err := detect.New(detect.Options{Matchers: []detect.Matcher{detect.NewSigmaMatcher(rs)}, Sink: out, Replayed: true,
@@ -154,6 +136,7 @@ func TestPrematchedContextAsProcessBatch(t *testing.T) {
 			require.NoError(t, eng.ProcessPrematched(batch, pre))
 		} else {
 			require.NoError(t, eng.ProcessBatch(batch))
+			ruleCounts = eng.RuleCounts()
 		}
 		return bytes.Join(out.Lines, nil), eng.Stats()
 	}
@@ -162,6 +145,7 @@ func TestPrematchedContextAsProcessBatch(t *testing.T) {
 	for _, k := range []string{`"process":{`, `"parent":{`, `"Target`, `"destination":{`} {
 		require.Contains(t, string(seq), k)
 	}
+	require.Len(t, ruleCounts, 3, "each Any rule alerts")
 	require.NotZero(t, seqStats.ProcEvicted, "the bound evicts")
 	require.NotZero(t, seqStats.ProcExpired, "the TTL expires")
 	assert.Equal(t, seqStats.Alerts, preStats.Alerts)

@@ -28,7 +28,7 @@ type lru[K comparable, V any] struct {
 	// next): the state stage allocates per slab, not per entry. The
 	// storage is bounded by the most entries ever held (at most max).
 	free *lruNode[K, V]
-	slab []lruNode[K, V]
+	slab slab[lruNode[K, V]]
 }
 
 // lruSlab is how many nodes one allocation holds.
@@ -166,12 +166,7 @@ func (l *lru[K, V]) node() *lruNode[K, V] {
 		l.free, n.next = n.next, nil
 		return n
 	}
-	if len(l.slab) == 0 {
-		l.slab = make([]lruNode[K, V], min(lruSlab, l.max+1))
-	}
-	n := &l.slab[0]
-	l.slab = l.slab[1:]
-	return n
+	return l.slab.next(min(lruSlab, l.max+1))
 }
 
 // recycle makes a removed node available to node. Its key and value are

@@ -13,7 +13,7 @@ type pidIndex struct {
 	hash func(maphash.Seed, pidKey) uint64 // maphash.Comparable; tests force collisions
 
 	free *pidEntry // removed entries, linked by next, reused
-	slab []pidEntry
+	slab slab[pidEntry]
 }
 
 type pidEntry struct {
@@ -91,10 +91,5 @@ func (x *pidIndex) entry() *pidEntry {
 		x.free = e.next
 		return e
 	}
-	if len(x.slab) == 0 {
-		x.slab = make([]pidEntry, lruSlab)
-	}
-	e := &x.slab[0]
-	x.slab = x.slab[1:]
-	return e
+	return x.slab.next(lruSlab)
 }

@@ -55,8 +55,8 @@ type pidKey struct{ host, pid string }
 // segment snapshots) holds the same state.
 type ProcessTable struct {
 	byGUID *lru[procKey, *Process]
-	byPID  pidIndex // the most recently started process of a PID
-	exits  []exitMark          // FIFO of exits in event-time order
+	byPID  pidIndex   // the most recently started process of a PID
+	exits  []exitMark // FIFO of exits in event-time order
 	ttl    int64
 	now    int64
 
@@ -66,7 +66,7 @@ type ProcessTable struct {
 	// Process values come from slabs, and those the table forgets are
 	// reused: the state stage allocates per slab, not per process.
 	procFree []*Process
-	procSlab []Process
+	procSlab slab[Process]
 }
 
 // procSlabLen is how many processes one allocation holds.
@@ -79,12 +79,7 @@ func (t *ProcessTable) newProcess() *Process {
 		t.procFree = t.procFree[:n-1]
 		return p
 	}
-	if len(t.procSlab) == 0 {
-		t.procSlab = make([]Process, procSlabLen)
-	}
-	p := &t.procSlab[0]
-	t.procSlab = t.procSlab[1:]
-	return p
+	return t.procSlab.next(procSlabLen)
 }
 
 // forget makes a process the table no longer holds (by GUID or by PID)
