@@ -52,8 +52,8 @@ func (s *State) Observe(ev *event.Event) {
 }
 
 // ObserveStarted is Observe with the process table's part done by
-// ProcessTable.ObserveStarted (started: a copy of what a table with the
-// same history returned for ev).
+// ProcessTable.ObserveStarted (started: what a table with the same
+// history returned for ev, or a copy of it).
 func (s *State) ObserveStarted(ev *event.Event, started *Process) {
 	s.Procs.ObserveStarted(ev, started)
 	s.DNS.Observe(ev)
