@@ -1,25 +1,25 @@
 package sigma
 
-import "strings"
+import (
+	"maps"
+	"slices"
+)
 
 // affixIndex answers a matcher's plain (uncased) endswith, startswith and
-// exact values with a few look-ups instead of a comparison per value:
-// SigmaHQ lists hundreds of DLL names under one ImageLoaded|endswith, and
-// such a rule is evaluated on every DLL load its needles let through.
-// Values of 4 bytes or more are bucketed by their last (first) 4 bytes;
-// exact values sit in a set.
+// exact values with a walk of a byte trie instead of a comparison per
+// value: SigmaHQ lists hundreds of DLL names under one
+// ImageLoaded|endswith, and such a rule is evaluated on every DLL load its
+// needles let through. The walk reads at most as many bytes of the value
+// as the longest indexed value has, and usually stops after a few (a value
+// ending in ".dll" leaves the suffix trie at the byte before the dot when
+// no listed name ends with that byte). Exact values sit in a set.
 type affixIndex struct {
-	suf, pre           map[uint32][]string
-	sufShort, preShort []string // under 4 bytes
-	exact              map[string]struct{}
+	suf, pre *byteTrie // suf holds the values reversed
+	exact    map[string]struct{}
 }
 
 // minAffix is the number of such values from which the index pays.
 const minAffix = 6
-
-func affixKey(s string) uint32 {
-	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
-}
 
 // buildAffix moves the plain endswith, startswith and exact values of
 // groups[0] into an index when there are enough of them (acTests keeps
@@ -42,6 +42,7 @@ func (m *matcher) buildAffix() {
 	}
 	x := &affixIndex{}
 	var rest []test
+	var suf, pre trieBuilder
 	for _, t := range m.groups[0] {
 		if !indexed(&t) {
 			rest = append(rest, t)
@@ -55,29 +56,17 @@ func (m *matcher) buildAffix() {
 			}
 			x.exact[lit] = struct{}{}
 		case patSuffix:
-			addAffix(&x.suf, &x.sufShort, lit, len(lit)-4)
+			suf.add(lit, true)
 		case patPrefix:
-			addAffix(&x.pre, &x.preShort, lit, 0)
+			pre.add(lit, false)
 		}
 	}
+	x.suf, x.pre = suf.build(), pre.build()
 	if m.acTests == nil {
 		m.acTests = m.groups[0]
 	}
 	m.affix = x
 	m.groups[0] = rest
-}
-
-// addAffix files lit under its 4 bytes from at, or with the short values.
-func addAffix(idx *map[uint32][]string, short *[]string, lit string, at int) {
-	if len(lit) < 4 {
-		*short = append(*short, lit)
-		return
-	}
-	if *idx == nil {
-		*idx = map[uint32][]string{}
-	}
-	k := affixKey(lit[at:])
-	(*idx)[k] = append((*idx)[k], lit)
 }
 
 // match reports whether folded value f equals, ends with or starts with
@@ -88,25 +77,110 @@ func (x *affixIndex) match(f string) bool {
 			return true
 		}
 	}
-	if len(f) >= 4 {
-		for _, lit := range x.suf[affixKey(f[len(f)-4:])] {
-			if strings.HasSuffix(f, lit) {
-				return true
-			}
+	return x.suf.endsIn(f) || x.pre.startsIn(f)
+}
+
+// byteTrie is a trie of byte strings in flat arrays: node i's edges are
+// labels[first[i]:first[i+1]] leading to kids[first[i]:first[i+1]], and
+// end[i] says a value ends at node i. Node 0 is the root.
+type byteTrie struct {
+	first  []int32
+	labels []byte
+	kids   []int32
+	end    []bool
+}
+
+// trieBuilder collects values for a byteTrie.
+type trieBuilder struct {
+	nodes []map[byte]int32
+	end   []bool
+}
+
+// add inserts s, reversed when rev (for suffixes).
+func (b *trieBuilder) add(s string, rev bool) {
+	if b.nodes == nil {
+		b.nodes, b.end = []map[byte]int32{{}}, []bool{false}
+	}
+	n := int32(0)
+	for i := range len(s) {
+		c := s[i]
+		if rev {
+			c = s[len(s)-1-i]
 		}
-		for _, lit := range x.pre[affixKey(f)] {
-			if strings.HasPrefix(f, lit) {
-				return true
-			}
+		k, ok := b.nodes[n][c]
+		if !ok {
+			k = int32(len(b.nodes))
+			b.nodes = append(b.nodes, map[byte]int32{})
+			b.end = append(b.end, false)
+			b.nodes[n][c] = k
+		}
+		n = k
+	}
+	b.end[n] = true
+}
+
+// build returns the trie (nil when nothing was added).
+func (b *trieBuilder) build() *byteTrie {
+	if b.nodes == nil {
+		return nil
+	}
+	t := &byteTrie{first: make([]int32, 0, len(b.nodes)+1), end: b.end}
+	for _, edges := range b.nodes {
+		t.first = append(t.first, int32(len(t.labels)))
+		for _, c := range slices.Sorted(maps.Keys(edges)) {
+			t.labels = append(t.labels, c)
+			t.kids = append(t.kids, edges[c])
 		}
 	}
-	for _, lit := range x.sufShort {
-		if strings.HasSuffix(f, lit) {
+	t.first = append(t.first, int32(len(t.labels)))
+	return t
+}
+
+// child returns the node under n by byte c, or -1.
+func (t *byteTrie) child(n int32, c byte) int32 {
+	lo, hi := t.first[n], t.first[n+1]
+	for j := lo; j < hi; j++ {
+		if t.labels[j] == c {
+			return t.kids[j]
+		}
+	}
+	return -1
+}
+
+// endsIn reports whether s ends with a value of a suffix trie.
+func (t *byteTrie) endsIn(s string) bool {
+	if t == nil {
+		return false
+	}
+	if t.end[0] {
+		return true // the empty value
+	}
+	n := int32(0)
+	for i := len(s) - 1; i >= 0; i-- {
+		if n = t.child(n, s[i]); n < 0 {
+			return false
+		}
+		if t.end[n] {
 			return true
 		}
 	}
-	for _, lit := range x.preShort {
-		if strings.HasPrefix(f, lit) {
+	return false
+}
+
+// startsIn reports whether s starts with a value of a prefix trie.
+func (t *byteTrie) startsIn(s string) bool {
+	if t == nil {
+		return false
+	}
+	if t.end[0] {
+		return true
+	}
+	n := int32(0)
+	for i := 0; i < len(s); i++ {
+		if n = t.child(n, s[i]); n < 0 {
+			return false
+		}
+		if t.end[n] {
 			return true
 		}
 	}

@@ -10,8 +10,9 @@ import (
 )
 
 // affixRule has one search per indexed kind: endswith, startswith and exact
-// lists (short values among them), and a list mixing indexed values with
-// globs and contains.
+// lists (short values among them), a list mixing indexed values with
+// globs and contains, and lists whose values share long suffixes and
+// prefixes (one value a suffix or prefix of another).
 const affixRule = `title: t
 id: 00000000-0000-4000-8000-000000000001
 logsource: {product: windows, category: process_creation}
@@ -24,6 +25,10 @@ detection:
         Image: ['a', 'ab', 'AB\A.EXE', 'bb', 'b\b', 'x', 'aaaaaa']
     mixed:
         Image: ['a.exe', 'b*', '*c', 'ab', 'ba', 'aab', 'bba', '*a*b*', 'x?']
+    shared:
+        Image|endswith: ['\a.exe', 'b.exe', '\ab.exe', 'a.exe', '\bb.exe', 'x.exe', '.exe.exe', 'c:\b\a.exe']
+    sharedpre:
+        Image|startswith: ['c:\a', 'c:\a\b', 'c:\ab', 'c:\b\', 'c:\b\b', 'c:\x', 'c:\']
     condition: 1 of them
 `
 

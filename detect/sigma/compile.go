@@ -59,6 +59,7 @@ type test struct {
 	ref    fieldRef       // tFieldRef
 	guard  []string       // tRegex: folded literals of which a match contains one
 	minLen int            // tRegex: a match spans at least this many runes (so bytes)
+	gate   *runGate       // tRegex: a run of bytes every match contains (nil: none worth checking)
 	dashed bool           // the value is one of a windash expansion
 	src    string
 }
@@ -78,6 +79,7 @@ type matcher struct {
 	exists int8 // -1 no exists modifier, else the wanted presence (0/1)
 	null   bool // null is one of the values: matches an absent field
 	cased  bool
+	cidr   bool   // every test is tCIDR: the value is parsed once (evalCIDR)
 	src    string // "Field|mod|mod", for match_debug
 	// acTests are all values of groups[0] when anyAC or affix holds some
 	// of them (for match_debug and the prefilter's needles)
@@ -167,6 +169,7 @@ func (cc *compileCtx) compileMatcher(fm sigmago.FieldMatcher) (*matcher, error) 
 	if m.all && m.null {
 		return nil, fmt.Errorf("%s: null cannot be combined with all", src)
 	}
+	m.cidr = mods.typ != nil && mods.typ.test == tCIDR && !m.null
 	m.buildAnyAC()
 	m.buildAffix()
 	return m, nil

@@ -184,6 +184,13 @@ func TestConformanceModifiers(t *testing.T) {
 		{"M cidr: IPv4 outside", "sel:\n    ParentCommandLine|cidr: '10.0.0.0/8'\ncondition: sel", map[string]string{"ParentCommandLine": "11.0.0.1"}, false},
 		{"M cidr: IPv6", "sel:\n    ParentCommandLine|cidr: '2001:db8::/32'\ncondition: sel", map[string]string{"ParentCommandLine": "2001:db8:1::5"}, true},
 		{"M cidr: not an IP", "sel:\n    ParentCommandLine|cidr: '10.0.0.0/8'\ncondition: sel", map[string]string{"ParentCommandLine": "-"}, false},
+		{"M cidr: one of several ranges", "sel:\n    ParentCommandLine|cidr:\n        - '192.168.0.0/16'\n        - '10.0.0.0/8'\ncondition: sel", map[string]string{"ParentCommandLine": "10.1.1.1"}, true},
+		{"M cidr with all: inside every range", "sel:\n    ParentCommandLine|cidr|all:\n        - '10.0.0.0/8'\n        - '10.20.0.0/16'\ncondition: sel", map[string]string{"ParentCommandLine": "10.20.30.40"}, true},
+		{"M cidr with all: outside one range", "sel:\n    ParentCommandLine|cidr|all:\n        - '10.0.0.0/8'\n        - '10.20.0.0/16'\ncondition: sel", map[string]string{"ParentCommandLine": "10.21.0.1"}, false},
+		{"M cidr with neq: outside every range", "sel:\n    ParentCommandLine|cidr|neq:\n        - '10.0.0.0/8'\n        - '192.168.0.0/16'\ncondition: sel", map[string]string{"ParentCommandLine": "11.0.0.1"}, true},
+		{"M cidr with neq: inside one range", "sel:\n    ParentCommandLine|cidr|neq:\n        - '10.0.0.0/8'\n        - '192.168.0.0/16'\ncondition: sel", map[string]string{"ParentCommandLine": "192.168.4.5"}, false},
+		{"M cidr with neq: not an IP differs from every range", "sel:\n    ParentCommandLine|cidr|neq: '10.0.0.0/8'\ncondition: sel", map[string]string{"ParentCommandLine": "-"}, true},
+		{"M cidr: IPv4-mapped IPv6 address", "sel:\n    ParentCommandLine|cidr: '10.0.0.0/8'\ncondition: sel", map[string]string{"ParentCommandLine": "::ffff:10.1.2.3"}, true},
 		// M Numeric
 		{"M gt: numeric, not lexical", "sel:\n    TerminalSessionId|gt: 9\ncondition: sel", map[string]string{"TerminalSessionId": "10"}, true},
 		{"M gt: equal is not greater", "sel:\n    TerminalSessionId|gt: 10\ncondition: sel", map[string]string{"TerminalSessionId": "10"}, false},

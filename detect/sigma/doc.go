@@ -16,9 +16,11 @@
 // the EventIDs a rule's own detection requires). Within that set a literal
 // prefilter (per field, a hashed 4- and 8-byte gram index over the literals
 // each rule requires, gram.go) selects the rules that can match; only those are
-// evaluated. Every matching rule is reported, in load order; correlation
-// rules follow in the order they fire, in event time. The hot path
-// allocates nothing.
+// evaluated. Within a rule, a regex runs only when the value holds one of
+// the literals every match contains or, for a regex without such a
+// literal, a run of bytes every match contains (regate.go). Every matching
+// rule is reported, in load order; correlation rules follow in the order
+// they fire, in event time. The hot path allocates nothing.
 //
 // Concurrency: a Ruleset is the compiled program, immutable and shared by
 // every goroutine; NewMatcher gives a goroutine its evaluator, with its own

@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"slices"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -67,9 +68,18 @@ func needsFold(s string) bool {
 	return false
 }
 
-// appendFold appends the folded form of s to dst.
+// appendFold appends the folded form of s to dst. ASCII text, nearly all
+// of Windows telemetry, is folded by index into room made once; from the
+// first non-ASCII byte on, rune by rune.
 func appendFold(dst []byte, s string) []byte {
-	for i := 0; i < len(s); {
+	at := len(dst)
+	dst = slices.Grow(dst, len(s))[:at+len(s)]
+	i := 0
+	for ; i < len(s) && s[i] < utf8.RuneSelf; i++ {
+		dst[at+i] = asciiFold[s[i]]
+	}
+	dst = dst[:at+i]
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			dst = append(dst, asciiFold[c])

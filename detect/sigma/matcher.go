@@ -69,12 +69,9 @@ func (rs *Ruleset) buckets(ev *event.Event) (*bucket, *viewBucket) {
 	if b != nil && len(b.entries) == 0 {
 		b = nil
 	}
-	var vb *viewBucket
-	if rs.router.views != nil {
-		vb = rs.router.views[viewKey{ev.Channel, ev.EventID}]
-		if vb != nil && !rs.auditApplies(ev.Host, vb.kind) {
-			vb = nil
-		}
+	vb := rs.router.viewFor(ev)
+	if vb != nil && !rs.auditApplies(ev.Host, vb.kind) {
+		vb = nil
 	}
 	return b, vb
 }

@@ -267,6 +267,9 @@ func compileRegex(_ *compileCtx, _ *modifier, s string, mods *modSet) (test, err
 	}
 	if p, err := syntax.Parse(expr, syntax.Perl); err == nil {
 		t.minLen = minRunes(p.Simplify())
+		if t.guard == nil { // a literal to search for rejects faster
+			t.gate = compileRunGate(p)
+		}
 	}
 	return t, nil
 }

@@ -1,8 +1,10 @@
 package sigma
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
@@ -54,4 +56,30 @@ func TestFold(t *testing.T) {
 	require.Equal(t, fold("K"), fold("\u212a")) // Kelvin sign
 	require.Equal(t, fold("S"), fold("\u017f")) // long s
 	require.NotEqual(t, fold("ss"), fold("ß"))  // simple folding only
+}
+
+// appendFold folds as foldRune does rune by rune (invalid bytes kept),
+// after what dst already holds, on ASCII, non-ASCII and invalid text.
+func TestAppendFoldRuneByRune(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	parts := []string{"a", "Z", "q", "\\", " ", "é", "É", "\u212a", "\u017f", "ß", "\xff", "\xc3", "😀", "Ω"}
+	for n := 0; n < 20000; n++ {
+		var b strings.Builder
+		for k := r.IntN(12); k > 0; k-- {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		s := b.String()
+		var want []byte
+		for i := 0; i < len(s); {
+			c, size := utf8.DecodeRuneInString(s[i:])
+			if c == utf8.RuneError && size == 1 {
+				want = append(want, s[i])
+			} else {
+				want = utf8.AppendRune(want, foldRune(c))
+			}
+			i += size
+		}
+		prefix := []byte("pre")[:r.IntN(4)]
+		require.Equal(t, string(prefix)+string(want), string(appendFold(append([]byte{}, prefix...), s)), "%q", s)
+	}
 }

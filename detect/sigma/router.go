@@ -5,20 +5,39 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/edr-lab/edr/event"
 )
 
 // router finds the rules an event can meet: by channel, then EventID.
+// The maps are the build-time form; an event is routed through the flat
+// tables beside them (chanList, chanRoute.dense, secViews), which cost a
+// few compares and an index where a hashed map look-up cost a string or
+// struct hash per event, twice (Pre and Finish).
 type router struct {
 	channels map[string]*chanRoute
 	anyChan  *chanRoute // rules of `product: windows` without category/service
 	views    map[viewKey]*viewBucket
+
+	chanList []namedRoute // channels, the busiest first (see routeOrder)
+	secViews []eidView    // views, all on the Security channel
+	nBuckets int          // buckets numbered 0..nBuckets-1 (bucket.id)
 }
 
 type viewKey struct {
 	channel string
 	eid     uint16
+}
+
+type namedRoute struct {
+	name string
+	cr   *chanRoute
+}
+
+type eidView struct {
+	eid uint16
+	vb  *viewBucket
 }
 
 // viewBucket holds the Sysmon-category rules run on an audit event's view.
@@ -30,13 +49,22 @@ type viewBucket struct {
 type chanRoute struct {
 	byEID map[uint16]*bucket
 	other *bucket // EventIDs no rule names
+	// dense[eid] is byEID[eid] (nil when absent) for EventIDs below
+	// len(dense); sparse says whether byEID has EventIDs beyond it
+	dense  []*bucket
+	sparse bool
 }
+
+// maxDense bounds a channel's EventID table (8 bytes an entry); EventIDs
+// at or above it stay in the map.
+const maxDense = 1 << 13
 
 // bucket is the rules of one (channel, EventID), in load order, with the
 // prefilter built over exactly those rules.
 type bucket struct {
 	entries []entry
 	pf      *prefilter
+	id      int // index in per-bucket tables (LatePlan), 0..router.nBuckets-1
 }
 
 type entry struct {
@@ -177,7 +205,74 @@ func buildRouter(rs *Ruleset, rt *routeTable) *router {
 			built[key] = b.pf
 		}
 	}
+	rtr.flatten()
 	return rtr
+}
+
+// flatten fills the tables bucketFor and viewFor read, and numbers the
+// buckets.
+func (r *router) flatten() {
+	for _, ch := range routeOrder(slices.Collect(maps.Keys(r.channels))) {
+		r.chanList = append(r.chanList, namedRoute{ch, r.channels[ch]})
+	}
+	for _, cr := range r.routes() {
+		n := 0
+		for id := range cr.byEID {
+			if int(id) < maxDense {
+				n = max(n, int(id)+1)
+			} else {
+				cr.sparse = true
+			}
+		}
+		cr.dense = make([]*bucket, n)
+		for id, b := range cr.byEID {
+			if int(id) < n {
+				cr.dense[id] = b
+			}
+		}
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(r.views), func(a, b viewKey) int { return int(a.eid) - int(b.eid) }) {
+		r.secViews = append(r.secViews, eidView{k.eid, r.views[k]})
+	}
+	r.eachBucket(func(b *bucket) {
+		b.id = r.nBuckets
+		r.nBuckets++
+	})
+}
+
+// routes returns the channel routes: every-channel rules' first, then
+// chanList's.
+func (r *router) routes() []*chanRoute {
+	var out []*chanRoute
+	if r.anyChan != nil {
+		out = append(out, r.anyChan)
+	}
+	for _, nr := range r.chanList {
+		out = append(out, nr.cr)
+	}
+	return out
+}
+
+// routeOrder sorts channel names with Sysmon's and Security's first (most
+// events of a Windows recording), then the rest in name order, so the
+// linear search of bucketFor usually stops at its first or second compare.
+func routeOrder(chs []string) []string {
+	rank := func(c string) int {
+		switch c {
+		case event.ChannelSysmon:
+			return 0
+		case event.ChannelSecurity:
+			return 1
+		}
+		return 2
+	}
+	slices.SortFunc(chs, func(a, b string) int {
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(a, b)
+	})
+	return chs
 }
 
 func entriesKey(es []entry) string {
@@ -259,15 +354,38 @@ func intersectIDs(a, b []uint16) []uint16 {
 
 // bucketFor returns the rules an event can meet.
 func (r *router) bucketFor(ev *event.Event) *bucket {
-	cr := r.channels[ev.Channel]
-	if cr == nil {
-		cr = r.anyChan
-		if cr == nil {
-			return nil
+	cr := r.anyChan
+	for i := range r.chanList {
+		if r.chanList[i].name == ev.Channel {
+			cr = r.chanList[i].cr
+			break
 		}
 	}
-	if b := cr.byEID[ev.EventID]; b != nil {
+	if cr == nil {
+		return nil
+	}
+	var b *bucket
+	if id := int(ev.EventID); id < len(cr.dense) {
+		b = cr.dense[id]
+	} else if cr.sparse {
+		b = cr.byEID[ev.EventID]
+	}
+	if b != nil {
 		return b
 	}
 	return cr.other
+}
+
+// viewFor returns the audit view bucket of ev's channel and EventID, nil
+// when it has none (or audit views are off).
+func (r *router) viewFor(ev *event.Event) *viewBucket {
+	if len(r.secViews) == 0 || ev.Channel != event.ChannelSecurity {
+		return nil
+	}
+	for _, v := range r.secViews {
+		if v.eid == ev.EventID {
+			return v.vb
+		}
+	}
+	return nil
 }

@@ -37,7 +37,7 @@ func (m *Matcher) SetCorrelationTap(on bool) { m.tap = on }
 func (m *Matcher) Correlate(r *Rule, ev *event.Event, view bool, out []Match) []Match {
 	c := m.ctx
 	if view {
-		vb := m.rs.router.views[viewKey{ev.Channel, ev.EventID}]
+		vb := m.rs.router.viewFor(ev)
 		if vb == nil {
 			return out
 		}

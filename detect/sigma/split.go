@@ -35,6 +35,11 @@ type Pre struct {
 	plan       *LatePlan // nil: Pre never ran (Finish then matches in full)
 	main, view preBucket
 	lateMask   uint64 // late fields present at Pre
+	// the routing of the event, for Finish on a Matcher of the same
+	// Ruleset (the event's channel, EventID and host do not change)
+	rs *Ruleset
+	b  *bucket
+	vb *viewBucket
 }
 
 // preBucket is Pre's result for one bucket.
@@ -49,7 +54,7 @@ func (b *preBucket) reset() { b.matched, b.late = b.matched[:0], b.late[:0] }
 // fields. Like the Ruleset it is immutable and shared by every goroutine.
 type LatePlan struct {
 	late     []event.FieldID
-	deferred map[*bucket]deferredSet
+	deferred []deferredSet // by bucket.id
 }
 
 type deferredSet struct {
@@ -69,8 +74,8 @@ func (rs *Ruleset) PlanLate(late []event.FieldID) *LatePlan {
 	for _, id := range late {
 		isLate[id] = true
 	}
-	p := &LatePlan{late: late, deferred: map[*bucket]deferredSet{}}
-	rs.router.eachBucket(func(b *bucket) { p.deferred[b] = deferredIn(b, isLate) })
+	p := &LatePlan{late: late, deferred: make([]deferredSet, rs.router.nBuckets)}
+	rs.router.eachBucket(func(b *bucket) { p.deferred[b.id] = deferredIn(b, isLate) })
 	return p
 }
 
@@ -156,6 +161,7 @@ func (m *Matcher) Pre(plan *LatePlan, ev *event.Event, p *Pre) {
 	p.view.reset()
 	p.lateMask = plan.lateMask(ev)
 	b, vb := m.rs.buckets(ev)
+	p.rs, p.b, p.vb = m.rs, b, vb
 	if b != nil {
 		m.preBucket(plan, m.ctx, b, ev, &p.main)
 	}
@@ -166,7 +172,7 @@ func (m *Matcher) Pre(plan *LatePlan, ev *event.Event, p *Pre) {
 }
 
 func (m *Matcher) preBucket(plan *LatePlan, c *evalCtx, b *bucket, ev *event.Event, p *preBucket) {
-	d := plan.deferred[b]
+	d := &plan.deferred[b.id]
 	cand := b.scan(c, ev)
 	n := len(b.entries)
 	observed := m.obs != nil // checked once per event, not per rule
@@ -190,7 +196,10 @@ func (m *Matcher) Finish(ev *event.Event, p *Pre, out []Match) []Match {
 		return m.Match(ev, out)
 	}
 	changed := plan.lateMask(ev) != p.lateMask
-	b, vb := m.rs.buckets(ev)
+	b, vb := p.b, p.vb
+	if p.rs != m.rs {
+		b, vb = m.rs.buckets(ev)
+	}
 	if b != nil {
 		out = m.finishBucket(plan, m.ctx, b, ev, &p.main, changed, out)
 	}
@@ -205,7 +214,7 @@ func (m *Matcher) Finish(ev *event.Event, p *Pre, out []Match) []Match {
 // reports in). When late fields were added, the deferred entries are
 // evaluated again instead of taken from Pre.
 func (m *Matcher) finishBucket(plan *LatePlan, c *evalCtx, b *bucket, ev *event.Event, p *preBucket, changed bool, out []Match) []Match {
-	d := plan.deferred[b]
+	d := &plan.deferred[b.id]
 	if !changed || d.n == 0 {
 		if len(p.matched) == 0 {
 			return out
@@ -265,8 +274,8 @@ func (m *Matcher) finishBucket(plan *LatePlan, c *evalCtx, b *bucket, ev *event.
 	return out
 }
 
-// eachBucket calls fn once for every bucket, audit views included, in no
-// particular order (callers only fill per-bucket tables).
+// eachBucket calls fn once for every bucket, audit views included, in a
+// fixed order (flatten numbers the buckets in it).
 func (r *router) eachBucket(fn func(*bucket)) {
 	seen := map[*bucket]bool{}
 	visit := func(b *bucket) {
@@ -275,20 +284,13 @@ func (r *router) eachBucket(fn func(*bucket)) {
 			fn(b)
 		}
 	}
-	routes := []*chanRoute{r.anyChan}
-	for _, cr := range r.channels {
-		routes = append(routes, cr)
-	}
-	for _, cr := range routes {
-		if cr == nil {
-			continue
-		}
-		for _, b := range cr.byEID {
+	for _, cr := range r.routes() {
+		for _, b := range mapValues(cr.byEID) {
 			visit(b)
 		}
 		visit(cr.other)
 	}
-	for _, vb := range r.views {
-		visit(&vb.bucket)
+	for _, v := range r.secViews {
+		visit(&v.vb.bucket)
 	}
 }

@@ -110,9 +110,14 @@ func TestSplitDefersLateFields(t *testing.T) {
 // Over SigmaHQ's rules, the regression events and the generated mix, with
 // the enrichment fields the engine fills set between Pre and Finish, split
 // matching reports exactly what Match reports (correlation state and match
-// details included).
+// details included), also with the audit views of Security events on.
 func TestSplitEqualsMatchOnSigmaHQ(t *testing.T) {
-	rs := loadFullSigmaHQ(t, sigma.Options{Debug: true})
+	t.Run("sysmon", func(t *testing.T) { splitEqualsMatch(t, sigma.Options{Debug: true}) })
+	t.Run("audit views", func(t *testing.T) { splitEqualsMatch(t, sigma.Options{Debug: true, SecurityAudit: true}) })
+}
+
+func splitEqualsMatch(t *testing.T, opts sigma.Options) {
+	rs := loadFullSigmaHQ(t, opts)
 	late := []event.FieldID{event.FGrandParentImage, event.MustField("SourceCommandLine"), event.MustField("TargetParentImage")}
 	s, fin := rs.PlanLate(late), rs.NewMatcher()
 	require.Positive(t, s.Deferred())
