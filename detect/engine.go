@@ -193,7 +193,7 @@ func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 	e.stats.Events++
 	e.lastTime, e.lastHost = ev.Time, ev.Host
 	if pre != nil && pre.ahead && pre.hasStart {
-		e.st.ObserveStarted(ev, &pre.started) // built once, by the Enricher
+		e.st.ObserveStarted(ev, pre.started) // built once, by the Enricher
 	} else {
 		e.st.Observe(ev)
 	}

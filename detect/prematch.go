@@ -31,8 +31,10 @@ type Prematched struct {
 
 	// started is a copy of the process the event started in the
 	// Enricher's table (valid when hasStart): the engine's table, whose
-	// history is the same, takes it instead of building its own.
-	started  state.Process
+	// history is the same, takes it instead of building its own. Its
+	// storage belongs to the entry (made at its first start, then reused),
+	// so the entries the workers stride through stay small.
+	started  *state.Process
 	hasStart bool
 }
 
@@ -186,7 +188,10 @@ func (n *Enricher) Enrich(evs []event.Event, out []Prematched) []Prematched {
 		pm := &out[j]
 		p := n.enr.st.Procs.Observe(&evs[j]) // enrichment reads no DNS answer
 		if pm.hasStart = p != nil; p != nil {
-			pm.started = *p
+			if pm.started == nil {
+				pm.started = new(state.Process)
+			}
+			*pm.started = *p
 		}
 		n.enr.fill(&evs[j])
 		pm.ahead, pm.filled = true, n.enr.mask
