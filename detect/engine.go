@@ -165,10 +165,13 @@ func (e *Engine) ProcessBatch(evs []event.Event) error {
 // time; events must come in the order Process would get them.
 func (e *Engine) ObserveState(ev *event.Event) {
 	e.stats.StateEvents++
-	e.st.Observe(ev)
 	if e.ahead != nil {
-		e.ahead.Procs.Observe(ev)
+		// The mirror builds a started process once, the engine's table
+		// takes it (as with an Enricher: process).
+		e.st.ObserveStarted(ev, e.ahead.Procs.Observe(ev))
+		return
 	}
+	e.st.Observe(ev)
 }
 
 // ObserveStateBatch runs ObserveState over a batch in order.
@@ -189,7 +192,11 @@ func (e *Engine) Process(ev *event.Event) error { return e.process(ev, nil) }
 func (e *Engine) process(ev *event.Event, pre *Prematched) error {
 	e.stats.Events++
 	e.lastTime, e.lastHost = ev.Time, ev.Host
-	e.st.Observe(ev)
+	if pre != nil && pre.ahead && pre.hasStart {
+		e.st.ObserveStarted(ev, pre.started) // built once, by the Enricher
+	} else {
+		e.st.Observe(ev)
+	}
 	if pre != nil && pre.ahead {
 		e.enr.filledBy(pre.filled) // the Enricher set them already
 	} else {

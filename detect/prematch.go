@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/edr-lab/edr/detect/sigma"
+	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
 )
 
@@ -27,6 +28,14 @@ type Prematched struct {
 	hits   [][]Hit // by matcher index: the hits of an early matcher
 	ahead  bool    // an Enricher filled the enrichment fields
 	filled uint16  // which (bits of Engine.enrich)
+
+	// started is a copy of the process the event started in the
+	// Enricher's table (valid when hasStart): the engine's table, whose
+	// history is the same, takes it instead of building its own. Its
+	// storage belongs to the entry (made at its first start, then reused),
+	// so the entries the workers stride through stay small.
+	started  *state.Process
+	hasStart bool
 }
 
 // Prematcher runs the early part of matching on one goroutine.
@@ -145,7 +154,9 @@ func (e *Engine) ProcessPrematched(evs []event.Event, pre []Prematched) error {
 // event as Process would, and the engine only removes the fields again
 // before it emits alerts. The state is kept twice (the engine's serves
 // alert context at emit time, which runs behind), which costs less than
-// evaluating rules twice.
+// evaluating rules twice; the processes are built once: the engine's table
+// takes a copy of each one the Enricher's table started (Prematched.started,
+// state.ProcessTable.ObserveStarted) instead of reading the event again.
 
 // Enricher fills enrichment fields ahead of the prematch workers, on one
 // goroutine, in event order.
@@ -174,9 +185,16 @@ func (e *Engine) NewEnricher() *Enricher {
 func (n *Enricher) Enrich(evs []event.Event, out []Prematched) []Prematched {
 	out = sized(out, len(evs))
 	for j := range evs {
-		n.enr.st.Procs.Observe(&evs[j]) // enrichment reads no DNS answer
+		pm := &out[j]
+		p := n.enr.st.Procs.Observe(&evs[j]) // enrichment reads no DNS answer
+		if pm.hasStart = p != nil; p != nil {
+			if pm.started == nil {
+				pm.started = new(state.Process)
+			}
+			*pm.started = *p
+		}
 		n.enr.fill(&evs[j])
-		out[j].ahead, out[j].filled = true, n.enr.mask
+		pm.ahead, pm.filled = true, n.enr.mask
 	}
 	return out
 }

@@ -362,6 +362,7 @@ func liveAction(c *cli.Context) error {
 				acked = rec.acked.Load()
 			}
 			fmt.Fprintf(stderr, "\nedr: live: second signal: exiting at once; the recording's WAL holds every acknowledged event (Seq ≤ %d)\n", acked)
+			cleanup() // os.Exit skips the deferred one: the built-in rules' temporary copy would stay behind
 			os.Exit(130)
 		}
 	}()

@@ -40,7 +40,9 @@ func startLive(t *testing.T, rec string, args ...string) (*exec.Cmd, *lockedBuff
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLiveChild$", "-test.count=1")
 	js, err := json.Marshal(args)
 	require.NoError(t, err)
-	cmd.Env = append(os.Environ(), "EDR_LIVE_CHILD="+string(js))
+	// Its own TMPDIR: tests see what the child leaves behind there.
+	cmd.Env = append(os.Environ(), "EDR_LIVE_CHILD="+string(js), "TMPDIR="+filepath.Join(filepath.Dir(rec), "tmp"))
+	require.NoError(t, os.MkdirAll(filepath.Join(filepath.Dir(rec), "tmp"), 0o755))
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
@@ -179,7 +181,7 @@ func TestLiveSecondSignalExitsAtOnce(t *testing.T) {
 	cmd, out := startLive(t, rec, "live", "--source", "synthetic", "--for", "5m", "--record", rec, "--set", "live.queue=100000",
 		"--alerts", filepath.Join(dir, "alerts"), "--set", "logging.console_output=false", "--set", "logging.directory=")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	time.Sleep(300 * time.Millisecond) // two pending SIGINTs are delivered as one
+	time.Sleep(30 * time.Millisecond) // two pending SIGINTs are delivered as one
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
 	code := waitExit(t, cmd)
 	s := out.String()
@@ -187,6 +189,9 @@ func TestLiveSecondSignalExitsAtOnce(t *testing.T) {
 		t.Skip("the drain finished before the second signal arrived: nothing to check: " + s)
 	}
 	require.Equal(t, 130, code, s)
+	left, err := os.ReadDir(filepath.Join(dir, "tmp"))
+	require.NoError(t, err)
+	assert.Empty(t, left, "the exit at once leaves the built-in rules' temporary copy behind")
 	acked := summaryCount(t, s, `Seq ≤ (\d+)`)
 	o, code := edr(t, "recover", rec)
 	require.Equal(t, 0, code, o)

@@ -118,6 +118,16 @@ func (m *acMachine) scan(v string, found []int32) []int32 {
 	s := int32(0)
 	for i := 0; i < len(v); i++ {
 		c := v[i]
+		if s == 0 {
+			// At the root, bytes that start no literal leave it there:
+			// skip them in a tight loop (most of a path starts nothing).
+			for m.root[asciiFold[c]] == 0 && c != 0xE2 && c != 0xC5 {
+				if i++; i == len(v) {
+					return found
+				}
+				c = v[i]
+			}
+		}
 		switch {
 		case c >= 'A' && c <= 'Z':
 			c += 'a' - 'A'
@@ -135,6 +145,14 @@ func (m *acMachine) scan(v string, found []int32) []int32 {
 	}
 	return found
 }
+
+// asciiFold lower-cases ASCII letters and leaves every other byte.
+var asciiFold = func() (t [256]byte) {
+	for i := range t {
+		t[i] = lower(byte(i))
+	}
+	return t
+}()
 
 func contains(s []int32, x int32) bool {
 	for _, y := range s {

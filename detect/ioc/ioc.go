@@ -6,7 +6,8 @@
 // Every structure is built to stay fast at a million indicators: hashes in
 // hash sets keyed by the raw digest, exact IPs in a hash set and CIDR ranges
 // in a binary prefix trie, domains in two hash sets (exact and suffix) probed
-// once per label, and path regexes behind an Aho-Corasick prefilter over the
+// once per label, each set behind a one-hash bit filter that turns most
+// misses away without touching the map, and path regexes behind an Aho-Corasick prefilter over the
 // literals each regex requires, so a path is read once whatever the number
 // of regexes and only the few regexes whose literal occurs are run.
 package ioc

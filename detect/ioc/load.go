@@ -329,6 +329,7 @@ func (b *builder) finish() (*Set, []error) {
 		}
 		b.set.cache = newPathCache(n)
 	}
+	b.set.buildFilters()
 	b.set.stats.RegexesNoLiteral = len(b.set.paths.always)
 	return b.set, b.errs
 }

@@ -120,7 +120,9 @@ func (s *Set) matchHashes(v, field string, out []Hit) []Hit {
 		}
 		k := hashKind(alg, len(digest))
 		var sum [32]byte
-		if k == 0 || !decodeHex(sum[:len(digest)/2], digest) {
+		// Every digest is at least 16 bytes; the first 8 decide the filter.
+		if k == 0 || !decodeHex(sum[:8], digest[:16]) || !s.hashes.filter.mayHave(digestKey(k, sum[:8])) ||
+			!decodeHex(sum[8:len(digest)/2], digest[16:]) {
 			continue
 		}
 		if idx := s.hashes.lookup(k, &sum); idx >= 0 {
@@ -170,7 +172,7 @@ func (s *Set) MatchDomain(v, field string, out []Hit) []Hit {
 }
 
 func (s *Set) matchDomain(v, field string, out []Hit) []Hit {
-	var name [256]byte
+	var name [maxName]byte
 	n := len(v)
 	if n > 0 && v[n-1] == '.' {
 		n--

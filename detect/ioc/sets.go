@@ -10,6 +10,7 @@ type hashSet struct {
 	md5    map[[16]byte]int32
 	sha1   map[[20]byte]int32
 	sha256 map[[32]byte]int32
+	filter bitFilter // digestKey of every digest
 }
 
 func newHashSet() hashSet {
@@ -60,6 +61,7 @@ func (h *hashSet) lookup(k Kind, sum *[32]byte) int32 {
 // sides, so "::ffff:1.2.3.4" (the DNS client's spelling) matches 1.2.3.0/24.
 type ipSet struct {
 	exact  map[netip.Addr]int32
+	filter bitFilter // addrKey of every exact address
 	v4, v6 trie
 }
 
@@ -83,8 +85,10 @@ func (s *ipSet) insert(p netip.Prefix, exact bool, idx int32) (int32, bool) {
 // exact address first, then ranges from the widest to the narrowest.
 func (s *ipSet) lookup(a netip.Addr, cand []int32) []int32 {
 	a = a.Unmap().WithZone("")
-	if idx, ok := s.exact[a]; ok {
-		cand = append(cand, idx)
+	if s.filter.mayHave(addrKey(a)) {
+		if idx, ok := s.exact[a]; ok {
+			cand = append(cand, idx)
+		}
 	}
 	if a.Is4() {
 		return s.v4.lookup(a, cand)
@@ -156,10 +160,13 @@ func (t *trie) lookup(a netip.Addr, cand []int32) []int32 {
 }
 
 // domainSet holds exact names and suffixes ("x" standing for x and *.x) in
-// two hash sets; a lookup probes the name, then each parent name once.
+// two hash sets; a lookup hashes the name once, right to left, and probes
+// the name and each parent name whose hash passes the filter.
 type domainSet struct {
 	exact  map[string]int32
 	suffix map[string]int32
+	// nameHash of every exact name and every suffix.
+	exactF, suffixF bitFilter
 }
 
 func newDomainSet() domainSet {
@@ -175,25 +182,39 @@ func (d *domainSet) insert(name string, suffix bool, idx int32) (int32, bool) {
 	return insertKey(d.exact, name, idx)
 }
 
-// lookup takes a lower-case name without trailing dot and appends matching
-// chain heads: the exact name, then suffixes from the longest to the
-// shortest.
+// maxName is the longest name lookup takes (matchDomain's bound).
+const maxName = 256
+
+// lookup takes a lower-case name without trailing dot, at most maxName
+// bytes, and appends matching chain heads: the exact name, then suffixes
+// from the longest to the shortest.
 func (d *domainSet) lookup(name []byte, cand []int32) []int32 {
-	if idx, ok := d.exact[string(name)]; ok {
-		cand = append(cand, idx)
+	if len(name) > maxName {
+		return cand
+	}
+	// Label starts whose suffix passed the filter, right to left.
+	var starts [maxName]uint8
+	n := 0
+	h := uint64(0xCBF29CE484222325)
+	for i := len(name) - 1; i >= 0; i-- {
+		h = suffixHash(h, name[i])
+		if (i == 0 || name[i-1] == '.') && d.suffixF.mayHave(h) {
+			starts[n] = uint8(i)
+			n++
+		}
+	}
+	if d.exactF.mayHave(h) {
+		if idx, ok := d.exact[string(name)]; ok {
+			cand = append(cand, idx)
+		}
 	}
 	if len(d.suffix) == 0 {
 		return cand
 	}
-	for rest := name; len(rest) > 0; {
-		if idx, ok := d.suffix[string(rest)]; ok {
+	for j := n - 1; j >= 0; j-- {
+		if idx, ok := d.suffix[string(name[starts[j]:])]; ok {
 			cand = append(cand, idx)
 		}
-		i := indexByte(rest, '.')
-		if i < 0 {
-			break
-		}
-		rest = rest[i+1:]
 	}
 	return cand
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/edr-lab/edr/corpus/synth"
 	"github.com/edr-lab/edr/event"
+	"github.com/edr-lab/edr/internal/cputime"
 )
 
 var generated = sync.OnceValue(func() []event.Event {
@@ -34,5 +35,68 @@ func BenchmarkObserveGenerated(b *testing.B) {
 			s = New(Options{})
 		}
 		s.Observe(&evs[i%len(evs)])
+	}
+}
+
+// stateEvents are the events of a larger generated mix that change the
+// state (process starts and ends, DNS answers), in order: enough processes
+// that the table grows to tens of thousands of entries, as on a replay,
+// where cache misses and map growth cost more than on generated().
+var stateEvents = sync.OnceValue(func() []event.Event {
+	const n = 1_000_000
+	var evs []event.Event
+	g := synth.New(synth.Options{Seed: 7, Events: n})
+	var ev event.Event
+	for g.Next(&ev) {
+		dns := ev.Channel == event.ChannelSysmon && ev.EventID == 22
+		if event.RolesOf(&ev).Lifecycle != event.NoLifecycle || dns {
+			evs = append(evs, event.Event{})
+			evs[len(evs)-1].CopyFrom(&ev)
+		}
+	}
+	return evs
+})
+
+// BenchmarkObserveStateEvents is the state stage over the state-changing
+// events of a 1M-event generated mix: one op is one event (a fresh State
+// per pass). cpu-ns/event is the process's CPU time (GC included), which
+// other work on a shared machine inflates less than ns/op.
+//
+//	go test -run '^$' -bench StateEvents -benchtime 3000000x ./detect/state
+func BenchmarkObserveStateEvents(b *testing.B) {
+	benchStateEvents(b, func(s *State, ev *event.Event, _ int) { s.Observe(ev) })
+}
+
+// BenchmarkObserveStartedStateEvents is BenchmarkObserveStateEvents for
+// the engine's state when an Enricher runs ahead: starts take the process
+// the Enricher's table built (ObserveStarted).
+func BenchmarkObserveStartedStateEvents(b *testing.B) {
+	evs := stateEvents()
+	started := make([]*Process, len(evs))
+	ahead := New(Options{})
+	for i := range evs {
+		if p := ahead.Procs.Observe(&evs[i]); p != nil {
+			v := *p
+			started[i] = &v
+		}
+	}
+	benchStateEvents(b, func(s *State, ev *event.Event, i int) { s.ObserveStarted(ev, started[i]) })
+}
+
+func benchStateEvents(b *testing.B, observe func(s *State, ev *event.Event, i int)) {
+	evs := stateEvents()
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cputime.Now()
+	var s *State
+	for i := 0; i < b.N; i++ {
+		j := i % len(evs)
+		if j == 0 {
+			s = New(Options{})
+		}
+		observe(s, &evs[j], j)
+	}
+	if cpu := cputime.Now() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/event")
 	}
 }

@@ -55,8 +55,8 @@ type pidKey struct{ host, pid string }
 // segment snapshots) holds the same state.
 type ProcessTable struct {
 	byGUID *lru[procKey, *Process]
-	byPID  map[pidKey]*Process // the most recently started process of a PID
-	exits  []exitMark          // FIFO of exits in event-time order
+	byPID  pidIndex   // the most recently started process of a PID
+	exits  []exitMark // FIFO of exits in event-time order
 	ttl    int64
 	now    int64
 
@@ -66,7 +66,7 @@ type ProcessTable struct {
 	// Process values come from slabs, and those the table forgets are
 	// reused: the state stage allocates per slab, not per process.
 	procFree []*Process
-	procSlab []Process
+	procSlab slab[Process]
 }
 
 // procSlabLen is how many processes one allocation holds.
@@ -79,12 +79,7 @@ func (t *ProcessTable) newProcess() *Process {
 		t.procFree = t.procFree[:n-1]
 		return p
 	}
-	if len(t.procSlab) == 0 {
-		t.procSlab = make([]Process, procSlabLen)
-	}
-	p := &t.procSlab[0]
-	t.procSlab = t.procSlab[1:]
-	return p
+	return t.procSlab.next(procSlabLen)
 }
 
 // forget makes a process the table no longer holds (by GUID or by PID)
@@ -103,7 +98,7 @@ type exitMark struct {
 // NewProcessTable makes a table of at most max entries that forgets exited
 // processes ttl nanoseconds (event time) after their exit.
 func NewProcessTable(max int, ttl int64) *ProcessTable {
-	t := &ProcessTable{byPID: map[pidKey]*Process{}, ttl: ttl}
+	t := &ProcessTable{byPID: newPIDIndex(), ttl: ttl}
 	t.byGUID = newLRU[procKey, *Process](max, func(_ procKey, p *Process) {
 		t.Evicted++
 		t.dropPID(p)
@@ -116,10 +111,7 @@ func NewProcessTable(max int, ttl int64) *ProcessTable {
 func (t *ProcessTable) Len() int { return t.byGUID.Len() }
 
 func (t *ProcessTable) dropPID(p *Process) {
-	k := pidKey{p.Host, p.PID}
-	if t.byPID[k] == p {
-		delete(t.byPID, k)
-	}
+	t.byPID.drop(p)
 }
 
 // key identifies a process: its GUID, else PID + start time.
@@ -131,24 +123,43 @@ func (p *Process) key() procKey {
 }
 
 // Observe updates the table from one event (in event-time order): process
-// creations add entries, terminations mark them exited.
-func (t *ProcessTable) Observe(ev *event.Event) {
+// creations add entries, terminations mark them exited. It returns the
+// process a creation started (nil for other events), valid until the next
+// Observe: a copy of it lets another table with the same history take the
+// same event without reading it again (ObserveStarted).
+func (t *ProcessTable) Observe(ev *event.Event) *Process { return t.observe(ev, nil) }
+
+// ObserveStarted is Observe for a table whose history equals the one that
+// returned started for ev (the same events observed in the same order, the
+// same bounds): the new entry is a copy of started, strings shared, instead
+// of one read from the event and copied again. The table ends in the state
+// Observe(ev) would leave, so lookups answer the same. A started of nil, or
+// an event that starts no process, is plain Observe.
+func (t *ProcessTable) ObserveStarted(ev *event.Event, started *Process) {
+	t.observe(ev, started)
+}
+
+func (t *ProcessTable) observe(ev *event.Event, started *Process) *Process {
 	if ev.Time > t.now {
 		t.now = ev.Time
 		t.expire()
 	}
 	switch roles := event.RolesOf(ev); roles.Lifecycle {
 	case event.ProcessStart:
-		t.start(ev, roles)
+		if started != nil {
+			return t.startCopy(roles, started)
+		}
+		return t.start(ev, roles)
 	case event.ProcessEnd:
 		guid, pid := roles.Actor.IDs(ev)
 		t.exit(ev.Host, guid, pid, ev.Time)
 	}
+	return nil
 }
 
 // start records the process a process-creation event starts, as its roles
 // name it and its parent.
-func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) {
+func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) *Process {
 	a, par := &roles.Actor, &roles.Parent
 	p := t.newProcess()
 	*p = Process{
@@ -184,18 +195,38 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) {
 	if par.GUID != event.NoField {
 		t.learnParent(p)
 	} else {
-		t.linkParent(p)
+		t.linkParent(p, true)
 	}
-	t.add(p, domain)
+	p.own(domain)
+	t.add(p)
+	return p
+}
+
+// startCopy is start for an entry another table built from the same event
+// with the same history: the same table operations, in the same order,
+// without reading the event or copying its strings.
+func (t *ProcessTable) startCopy(roles *event.Roles, started *Process) *Process {
+	p := t.newProcess()
+	*p = *started
+	if roles.Parent.GUID != event.NoField {
+		t.learnParent(p)
+	} else {
+		t.linkParent(p, false) // p has what it filled in already
+	}
+	t.add(p)
+	return p
 }
 
 // linkParent completes a child whose event names its parent by PID only
-// (no GUIDs: Security 4688) from the running process of that PID.
-func (t *ProcessTable) linkParent(p *Process) {
-	if parent := t.byPID[pidKey{p.Host, p.ParentPID}]; parent != nil && parent.End == 0 {
-		p.ParentGUID = parent.GUID
-		p.ParentCommand = parent.CommandLine
-		p.ParentUser = parent.User
+// (no GUIDs: Security 4688) from the running process of that PID, when
+// fill is set, and marks that process used.
+func (t *ProcessTable) linkParent(p *Process, fill bool) {
+	if parent := t.byPID.get(p.Host, p.ParentPID); parent != nil && parent.End == 0 {
+		if fill {
+			p.ParentGUID = parent.GUID
+			p.ParentCommand = parent.CommandLine
+			p.ParentUser = parent.User
+		}
 		t.byGUID.Get(parent.key()) // in use again
 	}
 }
@@ -217,16 +248,14 @@ func (t *ProcessTable) learnParent(child *Process) {
 		Image: child.ParentImage, CommandLine: child.ParentCommand, User: child.ParentUser,
 		Partial: true,
 	}
-	t.add(p, "")
+	p.own("")
+	t.add(p)
 }
 
-func (t *ProcessTable) add(p *Process, userDomain string) {
-	p.own(userDomain)
+// add holds p (its strings its own).
+func (t *ProcessTable) add(p *Process) {
 	t.byGUID.Put(p.key(), p)
-	k := pidKey{p.Host, p.PID}
-	if old := t.byPID[k]; old == nil || old.Start <= p.Start {
-		t.byPID[k] = p
-	}
+	t.byPID.claim(p)
 }
 
 func (t *ProcessTable) exit(host, guid, pid string, at int64) {
@@ -235,7 +264,7 @@ func (t *ProcessTable) exit(host, guid, pid string, at int64) {
 		p, _ = t.byGUID.Peek(procKey{host: host, guid: guid})
 	}
 	if p == nil && pid != "" {
-		p = t.byPID[pidKey{host, pid}]
+		p = t.byPID.get(host, pid)
 	}
 	if p == nil || p.End != 0 {
 		return
@@ -274,7 +303,7 @@ func (t *ProcessTable) ByGUID(host, guid string) *Process {
 // recent start not after at. A process that exited before at is not
 // returned (its PID may have been reused by one the table never saw).
 func (t *ProcessTable) ByPID(host, pid string, at int64) *Process {
-	p := t.byPID[pidKey{host, pid}]
+	p := t.byPID.get(host, pid)
 	if p == nil || p.Start > at || (p.End != 0 && p.End < at) {
 		return nil
 	}

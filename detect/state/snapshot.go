@@ -368,7 +368,7 @@ func (t *ProcessTable) snapshot(host string, at int64) []snapEntry {
 		if p.Partial {
 			flags |= snapPartial
 		}
-		if t.byPID[pidKey{p.Host, p.PID}] == p {
+		if t.byPID.owns(p) {
 			flags |= snapPIDOwner
 		}
 		out = append(out, snapEntry{p, flags})
@@ -382,9 +382,8 @@ func (t *ProcessTable) snapshot(host string, at int64) []snapEntry {
 func (t *ProcessTable) restore(s *Snapshot) {
 	for i, p := range s.Processes {
 		t.byGUID.Put(p.key(), p)
-		k := pidKey{p.Host, p.PID}
-		if old := t.byPID[k]; s.pidOwner[i] && (old == nil || old.Start <= p.Start) {
-			t.byPID[k] = p
+		if s.pidOwner[i] {
+			t.byPID.claim(p)
 		}
 		if p.End != 0 {
 			t.exits = append(t.exits, exitMark{p.key(), p.End})

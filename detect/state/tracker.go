@@ -51,6 +51,14 @@ func (s *State) Observe(ev *event.Event) {
 	s.DNS.Observe(ev)
 }
 
+// ObserveStarted is Observe with the process table's part done by
+// ProcessTable.ObserveStarted (started: what a table with the same
+// history returned for ev, or a copy of it).
+func (s *State) ObserveStarted(ev *event.Event, started *Process) {
+	s.Procs.ObserveStarted(ev, started)
+	s.DNS.Observe(ev)
+}
+
 // Snapshot encodes host's state as it stands for an event at time at
 // (before that event is observed).
 func (s *State) Snapshot(host string, at int64, lim SnapshotLimits) []byte {

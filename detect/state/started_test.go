@@ -1,0 +1,69 @@
+package state
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// tableDump is everything a ProcessTable holds that lookups, snapshots or
+// later events can tell apart: entries in recency order with their keys and
+// values, which entry owns each PID, the exit queue and the counters.
+type tableDump struct {
+	Keys             []procKey
+	Procs            []Process
+	PIDOwner         []bool
+	PIDs             int
+	Exits            []exitMark
+	Now              int64
+	Evicted, Expired uint64
+}
+
+func dumpTable(t *ProcessTable) tableDump {
+	d := tableDump{PIDs: t.byPID.len(), Exits: t.exits, Now: t.now, Evicted: t.Evicted, Expired: t.Expired}
+	t.byGUID.each(func(k procKey, p *Process) bool {
+		d.Keys = append(d.Keys, k)
+		d.Procs = append(d.Procs, *p)
+		d.PIDOwner = append(d.PIDOwner, t.byPID.owns(p))
+		return true
+	})
+	return d
+}
+
+// A table fed ObserveStarted with copies of what another table's Observe
+// returned holds, after every event, what that table holds: the same
+// entries in the same recency order, the same PID owners, exits and
+// counters. Small bounds make the generated mix evict and expire entries,
+// and a fifth of its starts are Security 4688s (parents linked by PID).
+func TestObserveStartedKeepsTheSameTable(t *testing.T) {
+	for _, b := range []struct {
+		max int
+		ttl int64
+	}{{300, 2 * sec}, {65536, 600 * sec}} {
+		a, c := NewProcessTable(b.max, b.ttl), NewProcessTable(b.max, b.ttl)
+		evs := generated()
+		starts, copied := 0, 0
+		for i := range evs {
+			p := a.Observe(&evs[i])
+			var cp *Process
+			if p != nil {
+				starts++
+				v := *p
+				cp = &v
+			}
+			c.ObserveStarted(&evs[i], cp)
+			if cp != nil {
+				copied++
+			}
+			if i%997 == 0 || i == len(evs)-1 {
+				require.Equal(t, dumpTable(a), dumpTable(c), "bound %d: after event %d", b.max, i)
+			}
+		}
+		require.Greater(t, starts, 1000, "the mix starts processes")
+		require.Equal(t, starts, copied)
+		if b.max == 300 {
+			require.NotZero(t, a.Evicted, "the bound evicts")
+			require.NotZero(t, a.Expired, "the TTL expires")
+		}
+	}
+}
