@@ -18,7 +18,7 @@ const SchemaVersion = 2
 // are stable within a build but are never persisted (recordings use names).
 type FieldID uint16
 
-// Virtual fields live in the event header, not in the field array. Their IDs
+// Virtual fields live in the event header, not in the field store. Their IDs
 // are fixed so that hot paths can switch on them.
 const (
 	FieldEventID       FieldID = iota // header EventID, rendered decimal
