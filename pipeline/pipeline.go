@@ -57,8 +57,8 @@ type Config struct {
 	// Observer, when set, counts events and time per stage.
 	Observer *Observer
 	// Depth is how many chunks (of up to 256 events) may be between the
-	// source and the engine at once; 0: 8. Fewer hold fewer events (each
-	// carries its field table, ~6.5 kB): edr live, whose own queues
+	// source and the engine at once; 0: 8. Fewer hold fewer events in
+	// memory: edr live, whose own queues
 	// already absorb bursts, runs with the few that keep every stage busy.
 	Depth int
 }
