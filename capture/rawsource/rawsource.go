@@ -263,8 +263,8 @@ func (s *Source) released(ev *event.Event) {
 	s.nextSeq++
 	// Reslice, not append: the slot keeps the storage of the event it held
 	// last (the pipeline hands batches back swapped), which ev takes for
-	// the next decoded event; a fresh event would allocate its field table
-	// (~6.5 kB) once per event.
+	// the next decoded event; a fresh event would allocate its field
+	// storage once per event.
 	k := len(s.out)
 	s.out = s.out[:k+1]
 	s.out[k], *ev = *ev, s.out[k] // the batch takes the event, ev the slot's old storage

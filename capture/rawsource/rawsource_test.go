@@ -195,8 +195,8 @@ func TestHeartbeatReleasesByClockAndEventHook(t *testing.T) {
 }
 
 // TestEventStorageIsReused: the events the pipeline hands back (swapped,
-// as edr live's queues do) carry their field tables back into the source,
-// so decoding allocates far less than one table (~6.5 kB) per event.
+// as edr live's queues do) carry their field storage back into the source,
+// so decoding allocates little per event.
 func TestEventStorageIsReused(t *testing.T) {
 	const n = 60_000
 	gen := rawsynth.NewSource(synth.Options{Seed: 5, Hosts: 2, Events: n}, 0)
