@@ -20,7 +20,7 @@ type tableDump struct {
 }
 
 func dumpTable(t *ProcessTable) tableDump {
-	d := tableDump{PIDs: t.byPID.len(), Exits: t.exits, Now: t.now, Evicted: t.Evicted, Expired: t.Expired}
+	d := tableDump{PIDs: t.byPID.len(), Exits: t.exits[t.exitHead:], Now: t.now, Evicted: t.Evicted, Expired: t.Expired}
 	t.byGUID.each(func(k procKey, p *Process) bool {
 		d.Keys = append(d.Keys, k)
 		d.Procs = append(d.Procs, *p)
