@@ -38,7 +38,7 @@ func newLRU[K comparable, V any](max int, evict func(K, V)) *lru[K, V] {
 	if max < 1 {
 		max = 1
 	}
-	return &lru[K, V]{max: max, nodes: make([]lruNode[K, V], 1, min(max+2, 64)), seed: maphash.MakeSeed(), evict: evict, hash: maphash.Comparable[K]}
+	return &lru[K, V]{max: max, nodes: make([]lruNode[K, V], 1, min(max+1, 64)), seed: maphash.MakeSeed(), evict: evict, hash: maphash.Comparable[K]}
 }
 
 // find returns the number of k's node, whose hash is h, or 0; on 0 also
@@ -113,12 +113,11 @@ func (l *lru[K, V]) upsert(k K, own func(K) K) (n *lruNode[K, V], existed bool, 
 	if own != nil {
 		k = own(k)
 	}
-	r = l.node()
-	l.nodes[r].key, l.nodes[r].tag = k, tag
-	l.idx.insertAt(hole, tag, r)
-	l.n++
-	l.link(r)
-	for l.n > l.max {
+	// The bound makes room first: the least recently used entry is never
+	// k, which is new, so this evicts what adding k and then evicting down
+	// to max would, in the same order, and the index and the nodes never
+	// hold more than max (the index stays half the size).
+	for l.n >= l.max {
 		old := l.nodes[0].prev
 		o := &l.nodes[old]
 		ok, ov := o.key, o.val
@@ -128,6 +127,15 @@ func (l *lru[K, V]) upsert(k K, own func(K) K) (n *lruNode[K, V], existed bool, 
 		}
 		evicted++
 	}
+	r = l.node()
+	l.nodes[r].key, l.nodes[r].tag = k, tag
+	if evicted > 0 {
+		l.idx.insert(tag, r) // removal moved entries: hole may be stale
+	} else {
+		l.idx.insertAt(hole, tag, r)
+	}
+	l.n++
+	l.link(r)
 	return &l.nodes[r], false, evicted
 }
 
