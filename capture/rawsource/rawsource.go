@@ -113,8 +113,10 @@ type Source struct {
 
 	// The raw layer is written on its own goroutine (a quarter of the
 	// source's work): ready records go there in batches, in capture order.
+	// Written batches come back on rawFree for reuse.
 	rawBatch []pendingRec
 	rawQ     chan []pendingRec
+	rawFree  chan []pendingRec
 	rawDone  chan struct{}
 
 	// Counted by Run's goroutine (delivered) and the raw writer (under mu),
@@ -161,7 +163,7 @@ func (s *Source) Run(ctx context.Context, fn func([]event.Event) error) error {
 	s.deliver = fn
 	defer s.enrich.Close()
 	if s.opt.Raw != nil {
-		s.rawQ, s.rawDone = make(chan []pendingRec, 8), make(chan struct{})
+		s.rawQ, s.rawFree, s.rawDone = make(chan []pendingRec, 8), make(chan []pendingRec, 9), make(chan struct{})
 		go s.rawWriter()
 	}
 	err := s.opt.Records.Run(ctx, sink{s})
@@ -310,7 +312,7 @@ func (s *Source) writeRaw(all bool) {
 		s.rawBatch = append(s.rawBatch, *p)
 		if len(s.rawBatch) == rawBatchSize {
 			s.rawQ <- s.rawBatch
-			s.rawBatch = make([]pendingRec, 0, rawBatchSize)
+			s.rawBatch = s.newRawBatch()
 		}
 		*p = pendingRec{}
 		s.head++
@@ -325,6 +327,16 @@ func (s *Source) writeRaw(all bool) {
 		s.pending = s.pending[:copy(s.pending, s.pending[s.head:])]
 		s.base += uint64(s.head)
 		s.head = 0
+	}
+}
+
+// newRawBatch returns a written batch, or a new one.
+func (s *Source) newRawBatch() []pendingRec {
+	select {
+	case b := <-s.rawFree:
+		return b
+	default:
+		return make([]pendingRec, 0, rawBatchSize)
 	}
 }
 
@@ -352,6 +364,11 @@ func (s *Source) rawWriter() {
 		s.rawRecorded += ok
 		s.rawFailed += failed
 		s.mu.Unlock()
+		clear(b) // no record or host kept alive by a spare batch
+		select {
+		case s.rawFree <- b[:0]:
+		default:
+		}
 	}
 }
 
