@@ -42,10 +42,9 @@ func serial(o synth.Options) []string {
 	return out
 }
 
-// TestSourceDeliversInGenerationOrder: generating on a goroutine of its
-// own, the source still delivers every record and Event Log event, in the
-// order a serial loop over the generator and the encoder gives, and counts
-// them.
+// TestSourceDeliversInGenerationOrder: the source delivers every record
+// and Event Log event, in the order a plain loop over the generator and
+// the encoder gives, and counts them.
 func TestSourceDeliversInGenerationOrder(t *testing.T) {
 	o := synth.Options{Seed: 9, Hosts: 3, Events: 20_000}
 	want := serial(o)
