@@ -61,30 +61,13 @@ type Encoder struct {
 	out []*raw.Record
 }
 
-// Field ids of the names the encoder reads, resolved once.
+// Field ids of the names the encoder reads that event does not export,
+// resolved once.
 var (
-	fDestinationIsIpv6 = event.MustField("DestinationIsIpv6")
-	fDetails           = event.MustField("Details")
-	fEventType         = event.MustField("EventType")
-	fExecProcessID     = event.MustField("Execution_ProcessID")
-	fImage             = event.MustField("Image")
-	fImageLoaded       = event.MustField("ImageLoaded")
-	fInitiated         = event.MustField("Initiated")
-	fIntegrityLevel    = event.MustField("IntegrityLevel")
-	fMessageNumber     = event.MustField("MessageNumber")
-	fMessageTotal      = event.MustField("MessageTotal")
-	fParentProcessId   = event.MustField("ParentProcessId")
-	fProcessId         = event.MustField("ProcessId")
-	fProtocol          = event.MustField("Protocol")
-	fQueryName         = event.MustField("QueryName")
-	fQueryResults      = event.MustField("QueryResults")
-	fQueryStatus       = event.MustField("QueryStatus")
-	fSourceIsIpv6      = event.MustField("SourceIsIpv6")
-	fTargetFilename    = event.MustField("TargetFilename")
-	fTargetObject      = event.MustField("TargetObject")
-	fTaskName          = event.MustField("TaskName")
-	fTerminalSessionId = event.MustField("TerminalSessionId")
-	fUserContext       = event.MustField("UserContext")
+	fDestinationIsIpv6, fSourceIsIpv6, fProtocol = event.MustField("DestinationIsIpv6"), event.MustField("SourceIsIpv6"), event.MustField("Protocol")
+	fInitiated, fExecProcessID, fQueryStatus     = event.MustField("Initiated"), event.MustField("Execution_ProcessID"), event.MustField("QueryStatus")
+	fMessageNumber, fMessageTotal, fTaskName     = event.MustField("MessageNumber"), event.MustField("MessageTotal"), event.MustField("TaskName")
+	fTerminalSessionId, fUserContext             = event.MustField("TerminalSessionId"), event.MustField("UserContext")
 )
 
 func val(e *event.Event, name string) string { return e.Value(event.MustField(name)) }
@@ -136,29 +119,29 @@ func (x *Encoder) Encode(e *event.Event) []*raw.Record {
 }
 
 func (x *Encoder) sysmon(e *event.Event) {
-	pid := uint32(u(e.Value(fProcessId)))
+	pid := uint32(u(e.Value(event.FProcessId)))
 	switch e.EventID {
 	case 1:
-		r := rec(e, capture.KernelProcess, 1, uint32(u(e.Value(fParentProcessId))))
+		r := rec(e, capture.KernelProcess, 1, uint32(u(e.Value(event.FParentProcessId))))
 		r.Version = 4
 		r.AddNum("ProcessID", raw.U32, uint64(pid))
-		r.AddNum("ParentProcessID", raw.U32, u(e.Value(fParentProcessId)))
+		r.AddNum("ParentProcessID", raw.U32, u(e.Value(event.FParentProcessId)))
 		r.AddNum("SessionID", raw.U32, u(e.Value(fTerminalSessionId)))
-		if sid, ok := IntegritySID[e.Value(fIntegrityLevel)]; ok {
+		if sid, ok := IntegritySID[e.Value(event.FIntegrityLevel)]; ok {
 			r.AddString("MandatoryLabel", raw.SID, sid)
 		}
-		r.AddString("ImageName", raw.String, e.Value(fImage))
+		r.AddString("ImageName", raw.String, e.Value(event.FImage))
 		x.out = append(x.out, r)
 	case 5:
 		r := rec(e, capture.KernelProcess, 2, pid)
 		r.Version = 2
 		r.AddNum("ProcessID", raw.U32, uint64(pid))
-		r.AddString("ImageName", raw.String, e.Value(fImage))
+		r.AddString("ImageName", raw.String, e.Value(event.FImage))
 		x.out = append(x.out, r)
 	case 7:
 		r := rec(e, capture.KernelProcess, 5, pid)
 		r.AddNum("ProcessID", raw.U32, uint64(pid))
-		r.AddString("ImageName", raw.String, e.Value(fImageLoaded))
+		r.AddString("ImageName", raw.String, e.Value(event.FImageLoaded))
 		x.out = append(x.out, r)
 	case 3:
 		x.network(e, pid)
@@ -168,7 +151,7 @@ func (x *Encoder) sysmon(e *event.Event) {
 		r.Version = 1
 		r.AddNum("FileObject", raw.Pointer, x.obj)
 		r.AddNum("CreateOptions", raw.U32, fileCreate<<24)
-		r.AddString("FileName", raw.String, e.Value(fTargetFilename))
+		r.AddString("FileName", raw.String, e.Value(event.FTargetFilename))
 		// The handle is closed, as every handle is: the close ends the
 		// decoder's FileObject join (without it the join map only fills).
 		c := rec(e, capture.KernelFile, 14, pid)
@@ -178,14 +161,14 @@ func (x *Encoder) sysmon(e *event.Event) {
 	case 26:
 		r := rec(e, capture.KernelFile, 26, pid)
 		r.Version = 1
-		r.AddString("FilePath", raw.String, e.Value(fTargetFilename))
+		r.AddString("FilePath", raw.String, e.Value(event.FTargetFilename))
 		x.out = append(x.out, r)
 	case 22:
 		r := rec(e, capture.DNSClient, 3008, pid)
-		r.AddString("QueryName", raw.String, e.Value(fQueryName))
+		r.AddString("QueryName", raw.String, e.Value(event.FQueryName))
 		r.AddNum("QueryStatus", raw.U32, u(e.Value(fQueryStatus)))
 		// The provider writes "type: 5", Sysmon "type:  5".
-		r.AddString("QueryResults", raw.String, strings.ReplaceAll(e.Value(fQueryResults), "type:  ", "type: "))
+		r.AddString("QueryResults", raw.String, strings.ReplaceAll(e.Value(event.FQueryResults), "type:  ", "type: "))
 		x.out = append(x.out, r)
 	case 12, 13:
 		x.registry(e, pid)
@@ -238,7 +221,7 @@ func (x *Encoder) network(e *event.Event, pid uint32) {
 }
 
 func (x *Encoder) registry(e *event.Event, pid uint32) {
-	target := e.Value(fTargetObject)
+	target := e.Value(event.FTargetObject)
 	nt := ""
 	for _, m := range [...][2]string{{`HKLM\`, `\REGISTRY\MACHINE\`}, {`HKU\`, `\REGISTRY\USER\`}} {
 		if strings.HasPrefix(target, m[0]) {
@@ -272,7 +255,7 @@ func (x *Encoder) registry(e *event.Event, pid uint32) {
 	if value == "(Default)" {
 		value = ""
 	}
-	switch e.Value(fEventType) {
+	switch e.Value(event.FEventType) {
 	case "CreateKey":
 		x.out = append(x.out, open(nt, 1, regCreatedNewKey))
 	case "DeleteKey":
@@ -284,7 +267,7 @@ func (x *Encoder) registry(e *event.Event, pid uint32) {
 	case "SetValue":
 		w := write(5)
 		w.AddString("ValueName", raw.String, value)
-		typ, data := regData(e.Value(fDetails))
+		typ, data := regData(e.Value(event.FDetails))
 		w.AddNum("Type", raw.U32, typ)
 		w.AddBytes("CapturedData", raw.Binary, data)
 		x.out = append(x.out, open(key, 2, 0), w)
