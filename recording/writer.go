@@ -743,17 +743,16 @@ func isWAL(p string) bool { return strings.HasSuffix(p, segmentExt+".wal") }
 // ~13 % larger (~7 % more bytes in all).
 const DefaultPageCompression = "fastest"
 
+// pageLevels are the values of WriterOptions.PageCompression.
+var pageLevels = map[string]pqfile.Level{"fastest": pqfile.LevelFastest, "default": pqfile.LevelDefault, "better": pqfile.LevelBetter}
+
 // pageLevel parses WriterOptions.PageCompression.
 func pageLevel(s string) (pqfile.Level, error) {
-	switch s {
-	case "":
-		return pageLevel(DefaultPageCompression)
-	case "fastest":
-		return pqfile.LevelFastest, nil
-	case "default":
-		return pqfile.LevelDefault, nil
-	case "better":
-		return pqfile.LevelBetter, nil
+	if s == "" {
+		s = DefaultPageCompression
+	}
+	if l, ok := pageLevels[s]; ok {
+		return l, nil
 	}
 	return 0, fmt.Errorf("page compression %q: want fastest, default or better", s)
 }
