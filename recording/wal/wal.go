@@ -172,6 +172,11 @@ func (w *Writer) Write(b *Batch) error {
 	}
 	w.out = w.encode(b.buf)
 	payload := w.out[recordHeader:]
+	if len(payload) > MaxRecord {
+		// Incompressible entries grow a little: a record Read would refuse
+		// must not be written (and acknowledged) at all.
+		return fmt.Errorf("wal %s: record of %d bytes compresses to %d, over %d", w.f.Name(), len(b.buf), len(payload), MaxRecord)
+	}
 	binary.LittleEndian.PutUint32(w.out[0:], uint32(len(payload)))
 	binary.LittleEndian.PutUint32(w.out[4:], crc32.Checksum(payload, castagnoli))
 	if _, err := w.f.Write(w.out); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -381,5 +382,42 @@ func BenchmarkWrite(b *testing.B) {
 			}
 			b.ReportMetric(float64(w.Size())/float64(b.N)/float64(batch.Size()), "ratio")
 		})
+	}
+}
+
+// TestIncompressibleMaxRecordRefused: a batch of MaxRecord incompressible
+// bytes compresses to more than MaxRecord, which Read would refuse, so
+// Write refuses it and writes nothing; a slightly smaller one is written
+// and reads back.
+func TestIncompressibleMaxRecordRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("64 MiB of random bytes")
+	}
+	noise := make([]byte, MaxRecord-entryHeader)
+	_, _ = rand.NewChaCha8([32]byte{7}).Read(noise)
+	for _, v1 := range []bool{false, true} {
+		p := filepath.Join(t.TempDir(), "x.wal")
+		w, err := create(p, false, v1)
+		require.NoError(t, err)
+		var b Batch
+		b.Append(1, noise)
+		err = w.Write(&b)
+		require.Error(t, err, "v1=%v", v1)
+		assert.Contains(t, err.Error(), "compresses to")
+		assert.Equal(t, int64(len(Magic)), w.Size())
+
+		b.Reset()
+		b.Append(1, noise[:MaxRecord-64<<10])
+		require.NoError(t, w.Write(&b))
+		require.NoError(t, w.Close())
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		res, err := Read(bytes.NewReader(data), func(_ byte, body []byte) error {
+			assert.Equal(t, noise[:MaxRecord-64<<10], body)
+			return nil
+		})
+		require.NoError(t, err)
+		assert.Equal(t, 1, res.Entries)
+		assert.NoError(t, res.Tail)
 	}
 }
