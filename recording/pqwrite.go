@@ -68,8 +68,8 @@ type dictColumn struct {
 	// values); vals then holds every value and idx is unused.
 	plain bool
 	vals  []string
-	m     strIndex // over dict
-	last  string   // the previous value and its index: runs are common
+	m     map[string]int32
+	last  string // the previous value and its index: runs are common
 	lastI int32
 	dict  []string
 	bytes int
@@ -99,12 +99,15 @@ func (c *dictColumn) add(v string) {
 		c.idx = append(c.idx, c.lastI)
 		return
 	}
-	i, at := c.m.lookup(c.dict, v)
-	if i < 0 {
+	i, ok := c.m[v]
+	if !ok {
+		if c.m == nil {
+			c.m = make(map[string]int32)
+		}
 		v = c.arena.clone(v)
 		i = int32(len(c.dict))
+		c.m[v] = i
 		c.dict = append(c.dict, v)
-		c.m.put(at, i)
 		c.bytes += len(v)
 	}
 	c.last, c.lastI = c.dict[i], i
@@ -116,7 +119,7 @@ func (c *dictColumn) toPlain() {
 	for _, i := range c.idx {
 		c.vals = append(c.vals, c.dict[i])
 	}
-	c.m.reset()
+	clear(c.m)
 	c.dict, c.idx, c.last = c.dict[:0], c.idx[:0], ""
 }
 
@@ -131,7 +134,7 @@ func (c *dictColumn) count() int {
 func (c *dictColumn) reset() {
 	clear(c.vals)
 	c.vals, c.plain = c.vals[:0], false
-	c.m.reset()
+	clear(c.m)
 	clear(c.dict) // drop string references
 	c.last = ""
 	c.dict, c.idx, c.rows, c.bytes = c.dict[:0], c.idx[:0], c.rows[:0], 0

@@ -76,7 +76,7 @@ type rawProp struct {
 
 // strDict is a string dictionary; last speeds up runs of one value.
 type strDict struct {
-	m     strIndex // over dict
+	m     map[string]int32
 	dict  []string
 	last  string
 	lastI int32
@@ -86,19 +86,22 @@ func (d *strDict) index(s string) int32 {
 	if len(d.dict) > 0 && s == d.last {
 		return d.lastI
 	}
-	i, at := d.m.lookup(d.dict, s)
-	if i < 0 {
+	i, ok := d.m[s]
+	if !ok {
+		if d.m == nil {
+			d.m = map[string]int32{}
+		}
 		s = string([]byte(s)) // the record's strings are reused
 		i = int32(len(d.dict))
+		d.m[s] = i
 		d.dict = append(d.dict, s)
-		d.m.put(at, i)
 	}
 	d.last, d.lastI = s, i
 	return i
 }
 
 func (d *strDict) reset() {
-	d.m.reset()
+	clear(d.m)
 	clear(d.dict)
 	d.dict, d.last, d.lastI = d.dict[:0], "", 0
 }
