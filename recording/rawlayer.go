@@ -247,12 +247,12 @@ type rawFile struct {
 	tmp  []byte     // add's entry encoding
 }
 
-func newRawFile(tmp, host string) (*rawFile, error) {
+func newRawFile(tmp, host string, level pqfile.Level) (*rawFile, error) {
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	rf := &rawFile{f: f, enc: newRawEncoder(pqfile.NewWriter(f)), host: host}
+	rf := &rawFile{f: f, enc: newRawEncoder(pqfile.NewWriterLevel(f, level)), host: host}
 	rf.q = startQueue(rf.encode, rf.enc.flushRowGroup, func(err error) error { return fmt.Errorf("raw segment %s: %w", tmp, err) })
 	return rf, nil
 }
@@ -394,7 +394,7 @@ func (w *Writer) openRaw(key segKey, first int64) (*rawSeg, error) {
 	if err != nil {
 		return nil, err
 	}
-	rf, err := newRawFile(tmp+".tmp", key.host)
+	rf, err := newRawFile(tmp+".tmp", key.host, w.level)
 	if err != nil {
 		wl.Close()
 		return nil, err
@@ -469,7 +469,7 @@ func (w *Writer) recoverRaw(path string) error {
 			}
 			if rf == nil {
 				var err error
-				if rf, err = newRawFile(strings.TrimSuffix(path, ".wal")+".tmp", hdr.Host); err != nil {
+				if rf, err = newRawFile(strings.TrimSuffix(path, ".wal")+".tmp", hdr.Host, w.level); err != nil {
 					return err
 				}
 			}
