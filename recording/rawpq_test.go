@@ -161,3 +161,26 @@ func toRawRow(host string, seq uint64, r *raw.Record) rawRow {
 	}
 	return row
 }
+
+// TestRawFileEncoderErrorSurfaces: raw pages are written by the encoder
+// goroutine; a write that fails there is returned by the next add once the
+// encoder has seen it, naming the file, and finish leaves no file behind.
+func TestRawFileEncoderErrorSurfaces(t *testing.T) {
+	defer func(g int) { rawRowGroup = g }(rawRowGroup)
+	rawRowGroup = 4
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "x.tmp")
+	rf, err := newRawFile(tmp, "h", pqfile.LevelDefault)
+	require.NoError(t, err)
+	require.NoError(t, rf.f.Close()) // every page write now fails
+	for i := 0; i < 10; i++ {
+		rf.add(uint64(i+1), extremeRecord(i))
+	}
+	require.Error(t, rf.q.sync(), "the encoder wrote a row group into a closed file")
+	err = rf.add(11, extremeRecord(11))
+	require.Error(t, err, "add reports the encoder's error")
+	assert.Contains(t, err.Error(), "raw segment "+tmp)
+	require.Error(t, rf.finish(filepath.Join(dir, "x.parquet"), false))
+	assert.NoFileExists(t, filepath.Join(dir, "x.parquet"))
+	assert.NoFileExists(t, tmp)
+}
