@@ -209,6 +209,15 @@ func (c *evalCtx) evalAlt(alt []*matcher) bool {
 }
 
 func (c *evalCtx) evalMatcher(m *matcher) bool {
+	if m.fast {
+		return c.evalQuick(m)
+	}
+	return c.evalGeneric(m)
+}
+
+// evalGeneric evaluates any matcher (a quick one too, ignoring its quick
+// form: the reference TestQuickEqualsGeneric compares against).
+func (c *evalCtx) evalGeneric(m *matcher) bool {
 	if m.field.kind == fkKeyword {
 		return c.evalKeyword(m)
 	}
