@@ -265,3 +265,46 @@ func BenchmarkEvalCandidates(b *testing.B) {
 	b.ReportMetric(float64(cpu[0].Nanoseconds())/per, "quick-cpu-ns/event")
 	b.ReportMetric(float64(cpu[1].Nanoseconds())/per, "generic-cpu-ns/event")
 }
+
+// TestCIDRAddressPerFieldAndEvent: an address parsed for CIDR tests is
+// remembered per field and per event only: one Matcher meets events whose
+// two address fields swap values, a mapped IPv4 address, a value that is no
+// address, and an absent field.
+func TestCIDRAddressPerFieldAndEvent(t *testing.T) {
+	rs, errs := LoadBytes("cidr.yml", []byte(`title: cidr
+id: 00000000-0000-4000-8000-0000000000c1
+logsource:
+    product: windows
+    category: network_connection
+detection:
+    selection:
+        DestinationIp|cidr: ['10.0.0.0/8', 'fc00::/7']
+    filter:
+        SourceIp|cidr: 10.0.0.0/8
+    filter_null:
+        SourceIp: ['127.0.0.1', null]
+    condition: selection and not filter and not filter_null
+level: high
+`), Options{})
+	require.Empty(t, errs)
+	m := rs.NewMatcher()
+	for i, tc := range []struct {
+		dst, src string
+		want     bool
+	}{
+		{"10.1.1.1", "8.8.8.8", true},
+		{"8.8.8.8", "10.1.1.1", false},
+		{"10.2.2.2", "", false}, // SourceIp absent: filter_null
+		{"::ffff:10.0.0.1", "1.1.1.1", true},
+		{"not-an-ip", "1.1.1.1", false},
+		{"fc00::1", "10.0.0.1", false},
+		{"fc00::1", "192.168.0.1", true},
+	} {
+		ev := &event.Event{Channel: event.ChannelSysmon, EventID: 3}
+		ev.SetByName("DestinationIp", tc.dst)
+		if tc.src != "" {
+			ev.SetByName("SourceIp", tc.src)
+		}
+		require.Equal(t, tc.want, len(m.Match(ev, nil)) == 1, "event %d: %s from %s", i, tc.dst, tc.src)
+	}
+}
