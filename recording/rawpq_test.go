@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"testing"
@@ -173,8 +174,13 @@ func TestRawFileEncoderErrorSurfaces(t *testing.T) {
 	rf, err := newRawFile(tmp, "h", pqfile.LevelDefault)
 	require.NoError(t, err)
 	require.NoError(t, rf.f.Close()) // every page write now fails
-	for i := 0; i < 10; i++ {
-		rf.add(uint64(i+1), extremeRecord(i))
+	rng := rand.New(rand.NewSource(1))
+	payload := make([]byte, 64<<10)
+	for i := 0; i < 12; i++ {
+		rng.Read(payload) // incompressible: pages overflow the writer's 256 KiB buffer
+		r := extremeRecord(i)
+		r.SetUserData(payload)
+		rf.add(uint64(i+1), r)
 	}
 	require.Error(t, rf.q.sync(), "the encoder wrote a row group into a closed file")
 	err = rf.add(11, extremeRecord(11))
