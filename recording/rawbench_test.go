@@ -21,10 +21,10 @@ func benchRawFile(b *testing.B, recs []*raw.Record) {
 	dir := b.TempDir()
 	b.ReportAllocs()
 	b.ResetTimer()
-	rf, err := newRawFile(filepath.Join(dir, "x.tmp"), pqfile.LevelDefault)
+	rf, err := newRawFile(filepath.Join(dir, "x.tmp"), "host", pqfile.LevelDefault)
 	require.NoError(b, err)
 	for i := 0; i < b.N; i++ {
-		if err := rf.add("host", uint64(i+1), recs[i%len(recs)]); err != nil {
+		if err := rf.add(uint64(i+1), recs[i%len(recs)]); err != nil {
 			b.Fatal(err)
 		}
 	}

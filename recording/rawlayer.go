@@ -159,8 +159,9 @@ func appendRawEntry(b []byte, seq uint64, r *raw.Record) []byte {
 
 var errRawEntry = errors.New("malformed raw record entry")
 
-// decodeRawEntry is the inverse of appendRawEntry. Strings are copied (the
-// WAL body is reused).
+// decodeRawEntry is the inverse of appendRawEntry. The record's strings
+// alias body: a caller that keeps them past body's reuse copies them (the
+// raw encoder copies what it keeps).
 func decodeRawEntry(body []byte, r *raw.Record) (seq uint64, err error) {
 	r.Reset()
 	rd := rawReader{b: body, ok: true}
@@ -196,7 +197,7 @@ func decodeRawEntry(body []byte, r *raw.Record) (seq uint64, err error) {
 		return 0, errRawEntry
 	}
 	for i := uint64(0); i < n && rd.ok; i++ {
-		name := strings.Clone(rd.str())
+		name := rd.str()
 		k := raw.Kind(rd.byte())
 		switch {
 		case k < raw.U8 || k > raw.IP:
@@ -206,7 +207,7 @@ func decodeRawEntry(body []byte, r *raw.Record) (seq uint64, err error) {
 		case k == raw.GUID || k == raw.Binary:
 			r.AddBytes(name, k, []byte(rd.str()))
 		default:
-			r.AddString(name, k, strings.Clone(rd.str()))
+			r.AddString(name, k, rd.str())
 		}
 	}
 	if !rd.ok || len(rd.b) != 0 {
@@ -232,25 +233,50 @@ type rawSeg struct {
 
 // rawFile writes a raw segment's Parquet file (rawEncoder), one row group
 // per rawRowGroup records, to a temporary path; finish renames it into
-// place.
+// place. The records travel to an encoder goroutine as their WAL entries
+// (encQueue), so encoding and compressing raw pages does not hold the
+// Writer's lock: edr live's event recorder and raw writer then run in
+// parallel instead of taking turns.
 type rawFile struct {
-	f   *os.File
-	enc *rawEncoder
-	n   int
+	f    *os.File
+	enc  *rawEncoder
+	host string
+	n    int
+	q    *encQueue
+	rec  raw.Record // encoder goroutine's record
+	tmp  []byte     // add's entry encoding
 }
 
-func newRawFile(tmp string, level pqfile.Level) (*rawFile, error) {
+func newRawFile(tmp, host string, level pqfile.Level) (*rawFile, error) {
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	return &rawFile{f: f, enc: newRawEncoder(pqfile.NewWriterLevel(f, level))}, nil
+	rf := &rawFile{f: f, enc: newRawEncoder(pqfile.NewWriterLevel(f, level)), host: host}
+	rf.q = startQueue(rf.encode, rf.enc.flushRowGroup, func(err error) error { return fmt.Errorf("raw segment %s: %w", tmp, err) })
+	return rf, nil
 }
 
-// add appends a record captured on host; seq 0 is stored as NULL.
-func (rf *rawFile) add(host string, seq uint64, r *raw.Record) error {
-	rf.enc.add(host, seq, r)
+// add appends a record; seq 0 is stored as NULL.
+func (rf *rawFile) add(seq uint64, r *raw.Record) error {
+	rf.tmp = appendRawEntry(rf.tmp[:0], seq, r)
+	return rf.addEntry(rf.tmp)
+}
+
+// addEntry appends a record given its appendRawEntry encoding.
+func (rf *rawFile) addEntry(entry []byte) error {
+	rf.q.push(entry)
 	rf.n++
+	return rf.q.encErr()
+}
+
+// encode adds one queued record (on the encoder goroutine).
+func (rf *rawFile) encode(entry []byte) error {
+	seq, err := decodeRawEntry(entry, &rf.rec)
+	if err != nil {
+		return err
+	}
+	rf.enc.add(rf.host, seq, &rf.rec)
 	if rf.enc.rg.n < rawRowGroup {
 		return nil
 	}
@@ -260,7 +286,10 @@ func (rf *rawFile) add(host string, seq uint64, r *raw.Record) error {
 // finish completes the file and renames it to final; on error the
 // temporary file is removed.
 func (rf *rawFile) finish(final string, fsync bool) error {
-	err := rf.enc.close()
+	err := rf.q.stop()
+	if err == nil {
+		err = rf.enc.close()
+	}
 	if err == nil && fsync {
 		err = rf.f.Sync()
 	}
@@ -289,6 +318,7 @@ func (rf *rawFile) finish(final string, fsync bool) error {
 }
 
 func (rf *rawFile) abort() {
+	rf.q.stop()
 	rf.f.Close()
 	os.Remove(rf.f.Name())
 }
@@ -319,8 +349,8 @@ func (w *Writer) WriteRaw(host string, r *raw.Record, seq uint64) error {
 			return w.fail(err)
 		}
 	}
-	s.batch.AppendFunc(walRaw, func(b []byte) []byte { return appendRawEntry(b, seq, r) })
-	if err := s.file.add(host, seq, r); err != nil {
+	entry := s.batch.AppendFunc(walRaw, func(b []byte) []byte { return appendRawEntry(b, seq, r) })
+	if err := s.file.addEntry(entry); err != nil {
 		return w.fail(err)
 	}
 	w.stats.RawRecords++
@@ -364,7 +394,7 @@ func (w *Writer) openRaw(key segKey, first int64) (*rawSeg, error) {
 	if err != nil {
 		return nil, err
 	}
-	rf, err := newRawFile(tmp+".tmp", w.level)
+	rf, err := newRawFile(tmp+".tmp", key.host, w.level)
 	if err != nil {
 		wl.Close()
 		return nil, err
@@ -439,12 +469,12 @@ func (w *Writer) recoverRaw(path string) error {
 			}
 			if rf == nil {
 				var err error
-				if rf, err = newRawFile(strings.TrimSuffix(path, ".wal")+".tmp", w.level); err != nil {
+				if rf, err = newRawFile(strings.TrimSuffix(path, ".wal")+".tmp", hdr.Host, w.level); err != nil {
 					return err
 				}
 			}
 			rows++
-			return rf.add(hdr.Host, seq, &rec)
+			return rf.add(seq, &rec)
 		}
 		return fmt.Errorf("unexpected entry of kind %d after %d raw records", kind, rows)
 	})

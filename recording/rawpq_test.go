@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"testing"
@@ -80,10 +81,10 @@ func TestRawEncoderMatchesGenericWriter(t *testing.T) {
 	seqOf := func(i int) uint64 { return uint64(i%3) * uint64(i) }
 	dir := t.TempDir()
 
-	rf, err := newRawFile(filepath.Join(dir, "new.tmp"), pqfile.LevelDefault)
+	rf, err := newRawFile(filepath.Join(dir, "new.tmp"), "dc 01/ü%", pqfile.LevelDefault)
 	require.NoError(t, err)
 	for i, r := range recs {
-		require.NoError(t, rf.add("dc 01/ü%", seqOf(i), r))
+		require.NoError(t, rf.add(seqOf(i), r))
 	}
 	require.NoError(t, rf.finish(filepath.Join(dir, "new.parquet"), false))
 
@@ -160,4 +161,32 @@ func toRawRow(host string, seq uint64, r *raw.Record) rawRow {
 		}
 	}
 	return row
+}
+
+// TestRawFileEncoderErrorSurfaces: raw pages are written by the encoder
+// goroutine; a write that fails there is returned by the next add once the
+// encoder has seen it, naming the file, and finish leaves no file behind.
+func TestRawFileEncoderErrorSurfaces(t *testing.T) {
+	defer func(g int) { rawRowGroup = g }(rawRowGroup)
+	rawRowGroup = 4
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "x.tmp")
+	rf, err := newRawFile(tmp, "h", pqfile.LevelDefault)
+	require.NoError(t, err)
+	require.NoError(t, rf.f.Close()) // every page write now fails
+	rng := rand.New(rand.NewSource(1))
+	payload := make([]byte, 64<<10)
+	for i := 0; i < 12; i++ {
+		rng.Read(payload) // incompressible: pages overflow the writer's 256 KiB buffer
+		r := extremeRecord(i)
+		r.SetUserData(payload)
+		rf.add(uint64(i+1), r)
+	}
+	require.Error(t, rf.q.sync(), "the encoder wrote a row group into a closed file")
+	err = rf.add(11, extremeRecord(11))
+	require.Error(t, err, "add reports the encoder's error")
+	assert.Contains(t, err.Error(), "raw segment "+tmp)
+	require.Error(t, rf.finish(filepath.Join(dir, "x.parquet"), false))
+	assert.NoFileExists(t, filepath.Join(dir, "x.parquet"))
+	assert.NoFileExists(t, tmp)
 }

@@ -33,7 +33,7 @@ func (w *Writer) die(t testing.TB) {
 	w.closed = true
 	for _, s := range w.open {
 		s.wal.Close()
-		s.sw.stop()
+		s.sw.q.stop()
 		s.sw.f.Close()
 	}
 	if w.srcLog != nil {

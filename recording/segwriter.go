@@ -1,11 +1,9 @@
 package recording
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 	"strconv"
-	"sync"
 
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/internal/fsutil"
@@ -39,30 +37,12 @@ type segWriter struct {
 	maxRGBytes int64
 	cutDone    bool // a row group ended since rowGroupDone last looked
 
-	buf     []byte // queued events: u32 length | appendEvent bytes
-	queued  int
-	work    chan []byte
-	free    chan []byte
-	pending sync.WaitGroup
-	done    chan struct{}
-	mu      sync.Mutex
-	err     error // first encoder error
+	q *encQueue // appendEvent encodings on their way to the encoder
 }
 
 // rowOverhead is what a row costs the encoder beyond its WAL encoding
 // (fixed-width columns, dictionary indexes).
 const rowOverhead = 48
-
-// cutMarker, in place of an event's length in the queue, ends the row group.
-const cutMarker = ^uint32(0)
-
-// Events go to the encoder in buffers of segQueue events or about
-// segQueueBytes, whichever comes first; at most 2 buffers wait and 2 are
-// kept for reuse, so the queue of a segment holds a few MB at most.
-const (
-	segQueue      = 512
-	segQueueBytes = 256 << 10
-)
 
 func newSegWriter(path string, rowGroupRows int, maxRGBytes int64, level pqfile.Level, meta SegmentMeta) (*segWriter, error) {
 	f, err := fsutil.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
@@ -71,25 +51,25 @@ func newSegWriter(path string, rowGroupRows int, maxRGBytes int64, level pqfile.
 	}
 	meta.Sorted = true
 	s := &segWriter{path: path, f: f, enc: newPQEncoder(f, level), meta: meta, counts: counter{}, spans: spanSet{},
-		rgRows: rowGroupRows, rgLeft: rowGroupRows, maxRGBytes: maxRGBytes, work: make(chan []byte, 2), free: make(chan []byte, 2), done: make(chan struct{})}
-	go s.encode()
+		rgRows: rowGroupRows, rgLeft: rowGroupRows, maxRGBytes: maxRGBytes}
+	var fv []fieldValue
+	var ex [][2]string
+	s.q = startQueue(func(b []byte) (err error) {
+		fv, ex, err = s.addRaw(b, fv[:0], ex[:0])
+		return err
+	}, s.enc.flushRowGroup, func(err error) error { return fmt.Errorf("segment %s: %w", s.path, err) })
 	return s, nil
 }
 
 // add appends e, encoding it for the queue.
 func (s *segWriter) add(e *event.Event) error {
-	at := len(s.buf)
-	s.buf = append(s.buf, 0, 0, 0, 0)
-	s.buf = appendEvent(s.buf, e)
-	n := len(s.buf) - at - 4
-	binary.LittleEndian.PutUint32(s.buf[at:], uint32(n))
+	n := s.q.appendEntry(func(b []byte) []byte { return appendEvent(b, e) })
 	return s.queued1(e, n)
 }
 
 // addEncoded appends e given its appendEvent encoding.
 func (s *segWriter) addEncoded(e *event.Event, enc []byte) error {
-	s.buf = binary.LittleEndian.AppendUint32(s.buf, uint32(len(enc)))
-	s.buf = append(s.buf, enc...)
+	s.q.push(enc)
 	return s.queued1(e, len(enc))
 }
 
@@ -108,79 +88,18 @@ func (s *segWriter) queued1(e *event.Event, size int) error {
 	m.LastSeq = max(m.LastSeq, e.Seq)
 	m.Events++
 	s.counts[countKey{e.Channel, e.EventID}]++
-	s.queued++
 	s.rgLeft--
 	s.rgBytes += int64(size) + rowOverhead
-	switch {
-	case s.rgLeft == 0 || s.rgBytes >= s.maxRGBytes:
+	if s.rgLeft == 0 || s.rgBytes >= s.maxRGBytes {
 		s.cut()
-	case s.queued == segQueue || len(s.buf) >= segQueueBytes:
-		s.send()
 	}
-	return s.encErr()
+	return s.q.encErr()
 }
 
 // cut ends the open row group after the events queued so far.
 func (s *segWriter) cut() {
-	s.buf = binary.LittleEndian.AppendUint32(s.buf, cutMarker)
-	s.queued++
+	s.q.cut()
 	s.rgLeft, s.rgBytes, s.cutDone = s.rgRows, 0, true
-	s.send()
-}
-
-func (s *segWriter) send() {
-	if s.queued == 0 {
-		return
-	}
-	s.pending.Add(1)
-	s.work <- s.buf
-	s.queued = 0
-	select {
-	case b := <-s.free:
-		s.buf = b[:0]
-	default:
-		s.buf = make([]byte, 0, segQueueBytes+segQueueBytes/4)
-	}
-}
-
-func (s *segWriter) encErr() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
-
-// encode is the encoder goroutine.
-func (s *segWriter) encode() {
-	defer close(s.done)
-	var fv []fieldValue
-	var ex [][2]string
-	for b := range s.work {
-		for p := b; len(p) >= 4 && s.encErr() == nil; {
-			n := binary.LittleEndian.Uint32(p)
-			if n == cutMarker {
-				if err := s.enc.flushRowGroup(); err != nil {
-					s.mu.Lock()
-					s.err = fmt.Errorf("segment %s: %w", s.path, err)
-					s.mu.Unlock()
-				}
-				p = p[4:]
-				continue
-			}
-			var err error
-			fv, ex, err = s.addRaw(p[4:4+n], fv[:0], ex[:0])
-			if err != nil {
-				s.mu.Lock()
-				s.err = fmt.Errorf("segment %s: %w", s.path, err)
-				s.mu.Unlock()
-			}
-			p = p[4+n:]
-		}
-		select {
-		case s.free <- b:
-		default:
-		}
-		s.pending.Done()
-	}
 }
 
 // addRaw adds one row from its appendEvent encoding. Strings alias b; the
@@ -220,13 +139,6 @@ func (s *segWriter) addRaw(b []byte, fv []fieldValue, ex [][2]string) ([]fieldVa
 	return fv, ex, s.enc.addRow(tm, host, channel, provider, uint16(eid), rec, seq, src.String(), flags, fv, ex)
 }
 
-// sync waits until the encoder has added every queued event.
-func (s *segWriter) sync() error {
-	s.send()
-	s.pending.Wait()
-	return s.encErr()
-}
-
 // rowGroupDone reports, once after each cut, whether the file has reached
 // maxBytes. It waits for the encoder, so the answer depends only on the
 // events.
@@ -235,23 +147,15 @@ func (s *segWriter) rowGroupDone(maxBytes int64) (bool, error) {
 		return false, nil
 	}
 	s.cutDone = false
-	if err := s.sync(); err != nil {
+	if err := s.q.sync(); err != nil {
 		return false, err
 	}
 	return s.enc.pw.Offset() >= maxBytes, nil
 }
 
-// stop ends the encoder goroutine.
-func (s *segWriter) stop() error {
-	err := s.sync()
-	close(s.work)
-	<-s.done
-	return err
-}
-
 // finish writes the footer with the metadata, syncs and closes the file.
 func (s *segWriter) finish(fsync bool) error {
-	if err := s.stop(); err != nil {
+	if err := s.q.stop(); err != nil {
 		s.f.Close()
 		return err
 	}
@@ -278,7 +182,7 @@ func (s *segWriter) finish(fsync bool) error {
 
 // abort closes and removes an unfinished file.
 func (s *segWriter) abort() {
-	s.stop()
+	s.q.stop()
 	s.f.Close()
 	os.Remove(s.path)
 }
