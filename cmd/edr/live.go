@@ -468,6 +468,9 @@ func openLiveRecorder(dir string, conf *config.Config, src liveSource, logger *s
 	case src.raw():
 		wo.Source = event.SourceETW // decoded from raw records, as edr renormalize would
 	}
+	// [live] recording_buffer_mb, not recording.max_buffer_mb: live's own,
+	// smaller bound on the open row groups (see its doc in config).
+	wo.MaxBufferBytes = int64(conf.Live.RecordingBufferMB) << 20
 	wo.Durable = func(seq uint64) { r.acked.Store(seq) }
 	in, err := recording.OpenIngest(dir, wo, newLiveTracker())
 	if err != nil {
