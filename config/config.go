@@ -119,7 +119,8 @@ type Live struct {
 	ShedFirst         []string      `toml:"shed_first" doc:"what shed drops from detection, first entry first (one more entry each time the queue is found full): CHANNEL:EVENTID, CHANNEL or :EVENTID; process creation (Sysmon 1, Security 4688) is never shed"`
 	StatusInterval    time.Duration `toml:"status_interval" min:"1" doc:"how often the status record (events in, recorded, detected, alerts, drops by stage and cause) goes to the operational log; also written on exit"`
 	ReorderMax        int           `toml:"reorder_max" min:"256" doc:"raw sources (etw, raw-synthetic): events the reorder stage holds to put them in time order (2 s window); beyond it the oldest go on early, counted as reorder overflow"`
-	RecordingBufferMB int           `toml:"recording_buffer_mb" min:"1" doc:"memory for events buffered in the recording's open row groups, all open segments together, in edr live (recording.max_buffer_mb's role there; import and generate keep that key): live runs detection beside the recorder, and 16 MiB instead of 64 lowered the peak RSS of the 4-host raw-synthetic benchmark by ~60 MiB for normalized segments ~15 % larger (more, smaller row groups)"`
+	RecordingBufferMB int           `toml:"recording_buffer_mb" min:"1" doc:"memory for events buffered in the recording's open row groups, all open segments together, in edr live (recording.max_buffer_mb's role there; import and generate keep that key): live runs detection beside the recorder, and 16 MiB instead of 64 lowered the peak RSS of the 4-host raw-synthetic benchmark by ~70 MiB for normalized segments ~15 % larger (more, smaller row groups)"`
+	GCPercent         int           `toml:"gc_percent" min:"1" doc:"GOGC of edr live (100 is Go's default): its peak RSS is about (1 + gc_percent/100) times the live heap. 50 lowered the 4-host raw-synthetic benchmark's peak RSS by ~45 MiB (full SigmaHQ rules: ~470 to ~420 MiB) for ~5-10 % more CPU time, so the default keeps throughput. The GOGC environment variable wins"`
 	MemoryLimitMB     int           `toml:"memory_limit_mb" min:"0" doc:"soft limit of edr live's Go heap in MiB (the garbage collector works harder near it; it is never a hard cap); 0: none. The GOMEMLIMIT environment variable wins"`
 }
 
@@ -141,7 +142,7 @@ func Default() *Config {
 			PathsRegexPath: "rules/ioc/paths_regex.txt", DefaultSeverity: "high", MaxFileSizeMB: 50, HashAllowlistPaths: []string{}},
 		Recording: Recording{Enabled: true, Directory: "recordings", FlushInterval: 200 * time.Millisecond, MaxSegmentMB: 128,
 			MaxSegmentAge: time.Hour, RowGroupRows: 131072, MaxOpenSegments: 16, MaxBufferMB: 64},
-		Live: Live{Queue: 256, Overload: "block", StatusInterval: time.Minute, ReorderMax: 4096, RecordingBufferMB: 16, MemoryLimitMB: 0,
+		Live: Live{Queue: 256, Overload: "block", StatusInterval: time.Minute, ReorderMax: 4096, RecordingBufferMB: 16, GCPercent: 100, MemoryLimitMB: 0,
 			ShedFirst: []string{"Microsoft-Windows-Sysmon/Operational:7", "Microsoft-Windows-Sysmon/Operational:3"}},
 		origins: map[string]Origin{},
 	}

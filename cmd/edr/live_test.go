@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"testing"
@@ -428,4 +429,29 @@ func TestLiveRecordingBufferCutsRowGroups(t *testing.T) {
 	}
 	assert.Equal(t, int64(n), total)
 	assert.Equal(t, []int64{n}, groups("64"))
+}
+
+// [live] gc_percent and memory_limit_mb set the collector's GOGC and soft
+// limit for the run and are restored after it; the GOGC and GOMEMLIMIT
+// environment variables win.
+func TestLiveApplyGC(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	limit := debug.SetMemoryLimit(-1)
+
+	restore := liveSettings{gcPercent: 37, memLimit: 900 << 20}.applyGC()
+	assert.Equal(t, 37, debug.SetGCPercent(37))
+	assert.Equal(t, int64(900<<20), debug.SetMemoryLimit(-1))
+	restore()
+	assert.Equal(t, 100, debug.SetGCPercent(100))
+	assert.Equal(t, limit, debug.SetMemoryLimit(-1))
+
+	t.Setenv("GOGC", "80")
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	restore = liveSettings{gcPercent: 37, memLimit: 900 << 20}.applyGC()
+	assert.Equal(t, 100, debug.SetGCPercent(100), "GOGC wins")
+	assert.Equal(t, limit, debug.SetMemoryLimit(-1), "GOMEMLIMIT wins")
+	restore()
 }
