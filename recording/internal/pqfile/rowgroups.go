@@ -9,8 +9,8 @@ import (
 )
 
 // RowGroups keeps a file's row group metadata thrift-encoded as each row
-// group completes. A format.RowGroup of the segment schema holds ~420
-// ColumnChunk structs of 560 bytes (~240 kB in memory) against ~12-20 kB
+// group completes. A format.RowGroup of the segment schema holds 406
+// ColumnChunk structs of 560 bytes (~240 kB in memory) against ~20 kB
 // encoded, and a segment of 128 MiB written in row groups of ~16k events
 // has hundreds of them: held as structs until the footer, they grew a
 // long edr live run's heap by tens of MB per open segment.
