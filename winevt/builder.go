@@ -86,12 +86,18 @@ type Builder struct {
 	// the last channel spelling seen and its canonical form: most inputs
 	// repeat a handful of channels, CanonicalChannel folds case each time.
 	lastChannel, lastCanonical string
-	data                       []event.KV
-	unnamed                    []string
-	timeSet                    bool
-	fallback                   int64
-	qualSet                    bool
-	err                        string
+	// the definition Finish looked up last, by channel and event id:
+	// consecutive events are mostly of one type.
+	defChannel string
+	defID      uint16
+	def        *event.Def
+	defSet     bool
+	data       []event.KV
+	unnamed    []string
+	timeSet    bool
+	fallback   int64
+	qualSet    bool
+	err        string
 }
 
 // Reset starts a new event in e (which is Reset too).
@@ -263,7 +269,10 @@ func (b *Builder) Finish() {
 	if e.Channel == "" {
 		e.Flags |= event.FlagNoChannel
 	}
-	def := event.Lookup(e.Channel, e.EventID)
+	if !b.defSet || e.EventID != b.defID || e.Channel != b.defChannel {
+		b.defChannel, b.defID, b.def, b.defSet = e.Channel, e.EventID, event.Lookup(e.Channel, e.EventID), true
+	}
+	def := b.def
 	for _, kv := range b.data {
 		b.setData(def, kv.Key, kv.Value)
 	}

@@ -124,3 +124,26 @@ func TestNormalizeKeepsCanonicalGUIDs(t *testing.T) {
 		assert.Equal(t, event.Normalize(event.GUID, c.in), normalize(event.GUID, c.in), c.in)
 	}
 }
+
+// TestReusedBuilderLooksUpEachEventsDefinition: a Builder remembers the
+// definition it looked up last; an event of the same id on another channel
+// still gets its own (here: only classic PowerShell 400 splits its
+// "Key=Value" block into fields), and so does the one after it.
+func TestReusedBuilderLooksUpEachEventsDefinition(t *testing.T) {
+	var b Builder
+	hostApp := event.MustField("HostApplication")
+	one := func(channel string) *event.Event {
+		e := &event.Event{}
+		b.Reset(e, event.SourceEVTX)
+		b.System(KeyChannel, channel)
+		b.System(KeyEventID, "400")
+		b.Unnamed("Available")
+		b.Unnamed("None")
+		b.Unnamed("\tHostApplication=powershell.exe -nop\n\tEngineVersion=5.1")
+		b.Finish()
+		return e
+	}
+	assert.False(t, one("Application").Has(hostApp), "Application 400 is not split")
+	assert.Equal(t, "powershell.exe -nop", one(event.ChannelPowerShellClassic).Value(hostApp), "classic PowerShell 400 is split")
+	assert.False(t, one("Application").Has(hostApp))
+}

@@ -16,6 +16,7 @@ package decode
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/edr-lab/edr/capture"
 	"github.com/edr-lab/edr/capture/raw"
@@ -114,6 +115,7 @@ type Decoder struct {
 	keys             *lru
 	st               *strTab
 	held             []*raw.Record
+	prov             *provider // the last record's (see provider)
 	lastMS           int64
 	lastUtc          string
 }
@@ -151,12 +153,37 @@ type handler struct {
 	fn       func(d *Decoder, r *raw.Record) Result
 }
 
-type routeKey struct {
-	p  raw.ProviderID
-	id uint16
+// provider is a routed provider: its rendered GUID and name (the hot path
+// does not format GUIDs) and the handlers of its event ids. A handful of
+// providers with a few ids each: scanning them is cheaper than hashing a
+// 16-byte GUID per record.
+type provider struct {
+	id         raw.ProviderID
+	guid, name string
+	ids        []uint16
+	hs         []handler
 }
 
-var routes = map[routeKey]handler{}
+// providers is filled by route (init functions only).
+var providers []*provider
+
+func lookupProvider(p raw.ProviderID) *provider {
+	for _, e := range providers {
+		if e.id == p {
+			return e
+		}
+	}
+	return nil
+}
+
+func (p *provider) handler(id uint16) (handler, bool) {
+	for i, x := range p.ids {
+		if x == id {
+			return p.hs[i], true
+		}
+	}
+	return handler{}, false
+}
 
 // route registers fn for a provider's event ids in the given versions.
 func route(p raw.ProviderID, versions []uint8, fn func(*Decoder, *raw.Record) Result, ids ...uint16) {
@@ -164,18 +191,49 @@ func route(p raw.ProviderID, versions []uint8, fn func(*Decoder, *raw.Record) Re
 	for _, v := range versions {
 		mask |= 1 << v
 	}
-	for _, id := range ids {
-		routes[routeKey{p, id}] = handler{mask, fn}
+	e := lookupProvider(p)
+	if e == nil {
+		e = &provider{id: p, guid: "{" + p.String() + "}"}
+		for _, cp := range capture.Providers {
+			if cp.GUID == p {
+				e.name = cp.Name
+			}
+		}
+		providers = append(providers, e)
 	}
+	for _, id := range ids {
+		if i := slices.Index(e.ids, id); i >= 0 {
+			e.hs[i] = handler{mask, fn}
+			continue
+		}
+		e.ids, e.hs = append(e.ids, id), append(e.hs, handler{mask, fn})
+	}
+}
+
+// route looks up the handler of a provider's event id.
+func routeOf(p raw.ProviderID, id uint16) (handler, bool) {
+	if e := lookupProvider(p); e != nil {
+		return e.handler(id)
+	}
+	return handler{}, false
 }
 
 // Known reports whether the decoder handles this template.
 func Known(k Key) (handled, versionKnown bool) {
-	h, ok := routes[routeKey{k.Provider, k.EventID}]
+	h, ok := routeOf(k.Provider, k.EventID)
 	if !ok {
 		return false, false
 	}
 	return true, k.Version < 64 && h.versions&(1<<k.Version) != 0
+}
+
+// provider returns p's entry, remembering the last one (records of one
+// provider come in runs).
+func (d *Decoder) provider(p raw.ProviderID) *provider {
+	if d.prov == nil || d.prov.id != p {
+		d.prov = lookupProvider(p)
+	}
+	return d.prov
 }
 
 // Decode decodes one record, calling emit for every event it yields
@@ -183,7 +241,11 @@ func Known(k Key) (handled, versionKnown bool) {
 func (d *Decoder) Decode(r *raw.Record, emit Emit) Result {
 	d.Stats.Records++
 	d.emit = emit
-	h, ok := routes[routeKey{r.Provider, r.EventID}]
+	var h handler
+	ok := false
+	if p := d.provider(r.Provider); p != nil {
+		h, ok = p.handler(r.EventID)
+	}
 	k := Key{r.Provider, r.EventID, r.Version}
 	if !ok {
 		d.Stats.Unhandled[k]++
@@ -224,20 +286,30 @@ func (d *Decoder) start(r *raw.Record, channel, provider string, id uint16) buil
 	// alternate).
 	e.Channel = channel
 	e.Provider = provider
-	b.System(winevt.KeyProviderGuid, providerGUID(r.Provider))
-	b.System(winevt.KeyExecutionProcess, d.st.itoa(uint64(r.PID)))
+	// The System header's fields set directly, as System would for these
+	// keys with values in the Windows rendering (never empty here), without
+	// looking the keys up per event.
+	e.Set(fProviderGuid, d.providerGUID(r.Provider))
+	e.Set(fExecProcessID, d.st.itoa(uint64(r.PID)))
 	if r.TID != 0 {
-		b.System(winevt.KeyExecutionThread, d.st.itoa(uint64(r.TID)))
+		e.Set(fExecThreadID, d.st.itoa(uint64(r.TID)))
 	}
 	if d.opt.Host != "" {
-		b.System(winevt.KeyComputer, d.opt.Host)
+		e.Set(event.FComputer, d.opt.Host)
 	}
 	return b
 }
 
+// The envelope fields start sets.
+var (
+	fProviderGuid  = event.MustField("Provider_Guid")
+	fExecProcessID = event.MustField("Execution_ProcessID")
+	fExecThreadID  = event.MustField("Execution_ThreadID")
+)
+
 // sysmon begins a Sysmon-schema event; UtcTime is the record time.
 func (d *Decoder) sysmon(r *raw.Record, id uint16) builder {
-	b := d.start(r, event.ChannelSysmon, providerName(r.Provider), id)
+	b := d.start(r, event.ChannelSysmon, d.providerName(r.Provider), id)
 	b.Data("UtcTime", d.utcTime(r.UnixNano()))
 	return b
 }
@@ -264,23 +336,29 @@ func (d *Decoder) finish() Result {
 
 // providerGUID and providerName come from the provider table, rendered
 // once: the hot path does not format GUIDs.
-var guidStrings, nameStrings = func() (map[raw.ProviderID]string, map[raw.ProviderID]string) {
-	g, n := map[raw.ProviderID]string{}, map[raw.ProviderID]string{}
-	for _, p := range capture.Providers {
-		g[p.GUID] = "{" + p.GUID.String() + "}"
-		n[p.GUID] = p.Name
-	}
-	return g, n
-}()
-
-func providerGUID(p raw.ProviderID) string {
-	if s, ok := guidStrings[p]; ok {
-		return s
+func (d *Decoder) providerGUID(p raw.ProviderID) string {
+	if e := d.provider(p); e != nil {
+		return e.guid
 	}
 	return "{" + p.String() + "}"
 }
 
-func providerName(p raw.ProviderID) string { return nameStrings[p] }
+func (d *Decoder) providerName(p raw.ProviderID) string {
+	if e := d.provider(p); e != nil {
+		return e.name
+	}
+	return providerName(p)
+}
+
+// providerName is the name capture.Providers gives p ("" if none).
+func providerName(p raw.ProviderID) string {
+	for _, cp := range capture.Providers {
+		if cp.GUID == p {
+			return cp.Name
+		}
+	}
+	return ""
+}
 
 // num sets a Data field from a numeric property, decimal; absent stays absent.
 func (d *Decoder) num(b builder, r *raw.Record, prop, field string) {
@@ -340,7 +418,7 @@ func (d *Decoder) Fill(r *raw.Record) error {
 	}
 	if err := raw.ParseUserDataInterned(r, t, d.st); err != nil {
 		d.Stats.ShortUserData++
-		return fmt.Errorf("%s event %d v%d: %w", providerName(r.Provider), r.EventID, r.Version, err)
+		return fmt.Errorf("%s event %d v%d: %w", d.providerName(r.Provider), r.EventID, r.Version, err)
 	}
 	return nil
 }

@@ -56,3 +56,36 @@ func TestSysmonResults(t *testing.T) {
 		assert.Equal(t, want, st.sysmonResults(in), in)
 	}
 }
+
+// TestEnvelopeFromRecordHeader: the System header of a decoded event
+// (provider GUID, process and thread of the record, the host), alternating
+// providers so the decoder's remembered provider is exercised both ways.
+func TestEnvelopeFromRecordHeader(t *testing.T) {
+	d := New(Options{Host: "ws1"})
+	for i := range 3 {
+		net := &raw.Record{Provider: kernelNetwork, EventID: 12, PID: 4, TID: 77, Timestamp: 134360063001409789}
+		net.AddNum("PID", raw.U32, 1234)
+		net.AddNum("daddr", raw.U32, 0x0100007f)
+		dns := &raw.Record{Provider: dnsClient, EventID: 3006, PID: 900, Timestamp: 134360063001409790}
+		dns.AddString("QueryName", raw.String, "example.com")
+		for _, c := range []struct {
+			r          *raw.Record
+			guid, name string
+			pid, tid   string
+		}{
+			{net, "{7dd42a49-5329-4832-8dfd-43d979153a88}", "Microsoft-Windows-Kernel-Network", "4", "77"},
+			{dns, "{1c95126e-7eea-49a9-a3fe-a378b03ddb4d}", "Microsoft-Windows-DNS-Client", "900", ""},
+		} {
+			var got *event.Event
+			require.Equal(t, Emitted, d.Decode(c.r, func(e *event.Event) { got = e.Clone() }), "round %d", i)
+			assert.Equal(t, c.guid, got.Value(event.MustField("Provider_Guid")))
+			assert.Equal(t, c.name, got.Provider)
+			assert.Equal(t, c.pid, got.Value(event.MustField("Execution_ProcessID")))
+			tid, ok := got.Get(event.MustField("Execution_ThreadID"))
+			assert.Equal(t, c.tid, tid)
+			assert.Equal(t, c.tid != "", ok, "no thread id: no field")
+			assert.Equal(t, "ws1", got.Value(event.FComputer))
+			assert.Equal(t, "ws1", got.Host)
+		}
+	}
+}

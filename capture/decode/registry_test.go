@@ -169,7 +169,7 @@ func TestNoRegistryRenameInManifests(t *testing.T) {
 		assert.True(t, ids[id], "event %d", id)
 	}
 	// and the decoder routes nothing to Sysmon 14
-	for k := range routes {
+	for k := range routes() {
 		if k.p == kernelRegistry {
 			assert.Contains(t, []uint16{1, 2, 3, 5, 6, 13}, k.id)
 		}

@@ -104,7 +104,7 @@ func TestTemplatesMatchManifests(t *testing.T) {
 	have, err := os.ReadFile("templates_gen.go")
 	require.NoError(t, err)
 	assert.Equal(t, string(src), string(have), "templates_gen.go is stale: go test ./capture/decode -run TestTemplatesMatchManifests -update")
-	for k, h := range routes {
+	for k, h := range routes() {
 		for v := uint8(0); v < 64; v++ {
 			if h.versions&(1<<v) != 0 {
 				_, ok := templates[Key{k.p, k.id, v}]

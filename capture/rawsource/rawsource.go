@@ -102,16 +102,21 @@ type Source struct {
 
 	// The raw layer: records wait in capture order until the first event
 	// each produced has left the reorder stage (its Seq is then known).
-	pending []*pendingRec
+	// pending[i] is the record numbered base+i in capture order; the first
+	// event of a record carries that number + 1 through the reorder stage
+	// as its tag (0: no record to link).
+	pending []pendingRec
 	head    int
-	firstOf map[*event.Event]*pendingRec
-	cur     *pendingRec // the record being decoded
+	base    uint64
+	cur     int // the record being decoded: its index in pending, or -1
 	nextSeq uint64
 
 	// The raw layer is written on its own goroutine (a quarter of the
 	// source's work): ready records go there in batches, in capture order.
-	rawBatch []*pendingRec
-	rawQ     chan []*pendingRec
+	// Written batches come back on rawFree for reuse.
+	rawBatch []pendingRec
+	rawQ     chan []pendingRec
+	rawFree  chan []pendingRec
 	rawDone  chan struct{}
 
 	// Counted by Run's goroutine (delivered) and the raw writer (under mu),
@@ -137,9 +142,9 @@ func New(o Options) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enrichment: %w", err)
 	}
-	s := &Source{opt: o, decoders: map[string]*decode.Decoder{}, enrich: en, firstOf: map[*event.Event]*pendingRec{},
+	s := &Source{opt: o, decoders: map[string]*decode.Decoder{}, enrich: en, cur: -1,
 		out: make([]event.Event, 0, capture.BatchSize), nextSeq: o.FirstSeq}
-	s.reorder = reorder.New(o.Reorder, s.released)
+	s.reorder = reorder.NewTagged(o.Reorder, s.released)
 	return s, nil
 }
 
@@ -158,13 +163,13 @@ func (s *Source) Run(ctx context.Context, fn func([]event.Event) error) error {
 	s.deliver = fn
 	defer s.enrich.Close()
 	if s.opt.Raw != nil {
-		s.rawQ, s.rawDone = make(chan []*pendingRec, 8), make(chan struct{})
+		s.rawQ, s.rawFree, s.rawDone = make(chan []pendingRec, 8), make(chan []pendingRec, 9), make(chan struct{})
 		go s.rawWriter()
 	}
 	err := s.opt.Records.Run(ctx, sink{s})
 	// End of input: every decoder's held writes (hosts in order: map order
 	// must not reach the output), then the reorder buffer.
-	s.cur = nil
+	s.cur = -1
 	for _, h := range s.hosts {
 		s.decoders[h].Flush(s.decoded)
 	}
@@ -223,14 +228,14 @@ func (s *Source) record(host string, r *raw.Record) error {
 	}
 	_ = d.Fill(r) // a short payload is counted (ShortUserData) and decoded as far as it goes
 	if s.opt.Raw != nil {
-		s.cur = &pendingRec{host: host, r: r}
-		s.pending = append(s.pending, s.cur)
+		s.cur = len(s.pending)
+		s.pending = append(s.pending, pendingRec{host: host, r: r})
 	}
 	d.Decode(r, s.decoded)
 	if s.opt.Raw == nil {
 		raw.Put(r)
 	} else {
-		s.cur = nil
+		s.cur = -1
 		s.writeRaw(false)
 	}
 	return s.err
@@ -245,19 +250,22 @@ func (s *Source) decoded(e *event.Event) {
 		ev = &event.Event{}
 	}
 	ev.CopyFrom(e)
-	if p := s.cur; p != nil && !p.linked {
+	var tag uint64
+	if s.cur >= 0 && !s.pending[s.cur].linked {
+		p := &s.pending[s.cur]
 		p.linked, p.waiting = true, true
-		s.firstOf[ev] = p
+		tag = s.base + uint64(s.cur) + 1
 	}
-	s.reorder.Push(ev)
+	s.reorder.PushTagged(ev, tag)
 }
 
 // released receives the reorder stage's events in order: enrich, number,
-// batch.
-func (s *Source) released(ev *event.Event) {
+// batch. A tag names the record ev is the first event of: it is still
+// pending (writeRaw stops at a waiting record).
+func (s *Source) released(ev *event.Event, tag uint64) {
 	s.enrich.Enrich(ev)
-	if p, ok := s.firstOf[ev]; ok {
-		delete(s.firstOf, ev)
+	if tag != 0 {
+		p := &s.pending[tag-1-s.base]
 		p.seq, p.waiting = s.nextSeq, false
 	}
 	s.nextSeq++
@@ -297,16 +305,16 @@ func (s *Source) writeRaw(all bool) {
 		return
 	}
 	for s.head < len(s.pending) {
-		p := s.pending[s.head]
+		p := &s.pending[s.head]
 		if p.waiting && !all {
 			break
 		}
-		s.rawBatch = append(s.rawBatch, p)
+		s.rawBatch = append(s.rawBatch, *p)
 		if len(s.rawBatch) == rawBatchSize {
 			s.rawQ <- s.rawBatch
-			s.rawBatch = make([]*pendingRec, 0, rawBatchSize)
+			s.rawBatch = s.newRawBatch()
 		}
-		s.pending[s.head] = nil
+		*p = pendingRec{}
 		s.head++
 	}
 	if all && len(s.rawBatch) > 0 {
@@ -314,8 +322,21 @@ func (s *Source) writeRaw(all bool) {
 		s.rawBatch = nil
 	}
 	if s.head == len(s.pending) || s.head > 4096 && s.head > len(s.pending)/2 {
+		// The records still waiting move to the front: their numbers
+		// (base + index, in the tags of their events) stay the same.
 		s.pending = s.pending[:copy(s.pending, s.pending[s.head:])]
+		s.base += uint64(s.head)
 		s.head = 0
+	}
+}
+
+// newRawBatch returns a written batch, or a new one.
+func (s *Source) newRawBatch() []pendingRec {
+	select {
+	case b := <-s.rawFree:
+		return b
+	default:
+		return make([]pendingRec, 0, rawBatchSize)
 	}
 }
 
@@ -343,6 +364,11 @@ func (s *Source) rawWriter() {
 		s.rawRecorded += ok
 		s.rawFailed += failed
 		s.mu.Unlock()
+		clear(b) // no record or host kept alive by a spare batch
+		select {
+		case s.rawFree <- b[:0]:
+		default:
+		}
 	}
 }
 

@@ -61,6 +61,15 @@ type Encoder struct {
 	out []*raw.Record
 }
 
+// Field ids of the names the encoder reads that event does not export,
+// resolved once.
+var (
+	fDestinationIsIpv6, fSourceIsIpv6, fProtocol = event.MustField("DestinationIsIpv6"), event.MustField("SourceIsIpv6"), event.MustField("Protocol")
+	fInitiated, fExecProcessID, fQueryStatus     = event.MustField("Initiated"), event.MustField("Execution_ProcessID"), event.MustField("QueryStatus")
+	fMessageNumber, fMessageTotal, fTaskName     = event.MustField("MessageNumber"), event.MustField("MessageTotal"), event.MustField("TaskName")
+	fTerminalSessionId, fUserContext             = event.MustField("TerminalSessionId"), event.MustField("UserContext")
+)
+
 func val(e *event.Event, name string) string { return e.Value(event.MustField(name)) }
 
 func u(s string) uint64 {
@@ -86,10 +95,10 @@ func (x *Encoder) Encode(e *event.Event) []*raw.Record {
 		x.sysmon(e)
 	case event.ChannelPowerShell:
 		if e.EventID == 4104 {
-			r := rec(e, capture.PowerShell, 4104, uint32(u(val(e, "Execution_ProcessID"))))
+			r := rec(e, capture.PowerShell, 4104, uint32(u(e.Value(fExecProcessID))))
 			r.Version = 1
-			r.AddNum("MessageNumber", raw.I32, u(val(e, "MessageNumber")))
-			r.AddNum("MessageTotal", raw.I32, u(val(e, "MessageTotal")))
+			r.AddNum("MessageNumber", raw.I32, u(e.Value(fMessageNumber)))
+			r.AddNum("MessageTotal", raw.I32, u(e.Value(fMessageTotal)))
 			for _, f := range [...]string{"ScriptBlockText", "ScriptBlockId", "Path"} {
 				r.AddString(f, raw.String, val(e, f))
 			}
@@ -97,9 +106,9 @@ func (x *Encoder) Encode(e *event.Event) []*raw.Record {
 		}
 	case event.ChannelTaskScheduler:
 		if e.EventID == 106 {
-			r := rec(e, capture.TaskScheduler, 106, uint32(u(val(e, "Execution_ProcessID"))))
-			r.AddString("TaskName", raw.String, val(e, "TaskName"))
-			r.AddString("UserContext", raw.String, val(e, "UserContext"))
+			r := rec(e, capture.TaskScheduler, 106, uint32(u(e.Value(fExecProcessID))))
+			r.AddString("TaskName", raw.String, e.Value(fTaskName))
+			r.AddString("UserContext", raw.String, e.Value(fUserContext))
 			x.out = append(x.out, r)
 		}
 	}
@@ -110,29 +119,29 @@ func (x *Encoder) Encode(e *event.Event) []*raw.Record {
 }
 
 func (x *Encoder) sysmon(e *event.Event) {
-	pid := uint32(u(val(e, "ProcessId")))
+	pid := uint32(u(e.Value(event.FProcessId)))
 	switch e.EventID {
 	case 1:
-		r := rec(e, capture.KernelProcess, 1, uint32(u(val(e, "ParentProcessId"))))
+		r := rec(e, capture.KernelProcess, 1, uint32(u(e.Value(event.FParentProcessId))))
 		r.Version = 4
 		r.AddNum("ProcessID", raw.U32, uint64(pid))
-		r.AddNum("ParentProcessID", raw.U32, u(val(e, "ParentProcessId")))
-		r.AddNum("SessionID", raw.U32, u(val(e, "TerminalSessionId")))
-		if sid, ok := IntegritySID[val(e, "IntegrityLevel")]; ok {
+		r.AddNum("ParentProcessID", raw.U32, u(e.Value(event.FParentProcessId)))
+		r.AddNum("SessionID", raw.U32, u(e.Value(fTerminalSessionId)))
+		if sid, ok := IntegritySID[e.Value(event.FIntegrityLevel)]; ok {
 			r.AddString("MandatoryLabel", raw.SID, sid)
 		}
-		r.AddString("ImageName", raw.String, val(e, "Image"))
+		r.AddString("ImageName", raw.String, e.Value(event.FImage))
 		x.out = append(x.out, r)
 	case 5:
 		r := rec(e, capture.KernelProcess, 2, pid)
 		r.Version = 2
 		r.AddNum("ProcessID", raw.U32, uint64(pid))
-		r.AddString("ImageName", raw.String, val(e, "Image"))
+		r.AddString("ImageName", raw.String, e.Value(event.FImage))
 		x.out = append(x.out, r)
 	case 7:
 		r := rec(e, capture.KernelProcess, 5, pid)
 		r.AddNum("ProcessID", raw.U32, uint64(pid))
-		r.AddString("ImageName", raw.String, val(e, "ImageLoaded"))
+		r.AddString("ImageName", raw.String, e.Value(event.FImageLoaded))
 		x.out = append(x.out, r)
 	case 3:
 		x.network(e, pid)
@@ -142,7 +151,7 @@ func (x *Encoder) sysmon(e *event.Event) {
 		r.Version = 1
 		r.AddNum("FileObject", raw.Pointer, x.obj)
 		r.AddNum("CreateOptions", raw.U32, fileCreate<<24)
-		r.AddString("FileName", raw.String, val(e, "TargetFilename"))
+		r.AddString("FileName", raw.String, e.Value(event.FTargetFilename))
 		// The handle is closed, as every handle is: the close ends the
 		// decoder's FileObject join (without it the join map only fills).
 		c := rec(e, capture.KernelFile, 14, pid)
@@ -152,14 +161,14 @@ func (x *Encoder) sysmon(e *event.Event) {
 	case 26:
 		r := rec(e, capture.KernelFile, 26, pid)
 		r.Version = 1
-		r.AddString("FilePath", raw.String, val(e, "TargetFilename"))
+		r.AddString("FilePath", raw.String, e.Value(event.FTargetFilename))
 		x.out = append(x.out, r)
 	case 22:
 		r := rec(e, capture.DNSClient, 3008, pid)
-		r.AddString("QueryName", raw.String, val(e, "QueryName"))
-		r.AddNum("QueryStatus", raw.U32, u(val(e, "QueryStatus")))
+		r.AddString("QueryName", raw.String, e.Value(event.FQueryName))
+		r.AddNum("QueryStatus", raw.U32, u(e.Value(fQueryStatus)))
 		// The provider writes "type: 5", Sysmon "type:  5".
-		r.AddString("QueryResults", raw.String, strings.ReplaceAll(val(e, "QueryResults"), "type:  ", "type: "))
+		r.AddString("QueryResults", raw.String, strings.ReplaceAll(e.Value(event.FQueryResults), "type:  ", "type: "))
 		x.out = append(x.out, r)
 	case 12, 13:
 		x.registry(e, pid)
@@ -168,38 +177,51 @@ func (x *Encoder) sysmon(e *event.Event) {
 
 // netIDs are Kernel-Network's event ids by (UDP, IPv6, initiated): TCP
 // connect/accept 12/15, v6 28/31; UDP send/recv 42/43, v6 58/59.
-var netIDs = map[[3]bool]uint16{{false, false, true}: 12, {false, false, false}: 15, {false, true, true}: 28, {false, true, false}: 31,
-	{true, false, true}: 42, {true, false, false}: 43, {true, true, true}: 58, {true, true, false}: 59}
+// Indexed by UDP<<2 | IPv6<<1 | initiated.
+var netIDs = [8]uint16{15, 12, 31, 28, 43, 42, 59, 58}
+
+func bit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 func (x *Encoder) network(e *event.Event, pid uint32) {
 	// An IPv6 event when either end is IPv6 (the generator mixes families
 	// on one connection; a v4 end then travels IPv4-mapped).
-	v6 := val(e, "SourceIsIpv6") == "true" || val(e, "DestinationIsIpv6") == "true"
-	id := netIDs[[3]bool{val(e, "Protocol") == "udp", v6, val(e, "Initiated") == "true"}]
+	v6 := e.Value(fSourceIsIpv6) == "true" || e.Value(fDestinationIsIpv6) == "true"
+	id := netIDs[bit(e.Value(fProtocol) == "udp")<<2|bit(v6)<<1|bit(e.Value(fInitiated) == "true")]
 	r := rec(e, capture.KernelNetwork, id, systemPID)
 	r.AddNum("PID", raw.U32, uint64(pid))
-	for _, a := range [...][2]string{{"saddr", "SourceIp"}, {"daddr", "DestinationIp"}} {
-		ip, err := netip.ParseAddr(val(e, a[1]))
+	for _, a := range [...]struct {
+		prop string
+		f    event.FieldID
+	}{{"saddr", event.FSourceIp}, {"daddr", event.FDestinationIp}} {
+		ip, err := netip.ParseAddr(e.Value(a.f))
 		if err != nil {
 			raw.Put(r)
 			return // not an address a socket has
 		}
 		if v6 {
 			b := ip.As16()
-			r.AddBytes(a[0], raw.Binary, b[:])
+			r.AddBytes(a.prop, raw.Binary, b[:])
 		} else {
-			r.AddNum(a[0], raw.U32, uint64(binary.LittleEndian.Uint32(ip.AsSlice())))
+			r.AddNum(a.prop, raw.U32, uint64(binary.LittleEndian.Uint32(ip.AsSlice())))
 		}
 	}
-	for _, p := range [...][2]string{{"sport", "SourcePort"}, {"dport", "DestinationPort"}} {
-		n := uint16(u(val(e, p[1])))
-		r.AddNum(p[0], raw.U16, uint64(n>>8|n<<8)) // network byte order
+	for _, p := range [...]struct {
+		prop string
+		f    event.FieldID
+	}{{"sport", event.FSourcePort}, {"dport", event.FDestinationPort}} {
+		n := uint16(u(e.Value(p.f)))
+		r.AddNum(p.prop, raw.U16, uint64(n>>8|n<<8)) // network byte order
 	}
 	x.out = append(x.out, r)
 }
 
 func (x *Encoder) registry(e *event.Event, pid uint32) {
-	target := val(e, "TargetObject")
+	target := e.Value(event.FTargetObject)
 	nt := ""
 	for _, m := range [...][2]string{{`HKLM\`, `\REGISTRY\MACHINE\`}, {`HKU\`, `\REGISTRY\USER\`}} {
 		if strings.HasPrefix(target, m[0]) {
@@ -233,7 +255,7 @@ func (x *Encoder) registry(e *event.Event, pid uint32) {
 	if value == "(Default)" {
 		value = ""
 	}
-	switch val(e, "EventType") {
+	switch e.Value(event.FEventType) {
 	case "CreateKey":
 		x.out = append(x.out, open(nt, 1, regCreatedNewKey))
 	case "DeleteKey":
@@ -245,7 +267,7 @@ func (x *Encoder) registry(e *event.Event, pid uint32) {
 	case "SetValue":
 		w := write(5)
 		w.AddString("ValueName", raw.String, value)
-		typ, data := regData(val(e, "Details"))
+		typ, data := regData(e.Value(event.FDetails))
 		w.AddNum("Type", raw.U32, typ)
 		w.AddBytes("CapturedData", raw.Binary, data)
 		x.out = append(x.out, open(key, 2, 0), w)

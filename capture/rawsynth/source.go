@@ -32,12 +32,17 @@ func NewSource(o synth.Options, rate float64) *Source {
 	return &Source{gen: capture.NewSynthetic(o, rate)}
 }
 
+type subKey struct {
+	channel string
+	id      uint16
+}
+
 // subscribed is eventlog.Subscriptions as a set.
-var subscribed = func() map[[2]any]bool {
-	m := map[[2]any]bool{}
+var subscribed = func() map[subKey]bool {
+	m := map[subKey]bool{}
 	for _, s := range eventlog.Subscriptions {
 		for _, id := range s.IDs {
-			m[[2]any{s.Channel, id}] = true
+			m[subKey{s.Channel, id}] = true
 		}
 	}
 	return m
@@ -51,7 +56,7 @@ func (s *Source) Run(ctx context.Context, record func(host string, r *raw.Record
 		s.Generated.Add(uint64(len(batch)))
 		for i := range batch {
 			e := &batch[i]
-			if subscribed[[2]any{e.Channel, e.EventID}] {
+			if subscribed[subKey{e.Channel, e.EventID}] {
 				s.EventLog.Add(1)
 				if err := eventLog(e); err != nil {
 					return err

@@ -45,7 +45,7 @@ type Stats struct {
 type Stage struct {
 	window   int64
 	max      int
-	emit     func(*event.Event)
+	emit     func(*event.Event, uint64)
 	heap     events
 	mark     int64 // watermark
 	marked   bool
@@ -58,6 +58,13 @@ type Stage struct {
 
 // New makes a stage that hands events to emit.
 func New(cfg Config, emit func(*event.Event)) *Stage {
+	return NewTagged(cfg, func(ev *event.Event, _ uint64) { emit(ev) })
+}
+
+// NewTagged makes a stage whose events carry a tag (PushTagged), handed
+// back with each event: what the caller needs with an event when it leaves
+// the stage, without a map from event to it.
+func NewTagged(cfg Config, emit func(ev *event.Event, tag uint64)) *Stage {
 	if cfg.Window <= 0 {
 		cfg.Window = 2 * time.Second
 	}
@@ -75,19 +82,22 @@ func (s *Stage) Stats() Stats {
 }
 
 // Push adds an event, emitting whatever the watermark releases.
-func (s *Stage) Push(ev *event.Event) {
+func (s *Stage) Push(ev *event.Event) { s.PushTagged(ev, 0) }
+
+// PushTagged adds an event with a tag emit gets back with it.
+func (s *Stage) PushTagged(ev *event.Event, tag uint64) {
 	s.stats.In++
 	if (s.marked && ev.Time < s.mark-s.window) || (s.emitted && s.beforeLast(ev)) {
 		s.stats.Late++
 		s.stats.Out++
-		s.emit(ev)
+		s.emit(ev, tag)
 		return
 	}
 	if len(s.heap) >= s.max {
 		s.stats.Overflow++
 		s.pop()
 	}
-	s.heap.push(ev)
+	s.heap.push(ev, tag)
 	s.Advance(ev.Time)
 }
 
@@ -130,11 +140,11 @@ func (s *Stage) beforeLast(ev *event.Event) bool {
 
 // pop emits the least buffered event.
 func (s *Stage) pop() {
-	ev := s.heap.pop()
+	ev, tag := s.heap.pop()
 	// The key is copied: the caller may reuse the event once emitted.
 	s.lastTime, s.lastHost, s.lastSeq, s.emitted = ev.Time, ev.Host, ev.Seq, true
 	s.stats.Out++
-	s.emit(ev)
+	s.emit(ev, tag)
 }
 
 // entry is a buffered event with its sort key beside it: the heap compares
@@ -145,6 +155,7 @@ type entry struct {
 	host string
 	seq  uint64
 	ev   *event.Event
+	tag  uint64
 }
 
 func (a *entry) less(b *entry) bool { return keyLess(a.time, a.host, a.seq, b.time, b.host, b.seq) }
@@ -153,8 +164,8 @@ func (a *entry) less(b *entry) bool { return keyLess(a.time, a.host, a.seq, b.ti
 // (so events of equal keys leave in the same order as they did with it).
 type events []entry
 
-func (h *events) push(ev *event.Event) {
-	*h = append(*h, entry{time: ev.Time, host: ev.Host, seq: ev.Seq, ev: ev})
+func (h *events) push(ev *event.Event, tag uint64) {
+	*h = append(*h, entry{time: ev.Time, host: ev.Host, seq: ev.Seq, ev: ev, tag: tag})
 	q := *h
 	for j := len(q) - 1; j > 0; {
 		i := (j - 1) / 2
@@ -166,7 +177,7 @@ func (h *events) push(ev *event.Event) {
 	}
 }
 
-func (h *events) pop() *event.Event {
+func (h *events) pop() (*event.Event, uint64) {
 	q := *h
 	n := len(q) - 1
 	q[0], q[n] = q[n], q[0]
@@ -184,8 +195,8 @@ func (h *events) pop() *event.Event {
 		q[i], q[j] = q[j], q[i]
 		i = j
 	}
-	ev := q[n].ev
+	ev, tag := q[n].ev, q[n].tag
 	q[n] = entry{} // do not keep an emitted event alive
 	*h = q[:n]
-	return ev
+	return ev, tag
 }

@@ -250,3 +250,28 @@ func TestEqualKeysLeaveAsWithContainerHeap(t *testing.T) {
 	assert.Zero(t, s.Stats().Late)
 	assert.False(t, sort.SliceIsSorted(got, func(i, j int) bool { return got[i] < got[j] }), "the heap reorders equal keys: the test compares its sifting")
 }
+
+// TestTagsTravelWithTheirEvents: every event comes out with the tag it was
+// pushed with, whether it left in order, early (overflow) or at once
+// (late), so a caller can link an event to what it came from without a map.
+func TestTagsTravelWithTheirEvents(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	want := stream(r, 5000)
+	in := arrive(r, want, int64(3*time.Second)) // some arrive more than the window late
+	tagOf := map[*event.Event]uint64{}
+	got := map[*event.Event]uint64{}
+	s := NewTagged(Config{Window: 2 * time.Second, MaxBuffered: 64}, func(ev *event.Event, tag uint64) {
+		_, dup := got[ev]
+		require.False(t, dup, "emitted twice")
+		got[ev] = tag
+	})
+	for i, ev := range in {
+		tagOf[ev] = uint64(i)*7 + 1
+		s.PushTagged(ev, tagOf[ev])
+	}
+	s.Flush()
+	st := s.Stats()
+	require.Positive(t, st.Late, "the late path is exercised")
+	require.Positive(t, st.Overflow, "the overflow path is exercised")
+	assert.Equal(t, tagOf, got)
+}

@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"math"
 	"math/bits"
 )
 
@@ -24,6 +25,9 @@ type gramFilter struct {
 	outOff   []uint32 // needle → range in outRule
 	outRule  []int32  // entries to mark
 	salt     uint64   // tells this filter's values apart in a scanCache
+	// minLen is the length of the shortest needle: a shorter text holds
+	// none (scanValue skips such values)
+	minLen int
 }
 
 // gramTier indexes the grams of one length: a bitmap of their hashes and
@@ -75,7 +79,9 @@ func gramKey(g string) uint64 {
 // the entries each marks.
 func buildGramFilter(order []string, needles map[string][]int32) *gramFilter {
 	g := &gramFilter{lits: order, outOff: make([]uint32, len(order)+1), salt: gramSalt(order)}
+	g.minLen = math.MaxInt
 	for i, lit := range order {
+		g.minLen = min(g.minLen, len(lit))
 		g.outRule = append(g.outRule, needles[lit]...)
 		g.outOff[i+1] = uint32(len(g.outRule))
 	}

@@ -83,7 +83,20 @@ func BenchmarkObserveStartedStateEvents(b *testing.B) {
 	benchStateEvents(b, func(s *State, ev *event.Event, i int) { s.ObserveStarted(ev, started[i]) })
 }
 
+// BenchmarkObserveStateEventsFull is BenchmarkObserveStateEvents with a
+// process bound of 8,192, which the ~61,000 starts of the mix fill early:
+// most starts then evict, as on a long replay (edr bench over 5M
+// generated events fills the default 65,536 after ~1M and then evicts at
+// nearly every start).
+func BenchmarkObserveStateEventsFull(b *testing.B) {
+	benchStateEventsOpts(b, Options{MaxProcesses: 8192}, func(s *State, ev *event.Event, _ int) { s.Observe(ev) })
+}
+
 func benchStateEvents(b *testing.B, observe func(s *State, ev *event.Event, i int)) {
+	benchStateEventsOpts(b, Options{}, observe)
+}
+
+func benchStateEventsOpts(b *testing.B, opts Options, observe func(s *State, ev *event.Event, i int)) {
 	evs := stateEvents()
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -92,7 +105,7 @@ func benchStateEvents(b *testing.B, observe func(s *State, ev *event.Event, i in
 	for i := 0; i < b.N; i++ {
 		j := i % len(evs)
 		if j == 0 {
-			s = New(Options{})
+			s = New(opts)
 		}
 		observe(s, &evs[j], j)
 	}

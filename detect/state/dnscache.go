@@ -1,6 +1,7 @@
 package state
 
 import (
+	"hash/maphash"
 	"net/netip"
 	"strings"
 
@@ -25,6 +26,15 @@ type dnsKey struct {
 	ip   netip.Addr
 }
 
+// hashDNSKey is the lru's hash of a dnsKey: the address's 16 bytes and
+// the host hashed (answers repeat across hosts), cheaper than
+// maphash.Comparable's field-by-field walk. An IPv4 address and its
+// IPv4-mapped form hash alike and are told apart by comparing keys.
+func hashDNSKey(seed maphash.Seed, k dnsKey) uint64 {
+	a := k.ip.As16()
+	return maphash.Bytes(seed, a[:]) ^ maphash.String(seed, k.host)*0x9e3779b97f4a7c15
+}
+
 type dnsEntry struct {
 	name string
 	at   int64
@@ -35,6 +45,7 @@ type dnsEntry struct {
 func NewDNSCache(max int, ttl int64) *DNSCache {
 	c := &DNSCache{ttl: ttl, hosts: map[string]string{}, names: map[string]string{}}
 	c.entries = newLRU[dnsKey, dnsEntry](max, func(dnsKey, dnsEntry) { c.Evicted++ })
+	c.entries.hash = hashDNSKey
 	return c
 }
 

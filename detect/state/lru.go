@@ -6,84 +6,85 @@ import "hash/maphash"
 // depends only on the sequence of calls, never on map iteration or time, so
 // the engine's state evolves identically on every replay.
 //
-// Entries are found by a 64-bit hash of their key, computed once per
-// operation: the map's own hashing, its probing and its growth then work on
-// an integer instead of the key's strings (which a new key would hash twice,
-// to look it up and to insert it, and growth again). Keys of the same hash
-// are chained (hnext) and compared whole, so a collision never merges two
-// keys, and the random seed changes nothing a caller sees.
+// Entries live in one slice, numbered, linked by number in recency order,
+// and found by an index (open addressing on a 64-bit hash of the key,
+// computed once per operation). Removed entries are reused, so the
+// storage is bounded by the most entries ever held (at most max) and the
+// state stage allocates only when that grows. Numbers, not pointers, keep
+// the slice free of pointers the garbage collector would follow besides
+// those of keys and values.
 type lru[K comparable, V any] struct {
 	max   int
-	n     int                       // entries held
-	items map[uint64]*lruNode[K, V] // by hash of key: the first of its chain
+	n     int             // entries held
+	nodes []lruNode[K, V] // nodes[0] is the sentinel: its next is the most recent
+	free  uint32          // first removed node, linked by next; 0: none
+	idx   index
 	seed  maphash.Seed
-	head  lruNode[K, V] // sentinel: head.next is the most recent
-	evict func(K, V)    // called for entries pushed out by the bound
+	evict func(K, V) // called for entries pushed out by the bound
 
 	// hash is maphash.Comparable with seed, replaced by tests that need
 	// collisions.
 	hash func(maphash.Seed, K) uint64
-
-	// Nodes come from slabs and removed ones are reused (free, linked by
-	// next): the state stage allocates per slab, not per entry. The
-	// storage is bounded by the most entries ever held (at most max).
-	free *lruNode[K, V]
-	slab slab[lruNode[K, V]]
 }
-
-// lruSlab is how many nodes one allocation holds.
-const lruSlab = 256
 
 type lruNode[K comparable, V any] struct {
 	key        K
 	val        V
-	h          uint64         // hash of key
-	hnext      *lruNode[K, V] // next entry of the same hash
-	prev, next *lruNode[K, V]
+	tag        uint32 // the index's tag of key
+	prev, next uint32
 }
 
 func newLRU[K comparable, V any](max int, evict func(K, V)) *lru[K, V] {
 	if max < 1 {
 		max = 1
 	}
-	l := &lru[K, V]{max: max, items: make(map[uint64]*lruNode[K, V]), seed: maphash.MakeSeed(), evict: evict, hash: maphash.Comparable[K]}
-	l.head.next, l.head.prev = &l.head, &l.head
-	return l
+	return &lru[K, V]{max: max, nodes: make([]lruNode[K, V], 1, min(max+1, 64)), seed: maphash.MakeSeed(), evict: evict, hash: maphash.Comparable[K]}
 }
 
-// find returns the node of k, whose hash is h, or nil.
-func (l *lru[K, V]) find(h uint64, k K) *lruNode[K, V] {
-	n := l.items[h]
-	for n != nil && n.key != k {
-		n = n.hnext
+// find returns the number of k's node, whose hash is h, or 0; on 0 also
+// the empty slot where the probe ended (for index.insertAt) and h's tag.
+func (l *lru[K, V]) find(h uint64, k K) (ref, hole, tag uint32) {
+	i, tag := l.idx.probe(h)
+	for {
+		s := l.idx.slots[i]
+		if s.ref == 0 {
+			return 0, i, tag
+		}
+		if s.tag == tag && l.nodes[s.ref].key == k {
+			return s.ref, i, tag
+		}
+		i = (i + 1) & l.idx.mask
 	}
-	return n
 }
 
 // lookup returns the node of k or nil.
-func (l *lru[K, V]) lookup(k K) *lruNode[K, V] { return l.find(l.hash(l.seed, k), k) }
+func (l *lru[K, V]) lookup(k K) *lruNode[K, V] {
+	if r, _, _ := l.find(l.hash(l.seed, k), k); r != 0 {
+		return &l.nodes[r]
+	}
+	return nil
+}
 
 func (l *lru[K, V]) Len() int { return l.n }
 
 // Get returns the value and marks it most recently used.
 func (l *lru[K, V]) Get(k K) (V, bool) {
-	n := l.lookup(k)
-	if n == nil {
+	r, _, _ := l.find(l.hash(l.seed, k), k)
+	if r == 0 {
 		var zero V
 		return zero, false
 	}
-	l.moveFront(n)
-	return n.val, true
+	l.moveFront(r)
+	return l.nodes[r].val, true
 }
 
 // Peek returns the value without touching its recency.
 func (l *lru[K, V]) Peek(k K) (V, bool) {
-	n := l.lookup(k)
-	if n == nil {
-		var zero V
-		return zero, false
+	if n := l.lookup(k); n != nil {
+		return n.val, true
 	}
-	return n.val, true
+	var zero V
+	return zero, false
 }
 
 // Put stores a value as most recently used and reports how many entries the
@@ -101,100 +102,93 @@ func (l *lru[K, V]) PutOwn(k K, v V, own func(K) K) int {
 
 // upsert returns k's node, made most recent; a new one (existed false,
 // its value zero, its key own(k) when own is set) when k was not held,
-// and how many entries the bound evicted. k is hashed once.
+// and how many entries the bound evicted. k is hashed once. The node is
+// valid until the next call that adds an entry.
 func (l *lru[K, V]) upsert(k K, own func(K) K) (n *lruNode[K, V], existed bool, evicted int) {
-	h := l.hash(l.seed, k)
-	first := l.items[h]
-	for n := first; n != nil; n = n.hnext {
-		if n.key == k {
-			l.moveFront(n)
-			return n, true, 0
-		}
+	r, hole, tag := l.find(l.hash(l.seed, k), k)
+	if r != 0 {
+		l.moveFront(r)
+		return &l.nodes[r], true, 0
 	}
 	if own != nil {
 		k = own(k)
 	}
-	n = l.node()
-	n.key, n.h, n.hnext = k, h, first
-	l.items[h] = n
-	l.n++
-	l.link(n)
-	for l.n > l.max {
-		old := l.head.prev
+	// The bound makes room first: the least recently used entry is never
+	// k, which is new, so this evicts what adding k and then evicting down
+	// to max would, in the same order, and the index and the nodes never
+	// hold more than max (the index stays half the size).
+	for l.n >= l.max {
+		old := l.nodes[0].prev
+		o := &l.nodes[old]
+		ok, ov := o.key, o.val
 		l.remove(old)
 		if l.evict != nil {
-			l.evict(old.key, old.val)
+			l.evict(ok, ov)
 		}
-		l.recycle(old)
 		evicted++
 	}
-	return n, false, evicted
+	r = l.node()
+	l.nodes[r].key, l.nodes[r].tag = k, tag
+	if evicted > 0 {
+		l.idx.insert(tag, r) // removal moved entries: hole may be stale
+	} else {
+		l.idx.insertAt(hole, tag, r)
+	}
+	l.n++
+	l.link(r)
+	return &l.nodes[r], false, evicted
 }
 
 // Delete removes a key.
 func (l *lru[K, V]) Delete(k K) {
-	if n := l.lookup(k); n != nil {
-		l.remove(n)
-		l.recycle(n)
+	if r, _, _ := l.find(l.hash(l.seed, k), k); r != 0 {
+		l.remove(r)
 	}
 }
 
-func (l *lru[K, V]) remove(n *lruNode[K, V]) {
-	n.prev.next, n.next.prev = n.next, n.prev
-	n.prev, n.next = nil, nil
+// remove unlinks node r, takes it out of the index and keeps it for
+// reuse, cleared so it keeps nothing alive.
+func (l *lru[K, V]) remove(r uint32) {
+	n := &l.nodes[r]
+	l.nodes[n.prev].next, l.nodes[n.next].prev = n.next, n.prev
 	l.n--
-	// Unchain it from the entries of its hash.
-	first := l.items[n.h]
-	switch {
-	case first == n && n.hnext == nil:
-		delete(l.items, n.h)
-	case first == n:
-		l.items[n.h] = n.hnext
-	default:
-		p := first
-		for p.hnext != n {
-			p = p.hnext
-		}
-		p.hnext = n.hnext
-	}
-	n.hnext = nil
-}
-
-// node returns an unlinked node: a removed one, else one of the slab.
-func (l *lru[K, V]) node() *lruNode[K, V] {
-	if n := l.free; n != nil {
-		l.free, n.next = n.next, nil
-		return n
-	}
-	return l.slab.next(min(lruSlab, l.max+1))
-}
-
-// recycle makes a removed node available to node. Its key and value are
-// cleared, so it keeps nothing alive.
-func (l *lru[K, V]) recycle(n *lruNode[K, V]) {
+	l.idx.remove(n.tag, r)
 	*n = lruNode[K, V]{next: l.free}
-	l.free = n
+	l.free = r
 }
 
-func (l *lru[K, V]) link(n *lruNode[K, V]) {
-	n.prev, n.next = &l.head, l.head.next
-	l.head.next.prev = n
-	l.head.next = n
+// node returns the number of an unlinked node: a removed one, else a new
+// one.
+func (l *lru[K, V]) node() uint32 {
+	if r := l.free; r != 0 {
+		l.free, l.nodes[r].next = l.nodes[r].next, 0
+		return r
+	}
+	l.nodes = append(l.nodes, lruNode[K, V]{})
+	return uint32(len(l.nodes) - 1)
 }
 
-func (l *lru[K, V]) moveFront(n *lruNode[K, V]) {
-	if l.head.next == n {
+func (l *lru[K, V]) link(r uint32) {
+	n, head := &l.nodes[r], &l.nodes[0]
+	n.prev, n.next = 0, head.next
+	l.nodes[head.next].prev = r
+	head.next = r
+}
+
+func (l *lru[K, V]) moveFront(r uint32) {
+	if l.nodes[0].next == r {
 		return
 	}
-	n.prev.next, n.next.prev = n.next, n.prev
-	l.link(n)
+	n := &l.nodes[r]
+	l.nodes[n.prev].next, l.nodes[n.next].prev = n.next, n.prev
+	l.link(r)
 }
 
 // each calls fn from the most to the least recently used entry until fn
 // returns false. It does not change recency.
 func (l *lru[K, V]) each(fn func(K, V) bool) {
-	for n := l.head.next; n != &l.head; n = n.next {
-		if !fn(n.key, n.val) {
+	for r := l.nodes[0].next; r != 0; r = l.nodes[r].next {
+		if !fn(l.nodes[r].key, l.nodes[r].val) {
 			return
 		}
 	}

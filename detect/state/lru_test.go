@@ -42,15 +42,18 @@ func (r *refLRU) put(k string, v int) {
 
 // The lru agrees with a linear reference on every operation — values,
 // recency order, evictions — with its real hash and with hashes that make
-// most or all keys collide, so entries of one hash are chained, found,
-// moved, evicted and deleted from the start, middle and end of a chain.
+// most or all keys collide or crowd the index's last slots, so entries of
+// one hash are probed past, found, moved, evicted and deleted from the
+// start, middle and end of a probe run, also one that wraps around.
 func TestLRUAgreesWithReferenceUnderCollisions(t *testing.T) {
 	hashes := map[string]func(maphash.Seed, string) uint64{
 		"maphash": maphash.Comparable[string],
 		"three":   func(_ maphash.Seed, k string) uint64 { return uint64(len(k) % 3) },
 		"one":     func(maphash.Seed, string) uint64 { return 7 },
+		// Home slots at the index's end: probe runs wrap around to its start.
+		"wrap": func(_ maphash.Seed, k string) uint64 { return 0xffffffff - uint64(len(k)%2) },
 	}
-	for _, name := range []string{"maphash", "three", "one"} {
+	for _, name := range []string{"maphash", "three", "one", "wrap"} {
 		ref := &refLRU{max: 20}
 		var evicted []string
 		l := newLRU[string, int](20, func(k string, _ int) { evicted = append(evicted, k) })

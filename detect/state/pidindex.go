@@ -3,41 +3,46 @@ package state
 import "hash/maphash"
 
 // pidIndex maps a host's PID to one process (ProcessTable.byPID: the most
-// recently started of that PID). Like lru, it finds entries by a 64-bit
-// hash of the key computed once per operation, with keys of one hash
-// chained and compared whole; dropping a process compares pointers only.
+// recently started of that PID). Like lru, it finds entries through an
+// index on a 64-bit hash of the key computed once per operation; an entry
+// is the process itself, whose Host and PID are the key, so dropping one
+// compares pointers only.
 type pidIndex struct {
-	m    map[uint64]*pidEntry // by hash of key: the first of its chain
-	n    int
-	seed maphash.Seed
-	hash func(maphash.Seed, pidKey) uint64 // maphash.Comparable; tests force collisions
-
-	free *pidEntry // removed entries, linked by next, reused
-	slab slab[pidEntry]
-}
-
-type pidEntry struct {
-	key  pidKey // the strings of p
-	p    *Process
-	h    uint64
-	next *pidEntry // next entry of the same hash
+	procs []*Process // entry r-1 of the index; nil when free
+	free  []uint32   // free entries' numbers + 1
+	idx   index
+	seed  maphash.Seed
+	hash  func(maphash.Seed, pidKey) uint64 // hashPIDKey; tests force collisions
 }
 
 func newPIDIndex() pidIndex {
-	return pidIndex{m: map[uint64]*pidEntry{}, seed: maphash.MakeSeed(), hash: maphash.Comparable[pidKey]}
+	return pidIndex{seed: maphash.MakeSeed(), hash: hashPIDKey}
 }
 
-func (x *pidIndex) len() int { return x.n }
+func (x *pidIndex) len() int { return x.idx.n }
+
+// find returns the slot holding host's pid, or the empty one where the
+// probe ended, and the key's tag.
+func (x *pidIndex) find(host, pid string) (i, tag uint32, p *Process) {
+	i, tag = x.idx.probe(x.hash(x.seed, pidKey{host, pid}))
+	for {
+		s := x.idx.slots[i]
+		if s.ref == 0 {
+			return i, tag, nil
+		}
+		if s.tag == tag {
+			if p := x.procs[s.ref-1]; p.PID == pid && p.Host == host {
+				return i, tag, p
+			}
+		}
+		i = (i + 1) & x.idx.mask
+	}
+}
 
 // get returns the process of host's pid, or nil.
 func (x *pidIndex) get(host, pid string) *Process {
-	k := pidKey{host, pid}
-	for e := x.m[x.hash(x.seed, k)]; e != nil; e = e.next {
-		if e.key == k {
-			return e.p
-		}
-	}
-	return nil
+	_, _, p := x.find(host, pid)
+	return p
 }
 
 // owns reports whether p is the process of its PID.
@@ -45,51 +50,32 @@ func (x *pidIndex) owns(p *Process) bool { return x.get(p.Host, p.PID) == p }
 
 // claim makes p the process of its PID unless the one there started later.
 func (x *pidIndex) claim(p *Process) {
-	k := pidKey{p.Host, p.PID}
-	h := x.hash(x.seed, k)
-	first := x.m[h]
-	for e := first; e != nil; e = e.next {
-		if e.key == k {
-			if e.p.Start <= p.Start {
-				e.key, e.p = k, p // the key's strings now those of the live entry
-			}
-			return
+	i, tag, old := x.find(p.Host, p.PID)
+	if old != nil {
+		if old.Start <= p.Start {
+			x.procs[x.idx.slots[i].ref-1] = p
 		}
+		return
 	}
-	e := x.entry()
-	*e = pidEntry{key: k, p: p, h: h, next: first}
-	x.m[h] = e
-	x.n++
+	var ref uint32
+	if n := len(x.free); n > 0 {
+		ref, x.free = x.free[n-1], x.free[:n-1]
+		x.procs[ref-1] = p
+	} else {
+		x.procs = append(x.procs, p)
+		ref = uint32(len(x.procs))
+	}
+	x.idx.insertAt(i, tag, ref)
 }
 
 // drop removes p's PID entry if p is the process of its PID.
 func (x *pidIndex) drop(p *Process) {
-	h := x.hash(x.seed, pidKey{p.Host, p.PID})
-	var prev *pidEntry
-	for e := x.m[h]; e != nil; prev, e = e, e.next {
-		if e.p != p {
-			continue
-		}
-		switch {
-		case prev != nil:
-			prev.next = e.next
-		case e.next != nil:
-			x.m[h] = e.next
-		default:
-			delete(x.m, h)
-		}
-		*e = pidEntry{next: x.free}
-		x.free = e
-		x.n--
+	i, _, held := x.find(p.Host, p.PID)
+	if held != p {
 		return
 	}
-}
-
-// entry returns an unused entry: a removed one, else one of the slab.
-func (x *pidIndex) entry() *pidEntry {
-	if e := x.free; e != nil {
-		x.free = e.next
-		return e
-	}
-	return x.slab.next(lruSlab)
+	ref := x.idx.slots[i].ref
+	x.procs[ref-1] = nil
+	x.free = append(x.free, ref)
+	x.idx.removeAt(i)
 }

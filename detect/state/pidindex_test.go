@@ -11,13 +11,15 @@ import (
 
 // The PID index answers as the map it replaced (claim: keep the later
 // start; drop: only the owner's entry), with its real hash and with hashes
-// that chain most or all keys, so entries are found, replaced and dropped
-// at the start, middle and end of a chain.
+// that crowd most or all keys into a few slots (the last ones: runs wrap
+// around), so entries are found, replaced and dropped at the start, middle
+// and end of a probe run.
 func TestPIDIndexAgreesWithMapUnderCollisions(t *testing.T) {
 	for name, hash := range map[string]func(maphash.Seed, pidKey) uint64{
-		"maphash": maphash.Comparable[pidKey],
-		"three":   func(_ maphash.Seed, k pidKey) uint64 { return uint64(len(k.pid) % 3) },
-		"one":     func(maphash.Seed, pidKey) uint64 { return 1 },
+		"hashPIDKey": hashPIDKey,
+		"three":      func(_ maphash.Seed, k pidKey) uint64 { return uint64(len(k.pid) % 3) },
+		"one":        func(maphash.Seed, pidKey) uint64 { return 1 },
+		"wrap":       func(_ maphash.Seed, k pidKey) uint64 { return 0xffffffff - uint64(len(k.pid)%2) },
 	} {
 		x := newPIDIndex()
 		x.hash = hash

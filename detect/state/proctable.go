@@ -1,6 +1,7 @@
 package state
 
 import (
+	"hash/maphash"
 	"strings"
 
 	"github.com/edr-lab/edr/event"
@@ -43,6 +44,24 @@ type procKey struct {
 }
 type pidKey struct{ host, pid string }
 
+// hashProcKey is the lru's hash of a procKey: the GUID (or PID) hashed,
+// the rest mixed in, cheaper than maphash.Comparable's field-by-field
+// walk. GUIDs seldom repeat across hosts, so the host is mixed in by
+// length only: keys it leaves equal are told apart by comparing them.
+func hashProcKey(seed maphash.Seed, k procKey) uint64 {
+	h := maphash.String(seed, k.guid)
+	if k.pidStart {
+		h ^= uint64(k.start)*0x9e3779b97f4a7c15 + 1
+	}
+	return h ^ uint64(len(k.host))<<56
+}
+
+// hashPIDKey is the pidIndex's hash of a pidKey. PIDs repeat across
+// hosts, so both strings are hashed.
+func hashPIDKey(seed maphash.Seed, k pidKey) uint64 {
+	return maphash.String(seed, k.pid) ^ maphash.String(seed, k.host)*0x9e3779b97f4a7c15
+}
+
 // ProcessTable tracks processes by ProcessGuid (or PID + start time when the
 // source has no GUID) with their parent chain. It is bounded: an LRU bound
 // on entries, and exited processes are forgotten TTL after their exit in
@@ -56,9 +75,13 @@ type pidKey struct{ host, pid string }
 type ProcessTable struct {
 	byGUID *lru[procKey, *Process]
 	byPID  pidIndex   // the most recently started process of a PID
-	exits  []exitMark // FIFO of exits in event-time order
-	ttl    int64
-	now    int64
+	exits  []exitMark // FIFO of exits in event-time order, from exitHead
+	// exitHead is the first mark of exits still queued: expiring marks
+	// advances it, and the queue moves down only once half of it is spent,
+	// not at every expiry (which copied thousands of marks each time).
+	exitHead int
+	ttl      int64
+	now      int64
 
 	Evicted uint64 // entries pushed out by the size bound
 	Expired uint64 // exited entries forgotten after the TTL
@@ -104,6 +127,7 @@ func NewProcessTable(max int, ttl int64) *ProcessTable {
 		t.dropPID(p)
 		t.forget(p)
 	})
+	t.byGUID.hash = hashProcKey
 	return t
 }
 
@@ -275,7 +299,7 @@ func (t *ProcessTable) exit(host, guid, pid string, at int64) {
 
 // expire forgets processes that exited more than ttl ago (event time).
 func (t *ProcessTable) expire() {
-	n := 0
+	n := t.exitHead
 	for ; n < len(t.exits) && t.exits[n].at+t.ttl < t.now; n++ {
 		m := t.exits[n]
 		if p, ok := t.byGUID.Peek(m.key); ok && p.End == m.at {
@@ -284,10 +308,19 @@ func (t *ProcessTable) expire() {
 			t.forget(p)
 			t.Expired++
 		}
+		t.exits[n] = exitMark{} // keeps no key alive
 	}
-	if n > 0 {
-		t.exits = append(t.exits[:0], t.exits[n:]...)
+	t.exitHead = n
+	if n > 0 && 2*n >= len(t.exits) {
+		t.compactExits()
 	}
+}
+
+// compactExits moves the queued exit marks to the start of exits.
+func (t *ProcessTable) compactExits() {
+	n := copy(t.exits, t.exits[t.exitHead:])
+	clear(t.exits[n:])
+	t.exits, t.exitHead = t.exits[:n], 0
 }
 
 // ByGUID returns the process of a ProcessGuid on a host.

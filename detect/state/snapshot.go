@@ -380,6 +380,7 @@ func (t *ProcessTable) snapshot(host string, at int64) []snapEntry {
 // restore adds a snapshot's processes (least recent first, so the recency
 // order is rebuilt). Exits are re-queued in time order.
 func (t *ProcessTable) restore(s *Snapshot) {
+	t.compactExits()
 	for i, p := range s.Processes {
 		t.byGUID.Put(p.key(), p)
 		if s.pidOwner[i] {

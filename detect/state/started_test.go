@@ -1,6 +1,7 @@
 package state
 
 import (
+	"hash/maphash"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -20,7 +21,7 @@ type tableDump struct {
 }
 
 func dumpTable(t *ProcessTable) tableDump {
-	d := tableDump{PIDs: t.byPID.len(), Exits: t.exits, Now: t.now, Evicted: t.Evicted, Expired: t.Expired}
+	d := tableDump{PIDs: t.byPID.len(), Exits: t.exits[t.exitHead:], Now: t.now, Evicted: t.Evicted, Expired: t.Expired}
 	t.byGUID.each(func(k procKey, p *Process) bool {
 		d.Keys = append(d.Keys, k)
 		d.Procs = append(d.Procs, *p)
@@ -64,6 +65,35 @@ func TestObserveStartedKeepsTheSameTable(t *testing.T) {
 		if b.max == 300 {
 			require.NotZero(t, a.Evicted, "the bound evicts")
 			require.NotZero(t, a.Expired, "the TTL expires")
+		}
+	}
+}
+
+// A table whose keys all collide (every GUID key one hash, every PID key
+// one hash) holds after every event what a table of real hashes holds,
+// under tiny bounds that make the mix evict and expire all the time: the
+// index must tell keys apart by comparing them, and deleting from a probe
+// run must keep every other entry reachable. An index that trusted its
+// 32-bit tags, or left a hole in a run, fails it.
+func TestProcessTableSameWhenAllKeysCollide(t *testing.T) {
+	for _, max := range []int{1, 7, 300} {
+		spread, coll := NewProcessTable(max, 2*sec), NewProcessTable(max, 2*sec)
+		coll.byGUID.hash = func(maphash.Seed, procKey) uint64 { return 0xfffffffe }
+		coll.byPID.hash = func(maphash.Seed, pidKey) uint64 { return 0xffffffff }
+		evs := generated()
+		for i := range evs {
+			pr, pc := spread.Observe(&evs[i]), coll.Observe(&evs[i])
+			require.Equal(t, pr == nil, pc == nil, "bound %d: event %d", max, i)
+			if pr != nil {
+				require.Equal(t, *pr, *pc, "bound %d: event %d", max, i)
+			}
+			if i%101 == 0 || i == len(evs)-1 {
+				require.Equal(t, dumpTable(spread), dumpTable(coll), "bound %d: after event %d", max, i)
+			}
+		}
+		require.NotZero(t, spread.Evicted, "bound %d evicts", max)
+		if max == 300 {
+			require.NotZero(t, spread.Expired, "the TTL expires")
 		}
 	}
 }
