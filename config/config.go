@@ -110,7 +110,12 @@ type Recording struct {
 	RowGroupRows    int           `toml:"row_group_rows" min:"1024" doc:"Parquet rows per row group"`
 	MaxOpenSegments int           `toml:"max_open_segments" min:"1" doc:"segments (one per host and day) open at once"`
 	MaxBufferMB     int           `toml:"max_buffer_mb" min:"1" doc:"memory for events buffered in open row groups, all open segments together; row groups are cut early beyond it (edr live uses live.recording_buffer_mb instead)"`
+	PageCompression string        `toml:"page_compression" enum:"fastest|default|better" doc:"zstd level of the Parquet pages (segments and raw layer): fastest takes the least CPU for somewhat larger files, better the most for smaller ones; every level reads everywhere (the files stay zstd)"`
 }
+
+// recordingPageCompression is [recording] page_compression's default
+// (recording.DefaultPageCompression; config does not import recording).
+const recordingPageCompression = "fastest"
 
 // Live configures edr live's stages.
 type Live struct {
@@ -141,7 +146,8 @@ func Default() *Config {
 		IOC: IOC{Enabled: true, HashesPath: "rules/ioc/hashes.txt", IPsPath: "rules/ioc/ips.txt", DomainsPath: "rules/ioc/domains.txt",
 			PathsRegexPath: "rules/ioc/paths_regex.txt", DefaultSeverity: "high", MaxFileSizeMB: 50, HashAllowlistPaths: []string{}},
 		Recording: Recording{Enabled: true, Directory: "recordings", FlushInterval: 200 * time.Millisecond, MaxSegmentMB: 128,
-			MaxSegmentAge: time.Hour, RowGroupRows: 131072, MaxOpenSegments: 16, MaxBufferMB: 64},
+			MaxSegmentAge: time.Hour, RowGroupRows: 131072, MaxOpenSegments: 16, MaxBufferMB: 64,
+			PageCompression: recordingPageCompression},
 		Live: Live{Queue: 256, Overload: "block", StatusInterval: time.Minute, ReorderMax: 4096, RecordingBufferMB: 16, GCPercent: 100, MemoryLimitMB: 0,
 			ShedFirst: []string{"Microsoft-Windows-Sysmon/Operational:7", "Microsoft-Windows-Sysmon/Operational:3"}},
 		origins: map[string]Origin{},

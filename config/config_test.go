@@ -155,6 +155,7 @@ func TestErrorsNameKeyAndPlace(t *testing.T) {
 		{"unclosed table at the end", "\n[scanner", nil, []string{"edr.toml:2: expected '.' or ']' to end table name"}},
 		{"newline in a string", "[alerts]\nfilename = \"a\nb\"\n", nil, []string{"edr.toml:2: strings cannot contain newlines"}},
 		{"bad enum", "[alerts]\nmatch_debug = \"verbose\"\n", nil, []string{"alerts.match_debug", `"verbose" is not one of off, summary, full`, "edr.toml:2"}},
+		{"bad page compression", "[recording]\npage_compression = \"fast\"\n", nil, []string{"recording.page_compression", `"fast" is not one of fastest, default, better`}},
 		{"bad severity", "[response]\nmin_severity = \"severe\"\n", nil, []string{"response.min_severity", "not one of informational, low, medium, high, critical"}},
 		{"bad level env", "", []string{"EDR__LOGGING__LEVEL=loud"}, []string{"logging.level (env EDR__LOGGING__LEVEL)", `"loud" is not one of trace, debug, info, warn, error`}},
 		{"below min", "[response]\nchannel_capacity = 0\n", nil, []string{"response.channel_capacity", "below the minimum 1"}},

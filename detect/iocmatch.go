@@ -57,17 +57,26 @@ func (m *IOCMatcher) Match(ev *event.Event, out []Hit) []Hit {
 // match appends the hits of ev, with buf as scratch.
 func (m *IOCMatcher) match(ev *event.Event, buf *[]ioc.Hit, out []Hit) []Hit {
 	*buf = m.set.Match(ev, (*buf)[:0])
-	for i := range *buf {
-		out = m.hit(&(*buf)[i], out)
+	return m.hits(*buf, out)
+}
+
+func (m *IOCMatcher) hits(hs []ioc.Hit, out []Hit) []Hit {
+	for i := range hs {
+		out = m.hit(&hs[i], out)
 	}
 	return out
 }
 
 // early implements earlyMatcher: the indicator set is safe for concurrent
-// use, and each goroutine gets its own scratch.
+// use, and each goroutine gets its own scratch and path cache (the set's
+// shared one would pass its lines between the workers' cores).
 func (m *IOCMatcher) early() earlyMatch {
 	var buf []ioc.Hit
-	return func(ev *event.Event, out []Hit) []Hit { return m.match(ev, &buf, out) }
+	c := m.set.NewCache()
+	return func(ev *event.Event, out []Hit) []Hit {
+		buf = m.set.MatchWith(c, ev, buf[:0])
+		return m.hits(buf, out)
+	}
 }
 
 func (m *IOCMatcher) hit(h *ioc.Hit, out []Hit) []Hit {

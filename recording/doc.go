@@ -33,7 +33,8 @@
 // LIST<STRUCT<Key, Value>> in
 // arrival order. An absent field is NULL and a present empty one is "", so
 // the distinction survives both edr's reader and SQL engines. Strings are
-// dictionary-encoded, Time/RecordID/Seq delta-encoded, pages zstd.
+// dictionary-encoded, Time/RecordID/Seq delta-encoded, pages zstd (at
+// WriterOptions.PageCompression's level).
 //
 // Segments are written by a purpose-built encoder (pqwrite.go over
 // internal/pqfile's page writer) and read by a page-level column decoder
@@ -69,7 +70,8 @@
 // it can. A record that is cut or fails its CRC-32C is a damaged range;
 // recovery then looks for the next intact record (a frame whose length
 // fits, whose payload passes its CRC-32C and decompresses, at the damaged
-// record's own length or else at the next zstd frame magic) and reads on
+// record's own length or else at the next record marker, or zstd frame
+// magic in a version 1 log; package wal has both formats) and reads on
 // from there when that record can be read without the ones before it. A
 // record depends on the entries before it for the header's field table,
 // the source run that numbers its events (exactly-once imports) and the

@@ -200,7 +200,7 @@ func TestFaultPartialWALHeader(t *testing.T) {
 	for _, c := range []struct {
 		content string
 		removed bool
-	}{{"", true}, {"EDRW", true}, {"\x00\x00\x00", true}, {"EDRWAL1\n", true}, {"EDRx", false}, {"garbage, not a WAL", false}} {
+	}{{"", true}, {"EDRW", true}, {"\x00\x00\x00", true}, {"EDRWAL1\n", true}, {"EDRWAL2\n", true}, {"EDRWAL1", true}, {"EDRWAL2", true}, {"EDRx", false}, {"EDRWAL3", false}, {"garbage, not a WAL", false}} {
 		dir := t.TempDir()
 		walPath := filepath.Join(dir, rel)
 		require.NoError(t, os.MkdirAll(filepath.Dir(walPath), 0o755))
@@ -317,6 +317,7 @@ func TestFaultDamagedImportWAL(t *testing.T) {
 func FuzzRecoverDamagedWAL(f *testing.F) {
 	f.Add(uint16(40), []byte{0})
 	f.Add(uint16(300), []byte("\x28\xb5\x2f\xfd"))
+	f.Add(uint16(300), []byte("\xedWAL\x01"))
 	f.Add(uint16(9), []byte{0xff, 0xff, 0xff, 0xff})
 	rel, data, _, want := crashedWALOf(f, 6, 2, "")
 	f.Fuzz(func(t *testing.T, at uint16, patch []byte) {

@@ -9,7 +9,7 @@ import (
 
 // flusher compresses and writes WAL records on its own goroutine, so that
 // the writer's caller only pays for encoding events (the second core does
-// the zstd work), and calls tick every interval so that idle buffered
+// the compression), and calls tick every interval so that idle buffered
 // events still reach the log within the flush interval.
 type flusher struct {
 	jobs    chan walJob

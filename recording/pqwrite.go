@@ -190,8 +190,8 @@ func (a *strArena) reset() {
 	a.cur = 0
 }
 
-func newPQEncoder(w io.Writer) *pqEncoder {
-	e := &pqEncoder{pw: pqfile.NewWriter(w)}
+func newPQEncoder(w io.Writer, level pqfile.Level) *pqEncoder {
+	e := &pqEncoder{pw: pqfile.NewWriterLevel(w, level)}
 	e.rg.fields = make([]dictColumn, spellingsCol+1)
 	for i := range e.rg.fields {
 		e.rg.fields[i].arena = &e.rg.arena

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edr-lab/edr/capture/raw"
+	"github.com/edr-lab/edr/recording/internal/pqfile"
 )
 
 // BenchmarkRawFile: the raw layer's Parquet encoding alone (one segment's
@@ -20,7 +21,7 @@ func benchRawFile(b *testing.B, recs []*raw.Record) {
 	dir := b.TempDir()
 	b.ReportAllocs()
 	b.ResetTimer()
-	rf, err := newRawFile(filepath.Join(dir, "x.tmp"))
+	rf, err := newRawFile(filepath.Join(dir, "x.tmp"), pqfile.LevelDefault)
 	require.NoError(b, err)
 	for i := 0; i < b.N; i++ {
 		if err := rf.add("host", uint64(i+1), recs[i%len(recs)]); err != nil {

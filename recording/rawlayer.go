@@ -244,12 +244,12 @@ type rawFile struct {
 	n   int
 }
 
-func newRawFile(tmp string) (*rawFile, error) {
+func newRawFile(tmp string, level pqfile.Level) (*rawFile, error) {
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	return &rawFile{f: f, enc: newRawEncoder(pqfile.NewWriter(f))}, nil
+	return &rawFile{f: f, enc: newRawEncoder(pqfile.NewWriterLevel(f, level))}, nil
 }
 
 // add appends a record captured on host; seq 0 is stored as NULL.
@@ -369,7 +369,7 @@ func (w *Writer) openRaw(key segKey, first int64) (*rawSeg, error) {
 	if err != nil {
 		return nil, err
 	}
-	rf, err := newRawFile(tmp + ".tmp")
+	rf, err := newRawFile(tmp+".tmp", w.level)
 	if err != nil {
 		wl.Close()
 		return nil, err
@@ -444,7 +444,7 @@ func (w *Writer) recoverRaw(path string) error {
 			}
 			if rf == nil {
 				var err error
-				if rf, err = newRawFile(strings.TrimSuffix(path, ".wal") + ".tmp"); err != nil {
+				if rf, err = newRawFile(strings.TrimSuffix(path, ".wal")+".tmp", w.level); err != nil {
 					return err
 				}
 			}

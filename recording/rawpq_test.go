@@ -80,7 +80,7 @@ func TestRawEncoderMatchesGenericWriter(t *testing.T) {
 	seqOf := func(i int) uint64 { return uint64(i%3) * uint64(i) }
 	dir := t.TempDir()
 
-	rf, err := newRawFile(filepath.Join(dir, "new.tmp"))
+	rf, err := newRawFile(filepath.Join(dir, "new.tmp"), pqfile.LevelDefault)
 	require.NoError(t, err)
 	for i, r := range recs {
 		require.NoError(t, rf.add("dc 01/ü%", seqOf(i), r))

@@ -258,7 +258,7 @@ func (w *Writer) recoverWAL(root, path string, keep map[string]int64) error {
 				meta.Producer, meta.Source = h.Producer, h.Source
 			}
 			var err error
-			if sw, err = newSegWriter(tmp, w.opts.RowGroupRows, w.opts.MaxBufferBytes, meta); err != nil {
+			if sw, err = newSegWriter(tmp, w.opts.RowGroupRows, w.opts.MaxBufferBytes, w.level, meta); err != nil {
 				return err
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/internal/fsutil"
+	"github.com/edr-lab/edr/recording/internal/pqfile"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -63,13 +64,13 @@ const (
 	segQueueBytes = 256 << 10
 )
 
-func newSegWriter(path string, rowGroupRows int, maxRGBytes int64, meta SegmentMeta) (*segWriter, error) {
+func newSegWriter(path string, rowGroupRows int, maxRGBytes int64, level pqfile.Level, meta SegmentMeta) (*segWriter, error) {
 	f, err := fsutil.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
 	}
 	meta.Sorted = true
-	s := &segWriter{path: path, f: f, enc: newPQEncoder(f), meta: meta, counts: counter{}, spans: spanSet{},
+	s := &segWriter{path: path, f: f, enc: newPQEncoder(f, level), meta: meta, counts: counter{}, spans: spanSet{},
 		rgRows: rowGroupRows, rgLeft: rowGroupRows, maxRGBytes: maxRGBytes, work: make(chan []byte, 2), free: make(chan []byte, 2), done: make(chan struct{})}
 	go s.encode()
 	return s, nil

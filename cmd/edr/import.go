@@ -234,5 +234,5 @@ func recordingOptions(cfg *config.Config) recording.WriterOptions {
 	rc := cfg.Recording
 	return recording.WriterOptions{FlushInterval: rc.FlushInterval, Fsync: rc.Fsync, MaxSegmentBytes: int64(rc.MaxSegmentMB) << 20,
 		MaxSegmentAge: rc.MaxSegmentAge, RowGroupRows: rc.RowGroupRows, MaxOpenSegments: rc.MaxOpenSegments,
-		MaxBufferBytes: int64(rc.MaxBufferMB) << 20}
+		MaxBufferBytes: int64(rc.MaxBufferMB) << 20, PageCompression: rc.PageCompression}
 }

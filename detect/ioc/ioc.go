@@ -136,7 +136,8 @@ type Set struct {
 	ips     ipSet
 	domains domainSet
 	paths   pathSet
-	cache   *pathCache
+	cache   *pathCache // shared by every caller of Match (locked)
+	cacheN  int        // its entries, the size of NewCache's
 	stats   Stats
 }
 

@@ -314,6 +314,14 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 	assert.NotEmpty(t, out)
+	c := s.NewCache()
+	allocs = testing.AllocsPerRun(200, func() {
+		for _, ev := range evs {
+			out = s.MatchWith(c, ev, out[:0])
+		}
+	})
+	assert.Zero(t, allocs, "MatchWith")
+	assert.NotEmpty(t, out)
 }
 
 func indicators(hits []Hit) []string {
@@ -335,8 +343,9 @@ func TestLiteralGroupsAreAllRequired(t *testing.T) {
 	assert.NotEmpty(t, s.paths.candidates(`C:\x.exe`, nil))
 }
 
-// TestConcurrentMatch: one Set, many goroutines (the path cache is shared);
-// every goroutine sees exactly the single-threaded results.
+// TestConcurrentMatch: one Set, many goroutines (the path cache is shared,
+// or with MatchWith each goroutine's own); every goroutine sees exactly
+// the single-threaded results.
 func TestConcurrentMatch(t *testing.T) {
 	p := writeLists(t, eicarMD5+"\n", "10.0.0.0/8\n", "evil.example\n", `\\Users\\Public\\`+"\n"+`\\AppData\\Roaming\\[^\\]+\.exe$`+"\n")
 	s, errs := Load(p, Options{PathCache: 8})
@@ -356,10 +365,15 @@ func TestConcurrentMatch(t *testing.T) {
 		go func(g int) {
 			defer wg.Done()
 			var out []Hit
+			c := s.NewCache()
 			for r := 0; r < 3; r++ {
 				for i := range evs {
 					j := (i + g*97) % len(evs)
-					out = s.Match(evs[j], out[:0])
+					if g%2 == 0 {
+						out = s.Match(evs[j], out[:0])
+					} else {
+						out = s.MatchWith(c, evs[j], out[:0])
+					}
 					if !assert.Equal(t, want[j], append([]Hit(nil), out...)) {
 						return
 					}

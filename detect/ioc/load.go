@@ -327,7 +327,7 @@ func (b *builder) finish() (*Set, []error) {
 		if n == 0 {
 			n = 4096
 		}
-		b.set.cache = newPathCache(n)
+		b.set.cache, b.set.cacheN = newPathCache(n, true), n
 	}
 	b.set.buildFilters()
 	b.set.stats.RegexesNoLiteral = len(b.set.paths.always)

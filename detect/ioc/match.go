@@ -59,6 +59,20 @@ func (s *Set) Match(ev *event.Event, out []Hit) []Hit {
 	if s.Empty() {
 		return out
 	}
+	return s.match(ev, s.cache, out)
+}
+
+// MatchWith is Match with c (from NewCache, used by one goroutine only)
+// remembering path verdicts instead of the Set's shared cache; the hits are
+// the same.
+func (s *Set) MatchWith(c *Cache, ev *event.Event, out []Hit) []Hit {
+	if s.Empty() {
+		return out
+	}
+	return s.match(ev, c.pc, out)
+}
+
+func (s *Set) match(ev *event.Event, pc *pathCache, out []Hit) []Hit {
 	if s.hashes.len() > 0 {
 		for _, f := range hashFields {
 			if v, ok := ev.Get(f); ok && v != "" {
@@ -92,7 +106,7 @@ func (s *Set) Match(ev *event.Event, out []Hit) []Hit {
 	if !s.paths.empty() {
 		for _, f := range pathFields {
 			if v, ok := ev.Get(f); ok && v != "" {
-				out = s.MatchPath(v, f.Name(), out)
+				out = s.matchPath(v, f.Name(), pc, out)
 			}
 		}
 	}
@@ -215,18 +229,22 @@ func (s *Set) matchResults(v, field string, out []Hit) []Hit {
 
 // MatchPath matches one file path against the path regexes.
 func (s *Set) MatchPath(v, field string, out []Hit) []Hit {
+	return s.matchPath(v, field, s.cache, out)
+}
+
+func (s *Set) matchPath(v, field string, pc *pathCache, out []Hit) []Hit {
 	if s.paths.empty() {
 		return out
 	}
 	var buf [maxCand]int32
 	ids, ok := buf[:0], false
-	if s.cache != nil {
-		ids, ok = s.cache.get(v, ids)
+	if pc != nil {
+		ids, ok = pc.get(v, ids)
 	}
 	if !ok {
 		ids = s.matchPathIDs(v, ids)
-		if s.cache != nil {
-			s.cache.put(v, ids)
+		if pc != nil {
+			pc.put(v, ids)
 		}
 	}
 	for _, id := range ids {

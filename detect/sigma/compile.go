@@ -66,6 +66,10 @@ type test struct {
 
 // matcher is one `field|modifiers: values` entry.
 type matcher struct {
+	// quick holds groups[0] compactly when fast (quick.go): the common
+	// shape, evaluated without the generic walk over tests
+	quick []quickTest
+	fast  bool
 	// anyAC answers the plain contains values of groups[0] in one scan
 	// (large OR lists); those tests are then skipped one by one
 	anyAC *acAutomaton
@@ -172,6 +176,7 @@ func (cc *compileCtx) compileMatcher(fm sigmago.FieldMatcher) (*matcher, error) 
 	m.cidr = mods.typ != nil && mods.typ.test == tCIDR && !m.null
 	m.buildAnyAC()
 	m.buildAffix()
+	m.buildQuick()
 	return m, nil
 }
 

@@ -18,6 +18,13 @@ type evalCtx struct {
 	fgen []uint32 // per FieldID: generation of fval
 	fval []string // folded schema values
 
+	// per FieldID: a value parsed as an address for CIDR tests (several
+	// rules test one DestinationIp against ranges, SigmaHQ's Office rule
+	// in a dozen filters), generation-stamped like fval
+	agen []uint32
+	aval []netip.Addr
+	aok  []bool
+
 	xgen  []uint32 // per extra-name index
 	xraw  []string
 	xok   []bool
@@ -37,6 +44,7 @@ func newEvalCtx(nExtra int) *evalCtx {
 	n := event.NumFields()
 	return &evalCtx{
 		fgen: make([]uint32, n), fval: make([]string, n),
+		agen: make([]uint32, n), aval: make([]netip.Addr, n), aok: make([]bool, n),
 		xgen: make([]uint32, nExtra), xraw: make([]string, nExtra), xok: make([]bool, nExtra),
 		xfgen: make([]uint32, nExtra), xfval: make([]string, nExtra),
 		slab: make([]byte, 0, 4096),
@@ -48,6 +56,7 @@ func (c *evalCtx) reset(ev *event.Event) {
 	c.gen++
 	if c.gen == 0 { // wrapped: stale stamps could collide
 		clear(c.fgen)
+		clear(c.agen)
 		clear(c.xgen)
 		clear(c.xfgen)
 		c.gen = 1
@@ -209,6 +218,15 @@ func (c *evalCtx) evalAlt(alt []*matcher) bool {
 }
 
 func (c *evalCtx) evalMatcher(m *matcher) bool {
+	if m.fast {
+		return c.evalQuick(m)
+	}
+	return c.evalGeneric(m)
+}
+
+// evalGeneric evaluates any matcher (a quick one too, ignoring its quick
+// form: the reference TestQuickEqualsGeneric compares against).
+func (c *evalCtx) evalGeneric(m *matcher) bool {
 	if m.field.kind == fkKeyword {
 		return c.evalKeyword(m)
 	}
@@ -223,7 +241,8 @@ func (c *evalCtx) evalMatcher(m *matcher) bool {
 		return false // only null was asked for
 	}
 	if m.cidr {
-		return evalCIDR(m, raw)
+		a, ok := c.addr(&m.field, raw)
+		return evalCIDR(m, a, ok)
 	}
 	if m.neq { // the field differs from every value
 		if m.anyAC != nil && m.anyAC.any(c.folded(&m.field, raw)) || m.affix != nil && m.affix.match(c.folded(&m.field, raw)) {
@@ -248,14 +267,27 @@ func (c *evalCtx) evalMatcher(m *matcher) bool {
 		(m.affix != nil && m.affix.match(c.folded(&m.field, raw))) || c.anyTest(m, m.groups[0], raw)
 }
 
-// evalCIDR is evalMatcher for a matcher of CIDR values, parsing the
-// address once instead of once per value (SigmaHQ's Office network rule
-// lists 60 ranges).
-func evalCIDR(m *matcher, raw string) bool {
-	a, err := netip.ParseAddr(raw)
-	a = a.Unmap()
+// addr returns a present field's value parsed as an address (unmapped),
+// and whether it is one; a schema field's is parsed at most once per event.
+func (c *evalCtx) addr(f *fieldRef, raw string) (netip.Addr, bool) {
+	if f.kind != fkSchema {
+		a, err := netip.ParseAddr(raw)
+		return a.Unmap(), err == nil
+	}
+	if c.agen[f.id] != c.gen {
+		c.agen[f.id] = c.gen
+		a, err := netip.ParseAddr(raw)
+		c.aval[f.id], c.aok[f.id] = a.Unmap(), err == nil
+	}
+	return c.aval[f.id], c.aok[f.id]
+}
+
+// evalCIDR is evalMatcher for a matcher of CIDR values, given the field's
+// value parsed once (ok: it is an address) instead of once per value
+// (SigmaHQ's Office network rule lists 60 ranges).
+func evalCIDR(m *matcher, a netip.Addr, ok bool) bool {
 	in := func(g []test) bool {
-		if err != nil {
+		if !ok {
 			return false
 		}
 		for i := range g {
@@ -327,8 +359,8 @@ func (c *evalCtx) test(m *matcher, t *test, raw string) bool {
 		}
 		return t.re.MatchString(raw)
 	case tCIDR:
-		a, err := netip.ParseAddr(raw)
-		return err == nil && t.prefix.Contains(a.Unmap())
+		a, ok := c.addr(&m.field, raw)
+		return ok && t.prefix.Contains(a)
 	case tGT:
 		f, ok := parseNum(raw)
 		return ok && f > t.num

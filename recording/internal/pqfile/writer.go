@@ -29,22 +29,45 @@ const (
 // of long messages can take tens of MB).
 const pageKeep = 1 << 20
 
-// pageZstd compresses the pages of every file being written: one encoder
-// whose EncodeAll takes one of GOMAXPROCS internal states (waiting for a
-// free one), rather than an encoder per open file, since each state holds
-// ~10 MB of match history and a writer may have 16 segments open. The
-// output depends only on the page (EncodeAll starts afresh).
-var pageZstd = sync.OnceValue(func() *zstd.Encoder {
-	z, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
-		zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
-	return z
-})
+// Level is the zstd level of a file's pages.
+type Level int
+
+const (
+	// LevelDefault is zstd's default level (3).
+	LevelDefault Level = iota
+	// LevelFastest is zstd's fastest level (1): less CPU per page for
+	// somewhat larger files.
+	LevelFastest
+	// LevelBetter is klauspost/compress's "better" level (about zstd 7).
+	LevelBetter
+)
+
+// pageZstd compresses the pages of every file being written at a level:
+// one encoder whose EncodeAll takes one of GOMAXPROCS internal states
+// (waiting for a free one), rather than an encoder per open file, since
+// each state holds ~10 MB of match history and a writer may have 16
+// segments open. The output depends only on the page and the level
+// (EncodeAll starts afresh).
+var pageZstd = [...]func() *zstd.Encoder{
+	LevelDefault: pageEncoder(zstd.SpeedDefault),
+	LevelFastest: pageEncoder(zstd.SpeedFastest),
+	LevelBetter:  pageEncoder(zstd.SpeedBetterCompression),
+}
+
+func pageEncoder(l zstd.EncoderLevel) func() *zstd.Encoder {
+	return sync.OnceValue(func() *zstd.Encoder {
+		z, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(l), zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
+			zstd.WithLowerEncoderMem(true), zstd.WithWindowSize(1<<20))
+		return z
+	})
+}
 
 // Writer is the page level of a Parquet file being written: data page v1,
 // zstd, definition levels RLE/bit-packed. It counts the offset, keeps the
 // CRC-32C of every byte before the footer, and remembers the first error
 // (Err); the caller lays out row groups and columns.
 type Writer struct {
+	zstd   *zstd.Encoder
 	out    *bufio.Writer
 	off    int64
 	crc    uint32
@@ -54,9 +77,17 @@ type Writer struct {
 	levels []byte
 }
 
-// NewWriter starts a file on w (the magic is written).
-func NewWriter(w io.Writer) *Writer {
-	pw := &Writer{out: bufio.NewWriterSize(w, 256<<10)}
+// NewWriter starts a file on w (the magic is written) whose pages are
+// compressed at LevelDefault.
+func NewWriter(w io.Writer) *Writer { return NewWriterLevel(w, LevelDefault) }
+
+// NewWriterLevel is NewWriter with pages compressed at level l (an
+// unknown level is LevelDefault).
+func NewWriterLevel(w io.Writer, l Level) *Writer {
+	if l < 0 || int(l) >= len(pageZstd) {
+		l = LevelDefault
+	}
+	pw := &Writer{zstd: pageZstd[l](), out: bufio.NewWriterSize(w, 256<<10)}
 	pw.write(Magic)
 	return pw
 }
@@ -101,7 +132,7 @@ func (w *Writer) TrimBuffers() {
 // the scratch buffer Buf returns.
 func (w *Writer) WritePage(h format.PageHeader, body []byte) (int64, int64) {
 	w.page = body
-	w.comp = pageZstd().EncodeAll(body, w.comp[:0])
+	w.comp = w.zstd.EncodeAll(body, w.comp[:0])
 	h.UncompressedPageSize = int32(len(body))
 	h.CompressedPageSize = int32(len(w.comp))
 	hb, err := thrift.Marshal(new(thrift.CompactProtocol), &h)
