@@ -170,7 +170,7 @@ func TestRawRowGroupsCutByBytes(t *testing.T) {
 	rawRowGroup, rawRowGroupBytes = 8192, 1<<20
 	const n, payload = 40, 300 << 10
 	dir := t.TempDir()
-	rf, err := newRawFile(filepath.Join(dir, "x.tmp"))
+	rf, err := newRawFile(filepath.Join(dir, "x.tmp"), pqfile.LevelDefault)
 	require.NoError(t, err)
 	for i := range n {
 		r := extremeRecord(i)
