@@ -109,7 +109,7 @@ type Recording struct {
 	MaxSegmentAge   time.Duration `toml:"max_segment_age" min:"1" doc:"rotate a segment spanning this much event time (segments never span a UTC day)"`
 	RowGroupRows    int           `toml:"row_group_rows" min:"1024" doc:"Parquet rows per row group"`
 	MaxOpenSegments int           `toml:"max_open_segments" min:"1" doc:"segments (one per host and day) open at once"`
-	MaxBufferMB     int           `toml:"max_buffer_mb" min:"1" doc:"memory for events buffered in open row groups, all open segments together; row groups are cut early beyond it"`
+	MaxBufferMB     int           `toml:"max_buffer_mb" min:"1" doc:"memory for events buffered in open row groups, all open segments together; row groups are cut early beyond it (edr live uses live.recording_buffer_mb instead)"`
 	PageCompression string        `toml:"page_compression" enum:"fastest|default|better" doc:"zstd level of the Parquet pages (segments and raw layer): fastest takes the least CPU for somewhat larger files, better the most for smaller ones; every level reads everywhere (the files stay zstd)"`
 }
 
@@ -119,12 +119,14 @@ const recordingPageCompression = "fastest"
 
 // Live configures edr live's stages.
 type Live struct {
-	Queue          int           `toml:"queue" min:"256" doc:"events each queue holds (capture → recorder, recorder → detection); a full queue stops the stage before it"`
-	Overload       string        `toml:"overload" enum:"block|shed" doc:"when detection's queue is full: block (wait: backpressure to capture, which counts its own losses) or shed (drop events matching shed_first from detection; they are still recorded, counted, and noted in the recording as detection_shed:<entry> loss counters, so edr replay runs them later)"`
-	ShedFirst      []string      `toml:"shed_first" doc:"what shed drops from detection, first entry first (one more entry each time the queue is found full): CHANNEL:EVENTID, CHANNEL or :EVENTID; process creation (Sysmon 1, Security 4688) is never shed"`
-	StatusInterval time.Duration `toml:"status_interval" min:"1" doc:"how often the status record (events in, recorded, detected, alerts, drops by stage and cause) goes to the operational log; also written on exit"`
-	ReorderMax     int           `toml:"reorder_max" min:"256" doc:"raw sources (etw, raw-synthetic): events the reorder stage holds to put them in time order (2 s window); beyond it the oldest go on early, counted as reorder overflow"`
-	MemoryLimitMB  int           `toml:"memory_limit_mb" min:"0" doc:"soft limit of edr live's Go heap in MiB (the garbage collector works harder near it; it is never a hard cap); 0: none. The GOMEMLIMIT environment variable wins"`
+	Queue             int           `toml:"queue" min:"256" doc:"events each queue holds (capture → recorder, recorder → detection); a full queue stops the stage before it"`
+	Overload          string        `toml:"overload" enum:"block|shed" doc:"when detection's queue is full: block (wait: backpressure to capture, which counts its own losses) or shed (drop events matching shed_first from detection; they are still recorded, counted, and noted in the recording as detection_shed:<entry> loss counters, so edr replay runs them later)"`
+	ShedFirst         []string      `toml:"shed_first" doc:"what shed drops from detection, first entry first (one more entry each time the queue is found full): CHANNEL:EVENTID, CHANNEL or :EVENTID; process creation (Sysmon 1, Security 4688) is never shed"`
+	StatusInterval    time.Duration `toml:"status_interval" min:"1" doc:"how often the status record (events in, recorded, detected, alerts, drops by stage and cause) goes to the operational log; also written on exit"`
+	ReorderMax        int           `toml:"reorder_max" min:"256" doc:"raw sources (etw, raw-synthetic): events the reorder stage holds to put them in time order (2 s window); beyond it the oldest go on early, counted as reorder overflow"`
+	RecordingBufferMB int           `toml:"recording_buffer_mb" min:"1" doc:"memory for events buffered in the recording's open row groups, all open segments together, in edr live (recording.max_buffer_mb's role there; import and generate keep that key): live runs detection beside the recorder, and 16 MiB instead of 64 lowered the peak RSS of the 4-host raw-synthetic benchmark by ~70 MiB for normalized segments ~15 % larger (more, smaller row groups); its CPU cost is unsettled (alternating runs: none on one build, up to ~10 % on a later one), 64 restores the old behaviour"`
+	GCPercent         int           `toml:"gc_percent" min:"1" doc:"GOGC of edr live (100 is Go's default): its peak RSS is about (1 + gc_percent/100) times the live heap. 50 lowered the 4-host raw-synthetic benchmark's peak RSS by ~45 MiB (full SigmaHQ rules: ~470 to ~420 MiB) for ~5-10 % more CPU time, so the default keeps throughput. The GOGC environment variable wins"`
+	MemoryLimitMB     int           `toml:"memory_limit_mb" min:"0" doc:"soft limit of edr live's Go heap in MiB (the garbage collector works harder near it; it is never a hard cap); 0: none. The GOMEMLIMIT environment variable wins"`
 }
 
 // DefaultAllowlist is the seed's shared allowlist.
@@ -146,7 +148,7 @@ func Default() *Config {
 		Recording: Recording{Enabled: true, Directory: "recordings", FlushInterval: 200 * time.Millisecond, MaxSegmentMB: 128,
 			MaxSegmentAge: time.Hour, RowGroupRows: 131072, MaxOpenSegments: 16, MaxBufferMB: 64,
 			PageCompression: recordingPageCompression},
-		Live: Live{Queue: 256, Overload: "block", StatusInterval: time.Minute, ReorderMax: 4096, MemoryLimitMB: 0,
+		Live: Live{Queue: 256, Overload: "block", StatusInterval: time.Minute, ReorderMax: 4096, RecordingBufferMB: 16, GCPercent: 100, MemoryLimitMB: 0,
 			ShedFirst: []string{"Microsoft-Windows-Sysmon/Operational:7", "Microsoft-Windows-Sysmon/Operational:3"}},
 		origins: map[string]Origin{},
 	}

@@ -28,8 +28,19 @@ type walJob struct {
 	ack func() // instead of a record: called once every earlier record is written
 }
 
+// flushQueue is how many records wait for the flusher goroutine before
+// write blocks; freeMax bounds the emptied batches kept for reuse, and
+// batches grown past freeBytes (a segment-start state snapshot, a burst)
+// are not kept: the flusher's memory stays bounded whatever it once
+// buffered.
+const (
+	flushQueue = 8
+	freeMax    = flushQueue
+	freeBytes  = 2 * walBatchMax
+)
+
 func newFlusher(interval time.Duration, tick func()) *flusher {
-	f := &flusher{jobs: make(chan walJob, 8), stopT: make(chan struct{})}
+	f := &flusher{jobs: make(chan walJob, flushQueue), stopT: make(chan struct{})}
 	f.workWG.Add(1)
 	go f.work()
 	if interval > 0 {
@@ -64,15 +75,25 @@ func (f *flusher) work() {
 			f.pending.Done()
 			continue
 		}
+		size := j.b.Size()
 		err := j.w.Write(j.b)
 		j.b.Reset()
 		f.mu.Lock()
 		if err != nil && f.err == nil {
 			f.err = err
 		}
-		f.free = append(f.free, j.b)
+		f.recycle(j.b, size)
 		f.mu.Unlock()
 		f.pending.Done()
+	}
+}
+
+// recycle keeps an emptied batch that held size bytes for reuse, within
+// freeMax batches and freeBytes (a batch's buffer grows to at most about
+// twice what it held) (f.mu held).
+func (f *flusher) recycle(b *wal.Batch, size int) {
+	if len(f.free) < freeMax && size <= freeBytes {
+		f.free = append(f.free, b)
 	}
 }
 

@@ -27,7 +27,7 @@ import (
 type pqEncoder struct {
 	pw        *pqfile.Writer // pages, offsets, data CRC, footer
 	rg        rgBuffer
-	groups    []format.RowGroup
+	groups    pqfile.RowGroups // finished row groups, encoded (~240 kB each as structs)
 	totalRows int64
 }
 
@@ -282,8 +282,10 @@ func (e *pqEncoder) flushRowGroup() error {
 	for _, c := range cols {
 		total += c.MetaData.TotalUncompressedSize
 	}
-	e.groups = append(e.groups, format.RowGroup{Columns: cols, TotalByteSize: total, NumRows: int64(rg.n),
-		FileOffset: start, TotalCompressedSize: e.pw.Offset() - start, Ordinal: int16(len(e.groups))})
+	if err := e.groups.Add(&format.RowGroup{Columns: cols, TotalByteSize: total, NumRows: int64(rg.n),
+		FileOffset: start, TotalCompressedSize: e.pw.Offset() - start, Ordinal: int16(e.groups.Len())}); err != nil {
+		return err
+	}
 	e.resetRowGroup()
 	return nil
 }
@@ -453,10 +455,7 @@ func (e *pqEncoder) close(kv []format.KeyValue) error {
 	for i := range orders {
 		orders[i] = format.ColumnOrder{Value: &format.TypeDefinedOrder{}}
 	}
-	md := format.FileMetaData{Version: 1, Schema: segmentSchema, NumRows: e.totalRows, RowGroups: e.groups,
+	md := format.FileMetaData{Version: 1, Schema: segmentSchema, NumRows: e.totalRows,
 		KeyValueMetadata: kv, CreatedBy: "edr recording (custom encoder, schema via parquet-go format)", ColumnOrders: orders}
-	if md.RowGroups == nil {
-		md.RowGroups = []format.RowGroup{}
-	}
-	return e.pw.Close(&md)
+	return e.pw.CloseRowGroups(&md, &e.groups)
 }

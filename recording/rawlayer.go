@@ -27,11 +27,16 @@ const RawDir = "raw"
 
 // rawSegmentMax bounds the records of one raw segment (and so what recovery
 // of one raw WAL rewrites); rawRowGroup is its row group size, which bounds
-// the rows held in memory per open raw segment.
+// the rows held in memory per open raw segment, and rawRowGroupBytes ends a
+// row group early once its payloads and string values reach it, so that
+// large records (PowerShell script blocks, up to 64 KiB each) do not make
+// an open raw segment hold 8192 of them: typical records (~150 bytes of
+// values) never reach it, so it changes no typical file.
 // (Variables so that tests can make them small.)
 var (
-	rawSegmentMax = 1 << 20
-	rawRowGroup   = 8192
+	rawSegmentMax    = 1 << 20
+	rawRowGroup      = 8192
+	rawRowGroupBytes = 4 << 20
 )
 
 // rawRow is one raw record as stored. Numeric property values are kept in
@@ -277,7 +282,7 @@ func (rf *rawFile) encode(entry []byte) error {
 		return err
 	}
 	rf.enc.add(rf.host, seq, &rf.rec)
-	if rf.enc.rg.n < rawRowGroup {
+	if rf.enc.rg.n < rawRowGroup && len(rf.enc.rg.arena) < rawRowGroupBytes {
 		return nil
 	}
 	return rf.enc.flushRowGroup()

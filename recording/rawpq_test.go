@@ -190,3 +190,43 @@ func TestRawFileEncoderErrorSurfaces(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(dir, "x.parquet"))
 	assert.NoFileExists(t, tmp)
 }
+
+// TestRawRowGroupsCutByBytes: records with large payloads end a raw row
+// group at rawRowGroupBytes, long before rawRowGroup records, and the row
+// groups together hold every record, in order, payload intact.
+func TestRawRowGroupsCutByBytes(t *testing.T) {
+	defer func(g, b int) { rawRowGroup, rawRowGroupBytes = g, b }(rawRowGroup, rawRowGroupBytes)
+	rawRowGroup, rawRowGroupBytes = 8192, 1<<20
+	const n, payload = 40, 300 << 10
+	dir := t.TempDir()
+	rf, err := newRawFile(filepath.Join(dir, "x.tmp"), "h", pqfile.LevelDefault)
+	require.NoError(t, err)
+	for i := range n {
+		r := extremeRecord(i)
+		r.SetUserData(bytes.Repeat([]byte{byte(i)}, payload))
+		require.NoError(t, rf.add(uint64(i+1), r))
+		require.NoError(t, rf.q.sync()) // the encoder goroutine owns the row group
+		assert.Less(t, len(rf.enc.rg.arena), rawRowGroupBytes+payload+1024, "record %d: the open row group stays near the bound", i)
+	}
+	require.NoError(t, rf.finish(filepath.Join(dir, "x.parquet"), false))
+
+	f, err := os.Open(filepath.Join(dir, "x.parquet"))
+	require.NoError(t, err)
+	defer f.Close()
+	st, err := f.Stat()
+	require.NoError(t, err)
+	pf, err := parquet.OpenFile(f, st.Size())
+	require.NoError(t, err)
+	assert.Len(t, pf.RowGroups(), 10, "4 records of 300 KiB reach 1 MiB")
+	rows := make([]rawRow, n+1)
+	got, err := parquet.NewGenericReader[rawRow](pf).Read(rows)
+	if !errors.Is(err, io.EOF) {
+		require.NoError(t, err)
+	}
+	require.Equal(t, n, got)
+	for i, row := range rows[:n] {
+		require.NotNil(t, row.Seq)
+		assert.Equal(t, uint64(i+1), *row.Seq)
+		assert.Equal(t, bytes.Repeat([]byte{byte(i)}, payload), row.UserData, "record %d", i)
+	}
+}

@@ -126,6 +126,7 @@ type liveSettings struct {
 	every      time.Duration
 	reorderMax int
 	memLimit   int64 // bytes, 0: none
+	gcPercent  int
 }
 
 func liveSettingsFrom(c config.Live) (liveSettings, error) {
@@ -138,7 +139,28 @@ func liveSettingsFrom(c config.Live) (liveSettings, error) {
 		return liveSettings{}, err
 	}
 	return liveSettings{policy: p, shed: rules, queue: c.Queue, every: c.StatusInterval, reorderMax: c.ReorderMax,
-		memLimit: int64(c.MemoryLimitMB) << 20}, nil
+		memLimit: int64(c.MemoryLimitMB) << 20, gcPercent: c.GCPercent}, nil
+}
+
+// applyGC sets the garbage collector's memory limit and GOGC from [live]
+// unless the GOMEMLIMIT or GOGC environment variable is set, and returns
+// what restores the previous values (tests run live in-process).
+func (ls liveSettings) applyGC() (restore func()) {
+	limit, percent := int64(-1), -1 // negative: left as they are
+	if ls.memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		limit = debug.SetMemoryLimit(ls.memLimit)
+	}
+	if ls.gcPercent > 0 && os.Getenv("GOGC") == "" {
+		percent = debug.SetGCPercent(ls.gcPercent)
+	}
+	return func() {
+		if limit >= 0 {
+			debug.SetMemoryLimit(limit)
+		}
+		if percent >= 0 {
+			debug.SetGCPercent(percent)
+		}
+	}
 }
 
 func liveAction(c *cli.Context) error {
@@ -166,9 +188,7 @@ func liveAction(c *cli.Context) error {
 		return exitf(2, "live: %v", err)
 	}
 	defer cleanup()
-	if ls.memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(ls.memLimit)
-	}
+	defer ls.applyGC()()
 	stderr := c.App.ErrWriter
 	logger, logClose, err := sink.NewLogger(sink.LogOptionsFrom(conf.Logging, stderr))
 	if err != nil {
@@ -468,6 +488,9 @@ func openLiveRecorder(dir string, conf *config.Config, src liveSource, logger *s
 	case src.raw():
 		wo.Source = event.SourceETW // decoded from raw records, as edr renormalize would
 	}
+	// [live] recording_buffer_mb, not recording.max_buffer_mb: live's own,
+	// smaller bound on the open row groups (see its doc in config).
+	wo.MaxBufferBytes = int64(conf.Live.RecordingBufferMB) << 20
 	wo.Durable = func(seq uint64) { r.acked.Store(seq) }
 	in, err := recording.OpenIngest(dir, wo, newLiveTracker())
 	if err != nil {

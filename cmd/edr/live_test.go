@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/edr-lab/edr/detect/state"
 	"github.com/edr-lab/edr/event"
 	"github.com/edr-lab/edr/recording"
+	"github.com/parquet-go/parquet-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -373,4 +375,80 @@ func TestLiveTrackerBoundedToSnapshot(t *testing.T) {
 	s, err := state.DecodeSnapshot(tr.Snapshot("a", int64(n+1)*int64(time.Millisecond)))
 	require.NoError(t, err)
 	assert.Len(t, s.Processes, liveTrackerProcesses, "the snapshot is as full as the default tracker's")
+}
+
+// TestLiveRecordingBufferCutsRowGroups: edr live bounds the recording's
+// open row groups by [live] recording_buffer_mb (not recording.max_buffer_mb,
+// import's): with 1 MiB the segment is cut into several row groups that
+// together still hold every event exactly once, in Seq order; with 64 MiB
+// the same stream is one row group.
+func TestLiveRecordingBufferCutsRowGroups(t *testing.T) {
+	const n = 20000
+	groups := func(bufMB string) []int64 {
+		dir := t.TempDir()
+		rec := filepath.Join(dir, "rec")
+		out, code := edr(t, "live", "--source", "synthetic", "--seed", "3", "--hosts", "1", "--events", strconv.Itoa(n), "--start", "2026-03-01",
+			"--record", rec, "--alerts", filepath.Join(dir, "alerts"), "--quiet", "--set", "logging.console_output=false", "--set", "logging.directory=",
+			"--set", "recording.max_buffer_mb=64", "--set", "live.recording_buffer_mb="+bufMB)
+		require.Equal(t, 0, code, out)
+		segs, err := filepath.Glob(filepath.Join(rec, "host=*", "date=*", "*.parquet"))
+		require.NoError(t, err)
+		require.Len(t, segs, 1)
+		b, err := os.ReadFile(segs[0])
+		require.NoError(t, err)
+		pf, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+		require.NoError(t, err)
+		var rows []int64
+		for _, rg := range pf.RowGroups() {
+			rows = append(rows, rg.NumRows())
+		}
+		var seqs []uint64
+		rd, err := recording.OpenReader(rec, recording.ReaderOptions{Strict: true})
+		require.NoError(t, err)
+		require.NoError(t, rd.Run(func(b []event.Event) error {
+			for i := range b {
+				seqs = append(seqs, b[i].Seq)
+			}
+			return nil
+		}))
+		require.Len(t, seqs, n, "every event is in the recording")
+		sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+		for i, s := range seqs {
+			require.Equal(t, uint64(i+1), s, "Seq %d: each event exactly once", i+1)
+		}
+		return rows
+	}
+	small := groups("1")
+	assert.Greater(t, len(small), 2, "1 MiB cuts the row groups: %v", small)
+	var total int64
+	for _, r := range small {
+		total += r
+	}
+	assert.Equal(t, int64(n), total)
+	assert.Equal(t, []int64{n}, groups("64"))
+}
+
+// [live] gc_percent and memory_limit_mb set the collector's GOGC and soft
+// limit for the run and are restored after it; the GOGC and GOMEMLIMIT
+// environment variables win.
+func TestLiveApplyGC(t *testing.T) {
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	limit := debug.SetMemoryLimit(-1)
+
+	restore := liveSettings{gcPercent: 37, memLimit: 900 << 20}.applyGC()
+	assert.Equal(t, 37, debug.SetGCPercent(37))
+	assert.Equal(t, int64(900<<20), debug.SetMemoryLimit(-1))
+	restore()
+	assert.Equal(t, 100, debug.SetGCPercent(100))
+	assert.Equal(t, limit, debug.SetMemoryLimit(-1))
+
+	t.Setenv("GOGC", "80")
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	restore = liveSettings{gcPercent: 37, memLimit: 900 << 20}.applyGC()
+	assert.Equal(t, 100, debug.SetGCPercent(100), "GOGC wins")
+	assert.Equal(t, limit, debug.SetMemoryLimit(-1), "GOMEMLIMIT wins")
+	restore()
 }

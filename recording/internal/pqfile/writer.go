@@ -281,15 +281,25 @@ func (w *Writer) Close(md *format.FileMetaData) error {
 	if w.err != nil {
 		return w.err
 	}
-	// Integrity: the data region's CRC, then the footer's own CRC, computed
-	// with its value zeroed and patched in.
-	for _, c := range FooterKeyValues(w.crc) {
-		md.KeyValueMetadata = append(md.KeyValueMetadata, format.KeyValue{Key: c[0], Value: c[1]})
-	}
+	w.footerKeys(md)
 	b, err := thrift.Marshal(new(thrift.CompactProtocol), md)
 	if err != nil {
 		return err
 	}
+	return w.writeFooter(b)
+}
+
+// footerKeys adds the integrity keys: the data region's CRC, then the
+// footer's own CRC, computed with its value zeroed and patched in (Seal).
+func (w *Writer) footerKeys(md *format.FileMetaData) {
+	for _, c := range FooterKeyValues(w.crc) {
+		md.KeyValueMetadata = append(md.KeyValueMetadata, format.KeyValue{Key: c[0], Value: c[1]})
+	}
+}
+
+// writeFooter seals and writes the encoded footer, its length and the
+// magic, and flushes the file.
+func (w *Writer) writeFooter(b []byte) error {
 	if err := Seal(b); err != nil {
 		return err
 	}
