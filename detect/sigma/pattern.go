@@ -224,20 +224,26 @@ func compilePattern(v sstr, cased bool) pattern {
 
 // match tests a value already folded (or raw when the pattern is cased).
 func (p *pattern) match(s string) bool {
-	switch p.kind {
-	case patExact:
-		return s == p.lit
-	case patPrefix:
-		return strings.HasPrefix(s, p.lit)
-	case patSuffix:
-		return strings.HasSuffix(s, p.lit)
-	case patContains:
-		return strings.Contains(s, p.lit)
-	case patAny:
-		return true
-	default:
+	if p.kind == patGlob {
 		return strings.Contains(s, p.lit) && globMatch(p.glob, s)
 	}
+	return litMatch(p.kind, p.lit, s)
+}
+
+// litMatch tests s against lit as exact, prefix, suffix, contains or any
+// (every kind but patGlob); quick matchers share it.
+func litMatch(kind patKind, lit, s string) bool {
+	switch kind {
+	case patExact:
+		return s == lit
+	case patPrefix:
+		return strings.HasPrefix(s, lit)
+	case patSuffix:
+		return strings.HasSuffix(s, lit)
+	case patContains:
+		return strings.Contains(s, lit)
+	}
+	return true // patAny
 }
 
 // globMatch matches '*' / '?' token lists; it backtracks only to the last

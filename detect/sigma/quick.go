@@ -1,7 +1,6 @@
 package sigma
 
 import (
-	"strings"
 	"unicode/utf8"
 )
 
@@ -86,22 +85,7 @@ func (c *evalCtx) quickHit(m *matcher, raw string) bool {
 			}
 			s = f
 		}
-		var hit bool
-		switch q.kind {
-		case patExact:
-			hit = s == q.lit
-		case patPrefix:
-			hit = strings.HasPrefix(s, q.lit)
-		case patSuffix:
-			hit = strings.HasSuffix(s, q.lit)
-		case patContains:
-			hit = strings.Contains(s, q.lit)
-		case patAny:
-			hit = true
-		default:
-			hit = q.pat.match(s)
-		}
-		if hit {
+		if q.kind == patGlob && q.pat.match(s) || q.kind != patGlob && litMatch(q.kind, q.lit, s) {
 			return true
 		}
 	}
