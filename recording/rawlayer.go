@@ -249,7 +249,6 @@ type rawFile struct {
 	n    int
 	q    *encQueue
 	rec  raw.Record // encoder goroutine's record
-	tmp  []byte     // add's entry encoding
 }
 
 func newRawFile(tmp, host string, level pqfile.Level) (*rawFile, error) {
@@ -262,13 +261,8 @@ func newRawFile(tmp, host string, level pqfile.Level) (*rawFile, error) {
 	return rf, nil
 }
 
-// add appends a record; seq 0 is stored as NULL.
-func (rf *rawFile) add(seq uint64, r *raw.Record) error {
-	rf.tmp = appendRawEntry(rf.tmp[:0], seq, r)
-	return rf.addEntry(rf.tmp)
-}
-
-// addEntry appends a record given its appendRawEntry encoding.
+// addEntry appends a record given its appendRawEntry encoding (the WAL
+// entry its caller wrote anyway); seq 0 is stored as NULL.
 func (rf *rawFile) addEntry(entry []byte) error {
 	rf.q.push(entry)
 	rf.n++
@@ -468,8 +462,8 @@ func (w *Writer) recoverRaw(path string) error {
 			hdr = &rawHeaderDoc{}
 			return json.Unmarshal(body, hdr)
 		case kind == walRaw && hdr != nil:
-			seq, err := decodeRawEntry(body, &rec)
-			if err != nil {
+			// Decoded here only to check it: the encoder gets the entry.
+			if _, err := decodeRawEntry(body, &rec); err != nil {
 				return fmt.Errorf("raw record %d: %w", rows, err)
 			}
 			if rf == nil {
@@ -479,7 +473,7 @@ func (w *Writer) recoverRaw(path string) error {
 				}
 			}
 			rows++
-			return rf.add(seq, &rec)
+			return rf.addEntry(body)
 		}
 		return fmt.Errorf("unexpected entry of kind %d after %d raw records", kind, rows)
 	})

@@ -230,3 +230,9 @@ func TestRawRowGroupsCutByBytes(t *testing.T) {
 		assert.Equal(t, bytes.Repeat([]byte{byte(i)}, payload), row.UserData, "record %d", i)
 	}
 }
+
+// add appends a record to a raw file as WriteRaw does, through its WAL
+// entry (tests hold records, not entries).
+func (rf *rawFile) add(seq uint64, r *raw.Record) error {
+	return rf.addEntry(appendRawEntry(nil, seq, r))
+}
