@@ -474,20 +474,32 @@ func (ch *chunk) transpose() {
 	for end := transposeBlock; ; end += transposeBlock {
 		end = min(end, ch.n)
 		for i := range ch.cols {
+			// The fill's state lives in locals through the loop (stored
+			// back once), and only folded columns test the row's type.
 			c, f := &ch.cols[i], &fills[i]
-			j := f.next
-			for ; j < len(c.rows) && int(c.rows[j]) < end; j++ {
-				r := c.rows[j]
-				f.en.ref = c.refs[j]
-				if f.en.kind == entFold {
-					if d := ch.defOf(int(r)); d != f.def || j == 0 {
-						f.def, f.en.id = d, d.Spelling(c.id)
+			rows, refs, entries := c.rows, c.refs[:len(c.rows)], ch.entries
+			j, en := f.next, f.en
+			if en.kind == entFold {
+				def := f.def
+				for ; j < len(rows) && int(rows[j]) < end; j++ {
+					r := rows[j]
+					if d := ch.defOf(int(r)); d != def || j == 0 {
+						def, en.id = d, d.Spelling(c.id)
 					}
+					en.ref = refs[j]
+					entries[off[r]] = en
+					off[r]++
 				}
-				ch.entries[off[r]] = f.en
-				off[r]++
+				f.def = def
+			} else {
+				for ; j < len(rows) && int(rows[j]) < end; j++ {
+					r := rows[j]
+					en.ref = refs[j]
+					entries[off[r]] = en
+					off[r]++
+				}
 			}
-			f.next = j
+			f.next, f.en = j, en
 		}
 		if end == ch.n {
 			break
