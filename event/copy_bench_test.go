@@ -77,3 +77,23 @@ func BenchmarkGet(b *testing.B) {
 		b.Fatal("present fields miscounted")
 	}
 }
+
+// BenchmarkFillAppend is BenchmarkFill through Append.
+func BenchmarkFillAppend(b *testing.B) {
+	src := benchEvent()
+	var ids []FieldID
+	var vals []string
+	src.Range(func(id FieldID, v string) bool { ids, vals = append(ids, id), append(vals, v); return true })
+	var e Event
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		e.Reset()
+		for j, id := range ids {
+			e.Append(id, vals[j])
+		}
+	}
+	e.Time, e.Host, e.Channel, e.EventID = src.Time, src.Host, src.Channel, src.EventID
+	if !Equal(&e, src) {
+		b.Fatal("fill differs")
+	}
+}

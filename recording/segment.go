@@ -586,16 +586,23 @@ func (ch *chunk) event(r int, e *event.Event, host string) {
 		e.Source = ch.sources[r]
 	}
 	spell, folds := "", false
+	// last is the highest field set so far: the columns come in FieldID
+	// order, so a row's fields mostly do, and each above it is appended
+	// (event.Append) without Set's search for its place (~0.25× the cost).
+	var last event.FieldID
 	ents := ch.entries[ch.rowOff[r]:ch.rowOff[r+1]]
 	for i := range ents {
 		en := &ents[i]
 		v := ch.vals.String(en.ref)
 		switch en.kind {
-		case entField:
-			e.Set(en.id, v)
-		case entFold:
-			e.Set(en.id, v)
-			folds = true
+		case entField, entFold:
+			if en.id > last && !en.id.Virtual() {
+				e.Append(en.id, v)
+				last = en.id
+			} else {
+				e.Set(en.id, v)
+			}
+			folds = folds || en.kind == entFold
 		case entSpell:
 			spell = v
 		default:
