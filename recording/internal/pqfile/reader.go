@@ -423,7 +423,8 @@ func (c *Column) present(defs []byte, r int, rows []int32, refs []Ref, vals *Val
 // The present levels ascend, so those before end are found by a binary
 // search, and rows and refs grow once and fill in loops without the
 // per-value dictionary test and appends (the reader's hottest loop over
-// values: ~0.9× the CPU of appending value by value).
+// values; with the level and index loops of rawData, Column.Sparse took
+// ~0.85× the CPU of appending value by value in BenchmarkRead).
 func (c *Column) presentRaw(end int, r int, rows []int32, refs []Ref, vals *Values) ([]int32, []Ref) {
 	a, offs := c.curArena(vals)
 	pres := c.pres[c.pi:]
