@@ -20,19 +20,39 @@ type Process struct {
 	CommandLine      string
 	CurrentDirectory string
 	User             string
-	IntegrityLevel   string
-	Hashes           string
-	OriginalFileName string
-	Company          string
-	Description      string
-	Product          string
-	FileVersion      string
+	// File is what the event says about the image file, shared by every
+	// process the table holds with the same values (nil: none known).
+	File             *FileInfo
 	ParentGUID       string
 	ParentPID        string
 	ParentImage      string
 	ParentCommand    string
 	ParentUser       string
 	Partial          bool // learned from a child's Parent* fields only
+}
+
+// FileInfo is what a process-creation event reports about the image file:
+// its hashes and version resource. The values repeat across the processes
+// of one image, so a table keeps each distinct FileInfo once (files)
+// instead of six strings per process. A FileInfo is never changed once a
+// table holds it.
+type FileInfo struct {
+	Hashes           string
+	OriginalFileName string
+	Company          string
+	Description      string
+	Product          string
+	FileVersion      string
+}
+
+var noFileInfo FileInfo
+
+// FileInfo returns p's File, or an empty one when it has none.
+func (p *Process) FileInfo() *FileInfo {
+	if p.File == nil {
+		return &noFileInfo
+	}
+	return p.File
 }
 
 // procKey identifies a process: by GUID, or (pidStart set) by PID and
@@ -90,6 +110,8 @@ type ProcessTable struct {
 	// reused: the state stage allocates per slab, not per process.
 	procFree []*Process
 	procSlab slab[Process]
+
+	files fileInterner // the Files of processes start makes
 }
 
 // procSlabLen is how many processes one allocation holds.
@@ -193,13 +215,14 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) *Process {
 		CommandLine:      ev.Value(a.CommandLine),
 		CurrentDirectory: ev.Value(event.FCurrentDirectory),
 		User:             ev.Value(a.User),
-		IntegrityLevel:   ev.Value(event.FIntegrityLevel),
-		Hashes:           ev.Value(event.FHashes),
-		OriginalFileName: ev.Value(event.FOriginalFileName),
-		Company:          ev.Value(event.FCompany),
-		Description:      ev.Value(event.FDescription),
-		Product:          ev.Value(event.FProduct),
-		FileVersion:      ev.Value(event.FFileVersion),
+		File: t.files.get(FileInfo{
+			Hashes:           ev.Value(event.FHashes),
+			OriginalFileName: ev.Value(event.FOriginalFileName),
+			Company:          ev.Value(event.FCompany),
+			Description:      ev.Value(event.FDescription),
+			Product:          ev.Value(event.FProduct),
+			FileVersion:      ev.Value(event.FFileVersion),
+		}),
 		ParentImage:      ev.Value(par.Image),
 		ParentCommand:    ev.Value(par.CommandLine),
 		ParentUser:       ev.Value(par.User),
@@ -373,35 +396,42 @@ func (t *ProcessTable) Parent(p *Process) *Process {
 // generator's arena) that a long-lived entry would otherwise keep alive:
 // the table's memory is then bounded by its entries, not by the input.
 // A userDomain other than "" and "-" becomes part of User (domain\user),
-// in the same allocation.
+// in the same allocation. (File is owned by the table's files.)
 func (p *Process) own(userDomain string) {
-	fields := [...]*string{&p.Host, &p.GUID, &p.PID, &p.Image, &p.CommandLine, &p.CurrentDirectory, &p.User, &p.IntegrityLevel,
-		&p.Hashes, &p.OriginalFileName, &p.Company, &p.Description, &p.Product, &p.FileVersion,
+	fields := [...]*string{&p.Host, &p.GUID, &p.PID, &p.Image, &p.CommandLine, &p.CurrentDirectory, &p.User,
 		&p.ParentGUID, &p.ParentPID, &p.ParentImage, &p.ParentCommand, &p.ParentUser}
 	if userDomain == "-" {
 		userDomain = ""
 	}
-	var lens [len(fields)]int
+	ownStrings(fields[:], &p.User, userDomain)
+}
+
+// ownStrings copies the strings of fields into one allocation and points
+// them at it. A prefix other than "" is joined to *prefixed as
+// prefix\value, in the same allocation.
+func ownStrings(fields []*string, prefixed *string, prefix string) {
 	n := 0
-	for i, f := range fields {
-		lens[i] = len(*f)
+	for _, f := range fields {
 		n += len(*f)
 	}
-	if userDomain != "" {
-		n += len(userDomain) + 1
+	if prefix != "" {
+		n += len(prefix) + 1
 	}
 	var b strings.Builder
 	b.Grow(n)
-	for i, f := range fields {
-		if f == &p.User && userDomain != "" {
-			b.WriteString(userDomain)
+	for _, f := range fields {
+		if f == prefixed && prefix != "" {
+			b.WriteString(prefix)
 			b.WriteByte('\\')
-			lens[i] += len(userDomain) + 1
 		}
 		b.WriteString(*f)
 	}
 	all, off := b.String(), 0
-	for i, f := range fields {
-		*f, off = all[off:off+lens[i]], off+lens[i]
+	for _, f := range fields {
+		l := len(*f)
+		if f == prefixed && prefix != "" {
+			l += len(prefix) + 1
+		}
+		*f, off = all[off:off+l], off+l
 	}
 }
