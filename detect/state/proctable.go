@@ -22,13 +22,13 @@ type Process struct {
 	User             string
 	// File is what the event says about the image file, shared by every
 	// process the table holds with the same values (nil: none known).
-	File             *FileInfo
-	ParentGUID       string
-	ParentPID        string
-	ParentImage      string
-	ParentCommand    string
-	ParentUser       string
-	Partial          bool // learned from a child's Parent* fields only
+	File          *FileInfo
+	ParentGUID    string
+	ParentPID     string
+	ParentImage   string
+	ParentCommand string
+	ParentUser    string
+	Partial       bool // learned from a child's Parent* fields only
 }
 
 // FileInfo is what a process-creation event reports about the image file:
@@ -223,9 +223,9 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) *Process {
 			Product:          ev.Value(event.FProduct),
 			FileVersion:      ev.Value(event.FFileVersion),
 		}),
-		ParentImage:      ev.Value(par.Image),
-		ParentCommand:    ev.Value(par.CommandLine),
-		ParentUser:       ev.Value(par.User),
+		ParentImage:   ev.Value(par.Image),
+		ParentCommand: ev.Value(par.CommandLine),
+		ParentUser:    ev.Value(par.User),
 	}
 	p.GUID, p.PID = a.IDs(ev)
 	p.ParentGUID, p.ParentPID = par.IDs(ev)
