@@ -29,6 +29,12 @@ type Process struct {
 	ParentCommand string
 	ParentUser    string
 	Partial       bool // learned from a child's Parent* fields only
+
+	// shared: another table may hold this Process too (ObserveShared
+	// built it, ObserveStarted took it), so no table changes it: exit
+	// replaces it with a copy that ends, and forget leaves it to the
+	// garbage collector instead of reusing it.
+	shared bool
 }
 
 // FileInfo is what a process-creation event reports about the image file:
@@ -129,8 +135,12 @@ func (t *ProcessTable) newProcess() *Process {
 
 // forget makes a process the table no longer holds (by GUID or by PID)
 // available to newProcess, cleared so it keeps nothing alive. This is why
-// a *Process from the table is valid only until the next Observe.
+// a *Process from the table is valid only until the next Observe. A
+// shared process is left as it is: another table may still hold it.
 func (t *ProcessTable) forget(p *Process) {
+	if p.shared {
+		return
+	}
 	*p = Process{}
 	t.procFree = append(t.procFree, p)
 }
@@ -173,19 +183,28 @@ func (p *Process) key() procKey {
 // process a creation started (nil for other events), valid until the next
 // Observe: a copy of it lets another table with the same history take the
 // same event without reading it again (ObserveStarted).
-func (t *ProcessTable) Observe(ev *event.Event) *Process { return t.observe(ev, nil) }
+func (t *ProcessTable) Observe(ev *event.Event) *Process { return t.observe(ev, nil, false) }
+
+// ObserveShared is Observe for a table whose started processes another
+// table takes as they are (ObserveStarted), not as copies: the process it
+// returns is never changed or reused afterwards, by either table, and
+// stays valid for as long as one holds it. The engine's table and its
+// Enricher's mirror so hold each running process once, not twice. Lookups
+// answer as after Observe.
+func (t *ProcessTable) ObserveShared(ev *event.Event) *Process { return t.observe(ev, nil, true) }
 
 // ObserveStarted is Observe for a table whose history equals the one that
 // returned started for ev (the same events observed in the same order, the
-// same bounds): the new entry is a copy of started, strings shared, instead
-// of one read from the event and copied again. The table ends in the state
-// Observe(ev) would leave, so lookups answer the same. A started of nil, or
-// an event that starts no process, is plain Observe.
+// same bounds): the new entry is started itself when ObserveShared
+// returned it, else a copy of it, strings shared, instead of one read from
+// the event and copied again. The table ends in the state Observe(ev)
+// would leave, so lookups answer the same. A started of nil, or an event
+// that starts no process, is plain Observe.
 func (t *ProcessTable) ObserveStarted(ev *event.Event, started *Process) {
-	t.observe(ev, started)
+	t.observe(ev, started, false)
 }
 
-func (t *ProcessTable) observe(ev *event.Event, started *Process) *Process {
+func (t *ProcessTable) observe(ev *event.Event, started *Process, share bool) *Process {
 	if ev.Time > t.now {
 		t.now = ev.Time
 		t.expire()
@@ -195,7 +214,7 @@ func (t *ProcessTable) observe(ev *event.Event, started *Process) *Process {
 		if started != nil {
 			return t.startCopy(roles, started)
 		}
-		return t.start(ev, roles)
+		return t.start(ev, roles, share)
 	case event.ProcessEnd:
 		guid, pid := roles.Actor.IDs(ev)
 		t.exit(ev.Host, guid, pid, ev.Time)
@@ -204,10 +223,17 @@ func (t *ProcessTable) observe(ev *event.Event, started *Process) *Process {
 }
 
 // start records the process a process-creation event starts, as its roles
-// name it and its parent.
-func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) *Process {
+// name it and its parent; a shared one (ObserveShared) has an allocation
+// of its own, as it outlives the table's hold on it when another table
+// keeps it, which a slab's slot would keep the whole slab for.
+func (t *ProcessTable) start(ev *event.Event, roles *event.Roles, share bool) *Process {
 	a, par := &roles.Actor, &roles.Parent
-	p := t.newProcess()
+	var p *Process
+	if share {
+		p = new(Process)
+	} else {
+		p = t.newProcess()
+	}
 	*p = Process{
 		Host:             ev.Host,
 		Start:            ev.Time,
@@ -245,6 +271,7 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) *Process {
 		t.linkParent(p, true)
 	}
 	p.own(domain)
+	p.shared = share
 	t.add(p)
 	return p
 }
@@ -253,8 +280,11 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) *Process {
 // with the same history: the same table operations, in the same order,
 // without reading the event or copying its strings.
 func (t *ProcessTable) startCopy(roles *event.Roles, started *Process) *Process {
-	p := t.newProcess()
-	*p = *started
+	p := started
+	if !started.shared {
+		p = t.newProcess()
+		*p = *started
+	}
 	if roles.Parent.GUID != event.NoField {
 		t.learnParent(p)
 	} else {
@@ -316,8 +346,24 @@ func (t *ProcessTable) exit(host, guid, pid string, at int64) {
 	if p == nil || p.End != 0 {
 		return
 	}
+	if p.shared {
+		p = t.unshare(p)
+	}
 	p.End = at
 	t.exits = append(t.exits, exitMark{p.key(), at})
+}
+
+// unshare replaces a shared process in the table with a copy of its own,
+// which the table may change, and returns the copy.
+func (t *ProcessTable) unshare(p *Process) *Process {
+	c := t.newProcess()
+	*c = *p
+	c.shared = false
+	if n := t.byGUID.lookup(p.key()); n != nil && n.val == p {
+		n.val = c
+	}
+	t.byPID.replace(p, c)
+	return c
 }
 
 // expire forgets processes that exited more than ttl ago (event time).
