@@ -117,7 +117,8 @@ type ProcessTable struct {
 	procFree []*Process
 	procSlab slab[Process]
 
-	files fileInterner // the Files of processes start makes
+	files fileInterner   // the Files of processes start makes
+	strs  stringInterner // their strings that repeat (own)
 }
 
 // procSlabLen is how many processes one allocation holds.
@@ -270,7 +271,7 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles, share bool) *P
 	} else {
 		t.linkParent(p, true)
 	}
-	p.own(domain)
+	t.own(p, domain)
 	p.shared = share
 	t.add(p)
 	return p
@@ -325,7 +326,7 @@ func (t *ProcessTable) learnParent(child *Process) {
 		Image: child.ParentImage, CommandLine: child.ParentCommand, User: child.ParentUser,
 		Partial: true,
 	}
-	p.own("")
+	t.own(p, "")
 	t.add(p)
 }
 
@@ -437,47 +438,39 @@ func (t *ProcessTable) Parent(p *Process) *Process {
 	return nil
 }
 
-// own copies p's strings into one allocation of its own. The event's
-// strings may point into large buffers (a decoded Parquet page, a
-// generator's arena) that a long-lived entry would otherwise keep alive:
-// the table's memory is then bounded by its entries, not by the input.
-// A userDomain other than "" and "-" becomes part of User (domain\user),
-// in the same allocation. (File is owned by the table's files.)
-func (p *Process) own(userDomain string) {
-	fields := [...]*string{&p.Host, &p.GUID, &p.PID, &p.Image, &p.CommandLine, &p.CurrentDirectory, &p.User,
-		&p.ParentGUID, &p.ParentPID, &p.ParentImage, &p.ParentCommand, &p.ParentUser}
+// own makes p's strings the table's own. The event's strings may point
+// into large buffers (a decoded Parquet page, a generator's arena) that a
+// long-lived entry would otherwise keep alive: the table's memory is then
+// bounded by its entries, not by the input. Strings that repeat across
+// processes (host, images, users, directories, the parent's command line)
+// are the table's one copy (strs); the rest are copied into one allocation
+// of p's. A userDomain other than "" and "-" becomes part of User
+// (domain\user). (File is owned by the table's files.)
+func (t *ProcessTable) own(p *Process, userDomain string) {
 	if userDomain == "-" {
 		userDomain = ""
 	}
-	ownStrings(fields[:], &p.User, userDomain)
+	p.Host, p.Image, p.CurrentDirectory = t.strs.get(p.Host), t.strs.get(p.Image), t.strs.get(p.CurrentDirectory)
+	p.User = t.strs.joined(userDomain, p.User)
+	p.ParentImage, p.ParentCommand, p.ParentUser = t.strs.get(p.ParentImage), t.strs.get(p.ParentCommand), t.strs.get(p.ParentUser)
+	fields := [...]*string{&p.GUID, &p.PID, &p.CommandLine, &p.ParentGUID, &p.ParentPID}
+	ownStrings(fields[:])
 }
 
 // ownStrings copies the strings of fields into one allocation and points
-// them at it. A prefix other than "" is joined to *prefixed as
-// prefix\value, in the same allocation.
-func ownStrings(fields []*string, prefixed *string, prefix string) {
+// them at it.
+func ownStrings(fields []*string) {
 	n := 0
 	for _, f := range fields {
 		n += len(*f)
 	}
-	if prefix != "" {
-		n += len(prefix) + 1
-	}
 	var b strings.Builder
 	b.Grow(n)
 	for _, f := range fields {
-		if f == prefixed && prefix != "" {
-			b.WriteString(prefix)
-			b.WriteByte('\\')
-		}
 		b.WriteString(*f)
 	}
 	all, off := b.String(), 0
 	for _, f := range fields {
-		l := len(*f)
-		if f == prefixed && prefix != "" {
-			l += len(prefix) + 1
-		}
-		*f, off = all[off:off+l], off+l
+		*f, off = all[off:off+len(*f)], off+len(*f)
 	}
 }
