@@ -31,16 +31,21 @@ func dumpTable(t *ProcessTable) tableDump {
 	return d
 }
 
+// tableBounds are the bounds the ObserveStarted tests run under: small
+// ones that make the generated mix evict and expire entries, and the
+// defaults.
+var tableBounds = []struct {
+	max int
+	ttl int64
+}{{300, 2 * sec}, {65536, 600 * sec}}
+
 // A table fed ObserveStarted with copies of what another table's Observe
 // returned holds, after every event, what that table holds: the same
 // entries in the same recency order, the same PID owners, exits and
 // counters. Small bounds make the generated mix evict and expire entries,
 // and a fifth of its starts are Security 4688s (parents linked by PID).
 func TestObserveStartedKeepsTheSameTable(t *testing.T) {
-	for _, b := range []struct {
-		max int
-		ttl int64
-	}{{300, 2 * sec}, {65536, 600 * sec}} {
+	for _, b := range tableBounds {
 		a, c := NewProcessTable(b.max, b.ttl), NewProcessTable(b.max, b.ttl)
 		evs := generated()
 		starts, copied := 0, 0
@@ -115,10 +120,7 @@ func dumpPlain(t *ProcessTable) tableDump {
 // not reach it. With -race, a write to a shared process after it was
 // handed over is a race the detector reports.
 func TestObserveSharedWhileAhead(t *testing.T) {
-	for _, b := range []struct {
-		max int
-		ttl int64
-	}{{300, 2 * sec}, {65536, 600 * sec}} {
+	for _, b := range tableBounds {
 		prod, cons, ref := NewProcessTable(b.max, b.ttl), NewProcessTable(b.max, b.ttl), NewProcessTable(b.max, b.ttl)
 		evs := generated()
 		started := make(chan *Process, 512) // the producer runs up to 512 events ahead
