@@ -104,7 +104,7 @@ func (x *pidIndex) drop(p *Process) {
 // replace puts c in p's place if p is the process of its PID (c has p's
 // Host, PID and Start).
 func (x *pidIndex) replace(p, c *Process) {
-	if i, _, held := x.find(p.Host, p.PID); held == p {
+	if i, ok := x.slotOf(p); ok {
 		x.procs[x.idx.slots[i].ref-1] = c
 	}
 }
