@@ -351,3 +351,15 @@ func Itoa(n uint64) string {
 	}
 	return strconv.FormatUint(n, 10)
 }
+
+// Append is Set for a schema field above every present one: a decoder
+// filling a reset event in FieldID order knows it is (it set them all), and
+// skips locating the field's place. Anything else is the caller's bug and
+// leaves the event inconsistent.
+func (e *Event) Append(id FieldID, v string) {
+	w := id >> 6
+	e.set[w] |= 1 << (id & 63)
+	e.before[0] += above[w][0]
+	e.before[1] += above[w][1]
+	e.vals = append(e.vals, v)
+}

@@ -163,3 +163,38 @@ func seq(a, b int) []int {
 	}
 	return s
 }
+
+// TestEventAppendMatchesSet: fields appended in FieldID order (across the
+// bitmap's words) make the event Set makes, and Set, Get and Del work on
+// it afterwards (the place counts Append keeps are right).
+func TestEventAppendMatchesSet(t *testing.T) {
+	var ids []FieldID
+	for id := FieldID(numVirtual); int(id) < len(sch.fieldTable); id += 7 {
+		ids = append(ids, id)
+	}
+	require.Greater(t, int(ids[len(ids)-1]>>6), 1, "the fields span several words")
+	var a, s Event
+	s.Set(ids[0], "stale") // a reused event: Reset leaves no trace
+	a.Set(ids[1], "stale")
+	a.Reset()
+	s.Reset()
+	for i, id := range ids {
+		v := id.Name() + string(rune('a'+i%26))
+		a.Append(id, v)
+		s.Set(id, v)
+	}
+	require.True(t, Equal(&a, &s))
+	for _, id := range ids {
+		v, ok := a.Get(id)
+		require.True(t, ok, id.Name())
+		require.Equal(t, s.Value(id), v)
+	}
+	mid := ids[len(ids)/2]
+	a.Set(mid+1, "inserted")
+	s.Set(mid+1, "inserted")
+	a.Del(ids[1])
+	s.Del(ids[1])
+	require.True(t, Equal(&a, &s))
+	require.Equal(t, "inserted", a.Value(mid+1))
+	require.Equal(t, s.Value(ids[len(ids)-1]), a.Value(ids[len(ids)-1]))
+}

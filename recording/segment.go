@@ -474,20 +474,32 @@ func (ch *chunk) transpose() {
 	for end := transposeBlock; ; end += transposeBlock {
 		end = min(end, ch.n)
 		for i := range ch.cols {
+			// The fill's state lives in locals through the loop (stored
+			// back once), and only folded columns test the row's type.
 			c, f := &ch.cols[i], &fills[i]
-			j := f.next
-			for ; j < len(c.rows) && int(c.rows[j]) < end; j++ {
-				r := c.rows[j]
-				f.en.ref = c.refs[j]
-				if f.en.kind == entFold {
-					if d := ch.defOf(int(r)); d != f.def || j == 0 {
-						f.def, f.en.id = d, d.Spelling(c.id)
+			rows, refs, entries := c.rows, c.refs[:len(c.rows)], ch.entries
+			j, en := f.next, f.en
+			if en.kind == entFold {
+				def := f.def
+				for ; j < len(rows) && int(rows[j]) < end; j++ {
+					r := rows[j]
+					if d := ch.defOf(int(r)); d != def || j == 0 {
+						def, en.id = d, d.Spelling(c.id)
 					}
+					en.ref = refs[j]
+					entries[off[r]] = en
+					off[r]++
 				}
-				ch.entries[off[r]] = f.en
-				off[r]++
+				f.def = def
+			} else {
+				for ; j < len(rows) && int(rows[j]) < end; j++ {
+					r := rows[j]
+					en.ref = refs[j]
+					entries[off[r]] = en
+					off[r]++
+				}
 			}
-			f.next = j
+			f.next, f.en = j, en
 		}
 		if end == ch.n {
 			break
@@ -574,16 +586,23 @@ func (ch *chunk) event(r int, e *event.Event, host string) {
 		e.Source = ch.sources[r]
 	}
 	spell, folds := "", false
+	// last is the highest field set so far: the columns come in FieldID
+	// order, so a row's fields mostly do, and each above it is appended
+	// (event.Append) without Set's search for its place (~0.25× the cost).
+	var last event.FieldID
 	ents := ch.entries[ch.rowOff[r]:ch.rowOff[r+1]]
 	for i := range ents {
 		en := &ents[i]
 		v := ch.vals.String(en.ref)
 		switch en.kind {
-		case entField:
-			e.Set(en.id, v)
-		case entFold:
-			e.Set(en.id, v)
-			folds = true
+		case entField, entFold:
+			if en.id > last && !en.id.Virtual() {
+				e.Append(en.id, v)
+				last = en.id
+			} else {
+				e.Set(en.id, v)
+			}
+			folds = folds || en.kind == entFold
 		case entSpell:
 			spell = v
 		default:

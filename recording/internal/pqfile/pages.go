@@ -328,21 +328,24 @@ func (c *Column) rawData(body []byte, nlv int, enc format.Encoding, levels int) 
 // definition levels of width 1 (RLE/bit-packed hybrid): a run of nulls
 // costs one step. The 1s are counted first, so pres grows at most once
 // (grown append by append, a dense page's positions made several times
-// their size in garbage).
+// their size in garbage), and the second pass stores them by index.
 func presentLevels(b []byte, n int, pres []int32) ([]int32, error) {
 	ones, err := levelRuns(b, n, nil)
 	if err != nil {
 		return pres, err
 	}
-	pres = slices.Grow(pres, ones)
-	_, err = levelRuns(b, n, &pres)
+	k := len(pres)
+	pres = slices.Grow(pres, ones)[:k+ones]
+	_, err = levelRuns(b, n, pres[k:])
 	return pres, err
 }
 
 // levelRuns walks the first n levels of b and returns how many are 1,
-// appending their positions to *pres when pres is set.
-func levelRuns(b []byte, n int, pres *[]int32) (int, error) {
+// storing their positions in pres when it is not nil (it then holds at
+// least that many: the count of an earlier call).
+func levelRuns(b []byte, n int, pres []int32) (int, error) {
 	at, ones := 0, 0
+	fill := pres != nil
 	for at < n {
 		h, k := binary.Uvarint(b)
 		if k <= 0 {
@@ -364,12 +367,13 @@ func levelRuns(b []byte, n int, pres *[]int32) (int, error) {
 			}
 			cnt = min(cnt, uint64(n-at)) // a run past the page's end: the page's levels end there
 			if v == 1 {
-				ones += int(cnt)
-				if pres != nil {
-					for i := range int(cnt) {
-						*pres = append(*pres, int32(at+i))
+				if fill {
+					run := pres[ones : ones+int(cnt)]
+					for i := range run {
+						run[i] = int32(at + i)
 					}
 				}
+				ones += int(cnt)
 			}
 			at += int(cnt)
 			continue
@@ -386,11 +390,13 @@ func levelRuns(b []byte, n int, pres *[]int32) (int, error) {
 			if n-at < 8 {
 				m &= 1<<(n-at) - 1 // levels past the page's end
 			}
-			ones += bits.OnesCount(m)
-			if pres != nil {
+			if fill {
 				for ; m != 0; m &= m - 1 {
-					*pres = append(*pres, int32(at+bits.TrailingZeros(m)))
+					pres[ones] = int32(at + bits.TrailingZeros(m))
+					ones++
 				}
+			} else {
+				ones += bits.OnesCount(m)
 			}
 			at += 8
 		}
@@ -438,19 +444,35 @@ func hybrid(b []byte, width, n int, dst []int32) ([]int32, error) {
 		nb := int(groups) * width // 8 values of width bits a group
 		run := b[:nb]
 		b = b[nb:]
-		var acc uint64
-		accBits := 0
-		mask := uint64(1)<<width - 1
-		for i := 0; i < int(groups)*8 && len(dst) < n; i++ {
-			for accBits < width {
-				acc |= uint64(run[0]) << accBits
-				run = run[1:]
-				accBits += 8
-			}
-			dst = append(dst, int32(acc&mask))
-			acc >>= width
-			accBits -= width
-		}
+		dst = unpack(run, width, min(int(groups)*8, n-len(dst)), dst)
 	}
 	return dst, nil
+}
+
+// unpack appends the first k values of width bits (at most 32) packed
+// LSB first in run. Value i lies in the 8 bytes from bit i*width, read in
+// one load where run holds them (all but the last few values), so a
+// value costs a load and a shift whatever its width, where reading byte
+// by byte cost a loop per value.
+func unpack(run []byte, width, k int, dst []int32) []int32 {
+	mask := uint64(1)<<width - 1
+	i := 0
+	for ; i < k; i++ {
+		off := i * width
+		p := off >> 3
+		if p+8 > len(run) {
+			break
+		}
+		dst = append(dst, int32(binary.LittleEndian.Uint64(run[p:])>>(off&7)&mask))
+	}
+	for ; i < k; i++ { // the tail: the window gathered byte by byte
+		off := i * width
+		p := off >> 3
+		var w uint64
+		for q := p; q < min(p+8, len(run)); q++ {
+			w |= uint64(run[q]) << (8 * (q - p))
+		}
+		dst = append(dst, int32(w>>(off&7)&mask))
+	}
+	return dst
 }
