@@ -23,10 +23,15 @@ type encQueue struct {
 	err     error // first encoder error
 }
 
-// Queue bounds: see encQueue.
+// Queue bounds: see encQueue. A recording has a queue per open segment and
+// raw segment (8 in edr live's 4-host benchmark), each holding up to 6
+// buffers (filling, 2 waiting, encoding, 2 free): 512 entries or 256 KiB
+// per buffer kept ~7 MB of them alive near the benchmark's peak; a quarter
+// of that costs a hand-off per 128 entries instead of 512, which is noise
+// beside encoding them.
 const (
-	queueEntries = 512
-	queueBytes   = 256 << 10
+	queueEntries = 128
+	queueBytes   = 64 << 10
 )
 
 // cutMarker, in place of an entry's length, asks the encoder to end its

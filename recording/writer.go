@@ -191,12 +191,14 @@ type segKey struct {
 
 // walBatchMax bounds a WAL record (uncompressed): at high rates a batch is
 // handed to the flusher before the interval is up. Every open segment (and
-// raw segment) holds one batch and the flusher queues up to flushQueue more,
-// so this also bounds the WAL's memory. 256 KiB held ~4.5 MB of batches
-// instead of ~23 MB near the peak of edr live's raw-synthetic benchmark
-// (4 hosts, 8 open WALs), but alternating runs measured ~5-8 % more CPU
-// time with it (four times as many zstd frames), so 1 MiB stays.
-const walBatchMax = 1 << 20
+// raw segment) holds one batch and the flusher queues up to flushQueue more
+// and keeps as many for reuse, so this also bounds the WAL's memory.
+// 256 KiB instead of 1 MiB held ~4.5 MB of batches instead of ~23 MB near
+// the peak of edr live's raw-synthetic benchmark (4 hosts, 8 open WALs).
+// When the WAL was zstd, 256 KiB cost ~5-8 % more CPU time (four times as
+// many frames); S2 blocks have no such fixed cost (the 4x records are a
+// few thousand more write calls per million events), so 256 KiB it is.
+const walBatchMax = 256 << 10
 
 type openSeg struct {
 	key     segKey

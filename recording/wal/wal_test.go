@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -420,4 +421,48 @@ func TestIncompressibleMaxRecordRefused(t *testing.T) {
 		assert.Equal(t, 1, res.Entries)
 		assert.NoError(t, res.Tail)
 	}
+}
+
+// TestWritersKeepNoOutputBuffer: a recording has a WAL per open segment,
+// all written by one goroutine; each Writer keeping the buffer its last
+// record was compressed into held a batch-sized buffer per open WAL
+// (8 MB of them for 8 WALs of 1 MiB records), where a shared pool holds
+// about one.
+func TestWritersKeepNoOutputBuffer(t *testing.T) {
+	const writers, size = 8, 1 << 20
+	payload := make([]byte, size)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range payload {
+		payload[i] = byte(rng.Uint32()) // incompressible: the record is as large as the batch
+	}
+	var b Batch
+	b.Append(7, payload)
+	dir := t.TempDir()
+	ws := make([]*Writer, writers)
+	for i := range ws {
+		w, err := Create(filepath.Join(dir, fmt.Sprintf("%d.wal", i)), false)
+		require.NoError(t, err)
+		ws[i] = w
+	}
+	heap := func() uint64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	for _, w := range ws {
+		require.NoError(t, w.Write(&b))
+	}
+	after := heap()
+	for _, w := range ws {
+		require.NoError(t, w.Close())
+	}
+	var grew uint64
+	if after > before {
+		grew = after - before
+	}
+	assert.Less(t, grew, uint64(3*size), "%d writers of %d-byte records retained %d bytes", writers, size, grew)
+	runtime.KeepAlive(ws)
+	runtime.KeepAlive(&b)
 }
