@@ -163,3 +163,36 @@ func TestMemoDoesNotAllocate(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+// TestFieldListsHaveNoRepeats: Set.fieldValues stops once it has seen as
+// many fields as an event has of a class's mask, which with a repeated
+// field would end the walk early and drop the fields after it.
+func TestFieldListsHaveNoRepeats(t *testing.T) {
+	for _, fc := range []*fieldClass{hashClass, addrClass, domainClass, resultsClass, pathClass} {
+		seen := map[event.FieldID]bool{}
+		for _, id := range fc.ids {
+			assert.False(t, seen[id], "class %d lists %s twice", fc.class, id.Name())
+			seen[id] = true
+		}
+	}
+}
+
+// TestEveryFieldOfAClassIsRead: an event carrying every field of every
+// class (the last of each list included) gets the hits of each.
+func TestEveryFieldOfAClassIsRead(t *testing.T) {
+	s, errs := Load(memoLists(t), Options{})
+	require.Empty(t, errs)
+	ev := &event.Event{Channel: event.ChannelSysmon, EventID: 1}
+	want := 0
+	for _, fc := range []*fieldClass{hashClass, addrClass, domainClass, resultsClass, pathClass} {
+		for _, id := range fc.ids {
+			v := map[uint8]string{classHashes: "MD5=" + eicarMD5, classAddr: "10.1.1.1", classDomain: "evil.example",
+				classResults: "evil.example;", classPath: `C:\Windows\x.exe`}[fc.class]
+			ev.Set(id, v)
+			want += len(s.value(fc.class, v, id.Name(), nil, nil, nil))
+		}
+	}
+	require.Positive(t, want)
+	assert.Len(t, s.Match(ev, nil), want)
+	assert.Len(t, s.MatchWith(s.NewCache(), ev, nil), want)
+}

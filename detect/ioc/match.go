@@ -82,40 +82,62 @@ const (
 	classPath
 )
 
+// fieldClass is the fields values of one class come from, as a list (the
+// order of hits) and as a mask: most events carry none or a few of them,
+// and the mask says how many to look for.
+type fieldClass struct {
+	class uint8
+	ids   []event.FieldID
+	mask  event.FieldMask
+}
+
+func newFieldClass(class uint8, ids []event.FieldID) *fieldClass {
+	return &fieldClass{class: class, ids: ids, mask: event.MaskOf(ids...)}
+}
+
+var (
+	hashClass    = newFieldClass(classHashes, hashFields)
+	addrClass    = newFieldClass(classAddr, ipFields)
+	domainClass  = newFieldClass(classDomain, domainFields)
+	resultsClass = newFieldClass(classResults, resultFields)
+	pathClass    = newFieldClass(classPath, pathFields)
+)
+
 func (s *Set) match(ev *event.Event, pc *pathCache, m *memo, out []Hit) []Hit {
 	if s.hashes.len() > 0 {
-		for _, f := range hashFields {
-			if v, ok := ev.Get(f); ok && v != "" {
-				out = s.value(classHashes, v, f.Name(), pc, m, out)
-			}
-		}
+		out = s.fieldValues(ev, hashClass, pc, m, out)
 	}
 	if !s.ips.empty() {
-		for _, f := range ipFields {
-			if v, ok := ev.Get(f); ok && v != "" {
-				out = s.value(classAddr, v, f.Name(), pc, m, out)
-			}
-		}
+		out = s.fieldValues(ev, addrClass, pc, m, out)
 	}
 	if !s.domains.empty() {
-		for _, f := range domainFields {
-			if v, ok := ev.Get(f); ok && v != "" {
-				out = s.value(classDomain, v, f.Name(), pc, m, out)
-			}
-		}
+		out = s.fieldValues(ev, domainClass, pc, m, out)
 	}
 	if !s.ips.empty() || !s.domains.empty() {
-		for _, f := range resultFields {
-			if v, ok := ev.Get(f); ok && v != "" {
-				out = s.value(classResults, v, f.Name(), pc, m, out)
-			}
-		}
+		out = s.fieldValues(ev, resultsClass, pc, m, out)
 	}
 	if !s.paths.empty() {
-		for _, f := range pathFields {
-			if v, ok := ev.Get(f); ok && v != "" {
-				out = s.value(classPath, v, f.Name(), pc, m, out)
-			}
+		out = s.fieldValues(ev, pathClass, pc, m, out)
+	}
+	return out
+}
+
+// fieldValues appends the hits of the values ev has of fc's fields, in
+// the order of fc's list; it stops looking once it has seen as many fields
+// as the mask counted (the lists hold no repeats).
+func (s *Set) fieldValues(ev *event.Event, fc *fieldClass, pc *pathCache, m *memo, out []Hit) []Hit {
+	n := ev.Count(&fc.mask)
+	for _, f := range fc.ids {
+		if n == 0 {
+			break
+		}
+		v, ok := ev.Get(f)
+		if !ok {
+			continue
+		}
+		n--
+		if v != "" {
+			out = s.value(fc.class, v, f.Name(), pc, m, out)
 		}
 	}
 	return out
