@@ -10,6 +10,10 @@
 // misses away without touching the map, and path regexes behind an Aho-Corasick prefilter over the
 // literals each regex requires, so a path is read once whatever the number
 // of regexes and only the few regexes whose literal occurs are run.
+// Field values repeat heavily in telemetry, so a goroutine that matches
+// many events (MatchWith, with a Cache of its own) remembers the hits of
+// recent values of every kind, keyed by the value's bytes: a repeat then
+// costs one hash and one comparison.
 package ioc
 
 import (
