@@ -144,6 +144,9 @@ func TestMemoForgetsOverwrittenKey(t *testing.T) {
 // TestMemoDoesNotAllocate: MatchWith stays allocation-free once warm, hit
 // or miss, with values of every class.
 func TestMemoDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("misses rerun regexes, whose machines come from a sync.Pool that drops items at random under -race")
+	}
 	s, errs := Load(memoLists(t), Options{PathCache: 4})
 	require.Empty(t, errs)
 	vals := memoValues()
