@@ -110,8 +110,9 @@ func (s *Set) NewCache() *Cache {
 // the value alone.
 //
 // Keys are copied into a ring of bytes the memo owns rather than kept as
-// the event's strings, which would keep each event's decoded chunk alive
-// and, being cold, cost a cache miss to compare. An entry records where in
+// the event's strings, which point into the reader's decoded arenas (a
+// kept key would keep its whole arena alive) and, being cold, would cost a
+// cache miss to compare. An entry records where in
 // the ring (as an absolute offset) its key was written; once the ring has
 // wrapped past it the entry is invalid, so the bytes compared are always
 // the key the verdict was made for.
