@@ -164,8 +164,10 @@ func (s *Set) value(class uint8, v, field string, pc *pathCache, m *memo, out []
 		raws = s.valueHits(class, v, pc, raws)
 		m.put(slot, tag, class, v, raws)
 	}
-	m.raws = raws // keep what a value with many hits grew
-	return s.dress(raws, field, out)
+	out = s.dress(raws, field, out)
+	clear(raws)       // hold no string of the event (it would pin the arena it points into)
+	m.raws = raws[:0] // keep what a value with many hits grew
+	return out
 }
 
 func (s *Set) dress(raws []rawHit, field string, out []Hit) []Hit {
