@@ -167,8 +167,8 @@ func (e *Engine) ObserveState(ev *event.Event) {
 	e.stats.StateEvents++
 	if e.ahead != nil {
 		// The mirror builds a started process once, the engine's table
-		// takes it (as with an Enricher: process).
-		e.st.ObserveStarted(ev, e.ahead.Procs.Observe(ev))
+		// holds it too (as with an Enricher: process).
+		e.st.ObserveStarted(ev, e.ahead.Procs.ObserveShared(ev))
 		return
 	}
 	e.st.Observe(ev)

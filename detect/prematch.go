@@ -29,11 +29,10 @@ type Prematched struct {
 	ahead  bool    // an Enricher filled the enrichment fields
 	filled uint16  // which (bits of Engine.enrich)
 
-	// started is a copy of the process the event started in the
-	// Enricher's table (valid when hasStart): the engine's table, whose
-	// history is the same, takes it instead of building its own. Its
-	// storage belongs to the entry (made at its first start, then reused),
-	// so the entries the workers stride through stay small.
+	// started is the process the event started in the Enricher's table
+	// (valid when hasStart; state.ProcessTable.ObserveShared): the
+	// engine's table, whose history is the same, holds it too instead of
+	// building its own.
 	started  *state.Process
 	hasStart bool
 }
@@ -154,9 +153,10 @@ func (e *Engine) ProcessPrematched(evs []event.Event, pre []Prematched) error {
 // event as Process would, and the engine only removes the fields again
 // before it emits alerts. The state is kept twice (the engine's serves
 // alert context at emit time, which runs behind), which costs less than
-// evaluating rules twice; the processes are built once: the engine's table
-// takes a copy of each one the Enricher's table started (Prematched.started,
-// state.ProcessTable.ObserveStarted) instead of reading the event again.
+// evaluating rules twice; the processes are built and held once: the
+// engine's table holds each one the Enricher's table started
+// (Prematched.started, state.ProcessTable.ObserveShared and ObserveStarted)
+// instead of reading the event again.
 
 // Enricher fills enrichment fields ahead of the prematch workers, on one
 // goroutine, in event order.
@@ -186,13 +186,11 @@ func (n *Enricher) Enrich(evs []event.Event, out []Prematched) []Prematched {
 	out = sized(out, len(evs))
 	for j := range evs {
 		pm := &out[j]
-		p := n.enr.st.Procs.Observe(&evs[j]) // enrichment reads no DNS answer
-		if pm.hasStart = p != nil; p != nil {
-			if pm.started == nil {
-				pm.started = new(state.Process)
-			}
-			*pm.started = *p
-		}
+		// Enrichment reads no DNS answer. The engine's table holds the
+		// process started as the mirror does (shared, never changed), not
+		// a copy: one Process per running process, not two.
+		pm.started = n.enr.st.Procs.ObserveShared(&evs[j])
+		pm.hasStart = pm.started != nil
 		n.enr.fill(&evs[j])
 		pm.ahead, pm.filled = true, n.enr.mask
 	}

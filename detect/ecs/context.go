@@ -15,11 +15,12 @@ func setContext(a *detect.Alert, m *mapper) {
 	if p := a.Proc; p != nil {
 		m.fillProcess("process", procFields{p.GUID, p.PID, p.Image, p.CommandLine, p.Start})
 		m.setIfAbsent("process", "working_directory", p.CurrentDirectory)
+		f := p.FileInfo()
 		if !m.o.Has("process.pe") {
-			m.setPE("process.pe", p.OriginalFileName, p.Company, p.Description, p.FileVersion, p.Product)
+			m.setPE("process.pe", f.OriginalFileName, f.Company, f.Description, f.FileVersion, f.Product)
 		}
 		if !m.o.Has("process.hash") {
-			m.setHashes("process", p.Hashes)
+			m.setHashes("process", f.Hashes)
 		}
 		if !m.o.Has("user.name") && p.User != "" {
 			m.setUser("user", p.User)

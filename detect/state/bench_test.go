@@ -68,17 +68,14 @@ func BenchmarkObserveStateEvents(b *testing.B) {
 }
 
 // BenchmarkObserveStartedStateEvents is BenchmarkObserveStateEvents for
-// the engine's state when an Enricher runs ahead: starts take the process
-// the Enricher's table built (ObserveStarted).
+// the engine's state when an Enricher runs ahead: starts hold the process
+// the Enricher's table built (ObserveShared, then ObserveStarted).
 func BenchmarkObserveStartedStateEvents(b *testing.B) {
 	evs := stateEvents()
 	started := make([]*Process, len(evs))
 	ahead := New(Options{})
 	for i := range evs {
-		if p := ahead.Procs.Observe(&evs[i]); p != nil {
-			v := *p
-			started[i] = &v
-		}
+		started[i] = ahead.Procs.ObserveShared(&evs[i])
 	}
 	benchStateEvents(b, func(s *State, ev *event.Event, i int) { s.ObserveStarted(ev, started[i]) })
 }

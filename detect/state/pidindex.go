@@ -79,3 +79,11 @@ func (x *pidIndex) drop(p *Process) {
 	x.free = append(x.free, ref)
 	x.idx.removeAt(i)
 }
+
+// replace puts c in p's place if p is the process of its PID (c has p's
+// Host, PID and Start).
+func (x *pidIndex) replace(p, c *Process) {
+	if i, _, held := x.find(p.Host, p.PID); held == p {
+		x.procs[x.idx.slots[i].ref-1] = c
+	}
+}

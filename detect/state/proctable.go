@@ -20,19 +20,45 @@ type Process struct {
 	CommandLine      string
 	CurrentDirectory string
 	User             string
-	IntegrityLevel   string
+	// File is what the event says about the image file, shared by every
+	// process the table holds with the same values (nil: none known).
+	File          *FileInfo
+	ParentGUID    string
+	ParentPID     string
+	ParentImage   string
+	ParentCommand string
+	ParentUser    string
+	Partial       bool // learned from a child's Parent* fields only
+
+	// shared: another table may hold this Process too (ObserveShared
+	// built it, ObserveStarted took it), so no table changes it: exit
+	// replaces it with a copy that ends, and forget leaves it to the
+	// garbage collector instead of reusing it.
+	shared bool
+}
+
+// FileInfo is what a process-creation event reports about the image file:
+// its hashes and version resource. The values repeat across the processes
+// of one image, so a table keeps each distinct FileInfo once (files)
+// instead of six strings per process. A FileInfo is never changed once a
+// table holds it.
+type FileInfo struct {
 	Hashes           string
 	OriginalFileName string
 	Company          string
 	Description      string
 	Product          string
 	FileVersion      string
-	ParentGUID       string
-	ParentPID        string
-	ParentImage      string
-	ParentCommand    string
-	ParentUser       string
-	Partial          bool // learned from a child's Parent* fields only
+}
+
+var noFileInfo FileInfo
+
+// FileInfo returns p's File, or an empty one when it has none.
+func (p *Process) FileInfo() *FileInfo {
+	if p.File == nil {
+		return &noFileInfo
+	}
+	return p.File
 }
 
 // procKey identifies a process: by GUID, or (pidStart set) by PID and
@@ -90,6 +116,9 @@ type ProcessTable struct {
 	// reused: the state stage allocates per slab, not per process.
 	procFree []*Process
 	procSlab slab[Process]
+
+	files fileInterner   // the Files of processes start makes
+	strs  stringInterner // their strings that repeat (own)
 }
 
 // procSlabLen is how many processes one allocation holds.
@@ -107,8 +136,12 @@ func (t *ProcessTable) newProcess() *Process {
 
 // forget makes a process the table no longer holds (by GUID or by PID)
 // available to newProcess, cleared so it keeps nothing alive. This is why
-// a *Process from the table is valid only until the next Observe.
+// a *Process from the table is valid only until the next Observe. A
+// shared process is left as it is: another table may still hold it.
 func (t *ProcessTable) forget(p *Process) {
+	if p.shared {
+		return
+	}
 	*p = Process{}
 	t.procFree = append(t.procFree, p)
 }
@@ -151,19 +184,28 @@ func (p *Process) key() procKey {
 // process a creation started (nil for other events), valid until the next
 // Observe: a copy of it lets another table with the same history take the
 // same event without reading it again (ObserveStarted).
-func (t *ProcessTable) Observe(ev *event.Event) *Process { return t.observe(ev, nil) }
+func (t *ProcessTable) Observe(ev *event.Event) *Process { return t.observe(ev, nil, false) }
+
+// ObserveShared is Observe for a table whose started processes another
+// table takes as they are (ObserveStarted), not as copies: the process it
+// returns is never changed or reused afterwards, by either table, and
+// stays valid for as long as one holds it. The engine's table and its
+// Enricher's mirror so hold each running process once, not twice. Lookups
+// answer as after Observe.
+func (t *ProcessTable) ObserveShared(ev *event.Event) *Process { return t.observe(ev, nil, true) }
 
 // ObserveStarted is Observe for a table whose history equals the one that
 // returned started for ev (the same events observed in the same order, the
-// same bounds): the new entry is a copy of started, strings shared, instead
-// of one read from the event and copied again. The table ends in the state
-// Observe(ev) would leave, so lookups answer the same. A started of nil, or
-// an event that starts no process, is plain Observe.
+// same bounds): the new entry is started itself when ObserveShared
+// returned it, else a copy of it, strings shared, instead of one read from
+// the event and copied again. The table ends in the state Observe(ev)
+// would leave, so lookups answer the same. A started of nil, or an event
+// that starts no process, is plain Observe.
 func (t *ProcessTable) ObserveStarted(ev *event.Event, started *Process) {
-	t.observe(ev, started)
+	t.observe(ev, started, false)
 }
 
-func (t *ProcessTable) observe(ev *event.Event, started *Process) *Process {
+func (t *ProcessTable) observe(ev *event.Event, started *Process, share bool) *Process {
 	if ev.Time > t.now {
 		t.now = ev.Time
 		t.expire()
@@ -173,7 +215,7 @@ func (t *ProcessTable) observe(ev *event.Event, started *Process) *Process {
 		if started != nil {
 			return t.startCopy(roles, started)
 		}
-		return t.start(ev, roles)
+		return t.start(ev, roles, share)
 	case event.ProcessEnd:
 		guid, pid := roles.Actor.IDs(ev)
 		t.exit(ev.Host, guid, pid, ev.Time)
@@ -182,10 +224,17 @@ func (t *ProcessTable) observe(ev *event.Event, started *Process) *Process {
 }
 
 // start records the process a process-creation event starts, as its roles
-// name it and its parent.
-func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) *Process {
+// name it and its parent; a shared one (ObserveShared) has an allocation
+// of its own, as it outlives the table's hold on it when another table
+// keeps it, which a slab's slot would keep the whole slab for.
+func (t *ProcessTable) start(ev *event.Event, roles *event.Roles, share bool) *Process {
 	a, par := &roles.Actor, &roles.Parent
-	p := t.newProcess()
+	var p *Process
+	if share {
+		p = new(Process)
+	} else {
+		p = t.newProcess()
+	}
 	*p = Process{
 		Host:             ev.Host,
 		Start:            ev.Time,
@@ -193,16 +242,17 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) *Process {
 		CommandLine:      ev.Value(a.CommandLine),
 		CurrentDirectory: ev.Value(event.FCurrentDirectory),
 		User:             ev.Value(a.User),
-		IntegrityLevel:   ev.Value(event.FIntegrityLevel),
-		Hashes:           ev.Value(event.FHashes),
-		OriginalFileName: ev.Value(event.FOriginalFileName),
-		Company:          ev.Value(event.FCompany),
-		Description:      ev.Value(event.FDescription),
-		Product:          ev.Value(event.FProduct),
-		FileVersion:      ev.Value(event.FFileVersion),
-		ParentImage:      ev.Value(par.Image),
-		ParentCommand:    ev.Value(par.CommandLine),
-		ParentUser:       ev.Value(par.User),
+		File: t.files.get(FileInfo{
+			Hashes:           ev.Value(event.FHashes),
+			OriginalFileName: ev.Value(event.FOriginalFileName),
+			Company:          ev.Value(event.FCompany),
+			Description:      ev.Value(event.FDescription),
+			Product:          ev.Value(event.FProduct),
+			FileVersion:      ev.Value(event.FFileVersion),
+		}),
+		ParentImage:   ev.Value(par.Image),
+		ParentCommand: ev.Value(par.CommandLine),
+		ParentUser:    ev.Value(par.User),
 	}
 	p.GUID, p.PID = a.IDs(ev)
 	p.ParentGUID, p.ParentPID = par.IDs(ev)
@@ -221,7 +271,8 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) *Process {
 	} else {
 		t.linkParent(p, true)
 	}
-	p.own(domain)
+	t.own(p, domain)
+	p.shared = share
 	t.add(p)
 	return p
 }
@@ -230,8 +281,11 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles) *Process {
 // with the same history: the same table operations, in the same order,
 // without reading the event or copying its strings.
 func (t *ProcessTable) startCopy(roles *event.Roles, started *Process) *Process {
-	p := t.newProcess()
-	*p = *started
+	p := started
+	if !started.shared {
+		p = t.newProcess()
+		*p = *started
+	}
 	if roles.Parent.GUID != event.NoField {
 		t.learnParent(p)
 	} else {
@@ -272,7 +326,7 @@ func (t *ProcessTable) learnParent(child *Process) {
 		Image: child.ParentImage, CommandLine: child.ParentCommand, User: child.ParentUser,
 		Partial: true,
 	}
-	p.own("")
+	t.own(p, "")
 	t.add(p)
 }
 
@@ -293,8 +347,24 @@ func (t *ProcessTable) exit(host, guid, pid string, at int64) {
 	if p == nil || p.End != 0 {
 		return
 	}
+	if p.shared {
+		p = t.unshare(p)
+	}
 	p.End = at
 	t.exits = append(t.exits, exitMark{p.key(), at})
+}
+
+// unshare replaces a shared process in the table with a copy of its own,
+// which the table may change, and returns the copy.
+func (t *ProcessTable) unshare(p *Process) *Process {
+	c := t.newProcess()
+	*c = *p
+	c.shared = false
+	if n := t.byGUID.lookup(p.key()); n != nil && n.val == p {
+		n.val = c
+	}
+	t.byPID.replace(p, c)
+	return c
 }
 
 // expire forgets processes that exited more than ttl ago (event time).
@@ -368,40 +438,39 @@ func (t *ProcessTable) Parent(p *Process) *Process {
 	return nil
 }
 
-// own copies p's strings into one allocation of its own. The event's
-// strings may point into large buffers (a decoded Parquet page, a
-// generator's arena) that a long-lived entry would otherwise keep alive:
-// the table's memory is then bounded by its entries, not by the input.
-// A userDomain other than "" and "-" becomes part of User (domain\user),
-// in the same allocation.
-func (p *Process) own(userDomain string) {
-	fields := [...]*string{&p.Host, &p.GUID, &p.PID, &p.Image, &p.CommandLine, &p.CurrentDirectory, &p.User, &p.IntegrityLevel,
-		&p.Hashes, &p.OriginalFileName, &p.Company, &p.Description, &p.Product, &p.FileVersion,
-		&p.ParentGUID, &p.ParentPID, &p.ParentImage, &p.ParentCommand, &p.ParentUser}
+// own makes p's strings the table's own. The event's strings may point
+// into large buffers (a decoded Parquet page, a generator's arena) that a
+// long-lived entry would otherwise keep alive: the table's memory is then
+// bounded by its entries, not by the input. Strings that repeat across
+// processes (host, images, users, directories, the parent's command line)
+// are the table's one copy (strs); the rest are copied into one allocation
+// of p's. A userDomain other than "" and "-" becomes part of User
+// (domain\user). (File is owned by the table's files.)
+func (t *ProcessTable) own(p *Process, userDomain string) {
 	if userDomain == "-" {
 		userDomain = ""
 	}
-	var lens [len(fields)]int
+	p.Host, p.Image, p.CurrentDirectory = t.strs.get(p.Host), t.strs.get(p.Image), t.strs.get(p.CurrentDirectory)
+	p.User = t.strs.joined(userDomain, p.User)
+	p.ParentImage, p.ParentCommand, p.ParentUser = t.strs.get(p.ParentImage), t.strs.get(p.ParentCommand), t.strs.get(p.ParentUser)
+	fields := [...]*string{&p.GUID, &p.PID, &p.CommandLine, &p.ParentGUID, &p.ParentPID}
+	ownStrings(fields[:])
+}
+
+// ownStrings copies the strings of fields into one allocation and points
+// them at it.
+func ownStrings(fields []*string) {
 	n := 0
-	for i, f := range fields {
-		lens[i] = len(*f)
+	for _, f := range fields {
 		n += len(*f)
-	}
-	if userDomain != "" {
-		n += len(userDomain) + 1
 	}
 	var b strings.Builder
 	b.Grow(n)
-	for i, f := range fields {
-		if f == &p.User && userDomain != "" {
-			b.WriteString(userDomain)
-			b.WriteByte('\\')
-			lens[i] += len(userDomain) + 1
-		}
+	for _, f := range fields {
 		b.WriteString(*f)
 	}
 	all, off := b.String(), 0
-	for i, f := range fields {
-		*f, off = all[off:off+lens[i]], off+lens[i]
+	for _, f := range fields {
+		*f, off = all[off:off+len(*f)], off+len(*f)
 	}
 }

@@ -33,8 +33,8 @@ import (
 // bound evicts first). Everything is derived from the table in list order —
 // never from map iteration — so the same state gives the same bytes.
 //
-// Only what alerts read is kept: Process fields other than IntegrityLevel
-// (no alert reads it). Exited processes and DNS answers that have already
+// Only what alerts read is kept (Process no longer holds the event's
+// IntegrityLevel, which no alert reads). Exited processes and DNS answers that have already
 // expired at the snapshot's time are left out. A field that alerts start
 // reading must be added here with a new version.
 
@@ -80,10 +80,11 @@ const (
 	snapPIDOwner = 1 << 1 // the table's entry for its PID (ByPID)
 )
 
-// procStrings lists the Process strings a snapshot keeps, in encoding order.
-func procStrings(p *Process) [17]*string {
-	return [17]*string{&p.GUID, &p.PID, &p.Image, &p.CommandLine, &p.CurrentDirectory, &p.User, &p.Hashes,
-		&p.OriginalFileName, &p.Company, &p.Description, &p.Product, &p.FileVersion,
+// procStrings lists the Process strings a snapshot keeps, in encoding
+// order; those of its File are f's (a copy to read, or one to fill).
+func procStrings(p *Process, f *FileInfo) [17]*string {
+	return [17]*string{&p.GUID, &p.PID, &p.Image, &p.CommandLine, &p.CurrentDirectory, &p.User, &f.Hashes,
+		&f.OriginalFileName, &f.Company, &f.Description, &f.Product, &f.FileVersion,
 		&p.ParentGUID, &p.ParentPID, &p.ParentImage, &p.ParentCommand, &p.ParentUser}
 }
 
@@ -124,7 +125,7 @@ func encodeSnapshot(host string, at int64, procs []snapEntry, dns []snapDNS, lim
 		}
 		const fixed = 1 + 17*3 + 2*binary.MaxVarintLen64 // flags, string indexes (< 2^21), times
 		add := fixed
-		for _, s := range procStrings(e.p) {
+		for _, s := range procStrings(e.p, e.p.FileInfo()) {
 			if _, ok := strIdx[*s]; !ok {
 				add += len(*s) + binary.MaxVarintLen32
 			}
@@ -132,7 +133,7 @@ func encodeSnapshot(host string, at int64, procs []snapEntry, dns []snapDNS, lim
 		if size+add > lim.MaxBytes {
 			break
 		}
-		for _, s := range procStrings(e.p) {
+		for _, s := range procStrings(e.p, e.p.FileInfo()) {
 			intern(*s)
 		}
 		size += fixed
@@ -168,7 +169,7 @@ func encodeSnapshot(host string, at int64, procs []snapEntry, dns []snapDNS, lim
 	for i := nProcs - 1; i >= 0; i-- { // least recent first
 		e := procs[i]
 		b = append(b, e.flags)
-		for _, s := range procStrings(e.p) {
+		for _, s := range procStrings(e.p, e.p.FileInfo()) {
 			b = binary.AppendUvarint(b, strIdx[*s])
 		}
 		b = binary.AppendVarint(b, e.p.Start)
@@ -263,13 +264,16 @@ func DecodeSnapshot(data []byte) (*Snapshot, error) {
 		}
 		return strs[i]
 	}
+	var files fileInterner // processes of one image share its FileInfo, as in a table
 	nProcs := d.count(1 + 17 + 2)
 	for i := 0; i < nProcs && d.err == nil; i++ {
 		flags := d.byte()
 		p := &Process{Host: s.Host, Partial: flags&snapPartial != 0}
-		for _, f := range procStrings(p) {
+		var file FileInfo
+		for _, f := range procStrings(p, &file) {
 			*f = ref()
 		}
+		p.File = files.get(file)
 		p.Start, p.End = d.varint(), d.varint()
 		s.Processes = append(s.Processes, p)
 		s.pidOwner = append(s.pidOwner, flags&snapPIDOwner != 0)

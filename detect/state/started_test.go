@@ -31,16 +31,21 @@ func dumpTable(t *ProcessTable) tableDump {
 	return d
 }
 
+// tableBounds are the bounds the ObserveStarted tests run under: small
+// ones that make the generated mix evict and expire entries, and the
+// defaults.
+var tableBounds = []struct {
+	max int
+	ttl int64
+}{{300, 2 * sec}, {65536, 600 * sec}}
+
 // A table fed ObserveStarted with copies of what another table's Observe
 // returned holds, after every event, what that table holds: the same
 // entries in the same recency order, the same PID owners, exits and
 // counters. Small bounds make the generated mix evict and expire entries,
 // and a fifth of its starts are Security 4688s (parents linked by PID).
 func TestObserveStartedKeepsTheSameTable(t *testing.T) {
-	for _, b := range []struct {
-		max int
-		ttl int64
-	}{{300, 2 * sec}, {65536, 600 * sec}} {
+	for _, b := range tableBounds {
 		a, c := NewProcessTable(b.max, b.ttl), NewProcessTable(b.max, b.ttl)
 		evs := generated()
 		starts, copied := 0, 0
@@ -94,6 +99,54 @@ func TestProcessTableSameWhenAllKeysCollide(t *testing.T) {
 		require.NotZero(t, spread.Evicted, "bound %d evicts", max)
 		if max == 300 {
 			require.NotZero(t, spread.Expired, "the TTL expires")
+		}
+	}
+}
+
+// dumpPlain is dumpTable without which processes are shared, to compare
+// with a table that shares none.
+func dumpPlain(t *ProcessTable) tableDump {
+	d := dumpTable(t)
+	for i := range d.Procs {
+		d.Procs[i].shared = false
+	}
+	return d
+}
+
+// A table that holds the processes another table's ObserveShared started
+// (ObserveStarted), while that table runs ahead on its own goroutine (as an
+// Enricher runs ahead of its engine), holds after every event what a table
+// fed Observe holds: the producer's later exits, evictions and expiries do
+// not reach it. With -race, a write to a shared process after it was
+// handed over is a race the detector reports.
+func TestObserveSharedWhileAhead(t *testing.T) {
+	for _, b := range tableBounds {
+		prod, cons, ref := NewProcessTable(b.max, b.ttl), NewProcessTable(b.max, b.ttl), NewProcessTable(b.max, b.ttl)
+		evs := generated()
+		started := make(chan *Process, 512) // the producer runs up to 512 events ahead
+		go func() {
+			for i := range evs {
+				started <- prod.ObserveShared(&evs[i])
+			}
+			close(started)
+		}()
+		i, shared := 0, 0
+		for p := range started {
+			if p != nil && p.shared {
+				shared++
+			}
+			cons.ObserveStarted(&evs[i], p)
+			ref.Observe(&evs[i])
+			if i%997 == 0 || i == len(evs)-1 {
+				require.Equal(t, dumpPlain(ref), dumpPlain(cons), "bound %d: after event %d", b.max, i)
+			}
+			i++
+		}
+		require.Equal(t, dumpPlain(ref), dumpPlain(prod), "bound %d: the producer's own table", b.max)
+		require.Greater(t, shared, 1000, "the mix starts processes, all shared")
+		if b.max == 300 {
+			require.NotZero(t, ref.Evicted, "the bound evicts")
+			require.NotZero(t, ref.Expired, "the TTL expires")
 		}
 	}
 }

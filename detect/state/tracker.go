@@ -51,6 +51,14 @@ func (s *State) Observe(ev *event.Event) {
 	s.DNS.Observe(ev)
 }
 
+// ObserveShared is Observe with the process table's part done by
+// ProcessTable.ObserveShared; it returns the process started, nil if none.
+func (s *State) ObserveShared(ev *event.Event) *Process {
+	p := s.Procs.ObserveShared(ev)
+	s.DNS.Observe(ev)
+	return p
+}
+
 // ObserveStarted is Observe with the process table's part done by
 // ProcessTable.ObserveStarted (started: what a table with the same
 // history returned for ev, or a copy of it).
