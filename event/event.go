@@ -245,6 +245,37 @@ func (e *Event) Range(fn func(id FieldID, v string) bool) {
 	}
 }
 
+// FieldMask is a set of fields, for asking how many of them an event has
+// in one step (a matcher that reads a dozen optional fields can stop
+// looking once it has seen every one the event carries).
+type FieldMask struct {
+	set     [fieldWords]uint64
+	virtual int // virtual fields in the set: always present
+}
+
+// MaskOf returns the set of ids.
+func MaskOf(ids ...FieldID) FieldMask {
+	var m FieldMask
+	for _, id := range ids {
+		switch {
+		case id < numVirtual:
+			m.virtual++
+		case int(id) < maxFields && m.set[id>>6]&(1<<(id&63)) == 0:
+			m.set[id>>6] |= 1 << (id & 63)
+		}
+	}
+	return m
+}
+
+// Count is the number of fields of m that e has (virtual fields always).
+func (e *Event) Count(m *FieldMask) int {
+	n := m.virtual
+	for w := range e.set {
+		n += bits.OnesCount64(e.set[w] & m.set[w])
+	}
+	return n
+}
+
 // Extra returns the fields the schema does not name, in arrival order. The
 // slice is owned by the event.
 func (e *Event) Extra() []KV { return e.extra }

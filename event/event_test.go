@@ -198,3 +198,27 @@ func TestEventAppendMatchesSet(t *testing.T) {
 	require.Equal(t, "inserted", a.Value(mid+1))
 	require.Equal(t, s.Value(ids[len(ids)-1]), a.Value(ids[len(ids)-1]))
 }
+
+func TestCountFieldsOfMask(t *testing.T) {
+	img, tf, hashes := MustField("Image"), MustField("TargetFilename"), MustField("Hashes")
+	far := FieldID(0)
+	for _, f := range Fields() {
+		if f.ID > far && !f.ID.Virtual() {
+			far = f.ID // a field in a high word of the bitmap
+		}
+	}
+	m := MaskOf(img, tf, far, img) // a repeat counts once
+	var ev Event
+	assert.Equal(t, 0, ev.Count(&m))
+	ev.Set(hashes, "x")
+	assert.Equal(t, 0, ev.Count(&m), "a field outside the mask")
+	ev.Set(tf, "")
+	assert.Equal(t, 1, ev.Count(&m), "present, if empty")
+	ev.Set(img, "a")
+	ev.Set(far, "b")
+	assert.Equal(t, 3, ev.Count(&m))
+	ev.Del(tf)
+	assert.Equal(t, 2, ev.Count(&m))
+	v := MaskOf(FieldEventID, img)
+	assert.Equal(t, 2, ev.Count(&v), "virtual fields are always present")
+}

@@ -2,6 +2,7 @@ package ioc
 
 import (
 	"hash/maphash"
+	"strings"
 	"sync"
 )
 
@@ -86,15 +87,145 @@ func (c *pathCache) put(v string, ids []int32) {
 	copy(e.ids[:], ids)
 }
 
-// Cache is one goroutine's memory of path verdicts (Set.NewCache); it
-// saves time only, as the Set's own cache does.
-type Cache struct{ pc *pathCache }
+// Cache is one goroutine's memory of verdicts (Set.NewCache); it saves
+// time only, as the Set's own path cache does.
+type Cache struct{ m *memo }
 
-// NewCache returns a path cache for one goroutine's MatchWith calls, of
-// the size Options.PathCache gave the Set (none when caching is off).
+// NewCache returns a cache for one goroutine's MatchWith calls, of the size
+// Options.PathCache gave (none when caching is off).
 func (s *Set) NewCache() *Cache {
-	if s.Empty() || s.cache == nil {
+	if s.Empty() || s.memoN == 0 {
 		return &Cache{}
 	}
-	return &Cache{pc: newPathCache(s.cacheN, false)}
+	return &Cache{m: newMemo(s.memoN)}
+}
+
+// Field values repeat heavily in telemetry: a few hundred images start and
+// load all day, the same digests, addresses and host names recur. memo
+// remembers the hits of recent values of every class for one goroutine, so
+// a repeat costs one hash and one comparison instead of parsing, filter
+// probes (cache misses at 100k indicators) and an automaton pass. It saves
+// time only: a value is answered from memory only after its bytes compared
+// equal to the remembered key, and a verdict is a function of the class and
+// the value alone.
+//
+// Keys are copied into a ring of bytes the memo owns rather than kept as
+// the event's strings, which point into the reader's decoded arenas (a
+// kept key would keep its whole arena alive) and, being cold, would cost a
+// cache miss to compare. An entry records where in
+// the ring (as an absolute offset) its key was written; once the ring has
+// wrapped past it the entry is invalid, so the bytes compared are always
+// the key the verdict was made for.
+type memo struct {
+	seed maphash.Seed
+	ents []memoEntry // sets of two ways: 2i and 2i+1
+	hits [][memoMaxHits]memoHit
+	ring []byte // len a power of two
+	head uint64 // absolute offset of the next key byte
+	raws []rawHit
+}
+
+// Two ways per set, least recently used out: values that occur once
+// (most written file names) then evict each other, not the hot ones.
+type memoEntry struct {
+	pos   uint64 // absolute ring offset of the key
+	tag   uint32 // the key's hash, high half
+	n     uint16 // key length
+	class uint8  // 0: empty
+	flags uint8  // hit count (memoHitsMask); memoMRU on the set's most recently used way
+}
+
+// memoHit is a remembered hit; its value is key[off:off+n].
+type memoHit struct {
+	idx    int32
+	off, n uint16
+}
+
+const (
+	memoDefault  = 16384
+	memoMaxHits  = 4    // values with more hits are not remembered
+	memoHitsMask = 7    // holds memoMaxHits
+	memoMRU      = 0x80 // flags bit
+	memoMaxKey   = 1024 // nor longer values (n and offsets fit uint16)
+	memoKeyBytes = 64   // ring bytes per entry
+)
+
+// memoEntries is the memo size for Options.PathCache n ≥ 0.
+func memoEntries(n int) int {
+	if n == 0 {
+		n = memoDefault
+	}
+	e := 2
+	for e < n {
+		e <<= 1
+	}
+	return e
+}
+
+func newMemo(entries int) *memo {
+	return &memo{seed: maphash.MakeSeed(), ents: make([]memoEntry, entries),
+		hits: make([][memoMaxHits]memoHit, entries), ring: make([]byte, entries*memoKeyBytes)}
+}
+
+// find returns the first way of v's set and v's tag.
+func (m *memo) find(class uint8, v string) (int, uint32) {
+	h := maphash.String(m.seed, v) ^ uint64(class)*0x9E3779B97F4A7C15
+	return int(h & uint64(len(m.ents)-2)), uint32(h >> 32)
+}
+
+// get appends the remembered hits of v (whose set starts at slot) to raws.
+func (m *memo) get(slot int, tag uint32, class uint8, v string, raws []rawHit) ([]rawHit, bool) {
+	for w := slot; w < slot+2; w++ {
+		if !m.holds(w, tag, class, v) {
+			continue
+		}
+		e := &m.ents[w]
+		for _, h := range m.hits[w][:e.flags&memoHitsMask] {
+			raws = append(raws, rawHit{h.idx, v[h.off : h.off+h.n]})
+		}
+		if e.flags&memoMRU == 0 {
+			e.flags |= memoMRU
+			m.ents[w^1].flags &^= memoMRU
+		}
+		return raws, true
+	}
+	return raws, false
+}
+
+// holds reports whether entry w is v's: its key still in the ring and
+// equal to v.
+func (m *memo) holds(w int, tag uint32, class uint8, v string) bool {
+	e := &m.ents[w]
+	if e.tag != tag || e.class != class || int(e.n) != len(v) || m.head-e.pos > uint64(len(m.ring)) {
+		return false
+	}
+	p := int(e.pos & uint64(len(m.ring)-1))
+	return string(m.ring[p:p+len(v)]) == v
+}
+
+// put remembers raws, the hits of v, in the least recently used way of
+// the set starting at slot.
+func (m *memo) put(slot int, tag uint32, class uint8, v string, raws []rawHit) {
+	if len(raws) > memoMaxHits || len(v) > memoMaxKey || len(v) > len(m.ring) {
+		return
+	}
+	w := slot
+	if m.ents[w].flags&memoMRU != 0 {
+		w++
+	}
+	size := uint64(len(m.ring))
+	at := m.head
+	if at%size+uint64(len(v)) > size { // no room before the end: start over
+		at += size - at%size
+	}
+	copy(m.ring[at%size:], v)
+	m.head = at + uint64(len(v))
+	for i, r := range raws {
+		// r.val is a part of v; the first place holding the same bytes
+		// dresses the hit identically.
+		off := strings.Index(v, r.val)
+		m.hits[w][i] = memoHit{idx: r.idx, off: uint16(off), n: uint16(len(r.val))}
+	}
+	m.ents[w] = memoEntry{pos: at, tag: tag, n: uint16(len(v)), class: class, flags: uint8(len(raws)) | memoMRU}
+	m.ents[w^1].flags &^= memoMRU
 }

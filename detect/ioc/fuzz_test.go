@@ -63,3 +63,27 @@ func contentLines(data string) int {
 	}
 	return n
 }
+
+// FuzzMatchWith feeds arbitrary values, one per line, to every kind of
+// field, matched through a memo small enough to evict and wrap all the
+// time: the hits must be exactly those of a Set without any cache.
+func FuzzMatchWith(f *testing.F) {
+	for _, v := range memoValues() {
+		f.Add(v[1] + "\n" + v[1] + "\n" + strings.ToUpper(v[1]))
+	}
+	p := memoLists(f)
+	ref, errs := Load(p, Options{PathCache: -1})
+	require.Empty(f, errs)
+	s, errs := Load(p, Options{PathCache: 2})
+	require.Empty(f, errs)
+	fields := []string{"Hashes", "DestinationIp", "QueryName", "QueryResults", "Image"}
+	f.Fuzz(func(t *testing.T, data string) {
+		c := s.NewCache()
+		for _, v := range strings.Split(data, "\n") {
+			for _, name := range fields {
+				ev := sysmon(1, name, v)
+				require.Equal(t, ref.Match(ev, nil), s.MatchWith(c, ev, nil), "%s %q", name, v)
+			}
+		}
+	})
+}

@@ -10,6 +10,10 @@
 // misses away without touching the map, and path regexes behind an Aho-Corasick prefilter over the
 // literals each regex requires, so a path is read once whatever the number
 // of regexes and only the few regexes whose literal occurs are run.
+// Field values repeat heavily in telemetry, so a goroutine that matches
+// many events (MatchWith, with a Cache of its own) remembers the hits of
+// recent values of every kind, keyed by the value's bytes: a repeat then
+// costs one hash and one comparison.
 package ioc
 
 import (
@@ -74,9 +78,11 @@ type Paths struct {
 type Options struct {
 	// LokiMinScore drops LOKI filename indicators scored below it (0 keeps all).
 	LokiMinScore int
-	// PathCache is the number of paths whose regex verdicts are remembered
-	// (0: 4096; negative: no cache). It saves time only: results are the
-	// same with or without it.
+	// PathCache is the number of paths whose regex verdicts Match
+	// remembers (0: 4096; negative: no cache), and the size of the caches
+	// NewCache makes, which remember the verdicts of every kind of value
+	// (0: 16384, else rounded up to a power of two). It saves time only:
+	// results are the same with or without it.
 	PathCache int
 }
 
@@ -137,7 +143,7 @@ type Set struct {
 	domains domainSet
 	paths   pathSet
 	cache   *pathCache // shared by every caller of Match (locked)
-	cacheN  int        // its entries, the size of NewCache's
+	memoN   int        // entries of NewCache's memo; 0: none
 	stats   Stats
 }
 
@@ -149,13 +155,6 @@ func (s *Set) Len() int { return len(s.ind) }
 
 // Empty reports whether nothing was loaded.
 func (s *Set) Empty() bool { return s == nil || len(s.ind) == 0 }
-
-func (s *Set) hit(out []Hit, idx int32, field, value string) []Hit {
-	for ; idx >= 0; idx = s.ind[idx].next {
-		out = s.hit1(out, idx, field, value)
-	}
-	return out
-}
 
 // hit1 appends the hit of one indicator.
 func (s *Set) hit1(out []Hit, idx int32, field, value string) []Hit {

@@ -327,7 +327,10 @@ func (b *builder) finish() (*Set, []error) {
 		if n == 0 {
 			n = 4096
 		}
-		b.set.cache, b.set.cacheN = newPathCache(n, true), n
+		b.set.cache = newPathCache(n, true)
+	}
+	if n := b.opts.PathCache; n >= 0 {
+		b.set.memoN = memoEntries(n)
 	}
 	b.set.buildFilters()
 	b.set.stats.RegexesNoLiteral = len(b.set.paths.always)

@@ -59,68 +59,150 @@ func (s *Set) Match(ev *event.Event, out []Hit) []Hit {
 	if s.Empty() {
 		return out
 	}
-	return s.match(ev, s.cache, out)
+	return s.match(ev, s.cache, nil, out)
 }
 
 // MatchWith is Match with c (from NewCache, used by one goroutine only)
-// remembering path verdicts instead of the Set's shared cache; the hits are
-// the same.
+// remembering the verdicts of every kind of value instead of the Set's
+// shared path cache; the hits are the same.
 func (s *Set) MatchWith(c *Cache, ev *event.Event, out []Hit) []Hit {
 	if s.Empty() {
 		return out
 	}
-	return s.match(ev, c.pc, out)
+	return s.match(ev, nil, c.m, out)
 }
 
-func (s *Set) match(ev *event.Event, pc *pathCache, out []Hit) []Hit {
+// The kinds of field value, each matched its own way; a verdict is a
+// function of the class and the value alone (the field only names hits).
+const (
+	classHashes uint8 = iota + 1
+	classAddr
+	classDomain
+	classResults
+	classPath
+)
+
+// fieldClass is the fields values of one class come from, as a list (the
+// order of hits) and as a mask: most events carry none or a few of them,
+// and the mask says how many to look for.
+type fieldClass struct {
+	class uint8
+	ids   []event.FieldID
+	mask  event.FieldMask
+}
+
+func newFieldClass(class uint8, ids []event.FieldID) *fieldClass {
+	return &fieldClass{class: class, ids: ids, mask: event.MaskOf(ids...)}
+}
+
+var (
+	hashClass    = newFieldClass(classHashes, hashFields)
+	addrClass    = newFieldClass(classAddr, ipFields)
+	domainClass  = newFieldClass(classDomain, domainFields)
+	resultsClass = newFieldClass(classResults, resultFields)
+	pathClass    = newFieldClass(classPath, pathFields)
+)
+
+func (s *Set) match(ev *event.Event, pc *pathCache, m *memo, out []Hit) []Hit {
 	if s.hashes.len() > 0 {
-		for _, f := range hashFields {
-			if v, ok := ev.Get(f); ok && v != "" {
-				out = s.matchHashes(v, f.Name(), out)
-			}
-		}
+		out = s.fieldValues(ev, hashClass, pc, m, out)
 	}
 	if !s.ips.empty() {
-		for _, f := range ipFields {
-			if v, ok := ev.Get(f); ok {
-				if a, ok := parseAddr(v); ok {
-					out = s.matchAddr(a, f.Name(), v, out)
-				}
-			}
-		}
+		out = s.fieldValues(ev, addrClass, pc, m, out)
 	}
 	if !s.domains.empty() {
-		for _, f := range domainFields {
-			if v, ok := ev.Get(f); ok && v != "" {
-				out = s.matchDomain(v, f.Name(), out)
-			}
-		}
+		out = s.fieldValues(ev, domainClass, pc, m, out)
 	}
 	if !s.ips.empty() || !s.domains.empty() {
-		for _, f := range resultFields {
-			if v, ok := ev.Get(f); ok && v != "" {
-				out = s.matchResults(v, f.Name(), out)
-			}
-		}
+		out = s.fieldValues(ev, resultsClass, pc, m, out)
 	}
 	if !s.paths.empty() {
-		for _, f := range pathFields {
-			if v, ok := ev.Get(f); ok && v != "" {
-				out = s.matchPath(v, f.Name(), pc, out)
-			}
+		out = s.fieldValues(ev, pathClass, pc, m, out)
+	}
+	return out
+}
+
+// fieldValues appends the hits of the values ev has of fc's fields, in
+// the order of fc's list; it stops looking once it has seen as many fields
+// as the mask counted (the lists hold no repeats).
+func (s *Set) fieldValues(ev *event.Event, fc *fieldClass, pc *pathCache, m *memo, out []Hit) []Hit {
+	n := ev.Count(&fc.mask)
+	for _, f := range fc.ids {
+		if n == 0 {
+			break
+		}
+		v, ok := ev.Get(f)
+		if !ok {
+			continue
+		}
+		n--
+		if v != "" {
+			out = s.value(fc.class, v, f.Name(), pc, m, out)
 		}
 	}
 	return out
+}
+
+// rawHit is a hit before it is dressed: the indicator and the observed
+// value (v itself, or for Hashes and QueryResults the part of v that
+// matched).
+type rawHit struct {
+	idx int32
+	val string
+}
+
+// value appends the hits of one field value, from m's memory when it
+// remembers the value, else matched (and then remembered).
+func (s *Set) value(class uint8, v, field string, pc *pathCache, m *memo, out []Hit) []Hit {
+	if m == nil {
+		var buf [memoMaxHits]rawHit
+		return s.dress(s.valueHits(class, v, pc, buf[:0]), field, out)
+	}
+	slot, tag := m.find(class, v)
+	raws, ok := m.get(slot, tag, class, v, m.raws[:0])
+	if !ok {
+		raws = s.valueHits(class, v, pc, raws)
+		m.put(slot, tag, class, v, raws)
+	}
+	out = s.dress(raws, field, out)
+	clear(raws)       // hold no string of the event (it would pin the arena it points into)
+	m.raws = raws[:0] // keep what a value with many hits grew
+	return out
+}
+
+func (s *Set) dress(raws []rawHit, field string, out []Hit) []Hit {
+	for _, r := range raws {
+		out = s.hit1(out, r.idx, field, r.val)
+	}
+	return out
+}
+
+func (s *Set) valueHits(class uint8, v string, pc *pathCache, raws []rawHit) []rawHit {
+	switch class {
+	case classHashes:
+		return s.hashHits(v, raws)
+	case classAddr:
+		if a, ok := parseAddr(v); ok {
+			return s.addrHits(a, v, raws)
+		}
+		return raws
+	case classDomain:
+		return s.domainHits(v, raws)
+	case classResults:
+		return s.resultHits(v, raws)
+	default:
+		return s.pathHits(v, pc, raws)
+	}
 }
 
 // MatchHashes matches a Sysmon Hashes value ("SHA1=…,MD5=…,SHA256=…,
 // IMPHASH=…"; a bare digest is told apart by length). IMPHASH and unknown
 // algorithms are ignored. field names the hits' Field.
 func (s *Set) MatchHashes(hashes, field string, out []Hit) []Hit {
-	return s.matchHashes(hashes, field, out)
+	return s.value(classHashes, hashes, field, nil, nil, out)
 }
 
-func (s *Set) matchHashes(v, field string, out []Hit) []Hit {
+func (s *Set) hashHits(v string, raws []rawHit) []rawHit {
 	for v != "" {
 		part := v
 		if i := indexComma(v); i >= 0 {
@@ -140,10 +222,19 @@ func (s *Set) matchHashes(v, field string, out []Hit) []Hit {
 			continue
 		}
 		if idx := s.hashes.lookup(k, &sum); idx >= 0 {
-			out = s.hit(out, idx, field, digest)
+			raws = s.chain(raws, idx, digest)
 		}
 	}
-	return out
+	return raws
+}
+
+// chain appends a hit of every indicator of the chain from idx (one key's
+// duplicates, in load order).
+func (s *Set) chain(raws []rawHit, idx int32, val string) []rawHit {
+	for ; idx >= 0; idx = s.ind[idx].next {
+		raws = append(raws, rawHit{idx, val})
+	}
+	return raws
 }
 
 // hashKind names a digest by its algorithm label (any case) or, without
@@ -169,41 +260,38 @@ func hashKind(alg string, n int) Kind {
 // MatchAddr matches one textual address (IPv4, IPv6, IPv4-mapped, with or
 // without zone).
 func (s *Set) MatchAddr(v, field string, out []Hit) []Hit {
-	if a, ok := parseAddr(v); ok {
-		out = s.matchAddr(a, field, v, out)
-	}
-	return out
+	return s.value(classAddr, v, field, nil, nil, out)
 }
 
-func (s *Set) matchAddr(a netip.Addr, field, v string, out []Hit) []Hit {
+func (s *Set) addrHits(a netip.Addr, v string, raws []rawHit) []rawHit {
 	var buf [maxCand]int32
-	return s.emit(s.ips.lookup(a, buf[:0]), field, v, out)
+	return s.emit(s.ips.lookup(a, buf[:0]), v, raws)
 }
 
 // MatchDomain matches one host name (any case, trailing dot allowed).
 func (s *Set) MatchDomain(v, field string, out []Hit) []Hit {
-	return s.matchDomain(v, field, out)
+	return s.value(classDomain, v, field, nil, nil, out)
 }
 
-func (s *Set) matchDomain(v, field string, out []Hit) []Hit {
+func (s *Set) domainHits(v string, raws []rawHit) []rawHit {
 	var name [maxName]byte
 	n := len(v)
 	if n > 0 && v[n-1] == '.' {
 		n--
 	}
 	if n == 0 || n > len(name) {
-		return out
+		return raws
 	}
 	for i := 0; i < n; i++ {
 		name[i] = lower(v[i])
 	}
 	var buf [maxCand]int32
-	return s.emit(s.domains.lookup(name[:n], buf[:0]), field, v, out)
+	return s.emit(s.domains.lookup(name[:n], buf[:0]), v, raws)
 }
 
-// matchResults matches the addresses and CNAMEs of a DNS answer as Sysmon
+// resultHits matches the addresses and CNAMEs of a DNS answer as Sysmon
 // and the DNS client render it: "type:  5 cdn.example.net;::ffff:1.2.3.4;".
-func (s *Set) matchResults(v, field string, out []Hit) []Hit {
+func (s *Set) resultHits(v string, raws []rawHit) []rawHit {
 	for v != "" {
 		i := 0
 		for i < len(v) && !isSep(v[i]) {
@@ -219,22 +307,25 @@ func (s *Set) matchResults(v, field string, out []Hit) []Hit {
 			continue
 		}
 		if a, ok := parseAddr(tok); ok {
-			out = s.matchAddr(a, field, tok, out)
+			raws = s.addrHits(a, tok, raws)
 		} else if indexDot(tok) >= 0 {
-			out = s.matchDomain(tok, field, out)
+			raws = s.domainHits(tok, raws)
 		}
 	}
-	return out
+	return raws
 }
 
 // MatchPath matches one file path against the path regexes.
 func (s *Set) MatchPath(v, field string, out []Hit) []Hit {
-	return s.matchPath(v, field, s.cache, out)
-}
-
-func (s *Set) matchPath(v, field string, pc *pathCache, out []Hit) []Hit {
 	if s.paths.empty() {
 		return out
+	}
+	return s.value(classPath, v, field, s.cache, nil, out)
+}
+
+func (s *Set) pathHits(v string, pc *pathCache, raws []rawHit) []rawHit {
+	if s.paths.empty() {
+		return raws
 	}
 	var buf [maxCand]int32
 	ids, ok := buf[:0], false
@@ -248,9 +339,9 @@ func (s *Set) matchPath(v, field string, pc *pathCache, out []Hit) []Hit {
 		}
 	}
 	for _, id := range ids {
-		out = s.hit(out, s.paths.pats[id].ind, field, v)
+		raws = s.chain(raws, s.paths.pats[id].ind, v)
 	}
-	return out
+	return raws
 }
 
 // matchPathIDs appends the sorted ids of the patterns that match v.
@@ -267,16 +358,16 @@ func (s *Set) matchPathIDs(v string, ids []int32) []int32 {
 
 // emit appends hits for candidate chain heads, every indicator of the
 // chains in load order.
-func (s *Set) emit(cand []int32, field, v string, out []Hit) []Hit {
+func (s *Set) emit(cand []int32, v string, raws []rawHit) []rawHit {
 	for _, head := range cand {
 		for idx := s.ind[head].next; idx >= 0; idx = s.ind[idx].next {
 			cand = append(cand, idx)
 		}
 	}
 	for _, idx := range sortDedup(cand) {
-		out = s.hit1(out, idx, field, v)
+		raws = append(raws, rawHit{idx, v})
 	}
-	return out
+	return raws
 }
 
 // sortDedup sorts candidates in place (slices.Sort does not allocate) and

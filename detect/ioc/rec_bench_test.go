@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -13,8 +14,9 @@ import (
 	"github.com/edr-lab/edr/recording"
 )
 
-// BenchmarkRecordingMatch runs Set.Match (what edr replay's prematch
-// workers run for --ioc) over the events of a recording
+// BenchmarkRecordingMatch runs Set.Match, and Set.MatchWith with a cache
+// of its own (what edr replay's prematch workers run for --ioc), over the
+// events of a recording
 // (EDR_BENCH_REC) with the indicator files of a directory (EDR_BENCH_IOC,
 // as edr generate --ioc-out writes it), in thread CPU ns per event; it
 // skips without both.
@@ -30,10 +32,21 @@ func BenchmarkRecordingMatch(b *testing.B) {
 			*f = filepath.Join(dir, name)
 		}
 	}
-	set, errs := ioc.Load(p, ioc.Options{})
+	pc, _ := strconv.Atoi(os.Getenv("EDR_BENCH_CACHE"))
+	set, errs := ioc.Load(p, ioc.Options{PathCache: pc})
 	if len(errs) > 0 {
 		b.Fatal(errs[0])
 	}
+	b.Run("Match", func(b *testing.B) {
+		recordingMatch(b, rec, func(ev *event.Event, out []ioc.Hit) []ioc.Hit { return set.Match(ev, out) })
+	})
+	b.Run("MatchWith", func(b *testing.B) {
+		c := set.NewCache()
+		recordingMatch(b, rec, func(ev *event.Event, out []ioc.Hit) []ioc.Hit { return set.MatchWith(c, ev, out) })
+	})
+}
+
+func recordingMatch(b *testing.B, rec string, match func(*event.Event, []ioc.Hit) []ioc.Hit) {
 	// Match each batch as the reader hands it over, as the prematch workers
 	// do, so the events are as warm in cache as there; only Match is timed.
 	runtime.LockOSThread()
@@ -49,7 +62,7 @@ func BenchmarkRecordingMatch(b *testing.B) {
 		err = r.Run(func(batch []event.Event) error {
 			c0 := cputime.Thread()
 			for i := range batch {
-				out = set.Match(&batch[i], out[:0])
+				out = match(&batch[i], out[:0])
 				hits += len(out)
 			}
 			cpu += cputime.Thread() - c0
