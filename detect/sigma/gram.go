@@ -78,7 +78,7 @@ func gramKey(g string) uint64 {
 // buildGramFilter indexes needles (folded, in a deterministic order) with
 // the entries each marks.
 func buildGramFilter(order []string, needles map[string][]int32) *gramFilter {
-	g := &gramFilter{lits: order, outOff: make([]uint32, len(order)+1), salt: gramSalt(order)}
+	g := &gramFilter{lits: clipped(order), outOff: make([]uint32, len(order)+1), salt: gramSalt(order)}
 	g.minLen = math.MaxInt
 	for i, lit := range order {
 		g.minLen = min(g.minLen, len(lit))
@@ -162,6 +162,7 @@ func buildGramFilter(order []string, needles map[string][]int32) *gramFilter {
 			g.refs = append(g.refs, rs...)
 		}
 	}
+	g.outRule, g.refs = clipped(g.outRule), clipped(g.refs) // held for the whole run
 	return g
 }
 

@@ -288,7 +288,7 @@ func (b *acBuilder) add(lit string, entry int32) {
 }
 
 func (b *acBuilder) build() *acAutomaton {
-	a := &acAutomaton{full: b.full}
+	a := &acAutomaton{full: clipped(b.full)}
 	// byte classes: every ASCII needle byte gets its own class; non-ASCII
 	// needle bytes get their own while the budget lasts, the rarest share
 	// one (a shared class can only add candidates, never lose one, and only
@@ -429,6 +429,7 @@ func (b *acBuilder) build() *acAutomaton {
 		a.outOff[i+1] = a.outOff[i] + uint32(len(outs[old]))
 		a.outRule = append(a.outRule, outs[old]...)
 	}
+	a.outRule = clipped(a.outRule) // held for the whole run
 	return a
 }
 
