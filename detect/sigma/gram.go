@@ -90,8 +90,15 @@ func buildGramFilter(order []string, needles map[string][]int32) *gramFilter {
 	// the window fewest needles contain, avoiding the paths and keys most
 	// Windows events carry
 	contain := map[string]int{}
+	// seen is reused (a map per needle allocated ~80 MB loading SigmaHQ
+	// rules/), unless a long needle grew it: clear costs its capacity
+	seen := map[string]bool{}
 	for _, lit := range order {
-		seen := map[string]bool{}
+		if len(seen) > 256 {
+			seen = map[string]bool{}
+		} else {
+			clear(seen)
+		}
 		for _, n := range []int{4, 8} {
 			for off := 0; off+n <= len(lit); off++ {
 				if w := lit[off : off+n]; !seen[w] {
