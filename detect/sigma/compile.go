@@ -52,16 +52,27 @@ const (
 // test is one value of a field matcher.
 type test struct {
 	kind   testKind
-	pat    pattern        // tPattern; tNumEq fallback (string form); tFieldRef shape
+	dashed bool    // the value is one of a windash expansion
+	pat    pattern // tPattern; tNumEq fallback (string form); tFieldRef shape
+	num    float64 // tGT, tGTE, tLT, tLTE, tNumEq
+	// *testExt holds what only regex, cidr and fieldref tests need (nil
+	// for the others): most tests are patterns, and a compiled rule set
+	// holds tens of thousands of tests for the whole run, so keeping these
+	// fields out (and pattern.src, a copy of src) takes a test from 208 to
+	// 88 bytes. Embedded, so a kind's eval branch reads t.re, t.prefix, ...
+	// as before.
+	*testExt
+	src string
+}
+
+// testExt is the part of a test only some kinds use (see test).
+type testExt struct {
 	re     *regexp.Regexp // tRegex
-	prefix netip.Prefix   // tCIDR
-	num    float64        // tGT, tGTE, tLT, tLTE, tNumEq
-	ref    fieldRef       // tFieldRef
 	guard  []string       // tRegex: folded literals of which a match contains one
 	minLen int            // tRegex: a match spans at least this many runes (so bytes)
 	gate   *runGate       // tRegex: a run of bytes every match contains (nil: none worth checking)
-	dashed bool           // the value is one of a windash expansion
-	src    string
+	prefix netip.Prefix   // tCIDR
+	ref    fieldRef       // tFieldRef
 }
 
 // matcher is one `field|modifiers: values` entry.
@@ -177,7 +188,27 @@ func (cc *compileCtx) compileMatcher(fm sigmago.FieldMatcher) (*matcher, error) 
 	m.buildAnyAC()
 	m.buildAffix()
 	m.buildQuick()
+	m.clip()
 	return m, nil
+}
+
+// clip copies the value slices into exactly sized ones once the matcher is
+// built: append growth leaves up to twice the needed capacity, and a
+// compiled rule set holds these slices for the whole run.
+func (m *matcher) clip() {
+	for i, g := range m.groups {
+		m.groups[i] = clipped(g)
+	}
+	m.groups = clipped(m.groups)
+	m.acTests = clipped(m.acTests)
+}
+
+// clipped returns s in a new slice of capacity len(s) (nil stays nil).
+func clipped[T any](s []T) []T {
+	if s == nil || cap(s) == len(s) {
+		return s
+	}
+	return append(make([]T, 0, len(s)), s...)
 }
 
 // minAnyAC is the number of plain contains values from which one

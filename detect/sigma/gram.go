@@ -78,7 +78,7 @@ func gramKey(g string) uint64 {
 // buildGramFilter indexes needles (folded, in a deterministic order) with
 // the entries each marks.
 func buildGramFilter(order []string, needles map[string][]int32) *gramFilter {
-	g := &gramFilter{lits: order, outOff: make([]uint32, len(order)+1), salt: gramSalt(order)}
+	g := &gramFilter{lits: clipped(order), outOff: make([]uint32, len(order)+1), salt: gramSalt(order)}
 	g.minLen = math.MaxInt
 	for i, lit := range order {
 		g.minLen = min(g.minLen, len(lit))
@@ -90,8 +90,15 @@ func buildGramFilter(order []string, needles map[string][]int32) *gramFilter {
 	// the window fewest needles contain, avoiding the paths and keys most
 	// Windows events carry
 	contain := map[string]int{}
+	// seen is reused (a map per needle allocated ~80 MB loading SigmaHQ
+	// rules/), unless a long needle grew it: clear costs its capacity
+	seen := map[string]bool{}
 	for _, lit := range order {
-		seen := map[string]bool{}
+		if len(seen) > 256 {
+			seen = map[string]bool{}
+		} else {
+			clear(seen)
+		}
 		for _, n := range []int{4, 8} {
 			for off := 0; off+n <= len(lit); off++ {
 				if w := lit[off : off+n]; !seen[w] {
@@ -162,6 +169,7 @@ func buildGramFilter(order []string, needles map[string][]int32) *gramFilter {
 			g.refs = append(g.refs, rs...)
 		}
 	}
+	g.outRule, g.refs = clipped(g.outRule), clipped(g.refs) // held for the whole run
 	return g
 }
 

@@ -126,3 +126,49 @@ func FuzzGramFilter(f *testing.F) {
 		require.Equal(t, bruteCandidates(order, m, text, 64), gramCandidates(order, m, text, 64))
 	})
 }
+
+// The matcher automaton (any) answers like strings.Contains over every
+// table width: needle sets sized so the automaton has up to 256 states
+// (8-bit table), just over (16-bit), and far over.
+func TestACAnyTableWidths(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	alpha := "abcd.\\"
+	word := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alpha[r.IntN(len(alpha))]
+		}
+		return string(b)
+	}
+	widths := map[string]bool{}
+	for _, total := range []int{40, 200, 255, 256, 257, 300, 2000} {
+		for round := 0; round < 20; round++ {
+			b := newACBuilder()
+			b.exact = true
+			var lits []string
+			for chars := 0; chars < total; {
+				w := word(1 + r.IntN(12))
+				lits = append(lits, w)
+				b.add(w, 0)
+				chars += len(w)
+			}
+			a := b.build()
+			require.NotNil(t, a)
+			switch {
+			case a.trans8 != nil:
+				widths["8"] = true
+			case a.trans16 != nil:
+				widths["16"] = true
+			}
+			for q := 0; q < 50; q++ {
+				text := word(r.IntN(40))
+				want := false
+				for _, l := range lits {
+					want = want || strings.Contains(text, l)
+				}
+				require.Equal(t, want, a.any(text), "needles %q text %q", lits, text)
+			}
+		}
+	}
+	require.True(t, widths["8"] && widths["16"], "both table widths are exercised: %v", widths)
+}

@@ -261,7 +261,7 @@ func compileRegex(_ *compileCtx, _ *modifier, s string, mods *modSet) (test, err
 	if err != nil {
 		return test{}, fmt.Errorf("regex %q: %w", s, err)
 	}
-	t := test{kind: tRegex, re: re, src: s}
+	t := test{kind: tRegex, testExt: &testExt{re: re}, src: s}
 	if lits, ok := testNeedles(&t); ok {
 		t.guard = lits
 	}
@@ -314,7 +314,7 @@ func compileCIDR(_ *compileCtx, _ *modifier, s string, _ *modSet) (test, error) 
 		}
 		p = netip.PrefixFrom(a, a.BitLen())
 	}
-	return test{kind: tCIDR, prefix: p.Masked(), src: s}, nil
+	return test{kind: tCIDR, testExt: &testExt{prefix: p.Masked()}, src: s}, nil
 }
 
 func compileNumCmp(_ *compileCtx, mod *modifier, s string, _ *modSet) (test, error) {
@@ -330,5 +330,5 @@ func compileFieldRef(cc *compileCtx, _ *modifier, s string, mods *modSet) (test,
 	if mods.wildcard != nil {
 		shape = mods.wildcard.shape
 	}
-	return test{kind: tFieldRef, ref: cc.res.resolve(s), pat: pattern{kind: shape, cased: mods.cased()}, src: s}, nil
+	return test{kind: tFieldRef, testExt: &testExt{ref: cc.res.resolve(s)}, pat: pattern{kind: shape, cased: mods.cased()}, src: s}, nil
 }

@@ -117,6 +117,9 @@ func (v sstr) String() string {
 			b.WriteByte(c)
 		}
 	}
+	if b.Cap() > b.Len() { // the Builder's growth slack would stay with the compiled test
+		return strings.Clone(b.String())
+	}
 	return b.String()
 }
 
@@ -158,7 +161,6 @@ type pattern struct {
 	cased bool
 	lit   string   // exact / prefix / suffix / contains; patGlob: its longest literal
 	glob  []gtoken // patGlob
-	src   string   // the value as written, for match_debug
 }
 
 type gtoken struct {
@@ -192,7 +194,7 @@ func compilePattern(v sstr, cased bool) pattern {
 		}
 		toks = append(toks, gtoken{wild: p.wild})
 	}
-	pt := pattern{cased: cased, src: v.String()}
+	pt := pattern{cased: cased} // test.src keeps the value as written
 	star := func(t gtoken) bool { return t.wild == '*' }
 	lit := func(t gtoken) bool { return t.wild == 0 }
 	switch n := len(toks); {

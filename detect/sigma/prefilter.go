@@ -229,8 +229,11 @@ type acAutomaton struct {
 	class [256]uint8
 	nc    int
 	full  []string // exact automata: the whole needles, by output id
-	// state*nc + class → state; 16-bit for automata under 65536 states
-	// (half the cache footprint), else 32-bit
+	// state*nc + class → state; 8-bit for automata of at most 256 states
+	// (most matcher automata: half the memory a compiled rule set holds
+	// for them), 16-bit under 65536 states (half the cache footprint),
+	// else 32-bit
+	trans8   []uint8
 	trans16  []uint16
 	trans32  []uint32
 	firstOut int32    // states >= firstOut have output
@@ -288,7 +291,7 @@ func (b *acBuilder) add(lit string, entry int32) {
 }
 
 func (b *acBuilder) build() *acAutomaton {
-	a := &acAutomaton{full: b.full}
+	a := &acAutomaton{full: clipped(b.full)}
 	// byte classes: every ASCII needle byte gets its own class; non-ASCII
 	// needle bytes get their own while the budget lasts, the rarest share
 	// one (a shared class can only add candidates, never lose one, and only
@@ -416,10 +419,14 @@ func (b *acBuilder) build() *acAutomaton {
 	for i, old := range order {
 		newID[old] = int32(i)
 	}
-	if n <= 1<<16 {
+	switch {
+	case n <= 1<<8:
+		a.trans8 = make([]uint8, n*nc)
+		fillRows(a.trans8, nc, queue, fail, first, next, cls, newID)
+	case n <= 1<<16:
 		a.trans16 = make([]uint16, n*nc)
 		fillRows(a.trans16, nc, queue, fail, first, next, cls, newID)
-	} else {
+	default:
 		a.trans32 = make([]uint32, n*nc)
 		fillRows(a.trans32, nc, queue, fail, first, next, cls, newID)
 	}
@@ -429,12 +436,13 @@ func (b *acBuilder) build() *acAutomaton {
 		a.outOff[i+1] = a.outOff[i] + uint32(len(outs[old]))
 		a.outRule = append(a.outRule, outs[old]...)
 	}
+	a.outRule = clipped(a.outRule) // held for the whole run
 	return a
 }
 
 // fillRows writes the dense rows in BFS order: a missing edge goes where
 // the fail state's row (already filled) goes.
-func fillRows[T uint16 | uint32](table []T, nc int, queue, fail, first, next []int32, cls []uint8, newID []int32) {
+func fillRows[T uint8 | uint16 | uint32](table []T, nc int, queue, fail, first, next []int32, cls []uint8, newID []int32) {
 	for _, s := range queue {
 		row := table[int(newID[s])*nc : int(newID[s]+1)*nc]
 		if s != 0 {
@@ -451,13 +459,16 @@ func fillRows[T uint16 | uint32](table []T, nc int, queue, fail, first, next []i
 // (folded). A hit on a cut needle is confirmed against the whole needle
 // ending there.
 func (a *acAutomaton) any(s string) bool {
+	if a.trans8 != nil {
+		return anyTable(a, a.trans8, s)
+	}
 	if a.trans16 != nil {
 		return anyTable(a, a.trans16, s)
 	}
 	return anyTable(a, a.trans32, s)
 }
 
-func anyTable[T uint16 | uint32](a *acAutomaton, trans []T, s string) bool {
+func anyTable[T uint8 | uint16 | uint32](a *acAutomaton, trans []T, s string) bool {
 	st := uint32(0)
 	class, first, nc := &a.class, uint32(a.firstOut), uint32(a.nc)
 	for i := 0; i < len(s); i++ {
