@@ -143,7 +143,8 @@ type Writer struct {
 // where the pool keeps about one per writing goroutine.
 var outBufs sync.Pool
 
-// maxPooledOut bounds the buffers outBufs keeps (a batch is about 1 MiB).
+// maxPooledOut bounds the buffers outBufs keeps (the recorder's batches
+// are at most 256 KiB before compression).
 const maxPooledOut = 4 << 20
 
 // Create makes a new WAL file (it must not exist).
