@@ -167,17 +167,21 @@ func TestMemoDoesNotAllocate(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
-// TestFieldListsHaveNoRepeats: Set.fieldValues stops once it has seen as
+// TestFieldListsHaveNoRepeats: fieldValues stops once it has seen as
 // many fields as an event has of a class's mask, which with a repeated
-// field would end the walk early and drop the fields after it.
+// field would end the walk early and drop the fields after it; and all
+// the lists' fields fit Set.match's list of values.
 func TestFieldListsHaveNoRepeats(t *testing.T) {
+	total := 0
 	for _, fc := range []*fieldClass{hashClass, addrClass, domainClass, resultsClass, pathClass} {
 		seen := map[event.FieldID]bool{}
 		for _, id := range fc.ids {
 			assert.False(t, seen[id], "class %d lists %s twice", fc.class, id.Name())
 			seen[id] = true
 		}
+		total += len(fc.ids)
 	}
+	assert.LessOrEqual(t, total, maxValues, "an event's values to match would not fit Set.match's stack list")
 }
 
 // TestEveryFieldOfAClassIsRead: an event carrying every field of every
