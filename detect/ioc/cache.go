@@ -115,8 +115,9 @@ func (s *Set) NewCache() *Cache {
 // key would keep its whole arena alive) and, being cold, would cost a
 // cache miss to compare. A key of up to memoInline bytes (addresses, most
 // host names, short image paths: most look-ups) sits in its entry, a
-// 64-byte line, so a look-up touches one line; the hash, tag and bytes of
-// the key are all there. A longer key (digests, long paths) is copied
+// 64-byte line (the table of a memo of the default size is a large
+// allocation, hence page-aligned), so a look-up touches one line: the
+// tag and the key's bytes are both there. A longer key (digests, long paths) is copied
 // into a ring of bytes; its entry records where (as an absolute offset)
 // and once the ring has wrapped past it the entry is invalid, so the
 // bytes compared are always the key the verdict was made for.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/edr-lab/edr/event"
 	"github.com/stretchr/testify/assert"
@@ -167,6 +168,7 @@ func TestMemoInlineKeyCompared(t *testing.T) {
 		assert.True(t, ok, "length %d", n)
 	}
 	assert.Equal(t, uint64(memoInline+1), m.head)
+	assert.Equal(t, 64, int(unsafe.Sizeof(memoEntry{})), "an entry is one cache line")
 	slot, tag = m.find(classDomain, k)
 	m.put(slot, tag, classDomain, k, s.valueHits(classDomain, k, nil, nil))
 	for w := slot; w < slot+2; w++ {
