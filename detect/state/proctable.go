@@ -155,7 +155,7 @@ type exitMark struct {
 // processes ttl nanoseconds (event time) after their exit.
 func NewProcessTable(max int, ttl int64) *ProcessTable {
 	t := &ProcessTable{byPID: newPIDIndex(), ttl: ttl}
-	t.byGUID = newLRU[procKey, *Process](max, func(_ procKey, p *Process) {
+	t.byGUID = newLRU[procKey](max, func(p *Process) {
 		t.Evicted++
 		t.dropPID(p)
 		t.forget(p)
@@ -171,7 +171,8 @@ func (t *ProcessTable) dropPID(p *Process) {
 	t.byPID.drop(p)
 }
 
-// key identifies a process: its GUID, else PID + start time.
+// key identifies a process: its GUID, else PID + start time. It is the
+// process's key in byGUID (so keyed).
 func (p *Process) key() procKey {
 	if p.GUID != "" {
 		return procKey{host: p.Host, guid: p.GUID}
@@ -332,7 +333,7 @@ func (t *ProcessTable) learnParent(child *Process) {
 
 // add holds p (its strings its own).
 func (t *ProcessTable) add(p *Process) {
-	t.byGUID.Put(p.key(), p)
+	t.byGUID.Put(p)
 	t.byPID.claim(p)
 }
 
