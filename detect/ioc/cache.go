@@ -1,6 +1,7 @@
 package ioc
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"strings"
 	"sync"
@@ -109,13 +110,17 @@ func (s *Set) NewCache() *Cache {
 // equal to the remembered key, and a verdict is a function of the class and
 // the value alone.
 //
-// Keys are copied into a ring of bytes the memo owns rather than kept as
-// the event's strings, which point into the reader's decoded arenas (a
-// kept key would keep its whole arena alive) and, being cold, would cost a
-// cache miss to compare. An entry records where in
-// the ring (as an absolute offset) its key was written; once the ring has
-// wrapped past it the entry is invalid, so the bytes compared are always
-// the key the verdict was made for.
+// Keys are copied into memory the memo owns rather than kept as the
+// event's strings, which point into the reader's decoded arenas (a kept
+// key would keep its whole arena alive) and, being cold, would cost a
+// cache miss to compare. A key of up to memoInline bytes (addresses, most
+// host names, short image paths: most look-ups) sits in its entry, a
+// 64-byte line (the table of a memo of the default size is a large
+// allocation, hence page-aligned), so a look-up touches one line: the
+// tag and the key's bytes are both there. A longer key (digests, long paths) is copied
+// into a ring of bytes; its entry records where (as an absolute offset)
+// and once the ring has wrapped past it the entry is invalid, so the
+// bytes compared are always the key the verdict was made for.
 type memo struct {
 	seed maphash.Seed
 	ents []memoEntry // sets of two ways: 2i and 2i+1
@@ -123,16 +128,21 @@ type memo struct {
 	ring []byte // len a power of two
 	head uint64 // absolute offset of the next key byte
 	raws []rawHit
+	// touch keeps the loads of Set.match's first pass over the entries
+	// (their sum), so the compiler does not drop them.
+	touch uint32
 }
 
 // Two ways per set, least recently used out: values that occur once
 // (most written file names) then evict each other, not the hot ones.
 type memoEntry struct {
-	pos   uint64 // absolute ring offset of the key
 	tag   uint32 // the key's hash, high half
 	n     uint16 // key length
 	class uint8  // 0: empty
 	flags uint8  // hit count (memoHitsMask); memoMRU on the set's most recently used way
+	// The key when n <= memoInline, else its absolute ring offset in the
+	// first 8 bytes (little endian).
+	key [memoInline]byte
 }
 
 // memoHit is a remembered hit; its value is key[off:off+n].
@@ -147,6 +157,7 @@ const (
 	memoHitsMask = 7    // holds memoMaxHits
 	memoMRU      = 0x80 // flags bit
 	memoMaxKey   = 1024 // nor longer values (n and offsets fit uint16)
+	memoInline   = 56   // longest key held in its entry (which is then 64 bytes)
 	memoKeyBytes = 64   // ring bytes per entry
 )
 
@@ -192,14 +203,21 @@ func (m *memo) get(slot int, tag uint32, class uint8, v string, raws []rawHit) (
 	return raws, false
 }
 
-// holds reports whether entry w is v's: its key still in the ring and
-// equal to v.
+// holds reports whether entry w is v's: its key (in the entry, or still
+// in the ring) equal to v.
 func (m *memo) holds(w int, tag uint32, class uint8, v string) bool {
 	e := &m.ents[w]
-	if e.tag != tag || e.class != class || int(e.n) != len(v) || m.head-e.pos > uint64(len(m.ring)) {
+	if e.tag != tag || e.class != class || int(e.n) != len(v) {
 		return false
 	}
-	p := int(e.pos & uint64(len(m.ring)-1))
+	if len(v) <= memoInline {
+		return string(e.key[:len(v)]) == v
+	}
+	pos := binary.LittleEndian.Uint64(e.key[:8])
+	if m.head-pos > uint64(len(m.ring)) {
+		return false
+	}
+	p := int(pos & uint64(len(m.ring)-1))
 	return string(m.ring[p:p+len(v)]) == v
 }
 
@@ -213,19 +231,25 @@ func (m *memo) put(slot int, tag uint32, class uint8, v string, raws []rawHit) {
 	if m.ents[w].flags&memoMRU != 0 {
 		w++
 	}
-	size := uint64(len(m.ring))
-	at := m.head
-	if at%size+uint64(len(v)) > size { // no room before the end: start over
-		at += size - at%size
+	e := &m.ents[w]
+	if len(v) <= memoInline {
+		copy(e.key[:], v)
+	} else {
+		size := uint64(len(m.ring))
+		at := m.head
+		if at%size+uint64(len(v)) > size { // no room before the end: start over
+			at += size - at%size
+		}
+		copy(m.ring[at%size:], v)
+		m.head = at + uint64(len(v))
+		binary.LittleEndian.PutUint64(e.key[:8], at)
 	}
-	copy(m.ring[at%size:], v)
-	m.head = at + uint64(len(v))
 	for i, r := range raws {
 		// r.val is a part of v; the first place holding the same bytes
 		// dresses the hit identically.
 		off := strings.Index(v, r.val)
 		m.hits[w][i] = memoHit{idx: r.idx, off: uint16(off), n: uint16(len(r.val))}
 	}
-	m.ents[w] = memoEntry{pos: at, tag: tag, n: uint16(len(v)), class: class, flags: uint8(len(raws)) | memoMRU}
+	e.tag, e.n, e.class, e.flags = tag, uint16(len(v)), class, uint8(len(raws))|memoMRU
 	m.ents[w^1].flags &^= memoMRU
 }

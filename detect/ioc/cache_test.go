@@ -1,9 +1,11 @@
 package ioc
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/edr-lab/edr/event"
 	"github.com/stretchr/testify/assert"
@@ -116,29 +118,66 @@ func TestMemoForgetsOverwrittenKey(t *testing.T) {
 	s, errs := Load(memoLists(t), Options{})
 	require.Empty(t, errs)
 	m := newMemo(2) // one set, a 128-byte ring
-	k := "evil.example"
-	v := "good.example" // same length, no hit
-	slot, tag := m.find(classDomain, k)
-	m.put(slot, tag, classDomain, k, s.valueHits(classDomain, k, nil, nil))
+	// Keys too long to sit in an entry, of the same length.
+	k := `C:\Windows\` + strings.Repeat("k", memoInline) + `.exe`
+	v := `C:\Windows\` + strings.Repeat("v", memoInline) + `.dll` // no hit
+	slot, tag := m.find(classPath, k)
+	m.put(slot, tag, classPath, k, s.valueHits(classPath, k, nil, nil))
 	w := 0
-	if m.ents[1].class == classDomain {
+	if m.ents[1].class == classPath {
 		w = 1
 	}
 	require.Equal(t, 1, int(m.ents[w].flags&memoHitsMask))
+	kpos := binary.LittleEndian.Uint64(m.ents[w].key[:8])
 	// Fill the ring with v, written for the other way, until k's bytes are
 	// overwritten by v's at the same place.
-	vslot, vtag := m.find(classPath, v)
-	for m.head-m.ents[w].pos <= uint64(len(m.ring)) {
+	vslot, vtag := m.find(classDomain, v)
+	for m.head-kpos <= uint64(len(m.ring)) {
 		m.ents[w].flags |= memoMRU // keep k's entry; v takes the other way
 		m.ents[w^1].flags &^= memoMRU
-		m.put(vslot, vtag, classPath, v, nil)
+		m.put(vslot, vtag, classDomain, v, nil)
 	}
-	p := m.ents[w].pos % uint64(len(m.ring))
+	p := kpos % uint64(len(m.ring))
 	require.Equal(t, v, string(m.ring[p:p+uint64(len(v))]), "the ring now holds v where k was")
-	_, vtag = m.find(classDomain, v)
+	_, vtag = m.find(classPath, v)
 	m.ents[w].tag = vtag // a tag collision between k and v
-	got, ok := m.get(slot, vtag, classDomain, v, nil)
+	got, ok := m.get(slot, vtag, classPath, v, nil)
 	assert.False(t, ok, "an overwritten key must not answer: got %v", got)
+}
+
+// TestMemoInlineKeyCompared: a key held in its entry answers only a value
+// of the same bytes, even where the tags collide (simulated).
+func TestMemoInlineKeyCompared(t *testing.T) {
+	s, errs := Load(memoLists(t), Options{})
+	require.Empty(t, errs)
+	m := newMemo(2)
+	k, v := "evil.example", "good.example" // same length; k has a hit
+	slot, tag := m.find(classDomain, k)
+	m.put(slot, tag, classDomain, k, s.valueHits(classDomain, k, nil, nil))
+	got, ok := m.get(slot, tag, classDomain, strings.Clone(k), nil)
+	require.True(t, ok)
+	require.Len(t, got, 1)
+	assert.Zero(t, m.head, "a short key takes no ring bytes")
+	// Longest inline key and one byte more: both remembered, only the
+	// longer one in the ring.
+	for _, n := range []int{memoInline, memoInline + 1} {
+		x := strings.Repeat("x", n)
+		xs, xt := m.find(classPath, x)
+		m.put(xs, xt, classPath, x, nil)
+		_, ok = m.get(xs, xt, classPath, strings.Clone(x), nil)
+		assert.True(t, ok, "length %d", n)
+	}
+	assert.Equal(t, uint64(memoInline+1), m.head)
+	assert.Equal(t, 64, int(unsafe.Sizeof(memoEntry{})), "an entry is one cache line")
+	slot, tag = m.find(classDomain, k)
+	m.put(slot, tag, classDomain, k, s.valueHits(classDomain, k, nil, nil))
+	for w := slot; w < slot+2; w++ {
+		if m.ents[w].class == classDomain {
+			m.ents[w].tag = uint32(0) // collide with v's tag below
+		}
+	}
+	got, ok = m.get(slot, 0, classDomain, v, nil)
+	assert.False(t, ok, "another value of the same length must not answer: got %v", got)
 }
 
 // TestMemoDoesNotAllocate: MatchWith stays allocation-free once warm, hit
@@ -167,17 +206,21 @@ func TestMemoDoesNotAllocate(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
-// TestFieldListsHaveNoRepeats: Set.fieldValues stops once it has seen as
+// TestFieldListsHaveNoRepeats: fieldValues stops once it has seen as
 // many fields as an event has of a class's mask, which with a repeated
-// field would end the walk early and drop the fields after it.
+// field would end the walk early and drop the fields after it; and all
+// the lists' fields fit Set.match's list of values.
 func TestFieldListsHaveNoRepeats(t *testing.T) {
+	total := 0
 	for _, fc := range []*fieldClass{hashClass, addrClass, domainClass, resultsClass, pathClass} {
 		seen := map[event.FieldID]bool{}
 		for _, id := range fc.ids {
 			assert.False(t, seen[id], "class %d lists %s twice", fc.class, id.Name())
 			seen[id] = true
 		}
+		total += len(fc.ids)
 	}
+	assert.LessOrEqual(t, total, maxValues, "an event's values to match would not fit Set.match's stack list")
 }
 
 // TestEveryFieldOfAClassIsRead: an event carrying every field of every

@@ -104,28 +104,66 @@ var (
 )
 
 func (s *Set) match(ev *event.Event, pc *pathCache, m *memo, out []Hit) []Hit {
+	var buf [maxValues]fieldValue
+	vals := buf[:0]
 	if s.hashes.len() > 0 {
-		out = s.fieldValues(ev, hashClass, pc, m, out)
+		vals = fieldValues(ev, hashClass, vals)
 	}
 	if !s.ips.empty() {
-		out = s.fieldValues(ev, addrClass, pc, m, out)
+		vals = fieldValues(ev, addrClass, vals)
 	}
 	if !s.domains.empty() {
-		out = s.fieldValues(ev, domainClass, pc, m, out)
+		vals = fieldValues(ev, domainClass, vals)
 	}
 	if !s.ips.empty() || !s.domains.empty() {
-		out = s.fieldValues(ev, resultsClass, pc, m, out)
+		vals = fieldValues(ev, resultsClass, vals)
 	}
 	if !s.paths.empty() {
-		out = s.fieldValues(ev, pathClass, pc, m, out)
+		vals = fieldValues(ev, pathClass, vals)
+	}
+	if m == nil {
+		for i := range vals {
+			out = s.value(vals[i].class, vals[i].v, vals[i].f.Name(), pc, nil, out)
+		}
+		return out
+	}
+	// Find every value's memo set before reading any: the entries are
+	// cold (the memo is larger than the caches, which the rules share),
+	// and loads issued back to back wait for memory together rather than
+	// one after the other.
+	var touch uint32
+	for i := range vals {
+		fv := &vals[i]
+		fv.slot, fv.tag = m.find(fv.class, fv.v)
+		touch += m.ents[fv.slot].tag
+	}
+	m.touch = touch
+	for i := range vals {
+		fv := &vals[i]
+		out = s.memoValue(fv.class, fv.v, fv.f.Name(), pc, m, fv.slot, fv.tag, out)
 	}
 	return out
 }
 
-// fieldValues appends the hits of the values ev has of fc's fields, in
-// the order of fc's list; it stops looking once it has seen as many fields
-// as the mask counted (the lists hold no repeats).
-func (s *Set) fieldValues(ev *event.Event, fc *fieldClass, pc *pathCache, m *memo, out []Hit) []Hit {
+// fieldValue is one non-empty value of ev to match, of a class's field,
+// with its memo set and tag once found.
+type fieldValue struct {
+	v     string
+	slot  int
+	tag   uint32
+	f     event.FieldID
+	class uint8
+}
+
+// maxValues bounds the values one event can have to match: the fields of
+// every class (TestFieldListsHaveNoRepeats checks the sum), so the list
+// stays on the stack.
+const maxValues = 32
+
+// fieldValues appends the non-empty values ev has of fc's fields, in the
+// order of fc's list; it stops looking once it has seen as many fields as
+// the mask counted (the lists hold no repeats).
+func fieldValues(ev *event.Event, fc *fieldClass, vals []fieldValue) []fieldValue {
 	n := ev.Count(&fc.mask)
 	for _, f := range fc.ids {
 		if n == 0 {
@@ -137,10 +175,10 @@ func (s *Set) fieldValues(ev *event.Event, fc *fieldClass, pc *pathCache, m *mem
 		}
 		n--
 		if v != "" {
-			out = s.value(fc.class, v, f.Name(), pc, m, out)
+			vals = append(vals, fieldValue{v: v, f: f, class: fc.class})
 		}
 	}
-	return out
+	return vals
 }
 
 // rawHit is a hit before it is dressed: the indicator and the observed
@@ -159,6 +197,11 @@ func (s *Set) value(class uint8, v, field string, pc *pathCache, m *memo, out []
 		return s.dress(s.valueHits(class, v, pc, buf[:0]), field, out)
 	}
 	slot, tag := m.find(class, v)
+	return s.memoValue(class, v, field, pc, m, slot, tag, out)
+}
+
+// memoValue is value through m, with v's set and tag found.
+func (s *Set) memoValue(class uint8, v, field string, pc *pathCache, m *memo, slot int, tag uint32, out []Hit) []Hit {
 	raws, ok := m.get(slot, tag, class, v, m.raws[:0])
 	if !ok {
 		raws = s.valueHits(class, v, pc, raws)
