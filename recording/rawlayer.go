@@ -130,7 +130,18 @@ func fromRawRow(row *rawRow, r *raw.Record) error {
 // appendRawEntry is the WAL encoding of a raw record (entry kind walRaw):
 // seq, the header fields, UserData and the property bag, varint-framed.
 func appendRawEntry(b []byte, seq uint64, r *raw.Record) []byte {
-	b = binary.AppendUvarint(b, seq)
+	return appendRawRecord(binary.AppendUvarint(b, seq), r)
+}
+
+// AppendRaw appends r in the raw layer's own encoding (its WAL entry
+// without the Seq): WriteRawEncoded takes it. A record source that holds
+// records until their Seq is known (capture/rawsource) keeps them so,
+// about a fifth of the memory of a pooled raw.Record, and frees the record
+// at once. The encoding depends only on r.
+func (w *Writer) AppendRaw(dst []byte, r *raw.Record) []byte { return appendRawRecord(dst, r) }
+
+// appendRawRecord is appendRawEntry after the seq.
+func appendRawRecord(b []byte, r *raw.Record) []byte {
 	b = append(b, r.Provider[:]...)
 	b = binary.AppendUvarint(b, uint64(r.EventID))
 	b = append(b, r.Version, r.Opcode, r.Level)
@@ -328,12 +339,23 @@ func (rf *rawFile) abort() {
 // the same WAL machinery as events: durable within FlushInterval, recovered
 // as an exact prefix after a crash.
 func (w *Writer) WriteRaw(host string, r *raw.Record, seq uint64) error {
+	return w.writeRaw(host, r.UnixNano(), seq, func(b []byte) []byte { return appendRawEntry(b, seq, r) })
+}
+
+// WriteRawEncoded is WriteRaw for a record in AppendRaw's encoding (enc is
+// not retained); at is its time (raw.Record.UnixNano).
+func (w *Writer) WriteRawEncoded(host string, at int64, enc []byte, seq uint64) error {
+	return w.writeRaw(host, at, seq, func(b []byte) []byte { return append(binary.AppendUvarint(b, seq), enc...) })
+}
+
+// writeRaw appends the raw record that entry appends (its WAL entry) to
+// the raw segment of host and of the day of ns.
+func (w *Writer) writeRaw(host string, ns int64, seq uint64, entry func([]byte) []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := w.usable(); err != nil {
 		return err
 	}
-	ns := r.UnixNano()
 	key := segKey{host, dayOf(ns)}
 	s := w.raws[key]
 	if s != nil && s.file.n >= rawSegmentMax {
@@ -348,8 +370,7 @@ func (w *Writer) WriteRaw(host string, r *raw.Record, seq uint64) error {
 			return w.fail(err)
 		}
 	}
-	entry := s.batch.AppendFunc(walRaw, func(b []byte) []byte { return appendRawEntry(b, seq, r) })
-	if err := s.file.addEntry(entry); err != nil {
+	if err := s.file.addEntry(s.batch.AppendFunc(walRaw, entry)); err != nil {
 		return w.fail(err)
 	}
 	w.stats.RawRecords++
