@@ -298,13 +298,7 @@ func TestRawRowGroupMetadataKeptEncoded(t *testing.T) {
 	assert.Less(t, grown, int64(groups*2<<10), "heap grown by %d bytes over %d row groups", grown, groups)
 
 	require.NoError(t, enc.close())
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	st, err := f.Stat()
-	require.NoError(t, err)
-	pf, err := parquet.OpenFile(f, st.Size())
-	require.NoError(t, err)
+	pf := openParquet(t, path)
 	assert.Len(t, pf.Metadata().RowGroups, groups)
 	assert.Equal(t, int64(groups), pf.NumRows())
 }
