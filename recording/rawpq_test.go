@@ -282,7 +282,6 @@ func TestRawRowGroupMetadataKeptEncoded(t *testing.T) {
 	enc := newRawEncoder(pqfile.NewWriter(out))
 	heap := func() uint64 {
 		runtime.GC()
-		runtime.GC() // the page buffer pool empties after two
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		return ms.HeapAlloc

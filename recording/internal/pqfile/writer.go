@@ -29,24 +29,41 @@ const (
 // of long messages can take tens of MB).
 const pageKeep = 1 << 20
 
-// pageBufs holds the page buffers of writers between row groups, for the
-// next writer that encodes one: edr live has 8 files open (an event and a
-// raw segment per host) whose row groups end at different times, and each
-// kept its own two buffers of up to pageKeep (~6 MB of its live heap).
-// Being a sync.Pool, idle buffers are garbage after two collections.
-var pageBufs sync.Pool // *[]byte
+// pageBufs holds page buffers between row groups for the next writer that
+// encodes one: edr live has 8 files open (an event and a raw segment per
+// host) whose row groups end at different times, and each kept its own
+// two buffers of up to pageKeep (~6 MB of its live heap). At most
+// pageBufsKept wait here (a free list, not a sync.Pool: the collector
+// does not empty it, so a warm writer allocates no page buffer).
+var pageBufs struct {
+	sync.Mutex
+	free [][]byte
+}
+
+const pageBufsKept = 4
 
 func getPageBuf() []byte {
-	if p, ok := pageBufs.Get().(*[]byte); ok {
-		return (*p)[:0]
+	pageBufs.Lock()
+	defer pageBufs.Unlock()
+	n := len(pageBufs.free)
+	if n == 0 {
+		return nil
 	}
-	return nil
+	b := pageBufs.free[n-1]
+	pageBufs.free[n-1] = nil
+	pageBufs.free = pageBufs.free[:n-1]
+	return b[:0]
 }
 
 func putPageBuf(b []byte) {
-	if b != nil && cap(b) <= pageKeep {
-		pageBufs.Put(&b)
+	if b == nil || cap(b) > pageKeep {
+		return
 	}
+	pageBufs.Lock()
+	if len(pageBufs.free) < pageBufsKept {
+		pageBufs.free = append(pageBufs.free, b)
+	}
+	pageBufs.Unlock()
 }
 
 // fileBuffer is the write buffer of a file: pages are written as a small
