@@ -48,6 +48,9 @@ type Options struct {
 	MaxDNS        int           // DNS cache bound (default 20000)
 	DNSTTL        time.Duration // DNS answer lifetime, event time (default 15m)
 	AncestorDepth int           // ancestors beyond the parent in alerts (default 4)
+	// SharedProcesses, when set, shares the process table's processes with
+	// other tables that see the same events (state.Shared: edr live's).
+	SharedProcesses *state.Shared
 }
 
 // Engine runs rule engines over ordered events and emits alerts. It is not
@@ -141,7 +144,7 @@ func New(opts Options) (*Engine, error) {
 }
 
 func (o *Options) stateOptions() state.Options {
-	return state.Options{MaxProcesses: o.MaxProcesses, ProcessTTL: o.ProcessTTL, MaxDNS: o.MaxDNS, DNSTTL: o.DNSTTL}
+	return state.Options{MaxProcesses: o.MaxProcesses, ProcessTTL: o.ProcessTTL, MaxDNS: o.MaxDNS, DNSTTL: o.DNSTTL, Shared: o.SharedProcesses}
 }
 
 func (e *Engine) stateOptions() state.Options { return e.opts.stateOptions() }

@@ -13,18 +13,22 @@ import (
 // strTab makes the strings the decoder hands to events without an
 // allocation per value. Most values repeat — process ids, ports,
 // addresses, paths, key names, SIDs — and are interned: a bounded map
-// from text to the string made the first time. The rest (UtcTime, new
-// paths) are carved from chunk, an append-only byte slab: a string made
-// from it is never written again, so it is as immutable as any string,
-// and a new slab is allocated only when one fills (~once per few hundred
-// values).
+// from text to the string made the first time. Strings are carved from
+// append-only byte slabs: a string made from one is never written again,
+// so it is as immutable as any string, and a new slab is allocated only
+// when one fills (~once per few hundred values).
 //
-// The cost is retention: a string kept by a consumer keeps its slab
-// (chunkSize bytes) alive. Values longer than chunkSize/8 get their own
-// allocation for that reason.
+// The cost is retention: a string kept keeps its slab (chunkSize bytes)
+// alive. Values longer than chunkSize/8 get their own allocation for that
+// reason, and the strings the table itself keeps (interned, and its
+// caches') are carved from a slab of their own, keep, apart from those it
+// only hands out (UtcTime, in chunk): in one slab, each string the table
+// kept held on to a slab of times of events long gone, and a live run's
+// heap grew with every slab that held a new key path or address.
 type strTab struct {
 	m     map[string]string
-	chunk []byte
+	chunk []byte // slab of the strings handed out only
+	keep  []byte // slab of the strings the table keeps
 	buf   []byte // scratch for formatting
 	// ints and addrs are direct-mapped caches of the numbers and
 	// addresses rendered last: cheaper than the map for the commonest
@@ -53,7 +57,7 @@ func (t *strTab) Intern(b []byte) string {
 	if s, ok := t.m[string(b)]; ok {
 		return s
 	}
-	s := t.carve(b)
+	s := carve(&t.keep, b)
 	if len(t.m) >= internMax {
 		clear(t.m)
 	}
@@ -61,20 +65,20 @@ func (t *strTab) Intern(b []byte) string {
 	return s
 }
 
-// carve copies b into the slab.
-func (t *strTab) carve(b []byte) string {
+// carve copies b into the slab *slab.
+func carve(slab *[]byte, b []byte) string {
 	if len(b) == 0 {
 		return ""
 	}
 	if len(b) > chunkSize/8 {
 		return string(b)
 	}
-	if cap(t.chunk)-len(t.chunk) < len(b) {
-		t.chunk = make([]byte, 0, chunkSize)
+	if cap(*slab)-len(*slab) < len(b) {
+		*slab = make([]byte, 0, chunkSize)
 	}
-	at := len(t.chunk)
-	t.chunk = append(t.chunk, b...)
-	return unsafe.String(&t.chunk[at], len(b))
+	at := len(*slab)
+	*slab = append(*slab, b...)
+	return unsafe.String(&(*slab)[at], len(b))
 }
 
 // itoa is event.Itoa, interned.
@@ -87,7 +91,7 @@ func (t *strTab) itoa(v uint64) string {
 		return c.s
 	}
 	t.buf = strconv.AppendUint(t.buf[:0], v, 10)
-	c.v, c.s = v, t.carve(t.buf)
+	c.v, c.s = v, carve(&t.keep, t.buf)
 	return c.s
 }
 
@@ -100,7 +104,7 @@ func (t *strTab) addr(a netip.Addr) string {
 		return c.s
 	}
 	t.buf = a.AppendTo(t.buf[:0])
-	c.a, c.s = a, t.carve(t.buf)
+	c.a, c.s = a, carve(&t.keep, t.buf)
 	return c.s
 }
 
@@ -114,7 +118,7 @@ func (t *strTab) hex(v uint64) string {
 // beyond the millisecond the decoder already reuses).
 func (t *strTab) utcTime(ns int64) string {
 	t.buf = appendUtcTime(t.buf[:0], ns)
-	return t.carve(t.buf)
+	return carve(&t.chunk, t.buf)
 }
 
 // appendUtcTime appends event.FormatUtcTime(ns) ("2006-01-02

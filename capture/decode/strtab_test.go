@@ -1,7 +1,9 @@
 package decode
 
 import (
+	"fmt"
 	"net/netip"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,4 +42,32 @@ func TestStrTab(t *testing.T) {
 	long := make([]byte, chunkSize)
 	assert.Equal(t, string(long), st.Intern(long))
 	assert.Equal(t, 0.0, testing.AllocsPerRun(100, func() { st.itoa(123456789); st.Intern([]byte("1")) }))
+}
+
+// The table's slabs hold only what it keeps: the times it hands out for
+// events (dropped once those are) leave no slab alive beside the key paths
+// it interns. When both shared one slab, each interned path kept a whole
+// slab of dead times: 2,000 paths, one per 100 events, held ~4.6 MB of
+// slabs, and a live run's heap grew with them.
+func TestStrTabRetainsOnlyWhatItKeeps(t *testing.T) {
+	st := newStrTab()
+	retained := func() int64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	before := retained()
+	for i := 0; i < 2000; i++ {
+		for j := 0; j < 100; j++ {
+			st.utcTime(int64(i*100+j) * 1e6)
+		}
+		st.Intern(fmt.Appendf(nil, `HKLM\SOFTWARE\Vendor\key%d`, i))
+	}
+	grown := retained() - before
+	runtime.KeepAlive(st)
+	t.Logf("retained %d bytes", grown)
+	require.Equal(t, 2000, len(st.m))
+	assert.Less(t, grown, int64(512<<10), "retained %d bytes for 2,000 interned paths", grown)
 }

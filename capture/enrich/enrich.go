@@ -23,6 +23,10 @@ type Config struct {
 	CacheMax   int           // entries of each lookup cache: accounts, images (default 16,384)
 	QueueMax   int           // keys waiting for an OS lookup, per resolver (default 1,024)
 	Workers    int           // OS lookup goroutines per resolver (default 1)
+
+	// Shared, when set, shares the process table's processes with other
+	// tables that see the enriched events (edr live's tracker and engine).
+	Shared *SharedProcesses
 }
 
 func (c *Config) defaults() {
@@ -90,6 +94,7 @@ func New(cfg Config) (*Enricher, error) {
 		procs: newProcessTable(cfg.ProcessMax, int64(cfg.ProcessTTL)),
 		dns:   newDNSCache(cfg.DNSMax, int64(cfg.DNSTTL)),
 	}
+	e.procs.ShareWith(cfg.Shared)
 	if err := e.RefreshVolumes(); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,10 @@ package enrich
 import "github.com/edr-lab/edr/detect/state"
 
 type (
+	// SharedProcesses lets the Enricher's process table hold the
+	// processes other tables that see the same events started (Config).
+	SharedProcesses = state.Shared
+
 	processTable = state.ProcessTable
 	process      = state.Process
 	dnsCache     = state.DNSCache

@@ -285,10 +285,15 @@ func liveAction(c *cli.Context) error {
 	}
 	sinks = append(sinks, responder)
 
+	// The process tables of the Enricher (raw sources), the recorder's
+	// tracker and the engine see the same events: each process started is
+	// held once by the three, not copied into each.
+	shared := state.NewShared()
+
 	// The recorder.
 	var rec *liveRecorder
 	if dir := recordDir(c, conf); dir != "" {
-		if rec, err = openLiveRecorder(dir, conf, src, logger); err != nil {
+		if rec, err = openLiveRecorder(dir, conf, src, shared, logger); err != nil {
 			return exitf(1, "live: recording %s: %v", dir, err)
 		}
 		printRecovery(stderr, rec.Stats())
@@ -322,6 +327,7 @@ func liveAction(c *cli.Context) error {
 			// 65,536 default that a run whose processes seldom exit fills.
 			ec.ProcessMax = liveTrackerProcesses
 		}
+		ec.Shared = shared
 		ro := rawsource.Options{Records: records, Enrich: ec, Reorder: reorder.Config{MaxBuffered: ls.reorderMax}}
 		if src.kind == "etw" {
 			ro.Now = func() int64 { return time.Now().UnixNano() }
@@ -350,7 +356,7 @@ func liveAction(c *cli.Context) error {
 	}
 	selfSink = lv.AlertSink(self)
 
-	eo := detect.Options{Sink: lv.AlertSink(sinks), MatchDebug: rcfg.matchDebug}
+	eo := detect.Options{Sink: lv.AlertSink(sinks), MatchDebug: rcfg.matchDebug, SharedProcesses: shared}
 	eo.Matchers, _ = ruleSet.Matchers(nil)
 	eng, err := detect.New(eo)
 	if err != nil {
@@ -478,7 +484,7 @@ type liveRecorder struct {
 	acked atomic.Uint64 // largest Seq durable in the WAL
 }
 
-func openLiveRecorder(dir string, conf *config.Config, src liveSource, logger *slog.Logger) (*liveRecorder, error) {
+func openLiveRecorder(dir string, conf *config.Config, src liveSource, shared *state.Shared, logger *slog.Logger) (*liveRecorder, error) {
 	r := &liveRecorder{}
 	wo := recordingOptions(conf)
 	wo.Source, wo.Producer, wo.Logger = event.SourceJSON, "edr live "+Version, logger
@@ -492,7 +498,7 @@ func openLiveRecorder(dir string, conf *config.Config, src liveSource, logger *s
 	// smaller bound on the open row groups (see its doc in config).
 	wo.MaxBufferBytes = int64(conf.Live.RecordingBufferMB) << 20
 	wo.Durable = func(seq uint64) { r.acked.Store(seq) }
-	in, err := recording.OpenIngest(dir, wo, newLiveTracker())
+	in, err := recording.OpenIngest(dir, wo, newLiveTracker(shared))
 	if err != nil {
 		return nil, err
 	}
@@ -512,8 +518,8 @@ const (
 	liveTrackerDNS       = 4096
 )
 
-func newLiveTracker() *state.Tracker {
-	return state.NewTracker(state.Options{MaxProcesses: liveTrackerProcesses, MaxDNS: liveTrackerDNS},
+func newLiveTracker(shared *state.Shared) *state.Tracker {
+	return state.NewTracker(state.Options{MaxProcesses: liveTrackerProcesses, MaxDNS: liveTrackerDNS, Shared: shared},
 		state.SnapshotLimits{MaxProcesses: liveTrackerProcesses, MaxDNS: liveTrackerDNS})
 }
 

@@ -360,7 +360,7 @@ func TestLiveLogsHashesOfConfigAndRules(t *testing.T) {
 // snapshot carries: with the tracker's defaults a long run whose processes
 // seldom exit kept up to 65,536 per host (the heap grew with run length).
 func TestLiveTrackerBoundedToSnapshot(t *testing.T) {
-	tr := newLiveTracker()
+	tr := newLiveTracker(nil)
 	const n = liveTrackerProcesses + 1000
 	for _, h := range []string{"a", "b"} {
 		for i := 0; i < n; i++ {

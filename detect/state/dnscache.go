@@ -35,16 +35,21 @@ func hashDNSKey(seed maphash.Seed, k dnsKey) uint64 {
 	return maphash.Bytes(seed, a[:]) ^ maphash.String(seed, k.host)*0x9e3779b97f4a7c15
 }
 
+// dnsEntry is an answer: name was resolved to k.ip on k.host at event time
+// at.
 type dnsEntry struct {
+	k    dnsKey
 	name string
 	at   int64
 }
+
+func (e dnsEntry) key() dnsKey { return e.k }
 
 // NewDNSCache makes a cache of at most max entries with a TTL in
 // nanoseconds of event time.
 func NewDNSCache(max int, ttl int64) *DNSCache {
 	c := &DNSCache{ttl: ttl, hosts: map[string]string{}, names: map[string]string{}}
-	c.entries = newLRU[dnsKey, dnsEntry](max, func(dnsKey, dnsEntry) { c.Evicted++ })
+	c.entries = newLRU[dnsKey](max, func(dnsEntry) { c.Evicted++ })
 	c.entries.hash = hashDNSKey
 	return c
 }
@@ -67,7 +72,13 @@ func (c *DNSCache) Observe(ev *event.Event) {
 	}
 	owned := "" // name's own copy, once made
 	eachQueryResult(ev.Value(event.FQueryResults), func(ip netip.Addr) {
-		n, existed, _ := c.entries.upsert(dnsKey{ev.Host, ip}, c.ownKey)
+		k := dnsKey{ev.Host, ip}
+		n, existed, _ := c.entries.upsert(k)
+		if existed {
+			k = n.val.k // the key it was stored with, its host owned
+		} else {
+			k = c.ownKey(k)
+		}
 		if owned == "" {
 			// Own copies: the event's strings may point into large shared
 			// buffers that a cached entry would keep alive. A repeated
@@ -78,7 +89,7 @@ func (c *DNSCache) Observe(ev *event.Event) {
 				owned = c.ownName(name)
 			}
 		}
-		n.val = dnsEntry{owned, ev.Time}
+		n.val = dnsEntry{k, owned, ev.Time}
 	})
 }
 

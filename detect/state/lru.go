@@ -8,37 +8,44 @@ import "hash/maphash"
 //
 // Entries live in one slice, numbered, linked by number in recency order,
 // and found by an index (open addressing on a 64-bit hash of the key,
-// computed once per operation). Removed entries are reused, so the
-// storage is bounded by the most entries ever held (at most max) and the
-// state stage allocates only when that grows. Numbers, not pointers, keep
-// the slice free of pointers the garbage collector would follow besides
-// those of keys and values.
-type lru[K comparable, V any] struct {
+// computed once per operation). A value names its key (keyed), so a node
+// holds no copy of it: a process table's node is 24 bytes, not the 72 its
+// 48-byte key made it, in tables of tens of thousands. Removed entries are
+// reused, so the storage is bounded by the most entries ever held (at most
+// max) and the state stage allocates only when that grows. Numbers, not
+// pointers, keep the slice free of pointers the garbage collector would
+// follow besides those of the values.
+type lru[K comparable, V keyed[K]] struct {
 	max   int
-	n     int             // entries held
-	nodes []lruNode[K, V] // nodes[0] is the sentinel: its next is the most recent
-	free  uint32          // first removed node, linked by next; 0: none
+	n     int          // entries held
+	nodes []lruNode[V] // nodes[0] is the sentinel: its next is the most recent
+	free  uint32       // first removed node, linked by next; 0: none
 	idx   index
 	seed  maphash.Seed
-	evict func(K, V) // called for entries pushed out by the bound
+	evict func(V) // called for entries pushed out by the bound
 
 	// hash is maphash.Comparable with seed, replaced by tests that need
 	// collisions.
 	hash func(maphash.Seed, K) uint64
 }
 
-type lruNode[K comparable, V any] struct {
-	key        K
+// keyed is a value that names its key. The key of a value an lru holds
+// never changes while it is held.
+type keyed[K comparable] interface {
+	key() K
+}
+
+type lruNode[V any] struct {
 	val        V
-	tag        uint32 // the index's tag of key
+	tag        uint32 // the index's tag of val's key
 	prev, next uint32
 }
 
-func newLRU[K comparable, V any](max int, evict func(K, V)) *lru[K, V] {
+func newLRU[K comparable, V keyed[K]](max int, evict func(V)) *lru[K, V] {
 	if max < 1 {
 		max = 1
 	}
-	return &lru[K, V]{max: max, nodes: make([]lruNode[K, V], 1, min(max+1, 64)), seed: maphash.MakeSeed(), evict: evict, hash: maphash.Comparable[K]}
+	return &lru[K, V]{max: max, nodes: make([]lruNode[V], 1, min(max+1, 64)), seed: maphash.MakeSeed(), evict: evict, hash: maphash.Comparable[K]}
 }
 
 // find returns the number of k's node, whose hash is h, or 0; on 0 also
@@ -50,7 +57,7 @@ func (l *lru[K, V]) find(h uint64, k K) (ref, hole, tag uint32) {
 		if s.ref == 0 {
 			return 0, i, tag
 		}
-		if s.tag == tag && l.nodes[s.ref].key == k {
+		if s.tag == tag && l.nodes[s.ref].val.key() == k {
 			return s.ref, i, tag
 		}
 		i = (i + 1) & l.idx.mask
@@ -58,7 +65,7 @@ func (l *lru[K, V]) find(h uint64, k K) (ref, hole, tag uint32) {
 }
 
 // lookup returns the node of k or nil.
-func (l *lru[K, V]) lookup(k K) *lruNode[K, V] {
+func (l *lru[K, V]) lookup(k K) *lruNode[V] {
 	if r, _, _ := l.find(l.hash(l.seed, k), k); r != 0 {
 		return &l.nodes[r]
 	}
@@ -87,31 +94,25 @@ func (l *lru[K, V]) Peek(k K) (V, bool) {
 	return zero, false
 }
 
-// Put stores a value as most recently used and reports how many entries the
-// bound evicted.
-func (l *lru[K, V]) Put(k K, v V) int { return l.PutOwn(k, v, nil) }
-
-// PutOwn is Put for a key that may borrow storage (an event's strings):
-// own, when set, gives the key to store when k is new. An existing entry
-// keeps the key it was stored with.
-func (l *lru[K, V]) PutOwn(k K, v V, own func(K) K) int {
-	n, _, evicted := l.upsert(k, own)
+// Put stores a value, under its key, as most recently used and reports how
+// many entries the bound evicted.
+func (l *lru[K, V]) Put(v V) int {
+	n, _, evicted := l.upsert(v.key())
 	n.val = v
 	return evicted
 }
 
 // upsert returns k's node, made most recent; a new one (existed false,
-// its value zero, its key own(k) when own is set) when k was not held,
-// and how many entries the bound evicted. k is hashed once. The node is
-// valid until the next call that adds an entry.
-func (l *lru[K, V]) upsert(k K, own func(K) K) (n *lruNode[K, V], existed bool, evicted int) {
+// its value zero) when k was not held, and how many entries the bound
+// evicted. k is hashed once. The caller gives a new node its value, whose
+// key is k, before the next call; an existing node's value it may replace
+// by one of the same key. The node is valid until the next call that adds
+// an entry.
+func (l *lru[K, V]) upsert(k K) (n *lruNode[V], existed bool, evicted int) {
 	r, hole, tag := l.find(l.hash(l.seed, k), k)
 	if r != 0 {
 		l.moveFront(r)
 		return &l.nodes[r], true, 0
-	}
-	if own != nil {
-		k = own(k)
 	}
 	// The bound makes room first: the least recently used entry is never
 	// k, which is new, so this evicts what adding k and then evicting down
@@ -119,16 +120,15 @@ func (l *lru[K, V]) upsert(k K, own func(K) K) (n *lruNode[K, V], existed bool, 
 	// hold more than max (the index stays half the size).
 	for l.n >= l.max {
 		old := l.nodes[0].prev
-		o := &l.nodes[old]
-		ok, ov := o.key, o.val
+		ov := l.nodes[old].val
 		l.remove(old)
 		if l.evict != nil {
-			l.evict(ok, ov)
+			l.evict(ov)
 		}
 		evicted++
 	}
 	r = l.node()
-	l.nodes[r].key, l.nodes[r].tag = k, tag
+	l.nodes[r].tag = tag
 	if evicted > 0 {
 		l.idx.insert(tag, r) // removal moved entries: hole may be stale
 	} else {
@@ -153,7 +153,7 @@ func (l *lru[K, V]) remove(r uint32) {
 	l.nodes[n.prev].next, l.nodes[n.next].prev = n.next, n.prev
 	l.n--
 	l.idx.remove(n.tag, r)
-	*n = lruNode[K, V]{next: l.free}
+	*n = lruNode[V]{next: l.free}
 	l.free = r
 }
 
@@ -164,7 +164,7 @@ func (l *lru[K, V]) node() uint32 {
 		l.free, l.nodes[r].next = l.nodes[r].next, 0
 		return r
 	}
-	l.nodes = append(l.nodes, lruNode[K, V]{})
+	l.nodes = append(l.nodes, lruNode[V]{})
 	return uint32(len(l.nodes) - 1)
 }
 
@@ -186,9 +186,9 @@ func (l *lru[K, V]) moveFront(r uint32) {
 
 // each calls fn from the most to the least recently used entry until fn
 // returns false. It does not change recency.
-func (l *lru[K, V]) each(fn func(K, V) bool) {
+func (l *lru[K, V]) each(fn func(V) bool) {
 	for r := l.nodes[0].next; r != 0; r = l.nodes[r].next {
-		if !fn(l.nodes[r].key, l.nodes[r].val) {
+		if !fn(l.nodes[r].val) {
 			return
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -40,6 +41,14 @@ func (r *refLRU) put(k string, v int) {
 	}
 }
 
+// testEntry is the lru tests' value: an int under a string key.
+type testEntry struct {
+	k string
+	v int
+}
+
+func (e testEntry) key() string { return e.k }
+
 // The lru agrees with a linear reference on every operation — values,
 // recency order, evictions — with its real hash and with hashes that make
 // most or all keys collide or crowd the index's last slots, so entries of
@@ -56,21 +65,21 @@ func TestLRUAgreesWithReferenceUnderCollisions(t *testing.T) {
 	for _, name := range []string{"maphash", "three", "one", "wrap"} {
 		ref := &refLRU{max: 20}
 		var evicted []string
-		l := newLRU[string, int](20, func(k string, _ int) { evicted = append(evicted, k) })
+		l := newLRU[string](20, func(e testEntry) { evicted = append(evicted, e.k) })
 		l.hash = hashes[name]
 		r := rand.New(rand.NewPCG(uint64(len(name)), 1))
 		for i := 0; i < 20000; i++ {
 			k := "k" + strconv.Itoa(r.IntN(40))
 			switch op := r.IntN(4); op {
 			case 0, 1:
-				l.Put(k, i)
+				l.Put(testEntry{k, i})
 				ref.put(k, i)
 			case 2:
 				v, ok := l.Get(k)
 				j := ref.find(k)
 				require.Equal(t, j >= 0, ok, "%s: op %d Get %s", name, i, k)
 				if ok {
-					require.Equal(t, ref.vals[j], v)
+					require.Equal(t, testEntry{k, ref.vals[j]}, v)
 					ref.front(j)
 				}
 			default:
@@ -84,16 +93,25 @@ func TestLRUAgreesWithReferenceUnderCollisions(t *testing.T) {
 					j := ref.find(k)
 					require.Equal(t, j >= 0, ok, "%s: op %d Peek %s", name, i, k)
 					if ok {
-						require.Equal(t, ref.vals[j], v)
+						require.Equal(t, testEntry{k, ref.vals[j]}, v)
 					}
 				}
 			}
 			keys := []string{}
-			l.each(func(k string, _ int) bool { keys = append(keys, k); return true })
+			l.each(func(e testEntry) bool { keys = append(keys, e.k); return true })
 			require.Equal(t, append([]string{}, ref.keys...), keys, "%s: recency order after op %d", name, i)
 			require.Equal(t, len(ref.keys), l.Len())
 		}
 		require.Equal(t, ref.evicted, evicted, name)
 		require.NotEmpty(t, evicted, name)
 	}
+}
+
+// A process table's lru node holds the *Process and its links only: the
+// key is read from the process (keyed), not kept beside it, so the tens of
+// thousands of nodes a table of a long live run holds take 24 bytes each,
+// not the 72 a 48-byte procKey copy made them.
+func TestLRUNodeHoldsNoKey(t *testing.T) {
+	require.Equal(t, uintptr(24), unsafe.Sizeof(lruNode[*Process]{}))
+	require.Less(t, unsafe.Sizeof(lruNode[*Process]{}), unsafe.Sizeof(procKey{}))
 }

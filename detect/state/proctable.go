@@ -119,6 +119,9 @@ type ProcessTable struct {
 
 	files fileInterner   // the Files of processes start makes
 	strs  stringInterner // their strings that repeat (own)
+
+	pool *Shared // processes other tables started (nil: none)
+	cand Process // start's process while it is built
 }
 
 // procSlabLen is how many processes one allocation holds.
@@ -155,7 +158,7 @@ type exitMark struct {
 // processes ttl nanoseconds (event time) after their exit.
 func NewProcessTable(max int, ttl int64) *ProcessTable {
 	t := &ProcessTable{byPID: newPIDIndex(), ttl: ttl}
-	t.byGUID = newLRU[procKey, *Process](max, func(_ procKey, p *Process) {
+	t.byGUID = newLRU[procKey](max, func(p *Process) {
 		t.Evicted++
 		t.dropPID(p)
 		t.forget(p)
@@ -164,6 +167,10 @@ func NewProcessTable(max int, ttl int64) *ProcessTable {
 	return t
 }
 
+// ShareWith makes the processes the table starts shared with the other
+// tables of s (see Shared). It is set before the first event.
+func (t *ProcessTable) ShareWith(s *Shared) { t.pool = s }
+
 // Len is the number of processes held.
 func (t *ProcessTable) Len() int { return t.byGUID.Len() }
 
@@ -171,7 +178,8 @@ func (t *ProcessTable) dropPID(p *Process) {
 	t.byPID.drop(p)
 }
 
-// key identifies a process: its GUID, else PID + start time.
+// key identifies a process: its GUID, else PID + start time. It is the
+// process's key in byGUID (so keyed).
 func (p *Process) key() procKey {
 	if p.GUID != "" {
 		return procKey{host: p.Host, guid: p.GUID}
@@ -224,17 +232,15 @@ func (t *ProcessTable) observe(ev *event.Event, started *Process, share bool) *P
 }
 
 // start records the process a process-creation event starts, as its roles
-// name it and its parent; a shared one (ObserveShared) has an allocation
-// of its own, as it outlives the table's hold on it when another table
-// keeps it, which a slab's slot would keep the whole slab for.
+// name it and its parent; a shared one (ObserveShared, or any with a
+// Shared) has an allocation of its own, as it outlives the table's hold on
+// it when another table keeps it, which a slab's slot would keep the whole
+// slab for. The process is built in t.cand with the event's strings
+// first: a Shared may hold an equal one already, which the table then
+// takes instead of copying the strings again.
 func (t *ProcessTable) start(ev *event.Event, roles *event.Roles, share bool) *Process {
 	a, par := &roles.Actor, &roles.Parent
-	var p *Process
-	if share {
-		p = new(Process)
-	} else {
-		p = t.newProcess()
-	}
+	p := &t.cand
 	*p = Process{
 		Host:             ev.Host,
 		Start:            ev.Time,
@@ -242,17 +248,17 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles, share bool) *P
 		CommandLine:      ev.Value(a.CommandLine),
 		CurrentDirectory: ev.Value(event.FCurrentDirectory),
 		User:             ev.Value(a.User),
-		File: t.files.get(FileInfo{
-			Hashes:           ev.Value(event.FHashes),
-			OriginalFileName: ev.Value(event.FOriginalFileName),
-			Company:          ev.Value(event.FCompany),
-			Description:      ev.Value(event.FDescription),
-			Product:          ev.Value(event.FProduct),
-			FileVersion:      ev.Value(event.FFileVersion),
-		}),
-		ParentImage:   ev.Value(par.Image),
-		ParentCommand: ev.Value(par.CommandLine),
-		ParentUser:    ev.Value(par.User),
+		ParentImage:      ev.Value(par.Image),
+		ParentCommand:    ev.Value(par.CommandLine),
+		ParentUser:       ev.Value(par.User),
+	}
+	file := FileInfo{
+		Hashes:           ev.Value(event.FHashes),
+		OriginalFileName: ev.Value(event.FOriginalFileName),
+		Company:          ev.Value(event.FCompany),
+		Description:      ev.Value(event.FDescription),
+		Product:          ev.Value(event.FProduct),
+		FileVersion:      ev.Value(event.FFileVersion),
 	}
 	p.GUID, p.PID = a.IDs(ev)
 	p.ParentGUID, p.ParentPID = par.IDs(ev)
@@ -271,8 +277,26 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles, share bool) *P
 	} else {
 		t.linkParent(p, true)
 	}
+	if t.pool != nil {
+		if q := t.pool.take(p, &file, domain); q != nil {
+			t.cand = Process{} // keeps no event string alive
+			t.add(q)
+			return q
+		}
+		share = true
+	}
+	if share {
+		p = new(Process)
+	} else {
+		p = t.newProcess()
+	}
+	*p, t.cand = t.cand, Process{}
+	p.File = t.files.get(file)
 	t.own(p, domain)
 	p.shared = share
+	if t.pool != nil {
+		t.pool.put(p)
+	}
 	t.add(p)
 	return p
 }
@@ -332,7 +356,7 @@ func (t *ProcessTable) learnParent(child *Process) {
 
 // add holds p (its strings its own).
 func (t *ProcessTable) add(p *Process) {
-	t.byGUID.Put(p.key(), p)
+	t.byGUID.Put(p)
 	t.byPID.claim(p)
 }
 

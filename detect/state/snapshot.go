@@ -364,7 +364,7 @@ func (d *snapReader) count(min int) int {
 // snapshot collects host's live entries at time at (most recent first).
 func (t *ProcessTable) snapshot(host string, at int64) []snapEntry {
 	var out []snapEntry
-	t.byGUID.each(func(_ procKey, p *Process) bool {
+	t.byGUID.each(func(p *Process) bool {
 		if p.Host != host || p.End != 0 && p.End+t.ttl < at {
 			return true // another host's, or gone when the next event expires it
 		}
@@ -386,7 +386,7 @@ func (t *ProcessTable) snapshot(host string, at int64) []snapEntry {
 func (t *ProcessTable) restore(s *Snapshot) {
 	t.compactExits()
 	for i, p := range s.Processes {
-		t.byGUID.Put(p.key(), p)
+		t.byGUID.Put(p)
 		if s.pidOwner[i] {
 			t.byPID.claim(p)
 		}
@@ -409,9 +409,9 @@ func (t *ProcessTable) restore(s *Snapshot) {
 // first).
 func (c *DNSCache) snapshot(host string, at int64) []snapDNS {
 	var out []snapDNS
-	c.entries.each(func(k dnsKey, e dnsEntry) bool {
-		if k.host == host && at-e.at <= c.ttl {
-			out = append(out, snapDNS{k.ip, e.name, e.at})
+	c.entries.each(func(e dnsEntry) bool {
+		if e.k.host == host && at-e.at <= c.ttl {
+			out = append(out, snapDNS{e.k.ip, e.name, e.at})
 		}
 		return true
 	})
@@ -420,6 +420,6 @@ func (c *DNSCache) snapshot(host string, at int64) []snapDNS {
 
 func (c *DNSCache) restore(s *Snapshot) {
 	for _, e := range s.dns {
-		c.entries.Put(dnsKey{s.Host, e.ip}, dnsEntry{e.name, e.at})
+		c.entries.Put(dnsEntry{dnsKey{s.Host, e.ip}, e.name, e.at})
 	}
 }

@@ -22,8 +22,8 @@ type tableDump struct {
 
 func dumpTable(t *ProcessTable) tableDump {
 	d := tableDump{PIDs: t.byPID.len(), Exits: t.exits[t.exitHead:], Now: t.now, Evicted: t.Evicted, Expired: t.Expired}
-	t.byGUID.each(func(k procKey, p *Process) bool {
-		d.Keys = append(d.Keys, k)
+	t.byGUID.each(func(p *Process) bool {
+		d.Keys = append(d.Keys, p.key())
 		d.Procs = append(d.Procs, *p)
 		d.PIDOwner = append(d.PIDOwner, t.byPID.owns(p))
 		return true

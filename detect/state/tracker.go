@@ -14,6 +14,9 @@ type Options struct {
 	ProcessTTL   time.Duration // how long exited processes are kept, event time (default 10m)
 	MaxDNS       int           // DNS cache bound (default 20000)
 	DNSTTL       time.Duration // DNS answer lifetime, event time (default 15m)
+	// Shared, when set, is shared with the process tables of other
+	// states that see the same events (see Shared).
+	Shared *Shared
 }
 
 func (o *Options) defaults() {
@@ -42,7 +45,9 @@ type State struct {
 // New makes an empty state with the bounds of opts.
 func New(opts Options) *State {
 	opts.defaults()
-	return &State{Procs: NewProcessTable(opts.MaxProcesses, int64(opts.ProcessTTL)), DNS: NewDNSCache(opts.MaxDNS, int64(opts.DNSTTL))}
+	s := &State{Procs: NewProcessTable(opts.MaxProcesses, int64(opts.ProcessTTL)), DNS: NewDNSCache(opts.MaxDNS, int64(opts.DNSTTL))}
+	s.Procs.ShareWith(opts.Shared)
+	return s
 }
 
 // Observe updates the state from one event.
