@@ -159,7 +159,7 @@
 //
 // Writer.WriteRaw uses the events' machinery rather than a second format:
 // each open raw segment (one per host and UTC day, at most 2^20 records,
-// written as it goes in row groups of 8192) has its own WAL under .wal/raw/… in the
+// written as it goes in row groups of 4096) has its own WAL under .wal/raw/… in the
 // same WAL format, with a header entry and one walRaw entry per record,
 // flushed by the same flusher on the same interval and closed (Parquet
 // file written, fsynced, renamed into raw/, then the WAL removed) by Close.

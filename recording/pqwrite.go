@@ -69,12 +69,15 @@ type dictColumn struct {
 	plain bool
 	vals  []string
 	m     map[string]int32
-	last  string // the previous value and its index: runs are common
-	lastI int32
-	dict  []string
-	bytes int
-	idx   []int32
-	rows  []int32
+	mlen  int // the most entries m held since it was made
+	// plainAt is the dictionary's length when the column went plain.
+	plainAt int
+	last    string // the previous value and its index: runs are common
+	lastI   int32
+	dict    []string
+	bytes   int
+	idx     []int32
+	rows    []int32
 }
 
 // Adaptive encoding: after plainCheck values, a column chunk whose values
@@ -115,7 +118,7 @@ func (c *dictColumn) add(v string) {
 }
 
 func (c *dictColumn) toPlain() {
-	c.plain = true
+	c.plain, c.plainAt = true, len(c.dict)
 	for _, i := range c.idx {
 		c.vals = append(c.vals, c.dict[i])
 	}
@@ -131,13 +134,47 @@ func (c *dictColumn) count() int {
 	return len(c.idx)
 }
 
+// reset empties the column for the next row group. Its slices and map
+// keep their storage only as far as this row group used it (spare):
+// storage kept at each column's largest row group so far made an encoder
+// hold the sum over its ~400 columns of their largest row groups, which
+// grew all run as the mix of events varied (edr live, 4 segments: dictColumn
+// storage 1.5 MB at the 96 MB heap profile, 13 MB at the 176 MB one).
 func (c *dictColumn) reset() {
-	clear(c.vals)
-	c.vals, c.plain = c.vals[:0], false
-	clear(c.m)
-	clear(c.dict) // drop string references
+	used := len(c.dict) // map entries this row group
+	if c.plain {
+		used = c.plainAt
+	}
+	c.mlen = max(c.mlen, used)
+	c.vals, c.plain = spare(c.vals, true), false
+	if c.mlen > 2*used+spareMin {
+		c.m, c.mlen = nil, 0
+	} else {
+		clear(c.m)
+	}
+	c.dict = spare(c.dict, true) // drop string references
 	c.last = ""
-	c.dict, c.idx, c.rows, c.bytes = c.dict[:0], c.idx[:0], c.rows[:0], 0
+	c.idx, c.rows, c.bytes = spare(c.idx, false), spare(c.rows, false), 0
+}
+
+// spareMin is the storage (in values) a column keeps whatever it used.
+const spareMin = 512
+
+// spare returns s emptied for the next row group: its own storage when
+// that is at most twice what s holds (or small), else a new one a quarter
+// larger than s's length (nil for none). clear drops the references of
+// the storage kept.
+func spare[T any](s []T, clearKept bool) []T {
+	if n := len(s); cap(s) > spareMin && cap(s) > 2*n {
+		if n == 0 {
+			return nil
+		}
+		return make([]T, 0, n+n/4)
+	}
+	if clearKept {
+		clear(s)
+	}
+	return s[:0]
 }
 
 // strArena holds the strings of one row group (dictionary entries, Extra)
@@ -299,8 +336,8 @@ func (e *pqEncoder) resetRowGroup() {
 	rg.channel.reset()
 	rg.provider.reset()
 	rg.source.reset()
-	for _, c := range rg.used {
-		rg.fields[c].reset()
+	for i := range rg.fields { // unused ones too: their storage goes
+		rg.fields[i].reset()
 	}
 	rg.used = rg.used[:0]
 	clear(rg.extraK)

@@ -172,21 +172,29 @@ func TestRawLayerRoundTrip(t *testing.T) {
 	assert.Equal(t, uint16(1), ranged[0].EventID)
 }
 
-// TestRawLayerDeterministic: the same input gives byte-identical raw files.
+// TestRawLayerDeterministic: the same input gives byte-identical raw files,
+// whether the records come as raw.Records (WriteRaw) or in their encoding
+// (AppendRaw, WriteRawEncoded).
 func TestRawLayerDeterministic(t *testing.T) {
-	write := func() map[string]string {
+	write := func(encoded bool) map[string]string {
 		dir := t.TempDir()
 		w, err := OpenWriter(dir, WriterOptions{})
 		require.NoError(t, err)
 		for i := 0; i < 50; i++ {
-			require.NoError(t, w.WriteRaw("h", extremeRecord(i), uint64(i)))
+			r := extremeRecord(i)
+			if encoded {
+				require.NoError(t, w.WriteRawEncoded("h", r.UnixNano(), w.AppendRaw(nil, r), uint64(i)))
+				continue
+			}
+			require.NoError(t, w.WriteRaw("h", r, uint64(i)))
 		}
 		require.NoError(t, w.Close())
 		return treeDigest(t, dir)
 	}
-	a := write()
+	a := write(false)
 	require.NotEmpty(t, a)
-	assert.Equal(t, a, write())
+	assert.Equal(t, a, write(false))
+	assert.Equal(t, a, write(true))
 }
 
 // TestRawEntryRoundTrip: the WAL encoding gives back every field, and a

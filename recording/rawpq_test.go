@@ -267,3 +267,37 @@ func TestRawFlushReusesIndexScratch(t *testing.T) {
 	// the two index slices alone were 2 * rows * props * 4 = 256 KiB
 	assert.Less(t, got, uint64(rows*props*4), "a warm flush allocated %d bytes", got)
 }
+
+// TestRawRowGroupMetadataKeptEncoded: the metadata of a raw file's finished
+// row groups waits for the footer encoded (~0.6 kB a row group), not as
+// format.RowGroup structs (~10 kB), which grew edr live's heap all run;
+// the file still lists every row group.
+func TestRawRowGroupMetadataKeptEncoded(t *testing.T) {
+	const groups = 300
+	r := extremeRecord(1)
+	path := filepath.Join(t.TempDir(), "raw.parquet")
+	out, err := os.Create(path)
+	require.NoError(t, err)
+	defer out.Close()
+	enc := newRawEncoder(pqfile.NewWriter(out))
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	enc.add("h", 1, r)
+	require.NoError(t, enc.flushRowGroup())
+	before := heap()
+	for i := 1; i < groups; i++ {
+		enc.add("h", uint64(i+1), r)
+		require.NoError(t, enc.flushRowGroup())
+	}
+	grown := int64(heap()) - int64(before)
+	assert.Less(t, grown, int64(groups*2<<10), "heap grown by %d bytes over %d row groups", grown, groups)
+
+	require.NoError(t, enc.close())
+	pf := openParquet(t, path)
+	assert.Len(t, pf.Metadata().RowGroups, groups)
+	assert.Equal(t, int64(groups), pf.NumRows())
+}

@@ -50,6 +50,18 @@ type RawRecorder interface {
 	WriteRaw(host string, r *raw.Record, seq uint64) error
 }
 
+// RawEncoder is a RawRecorder that also takes records in an encoding of
+// its own (recording.Writer.AppendRaw and WriteRawEncoded). The source then
+// keeps each record waiting for its Seq as those bytes, not as the pooled
+// record: in edr live's 4-host benchmark ~8,000 records wait (the reorder
+// window and the raw writer's queue), ~1.5 KB each as raw.Records (12 MB
+// of the live heap) and ~0.3 KB encoded.
+type RawEncoder interface {
+	RawRecorder
+	AppendRaw(dst []byte, r *raw.Record) []byte
+	WriteRawEncoded(host string, at int64, enc []byte, seq uint64) error
+}
+
 // Options configure a Source.
 type Options struct {
 	Records Records
@@ -110,13 +122,17 @@ type Source struct {
 	base    uint64
 	cur     int // the record being decoded: its index in pending, or -1
 	nextSeq uint64
+	// With a RawEncoder, the pending records' encodings, in capture order
+	// (pendingRec.off, n); compacted with pending.
+	enc  RawEncoder
+	penc []byte
 
 	// The raw layer is written on its own goroutine (a quarter of the
 	// source's work): ready records go there in batches, in capture order.
 	// Written batches come back on rawFree for reuse.
-	rawBatch []pendingRec
-	rawQ     chan []pendingRec
-	rawFree  chan []pendingRec
+	rawBatch *rawBatch
+	rawQ     chan *rawBatch
+	rawFree  chan *rawBatch
 	rawDone  chan struct{}
 
 	// Counted by Run's goroutine (delivered) and the raw writer (under mu),
@@ -130,10 +146,19 @@ type Source struct {
 
 type pendingRec struct {
 	host    string
-	r       *raw.Record
+	r       *raw.Record // nil: encoded (RawEncoder) at off, n
 	seq     uint64
+	at      int64 // the record's time, when encoded
+	off, n  int
 	linked  bool // one of its events has been seen
 	waiting bool // its first event is in the reorder stage
+}
+
+// rawBatch is records on their way to the raw writer; buf holds the
+// encoded ones' bytes.
+type rawBatch struct {
+	recs []pendingRec
+	buf  []byte
 }
 
 // New makes a Source.
@@ -145,6 +170,7 @@ func New(o Options) (*Source, error) {
 	s := &Source{opt: o, decoders: map[string]*decode.Decoder{}, enrich: en, cur: -1,
 		out: make([]event.Event, 0, capture.BatchSize), nextSeq: o.FirstSeq}
 	s.reorder = reorder.NewTagged(o.Reorder, s.released)
+	s.enc, _ = o.Raw.(RawEncoder)
 	return s, nil
 }
 
@@ -163,7 +189,8 @@ func (s *Source) Run(ctx context.Context, fn func([]event.Event) error) error {
 	s.deliver = fn
 	defer s.enrich.Close()
 	if s.opt.Raw != nil {
-		s.rawQ, s.rawFree, s.rawDone = make(chan []pendingRec, 8), make(chan []pendingRec, 9), make(chan struct{})
+		s.rawQ, s.rawFree, s.rawDone = make(chan *rawBatch, 8), make(chan *rawBatch, 9), make(chan struct{})
+		s.rawBatch = s.newRawBatch()
 		go s.rawWriter()
 	}
 	err := s.opt.Records.Run(ctx, sink{s})
@@ -232,9 +259,19 @@ func (s *Source) record(host string, r *raw.Record) error {
 		s.pending = append(s.pending, pendingRec{host: host, r: r})
 	}
 	d.Decode(r, s.decoded)
-	if s.opt.Raw == nil {
+	switch {
+	case s.opt.Raw == nil:
 		raw.Put(r)
-	} else {
+	case s.enc != nil:
+		// Kept as its encoding until its Seq is known: the record goes
+		// back to the pool now.
+		p := &s.pending[s.cur]
+		p.off, p.at = len(s.penc), r.UnixNano()
+		s.penc = s.enc.AppendRaw(s.penc, r)
+		p.n, p.r = len(s.penc)-p.off, nil
+		raw.Put(r)
+		fallthrough
+	default:
 		s.cur = -1
 		s.writeRaw(false)
 	}
@@ -309,34 +346,59 @@ func (s *Source) writeRaw(all bool) {
 		if p.waiting && !all {
 			break
 		}
-		s.rawBatch = append(s.rawBatch, *p)
-		if len(s.rawBatch) == rawBatchSize {
-			s.rawQ <- s.rawBatch
+		b := s.rawBatch
+		q := *p
+		if q.r == nil {
+			q.off = len(b.buf)
+			b.buf = append(b.buf, s.penc[p.off:p.off+p.n]...)
+		}
+		b.recs = append(b.recs, q)
+		if len(b.recs) == rawBatchSize {
+			s.rawQ <- b
 			s.rawBatch = s.newRawBatch()
 		}
 		*p = pendingRec{}
 		s.head++
 	}
-	if all && len(s.rawBatch) > 0 {
+	if all && len(s.rawBatch.recs) > 0 {
 		s.rawQ <- s.rawBatch
-		s.rawBatch = nil
+		s.rawBatch = s.newRawBatch()
 	}
 	if s.head == len(s.pending) || s.head > 4096 && s.head > len(s.pending)/2 {
 		// The records still waiting move to the front: their numbers
-		// (base + index, in the tags of their events) stay the same.
+		// (base + index, in the tags of their events) stay the same, and
+		// so do their encodings.
 		s.pending = s.pending[:copy(s.pending, s.pending[s.head:])]
 		s.base += uint64(s.head)
 		s.head = 0
+		s.compactEncodings()
+	}
+}
+
+// compactEncodings moves the pending records' encodings to the front of
+// penc.
+func (s *Source) compactEncodings() {
+	if s.enc == nil {
+		return
+	}
+	if len(s.pending) == 0 {
+		s.penc = s.penc[:0]
+		return
+	}
+	from := s.pending[0].off
+	s.penc = s.penc[:copy(s.penc, s.penc[from:])]
+	for i := range s.pending {
+		s.pending[i].off -= from
 	}
 }
 
 // newRawBatch returns a written batch, or a new one.
-func (s *Source) newRawBatch() []pendingRec {
+func (s *Source) newRawBatch() *rawBatch {
 	select {
 	case b := <-s.rawFree:
 		return b
 	default:
-		return make([]pendingRec, 0, rawBatchSize)
+		return &rawBatch{recs: make([]pendingRec, 0, rawBatchSize)}
 	}
 }
 
@@ -346,8 +408,15 @@ func (s *Source) rawWriter() {
 	for b := range s.rawQ {
 		var ok, failed uint64
 		var first error
-		for _, p := range b {
-			if err := s.opt.Raw.WriteRaw(p.host, p.r, p.seq); err != nil {
+		for _, p := range b.recs {
+			var err error
+			if p.r != nil {
+				err = s.opt.Raw.WriteRaw(p.host, p.r, p.seq)
+				raw.Put(p.r)
+			} else {
+				err = s.enc.WriteRawEncoded(p.host, p.at, b.buf[p.off:p.off+p.n], p.seq)
+			}
+			if err != nil {
 				if first == nil {
 					first = err
 				}
@@ -355,7 +424,6 @@ func (s *Source) rawWriter() {
 			} else {
 				ok++
 			}
-			raw.Put(p.r)
 		}
 		s.mu.Lock()
 		if first != nil && s.rawFailed == 0 {
@@ -364,9 +432,10 @@ func (s *Source) rawWriter() {
 		s.rawRecorded += ok
 		s.rawFailed += failed
 		s.mu.Unlock()
-		clear(b) // no record or host kept alive by a spare batch
+		clear(b.recs) // no record or host kept alive by a spare batch
+		b.recs, b.buf = b.recs[:0], b.buf[:0]
 		select {
-		case s.rawFree <- b[:0]:
+		case s.rawFree <- b:
 		default:
 		}
 	}

@@ -3,6 +3,7 @@ package rawsource
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -219,4 +220,73 @@ func TestEventStorageIsReused(t *testing.T) {
 	perEvent := float64(ms1.TotalAlloc-ms0.TotalAlloc) / float64(got)
 	t.Logf("%.0f bytes allocated per event (generator, encoder, decoder, enrichment included)", perEvent)
 	assert.Less(t, perEvent, 3000.0)
+}
+
+// renderRaw is a record's whole content as text.
+func renderRaw(r *raw.Record) string {
+	return fmt.Sprintf("%x %d %d %d %d %x %d %d %d %d %q %+v", r.Provider, r.EventID, r.Version, r.Opcode, r.Level,
+		r.Keywords, r.PID, r.TID, r.Timestamp, r.HeaderFlags, r.UserData, r.Props)
+}
+
+// fullRaw records each record's whole content; with enc it is a
+// RawEncoder whose encoding is that text.
+type fullRaw struct{ recs []string }
+
+func (f *fullRaw) WriteRaw(host string, r *raw.Record, seq uint64) error {
+	f.recs = append(f.recs, fmt.Sprintf("%s %d %d %s", host, r.UnixNano(), seq, renderRaw(r)))
+	return nil
+}
+
+type encRaw struct{ fullRaw }
+
+func (f *encRaw) AppendRaw(dst []byte, r *raw.Record) []byte { return append(dst, renderRaw(r)...) }
+
+func (f *encRaw) WriteRawEncoded(host string, at int64, enc []byte, seq uint64) error {
+	f.recs = append(f.recs, fmt.Sprintf("%s %d %d %s", host, at, seq, enc))
+	return nil
+}
+
+// releasedRecords checks, after the sink took each record, whether the
+// record already went back to the pool (raw.Put empties it).
+type releasedRecords struct {
+	genRecords
+	kept int
+}
+
+func (g *releasedRecords) Run(ctx context.Context, s Sink) error {
+	return g.src.Run(ctx, func(host string, r *raw.Record) error {
+		err := s.Record(host, r)
+		if r.Timestamp != 0 || len(r.Props) > 0 {
+			g.kept++
+		}
+		return err
+	}, s.Event)
+}
+
+// TestEncodedRawRecordsReleasedAtOnce: with a RawEncoder the records
+// waiting for their Seq are held encoded, so each record goes back to the
+// pool as soon as it is decoded, and the raw layer gets the same records,
+// links and order as through WriteRaw.
+func TestEncodedRawRecordsReleasedAtOnce(t *testing.T) {
+	opts := synth.Options{Seed: 6, Hosts: 3, Events: 30_000}
+	plain := &fullRaw{}
+	s, err := New(Options{Records: &genRecords{src: rawsynth.NewSource(opts, 0)}, Raw: plain, FirstSeq: firstSeq})
+	require.NoError(t, err)
+	want := run(t, context.Background(), s)
+
+	enc := &encRaw{}
+	recs := &releasedRecords{genRecords: genRecords{src: rawsynth.NewSource(opts, 0)}}
+	s, err = New(Options{Records: recs, Raw: enc, FirstSeq: firstSeq})
+	require.NoError(t, err)
+	got := run(t, context.Background(), s)
+	st := s.Stats()
+
+	require.Equal(t, len(want), len(got))
+	assert.Equal(t, st.Records, st.RawRecorded)
+	require.Equal(t, len(plain.recs), len(enc.recs))
+	assert.Greater(t, len(enc.recs), 30_000, "the raw layer got every record")
+	for i := range plain.recs {
+		require.Equal(t, plain.recs[i], enc.recs[i], "raw record %d", i)
+	}
+	assert.Zero(t, recs.kept, "records kept out of the pool after decoding")
 }

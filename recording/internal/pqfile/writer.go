@@ -29,6 +29,48 @@ const (
 // of long messages can take tens of MB).
 const pageKeep = 1 << 20
 
+// pageBufs holds page buffers between row groups for the next writer that
+// encodes one: edr live has 8 files open (an event and a raw segment per
+// host) whose row groups end at different times, and each kept its own
+// two buffers of up to pageKeep (~6 MB of its live heap). At most
+// pageBufsKept wait here (a free list, not a sync.Pool: the collector
+// does not empty it, so a warm writer allocates no page buffer).
+var pageBufs struct {
+	sync.Mutex
+	free [][]byte
+}
+
+const pageBufsKept = 4
+
+func getPageBuf() []byte {
+	pageBufs.Lock()
+	defer pageBufs.Unlock()
+	n := len(pageBufs.free)
+	if n == 0 {
+		return nil
+	}
+	b := pageBufs.free[n-1]
+	pageBufs.free[n-1] = nil
+	pageBufs.free = pageBufs.free[:n-1]
+	return b[:0]
+}
+
+func putPageBuf(b []byte) {
+	if b == nil || cap(b) > pageKeep {
+		return
+	}
+	pageBufs.Lock()
+	if len(pageBufs.free) < pageBufsKept {
+		pageBufs.free = append(pageBufs.free, b)
+	}
+	pageBufs.Unlock()
+}
+
+// fileBuffer is the write buffer of a file: pages are written as a small
+// header and a body of tens or hundreds of KB, so a larger buffer saves
+// few writes.
+const fileBuffer = 64 << 10
+
 // Level is the zstd level of a file's pages.
 type Level int
 
@@ -87,7 +129,7 @@ func NewWriterLevel(w io.Writer, l Level) *Writer {
 	if l < 0 || int(l) >= len(pageZstd) {
 		l = LevelDefault
 	}
-	pw := &Writer{zstd: pageZstd[l](), out: bufio.NewWriterSize(w, 256<<10)}
+	pw := &Writer{zstd: pageZstd[l](), out: bufio.NewWriterSize(w, fileBuffer)}
 	pw.write(Magic)
 	return pw
 }
@@ -115,16 +157,19 @@ func (w *Writer) write(b []byte) {
 }
 
 // Buf returns the page scratch buffer, emptied; WritePage takes it back.
-func (w *Writer) Buf() []byte { return w.page[:0] }
+func (w *Writer) Buf() []byte {
+	if w.page == nil {
+		w.page = getPageBuf()
+	}
+	return w.page[:0]
+}
 
-// TrimBuffers drops page buffers grown past pageKeep (between row groups).
+// TrimBuffers hands the page buffers to the next writer that needs them
+// (between row groups); those grown past pageKeep are dropped.
 func (w *Writer) TrimBuffers() {
-	if cap(w.page) > pageKeep {
-		w.page = nil
-	}
-	if cap(w.comp) > pageKeep {
-		w.comp = nil
-	}
+	putPageBuf(w.page)
+	putPageBuf(w.comp)
+	w.page, w.comp = nil, nil
 }
 
 // WritePage compresses body and writes header + body; it returns the
@@ -132,6 +177,9 @@ func (w *Writer) TrimBuffers() {
 // the scratch buffer Buf returns.
 func (w *Writer) WritePage(h format.PageHeader, body []byte) (int64, int64) {
 	w.page = body
+	if w.comp == nil {
+		w.comp = getPageBuf()
+	}
 	w.comp = w.zstd.EncodeAll(body, w.comp[:0])
 	h.UncompressedPageSize = int32(len(body))
 	h.CompressedPageSize = int32(len(w.comp))

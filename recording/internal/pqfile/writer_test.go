@@ -100,3 +100,24 @@ func FuzzWriterInts(f *testing.F) {
 		assert.Equal(t, i32, got32)
 	})
 }
+
+// TestWriterKeepsNoPageBuffersBetweenRowGroups: after TrimBuffers (a row
+// group's end) a writer holds no page buffer of its own, so files open
+// side by side do not each keep theirs; the next page still writes, and
+// the file reads back.
+func TestWriterKeepsNoPageBuffersBetweenRowGroups(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	vals := make([]int64, 50_000)
+	for i := range vals {
+		vals[i] = int64(i * i)
+	}
+	w.Int64Column("A", vals, true)
+	require.Positive(t, cap(w.page)+cap(w.comp))
+	w.TrimBuffers()
+	assert.Zero(t, cap(w.page)+cap(w.comp), "page buffers kept by an idle writer")
+
+	file, _ := writeInts(t, vals, make([]int32, len(vals)))
+	got, _, _ := readInts(t, file)
+	assert.Equal(t, vals, got)
+}
