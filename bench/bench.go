@@ -190,21 +190,29 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		// evaluation slows the evaluators, so the full run above is
 		// measured without it.
 		logf("per-rule pass")
-		counters, pass, err := observeRules(ctx, dirs, read, rules)
+		counters, overhead, pass, err := observeRules(ctx, dirs, read, rules)
 		if err != nil {
 			return nil, err
 		}
 		r.RulesPassSec = pass.wall.Seconds()
-		r.Rules = ruleCosts(rules.Sigma.Rules(), counters, o.Top, full.events)
+		r.RuleClockOverheadNs = overhead
+		r.Rules = ruleCosts(rules.Sigma.Rules(), counters, overhead, o.Top, full.events)
 	}
 	return r, nil
 }
 
+// Calibration of the per-rule clock: the median of calBatches batches of
+// calSpans empty spans (a few milliseconds).
+const calBatches, calSpans = 15, 10000
+
 // observeRules replays once more with every Sigma evaluator timing each
-// rule, and sums the evaluators' counters.
-func observeRules(ctx context.Context, dirs []string, read replay.ReadOptions, rules *ruleset.Set) (*sigma.RuleCounters, run, error) {
+// rule, and sums the evaluators' counters. Before the pass it calibrates
+// what one timed span costs with nothing in it (overhead, in ns), through
+// the same clock and observer.
+func observeRules(ctx context.Context, dirs []string, read replay.ReadOptions, rules *ruleset.Set) (*sigma.RuleCounters, float64, run, error) {
 	base := time.Now()
 	clock := func() int64 { return int64(time.Since(base)) } // monotonic
+	overhead := clockOverhead(clock)
 	var all []*sigma.RuleCounters
 	newObserver := func() sigma.RuleObserver {
 		c := sigma.NewRuleCounters(clock)
@@ -222,12 +230,17 @@ func observeRules(ctx context.Context, dirs []string, read replay.ReadOptions, r
 	for _, c := range all {
 		total.Add(c)
 	}
-	return total, pass, err
+	return total, overhead, pass, err
 }
 
-// ruleCosts are the top costliest rules by evaluation time (ties: more
-// evaluations, then load order).
-func ruleCosts(rules []*sigma.Rule, c *sigma.RuleCounters, top int, events uint64) []RuleCost {
+// clockOverhead is the calibrated cost in ns of one timed span of clock.
+func clockOverhead(clock func() int64) float64 {
+	return sigma.NewRuleCounters(clock).CalibrateOverhead(calBatches, calSpans)
+}
+
+// ruleCosts are the top costliest rules by evaluation time less overhead
+// ns per evaluation (ties: more evaluations, then load order).
+func ruleCosts(rules []*sigma.Rule, c *sigma.RuleCounters, overhead float64, top int, events uint64) []RuleCost {
 	out := make([]RuleCost, 0, len(rules))
 	for _, r := range rules {
 		st := c.Stats(r)
@@ -238,7 +251,8 @@ func ruleCosts(rules []*sigma.Rule, c *sigma.RuleCounters, top int, events uint6
 		if id == "" {
 			id = r.Name
 		}
-		out = append(out, RuleCost{ID: id, Title: r.Title, Ns: st.Nanos, NsPerEvent: div(float64(st.Nanos), float64(events)),
+		ns := st.CorrectedNanos(overhead)
+		out = append(out, RuleCost{ID: id, Title: r.Title, Ns: ns, NsRaw: st.Nanos, NsPerEvent: div(float64(ns), float64(events)),
 			Evaluations: st.Evaluated, Candidates: st.Candidates, Matches: st.Matched})
 	}
 	sort.SliceStable(out, func(i, j int) bool {

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/edr-lab/edr/detect/ruleset"
+	"github.com/edr-lab/edr/detect/sigma"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -80,6 +82,7 @@ func TestReportCounts(t *testing.T) {
 		if i > 0 {
 			assert.GreaterOrEqual(t, r.Rules[i-1].Ns, rc.Ns, "sorted by cost")
 		}
+		assert.LessOrEqual(t, rc.Ns, rc.NsRaw, "the clock's overhead taken off")
 	}
 	assert.Equal(t, "test", r.Build.Version)
 	assert.Positive(t, r.Machine.Cores)
@@ -93,7 +96,7 @@ func TestReportJSONSchema(t *testing.T) {
 	require.NoError(t, r.WriteJSON(&buf))
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(buf.Bytes(), &m))
-	for _, k := range []string{"events", "seconds", "events_per_second", "stages", "rules", "peak_rss_bytes", "build", "machine", "ceilings"} {
+	for _, k := range []string{"events", "seconds", "events_per_second", "stages", "rules", "rule_clock_overhead_ns", "peak_rss_bytes", "build", "machine", "ceilings"} {
 		assert.Contains(t, m, k)
 	}
 	assert.EqualValues(t, smallEvents, m["events"])
@@ -113,7 +116,7 @@ func TestReportJSONSchema(t *testing.T) {
 	require.IsType(t, []any{}, m["rules"])
 	assert.NotEmpty(t, m["rules"])
 	for _, rc := range m["rules"].([]any) {
-		for _, k := range []string{"id", "title", "ns", "evaluations", "matches"} {
+		for _, k := range []string{"id", "title", "ns", "ns_raw", "evaluations", "matches"} {
 			assert.Contains(t, rc, k)
 		}
 	}
@@ -205,7 +208,8 @@ func TestWriteText(t *testing.T) {
 	r := small(t)
 	var buf bytes.Buffer
 	r.WriteText(&buf)
-	for _, want := range []string{"6000 events", "decode only", "decode + state", "prematch", "engine", "peak RSS", "seed 3"} {
+	overhead := fmt.Sprintf("less the clock's own %.1f ns per evaluation", r.RuleClockOverheadNs)
+	for _, want := range []string{"6000 events", "decode only", "decode + state", "prematch", "engine", "peak RSS", "seed 3", overhead, "ns raw"} {
 		assert.Contains(t, buf.String(), want)
 	}
 }
@@ -221,4 +225,45 @@ func TestTopZeroSkipsRulePass(t *testing.T) {
 	assert.Empty(t, r.Rules)
 	assert.Zero(t, r.RulesPassSec)
 	assert.Equal(t, uint64(1000), r.Events)
+}
+
+// The per-rule pass's clock is calibrated through the same path it times:
+// a fake clock advancing 23 ns per reading costs exactly 23 ns a span.
+func TestClockOverheadFakeClock(t *testing.T) {
+	var now int64
+	assert.Equal(t, 23.0, clockOverhead(func() int64 { now += 23; return now }))
+}
+
+// ruleCosts take the calibrated overhead off every evaluation (never below
+// 0), keep the raw sum, and rank by what is left: a rule evaluated often
+// and cheaply no longer outranks one evaluated rarely and dearly.
+func TestRuleCostsCorrectOverhead(t *testing.T) {
+	often := &sigma.Rule{ID: "often", Title: "often and cheap"}
+	rare := &sigma.Rule{ID: "rare", Title: "rare and dear"}
+	tiny := &sigma.Rule{Name: "tiny", Title: "below the overhead"}
+	idle := &sigma.Rule{ID: "idle", Title: "never a candidate"}
+	c := sigma.NewRuleCounters(nil)
+	for range 1000 { // 19 ns each, 4 of them the rule's own
+		c.Candidate(often)
+		c.Evaluated(often, 19)
+	}
+	for range 10 { // 485 ns each
+		c.Candidate(rare)
+		c.Evaluated(rare, 485)
+		c.Matched(rare)
+	}
+	for range 100 { // 10 ns each: less than the overhead
+		c.Evaluated(tiny, 10)
+	}
+	got := ruleCosts([]*sigma.Rule{often, rare, tiny, idle}, c, 15, 10, 1000)
+	assert.Equal(t, []RuleCost{
+		{ID: "rare", Title: "rare and dear", Ns: 4700, NsRaw: 4850, NsPerEvent: 4.7, Evaluations: 10, Candidates: 10, Matches: 10},
+		{ID: "often", Title: "often and cheap", Ns: 4000, NsRaw: 19000, NsPerEvent: 4, Evaluations: 1000, Candidates: 1000},
+		{ID: "tiny", Title: "below the overhead", Ns: 0, NsRaw: 1000, Evaluations: 100},
+	}, got)
+	// Without the overhead, the raw figures rank as they were measured.
+	raw := ruleCosts([]*sigma.Rule{often, rare, tiny, idle}, c, 0, 2, 1000)
+	require.Len(t, raw, 2)
+	assert.Equal(t, "often", raw[0].ID)
+	assert.Equal(t, int64(19000), raw[0].Ns)
 }

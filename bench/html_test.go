@@ -45,6 +45,7 @@ func TestHTMLSelfContained(t *testing.T) {
 		assert.Equal(t, "http://www.w3.org/2000/svg", u)
 	}
 	assert.Contains(t, page, fmt.Sprintf("%.0f", r.EventsPerSecond))
+	assert.Contains(t, page, fmt.Sprintf(`<b id="clock-overhead">%.1f</b>`, r.RuleClockOverheadNs))
 	assert.Contains(t, page, "Regressed: total")
 }
 
@@ -70,7 +71,9 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	}
 	for _, rc := range r.Rules {
 		assert.Contains(t, dom, rc.ID)
+		assert.Contains(t, dom, fmt.Sprintf("<td>%d</td><td>%d</td>", rc.Ns, rc.NsRaw), "ns and ns raw of %s", rc.ID)
 	}
+	assert.Contains(t, dom, fmt.Sprintf(`<b id="clock-overhead">%.1f</b>`, r.RuleClockOverheadNs))
 	assert.Contains(t, dom, `id="verdict">Regressed: total`)
 
 	shot := filepath.Join(filepath.Dir(p), "bench.png")

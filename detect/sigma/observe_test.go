@@ -193,3 +193,52 @@ func TestPrefilterClauses(t *testing.T) {
 	require.Equal(t, "not;late;", titles(fin.Finish(ev, &p, nil)))
 	require.Equal(t, "not;late;", titles(rs.NewMatcher().Match(ev, nil)))
 }
+
+// stepClock is a fake clock advancing d nanoseconds per reading, and jump more
+// on reading number at (1-based; 0: never).
+func stepClock(d, at, jump int64) func() int64 {
+	var t, n int64
+	return func() int64 {
+		n++
+		t += d
+		if n == at {
+			t += jump
+		}
+		return t
+	}
+}
+
+// Calibration measures what a timed span costs with nothing in it: a clock
+// advancing 7 ns per reading yields exactly 7, also when one batch was
+// stretched (a preemption: the median of the batches ignores it), and it
+// leaves the counters as they were.
+func TestRuleCountersCalibrateOverhead(t *testing.T) {
+	rs := mustLoad(t, observeYAML, sigma.Options{})
+	r := rs.Rules()[0]
+	rc := sigma.NewRuleCounters(stepClock(7, 0, 0))
+	rc.Evaluated(r, 40)
+	require.Equal(t, 7.0, rc.CalibrateOverhead(5, 100))
+	require.Equal(t, sigma.RuleStats{Evaluated: 1, Nanos: 40}, rc.Stats(r), "calibration leaves the counters")
+	total := sigma.NewRuleCounters(nil)
+	total.Add(rc)
+	require.Equal(t, sigma.RuleStats{Evaluated: 1, Nanos: 40}, total.Stats(r))
+
+	// Reading 150 (in the second batch of 50 spans, 100 readings each)
+	// jumps 1e6 ns ahead.
+	require.Equal(t, 7.0, sigma.NewRuleCounters(stepClock(7, 150, 1e6)).CalibrateOverhead(3, 50))
+	// Even batch counts take the mean of the middle two.
+	require.Equal(t, 7.0, sigma.NewRuleCounters(stepClock(7, 150, 1e6)).CalibrateOverhead(4, 50))
+	require.Equal(t, 0.0, sigma.NewRuleCounters(nil).CalibrateOverhead(5, 100), "untimed: no overhead")
+}
+
+// The correction takes the calibrated overhead off every evaluation and
+// never goes below 0.
+func TestRuleStatsCorrectedNanos(t *testing.T) {
+	s := sigma.RuleStats{Evaluated: 100, Nanos: 1000}
+	require.Equal(t, int64(1000), s.CorrectedNanos(0))
+	require.Equal(t, int64(300), s.CorrectedNanos(7))
+	require.Equal(t, int64(750), s.CorrectedNanos(2.5))
+	require.Equal(t, int64(0), s.CorrectedNanos(10))
+	require.Equal(t, int64(0), s.CorrectedNanos(12), "clamped at 0")
+	require.Equal(t, int64(0), sigma.RuleStats{}.CorrectedNanos(7))
+}
