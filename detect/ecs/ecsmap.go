@@ -137,7 +137,7 @@ type encodeScratch struct {
 	users, ips, hashes, hosts []string
 	args                      []string
 	id                        [160]byte
-	threats                   map[*detect.Rule]*threatInfo // by rule: parsed once
+	rules                     map[*detect.Rule]*ruleFragments // by rule: encoded once
 }
 
 func (m *mapper) val(id event.FieldID) string {

@@ -44,6 +44,7 @@ const (
 	kObject
 	kObjects
 	kNull // a value of an unsupported type
+	kRaw  // s is the value already encoded as JSON (NDJSON's per-rule fragments)
 )
 
 type field struct {
@@ -220,6 +221,15 @@ func (o *Object) SetObjects(path string, v []*Object) {
 	}
 }
 
+// RawJSON is a value that is already encoded JSON; Get returns it for the
+// parts of a document that were set pre-encoded.
+type RawJSON string
+
+// setRaw sets a value already encoded as JSON (v is not empty): what
+// AppendJSON writes for it verbatim. Only the NDJSON encoder sets these,
+// for parts it encodes once and reuses.
+func (o *Object) setRaw(path, v string) { o.setField(path, field{kind: kRaw, s: v}) }
+
 func (o *Object) setField(path string, f field) {
 	parent, key := o.walk(path, true)
 	f.key = key
@@ -255,6 +265,8 @@ func (f *field) value() any {
 		return f.obj
 	case kObjects:
 		return f.objs
+	case kRaw:
+		return RawJSON(f.s)
 	}
 	return nil
 }
@@ -271,6 +283,20 @@ func (o *Object) lookup(path string) *field {
 		}
 	}
 	return nil
+}
+
+// encoded is the JSON of the top-level key's value, "" when it is absent
+// or an object that encodes empty (AppendJSON omits it).
+func (o *Object) encoded(key string) string {
+	for i := range o.fields {
+		if f := &o.fields[i]; f.key == key {
+			if f.kind == kObject && f.obj.empty() {
+				return ""
+			}
+			return string(f.appendValue(nil))
+		}
+	}
+	return ""
 }
 
 // Child returns the nested object at a dotted path, nil when there is none
@@ -448,6 +474,8 @@ func (f *field) appendValue(dst []byte) []byte {
 			dst = c.AppendJSON(dst)
 		}
 		return append(dst, ']')
+	case kRaw:
+		return append(dst, f.s...)
 	}
 	return append(dst, "null"...)
 }
