@@ -11,6 +11,7 @@ package ecs
 
 import (
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -489,17 +490,22 @@ func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		// Eight bytes that need no escape are passed over at once.
-		if i+8 <= len(s) && plain8(load8(s, i)) {
-			i += 8
+		if i+8 <= len(s) {
+			// Eight bytes that need no escape are passed over at once;
+			// else the scan goes straight to the first that may (Windows
+			// paths have a backslash every few bytes).
+			m := special8(load8(s, i))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+		} else if plainASCII[s[i]] {
+			i++
 			continue
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -536,6 +542,15 @@ func AppendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
+// plainASCII marks the bytes AppendString copies as they are, one at a
+// time (keys and the ends of strings are shorter than a word).
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // load8 is the 8 bytes of s at i, little-endian.
 func load8(s string, i int) uint64 {
 	s = s[i : i+8]
@@ -544,13 +559,17 @@ func load8(s string, i int) uint64 {
 }
 
 // plain8 reports whether all 8 bytes of w are ASCII that AppendString
-// copies as they are: none is ≥ 0x80, < 0x20, '"', '\\' or DEL. Each
-// test is the exact word-wide "some byte is zero" test ((x-0x01…) &^ x &
-// 0x80…), or "some byte is below n" for n ≤ 0x80, which may misplace the
-// byte but never misses one.
-func plain8(w uint64) bool {
+// copies as they are: none is ≥ 0x80, < 0x20, '"', '\\' or DEL.
+func plain8(w uint64) bool { return special8(w) == 0 }
+
+// special8 has the high bit of the first byte of w (the lowest) that is
+// not plain set, and maybe bits above it; 0 when all 8 are plain. Word-wide
+// tests set a byte's high bit for: w itself (≥ 0x80), w+1 (0x7f), w-0x20
+// (< 0x20, by the borrow), (w^'"')-1 and (w^'\\')-1 (the byte is zero
+// after the xor). A plain byte with only plain bytes below sets none (no
+// carry or borrow reaches it), and the lowest byte that is not plain sets
+// one; bits above it may be wrong.
+func special8(w uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(x uint64) uint64 { return (x - ones) &^ x }
-	special := w | (w-0x20*ones)&^w | zero(w^('"'*ones)) | zero(w^('\\'*ones)) | zero(w^(0x7f*ones))
-	return special&highs == 0
+	return (w | (w + ones) | (w - 0x20*ones) | ((w ^ '"'*ones) - ones) | ((w ^ '\\'*ones) - ones)) & highs
 }
