@@ -6,6 +6,7 @@ import (
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/detect/detecttest"
 	"github.com/edr-lab/edr/detect/ecs"
+	"github.com/edr-lab/edr/event"
 	"github.com/stretchr/testify/require"
 )
 
@@ -51,4 +52,32 @@ func TestNDJSONRuleFragmentsMatchTheDocument(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestNDJSONEventDataMatchesTheDocument: the NDJSON encoder writes
+// winlog.event_data straight from the event's fields when it has no fields
+// outside the schema; with or without such fields (dotted, repeated,
+// empty), the bytes are the alert's full document.
+func TestNDJSONEventDataMatchesTheDocument(t *testing.T) {
+	const t0 = 1_700_000_000_000_000_000
+	r := &detect.Rule{Engine: detect.EngineSigma, ID: "11111111-1111-4111-8111-111111111111", Name: "Any", Level: "low"}
+	plain := detecttest.Sysmon(1, t0, "WS1", "ProcessGuid", "{00000000-0000-0000-0000-000000000001}", "ProcessId", "700",
+		"Image", `C:\Windows\System32\whoami.exe`, "CommandLine", "whoami \"/all\"\t\x01\xff €", "RuleName", "",
+		"Computer", "ws1.corp", "Level", "4", "Execution_ProcessID", "12")
+	onlyEnvelope := detecttest.Sysmon(1, t0, "WS1", "Computer", "ws1.corp")
+	extra := detecttest.Sysmon(1, t0, "WS1", "Image", `C:\x.exe`)
+	extra.AddExtra("Custom", "1")
+	extra.AddExtra("a.b", "nested")
+	extra.AddExtra("Custom", "again")
+	extra.AddExtra("Empty", "")
+	var enc ecs.NDJSON
+	for round := 0; round < 2; round++ {
+		for i, ev := range []*event.Event{plain, onlyEnvelope, extra, plain} {
+			a := &detect.Alert{Event: ev, Hit: &detect.Hit{Rule: r}, Severity: detect.SeverityLow}
+			want := ecs.AlertObject(a).String() + "\n"
+			require.Equal(t, want, string(enc.Append(nil, a)), "round %d, event %d", round, i)
+		}
+	}
+	require.Contains(t, string(enc.Append(nil, &detect.Alert{Event: plain, Hit: &detect.Hit{Rule: r}})),
+		`"event_data":{"RuleName":"",`, "present-but-empty fields stay")
 }

@@ -2,8 +2,10 @@ package ecs
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/event"
@@ -649,9 +651,31 @@ func (m *mapper) setWinlog() {
 	o.SetString("winlog.activity_id", m.val(fActivityID))
 	o.SetString("winlog.related_activity_id", m.val(fRelActivityID))
 	o.SetString("winlog.time_created", event.FormatFileTime(ev.Time))
+	if m.scratch != nil && len(ev.Extra()) == 0 {
+		// Schema names are distinct and hold no dot, so the fields are
+		// the object's keys as they come: encoded straight to JSON, not
+		// set one by one into an object that is then encoded.
+		buf := o.rawBuf()
+		start := len(buf)
+		buf = append(buf, '{')
+		ev.Range(func(id event.FieldID, v string) bool {
+			if !isEnvelopeField(id) {
+				if len(buf) > start+1 {
+					buf = append(buf, ',')
+				}
+				buf = append(buf, dataKey(id)...)
+				buf = AppendString(buf, v)
+			}
+			return true
+		})
+		if len(buf) > start+1 {
+			o.setRawBuf("winlog.event_data", append(buf, '}'), start)
+		}
+		return
+	}
 	data := o.Obj("winlog.event_data")
 	ev.Range(func(id event.FieldID, v string) bool {
-		if !envelopeField[id] {
+		if !isEnvelopeField(id) {
 			setKeepEmpty(data, id.Name(), v)
 		}
 		return true
@@ -661,16 +685,36 @@ func (m *mapper) setWinlog() {
 	}
 }
 
+// dataKeys are the schema's field names as JSON object keys ("Name":).
+var dataKeys = sync.OnceValue(func() []string {
+	keys := make([]string, event.NumFields())
+	for i := range keys {
+		keys[i] = string(append(AppendString(nil, event.FieldID(i).Name()), ':'))
+	}
+	return keys
+})
+
+// dataKey is id's name as a JSON object key.
+func dataKey(id event.FieldID) string {
+	if keys := dataKeys(); int(id) < len(keys) {
+		return keys[id]
+	}
+	return string(append(AppendString(nil, id.Name()), ':'))
+}
+
 // envelopeField marks schema fields that winlog.* carries outside
-// event_data.
-var envelopeField = func() map[event.FieldID]bool {
-	m := map[event.FieldID]bool{}
-	for _, id := range []event.FieldID{event.FComputer, event.FSecurityUserID, fProviderGuid, fEventVersion, fOpcode,
-		fExecPID, fExecTID, fLevel, fTask, fKeywords, fActivityID, fRelActivityID} {
+// event_data, by field id.
+var envelopeField = func() []bool {
+	ids := []event.FieldID{event.FComputer, event.FSecurityUserID, fProviderGuid, fEventVersion, fOpcode,
+		fExecPID, fExecTID, fLevel, fTask, fKeywords, fActivityID, fRelActivityID}
+	m := make([]bool, slices.Max(ids)+1)
+	for _, id := range ids {
 		m[id] = true
 	}
 	return m
 }()
+
+func isEnvelopeField(id event.FieldID) bool { return int(id) < len(envelopeField) && envelopeField[id] }
 
 // setKeepEmpty keeps a present-but-empty field visible (ecs.Object omits
 // empty strings; the original event distinguishes empty from absent).

@@ -46,6 +46,9 @@ const (
 	kObjects
 	kNull // a value of an unsupported type
 	kRaw  // s is the value already encoded as JSON (NDJSON's per-rule fragments)
+	// the value already encoded as JSON in the arena's raw storage, at
+	// [n>>32, n&0xffffffff) (NDJSON's winlog.event_data)
+	kRawArena
 )
 
 type field struct {
@@ -73,6 +76,9 @@ type arena struct {
 	// and forgets it.
 	from, obj *Object
 	prefix    string
+	// raw holds values encoded straight into JSON (kRawArena), until the
+	// root's Reset
+	raw []byte
 }
 
 // forget drops the cached walk.
@@ -106,16 +112,20 @@ func (o *Object) Reset() {
 			c.fields = c.fields[:0]
 		}
 		a.used = 0
+		a.raw = a.raw[:0]
 	}
 }
 
 // New returns an empty object from o's arena (recycled by the root's
 // Reset), for values such as list items that are Set into o's document.
-func (o *Object) New() *Object {
+func (o *Object) New() *Object { return o.arenaOf().get() }
+
+// arenaOf is o's arena, made (with o as its root) if o has none.
+func (o *Object) arenaOf() *arena {
 	if o.arena == nil {
 		o.arena = &arena{root: o}
 	}
-	return o.arena.get()
+	return o.arena
 }
 
 // Set stores v at a dotted path ("process.parent.pid"), creating the nested
@@ -231,6 +241,21 @@ type RawJSON string
 // for parts it encodes once and reuses.
 func (o *Object) setRaw(path, v string) { o.setField(path, field{kind: kRaw, s: v}) }
 
+// rawBuf is the document's raw storage, for appending one encoded value
+// that setRawBuf then sets: buf[start:] of the grown storage.
+func (o *Object) rawBuf() []byte { return o.arenaOf().raw }
+
+// setRawBuf sets path to buf[start:], a JSON value appended to rawBuf's
+// storage, and keeps buf as that storage.
+func (o *Object) setRawBuf(path string, buf []byte, start int) {
+	a := o.arenaOf()
+	a.raw = buf
+	o.setField(path, field{kind: kRawArena, n: int64(start)<<32 | int64(len(buf))})
+}
+
+// rawArena is the encoded value of a kRawArena field of a's document.
+func (f *field) rawArena(a *arena) []byte { return a.raw[f.n>>32 : f.n&0xffffffff] }
+
 func (o *Object) setField(path string, f field) {
 	parent, key := o.walk(path, true)
 	f.key = key
@@ -242,6 +267,10 @@ func (o *Object) Get(path string) (any, bool) {
 	f := o.lookup(path)
 	if f == nil {
 		return nil, false
+	}
+	if f.kind == kRawArena {
+		parent, _ := o.walk(path, false)
+		return RawJSON(f.rawArena(parent.arena)), true
 	}
 	return f.value(), true
 }
@@ -294,7 +323,7 @@ func (o *Object) encoded(key string) string {
 			if f.kind == kObject && f.obj.empty() {
 				return ""
 			}
-			return string(f.appendValue(nil))
+			return string(f.appendValue(nil, o.arena))
 		}
 	}
 	return ""
@@ -418,7 +447,7 @@ func (o *Object) AppendJSON(dst []byte) []byte {
 		first = false
 		dst = AppendString(dst, f.key)
 		dst = append(dst, ':')
-		dst = f.appendValue(dst)
+		dst = f.appendValue(dst, o.arena)
 	}
 	return append(dst, '}')
 }
@@ -437,7 +466,8 @@ func (o *Object) empty() bool {
 // String encodes the object as JSON.
 func (o *Object) String() string { return string(o.AppendJSON(nil)) }
 
-func (f *field) appendValue(dst []byte) []byte {
+// appendValue appends the value of a field of an object whose arena is a.
+func (f *field) appendValue(dst []byte, a *arena) []byte {
 	switch f.kind {
 	case kString:
 		return AppendString(dst, f.s)
@@ -477,6 +507,8 @@ func (f *field) appendValue(dst []byte) []byte {
 		return append(dst, ']')
 	case kRaw:
 		return append(dst, f.s...)
+	case kRawArena:
+		return append(dst, f.rawArena(a)...)
 	}
 	return append(dst, "null"...)
 }
