@@ -56,14 +56,15 @@ func TestNDJSONRuleFragmentsMatchTheDocument(t *testing.T) {
 
 // TestNDJSONEventDataMatchesTheDocument: the NDJSON encoder writes
 // winlog.event_data straight from the event's fields when it has no fields
-// outside the schema; with or without such fields (dotted, repeated,
-// empty), the bytes are the alert's full document.
+// outside the schema, and keeps the hashes and host names it lower-cased;
+// with or without fields outside the schema (dotted, repeated, empty),
+// first time or again, the bytes are the alert's full document.
 func TestNDJSONEventDataMatchesTheDocument(t *testing.T) {
 	const t0 = 1_700_000_000_000_000_000
 	r := &detect.Rule{Engine: detect.EngineSigma, ID: "11111111-1111-4111-8111-111111111111", Name: "Any", Level: "low"}
 	plain := detecttest.Sysmon(1, t0, "WS1", "ProcessGuid", "{00000000-0000-0000-0000-000000000001}", "ProcessId", "700",
 		"Image", `C:\Windows\System32\whoami.exe`, "CommandLine", "whoami \"/all\"\t\x01\xff €", "RuleName", "",
-		"Computer", "ws1.corp", "Level", "4", "Execution_ProcessID", "12")
+		"Computer", "ws1.corp", "Level", "4", "Execution_ProcessID", "12", "Hashes", "MD5=0123456789ABCDEF0123456789ABCDEF,IMPHASH=ÄBC0")
 	onlyEnvelope := detecttest.Sysmon(1, t0, "WS1", "Computer", "ws1.corp")
 	extra := detecttest.Sysmon(1, t0, "WS1", "Image", `C:\x.exe`)
 	extra.AddExtra("Custom", "1")

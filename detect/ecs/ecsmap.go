@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/event"
@@ -139,6 +140,7 @@ type encodeScratch struct {
 	users, ips, hashes, hosts []string
 	args                      []string
 	id                        [160]byte
+	lowered                   map[string]string // lower-cased hashes and host names, by original
 	rules                     map[*detect.Rule]*ruleFragments // by rule: encoded once
 }
 
@@ -148,6 +150,42 @@ func (m *mapper) val(id event.FieldID) string {
 		return ""
 	}
 	return v
+}
+
+// maxLowered bounds an encoder's cache of lower-cased values.
+const maxLowered = 4096
+
+// lower is strings.ToLower(s); an encoder keeps the values it lowered
+// (Sysmon writes hashes in upper case, and the same processes and hosts
+// come back alert after alert), so repeats cost no allocation.
+func (m *mapper) lower(s string) string {
+	sc := m.scratch
+	if sc == nil || !mayLower(s) {
+		return strings.ToLower(s)
+	}
+	if l, ok := sc.lowered[s]; ok {
+		return l
+	}
+	if sc.lowered == nil || len(sc.lowered) >= maxLowered {
+		sc.lowered = make(map[string]string)
+	}
+	// a copy: s may be a small part of a large string (a decoded column)
+	// that the cache must not keep alive, and ToLower may return it
+	k := strings.Clone(s)
+	l := strings.ToLower(k)
+	sc.lowered[k] = l
+	return l
+}
+
+// mayLower reports whether strings.ToLower(s) may differ from s: s has an
+// ASCII upper-case letter or a non-ASCII byte.
+func mayLower(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' || c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *mapper) sysmon(ids ...uint16) bool {
@@ -214,7 +252,7 @@ func (m *mapper) host() {
 	if h == "" {
 		h = m.val(event.FComputer)
 	}
-	m.o.SetString("host.name", strings.ToLower(h))
+	m.o.SetString("host.name", m.lower(h))
 	m.o.SetString("host.os.type", "windows")
 	m.o.SetString("host.os.family", "windows")
 }
@@ -339,7 +377,7 @@ func (m *mapper) setHashes(p, hashes string) {
 		default:
 			continue
 		}
-		v = strings.ToLower(v)
+		v = m.lower(v)
 		m.o.Obj(p).SetString(key, v)
 		m.hashes = appendUnique(m.hashes, v)
 	}
