@@ -215,15 +215,17 @@ func setThreat(o *Object, t *threatInfo) {
 	if t.any() {
 		o.SetString("threat.framework", "MITRE ATT&CK")
 	}
-	o.SetStrings("threat.tactic.id", t.tacticIDs)
-	o.SetStrings("threat.tactic.name", t.tacticNames)
-	o.SetStrings("threat.tactic.reference", t.tacticRefs)
-	o.SetStrings("threat.technique.id", t.techIDs)
-	o.SetStrings("threat.technique.reference", t.techRefs)
-	o.SetStrings("threat.technique.subtechnique.id", t.subIDs)
-	o.SetStrings("threat.technique.subtechnique.reference", t.subRefs)
-	o.SetStrings("threat.group.id", t.groups)
-	o.SetStrings("threat.software.id", t.software)
+	for _, f := range [...]struct {
+		path string
+		v    []string
+	}{
+		{"threat.tactic.id", t.tacticIDs}, {"threat.tactic.name", t.tacticNames}, {"threat.tactic.reference", t.tacticRefs},
+		{"threat.technique.id", t.techIDs}, {"threat.technique.reference", t.techRefs},
+		{"threat.technique.subtechnique.id", t.subIDs}, {"threat.technique.subtechnique.reference", t.subRefs},
+		{"threat.group.id", t.groups}, {"threat.software.id", t.software},
+	} {
+		o.SetStrings(f.path, f.v)
+	}
 }
 
 func indicatorObject(e *Object, in *detect.Indicator) *Object {

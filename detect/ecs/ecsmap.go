@@ -140,7 +140,7 @@ type encodeScratch struct {
 	users, ips, hashes, hosts []string
 	args                      []string
 	id                        [160]byte
-	lowered                   map[string]string // lower-cased hashes and host names, by original
+	lowered                   map[string]string               // lower-cased hashes and host names, by original
 	rules                     map[*detect.Rule]*ruleFragments // by rule: encoded once
 }
 
