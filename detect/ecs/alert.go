@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 
 	"github.com/edr-lab/edr/detect"
@@ -129,12 +128,6 @@ func build(a *detect.Alert, o *Object, sc *encodeScratch) {
 	if sc != nil { // keep the grown storage for the next alert
 		sc.users, sc.ips, sc.hashes, sc.hosts = m.users, m.ips, m.hashes, m.hosts
 	}
-}
-
-// formatTimestamp renders event time for @timestamp (millisecond precision,
-// as Sysmon's UtcTime; the exact time is in winlog.time_created).
-func formatTimestamp(ns int64) string {
-	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 func setEvent(a *detect.Alert, o *Object, idBuf []byte) {
@@ -395,7 +388,7 @@ func setEDR(a *detect.Alert, o *Object) {
 	ev := a.Event
 	o.SetString("edr.engine", a.Hit.Rule.Engine)
 	o.SetBool("edr.replayed", a.Replayed)
-	o.SetString("edr.event.time", time.Unix(0, ev.Time).UTC().Format(time.RFC3339Nano))
+	o.SetString("edr.event.time", formatRFC3339Nano(ev.Time))
 	o.SetString("edr.event.host", ev.Host)
 	o.SetString("edr.event.source", ev.Source.String())
 	if ev.Seq != 0 {

@@ -688,7 +688,7 @@ func (m *mapper) setWinlog() {
 	o.SetString("winlog.keywords", m.val(fKeywords))
 	o.SetString("winlog.activity_id", m.val(fActivityID))
 	o.SetString("winlog.related_activity_id", m.val(fRelActivityID))
-	o.SetString("winlog.time_created", event.FormatFileTime(ev.Time))
+	o.SetString("winlog.time_created", formatFileTime(ev.Time))
 	if m.scratch != nil && len(ev.Extra()) == 0 {
 		// Schema names are distinct and hold no dot, so the fields are
 		// the object's keys as they come: encoded straight to JSON, not
