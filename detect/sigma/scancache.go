@@ -22,8 +22,8 @@ import (
 // its hits to unique values, hashes and file names, evicting the repeated
 // ones), owned by one evalCtx (no locks), and bounded: 2 × scanCacheSets
 // ways, each holding one value of at most scanCacheMaxLen bytes and at
-// most scanCacheMaxHits needles, so it stays under 2 × 16384 × (128 + 640)
-// bytes ≈ 25 MB however long it runs; its allocations grow only as values
+// most scanCacheMaxHits needles, so it stays under 2 × 16384 × (64 + 640)
+// bytes ≈ 22 MB however long it runs; its allocations grow only as values
 // fill them (BenchmarkPreRecording reports the bytes held). 16384 sets
 // rather than 4096 halve the scans on replay (0.28 values per event
 // instead of 0.52 over the first 614,400 events of a generated
@@ -46,21 +46,19 @@ type scanCache struct {
 }
 
 // scanWayInline is the bytes of needles and value a way holds in itself.
-const scanWayInline = 104
+const scanWayInline = 40
 
-// A way is two adjacent 64-byte lines whose address follows from the
-// hash: the tag, filter and lengths, then the value's needles and copy
-// when they fit in its scanWayInline bytes (4 × needles + length), as 96 %
-// of the hits' values do on replay (Image, User, addresses, host and
-// query names: 60 % of hits are under 24 bytes and 86 % have no needle;
-// only Hashes and long command lines go beyond). A hit on a value of up
-// to 40 such bytes reads the first line only; up to 104, the line beside
-// it too, whose address the processor knows before the tag is compared.
-// Longer values and their needles sit in an allocation of the way's own
-// (ext, kept for the values that follow in the way). Before, a hit read
-// the set's line, a line of the MRU bytes, and a separate allocation found
-// only through the set's line (a hit cost ~80-116 ns, memory stalls).
-// One line of 40 bytes inline (3 in 4 hits) saved less on replay.
+// A way is one 64-byte line whose address follows from the hash: the
+// tag, filter and lengths, then the value's needles and copy when they fit
+// in its scanWayInline bytes (4 × needles + length), as about 3 in 4 hits'
+// values do on replay (Image, User, addresses, host and query names: 60 %
+// of hits are under 24 bytes and 86 % have no needle), so such a hit reads
+// one line. Longer values and their needles sit in an allocation of the
+// way's own (ext, kept for the values that follow in the way). Before, a
+// hit read the set's line, a line of the MRU bytes, and a separate
+// allocation found only through the set's line (a hit cost ~80-116 ns,
+// memory stalls). Ways of two lines (104 bytes inline, 96 % of hits) saved
+// a little more CPU but held 4 MiB a table, ~11 MiB more live peak RSS.
 type scanWay struct {
 	g      *gramFilter // the filter that scanned the value; nil: empty
 	ext    *byte       // extCap × 64 bytes: needles, then value, when they do not fit inline
@@ -71,9 +69,9 @@ type scanWay struct {
 	inline [scanWayInline]byte
 }
 
-// A way must be two cache lines (the table is page-aligned, so ways do
-// not straddle more).
-var _ = [1]struct{}{}[unsafe.Sizeof(scanWay{})-128]
+// A way must be one cache line (the table is page-aligned, so ways do
+// not straddle two).
+var _ = [1]struct{}{}[unsafe.Sizeof(scanWay{})-64]
 
 // bytes is the memory the table holds.
 func (sc *scanCache) bytes() int {
