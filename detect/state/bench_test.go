@@ -110,3 +110,21 @@ func benchStateEventsOpts(b *testing.B, opts Options, observe func(s *State, ev 
 		b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/event")
 	}
 }
+
+// BenchmarkObserveSharedPairFull is the state work of a replay with an
+// Enricher, per event: the Enricher's table builds a started process
+// (ObserveShared) and the engine's state takes it (ObserveStarted, DNS
+// included), both with a process bound of 8,192 that the mix fills early,
+// so most starts evict in both tables, as on a long replay.
+//
+//	go test -run '^$' -bench SharedPairFull -benchtime 3000000x ./detect/state
+func BenchmarkObserveSharedPairFull(b *testing.B) {
+	opts := Options{MaxProcesses: 8192}
+	var ahead *State
+	benchStateEventsOpts(b, opts, func(s *State, ev *event.Event, i int) {
+		if i == 0 {
+			ahead = New(opts)
+		}
+		s.ObserveStarted(ev, ahead.Procs.ObserveShared(ev))
+	})
+}

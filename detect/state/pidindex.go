@@ -13,10 +13,25 @@ type pidIndex struct {
 	idx   index
 	seed  maphash.Seed
 	hash  func(maphash.Seed, pidKey) uint64 // hashPIDKey; tests force collisions
+	// cached: hash is hashPIDKey and seed procSeed, so a process's hp,
+	// when set, is its key's hash here (hashOf). Tests that replace hash
+	// clear it.
+	cached bool
 }
 
 func newPIDIndex() pidIndex {
-	return pidIndex{seed: maphash.MakeSeed(), hash: hashPIDKey}
+	return pidIndex{seed: procSeed, hash: hashPIDKey, cached: true}
+}
+
+// hashOf returns the hash of p's key: the one p carries (Process.hp) when
+// it has one and the index hashes as every process table does, so the
+// index of a table that holds a process another table built (and the
+// eviction of a process last touched long ago) reads neither string.
+func (x *pidIndex) hashOf(p *Process) uint64 {
+	if x.cached && p.hp != 0 {
+		return p.hp
+	}
+	return x.hash(x.seed, pidKey{p.Host, p.PID})
 }
 
 func (x *pidIndex) len() int { return x.idx.n }
@@ -24,7 +39,12 @@ func (x *pidIndex) len() int { return x.idx.n }
 // find returns the slot holding host's pid, or the empty one where the
 // probe ended, and the key's tag.
 func (x *pidIndex) find(host, pid string) (i, tag uint32, p *Process) {
-	i, tag = x.idx.probe(x.hash(x.seed, pidKey{host, pid}))
+	return x.findHash(x.hash(x.seed, pidKey{host, pid}), host, pid)
+}
+
+// findHash is find for a key whose hash h the caller has.
+func (x *pidIndex) findHash(h uint64, host, pid string) (i, tag uint32, p *Process) {
+	i, tag = x.idx.probe(h)
 	for {
 		s := x.idx.slots[i]
 		if s.ref == 0 {
@@ -56,7 +76,7 @@ func (x *pidIndex) owns(p *Process) bool {
 // told apart by the pointer they hold: no other process (a cache miss
 // each, in a table of tens of thousands) is read.
 func (x *pidIndex) slotOf(p *Process) (uint32, bool) {
-	i, tag := x.idx.probe(x.hash(x.seed, pidKey{p.Host, p.PID}))
+	i, tag := x.idx.probe(x.hashOf(p))
 	for {
 		s := x.idx.slots[i]
 		if s.ref == 0 {
@@ -71,7 +91,7 @@ func (x *pidIndex) slotOf(p *Process) (uint32, bool) {
 
 // claim makes p the process of its PID unless the one there started later.
 func (x *pidIndex) claim(p *Process) {
-	i, tag, old := x.find(p.Host, p.PID)
+	i, tag, old := x.findHash(x.hashOf(p), p.Host, p.PID)
 	if old != nil {
 		if old.Start <= p.Start {
 			x.procs[x.idx.slots[i].ref-1] = p

@@ -16,6 +16,22 @@ type Process struct {
 	PID              string // decimal
 	Start            int64  // event time of the creation event (0 when partial)
 	End              int64  // event time of the termination event, 0 while running
+
+	// hk, hp and hpar are the hashes (procSeed) of the process's key
+	// (hashProcKey), of its PID key (hashPIDKey) and of its parent's GUID
+	// key, 0 when not known. The table that builds a process sets them
+	// while the process is its alone (never after: other tables may read
+	// it), so every other table that holds it (ObserveStarted, Shared)
+	// and every later eviction use them instead of hashing the strings
+	// again (the PID's bytes, long untouched at eviction, a cache miss).
+	// Next to the key, as read together.
+	hk, hp, hpar uint64
+	// shared: another table may hold this Process too (ObserveShared
+	// built it, ObserveStarted took it), so no table changes it: exit
+	// replaces it with a copy that ends, and forget leaves it to the
+	// garbage collector instead of reusing it.
+	shared bool
+
 	Image            string
 	CommandLine      string
 	CurrentDirectory string
@@ -29,12 +45,6 @@ type Process struct {
 	ParentCommand string
 	ParentUser    string
 	Partial       bool // learned from a child's Parent* fields only
-
-	// shared: another table may hold this Process too (ObserveShared
-	// built it, ObserveStarted took it), so no table changes it: exit
-	// replaces it with a copy that ends, and forget leaves it to the
-	// garbage collector instead of reusing it.
-	shared bool
 }
 
 // FileInfo is what a process-creation event reports about the image file:
@@ -82,6 +92,11 @@ func hashProcKey(seed maphash.Seed, k procKey) uint64 {
 	return h ^ uint64(len(k.host))<<56
 }
 
+// procSeed is the seed of every process table's indexes: one for all, so
+// the hashes a process carries (Process.hk, hp, hpar) hold in every table.
+// Which seed changes no answer a table gives, only where entries sit.
+var procSeed = maphash.MakeSeed()
+
 // hashPIDKey is the pidIndex's hash of a pidKey. PIDs repeat across
 // hosts, so both strings are hashed.
 func hashPIDKey(seed maphash.Seed, k pidKey) uint64 {
@@ -122,6 +137,11 @@ type ProcessTable struct {
 
 	pool *Shared // processes other tables started (nil: none)
 	cand Process // start's process while it is built
+
+	// cached: byGUID hashes with hashProcKey and procSeed, so the hashes
+	// processes carry are its (keyHash). Tests that replace its hash
+	// clear it.
+	cached bool
 }
 
 // procSlabLen is how many processes one allocation holds.
@@ -157,13 +177,13 @@ type exitMark struct {
 // NewProcessTable makes a table of at most max entries that forgets exited
 // processes ttl nanoseconds (event time) after their exit.
 func NewProcessTable(max int, ttl int64) *ProcessTable {
-	t := &ProcessTable{byPID: newPIDIndex(), ttl: ttl}
+	t := &ProcessTable{byPID: newPIDIndex(), ttl: ttl, cached: true}
 	t.byGUID = newLRU[procKey](max, func(p *Process) {
 		t.Evicted++
 		t.dropPID(p)
 		t.forget(p)
 	})
-	t.byGUID.hash = hashProcKey
+	t.byGUID.hash, t.byGUID.seed = hashProcKey, procSeed
 	return t
 }
 
@@ -176,6 +196,23 @@ func (t *ProcessTable) Len() int { return t.byGUID.Len() }
 
 func (t *ProcessTable) dropPID(p *Process) {
 	t.byPID.drop(p)
+}
+
+// keyHash is the hash of p's key in byGUID: the one p carries when it
+// has one.
+func (t *ProcessTable) keyHash(p *Process) uint64 {
+	if t.cached && p.hk != 0 {
+		return p.hk
+	}
+	return t.byGUID.hash(t.byGUID.seed, p.key())
+}
+
+// parentHash is the hash in byGUID of k, the key of p's parent by GUID.
+func (t *ProcessTable) parentHash(p *Process, k procKey) uint64 {
+	if t.cached && p.hpar != 0 {
+		return p.hpar
+	}
+	return t.byGUID.hash(t.byGUID.seed, k)
 }
 
 // key identifies a process: its GUID, else PID + start time. It is the
@@ -273,6 +310,9 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles, share bool) *P
 		}
 	}
 	if par.GUID != event.NoField {
+		if p.ParentGUID != "" {
+			p.hpar = hashProcKey(procSeed, procKey{host: p.Host, guid: p.ParentGUID})
+		}
 		t.learnParent(p)
 	} else {
 		t.linkParent(p, true)
@@ -329,7 +369,7 @@ func (t *ProcessTable) linkParent(p *Process, fill bool) {
 			p.ParentCommand = parent.CommandLine
 			p.ParentUser = parent.User
 		}
-		t.byGUID.Get(parent.key()) // in use again
+		t.byGUID.GetHash(t.keyHash(parent), parent.key()) // in use again
 	}
 }
 
@@ -341,7 +381,7 @@ func (t *ProcessTable) learnParent(child *Process) {
 		return
 	}
 	k := procKey{host: child.Host, guid: child.ParentGUID}
-	if _, ok := t.byGUID.Get(k); ok {
+	if _, ok := t.byGUID.GetHash(t.parentHash(child, k), k); ok {
 		return // known: in use again
 	}
 	p := t.newProcess()
@@ -356,7 +396,7 @@ func (t *ProcessTable) learnParent(child *Process) {
 
 // add holds p (its strings its own).
 func (t *ProcessTable) add(p *Process) {
-	t.byGUID.Put(p)
+	t.byGUID.PutHash(t.keyHash(p), p)
 	t.byPID.claim(p)
 }
 
@@ -384,7 +424,7 @@ func (t *ProcessTable) unshare(p *Process) *Process {
 	c := t.newProcess()
 	*c = *p
 	c.shared = false
-	if n := t.byGUID.lookup(p.key()); n != nil && n.val == p {
+	if n := t.byGUID.lookupHash(t.keyHash(p), p.key()); n != nil && n.val == p {
 		n.val = c
 	}
 	t.byPID.replace(p, c)
@@ -479,6 +519,7 @@ func (t *ProcessTable) own(p *Process, userDomain string) {
 	p.ParentImage, p.ParentCommand, p.ParentUser = t.strs.get(p.ParentImage), t.strs.get(p.ParentCommand), t.strs.get(p.ParentUser)
 	fields := [...]*string{&p.GUID, &p.PID, &p.CommandLine, &p.ParentGUID, &p.ParentPID}
 	ownStrings(fields[:])
+	p.hk, p.hp = hashProcKey(procSeed, p.key()), hashPIDKey(procSeed, pidKey{p.Host, p.PID})
 }
 
 // ownStrings copies the strings of fields into one allocation and points
