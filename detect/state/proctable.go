@@ -11,11 +11,11 @@ import (
 // creation event (or, partially, from a child's Parent* fields). Values are
 // the event's renderings.
 type Process struct {
-	Host             string
-	GUID             string // ProcessGuid, "" when the source has none (Security 4688)
-	PID              string // decimal
-	Start            int64  // event time of the creation event (0 when partial)
-	End              int64  // event time of the termination event, 0 while running
+	Host  string
+	GUID  string // ProcessGuid, "" when the source has none (Security 4688)
+	PID   string // decimal
+	Start int64  // event time of the creation event (0 when partial)
+	End   int64  // event time of the termination event, 0 while running
 
 	// hk, hp and hpar are the hashes (procSeed) of the process's key
 	// (hashProcKey), of its PID key (hashPIDKey) and of its parent's GUID
