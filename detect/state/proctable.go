@@ -309,13 +309,14 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles, share bool) *P
 			p.User, domain = u, ev.Value(event.FSubjectDomainName)
 		}
 	}
+	var parent *Process // the table's, whose strings own may take
 	if par.GUID != event.NoField {
 		if p.ParentGUID != "" {
 			p.hpar = hashProcKey(procSeed, procKey{host: p.Host, guid: p.ParentGUID})
 		}
-		t.learnParent(p)
+		parent = t.learnParent(p)
 	} else {
-		t.linkParent(p, true)
+		parent = t.linkParent(p, true)
 	}
 	if t.pool != nil {
 		if q := t.pool.take(p, &file, domain); q != nil {
@@ -332,7 +333,7 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles, share bool) *P
 	}
 	*p, t.cand = t.cand, Process{}
 	p.File = t.files.get(file)
-	t.own(p, domain)
+	t.own(p, domain, parent)
 	p.shared = share
 	if t.pool != nil {
 		t.pool.put(p)
@@ -361,28 +362,33 @@ func (t *ProcessTable) startCopy(roles *event.Roles, started *Process) *Process 
 
 // linkParent completes a child whose event names its parent by PID only
 // (no GUIDs: Security 4688) from the running process of that PID, when
-// fill is set, and marks that process used.
-func (t *ProcessTable) linkParent(p *Process, fill bool) {
-	if parent := t.byPID.get(p.Host, p.ParentPID); parent != nil && parent.End == 0 {
-		if fill {
-			p.ParentGUID = parent.GUID
-			p.ParentCommand = parent.CommandLine
-			p.ParentUser = parent.User
-		}
-		t.byGUID.GetHash(t.keyHash(parent), parent.key()) // in use again
+// fill is set, and marks that process used. It returns that process, nil
+// if none.
+func (t *ProcessTable) linkParent(p *Process, fill bool) *Process {
+	parent := t.byPID.get(p.Host, p.ParentPID)
+	if parent == nil || parent.End != 0 {
+		return nil
 	}
+	if fill {
+		p.ParentGUID = parent.GUID
+		p.ParentCommand = parent.CommandLine
+		p.ParentUser = parent.User
+	}
+	t.byGUID.GetHash(t.keyHash(parent), parent.key()) // in use again
+	return parent
 }
 
 // learnParent adds a partial entry for a parent the table has not seen
 // start (it started before the recording), so grandchildren still find
-// their grandparent's image and command line.
-func (t *ProcessTable) learnParent(child *Process) {
+// their grandparent's image and command line. It returns the parent
+// entry, known or added (nil: none).
+func (t *ProcessTable) learnParent(child *Process) *Process {
 	if child.ParentGUID == "" || child.ParentImage == "" {
-		return
+		return nil
 	}
 	k := procKey{host: child.Host, guid: child.ParentGUID}
-	if _, ok := t.byGUID.GetHash(t.parentHash(child, k), k); ok {
-		return // known: in use again
+	if q, ok := t.byGUID.GetHash(t.parentHash(child, k), k); ok {
+		return q // known: in use again
 	}
 	p := t.newProcess()
 	*p = Process{
@@ -390,8 +396,9 @@ func (t *ProcessTable) learnParent(child *Process) {
 		Image: child.ParentImage, CommandLine: child.ParentCommand, User: child.ParentUser,
 		Partial: true,
 	}
-	t.own(p, "")
+	t.own(p, "", nil)
 	t.add(p)
+	return p
 }
 
 // add holds p (its strings its own).
@@ -509,18 +516,28 @@ func (t *ProcessTable) Parent(p *Process) *Process {
 // processes (host, images, users, directories, the parent's command line)
 // are the table's one copy (strs); the rest are copied into one allocation
 // of p's. A userDomain other than "" and "-" becomes part of User
-// (domain\user). (File is owned by the table's files.)
-func (t *ProcessTable) own(p *Process, userDomain string) {
+// (domain\user). (File is owned by the table's files.) The host and the
+// parent's image, command line and user are parent's strings when equal
+// (parent: the table's entry of p's parent, nil if none), which the table
+// owns already: no interner look-up (a hash and a probe each) for them.
+func (t *ProcessTable) own(p *Process, userDomain string, parent *Process) {
 	if userDomain == "-" {
 		userDomain = ""
 	}
-	p.Host, p.Image, p.CurrentDirectory = t.strs.get(p.Host), t.strs.get(p.Image), t.strs.get(p.CurrentDirectory)
+	if parent == nil {
+		parent = &noParent
+	}
+	p.Host = t.strs.getAs(p.Host, parent.Host)
+	p.Image, p.CurrentDirectory = t.strs.get(p.Image), t.strs.get(p.CurrentDirectory)
 	p.User = t.strs.joined(userDomain, p.User)
-	p.ParentImage, p.ParentCommand, p.ParentUser = t.strs.get(p.ParentImage), t.strs.get(p.ParentCommand), t.strs.get(p.ParentUser)
+	p.ParentImage, p.ParentCommand, p.ParentUser = t.strs.getAs(p.ParentImage, parent.Image), t.strs.getAs(p.ParentCommand, parent.CommandLine), t.strs.getAs(p.ParentUser, parent.User)
 	fields := [...]*string{&p.GUID, &p.PID, &p.CommandLine, &p.ParentGUID, &p.ParentPID}
 	ownStrings(fields[:])
 	p.hk, p.hp = hashProcKey(procSeed, p.key()), hashPIDKey(procSeed, pidKey{p.Host, p.PID})
 }
+
+// noParent is own's parent when there is none: it has no strings.
+var noParent Process
 
 // ownStrings copies the strings of fields into one allocation and points
 // them at it.
