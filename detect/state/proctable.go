@@ -517,9 +517,10 @@ func (t *ProcessTable) Parent(p *Process) *Process {
 // are the table's one copy (strs); the rest are copied into one allocation
 // of p's. A userDomain other than "" and "-" becomes part of User
 // (domain\user). (File is owned by the table's files.) The host and the
-// parent's image, command line and user are parent's strings when equal
-// (parent: the table's entry of p's parent, nil if none), which the table
-// owns already: no interner look-up (a hash and a probe each) for them.
+// parent's GUID, PID, image, command line and user are parent's strings
+// when equal (parent: the table's entry of p's parent, nil if none), which
+// the table owns already: no interner look-up (a hash and a probe each)
+// or copy for them.
 func (t *ProcessTable) own(p *Process, userDomain string, parent *Process) {
 	if userDomain == "-" {
 		userDomain = ""
@@ -532,7 +533,21 @@ func (t *ProcessTable) own(p *Process, userDomain string, parent *Process) {
 	p.User = t.strs.joined(userDomain, p.User)
 	p.ParentImage, p.ParentCommand, p.ParentUser = t.strs.getAs(p.ParentImage, parent.Image), t.strs.getAs(p.ParentCommand, parent.CommandLine), t.strs.getAs(p.ParentUser, parent.User)
 	fields := [...]*string{&p.GUID, &p.PID, &p.CommandLine, &p.ParentGUID, &p.ParentPID}
-	ownStrings(fields[:])
+	copied := fields[:3]
+	// The parent's GUID and PID are the parent's strings: a look-up of the
+	// parent by them (learnParent, Parent) then compares equal pointers,
+	// not the bytes of a long-untouched entry.
+	if p.ParentGUID == parent.GUID {
+		p.ParentGUID = parent.GUID
+	} else {
+		copied = append(copied, &p.ParentGUID)
+	}
+	if p.ParentPID == parent.PID {
+		p.ParentPID = parent.PID
+	} else {
+		copied = append(copied, &p.ParentPID)
+	}
+	ownStrings(copied)
 	p.hk, p.hp = hashProcKey(procSeed, p.key()), hashPIDKey(procSeed, pidKey{p.Host, p.PID})
 }
 
