@@ -20,7 +20,7 @@ type lru[K comparable, V keyed[K]] struct {
 	n     int          // entries held
 	nodes []lruNode[V] // nodes[0] is the sentinel: its next is the most recent
 	free  uint32       // first removed node, linked by next; 0: none
-	idx   index
+	idx   index[uint32]
 	seed  maphash.Seed
 	evict func(V) // called for entries pushed out by the bound
 
