@@ -8,9 +8,9 @@ import "hash/maphash"
 // is the process itself, held in its slot, whose Host and PID are the key,
 // so dropping one compares the pointers of its probe run only.
 type pidIndex struct {
-	idx   index[*Process]
-	seed  maphash.Seed
-	hash  func(maphash.Seed, pidKey) uint64 // hashPIDKey; tests force collisions
+	idx  index[*Process]
+	seed maphash.Seed
+	hash func(maphash.Seed, pidKey) uint64 // hashPIDKey; tests force collisions
 	// cached: hash is hashPIDKey and seed procSeed, so a process's hp,
 	// when set, is its key's hash here (hashOf). Tests that replace hash
 	// clear it.
