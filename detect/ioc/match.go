@@ -119,7 +119,7 @@ func (s *Set) match(ev *event.Event, pc *pathCache, m *memo, out []Hit) []Hit {
 		vals = fieldValues(ev, resultsClass, vals)
 	}
 	if !s.paths.empty() {
-		vals = fieldValues(ev, pathClass, vals)
+		vals = s.paths.mayMatch(fieldValues(ev, pathClass, vals), len(vals))
 	}
 	if m == nil {
 		for i := range vals {
@@ -367,7 +367,7 @@ func (s *Set) MatchPath(v, field string, out []Hit) []Hit {
 }
 
 func (s *Set) pathHits(v string, pc *pathCache, raws []rawHit) []rawHit {
-	if s.paths.empty() {
+	if s.paths.empty() || !s.paths.tail.mayMatch(v) {
 		return raws
 	}
 	var buf [maxCand]int32
