@@ -127,20 +127,20 @@ func TestMemoForgetsOverwrittenKey(t *testing.T) {
 	if m.ents[1].class == classPath {
 		w = 1
 	}
-	require.Equal(t, 1, int(m.ents[w].flags&memoHitsMask))
+	require.Equal(t, 1, int(m.ents[w].nhits))
 	kpos := binary.LittleEndian.Uint64(m.ents[w].key[:8])
 	// Fill the ring with v, written for the other way, until k's bytes are
 	// overwritten by v's at the same place.
 	vslot, vtag := m.find(classDomain, v)
 	for m.head-kpos <= uint64(len(m.ring)) {
-		m.ents[w].flags |= memoMRU // keep k's entry; v takes the other way
-		m.ents[w^1].flags &^= memoMRU
+		m.tags[w] |= memoMRU // keep k's entry; v takes the other way
+		m.tags[w^1] &^= memoMRU
 		m.put(vslot, vtag, classDomain, v, nil)
 	}
 	p := kpos % uint64(len(m.ring))
 	require.Equal(t, v, string(m.ring[p:p+uint64(len(v))]), "the ring now holds v where k was")
 	_, vtag = m.find(classPath, v)
-	m.ents[w].tag = vtag // a tag collision between k and v
+	m.tags[w] = vtag // a tag collision between k and v
 	got, ok := m.get(slot, vtag, classPath, v, nil)
 	assert.False(t, ok, "an overwritten key must not answer: got %v", got)
 }
@@ -171,12 +171,13 @@ func TestMemoInlineKeyCompared(t *testing.T) {
 	assert.Equal(t, 64, int(unsafe.Sizeof(memoEntry{})), "an entry is one cache line")
 	slot, tag = m.find(classDomain, k)
 	m.put(slot, tag, classDomain, k, s.valueHits(classDomain, k, nil, nil))
+	_, vtag := m.find(classDomain, v)
 	for w := slot; w < slot+2; w++ {
 		if m.ents[w].class == classDomain {
-			m.ents[w].tag = uint32(0) // collide with v's tag below
+			m.tags[w] = vtag // collide with v's tag
 		}
 	}
-	got, ok = m.get(slot, 0, classDomain, v, nil)
+	got, ok = m.get(slot, vtag, classDomain, v, nil)
 	assert.False(t, ok, "another value of the same length must not answer: got %v", got)
 }
 

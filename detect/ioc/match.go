@@ -135,7 +135,7 @@ func (s *Set) match(ev *event.Event, pc *pathCache, m *memo, out []Hit) []Hit {
 	for i := range vals {
 		fv := &vals[i]
 		fv.slot, fv.tag = m.find(fv.class, fv.v)
-		touch += m.ents[fv.slot].tag
+		touch += m.touchWay(fv.slot, fv.tag)
 	}
 	m.touch = touch
 	for i := range vals {
