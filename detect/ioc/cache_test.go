@@ -3,6 +3,7 @@ package ioc
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -207,15 +208,15 @@ func TestMemoDoesNotAllocate(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
-// TestFieldListsHaveNoRepeats: fieldValues stops once it has seen as
-// many fields as an event has of a class's mask, which with a repeated
-// field would end the walk early and drop the fields after it; and all
-// the lists' fields fit Set.match's list of values.
+// TestFieldListsHaveNoRepeats: a field has one place in the order of hits
+// (fieldSlots keeps one), so a repeated field would lose its hits in one
+// class; and all the lists' fields fit Set.match's list of values.
 func TestFieldListsHaveNoRepeats(t *testing.T) {
 	total := 0
-	for _, fc := range []*fieldClass{hashClass, addrClass, domainClass, resultsClass, pathClass} {
-		seen := map[event.FieldID]bool{}
+	seen := map[event.FieldID]bool{}
+	for _, fc := range fieldClasses {
 		for _, id := range fc.ids {
+			assert.False(t, id.Virtual(), "%s: Event.AppendPresent leaves virtual fields out", id.Name())
 			assert.False(t, seen[id], "class %d lists %s twice", fc.class, id.Name())
 			seen[id] = true
 		}
@@ -225,21 +226,26 @@ func TestFieldListsHaveNoRepeats(t *testing.T) {
 }
 
 // TestEveryFieldOfAClassIsRead: an event carrying every field of every
-// class (the last of each list included) gets the hits of each.
+// class (the last of each list included) gets the hits of each, in the
+// order of the lists (which is not the fields' order in the event).
 func TestEveryFieldOfAClassIsRead(t *testing.T) {
 	s, errs := Load(memoLists(t), Options{})
 	require.Empty(t, errs)
 	ev := &event.Event{Channel: event.ChannelSysmon, EventID: 1}
-	want := 0
-	for _, fc := range []*fieldClass{hashClass, addrClass, domainClass, resultsClass, pathClass} {
+	var want []Hit
+	for _, fc := range fieldClasses {
 		for _, id := range fc.ids {
 			v := map[uint8]string{classHashes: "MD5=" + eicarMD5, classAddr: "10.1.1.1", classDomain: "evil.example",
 				classResults: "evil.example;", classPath: `C:\Windows\x.exe`}[fc.class]
 			ev.Set(id, v)
-			want += len(s.value(fc.class, v, id.Name(), nil, nil, nil))
+			want = s.value(fc.class, v, id.Name(), nil, nil, want)
 		}
 	}
-	require.Positive(t, want)
-	assert.Len(t, s.Match(ev, nil), want)
-	assert.Len(t, s.MatchWith(s.NewCache(), ev, nil), want)
+	require.NotEmpty(t, want)
+	assert.Equal(t, want, s.Match(ev, nil))
+	assert.Equal(t, want, s.MatchWith(s.NewCache(), ev, nil))
+	sorted := slices.IsSortedFunc(want, func(a, b Hit) int {
+		return int(event.MustField(a.Field)) - int(event.MustField(b.Field))
+	})
+	assert.False(t, sorted, "the lists' order differs from FieldID order somewhere")
 }

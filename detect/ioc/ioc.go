@@ -19,6 +19,8 @@ package ioc
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/edr-lab/edr/event"
 )
 
 // Kind is the type of an indicator.
@@ -142,8 +144,9 @@ type Set struct {
 	ips     ipSet
 	domains domainSet
 	paths   pathSet
-	cache   *pathCache // shared by every caller of Match (locked)
-	memoN   int        // entries of NewCache's memo; 0: none
+	fields  event.FieldMask // the fields of every class with indicators
+	cache   *pathCache      // shared by every caller of Match (locked)
+	memoN   int             // entries of NewCache's memo; 0: none
 	stats   Stats
 }
 

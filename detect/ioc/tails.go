@@ -142,19 +142,3 @@ func (f *tailFilter) mayMatch(v string) bool {
 	key, ascii := tailKey(v, f.n)
 	return !ascii || f.keys.mayHave(key)
 }
-
-// mayMatch drops from vals[from:] (path values) those no pattern can
-// match: they have no hits, and are not worth a memo look-up.
-func (p *pathSet) mayMatch(vals []fieldValue, from int) []fieldValue {
-	if p.tail.n == 0 {
-		return vals
-	}
-	n := from
-	for _, fv := range vals[from:] {
-		if p.tail.mayMatch(fv.v) {
-			vals[n] = fv
-			n++
-		}
-	}
-	return vals[:n]
-}
