@@ -210,9 +210,8 @@ func TestMemoDoesNotAllocate(t *testing.T) {
 
 // TestFieldListsHaveNoRepeats: a field has one place in the order of hits
 // (fieldSlots keeps one), so a repeated field would lose its hits in one
-// class; and all the lists' fields fit Set.match's list of values.
+// class.
 func TestFieldListsHaveNoRepeats(t *testing.T) {
-	total := 0
 	seen := map[event.FieldID]bool{}
 	for _, fc := range fieldClasses {
 		for _, id := range fc.ids {
@@ -220,14 +219,13 @@ func TestFieldListsHaveNoRepeats(t *testing.T) {
 			assert.False(t, seen[id], "class %d lists %s twice", fc.class, id.Name())
 			seen[id] = true
 		}
-		total += len(fc.ids)
 	}
-	assert.LessOrEqual(t, total, maxValues, "an event's values to match would not fit Set.match's stack list")
 }
 
 // TestEveryFieldOfAClassIsRead: an event carrying every field of every
 // class (the last of each list included) gets the hits of each, in the
-// order of the lists (which is not the fields' order in the event).
+// order of the lists (which is not the fields' order in the event), with
+// more values than Set.match has room for on the stack.
 func TestEveryFieldOfAClassIsRead(t *testing.T) {
 	s, errs := Load(memoLists(t), Options{})
 	require.Empty(t, errs)

@@ -142,7 +142,7 @@ func (s *Set) matchedFields() event.FieldMask {
 }
 
 func (s *Set) match(ev *event.Event, pc *pathCache, m *memo, out []Hit) []Hit {
-	var buf [maxValues]fieldValue
+	var buf [valuesOnStack]fieldValue
 	vals := s.fieldValues(ev, buf[:0])
 	if m == nil {
 		for i := range vals {
@@ -179,17 +179,17 @@ type fieldValue struct {
 	rank  uint8 // fieldSlots[f].rank
 }
 
-// maxValues bounds the values one event can have to match: the fields of
-// every class (TestFieldListsHaveNoRepeats checks the sum), so the list
-// stays on the stack.
-const maxValues = 32
+// valuesOnStack is the room for an event's fields and values to match on
+// the stack (zeroed on every call, so no more than events carry: Sysmon 3
+// has five such fields); an event with more spills them to the heap.
+const valuesOnStack = 8
 
 // fieldValues appends the non-empty values ev has of the fields of s's
 // classes, in the order of hits, leaving out paths no regex can match.
 // The event's bitmap is read once for all fields (they come in FieldID
 // order, then are put in order: an event has a few).
 func (s *Set) fieldValues(ev *event.Event, vals []fieldValue) []fieldValue {
-	var buf [maxValues]event.FieldValue
+	var buf [valuesOnStack]event.FieldValue
 	for _, f := range ev.AppendPresent(&s.fields, buf[:0]) {
 		sl := fieldSlots[f.ID]
 		if f.Value == "" || sl.class == classPath && !s.paths.tail.mayMatch(f.Value) {
