@@ -73,6 +73,7 @@ func TestTailFilterNeverHidesAMatch(t *testing.T) {
 		s, errs := Load(writeLists(t, "", "", "", strings.Join(set, "\n")+"\n"), Options{})
 		require.Empty(t, errs)
 		require.NotZero(t, s.paths.tail.n, "every pattern is anchored: %q", set)
+		c := s.NewCache()
 		for _, v := range tailValues {
 			matched := false
 			for _, p := range set {
@@ -86,6 +87,7 @@ func TestTailFilterNeverHidesAMatch(t *testing.T) {
 				rejected++
 			}
 			assert.Equal(t, matched, len(s.MatchPath(v, "Image", nil)) > 0, "%q %q", set, v)
+			assert.Equal(t, matched, len(s.MatchWith(c, sysmon(11, "TargetFilename", v), nil)) > 0, "%q %q", set, v)
 		}
 	}
 	assert.Greater(t, rejected, len(sets)*len(tailValues)/2)
