@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 
 	"github.com/edr-lab/edr/detect"
@@ -124,17 +123,11 @@ func build(a *detect.Alert, o *Object, sc *encodeScratch) {
 	m.mapEvent()
 	setContext(a, &m)
 	m.setWinlog()
-	setSigma(a, o)
+	setSigma(a, o, sc)
 	setEDR(a, o)
 	if sc != nil { // keep the grown storage for the next alert
 		sc.users, sc.ips, sc.hashes, sc.hosts = m.users, m.ips, m.hashes, m.hosts
 	}
-}
-
-// formatTimestamp renders event time for @timestamp (millisecond precision,
-// as Sysmon's UtcTime; the exact time is in winlog.time_created).
-func formatTimestamp(ns int64) string {
-	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 func setEvent(a *detect.Alert, o *Object, idBuf []byte) {
@@ -164,7 +157,31 @@ func setEvent(a *detect.Alert, o *Object, idBuf []byte) {
 }
 
 func setRule(a *detect.Alert, o *Object, sc *encodeScratch) {
-	r := a.Hit.Rule
+	r, in := a.Hit.Rule, a.Hit.Indicator
+	var t *threatInfo
+	if sc == nil {
+		th := parseThreat(r.Tags)
+		t = &th
+		setRuleMeta(r, o, t, in == nil)
+	} else {
+		f := sc.fragments(r)
+		t = f.threatInfo
+		setFragment(o, "rule", f.rule)
+		if in == nil { // else threat.* is built below, enrichments after it
+			setFragment(o, "threat", f.threat)
+		}
+		setFragment(o, "vulnerability", f.vuln)
+		setFragment(o, "tags", f.tags)
+	}
+	if in != nil {
+		setThreat(o, t)
+		o.SetObjects("threat.enrichments", []*Object{indicatorObject(o.New(), in)})
+	}
+}
+
+// setRuleMeta sets what comes from the rule alone: rule.*, threat.* from
+// the rule's tags (when withThreat), vulnerability.id and tags.
+func setRuleMeta(r *detect.Rule, o *Object, t *threatInfo, withThreat bool) {
 	o.SetString("rule.id", r.ID)
 	if r.Engine == detect.EngineSigma && looksLikeUUID(r.ID) {
 		o.SetString("rule.uuid", r.ID)
@@ -179,24 +196,29 @@ func setRule(a *detect.Alert, o *Object, sc *encodeScratch) {
 	o.SetString("rule.ruleset", r.Ruleset)
 	o.SetString("rule.version", r.Version)
 	o.SetString("rule.category", r.Category)
-	t := threatOf(r, sc)
+	if withThreat {
+		setThreat(o, t)
+	}
+	o.SetStrings("vulnerability.id", t.cves)
+	o.SetStrings("tags", r.Tags)
+}
+
+// setThreat sets the threat.* fields of the rule's tags.
+func setThreat(o *Object, t *threatInfo) {
 	if t.any() {
 		o.SetString("threat.framework", "MITRE ATT&CK")
 	}
-	o.SetStrings("threat.tactic.id", t.tacticIDs)
-	o.SetStrings("threat.tactic.name", t.tacticNames)
-	o.SetStrings("threat.tactic.reference", t.tacticRefs)
-	o.SetStrings("threat.technique.id", t.techIDs)
-	o.SetStrings("threat.technique.reference", t.techRefs)
-	o.SetStrings("threat.technique.subtechnique.id", t.subIDs)
-	o.SetStrings("threat.technique.subtechnique.reference", t.subRefs)
-	o.SetStrings("threat.group.id", t.groups)
-	o.SetStrings("threat.software.id", t.software)
-	o.SetStrings("vulnerability.id", t.cves)
-	if in := a.Hit.Indicator; in != nil {
-		o.SetObjects("threat.enrichments", []*Object{indicatorObject(o.New(), in)})
+	for _, f := range [...]struct {
+		path string
+		v    []string
+	}{
+		{"threat.tactic.id", t.tacticIDs}, {"threat.tactic.name", t.tacticNames}, {"threat.tactic.reference", t.tacticRefs},
+		{"threat.technique.id", t.techIDs}, {"threat.technique.reference", t.techRefs},
+		{"threat.technique.subtechnique.id", t.subIDs}, {"threat.technique.subtechnique.reference", t.subRefs},
+		{"threat.group.id", t.groups}, {"threat.software.id", t.software},
+	} {
+		o.SetStrings(f.path, f.v)
 	}
-	o.SetStrings("tags", r.Tags)
 }
 
 func indicatorObject(e *Object, in *detect.Indicator) *Object {
@@ -232,18 +254,17 @@ func isHexDigit(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-func setSigma(a *detect.Alert, o *Object) {
+func setSigma(a *detect.Alert, o *Object, sc *encodeScratch) {
 	r := a.Hit.Rule
 	if r.Engine != detect.EngineSigma {
 		return
 	}
-	o.SetString("sigma.level", r.Level)
-	o.SetString("sigma.status", r.Status)
-	o.SetString("sigma.logsource.product", r.Product)
-	o.SetString("sigma.logsource.category", r.Category)
-	o.SetString("sigma.logsource.service", r.Service)
-	o.SetStrings("sigma.falsepositives", r.FalsePositives)
-	o.SetStrings("sigma.references", r.References)
+	if sc != nil && !a.Hit.Correlation && a.MatchDebug == detect.MatchDebugOff {
+		f := sc.fragments(r)
+		setFragment(o, "sigma", f.sigma)
+		return
+	}
+	setSigmaMeta(r, o)
 	if a.Hit.Correlation {
 		o.SetString("sigma.correlation.type", r.Correlation)
 		if a.Hit.Group != "" {
@@ -282,6 +303,17 @@ func setSigma(a *detect.Alert, o *Object) {
 		items = append(items, m)
 	}
 	o.SetObjects("sigma.match.fields", items)
+}
+
+// setSigmaMeta sets the sigma.* fields that come from the rule alone.
+func setSigmaMeta(r *detect.Rule, o *Object) {
+	o.SetString("sigma.level", r.Level)
+	o.SetString("sigma.status", r.Status)
+	o.SetString("sigma.logsource.product", r.Product)
+	o.SetString("sigma.logsource.category", r.Category)
+	o.SetString("sigma.logsource.service", r.Service)
+	o.SetStrings("sigma.falsepositives", r.FalsePositives)
+	o.SetStrings("sigma.references", r.References)
 }
 
 // Caps on match details (as the seed's match_debug): field matches, value
@@ -356,7 +388,7 @@ func setEDR(a *detect.Alert, o *Object) {
 	ev := a.Event
 	o.SetString("edr.engine", a.Hit.Rule.Engine)
 	o.SetBool("edr.replayed", a.Replayed)
-	o.SetString("edr.event.time", time.Unix(0, ev.Time).UTC().Format(time.RFC3339Nano))
+	o.SetString("edr.event.time", formatRFC3339Nano(ev.Time))
 	o.SetString("edr.event.host", ev.Host)
 	o.SetString("edr.event.source", ev.Source.String())
 	if ev.Seq != 0 {

@@ -2,8 +2,11 @@ package ecs
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/edr-lab/edr/detect"
 	"github.com/edr-lab/edr/event"
@@ -137,7 +140,8 @@ type encodeScratch struct {
 	users, ips, hashes, hosts []string
 	args                      []string
 	id                        [160]byte
-	threats                   map[*detect.Rule]*threatInfo // by rule: parsed once
+	lowered                   map[string]string               // lower-cased hashes and host names, by original
+	rules                     map[*detect.Rule]*ruleFragments // by rule: encoded once
 }
 
 func (m *mapper) val(id event.FieldID) string {
@@ -146,6 +150,42 @@ func (m *mapper) val(id event.FieldID) string {
 		return ""
 	}
 	return v
+}
+
+// maxLowered bounds an encoder's cache of lower-cased values.
+const maxLowered = 4096
+
+// lower is strings.ToLower(s); an encoder keeps the values it lowered
+// (Sysmon writes hashes in upper case, and the same processes and hosts
+// come back alert after alert), so repeats cost no allocation.
+func (m *mapper) lower(s string) string {
+	sc := m.scratch
+	if sc == nil || !mayLower(s) {
+		return strings.ToLower(s)
+	}
+	if l, ok := sc.lowered[s]; ok {
+		return l
+	}
+	if sc.lowered == nil || len(sc.lowered) >= maxLowered {
+		sc.lowered = make(map[string]string)
+	}
+	// a copy: s may be a small part of a large string (a decoded column)
+	// that the cache must not keep alive, and ToLower may return it
+	k := strings.Clone(s)
+	l := strings.ToLower(k)
+	sc.lowered[k] = l
+	return l
+}
+
+// mayLower reports whether strings.ToLower(s) may differ from s: s has an
+// ASCII upper-case letter or a non-ASCII byte.
+func mayLower(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' || c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *mapper) sysmon(ids ...uint16) bool {
@@ -212,7 +252,7 @@ func (m *mapper) host() {
 	if h == "" {
 		h = m.val(event.FComputer)
 	}
-	m.o.SetString("host.name", strings.ToLower(h))
+	m.o.SetString("host.name", m.lower(h))
 	m.o.SetString("host.os.type", "windows")
 	m.o.SetString("host.os.family", "windows")
 }
@@ -337,7 +377,7 @@ func (m *mapper) setHashes(p, hashes string) {
 		default:
 			continue
 		}
-		v = strings.ToLower(v)
+		v = m.lower(v)
 		m.o.Obj(p).SetString(key, v)
 		m.hashes = appendUnique(m.hashes, v)
 	}
@@ -648,10 +688,32 @@ func (m *mapper) setWinlog() {
 	o.SetString("winlog.keywords", m.val(fKeywords))
 	o.SetString("winlog.activity_id", m.val(fActivityID))
 	o.SetString("winlog.related_activity_id", m.val(fRelActivityID))
-	o.SetString("winlog.time_created", event.FormatFileTime(ev.Time))
+	o.SetString("winlog.time_created", formatFileTime(ev.Time))
+	if m.scratch != nil && len(ev.Extra()) == 0 {
+		// Schema names are distinct and hold no dot, so the fields are
+		// the object's keys as they come: encoded straight to JSON, not
+		// set one by one into an object that is then encoded.
+		buf := o.rawBuf()
+		start := len(buf)
+		buf = append(buf, '{')
+		ev.Range(func(id event.FieldID, v string) bool {
+			if !isEnvelopeField(id) {
+				if len(buf) > start+1 {
+					buf = append(buf, ',')
+				}
+				buf = append(buf, dataKey(id)...)
+				buf = AppendString(buf, v)
+			}
+			return true
+		})
+		if len(buf) > start+1 {
+			o.setRawBuf("winlog.event_data", append(buf, '}'), start)
+		}
+		return
+	}
 	data := o.Obj("winlog.event_data")
 	ev.Range(func(id event.FieldID, v string) bool {
-		if !envelopeField[id] {
+		if !isEnvelopeField(id) {
 			setKeepEmpty(data, id.Name(), v)
 		}
 		return true
@@ -661,16 +723,36 @@ func (m *mapper) setWinlog() {
 	}
 }
 
+// dataKeys are the schema's field names as JSON object keys ("Name":).
+var dataKeys = sync.OnceValue(func() []string {
+	keys := make([]string, event.NumFields())
+	for i := range keys {
+		keys[i] = string(append(AppendString(nil, event.FieldID(i).Name()), ':'))
+	}
+	return keys
+})
+
+// dataKey is id's name as a JSON object key.
+func dataKey(id event.FieldID) string {
+	if keys := dataKeys(); int(id) < len(keys) {
+		return keys[id]
+	}
+	return string(append(AppendString(nil, id.Name()), ':'))
+}
+
 // envelopeField marks schema fields that winlog.* carries outside
-// event_data.
-var envelopeField = func() map[event.FieldID]bool {
-	m := map[event.FieldID]bool{}
-	for _, id := range []event.FieldID{event.FComputer, event.FSecurityUserID, fProviderGuid, fEventVersion, fOpcode,
-		fExecPID, fExecTID, fLevel, fTask, fKeywords, fActivityID, fRelActivityID} {
+// event_data, by field id.
+var envelopeField = func() []bool {
+	ids := []event.FieldID{event.FComputer, event.FSecurityUserID, fProviderGuid, fEventVersion, fOpcode,
+		fExecPID, fExecTID, fLevel, fTask, fKeywords, fActivityID, fRelActivityID}
+	m := make([]bool, slices.Max(ids)+1)
+	for _, id := range ids {
 		m[id] = true
 	}
 	return m
 }()
+
+func isEnvelopeField(id event.FieldID) bool { return int(id) < len(envelopeField) && envelopeField[id] }
 
 // setKeepEmpty keeps a present-but-empty field visible (ecs.Object omits
 // empty strings; the original event distinguishes empty from absent).

@@ -11,6 +11,7 @@ package ecs
 
 import (
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -44,6 +45,10 @@ const (
 	kObject
 	kObjects
 	kNull // a value of an unsupported type
+	kRaw  // s is the value already encoded as JSON (NDJSON's per-rule fragments)
+	// the value already encoded as JSON in the arena's raw storage, at
+	// [n>>32, n&0xffffffff) (NDJSON's winlog.event_data)
+	kRawArena
 )
 
 type field struct {
@@ -71,6 +76,9 @@ type arena struct {
 	// and forgets it.
 	from, obj *Object
 	prefix    string
+	// raw holds values encoded straight into JSON (kRawArena), until the
+	// root's Reset
+	raw []byte
 }
 
 // forget drops the cached walk.
@@ -104,16 +112,20 @@ func (o *Object) Reset() {
 			c.fields = c.fields[:0]
 		}
 		a.used = 0
+		a.raw = a.raw[:0]
 	}
 }
 
 // New returns an empty object from o's arena (recycled by the root's
 // Reset), for values such as list items that are Set into o's document.
-func (o *Object) New() *Object {
+func (o *Object) New() *Object { return o.arenaOf().get() }
+
+// arenaOf is o's arena, made (with o as its root) if o has none.
+func (o *Object) arenaOf() *arena {
 	if o.arena == nil {
 		o.arena = &arena{root: o}
 	}
-	return o.arena.get()
+	return o.arena
 }
 
 // Set stores v at a dotted path ("process.parent.pid"), creating the nested
@@ -220,6 +232,30 @@ func (o *Object) SetObjects(path string, v []*Object) {
 	}
 }
 
+// RawJSON is a value that is already encoded JSON; Get returns it for the
+// parts of a document that were set pre-encoded.
+type RawJSON string
+
+// setRaw sets a value already encoded as JSON (v is not empty): what
+// AppendJSON writes for it verbatim. Only the NDJSON encoder sets these,
+// for parts it encodes once and reuses.
+func (o *Object) setRaw(path, v string) { o.setField(path, field{kind: kRaw, s: v}) }
+
+// rawBuf is the document's raw storage, for appending one encoded value
+// that setRawBuf then sets: buf[start:] of the grown storage.
+func (o *Object) rawBuf() []byte { return o.arenaOf().raw }
+
+// setRawBuf sets path to buf[start:], a JSON value appended to rawBuf's
+// storage, and keeps buf as that storage.
+func (o *Object) setRawBuf(path string, buf []byte, start int) {
+	a := o.arenaOf()
+	a.raw = buf
+	o.setField(path, field{kind: kRawArena, n: int64(start)<<32 | int64(len(buf))})
+}
+
+// rawArena is the encoded value of a kRawArena field of a's document.
+func (f *field) rawArena(a *arena) []byte { return a.raw[f.n>>32 : f.n&0xffffffff] }
+
 func (o *Object) setField(path string, f field) {
 	parent, key := o.walk(path, true)
 	f.key = key
@@ -231,6 +267,10 @@ func (o *Object) Get(path string) (any, bool) {
 	f := o.lookup(path)
 	if f == nil {
 		return nil, false
+	}
+	if f.kind == kRawArena {
+		parent, _ := o.walk(path, false)
+		return RawJSON(f.rawArena(parent.arena)), true
 	}
 	return f.value(), true
 }
@@ -255,6 +295,8 @@ func (f *field) value() any {
 		return f.obj
 	case kObjects:
 		return f.objs
+	case kRaw:
+		return RawJSON(f.s)
 	}
 	return nil
 }
@@ -271,6 +313,20 @@ func (o *Object) lookup(path string) *field {
 		}
 	}
 	return nil
+}
+
+// encoded is the JSON of the top-level key's value, "" when it is absent
+// or an object that encodes empty (AppendJSON omits it).
+func (o *Object) encoded(key string) string {
+	for i := range o.fields {
+		if f := &o.fields[i]; f.key == key {
+			if f.kind == kObject && f.obj.empty() {
+				return ""
+			}
+			return string(f.appendValue(nil, o.arena))
+		}
+	}
+	return ""
 }
 
 // Child returns the nested object at a dotted path, nil when there is none
@@ -391,7 +447,7 @@ func (o *Object) AppendJSON(dst []byte) []byte {
 		first = false
 		dst = AppendString(dst, f.key)
 		dst = append(dst, ':')
-		dst = f.appendValue(dst)
+		dst = f.appendValue(dst, o.arena)
 	}
 	return append(dst, '}')
 }
@@ -410,7 +466,8 @@ func (o *Object) empty() bool {
 // String encodes the object as JSON.
 func (o *Object) String() string { return string(o.AppendJSON(nil)) }
 
-func (f *field) appendValue(dst []byte) []byte {
+// appendValue appends the value of a field of an object whose arena is a.
+func (f *field) appendValue(dst []byte, a *arena) []byte {
 	switch f.kind {
 	case kString:
 		return AppendString(dst, f.s)
@@ -448,6 +505,10 @@ func (f *field) appendValue(dst []byte) []byte {
 			dst = c.AppendJSON(dst)
 		}
 		return append(dst, ']')
+	case kRaw:
+		return append(dst, f.s...)
+	case kRawArena:
+		return append(dst, f.rawArena(a)...)
 	}
 	return append(dst, "null"...)
 }
@@ -461,17 +522,22 @@ func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		// Eight bytes that need no escape are passed over at once.
-		if i+8 <= len(s) && plain8(load8(s, i)) {
-			i += 8
+		if i+8 <= len(s) {
+			// Eight bytes that need no escape are passed over at once;
+			// else the scan goes straight to the first that may (Windows
+			// paths have a backslash every few bytes).
+			m := special8(load8(s, i))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+		} else if plainASCII[s[i]] {
+			i++
 			continue
 		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -508,6 +574,15 @@ func AppendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
+// plainASCII marks the bytes AppendString copies as they are, one at a
+// time (keys and the ends of strings are shorter than a word).
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // load8 is the 8 bytes of s at i, little-endian.
 func load8(s string, i int) uint64 {
 	s = s[i : i+8]
@@ -516,13 +591,17 @@ func load8(s string, i int) uint64 {
 }
 
 // plain8 reports whether all 8 bytes of w are ASCII that AppendString
-// copies as they are: none is ≥ 0x80, < 0x20, '"', '\\' or DEL. Each
-// test is the exact word-wide "some byte is zero" test ((x-0x01…) &^ x &
-// 0x80…), or "some byte is below n" for n ≤ 0x80, which may misplace the
-// byte but never misses one.
-func plain8(w uint64) bool {
+// copies as they are: none is ≥ 0x80, < 0x20, '"', '\\' or DEL.
+func plain8(w uint64) bool { return special8(w) == 0 }
+
+// special8 has the high bit of the first byte of w (the lowest) that is
+// not plain set, and maybe bits above it; 0 when all 8 are plain. Word-wide
+// tests set a byte's high bit for: w itself (≥ 0x80), w+1 (0x7f), w-0x20
+// (< 0x20, by the borrow), (w^'"')-1 and (w^'\\')-1 (the byte is zero
+// after the xor). A plain byte with only plain bytes below sets none (no
+// carry or borrow reaches it), and the lowest byte that is not plain sets
+// one; bits above it may be wrong.
+func special8(w uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(x uint64) uint64 { return (x - ones) &^ x }
-	special := w | (w-0x20*ones)&^w | zero(w^('"'*ones)) | zero(w^('\\'*ones)) | zero(w^(0x7f*ones))
-	return special&highs == 0
+	return (w | (w + ones) | (w - 0x20*ones) | ((w ^ '"'*ones) - ones) | ((w ^ '\\'*ones) - ones)) & highs
 }

@@ -2,6 +2,8 @@ package ecs
 
 import (
 	"encoding/json"
+	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 	"unicode/utf8"
@@ -87,6 +89,30 @@ func TestPlain8MatchesByteTest(t *testing.T) {
 			want = want && plainByte(b[i])
 		}
 		require.Equal(t, want, plain8(word(b)), "%q", b)
+	}
+}
+
+// TestSpecial8FindsFirstByte: AppendString jumps to the byte special8's
+// lowest bit names and escapes it, so that bit must be the first byte that
+// is not plain, exactly, whatever borrows and carries the bytes above make.
+func TestSpecial8FindsFirstByte(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	pick := []byte{0, 1, 0x1f, 0x20, 0x21, '"', '#', '\\', ']', '[', 0x7e, 0x7f, 0x80, 0xc3, 0xff, 'a'}
+	for range 300000 {
+		var b [8]byte
+		first := 8
+		for i := range b {
+			b[i] = pick[rng.IntN(len(pick))]
+			if first == 8 && !plainByte(b[i]) {
+				first = i
+			}
+		}
+		m := special8(load8(string(b[:]), 0))
+		if first == 8 {
+			require.Zero(t, m, "%q", b)
+			continue
+		}
+		require.Equal(t, first, bits.TrailingZeros64(m)>>3, "%q", b)
 	}
 }
 
@@ -191,4 +217,49 @@ func TestWalkCacheFollowsReplacedObjects(t *testing.T) {
 	other.SetString("p", "flat")
 	o.SetString("m.p.s", "10")
 	assert.Equal(t, `{"a":{"b":{"e":"7"}},"m":{"p":{"s":"10"}}}`, o.String())
+}
+
+// appendStringByByte is AppendString one byte (or rune) at a time, the
+// escaping the word-at-a-time scan must reproduce exactly.
+func appendStringByByte(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case plainByte(c):
+			dst = append(dst, c)
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, `\n`...)
+		case c == '\r':
+			dst = append(dst, `\r`...)
+		case c == '\t':
+			dst = append(dst, `\t`...)
+		case c < utf8.RuneSelf:
+			dst = append(dst, fmt.Sprintf(`\u%04x`, c)...)
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				dst = append(dst, `\ufffd`...)
+			case r == '\u2028' || r == '\u2029':
+				dst = append(dst, fmt.Sprintf(`\u%04x`, r)...)
+			default:
+				dst = append(dst, s[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		i++
+	}
+	return append(dst, '"')
+}
+
+func FuzzAppendStringMatchesByteByByte(f *testing.F) {
+	f.Add(`C:\Windows\System32\cmd.exe /c "echo x"` + "\t\x01\x7f€ü\u2028\xff\xc3")
+	f.Add("0123456789abcdef\\\"\x1f\x7f\x80\xe2\x80\xa8 tail")
+	f.Fuzz(func(t *testing.T, s string) {
+		require.Equal(t, string(appendStringByByte(nil, s)), string(AppendString(nil, s)), "%q", s)
+	})
 }

@@ -43,22 +43,47 @@ func (t *threatInfo) any() bool {
 	return len(t.tacticIDs)+len(t.techIDs)+len(t.subIDs)+len(t.groups)+len(t.software) > 0
 }
 
-// threatOf returns r's threat fields, parsed once per encoder (sc) and rule,
-// or for this alert only when there is no encoder.
-func threatOf(r *detect.Rule, sc *encodeScratch) *threatInfo {
-	if sc == nil {
-		t := parseThreat(r.Tags)
-		return &t
+// ruleFragments are the parts of an alert that come from its rule alone,
+// encoded once per encoder and rule: the JSON values of the top-level keys
+// rule, threat (without enrichments), vulnerability, tags and sigma (its
+// rule metadata), each "" when the rule gives that key nothing. They are
+// the bytes setRuleMeta and setSigmaMeta would build into those keys.
+type ruleFragments struct {
+	*threatInfo
+	rule, threat, vuln, tags, sigma string
+}
+
+// maxRuleFragments bounds an encoder's fragment cache (rules that fired):
+// when full it starts over, so a long-lived encoder over reloaded rule sets
+// keeps no more than this many.
+const maxRuleFragments = 4096
+
+// fragments returns r's fragments, encoding them on the first alert of r.
+func (sc *encodeScratch) fragments(r *detect.Rule) *ruleFragments {
+	if f, ok := sc.rules[r]; ok {
+		return f
 	}
-	if t, ok := sc.threats[r]; ok {
-		return t
-	}
-	if sc.threats == nil {
-		sc.threats = map[*detect.Rule]*threatInfo{}
+	if sc.rules == nil || len(sc.rules) >= maxRuleFragments {
+		sc.rules = map[*detect.Rule]*ruleFragments{}
 	}
 	t := parseThreat(r.Tags)
-	sc.threats[r] = &t
-	return &t
+	var d Object
+	setRuleMeta(r, &d, &t, true)
+	if r.Engine == detect.EngineSigma {
+		setSigmaMeta(r, &d)
+	}
+	f := &ruleFragments{threatInfo: &t, rule: d.encoded("rule"), threat: d.encoded("threat"),
+		vuln: d.encoded("vulnerability"), tags: d.encoded("tags"), sigma: d.encoded("sigma")}
+	sc.rules[r] = f
+	return f
+}
+
+// set sets the top-level key to its fragment, if the rule gives it one
+// (else the key stays as it is: omitted when empty).
+func setFragment(o *Object, key, frag string) {
+	if frag != "" {
+		o.setRaw(key, frag)
+	}
 }
 
 func parseThreat(tags []string) threatInfo {
