@@ -163,7 +163,7 @@ type chunk struct {
 	entries  []entry
 	blkStart int
 	blkEnd   int
-	cursor   []int32   // scratch of fillRows
+	fillAt   []int32   // scratch of fillRows
 	fills    []colFill // the entry each column fills in
 	extraOff []int32   // rows+1 offsets into extra, empty when the file has no Extra values
 	extra    []event.KV

@@ -500,7 +500,7 @@ func (ch *chunk) fillRows(start, end int) {
 	base := off[start]
 	ch.entries = grow(ch.entries, int(off[end]-base))
 	// cur[r-start] is where row r's next entry goes
-	cur := grow(ch.cursor, end-start)
+	cur := grow(ch.fillAt, end-start)
 	for i := range cur {
 		cur[i] = off[start+i] - base
 	}
@@ -535,7 +535,7 @@ func (ch *chunk) fillRows(start, end int) {
 			}
 		}
 	}
-	ch.cursor = cur
+	ch.fillAt = cur
 	ch.blkStart, ch.blkEnd = start, end
 }
 
