@@ -163,9 +163,9 @@ type chunk struct {
 	entries  []entry
 	blkStart int
 	blkEnd   int
-	fillAt   []int32   // scratch of fillRows
-	fills    []colFill // the entry each column fills in
-	extraOff []int32   // rows+1 offsets into extra, empty when the file has no Extra values
+	fillAt   []int32 // scratch of fillRows
+	fills    []entry // the entry each column's values fill in (a folded one's id set per row)
+	extraOff []int32 // rows+1 offsets into extra, empty when the file has no Extra values
 	extra    []event.KV
 	// slabs holding every optional column's rows and values, reused chunk
 	// to chunk (columns take consecutive sub-slices)

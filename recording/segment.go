@@ -460,14 +460,14 @@ func (ch *chunk) transpose() {
 	fills := grow(ch.fills, len(ch.cols))
 	for i := range ch.cols {
 		c := &ch.cols[i]
-		f := colFill{en: entry{id: c.id}}
+		f := entry{id: c.id}
 		switch {
 		case c.foreign != "":
-			f.en.kind, f.en.id = entForeign, event.FieldID(i)
+			f.kind, f.id = entForeign, event.FieldID(i)
 		case c.fold:
-			f.en.kind = entFold
+			f.kind = entFold
 		case c.spell:
-			f.en.kind = entSpell
+			f.kind = entSpell
 		}
 		fills[i] = f
 	}
@@ -508,7 +508,7 @@ func (ch *chunk) fillRows(start, end int) {
 	for i := range ch.cols {
 		// The fill's state lives in locals through the loop, and only
 		// folded columns test the row's type.
-		c, en := &ch.cols[i], ch.fills[i].en
+		c, en := &ch.cols[i], ch.fills[i]
 		rows, refs := c.rows, c.refs[:len(c.rows)]
 		j, _ := slices.BinarySearch(rows, int32(start))
 		if en.kind == entFold {
@@ -542,12 +542,6 @@ func (ch *chunk) fillRows(start, end int) {
 // transposeBlock is fillRows' block of rows: its entries (~16 bytes ×
 // the fields of a row) stay well inside a core's L2 cache.
 const transposeBlock = 1024
-
-// colFill is the entry a column's values fill in (its id, for a folded
-// column, set per row to the row's spelling).
-type colFill struct {
-	en entry
-}
 
 // defOf is the event definition of row r (what rowDef gives for the
 // event materialized from it), cached by the channel value's place and the
