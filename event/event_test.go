@@ -1,6 +1,8 @@
 package event
 
 import (
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -221,4 +223,41 @@ func TestCountFieldsOfMask(t *testing.T) {
 	assert.Equal(t, 2, ev.Count(&m))
 	v := MaskOf(FieldEventID, img)
 	assert.Equal(t, 2, ev.Count(&v), "virtual fields are always present")
+}
+
+// TestAppendPresent: the fields of a mask an event has, in FieldID order,
+// with the values Get gives, across words of the bitmap; absent ones and
+// those outside the mask left out.
+func TestAppendPresent(t *testing.T) {
+	var ids []FieldID
+	for _, f := range Fields() {
+		if !f.ID.Virtual() {
+			ids = append(ids, f.ID)
+		}
+	}
+	require.Greater(t, len(ids), 130, "fields in several words of the bitmap")
+	var ev Event
+	var in []FieldID
+	for i, id := range ids {
+		switch i % 3 {
+		case 0:
+			ev.Set(id, "v"+strconv.Itoa(i))
+		case 1:
+			ev.Set(id, "")
+		}
+		if i%5 != 4 {
+			in = append(in, id)
+		}
+	}
+	m := MaskOf(append(in, FieldEventID)...)
+	var want []FieldValue
+	for _, id := range ids { // ids are in FieldID order
+		if v, ok := ev.Get(id); ok && slices.Contains(in, id) {
+			want = append(want, FieldValue{id, v})
+		}
+	}
+	require.NotEmpty(t, want)
+	got := ev.AppendPresent(&m, []FieldValue{{NoField, "kept"}})
+	assert.Equal(t, append([]FieldValue{{NoField, "kept"}}, want...), got)
+	assert.Equal(t, ev.Count(&m)-1, len(got)-1, "Count counts the virtual field too")
 }

@@ -155,12 +155,17 @@ type chunk struct {
 	defOK      bool
 	defs       map[uint64]*event.Def
 	// rowOff[r]..rowOff[r+1] are row r's entries: its present values,
-	// transposed from cols once per chunk so that materializing an event
-	// touches only its own fields.
+	// transposed from cols so that materializing an event touches only
+	// its own fields. entries holds those of rows [blkStart, blkEnd)
+	// (filled by fillRows when an event first needs them), entries[0]
+	// being entry rowOff[blkStart].
 	rowOff   []int32
 	entries  []entry
-	fills    []colFill // scratch of transpose
-	extraOff []int32   // rows+1 offsets into extra, empty when the file has no Extra values
+	blkStart int
+	blkEnd   int
+	fillAt   []int32 // scratch of fillRows
+	fills    []entry // the entry each column's values fill in (a folded one's id set per row)
+	extraOff []int32 // rows+1 offsets into extra, empty when the file has no Extra values
 	extra    []event.KV
 	// slabs holding every optional column's rows and values, reused chunk
 	// to chunk (columns take consecutive sub-slices)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 
 	"github.com/edr-lab/edr/event"
@@ -431,100 +432,116 @@ func optStrings(c *pqfile.Column, dst *strCol, n int, vals *pqfile.Values) error
 	return err
 }
 
-// transpose builds the per-row entry lists from the sparse columns
-// (a counting sort by row), resolving a folded column's value to the
-// row's spelling on the decode worker rather than in the merge that
-// materializes events.
+// transpose prepares the per-row entry lists from the sparse columns (a
+// counting sort by row): it counts each row's entries and sets up each
+// column's fill; fillRows then fills the entries of a block of rows when
+// an event first needs them. A folded column's value is resolved to the
+// row's spelling there rather than per event.
 //
 // The entries of a full chunk (~16 bytes × fields × 8192 rows) outgrow
-// the CPU caches, and each column scatters its values over all of them:
-// filling them in blocks of transposeBlock rows, every column in turn,
-// keeps the writes inside one cache-sized window (measured on a 1M-event
-// recording: the reader's CPU ~0.93× that of column by column over the
-// whole chunk).
+// the CPU caches, and each column scatters its values over all of them.
+// Filled for the whole chunk on the decode worker, they were written to
+// memory and read back from it when the events were materialized (the
+// stores were most of transpose's time); filled a block of transposeBlock
+// rows at a time just before its events, they stay in one cache-sized
+// buffer per chunk, written and read while still cached.
 func (ch *chunk) transpose() {
 	off := grow(ch.rowOff, ch.n+1)
 	clear(off)
-	total := 0
 	for i := range ch.cols {
 		for _, r := range ch.cols[i].rows {
 			off[r+1]++
 		}
-		total += len(ch.cols[i].rows)
 	}
 	for r := 0; r < ch.n; r++ {
 		off[r+1] += off[r]
 	}
-	ch.entries = grow(ch.entries, total)
+	ch.rowOff = off
 	fills := grow(ch.fills, len(ch.cols))
 	for i := range ch.cols {
 		c := &ch.cols[i]
-		f := colFill{en: entry{id: c.id}}
+		f := entry{id: c.id}
 		switch {
 		case c.foreign != "":
-			f.en.kind, f.en.id = entForeign, event.FieldID(i)
+			f.kind, f.id = entForeign, event.FieldID(i)
 		case c.fold:
-			f.en.kind = entFold
+			f.kind = entFold
 		case c.spell:
-			f.en.kind = entSpell
+			f.kind = entSpell
 		}
 		fills[i] = f
 	}
-	// Fill using off[r] as the cursor, then shift back.
-	for end := transposeBlock; ; end += transposeBlock {
-		end = min(end, ch.n)
-		for i := range ch.cols {
-			// The fill's state lives in locals through the loop (stored
-			// back once), and only folded columns test the row's type.
-			c, f := &ch.cols[i], &fills[i]
-			rows, refs, entries := c.rows, c.refs[:len(c.rows)], ch.entries
-			j, en := f.next, f.en
-			if en.kind == entFold {
-				def := f.def
-				for ; j < len(rows) && int(rows[j]) < end; j++ {
-					r := rows[j]
-					if d := ch.defOf(int(r)); d != def || j == 0 {
-						def, en.id = d, d.Spelling(c.id)
-					}
-					en.ref = refs[j]
-					entries[off[r]] = en
-					off[r]++
-				}
-				f.def = def
-			} else {
-				for ; j < len(rows) && int(rows[j]) < end; j++ {
-					r := rows[j]
-					en.ref = refs[j]
-					entries[off[r]] = en
-					off[r]++
-				}
-			}
-			f.next, f.en = j, en
-		}
-		if end == ch.n {
-			break
-		}
-	}
 	ch.fills = fills
-	for r := ch.n; r > 0; r-- {
-		off[r] = off[r-1]
-	}
-	off[0] = 0
-	ch.rowOff = off
+	ch.blkStart, ch.blkEnd = 0, 0
 }
 
-// transposeBlock is transpose's block of rows: its entries (~16 bytes ×
+// rowEntries is row r's entries, filling its block's first.
+//
+// Events are mostly materialized in row order, a block after the other;
+// a chunk whose rows are read out of order (a segment not sorted by time)
+// has all its entries filled at its first step back, so that no block is
+// filled more than twice.
+func (ch *chunk) rowEntries(r int) []entry {
+	if r < ch.blkStart || r >= ch.blkEnd {
+		start := r - r%transposeBlock
+		end := min(start+transposeBlock, ch.n)
+		if r < ch.blkStart {
+			start, end = 0, ch.n
+		}
+		ch.fillRows(start, end)
+	}
+	base := ch.rowOff[ch.blkStart]
+	return ch.entries[ch.rowOff[r]-base : ch.rowOff[r+1]-base]
+}
+
+// fillRows fills the entries of rows [start, end).
+func (ch *chunk) fillRows(start, end int) {
+	off := ch.rowOff
+	base := off[start]
+	ch.entries = grow(ch.entries, int(off[end]-base))
+	// cur[r-start] is where row r's next entry goes
+	cur := grow(ch.fillAt, end-start)
+	for i := range cur {
+		cur[i] = off[start+i] - base
+	}
+	entries := ch.entries
+	for i := range ch.cols {
+		// The fill's state lives in locals through the loop, and only
+		// folded columns test the row's type.
+		c, en := &ch.cols[i], ch.fills[i]
+		rows, refs := c.rows, c.refs[:len(c.rows)]
+		j, _ := slices.BinarySearch(rows, int32(start))
+		if en.kind == entFold {
+			var def *event.Def
+			first := true
+			for ; j < len(rows) && int(rows[j]) < end; j++ {
+				r := rows[j]
+				if d := ch.defOf(int(r)); d != def || first {
+					first = false
+					def, en.id = d, d.Spelling(c.id)
+				}
+				en.ref = refs[j]
+				k := &cur[int(r)-start]
+				entries[*k] = en
+				*k++
+			}
+		} else {
+			for ; j < len(rows) && int(rows[j]) < end; j++ {
+				r := rows[j]
+				en.ref = refs[j]
+				k := &cur[int(r)-start]
+				entries[*k] = en
+				*k++
+			}
+		}
+	}
+	ch.fillAt = cur
+	ch.blkStart, ch.blkEnd = start, end
+}
+
+// transposeBlock is fillRows' block of rows: its entries (~16 bytes ×
 // the fields of a row) stay well inside a core's L2 cache.
 const transposeBlock = 1024
-
-// colFill is a column's place in transpose: its next row, the entry its
-// values fill in, and (a folded column) the event definition of the last
-// row, whose spelling en.id is.
-type colFill struct {
-	next int
-	en   entry
-	def  *event.Def
-}
 
 // defOf is the event definition of row r (what rowDef gives for the
 // event materialized from it), cached by the channel value's place and the
@@ -590,7 +607,7 @@ func (ch *chunk) event(r int, e *event.Event, host string) {
 	// order, so a row's fields mostly do, and each above it is appended
 	// (event.Append) without Set's search for its place (~0.25× the cost).
 	var last event.FieldID
-	ents := ch.entries[ch.rowOff[r]:ch.rowOff[r+1]]
+	ents := ch.rowEntries(r)
 	for i := range ents {
 		en := &ents[i]
 		v := ch.vals.String(en.ref)

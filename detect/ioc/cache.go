@@ -113,16 +113,21 @@ func (s *Set) NewCache() *Cache {
 // Keys are copied into memory the memo owns rather than kept as the
 // event's strings, which point into the reader's decoded arenas (a kept
 // key would keep its whole arena alive) and, being cold, would cost a
-// cache miss to compare. A key of up to memoInline bytes (addresses, most
-// host names, short image paths: most look-ups) sits in its entry, a
-// 64-byte line (the table of a memo of the default size is a large
-// allocation, hence page-aligned), so a look-up touches one line: the
-// tag and the key's bytes are both there. A longer key (digests, long paths) is copied
+// cache miss to compare. The ways' tags sit apart, eight bytes a set (64
+// kB at the default size, which stays in cache), so a look-up reads the
+// entry of the one way whose tag is v's, and a value not remembered reads
+// none. A key of up to memoInline bytes (addresses, most host names,
+// short image paths: most look-ups) sits in its entry, a 64-byte line
+// (the table of a memo of the default size is a large allocation, hence
+// page-aligned), so a look-up touches one line of the table. A longer key (digests, long paths) is copied
 // into a ring of bytes; its entry records where (as an absolute offset)
 // and once the ring has wrapped past it the entry is invalid, so the
 // bytes compared are always the key the verdict was made for.
 type memo struct {
 	seed maphash.Seed
+	// Per way, its key's tag (bit 1 always set, so 0 is no key's) or 0,
+	// with memoMRU on the set's most recently used way.
+	tags []uint32
 	ents []memoEntry // sets of two ways: 2i and 2i+1
 	hits [][memoMaxHits]memoHit
 	ring []byte // len a power of two
@@ -136,10 +141,9 @@ type memo struct {
 // Two ways per set, least recently used out: values that occur once
 // (most written file names) then evict each other, not the hot ones.
 type memoEntry struct {
-	tag   uint32 // the key's hash, high half
 	n     uint16 // key length
 	class uint8  // 0: empty
-	flags uint8  // hit count (memoHitsMask); memoMRU on the set's most recently used way
+	nhits uint8  // hits remembered, at most memoMaxHits
 	// The key when n <= memoInline, else its absolute ring offset in the
 	// first 8 bytes (little endian).
 	key [memoInline]byte
@@ -154,10 +158,9 @@ type memoHit struct {
 const (
 	memoDefault  = 16384
 	memoMaxHits  = 4    // values with more hits are not remembered
-	memoHitsMask = 7    // holds memoMaxHits
-	memoMRU      = 0x80 // flags bit
+	memoMRU      = 1    // tags bit
 	memoMaxKey   = 1024 // nor longer values (n and offsets fit uint16)
-	memoInline   = 56   // longest key held in its entry (which is then 64 bytes)
+	memoInline   = 60   // longest key held in its entry (which is then 64 bytes)
 	memoKeyBytes = 64   // ring bytes per entry
 )
 
@@ -174,30 +177,40 @@ func memoEntries(n int) int {
 }
 
 func newMemo(entries int) *memo {
-	return &memo{seed: maphash.MakeSeed(), ents: make([]memoEntry, entries),
+	return &memo{seed: maphash.MakeSeed(), tags: make([]uint32, entries), ents: make([]memoEntry, entries),
 		hits: make([][memoMaxHits]memoHit, entries), ring: make([]byte, entries*memoKeyBytes)}
 }
 
 // find returns the first way of v's set and v's tag.
 func (m *memo) find(class uint8, v string) (int, uint32) {
 	h := maphash.String(m.seed, v) ^ uint64(class)*0x9E3779B97F4A7C15
-	return int(h & uint64(len(m.ents)-2)), uint32(h >> 32)
+	return int(h & uint64(len(m.ents)-2)), uint32(h>>32)&^memoMRU | 2
+}
+
+// touchWay reads the entry of the way of slot's set tagged tag, if any (to
+// have its line on the way); the result means nothing.
+func (m *memo) touchWay(slot int, tag uint32) uint32 {
+	t := m.tags[slot : slot+2]
+	switch tag {
+	case t[0] &^ memoMRU:
+		return uint32(m.ents[slot].n)
+	case t[1] &^ memoMRU:
+		return uint32(m.ents[slot+1].n)
+	}
+	return 0
 }
 
 // get appends the remembered hits of v (whose set starts at slot) to raws.
 func (m *memo) get(slot int, tag uint32, class uint8, v string, raws []rawHit) ([]rawHit, bool) {
 	for w := slot; w < slot+2; w++ {
-		if !m.holds(w, tag, class, v) {
+		if m.tags[w]&^memoMRU != tag || !m.holds(w, class, v) {
 			continue
 		}
-		e := &m.ents[w]
-		for _, h := range m.hits[w][:e.flags&memoHitsMask] {
+		for _, h := range m.hits[w][:m.ents[w].nhits] {
 			raws = append(raws, rawHit{h.idx, v[h.off : h.off+h.n]})
 		}
-		if e.flags&memoMRU == 0 {
-			e.flags |= memoMRU
-			m.ents[w^1].flags &^= memoMRU
-		}
+		m.tags[w] |= memoMRU
+		m.tags[w^1] &^= memoMRU
 		return raws, true
 	}
 	return raws, false
@@ -205,9 +218,9 @@ func (m *memo) get(slot int, tag uint32, class uint8, v string, raws []rawHit) (
 
 // holds reports whether entry w is v's: its key (in the entry, or still
 // in the ring) equal to v.
-func (m *memo) holds(w int, tag uint32, class uint8, v string) bool {
+func (m *memo) holds(w int, class uint8, v string) bool {
 	e := &m.ents[w]
-	if e.tag != tag || e.class != class || int(e.n) != len(v) {
+	if e.class != class || int(e.n) != len(v) {
 		return false
 	}
 	if len(v) <= memoInline {
@@ -228,7 +241,7 @@ func (m *memo) put(slot int, tag uint32, class uint8, v string, raws []rawHit) {
 		return
 	}
 	w := slot
-	if m.ents[w].flags&memoMRU != 0 {
+	if m.tags[w]&memoMRU != 0 {
 		w++
 	}
 	e := &m.ents[w]
@@ -250,6 +263,7 @@ func (m *memo) put(slot int, tag uint32, class uint8, v string, raws []rawHit) {
 		off := strings.Index(v, r.val)
 		m.hits[w][i] = memoHit{idx: r.idx, off: uint16(off), n: uint16(len(r.val))}
 	}
-	e.tag, e.n, e.class, e.flags = tag, uint16(len(v)), class, uint8(len(raws))|memoMRU
-	m.ents[w^1].flags &^= memoMRU
+	e.n, e.class, e.nhits = uint16(len(v)), class, uint8(len(raws))
+	m.tags[w] = tag | memoMRU
+	m.tags[w^1] &^= memoMRU
 }

@@ -3,6 +3,7 @@ package ioc
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -127,20 +128,20 @@ func TestMemoForgetsOverwrittenKey(t *testing.T) {
 	if m.ents[1].class == classPath {
 		w = 1
 	}
-	require.Equal(t, 1, int(m.ents[w].flags&memoHitsMask))
+	require.Equal(t, 1, int(m.ents[w].nhits))
 	kpos := binary.LittleEndian.Uint64(m.ents[w].key[:8])
 	// Fill the ring with v, written for the other way, until k's bytes are
 	// overwritten by v's at the same place.
 	vslot, vtag := m.find(classDomain, v)
 	for m.head-kpos <= uint64(len(m.ring)) {
-		m.ents[w].flags |= memoMRU // keep k's entry; v takes the other way
-		m.ents[w^1].flags &^= memoMRU
+		m.tags[w] |= memoMRU // keep k's entry; v takes the other way
+		m.tags[w^1] &^= memoMRU
 		m.put(vslot, vtag, classDomain, v, nil)
 	}
 	p := kpos % uint64(len(m.ring))
 	require.Equal(t, v, string(m.ring[p:p+uint64(len(v))]), "the ring now holds v where k was")
 	_, vtag = m.find(classPath, v)
-	m.ents[w].tag = vtag // a tag collision between k and v
+	m.tags[w] = vtag // a tag collision between k and v
 	got, ok := m.get(slot, vtag, classPath, v, nil)
 	assert.False(t, ok, "an overwritten key must not answer: got %v", got)
 }
@@ -171,12 +172,13 @@ func TestMemoInlineKeyCompared(t *testing.T) {
 	assert.Equal(t, 64, int(unsafe.Sizeof(memoEntry{})), "an entry is one cache line")
 	slot, tag = m.find(classDomain, k)
 	m.put(slot, tag, classDomain, k, s.valueHits(classDomain, k, nil, nil))
+	_, vtag := m.find(classDomain, v)
 	for w := slot; w < slot+2; w++ {
 		if m.ents[w].class == classDomain {
-			m.ents[w].tag = uint32(0) // collide with v's tag below
+			m.tags[w] = vtag // collide with v's tag
 		}
 	}
-	got, ok = m.get(slot, 0, classDomain, v, nil)
+	got, ok = m.get(slot, vtag, classDomain, v, nil)
 	assert.False(t, ok, "another value of the same length must not answer: got %v", got)
 }
 
@@ -206,39 +208,42 @@ func TestMemoDoesNotAllocate(t *testing.T) {
 	assert.Zero(t, allocs)
 }
 
-// TestFieldListsHaveNoRepeats: fieldValues stops once it has seen as
-// many fields as an event has of a class's mask, which with a repeated
-// field would end the walk early and drop the fields after it; and all
-// the lists' fields fit Set.match's list of values.
+// TestFieldListsHaveNoRepeats: a field has one place in the order of hits
+// (fieldSlots keeps one), so a repeated field would lose its hits in one
+// class.
 func TestFieldListsHaveNoRepeats(t *testing.T) {
-	total := 0
-	for _, fc := range []*fieldClass{hashClass, addrClass, domainClass, resultsClass, pathClass} {
-		seen := map[event.FieldID]bool{}
+	seen := map[event.FieldID]bool{}
+	for _, fc := range fieldClasses {
 		for _, id := range fc.ids {
+			assert.False(t, id.Virtual(), "%s: Event.AppendPresent leaves virtual fields out", id.Name())
 			assert.False(t, seen[id], "class %d lists %s twice", fc.class, id.Name())
 			seen[id] = true
 		}
-		total += len(fc.ids)
 	}
-	assert.LessOrEqual(t, total, maxValues, "an event's values to match would not fit Set.match's stack list")
 }
 
 // TestEveryFieldOfAClassIsRead: an event carrying every field of every
-// class (the last of each list included) gets the hits of each.
+// class (the last of each list included) gets the hits of each, in the
+// order of the lists (which is not the fields' order in the event), with
+// more values than Set.match has room for on the stack.
 func TestEveryFieldOfAClassIsRead(t *testing.T) {
 	s, errs := Load(memoLists(t), Options{})
 	require.Empty(t, errs)
 	ev := &event.Event{Channel: event.ChannelSysmon, EventID: 1}
-	want := 0
-	for _, fc := range []*fieldClass{hashClass, addrClass, domainClass, resultsClass, pathClass} {
+	var want []Hit
+	for _, fc := range fieldClasses {
 		for _, id := range fc.ids {
 			v := map[uint8]string{classHashes: "MD5=" + eicarMD5, classAddr: "10.1.1.1", classDomain: "evil.example",
 				classResults: "evil.example;", classPath: `C:\Windows\x.exe`}[fc.class]
 			ev.Set(id, v)
-			want += len(s.value(fc.class, v, id.Name(), nil, nil, nil))
+			want = s.value(fc.class, v, id.Name(), nil, nil, want)
 		}
 	}
-	require.Positive(t, want)
-	assert.Len(t, s.Match(ev, nil), want)
-	assert.Len(t, s.MatchWith(s.NewCache(), ev, nil), want)
+	require.NotEmpty(t, want)
+	assert.Equal(t, want, s.Match(ev, nil))
+	assert.Equal(t, want, s.MatchWith(s.NewCache(), ev, nil))
+	sorted := slices.IsSortedFunc(want, func(a, b Hit) int {
+		return int(event.MustField(a.Field)) - int(event.MustField(b.Field))
+	})
+	assert.False(t, sorted, "the lists' order differs from FieldID order somewhere")
 }

@@ -1,6 +1,7 @@
 package ioc
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -83,6 +84,28 @@ func FuzzMatchWith(f *testing.F) {
 			for _, name := range fields {
 				ev := sysmon(1, name, v)
 				require.Equal(t, ref.Match(ev, nil), s.MatchWith(c, ev, nil), "%s %q", name, v)
+			}
+		}
+	})
+}
+
+// FuzzTailFilter: a path that an end-anchored regex matches always passes
+// the tail filter of a set of such regexes.
+func FuzzTailFilter(f *testing.F) {
+	for _, v := range tailValues {
+		f.Add(v)
+	}
+	s, errs := Load(writeLists(f, "", "", "", strings.Join(tailPatterns, "\n")+"\n"), Options{})
+	require.Empty(f, errs)
+	require.NotZero(f, s.paths.tail.n)
+	res := make([]*regexp.Regexp, len(tailPatterns))
+	for i, p := range tailPatterns {
+		res[i] = regexp.MustCompile("(?i)" + p)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, re := range res {
+			if re.MatchString(v) {
+				require.True(t, s.paths.tail.mayMatch(v), "%s matches %q", re, v)
 			}
 		}
 	})

@@ -9,7 +9,9 @@
 // once per label, each set behind a one-hash bit filter that turns most
 // misses away without touching the map, and path regexes behind an Aho-Corasick prefilter over the
 // literals each regex requires, so a path is read once whatever the number
-// of regexes and only the few regexes whose literal occurs are run.
+// of regexes and only the few regexes whose literal occurs are run; when
+// every regex is anchored at the end, a path's last bytes first rule out
+// most written file names (tails.go).
 // Field values repeat heavily in telemetry, so a goroutine that matches
 // many events (MatchWith, with a Cache of its own) remembers the hits of
 // recent values of every kind, keyed by the value's bytes: a repeat then
@@ -19,6 +21,8 @@ package ioc
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/edr-lab/edr/event"
 )
 
 // Kind is the type of an indicator.
@@ -142,8 +146,9 @@ type Set struct {
 	ips     ipSet
 	domains domainSet
 	paths   pathSet
-	cache   *pathCache // shared by every caller of Match (locked)
-	memoN   int        // entries of NewCache's memo; 0: none
+	fields  event.FieldMask // the fields of every class with indicators
+	cache   *pathCache      // shared by every caller of Match (locked)
+	memoN   int             // entries of NewCache's memo; 0: none
 	stats   Stats
 }
 

@@ -333,6 +333,7 @@ func (b *builder) finish() (*Set, []error) {
 		b.set.memoN = memoEntries(n)
 	}
 	b.set.buildFilters()
+	b.set.fields = b.set.matchedFields()
 	b.set.stats.RegexesNoLiteral = len(b.set.paths.always)
 	return b.set, b.errs
 }

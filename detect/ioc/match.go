@@ -82,45 +82,68 @@ const (
 	classPath
 )
 
-// fieldClass is the fields values of one class come from, as a list (the
-// order of hits) and as a mask: most events carry none or a few of them,
-// and the mask says how many to look for.
+// fieldClass is the fields values of one class come from, in the order of
+// hits.
 type fieldClass struct {
 	class uint8
 	ids   []event.FieldID
-	mask  event.FieldMask
-}
-
-func newFieldClass(class uint8, ids []event.FieldID) *fieldClass {
-	return &fieldClass{class: class, ids: ids, mask: event.MaskOf(ids...)}
 }
 
 var (
-	hashClass    = newFieldClass(classHashes, hashFields)
-	addrClass    = newFieldClass(classAddr, ipFields)
-	domainClass  = newFieldClass(classDomain, domainFields)
-	resultsClass = newFieldClass(classResults, resultFields)
-	pathClass    = newFieldClass(classPath, pathFields)
+	hashClass    = &fieldClass{classHashes, hashFields}
+	addrClass    = &fieldClass{classAddr, ipFields}
+	domainClass  = &fieldClass{classDomain, domainFields}
+	resultsClass = &fieldClass{classResults, resultFields}
+	pathClass    = &fieldClass{classPath, pathFields}
+	// Every class, in the order of hits.
+	fieldClasses = []*fieldClass{hashClass, addrClass, domainClass, resultsClass, pathClass}
 )
 
-func (s *Set) match(ev *event.Event, pc *pathCache, m *memo, out []Hit) []Hit {
-	var buf [maxValues]fieldValue
-	vals := buf[:0]
+// fieldSlot is what a field is to Set.match: the class of its values and
+// its place in the order of hits (0: no class's field).
+type fieldSlot struct{ class, rank uint8 }
+
+// fieldSlots is indexed by FieldID.
+var fieldSlots = func() []fieldSlot {
+	var t []fieldSlot
+	rank := uint8(0)
+	for _, fc := range fieldClasses {
+		for _, id := range fc.ids {
+			if int(id) >= len(t) {
+				t = append(t, make([]fieldSlot, int(id)+1-len(t))...)
+			}
+			rank++
+			t[id] = fieldSlot{fc.class, rank}
+		}
+	}
+	return t
+}()
+
+// matchedFields is the mask of the fields of every class s has
+// indicators for.
+func (s *Set) matchedFields() event.FieldMask {
+	var ids []event.FieldID
 	if s.hashes.len() > 0 {
-		vals = fieldValues(ev, hashClass, vals)
+		ids = append(ids, hashFields...)
 	}
 	if !s.ips.empty() {
-		vals = fieldValues(ev, addrClass, vals)
+		ids = append(ids, ipFields...)
 	}
 	if !s.domains.empty() {
-		vals = fieldValues(ev, domainClass, vals)
+		ids = append(ids, domainFields...)
 	}
 	if !s.ips.empty() || !s.domains.empty() {
-		vals = fieldValues(ev, resultsClass, vals)
+		ids = append(ids, resultFields...)
 	}
 	if !s.paths.empty() {
-		vals = fieldValues(ev, pathClass, vals)
+		ids = append(ids, pathFields...)
 	}
+	return event.MaskOf(ids...)
+}
+
+func (s *Set) match(ev *event.Event, pc *pathCache, m *memo, out []Hit) []Hit {
+	var buf [valuesOnStack]fieldValue
+	vals := s.fieldValues(ev, buf[:0])
 	if m == nil {
 		for i := range vals {
 			out = s.value(vals[i].class, vals[i].v, vals[i].f.Name(), pc, nil, out)
@@ -135,7 +158,7 @@ func (s *Set) match(ev *event.Event, pc *pathCache, m *memo, out []Hit) []Hit {
 	for i := range vals {
 		fv := &vals[i]
 		fv.slot, fv.tag = m.find(fv.class, fv.v)
-		touch += m.ents[fv.slot].tag
+		touch += m.touchWay(fv.slot, fv.tag)
 	}
 	m.touch = touch
 	for i := range vals {
@@ -153,30 +176,32 @@ type fieldValue struct {
 	tag   uint32
 	f     event.FieldID
 	class uint8
+	rank  uint8 // fieldSlots[f].rank
 }
 
-// maxValues bounds the values one event can have to match: the fields of
-// every class (TestFieldListsHaveNoRepeats checks the sum), so the list
-// stays on the stack.
-const maxValues = 32
+// valuesOnStack is the room for an event's fields and values to match on
+// the stack (zeroed on every call, so no more than events carry: Sysmon 3
+// has five such fields); an event with more spills them to the heap.
+const valuesOnStack = 8
 
-// fieldValues appends the non-empty values ev has of fc's fields, in the
-// order of fc's list; it stops looking once it has seen as many fields as
-// the mask counted (the lists hold no repeats).
-func fieldValues(ev *event.Event, fc *fieldClass, vals []fieldValue) []fieldValue {
-	n := ev.Count(&fc.mask)
-	for _, f := range fc.ids {
-		if n == 0 {
-			break
-		}
-		v, ok := ev.Get(f)
-		if !ok {
+// fieldValues appends the non-empty values ev has of the fields of s's
+// classes, in the order of hits, leaving out paths no regex can match.
+// The event's bitmap is read once for all fields (they come in FieldID
+// order, then are put in order: an event has a few).
+func (s *Set) fieldValues(ev *event.Event, vals []fieldValue) []fieldValue {
+	var buf [valuesOnStack]event.FieldValue
+	for _, f := range ev.AppendPresent(&s.fields, buf[:0]) {
+		sl := fieldSlots[f.ID]
+		if f.Value == "" || sl.class == classPath && !s.paths.tail.mayMatch(f.Value) {
 			continue
 		}
-		n--
-		if v != "" {
-			vals = append(vals, fieldValue{v: v, f: f, class: fc.class})
+		fv := fieldValue{v: f.Value, f: f.ID, class: sl.class, rank: sl.rank}
+		i := len(vals)
+		vals = append(vals, fv)
+		for ; i > 0 && vals[i-1].rank > fv.rank; i-- {
+			vals[i] = vals[i-1]
 		}
+		vals[i] = fv
 	}
 	return vals
 }
@@ -367,7 +392,7 @@ func (s *Set) MatchPath(v, field string, out []Hit) []Hit {
 }
 
 func (s *Set) pathHits(v string, pc *pathCache, raws []rawHit) []rawHit {
-	if s.paths.empty() {
+	if s.paths.empty() || !s.paths.tail.mayMatch(v) {
 		return raws
 	}
 	var buf [maxCand]int32

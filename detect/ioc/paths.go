@@ -42,12 +42,13 @@ type pathSet struct {
 	primary  [][]int32 // literal id → patterns whose primary group holds it
 	always   []int32   // patterns without a literal, in load order
 	alwaysRe *regexp.Regexp
+	tail     tailFilter
 }
 
 func (p *pathSet) empty() bool { return len(p.pats) == 0 }
 
 func buildPathSet(pats []pathPattern) pathSet {
-	ps := pathSet{pats: pats}
+	ps := pathSet{pats: pats, tail: buildTailFilter(pats)}
 	litID := map[string]int32{}
 	var lits []string
 	id := func(l string) int32 {

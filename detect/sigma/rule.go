@@ -54,6 +54,9 @@ type Rule struct {
 type search struct {
 	name string
 	alts [][]*matcher
+	// eval holds alts in evaluation order (evalOrder); alts keeps the
+	// rule's order for match_debug, needles and routing
+	eval [][]*matcher
 }
 
 // filterProg is a Sigma filter applied to a rule: the rule matches only if

@@ -393,6 +393,7 @@ func compileDetection(cc *compileCtx, d *rawDoc, fieldMap map[string]string) ([]
 		if len(s.alts) == 0 {
 			return nil, nil, nil, &LoadError{Line: ns.line, Construct: "search " + ns.name, Err: errors.New("empty search")}
 		}
+		s.eval = evalOrder(s.alts)
 		searches[i] = s
 	}
 	conds := make([]*condNode, 0, len(d.conditions))

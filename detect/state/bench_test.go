@@ -1,6 +1,8 @@
 package state
 
 import (
+	"runtime"
+	"slices"
 	"sync"
 	"testing"
 
@@ -109,4 +111,62 @@ func benchStateEventsOpts(b *testing.B, opts Options, observe func(s *State, ev 
 	if cpu := cputime.Now() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/event")
 	}
+}
+
+// BenchmarkObserveSharedPairFull is the state work of a replay with an
+// Enricher, per event: the Enricher's table builds a started process
+// (ObserveShared) and the engine's state takes it (ObserveStarted, DNS
+// included), both with a process bound of 8,192 that the mix fills early,
+// so most starts evict in both tables, as on a long replay.
+//
+//	go test -run '^$' -bench SharedPairFull -benchtime 3000000x ./detect/state
+func BenchmarkObserveSharedPairFull(b *testing.B) {
+	opts := Options{MaxProcesses: 8192}
+	var ahead *State
+	benchStateEventsOpts(b, opts, func(s *State, ev *event.Event, i int) {
+		if i == 0 {
+			ahead = New(opts)
+		}
+		s.ObserveStarted(ev, ahead.Procs.ObserveShared(ev))
+	})
+}
+
+// BenchmarkCarriedHashesAB runs BenchmarkObserveSharedPairFull's work in
+// one process, alternating block by block between tables that use the
+// hashes processes carry (Process.hk, hp, hpar) and tables that hash the
+// keys' strings again: one op is one block of each over the state events
+// of the 1M-event mix. It reports each set-up's median CPU ns per event
+// and the median of the paired ratios (with / without).
+//
+//	go test -run '^$' -bench CarriedHashesAB -benchtime 20x ./detect/state
+func BenchmarkCarriedHashesAB(b *testing.B) {
+	evs := stateEvents()
+	opts := Options{MaxProcesses: 8192}
+	run := func(cached bool) float64 {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		prod, cons := New(opts), New(opts)
+		for _, t := range []*ProcessTable{prod.Procs, cons.Procs} {
+			t.cached, t.byPID.cached = cached, cached
+		}
+		t0 := cputime.Thread()
+		for i := range evs {
+			cons.ObserveStarted(&evs[i], prod.Procs.ObserveShared(&evs[i]))
+		}
+		return float64(cputime.Thread()-t0) / float64(len(evs))
+	}
+	var with, without, ratio []float64
+	for i := 0; i < b.N; i++ {
+		var w, wo float64
+		if i%2 == 0 {
+			w, wo = run(true), run(false)
+		} else {
+			wo, w = run(false), run(true)
+		}
+		with, without, ratio = append(with, w), append(without, wo), append(ratio, w/wo)
+	}
+	median := func(v []float64) float64 { slices.Sort(v); return v[len(v)/2] }
+	b.ReportMetric(median(with), "with-cpu-ns/event")
+	b.ReportMetric(median(without), "without-cpu-ns/event")
+	b.ReportMetric(median(ratio), "ratio")
 }

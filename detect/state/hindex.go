@@ -2,7 +2,9 @@ package state
 
 // index finds entries by a hash of their key for lru and pidIndex: an
 // open-addressing table with linear probing whose slots hold an entry's
-// number (its owner's storage) and 32 bits of its hash. A probe reads
+// reference R (lru: its number in the lru's storage; pidIndex: the process
+// itself, so telling entries apart reads no other array) and 32 bits of
+// its hash. R's zero value marks an empty slot. A probe reads
 // consecutive slots of one array, usually one cache line, and compares an
 // entry's key (a pointer away) only when those 32 bits agree, where Go's
 // map it replaces cost a lookup of its own plus a node and a chain to
@@ -12,35 +14,38 @@ package state
 // Deletion shifts the following entries of the probe run back (no
 // tombstones), so the table's contents depend only on the entries held,
 // and a probe stops at the first empty slot.
-type index struct {
-	slots []slot // a power of two long, at most half full
+type index[R comparable] struct {
+	slots []slot[R] // a power of two long, at most half full
 	mask  uint32
 	n     int
 }
 
-// slot is one entry of the index: ref is the entry's number + 1 (0: the
+// slot is one entry of the index: ref is the entry's reference (zero: the
 // slot is empty), tag the low 32 bits of its hash, from which its home
 // slot follows (tag & mask) at any size.
-type slot struct{ tag, ref uint32 }
+type slot[R comparable] struct {
+	tag uint32
+	ref R
+}
 
 // minSlots is the size of a new index.
 const minSlots = 16
 
 // probe returns the home slot of a hash and its tag. Callers read
 // slots[i], i = (i+1) & mask, until ref is 0.
-func (x *index) probe(h uint64) (i, tag uint32) {
+func (x *index[R]) probe(h uint64) (i, tag uint32) {
 	if x.slots == nil {
-		x.slots, x.mask = make([]slot, minSlots), minSlots-1
+		x.slots, x.mask = make([]slot[R], minSlots), minSlots-1
 	}
 	tag = uint32(h)
 	return tag & x.mask, tag
 }
 
 // insertAt fills the empty slot i, where a probe for tag ended, with ref
-// (an entry number + 1). The index may grow, so positions found before
-// are stale afterwards.
-func (x *index) insertAt(i, tag, ref uint32) {
-	x.slots[i] = slot{tag, ref}
+// (not zero). The index may grow, so positions found before are stale
+// afterwards.
+func (x *index[R]) insertAt(i, tag uint32, ref R) {
+	x.slots[i] = slot[R]{tag, ref}
 	x.n++
 	if 2*x.n > len(x.slots) {
 		x.grow()
@@ -48,26 +53,28 @@ func (x *index) insertAt(i, tag, ref uint32) {
 }
 
 // insert adds ref under tag (the hash's low 32 bits).
-func (x *index) insert(tag, ref uint32) {
+func (x *index[R]) insert(tag uint32, ref R) {
+	var empty R
 	i, _ := x.probe(uint64(tag))
-	for x.slots[i].ref != 0 {
+	for x.slots[i].ref != empty {
 		i = (i + 1) & x.mask
 	}
 	x.insertAt(i, tag, ref)
 }
 
-func (x *index) grow() {
+func (x *index[R]) grow() {
+	var empty R
 	old := x.slots
-	x.slots, x.mask, x.n = make([]slot, 2*len(old)), uint32(2*len(old)-1), 0
+	x.slots, x.mask, x.n = make([]slot[R], 2*len(old)), uint32(2*len(old)-1), 0
 	for _, s := range old {
-		if s.ref != 0 {
+		if s.ref != empty {
 			x.insert(s.tag, s.ref)
 		}
 	}
 }
 
 // remove deletes ref, whose tag is tag; it must be held.
-func (x *index) remove(tag, ref uint32) {
+func (x *index[R]) remove(tag uint32, ref R) {
 	i := tag & x.mask
 	for x.slots[i].ref != ref {
 		i = (i + 1) & x.mask
@@ -78,11 +85,12 @@ func (x *index) remove(tag, ref uint32) {
 // removeAt empties slot i and moves back the entries after it whose probe
 // would otherwise stop short of them at i: those whose home slot is not
 // cyclically within (i, j].
-func (x *index) removeAt(i uint32) {
+func (x *index[R]) removeAt(i uint32) {
+	var empty R
 	x.n--
 	for j := (i + 1) & x.mask; ; j = (j + 1) & x.mask {
 		s := x.slots[j]
-		if s.ref == 0 {
+		if s.ref == empty {
 			break
 		}
 		home := s.tag & x.mask
@@ -92,5 +100,5 @@ func (x *index) removeAt(i uint32) {
 		x.slots[i] = s
 		i = j
 	}
-	x.slots[i] = slot{}
+	x.slots[i] = slot[R]{}
 }

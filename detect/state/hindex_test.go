@@ -21,7 +21,7 @@ func TestIndexAgreesWithSetUnderCollisions(t *testing.T) {
 		"wrap":   func(r *rand.Rand) uint32 { return 0xffffffff - uint32(r.IntN(4)) },
 	}
 	for name, tagOf := range tags {
-		var x index
+		var x index[uint32]
 		held := map[uint32]uint32{} // ref -> tag
 		var refs []uint32
 		r := rand.New(rand.NewPCG(3, uint64(len(name))))

@@ -59,6 +59,15 @@ func (x *stringInterner) get(s string) string {
 	return x.add(strings.Clone(s))
 }
 
+// getAs returns owned when it equals s (a string of the table's own),
+// else the interner's copy of s.
+func (x *stringInterner) getAs(s, owned string) string {
+	if s == owned {
+		return owned
+	}
+	return x.get(s)
+}
+
 // joined returns the interner's copy of prefix\s, or of s when prefix is
 // "", building the joined string only when it is not held.
 func (x *stringInterner) joined(prefix, s string) string {

@@ -107,3 +107,39 @@ func TestProcessTableOwnsAndSharesStrings(t *testing.T) {
 		}
 	}
 }
+
+// A started process takes its parent entry's strings for the values it
+// shares with it (host, the parent's GUID, PID, image, command line and
+// user: one copy, and look-ups by them compare equal pointers), and keeps
+// its own event's values where they differ from the parent entry's.
+func TestStartTakesParentStringsOnlyWhenEqual(t *testing.T) {
+	same := func(x, y string) bool { return unsafe.StringData(x) == unsafe.StringData(y) }
+	for _, shared := range []bool{false, true} {
+		pt := NewProcessTable(100, 60*sec)
+		observe := pt.Observe
+		if shared {
+			observe = pt.ObserveShared
+		}
+		observe(ev(event.ChannelSysmon, 1, 1*sec, "H", "ProcessGuid", "{p}", "ProcessId", "9", "Image", `C:\p.exe`,
+			"CommandLine", "p --serve", "User", `NT AUTHORITY\SYSTEM`))
+		child := func(at int64, guid, parentImage, parentCmd string) *Process {
+			observe(ev(event.ChannelSysmon, 1, at, "H", "ProcessGuid", guid, "ProcessId", "10", "Image", `C:\c.exe`,
+				"ParentProcessGuid", "{p}", "ParentProcessId", "9", "ParentImage", parentImage,
+				"ParentCommandLine", parentCmd, "ParentUser", `NT AUTHORITY\SYSTEM`))
+			return pt.ByGUID("H", guid)
+		}
+		parent := pt.ByGUID("H", "{p}")
+		c := child(2*sec, "{c}", `C:\p.exe`, "p --serve")
+		require.NotNil(t, c)
+		for _, f := range [][2]string{{c.Host, parent.Host}, {c.ParentGUID, parent.GUID}, {c.ParentPID, parent.PID},
+			{c.ParentImage, parent.Image}, {c.ParentCommand, parent.CommandLine}, {c.ParentUser, parent.User}} {
+			assert.True(t, same(f[0], f[1]), "shared %v: %q is the parent's string", shared, f[0])
+		}
+		d := child(3*sec, "{d}", `C:\renamed.exe`, "p --other")
+		require.NotNil(t, d)
+		assert.Equal(t, `C:\renamed.exe`, d.ParentImage, "shared %v: the event's value, not the parent entry's", shared)
+		assert.Equal(t, "p --other", d.ParentCommand, "shared %v", shared)
+		assert.Equal(t, `C:\p.exe`, pt.ByGUID("H", "{p}").Image, "shared %v: the parent entry is unchanged", shared)
+		assert.Same(t, parent, pt.Parent(d), "shared %v", shared)
+	}
+}

@@ -20,7 +20,7 @@ type lru[K comparable, V keyed[K]] struct {
 	n     int          // entries held
 	nodes []lruNode[V] // nodes[0] is the sentinel: its next is the most recent
 	free  uint32       // first removed node, linked by next; 0: none
-	idx   index
+	idx   index[uint32]
 	seed  maphash.Seed
 	evict func(V) // called for entries pushed out by the bound
 
@@ -65,8 +65,11 @@ func (l *lru[K, V]) find(h uint64, k K) (ref, hole, tag uint32) {
 }
 
 // lookup returns the node of k or nil.
-func (l *lru[K, V]) lookup(k K) *lruNode[V] {
-	if r, _, _ := l.find(l.hash(l.seed, k), k); r != 0 {
+func (l *lru[K, V]) lookup(k K) *lruNode[V] { return l.lookupHash(l.hash(l.seed, k), k) }
+
+// lookupHash is lookup for a k whose hash h the caller has.
+func (l *lru[K, V]) lookupHash(h uint64, k K) *lruNode[V] {
+	if r, _, _ := l.find(h, k); r != 0 {
 		return &l.nodes[r]
 	}
 	return nil
@@ -75,8 +78,11 @@ func (l *lru[K, V]) lookup(k K) *lruNode[V] {
 func (l *lru[K, V]) Len() int { return l.n }
 
 // Get returns the value and marks it most recently used.
-func (l *lru[K, V]) Get(k K) (V, bool) {
-	r, _, _ := l.find(l.hash(l.seed, k), k)
+func (l *lru[K, V]) Get(k K) (V, bool) { return l.GetHash(l.hash(l.seed, k), k) }
+
+// GetHash is Get for a k whose hash h the caller has.
+func (l *lru[K, V]) GetHash(h uint64, k K) (V, bool) {
+	r, _, _ := l.find(h, k)
 	if r == 0 {
 		var zero V
 		return zero, false
@@ -97,7 +103,13 @@ func (l *lru[K, V]) Peek(k K) (V, bool) {
 // Put stores a value, under its key, as most recently used and reports how
 // many entries the bound evicted.
 func (l *lru[K, V]) Put(v V) int {
-	n, _, evicted := l.upsert(v.key())
+	k := v.key()
+	return l.PutHash(l.hash(l.seed, k), v)
+}
+
+// PutHash is Put for a value whose key's hash h the caller has.
+func (l *lru[K, V]) PutHash(h uint64, v V) int {
+	n, _, evicted := l.upsertHash(h, v.key())
 	n.val = v
 	return evicted
 }
@@ -109,7 +121,12 @@ func (l *lru[K, V]) Put(v V) int {
 // by one of the same key. The node is valid until the next call that adds
 // an entry.
 func (l *lru[K, V]) upsert(k K) (n *lruNode[V], existed bool, evicted int) {
-	r, hole, tag := l.find(l.hash(l.seed, k), k)
+	return l.upsertHash(l.hash(l.seed, k), k)
+}
+
+// upsertHash is upsert for a k whose hash h the caller has.
+func (l *lru[K, V]) upsertHash(h uint64, k K) (n *lruNode[V], existed bool, evicted int) {
+	r, hole, tag := l.find(h, k)
 	if r != 0 {
 		l.moveFront(r)
 		return &l.nodes[r], true, 0

@@ -5,18 +5,31 @@ import "hash/maphash"
 // pidIndex maps a host's PID to one process (ProcessTable.byPID: the most
 // recently started of that PID). Like lru, it finds entries through an
 // index on a 64-bit hash of the key computed once per operation; an entry
-// is the process itself, whose Host and PID are the key, so dropping one
-// compares pointers only.
+// is the process itself, held in its slot, whose Host and PID are the key,
+// so dropping one compares the pointers of its probe run only.
 type pidIndex struct {
-	procs []*Process // entry r-1 of the index; nil when free
-	free  []uint32   // free entries' numbers + 1
-	idx   index
-	seed  maphash.Seed
-	hash  func(maphash.Seed, pidKey) uint64 // hashPIDKey; tests force collisions
+	idx  index[*Process]
+	seed maphash.Seed
+	hash func(maphash.Seed, pidKey) uint64 // hashPIDKey; tests force collisions
+	// cached: hash is hashPIDKey and seed procSeed, so a process's hp,
+	// when set, is its key's hash here (hashOf). Tests that replace hash
+	// clear it.
+	cached bool
 }
 
 func newPIDIndex() pidIndex {
-	return pidIndex{seed: maphash.MakeSeed(), hash: hashPIDKey}
+	return pidIndex{seed: procSeed, hash: hashPIDKey, cached: true}
+}
+
+// hashOf returns the hash of p's key: the one p carries (Process.hp) when
+// it has one and the index hashes as every process table does, so the
+// index of a table that holds a process another table built (and the
+// eviction of a process last touched long ago) reads neither string.
+func (x *pidIndex) hashOf(p *Process) uint64 {
+	if x.cached && p.hp != 0 {
+		return p.hp
+	}
+	return x.hash(x.seed, pidKey{p.Host, p.PID})
 }
 
 func (x *pidIndex) len() int { return x.idx.n }
@@ -24,14 +37,19 @@ func (x *pidIndex) len() int { return x.idx.n }
 // find returns the slot holding host's pid, or the empty one where the
 // probe ended, and the key's tag.
 func (x *pidIndex) find(host, pid string) (i, tag uint32, p *Process) {
-	i, tag = x.idx.probe(x.hash(x.seed, pidKey{host, pid}))
+	return x.findHash(x.hash(x.seed, pidKey{host, pid}), host, pid)
+}
+
+// findHash is find for a key whose hash h the caller has.
+func (x *pidIndex) findHash(h uint64, host, pid string) (i, tag uint32, p *Process) {
+	i, tag = x.idx.probe(h)
 	for {
 		s := x.idx.slots[i]
-		if s.ref == 0 {
+		if s.ref == nil {
 			return i, tag, nil
 		}
 		if s.tag == tag {
-			if p := x.procs[s.ref-1]; p.PID == pid && p.Host == host {
+			if p := s.ref; p.PID == pid && p.Host == host {
 				return i, tag, p
 			}
 		}
@@ -54,15 +72,15 @@ func (x *pidIndex) owns(p *Process) bool {
 // slotOf returns the slot holding p, if p is the process of its PID. Keys
 // are held once, so p is there only in its key's probe run, and slots are
 // told apart by the pointer they hold: no other process (a cache miss
-// each, in a table of tens of thousands) is read.
+// each, in a table of tens of thousands) is read, nor any other array.
 func (x *pidIndex) slotOf(p *Process) (uint32, bool) {
-	i, tag := x.idx.probe(x.hash(x.seed, pidKey{p.Host, p.PID}))
+	i, tag := x.idx.probe(x.hashOf(p))
 	for {
 		s := x.idx.slots[i]
-		if s.ref == 0 {
+		if s.ref == nil {
 			return 0, false
 		}
-		if s.tag == tag && x.procs[s.ref-1] == p {
+		if s.tag == tag && s.ref == p {
 			return i, true
 		}
 		i = (i + 1) & x.idx.mask
@@ -71,40 +89,27 @@ func (x *pidIndex) slotOf(p *Process) (uint32, bool) {
 
 // claim makes p the process of its PID unless the one there started later.
 func (x *pidIndex) claim(p *Process) {
-	i, tag, old := x.find(p.Host, p.PID)
+	i, tag, old := x.findHash(x.hashOf(p), p.Host, p.PID)
 	if old != nil {
 		if old.Start <= p.Start {
-			x.procs[x.idx.slots[i].ref-1] = p
+			x.idx.slots[i].ref = p
 		}
 		return
 	}
-	var ref uint32
-	if n := len(x.free); n > 0 {
-		ref, x.free = x.free[n-1], x.free[:n-1]
-		x.procs[ref-1] = p
-	} else {
-		x.procs = append(x.procs, p)
-		ref = uint32(len(x.procs))
-	}
-	x.idx.insertAt(i, tag, ref)
+	x.idx.insertAt(i, tag, p)
 }
 
 // drop removes p's PID entry if p is the process of its PID.
 func (x *pidIndex) drop(p *Process) {
-	i, ok := x.slotOf(p)
-	if !ok {
-		return
+	if i, ok := x.slotOf(p); ok {
+		x.idx.removeAt(i)
 	}
-	ref := x.idx.slots[i].ref
-	x.procs[ref-1] = nil
-	x.free = append(x.free, ref)
-	x.idx.removeAt(i)
 }
 
 // replace puts c in p's place if p is the process of its PID (c has p's
 // Host, PID and Start).
 func (x *pidIndex) replace(p, c *Process) {
 	if i, ok := x.slotOf(p); ok {
-		x.procs[x.idx.slots[i].ref-1] = c
+		x.idx.slots[i].ref = c
 	}
 }

@@ -11,11 +11,27 @@ import (
 // creation event (or, partially, from a child's Parent* fields). Values are
 // the event's renderings.
 type Process struct {
-	Host             string
-	GUID             string // ProcessGuid, "" when the source has none (Security 4688)
-	PID              string // decimal
-	Start            int64  // event time of the creation event (0 when partial)
-	End              int64  // event time of the termination event, 0 while running
+	Host  string
+	GUID  string // ProcessGuid, "" when the source has none (Security 4688)
+	PID   string // decimal
+	Start int64  // event time of the creation event (0 when partial)
+	End   int64  // event time of the termination event, 0 while running
+
+	// hk, hp and hpar are the hashes (procSeed) of the process's key
+	// (hashProcKey), of its PID key (hashPIDKey) and of its parent's GUID
+	// key, 0 when not known. The table that builds a process sets them
+	// while the process is its alone (never after: other tables may read
+	// it), so every other table that holds it (ObserveStarted, Shared)
+	// and every later eviction use them instead of hashing the strings
+	// again (the PID's bytes, long untouched at eviction, a cache miss).
+	// Next to the key, as read together.
+	hk, hp, hpar uint64
+	// shared: another table may hold this Process too (ObserveShared
+	// built it, ObserveStarted took it), so no table changes it: exit
+	// replaces it with a copy that ends, and forget leaves it to the
+	// garbage collector instead of reusing it.
+	shared bool
+
 	Image            string
 	CommandLine      string
 	CurrentDirectory string
@@ -29,12 +45,6 @@ type Process struct {
 	ParentCommand string
 	ParentUser    string
 	Partial       bool // learned from a child's Parent* fields only
-
-	// shared: another table may hold this Process too (ObserveShared
-	// built it, ObserveStarted took it), so no table changes it: exit
-	// replaces it with a copy that ends, and forget leaves it to the
-	// garbage collector instead of reusing it.
-	shared bool
 }
 
 // FileInfo is what a process-creation event reports about the image file:
@@ -82,6 +92,11 @@ func hashProcKey(seed maphash.Seed, k procKey) uint64 {
 	return h ^ uint64(len(k.host))<<56
 }
 
+// procSeed is the seed of every process table's indexes: one for all, so
+// the hashes a process carries (Process.hk, hp, hpar) hold in every table.
+// Which seed changes no answer a table gives, only where entries sit.
+var procSeed = maphash.MakeSeed()
+
 // hashPIDKey is the pidIndex's hash of a pidKey. PIDs repeat across
 // hosts, so both strings are hashed.
 func hashPIDKey(seed maphash.Seed, k pidKey) uint64 {
@@ -122,6 +137,11 @@ type ProcessTable struct {
 
 	pool *Shared // processes other tables started (nil: none)
 	cand Process // start's process while it is built
+
+	// cached: byGUID hashes with hashProcKey and procSeed, so the hashes
+	// processes carry are its (keyHash). Tests that replace its hash
+	// clear it.
+	cached bool
 }
 
 // procSlabLen is how many processes one allocation holds.
@@ -157,13 +177,13 @@ type exitMark struct {
 // NewProcessTable makes a table of at most max entries that forgets exited
 // processes ttl nanoseconds (event time) after their exit.
 func NewProcessTable(max int, ttl int64) *ProcessTable {
-	t := &ProcessTable{byPID: newPIDIndex(), ttl: ttl}
+	t := &ProcessTable{byPID: newPIDIndex(), ttl: ttl, cached: true}
 	t.byGUID = newLRU[procKey](max, func(p *Process) {
 		t.Evicted++
 		t.dropPID(p)
 		t.forget(p)
 	})
-	t.byGUID.hash = hashProcKey
+	t.byGUID.hash, t.byGUID.seed = hashProcKey, procSeed
 	return t
 }
 
@@ -176,6 +196,23 @@ func (t *ProcessTable) Len() int { return t.byGUID.Len() }
 
 func (t *ProcessTable) dropPID(p *Process) {
 	t.byPID.drop(p)
+}
+
+// keyHash is the hash of p's key in byGUID: the one p carries when it
+// has one.
+func (t *ProcessTable) keyHash(p *Process) uint64 {
+	if t.cached && p.hk != 0 {
+		return p.hk
+	}
+	return t.byGUID.hash(t.byGUID.seed, p.key())
+}
+
+// parentHash is the hash in byGUID of k, the key of p's parent by GUID.
+func (t *ProcessTable) parentHash(p *Process, k procKey) uint64 {
+	if t.cached && p.hpar != 0 {
+		return p.hpar
+	}
+	return t.byGUID.hash(t.byGUID.seed, k)
 }
 
 // key identifies a process: its GUID, else PID + start time. It is the
@@ -272,10 +309,14 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles, share bool) *P
 			p.User, domain = u, ev.Value(event.FSubjectDomainName)
 		}
 	}
+	var parent *Process // the table's, whose strings own may take
 	if par.GUID != event.NoField {
-		t.learnParent(p)
+		if p.ParentGUID != "" {
+			p.hpar = hashProcKey(procSeed, procKey{host: p.Host, guid: p.ParentGUID})
+		}
+		parent = t.learnParent(p)
 	} else {
-		t.linkParent(p, true)
+		parent = t.linkParent(p, true)
 	}
 	if t.pool != nil {
 		if q := t.pool.take(p, &file, domain); q != nil {
@@ -292,7 +333,7 @@ func (t *ProcessTable) start(ev *event.Event, roles *event.Roles, share bool) *P
 	}
 	*p, t.cand = t.cand, Process{}
 	p.File = t.files.get(file)
-	t.own(p, domain)
+	t.own(p, domain, parent)
 	p.shared = share
 	if t.pool != nil {
 		t.pool.put(p)
@@ -321,28 +362,33 @@ func (t *ProcessTable) startCopy(roles *event.Roles, started *Process) *Process 
 
 // linkParent completes a child whose event names its parent by PID only
 // (no GUIDs: Security 4688) from the running process of that PID, when
-// fill is set, and marks that process used.
-func (t *ProcessTable) linkParent(p *Process, fill bool) {
-	if parent := t.byPID.get(p.Host, p.ParentPID); parent != nil && parent.End == 0 {
-		if fill {
-			p.ParentGUID = parent.GUID
-			p.ParentCommand = parent.CommandLine
-			p.ParentUser = parent.User
-		}
-		t.byGUID.Get(parent.key()) // in use again
+// fill is set, and marks that process used. It returns that process, nil
+// if none.
+func (t *ProcessTable) linkParent(p *Process, fill bool) *Process {
+	parent := t.byPID.get(p.Host, p.ParentPID)
+	if parent == nil || parent.End != 0 {
+		return nil
 	}
+	if fill {
+		p.ParentGUID = parent.GUID
+		p.ParentCommand = parent.CommandLine
+		p.ParentUser = parent.User
+	}
+	t.byGUID.GetHash(t.keyHash(parent), parent.key()) // in use again
+	return parent
 }
 
 // learnParent adds a partial entry for a parent the table has not seen
 // start (it started before the recording), so grandchildren still find
-// their grandparent's image and command line.
-func (t *ProcessTable) learnParent(child *Process) {
+// their grandparent's image and command line. It returns the parent
+// entry, known or added (nil: none).
+func (t *ProcessTable) learnParent(child *Process) *Process {
 	if child.ParentGUID == "" || child.ParentImage == "" {
-		return
+		return nil
 	}
 	k := procKey{host: child.Host, guid: child.ParentGUID}
-	if _, ok := t.byGUID.Get(k); ok {
-		return // known: in use again
+	if q, ok := t.byGUID.GetHash(t.parentHash(child, k), k); ok {
+		return q // known: in use again
 	}
 	p := t.newProcess()
 	*p = Process{
@@ -350,13 +396,14 @@ func (t *ProcessTable) learnParent(child *Process) {
 		Image: child.ParentImage, CommandLine: child.ParentCommand, User: child.ParentUser,
 		Partial: true,
 	}
-	t.own(p, "")
+	t.own(p, "", nil)
 	t.add(p)
+	return p
 }
 
 // add holds p (its strings its own).
 func (t *ProcessTable) add(p *Process) {
-	t.byGUID.Put(p)
+	t.byGUID.PutHash(t.keyHash(p), p)
 	t.byPID.claim(p)
 }
 
@@ -384,7 +431,7 @@ func (t *ProcessTable) unshare(p *Process) *Process {
 	c := t.newProcess()
 	*c = *p
 	c.shared = false
-	if n := t.byGUID.lookup(p.key()); n != nil && n.val == p {
+	if n := t.byGUID.lookupHash(t.keyHash(p), p.key()); n != nil && n.val == p {
 		n.val = c
 	}
 	t.byPID.replace(p, c)
@@ -469,17 +516,43 @@ func (t *ProcessTable) Parent(p *Process) *Process {
 // processes (host, images, users, directories, the parent's command line)
 // are the table's one copy (strs); the rest are copied into one allocation
 // of p's. A userDomain other than "" and "-" becomes part of User
-// (domain\user). (File is owned by the table's files.)
-func (t *ProcessTable) own(p *Process, userDomain string) {
+// (domain\user). (File is owned by the table's files.) The host and the
+// parent's GUID, PID, image, command line and user are parent's strings
+// when equal (parent: the table's entry of p's parent, nil if none), which
+// the table owns already: no interner look-up (a hash and a probe each)
+// or copy for them.
+func (t *ProcessTable) own(p *Process, userDomain string, parent *Process) {
 	if userDomain == "-" {
 		userDomain = ""
 	}
-	p.Host, p.Image, p.CurrentDirectory = t.strs.get(p.Host), t.strs.get(p.Image), t.strs.get(p.CurrentDirectory)
+	if parent == nil {
+		parent = &noParent
+	}
+	p.Host = t.strs.getAs(p.Host, parent.Host)
+	p.Image, p.CurrentDirectory = t.strs.get(p.Image), t.strs.get(p.CurrentDirectory)
 	p.User = t.strs.joined(userDomain, p.User)
-	p.ParentImage, p.ParentCommand, p.ParentUser = t.strs.get(p.ParentImage), t.strs.get(p.ParentCommand), t.strs.get(p.ParentUser)
+	p.ParentImage, p.ParentCommand, p.ParentUser = t.strs.getAs(p.ParentImage, parent.Image), t.strs.getAs(p.ParentCommand, parent.CommandLine), t.strs.getAs(p.ParentUser, parent.User)
 	fields := [...]*string{&p.GUID, &p.PID, &p.CommandLine, &p.ParentGUID, &p.ParentPID}
-	ownStrings(fields[:])
+	copied := fields[:3]
+	// The parent's GUID and PID are the parent's strings: a look-up of the
+	// parent by them (learnParent, Parent) then compares equal pointers,
+	// not the bytes of a long-untouched entry.
+	if p.ParentGUID == parent.GUID {
+		p.ParentGUID = parent.GUID
+	} else {
+		copied = append(copied, &p.ParentGUID)
+	}
+	if p.ParentPID == parent.PID {
+		p.ParentPID = parent.PID
+	} else {
+		copied = append(copied, &p.ParentPID)
+	}
+	ownStrings(copied)
+	p.hk, p.hp = hashProcKey(procSeed, p.key()), hashPIDKey(procSeed, pidKey{p.Host, p.PID})
 }
+
+// noParent is own's parent when there is none: it has no strings.
+var noParent Process
 
 // ownStrings copies the strings of fields into one allocation and points
 // them at it.

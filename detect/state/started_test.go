@@ -24,11 +24,19 @@ func dumpTable(t *ProcessTable) tableDump {
 	d := tableDump{PIDs: t.byPID.len(), Exits: t.exits[t.exitHead:], Now: t.now, Evicted: t.Evicted, Expired: t.Expired}
 	t.byGUID.each(func(p *Process) bool {
 		d.Keys = append(d.Keys, p.key())
-		d.Procs = append(d.Procs, *p)
+		d.Procs = append(d.Procs, values(p))
 		d.PIDOwner = append(d.PIDOwner, t.byPID.owns(p))
 		return true
 	})
 	return d
+}
+
+// values is *p without the hashes it carries: caches of its keys' hashes
+// (set by the table that built it), not values a lookup answers.
+func values(p *Process) Process {
+	v := *p
+	v.hk, v.hp, v.hpar = 0, 0, 0
+	return v
 }
 
 // tableBounds are the bounds the ObserveStarted tests run under: small
@@ -85,6 +93,7 @@ func TestProcessTableSameWhenAllKeysCollide(t *testing.T) {
 		spread, coll := NewProcessTable(max, 2*sec), NewProcessTable(max, 2*sec)
 		coll.byGUID.hash = func(maphash.Seed, procKey) uint64 { return 0xfffffffe }
 		coll.byPID.hash = func(maphash.Seed, pidKey) uint64 { return 0xffffffff }
+		coll.cached, coll.byPID.cached = false, false // the hashes processes carry are not these
 		evs := generated()
 		for i := range evs {
 			pr, pc := spread.Observe(&evs[i]), coll.Observe(&evs[i])
@@ -147,6 +156,53 @@ func TestObserveSharedWhileAhead(t *testing.T) {
 		if b.max == 300 {
 			require.NotZero(t, ref.Evicted, "the bound evicts")
 			require.NotZero(t, ref.Expired, "the TTL expires")
+		}
+	}
+}
+
+// The hashes a process carries are those of its keys as it stands, in
+// every table that holds it: after the generated mix (evicting, expiring,
+// exits unsharing processes, 4688 starts linked by PID), each process a
+// table holds — by the producer's ObserveShared and by the consumer's
+// ObserveStarted — is found by a lookup that hashes its key's strings
+// (ByGUID; ByPID for its PID's owner), and its carried hashes equal the
+// hashes of its keys. A table that used a stale or wrong carried hash
+// files the entry where such a lookup does not look.
+func TestCarriedHashesAreTheKeys(t *testing.T) {
+	for _, b := range tableBounds {
+		prod, cons := NewProcessTable(b.max, b.ttl), NewProcessTable(b.max, b.ttl)
+		evs := generated()
+		carried := 0
+		check := func(tb *ProcessTable, name string, i int) {
+			tb.byGUID.each(func(p *Process) bool {
+				if p.hk != 0 {
+					carried++
+					require.Equal(t, hashProcKey(procSeed, p.key()), p.hk, "%s: event %d", name, i)
+					require.Equal(t, hashPIDKey(procSeed, pidKey{p.Host, p.PID}), p.hp, "%s: event %d", name, i)
+				}
+				if p.hpar != 0 {
+					require.Equal(t, hashProcKey(procSeed, procKey{host: p.Host, guid: p.ParentGUID}), p.hpar, "%s: event %d", name, i)
+				}
+				if p.GUID != "" {
+					require.Same(t, p, tb.ByGUID(p.Host, p.GUID), "%s: event %d", name, i)
+				}
+				if tb.byPID.owns(p) {
+					require.Same(t, p, tb.byPID.get(p.Host, p.PID), "%s: event %d", name, i)
+				}
+				return true
+			})
+		}
+		for i := range evs {
+			cons.ObserveStarted(&evs[i], prod.ObserveShared(&evs[i]))
+			if i%499 == 0 || i == len(evs)-1 {
+				check(prod, "producer", i)
+				check(cons, "consumer", i)
+			}
+		}
+		require.Greater(t, carried, 1000, "processes carry hashes")
+		if b.max == 300 {
+			require.NotZero(t, prod.Evicted, "the bound evicts")
+			require.NotZero(t, prod.Expired, "the TTL expires")
 		}
 	}
 }

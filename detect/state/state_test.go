@@ -109,7 +109,7 @@ func TestProcessTableReusesForgottenEntries(t *testing.T) {
 	c := pt.ByGUID("H", "{c}")
 	require.NotNil(t, c)
 	assert.Equal(t, Process{Host: "H", GUID: "{c}", PID: "3", Start: 3 * sec, Image: `C:\c.exe`, ParentGUID: "{parent-{c}}",
-		ParentPID: "9", ParentImage: `C:\p-{c}.exe`}, *c)
+		ParentPID: "9", ParentImage: `C:\p-{c}.exe`}, values(c))
 	assert.Equal(t, `C:\p-{c}.exe`, pt.Parent(c).Image)
 	assert.True(t, pt.Parent(c).Partial)
 	assert.Same(t, c, pt.ByPID("H", "3", 4*sec))
