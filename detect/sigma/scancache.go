@@ -21,25 +21,23 @@ import (
 // The table is 2-way set-associative (a direct-mapped one lost a third of
 // its hits to unique values, hashes and file names, evicting the repeated
 // ones), owned by one evalCtx (no locks), and bounded: 2 × scanCacheSets
-// slots, each holding one value of at most scanCacheMaxLen bytes and at
-// most scanCacheMaxHits needles, so it stays under 2 × 16384 × (32 + 512
-// + 128) bytes ≈ 22 MB however long it runs; its allocations grow only as
-// values fill them (BenchmarkPreRecording reports the bytes held: 7.5 MiB
-// after 614,400 recorded events). 16384 sets rather than 4096 halve the
-// scans on replay (0.28 values per event instead of 0.52 over the first
-// 614,400 events of a generated recording), most of the rest being values
-// seen once. It is made at first use, so a Matcher that never sees an
-// audit view holds none.
+// ways, each holding one value of at most scanCacheMaxLen bytes and at
+// most scanCacheMaxHits needles, so it stays under 2 × 16384 × (64 + 640)
+// bytes ≈ 22 MB however long it runs; its allocations grow only as values
+// fill them (BenchmarkPreRecording reports the bytes held). 16384 sets
+// rather than 4096 halve the scans on replay (0.28 values per event
+// instead of 0.52 over the first 614,400 events of a generated
+// recording), most of the rest being values seen once. It is made at
+// first use, so a Matcher that never sees an audit view holds none.
 //
 // Replacement is LRU with insertion at the LRU position: a new value takes
 // the set's least recently used way and stays the one to evict until it
 // hits. Unique values (file names with GUIDs, IP addresses, registry keys
 // with counters: most misses on replay) then displace each other rather
-// than the set's repeated value. Ways never move: a byte per set names the
-// most recently used one.
+// than the set's repeated value. Way 0 of a set is its most recently used
+// one: a hit in way 1 swaps the two.
 type scanCache struct {
-	slots []scanSlot // set i is slots[2i:2i+2]: one 64-byte cache line
-	mru   []uint8    // per set: the way that hit last
+	ways  []scanWay // set i is ways[2i:2i+2]
 	shift uint8
 	hmask uint64 // ANDed into every hash; tests set 0 to make all values collide
 	found []uint32
@@ -47,34 +45,57 @@ type scanCache struct {
 	scans uint64 // values scanned (and stored unless they had too many needles)
 }
 
-// A slot is 32 bytes, and its needles and value share one allocation, so
-// a hit reads the set's line, then the needles and the value's copy from
-// one place (before, a set spanned three lines and a hit read two more
-// allocations).
-type scanSlot struct {
-	h    uint64
-	g    *gramFilter // the filter that scanned the value; nil: empty
-	data *byte       // nn needles (4 bytes each), then the value's vlen bytes
-	size uint32      // bytes allocated at data
-	nn   uint16
-	vlen uint16
+// scanWayInline is the bytes of needles and value a way holds in itself.
+const scanWayInline = 40
+
+// A way is one 64-byte line whose address follows from the hash: the
+// tag, filter and lengths, then the value's needles and copy when they fit
+// in its scanWayInline bytes (4 × needles + length), as about 3 in 4 hits'
+// values do on replay (Image, User, addresses, host and query names: 60 %
+// of hits are under 24 bytes and 86 % have no needle), so such a hit reads
+// one line. Longer values and their needles sit in an allocation of the
+// way's own (ext, kept for the values that follow in the way). Before, a
+// hit read the set's line, a line of the MRU bytes, and a separate
+// allocation found only through the set's line (a hit cost ~80-116 ns,
+// memory stalls). Ways of two lines (104 bytes inline, 96 % of hits) saved
+// a little more CPU but held 4 MiB a table, ~11 MiB more live peak RSS.
+type scanWay struct {
+	g      *gramFilter // the filter that scanned the value; nil: empty
+	ext    *byte       // extCap × 64 bytes: needles, then value, when they do not fit inline
+	tag    uint32      // the value's hash, low half
+	vlen   uint16
+	nn     uint8
+	extCap uint8
+	inline [scanWayInline]byte
 }
+
+// A way must be one cache line (the table is page-aligned, so ways do
+// not straddle two).
+var _ = [1]struct{}{}[unsafe.Sizeof(scanWay{})-64]
 
 // bytes is the memory the table holds.
 func (sc *scanCache) bytes() int {
-	n := len(sc.slots)*int(unsafe.Sizeof(scanSlot{})) + len(sc.mru)
-	for i := range sc.slots {
-		n += int(sc.slots[i].size)
+	n := len(sc.ways) * int(unsafe.Sizeof(scanWay{}))
+	for i := range sc.ways {
+		n += 64 * int(sc.ways[i].extCap)
 	}
 	return n
 }
 
-func (s *scanSlot) needles() []uint32 {
-	return unsafe.Slice((*uint32)(unsafe.Pointer(s.data)), s.nn)
+// data is where the way's needles and value are.
+func (w *scanWay) data() *byte {
+	if 4*int(w.nn)+int(w.vlen) <= scanWayInline {
+		return &w.inline[0]
+	}
+	return w.ext
 }
 
-func (s *scanSlot) val() string {
-	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(s.data), 4*uintptr(s.nn))), s.vlen)
+func (w *scanWay) needles() []uint32 {
+	return unsafe.Slice((*uint32)(unsafe.Pointer(w.data())), w.nn)
+}
+
+func (w *scanWay) val() string {
+	return unsafe.String((*byte)(unsafe.Add(unsafe.Pointer(w.data()), 4*uintptr(w.nn))), w.vlen)
 }
 
 // Bounds of the cache (variables so tests can shrink the table). A set
@@ -94,42 +115,53 @@ func newScanCache(sets int) *scanCache {
 	if sets&(sets-1) != 0 {
 		panic("sigma: scanCacheSets must be a power of two")
 	}
-	return &scanCache{slots: make([]scanSlot, 2*sets), mru: make([]uint8, sets), shift: uint8(64 - bits.TrailingZeros(uint(sets))), hmask: scanCacheHMask}
+	return &scanCache{ways: make([]scanWay, 2*sets), shift: uint8(64 - bits.TrailingZeros(uint(sets))), hmask: scanCacheHMask}
 }
 
 func (sc *scanCache) set(h uint64) int { return int((h * 0xD6E8FEB86659FD93) >> sc.shift) }
 
-// lookup returns the slot holding raw as scanned by g (h: its hash),
-// now the most recently used way of its set, or nil.
-func (sc *scanCache) lookup(g *gramFilter, h uint64, raw string) *scanSlot {
-	set := sc.set(h)
-	for w := range 2 {
-		if s := &sc.slots[2*set+w]; s.h == h && s.g == g && int(s.vlen) == len(raw) && s.val() == raw {
-			sc.hits++
-			sc.mru[set] = uint8(w)
-			return s
-		}
+// holds reports whether w holds raw as scanned by g (tag: its hash's low
+// half).
+func (w *scanWay) holds(g *gramFilter, tag uint32, raw string) bool {
+	return w.tag == tag && w.g == g && int(w.vlen) == len(raw) && w.val() == raw
+}
+
+// lookup returns the way holding raw as scanned by g (h: its hash), now
+// way 0 of its set (the most recently used), or nil.
+func (sc *scanCache) lookup(g *gramFilter, h uint64, raw string) *scanWay {
+	set := sc.ways[2*sc.set(h):][:2]
+	tag := uint32(h)
+	if set[0].holds(g, tag, raw) {
+		sc.hits++
+		return &set[0]
+	}
+	if set[1].holds(g, tag, raw) {
+		sc.hits++
+		set[0], set[1] = set[1], set[0]
+		return &set[0]
 	}
 	return nil
 }
 
-// store files raw's result out in the least recently used way of its set
-// (whose allocation is reused when large enough), which stays the least
-// recently used.
+// store files raw's result out in way 1 of its set, the least recently
+// used, which it stays (an allocation the way holds for longer values is
+// kept for the next).
 func (sc *scanCache) store(g *gramFilter, h uint64, raw string, out []uint32) {
-	if len(out) > math.MaxUint16 || len(raw) > math.MaxUint16 {
-		return // beyond what a slot records (only with bounds raised far)
+	if len(out) > math.MaxUint8 || len(raw) > math.MaxUint16 {
+		return // beyond what a way records (only with bounds raised far)
 	}
-	set := sc.set(h)
-	s := &sc.slots[2*set+int(sc.mru[set]^1)]
+	w := &sc.ways[2*sc.set(h)+1]
 	need := 4*len(out) + len(raw)
-	if int(s.size) < need {
-		n := (need + 63) &^ 63 // at most 640: the bound below
-		s.data, s.size = unsafe.SliceData(make([]byte, n)), uint32(n)
+	if need > scanWayInline && 64*int(w.extCap) < need {
+		n := (need + 63) &^ 63
+		if n/64 > math.MaxUint8 {
+			return
+		}
+		w.ext, w.extCap = unsafe.SliceData(make([]byte, n)), uint8(n/64)
 	}
-	s.h, s.g, s.nn, s.vlen = h, g, uint16(len(out)), uint16(len(raw))
-	copy(s.needles(), out)
-	copy(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(s.data), 4*len(out))), len(raw)), raw)
+	w.g, w.tag, w.nn, w.vlen = g, uint32(h), uint8(len(out)), uint16(len(raw))
+	copy(w.needles(), out)
+	copy(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(w.data()), 4*len(out))), len(raw)), raw)
 }
 
 // scanValueCached is scanValue through the cache: the needles found by

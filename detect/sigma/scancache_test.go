@@ -128,7 +128,7 @@ func cacheScanner(id event.FieldID, lits ...string) (*evalCtx, func(string) []ui
 	c := newEvalCtx(0)
 	c.reset(&event.Event{})
 	return c, func(v string) []uint64 {
-		st := &scanState{bits: make([]uint64, 1)}
+		st := &scanState{bits: make([]uint64, (len(lits)+63)/64)}
 		scanValue(c, g, id, v, st)
 		return st.bits
 	}
@@ -147,8 +147,8 @@ func TestScanCacheHitAndCollision(t *testing.T) {
 		require.Equal(t, []uint64{0b000}, scan(`C:\Windows\notepad.exe a.txt`)) // evicts the LRU way
 		require.Equal(t, []uint64{0b101}, scan(`mimikatz.exe -enc AAAA`))
 		require.Equal(t, []uint64{0b010}, scan(`C:\Windows\whoami.exe /all`))
-		require.Equal(t, 2, len(c.sc.slots))
-		require.Equal(t, `C:\Windows\whoami.exe /all`, c.sc.slots[c.sc.mru[0]].val(), "the latest value is the most recent way")
+		require.Equal(t, 2, len(c.sc.ways))
+		require.Equal(t, `C:\Windows\whoami.exe /all`, c.sc.ways[0].val(), "the latest value is the most recent way")
 	})
 }
 
@@ -252,4 +252,113 @@ func TestScanCacheSameMatches(t *testing.T) {
 	t.Logf("%d events, %d with matches; values answered from the cache: %d", len(evs), matched, hits)
 	require.Positive(t, matched)
 	require.Positive(t, hits)
+}
+
+// cacheCheck scans every value of rounds (each a list of values) through
+// a cache of one set where every value has the same hash, each value twice
+// in a row, and requires the marks a scan without the cache gives: with
+// one set and one hash, only the comparison of the stored bytes tells
+// values of the same length apart. It returns the cache.
+func cacheCheck(t *testing.T, c *evalCtx, scan func(string) []uint64, rounds ...[]string) *scanCache {
+	t.Helper()
+	want := map[string][]uint64{}
+	withScanCache(0, ^uint64(0), func() {
+		c.sc = nil
+		for _, vs := range rounds {
+			for _, v := range vs {
+				want[v] = scan(v)
+			}
+		}
+	})
+	withScanCache(1, 0, func() {
+		c.sc = newScanCache(scanCacheSets)
+		for r, vs := range rounds {
+			for i, v := range vs {
+				require.Equal(t, want[v], scan(v), "round %d, value %d (%d bytes)", r, i, len(v))
+				require.Equal(t, want[v], scan(v), "round %d, value %d (%d bytes) again", r, i, len(v))
+			}
+		}
+	})
+	return c.sc
+}
+
+// Values at the bound of what a way holds inline (4 bytes per needle plus
+// the value) and one byte either side, with 0 to 3 needles: each goes to
+// the way's own bytes or to its allocation as its size says, and values of
+// the same length and hash that differ in one byte (first, middle or
+// last), and in their needles, are told apart: dropping the comparison of
+// the stored value, or comparing only part of it, fails here.
+func TestScanCacheInlineBound(t *testing.T) {
+	lits := []string{"alpha", "bravo", "charlie", "delta"}
+	c, scan := cacheScanner(event.FCommandLine, lits...)
+	for nn := range 4 {
+		bound := scanWayInline - 4*nn
+		for _, n := range []int{bound - 1, bound, bound + 1} {
+			// nn needles at the front, filler, and twins that differ in
+			// their last bytes, in bytes of the middle (neither among the
+			// first nor the last 8: "delta", which v lacks), or in the
+			// first byte (a needle broken, or only the bytes).
+			base := []byte(strings.Join(lits[:nn], ""))
+			base = append(base, strings.Repeat("x", n-len(base))...)
+			v := string(base)
+			m := n/2 - 2
+			twins := []string{v[:n-5] + "delta", v[:m] + "delta" + v[m+5:], "X" + v[1:]}
+			if nn > 0 {
+				twins = append(twins, "_"+v[1:])
+			}
+			vals := append([]string{v}, twins...)
+			for _, w := range vals {
+				require.Len(t, w, n)
+			}
+			sc := cacheCheck(t, c, scan, vals, vals, []string{v, twins[0], v})
+			require.Positive(t, sc.hits)
+			// The last value stored: v (its needles and length decide
+			// where its bytes sit).
+			w := &sc.ways[0]
+			require.Equal(t, v, w.val())
+			require.Equal(t, nn, len(w.needles()))
+			inline := w.data() == &w.inline[0]
+			require.Equal(t, 4*nn+n <= scanWayInline, inline, "%d needles, %d bytes", nn, n)
+		}
+	}
+}
+
+// A value with scanCacheMaxHits needles is stored and then answered from
+// the cache; one with a needle more is scanned every time. Twins of the
+// same length with a needle fewer are told apart from the stored value.
+func TestScanCacheNeedleBound(t *testing.T) {
+	var lits []string
+	for i := range scanCacheMaxHits + 1 {
+		lits = append(lits, fmt.Sprintf("q%02dz", i))
+	}
+	c, scan := cacheScanner(event.FTargetFilename, lits...)
+	atMax := strings.Join(lits[:scanCacheMaxHits], " ")
+	over := strings.Join(lits, " ")
+	twin := atMax[:len(atMax)-1] + "y" // its last needle broken
+	sc := cacheCheck(t, c, scan, []string{atMax, twin, atMax})
+	require.Equal(t, uint64(4), sc.hits, "both values hit on their second look-up, then atMax again")
+	w := &sc.ways[0]
+	require.Equal(t, atMax, w.val())
+	require.Len(t, w.needles(), scanCacheMaxHits)
+	sc = cacheCheck(t, c, scan, []string{over, over})
+	require.Zero(t, sc.hits, "a value with more than scanCacheMaxHits needles is not stored")
+	require.Equal(t, uint64(4), sc.scans)
+}
+
+// With the bounds raised past what a way records (255 needles, 255 × 64
+// bytes), values beyond are scanned, not stored, and still marked right.
+func TestScanCacheWayLimits(t *testing.T) {
+	var lits []string
+	for i := range 300 {
+		lits = append(lits, fmt.Sprintf("n%03dz", i))
+	}
+	c, scan := cacheScanner(event.FCommandLine, lits...)
+	ml, mh := scanCacheMaxLen, scanCacheMaxHits
+	scanCacheMaxLen, scanCacheMaxHits = 1<<20, 1000
+	defer func() { scanCacheMaxLen, scanCacheMaxHits = ml, mh }()
+	many := strings.Join(lits, " ")
+	long := strings.Repeat("x", 20_000) + "n007z"
+	sc := cacheCheck(t, c, scan, []string{many, long})
+	require.Zero(t, sc.hits)
+	require.Equal(t, uint64(4), sc.scans)
 }
