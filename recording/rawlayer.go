@@ -200,6 +200,9 @@ func decodeRawEntry(body []byte, r *raw.Record) (seq uint64, err error) {
 	if ev > 0xffff || pid > 0xffffffff || tid > 0xffffffff || hf > 0xffff {
 		return 0, errRawEntry
 	}
+	if !raw.FileTimeInRange(r.Timestamp) {
+		return 0, errRawEntry // the capture drops such records (rawsource's BadTime): never written
+	}
 	r.EventID, r.PID, r.TID, r.HeaderFlags = uint16(ev), uint32(pid), uint32(tid), uint16(hf)
 	switch rd.byte() {
 	case 0:

@@ -212,6 +212,25 @@ func TestRawEntryRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRawEntryRejectsTimeOutOfRange: an entry whose FILETIME has no Unix
+// nanosecond time is corrupt (the capture drops such records, so edr never
+// writes one): before, it decoded and its raw row's time wrapped.
+func TestRawEntryRejectsTimeOutOfRange(t *testing.T) {
+	r := extremeRecord(1)
+	var got raw.Record
+	for _, ft := range []int64{raw.MinFileTime, raw.MaxFileTime} {
+		r.Timestamp = ft
+		_, err := decodeRawEntry(appendRawEntry(nil, 5, r), &got)
+		require.NoError(t, err, "%d", ft)
+		assert.Equal(t, ft, got.Timestamp)
+	}
+	for _, ft := range []int64{raw.MinFileTime - 1, raw.MaxFileTime + 1, -4459060090898233457} {
+		r.Timestamp = ft
+		_, err := decodeRawEntry(appendRawEntry(nil, 5, r), &got)
+		require.ErrorIs(t, err, errRawEntry, "%d", ft)
+	}
+}
+
 // TestRawRowRejectsBadRows: a stored row that is not a record names the
 // place at fault.
 func TestRawRowRejectsBadRows(t *testing.T) {

@@ -8,6 +8,7 @@ package raw
 import (
 	"encoding/hex"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -153,8 +154,19 @@ type Record struct {
 
 const fileTimeEpoch = 116444736000000000
 
-// FileTimeToUnixNano converts a FILETIME to Unix nanoseconds.
+// FileTimeToUnixNano converts a FILETIME to Unix nanoseconds; ft must be
+// in range (FileTimeInRange), or the product overflows.
 func FileTimeToUnixNano(ft int64) int64 { return (ft - fileTimeEpoch) * 100 }
+
+// The FILETIMEs whose Unix nanoseconds fit an int64 (the years 1677 to
+// 2262): the only times an event, a raw row or a WAL entry can hold.
+const (
+	MinFileTime = fileTimeEpoch + math.MinInt64/100
+	MaxFileTime = fileTimeEpoch + math.MaxInt64/100
+)
+
+// FileTimeInRange reports whether ft converts to Unix nanoseconds exactly.
+func FileTimeInRange(ft int64) bool { return ft >= MinFileTime && ft <= MaxFileTime }
 
 // UnixNano is the record time in Unix nanoseconds.
 func (r *Record) UnixNano() int64 { return FileTimeToUnixNano(r.Timestamp) }

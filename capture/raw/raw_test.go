@@ -1,6 +1,7 @@
 package raw
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,4 +51,18 @@ func TestRecordAddNoAllocWhenWarm(t *testing.T) {
 	}
 	fill()
 	assert.Zero(t, testing.AllocsPerRun(100, fill))
+}
+
+// TestFileTimeInRange: the bounds convert to Unix nanoseconds and back
+// exactly; one tick beyond either does not fit.
+func TestFileTimeInRange(t *testing.T) {
+	for _, ft := range []int64{MinFileTime, MaxFileTime, fileTimeEpoch} {
+		require.True(t, FileTimeInRange(ft), "%d", ft)
+		ns := FileTimeToUnixNano(ft)
+		require.Equal(t, ft, ns/100+fileTimeEpoch, "%d", ft)
+		require.Equal(t, ns < 0, ft < fileTimeEpoch, "%d wrapped", ft)
+	}
+	for _, ft := range []int64{MinFileTime - 1, MaxFileTime + 1, math.MinInt64, math.MaxInt64, -4459060090898233457} {
+		require.False(t, FileTimeInRange(ft), "%d", ft)
+	}
 }

@@ -91,6 +91,7 @@ type Stats struct {
 	UnknownVersion uint64 // records of a known event in an unknown version (kept by the decoder)
 	ShortUserData  uint64 // records whose payload ended inside a template field (decoded as far as it went)
 	Unresolved     uint64 // events emitted without the path a join should have given
+	BadTime        uint64 // records dropped for a timestamp outside the years 1677-2262 (no Unix nanosecond time)
 	Late           uint64 // events more than the reorder window late (delivered out of order)
 	Overflow       uint64 // events the full reorder buffer released early
 	RawRecorded    uint64
@@ -138,6 +139,7 @@ type Source struct {
 	// Counted by Run's goroutine (delivered) and the raw writer (under mu),
 	// published with the decoders' counts.
 	delivered, injected, rawRecorded, rawFailed uint64
+	badTime                                     uint64
 	rawErr                                      string
 
 	mu    sync.Mutex
@@ -243,6 +245,13 @@ func (s *Source) record(host string, r *raw.Record) error {
 		s.writeRaw(false)
 		s.flush()
 		return s.err
+	}
+	if !raw.FileTimeInRange(r.Timestamp) {
+		// Its time would wrap in the event, the raw row and the WAL
+		// entry: counted and dropped before any of them holds it.
+		s.badTime++
+		raw.Put(r)
+		return nil
 	}
 	d := s.decoders[host]
 	if d == nil {
@@ -460,7 +469,7 @@ func (s *Source) publish() {
 	rs := s.reorder.Stats()
 	st.Late, st.Overflow = rs.Late, rs.Overflow
 	st.Enrich = s.enrich.Stats()
-	st.Delivered, st.Injected = s.delivered, s.injected
+	st.Delivered, st.Injected, st.BadTime = s.delivered, s.injected, s.badTime
 	s.mu.Lock()
 	st.RawRecorded, st.RawFailed, st.RawErr = s.rawRecorded, s.rawFailed, s.rawErr
 	s.stats = st

@@ -290,3 +290,36 @@ func TestEncodedRawRecordsReleasedAtOnce(t *testing.T) {
 	}
 	assert.Zero(t, recs.kept, "records kept out of the pool after decoding")
 }
+
+// TestBadTimeDroppedAndCounted: a record whose FILETIME has no Unix
+// nanosecond time (its conversion would wrap) is counted and dropped
+// before the decoder, the raw layer or the WAL hold it; the records
+// around it are delivered and recorded as usual.
+func TestBadTimeDroppedAndCounted(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	bad := procStart("h", t0, 200, `\Device\HarddiskVolume2\bad.exe`)
+	bad.Timestamp = raw.MaxFileTime + 1
+	low := procStart("h", t0, 201, `\Device\HarddiskVolume2\low.exe`)
+	low.Timestamp = -4459060090898233457 // the fuzzer's WAL entry
+	recs := []*raw.Record{procStart("h", t0, 100, `\Device\HarddiskVolume2\a.exe`), bad, low,
+		procStart("h", t0.Add(time.Second), 101, `\Device\HarddiskVolume2\b.exe`)}
+	fr := &fakeRaw{}
+	s, err := New(Options{Records: script(func(k Sink) error {
+		for _, r := range recs {
+			if err := k.Record("h", r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}), Raw: fr, FirstSeq: 1})
+	require.NoError(t, err)
+	got := run(t, context.Background(), s)
+	st := s.Stats()
+	assert.Equal(t, uint64(2), st.BadTime)
+	assert.Equal(t, uint64(2), st.Records, "dropped records are not decoded")
+	require.Len(t, got, 2)
+	require.Len(t, fr.recs, 2)
+	for i, r := range fr.recs {
+		assert.GreaterOrEqual(t, r.time, t0.UnixNano(), "raw record %d", i)
+	}
+}

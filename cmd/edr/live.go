@@ -573,7 +573,7 @@ func rawSourceAttrs(st rawsource.Stats, gen func() []any) []slog.Attr {
 		"records", st.Records, "events", st.Events, "eventlog_events", st.Injected, "delivered", st.Delivered,
 		"recorded", st.RawRecorded, "record_failed", st.RawFailed,
 		slog.Group("not_decoded", "unhandled", st.Unhandled, "unknown_version", st.UnknownVersion),
-		"short_userdata", st.ShortUserData, "unresolved", st.Unresolved,
+		"short_userdata", st.ShortUserData, "unresolved", st.Unresolved, "bad_time", st.BadTime,
 		slog.Group("reorder", "late", st.Late, "overflow", st.Overflow))}
 	if gen != nil {
 		attrs = append(attrs, slog.Group("capture", gen()...))
@@ -589,6 +589,9 @@ func rawSourceSummary(st rawsource.Stats, gen func() []any) string {
 	}
 	fmt.Fprintf(&b, "  decode: %d raw records → %d events (%d not decoded: %d unhandled, %d unknown version; %d short payloads, %d unresolved paths); reorder: %d late, %d overflow\n",
 		st.Records, st.Events, st.Unhandled+st.UnknownVersion, st.Unhandled, st.UnknownVersion, st.ShortUserData, st.Unresolved, st.Late, st.Overflow)
+	if st.BadTime > 0 {
+		fmt.Fprintf(&b, "  dropped: %d raw records with a time outside the years 1677-2262\n", st.BadTime)
+	}
 	if st.Injected > 0 {
 		fmt.Fprintf(&b, "  event log: %d events (with the %d decoded: %d delivered)\n", st.Injected, st.Events, st.Delivered)
 	}
