@@ -223,7 +223,7 @@ func (c *evalCtx) evalSearch(s *search) bool {
 // look-ups), which any order fills alike. Maps that need no change are
 // shared with alts.
 func evalOrder(alts [][]*matcher) [][]*matcher {
-	out := alts
+	out, cloned := alts, false
 	for i, alt := range alts {
 		key, best := -1, topSet.score()
 		for j, m := range alt {
@@ -234,8 +234,8 @@ func evalOrder(alts [][]*matcher) [][]*matcher {
 		if key < 0 || key == len(alt)-1 {
 			continue
 		}
-		if &out[0] == &alts[0] {
-			out = slices.Clone(alts)
+		if !cloned {
+			out, cloned = slices.Clone(alts), true
 		}
 		o := make([]*matcher, 0, len(alt))
 		o = append(append(append(o, alt[:key]...), alt[key+1:]...), alt[key])
